@@ -1,0 +1,178 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// fanoutPosters is how many post requests the fanout poster keeps in flight at most, so that a slow
+// request does not hold back the --rate schedule. They all act as the same user.
+const fanoutPosters = 4
+
+// fanoutResult is the report of the fanout scenario. Latency runs from the start of the POST to each
+// connection's read of the post.created frame.
+type fanoutResult struct {
+	common
+	Clients    int     `json:"clients"`
+	TargetRate float64 `json:"target_rate_per_s"`
+	Posts      int64   `json:"posts"`      // created (201)
+	Expected   int64   `json:"expected"`   // posts × connections
+	Delivered  int64   `json:"delivered"`  // distinct (post, connection) receipts
+	Duplicates int64   `json:"duplicates"` // repeated receipts
+	Dropped    int64   `json:"dropped_connections"`
+	Latency    summary `json:"latency_ms"`
+	Request    summary `json:"request_latency_ms"` // of POST /api/posts
+	Throughput float64 `json:"rate_per_s"`         // deliveries per second of elapsed time
+	SendMS     float64 `json:"send_ms"`
+}
+
+// writeText prints the report as a summary line and detail lines.
+func (r *fanoutResult) writeText(w io.Writer) {
+	fmt.Fprintf(w, "scenario=fanout clients=%d posts=%d expected=%d delivered=%d %s rate=%.1f/s elapsed=%.2fs\n",
+		r.Clients, r.Posts, r.Expected, r.Delivered, r.Latency.text(), r.Throughput, r.ElapsedMS/1000)
+	fmt.Fprintf(w, "post requests: %s target=%.1f/s took=%.2fs\n", r.Request.text(), r.TargetRate, r.SendMS/1000)
+	fmt.Fprintf(w, "delivery: delivered=%d/%d duplicates=%d dropped_connections=%d\n",
+		r.Delivered, r.Expected, r.Duplicates, r.Dropped)
+	r.writeFooter(w)
+}
+
+// fanoutReceiver is one connection's view of the fanout scenario; only its reader touches it.
+type fanoutReceiver struct {
+	run        string
+	seen       bitset
+	latency    []time.Duration
+	duplicates int64
+	delivered  *atomic.Int64 // shared by all receivers, for the drain
+	errs       *tally
+}
+
+// handle accounts for one frame: a post.created from this run (latency, duplicates) or an error frame.
+func (r *fanoutReceiver) handle(at time.Time, data []byte) {
+	var f frame
+	if err := json.Unmarshal(data, &f); err != nil {
+		r.errs.add("ws_bad_frame", err)
+		return
+	}
+	switch f.Type {
+	case "post.created":
+		if f.Post == nil {
+			r.errs.add("ws_bad_frame", fmt.Errorf("post.created without post: %.200s", data))
+			return
+		}
+		n, sent, ok := parseStamp(r.run, f.Post.Title)
+		if !ok {
+			return // someone else's post
+		}
+		if r.seen.testAndSet(n) {
+			r.duplicates++
+			return
+		}
+		r.latency = append(r.latency, at.Sub(sent))
+		r.delivered.Add(1)
+	case "error":
+		var text string
+		_ = json.Unmarshal(f.Message, &text)
+		r.errs.add("ws_"+f.Code, fmt.Errorf("error frame %s: %s", f.Code, text))
+	}
+}
+
+// runFanout opens --clients connections shared by --users users, then has one more user create --posts
+// posts at --rate per second within --duration, and measures how each connection receives them. It
+// waits up to --drain after the last post. It fails only if setup does.
+func (b *bench) runFanout(ctx context.Context) (*fanoutResult, error) {
+	cfg := b.cfg
+	users, setup, err := b.setupUsers(ctx, cfg.users+1)
+	if err != nil {
+		return nil, err
+	}
+	poster, readers := users[cfg.users], users[:cfg.users]
+	slug, err := b.category(ctx)
+	if err != nil {
+		return nil, err
+	}
+
+	var (
+		delivered, created atomic.Int64
+		errs               tally
+		g                  connGroup
+		reqLatency         samples
+	)
+	defer g.closeAll()
+	recvs := make([]*fanoutReceiver, cfg.clients)
+	b.log.Info("setup: opening websockets", "connections", cfg.clients, "users", len(readers))
+	start := time.Now()
+	err = forEach(ctx, cfg.clients, cfg.dialConcurrency, func(ctx context.Context, i int) error {
+		c, err := b.dial(ctx, readers[i%len(readers)])
+		if err != nil {
+			return err
+		}
+		recvs[i] = &fanoutReceiver{run: b.runID, seen: newBitset(cfg.posts), delivered: &delivered, errs: &errs}
+		g.add(c, recvs[i].handle)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open websockets: %w", err)
+	}
+	b.log.Info("setup: websockets open", "connections", cfg.clients, "took", time.Since(start).Round(time.Millisecond))
+
+	b.log.Info("posting", "posts", cfg.posts, "rate", cfg.rate, "max", cfg.duration, "category", slug)
+	sendCtx, cancel := context.WithTimeout(ctx, cfg.duration)
+	defer cancel()
+	jobs := pace(sendCtx, cfg.posts, cfg.rate)
+	start = time.Now()
+	var posters sync.WaitGroup
+	for range fanoutPosters {
+		posters.Go(func() {
+			for n := range jobs {
+				t0 := time.Now()
+				title := stamp(b.runID, n, t0)
+				_, err := b.api.createPost(ctx, poster.Token, title, pad(title, b.cfg.size), slug)
+				if err != nil {
+					errs.addErr(err)
+					continue
+				}
+				reqLatency.add(time.Since(t0))
+				created.Add(1)
+			}
+		})
+	}
+	posters.Wait()
+	sendTook := time.Since(start)
+	conns := int64(cfg.clients)
+	b.log.Info("posted; draining", "posts", created.Load(), "delivered", delivered.Load(), "drain", cfg.drain)
+	drain(ctx, cfg.drain, func() bool { return delivered.Load() >= created.Load()*conns })
+	elapsed := time.Since(start)
+	dropped := g.dropped.Load()
+	g.closeAll()
+
+	var lat []time.Duration
+	var dups int64
+	for _, r := range recvs {
+		lat = append(lat, r.latency...)
+		dups += r.duplicates
+	}
+	res := &fanoutResult{
+		common:     b.newCommon(len(users), setup),
+		Clients:    cfg.clients,
+		TargetRate: cfg.rate,
+		Posts:      created.Load(),
+		Expected:   created.Load() * conns,
+		Delivered:  delivered.Load(),
+		Duplicates: dups,
+		Dropped:    dropped,
+		Latency:    summarize(lat),
+		Request:    reqLatency.summarize(),
+		Throughput: perSecond(delivered.Load(), elapsed),
+		SendMS:     ms(sendTook),
+	}
+	res.ElapsedMS = ms(elapsed)
+	res.Interrupted = ctx.Err() != nil
+	errs.merge(&g.drops)
+	res.setErrors(&errs)
+	return res, nil
+}

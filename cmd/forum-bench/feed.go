@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// feedResult is the report of the feed scenario: the latency of each GET /api/posts page.
+type feedResult struct {
+	common
+	Readers    int     `json:"readers"`
+	TargetRate float64 `json:"target_rate_per_s"` // 0 = as fast as the readers go
+	Limit      int     `json:"limit"`
+	Depth      int     `json:"depth"`
+	Seeded     int64   `json:"seeded"`   // posts created before reading
+	SeedMS     float64 `json:"seed_ms"`  // creating them
+	Requests   int64   `json:"requests"` // pages asked for
+	Pages      int64   `json:"pages"`    // pages received
+	Failed     int64   `json:"failed"`
+	Items      int64   `json:"items"`
+	Latency    summary `json:"latency_ms"`
+	Throughput float64 `json:"rate_per_s"` // pages per second
+}
+
+// writeText prints the report as a summary line and detail lines.
+func (r *feedResult) writeText(w io.Writer) {
+	fmt.Fprintf(w, "scenario=feed readers=%d sent=%d pages=%d failed=%d %s rate=%.1f/s elapsed=%.2fs\n",
+		r.Readers, r.Requests, r.Pages, r.Failed, r.Latency.text(), r.Throughput, r.ElapsedMS/1000)
+	avg := 0.0
+	if r.Pages > 0 {
+		avg = float64(r.Items) / float64(r.Pages)
+	}
+	fmt.Fprintf(w, "pages: limit=%d depth=%d items=%d items_per_page=%.1f seeded=%d seed_took=%.2fs\n",
+		r.Limit, r.Depth, r.Items, avg, r.Seeded, r.SeedMS/1000)
+	r.writeFooter(w)
+}
+
+// runFeed optionally creates --seed posts, then has --clients anonymous readers fetch pages of
+// GET /api/posts?limit=--limit, --requests in all at --rate per second (unpaced by default) within
+// --duration. Each reader starts from the newest page and follows `next` for up to --depth pages before
+// starting over. It fails only if seeding fails.
+func (b *bench) runFeed(ctx context.Context) (*feedResult, error) {
+	cfg := b.cfg
+	res := &feedResult{Readers: cfg.clients, TargetRate: cfg.rate, Limit: cfg.limit, Depth: cfg.depth}
+	res.common = b.newCommon(0, 0)
+	if cfg.seed > 0 {
+		users, setup, err := b.setupUsers(ctx, 1)
+		if err != nil {
+			return nil, err
+		}
+		res.common = b.newCommon(len(users), setup)
+		if res.Seeded, res.SeedMS, err = b.seedPosts(ctx, users[0]); err != nil {
+			return nil, err
+		}
+	}
+
+	var (
+		requests, pages, items atomic.Int64
+		errs                   tally
+		latency                samples
+	)
+	b.log.Info("reading", "requests", cfg.requests, "readers", cfg.clients, "rate", cfg.rate, "max", cfg.duration)
+	sendCtx, cancel := context.WithTimeout(ctx, cfg.duration)
+	defer cancel()
+	jobs := pace(sendCtx, cfg.requests, cfg.rate)
+	start := time.Now()
+	var readers sync.WaitGroup
+	for range cfg.clients {
+		readers.Go(func() {
+			cursor, depth := "", 0
+			for range jobs {
+				if depth >= cfg.depth {
+					cursor, depth = "", 0
+				}
+				requests.Add(1)
+				t0 := time.Now()
+				n, next, err := b.api.listPosts(ctx, cfg.limit, cursor)
+				if err != nil {
+					errs.addErr(err)
+					cursor, depth = "", 0
+					continue
+				}
+				latency.add(time.Since(t0))
+				pages.Add(1)
+				items.Add(int64(n))
+				cursor, depth = next, depth+1
+				if next == "" {
+					depth = cfg.depth // the end of the feed: start over
+				}
+			}
+		})
+	}
+	readers.Wait()
+	elapsed := time.Since(start)
+
+	res.Requests, res.Pages, res.Items = requests.Load(), pages.Load(), items.Load()
+	res.Failed = res.Requests - res.Pages
+	res.Latency = latency.summarize()
+	res.Throughput = perSecond(res.Pages, elapsed)
+	res.ElapsedMS = ms(elapsed)
+	res.Interrupted = ctx.Err() != nil
+	res.setErrors(&errs)
+	return res, nil
+}
+
+// seedPosts creates --seed posts as author, --signup-concurrency at a time, within --duration. It
+// returns how many it created and how long that took in milliseconds, and fails on the first refusal.
+func (b *bench) seedPosts(ctx context.Context, author benchUser) (int64, float64, error) {
+	slug, err := b.category(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	b.log.Info("setup: seeding posts", "posts", b.cfg.seed, "category", slug)
+	seedCtx, cancel := context.WithTimeout(ctx, b.cfg.duration)
+	defer cancel()
+	start := time.Now()
+	var created atomic.Int64
+	err = forEach(seedCtx, b.cfg.seed, b.cfg.signupConcurrency, func(ctx context.Context, i int) error {
+		title := fmt.Sprintf("bench %s seed %d", b.runID, i)
+		if _, err := b.api.createPost(ctx, author.Token, title, pad(title, b.cfg.size), slug); err != nil {
+			return err
+		}
+		created.Add(1)
+		return nil
+	})
+	took := time.Since(start)
+	if err != nil {
+		return created.Load(), ms(took), fmt.Errorf("seed posts: %w", err)
+	}
+	b.log.Info("setup: posts seeded", "posts", created.Load(), "took", took.Round(time.Millisecond))
+	return created.Load(), ms(took), nil
+}

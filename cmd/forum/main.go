@@ -1,0 +1,262 @@
+// Command forum runs the event-sourced forum: `forum serve` (the default)
+// starts everything in one process; `forum rebuild` rebuilds the read models
+// from the stream offline.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"forum/commands"
+	"forum/events"
+	"forum/gateway"
+	"forum/projections"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "forum:", err)
+		os.Exit(1)
+	}
+}
+
+// run runs the subcommand named by args[0] (serve when there is none).
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serve(ctx, args, getenv, stdout, stderr)
+	case "rebuild":
+		return rebuild(ctx, args, getenv, stdout, stderr)
+	}
+	return fmt.Errorf("unknown command %q (want serve or rebuild)", cmd)
+}
+
+// envDefault returns the environment variable's value, or def when unset.
+func envDefault(getenv func(string) string, name, def string) string {
+	if v := getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// storeFlags are the flags that say where the stream is.
+type storeFlags struct {
+	data, natsURL string
+}
+
+func (f *storeFlags) register(fs *flag.FlagSet, getenv func(string) string) {
+	fs.StringVar(&f.data, "data", envDefault(getenv, "FORUM_DATA", "./data"), "directory of the JetStream store and the SQLite read models (env FORUM_DATA)")
+	fs.StringVar(&f.natsURL, "nats-url", getenv("FORUM_NATS_URL"), "use this NATS cluster instead of the embedded server (env FORUM_NATS_URL)")
+}
+
+func (f *storeFlags) open(ctx context.Context, listen string, logger *slog.Logger) (*events.Store, error) {
+	if err := os.MkdirAll(f.data, 0o750); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	return events.OpenStore(ctx, events.StoreConfig{URL: f.natsURL, Dir: filepath.Join(f.data, "jetstream"), Listen: listen, Logger: logger})
+}
+
+func (f *storeFlags) dbPath() string { return filepath.Join(f.data, "read.db") }
+
+func newLogger(w io.Writer, level string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+}
+
+func boolFlag(getenv func(string) string, name string, def bool) bool {
+	if v, err := strconv.ParseBool(getenv(name)); err == nil {
+		return v
+	}
+	return def
+}
+
+// onOff is a flag that takes on or off (or any boolean spelling).
+type onOff struct{ on *bool }
+
+func (o onOff) String() string {
+	if o.on != nil && *o.on {
+		return "on"
+	}
+	return "off"
+}
+
+func (o onOff) Set(s string) error {
+	switch strings.ToLower(s) {
+	case "on", "true", "1", "yes":
+		*o.on = true
+	case "off", "false", "0", "no":
+		*o.on = false
+	default:
+		return fmt.Errorf("want on or off, not %q", s)
+	}
+	return nil
+}
+
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("forum serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var sf storeFlags
+	sf.register(fs, getenv)
+	httpAddr := fs.String("http", envDefault(getenv, "FORUM_HTTP", "127.0.0.1:8080"), "HTTP address to listen on (env FORUM_HTTP)")
+	natsListen := fs.String("nats-listen", envDefault(getenv, "FORUM_NATS_LISTEN", "127.0.0.1:4222"), "client address of the embedded NATS server, off for none (env FORUM_NATS_LISTEN)")
+	demo := fs.Bool("demo", boolFlag(getenv, "FORUM_DEMO", true), "seed demo users, posts and messages into an empty stream (env FORUM_DEMO)")
+	rateLimits := boolFlag(getenv, "FORUM_RATE_LIMITS", true)
+	fs.Var(onOff{&rateLimits}, "rate-limits", "on or off: off lifts every rate limit but the throttling of failed sign-ins (env FORUM_RATE_LIMITS)")
+	origins := fs.String("allowed-origins", getenv("FORUM_ALLOWED_ORIGINS"), "comma-separated extra origins allowed for browsers and WebSockets (env FORUM_ALLOWED_ORIGINS)")
+	logLevel := fs.String("log-level", envDefault(getenv, "FORUM_LOG_LEVEL", "info"), "debug, info, warn or error (env FORUM_LOG_LEVEL)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	logger, err := newLogger(stderr, *logLevel)
+	if err != nil {
+		return err
+	}
+
+	// Listen first, so a busy port fails at once.
+	ln, err := net.Listen("tcp", *httpAddr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	defer ln.Close()
+
+	store, err := sf.open(ctx, *natsListen, logger)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	db, rebuilt, err := projections.OpenDB(sf.dbPath())
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if rebuilt {
+		logger.Info("read-model schema changed: rebuilding from the stream", "path", sf.dbPath())
+	}
+	proj, err := projections.NewProjector(db, logger)
+	if err != nil {
+		return err
+	}
+	projCtx, stopProjector := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	wg.Go(func() { proj.Run(projCtx, store) })
+	defer func() { stopProjector(); wg.Wait() }()
+
+	cmds := commands.New(commands.Config{Store: store, DB: db, Projector: proj, Logger: logger})
+	seeded, err := cmds.Seed(ctx, *demo)
+	if err != nil {
+		return err
+	}
+	if seeded {
+		logger.Info("seeded an empty stream", "categories", len(commands.DefaultCategories), "demo", *demo)
+		if *demo {
+			logger.Info("demo users", "nicknames", strings.Join(commands.DemoUsers, ","), "password", commands.DemoPassword)
+		}
+	}
+
+	gw := gateway.New(gateway.Config{
+		Commands: cmds, DB: db, Projector: proj, Store: store, Logger: logger,
+		RateLimits: rateLimits, AllowedOrigins: splitList(*origins),
+	})
+	hubCtx, stopHub := context.WithCancel(context.WithoutCancel(ctx))
+	wg.Go(func() { gw.Run(hubCtx) })
+	srv := &http.Server{Handler: gw, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	natsAddr := store.ClientAddr()
+	if natsAddr == "" {
+		natsAddr = "off"
+		if !store.Embedded() {
+			natsAddr = sf.natsURL
+		}
+	}
+	logger.Info("forum started", "http", ln.Addr().String(), "nats", natsAddr, "data", sf.data, "url", "http://"+ln.Addr().String())
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		stopHub()
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	shutCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	stopHub()
+	if err := srv.Shutdown(shutCtx); err != nil {
+		logger.Warn("shutdown", "err", err)
+	}
+	return nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func rebuild(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("forum rebuild", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var sf storeFlags
+	sf.register(fs, getenv)
+	untilSeq := fs.Uint64("until-seq", 0, "build the forum as it was after this stream sequence, into a separate file")
+	untilTime := fs.String("until-time", "", "build the forum as it was at this RFC 3339 time, into a separate file")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var until time.Time
+	if *untilTime != "" {
+		t, err := time.Parse(time.RFC3339, *untilTime)
+		if err != nil {
+			return fmt.Errorf("--until-time: %w", err)
+		}
+		until = t
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	store, err := sf.open(ctx, "off", logger)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	res, err := projections.Rebuild(ctx, store, sf.dbPath(), *untilSeq, until, logger)
+	if err != nil {
+		return err
+	}
+	secs := res.Duration.Seconds()
+	rate := 0.0
+	if secs > 0 {
+		rate = float64(res.Events) / secs
+	}
+	fmt.Fprintf(stdout, "rebuilt %d events in %.3f s (%.0f events/s) up to seq %d into %s\n", res.Events, secs, rate, res.Seq, res.Path)
+	return nil
+}

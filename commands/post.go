@@ -1,0 +1,133 @@
+package commands
+
+import (
+	"context"
+
+	"forum/events"
+	"forum/projections"
+)
+
+// PostInput is the content of a post.
+type PostInput struct {
+	Title      string   `json:"title"`
+	Body       string   `json:"body"`
+	Categories []string `json:"categories"`
+}
+
+// validate checks lengths and that the categories are 1 to 5 existing ones
+// (repeats are dropped, order kept).
+func (s *Service) validatePost(ctx context.Context, in *PostInput) error {
+	if err := checkText("title", in.Title, 1, 200); err != nil {
+		return err
+	}
+	if err := checkText("body", in.Body, 1, 20000); err != nil {
+		return err
+	}
+	seen := map[string]bool{}
+	cats := in.Categories[:0:0]
+	for _, c := range in.Categories {
+		if !seen[c] {
+			seen[c] = true
+			cats = append(cats, c)
+		}
+	}
+	in.Categories = cats
+	if len(cats) < 1 || len(cats) > 5 {
+		return events.FieldError(events.EINVALID, "categories", "choose 1 to 5 categories")
+	}
+	missing, err := s.DB.MissingCategory(ctx, cats)
+	if err != nil {
+		return err
+	}
+	if missing != "" {
+		return events.FieldError(events.EINVALID, "categories", "there is no category "+quote(missing))
+	}
+	return nil
+}
+
+func quote(s string) string {
+	if len(s) > 40 {
+		s = s[:40] + "…"
+	}
+	return "\"" + s + "\""
+}
+
+// CreatePost publishes a new post by author and returns its id.
+func (s *Service) CreatePost(ctx context.Context, author string, in PostInput) (string, error) {
+	if err := s.validatePost(ctx, &in); err != nil {
+		return "", err
+	}
+	id := s.NewID()
+	env, err := s.event(events.PostCreated, author, events.PostCreatedData{PostID: id, AuthorID: author, Title: in.Title, Body: in.Body, Categories: in.Categories})
+	if err != nil {
+		return "", err
+	}
+	_, err = s.append(ctx, events.PostSubject(id, "created"), env)
+	return id, err
+}
+
+// PostPatch holds the fields of a post to change; nil ones stay as they are.
+type PostPatch struct {
+	Title      *string   `json:"title"`
+	Body       *string   `json:"body"`
+	Categories *[]string `json:"categories"`
+}
+
+// ownPost returns the post if it exists, is not deleted and user wrote it:
+// ENOTFOUND, ECONFLICT (deleted) or EFORBIDDEN otherwise.
+func (s *Service) ownPost(ctx context.Context, user, id string) (projections.Post, error) {
+	if err := checkID("post", id); err != nil {
+		return projections.Post{}, err
+	}
+	p, err := s.DB.Post(ctx, id, user)
+	if err != nil {
+		return p, err
+	}
+	if p.Deleted {
+		return p, events.Errorf(events.ECONFLICT, "the post was deleted")
+	}
+	if p.Author.ID != user {
+		return p, events.Errorf(events.EFORBIDDEN, "only the author may change this post")
+	}
+	return p, nil
+}
+
+// EditPost changes the author's own post; the earlier versions stay in the log.
+func (s *Service) EditPost(ctx context.Context, user, id string, patch PostPatch) error {
+	p, err := s.ownPost(ctx, user, id)
+	if err != nil {
+		return err
+	}
+	in := PostInput{Title: p.Title, Body: p.Body, Categories: p.Categories}
+	if patch.Title != nil {
+		in.Title = *patch.Title
+	}
+	if patch.Body != nil {
+		in.Body = *patch.Body
+	}
+	if patch.Categories != nil {
+		in.Categories = *patch.Categories
+	}
+	if err := s.validatePost(ctx, &in); err != nil {
+		return err
+	}
+	env, err := s.event(events.PostEdited, user, events.PostEditedData{PostID: id, Title: in.Title, Body: in.Body, Categories: in.Categories})
+	if err != nil {
+		return err
+	}
+	_, err = s.append(ctx, events.PostSubject(id, "edited"), env)
+	return err
+}
+
+// DeletePost deletes the author's own post; it shows as removed in place.
+func (s *Service) DeletePost(ctx context.Context, user, id string) error {
+	if _, err := s.ownPost(ctx, user, id); err != nil {
+		return err
+	}
+	env, err := s.event(events.PostDeleted, user, events.PostDeletedData{PostID: id})
+	if err != nil {
+		return err
+	}
+	_, err = s.append(ctx, events.PostSubject(id, "deleted"), env)
+	return err
+}

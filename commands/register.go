@@ -1,0 +1,142 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/mail"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+
+	"forum/events"
+)
+
+// RegisterInput is what a new user gives at sign-up.
+type RegisterInput struct {
+	Nickname  string `json:"nickname"`
+	Email     string `json:"email"`
+	Password  string `json:"password"`
+	FirstName string `json:"first_name"`
+	LastName  string `json:"last_name"`
+	Age       int    `json:"age"`
+	Gender    string `json:"gender"`
+}
+
+var nicknameRE = regexp.MustCompile(`^[A-Za-z0-9_.-]{3,24}$`)
+
+// Validate returns the first problem with the input as a validation error
+// naming its field, or nil.
+func (in RegisterInput) Validate() error {
+	if !nicknameRE.MatchString(in.Nickname) {
+		return events.FieldError(events.EINVALID, "nickname", "nickname must be 3 to 24 letters, digits, '_', '.' or '-'")
+	}
+	if err := checkEmail(in.Email); err != nil {
+		return err
+	}
+	if n := utf8.RuneCountInString(in.Password); n < 8 || n > 256 {
+		return events.FieldError(events.EINVALID, "password", "password must be 8 to 256 characters")
+	}
+	for _, f := range []struct{ name, value string }{{"first_name", in.FirstName}, {"last_name", in.LastName}, {"gender", in.Gender}} {
+		if f.value != "" {
+			if err := checkText(f.name, f.value, 1, 64); err != nil {
+				return err
+			}
+		}
+	}
+	if in.Age < 0 || in.Age > 150 {
+		return events.FieldError(events.EINVALID, "age", "age must be between 0 and 150")
+	}
+	return nil
+}
+
+func checkEmail(email string) error {
+	bad := events.FieldError(events.EINVALID, "email", "email must be a valid address like name@example.com")
+	if len(email) > 254 {
+		return bad
+	}
+	a, err := mail.ParseAddress(email)
+	if err != nil || a.Address != email || a.Name != "" {
+		return bad
+	}
+	at := strings.LastIndexByte(email, '@')
+	if at < 1 || !strings.Contains(email[at+1:], ".") || strings.ContainsAny(email, " \t\r\n") {
+		return bad
+	}
+	return nil
+}
+
+// Register signs a new user up and returns their id. Nickname and email are
+// unique ignoring case across every instance: each is claimed in the log
+// first (ETAKEN, with the field, when someone holds it). A claim left over by
+// a sign-up that failed halfway is released, so the value is free again.
+func (s *Service) Register(ctx context.Context, in RegisterInput) (string, error) {
+	if err := in.Validate(); err != nil {
+		return "", err
+	}
+	hash, err := s.Hasher.Hash(in.Password)
+	if err != nil {
+		return "", err
+	}
+	id := s.NewID()
+	if err := s.claim(ctx, events.ClaimNickname, in.Nickname, id); err != nil {
+		return "", err
+	}
+	if err := s.claim(ctx, events.ClaimEmail, in.Email, id); err != nil {
+		s.release(ctx, events.ClaimNickname, in.Nickname, id)
+		return "", err
+	}
+	env, err := s.event(events.UserRegistered, id, events.UserRegisteredData{
+		UserID: id, Nickname: in.Nickname, Email: in.Email, PasswordHash: hash,
+		FirstName: in.FirstName, LastName: in.LastName, Age: in.Age, Gender: in.Gender,
+	})
+	if err == nil {
+		_, err = s.append(ctx, events.UserSubject(id, "registered"), env)
+	}
+	if err != nil {
+		s.release(ctx, events.ClaimNickname, in.Nickname, id)
+		s.release(ctx, events.ClaimEmail, in.Email, id)
+		return "", err
+	}
+	return id, nil
+}
+
+// claim makes userID the holder of a unique value, first writer wins: the
+// append expects the subject's last event to be the one it read (none, or a
+// release), so of two racing claims exactly one lands.
+func (s *Service) claim(ctx context.Context, kind, value, userID string) error {
+	subject := events.ClaimSubject(kind, value)
+	taken := events.FieldError(events.ETAKEN, kind, fmt.Sprintf("that %s is already taken", kind))
+	var expect uint64
+	last, err := s.Store.Last(ctx, subject)
+	switch {
+	case errors.Is(err, events.ErrNoEvent):
+	case err != nil:
+		return err
+	case last.Type == events.ClaimReleased:
+		expect = last.Seq
+	default:
+		return taken
+	}
+	env, err := s.event(events.ClaimMade, userID, events.ClaimData{Kind: kind, Key: strings.ToLower(value), UserID: userID})
+	if err != nil {
+		return err
+	}
+	_, err = s.Store.Append(ctx, subject, env, events.ExpectLastSubjectSeq(expect))
+	if errors.Is(err, events.ErrConflict) {
+		return taken
+	}
+	return err
+}
+
+// release gives up a claim made by userID. Failing to release is logged: the
+// value stays taken, which is safe.
+func (s *Service) release(ctx context.Context, kind, value, userID string) {
+	env, err := s.event(events.ClaimReleased, userID, events.ClaimData{Kind: kind, Key: strings.ToLower(value), UserID: userID})
+	if err == nil {
+		_, err = s.Store.Append(context.WithoutCancel(ctx), events.ClaimSubject(kind, value), env)
+	}
+	if err != nil {
+		s.Logger.Error("release claim", "kind", kind, "user", userID, "err", err)
+	}
+}

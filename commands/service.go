@@ -1,0 +1,129 @@
+// Package commands holds one handler per command: each validates its input,
+// checks the invariants against the read models and the log, decides the
+// events, appends them to the stream and waits until the serving read models
+// include them. Nothing here writes to SQLite or speaks HTTP.
+package commands
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"forum/events"
+	"forum/projections"
+)
+
+// Store is the event log as commands use it.
+type Store interface {
+	Append(ctx context.Context, subject string, env events.Envelope, opts ...events.AppendOption) (events.Ack, error)
+	Last(ctx context.Context, subject string) (events.Event, error)
+	LastSeq(ctx context.Context) (uint64, error)
+}
+
+// Projector is the serving instance's projector: commands wait on it so a
+// write is visible to the next read (read-your-writes).
+type Projector interface {
+	WaitFor(ctx context.Context, seq uint64) error
+}
+
+// Config are the dependencies of the command handlers. Now and NewID are
+// injected so tests are deterministic.
+type Config struct {
+	Store     Store
+	DB        *projections.DB
+	Projector Projector
+	Logger    *slog.Logger
+	Now       func() time.Time
+	NewID     func() string
+	// Hasher hashes and checks passwords (default: argon2id, OWASP settings).
+	Hasher PasswordHasher
+	// SessionTTL is how long a session lasts (default 30 days).
+	SessionTTL time.Duration
+	// WaitTimeout bounds the wait for the read models to include a write (default 10 s).
+	WaitTimeout time.Duration
+}
+
+// Service runs the commands.
+type Service struct {
+	Config
+}
+
+// New returns a Service, filling in defaults for unset dependencies.
+func New(cfg Config) *Service {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.NewID == nil {
+		now := cfg.Now
+		cfg.NewID = func() string { return events.NewID(now()) }
+	}
+	if cfg.Hasher == nil {
+		cfg.Hasher = Argon2id{}
+	}
+	if cfg.SessionTTL == 0 {
+		cfg.SessionTTL = 30 * 24 * time.Hour
+	}
+	if cfg.WaitTimeout == 0 {
+		cfg.WaitTimeout = 10 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Service{Config: cfg}
+}
+
+// event returns a new envelope made now by actor.
+func (s *Service) event(typ, actor string, data any) (events.Envelope, error) {
+	return events.New(s.NewID(), typ, s.Now(), actor, data)
+}
+
+// append appends one event and waits until the read models include it. It
+// returns the event's stream sequence (the original's, for a duplicate).
+func (s *Service) append(ctx context.Context, subject string, env events.Envelope, opts ...events.AppendOption) (uint64, error) {
+	ack, err := s.Store.Append(ctx, subject, env, opts...)
+	if err != nil {
+		return 0, err
+	}
+	return ack.Seq, s.wait(ctx, ack.Seq)
+}
+
+// wait blocks until the read models include seq, at most WaitTimeout.
+func (s *Service) wait(ctx context.Context, seq uint64) error {
+	ctx, cancel := context.WithTimeout(ctx, s.WaitTimeout)
+	defer cancel()
+	if err := s.Projector.WaitFor(ctx, seq); err != nil {
+		return fmt.Errorf("read models behind: %w", err)
+	}
+	return nil
+}
+
+// checkText validates a required text field: between lo and hi characters,
+// valid UTF-8, not only white space, no control characters but newlines and tabs.
+func checkText(field, value string, lo, hi int) error {
+	n := utf8.RuneCountInString(value)
+	switch {
+	case !utf8.ValidString(value):
+		return events.FieldError(events.EINVALID, field, field+" is not valid UTF-8")
+	case n < lo || strings.TrimSpace(value) == "":
+		return events.FieldError(events.EINVALID, field, fmt.Sprintf("%s must not be empty", field))
+	case n > hi:
+		return events.FieldError(events.EINVALID, field, fmt.Sprintf("%s must be at most %d characters (it has %d)", field, hi, n))
+	}
+	for _, r := range value {
+		if r < 0x20 && r != '\n' && r != '\t' && r != '\r' || r == 0x7f {
+			return events.FieldError(events.EINVALID, field, field+" contains a control character")
+		}
+	}
+	return nil
+}
+
+// checkID rejects ids that cannot have been made by this forum.
+func checkID(what, id string) error {
+	if !events.ValidID(id) {
+		return events.Errorf(events.ENOTFOUND, "%s not found", what)
+	}
+	return nil
+}

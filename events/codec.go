@@ -1,0 +1,107 @@
+// Package events owns the forum's vocabulary: one payload type per event, the
+// versioned envelope and its codec, the subject names, and the store that
+// appends events to the JetStream stream FORUM and reads them back.
+package events
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Envelope is the JSON form of every event in the stream. Every clock reading
+// and id an apply function needs is decided by the command and carried here.
+type Envelope struct {
+	ID      string          `json:"id"`
+	Type    string          `json:"type"`
+	Version int             `json:"version"`
+	Time    time.Time       `json:"time"`
+	Actor   string          `json:"actor,omitempty"`
+	Data    json.RawMessage `json:"data"`
+}
+
+// Event is an envelope as read back from the stream, with its position.
+type Event struct {
+	Seq     uint64
+	Subject string
+	Envelope
+}
+
+// New returns the envelope of an event of type t with payload data, made at
+// now by actor (a user id, or "" for the system). It fails only if data does
+// not marshal.
+func New(id, t string, now time.Time, actor string, data any) (Envelope, error) {
+	raw, err := jsonMarshalNoEscape(data)
+	if err != nil {
+		return Envelope{}, fmt.Errorf("marshal %s: %w", t, err)
+	}
+	return Envelope{ID: id, Type: t, Version: CurrentVersion(t), Time: now.UTC().Truncate(time.Millisecond), Actor: actor, Data: raw}, nil
+}
+
+// Decode parses one stored message into an envelope and upcasts it to the
+// current version of its type. It fails on malformed JSON or an unknown version.
+func Decode(raw []byte) (Envelope, error) {
+	var env Envelope
+	if err := json.Unmarshal(raw, &env); err != nil {
+		return Envelope{}, fmt.Errorf("decode envelope: %w", err)
+	}
+	if err := upcast(&env); err != nil {
+		return Envelope{}, err
+	}
+	return env, nil
+}
+
+// Payload unmarshals the envelope's data into v.
+func (e Envelope) Payload(v any) error {
+	if err := json.Unmarshal(e.Data, v); err != nil {
+		return fmt.Errorf("decode %s v%d: %w", e.Type, e.Version, err)
+	}
+	return nil
+}
+
+// upcast rewrites old versions of an event to the current one, one step at a
+// time, so old events replay through today's apply functions.
+func upcast(env *Envelope) error {
+	if env.Version == 0 {
+		env.Version = 1
+	}
+	for env.Version < CurrentVersion(env.Type) {
+		step, ok := upcasters[upcastKey{env.Type, env.Version}]
+		if !ok {
+			return fmt.Errorf("no upcaster for %s v%d", env.Type, env.Version)
+		}
+		data, err := step(env.Data)
+		if err != nil {
+			return fmt.Errorf("upcast %s v%d: %w", env.Type, env.Version, err)
+		}
+		env.Data = data
+		env.Version++
+	}
+	if env.Version > CurrentVersion(env.Type) {
+		return fmt.Errorf("%s v%d is newer than this program knows (v%d)", env.Type, env.Version, CurrentVersion(env.Type))
+	}
+	return nil
+}
+
+type upcastKey struct {
+	typ     string
+	version int
+}
+
+// upcasters maps (type, version) to the function that lifts data to version+1.
+var upcasters = map[upcastKey]func(json.RawMessage) (json.RawMessage, error){
+	// post.created v1 named a single category; v2 has a list.
+	{PostCreated, 1}: func(data json.RawMessage) (json.RawMessage, error) {
+		var v1 struct {
+			PostID   string `json:"post_id"`
+			AuthorID string `json:"author_id"`
+			Title    string `json:"title"`
+			Body     string `json:"body"`
+			Category string `json:"category"`
+		}
+		if err := json.Unmarshal(data, &v1); err != nil {
+			return nil, err
+		}
+		return json.Marshal(PostCreatedData{PostID: v1.PostID, AuthorID: v1.AuthorID, Title: v1.Title, Body: v1.Body, Categories: []string{v1.Category}})
+	},
+}

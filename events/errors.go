@@ -1,0 +1,57 @@
+package events
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error codes shared by every layer. The gateway maps each to an HTTP status.
+const (
+	EINVALID         = "validation"
+	EUNAUTHENTICATED = "unauthenticated"
+	EFORBIDDEN       = "forbidden"
+	ENOTFOUND        = "not_found"
+	ETAKEN           = "taken"
+	ECONFLICT        = "conflict"
+	ETOOLARGE        = "too_large"
+	ERATELIMITED     = "rate_limited"
+	EINTERNAL        = "internal"
+)
+
+// Error is an application error: a code from the list above, a message fit for
+// users, and optionally the input field it concerns. Any other error is internal.
+type Error struct {
+	Code    string
+	Message string
+	Field   string
+}
+
+func (e *Error) Error() string {
+	if e.Field != "" {
+		return fmt.Sprintf("%s: %s (%s)", e.Code, e.Message, e.Field)
+	}
+	return e.Code + ": " + e.Message
+}
+
+// Errorf returns an *Error with the given code and a formatted message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// FieldError returns a validation or taken error about one input field.
+func FieldError(code, field, message string) *Error {
+	return &Error{Code: code, Field: field, Message: message}
+}
+
+// ErrorCode returns the code of an application error, or EINTERNAL for any other
+// error (and "" for nil).
+func ErrorCode(err error) string {
+	if err == nil {
+		return ""
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return EINTERNAL
+}

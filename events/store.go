@@ -1,0 +1,317 @@
+package events
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Message headers every event carries.
+const (
+	HeaderType  = "Forum-Event-Type"
+	HeaderMsgID = "Nats-Msg-Id"
+)
+
+// ErrConflict is returned by Append when an expected last subject sequence
+// did not hold: someone else appended to that subject first.
+var ErrConflict = errors.New("expected last subject sequence did not hold")
+
+// ErrNoEvent is returned by Last and Get when no event matches.
+var ErrNoEvent = errors.New("no such event")
+
+// StoreConfig says where the stream lives.
+type StoreConfig struct {
+	// URL of an existing NATS cluster; empty starts an embedded server.
+	URL string
+	// Dir is the embedded server's JetStream store directory.
+	Dir string
+	// Listen is the embedded server's client address (host:port, port 0 picks
+	// one); "" or "off" opens no client port (the forum still connects in-process).
+	Listen string
+	// Replicas of the stream on a cluster (default 1 embedded, 3 external).
+	Replicas int
+	Logger   *slog.Logger
+}
+
+// Store appends events to the stream FORUM and reads them back.
+type Store struct {
+	srv    *server.Server
+	nc     *nats.Conn
+	js     jetstream.JetStream
+	stream jetstream.Stream
+}
+
+// OpenStore starts the embedded NATS server (or connects to cfg.URL), then
+// ensures the stream exists. It fails if the server does not start within 10
+// seconds, the port is taken, or the stream cannot be created.
+func OpenStore(ctx context.Context, cfg StoreConfig) (*Store, error) {
+	s := &Store{}
+	var err error
+	if cfg.URL == "" {
+		if s.srv, err = startServer(cfg); err != nil {
+			return nil, err
+		}
+		s.nc, err = nats.Connect("", nats.InProcessServer(s.srv), nats.Name("forum"), nats.MaxReconnects(-1))
+	} else {
+		s.nc, err = nats.Connect(cfg.URL, nats.Name("forum"), nats.MaxReconnects(-1))
+	}
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("connect nats: %w", err)
+	}
+	if s.js, err = jetstream.New(s.nc); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("jetstream: %w", err)
+	}
+	replicas := cfg.Replicas
+	if replicas == 0 {
+		replicas = 1
+		if cfg.URL != "" {
+			replicas = 3
+		}
+	}
+	s.stream, err = s.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:        StreamName,
+		Description: "Every change to the forum, in order. The read models are projections of it.",
+		Subjects:    []string{SubjectAll},
+		Storage:     jetstream.FileStorage,
+		Retention:   jetstream.LimitsPolicy,
+		Replicas:    replicas,
+		Duplicates:  10 * time.Minute,
+		MaxMsgSize:  1 << 20,
+		AllowDirect: true,
+		DenyDelete:  true,
+		DenyPurge:   true,
+	})
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("ensure stream %s: %w", StreamName, err)
+	}
+	return s, nil
+}
+
+func startServer(cfg StoreConfig) (*server.Server, error) {
+	opts := &server.Options{
+		ServerName:         "forum",
+		JetStream:          true,
+		StoreDir:           cfg.Dir,
+		NoSigs:             true,
+		NoLog:              true,
+		MaxPayload:         2 << 20,
+		JetStreamMaxMemory: 256 << 20,
+	}
+	if cfg.Listen == "" || cfg.Listen == "off" {
+		opts.DontListen = true
+	} else {
+		host, port, err := net.SplitHostPort(cfg.Listen)
+		if err != nil {
+			return nil, fmt.Errorf("nats listen address %q: %w", cfg.Listen, err)
+		}
+		p, err := strconv.Atoi(port)
+		if err != nil || p < 0 || p > 65535 {
+			return nil, fmt.Errorf("nats listen address %q: bad port", cfg.Listen)
+		}
+		if p == 0 {
+			p = server.RANDOM_PORT
+		}
+		opts.Host, opts.Port = host, p
+	}
+	srv, err := server.NewServer(opts)
+	if err != nil {
+		return nil, fmt.Errorf("nats server: %w", err)
+	}
+	go srv.Start()
+	if !srv.ReadyForConnections(10 * time.Second) {
+		srv.Shutdown()
+		return nil, fmt.Errorf("nats server did not start (is %s in use?)", cfg.Listen)
+	}
+	return srv, nil
+}
+
+// Close closes the connection and shuts the embedded server down, waiting
+// until its store is flushed.
+func (s *Store) Close() {
+	if s.nc != nil {
+		s.nc.Drain()
+		s.nc.Close()
+	}
+	if s.srv != nil {
+		s.srv.Shutdown()
+		s.srv.WaitForShutdown()
+	}
+}
+
+// Conn returns the NATS connection, for the ephemeral live.> subjects.
+func (s *Store) Conn() *nats.Conn { return s.nc }
+
+// Embedded reports whether the store runs its own NATS server.
+func (s *Store) Embedded() bool { return s.srv != nil }
+
+// ClientAddr returns the embedded server's client address, or "" when it
+// opened no client port or the store is external.
+func (s *Store) ClientAddr() string {
+	if s.srv == nil {
+		return ""
+	}
+	if a, ok := s.srv.Addr().(*net.TCPAddr); ok && a != nil {
+		return a.String()
+	}
+	return ""
+}
+
+// AppendOption adjusts one append.
+type AppendOption func(*appendOpts)
+
+type appendOpts struct {
+	msgID     string
+	expect    uint64
+	hasExpect bool
+}
+
+// WithMsgID sets the deduplication id (default: the envelope id). A retried
+// command with the same id is stored once.
+func WithMsgID(id string) AppendOption { return func(o *appendOpts) { o.msgID = id } }
+
+// ExpectLastSubjectSeq makes the append fail with ErrConflict unless the last
+// event on its subject has sequence seq (0: the subject has no event yet).
+func ExpectLastSubjectSeq(seq uint64) AppendOption {
+	return func(o *appendOpts) { o.expect, o.hasExpect = seq, true }
+}
+
+// Ack says where an appended event landed. Duplicate is true when the message
+// id was seen before and Seq is the original's.
+type Ack struct {
+	Seq       uint64
+	Duplicate bool
+}
+
+// Append stores env on subject and returns once JetStream has acknowledged
+// it. It returns ErrConflict when an expectation failed.
+func (s *Store) Append(ctx context.Context, subject string, env Envelope, opts ...AppendOption) (Ack, error) {
+	o := appendOpts{msgID: env.ID}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	data, err := encodeEnvelope(env)
+	if err != nil {
+		return Ack{}, err
+	}
+	msg := nats.NewMsg(subject)
+	msg.Data = data
+	msg.Header.Set(HeaderType, env.Type)
+	pubOpts := []jetstream.PublishOpt{jetstream.WithMsgID(o.msgID), jetstream.WithExpectStream(StreamName)}
+	if o.hasExpect {
+		pubOpts = append(pubOpts, jetstream.WithExpectLastSequencePerSubject(o.expect))
+	}
+	ack, err := s.js.PublishMsg(ctx, msg, pubOpts...)
+	if err != nil {
+		var apiErr *jetstream.APIError
+		if errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence || apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant) {
+			return Ack{}, fmt.Errorf("append %s: %w", subject, ErrConflict)
+		}
+		return Ack{}, fmt.Errorf("append %s: %w", subject, err)
+	}
+	return Ack{Seq: ack.Sequence, Duplicate: ack.Duplicate}, nil
+}
+
+func encodeEnvelope(env Envelope) ([]byte, error) {
+	data, err := jsonMarshalNoEscape(env)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s: %w", env.Type, err)
+	}
+	return data, nil
+}
+
+// LastSeq returns the sequence of the newest event in the stream (0 if empty).
+func (s *Store) LastSeq(ctx context.Context) (uint64, error) {
+	info, err := s.stream.Info(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("stream info: %w", err)
+	}
+	return info.State.LastSeq, nil
+}
+
+// Last returns the newest event on subject, or ErrNoEvent.
+func (s *Store) Last(ctx context.Context, subject string) (Event, error) {
+	raw, err := s.stream.GetLastMsgForSubject(ctx, subject)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return Event{}, ErrNoEvent
+	}
+	if err != nil {
+		return Event{}, fmt.Errorf("last on %s: %w", subject, err)
+	}
+	return decodeRaw(raw.Sequence, raw.Subject, raw.Data)
+}
+
+// Get returns the event at sequence seq, or ErrNoEvent.
+func (s *Store) Get(ctx context.Context, seq uint64) (Event, error) {
+	raw, err := s.stream.GetMsg(ctx, seq)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return Event{}, ErrNoEvent
+	}
+	if err != nil {
+		return Event{}, fmt.Errorf("get %d: %w", seq, err)
+	}
+	return decodeRaw(raw.Sequence, raw.Subject, raw.Data)
+}
+
+func decodeRaw(seq uint64, subject string, data []byte) (Event, error) {
+	env, err := Decode(data)
+	if err != nil {
+		return Event{}, fmt.Errorf("event %d: %w", seq, err)
+	}
+	return Event{Seq: seq, Subject: subject, Envelope: env}, nil
+}
+
+// Follower reads the stream in order from a starting sequence, waiting for
+// new events at the end.
+type Follower struct {
+	iter jetstream.MessagesContext
+}
+
+// Follow returns a Follower that starts at sequence from (1 = the beginning).
+func (s *Store) Follow(ctx context.Context, from uint64) (*Follower, error) {
+	if from < 1 {
+		from = 1
+	}
+	cons, err := s.js.OrderedConsumer(ctx, StreamName, jetstream.OrderedConsumerConfig{
+		DeliverPolicy: jetstream.DeliverByStartSequencePolicy,
+		OptStartSeq:   from,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("follow from %d: %w", from, err)
+	}
+	iter, err := cons.Messages(jetstream.PullMaxMessages(1000))
+	if err != nil {
+		return nil, fmt.Errorf("follow from %d: %w", from, err)
+	}
+	return &Follower{iter: iter}, nil
+}
+
+// Next blocks until the next event arrives or ctx ends. A malformed event is
+// an error: the log is the contract and must stay readable.
+func (f *Follower) Next(ctx context.Context) (Event, error) {
+	msg, err := f.iter.Next(jetstream.NextContext(ctx))
+	if err != nil {
+		if ctx.Err() != nil {
+			return Event{}, ctx.Err()
+		}
+		return Event{}, fmt.Errorf("next event: %w", err)
+	}
+	meta, err := msg.Metadata()
+	if err != nil {
+		return Event{}, fmt.Errorf("event metadata: %w", err)
+	}
+	return decodeRaw(meta.Sequence.Stream, msg.Subject(), msg.Data())
+}
+
+// Stop ends the follower.
+func (f *Follower) Stop() { f.iter.Stop() }

@@ -1,0 +1,220 @@
+package events
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+	"time"
+)
+
+// Event types: the wire contract. A type is never repurposed; a changed shape
+// gets a new version and an upcaster (see codec.go).
+const (
+	CategoryCreated = "category.created"
+	ClaimMade       = "claim.made"
+	ClaimReleased   = "claim.released"
+	UserRegistered  = "user.registered"
+	SessionStarted  = "session.started"
+	SessionEnded    = "session.ended"
+	PostCreated     = "post.created"
+	PostEdited      = "post.edited"
+	PostDeleted     = "post.deleted"
+	PostVoted       = "post.voted"
+	CommentCreated  = "comment.created"
+	CommentEdited   = "comment.edited"
+	CommentDeleted  = "comment.deleted"
+	CommentVoted    = "comment.voted"
+	DMSent          = "dm.sent"
+	DMRead          = "dm.read"
+	RoomCreated     = "room.created"
+	RoomMessageSent = "room.message"
+)
+
+// CurrentVersion is the version of each event type that this code writes.
+var currentVersions = map[string]int{
+	PostCreated: 2,
+}
+
+// CurrentVersion returns the version of event type t that this code writes.
+func CurrentVersion(t string) int {
+	if v, ok := currentVersions[t]; ok {
+		return v
+	}
+	return 1
+}
+
+// Claim kinds: values that must be unique across the whole forum.
+const (
+	ClaimNickname = "nickname"
+	ClaimEmail    = "email"
+)
+
+// CategoryCreatedData is the payload of category.created.
+type CategoryCreatedData struct {
+	Slug     string `json:"slug"`
+	Name     string `json:"name"`
+	Position int    `json:"position"`
+}
+
+// ClaimData is the payload of claim.made and claim.released: Key is the
+// normalised (lowercased) value, UserID the claimant.
+type ClaimData struct {
+	Kind   string `json:"kind"`
+	Key    string `json:"key"`
+	UserID string `json:"user_id"`
+}
+
+// UserRegisteredData is the payload of user.registered. PasswordHash is an
+// argon2id hash in PHC string form, never the password.
+type UserRegisteredData struct {
+	UserID       string `json:"user_id"`
+	Nickname     string `json:"nickname"`
+	Email        string `json:"email"`
+	PasswordHash string `json:"password_hash"`
+	FirstName    string `json:"first_name,omitempty"`
+	LastName     string `json:"last_name,omitempty"`
+	Age          int    `json:"age,omitempty"`
+	Gender       string `json:"gender,omitempty"`
+}
+
+// SessionStartedData is the payload of session.started. TokenHash is the hex
+// SHA-256 of the bearer token; the token itself never enters the log.
+type SessionStartedData struct {
+	SessionID string    `json:"session_id"`
+	UserID    string    `json:"user_id"`
+	TokenHash string    `json:"token_hash"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// SessionEndedData is the payload of session.ended.
+type SessionEndedData struct {
+	SessionID string `json:"session_id"`
+	UserID    string `json:"user_id"`
+}
+
+// PostCreatedData is the payload of post.created (version 2).
+type PostCreatedData struct {
+	PostID     string   `json:"post_id"`
+	AuthorID   string   `json:"author_id"`
+	Title      string   `json:"title"`
+	Body       string   `json:"body"`
+	Categories []string `json:"categories"`
+}
+
+// PostEditedData is the payload of post.edited: the full new content.
+type PostEditedData struct {
+	PostID     string   `json:"post_id"`
+	Title      string   `json:"title"`
+	Body       string   `json:"body"`
+	Categories []string `json:"categories"`
+}
+
+// PostDeletedData is the payload of post.deleted.
+type PostDeletedData struct {
+	PostID string `json:"post_id"`
+}
+
+// CommentCreatedData is the payload of comment.created.
+type CommentCreatedData struct {
+	CommentID string `json:"comment_id"`
+	PostID    string `json:"post_id"`
+	AuthorID  string `json:"author_id"`
+	Body      string `json:"body"`
+}
+
+// CommentEditedData is the payload of comment.edited.
+type CommentEditedData struct {
+	CommentID string `json:"comment_id"`
+	PostID    string `json:"post_id"`
+	Body      string `json:"body"`
+}
+
+// CommentDeletedData is the payload of comment.deleted.
+type CommentDeletedData struct {
+	CommentID string `json:"comment_id"`
+	PostID    string `json:"post_id"`
+}
+
+// VotedData is the payload of post.voted and comment.voted: the voter's vote on
+// the target is set to Value (1, -1, or 0 for none).
+type VotedData struct {
+	TargetID string `json:"target_id"`
+	UserID   string `json:"user_id"`
+	Value    int    `json:"value"`
+}
+
+// DMSentData is the payload of dm.sent.
+type DMSentData struct {
+	MessageID string `json:"message_id"`
+	From      string `json:"from"`
+	To        string `json:"to"`
+	Body      string `json:"body"`
+	ClientID  string `json:"client_id,omitempty"`
+}
+
+// DMReadData is the payload of dm.read: UserID has read the conversation with
+// PeerID up to and including message UpTo (stream sequence UpToSeq).
+type DMReadData struct {
+	UserID  string `json:"user_id"`
+	PeerID  string `json:"peer_id"`
+	UpTo    string `json:"up_to"`
+	UpToSeq uint64 `json:"up_to_seq"`
+}
+
+// RoomCreatedData is the payload of room.created.
+type RoomCreatedData struct {
+	Room string `json:"room"`
+}
+
+// RoomMessageData is the payload of room.message.
+type RoomMessageData struct {
+	MessageID string `json:"message_id"`
+	Room      string `json:"room"`
+	From      string `json:"from"`
+	Body      string `json:"body"`
+	ClientID  string `json:"client_id,omitempty"`
+}
+
+// Subject prefixes. Every event lives under forum.> and names its aggregate.
+const (
+	SubjectAll = "forum.>"
+	StreamName = "FORUM"
+)
+
+// CategorySubject returns the subject of a category event.
+func CategorySubject(slug, verb string) string { return "forum.category." + slug + "." + verb }
+
+// ClaimSubject returns the subject that holds the claims on one unique value.
+// The value is hashed: a subject token cannot hold '.', '*', '>' or spaces,
+// and an email in a subject name would leak it to anyone listing subjects.
+func ClaimSubject(kind, key string) string {
+	sum := sha256.Sum256([]byte(kind + ":" + strings.ToLower(key)))
+	return "forum.claim." + kind + "." + hex.EncodeToString(sum[:16])
+}
+
+// UserSubject returns the subject of a user event.
+func UserSubject(id, verb string) string { return "forum.user." + id + "." + verb }
+
+// SessionSubject returns the subject of a session event.
+func SessionSubject(id, verb string) string { return "forum.session." + id + "." + verb }
+
+// PostSubject returns the subject of a post event.
+func PostSubject(id, verb string) string { return "forum.post." + id + "." + verb }
+
+// CommentSubject returns the subject of a comment event.
+func CommentSubject(id, verb string) string { return "forum.comment." + id + "." + verb }
+
+// DMSubject returns the subject of a direct-message event between two users;
+// the pair is ordered so both directions share one conversation.
+func DMSubject(a, b, verb string) string { return "forum.dm." + PairKey(a, b) + "." + verb }
+
+// RoomSubject returns the subject of a room event.
+func RoomSubject(room, verb string) string { return "forum.room." + room + "." + verb }
+
+// PairKey returns the conversation key of two user ids, the same either way round.
+func PairKey(a, b string) string {
+	if a > b {
+		a, b = b, a
+	}
+	return a + "-" + b
+}

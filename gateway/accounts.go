@@ -1,0 +1,118 @@
+package gateway
+
+import (
+	"net/http"
+	"strings"
+
+	"forum/commands"
+	"forum/events"
+	"forum/projections"
+)
+
+func (s *Server) signup(w http.ResponseWriter, r *http.Request) {
+	var in commands.RegisterInput
+	if err := decode(w, r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	id, err := s.cmd.Register(r.Context(), in)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	sess, err := s.cmd.StartSession(r.Context(), id)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	u, err := s.db.Account(r.Context(), id)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.setSessionCookie(w, r, sess)
+	writeJSON(w, http.StatusCreated, map[string]any{"user": u, "token": sess.Token})
+}
+
+func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Login    string `json:"login"`
+		Password string `json:"password"`
+	}
+	if err := decode(w, r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if in.Login == "" {
+		s.writeError(w, r, events.FieldError(events.EINVALID, "login", "enter your nickname or email"))
+		return
+	}
+	if in.Password == "" {
+		s.writeError(w, r, events.FieldError(events.EINVALID, "password", "enter your password"))
+		return
+	}
+	key := strings.ToLower(in.Login)
+	if blocked, retry := s.loginFailures.blocked(key, s.now()); blocked {
+		rateLimited(w, retry)
+		return
+	}
+	sess, err := s.cmd.SignIn(r.Context(), in.Login, in.Password)
+	if err != nil {
+		if events.ErrorCode(err) == events.EUNAUTHENTICATED {
+			s.loginFailures.allow(key, s.now())
+		}
+		s.writeError(w, r, err)
+		return
+	}
+	u, err := s.db.Account(r.Context(), sess.UserID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.setSessionCookie(w, r, sess)
+	writeJSON(w, http.StatusOK, map[string]any{"user": u, "token": sess.Token})
+}
+
+func (s *Server) signout(w http.ResponseWriter, r *http.Request, p principal) {
+	if p.SessionID != "" {
+		if err := s.cmd.SignOut(r.Context(), p.SessionID, p.UserID); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
+	clearSessionCookie(w, r)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) me(w http.ResponseWriter, r *http.Request, p principal) {
+	u, err := s.db.Account(r.Context(), p.UserID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"user": u})
+}
+
+func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if !events.ValidID(id) {
+		s.writeError(w, r, events.Errorf(events.ENOTFOUND, "user not found"))
+		return
+	}
+	var u projections.User
+	var posts, comments int
+	var err error
+	if viewer(r) == id {
+		u, err = s.db.Account(r.Context(), id)
+		if err == nil {
+			_, posts, comments, err = s.db.Profile(r.Context(), id)
+		}
+	} else {
+		u, posts, comments, err = s.db.Profile(r.Context(), id)
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"user": u, "post_count": posts, "comment_count": comments, "online": s.hub.presence.online(id)})
+}

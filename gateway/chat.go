@@ -1,0 +1,153 @@
+package gateway
+
+import (
+	"net/http"
+
+	"forum/commands"
+	"forum/events"
+)
+
+func (s *Server) contacts(w http.ResponseWriter, r *http.Request, p principal) {
+	page, err := s.db.Contacts(r.Context(), p.UserID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	for i := range page.Items {
+		page.Items[i].Online = s.hub.presence.online(page.Items[i].User.ID)
+	}
+	writeJSON(w, http.StatusOK, page)
+}
+
+// peer returns the {userId} of a chat route if it names another existing user.
+func (s *Server) peer(r *http.Request, p principal) (string, error) {
+	id := r.PathValue("userId")
+	if !events.ValidID(id) {
+		return "", events.Errorf(events.ENOTFOUND, "user not found")
+	}
+	if _, err := s.db.User(r.Context(), id); err != nil {
+		return "", err
+	}
+	return id, nil
+}
+
+func (s *Server) listDMs(w http.ResponseWriter, r *http.Request, p principal) {
+	peer, err := s.peer(r, p)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	limit, err := queryInt(r, "limit")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	page, err := s.db.DirectMessages(r.Context(), p.UserID, peer, limit, r.URL.Query().Get("cursor"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, page)
+}
+
+type messageInput struct {
+	Body     string `json:"body"`
+	ClientID string `json:"client_id"`
+}
+
+func (s *Server) sendDM(w http.ResponseWriter, r *http.Request, p principal) {
+	var in messageInput
+	if err := decode(w, r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	seq, err := s.cmd.SendDM(r.Context(), p.UserID, r.PathValue("userId"), in.Body, in.ClientID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeMessage(w, r, seq)
+}
+
+// writeMessage answers 201 with the message stored at seq.
+func (s *Server) writeMessage(w http.ResponseWriter, r *http.Request, seq uint64) {
+	m, err := s.db.MessageBySeq(r.Context(), seq)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"message": m})
+}
+
+func (s *Server) markRead(w http.ResponseWriter, r *http.Request, p principal) {
+	var in struct {
+		UpTo string `json:"up_to"`
+	}
+	if err := decode(w, r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	peer, err := s.peer(r, p)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.cmd.MarkRead(r.Context(), p.UserID, peer, in.UpTo); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) rooms(w http.ResponseWriter, r *http.Request, p principal) {
+	page, err := s.db.Rooms(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	for i := range page.Items {
+		page.Items[i].Online = s.hub.presence.roomOnline(page.Items[i].Name)
+	}
+	writeJSON(w, http.StatusOK, page)
+}
+
+func (s *Server) roomName(r *http.Request) (string, error) {
+	name := r.PathValue("name")
+	if !commands.ValidRoom(name) {
+		return "", events.FieldError(events.EINVALID, "room", "room names are 1 to 32 of a-z, 0-9 and '-'")
+	}
+	return name, nil
+}
+
+func (s *Server) listRoomMessages(w http.ResponseWriter, r *http.Request, p principal) {
+	name, err := s.roomName(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	limit, err := queryInt(r, "limit")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	page, err := s.db.RoomMessages(r.Context(), name, limit, r.URL.Query().Get("cursor"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, page)
+}
+
+func (s *Server) sendRoomMessage(w http.ResponseWriter, r *http.Request, p principal) {
+	var in messageInput
+	if err := decode(w, r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	seq, err := s.cmd.SendRoomMessage(r.Context(), p.UserID, r.PathValue("name"), in.Body, in.ClientID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeMessage(w, r, seq)
+}

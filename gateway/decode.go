@@ -1,0 +1,58 @@
+package gateway
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+
+	"forum/events"
+)
+
+// maxBody bounds a request body (a 20,000-character post is at most 80 KB).
+const maxBody = 256 << 10
+
+// decode reads a JSON request body into v: 413 past maxBody, 415 for another
+// content type, 400 for malformed JSON or trailing data.
+func decode(w http.ResponseWriter, r *http.Request, v any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || mt != "application/json" {
+			return &events.Error{Code: "unsupported_media_type", Message: "send JSON with Content-Type: application/json"}
+		}
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
+	err := dec.Decode(v)
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		return events.Errorf(events.ETOOLARGE, "the request body is larger than %d KiB", maxBody>>10)
+	case errors.Is(err, io.EOF):
+		return events.Errorf(events.EINVALID, "the request body is empty; send a JSON object")
+	case err != nil:
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) && typeErr.Field != "" {
+			return events.FieldError(events.EINVALID, typeErr.Field, typeErr.Field+" has the wrong type")
+		}
+		return events.Errorf(events.EINVALID, "the request body is not valid JSON")
+	}
+	if dec.More() {
+		return events.Errorf(events.EINVALID, "the request body has data after the JSON object")
+	}
+	return nil
+}
+
+// queryInt reads an optional integer query parameter (0 when absent).
+func queryInt(r *http.Request, name string) (int, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return 0, events.FieldError(events.EINVALID, name, name+" must be a positive whole number")
+	}
+	return n, nil
+}

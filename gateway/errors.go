@@ -1,0 +1,71 @@
+package gateway
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+
+	"forum/events"
+)
+
+// statusOf maps an application error code to its HTTP status.
+func statusOf(code string) int {
+	switch code {
+	case events.EINVALID:
+		return http.StatusBadRequest
+	case events.EUNAUTHENTICATED:
+		return http.StatusUnauthorized
+	case events.EFORBIDDEN:
+		return http.StatusForbidden
+	case events.ENOTFOUND:
+		return http.StatusNotFound
+	case events.ETAKEN, events.ECONFLICT:
+		return http.StatusConflict
+	case events.ETOOLARGE:
+		return http.StatusRequestEntityTooLarge
+	case events.ERATELIMITED:
+		return http.StatusTooManyRequests
+	case "unsupported_media_type":
+		return http.StatusUnsupportedMediaType
+	case "method_not_allowed":
+		return http.StatusMethodNotAllowed
+	}
+	return http.StatusInternalServerError
+}
+
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Field   string `json:"field,omitempty"`
+}
+
+// writeError writes err as the JSON error of API.md. Application errors
+// carry their code; anything else is internal: logged here, and the client
+// gets no detail.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var e *events.Error
+	if !errors.As(err, &e) {
+		s.log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+		e = &events.Error{Code: events.EINTERNAL, Message: "something went wrong on our side; please try again"}
+	}
+	writeJSON(w, statusOf(e.Code), errorBody{errorDetail{Code: e.Code, Message: e.Message, Field: e.Field}})
+}
+
+// rateLimited writes a 429 with Retry-After in whole seconds (at least 1).
+func rateLimited(w http.ResponseWriter, retryAfterSeconds int) {
+	w.Header().Set("Retry-After", strconv.Itoa(max(1, retryAfterSeconds)))
+	writeJSON(w, http.StatusTooManyRequests, errorBody{errorDetail{Code: events.ERATELIMITED, Message: "too many requests; slow down and try again shortly"}})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.Encode(v)
+}

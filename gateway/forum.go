@@ -1,0 +1,197 @@
+package gateway
+
+import (
+	"net/http"
+
+	"forum/commands"
+	"forum/events"
+	"forum/projections"
+)
+
+func (s *Server) categories(w http.ResponseWriter, r *http.Request) {
+	page, err := s.db.Categories(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, page)
+}
+
+func (s *Server) listPosts(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	limit, err := queryInt(r, "limit")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	page, err := s.db.Posts(r.Context(), projections.PostFilter{
+		Category: q.Get("category"), Author: q.Get("author"), LikedBy: q.Get("liked_by"), DislikedBy: q.Get("disliked_by"),
+		Viewer: viewer(r), Limit: limit, Cursor: q.Get("cursor"),
+	})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, page)
+}
+
+// writePost answers with one post as the reader sees it.
+func (s *Server) writePost(w http.ResponseWriter, r *http.Request, status int, id string) {
+	p, err := s.db.Post(r.Context(), id, viewer(r))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, status, map[string]any{"post": p})
+}
+
+func (s *Server) getPost(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if !events.ValidID(id) {
+		s.writeError(w, r, events.Errorf(events.ENOTFOUND, "post not found"))
+		return
+	}
+	s.writePost(w, r, http.StatusOK, id)
+}
+
+func (s *Server) createPost(w http.ResponseWriter, r *http.Request, p principal) {
+	var in commands.PostInput
+	if err := decode(w, r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	id, err := s.cmd.CreatePost(r.Context(), p.UserID, in)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writePost(w, r, http.StatusCreated, id)
+}
+
+func (s *Server) editPost(w http.ResponseWriter, r *http.Request, p principal) {
+	var patch commands.PostPatch
+	if err := decode(w, r, &patch); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	id := r.PathValue("id")
+	if err := s.cmd.EditPost(r.Context(), p.UserID, id, patch); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writePost(w, r, http.StatusOK, id)
+}
+
+func (s *Server) deletePost(w http.ResponseWriter, r *http.Request, p principal) {
+	if err := s.cmd.DeletePost(r.Context(), p.UserID, r.PathValue("id")); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) listComments(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if !events.ValidID(id) {
+		s.writeError(w, r, events.Errorf(events.ENOTFOUND, "post not found"))
+		return
+	}
+	limit, err := queryInt(r, "limit")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	page, err := s.db.Comments(r.Context(), id, viewer(r), limit, r.URL.Query().Get("cursor"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, page)
+}
+
+// writeComment answers with one comment as the reader sees it.
+func (s *Server) writeComment(w http.ResponseWriter, r *http.Request, status int, id string) {
+	c, err := s.db.Comment(r.Context(), id, viewer(r))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, status, map[string]any{"comment": c})
+}
+
+func (s *Server) getComment(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if !events.ValidID(id) {
+		s.writeError(w, r, events.Errorf(events.ENOTFOUND, "comment not found"))
+		return
+	}
+	s.writeComment(w, r, http.StatusOK, id)
+}
+
+func (s *Server) createComment(w http.ResponseWriter, r *http.Request, p principal) {
+	var in struct {
+		Body string `json:"body"`
+	}
+	if err := decode(w, r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	id, err := s.cmd.CreateComment(r.Context(), p.UserID, r.PathValue("id"), in.Body)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeComment(w, r, http.StatusCreated, id)
+}
+
+func (s *Server) editComment(w http.ResponseWriter, r *http.Request, p principal) {
+	var in struct {
+		Body string `json:"body"`
+	}
+	if err := decode(w, r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	id := r.PathValue("id")
+	if err := s.cmd.EditComment(r.Context(), p.UserID, id, in.Body); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeComment(w, r, http.StatusOK, id)
+}
+
+func (s *Server) deleteComment(w http.ResponseWriter, r *http.Request, p principal) {
+	if err := s.cmd.DeleteComment(r.Context(), p.UserID, r.PathValue("id")); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// vote returns the handler that sets the reader's vote on a post or comment.
+func (s *Server) vote(kind string) func(http.ResponseWriter, *http.Request, principal) {
+	return func(w http.ResponseWriter, r *http.Request, p principal) {
+		var in struct {
+			Value *int `json:"value"`
+		}
+		if err := decode(w, r, &in); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if in.Value == nil {
+			s.writeError(w, r, events.FieldError(events.EINVALID, "value", "value must be 1, -1 or 0"))
+			return
+		}
+		id := r.PathValue("id")
+		if err := s.cmd.Vote(r.Context(), p.UserID, kind, id, *in.Value); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		v, err := s.db.Votes(r.Context(), kind, id, p.UserID)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, v)
+	}
+}

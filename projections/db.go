@@ -1,0 +1,173 @@
+// Package projections folds the events of the stream into SQLite read models,
+// answers queries over them, rebuilds them from scratch or as of a past moment,
+// and publishes a change feed after every commit. Only this package writes to
+// SQLite, and only from events.
+package projections
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"runtime"
+	"strconv"
+
+	"forum/schemas"
+
+	_ "modernc.org/sqlite"
+)
+
+// projectorVersion is bumped whenever an apply function changes what it
+// writes, so existing read models are rebuilt on the next start.
+const projectorVersion = 1
+
+// DB is a read-model file: one writer connection for the projector and a pool
+// of readers for queries (WAL lets them run side by side).
+type DB struct {
+	path string
+	w    *sql.DB
+	r    *sql.DB
+}
+
+func dsn(path string, write bool) string {
+	q := url.Values{}
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(NORMAL)", "foreign_keys(ON)", "cache_size(-32000)"} {
+		q.Add("_pragma", p)
+	}
+	if write {
+		q.Set("_txlock", "immediate")
+	}
+	return "file:" + path + "?" + q.Encode()
+}
+
+// OpenDB opens (or creates) the read models at path. If the file was written
+// by another schema or projector version it is deleted and created afresh, so
+// the projector rebuilds it from the stream; rebuilt reports that.
+func OpenDB(path string) (db *DB, rebuilt bool, err error) {
+	version, err := schemas.Version(projectorVersion)
+	if err != nil {
+		return nil, false, err
+	}
+	db, err = openDB(path)
+	if err != nil {
+		return nil, false, err
+	}
+	have, err := db.meta(context.Background(), "schema_version")
+	if err != nil {
+		db.Close()
+		return nil, false, err
+	}
+	if have == version {
+		return db, false, nil
+	}
+	if have != "" {
+		db.Close()
+		if err := removeDB(path); err != nil {
+			return nil, false, err
+		}
+		if db, err = openDB(path); err != nil {
+			return nil, false, err
+		}
+		rebuilt = true
+	}
+	if err := db.createSchema(version); err != nil {
+		db.Close()
+		return nil, false, err
+	}
+	return db, rebuilt, nil
+}
+
+func openDB(path string) (*DB, error) {
+	w, err := sql.Open("sqlite", dsn(path, true))
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetConnMaxIdleTime(0)
+	r, err := sql.Open("sqlite", dsn(path, false))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	n := max(4, 2*runtime.NumCPU())
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	if err := w.Ping(); err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	return &DB{path: path, w: w, r: r}, nil
+}
+
+func removeDB(path string) error {
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		if err := os.Remove(path + suffix); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("remove old read models: %w", err)
+		}
+	}
+	return nil
+}
+
+func (db *DB) createSchema(version string) error {
+	files, err := schemas.SQL()
+	if err != nil {
+		return err
+	}
+	tx, err := db.w.Begin()
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for _, f := range files {
+		if _, err := tx.Exec(f); err != nil {
+			return fmt.Errorf("create schema: %w", err)
+		}
+	}
+	if _, err := tx.Exec(`INSERT INTO meta(key, value) VALUES ('schema_version', ?), ('seq', '0')`, version); err != nil {
+		return fmt.Errorf("create schema: %w", err)
+	}
+	return tx.Commit()
+}
+
+// meta returns a value of the meta table, "" if it or the table is missing.
+func (db *DB) meta(ctx context.Context, key string) (string, error) {
+	var exists int
+	if err := db.w.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type='table' AND name='meta'`).Scan(&exists); err != nil {
+		return "", fmt.Errorf("read meta: %w", err)
+	}
+	if exists == 0 {
+		return "", nil
+	}
+	var v string
+	err := db.w.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = ?`, key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read meta %s: %w", key, err)
+	}
+	return v, nil
+}
+
+// Checkpoint returns the stream sequence of the last event applied.
+func (db *DB) Checkpoint(ctx context.Context) (uint64, error) {
+	v, err := db.meta(ctx, "seq")
+	if err != nil || v == "" {
+		return 0, err
+	}
+	return strconv.ParseUint(v, 10, 64)
+}
+
+// Path returns the file the read models live in.
+func (db *DB) Path() string { return db.path }
+
+// Close closes both pools, checkpointing the WAL into the main file.
+func (db *DB) Close() error {
+	if db.w != nil {
+		db.w.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
+	}
+	return errors.Join(db.r.Close(), db.w.Close())
+}

@@ -1,0 +1,89 @@
+package projections
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// RebuildSource is the stream as a rebuild reads it.
+type RebuildSource interface {
+	Source
+	LastSeq(ctx context.Context) (uint64, error)
+}
+
+// RebuildResult says what a rebuild did.
+type RebuildResult struct {
+	Path     string        // the file written
+	Events   uint64        // events applied
+	Seq      uint64        // stream sequence the read models stand at
+	Duration time.Duration // time spent applying
+}
+
+// Rebuild folds the stream from the start into a fresh read-model file. With
+// no bound it then swaps the file in for path atomically (the forum must not
+// be running on it). With untilSeq or untilTime it builds the forum as it was
+// then into a separate file beside path, named in the result, and leaves path alone.
+func Rebuild(ctx context.Context, src RebuildSource, path string, untilSeq uint64, untilTime time.Time, logger *slog.Logger) (RebuildResult, error) {
+	last, err := src.LastSeq(ctx)
+	if err != nil {
+		return RebuildResult{}, err
+	}
+	bounded := untilSeq > 0 || !untilTime.IsZero()
+	if untilSeq == 0 || untilSeq > last {
+		untilSeq = last
+	}
+	out := path + ".rebuild"
+	if bounded {
+		out = timeTravelPath(path, untilSeq, untilTime)
+	}
+	if err := removeDB(out); err != nil {
+		return RebuildResult{}, err
+	}
+	db, _, err := OpenDB(out)
+	if err != nil {
+		return RebuildResult{}, err
+	}
+	p, err := NewProjector(db, logger)
+	if err != nil {
+		db.Close()
+		return RebuildResult{}, err
+	}
+	start := time.Now()
+	if err := p.CatchUp(ctx, src, untilSeq, untilTime); err != nil {
+		db.Close()
+		return RebuildResult{}, fmt.Errorf("rebuild: %w", err)
+	}
+	res := RebuildResult{Path: out, Events: p.Seq(), Seq: p.Seq(), Duration: time.Since(start)}
+	if err := db.Close(); err != nil {
+		return res, err
+	}
+	if bounded {
+		return res, nil
+	}
+	// The old file's WAL and shared memory must not be applied to the new one.
+	for _, suffix := range []string{"-wal", "-shm"} {
+		if err := os.Remove(path + suffix); err != nil && !os.IsNotExist(err) {
+			return res, err
+		}
+	}
+	if err := os.Rename(out, path); err != nil {
+		return res, fmt.Errorf("swap in rebuilt read models: %w", err)
+	}
+	res.Path = path
+	return res, nil
+}
+
+func timeTravelPath(path string, untilSeq uint64, untilTime time.Time) string {
+	dir, base := filepath.Split(path)
+	base = strings.TrimSuffix(base, filepath.Ext(base))
+	if !untilTime.IsZero() {
+		return filepath.Join(dir, base+"-at-"+untilTime.UTC().Format("20060102T150405Z")+".db")
+	}
+	return filepath.Join(dir, base+"-at-seq-"+strconv.FormatUint(untilSeq, 10)+".db")
+}

@@ -1,0 +1,126 @@
+-- Read models of the forum. Only projectors write here; every row is derived
+-- from the stream and the file can be deleted at any time.
+
+CREATE TABLE meta (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE categories (
+  slug       TEXT PRIMARY KEY,
+  name       TEXT NOT NULL,
+  position   INTEGER NOT NULL,
+  post_count INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+
+CREATE TABLE users (
+  id            TEXT PRIMARY KEY,
+  seq           INTEGER NOT NULL,
+  nickname      TEXT NOT NULL,
+  nickname_key  TEXT NOT NULL,
+  email         TEXT NOT NULL,
+  email_key     TEXT NOT NULL,
+  password_hash TEXT NOT NULL,
+  first_name    TEXT NOT NULL DEFAULT '',
+  last_name     TEXT NOT NULL DEFAULT '',
+  age           INTEGER NOT NULL DEFAULT 0,
+  gender        TEXT NOT NULL DEFAULT '',
+  created_at    TEXT NOT NULL,
+  post_count    INTEGER NOT NULL DEFAULT 0,
+  comment_count INTEGER NOT NULL DEFAULT 0
+);
+-- Lookups only: uniqueness is decided by claims in the log, not here.
+CREATE INDEX users_nickname_key ON users(nickname_key);
+CREATE INDEX users_email_key ON users(email_key);
+
+CREATE TABLE sessions (
+  id         TEXT PRIMARY KEY,
+  user_id    TEXT NOT NULL,
+  token_hash TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  expires_at TEXT NOT NULL,
+  ended      INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX sessions_token_hash ON sessions(token_hash);
+
+CREATE TABLE posts (
+  id            TEXT PRIMARY KEY,
+  seq           INTEGER NOT NULL UNIQUE,
+  author_id     TEXT NOT NULL,
+  title         TEXT NOT NULL,
+  body          TEXT NOT NULL,
+  categories    TEXT NOT NULL, -- JSON array of slugs, in the author's order
+  created_at    TEXT NOT NULL,
+  edited_at     TEXT,
+  deleted       INTEGER NOT NULL DEFAULT 0,
+  likes         INTEGER NOT NULL DEFAULT 0,
+  dislikes      INTEGER NOT NULL DEFAULT 0,
+  comment_count INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX posts_author_seq ON posts(author_id, seq);
+
+CREATE TABLE post_categories (
+  slug     TEXT NOT NULL,
+  post_seq INTEGER NOT NULL,
+  post_id  TEXT NOT NULL,
+  PRIMARY KEY (slug, post_seq)
+) WITHOUT ROWID;
+CREATE INDEX post_categories_post ON post_categories(post_id);
+
+CREATE TABLE comments (
+  id         TEXT PRIMARY KEY,
+  seq        INTEGER NOT NULL UNIQUE,
+  post_id    TEXT NOT NULL,
+  author_id  TEXT NOT NULL,
+  body       TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  edited_at  TEXT,
+  deleted    INTEGER NOT NULL DEFAULT 0,
+  likes      INTEGER NOT NULL DEFAULT 0,
+  dislikes   INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX comments_post_seq ON comments(post_id, seq);
+CREATE INDEX comments_author_seq ON comments(author_id, seq);
+
+-- One row per (target, voter) with a non-zero vote. target_seq orders the
+-- "liked by" and "disliked by" lists like the feed.
+CREATE TABLE votes (
+  kind       TEXT NOT NULL, -- 'post' or 'comment'
+  target_id  TEXT NOT NULL,
+  user_id    TEXT NOT NULL,
+  value      INTEGER NOT NULL,
+  target_seq INTEGER NOT NULL,
+  PRIMARY KEY (kind, target_id, user_id)
+) WITHOUT ROWID;
+CREATE INDEX votes_user ON votes(user_id, kind, value, target_seq);
+
+-- Direct and room messages. seq is the stream sequence of the event.
+CREATE TABLE messages (
+  seq        INTEGER PRIMARY KEY,
+  id         TEXT NOT NULL UNIQUE,
+  conv       TEXT NOT NULL, -- 'dm:<pair key>' or 'room:<name>'
+  from_id    TEXT NOT NULL,
+  to_id      TEXT,
+  room       TEXT,
+  body       TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE INDEX messages_conv_seq ON messages(conv, seq);
+
+-- Each user's side of a direct conversation.
+CREATE TABLE conversations (
+  user_id         TEXT NOT NULL,
+  peer_id         TEXT NOT NULL,
+  last_seq        INTEGER NOT NULL,
+  last_message_at TEXT NOT NULL,
+  read_seq        INTEGER NOT NULL DEFAULT 0,
+  unread          INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (user_id, peer_id)
+) WITHOUT ROWID;
+
+CREATE TABLE rooms (
+  name            TEXT PRIMARY KEY,
+  created_at      TEXT NOT NULL,
+  last_message_at TEXT,
+  message_count   INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;

@@ -1,0 +1,63 @@
+// The HTTP API client: JSON in and out, the session cookie sent along, errors thrown as ApiError.
+import { currentUser, setCurrentUser } from './state.js';
+
+/** ApiError is a failed request: the HTTP status (0 when the server could not be reached) and the body's {code, message, field}. */
+export class ApiError extends Error {
+  constructor(status, { code = 'error', message, field = null } = {}, retryAfter = null) {
+    super(message || `Request failed (${status})`);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    this.field = field;
+    this.retryAfter = retryAfter;
+  }
+}
+
+let lowestSeq = null;
+
+/** resetSeenSeq forgets the stream sequences seen so far; seenSeq then reports only later responses. */
+export function resetSeenSeq() {
+  lowestSeq = null;
+}
+
+/** seenSeq is the lowest `seq` (stream sequence of the read model) in the responses since resetSeenSeq, or null. */
+export function seenSeq() {
+  return lowestSeq;
+}
+
+async function request(method, url, { query = {}, body, signal } = {}) {
+  const target = new URL(url, location.origin);
+  for (const [key, value] of Object.entries(query)) {
+    if (value != null && value !== '') target.searchParams.set(key, value);
+  }
+  const headers = { Accept: 'application/json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  let res;
+  try {
+    res = await fetch(target, {
+      method,
+      headers,
+      credentials: 'same-origin',
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal,
+    });
+  } catch (err) {
+    if (err.name === 'AbortError') throw err;
+    throw new ApiError(0, { code: 'network', message: 'The forum cannot be reached. Check your connection.' });
+  }
+  const data = res.status === 204 ? null : await res.json().catch(() => null);
+  if (!res.ok) {
+    if (res.status === 401 && currentUser()) setCurrentUser(null);
+    throw new ApiError(res.status, data?.error, res.headers.get('Retry-After'));
+  }
+  if (typeof data?.seq === 'number') lowestSeq = lowestSeq == null ? data.seq : Math.min(lowestSeq, data.seq);
+  return data;
+}
+
+/** api holds one function per method; each resolves to the decoded body (null for 204) or rejects with ApiError. */
+export const api = {
+  get: (url, opts) => request('GET', url, opts),
+  post: (url, body, opts) => request('POST', url, { ...opts, body }),
+  put: (url, body, opts) => request('PUT', url, { ...opts, body }),
+  del: (url, opts) => request('DELETE', url, opts),
+};

@@ -1,0 +1,73 @@
+// The app's entry point: finds out who is signed in, routes, and opens the WebSocket once the first
+// view has its data, from the stream sequence that data was read at.
+import { api } from './api.js';
+import { excerpt, path } from './dom.js';
+import * as ws from './ws.js';
+import { on, currentUser, setCurrentUser, isConversationVisible } from './state.js';
+import { start, reload } from './router.js';
+import { toast, reportError } from './toast.js';
+import { initHeader, markSection } from './header.js';
+import { feed } from './views/feed.js';
+import { post } from './views/post.js';
+import { newPost, editPost } from './views/editor.js';
+import { signin, signup } from './views/auth.js';
+import { profile } from './views/profile.js';
+import { chat } from './views/chat.js';
+import { rooms, room } from './views/rooms.js';
+import { notFound } from './views/notfound.js';
+
+const ROUTES = [
+  ['/', feed],
+  ['/c/:category', feed],
+  ['/posts/:id', post],
+  ['/posts/:id/edit', editPost],
+  ['/new', newPost],
+  ['/signin', signin],
+  ['/signup', signup],
+  ['/users/:id', profile],
+  ['/chat', chat],
+  ['/chat/:userId', chat],
+  ['/rooms', rooms],
+  ['/rooms/:name', room],
+];
+
+// A direct message that is not on screen gets a toast (the chat view counts it as unread too).
+function notify(message) {
+  const me = currentUser();
+  if (!me || message.from.id === me.id || isConversationVisible(message.from.id)) return;
+  toast(`${message.from.nickname}: ${excerpt(message.body, 80)}`, { link: { href: path('chat', message.from.id), text: 'Open chat' } });
+}
+
+ws.subscribe((msg) => {
+  switch (msg.type) {
+    case 'dm':
+      notify(msg.message);
+      break;
+    case 'error':
+      toast(msg.message || msg.code, { kind: 'error' });
+      break;
+    case 'resync':
+      reload();
+      break;
+  }
+});
+
+on('me', (user) => {
+  if (!user) ws.stop();
+});
+
+initHeader();
+try {
+  const { user } = await api.get('/api/me');
+  setCurrentUser(user);
+} catch (err) {
+  if (err.status !== 401) reportError(err);
+}
+
+start(ROUTES, {
+  notFoundView: notFound,
+  onRendered(pathname, seq) {
+    markSection(pathname);
+    if (currentUser() && !ws.isStarted()) ws.start(seq);
+  },
+});

@@ -1,0 +1,136 @@
+// A post's comments, oldest first: paged with "Load more comments", new ones added live at the end,
+// each shown once; votes on each, edit and delete for its author, and the form to add one.
+import { h, path, userLink, timeEl, REMOVED } from '../dom.js';
+import { api } from '../api.js';
+import { currentUser } from '../state.js';
+import { reportError } from '../toast.js';
+import { field, onSubmit } from '../forms.js';
+import { createVotes } from './votes.js';
+import { confirmButton } from './confirm.js';
+
+const PAGE_SIZE = 20;
+
+/**
+ * createComments returns {el, loadMore, add, update, setVotes, close, dispose} for the comments of
+ * postId; onNew(comment) runs for each comment added after the first load (live or mine).
+ */
+export function createComments({ postId, onNew }) {
+  const me = currentUser();
+  const controller = new AbortController();
+  const entries = new Map(); // comment id → {comment, el, votes}
+  const list = h('ol', { id: 'comments', class: 'comments' });
+  const more = h('button', { type: 'button', class: 'load-more', hidden: true }, 'Load more comments');
+  let next = null;
+  let loading = false;
+  // New comments go to the end while older pages are still to come; those pages go in before them.
+  let tailStart = null;
+
+  function render(entry) {
+    const { comment, el } = entry;
+    entry.votes = null;
+    el.classList.toggle('removed', Boolean(comment.deleted));
+    if (comment.deleted) {
+      el.replaceChildren(h('p', { class: 'comment-body' }, REMOVED));
+      return;
+    }
+    entry.votes = createVotes({ url: path('api', 'comments', comment.id, 'vote'), item: comment, label: 'Votes on this comment' });
+    const own = me && comment.author.id === me.id;
+    const editButton = h('button', { type: 'button', class: 'edit-comment' }, 'Edit');
+    editButton.addEventListener('click', () => edit(entry));
+    el.replaceChildren(
+      h('p', { class: 'comment-meta' }, userLink(comment.author), ' · ', timeEl(comment.created_at)),
+      h('p', { class: 'comment-body' }, comment.body),
+      h('div', { class: 'comment-actions' }, entry.votes.el,
+        own && editButton,
+        own && confirmButton('Delete', 'Delete this comment?', () => remove(entry))));
+  }
+
+  function edit(entry) {
+    const textarea = h('textarea', { rows: '3', maxlength: '20000', value: entry.comment.body });
+    const cancel = h('button', { type: 'button' }, 'Cancel');
+    const form = h('form', { class: 'comment-edit' }, field('Edit comment', 'body', { control: textarea }),
+      h('div', { class: 'form-actions' }, h('button', { type: 'submit' }, 'Save'), cancel));
+    cancel.addEventListener('click', () => render(entry));
+    onSubmit(form, async (data) => {
+      const { comment } = await api.put(path('api', 'comments', entry.comment.id), { body: data.get('body') });
+      entry.comment = comment;
+      render(entry);
+    });
+    entry.el.querySelector('.comment-body').replaceWith(form);
+    textarea.focus();
+  }
+
+  async function remove(entry) {
+    try {
+      await api.del(path('api', 'comments', entry.comment.id));
+      entry.comment = { ...entry.comment, deleted: true };
+      render(entry);
+    } catch (err) {
+      reportError(err);
+    }
+  }
+
+  function create(comment) {
+    const entry = { comment, el: h('li', { class: 'comment', 'data-id': comment.id }), votes: null };
+    entries.set(comment.id, entry);
+    render(entry);
+    return entry.el;
+  }
+
+  async function loadMore() {
+    if (loading) return;
+    loading = true;
+    try {
+      const page = await api.get(path('api', 'posts', postId, 'comments'), { query: { limit: PAGE_SIZE, cursor: next }, signal: controller.signal });
+      for (const comment of page.items) if (!entries.has(comment.id)) list.insertBefore(create(comment), tailStart);
+      next = page.next ?? null;
+      more.hidden = next == null;
+    } finally {
+      loading = false;
+    }
+  }
+
+  /** add shows a new comment at the end, once. */
+  function add(comment) {
+    if (entries.has(comment.id)) return;
+    const el = create(comment);
+    list.append(el);
+    if (next != null && !tailStart) tailStart = el;
+    onNew(comment);
+  }
+
+  let form;
+  if (me) {
+    form = h('form', { id: 'comment-form', class: 'comment-form' },
+      field('Add a comment', 'body', { control: h('textarea', { rows: '3', maxlength: '20000', required: true }) }),
+      h('div', { class: 'form-actions' }, h('button', { type: 'submit' }, 'Comment')));
+    onSubmit(form, async (data) => {
+      const { comment } = await api.post(path('api', 'posts', postId, 'comments'), { body: data.get('body') });
+      add(comment);
+      form.reset();
+    });
+  } else {
+    form = h('p', { class: 'hint' }, h('a', { href: `/signin?next=${encodeURIComponent(path('posts', postId))}` }, 'Sign in'), ' to comment.');
+  }
+
+  more.addEventListener('click', () => loadMore().catch(reportError));
+
+  return {
+    el: h('div', { class: 'comments-wrap' }, list, more, form),
+    loadMore,
+    add,
+    /** update shows a changed (edited or deleted) comment from a frame in place, keeping my vote. */
+    update(comment) {
+      const entry = entries.get(comment.id);
+      if (!entry) return;
+      entry.comment = { ...entry.comment, ...comment, my_vote: entry.comment.my_vote };
+      render(entry);
+    },
+    setVotes(commentId, counts) {
+      entries.get(commentId)?.votes?.set(counts);
+    },
+    /** close removes the form: a removed post takes no more comments. */
+    close: () => form.remove(),
+    dispose: () => controller.abort(),
+  };
+}

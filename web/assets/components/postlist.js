@@ -1,0 +1,95 @@
+// A list of post cards from GET /api/posts, newest first, paged by cursor: the next page loads when the
+// "Load more" button at its end scrolls into view (or is pressed).
+import { h, path, userLink, timeEl, count, REMOVED } from '../dom.js';
+import { api } from '../api.js';
+import { reportError } from '../toast.js';
+
+const PAGE_SIZE = 20;
+
+function stats(post) {
+  return [
+    h('span', { class: 'likes' }, count(post.likes, 'like')),
+    h('span', { class: 'dislikes' }, count(post.dislikes, 'dislike')),
+    h('span', { class: 'comment-count' }, count(post.comment_count, 'comment')),
+  ];
+}
+
+/** postCard is an article.post-card[data-id] with the title, author, categories, time and counts. */
+function postCard(post) {
+  return h('article', { class: 'post-card', 'data-id': post.id },
+    h('h2', { class: 'post-card-title' }, h('a', { href: path('posts', post.id) }, post.deleted ? REMOVED : post.title)),
+    h('p', { class: 'post-meta' }, 'by ', userLink(post.author), ' · ', timeEl(post.created_at)),
+    h('ul', { class: 'tags', 'aria-label': 'Categories' },
+      post.categories.map((slug) => h('li', {}, h('a', { href: path('c', slug) }, slug)))),
+    h('p', { class: 'post-stats' }, stats(post)));
+}
+
+/**
+ * createPostList returns {el, loadMore, has, prepend, update, dispose}. query: the filter parameters of
+ * GET /api/posts; id: the list element's id. loadMore rejects on failure (the first page's error is the
+ * view's), later pages triggered by scrolling report theirs.
+ */
+export function createPostList({ id, query, empty }) {
+  const controller = new AbortController();
+  const cards = new Map();
+  const list = h('div', { id, class: 'post-list' });
+  const status = h('p', { class: 'list-status', role: 'status' });
+  const more = h('button', { type: 'button', class: 'load-more', hidden: true }, 'Load more posts');
+  let next = null;
+  let done = false;
+  let loading = false;
+
+  const observer = new IntersectionObserver((entries) => {
+    if (entries.some((e) => e.isIntersecting)) loadMore().catch(reportError);
+  }, { rootMargin: '300px' });
+  more.addEventListener('click', () => loadMore().catch(reportError));
+
+  function add(post, where) {
+    const entry = { post, el: postCard(post) };
+    cards.set(post.id, entry);
+    list[where](entry.el);
+    return entry.el;
+  }
+
+  async function loadMore() {
+    if (loading || done) return;
+    loading = true;
+    status.textContent = 'Loading…';
+    try {
+      const page = await api.get('/api/posts', { query: { ...query, limit: PAGE_SIZE, cursor: next }, signal: controller.signal });
+      for (const post of page.items) if (!cards.has(post.id)) add(post, 'append');
+      next = page.next ?? null;
+      done = next == null;
+    } finally {
+      loading = false;
+      more.hidden = done;
+      status.textContent = cards.size === 0 ? empty : '';
+    }
+    // Observe afresh: the observer reports again whether the button is still in view after this page.
+    observer.unobserve(more);
+    if (!done) observer.observe(more);
+  }
+
+  return {
+    el: h('div', { class: 'post-list-wrap' }, list, status, more),
+    loadMore,
+    has: (postId) => cards.has(postId),
+    /** prepend puts posts (oldest first) on top, the newest first; it returns the topmost card. */
+    prepend(posts) {
+      for (const post of posts) if (!cards.has(post.id)) add(post, 'prepend');
+      status.textContent = cards.size === 0 ? empty : '';
+      return list.firstElementChild;
+    },
+    /** update changes counts (likes, dislikes, comment_count) of a shown post: change(post) returns them. */
+    update(postId, change) {
+      const entry = cards.get(postId);
+      if (!entry) return;
+      Object.assign(entry.post, change(entry.post));
+      entry.el.querySelector('.post-stats').replaceChildren(...stats(entry.post));
+    },
+    dispose() {
+      controller.abort();
+      observer.disconnect();
+    },
+  };
+}

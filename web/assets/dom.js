@@ -1,0 +1,65 @@
+// DOM helpers. Text always goes in as text nodes (Element.append with strings), never as HTML.
+
+/**
+ * h creates an element. props: attribute values (true = present, false/null = absent), `value`
+ * (set as the property, after the children so a <select> can take it) and on<event> functions.
+ * children: nodes, strings and numbers (as text), arrays of them; null and false are skipped.
+ */
+export function h(tag, props = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(props)) {
+    if (value == null || value === false || key === 'value') continue;
+    if (typeof value === 'function') el.addEventListener(key.slice(2), value);
+    else el.setAttribute(key, value === true ? '' : String(value));
+  }
+  el.append(...children.flat(Infinity).filter((c) => c != null && c !== false).map((c) => (c instanceof Node ? c : String(c))));
+  if (props.value != null) el.value = props.value;
+  return el;
+}
+
+/** path joins URL path segments, encoding each: path('posts', id) is "/posts/<id>". */
+export function path(...segments) {
+  return '/' + segments.map((s) => encodeURIComponent(s)).join('/');
+}
+
+/** userLink is a link to a user's profile, labelled with the nickname. */
+export function userLink(user) {
+  return h('a', { href: path('users', user.id), class: 'user-link' }, user.nickname);
+}
+
+const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+const dateOnly = new Intl.DateTimeFormat(undefined, { dateStyle: 'long' });
+
+/** timeEl is a <time> with the ISO instant in datetime and the local rendering as its text. */
+export function timeEl(iso, { date = false } = {}) {
+  const when = new Date(iso);
+  return h('time', { datetime: iso, title: when.toString() }, (date ? dateOnly : dateTime).format(when));
+}
+
+/** count renders "1 like" / "3 likes". */
+export function count(n, one, many = `${one}s`) {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/** hiddenText is text for assistive technology only. */
+export function hiddenText(text) {
+  return h('span', { class: 'visually-hidden' }, text);
+}
+
+/** excerpt shortens text to at most n characters, on one line. */
+export function excerpt(text, n) {
+  const line = text.replace(/\s+/g, ' ').trim();
+  return line.length > n ? `${line.slice(0, n - 1)}…` : line;
+}
+
+/** uuid returns a random RFC 4122 version 4 UUID (crypto.randomUUID needs a secure context; this does not). */
+export function uuid() {
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const hex = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** REMOVED is what a deleted post or comment shows in place of its text. */
+export const REMOVED = '[removed]';

@@ -1,0 +1,57 @@
+// The site header: who is signed in (or the links to sign in and up), the connection state, and the
+// navigation link of the current section marked.
+import { h, path } from './dom.js';
+import { api } from './api.js';
+import { on, currentUser, setCurrentUser, connState } from './state.js';
+import { navigate } from './router.js';
+import { reportError } from './toast.js';
+
+const CONN_TEXT = { live: 'live', connecting: 'connecting…', offline: 'offline' };
+
+async function signOut() {
+  try {
+    await api.post('/api/signout', {});
+  } catch (err) {
+    if (err.status !== 401) {
+      reportError(err);
+      return;
+    }
+  }
+  setCurrentUser(null);
+  navigate('/');
+}
+
+function renderAccount(user) {
+  const account = document.getElementById('account');
+  if (!user) {
+    account.replaceChildren(h('a', { href: '/signin' }, 'Sign in'), h('a', { href: '/signup', class: 'button' }, 'Sign up'));
+    return;
+  }
+  const button = h('button', { type: 'button', id: 'signout' }, 'Sign out');
+  button.addEventListener('click', signOut);
+  account.replaceChildren(h('a', { href: path('users', user.id), class: 'me' }, user.nickname), button);
+}
+
+function renderConn(state) {
+  const el = document.getElementById('conn-state');
+  el.dataset.state = state;
+  el.textContent = CONN_TEXT[state];
+}
+
+/** initHeader keeps the header in step with the signed-in user and the connection. */
+export function initHeader() {
+  on('me', renderAccount);
+  on('conn', renderConn);
+  renderAccount(currentUser());
+  renderConn(connState());
+}
+
+/** markSection marks the navigation link of the section pathname belongs to with aria-current. */
+export function markSection(pathname) {
+  for (const link of document.querySelectorAll('.site-nav a')) {
+    const href = link.getAttribute('href');
+    const here = href === '/' ? pathname === '/' || pathname.startsWith('/c/') : pathname === href || pathname.startsWith(`${href}/`);
+    if (here) link.setAttribute('aria-current', 'page');
+    else link.removeAttribute('aria-current');
+  }
+}

@@ -1,0 +1,57 @@
+// Writing a post (/new) and editing one (/posts/{id}/edit): title, body and 1 to 5 categories.
+import { h, path } from '../dom.js';
+import { api } from '../api.js';
+import { currentUser } from '../state.js';
+import { navigate } from '../router.js';
+import { field, errorSlot, onSubmit, showError } from '../forms.js';
+
+const MAX_CATEGORIES = 5;
+
+function editor(name, editing) {
+  return {
+    name,
+    auth: true,
+    async mount({ main, params, scope, setTitle }) {
+      const heading = editing ? 'Edit post' : 'New post';
+      setTitle(heading);
+      const [{ items }, existing] = await Promise.all([
+        api.get('/api/categories', { signal: scope.signal }),
+        editing ? api.get(path('api', 'posts', params.id), { signal: scope.signal }).then((r) => r.post) : null,
+      ]);
+      main.append(h('h1', {}, heading));
+      if (existing && (existing.deleted || existing.author.id !== currentUser().id)) {
+        main.append(h('p', {}, 'Only its author can edit this post.'), h('p', {}, h('a', { href: path('posts', existing.id) }, 'Back to the post')));
+        return;
+      }
+
+      const chosen = new Set(existing?.categories ?? []);
+      const categoriesError = errorSlot('categories');
+      const form = h('form', { id: 'post-form', class: 'stack' },
+        field('Title', 'title', { maxlength: '200', required: true, value: existing?.title }),
+        field('Body', 'body', { control: h('textarea', { rows: '12', maxlength: '20000', required: true, value: existing?.body }) }),
+        h('fieldset', { class: 'field', 'aria-describedby': categoriesError.id },
+          h('legend', {}, `Categories (1 to ${MAX_CATEGORIES})`),
+          h('div', { class: 'checkboxes' }, items.map((c) => h('label', { class: 'checkbox' },
+            h('input', { type: 'checkbox', name: 'categories', value: c.slug, checked: chosen.has(c.slug) }), ' ', c.name))),
+          categoriesError),
+        h('div', { class: 'form-actions' },
+          h('button', { type: 'submit' }, editing ? 'Save' : 'Publish'),
+          h('a', { href: existing ? path('posts', existing.id) : '/' }, 'Cancel')));
+
+      onSubmit(form, async (data) => {
+        const categories = data.getAll('categories');
+        if (categories.length < 1 || categories.length > MAX_CATEGORIES) {
+          showError(form, { field: 'categories', message: `Choose between 1 and ${MAX_CATEGORIES} categories.` });
+          return;
+        }
+        const body = { title: data.get('title'), body: data.get('body'), categories };
+        const { post } = editing ? await api.put(path('api', 'posts', params.id), body) : await api.post('/api/posts', body);
+        navigate(path('posts', post.id));
+      });
+      main.append(form);
+    },
+  };
+}
+
+export const newPost = editor('new', false);
+export const editPost = editor('edit', true);

@@ -1,0 +1,68 @@
+// The feed (/ and /c/{category}): posts newest first with infinite scroll, the category filter, and a
+// "N new posts" banner for posts created since.
+import { h, path, count, hiddenText } from '../dom.js';
+import { api, ApiError } from '../api.js';
+import { createPostList } from '../components/postlist.js';
+
+export const feed = {
+  name: 'feed',
+  async mount({ main, params, scope, setTitle }) {
+    const slug = params.category ?? null;
+    const heading = h('h1', {}, 'Latest posts');
+    const categories = h('ul', { class: 'category-list' });
+    const banner = h('button', { type: 'button', id: 'new-posts-banner', class: 'banner', hidden: true });
+    const posts = createPostList({ id: 'feed', query: { category: slug }, empty: 'No posts yet.' });
+    scope.add(posts.dispose);
+    main.append(h('div', { class: 'feed-layout' },
+      h('nav', { class: 'categories', 'aria-label': 'Categories' }, h('h2', {}, 'Categories'), categories),
+      h('section', { class: 'feed-main', 'aria-label': 'Posts' }, heading, banner, posts.el)));
+
+    const [{ items }] = await Promise.all([api.get('/api/categories', { signal: scope.signal }), posts.loadMore()]);
+    const current = items.find((c) => c.slug === slug);
+    if (slug && !current) throw new ApiError(404, { code: 'not_found', message: 'No such category' });
+    heading.textContent = current ? current.name : 'Latest posts';
+    setTitle(current ? current.name : 'Feed');
+
+    const badges = new Map(); // slug → its post count
+    const link = (href, label, isCurrent, badge) =>
+      h('li', {}, h('a', { href, 'aria-current': isCurrent ? 'page' : null }, label, badge && ' ', badge));
+    categories.append(link('/', 'All posts', !slug), ...items.map((c) => {
+      const badge = h('span', { class: 'count' }, c.post_count);
+      badges.set(c.slug, badge);
+      return link(path('c', c.slug), c.name, c.slug === slug, [badge, hiddenText(' posts')]);
+    }));
+
+    const waiting = [];
+    const showBanner = () => {
+      banner.hidden = waiting.length === 0;
+      banner.replaceChildren(h('span', { 'aria-hidden': 'true' }, '↑ '), count(waiting.length, 'new post'));
+    };
+    banner.addEventListener('click', () => {
+      const top = posts.prepend(waiting.splice(0));
+      showBanner();
+      top?.querySelector('a')?.focus();
+    });
+
+    scope.listen((msg) => {
+      switch (msg.type) {
+        case 'post.created': {
+          const { post } = msg;
+          for (const c of post.categories) {
+            const badge = badges.get(c);
+            if (badge) badge.textContent = Number(badge.textContent) + 1;
+          }
+          if ((slug && !post.categories.includes(slug)) || posts.has(post.id) || waiting.some((p) => p.id === post.id)) break;
+          waiting.push(post);
+          showBanner();
+          break;
+        }
+        case 'post.voted':
+          posts.update(msg.id, () => ({ likes: msg.likes, dislikes: msg.dislikes }));
+          break;
+        case 'comment.created':
+          posts.update(msg.comment.post_id, (post) => ({ comment_count: post.comment_count + 1 }));
+          break;
+      }
+    });
+  },
+};

@@ -1,0 +1,91 @@
+// A post (/posts/{id}) with its votes, its author's edit and delete, and its comments, all kept live.
+import { h, path, userLink, timeEl, REMOVED } from '../dom.js';
+import { api } from '../api.js';
+import { currentUser } from '../state.js';
+import { reportError } from '../toast.js';
+import { createVotes } from '../components/votes.js';
+import { createComments } from '../components/comments.js';
+import { confirmButton } from '../components/confirm.js';
+
+export const post = {
+  name: 'post',
+  async mount({ main, params, scope, setTitle }) {
+    const me = currentUser();
+    const { id } = params;
+    const title = h('h1', { id: 'post-title' });
+    const meta = h('p', { class: 'post-meta' });
+    const tags = h('ul', { class: 'tags', 'aria-label': 'Categories' });
+    const body = h('div', { id: 'post-body', class: 'post-body' });
+    const actions = h('div', { class: 'post-actions' });
+    const commentsHeading = h('h2', { id: 'comments-heading' });
+    let shown = null;
+    let votes = null;
+
+    const countComments = (n) => {
+      shown.comment_count = n;
+      commentsHeading.textContent = `Comments (${n})`;
+    };
+    const comments = createComments({ postId: id, onNew: () => countComments(shown.comment_count + 1) });
+    scope.add(comments.dispose);
+
+    async function remove() {
+      try {
+        await api.del(path('api', 'posts', id));
+        show({ ...shown, deleted: true });
+      } catch (err) {
+        reportError(err);
+      }
+    }
+
+    function show(item) {
+      shown = item;
+      const removed = Boolean(item.deleted);
+      const own = !removed && me && item.author.id === me.id;
+      setTitle(removed ? REMOVED : item.title);
+      title.textContent = removed ? REMOVED : item.title;
+      body.textContent = removed ? REMOVED : item.body;
+      meta.replaceChildren(...(removed ? [] : ['by ', userLink(item.author), ' · ', timeEl(item.created_at)]));
+      tags.replaceChildren(...(removed ? [] : item.categories.map((slug) => h('li', {}, h('a', { href: path('c', slug) }, slug)))));
+      votes = removed ? null : createVotes({
+        url: path('api', 'posts', id, 'vote'), item, ids: { like: 'like-post', dislike: 'dislike-post' }, label: 'Votes on this post',
+      });
+      actions.replaceChildren(...[
+        votes?.el,
+        own && h('a', { href: path('posts', id, 'edit'), class: 'button' }, 'Edit'),
+        own && confirmButton('Delete', 'Delete this post?', remove),
+      ].filter(Boolean));
+      if (removed) comments.close();
+      countComments(item.comment_count);
+    }
+
+    main.append(
+      h('article', { class: 'post-full', 'aria-labelledby': 'post-title' }, title, meta, tags, body, actions),
+      h('section', { class: 'comments-section', 'aria-labelledby': 'comments-heading' }, commentsHeading, comments.el));
+
+    const [data] = await Promise.all([api.get(path('api', 'posts', id), { signal: scope.signal }), comments.loadMore()]);
+    show(data.post);
+
+    scope.listen((msg) => {
+      switch (msg.type) {
+        case 'post.voted':
+          if (msg.id === id) votes?.set({ likes: msg.likes, dislikes: msg.dislikes });
+          break;
+        case 'comment.voted':
+          comments.setVotes(msg.id, { likes: msg.likes, dislikes: msg.dislikes });
+          break;
+        case 'comment.created':
+          if (msg.comment.post_id === id) comments.add(msg.comment);
+          break;
+        case 'post.updated':
+        case 'post.deleted':
+          // Frames go to everyone, so they carry no my_vote: keep mine.
+          if (msg.post.id === id) show({ ...shown, ...msg.post, my_vote: shown.my_vote });
+          break;
+        case 'comment.updated':
+        case 'comment.deleted':
+          if (msg.comment.post_id === id) comments.update(msg.comment);
+          break;
+      }
+    });
+  },
+};
