@@ -132,8 +132,8 @@ type limiters struct {
 	burst int
 	max   int
 
-	mu   sync.Mutex
-	m    map[string]*limiterEntry
+	mu    sync.Mutex
+	m     map[string]*limiterEntry
 	swept time.Time
 }
 

@@ -152,7 +152,7 @@ func apiMethodErrors(mux *http.ServeMux, s *Server) http.Handler {
 // discard is a ResponseWriter that keeps headers and drops the body.
 type discard struct{ h http.Header }
 
-func (d discard) Header() http.Header { return d.h }
+func (d discard) Header() http.Header       { return d.h }
 func (discard) Write(b []byte) (int, error) { return len(b), nil }
 func (discard) WriteHeader(int)             {}
 
