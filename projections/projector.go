@@ -189,7 +189,11 @@ func (p *Projector) follow(ctx context.Context, src Source, until uint64, untilT
 // Apply applies a batch of events in one transaction together with the
 // checkpoint, skipping events at or below the checkpoint, then publishes
 // them to the change feed. Events must be in stream order.
+//
+// A batch that has begun runs to its end even if ctx ends meanwhile, so a
+// shutdown lets the projector finish its batch.
 func (p *Projector) Apply(ctx context.Context, batch []events.Event) error {
+	ctx = context.WithoutCancel(ctx)
 	from := p.Seq()
 	fresh := batch[:0:0]
 	for _, ev := range batch {
