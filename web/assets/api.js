@@ -59,5 +59,6 @@ export const api = {
   get: (url, opts) => request('GET', url, opts),
   post: (url, body, opts) => request('POST', url, { ...opts, body }),
   put: (url, body, opts) => request('PUT', url, { ...opts, body }),
+  patch: (url, body, opts) => request('PATCH', url, { ...opts, body }),
   del: (url, opts) => request('DELETE', url, opts),
 };

@@ -1,7 +1,7 @@
 // The app's entry point: finds out who is signed in, routes, and opens the WebSocket once the first
 // view has its data, from the stream sequence that data was read at.
 import { api } from './api.js';
-import { excerpt, path } from './dom.js';
+import { excerpt } from './dom.js';
 import * as ws from './ws.js';
 import { on, currentUser, setCurrentUser, isConversationVisible } from './state.js';
 import { start, reload } from './router.js';
@@ -35,7 +35,7 @@ const ROUTES = [
 function notify(message) {
   const me = currentUser();
   if (!me || message.from.id === me.id || isConversationVisible(message.from.id)) return;
-  toast(`${message.from.nickname}: ${excerpt(message.body, 80)}`, { link: { href: path('chat', message.from.id), text: 'Open chat' } });
+  toast(`${message.from.nickname}: ${excerpt(message.body, 80)}`);
 }
 
 ws.subscribe((msg) => {

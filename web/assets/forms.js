@@ -23,8 +23,8 @@ export function field(label, name, { control, ...attrs } = {}) {
   return h('div', { class: 'field' }, h('label', { for: input.id }, label), input, error);
 }
 
-/** clearErrors empties every error slot of form. */
-export function clearErrors(form) {
+// clearErrors empties every error slot of form.
+function clearErrors(form) {
   for (const slot of form.querySelectorAll('.field-error')) {
     slot.hidden = true;
     slot.textContent = '';

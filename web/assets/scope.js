@@ -1,4 +1,4 @@
-// A Scope is the lifetime of a view (or part of one): its requests, listeners and timers end with it.
+// A Scope is the lifetime of a view: its requests, frame listeners and cleanups end with it.
 import { subscribe } from './ws.js';
 
 export class Scope {
@@ -19,12 +19,6 @@ export class Scope {
   /** add registers fn to run on dispose. */
   add(fn) {
     this.#cleanups.push(fn);
-  }
-
-  /** on adds an event listener that is removed on dispose. */
-  on(target, type, fn) {
-    target.addEventListener(type, fn);
-    this.add(() => target.removeEventListener(type, fn));
   }
 
   /** listen passes WebSocket frames to handler; those that come before ready() wait for it. */

@@ -1,24 +1,18 @@
-// Toasts: short messages in the #toasts live region.
+// Toasts: short messages in the #toasts live region. They vanish by themselves and never take a click
+// (pointer-events: none in the CSS), so they cannot hide a control from the pointer.
 import { h } from './dom.js';
 import { ApiError } from './api.js';
 
 const MAX_TOASTS = 4;
 const TOAST_MS = 6000;
 
-/** toast shows message for a few seconds; link ({href, text}) adds a link to it. */
-export function toast(message, { kind = 'info', link } = {}) {
+/** toast shows message for a few seconds; kind 'error' marks a failure. */
+export function toast(message, { kind = 'info' } = {}) {
   const region = document.getElementById('toasts');
-  const close = h('button', { type: 'button', class: 'toast-close', 'aria-label': 'Dismiss' }, '×');
-  const box = h('div', { class: `toast toast-${kind}` },
-    h('p', { class: 'toast-text' }, message),
-    link && h('a', { href: link.href, class: 'toast-link' }, link.text),
-    close);
-  const dismiss = () => box.remove();
-  close.addEventListener('click', dismiss);
-  box.addEventListener('click', (event) => { if (event.target.closest('a')) dismiss(); });
+  const box = h('p', { class: `toast toast-${kind}` }, message);
   region.append(box);
   while (region.children.length > MAX_TOASTS) region.firstElementChild.remove();
-  setTimeout(dismiss, TOAST_MS);
+  setTimeout(() => box.remove(), TOAST_MS);
 }
 
 /** reportError shows a failure as a toast; an aborted request (the view went away) is not a failure. */

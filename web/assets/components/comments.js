@@ -38,7 +38,7 @@ export function createComments({ postId, onNew }) {
     const editButton = h('button', { type: 'button', class: 'edit-comment' }, 'Edit');
     editButton.addEventListener('click', () => edit(entry));
     el.replaceChildren(
-      h('p', { class: 'comment-meta' }, userLink(comment.author), ' · ', timeEl(comment.created_at)),
+      h('p', { class: 'comment-meta' }, userLink(comment.author), ' · ', timeEl(comment.created_at), comment.edited_at && ' · edited'),
       h('p', { class: 'comment-body' }, comment.body),
       h('div', { class: 'comment-actions' }, entry.votes.el,
         own && editButton,
@@ -52,7 +52,7 @@ export function createComments({ postId, onNew }) {
       h('div', { class: 'form-actions' }, h('button', { type: 'submit' }, 'Save'), cancel));
     cancel.addEventListener('click', () => render(entry));
     onSubmit(form, async (data) => {
-      const { comment } = await api.put(path('api', 'comments', entry.comment.id), { body: data.get('body') });
+      const { comment } = await api.patch(path('api', 'comments', entry.comment.id), { body: data.get('body') });
       entry.comment = comment;
       render(entry);
     });
@@ -119,11 +119,11 @@ export function createComments({ postId, onNew }) {
     el: h('div', { class: 'comments-wrap' }, list, more, form),
     loadMore,
     add,
-    /** update shows a changed (edited or deleted) comment from a frame in place, keeping my vote. */
+    /** update shows a shown comment as a frame carries it (edited or deleted), keeping my vote. */
     update(comment) {
       const entry = entries.get(comment.id);
       if (!entry) return;
-      entry.comment = { ...entry.comment, ...comment, my_vote: entry.comment.my_vote };
+      entry.comment = { ...comment, my_vote: entry.votes?.myVote() ?? 0 };
       render(entry);
     },
     setVotes(commentId, counts) {

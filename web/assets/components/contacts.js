@@ -72,7 +72,7 @@ export function createContacts() {
 
   // sort moves only the items that are out of place, so that a focused link mostly stays put.
   function sort() {
-    [...entries.values()].sort(compare).forEach((entry, i) => {
+    [...entries.values()].sort((x, y) => compare(x.contact, y.contact)).forEach((entry, i) => {
       if (list.children[i] !== entry.li) list.insertBefore(entry.li, list.children[i]);
     });
   }

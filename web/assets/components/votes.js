@@ -6,7 +6,7 @@ import { currentUser } from '../state.js';
 import { toast, reportError } from '../toast.js';
 
 /**
- * createVotes returns {el, set(fields)} for the votes at url (PUT {value}). item: {likes, dislikes, my_vote};
+ * createVotes returns {el, set(fields), myVote()} for the votes at url (PUT {value}). item: {likes, dislikes, my_vote};
  * ids: optional element ids {like, dislike}; label names the group for assistive technology.
  */
 export function createVotes({ url, item, ids = {}, label }) {
@@ -32,7 +32,7 @@ export function createVotes({ url, item, ids = {}, label }) {
 
   async function cast(value) {
     if (!currentUser()) {
-      toast('Sign in to vote.', { link: { href: `/signin?next=${encodeURIComponent(location.pathname)}`, text: 'Sign in' } });
+      toast('Sign in to vote.');
       return;
     }
     if (busy) return;
@@ -53,5 +53,5 @@ export function createVotes({ url, item, ids = {}, label }) {
   }
 
   render();
-  return { el: h('div', { class: 'votes', role: 'group', 'aria-label': label }, like.el, dislike.el), set };
+  return { el: h('div', { class: 'votes', role: 'group', 'aria-label': label }, like.el, dislike.el), set, myVote: () => counts.my_vote };
 }

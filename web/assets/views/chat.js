@@ -122,6 +122,9 @@ export const chat = {
         case 'dm':
           contacts.noteMessage(msg.message);
           break;
+        case 'read': // I read this conversation, maybe in another tab
+          contacts.clearUnread(msg.peer);
+          break;
       }
       conversation?.handle(msg);
     });

@@ -45,7 +45,7 @@ function editor(name, editing) {
           return;
         }
         const body = { title: data.get('title'), body: data.get('body'), categories };
-        const { post } = editing ? await api.put(path('api', 'posts', params.id), body) : await api.post('/api/posts', body);
+        const { post } = editing ? await api.patch(path('api', 'posts', params.id), body) : await api.post('/api/posts', body);
         navigate(path('posts', post.id));
       });
       main.append(form);

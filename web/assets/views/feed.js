@@ -47,11 +47,12 @@ export const feed = {
       switch (msg.type) {
         case 'post.created': {
           const { post } = msg;
+          if (posts.has(post.id) || waiting.some((p) => p.id === post.id)) break;
           for (const c of post.categories) {
             const badge = badges.get(c);
             if (badge) badge.textContent = Number(badge.textContent) + 1;
           }
-          if ((slug && !post.categories.includes(slug)) || posts.has(post.id) || waiting.some((p) => p.id === post.id)) break;
+          if (slug && !post.categories.includes(slug)) break;
           waiting.push(post);
           showBanner();
           break;

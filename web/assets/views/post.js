@@ -44,7 +44,7 @@ export const post = {
       setTitle(removed ? REMOVED : item.title);
       title.textContent = removed ? REMOVED : item.title;
       body.textContent = removed ? REMOVED : item.body;
-      meta.replaceChildren(...(removed ? [] : ['by ', userLink(item.author), ' · ', timeEl(item.created_at)]));
+      meta.replaceChildren(...(removed ? [] : ['by ', userLink(item.author), ' · ', timeEl(item.created_at), item.edited_at ? ' · edited' : '']));
       tags.replaceChildren(...(removed ? [] : item.categories.map((slug) => h('li', {}, h('a', { href: path('c', slug) }, slug)))));
       votes = removed ? null : createVotes({
         url: path('api', 'posts', id, 'vote'), item, ids: { like: 'like-post', dislike: 'dislike-post' }, label: 'Votes on this post',
@@ -58,12 +58,11 @@ export const post = {
       countComments(item.comment_count);
     }
 
+    const [data] = await Promise.all([api.get(path('api', 'posts', id), { signal: scope.signal }), comments.loadMore()]);
+    show(data.post);
     main.append(
       h('article', { class: 'post-full', 'aria-labelledby': 'post-title' }, title, meta, tags, body, actions),
       h('section', { class: 'comments-section', 'aria-labelledby': 'comments-heading' }, commentsHeading, comments.el));
-
-    const [data] = await Promise.all([api.get(path('api', 'posts', id), { signal: scope.signal }), comments.loadMore()]);
-    show(data.post);
 
     scope.listen((msg) => {
       switch (msg.type) {
@@ -76,14 +75,14 @@ export const post = {
         case 'comment.created':
           if (msg.comment.post_id === id) comments.add(msg.comment);
           break;
-        case 'post.updated':
+        case 'post.edited':
         case 'post.deleted':
-          // Frames go to everyone, so they carry no my_vote: keep mine.
-          if (msg.post.id === id) show({ ...shown, ...msg.post, my_vote: shown.my_vote });
+          // The frame carries the post as anyone sees it: my_vote stays mine.
+          if (msg.post.id === id) show({ ...msg.post, my_vote: votes?.myVote() ?? 0 });
           break;
-        case 'comment.updated':
+        case 'comment.edited':
         case 'comment.deleted':
-          if (msg.comment.post_id === id) comments.update(msg.comment);
+          comments.update(msg.comment);
           break;
       }
     });
