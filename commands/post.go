@@ -45,9 +45,11 @@ func (s *Service) validatePost(ctx context.Context, in *PostInput) error {
 	return nil
 }
 
+// quote quotes user input for a message, cut to 40 characters (never
+// inside one, which would leave invalid UTF-8).
 func quote(s string) string {
-	if len(s) > 40 {
-		s = s[:40] + "…"
+	if r := []rune(s); len(r) > 40 {
+		s = string(r[:40]) + "…"
 	}
 	return "\"" + s + "\""
 }

@@ -8,6 +8,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -133,28 +134,40 @@ func (s *Server) routes() http.Handler {
 }
 
 // apiMethodErrors answers a known /api/ path with the wrong method with a
-// JSON 405 instead of the mux's plain text.
+// JSON 405 and its Allow header. The catch-all "/api/" route matches every
+// method, so the mux itself would say 404: ask it which other methods a
+// specific route would take instead.
 func apiMethodErrors(mux *http.ServeMux, s *Server) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, pattern := mux.Handler(r); pattern == "" && len(r.URL.Path) > 5 && r.URL.Path[:5] == "/api/" {
-			probe := &statusWriter{ResponseWriter: discard{h: http.Header{}}}
-			mux.ServeHTTP(probe, r)
-			if probe.status == http.StatusMethodNotAllowed {
-				w.Header().Set("Allow", probe.Header().Get("Allow"))
-				s.writeError(w, r, &events.Error{Code: "method_not_allowed", Message: r.Method + " is not allowed on " + r.URL.Path})
-				return
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			if _, pattern := mux.Handler(r); pattern == "/api/" {
+				if allow := allowedMethods(mux, r); len(allow) > 0 {
+					w.Header().Set("Allow", strings.Join(allow, ", "))
+					s.writeError(w, r, &events.Error{Code: "method_not_allowed", Message: r.Method + " is not allowed on " + r.URL.Path})
+					return
+				}
 			}
 		}
 		mux.ServeHTTP(w, r)
 	})
 }
 
-// discard is a ResponseWriter that keeps headers and drops the body.
-type discard struct{ h http.Header }
-
-func (d discard) Header() http.Header       { return d.h }
-func (discard) Write(b []byte) (int, error) { return len(b), nil }
-func (discard) WriteHeader(int)             {}
+// allowedMethods returns the methods a route other than the catch-all
+// serves r's path with.
+func allowedMethods(mux *http.ServeMux, r *http.Request) []string {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := mux.Handler(probe); pattern != "/api/" && pattern != "" {
+			allow = append(allow, m)
+			if m == http.MethodGet {
+				allow = append(allow, http.MethodHead)
+			}
+		}
+	}
+	return allow
+}
 
 // health reports the stream and projection positions.
 func (s *Server) health(w http.ResponseWriter, r *http.Request) {

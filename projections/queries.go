@@ -133,8 +133,10 @@ func decodeCursor(c string) (uint64, error) {
 	}
 	b, err := base64.RawURLEncoding.DecodeString(c)
 	if err == nil {
-		if seq, perr := strconv.ParseUint(string(b), 10, 64); perr == nil && seq > 0 {
-			return seq, nil
+		// ParseInt: SQLite integers are signed 64-bit, so a larger sequence
+		// cannot be a bound and must not reach the driver.
+		if seq, perr := strconv.ParseInt(string(b), 10, 64); perr == nil && seq > 0 {
+			return uint64(seq), nil
 		}
 	}
 	return 0, events.FieldError(events.EINVALID, "cursor", "cursor is not one this server gave out")
@@ -206,22 +208,29 @@ func (db *DB) Profile(ctx context.Context, id string) (u User, posts, comments i
 // email is login (ignoring case), ENOTFOUND if none.
 func (db *DB) Credentials(ctx context.Context, login string) (id, hash string, err error) {
 	key := strings.ToLower(login)
-	col := "nickname_key"
-	if strings.Contains(key, "@") {
-		col = "email_key"
-	}
-	err = db.r.QueryRowContext(ctx, `SELECT id, password_hash FROM users WHERE `+col+` = ? ORDER BY seq LIMIT 1`, key).Scan(&id, &hash)
+	err = db.r.QueryRowContext(ctx, credentialsQuery(key), key).Scan(&id, &hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", "", notFound("user")
 	}
 	return id, hash, err
 }
 
+// credentialsQuery is the SQL of Credentials for the lowercased login key.
+func credentialsQuery(key string) string {
+	col := "nickname_key"
+	if strings.Contains(key, "@") {
+		col = "email_key"
+	}
+	return `SELECT id, password_hash FROM users WHERE ` + col + ` = ? ORDER BY seq LIMIT 1`
+}
+
+const sessionByTokenHashQuery = `SELECT id, user_id, expires_at FROM sessions WHERE token_hash = ? AND ended = 0`
+
 // SessionByTokenHash returns the live (not ended) session with that token
 // hash, ENOTFOUND if none. Expiry is the caller's to check.
 func (db *DB) SessionByTokenHash(ctx context.Context, tokenHash string) (Session, error) {
 	var s Session
-	err := db.r.QueryRowContext(ctx, `SELECT id, user_id, expires_at FROM sessions WHERE token_hash = ? AND ended = 0`, tokenHash).
+	err := db.r.QueryRowContext(ctx, sessionByTokenHashQuery, tokenHash).
 		Scan(&s.ID, &s.UserID, &s.ExpiresAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Session{}, notFound("session")
@@ -229,11 +238,13 @@ func (db *DB) SessionByTokenHash(ctx context.Context, tokenHash string) (Session
 	return s, err
 }
 
+const categoriesQuery = `SELECT slug, name, post_count FROM categories ORDER BY position, slug`
+
 // Categories returns every category in its configured order.
 func (db *DB) Categories(ctx context.Context) (Page[Category], error) {
 	page := Page[Category]{Items: []Category{}}
 	seq, err := db.read(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT slug, name, post_count FROM categories ORDER BY position, slug`)
+		rows, err := tx.QueryContext(ctx, categoriesQuery)
 		if err != nil {
 			return err
 		}
@@ -293,20 +304,21 @@ func scanPost(rows interface{ Scan(...any) error }) (Post, error) {
 	return p, err
 }
 
-// Posts returns a page of undeleted posts, newest first, matching f. Every
-// filter is served by an index: the most selective drives the scan.
-func (db *DB) Posts(ctx context.Context, f PostFilter) (Page[Post], error) {
-	limit := ClampLimit(f.Limit, DefaultLimit)
+// postsQuery returns the SQL and arguments of Posts for f, and the page
+// size (the query asks for one more row, to know whether a next page exists).
+// Every filter is served by an index: the most selective drives the scan.
+func postsQuery(f PostFilter) (query string, args []any, limit int, err error) {
+	limit = ClampLimit(f.Limit, DefaultLimit)
 	before, err := decodeCursor(f.Cursor)
 	if err != nil {
-		return Page[Post]{}, err
+		return "", nil, 0, err
 	}
 	if before == 0 {
 		before = 1<<63 - 1
 	}
 	var from, key string
 	var where []string
-	args := []any{f.Viewer}
+	args = []any{f.Viewer}
 	switch {
 	case f.LikedBy != "" || f.DislikedBy != "":
 		voter, value := f.LikedBy, 1
@@ -316,15 +328,17 @@ func (db *DB) Posts(ctx context.Context, f PostFilter) (Page[Post], error) {
 		from, key = ` FROM votes v JOIN posts p ON p.id = v.target_id`, "v.target_seq"
 		where = append(where, "v.user_id = ?", "v.kind = 'post'", "v.value = ?")
 		args = append(args, voter, value)
-		if f.LikedBy != "" && f.DislikedBy != "" {
-			return Page[Post]{Items: []Post{}}, nil // a vote is one or the other
-		}
 	case f.Category != "":
 		from, key = ` FROM post_categories pc JOIN posts p ON p.id = pc.post_id`, "pc.post_seq"
 		where = append(where, "pc.slug = ?")
 		args = append(args, f.Category)
 	default:
 		from, key = ` FROM posts p`, "p.seq"
+	}
+	if f.LikedBy != "" && f.DislikedBy != "" {
+		// Liked by one reader and disliked by another (by the same one: none).
+		where = append(where, "EXISTS (SELECT 1 FROM votes v2 WHERE v2.kind = 'post' AND v2.target_id = p.id AND v2.user_id = ? AND v2.value = -1)")
+		args = append(args, f.DislikedBy)
 	}
 	if f.Category != "" && key != "pc.post_seq" {
 		where = append(where, "EXISTS (SELECT 1 FROM post_categories c2 WHERE c2.post_id = p.id AND c2.slug = ?)")
@@ -336,9 +350,19 @@ func (db *DB) Posts(ctx context.Context, f PostFilter) (Page[Post], error) {
 	}
 	where = append(where, "p.deleted = 0", key+" < ?")
 	args = append(args, before, limit+1)
-	query := `SELECT ` + postCols + from + postJoins + ` WHERE ` + strings.Join(where, " AND ") + ` ORDER BY ` + key + ` DESC LIMIT ?`
+	query = `SELECT ` + postCols + from + postJoins + ` WHERE ` + strings.Join(where, " AND ") + ` ORDER BY ` + key + ` DESC LIMIT ?`
 	if f.Author != "" && key == "p.seq" {
 		query = strings.Replace(query, " FROM posts p", " FROM posts p INDEXED BY posts_author_seq", 1)
+	}
+	return query, args, limit, nil
+}
+
+// Posts returns a page of undeleted posts, newest first, matching f
+// (every filter at once), and the stream sequence it was read at.
+func (db *DB) Posts(ctx context.Context, f PostFilter) (Page[Post], error) {
+	query, args, limit, err := postsQuery(f)
+	if err != nil {
+		return Page[Post]{}, err
 	}
 	page := Page[Post]{Items: []Post{}}
 	page.Seq, err = db.read(ctx, func(tx *sql.Tx) error {
@@ -363,9 +387,11 @@ func (db *DB) Posts(ctx context.Context, f PostFilter) (Page[Post], error) {
 	return page, err
 }
 
+const postQuery = `SELECT ` + postCols + ` FROM posts p` + postJoins + ` WHERE p.id = ?`
+
 // Post returns one post (deleted ones too, shown as removed), ENOTFOUND if none.
 func (db *DB) Post(ctx context.Context, id, viewer string) (Post, error) {
-	p, err := scanPost(db.r.QueryRowContext(ctx, `SELECT `+postCols+` FROM posts p`+postJoins+` WHERE p.id = ?`, viewer, id))
+	p, err := scanPost(db.r.QueryRowContext(ctx, postQuery, viewer, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Post{}, notFound("post")
 	}
@@ -385,6 +411,13 @@ func scanComment(row interface{ Scan(...any) error }) (Comment, error) {
 	return c, err
 }
 
+const (
+	postExistsQuery = `SELECT count(*) FROM posts WHERE id = ?`
+	commentsQuery   = `SELECT ` + commentCols + ` FROM comments c` + commentJoins + `
+			WHERE c.post_id = ? AND c.seq > ? ORDER BY c.seq LIMIT ?`
+	commentQuery = `SELECT ` + commentCols + ` FROM comments c` + commentJoins + ` WHERE c.id = ?`
+)
+
 // Comments returns a page of a post's comments, oldest first (deleted ones
 // stay in place, shown as removed). ENOTFOUND if the post does not exist.
 func (db *DB) Comments(ctx context.Context, postID, viewer string, limit int, cursor string) (Page[Comment], error) {
@@ -396,14 +429,13 @@ func (db *DB) Comments(ctx context.Context, postID, viewer string, limit int, cu
 	page := Page[Comment]{Items: []Comment{}}
 	page.Seq, err = db.read(ctx, func(tx *sql.Tx) error {
 		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM posts WHERE id = ?`, postID).Scan(&n); err != nil {
+		if err := tx.QueryRowContext(ctx, postExistsQuery, postID).Scan(&n); err != nil {
 			return err
 		}
 		if n == 0 {
 			return notFound("post")
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT `+commentCols+` FROM comments c`+commentJoins+`
-			WHERE c.post_id = ? AND c.seq > ? ORDER BY c.seq LIMIT ?`, viewer, postID, after, limit+1)
+		rows, err := tx.QueryContext(ctx, commentsQuery, viewer, postID, after, limit+1)
 		if err != nil {
 			return fmt.Errorf("comments: %w", err)
 		}
@@ -426,23 +458,28 @@ func (db *DB) Comments(ctx context.Context, postID, viewer string, limit int, cu
 
 // Comment returns one comment, ENOTFOUND if none.
 func (db *DB) Comment(ctx context.Context, id, viewer string) (Comment, error) {
-	c, err := scanComment(db.r.QueryRowContext(ctx, `SELECT `+commentCols+` FROM comments c`+commentJoins+` WHERE c.id = ?`, viewer, id))
+	c, err := scanComment(db.r.QueryRowContext(ctx, commentQuery, viewer, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Comment{}, notFound("comment")
 	}
 	return c, err
 }
 
-// Votes returns the counts on a post or comment ("post" or "comment") and
-// viewer's own vote, ENOTFOUND if there is no such target.
-func (db *DB) Votes(ctx context.Context, kind, id, viewer string) (Votes, error) {
+// votesQuery is the SQL of Votes for kind "post" or "comment".
+func votesQuery(kind string) string {
 	table := "posts"
 	if kind == "comment" {
 		table = "comments"
 	}
+	return `SELECT t.likes, t.dislikes, COALESCE(mv.value, 0) FROM ` + table + ` t
+		LEFT JOIN votes mv ON mv.kind = ? AND mv.target_id = t.id AND mv.user_id = ? WHERE t.id = ?`
+}
+
+// Votes returns the counts on a post or comment ("post" or "comment") and
+// viewer's own vote, ENOTFOUND if there is no such target.
+func (db *DB) Votes(ctx context.Context, kind, id, viewer string) (Votes, error) {
 	var v Votes
-	err := db.r.QueryRowContext(ctx, `SELECT t.likes, t.dislikes, COALESCE(mv.value, 0) FROM `+table+` t
-		LEFT JOIN votes mv ON mv.kind = ? AND mv.target_id = t.id AND mv.user_id = ? WHERE t.id = ?`, kind, viewer, id).
+	err := db.r.QueryRowContext(ctx, votesQuery(kind), kind, viewer, id).
 		Scan(&v.Likes, &v.Dislikes, &v.MyVote)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Votes{}, notFound(kind)
@@ -493,6 +530,9 @@ func (db *DB) RoomMessages(ctx context.Context, room string, limit int, cursor s
 	return db.messages(ctx, "room:"+room, ClampLimit(limit, 50), cursor)
 }
 
+const messagesQuery = `SELECT ` + messageCols + ` FROM messages m` + messageJoins + `
+			WHERE m.conv = ? AND m.seq < ? ORDER BY m.seq DESC LIMIT ?`
+
 func (db *DB) messages(ctx context.Context, conv string, limit int, cursor string) (Page[Message], error) {
 	before, err := decodeCursor(cursor)
 	if err != nil {
@@ -503,8 +543,7 @@ func (db *DB) messages(ctx context.Context, conv string, limit int, cursor strin
 	}
 	page := Page[Message]{Items: []Message{}}
 	page.Seq, err = db.read(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT `+messageCols+` FROM messages m`+messageJoins+`
-			WHERE m.conv = ? AND m.seq < ? ORDER BY m.seq DESC LIMIT ?`, conv, before, limit+1)
+		rows, err := tx.QueryContext(ctx, messagesQuery, conv, before, limit+1)
 		if err != nil {
 			return fmt.Errorf("messages: %w", err)
 		}
@@ -525,15 +564,18 @@ func (db *DB) messages(ctx context.Context, conv string, limit int, cursor strin
 	return page, err
 }
 
+// contactsQuery lists every user, so it scans users by design.
+const contactsQuery = `SELECT ` + userCols + `, c.last_message_at, COALESCE(c.unread, 0)
+			FROM users u LEFT JOIN conversations c ON c.user_id = ?1 AND c.peer_id = u.id
+			WHERE u.id != ?1
+			ORDER BY c.last_seq IS NULL, c.last_seq DESC, u.nickname_key, u.id`
+
 // Contacts returns every user but me: those I have messages with first, by
 // last message (newest first), then the rest by nickname. Online is left false.
 func (db *DB) Contacts(ctx context.Context, me string) (Page[Contact], error) {
 	page := Page[Contact]{Items: []Contact{}}
 	seq, err := db.read(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT `+userCols+`, c.last_message_at, COALESCE(c.unread, 0)
-			FROM users u LEFT JOIN conversations c ON c.user_id = ?1 AND c.peer_id = u.id
-			WHERE u.id != ?1
-			ORDER BY c.last_seq IS NULL, c.last_seq DESC, u.nickname_key, u.id`, me)
+		rows, err := tx.QueryContext(ctx, contactsQuery, me)
 		if err != nil {
 			return fmt.Errorf("contacts: %w", err)
 		}
@@ -551,12 +593,14 @@ func (db *DB) Contacts(ctx context.Context, me string) (Page[Contact], error) {
 	return page, err
 }
 
+const roomsQuery = `SELECT name, last_message_at FROM rooms ORDER BY last_message_at IS NULL, last_message_at DESC, name`
+
 // Rooms returns every room: those with messages first by the last one, then
 // by name. Online is left 0.
 func (db *DB) Rooms(ctx context.Context) (Page[Room], error) {
 	page := Page[Room]{Items: []Room{}}
 	seq, err := db.read(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT name, last_message_at FROM rooms ORDER BY last_message_at IS NULL, last_message_at DESC, name`)
+		rows, err := tx.QueryContext(ctx, roomsQuery)
 		if err != nil {
 			return fmt.Errorf("rooms: %w", err)
 		}

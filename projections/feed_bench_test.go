@@ -1,0 +1,205 @@
+package projections
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"forum/events"
+	"forum/schemas"
+)
+
+// benchFeedDataVersion names the synthetic data of benchFeedDB; bump it when
+// buildBenchFeedDB changes what it writes, so cached files are rebuilt.
+const benchFeedDataVersion = 1
+
+var benchCategories = []string{"general", "announcements", "help", "development", "showcase", "off-topic", "feedback"}
+
+// benchFeedDB returns read models holding n synthetic posts. The file is
+// built once through the projector's Apply (much faster than through NATS)
+// and cached under os.TempDir, named by the schema, projector and data
+// versions, so later runs reuse it.
+func benchFeedDB(b *testing.B, n int) (db *DB, users []string, lastSeq uint64) {
+	b.Helper()
+	version, err := schemas.Version(projectorVersion)
+	if err != nil {
+		b.Fatal(err)
+	}
+	path := filepath.Join(os.TempDir(), fmt.Sprintf("forum-feed-bench-%s-d%d-%d.db", version, benchFeedDataVersion, n))
+	if _, err := os.Stat(path); err != nil {
+		start := time.Now()
+		tmp := fmt.Sprintf("%s.%d.tmp", path, os.Getpid())
+		if err := buildBenchFeedDB(tmp, n); err != nil {
+			removeDB(tmp)
+			b.Fatal(err)
+		}
+		if err := os.Rename(tmp, path); err != nil {
+			b.Fatal(err)
+		}
+		b.Logf("built %s with %d posts in %s", path, n, time.Since(start).Round(time.Second))
+	}
+	db, rebuilt, err := OpenDB(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	if rebuilt {
+		b.Fatalf("%s: cached read models had another schema", path)
+	}
+	ctx := context.Background()
+	if lastSeq, err = db.Checkpoint(ctx); err != nil {
+		b.Fatal(err)
+	}
+	rows, err := db.r.QueryContext(ctx, `SELECT id FROM users ORDER BY seq`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			b.Fatal(err)
+		}
+		users = append(users, id)
+	}
+	return db, users, lastSeq
+}
+
+// buildBenchFeedDB writes read models with the default categories, 1,000
+// users and n posts in one or two categories each, about one in ten liked
+// and one in forty disliked, by applying synthetic events in big batches.
+func buildBenchFeedDB(path string, n int) error {
+	if err := removeDB(path); err != nil {
+		return err
+	}
+	db, _, err := OpenDB(path)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	p, err := NewProjector(db, nil)
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	rng := rand.New(rand.NewPCG(42, uint64(n)))
+	at := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	var seq uint64
+	batch := make([]events.Event, 0, 20000)
+	add := func(typ string, data any) error {
+		seq++
+		at = at.Add(time.Second)
+		env, err := events.New(fmt.Sprintf("bench-%d", seq), typ, at, "", data)
+		if err != nil {
+			return err
+		}
+		batch = append(batch, events.Event{Seq: seq, Subject: "forum.bench." + typ, Envelope: env})
+		if len(batch) == cap(batch) {
+			err = p.Apply(ctx, batch)
+			batch = batch[:0]
+		}
+		return err
+	}
+	for i, slug := range benchCategories {
+		if err := add(events.CategoryCreated, events.CategoryCreatedData{Slug: slug, Name: slug, Position: i + 1}); err != nil {
+			return err
+		}
+	}
+	users := make([]string, 1000)
+	for i := range users {
+		users[i] = events.NewID(at)
+		nick := fmt.Sprintf("user%04d", i)
+		if err := add(events.UserRegistered, events.UserRegisteredData{UserID: users[i], Nickname: nick, Email: nick + "@example.com", PasswordHash: "x"}); err != nil {
+			return err
+		}
+	}
+	body := strings.Repeat("Synthetic post body for the feed benchmark. ", 5)
+	for i := range n {
+		id := events.NewID(at)
+		cats := []string{benchCategories[rng.IntN(len(benchCategories))]}
+		if extra := benchCategories[rng.IntN(len(benchCategories))]; rng.IntN(2) == 0 && extra != cats[0] {
+			cats = append(cats, extra)
+		}
+		if err := add(events.PostCreated, events.PostCreatedData{PostID: id, AuthorID: users[rng.IntN(len(users))],
+			Title: fmt.Sprintf("Synthetic post %d", i), Body: body, Categories: cats}); err != nil {
+			return err
+		}
+		switch r := rng.IntN(40); {
+		case r < 4:
+			err = add(events.PostVoted, events.VotedData{TargetID: id, UserID: users[rng.IntN(len(users))], Value: 1})
+		case r == 4:
+			err = add(events.PostVoted, events.VotedData{TargetID: id, UserID: users[rng.IntN(len(users))], Value: -1})
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if len(batch) > 0 {
+		if err := p.Apply(ctx, batch); err != nil {
+			return err
+		}
+	}
+	return db.Close()
+}
+
+// BenchmarkFeed measures one page of the feed (GET /api/posts without HTTP)
+// at 100,000 and 1,000,000 posts: the first page and a page deep down the
+// cursor chain, with and without a category filter. It reports the latency
+// percentiles of single pages as p50-µs and p99-µs. The 1,000,000-post file
+// takes minutes to build the first time and is skipped under -short.
+func BenchmarkFeed(b *testing.B) {
+	for _, n := range []int{100_000, 1_000_000} {
+		b.Run(fmt.Sprintf("posts=%d", n), func(b *testing.B) {
+			if n > 100_000 && testing.Short() {
+				b.Skip("the 1,000,000-post file is skipped under -short")
+			}
+			db, users, last := benchFeedDB(b, n)
+			deep := *encodeCursor(last / 2)
+			for _, tc := range []struct {
+				name string
+				f    PostFilter
+			}{
+				{"first", PostFilter{}},
+				{"deep", PostFilter{Cursor: deep}},
+				{"category/first", PostFilter{Category: "help"}},
+				{"category/deep", PostFilter{Category: "help", Cursor: deep}},
+			} {
+				b.Run(tc.name, func(b *testing.B) {
+					ctx := context.Background()
+					f := tc.f
+					f.Viewer, f.Limit = users[7], 20
+					lat := make([]time.Duration, 0, 1<<16)
+					for b.Loop() {
+						t0 := time.Now()
+						page, err := db.Posts(ctx, f)
+						lat = append(lat, time.Since(t0))
+						if err != nil || len(page.Items) != 20 || page.Next == nil {
+							b.Fatalf("page: %d items, next %v, err %v", len(page.Items), page.Next, err)
+						}
+					}
+					reportPercentiles(b, lat)
+				})
+			}
+		})
+	}
+}
+
+// reportPercentiles reports the 50th and 99th percentiles of per-operation
+// latencies in microseconds.
+func reportPercentiles(b *testing.B, lat []time.Duration) {
+	if len(lat) == 0 {
+		return
+	}
+	slices.Sort(lat)
+	at := func(q float64) float64 {
+		return float64(lat[min(len(lat)-1, int(q*float64(len(lat))))].Nanoseconds()) / 1e3
+	}
+	b.ReportMetric(at(0.50), "p50-µs")
+	b.ReportMetric(at(0.99), "p99-µs")
+}

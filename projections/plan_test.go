@@ -1,0 +1,208 @@
+package projections
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// planCase is one query shape the code issues, with arguments of the right
+// types, and what its plan may do.
+type planCase struct {
+	name  string
+	query string
+	args  []any
+	// allowScan names tables (by the alias the query gives them) that may be
+	// read whole: small tables, or queries that list every row by design.
+	allowScan []string
+	// paged queries answer one page of a long list: they must walk an index
+	// in the order asked, never sort all matching rows first.
+	paged bool
+}
+
+// planCases returns every query shape of the read models' list and lookup
+// queries, built by the same functions the queries run.
+func planCases(t *testing.T) []planCase {
+	t.Helper()
+	var cases []planCase
+	const user, other, post, comment = "06h0000000000000000000000a", "06h0000000000000000000000b", "06h0000000000000000000000c", "06h0000000000000000000000d"
+	// Posts: every combination of the four filters, first page and later.
+	for mask := range 16 {
+		f := PostFilter{Viewer: user, Limit: 20}
+		var parts []string
+		if mask&1 != 0 {
+			f.Category = "general"
+			parts = append(parts, "category")
+		}
+		if mask&2 != 0 {
+			f.Author = other
+			parts = append(parts, "author")
+		}
+		if mask&4 != 0 {
+			f.LikedBy = user
+			parts = append(parts, "liked_by")
+		}
+		if mask&8 != 0 {
+			f.DislikedBy = other
+			parts = append(parts, "disliked_by")
+		}
+		name := strings.Join(parts, "+")
+		if name == "" {
+			name = "none"
+		}
+		for _, cursor := range []string{"", *encodeCursor(12345)} {
+			f.Cursor = cursor
+			q, args, _, err := postsQuery(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := "Posts/" + name
+			if cursor != "" {
+				n += "/cursor"
+			}
+			cases = append(cases, planCase{name: n, query: q, args: args, paged: true})
+		}
+	}
+	cases = append(cases,
+		planCase{name: "Post", query: postQuery, args: []any{user, post}},
+		planCase{name: "Comments/post exists", query: postExistsQuery, args: []any{post}},
+		planCase{name: "Comments", query: commentsQuery, args: []any{user, post, 0, 21}, paged: true},
+		planCase{name: "Comment", query: commentQuery, args: []any{user, comment}},
+		planCase{name: "Votes/post", query: votesQuery("post"), args: []any{"post", user, post}},
+		planCase{name: "Votes/comment", query: votesQuery("comment"), args: []any{"comment", user, comment}},
+		planCase{name: "DirectMessages", query: messagesQuery, args: []any{"dm:" + user + "-" + other, int64(1<<63 - 1), 11}, paged: true},
+		planCase{name: "RoomMessages", query: messagesQuery, args: []any{"room:general", 500, 51}, paged: true},
+		// Contacts lists every other user, so reading users whole is inherent;
+		// each user's conversation is then a primary-key lookup.
+		planCase{name: "Contacts", query: contactsQuery, args: []any{user}, allowScan: []string{"u"}},
+		// Rooms and categories are short lists, each read whole by design.
+		planCase{name: "Rooms", query: roomsQuery, allowScan: []string{"rooms"}},
+		planCase{name: "Categories", query: categoriesQuery, allowScan: []string{"categories"}},
+		planCase{name: "SessionByTokenHash", query: sessionByTokenHashQuery, args: []any{strings.Repeat("ab", 32)}},
+		planCase{name: "Credentials/nickname", query: credentialsQuery("alice"), args: []any{"alice"}},
+		planCase{name: "Credentials/email", query: credentialsQuery("alice@example.com"), args: []any{"alice@example.com"}},
+	)
+	return cases
+}
+
+// TestQueryPlansUseIndexes runs EXPLAIN QUERY PLAN on every query shape and
+// fails on a full scan of a table without an index, and on a paged query
+// that sorts instead of walking an index.
+func TestQueryPlansUseIndexes(t *testing.T) {
+	t.Parallel()
+	db, _, err := OpenDB(filepath.Join(t.TempDir(), "read.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	for _, pc := range planCases(t) {
+		t.Run(pc.name, func(t *testing.T) {
+			plan, err := explainPlan(db, pc.query, pc.args...)
+			if err != nil {
+				t.Fatalf("explain: %v\n%s", err, pc.query)
+			}
+			t.Log(strings.Join(plan, " | "))
+			for _, step := range plan {
+				if table, ok := planFullScan(step); ok && !planAllows(pc.allowScan, table) {
+					t.Errorf("full scan of %s: %q\nplan:\n%s\nquery:\n%s", table, step, strings.Join(plan, "\n"), pc.query)
+				}
+				if pc.paged && strings.Contains(step, "TEMP B-TREE") {
+					t.Errorf("paged query sorts its rows: %q\nplan:\n%s\nquery:\n%s", step, strings.Join(plan, "\n"), pc.query)
+				}
+			}
+		})
+	}
+}
+
+// explain returns the detail lines of a query's plan.
+func explainPlan(db *DB, query string, args ...any) ([]string, error) {
+	rows, err := db.r.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, notUsed int
+		var detail string
+		if err := rows.Scan(&id, &parent, &notUsed, &detail); err != nil {
+			return nil, err
+		}
+		plan = append(plan, detail)
+	}
+	return plan, rows.Err()
+}
+
+// fullScan reports whether a plan step reads a whole table without an
+// index, and which (by its alias). "SCAN t USING [COVERING] INDEX i" walks
+// an index and "SEARCH" seeks one: both are fine.
+func planFullScan(step string) (table string, ok bool) {
+	rest, found := strings.CutPrefix(step, "SCAN ")
+	if !found {
+		return "", false
+	}
+	table, _, _ = strings.Cut(rest, " ")
+	if strings.Contains(rest, " USING INDEX ") || strings.Contains(rest, " USING COVERING INDEX ") ||
+		strings.Contains(rest, " USING INTEGER PRIMARY KEY") || strings.Contains(rest, " USING PRIMARY KEY") {
+		return "", false
+	}
+	// "SCAN CONSTANT ROW" and the like are not tables.
+	return table, table != "CONSTANT"
+}
+
+func planAllows(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// TestPlanCasesRun makes sure every planned query also runs, so the plans
+// checked are of real SQL.
+func TestPlanCasesRun(t *testing.T) {
+	t.Parallel()
+	db, _, err := OpenDB(filepath.Join(t.TempDir(), "read.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	for _, pc := range planCases(t) {
+		rows, err := db.r.QueryContext(context.Background(), pc.query, pc.args...)
+		if err == nil {
+			for rows.Next() {
+			}
+			err = rows.Err()
+			rows.Close()
+		}
+		if err != nil {
+			t.Errorf("%s: %v", pc.name, fmt.Errorf("%w\n%s", err, pc.query))
+		}
+	}
+}
+
+func TestPlanFullScan(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		step  string
+		table string
+		full  bool
+	}{
+		{"SCAN posts", "posts", true},
+		{"SCAN p", "p", true},
+		{"SCAN u USING INDEX sqlite_autoindex_users_1", "", false},
+		{"SCAN v USING COVERING INDEX votes_user", "", false},
+		{"SCAN m USING INTEGER PRIMARY KEY", "", false},
+		{"SEARCH p USING INDEX posts_author_seq (author_id=? AND seq<?)", "", false},
+		{"SCAN CONSTANT ROW", "", false},
+		{"USE TEMP B-TREE FOR ORDER BY", "", false},
+	} {
+		table, full := planFullScan(tc.step)
+		if table != tc.table && tc.full || full != tc.full {
+			t.Errorf("planFullScan(%q) = %q, %v; want %q, %v", tc.step, table, full, tc.table, tc.full)
+		}
+	}
+}
