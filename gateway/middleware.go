@@ -75,7 +75,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 				route = "other"
 			}
 			s.metrics.observeRequest(route, sw.status, time.Since(start))
-			s.log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "ms", time.Since(start).Milliseconds())
+			s.log.Info("request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "ms", time.Since(start).Milliseconds())
 		}()
 		next.ServeHTTP(sw, r)
 	})
