@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"net/http"
 	"strings"
 
@@ -51,7 +52,7 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, events.FieldError(events.EINVALID, "password", "enter your password"))
 		return
 	}
-	key := strings.ToLower(in.Login)
+	key := s.throttleKey(r.Context(), in.Login)
 	if blocked, retry := s.loginFailures.blocked(key, s.now()); blocked {
 		rateLimited(w, retry)
 		return
@@ -71,6 +72,16 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
 	}
 	s.setSessionCookie(w, r, sess)
 	writeJSON(w, http.StatusOK, map[string]any{"user": u, "token": sess.Token})
+}
+
+// throttleKey is the key failed sign-ins are counted under: the account when
+// the login names one (so its nickname and email share one budget), else the
+// login as typed, ignoring case.
+func (s *Server) throttleKey(ctx context.Context, login string) string {
+	if id, _, err := s.db.Credentials(ctx, login); err == nil {
+		return "user:" + id
+	}
+	return "login:" + strings.ToLower(login)
 }
 
 func (s *Server) signout(w http.ResponseWriter, r *http.Request, p principal) {

@@ -51,7 +51,14 @@ func (s *Server) authenticate(r *http.Request) (principal, bool) {
 		if !ok {
 			return principal{}, false
 		}
+		key := s.throttleKey(r.Context(), login)
+		if blocked, _ := s.loginFailures.blocked(key, s.now()); blocked {
+			return principal{}, false
+		}
 		id, ok := s.basic.check(r.Context(), login, password, s.now())
+		if !ok {
+			s.loginFailures.allow(key, s.now())
+		}
 		return principal{UserID: id}, ok
 	}
 	if c, err := r.Cookie(CookieName); err == nil && c.Value != "" {

@@ -104,7 +104,9 @@ func (s *Server) originAllowed(r *http.Request) bool {
 	if err != nil || u.Host == "" {
 		return false
 	}
-	if strings.EqualFold(u.Host, r.Host) {
+	// Under TLS the page must be https too; behind a proxy that terminates
+	// TLS the scheme is not known here, so either is accepted.
+	if strings.EqualFold(u.Host, r.Host) && (r.TLS == nil || u.Scheme == "https") {
 		return true
 	}
 	for _, o := range s.cfg.AllowedOrigins {
