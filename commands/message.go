@@ -24,12 +24,13 @@ func checkClientID(id string) error {
 }
 
 // dedupID is the message id for deduplication: a retried send with the same
-// client_id is stored once.
-func (s *Service) dedupID(from, clientID string) []events.AppendOption {
+// client_id to the same conversation (a user id, or "room:" and a room name)
+// is stored once; the same client_id elsewhere is another message.
+func (s *Service) dedupID(from, to, clientID string) []events.AppendOption {
 	if clientID == "" {
 		return nil
 	}
-	return []events.AppendOption{events.WithMsgID("msg:" + from + ":" + clientID)}
+	return []events.AppendOption{events.WithMsgID("msg:" + from + ":" + to + ":" + clientID)}
 }
 
 // SendDM sends a direct message from one user to another and returns the
@@ -55,7 +56,7 @@ func (s *Service) SendDM(ctx context.Context, from, to, body, clientID string) (
 	if err != nil {
 		return 0, err
 	}
-	return s.append(ctx, events.DMSubject(from, to, "sent"), env, s.dedupID(from, clientID)...)
+	return s.append(ctx, events.DMSubject(from, to, "sent"), env, s.dedupID(from, to, clientID)...)
 }
 
 // MarkRead records that user has read the conversation with peer up to and
@@ -95,5 +96,5 @@ func (s *Service) SendRoomMessage(ctx context.Context, from, room, body, clientI
 	if err != nil {
 		return 0, err
 	}
-	return s.append(ctx, events.RoomSubject(room, "message"), env, s.dedupID(from, clientID)...)
+	return s.append(ctx, events.RoomSubject(room, "message"), env, s.dedupID(from, "room:"+room, clientID)...)
 }

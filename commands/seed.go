@@ -34,6 +34,13 @@ func (s *Service) Seed(ctx context.Context, demo bool) (seeded bool, err error) 
 	if err != nil || last > 0 {
 		return false, err
 	}
+	if demo {
+		// The demo content is spread over the past week; the categories and
+		// rooms come first on the same clock, so no event is dated before
+		// the one it follows (time travel stops at the first event after its
+		// bound, and would otherwise see an empty forum).
+		s = s.backdated(7 * 24 * time.Hour)
+	}
 	for _, c := range DefaultCategories {
 		env, err := s.event(events.CategoryCreated, "", c)
 		if err != nil {
@@ -126,12 +133,18 @@ var demoRoom = []struct {
 	{0, "That fixed it for me last week."},
 }
 
-// seedDemo makes the demo content, spread over the past week so it reads
-// like a living forum.
+// backdated returns a copy of s whose clock starts ago in the past and moves
+// on a little at every reading, so seeded content reads like a living forum.
+func (s *Service) backdated(ago time.Duration) *Service {
+	b := *s
+	t := s.Now().Add(-ago)
+	b.Now = func() time.Time { t = t.Add(55*time.Minute + 7*time.Second); return t }
+	return &b
+}
+
+// seedDemo makes the demo content, on s's (backdated) clock.
 func (s *Service) seedDemo(ctx context.Context) error {
-	demo := *s
-	t := s.Now().Add(-7 * 24 * time.Hour)
-	demo.Now = func() time.Time { t = t.Add(55*time.Minute + 7*time.Second); return t }
+	demo := s
 	users := make([]string, len(DemoUsers))
 	for i, nick := range DemoUsers {
 		id, err := demo.Register(ctx, RegisterInput{Nickname: nick, Email: nick + "@example.com", Password: DemoPassword})

@@ -1,0 +1,414 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// logBuffer is a concurrency-safe writer that wakes waiters on every write.
+type logBuffer struct {
+	mu      sync.Mutex
+	buf     bytes.Buffer
+	changed chan struct{}
+}
+
+func newLogBuffer() *logBuffer { return &logBuffer{changed: make(chan struct{})} }
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n, err := b.buf.Write(p)
+	close(b.changed)
+	b.changed = make(chan struct{})
+	return n, err
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// waitFor waits until the text written so far matches re, and returns the
+// submatches; it fails the test at the deadline or if done is closed first.
+func (b *logBuffer) waitFor(t *testing.T, re *regexp.Regexp, done <-chan struct{}) []string {
+	t.Helper()
+	deadline := time.After(30 * time.Second)
+	for {
+		b.mu.Lock()
+		m := re.FindStringSubmatch(b.buf.String())
+		ch := b.changed
+		b.mu.Unlock()
+		if m != nil {
+			return m
+		}
+		select {
+		case <-ch:
+		case <-done:
+			t.Fatalf("the program ended before logging %s:\n%s", re, b.String())
+		case <-deadline:
+			t.Fatalf("timed out waiting for %s in the log:\n%s", re, b.String())
+		}
+	}
+}
+
+// noEnv is an environment with no FORUM_* variables, so the flags rule.
+func noEnv(string) string { return "" }
+
+// forum is the real program running in this process.
+type forum struct {
+	t      *testing.T
+	HTTP   string // address, host:port
+	NATS   string
+	stderr *logBuffer
+	cancel context.CancelFunc
+	done   chan struct{}
+	err    error
+}
+
+var startedRE = regexp.MustCompile(`msg="forum started" http=(\S+) nats=(\S+)`)
+
+// startForum runs `forum serve` on data directory dir with free ports and
+// waits until it answers /health.
+func startForum(t *testing.T, dir string) *forum {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	f := &forum{t: t, stderr: newLogBuffer(), cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(f.done)
+		f.err = run(ctx, []string{"serve", "--data", dir, "--http", "127.0.0.1:0", "--nats-listen", "127.0.0.1:0", "--demo=false"}, noEnv, io.Discard, f.stderr)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-f.done
+	})
+	m := f.stderr.waitFor(t, startedRE, f.done)
+	f.HTTP, f.NATS = m[1], m[2]
+	deadline := time.Now().Add(30 * time.Second)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		resp, err := http.Get("http://" + f.HTTP + "/health")
+		if err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK && strings.TrimSpace(string(body)) == "OK" {
+				return f
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/health did not answer OK: %v\n%s", err, f.stderr.String())
+		}
+		select {
+		case <-tick.C:
+		case <-f.done:
+			t.Fatalf("the program ended: %v\n%s", f.err, f.stderr.String())
+		}
+	}
+}
+
+// stop cancels the program's context, as SIGINT does, and checks that run
+// returns nil.
+func (f *forum) stop() {
+	f.t.Helper()
+	f.cancel()
+	select {
+	case <-f.done:
+	case <-time.After(30 * time.Second):
+		f.t.Fatalf("run did not return after the context ended:\n%s", f.stderr.String())
+	}
+	if f.err != nil {
+		f.t.Fatalf("run returned %v, want nil:\n%s", f.err, f.stderr.String())
+	}
+}
+
+// do sends a JSON request, with a bearer token when token is set, and returns
+// the status and body.
+func (f *forum) do(method, path, token string, body any) (int, []byte) {
+	f.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, "http://"+f.HTTP+path, rd)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return resp.StatusCode, b
+}
+
+// mustDo is do that fails the test unless the status is want, decoding the
+// body into out when it is not nil.
+func (f *forum) mustDo(method, path, token string, body any, want int, out any) []byte {
+	f.t.Helper()
+	status, b := f.do(method, path, token, body)
+	if status != want {
+		f.t.Fatalf("%s %s: status %d, want %d: %s", method, path, status, want, b)
+	}
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			f.t.Fatalf("%s %s: %v: %s", method, path, err, b)
+		}
+	}
+	return b
+}
+
+type account struct {
+	Token string `json:"token"`
+	User  struct {
+		ID       string `json:"id"`
+		Nickname string `json:"nickname"`
+		Email    string `json:"email"`
+	} `json:"user"`
+}
+
+// seedContent signs a user up and has them post and comment; it returns
+// the account and the post's id.
+func seedContent(f *forum) (account, string) {
+	f.t.Helper()
+	var a account
+	f.mustDo("POST", "/api/signup", "", map[string]any{"nickname": "Rita", "email": "rita@example.com", "password": "rita-password"}, http.StatusCreated, &a)
+	if a.Token == "" || a.User.ID == "" {
+		f.t.Fatalf("sign-up gave no token or user: %+v", a)
+	}
+	var p struct {
+		Post struct {
+			ID string `json:"id"`
+		} `json:"post"`
+	}
+	f.mustDo("POST", "/api/posts", a.Token, map[string]any{"title": "Before the restart", "body": "Still here?", "categories": []string{"general"}}, http.StatusCreated, &p)
+	f.mustDo("POST", "/api/posts/"+p.Post.ID+"/comments", a.Token, map[string]any{"body": "Yes."}, http.StatusCreated, nil)
+	f.mustDo("PUT", "/api/posts/"+p.Post.ID+"/vote", a.Token, map[string]any{"value": 1}, http.StatusOK, nil)
+	return a, p.Post.ID
+}
+
+// reads returns the bodies of the public and private reads of the forum's
+// content, to compare across restarts and rebuilds.
+func reads(f *forum, a account, postID string) map[string]string {
+	f.t.Helper()
+	out := map[string]string{}
+	for _, path := range []string{"/api/me", "/api/categories", "/api/posts", "/api/posts?category=general", "/api/posts/" + postID,
+		"/api/posts/" + postID + "/comments", "/api/users/" + a.User.ID, "/api/rooms", "/api/posts?liked_by=" + a.User.ID} {
+		out[path] = string(f.mustDo("GET", path, a.Token, nil, http.StatusOK, nil))
+	}
+	return out
+}
+
+func compareReads(t *testing.T, what string, got, want map[string]string) {
+	t.Helper()
+	for path, w := range want {
+		if got[path] != w {
+			t.Errorf("%s: GET %s:\n got %s\nwant %s", what, path, got[path], w)
+		}
+	}
+}
+
+func TestRestartKeepsUsersAndSessions(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	f := startForum(t, dir)
+	a, postID := seedContent(f)
+	var me account
+	f.mustDo("GET", "/api/me", a.Token, nil, http.StatusOK, &me)
+	if me.User.ID != a.User.ID || me.User.Email != "rita@example.com" {
+		t.Fatalf("/api/me = %+v, want Rita with her email", me.User)
+	}
+	before := reads(f, a, postID)
+	f.stop()
+	if !strings.Contains(f.stderr.String(), "shutting down") {
+		t.Errorf("no shutdown in the log:\n%s", f.stderr.String())
+	}
+
+	g := startForum(t, dir)
+	if strings.Contains(g.stderr.String(), "seeded") {
+		t.Errorf("the restarted forum seeded a stream that had events:\n%s", g.stderr.String())
+	}
+	var again account
+	g.mustDo("GET", "/api/me", a.Token, nil, http.StatusOK, &again)
+	if again.User.ID != a.User.ID {
+		t.Errorf("old token after restart: /api/me = %+v, want %s", again.User, a.User.ID)
+	}
+	compareReads(t, "after a restart", reads(g, a, postID), before)
+	var signin account
+	g.mustDo("POST", "/api/signin", "", map[string]any{"login": "RITA", "password": "rita-password"}, http.StatusOK, &signin)
+	if signin.User.ID != a.User.ID || signin.Token == a.Token {
+		t.Errorf("sign-in after restart = %+v", signin)
+	}
+	// Signing out of the old session ends it, here and after another restart.
+	g.mustDo("POST", "/api/signout", a.Token, nil, http.StatusNoContent, nil)
+	if status, _ := g.do("GET", "/api/me", a.Token, nil); status != http.StatusUnauthorized {
+		t.Errorf("after sign-out: /api/me = %d, want 401", status)
+	}
+	g.stop()
+	h := startForum(t, dir)
+	if status, _ := h.do("GET", "/api/me", a.Token, nil); status != http.StatusUnauthorized {
+		t.Errorf("signed-out token after restart: /api/me = %d, want 401", status)
+	}
+	h.mustDo("GET", "/api/me", signin.Token, nil, http.StatusOK, nil)
+	h.stop()
+}
+
+var rebuiltRE = regexp.MustCompile(`^rebuilt (\d+) events in ([0-9.]+) s \(([0-9]+) events/s\) up to seq (\d+) into (\S+)\n$`)
+
+// rebuildCmd runs `forum rebuild` with args and returns the parsed line:
+// events, seconds, events/s, seq and the file.
+func rebuildCmd(t *testing.T, dir string, args ...string) (events uint64, secs, rate float64, seq uint64, file string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := run(ctx, append([]string{"rebuild", "--data", dir}, args...), noEnv, &stdout, &stderr); err != nil {
+		t.Fatalf("forum rebuild %v: %v\n%s", args, err, stderr.String())
+	}
+	m := rebuiltRE.FindStringSubmatch(stdout.String())
+	if m == nil {
+		t.Fatalf("forum rebuild printed %q, want %s", stdout.String(), rebuiltRE)
+	}
+	events, _ = strconv.ParseUint(m[1], 10, 64)
+	secs, _ = strconv.ParseFloat(m[2], 64)
+	rate, _ = strconv.ParseFloat(m[3], 64)
+	seq, _ = strconv.ParseUint(m[4], 10, 64)
+	return events, secs, rate, seq, m[5]
+}
+
+func TestRebuildCommand(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	f := startForum(t, dir)
+	a, postID := seedContent(f)
+	var health struct {
+		StreamSeq uint64 `json:"stream_seq"`
+	}
+	f.mustDo("GET", "/api/health", "", nil, http.StatusOK, &health)
+	before := reads(f, a, postID)
+	f.stop()
+
+	events, secs, rate, seq, file := rebuildCmd(t, dir)
+	if events != health.StreamSeq || seq != health.StreamSeq {
+		t.Errorf("rebuilt %d events up to seq %d, want %d", events, seq, health.StreamSeq)
+	}
+	if secs < 0 || rate <= 0 {
+		t.Errorf("rebuilt in %v s at %v events/s", secs, rate)
+	}
+	if want := filepath.Join(dir, "read.db"); file != want {
+		t.Errorf("rebuilt into %s, want %s", file, want)
+	}
+
+	// Time travel writes a separate file and leaves read.db alone.
+	mainBefore, err := os.ReadFile(filepath.Join(dir, "read.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	half := health.StreamSeq / 2
+	events, _, _, seq, file = rebuildCmd(t, dir, "--until-seq", strconv.FormatUint(half, 10))
+	if want := filepath.Join(dir, "read-at-seq-"+strconv.FormatUint(half, 10)+".db"); file != want || seq != half || events != half {
+		t.Errorf("until-seq %d: %d events up to %d into %s, want %s", half, events, seq, file, want)
+	}
+	if _, err := os.Stat(file); err != nil {
+		t.Errorf("time-travel file: %v", err)
+	}
+	if mainAfter, err := os.ReadFile(filepath.Join(dir, "read.db")); err != nil || !bytes.Equal(mainAfter, mainBefore) {
+		t.Errorf("time travel changed read.db (%v)", err)
+	}
+
+	g := startForum(t, dir)
+	compareReads(t, "after forum rebuild", reads(g, a, postID), before)
+	g.stop()
+}
+
+// natsCLI returns the path of the nats CLI: on PATH or in $(go env GOPATH)/bin.
+func natsCLI(t *testing.T) string {
+	t.Helper()
+	if p, err := exec.LookPath("nats"); err == nil {
+		return p
+	}
+	out, err := exec.Command("go", "env", "GOPATH").Output()
+	if err == nil {
+		for _, dir := range filepath.SplitList(strings.TrimSpace(string(out))) {
+			p := filepath.Join(dir, "bin", "nats")
+			if st, err := os.Stat(p); err == nil && !st.IsDir() {
+				return p
+			}
+		}
+	}
+	msg := "the nats CLI is not on PATH nor in $(go env GOPATH)/bin: install it with `go install github.com/nats-io/natscli/nats@v0.5.0`"
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg)
+	}
+	t.Log("!!!!!!!! SKIPPING: " + msg + " !!!!!!!!")
+	t.Skip(msg)
+	return ""
+}
+
+func TestNatsCLIReadsTheStream(t *testing.T) {
+	t.Parallel()
+	cli := natsCLI(t)
+	f := startForum(t, t.TempDir())
+	nats := func(args ...string) string {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, cli, append([]string{"--server", "nats://" + f.NATS}, args...)...)
+		home := t.TempDir() // no saved contexts of whoever runs the tests
+		cmd.Env = append(os.Environ(), "HOME="+home, "XDG_CONFIG_HOME="+home, "NATS_CONTEXT=", "NO_COLOR=1")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("nats %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return string(out)
+	}
+	info := nats("stream", "info", "FORUM")
+	for _, want := range []string{"FORUM", "forum.>", "File"} {
+		if !strings.Contains(info, want) {
+			t.Errorf("stream info FORUM lacks %q:\n%s", want, info)
+		}
+	}
+	first := nats("stream", "get", "FORUM", "1")
+	for _, want := range []string{"forum.category.general.created", `"type":"category.created"`, `"slug":"general"`, "Forum-Event-Type", "Nats-Msg-Id"} {
+		if !strings.Contains(first, want) {
+			t.Errorf("stream get FORUM 1 lacks %q:\n%s", want, first)
+		}
+	}
+	// The message body is one plain JSON object.
+	i := strings.Index(first, `{"id"`)
+	if i < 0 {
+		t.Fatalf("no JSON event in:\n%s", first)
+	}
+	line, _, _ := strings.Cut(first[i:], "\n")
+	var ev map[string]any
+	if err := json.Unmarshal([]byte(line), &ev); err != nil || ev["type"] != "category.created" {
+		t.Errorf("event JSON %q: %v", line, err)
+	}
+	f.stop()
+}

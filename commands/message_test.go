@@ -1,0 +1,87 @@
+package commands
+
+import (
+	"strings"
+	"testing"
+
+	"forum/events"
+)
+
+// TestMessageRetryDeduplicated: a retried send (same client_id, same
+// conversation) is stored once; the same client_id in another conversation
+// is another message, never swallowed as a "duplicate" of the first.
+func TestMessageRetryDeduplicated(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	ctx := testContext(t)
+	ann, bob, cid := e.register(t, "ann"), e.register(t, "bob"), e.register(t, "cid")
+
+	first, err := e.Svc.SendDM(ctx, ann, bob, "hello bob", "c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sends := []struct {
+		name    string
+		send    func() (uint64, error)
+		wantNew bool
+	}{
+		{"retry to the same peer", func() (uint64, error) { return e.Svc.SendDM(ctx, ann, bob, "hello bob", "c1") }, false},
+		{"same client_id, other peer", func() (uint64, error) { return e.Svc.SendDM(ctx, ann, cid, "hello cid", "c1") }, true},
+		{"same client_id, other sender", func() (uint64, error) { return e.Svc.SendDM(ctx, bob, ann, "hello ann", "c1") }, true},
+		{"same client_id in a room", func() (uint64, error) { return e.Svc.SendRoomMessage(ctx, ann, "general", "hi all", "c1") }, true},
+		{"no client_id: never deduplicated", func() (uint64, error) { return e.Svc.SendDM(ctx, ann, bob, "hello bob", "") }, true},
+	}
+	seen := map[uint64]string{first: "first"}
+	for _, s := range sends {
+		seq, err := s.send()
+		if err != nil {
+			t.Fatalf("%s: %v", s.name, err)
+		}
+		_, dup := seen[seq]
+		if got := !dup; got != s.wantNew {
+			t.Errorf("%s: seq %d (seen before: %q), want a new message: %v", s.name, seq, seen[seq], s.wantNew)
+		}
+		seen[seq] = s.name
+	}
+	room1, err := e.Svc.SendRoomMessage(ctx, ann, "random", "once", "r1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if room2, err := e.Svc.SendRoomMessage(ctx, ann, "random", "once", "r1"); err != nil || room2 != room1 {
+		t.Errorf("retried room message: seq %d, %v; want the original %d", room2, err, room1)
+	}
+	page, err := e.DB.DirectMessages(ctx, ann, cid, 10, "")
+	if err != nil || len(page.Items) != 1 || page.Items[0].Body != "hello cid" {
+		t.Errorf("ann–cid conversation = %+v, %v; want the one message", page.Items, err)
+	}
+	page, err = e.DB.DirectMessages(ctx, ann, bob, 10, "")
+	if err != nil || len(page.Items) != 3 {
+		t.Errorf("ann–bob conversation has %d messages (%v), want 3", len(page.Items), err)
+	}
+}
+
+func TestSendValidation(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	ctx := testContext(t)
+	ann, bob := e.register(t, "ann"), e.register(t, "bob")
+	tests := []struct {
+		name        string
+		send        func() error
+		code, field string
+	}{
+		{"to oneself", func() error { _, err := e.Svc.SendDM(ctx, ann, ann, "hi", ""); return err }, events.EINVALID, "to"},
+		{"to nobody", func() error { _, err := e.Svc.SendDM(ctx, ann, events.NewID(e.Svc.Now()), "hi", ""); return err }, events.ENOTFOUND, ""},
+		{"to a malformed id", func() error { _, err := e.Svc.SendDM(ctx, ann, "../x", "hi", ""); return err }, events.ENOTFOUND, ""},
+		{"empty body", func() error { _, err := e.Svc.SendDM(ctx, ann, bob, "  ", ""); return err }, events.EINVALID, "body"},
+		{"body of 4001", func() error { _, err := e.Svc.SendDM(ctx, ann, bob, strings.Repeat("x", 4001), ""); return err }, events.EINVALID, "body"},
+		{"client_id of 65", func() error { _, err := e.Svc.SendDM(ctx, ann, bob, "hi", strings.Repeat("c", 65)); return err }, events.EINVALID, "client_id"},
+		{"bad room name", func() error { _, err := e.Svc.SendRoomMessage(ctx, ann, "General", "hi", ""); return err }, events.EINVALID, "room"},
+		{"room name of 33", func() error { _, err := e.Svc.SendRoomMessage(ctx, ann, strings.Repeat("r", 33), "hi", ""); return err }, events.EINVALID, "room"},
+		{"room body with a control character", func() error { _, err := e.Svc.SendRoomMessage(ctx, ann, "general", "a\x07b", ""); return err }, events.EINVALID, "body"},
+		{"read up to a message of nobody", func() error { return e.Svc.MarkRead(ctx, ann, bob, events.NewID(e.Svc.Now())) }, events.EINVALID, "up_to"},
+	}
+	for _, tt := range tests {
+		wantCode(t, tt.name, tt.send(), tt.code, tt.field)
+	}
+}

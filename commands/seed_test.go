@@ -1,0 +1,78 @@
+package commands
+
+import (
+	"testing"
+	"time"
+
+	"forum/events"
+	"forum/projections"
+)
+
+func TestSeed(t *testing.T) {
+	t.Parallel()
+	for _, demo := range []bool{false, true} {
+		t.Run(map[bool]string{false: "categories and rooms", true: "demo"}[demo], func(t *testing.T) {
+			t.Parallel()
+			now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+			e := newEmptyEnv(t, func(c *Config) { c.Now = func() time.Time { return now } })
+			ctx := testContext(t)
+			seeded, err := e.Svc.Seed(ctx, demo)
+			if err != nil || !seeded {
+				t.Fatalf("Seed on an empty stream = %v, %v; want true", seeded, err)
+			}
+			last, err := e.Store.LastSeq(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if again, err := e.Svc.Seed(ctx, demo); err != nil || again {
+				t.Errorf("Seed on a stream with events = %v, %v; want false", again, err)
+			}
+			if seq, _ := e.Store.LastSeq(ctx); seq != last {
+				t.Errorf("second Seed appended events: %d → %d", last, seq)
+			}
+			cats, err := e.DB.Categories(ctx)
+			if err != nil || len(cats.Items) < 6 || len(cats.Items) != len(DefaultCategories) {
+				t.Errorf("categories = %+v, %v; want the %d defaults", cats.Items, err, len(DefaultCategories))
+			}
+			rooms, err := e.DB.Rooms(ctx)
+			if err != nil || len(rooms.Items) != len(DefaultRooms) {
+				t.Errorf("rooms = %+v, %v; want %v", rooms.Items, err, DefaultRooms)
+			}
+			// Event times never go back, so time travel (which stops at the
+			// first event after its bound) sees the forum as it was; and
+			// nothing is dated in the future.
+			var prev time.Time
+			for seq := uint64(1); seq <= last; seq++ {
+				ev, err := e.Store.Get(ctx, seq)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if ev.Time.Before(prev) {
+					t.Fatalf("event %d (%s) at %v is earlier than the one before, at %v", seq, ev.Type, ev.Time, prev)
+				}
+				if ev.Time.After(now) {
+					t.Fatalf("event %d (%s) at %v is after now, %v", seq, ev.Type, ev.Time, now)
+				}
+				prev = ev.Time
+			}
+			if !demo {
+				if want := uint64(len(DefaultCategories) + len(DefaultRooms)); last != want {
+					t.Errorf("%d events, want %d", last, want)
+				}
+				return
+			}
+			for _, nick := range DemoUsers {
+				if _, err := e.Svc.Authenticate(ctx, nick, DemoPassword); err != nil {
+					t.Errorf("demo user %s cannot sign in: %v", nick, err)
+				}
+			}
+			posts, err := e.DB.Posts(ctx, projections.PostFilter{})
+			if err != nil || len(posts.Items) != min(len(demoPosts), 20) {
+				t.Errorf("%d demo posts (%v), want %d", len(posts.Items), err, len(demoPosts))
+			}
+			if first, _ := e.Store.Get(ctx, 1); first.Type != events.CategoryCreated || !first.Time.Before(now.Add(-24*time.Hour)) {
+				t.Errorf("first event %s at %v: want a category from the start of the demo week", first.Type, first.Time)
+			}
+		})
+	}
+}

@@ -1,0 +1,195 @@
+package commands
+
+import (
+	"bytes"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"forum/events"
+)
+
+func TestSignIn(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	ctx := testContext(t)
+	id, err := e.Svc.Register(ctx, RegisterInput{Nickname: "Alice.B", Email: "Alice@Example.com", Password: "s3cret-pass"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.register(t, "mallory")
+	tests := []struct {
+		name, login, password string
+		ok                    bool
+	}{
+		{"nickname", "Alice.B", "s3cret-pass", true},
+		{"nickname, lower case", "alice.b", "s3cret-pass", true},
+		{"nickname, upper case", "ALICE.B", "s3cret-pass", true},
+		{"email", "Alice@Example.com", "s3cret-pass", true},
+		{"email, other case", "alice@EXAMPLE.COM", "s3cret-pass", true},
+		{"wrong password", "Alice.B", "s3cret-pasS", false},
+		{"another user's password", "Alice.B", "password-mallory", false},
+		{"empty password", "alice.b", "", false},
+		{"unknown nickname", "nobody", "s3cret-pass", false},
+		{"unknown email", "nobody@example.com", "s3cret-pass", false},
+		{"empty login", "", "s3cret-pass", false},
+		{"a prefix of the nickname", "alice", "s3cret-pass", false},
+	}
+	for _, tt := range tests {
+		sess, err := e.Svc.SignIn(ctx, tt.login, tt.password)
+		if !tt.ok {
+			wantCode(t, tt.name, err, events.EUNAUTHENTICATED, "")
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: %v", tt.name, err)
+			continue
+		}
+		if sess.UserID != id {
+			t.Errorf("%s: signed in as %q, want %q", tt.name, sess.UserID, id)
+		}
+	}
+}
+
+func TestSessions(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 4, 5, 6, 7, 8, 0, time.UTC)
+	e := newEnv(t, func(c *Config) {
+		c.Now = func() time.Time { return now }
+		c.SessionTTL = 48 * time.Hour
+	})
+	ctx := testContext(t)
+	const password = "Tr0ub4dor&3-horse"
+	id, err := e.Svc.Register(ctx, RegisterInput{Nickname: "sam", Email: "sam@example.com", Password: password})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sessions []Session
+	for range 3 {
+		s, err := e.Svc.SignIn(ctx, "sam", password)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sessions = append(sessions, s)
+	}
+	tokenShape := regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`) // 256 bits, base64url
+	seen := map[string]bool{}
+	for _, s := range sessions {
+		if !tokenShape.MatchString(s.Token) || seen[s.Token] {
+			t.Errorf("token %q: want 43 base64url characters, different each time", s.Token)
+		}
+		seen[s.Token] = true
+		if want := now.Add(48 * time.Hour); !s.ExpiresAt.Equal(want) {
+			t.Errorf("expires at %v, want %v", s.ExpiresAt, want)
+		}
+		got, err := e.DB.SessionByTokenHash(ctx, TokenHash(s.Token))
+		if err != nil || got.ID != s.ID || got.UserID != id {
+			t.Errorf("SessionByTokenHash = %+v, %v; want session %s of %s", got, err, s.ID, id)
+		}
+		if _, err := e.DB.SessionByTokenHash(ctx, s.Token); events.ErrorCode(err) != events.ENOTFOUND {
+			t.Errorf("the token itself works as a hash: %v", err)
+		}
+	}
+
+	// Sign-out revokes at once: the read models include it when SignOut returns.
+	if err := e.Svc.SignOut(ctx, sessions[0].ID, id); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := e.DB.SessionByTokenHash(ctx, TokenHash(sessions[0].Token)); events.ErrorCode(err) != events.ENOTFOUND {
+		t.Errorf("right after SignOut: session = %+v, %v; want ENOTFOUND", s, err)
+	}
+	for _, s := range sessions[1:] {
+		if _, err := e.DB.SessionByTokenHash(ctx, TokenHash(s.Token)); err != nil {
+			t.Errorf("other session %s ended too: %v", s.ID, err)
+		}
+	}
+
+	// No token and no password is anywhere in the log in clear: read every
+	// message of the stream raw, headers included.
+	secrets := map[string]string{"password": password}
+	for i, s := range sessions {
+		secrets["token "+string(rune('0'+i))] = s.Token
+	}
+	scanStream(t, e.Store, func(seq uint64, raw []byte) {
+		for what, secret := range secrets {
+			if bytes.Contains(raw, []byte(secret)) {
+				t.Errorf("event %d holds the %s in clear: %s", seq, what, raw)
+			}
+		}
+	})
+	// What is stored instead: the hashes.
+	var hashes int
+	scanStream(t, e.Store, func(seq uint64, raw []byte) {
+		for _, s := range sessions {
+			if bytes.Contains(raw, []byte(TokenHash(s.Token))) {
+				hashes++
+			}
+		}
+	})
+	if hashes != len(sessions) {
+		t.Errorf("%d session.started events hold a token hash, want %d", hashes, len(sessions))
+	}
+}
+
+// scanStream calls fn with every message of the stream FORUM as stored: its
+// subject, headers and data.
+func scanStream(t *testing.T, store *events.Store, fn func(seq uint64, raw []byte)) {
+	t.Helper()
+	ctx := testContext(t)
+	js, err := jetstream.New(store.Conn())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := js.Stream(ctx, events.StreamName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last, err := store.LastSeq(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for seq := uint64(1); seq <= last; seq++ {
+		m, err := st.GetMsg(ctx, seq)
+		if err != nil {
+			t.Fatalf("get %d: %v", seq, err)
+		}
+		var raw bytes.Buffer
+		raw.WriteString(m.Subject + "\n")
+		for k, vs := range m.Header {
+			for _, v := range vs {
+				raw.WriteString(k + ": " + v + "\n")
+			}
+		}
+		raw.Write(m.Data)
+		fn(seq, raw.Bytes())
+	}
+}
+
+func TestRealArgon2idSignUpAndSignIn(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *Config) { c.Hasher = nil }) // the default: argon2id
+	if _, ok := e.Svc.Hasher.(Argon2id); !ok {
+		t.Fatalf("default hasher = %T, want Argon2id", e.Svc.Hasher)
+	}
+	ctx := testContext(t)
+	const password = "correct horse battery staple"
+	id, err := e.Svc.Register(ctx, RegisterInput{Nickname: "argon", Email: "argon@example.com", Password: password})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := e.Svc.Authenticate(ctx, "ARGON", password); err != nil || got != id {
+		t.Errorf("Authenticate = %q, %v; want %q", got, err, id)
+	}
+	_, err = e.Svc.Authenticate(ctx, "argon", password+"!")
+	wantCode(t, "wrong password", err, events.EUNAUTHENTICATED, "")
+	scanStream(t, e.Store, func(seq uint64, raw []byte) {
+		if bytes.Contains(raw, []byte(password)) {
+			t.Errorf("event %d holds the password in clear", seq)
+		}
+		if bytes.Contains(raw, []byte(events.UserRegistered)) && !bytes.Contains(raw, []byte(`"password_hash":"$argon2id$v=19$m=19456,t=2,p=1$`)) {
+			t.Errorf("user.registered without an argon2id hash: %s", raw)
+		}
+	})
+}

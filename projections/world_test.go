@@ -1,0 +1,654 @@
+package projections_test
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"forum/commands"
+	"forum/events"
+	"forum/projections"
+)
+
+// world is a live forum core for projection tests: a real embedded NATS
+// server with JetStream, a real SQLite read-model file with its projector
+// following the stream, and the command service, all with a seeded clock
+// and id source. It remembers what the script made, to query it back.
+type world struct {
+	t     *testing.T
+	dir   string
+	Store *events.Store
+	DB    *projections.DB
+	Proj  *projections.Projector
+	Svc   *commands.Service
+
+	stopProj func()
+
+	mu  sync.Mutex
+	now time.Time
+	rnd *rand.Rand
+
+	users    []string
+	nicks    []string
+	sessions []commands.Session
+	ended    map[string]bool
+	posts    []string // every post, deleted ones too
+	authorOf map[string]string
+	deleted  map[string]bool
+	comments []string
+	rooms    []string
+	dms      map[string][]string // pair key → message ids
+}
+
+// fastHasher stands in for argon2id, whose cost would dominate the tests.
+type fastHasher struct{}
+
+func (fastHasher) Hash(p string) (string, error) { return "fake:" + commands.TokenHash(p), nil }
+func (fastHasher) Verify(h, p string) bool       { return h == "fake:"+commands.TokenHash(p) }
+
+const idAlphabet = "0123456789abcdefghjkmnpqrstvwxyz"
+
+// testContext returns a context that ends with the test or after a minute.
+func testContext(t testing.TB) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// openStore starts an embedded NATS server with JetStream under dir.
+func openStore(t testing.TB, dir string) *events.Store {
+	t.Helper()
+	store, err := events.OpenStore(testContext(t), events.StoreConfig{Dir: filepath.Join(dir, "jetstream")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(store.Close)
+	return store
+}
+
+// openDB opens a read-model file and closes it when the test ends.
+func openDB(t testing.TB, path string) *projections.DB {
+	t.Helper()
+	db, _, err := projections.OpenDB(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// newWorld starts a world seeded with the default categories and rooms.
+func newWorld(t *testing.T, seed uint64) *world {
+	t.Helper()
+	dir := t.TempDir()
+	w := &world{
+		t: t, dir: dir,
+		now:      time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC),
+		rnd:      rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
+		ended:    map[string]bool{},
+		authorOf: map[string]string{},
+		deleted:  map[string]bool{},
+		dms:      map[string][]string{},
+		rooms:    slices.Clone(commands.DefaultRooms),
+	}
+	w.Store = openStore(t, dir)
+	w.DB = openDB(t, filepath.Join(dir, "read.db"))
+	proj, err := projections.NewProjector(w.DB, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Proj = proj
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { proj.Run(ctx, w.Store) })
+	var once sync.Once
+	w.stopProj = func() { once.Do(func() { cancel(); wg.Wait() }) }
+	t.Cleanup(w.stopProj)
+	w.Svc = commands.New(commands.Config{
+		Store: w.Store, DB: w.DB, Projector: proj, Hasher: fastHasher{},
+		Now: w.clock, NewID: w.newID,
+	})
+	if _, err := w.Svc.Seed(testContext(t), false); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// clock advances the world's time a little at every reading.
+func (w *world) clock() time.Time {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.now = w.now.Add(time.Duration(500+w.rnd.IntN(90_000)) * time.Millisecond)
+	return w.now
+}
+
+// advance moves the world's clock forward by d and returns the new time.
+func (w *world) advance(d time.Duration) time.Time {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.now = w.now.Add(d)
+	return w.now
+}
+
+func (w *world) newID() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	b := make([]byte, 26)
+	for i := range b {
+		b[i] = idAlphabet[w.rnd.IntN(32)]
+	}
+	return string(b)
+}
+
+func (w *world) intn(n int) int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.rnd.IntN(n)
+}
+
+func pick[T any](w *world, s []T) T { return s[w.intn(len(s))] }
+
+// must fails the test on an error.
+func (w *world) must(what string, err error) {
+	w.t.Helper()
+	if err != nil {
+		w.t.Fatalf("%s: %v", what, err)
+	}
+}
+
+var bodies = []string{
+	"Hello, world!", "<script>alert(1)</script> is just text", "Ünïcödé ✓ — 日本語", "a & b < c > d \"quoted\"",
+	"line one\nline two\n\ttabbed", "short", strings.Repeat("long ", 200),
+}
+
+func (w *world) body() string { return fmt.Sprintf("%s #%d", pick(w, bodies), w.intn(1000)) }
+
+func (w *world) title() string {
+	return fmt.Sprintf("%s #%d", pick(w, []string{"Hello", "<b>Not bold</b>", "Ünïcödé ✓", "Q & A"}), w.intn(1000))
+}
+
+func (w *world) signup() {
+	w.t.Helper()
+	n := len(w.users)
+	nick := fmt.Sprintf("%s_%d", pick(w, []string{"Ada", "grace", "LINUS", "ken", "Hedy", "radia"}), n)
+	id, err := w.Svc.Register(testContext(w.t), commands.RegisterInput{
+		Nickname: nick, Email: strings.ToLower(nick) + "@example.com", Password: "password-" + nick,
+		FirstName: pick(w, []string{"", "Ada", "Zoë"}), Age: w.intn(90),
+	})
+	w.must("sign up "+nick, err)
+	w.users = append(w.users, id)
+	w.nicks = append(w.nicks, nick)
+	w.signin(n)
+}
+
+func (w *world) signin(i int) {
+	w.t.Helper()
+	s, err := w.Svc.SignIn(testContext(w.t), w.nicks[i], "password-"+w.nicks[i])
+	w.must("sign in", err)
+	w.sessions = append(w.sessions, s)
+}
+
+func (w *world) livePosts() []string {
+	var out []string
+	for _, p := range w.posts {
+		if !w.deleted[p] {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func (w *world) liveComments() []string {
+	var out []string
+	for _, c := range w.comments {
+		if !w.deleted[c] {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func (w *world) categories() []string {
+	var cats []string
+	for range 1 + w.intn(3) {
+		cats = append(cats, pick(w, commands.DefaultCategories).Slug)
+	}
+	return cats
+}
+
+// play runs n random commands (seeded) against the live forum: sign-ups and
+// sign-ins and -outs, posts, edits, deletes, comments, votes, direct
+// messages, reads and room messages.
+func (w *world) play(n int) {
+	w.t.Helper()
+	ctx := testContext(w.t)
+	for len(w.users) < 4 {
+		w.signup()
+	}
+	for range n {
+		user := pick(w, w.users)
+		switch r := w.intn(100); {
+		case r < 5:
+			w.signup()
+		case r < 8:
+			w.signin(w.intn(len(w.users)))
+		case r < 10:
+			s := pick(w, w.sessions)
+			if !w.ended[s.ID] {
+				w.must("sign out", w.Svc.SignOut(ctx, s.ID, s.UserID))
+				w.ended[s.ID] = true
+			}
+		case r < 25:
+			id, err := w.Svc.CreatePost(ctx, user, commands.PostInput{Title: w.title(), Body: w.body(), Categories: w.categories()})
+			w.must("post", err)
+			w.posts = append(w.posts, id)
+			w.authorOf[id] = user
+		case r < 31:
+			if live := w.livePosts(); len(live) > 0 {
+				p := pick(w, live)
+				var patch commands.PostPatch
+				title, cats := "Edited "+w.title(), w.categories()
+				switch w.intn(3) {
+				case 0:
+					patch.Title = &title
+				case 1:
+					patch.Categories = &cats
+				default:
+					b := w.body()
+					patch.Title, patch.Body, patch.Categories = &title, &b, &cats
+				}
+				w.must("edit post", w.Svc.EditPost(ctx, w.authorOf[p], p, patch))
+			}
+		case r < 35:
+			if live := w.livePosts(); len(live) > 3 {
+				p := pick(w, live)
+				w.must("delete post", w.Svc.DeletePost(ctx, w.authorOf[p], p))
+				w.deleted[p] = true
+			}
+		case r < 50:
+			if live := w.livePosts(); len(live) > 0 {
+				id, err := w.Svc.CreateComment(ctx, user, pick(w, live), w.body())
+				w.must("comment", err)
+				w.comments = append(w.comments, id)
+				w.authorOf[id] = user
+			}
+		case r < 54:
+			if live := w.liveComments(); len(live) > 0 {
+				c := pick(w, live)
+				w.must("edit comment", w.Svc.EditComment(ctx, w.authorOf[c], c, "edited: "+w.body()))
+			}
+		case r < 57:
+			if live := w.liveComments(); len(live) > 2 {
+				c := pick(w, live)
+				w.must("delete comment", w.Svc.DeleteComment(ctx, w.authorOf[c], c))
+				w.deleted[c] = true
+			}
+		case r < 69:
+			if live := w.livePosts(); len(live) > 0 {
+				w.must("vote post", w.Svc.Vote(ctx, user, "post", pick(w, live), w.intn(3)-1))
+			}
+		case r < 77:
+			if live := w.liveComments(); len(live) > 0 {
+				w.must("vote comment", w.Svc.Vote(ctx, user, "comment", pick(w, live), w.intn(3)-1))
+			}
+		case r < 89:
+			to := pick(w, w.users)
+			if to == user {
+				continue
+			}
+			clientID := ""
+			if w.intn(4) == 0 {
+				clientID = fmt.Sprintf("c%d", w.intn(3)) // sometimes a retry of an earlier send
+			}
+			seq, err := w.Svc.SendDM(ctx, user, to, w.body(), clientID)
+			w.must("dm", err)
+			m, err := w.DB.MessageBySeq(ctx, seq)
+			w.must("dm stored", err)
+			key := events.PairKey(user, to)
+			if !slices.Contains(w.dms[key], m.ID) {
+				w.dms[key] = append(w.dms[key], m.ID)
+			}
+		case r < 93:
+			if len(w.dms) > 0 {
+				keys := make([]string, 0, len(w.dms))
+				for k := range w.dms {
+					keys = append(keys, k)
+				}
+				slices.Sort(keys)
+				k := pick(w, keys)
+				a, b, _ := strings.Cut(k, "-")
+				if w.intn(2) == 0 {
+					a, b = b, a
+				}
+				w.must("mark read", w.Svc.MarkRead(ctx, a, b, pick(w, w.dms[k])))
+			}
+		default:
+			room := pick(w, w.rooms)
+			if w.intn(8) == 0 {
+				room = fmt.Sprintf("room-%d", w.intn(4))
+				if !slices.Contains(w.rooms, room) {
+					w.rooms = append(w.rooms, room)
+				}
+			}
+			_, err := w.Svc.SendRoomMessage(ctx, user, room, w.body(), "")
+			w.must("room message", err)
+		}
+	}
+}
+
+// scaled returns n, or a third of it under the race detector.
+func scaled(n int) int {
+	if underRace {
+		return max(1, n/3)
+	}
+	return n
+}
+
+// head returns the stream's last sequence, waiting until the live
+// projector has applied it.
+func (w *world) head() uint64 {
+	w.t.Helper()
+	ctx := testContext(w.t)
+	last, err := w.Store.LastSeq(ctx)
+	w.must("last seq", err)
+	w.must("projector catching up", w.Proj.WaitFor(ctx, last))
+	return last
+}
+
+// result encodes a query's result, or its error, as JSON.
+func result(v any, err error) string {
+	if err != nil {
+		return "error: " + err.Error()
+	}
+	b, jerr := json.Marshal(v)
+	if jerr != nil {
+		return "marshal: " + jerr.Error()
+	}
+	return string(b)
+}
+
+// pages reads every page of a list, starting from the first.
+func pages[T any](get func(cursor string) (projections.Page[T], error)) string {
+	var out []string
+	cursor := ""
+	for range 1000 {
+		p, err := get(cursor)
+		out = append(out, result(p, err))
+		if err != nil || p.Next == nil {
+			break
+		}
+		cursor = *p.Next
+	}
+	return strings.Join(out, "\n")
+}
+
+// answers asks db every query about everything the world made and returns
+// the JSON of each answer by query.
+func (w *world) answers(db *projections.DB) map[string]string {
+	w.t.Helper()
+	ctx := testContext(w.t)
+	out := map[string]string{}
+	add := func(key string, v string) {
+		if _, dup := out[key]; dup {
+			w.t.Fatalf("query %s asked twice", key)
+		}
+		out[key] = v
+	}
+	add("categories", result(db.Categories(ctx)))
+	add("rooms", result(db.Rooms(ctx)))
+	// Every choice here is a function of the index, never random: both
+	// databases must be asked the very same questions.
+	viewers := append([]string{""}, w.users...)
+	cats := commands.DefaultCategories
+	nth := func(s []string, i int) string { return s[i%len(s)] }
+	filters := []projections.PostFilter{{}}
+	for i, c := range cats {
+		filters = append(filters, projections.PostFilter{Category: c.Slug}, projections.PostFilter{Category: c.Slug, Viewer: nth(w.users, i)})
+	}
+	for i, u := range w.users {
+		filters = append(filters,
+			projections.PostFilter{Author: u},
+			projections.PostFilter{LikedBy: u, Viewer: u},
+			projections.PostFilter{DislikedBy: u},
+			projections.PostFilter{Author: u, Category: cats[i%len(cats)].Slug},
+			projections.PostFilter{LikedBy: u, Category: cats[(i+1)%len(cats)].Slug},
+			projections.PostFilter{DislikedBy: u, Author: nth(w.users, i+1)},
+			projections.PostFilter{LikedBy: u, DislikedBy: u},
+		)
+	}
+	for i, f := range filters {
+		for _, limit := range []int{0, 3} {
+			f.Limit = limit
+			add(fmt.Sprintf("posts %d %+v", i, f), pages(func(c string) (projections.Page[projections.Post], error) {
+				f.Cursor = c
+				return db.Posts(ctx, f)
+			}))
+		}
+	}
+	for i, p := range w.posts {
+		vs := []string{"", w.authorOf[p]}
+		if other := nth(w.users, i); other != w.authorOf[p] {
+			vs = append(vs, other)
+		}
+		for _, v := range vs {
+			add("post "+p+" as "+v, result(db.Post(ctx, p, v)))
+			add("votes post "+p+" as "+v, result(db.Votes(ctx, "post", p, v)))
+		}
+		add("comments "+p, pages(func(c string) (projections.Page[projections.Comment], error) {
+			return db.Comments(ctx, p, nth(viewers, i), 2, c)
+		}))
+	}
+	for i, c := range w.comments {
+		v := nth(viewers, i)
+		add("comment "+c+" "+v, result(db.Comment(ctx, c, v)))
+		add("votes comment "+c+" "+v, result(db.Votes(ctx, "comment", c, v)))
+	}
+	for i, u := range w.users {
+		add("contacts "+u, result(db.Contacts(ctx, u)))
+		add("user "+u, result(db.User(ctx, u)))
+		add("account "+u, result(db.Account(ctx, u)))
+		add("profile "+u, func() string {
+			u, posts, comments, err := db.Profile(ctx, u)
+			return result(map[string]any{"user": u, "posts": posts, "comments": comments}, err)
+		}())
+		add("credentials "+u, func() string {
+			id, hash, err := db.Credentials(ctx, strings.ToUpper(w.nicks[i]))
+			return result([]string{id, hash}, err)
+		}())
+		for _, peer := range w.users[i+1:] {
+			add("dms "+u+" "+peer, pages(func(c string) (projections.Page[projections.Message], error) {
+				return db.DirectMessages(ctx, u, peer, 3, c)
+			}))
+		}
+	}
+	for _, ids := range w.dms {
+		for _, id := range ids {
+			add("message "+id, result(db.MessageByID(ctx, id)))
+		}
+	}
+	for _, r := range w.rooms {
+		add("room "+r, pages(func(c string) (projections.Page[projections.Message], error) {
+			return db.RoomMessages(ctx, r, 4, c)
+		}))
+	}
+	for _, s := range w.sessions {
+		add("session "+s.ID, result(db.SessionByTokenHash(ctx, commands.TokenHash(s.Token))))
+	}
+	return out
+}
+
+// compareAnswers fails the test on every query whose answers differ.
+func compareAnswers(t *testing.T, what string, got, want map[string]string) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Errorf("%s: %d answers, want %d", what, len(got), len(want))
+	}
+	diffs := 0
+	keys := make([]string, 0, len(want))
+	for k := range want {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		if got[k] != want[k] {
+			if diffs++; diffs <= 5 {
+				t.Errorf("%s: query %s:\n got %s\nwant %s", what, k, got[k], want[k])
+			}
+		}
+	}
+	if diffs > 5 {
+		t.Errorf("%s: %d queries differ in all", what, diffs)
+	}
+}
+
+// dump returns every row of every table of the SQLite file at path, in a
+// fixed order (the rowid left out: it is not part of any read model).
+func dump(t testing.TB, path string) map[string][]string {
+	t.Helper()
+	out, err := dumpFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func dumpFile(path string) (map[string][]string, error) {
+	conn, err := sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=busy_timeout(10000)")
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	tx, err := conn.BeginTx(ctx, &sql.TxOptions{ReadOnly: true}) // one snapshot
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`)
+	if err != nil {
+		return nil, err
+	}
+	var tables []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, err
+		}
+		tables = append(tables, n)
+	}
+	rows.Close()
+	if len(tables) == 0 {
+		return nil, fmt.Errorf("%s has no tables", path)
+	}
+	out := map[string][]string{}
+	for _, table := range tables {
+		rows, err := tx.QueryContext(ctx, `SELECT * FROM `+table)
+		if err != nil {
+			return nil, err
+		}
+		cols, _ := rows.Columns()
+		lines := []string{}
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				return nil, err
+			}
+			for i, v := range vals {
+				if b, ok := v.([]byte); ok {
+					vals[i] = string(b)
+				}
+			}
+			line, _ := json.Marshal(vals)
+			lines = append(lines, string(line))
+		}
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		rows.Close()
+		slices.Sort(lines)
+		out[table] = lines
+	}
+	return out, nil
+}
+
+// compareDumps fails the test on every table whose rows differ.
+func compareDumps(t *testing.T, what string, got, want map[string][]string) {
+	t.Helper()
+	for table, rows := range want {
+		if !slices.Equal(got[table], rows) {
+			t.Errorf("%s: table %s differs:\n got %d rows %s\nwant %d rows %s", what, table,
+				len(got[table]), firstDiff(got[table], rows), len(rows), firstDiff(rows, got[table]))
+		}
+	}
+	for table := range got {
+		if _, ok := want[table]; !ok {
+			t.Errorf("%s: unexpected table %s", what, table)
+		}
+	}
+}
+
+// firstDiff returns the first row of a that b does not have.
+func firstDiff(a, b []string) string {
+	for _, r := range a {
+		if !slices.Contains(b, r) {
+			return r
+		}
+	}
+	return "(none missing)"
+}
+
+// readAll returns every event of the stream in order.
+func readAll(t testing.TB, store *events.Store) []events.Event {
+	t.Helper()
+	ctx := testContext(t)
+	last, err := store.LastSeq(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := store.Follow(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Stop()
+	out := make([]events.Event, 0, last)
+	for uint64(len(out)) < last {
+		ev, err := f.Next(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, ev)
+	}
+	return out
+}
+
+// checkpoint returns the checkpoint stored in a dump of a read-model file.
+func checkpoint(t testing.TB, d map[string][]string) uint64 {
+	t.Helper()
+	for _, r := range d["meta"] {
+		var kv []string
+		if err := json.Unmarshal([]byte(r), &kv); err == nil && kv[0] == "seq" {
+			seq, err := strconv.ParseUint(kv[1], 10, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return seq
+		}
+	}
+	t.Fatal("no checkpoint in meta")
+	return 0
+}
