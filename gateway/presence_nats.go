@@ -1,0 +1,390 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"forum/commands"
+	"forum/events"
+	"forum/projections"
+)
+
+// Presence and typing travel between instances on core NATS subjects under
+// live.>, never stored in the stream:
+//
+//	live.presence.<user>          {instance, ver, user, conns}        connections of user on instance
+//	live.room.<room>.presence     {instance, ver, room, user, conns}  connections of user in room on instance
+//	live.room.<room>.typing       {room, from, active}
+//	live.typing.<user>            {from, to, active}                  from is typing to user
+//	live.instance.<id>.heartbeat  {instance, ver, ttl_ms}             every few seconds
+//	live.instance.<id>.state      {instance, ver, ttl_ms, part, last, users, rooms}: its whole state, in parts
+//	live.instance.<id>.sync       {instance}                          asks <id> to publish its state
+//	live.instance.<id>.bye        {instance}                          <id> is shutting down
+//	live.sync                     {instance}                          a new instance asks everyone for their state
+//
+// Counts are absolute, so a message applies the same whenever it is heard
+// again. ver counts the changes an instance has published: a gap (a message
+// lost, or an instance first heard of) makes the listener ask for the whole
+// state. An instance silent for longer than its ttl_ms counts as crashed:
+// its users go offline everywhere else.
+const (
+	heartbeatEvery     = 5 * time.Second
+	defaultInstanceTTL = 3 * heartbeatEvery
+	statePartSize      = 500
+)
+
+type livePresence struct {
+	Instance string           `json:"instance"`
+	Ver      uint64           `json:"ver"`
+	Room     string           `json:"room,omitempty"`
+	User     projections.User `json:"user"`
+	Conns    int              `json:"conns"`
+}
+
+type liveInstance struct {
+	Instance string `json:"instance"`
+	Ver      uint64 `json:"ver,omitempty"`
+	TTLms    int64  `json:"ttl_ms,omitempty"`
+}
+
+type liveState struct {
+	liveInstance
+	Part  int             `json:"part"`
+	Last  bool            `json:"last"`
+	Users []liveUserConns `json:"users,omitempty"`
+	Rooms []liveRoomConns `json:"rooms,omitempty"`
+}
+
+type liveUserConns struct {
+	User  projections.User `json:"user"`
+	Conns int              `json:"conns"`
+}
+
+type liveRoomConns struct {
+	Room   string `json:"room"`
+	UserID string `json:"user_id"`
+	Conns  int    `json:"conns"`
+}
+
+type liveTyping struct {
+	From   projections.User `json:"from"`
+	To     string           `json:"to,omitempty"`
+	Room   string           `json:"room,omitempty"`
+	Active bool             `json:"active"`
+}
+
+// liveBus connects this instance's presence to the other instances'. With
+// no NATS connection it keeps everything local.
+type liveBus struct {
+	h   *Hub
+	nc  *nats.Conn
+	id  string // this instance
+	sub *nats.Subscription
+	wg  sync.WaitGroup
+
+	// Guarded by the hub's lock, under which every publication is made so
+	// they leave in the order of the changes they describe.
+	ver  uint64
+	beat time.Time
+}
+
+func newLiveBus(h *Hub, nc *nats.Conn) *liveBus {
+	return &liveBus{h: h, nc: nc, id: events.NewID(time.Now())}
+}
+
+// start subscribes to live.>, asks the other instances for their state and
+// heartbeats until ctx ends.
+func (b *liveBus) start(ctx context.Context) {
+	if b.nc == nil {
+		return
+	}
+	sub, err := b.nc.Subscribe("live.>", b.receive)
+	if err != nil {
+		b.h.s.log.Error("presence: subscribe live.>", "err", err)
+		return
+	}
+	sub.SetPendingLimits(1<<20, 256<<20)
+	b.sub = sub
+	b.h.mu.Lock()
+	b.publish("live.sync", liveInstance{Instance: b.id})
+	b.heartbeat(time.Now())
+	b.h.mu.Unlock()
+	b.wg.Go(func() {
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case now := <-tick.C:
+				b.h.mu.Lock()
+				if now.Sub(b.beat) >= heartbeatEvery {
+					b.heartbeat(now)
+				}
+				b.h.tell(b.h.presence.expire(now))
+				b.h.mu.Unlock()
+			}
+		}
+	})
+}
+
+// stop says goodbye, so other instances drop this one's users at once.
+func (b *liveBus) stop() {
+	b.wg.Wait()
+	if b.sub == nil {
+		return
+	}
+	b.h.mu.Lock()
+	b.publish("live.instance."+b.id+".bye", liveInstance{Instance: b.id})
+	b.h.mu.Unlock()
+	b.sub.Unsubscribe()
+	b.nc.FlushTimeout(time.Second)
+}
+
+func (b *liveBus) publish(subject string, v any) {
+	if b.nc == nil {
+		return
+	}
+	data, err := json.Marshal(v)
+	if err == nil {
+		err = b.nc.Publish(subject, data)
+	}
+	if err != nil {
+		b.h.s.log.Debug("presence: publish", "subject", subject, "err", err)
+	}
+}
+
+// publishUser tells the others how many connections u has here. The hub's
+// lock is held.
+func (b *liveBus) publishUser(u projections.User, conns int) {
+	b.ver++
+	b.publish("live.presence."+u.ID, livePresence{Instance: b.id, Ver: b.ver, User: u, Conns: conns})
+}
+
+// publishRoom tells the others how many connections of u joined room here.
+// The hub's lock is held.
+func (b *liveBus) publishRoom(room string, u projections.User, conns int) {
+	b.ver++
+	b.publish("live.room."+room+".presence", livePresence{Instance: b.id, Ver: b.ver, Room: room, User: u, Conns: conns})
+}
+
+func (b *liveBus) heartbeat(now time.Time) {
+	b.beat = now
+	b.publish("live.instance."+b.id+".heartbeat", liveInstance{Instance: b.id, Ver: b.ver, TTLms: defaultInstanceTTL.Milliseconds()})
+}
+
+// publishState publishes this instance's whole state, in parts. The hub's
+// lock is held, so no change comes between the parts.
+func (b *liveBus) publishState() {
+	head := liveInstance{Instance: b.id, Ver: b.ver, TTLms: defaultInstanceTTL.Milliseconds()}
+	part := liveState{liveInstance: head}
+	flush := func(last bool) {
+		part.Last = last
+		b.publish("live.instance."+b.id+".state", part)
+		part = liveState{liveInstance: head, Part: part.Part + 1}
+	}
+	local := &b.h.presence.local
+	for _, uc := range local.users {
+		part.Users = append(part.Users, liveUserConns{User: uc.user, Conns: uc.conns})
+		if len(part.Users)+len(part.Rooms) == statePartSize {
+			flush(false)
+		}
+	}
+	for room, m := range local.rooms {
+		for id, n := range m {
+			part.Rooms = append(part.Rooms, liveRoomConns{Room: room, UserID: id, Conns: n})
+			if len(part.Users)+len(part.Rooms) == statePartSize {
+				flush(false)
+			}
+		}
+	}
+	flush(true)
+}
+
+// publishTyping tells from's typing state to user to, wherever they are
+// connected.
+func (b *liveBus) publishTyping(from projections.User, to string, active bool) {
+	m := liveTyping{From: from, To: to, Active: active}
+	if b.nc == nil {
+		b.typing(to, m)
+		return
+	}
+	b.publish("live.typing."+to, m)
+}
+
+// publishRoomTyping tells from's typing state to the members of room.
+func (b *liveBus) publishRoomTyping(room string, from projections.User, active bool) {
+	m := liveTyping{From: from, Room: room, Active: active}
+	if b.nc == nil {
+		b.roomTyping(room, m)
+		return
+	}
+	b.publish("live.room."+room+".typing", m)
+}
+
+// receive handles every live.> message, one at a time and in the order
+// they arrive. Anything malformed is ignored: any NATS client can publish.
+func (b *liveBus) receive(msg *nats.Msg) {
+	tok := strings.Split(msg.Subject, ".")
+	switch {
+	case len(tok) == 3 && tok[1] == "presence":
+		var m livePresence
+		if json.Unmarshal(msg.Data, &m) == nil && m.User.ID == tok[2] {
+			b.presence(m, "")
+		}
+	case len(tok) == 4 && tok[1] == "room" && tok[3] == "presence":
+		var m livePresence
+		if json.Unmarshal(msg.Data, &m) == nil && m.Room == tok[2] {
+			b.presence(m, tok[2])
+		}
+	case len(tok) == 4 && tok[1] == "room" && tok[3] == "typing":
+		var m liveTyping
+		if json.Unmarshal(msg.Data, &m) == nil && m.Room == tok[2] && commands.ValidRoom(m.Room) && events.ValidID(m.From.ID) {
+			b.roomTyping(m.Room, m)
+		}
+	case len(tok) == 3 && tok[1] == "typing":
+		var m liveTyping
+		if json.Unmarshal(msg.Data, &m) == nil && m.To == tok[2] && events.ValidID(m.From.ID) {
+			b.typing(m.To, m)
+		}
+	case len(tok) == 4 && tok[1] == "instance":
+		b.instanceMsg(tok[2], tok[3], msg.Data)
+	case len(tok) == 2 && tok[1] == "sync":
+		var m liveInstance
+		if json.Unmarshal(msg.Data, &m) == nil && m.Instance != b.id {
+			b.h.mu.Lock()
+			b.publishState()
+			b.h.mu.Unlock()
+		}
+	}
+}
+
+// presence applies another instance's count of a user's connections
+// (room "") or of those that joined room.
+func (b *liveBus) presence(m livePresence, room string) {
+	if m.Instance == "" || m.Instance == b.id || !events.ValidID(m.User.ID) || (room != "" && !commands.ValidRoom(room)) {
+		return
+	}
+	now := time.Now()
+	b.h.mu.Lock()
+	defer b.h.mu.Unlock()
+	p := b.h.presence
+	r, isNew := p.instance(m.Instance, now)
+	gap := isNew || m.Ver != r.ver+1
+	r.ver = m.Ver
+	if room == "" {
+		b.h.tell(p.setRemoteUser(r, m.User, m.Conns))
+	} else {
+		b.h.tell(p.setRemoteRoom(r, room, m.User, m.Conns))
+	}
+	if gap {
+		b.ask(m.Instance, r, now)
+	}
+}
+
+// ask asks instance id to publish its whole state, at most once a second.
+func (b *liveBus) ask(id string, r *remoteInstance, now time.Time) {
+	if now.Sub(r.asked) < time.Second {
+		return
+	}
+	r.asked = now
+	b.publish("live.instance."+id+".sync", liveInstance{Instance: b.id})
+}
+
+func (b *liveBus) instanceMsg(id, verb string, data []byte) {
+	if id == b.id {
+		if verb == "sync" {
+			b.h.mu.Lock()
+			b.publishState()
+			b.h.mu.Unlock()
+		}
+		return
+	}
+	now := time.Now()
+	b.h.mu.Lock()
+	defer b.h.mu.Unlock()
+	p := b.h.presence
+	switch verb {
+	case "heartbeat":
+		var m liveInstance
+		if json.Unmarshal(data, &m) != nil || m.Instance != id {
+			return
+		}
+		r, isNew := p.instance(id, now)
+		if m.TTLms > 0 {
+			r.ttl = time.Duration(m.TTLms) * time.Millisecond
+		}
+		if isNew || m.Ver != r.ver {
+			b.ask(id, r, now)
+		}
+	case "state":
+		var m liveState
+		if json.Unmarshal(data, &m) != nil || m.Instance != id {
+			return
+		}
+		r, _ := p.instance(id, now)
+		if m.TTLms > 0 {
+			r.ttl = time.Duration(m.TTLms) * time.Millisecond
+		}
+		if m.Part == 0 {
+			st := newInstanceState()
+			r.next = &st
+		}
+		if r.next == nil {
+			return // joined in the middle of a state: wait for the next
+		}
+		for _, uc := range m.Users {
+			if events.ValidID(uc.User.ID) {
+				r.next.setUser(uc.User, uc.Conns)
+			}
+		}
+		for _, rc := range m.Rooms {
+			if commands.ValidRoom(rc.Room) && events.ValidID(rc.UserID) {
+				r.next.setRoom(rc.Room, rc.UserID, rc.Conns)
+			}
+		}
+		if m.Last {
+			next := r.next
+			r.next, r.ver = nil, m.Ver
+			b.h.tell(p.replaceRemote(id, next))
+		}
+	case "bye":
+		if p.remote[id] != nil {
+			b.h.tell(p.replaceRemote(id, nil))
+		}
+	}
+}
+
+// typing shows m to the connections of user to on this instance.
+func (b *liveBus) typing(to string, m liveTyping) {
+	b.h.mu.Lock()
+	defer b.h.mu.Unlock()
+	if len(b.h.byUser[to]) == 0 {
+		return
+	}
+	f := b.h.newFrame("typing", 0, typingFrame{Type: "typing", From: m.From, Active: m.Active})
+	for c := range b.h.byUser[to] {
+		b.h.send(c, f)
+	}
+}
+
+// roomTyping shows m to the connections in room on this instance, but the
+// typist's own.
+func (b *liveBus) roomTyping(room string, m liveTyping) {
+	b.h.mu.Lock()
+	defer b.h.mu.Unlock()
+	if len(b.h.rooms[room]) == 0 {
+		return
+	}
+	f := b.h.newFrame("room.typing", 0, roomTypingFrame{Type: "room.typing", Room: room, From: m.From, Active: m.Active})
+	for c := range b.h.rooms[room] {
+		if c.user.ID != m.From.ID {
+			b.h.send(c, f)
+		}
+	}
+}

@@ -1,0 +1,235 @@
+package gateway
+
+import (
+	"encoding/json"
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"forum/commands"
+	"forum/events"
+)
+
+// clientFrame is any client → server frame; each type reads the fields it
+// needs. Any other field, a "from" included, is ignored: the sender is
+// always the signed-in user.
+type clientFrame struct {
+	Type     string `json:"type"`
+	To       string `json:"to"`
+	Room     string `json:"room"`
+	Body     string `json:"body"`
+	ClientID string `json:"client_id"`
+	Active   bool   `json:"active"`
+}
+
+// handle acts on one client frame. Whatever goes wrong is told to this
+// connection as an error frame, and the connection lives on.
+func (c *wsConn) handle(typ int, data []byte) {
+	if typ != websocket.TextMessage {
+		c.fail(events.Errorf(events.EINVALID, "send text frames, one JSON object each"), "")
+		return
+	}
+	var in clientFrame
+	if err := json.Unmarshal(data, &in); err != nil {
+		c.fail(decodeFrameError(err), "")
+		return
+	}
+	if c.limiter != nil && !c.limiter.Allow() {
+		c.fail(events.Errorf(events.ERATELIMITED, "too many frames; slow down and try again shortly"), in.ClientID)
+		return
+	}
+	var err error
+	switch in.Type {
+	case "dm":
+		err = c.sendDM(in)
+	case "typing":
+		err = c.typingTo(in)
+	case "room.join":
+		if err = checkRoom(in.Room); err == nil {
+			err = c.hub.join(c, in.Room)
+		}
+	case "room.leave":
+		if err = checkRoom(in.Room); err == nil {
+			c.setTyping("r:"+in.Room, false, nil)
+			c.hub.leave(c, in.Room)
+		}
+	case "room.message":
+		err = c.sendRoomMessage(in)
+	case "room.typing":
+		err = c.roomTyping(in)
+	case "":
+		err = events.FieldError(events.EINVALID, "type", "a frame needs a type")
+	default:
+		t := in.Type
+		if len(t) > 40 {
+			t = t[:40] + "…"
+		}
+		err = events.FieldError(events.EINVALID, "type", "unknown frame type "+strconv.Quote(t))
+	}
+	if err != nil {
+		c.fail(err, in.ClientID)
+	}
+}
+
+func decodeFrameError(err error) error {
+	var typeErr *json.UnmarshalTypeError
+	if errors.As(err, &typeErr) {
+		if typeErr.Field != "" {
+			return events.FieldError(events.EINVALID, typeErr.Field, typeErr.Field+" has the wrong type")
+		}
+		return events.Errorf(events.EINVALID, "a frame must be a JSON object")
+	}
+	return events.Errorf(events.EINVALID, "the frame is not valid JSON")
+}
+
+// fail tells this connection what went wrong with one of its frames.
+// Internal errors are logged here and told without detail.
+func (c *wsConn) fail(err error, clientID string) {
+	var e *events.Error
+	if !errors.As(err, &e) {
+		if c.ctx.Err() != nil {
+			return // the connection is going: nobody to tell
+		}
+		c.hub.s.log.Error("websocket frame", "user", c.user.ID, "err", err)
+		e = &events.Error{Code: events.EINTERNAL, Message: "something went wrong on our side; please try again"}
+	}
+	c.push(c.hub.newFrame("error", 0, errorFrame{Type: "error", Code: e.Code, Message: e.Message, Field: e.Field, ClientID: clientID}))
+}
+
+func checkRoom(room string) error {
+	if !commands.ValidRoom(room) {
+		return events.FieldError(events.EINVALID, "room", "room names are 1 to 32 of a-z, 0-9 and '-'")
+	}
+	return nil
+}
+
+func (c *wsConn) sendDM(in clientFrame) error {
+	if in.To == "" {
+		return events.FieldError(events.EINVALID, "to", "to is required: the id of the user to write to")
+	}
+	seq, err := c.hub.s.cmd.SendDM(c.ctx, c.user.ID, in.To, in.Body, in.ClientID)
+	if err != nil {
+		return err
+	}
+	return c.ack(seq, in.ClientID)
+}
+
+func (c *wsConn) sendRoomMessage(in clientFrame) error {
+	seq, err := c.hub.s.cmd.SendRoomMessage(c.ctx, c.user.ID, in.Room, in.Body, in.ClientID)
+	if err != nil {
+		return err
+	}
+	return c.ack(seq, in.ClientID)
+}
+
+// ack tells the sending connection that its message at seq is stored.
+func (c *wsConn) ack(seq uint64, clientID string) error {
+	m, err := c.hub.s.db.MessageBySeq(c.ctx, seq)
+	if err != nil {
+		return err
+	}
+	c.push(c.hub.newFrame("ack", 0, ackFrame{Type: "ack", ClientID: clientID, Message: m}))
+	return nil
+}
+
+func (c *wsConn) typingTo(in clientFrame) error {
+	if !events.ValidID(in.To) {
+		return events.Errorf(events.ENOTFOUND, "user not found")
+	}
+	if in.To == c.user.ID {
+		return events.FieldError(events.EINVALID, "to", "you cannot type to yourself")
+	}
+	if _, err := c.hub.s.db.User(c.ctx, in.To); err != nil {
+		return err
+	}
+	to := in.To
+	c.setTyping("u:"+to, in.Active, func(active bool) { c.hub.bus.publishTyping(c.user, to, active) })
+	return nil
+}
+
+func (c *wsConn) roomTyping(in clientFrame) error {
+	if err := checkRoom(in.Room); err != nil {
+		return err
+	}
+	if !c.hub.inRoom(c, in.Room) {
+		return events.FieldError(events.EFORBIDDEN, "room", "join the room first")
+	}
+	room := in.Room
+	c.setTyping("r:"+room, in.Active, func(active bool) { c.hub.bus.publishRoomTyping(room, c.user, active) })
+	return nil
+}
+
+// Typing indicators end by themselves: the server tells active=false when
+// no news came for typingTimeout, and when the connection closes.
+const (
+	typingTimeout = 5 * time.Second
+	typingRefresh = 2 * time.Second // a typist still going is re-announced at most this often
+)
+
+type typingState struct {
+	timer    *time.Timer
+	deadline time.Time
+	sent     time.Time
+	publish  func(active bool)
+}
+
+// setTyping records this connection's typing towards key ("u:<user>" or
+// "r:<room>") and announces changes with publish (nil: nothing to start).
+func (c *wsConn) setTyping(key string, active bool, publish func(bool)) {
+	c.typingMu.Lock()
+	defer c.typingMu.Unlock()
+	if c.typingEnd {
+		return
+	}
+	st := c.typing[key]
+	now := time.Now()
+	if !active {
+		if st != nil {
+			st.timer.Stop()
+			delete(c.typing, key)
+			st.publish(false)
+		}
+		return
+	}
+	if publish == nil {
+		return
+	}
+	if st == nil {
+		st = &typingState{publish: publish}
+		st.timer = time.AfterFunc(typingTimeout, func() { c.typingExpired(key, st) })
+		c.typing[key] = st
+	} else if now.Sub(st.sent) < typingRefresh {
+		st.deadline = now.Add(typingTimeout)
+		return
+	}
+	st.deadline, st.sent = now.Add(typingTimeout), now
+	st.publish(true)
+}
+
+func (c *wsConn) typingExpired(key string, st *typingState) {
+	c.typingMu.Lock()
+	defer c.typingMu.Unlock()
+	if c.typing[key] != st {
+		return
+	}
+	if d := time.Until(st.deadline); d > 0 {
+		st.timer.Reset(d)
+		return
+	}
+	delete(c.typing, key)
+	st.publish(false)
+}
+
+// stopTyping ends every typing indicator of the connection, for good.
+func (c *wsConn) stopTyping() {
+	c.typingMu.Lock()
+	defer c.typingMu.Unlock()
+	c.typingEnd = true
+	for key, st := range c.typing {
+		st.timer.Stop()
+		delete(c.typing, key)
+		st.publish(false)
+	}
+}

@@ -1,0 +1,289 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"forum/events"
+	"forum/projections"
+)
+
+// outFrame is one server → client frame, encoded once and shared by every
+// connection it goes to.
+type outFrame struct {
+	typ  string
+	seq  uint64 // stream sequence of the event it shows; 0 for frames from no event
+	data []byte
+	sent prometheus.Counter
+}
+
+// newFrame encodes v (one of the frame structs below) as a frame of type typ.
+func (h *Hub) newFrame(typ string, seq uint64, v any) *outFrame {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		// The frame structs hold strings, numbers and slices only: this does not happen.
+		h.s.log.Error("encode frame", "type", typ, "err", err)
+		buf.Reset()
+		buf.WriteString(`{"type":"error","code":"internal","message":"a frame could not be encoded"}`)
+	}
+	return &outFrame{typ: typ, seq: seq, data: bytes.TrimSuffix(buf.Bytes(), []byte("\n")), sent: h.s.metrics.wsFrames.WithLabelValues(typ)}
+}
+
+// Server → client frames. Every frame derived from an event carries its
+// stream seq; user, author and from fields are public user objects.
+type (
+	helloFrame struct {
+		Type   string             `json:"type"` // hello
+		User   projections.User   `json:"user"`
+		Seq    uint64             `json:"seq"`
+		Online []projections.User `json:"online"`
+	}
+	presenceFrame struct {
+		Type   string           `json:"type"` // presence
+		User   projections.User `json:"user"`
+		Online bool             `json:"online"`
+	}
+	// postFrame is post.created, post.edited and post.deleted (ID is set on
+	// the last only). MyVote in Post is always 0: it is the viewer's own.
+	postFrame struct {
+		Type string           `json:"type"`
+		Seq  uint64           `json:"seq"`
+		ID   string           `json:"id,omitempty"`
+		Post projections.Post `json:"post"`
+	}
+	// commentFrame is comment.created, comment.edited and comment.deleted.
+	commentFrame struct {
+		Type    string              `json:"type"`
+		Seq     uint64              `json:"seq"`
+		ID      string              `json:"id,omitempty"`
+		Comment projections.Comment `json:"comment"`
+	}
+	// voteFrame is post.voted and comment.voted.
+	voteFrame struct {
+		Type     string `json:"type"`
+		Seq      uint64 `json:"seq"`
+		ID       string `json:"id"`
+		Likes    int    `json:"likes"`
+		Dislikes int    `json:"dislikes"`
+	}
+	// messageFrame is dm and room.message.
+	messageFrame struct {
+		Type    string              `json:"type"`
+		Seq     uint64              `json:"seq"`
+		Message projections.Message `json:"message"`
+	}
+	ackFrame struct {
+		Type     string              `json:"type"` // ack
+		ClientID string              `json:"client_id"`
+		Message  projections.Message `json:"message"`
+	}
+	// readFrame (dm.read) tells the reader's own connections how far they read.
+	readFrame struct {
+		Type string `json:"type"` // read
+		Seq  uint64 `json:"seq"`
+		Peer string `json:"peer"`
+		UpTo string `json:"up_to"`
+	}
+	typingFrame struct {
+		Type   string           `json:"type"` // typing
+		From   projections.User `json:"from"`
+		Active bool             `json:"active"`
+	}
+	roomTypingFrame struct {
+		Type   string           `json:"type"` // room.typing
+		Room   string           `json:"room"`
+		From   projections.User `json:"from"`
+		Active bool             `json:"active"`
+	}
+	roomSystemFrame struct {
+		Type string           `json:"type"` // room.system
+		Room string           `json:"room"`
+		User projections.User `json:"user"`
+		Kind string           `json:"kind"` // join or leave
+		Text string           `json:"text"`
+	}
+	// roomJoinedFrame answers room.join to the joining connection: who is in
+	// the room now, on every instance (the joiner included).
+	roomJoinedFrame struct {
+		Type    string             `json:"type"` // room.joined
+		Room    string             `json:"room"`
+		Members []projections.User `json:"members"`
+	}
+	errorFrame struct {
+		Type     string `json:"type"` // error
+		Code     string `json:"code"`
+		Message  string `json:"message"`
+		Field    string `json:"field,omitempty"`
+		ClientID string `json:"client_id,omitempty"`
+	}
+	resyncFrame struct {
+		Type string `json:"type"` // resync
+	}
+)
+
+// audience says which connections a frame goes to: all of them, those of
+// some users, or those that joined a room.
+type audience struct {
+	all   bool
+	users []string
+	room  string
+}
+
+// sees reports whether a connection of user that has joined no room is in
+// the audience: what a resuming connection may be replayed.
+func (a audience) sees(user string) bool {
+	if a.all {
+		return true
+	}
+	for _, u := range a.users {
+		if u == user {
+			return true
+		}
+	}
+	return false
+}
+
+// built is what one committed event means to WebSocket clients: a frame and
+// its audience (frame nil: nothing to show), and a session to disconnect.
+type built struct {
+	seq        uint64
+	frame      *outFrame
+	to         audience
+	endSession string
+}
+
+// build turns a committed event into its frame, reading the objects it
+// shows from the read models. An event the read models do not show (a
+// skipped one, or one whose object is gone) yields no frame.
+func (h *Hub) build(ctx context.Context, ev events.Event) built {
+	b := built{seq: ev.Seq}
+	var err error
+	switch ev.Type {
+	case events.PostCreated, events.PostEdited, events.PostDeleted:
+		var d struct {
+			PostID string `json:"post_id"`
+		}
+		if err = ev.Payload(&d); err == nil {
+			var p projections.Post
+			if p, err = h.s.db.Post(ctx, d.PostID, ""); err == nil {
+				f := postFrame{Type: ev.Type, Seq: ev.Seq, Post: p}
+				if ev.Type == events.PostDeleted {
+					f.ID = p.ID
+				}
+				b.frame, b.to = h.newFrame(ev.Type, ev.Seq, f), audience{all: true}
+			}
+		}
+	case events.CommentCreated, events.CommentEdited, events.CommentDeleted:
+		var d struct {
+			CommentID string `json:"comment_id"`
+		}
+		if err = ev.Payload(&d); err == nil {
+			var c projections.Comment
+			if c, err = h.s.db.Comment(ctx, d.CommentID, ""); err == nil {
+				f := commentFrame{Type: ev.Type, Seq: ev.Seq, Comment: c}
+				if ev.Type == events.CommentDeleted {
+					f.ID = c.ID
+				}
+				b.frame, b.to = h.newFrame(ev.Type, ev.Seq, f), audience{all: true}
+			}
+		}
+	case events.PostVoted, events.CommentVoted:
+		kind := "post"
+		if ev.Type == events.CommentVoted {
+			kind = "comment"
+		}
+		var d events.VotedData
+		if err = ev.Payload(&d); err == nil {
+			var v projections.Votes
+			if v, err = h.s.db.Votes(ctx, kind, d.TargetID, ""); err == nil {
+				f := voteFrame{Type: ev.Type, Seq: ev.Seq, ID: d.TargetID, Likes: v.Likes, Dislikes: v.Dislikes}
+				b.frame, b.to = h.newFrame(ev.Type, ev.Seq, f), audience{all: true}
+			}
+		}
+	case events.DMSent, events.RoomMessageSent:
+		var m projections.Message
+		if m, err = h.s.db.MessageBySeq(ctx, ev.Seq); err == nil {
+			typ := "dm"
+			if m.Room != nil {
+				typ, b.to = "room.message", audience{room: *m.Room}
+			} else if m.To != nil {
+				b.to = audience{users: []string{m.From.ID, m.To.ID}}
+			}
+			b.frame = h.newFrame(typ, ev.Seq, messageFrame{Type: typ, Seq: ev.Seq, Message: m})
+		}
+	case events.DMRead:
+		var d events.DMReadData
+		if err = ev.Payload(&d); err == nil {
+			f := readFrame{Type: "read", Seq: ev.Seq, Peer: d.PeerID, UpTo: d.UpTo}
+			b.frame, b.to = h.newFrame("read", ev.Seq, f), audience{users: []string{d.UserID}}
+		}
+	case events.SessionEnded:
+		var d events.SessionEndedData
+		if err = ev.Payload(&d); err == nil {
+			b.endSession = d.SessionID
+		}
+	}
+	if err != nil && events.ErrorCode(err) != events.ENOTFOUND && ctx.Err() == nil {
+		h.s.log.Warn("websocket frame", "seq", ev.Seq, "type", ev.Type, "err", err)
+	}
+	return b
+}
+
+// frameCache keeps the frames of the most recent events, bounded by count
+// and bytes, so resuming connections replay them without touching the
+// read models or the stream.
+type frameCache struct {
+	buf      []built
+	start, n int
+	bytes    int
+	maxBytes int
+	// after: the cache holds the frame of every event above this sequence
+	// (up to the hub's seq).
+	after uint64
+}
+
+func newFrameCache(capacity, maxBytes int, after uint64) frameCache {
+	return frameCache{buf: make([]built, capacity), maxBytes: maxBytes, after: after}
+}
+
+// reset empties the cache, which is then complete after seq.
+func (fc *frameCache) reset(seq uint64) {
+	clear(fc.buf)
+	fc.start, fc.n, fc.bytes, fc.after = 0, 0, 0, seq
+}
+
+func (fc *frameCache) add(b built) {
+	size := len(b.frame.data) + 64
+	for fc.n > 0 && (fc.n == len(fc.buf) || fc.bytes+size > fc.maxBytes) {
+		old := fc.buf[fc.start]
+		fc.bytes -= len(old.frame.data) + 64
+		fc.after = old.seq
+		fc.buf[fc.start] = built{}
+		fc.start = (fc.start + 1) % len(fc.buf)
+		fc.n--
+	}
+	fc.buf[(fc.start+fc.n)%len(fc.buf)] = b
+	fc.n++
+	fc.bytes += size
+}
+
+// since returns the frames of events in (after, upTo] that a connection of
+// user that joined no room may see, oldest first; ok is false when the cache
+// no longer covers all of them.
+func (fc *frameCache) since(after, upTo uint64, user string) (frames []*outFrame, ok bool) {
+	if after < fc.after {
+		return nil, false
+	}
+	for i := 0; i < fc.n; i++ {
+		b := fc.buf[(fc.start+i)%len(fc.buf)]
+		if b.seq > after && b.seq <= upTo && b.to.sees(user) {
+			frames = append(frames, b.frame)
+		}
+	}
+	return frames, true
+}
