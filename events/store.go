@@ -289,7 +289,7 @@ func (s *Store) Follow(ctx context.Context, from uint64) (*Follower, error) {
 	if err != nil {
 		return nil, fmt.Errorf("follow from %d: %w", from, err)
 	}
-	iter, err := cons.Messages(jetstream.PullMaxMessages(1000))
+	iter, err := cons.Messages(jetstream.PullMaxMessages(4096))
 	if err != nil {
 		return nil, fmt.Errorf("follow from %d: %w", from, err)
 	}

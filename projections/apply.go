@@ -24,7 +24,9 @@ type applier struct {
 	stmts map[string]*sql.Stmt
 }
 
-func (a *applier) exec(query string, args ...any) (sql.Result, error) {
+// stmt returns the transaction's prepared statement for query, preparing it
+// on first use.
+func (a *applier) stmt(query string) (*sql.Stmt, error) {
 	st, ok := a.stmts[query]
 	if !ok {
 		var err error
@@ -33,6 +35,14 @@ func (a *applier) exec(query string, args ...any) (sql.Result, error) {
 		}
 		a.stmts[query] = st
 	}
+	return st, nil
+}
+
+func (a *applier) exec(query string, args ...any) (sql.Result, error) {
+	st, err := a.stmt(query)
+	if err != nil {
+		return nil, err
+	}
 	res, err := st.ExecContext(a.ctx, args...)
 	if err != nil {
 		return nil, fmt.Errorf("exec %q: %w", firstLine(query), err)
@@ -40,8 +50,14 @@ func (a *applier) exec(query string, args ...any) (sql.Result, error) {
 	return res, nil
 }
 
-func (a *applier) queryRow(query string, args ...any) *sql.Row {
-	return a.tx.QueryRowContext(a.ctx, query, args...)
+// scanRow runs a one-row query and scans it into dest; sql.ErrNoRows when
+// there is no row.
+func (a *applier) scanRow(query string, args []any, dest ...any) error {
+	st, err := a.stmt(query)
+	if err != nil {
+		return err
+	}
+	return st.QueryRowContext(a.ctx, args...).Scan(dest...)
 }
 
 func firstLine(s string) string {
@@ -172,7 +188,7 @@ func (a *applier) linkCategories(postID string, postSeq uint64, slugs []string, 
 // not deleted; ok is false otherwise.
 func (a *applier) livePost(id string) (seq uint64, cats []string, ok bool, err error) {
 	var raw string
-	err = a.queryRow(`SELECT seq, categories FROM posts WHERE id = ? AND deleted = 0`, id).Scan(&seq, &raw)
+	err = a.scanRow(`SELECT seq, categories FROM posts WHERE id = ? AND deleted = 0`, []any{id}, &seq, &raw)
 	if err == sql.ErrNoRows {
 		return 0, nil, false, nil
 	}
@@ -247,7 +263,7 @@ func (a *applier) commentDeleted(d events.CommentDeletedData) error {
 // voted sets one voter's vote on a post or comment and moves its counts.
 func (a *applier) voted(kind, table string, d events.VotedData) error {
 	var targetSeq uint64
-	err := a.queryRow(`SELECT seq FROM `+table+` WHERE id = ?`, d.TargetID).Scan(&targetSeq)
+	err := a.scanRow(`SELECT seq FROM `+table+` WHERE id = ?`, []any{d.TargetID}, &targetSeq)
 	if err == sql.ErrNoRows {
 		return nil
 	}
@@ -255,7 +271,7 @@ func (a *applier) voted(kind, table string, d events.VotedData) error {
 		return err
 	}
 	old := 0
-	err = a.queryRow(`SELECT value FROM votes WHERE kind = ? AND target_id = ? AND user_id = ?`, kind, d.TargetID, d.UserID).Scan(&old)
+	err = a.scanRow(`SELECT value FROM votes WHERE kind = ? AND target_id = ? AND user_id = ?`, []any{kind, d.TargetID, d.UserID}, &old)
 	if err != nil && err != sql.ErrNoRows {
 		return err
 	}

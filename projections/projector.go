@@ -20,7 +20,7 @@ type Source interface {
 }
 
 // maxBatch bounds how many events one transaction applies.
-const maxBatch = 2000
+const maxBatch = 5000
 
 // Projector applies events to the read models in batches. Each batch and the
 // checkpoint commit in one transaction, so a crash at any instant leaves rows

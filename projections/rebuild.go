@@ -49,6 +49,12 @@ func Rebuild(ctx context.Context, src RebuildSource, path string, untilSeq uint6
 	if err != nil {
 		return RebuildResult{}, err
 	}
+	// The new file is not in use until it is swapped in, and a crash means
+	// starting over: no need to wait for the disk on every commit.
+	if _, err := db.w.ExecContext(ctx, `PRAGMA synchronous = OFF`); err != nil {
+		db.Close()
+		return RebuildResult{}, err
+	}
 	p, err := NewProjector(db, logger)
 	if err != nil {
 		db.Close()
