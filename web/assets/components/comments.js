@@ -12,9 +12,10 @@ const PAGE_SIZE = 20;
 
 /**
  * createComments returns {el, loadMore, add, update, setVotes, close, dispose} for the comments of
- * postId; onNew(comment) runs for each comment added after the first load (live or mine).
+ * postId; onNew(comment) runs for each comment added after the first load (live or mine), and
+ * onRemoved(comment) for each shown comment deleted since (live or by me).
  */
-export function createComments({ postId, onNew }) {
+export function createComments({ postId, onNew, onRemoved }) {
   const me = currentUser();
   const controller = new AbortController();
   const entries = new Map(); // comment id → {comment, el, votes}
@@ -46,7 +47,7 @@ export function createComments({ postId, onNew }) {
   }
 
   function edit(entry) {
-    const textarea = h('textarea', { rows: '3', maxlength: '20000', value: entry.comment.body });
+    const textarea = h('textarea', { rows: '3', maxlength: '10000', value: entry.comment.body });
     const cancel = h('button', { type: 'button' }, 'Cancel');
     const form = h('form', { class: 'comment-edit' }, field('Edit comment', 'body', { control: textarea }),
       h('div', { class: 'form-actions' }, h('button', { type: 'submit' }, 'Save'), cancel));
@@ -63,8 +64,10 @@ export function createComments({ postId, onNew }) {
   async function remove(entry) {
     try {
       await api.del(path('api', 'comments', entry.comment.id));
+      if (entry.comment.deleted) return; // its frame came first
       entry.comment = { ...entry.comment, deleted: true };
       render(entry);
+      onRemoved(entry.comment);
     } catch (err) {
       reportError(err);
     }
@@ -102,7 +105,7 @@ export function createComments({ postId, onNew }) {
   let form;
   if (me) {
     form = h('form', { id: 'comment-form', class: 'comment-form' },
-      field('Add a comment', 'body', { control: h('textarea', { rows: '3', maxlength: '20000', required: true }) }),
+      field('Add a comment', 'body', { control: h('textarea', { rows: '3', maxlength: '10000', required: true }) }),
       h('div', { class: 'form-actions' }, h('button', { type: 'submit' }, 'Comment')));
     onSubmit(form, async (data) => {
       const { comment } = await api.post(path('api', 'posts', postId, 'comments'), { body: data.get('body') });
@@ -123,8 +126,10 @@ export function createComments({ postId, onNew }) {
     update(comment) {
       const entry = entries.get(comment.id);
       if (!entry) return;
+      const removed = Boolean(comment.deleted) && !entry.comment.deleted;
       entry.comment = { ...comment, my_vote: entry.votes?.myVote() ?? 0 };
       render(entry);
+      if (removed) onRemoved(comment);
     },
     setVotes(commentId, counts) {
       entries.get(commentId)?.votes?.set(counts);

@@ -25,7 +25,7 @@ function postCard(post) {
 }
 
 /**
- * createPostList returns {el, loadMore, has, prepend, update, dispose}. query: the filter parameters of
+ * createPostList returns {el, loadMore, has, prepend, update, remove, dispose}. query: the filter parameters of
  * GET /api/posts; id: the list element's id. loadMore rejects on failure (the first page's error is the
  * view's), later pages triggered by scrolling report theirs.
  */
@@ -86,6 +86,12 @@ export function createPostList({ id, query, empty }) {
       if (!entry) return;
       Object.assign(entry.post, change(entry.post));
       entry.el.querySelector('.post-stats').replaceChildren(...stats(entry.post));
+    },
+    /** remove takes a deleted post off the list. */
+    remove(postId) {
+      cards.get(postId)?.el.remove();
+      cards.delete(postId);
+      status.textContent = cards.size === 0 ? empty : '';
     },
     dispose() {
       controller.abort();

@@ -17,7 +17,7 @@ export const feed = {
       h('nav', { class: 'categories', 'aria-label': 'Categories' }, h('h2', {}, 'Categories'), categories),
       h('section', { class: 'feed-main', 'aria-label': 'Posts' }, heading, banner, posts.el)));
 
-    const [{ items }] = await Promise.all([api.get('/api/categories', { signal: scope.signal }), posts.loadMore()]);
+    const [{ items, seq: countedAt }] = await Promise.all([api.get('/api/categories', { signal: scope.signal }), posts.loadMore()]);
     const current = items.find((c) => c.slug === slug);
     if (slug && !current) throw new ApiError(404, { code: 'not_found', message: 'No such category' });
     heading.textContent = current ? current.name : 'Latest posts';
@@ -31,6 +31,15 @@ export const feed = {
       badges.set(c.slug, badge);
       return link(path('c', c.slug), c.name, c.slug === slug, [badge, hiddenText(' posts')]);
     }));
+
+    // The badges count the posts as of countedAt: a frame held while the view loaded may be counted already.
+    const countPosts = (msg, delta) => {
+      if (typeof countedAt === 'number' && msg.seq <= countedAt) return;
+      for (const c of msg.post.categories) {
+        const badge = badges.get(c);
+        if (badge) badge.textContent = Number(badge.textContent) + delta;
+      }
+    };
 
     const waiting = [];
     const showBanner = () => {
@@ -48,13 +57,20 @@ export const feed = {
         case 'post.created': {
           const { post } = msg;
           if (posts.has(post.id) || waiting.some((p) => p.id === post.id)) break;
-          for (const c of post.categories) {
-            const badge = badges.get(c);
-            if (badge) badge.textContent = Number(badge.textContent) + 1;
-          }
+          countPosts(msg, 1);
           if (slug && !post.categories.includes(slug)) break;
           waiting.push(post);
           showBanner();
+          break;
+        }
+        case 'post.deleted': {
+          countPosts(msg, -1);
+          posts.remove(msg.post.id);
+          const i = waiting.findIndex((p) => p.id === msg.post.id);
+          if (i >= 0) {
+            waiting.splice(i, 1);
+            showBanner();
+          }
           break;
         }
         case 'post.voted':
@@ -62,6 +78,9 @@ export const feed = {
           break;
         case 'comment.created':
           posts.update(msg.comment.post_id, (post) => ({ comment_count: post.comment_count + 1 }));
+          break;
+        case 'comment.deleted':
+          posts.update(msg.comment.post_id, (post) => ({ comment_count: post.comment_count - 1 }));
           break;
       }
     });

@@ -25,7 +25,11 @@ export const post = {
       shown.comment_count = n;
       commentsHeading.textContent = `Comments (${n})`;
     };
-    const comments = createComments({ postId: id, onNew: () => countComments(shown.comment_count + 1) });
+    const comments = createComments({
+      postId: id,
+      onNew: () => countComments(shown.comment_count + 1),
+      onRemoved: () => countComments(shown.comment_count - 1),
+    });
     scope.add(comments.dispose);
 
     async function remove() {

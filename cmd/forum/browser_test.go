@@ -1,0 +1,640 @@
+package main
+
+// The single-page app in headless Chromium, driven from Go with chromedp
+// against the real program. The scenarios share one Chromium; each has a
+// forum of its own, and each user is a tab in a browser context of its own.
+// The harness is in browser_harness_test.go.
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestBrowser runs the scenarios in one headless Chromium, each against a
+// forum of its own and with users in browser contexts of their own.
+func TestBrowser(t *testing.T) {
+	browser := startChromium(t)
+	for _, sc := range []struct {
+		name string
+		run  func(*testing.T, *browserEnv)
+	}{
+		{"SignUpSignOut", browserSignUpSignOut},
+		{"LiveFeedAndVotes", browserLiveFeedAndVotes},
+		{"DirectMessages", browserDirectMessages},
+		{"InfiniteScroll", browserInfiniteScroll},
+		{"StoredXSS", browserStoredXSS},
+		{"Rooms", browserRooms},
+		{"Layout", browserLayout},
+	} {
+		t.Run(sc.name, func(t *testing.T) { sc.run(t, newBrowserEnv(t, browser)) })
+	}
+}
+
+// fieldErrorBeside waits for the error of the named field of form to show,
+// beside that field (in the same .field), with the field marked invalid, and
+// returns its text.
+func fieldErrorBeside(p *tab, form, field string) string {
+	p.t.Helper()
+	p.waitJS("the "+field+" error in #"+form, fmt.Sprintf(`(() => {
+		const slot = document.querySelector('#%s .field-error[data-field=%q]');
+		const input = document.querySelector('#%s [name=%q]');
+		return slot && !slot.hidden && slot.textContent !== '' && slot.closest('.field') === input.closest('.field')
+			&& input.getAttribute('aria-invalid') === 'true';
+	})()`, form, field, form, field))
+	return p.text(fmt.Sprintf(`#%s .field-error[data-field=%q]`, form, field))
+}
+
+func browserSignUpSignOut(t *testing.T, e *browserEnv) {
+	ada, bob := e.newTab("ada"), e.newTab("bob")
+
+	// A nickname the server refuses: the error shows beside the field.
+	ada.open("/signup", "signup")
+	ada.typeInto(`#signup-form [name=nickname]`, "no spaces!")
+	ada.fill(`#signup-form [name=email]`, "ada@example.com")
+	ada.fill(`#signup-form [name=password]`, password("ada"))
+	ada.click(`#signup-form button[type=submit]`)
+	if msg := fieldErrorBeside(ada, "signup-form", "nickname"); !strings.Contains(msg, "nickname") {
+		t.Errorf("nickname error = %q", msg)
+	}
+	ada.clear(`#signup-form [name=nickname]`)
+	ada.typeInto(`#signup-form [name=nickname]`, "ada")
+	ada.click(`#signup-form button[type=submit]`)
+	ada.waitView("feed")
+	ada.waitJS("ada in the header", `document.querySelector('#account .me')?.textContent === 'ada' && !!document.getElementById('signout')`)
+	ada.waitLive()
+
+	// Nicknames are unique ignoring case.
+	bob.open("/signup", "signup")
+	bob.typeInto(`#signup-form [name=nickname]`, "ADA")
+	bob.fill(`#signup-form [name=email]`, "bob@example.com")
+	bob.fill(`#signup-form [name=password]`, password("bob"))
+	bob.click(`#signup-form button[type=submit]`)
+	if msg := fieldErrorBeside(bob, "signup-form", "nickname"); !strings.Contains(msg, "taken") {
+		t.Errorf("taken nickname error = %q", msg)
+	}
+	if n := bob.count(`.field-error:not([hidden])`); n != 1 {
+		t.Errorf("%d field errors shown, want 1", n)
+	}
+	bob.clear(`#signup-form [name=nickname]`)
+	bob.typeInto(`#signup-form [name=nickname]`, "bob")
+	bob.click(`#signup-form button[type=submit]`)
+	bob.waitView("feed")
+	bob.waitJS("bob in the header", `document.querySelector('#account .me')?.textContent === 'bob'`)
+
+	// Signing out ends ada's session only: bob's cookies are his own.
+	ada.click(`#signout`)
+	ada.waitJS("the signed-out header", `!document.getElementById('signout') && !!document.querySelector('#account a[href="/signin"]')`)
+	ada.waitJS("the WebSocket closed", `document.getElementById('conn-state').dataset.state === 'offline'`)
+	if status := eval[int](ada, `fetch('/api/me').then((r) => r.status)`); status != http.StatusUnauthorized {
+		t.Errorf("after sign-out /api/me = %d, want 401", status)
+	}
+	if status := eval[int](bob, `fetch('/api/me').then((r) => r.status)`); status != http.StatusOK {
+		t.Errorf("the other user's /api/me = %d, want 200", status)
+	}
+	ada.open("/chat", "signin")
+	if got := eval[string](ada, `location.pathname + location.search`); got != "/signin?next=%2Fchat" {
+		t.Errorf("signed-out /chat went to %s, want /signin?next=%%2Fchat", got)
+	}
+
+	// A wrong password is refused; the right one signs in and goes on to ?next.
+	ada.typeInto(`#signin-form [name=login]`, "ada")
+	ada.typeInto(`#signin-form [name=password]`, "wrong-password")
+	ada.click(`#signin-form button[type=submit]`)
+	ada.waitJS("an error toast", `[...document.querySelectorAll('#toasts .toast-error')].length > 0`)
+	ada.clear(`#signin-form [name=password]`)
+	ada.typeInto(`#signin-form [name=password]`, password("ada"))
+	ada.click(`#signin-form button[type=submit]`)
+	ada.waitView("chat")
+	ada.waitJS("bob among the contacts", `[...document.querySelectorAll('#contacts .contact-name')].some((el) => el.textContent === 'bob')`)
+}
+
+// postCards returns the ids of the feed's cards, top to bottom.
+func postCards(p *tab) []string {
+	p.t.Helper()
+	return p.ids(`#feed article.post-card`)
+}
+
+func browserLiveFeedAndVotes(t *testing.T, e *browserEnv) {
+	a := signUp(e.srv, "ada")
+	signUp(e.srv, "bob")
+	ada, bob := e.newTab("ada"), e.newTab("bob")
+	ada.signIn("ada")
+	bob.signIn("bob")
+	bob.waitJS("the empty feed", `document.querySelector('.list-status')?.textContent === 'No posts yet.'`)
+	bob.waitLive()
+
+	// A post needs a category: the error shows beside the checkboxes.
+	ada.click(`.site-nav a[href="/new"]`)
+	ada.waitView("new")
+	ada.typeInto(`#post-form [name=title]`, "Hello from ada")
+	ada.fill(`#post-form [name=body]`, "First post.\nSecond line.")
+	ada.click(`#post-form button[type=submit]`)
+	ada.waitJS("the categories error", `(() => {
+		const slot = document.querySelector('#post-form .field-error[data-field=categories]');
+		return slot && !slot.hidden && slot.closest('fieldset')?.querySelector('[name=categories]') != null;
+	})()`)
+	ada.click(`#post-form input[name=categories][value=general]`)
+	ada.click(`#post-form button[type=submit]`)
+	ada.waitView("post")
+	ada.waitJS("the post", `document.getElementById('post-title')?.textContent === 'Hello from ada'`)
+	if body := ada.text(`#post-body`); body != "First post.\nSecond line." {
+		t.Errorf("post body = %q", body)
+	}
+	postID := eval[string](ada, `location.pathname.split('/')[2]`)
+
+	// The other browser hears of it live, in the banner, and shows it on a click.
+	bob.waitJS("the new-posts banner", `(() => {
+		const b = document.getElementById('new-posts-banner');
+		return b && !b.hidden && b.textContent.includes('1 new post');
+	})()`)
+	if n := bob.count(`#feed article.post-card`); n != 0 {
+		t.Errorf("the feed shows %d cards before the banner is clicked", n)
+	}
+	bob.click(`#new-posts-banner`)
+	bob.waitJS("the new card", fmt.Sprintf(`document.querySelector('#feed article.post-card')?.dataset.id === %q`, postID))
+	if bob.js(`document.getElementById('new-posts-banner').hidden`) != "true" {
+		t.Error("the banner still shows after the click")
+	}
+	if title := bob.text(`#feed article.post-card .post-card-title`); title != "Hello from ada" {
+		t.Errorf("card title = %q", title)
+	}
+	generalCount := bob.text(`.category-list a[href="/c/general"] .count`)
+	if generalCount != "1" {
+		t.Errorf("the General badge says %s, want 1", generalCount)
+	}
+
+	// Votes: mine is pressed; the other browser's counts follow live.
+	bob.click(fmt.Sprintf(`#feed article.post-card[data-id=%q] .post-card-title a`, postID))
+	bob.waitView("post")
+	bob.waitJS("the post's votes", `document.querySelector('#like-post .count')?.textContent === '0'`)
+	ada.click(`#like-post`)
+	ada.waitJS("ada's like", `(() => {
+		const b = document.getElementById('like-post');
+		return b.getAttribute('aria-pressed') === 'true' && b.querySelector('.count').textContent === '1';
+	})()`)
+	bob.waitJS("ada's like, live", `document.querySelector('#like-post .count').textContent === '1'`)
+	if pressed := bob.js(`document.getElementById('like-post').getAttribute('aria-pressed')`); pressed != "false" {
+		t.Errorf("bob's like button is aria-pressed=%s before he votes", pressed)
+	}
+	bob.click(`#dislike-post`)
+	bob.waitJS("bob's dislike", `document.getElementById('dislike-post').getAttribute('aria-pressed') === 'true'
+		&& document.querySelector('#dislike-post .count').textContent === '1'`)
+	ada.waitJS("bob's dislike, live", `document.querySelector('#dislike-post .count').textContent === '1'`)
+	// Clicking the pressed button takes the vote back.
+	ada.click(`#like-post`)
+	ada.waitJS("ada's like taken back", `document.getElementById('like-post').getAttribute('aria-pressed') === 'false'
+		&& document.querySelector('#like-post .count').textContent === '0'`)
+	bob.waitJS("the like taken back, live", `document.querySelector('#like-post .count').textContent === '0'`)
+
+	// A comment arrives live in the other browser.
+	ada.typeInto(`#comment-form textarea[name=body]`, "Nice to see you, bob.")
+	ada.click(`#comment-form button[type=submit]`)
+	ada.waitJS("the comment", `[...document.querySelectorAll('#comments .comment-body')].some((el) => el.textContent === 'Nice to see you, bob.')`)
+	bob.waitJS("the comment, live", `document.querySelectorAll('#comments .comment[data-id]').length === 1
+		&& document.getElementById('comments-heading').textContent === 'Comments (1)'`)
+
+	// Deleting asks in place first; the comment, then the post, show as
+	// removed in both browsers, and the post leaves the other's feed.
+	ada.click(`#comments .comment .confirm-wrap > button.danger`)
+	ada.click(`#comments .comment .confirm-yes`)
+	for _, p := range []*tab{ada, bob} {
+		p.waitJS("the comment removed", `document.querySelector('#comments .comment')?.classList.contains('removed')
+			&& document.querySelector('#comments .comment .comment-body').textContent === '[removed]'
+			&& document.getElementById('comments-heading').textContent === 'Comments (0)'`)
+	}
+	bob.click(`.site-nav a[href="/"]`)
+	bob.waitJS("the card", fmt.Sprintf(`document.querySelector('#feed article.post-card[data-id=%q]') != null`, postID))
+	bob.waitLive()
+	// A comment made and deleted while the feed shows counts in and out.
+	var c struct {
+		Comment struct {
+			ID string `json:"id"`
+		} `json:"comment"`
+	}
+	e.srv.mustDo("POST", "/api/posts/"+postID+"/comments", a.Token, map[string]any{"body": "Brief."}, http.StatusCreated, &c)
+	bob.waitJS("the comment counted", `document.querySelector('#feed .post-card .comment-count').textContent === '1 comment'`)
+	e.srv.mustDo("DELETE", "/api/comments/"+c.Comment.ID, a.Token, nil, http.StatusNoContent, nil)
+	bob.waitJS("the comment uncounted", `document.querySelector('#feed .post-card .comment-count').textContent === '0 comments'`)
+	ada.click(`.post-actions .confirm-wrap > button.danger`)
+	ada.waitJS("the question", `!document.querySelector('.post-actions .confirm').hidden`)
+	ada.click(`.post-actions .confirm-yes`)
+	ada.waitJS("the post removed", `document.getElementById('post-title').textContent === '[removed]'
+		&& document.getElementById('comment-form') == null && document.getElementById('like-post') == null`)
+	bob.waitJS("the card gone", `document.querySelectorAll('#feed article.post-card').length === 0`)
+	if got := bob.text(`.category-list a[href="/c/general"] .count`); got != "0" {
+		t.Errorf("the General badge says %s after the delete, want 0", got)
+	}
+}
+
+func browserDirectMessages(t *testing.T, e *browserEnv) {
+	a, b := signUp(e.srv, "ada"), signUp(e.srv, "bob")
+	// An earlier conversation, longer than one page (10) of history.
+	for i := range 9 {
+		from, to := a, b
+		if i%2 == 1 {
+			from, to = b, a
+		}
+		e.srv.mustDo("POST", "/api/chats/"+to.User.ID+"/messages", from.Token, map[string]any{"body": fmt.Sprintf("earlier %d", i)}, http.StatusCreated, nil)
+	}
+	ada, bob := e.newTab("ada"), e.newTab("bob")
+	ada.signIn("ada")
+	bob.signIn("bob")
+	ada.open("/chat/"+b.User.ID, "chat")
+	bob.open("/chat/"+a.User.ID, "chat")
+	for _, p := range []*tab{ada, bob} {
+		p.waitJS("the conversation", `document.querySelectorAll('#messages .message[data-id]').length >= 9`)
+		p.waitLive()
+	}
+	ada.waitJS("bob online", fmt.Sprintf(`document.querySelector('li.contact[data-user-id=%q] .online-dot.online') != null`, b.User.ID))
+
+	// Typing shows in the other browser; the message appears in both.
+	ada.typeInto(`#message-form textarea[name=body]`, "Hello bob")
+	bob.waitJS("ada typing", `(() => {
+		const el = document.getElementById('typing-indicator');
+		return !el.hidden && el.textContent === 'ada is typing…';
+	})()`)
+	ada.pressEnter()
+	sent := waitMessage(ada, "Hello bob")
+	if got := waitMessage(bob, "Hello bob"); got != sent {
+		t.Errorf("bob sees the message as %s, ada as %s", got, sent)
+	}
+	bob.waitJS("the typing indicator gone", `document.getElementById('typing-indicator').hidden`)
+	if v := ada.js(`document.querySelector('#message-form textarea').value`); v != "" {
+		t.Errorf("the message field keeps %q after sending", v)
+	}
+
+	bob.typeInto(`#message-form textarea[name=body]`, "Hi ada")
+	ada.waitJS("bob typing", `document.getElementById('typing-indicator').textContent === 'bob is typing…'`)
+	bob.click(`#message-form button[type=submit]`)
+	if waitMessage(bob, "Hi ada") != waitMessage(ada, "Hi ada") {
+		t.Error("the reply has different ids in the two browsers")
+	}
+	if from := bob.text(`#messages .message:last-child .message-from`); from != "bob" {
+		t.Errorf("the reply is from %q", from)
+	}
+	if !strings.Contains(bob.js(`document.querySelector('#messages .message:last-child time').getAttribute('datetime')`), "T") {
+		t.Error("the reply has no datetime")
+	}
+
+	// A reload in the middle of the chat shows the whole history exactly once.
+	bob.do("reload", chromedp.Reload())
+	bob.waitView("chat")
+	history := allMessages(e.srv, b.Token, a.User.ID)
+	if len(history) != 11 {
+		t.Fatalf("the API has %d messages, want 11", len(history))
+	}
+	bob.waitJS("the whole history, scrolled back", fmt.Sprintf(`(() => {
+		const list = document.getElementById('messages');
+		if (!list) return false;
+		list.scrollTop = 0; // older pages load when the top is in view
+		return list.querySelectorAll('.message[data-id]').length >= %d && document.querySelector('.load-older').hidden;
+	})()`, len(history)))
+	bob.waitLive()
+	if err := sameSet(bob.ids(`#messages .message[data-id]`), history); err != nil {
+		t.Errorf("after a reload:\n%v", err)
+	}
+	// Oldest at the top.
+	if got := eval[[]string](bob, `[...document.querySelectorAll('#messages .message-body')].map((el) => el.textContent)`); got[0] != "earlier 0" || got[len(got)-1] != "Hi ada" {
+		t.Errorf("the history reads %q", got)
+	}
+	// And the chat goes on: a new message shows once, after the resume.
+	ada.typeInto(`#message-form textarea[name=body]`, "Still there?")
+	ada.pressEnter()
+	id := waitMessage(ada, "Still there?")
+	if got := waitMessage(bob, "Still there?"); got != id {
+		t.Errorf("bob sees %s, ada %s", got, id)
+	}
+	if err := sameSet(bob.ids(`#messages .message[data-id]`), append(history, id)); err != nil {
+		t.Errorf("after the reload and one more message:\n%v", err)
+	}
+	if n := ada.count(`#messages .message.pending`) + bob.count(`#messages .message.pending`); n != 0 {
+		t.Errorf("%d messages still pending", n)
+	}
+
+	// Outside the conversation: a toast, then an unread badge on the contact.
+	bob.click(`.site-nav a[href="/"]`)
+	bob.waitView("feed")
+	ada.typeInto(`#message-form textarea[name=body]`, "Are you there?")
+	ada.pressEnter()
+	waitMessage(ada, "Are you there?")
+	bob.waitJS("the toast", `[...document.querySelectorAll('#toasts .toast')].some((el) => el.textContent === 'ada: Are you there?')`)
+	bob.click(`.site-nav a[href="/chat"]`)
+	bob.waitView("chat")
+	badge := fmt.Sprintf(`li.contact[data-user-id=%q] .unread`, a.User.ID)
+	bob.waitJS("the unread badge", fmt.Sprintf(`(() => { const b = document.querySelector(%q); return b && !b.hidden && b.textContent === '1'; })()`, badge))
+	bob.click(fmt.Sprintf(`li.contact[data-user-id=%q] a`, a.User.ID))
+	waitMessage(bob, "Are you there?")
+	bob.waitJS("the badge cleared", fmt.Sprintf(`document.querySelector(%q).hidden`, badge))
+	// The server comes to agree that it was read (the badge clears before
+	// the read mark is stored).
+	type contact struct {
+		User struct {
+			ID string `json:"id"`
+		} `json:"user"`
+		Unread int `json:"unread"`
+	}
+	for deadline := time.Now().Add(stepTimeout); ; {
+		var contacts struct{ Items []contact }
+		e.srv.mustDo("GET", "/api/contacts", b.Token, nil, http.StatusOK, &contacts)
+		i := slices.IndexFunc(contacts.Items, func(c contact) bool { return c.User.ID == a.User.ID })
+		if i >= 0 && contacts.Items[i].Unread == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GET /api/contacts for bob: %+v, want ada with 0 unread", contacts.Items)
+		}
+		time.Sleep(20 * time.Millisecond) // polling the API, with a deadline
+	}
+}
+
+func browserRooms(t *testing.T, e *browserEnv) {
+	signUp(e.srv, "ada")
+	signUp(e.srv, "bob")
+	ada, bob := e.newTab("ada"), e.newTab("bob")
+	ada.signIn("ada")
+	bob.signIn("bob")
+
+	// Room names are checked beside the field; a good one opens the room.
+	ada.click(`.site-nav a[href="/rooms"]`)
+	ada.waitView("rooms")
+	ada.typeInto(`#room-form [name=name]`, "Bad Name!")
+	ada.click(`#room-form button[type=submit]`)
+	fieldErrorBeside(ada, "room-form", "name")
+	ada.clear(`#room-form [name=name]`)
+	ada.typeInto(`#room-form [name=name]`, "lobby")
+	ada.click(`#room-form button[type=submit]`)
+	ada.waitView("room")
+	if got := eval[string](ada, `location.pathname`); got != "/rooms/lobby" {
+		t.Fatalf("the room is at %s", got)
+	}
+	waitJoined(ada, "ada")
+	bob.open("/rooms/lobby", "room")
+	waitJoined(bob, "bob")
+	waitJoined(ada, "bob")
+
+	bob.typeInto(`#room-form textarea[name=body]`, "Hello room")
+	ada.waitJS("bob typing", `document.getElementById('typing-indicator').textContent === 'bob is typing…'`)
+	bob.pressEnter()
+	id := waitRoomMessage(bob, "Hello room")
+	if got := waitRoomMessage(ada, "Hello room"); got != id {
+		t.Errorf("ada sees %s, bob %s", got, id)
+	}
+	ada.waitJS("the typing indicator gone", `document.getElementById('typing-indicator').hidden`)
+	ada.typeInto(`#room-form textarea[name=body]`, "Hi bob")
+	ada.pressEnter()
+	reply := waitRoomMessage(ada, "Hi bob")
+	waitRoomMessage(bob, "Hi bob")
+
+	// After a reload the history is there, once, and the room is live again.
+	ada.do("reload", chromedp.Reload())
+	ada.waitView("room")
+	waitRoomMessage(ada, "Hello room")
+	waitRoomMessage(ada, "Hi bob")
+	// Room messages are live from the join on (a resume replays none).
+	waitJoined(ada, "ada")
+	if err := sameSet(ada.ids(`#room-messages .message[data-id]`), []string{id, reply}); err != nil {
+		t.Errorf("after a reload:\n%v", err)
+	}
+	bob.typeInto(`#room-form textarea[name=body]`, "Welcome back")
+	bob.pressEnter()
+	waitRoomMessage(ada, "Welcome back")
+	if n := ada.count(`#room-messages .message[data-id]`); n != 3 {
+		t.Errorf("the room shows %d messages, want 3", n)
+	}
+	ada.click(`a[href="/rooms"]:not(.site-nav a)`)
+	ada.waitView("rooms")
+	ada.waitJS("the room in the list", `[...document.querySelectorAll('.room-list a')].some((a) => a.textContent === '#lobby')`)
+}
+
+// waitJoined waits until the room shows that nickname joined it: once a
+// user's own join shows, the room's messages reach them live.
+func waitJoined(p *tab, nickname string) {
+	p.t.Helper()
+	p.waitJS(nickname+" joining", fmt.Sprintf(`[...document.querySelectorAll('#room-messages .system')].some((el) => el.textContent === %q)`, nickname+" joined the room"))
+}
+
+// waitRoomMessage is waitMessage for a room.
+func waitRoomMessage(p *tab, body string) string {
+	p.t.Helper()
+	p.waitJS("the message "+body, fmt.Sprintf(`[...document.querySelectorAll('#room-messages .message[data-id]')].filter((el) => el.querySelector('.message-body').textContent === %q).length === 1`, body))
+	return eval[string](p, fmt.Sprintf(`[...document.querySelectorAll('#room-messages .message[data-id]')].find((el) => el.querySelector('.message-body').textContent === %q).dataset.id`, body))
+}
+
+// waitMessage waits until the conversation shows a stored (acknowledged)
+// message with this body, exactly once, and returns its id.
+func waitMessage(p *tab, body string) string {
+	p.t.Helper()
+	p.waitJS("the message "+body, fmt.Sprintf(`[...document.querySelectorAll('#messages .message[data-id]')].filter((el) => el.querySelector('.message-body').textContent === %q).length === 1`, body))
+	return eval[string](p, fmt.Sprintf(`[...document.querySelectorAll('#messages .message[data-id]')].find((el) => el.querySelector('.message-body').textContent === %q).dataset.id`, body))
+}
+
+// createPost posts over the API and returns the post's id.
+func createPost(f *forum, token, title, body string, categories ...string) string {
+	f.t.Helper()
+	var p struct {
+		Post struct {
+			ID string `json:"id"`
+		} `json:"post"`
+	}
+	f.mustDo("POST", "/api/posts", token, map[string]any{"title": title, "body": body, "categories": categories}, http.StatusCreated, &p)
+	return p.Post.ID
+}
+
+func browserInfiniteScroll(t *testing.T, e *browserEnv) {
+	a := signUp(e.srv, "ada")
+	for i := 1; i <= 45; i++ {
+		createPost(e.srv, a.Token, fmt.Sprintf("Post %02d", i), "Body of post "+fmt.Sprint(i), "general")
+	}
+	var page struct {
+		Items []struct {
+			ID string `json:"id"`
+		} `json:"items"`
+	}
+	e.srv.mustDo("GET", "/api/posts?limit=100", "", nil, http.StatusOK, &page)
+	var want []string
+	for _, p := range page.Items {
+		want = append(want, p.ID)
+	}
+
+	ada := e.newTab("ada")
+	ada.signIn("ada")
+	ada.waitJS("the first page", `document.querySelectorAll('#feed article.post-card').length >= 20`)
+	ada.waitLive()
+	if n := ada.count(`#feed article.post-card`); n >= 45 {
+		t.Fatalf("the feed shows all %d posts before any scrolling", n)
+	}
+	if got := ada.text(`#feed article.post-card .post-card-title`); got != "Post 45" {
+		t.Errorf("the top card is %q, want the newest, Post 45", got)
+	}
+	// Scrolling to the bottom loads the next pages, until there are no more.
+	ada.waitJS("more posts after scrolling", `(() => {
+		scrollTo(0, document.documentElement.scrollHeight);
+		return document.querySelectorAll('#feed article.post-card').length > 20;
+	})()`)
+	ada.waitJS("every post after scrolling", `(() => {
+		scrollTo(0, document.documentElement.scrollHeight);
+		return document.querySelectorAll('#feed article.post-card').length >= 45 && document.querySelector('.load-more').hidden;
+	})()`)
+	got := postCards(ada)
+	if err := sameSet(got, want); err != nil {
+		t.Errorf("after scrolling to the end:\n%v", err)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("the feed's order differs from the API's:\n got %v\nwant %v", got, want)
+	}
+	if status := ada.text(`.post-list-wrap .list-status`); status != "" {
+		t.Errorf("the list status says %q at the end", status)
+	}
+
+	// A post made meanwhile waits in the banner and goes on top, once.
+	id := createPost(e.srv, a.Token, "Post 46", "The newest.", "help")
+	ada.waitJS("the banner", `!document.getElementById('new-posts-banner').hidden`)
+	ada.click(`#new-posts-banner`)
+	ada.waitJS("the new post on top", fmt.Sprintf(`document.querySelector('#feed article.post-card').dataset.id === %q`, id))
+	if err := sameSet(postCards(ada), append(want, id)); err != nil {
+		t.Errorf("after the banner:\n%v", err)
+	}
+}
+
+const (
+	xssImg    = `<img src=x onerror="window.__xss=1">`
+	xssScript = `<script>window.__xss=1</script>`
+)
+
+// noXSS checks that no payload ran or became an element in the page shown.
+// (The CSP would stop an inline handler or script, and the console check
+// would report that, and a request for the image x, at the end.)
+func noXSS(p *tab) {
+	p.t.Helper()
+	if got := p.js(`typeof window.__xss`); got != "undefined" {
+		p.t.Errorf("%s: window.__xss is %s: a payload ran", p.name, got)
+	}
+	if n := p.count(`img, body script, iframe, [onerror]`); n != 0 {
+		p.t.Errorf("%s: the page has %d elements from a payload", p.name, n)
+	}
+}
+
+func browserStoredXSS(t *testing.T, e *browserEnv) {
+	a, b := signUp(e.srv, "ada"), signUp(e.srv, "bob")
+	ada, bob := e.newTab("ada"), e.newTab("bob")
+	ada.signIn("ada")
+	bob.signIn("bob")
+	bob.waitLive()
+
+	title := xssImg
+	body := xssScript + "\n" + xssImg
+	ada.open("/new", "new")
+	ada.fill(`#post-form [name=title]`, title)
+	ada.fill(`#post-form [name=body]`, body)
+	ada.click(`#post-form input[name=categories][value=general]`)
+	ada.click(`#post-form button[type=submit]`)
+	ada.waitView("post")
+	ada.waitJS("the post", `!!document.getElementById('post-title')?.textContent`)
+	if got := ada.text(`#post-title`); got != title {
+		t.Errorf("title shows as %q, want %q", got, title)
+	}
+	if got := ada.text(`#post-body`); got != body {
+		t.Errorf("body shows as %q, want %q", got, body)
+	}
+	if got := ada.js(`document.title`); got != title+" · Forum" {
+		t.Errorf("document title = %q", got)
+	}
+	noXSS(ada)
+
+	// In the other browser: the live banner's card, then the post.
+	bob.waitJS("the banner", `!document.getElementById('new-posts-banner').hidden`)
+	bob.click(`#new-posts-banner`)
+	bob.waitJS("the card", `document.querySelectorAll('#feed article.post-card').length === 1`)
+	if got := bob.text(`#feed .post-card-title`); got != title {
+		t.Errorf("card title shows as %q", got)
+	}
+	noXSS(bob)
+	bob.click(`#feed .post-card-title a`)
+	bob.waitView("post")
+	bob.waitJS("the post", `!!document.getElementById('post-title')?.textContent`)
+
+	comment := xssImg + " and " + xssScript
+	ada.fill(`#comment-form textarea[name=body]`, comment)
+	ada.click(`#comment-form button[type=submit]`)
+	for _, p := range []*tab{ada, bob} {
+		p.waitJS("the comment", fmt.Sprintf(`document.querySelector('#comments .comment-body')?.textContent === %q`, comment))
+		if got := p.text(`#post-body`); got != body {
+			t.Errorf("%s: body shows as %q", p.name, got)
+		}
+		noXSS(p)
+	}
+
+	// A direct message, live over the WebSocket and then from the API.
+	ada.open("/chat/"+b.User.ID, "chat")
+	bob.open("/chat/"+a.User.ID, "chat")
+	ada.waitLive()
+	bob.waitLive()
+	ada.fill(`#message-form textarea[name=body]`, comment)
+	ada.do("focus the message field", chromedp.Focus(chromedp.CSS(`#message-form textarea`)))
+	ada.pressEnter()
+	waitMessage(ada, comment)
+	waitMessage(bob, comment)
+	noXSS(bob)
+	bob.do("reload", chromedp.Reload())
+	bob.waitView("chat")
+	waitMessage(bob, comment)
+	bob.click(`.site-nav a[href="/"]`)
+	bob.waitJS("the feed card", fmt.Sprintf(`document.querySelector('#feed .post-card-title')?.textContent === %q`, title))
+	noXSS(ada)
+	noXSS(bob)
+}
+
+func browserLayout(t *testing.T, e *browserEnv) {
+	a, b := signUp(e.srv, "ada"), signUp(e.srv, "bob")
+	signUp(e.srv, "a_rather_long_nickname")
+	long := strings.Repeat("Supercalifragilisticexpialidocious", 4)
+	var postID string
+	for i, title := range []string{"Welcome to the forum", "A title long enough to wrap on a phone, with " + long, "Release notes"} {
+		postID = createPost(e.srv, a.Token, title, "Some text.\n\n"+long+"\nThe end.", "general", "help", "development", "showcase", "off-topic")
+		e.srv.mustDo("POST", "/api/posts/"+postID+"/comments", b.Token, map[string]any{"body": fmt.Sprintf("Comment %d: %s", i, long)}, http.StatusCreated, nil)
+		e.srv.mustDo("PUT", "/api/posts/"+postID+"/vote", b.Token, map[string]any{"value": 1}, http.StatusOK, nil)
+	}
+	for i := range 12 {
+		from, to := a, b
+		if i%2 == 1 {
+			from, to = b, a
+		}
+		e.srv.mustDo("POST", "/api/chats/"+to.User.ID+"/messages", from.Token, map[string]any{"body": fmt.Sprintf("Message %d. %s", i, long[:40*(i%3)])}, http.StatusCreated, nil)
+	}
+
+	guest, ada := e.newTab("guest"), e.newTab("ada")
+	ada.signIn("ada")
+	// Each page is loaded at its width, as a phone or a desktop would.
+	for _, w := range []int64{1280, 375} {
+		guest.setWidth(w)
+		guest.open("/signup", "signup")
+		guest.screenshot("signup")
+
+		ada.setWidth(w)
+		ada.open("/", "feed")
+		ada.waitJS("the feed", `document.querySelectorAll('#feed article.post-card').length === 3`)
+		ada.screenshot("feed")
+
+		ada.open("/posts/"+postID, "post")
+		ada.waitJS("the comments", `document.querySelectorAll('#comments .comment[data-id]').length === 1`)
+		ada.screenshot("post")
+
+		ada.open("/chat/"+b.User.ID, "chat")
+		ada.waitJS("the newest messages, scrolled to the bottom", `(() => {
+			const list = document.getElementById('messages');
+			return list.querySelectorAll('.message[data-id]').length >= 10 && list.scrollHeight - list.scrollTop - list.clientHeight < 2;
+		})()`)
+		ada.screenshot("chat")
+	}
+	// On a phone the contacts are behind the toggle.
+	ada.waitJS("the contacts hidden", `getComputedStyle(document.getElementById('contacts-panel')).display === 'none'`)
+	ada.click(`#sidebar-toggle`)
+	ada.waitJS("the contacts shown", `getComputedStyle(document.getElementById('contacts-panel')).display !== 'none'`)
+	ada.screenshot("chat-contacts")
+}
