@@ -25,7 +25,7 @@ function postCard(post) {
 }
 
 /**
- * createPostList returns {el, loadMore, has, prepend, update, remove, dispose}. query: the filter parameters of
+ * createPostList returns {el, loadMore, has, prepend, update, replace, remove, dispose}. query: the filter parameters of
  * GET /api/posts; id: the list element's id. loadMore rejects on failure (the first page's error is the
  * view's), later pages triggered by scrolling report theirs.
  */
@@ -86,6 +86,14 @@ export function createPostList({ id, query, empty }) {
       if (!entry) return;
       Object.assign(entry.post, change(entry.post));
       entry.el.querySelector('.post-stats').replaceChildren(...stats(entry.post));
+    },
+    /** replace shows the new version of an edited post in place, if it is shown. */
+    replace(post) {
+      const entry = cards.get(post.id);
+      if (!entry) return;
+      const el = postCard(post);
+      entry.el.replaceWith(el);
+      Object.assign(entry, { post, el });
     },
     /** remove takes a deleted post off the list. */
     remove(postId) {

@@ -38,7 +38,7 @@ export function createThread({ listId, formId, label, loadPage, send, post, send
     h('label', { for: input.id, class: 'visually-hidden' }, 'Message'), input, h('button', { type: 'submit' }, 'Send'));
   const typing = createTypingSender(sendTyping);
 
-  const messageEl = (m) => h('li', { class: m.from.id === me.id ? 'message mine' : 'message', 'data-id': m.id },
+  const messageEl = (m) => h('li', { class: m.from.id === me.id ? 'message mine' : 'message', 'data-id': m.id, 'data-seq': String(m.seq) },
     h('p', { class: 'message-meta' }, h('span', { class: 'message-from' }, m.from.nickname), ' ', timeEl(m.created_at)),
     h('p', { class: 'message-body' }, m.body));
 
@@ -169,6 +169,19 @@ export function createThread({ listId, formId, label, loadPage, send, post, send
       checkTop();
     },
     add,
+    /**
+     * catchUp fetches the newest page again and puts in place the messages that are not shown yet:
+     * those stored between the history load and the moment live delivery began (a room join).
+     */
+    async catchUp() {
+      const page = await loadPage(undefined, controller.signal);
+      for (const m of page.items.filter((m) => !shown.has(m.id)).reverse()) {
+        track(m);
+        const later = [...list.querySelectorAll('.message[data-seq]')].find((el) => Number(el.dataset.seq) > m.seq);
+        if (later) later.before(messageEl(m));
+        else append(messageEl(m), false);
+      }
+    },
     ack,
     fail,
     /** system shows a line from the server (someone joined or left). */

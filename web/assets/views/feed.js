@@ -73,6 +73,10 @@ export const feed = {
           }
           break;
         }
+        case 'post.edited':
+          if (slug && !msg.post.categories.includes(slug)) posts.remove(msg.post.id);
+          else posts.replace(msg.post);
+          break;
         case 'post.voted':
           posts.update(msg.id, () => ({ likes: msg.likes, dislikes: msg.dislikes }));
           break;

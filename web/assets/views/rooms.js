@@ -77,6 +77,10 @@ export const room = {
         case 'error':
           if (msg.client_id) thread.fail(msg.client_id, msg.message);
           break;
+        case 'room.joined':
+          // Live delivery starts here: fetch what was stored since the history was read.
+          if (msg.room === name) thread.catchUp().catch(() => {});
+          break;
         case 'room.system':
           if (msg.room === name) thread.system(msg.text);
           break;
