@@ -39,6 +39,24 @@ func (c *client) roomOnline(room string) int {
 	return 0
 }
 
+// waitPresences waits until a presence frame with online came for each of
+// users, in any order.
+func (w *wsClient) waitPresences(what string, online bool, users ...string) {
+	w.t.Helper()
+	seen := map[string]bool{}
+	for len(seen) < len(users) {
+		w.waitFor(what, func(f wsFrame) bool {
+			for _, u := range users {
+				if !seen[u] && isPresence(u, online)(f) {
+					seen[u] = true
+					return true
+				}
+			}
+			return false
+		})
+	}
+}
+
 func isPresence(user string, online bool) func(wsFrame) bool {
 	return func(f wsFrame) bool {
 		var p presenceFrame
@@ -194,8 +212,8 @@ func TestPresenceStateSync(t *testing.T) {
 	fi.publish("live.instance.other.state", liveState{liveInstance: head, Part: 0, Users: []liveUserConns{{User: u1.User, Conns: 1}}})
 	fi.publish("live.instance.other.state", liveState{liveInstance: head, Part: 1, Last: true,
 		Users: []liveUserConns{{User: u2.User, Conns: 3}}, Rooms: []liveRoomConns{{Room: "general", UserID: u2.User.ID, Conns: 1}}})
-	a.waitFor("uno online", isPresence(u1.User.ID, true))
-	a.waitFor("dos online", isPresence(u2.User.ID, true))
+	// Both come online with the last part, in no particular order.
+	a.waitPresences("uno and dos online", true, u1.User.ID, u2.User.ID)
 	if n := ada.roomOnline("general"); n != 1 {
 		t.Errorf("general: %d online, want dos", n)
 	}
@@ -216,18 +234,7 @@ func TestPresenceStateSync(t *testing.T) {
 
 	// Goodbye.
 	fi.publish("live.instance.other.bye", liveInstance{Instance: "other"})
-	gone := map[string]bool{}
-	for len(gone) < 2 {
-		a.waitFor("uno and dos offline", func(f wsFrame) bool {
-			for _, u := range []string{u1.User.ID, u2.User.ID} {
-				if isPresence(u, false)(f) {
-					gone[u] = true
-					return true
-				}
-			}
-			return false
-		})
-	}
+	a.waitPresences("uno and dos offline", false, u1.User.ID, u2.User.ID)
 	if ada.roomOnline("general") != 0 {
 		t.Error("general still counts dos")
 	}
