@@ -110,7 +110,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.category, "category", "", "category slug for new posts; empty = the first from /api/categories")
 	fs.DurationVar(&c.duration, "duration", time.Minute, "cap on the measured phase (sending or connecting)")
 	fs.DurationVar(&c.drain, "drain", 5*time.Second, "wait after the last send for deliveries still in flight")
-	fs.DurationVar(&c.settle, "settle", 5*time.Second, "idle: wait after all connections are open before reading /metrics")
+	fs.DurationVar(&c.settle, "settle", 5*time.Second, "idle: wait before each /metrics read (after setup, and after all connections are open); past 2m the server has run a forced GC")
 	fs.DurationVar(&c.timeout, "timeout", 15*time.Second, "timeout of each HTTP request, WebSocket handshake and hello")
 	fs.IntVar(&c.signupConcurrency, "signup-concurrency", 8, "sign-ups and sign-ins in flight (they hash passwords)")
 	fs.IntVar(&c.dialConcurrency, "dial-concurrency", 64, "WebSocket handshakes in flight")

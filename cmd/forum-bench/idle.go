@@ -65,7 +65,7 @@ func (r *idleResult) writeText(w io.Writer) {
 	r.writeFooter(w)
 }
 
-// runIdle signs up --users users, reads /metrics, opens --clients connections over them (each must get
+// runIdle signs up --users users, waits --settle, reads /metrics, opens --clients connections over them (each must get
 // its hello; failures are counted, not fatal) within --duration, waits --settle, reads /metrics again
 // and reports the growth per open connection. It fails only if the users cannot be set up.
 func (b *bench) runIdle(ctx context.Context) (*idleResult, error) {
@@ -75,6 +75,11 @@ func (b *bench) runIdle(ctx context.Context) (*idleResult, error) {
 		return nil, err
 	}
 	res := &idleResult{common: b.newCommon(len(users), setup), Clients: cfg.clients}
+	// Settle before the first reading too: signing users up leaves garbage
+	// (password hashes use 19 MiB each) that a --settle past the runtime's
+	// two-minute forced collection clears from both readings.
+	b.log.Info("settling before the first /metrics read", "settle", cfg.settle)
+	sleep(ctx, cfg.settle)
 	before, metricsErr := b.api.metrics(ctx)
 	if metricsErr != nil {
 		b.log.Warn("cannot read server metrics; reporting connections only", "err", metricsErr)
