@@ -71,6 +71,17 @@ func OpenStore(ctx context.Context, cfg StoreConfig) (*Store, error) {
 		s.Close()
 		return nil, fmt.Errorf("jetstream: %w", err)
 	}
+	if s.stream, err = s.ensureStream(ctx, cfg); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// ensureStream creates the stream or updates its settings. On a cluster it
+// asks for 3 replicas unless told otherwise, falling back to 1 on a single
+// server that cannot hold more.
+func (s *Store) ensureStream(ctx context.Context, cfg StoreConfig) (jetstream.Stream, error) {
 	replicas := cfg.Replicas
 	if replicas == 0 {
 		replicas = 1
@@ -78,7 +89,21 @@ func OpenStore(ctx context.Context, cfg StoreConfig) (*Store, error) {
 			replicas = 3
 		}
 	}
-	s.stream, err = s.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	st, err := s.js.CreateOrUpdateStream(ctx, streamConfig(replicas))
+	if err != nil && cfg.Replicas == 0 && replicas > 1 {
+		if cfg.Logger != nil {
+			cfg.Logger.Warn("stream with 3 replicas refused; using 1 (is the NATS server clustered?)", "err", err)
+		}
+		st, err = s.js.CreateOrUpdateStream(ctx, streamConfig(1))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("ensure stream %s: %w", StreamName, err)
+	}
+	return st, nil
+}
+
+func streamConfig(replicas int) jetstream.StreamConfig {
+	return jetstream.StreamConfig{
 		Name:        StreamName,
 		Description: "Every change to the forum, in order. The read models are projections of it.",
 		Subjects:    []string{SubjectAll},
@@ -90,12 +115,7 @@ func OpenStore(ctx context.Context, cfg StoreConfig) (*Store, error) {
 		AllowDirect: true,
 		DenyDelete:  true,
 		DenyPurge:   true,
-	})
-	if err != nil {
-		s.Close()
-		return nil, fmt.Errorf("ensure stream %s: %w", StreamName, err)
 	}
-	return s, nil
 }
 
 func startServer(cfg StoreConfig) (*server.Server, error) {
