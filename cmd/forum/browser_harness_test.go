@@ -10,7 +10,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -59,46 +58,20 @@ func requireChromium(t *testing.T) {
 }
 
 // startServer runs `forum serve` in this process on a fresh data directory,
-// with a free HTTP port, no NATS port, no demo content and no rate limits,
-// and waits until it answers /health. When the test ends it stops the
-// program, as SIGINT does, and checks that run returned nil.
+// with no NATS port and no rate limits. When the test ends it stops the
+// program, as SIGINT does, checks that run returned nil, and shows the end
+// of the log if the test failed.
 func startServer(t *testing.T) *forum {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	f := &forum{t: t, stderr: newLogBuffer(), cancel: cancel, done: make(chan struct{})}
-	args := []string{"serve", "--data", t.TempDir(), "--http", "127.0.0.1:0", "--nats-listen", "off", "--demo=false", "--rate-limits", "off"}
-	go func() {
-		defer close(f.done)
-		f.err = run(ctx, args, noEnv, io.Discard, f.stderr)
-	}()
+	f := startForum(t, t.TempDir(), "--nats-listen", "off", "--rate-limits", "off")
 	t.Cleanup(func() {
-		defer func() {
-			if t.Failed() {
-				log := f.stderr.String()
-				t.Logf("the forum's log, its last 4 KiB:\n%s", log[max(0, len(log)-4096):])
-			}
-		}()
+		if t.Failed() {
+			log := f.stderr.String()
+			t.Logf("the forum's log, its last 4 KiB:\n%s", log[max(0, len(log)-4096):])
+		}
 		f.stop()
 	})
-	f.HTTP = f.stderr.waitFor(t, startedRE, f.done)[1]
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get("http://" + f.HTTP + "/health")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return f
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("/health did not answer: %v\n%s", err, f.stderr.String())
-		}
-		select {
-		case <-time.After(10 * time.Millisecond):
-		case <-f.done:
-			t.Fatalf("the program ended: %v\n%s", f.err, f.stderr.String())
-		}
-	}
+	return f
 }
 
 // signUp creates an account over the API: nickname, nickname@example.com and

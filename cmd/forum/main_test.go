@@ -80,15 +80,16 @@ type forum struct {
 
 var startedRE = regexp.MustCompile(`msg="forum started" http=(\S+) nats=(\S+)`)
 
-// startForum runs `forum serve` on data directory dir with free ports and
-// waits until it answers /health.
-func startForum(t *testing.T, dir string) *forum {
+// startForum runs `forum serve` on data directory dir with free ports, no
+// demo content and any extra flags, and waits until it answers /health.
+func startForum(t *testing.T, dir string, extra ...string) *forum {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	f := &forum{t: t, stderr: newLogBuffer(), cancel: cancel, done: make(chan struct{})}
+	args := append([]string{"serve", "--data", dir, "--http", "127.0.0.1:0", "--nats-listen", "127.0.0.1:0", "--demo=false"}, extra...)
 	go func() {
 		defer close(f.done)
-		f.err = run(ctx, []string{"serve", "--data", dir, "--http", "127.0.0.1:0", "--nats-listen", "127.0.0.1:0", "--demo=false"}, noEnv, io.Discard, f.stderr)
+		f.err = run(ctx, args, noEnv, io.Discard, f.stderr)
 	}()
 	t.Cleanup(func() {
 		cancel()
