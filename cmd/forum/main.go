@@ -72,11 +72,21 @@ func (f *storeFlags) register(fs *flag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&f.natsURL, "nats-url", getenv("FORUM_NATS_URL"), "use this NATS cluster instead of the embedded server (env FORUM_NATS_URL)")
 }
 
-func (f *storeFlags) open(ctx context.Context, listen string, logger *slog.Logger) (*events.Store, error) {
+// open locks the data directory and opens the store; close undoes both.
+func (f *storeFlags) open(ctx context.Context, listen string, logger *slog.Logger) (store *events.Store, close func(), err error) {
 	if err := os.MkdirAll(f.data, 0o750); err != nil {
-		return nil, fmt.Errorf("data directory: %w", err)
+		return nil, nil, fmt.Errorf("data directory: %w", err)
 	}
-	return events.OpenStore(ctx, events.StoreConfig{URL: f.natsURL, Dir: filepath.Join(f.data, "jetstream"), Listen: listen, Logger: logger})
+	unlock, err := lockData(f.data)
+	if err != nil {
+		return nil, nil, err
+	}
+	store, err = events.OpenStore(ctx, events.StoreConfig{URL: f.natsURL, Dir: filepath.Join(f.data, "jetstream"), Listen: listen, Logger: logger})
+	if err != nil {
+		unlock()
+		return nil, nil, err
+	}
+	return store, func() { store.Close(); unlock() }, nil
 }
 
 func (f *storeFlags) dbPath() string { return filepath.Join(f.data, "read.db") }
@@ -145,11 +155,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	defer ln.Close()
 
-	store, err := sf.open(ctx, *natsListen, logger)
+	store, closeStore, err := sf.open(ctx, *natsListen, logger)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	defer closeStore()
 
 	db, rebuilt, err := projections.OpenDB(sf.dbPath())
 	if err != nil {
@@ -243,11 +253,11 @@ func rebuild(ctx context.Context, args []string, getenv func(string) string, std
 		until = t
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	store, err := sf.open(ctx, "off", logger)
+	store, closeStore, err := sf.open(ctx, "off", logger)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	defer closeStore()
 	res, err := projections.Rebuild(ctx, store, sf.dbPath(), *untilSeq, until, logger)
 	if err != nil {
 		return err

@@ -313,6 +313,13 @@ func TestRebuildCommand(t *testing.T) {
 	}
 	f.mustDo("GET", "/api/health", "", nil, http.StatusOK, &health)
 	before := reads(f, a, postID)
+	// While the forum runs, its data directory is its own.
+	for _, args := range [][]string{{"rebuild", "--data", dir}, {"serve", "--data", dir, "--http", "127.0.0.1:0", "--nats-listen", "off"}} {
+		err := run(context.Background(), args, noEnv, io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "in use") {
+			t.Errorf("%s while the forum runs: err = %v, want the data directory in use", args[0], err)
+		}
+	}
 	f.stop()
 
 	events, secs, rate, seq, file := rebuildCmd(t, dir)

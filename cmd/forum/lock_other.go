@@ -1,0 +1,7 @@
+//go:build !unix
+
+package main
+
+// lockData does nothing where flock is not available: run one forum process
+// per data directory.
+func lockData(dir string) (unlock func(), err error) { return func() {}, nil }
