@@ -35,12 +35,17 @@ function renderAccount(user) {
 function renderConn(state) {
   const el = document.getElementById('conn-state');
   el.dataset.state = state;
-  el.textContent = CONN_TEXT[state];
+  // Live updates need an account: a reader who is not signed in is not "offline".
+  const text = !currentUser() && state === 'offline' ? 'sign in for live updates' : CONN_TEXT[state];
+  el.textContent = text;
 }
 
 /** initHeader keeps the header in step with the signed-in user and the connection. */
 export function initHeader() {
-  on('me', renderAccount);
+  on('me', (user) => {
+    renderAccount(user);
+    renderConn(connState());
+  });
   on('conn', renderConn);
   renderAccount(currentUser());
   renderConn(connState());
