@@ -17,7 +17,7 @@ export const feed = {
       h('nav', { class: 'categories', 'aria-label': 'Categories' }, h('h2', {}, 'Categories'), categories),
       h('section', { class: 'feed-main', 'aria-label': 'Posts' }, heading, banner, posts.el)));
 
-    const [{ items, seq: countedAt }] = await Promise.all([api.get('/api/categories', { signal: scope.signal }), posts.loadMore()]);
+    let [{ items, seq: countedAt }] = await Promise.all([api.get('/api/categories', { signal: scope.signal }), posts.loadMore()]);
     const current = items.find((c) => c.slug === slug);
     if (slug && !current) throw new ApiError(404, { code: 'not_found', message: 'No such category' });
     heading.textContent = current ? current.name : 'Latest posts';
@@ -76,6 +76,15 @@ export const feed = {
         case 'post.edited':
           if (slug && !msg.post.categories.includes(slug)) posts.remove(msg.post.id);
           else posts.replace(msg.post);
+          // An edit may move a post between categories, and the frame does not say from where: recount.
+          api.get('/api/categories', { signal: scope.signal }).then((fresh) => {
+            if (typeof countedAt === 'number' && fresh.seq <= countedAt) return;
+            countedAt = fresh.seq;
+            for (const c of fresh.items) {
+              const badge = badges.get(c.slug);
+              if (badge) badge.textContent = c.post_count;
+            }
+          }, () => {});
           break;
         case 'post.voted':
           posts.update(msg.id, () => ({ likes: msg.likes, dislikes: msg.dislikes }));
