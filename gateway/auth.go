@@ -51,20 +51,35 @@ func (s *Server) authenticate(r *http.Request) (principal, bool) {
 		if !ok {
 			return principal{}, false
 		}
-		key := s.throttleKey(r.Context(), login)
-		if blocked, _ := s.loginFailures.blocked(key, s.now()); blocked {
-			return principal{}, false
-		}
-		id, ok := s.basic.check(r.Context(), login, password, s.now())
-		if !ok {
-			s.loginFailures.allow(key, s.now())
-		}
-		return principal{UserID: id}, ok
+		return s.basicPrincipal(r.Context(), login, password)
 	}
 	if c, err := r.Cookie(CookieName); err == nil && c.Value != "" {
 		return s.sessionPrincipal(r.Context(), c.Value)
 	}
 	return principal{}, false
+}
+
+// basicPrincipal checks HTTP Basic credentials: from the cache when they
+// verified within its TTL, else by password hash, throttled like sign-ins.
+func (s *Server) basicPrincipal(ctx context.Context, login, password string) (principal, bool) {
+	now := s.now()
+	k := s.basic.key(login, password)
+	if id, ok := s.basic.lookup(k, now); ok {
+		return principal{UserID: id}, true
+	}
+	throttle := s.throttleKey(ctx, login)
+	if blocked, _ := s.loginFailures.blocked(throttle, now); blocked {
+		return principal{}, false
+	}
+	id, err := s.cmd.Authenticate(ctx, login, password)
+	if err != nil {
+		if events.ErrorCode(err) == events.EUNAUTHENTICATED {
+			s.loginFailures.allow(throttle, now)
+		}
+		return principal{}, false
+	}
+	s.basic.store(k, id, now)
+	return principal{UserID: id}, true
 }
 
 func (s *Server) sessionPrincipal(ctx context.Context, token string) (principal, bool) {
@@ -120,10 +135,9 @@ func clearSessionCookie(w http.ResponseWriter, r *http.Request) {
 // time. Entries are keyed by an HMAC under a per-process random key (never
 // the password), bounded in number, and checked against the clock.
 type basicCache struct {
-	svc *commands.Service
-	key []byte
-	ttl time.Duration
-	max int
+	secret []byte
+	ttl    time.Duration
+	max    int
 
 	mu      sync.Mutex
 	entries map[[32]byte]basicEntry
@@ -134,30 +148,41 @@ type basicEntry struct {
 	expires time.Time
 }
 
-func newBasicCache(svc *commands.Service) *basicCache {
-	key := make([]byte, 32)
-	rand.Read(key)
-	return &basicCache{svc: svc, key: key, ttl: time.Minute, max: 10000, entries: map[[32]byte]basicEntry{}}
+func newBasicCache() *basicCache {
+	secret := make([]byte, 32)
+	rand.Read(secret)
+	return &basicCache{secret: secret, ttl: time.Minute, max: 10000, entries: map[[32]byte]basicEntry{}}
 }
 
-func (c *basicCache) check(ctx context.Context, login, password string, now time.Time) (string, bool) {
-	mac := hmac.New(sha256.New, c.key)
+// key is the cache key of a pair of credentials: an HMAC under the
+// process's random key, never the password itself.
+func (c *basicCache) key(login, password string) [32]byte {
+	mac := hmac.New(sha256.New, c.secret)
 	mac.Write([]byte(strings.ToLower(login)))
 	mac.Write([]byte{0})
 	mac.Write([]byte(password))
 	var k [32]byte
 	copy(k[:], mac.Sum(nil))
+	return k
+}
+
+// lookup returns the user the credentials with key k verified as, if that
+// was less than the TTL ago.
+func (c *basicCache) lookup(k [32]byte, now time.Time) (string, bool) {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	e, ok := c.entries[k]
-	c.mu.Unlock()
-	if ok && now.Before(e.expires) {
-		return e.userID, true
-	}
-	id, err := c.svc.Authenticate(ctx, login, password)
-	if err != nil {
+	if !ok || !now.Before(e.expires) {
 		return "", false
 	}
+	return e.userID, true
+}
+
+// store remembers that the credentials with key k verified as userID,
+// dropping expired entries (and, if still full, any) to stay bounded.
+func (c *basicCache) store(k [32]byte, userID string, now time.Time) {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	if len(c.entries) >= c.max {
 		for k, e := range c.entries {
 			if !now.Before(e.expires) || len(c.entries) >= c.max {
@@ -165,7 +190,5 @@ func (c *basicCache) check(ctx context.Context, login, password string, now time
 			}
 		}
 	}
-	c.entries[k] = basicEntry{userID: id, expires: now.Add(c.ttl)}
-	c.mu.Unlock()
-	return id, true
+	c.entries[k] = basicEntry{userID: userID, expires: now.Add(c.ttl)}
 }

@@ -37,6 +37,7 @@ type forumOptions struct {
 	demo       bool
 	dir        string // data directory; default a fresh t.TempDir()
 	store      *events.Store
+	hasher     commands.PasswordHasher // default fastHasher
 }
 
 // fastHasher keeps tests quick: argon2id at full cost would dominate them.
@@ -72,7 +73,11 @@ func newForum(t *testing.T, o forumOptions) *forum {
 	}
 	var wg sync.WaitGroup
 	wg.Go(func() { proj.Run(ctx, store) })
-	cmds := commands.New(commands.Config{Store: store, DB: db, Projector: proj, Logger: logger, Hasher: fastHasher{}})
+	var hasher commands.PasswordHasher = fastHasher{}
+	if o.hasher != nil {
+		hasher = o.hasher
+	}
+	cmds := commands.New(commands.Config{Store: store, DB: db, Projector: proj, Logger: logger, Hasher: hasher})
 	if _, err := cmds.Seed(ctx, o.demo); err != nil {
 		t.Fatal(err)
 	}

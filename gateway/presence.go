@@ -49,6 +49,13 @@ type remoteInstance struct {
 	next  *instanceState
 }
 
+// setTTL takes the silence an instance announces it may keep (0: unchanged).
+func (r *remoteInstance) setTTL(ms int64) {
+	if ms > 0 {
+		r.ttl = time.Duration(ms) * time.Millisecond
+	}
+}
+
 func newPresence(mu *sync.Mutex) *presence {
 	return &presence{mu: mu, local: newInstanceState(), remote: map[string]*remoteInstance{}}
 }

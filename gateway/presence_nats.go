@@ -316,9 +316,7 @@ func (b *liveBus) instanceMsg(id, verb string, data []byte) {
 			return
 		}
 		r, isNew := p.instance(id, now)
-		if m.TTLms > 0 {
-			r.ttl = time.Duration(m.TTLms) * time.Millisecond
-		}
+		r.setTTL(m.TTLms)
 		if isNew || m.Ver != r.ver {
 			b.ask(id, r, now)
 		}
@@ -328,9 +326,7 @@ func (b *liveBus) instanceMsg(id, verb string, data []byte) {
 			return
 		}
 		r, _ := p.instance(id, now)
-		if m.TTLms > 0 {
-			r.ttl = time.Duration(m.TTLms) * time.Millisecond
-		}
+		r.setTTL(m.TTLms)
 		if m.Part == 0 {
 			st := newInstanceState()
 			r.next = &st

@@ -68,7 +68,7 @@ func New(cfg Config) *Server {
 		writeLimits:   newLimiters(10, 40),
 		loginFailures: newLimiters(rate.Every(12*time.Second), 5),
 	}
-	s.basic = newBasicCache(cfg.Commands)
+	s.basic = newBasicCache()
 	s.metrics = newMetrics(s)
 	s.hub = newHub(s)
 	s.handler = s.routes()
