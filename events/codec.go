@@ -6,6 +6,7 @@ package events
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"time"
 )
 
@@ -13,7 +14,7 @@ import (
 // and id an apply function needs is decided by the command and carried here.
 type Envelope struct {
 	ID      string          `json:"id"`
-	Type    string          `json:"type"`
+	Type    Type            `json:"type"`
 	Version int             `json:"version"`
 	Time    time.Time       `json:"time"`
 	Actor   string          `json:"actor,omitempty"`
@@ -28,14 +29,21 @@ type Event struct {
 }
 
 // New returns the envelope of an event of type t with payload data, made at
-// now by actor (a user id, or "" for the system). It fails only if data does
-// not marshal.
-func New(id, t string, now time.Time, actor string, data any) (Envelope, error) {
+// now by actor (a user id, or "" for the system). It fails when t is not
+// registered, when data is not t's payload type, or when data does not marshal.
+func New(id string, t Type, now time.Time, actor string, data any) (Envelope, error) {
+	spec, ok := registry[t]
+	if !ok {
+		return Envelope{}, fmt.Errorf("new event: unregistered type %q", t)
+	}
+	if got := reflect.TypeOf(data); got != spec.Payload {
+		return Envelope{}, fmt.Errorf("new %s: payload is %v, want %v", t, got, spec.Payload)
+	}
 	raw, err := jsonMarshalNoEscape(data)
 	if err != nil {
 		return Envelope{}, fmt.Errorf("marshal %s: %w", t, err)
 	}
-	return Envelope{ID: id, Type: t, Version: CurrentVersion(t), Time: now.UTC().Truncate(time.Millisecond), Actor: actor, Data: raw}, nil
+	return Envelope{ID: id, Type: t, Version: spec.Version, Time: now.UTC().Truncate(time.Millisecond), Actor: actor, Data: raw}, nil
 }
 
 // Decode parses one stored message into an envelope and upcasts it to the
@@ -84,7 +92,7 @@ func upcast(env *Envelope) error {
 }
 
 type upcastKey struct {
-	typ     string
+	typ     Type
 	version int
 }
 

@@ -15,6 +15,7 @@ const (
 	ECONFLICT        = "conflict"
 	ETOOLARGE        = "too_large"
 	ERATELIMITED     = "rate_limited"
+	EUNAVAILABLE     = "unavailable"
 	EINTERNAL        = "internal"
 )
 

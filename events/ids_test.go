@@ -73,7 +73,7 @@ func TestValidID(t *testing.T) {
 // subjectToken matches what NATS accepts as one token of a subject.
 var subjectToken = regexp.MustCompile(`^[^.*> \t\r\n]+$`)
 
-func TestClaimSubject(t *testing.T) {
+func TestClaimKey(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		kind, key string
@@ -90,30 +90,30 @@ func TestClaimSubject(t *testing.T) {
 	}
 	seen := map[string]string{}
 	for _, tt := range tests {
-		s := events.ClaimSubject(tt.kind, tt.key)
+		s := events.ClaimMade.Subject(events.ClaimKey(tt.kind, tt.key))
 		prefix := "forum.claim." + tt.kind + "."
 		if !strings.HasPrefix(s, prefix) {
-			t.Errorf("ClaimSubject(%q, %q) = %q, want prefix %q", tt.kind, tt.key, s, prefix)
+			t.Errorf("ClaimKey(%q, %q) = %q, want prefix %q", tt.kind, tt.key, s, prefix)
 			continue
 		}
 		token := strings.TrimPrefix(s, prefix)
 		if !subjectToken.MatchString(token) {
-			t.Errorf("ClaimSubject(%q, %q) = %q: last token is not a valid subject token", tt.kind, tt.key, s)
+			t.Errorf("ClaimKey(%q, %q) = %q: last token is not a valid subject token", tt.kind, tt.key, s)
 		}
 		if strings.Contains(s, "@") || (len(tt.key) > 3 && strings.Contains(s, tt.key)) {
-			t.Errorf("ClaimSubject(%q, %q) = %q leaks the value", tt.kind, tt.key, s)
+			t.Errorf("ClaimKey(%q, %q) = %q leaks the value", tt.kind, tt.key, s)
 		}
 		if other, dup := seen[s]; dup {
-			t.Errorf("ClaimSubject(%q) = ClaimSubject(%q) = %q", tt.key, other, s)
+			t.Errorf("ClaimKey(%q) = ClaimKey(%q) = %q", tt.key, other, s)
 		}
 		seen[s] = tt.key
 		// Case does not matter: "Bob" and "BOB" claim the same subject.
-		if up := events.ClaimSubject(tt.kind, strings.ToUpper(tt.key)); up != s {
-			t.Errorf("ClaimSubject(%q) = %q, want the same as for %q: %q", strings.ToUpper(tt.key), up, tt.key, s)
+		if up := events.ClaimMade.Subject(events.ClaimKey(tt.kind, strings.ToUpper(tt.key))); up != s {
+			t.Errorf("ClaimKey(%q) = %q, want the same as for %q: %q", strings.ToUpper(tt.key), up, tt.key, s)
 		}
 	}
 	// A nickname and an email with the same text are different claims.
-	if events.ClaimSubject(events.ClaimNickname, "x") == events.ClaimSubject(events.ClaimEmail, "x") {
+	if events.ClaimKey(events.ClaimNickname, "x") == events.ClaimKey(events.ClaimEmail, "x") {
 		t.Error("nickname and email claims share a subject")
 	}
 }
@@ -121,17 +121,20 @@ func TestClaimSubject(t *testing.T) {
 func TestSubjects(t *testing.T) {
 	t.Parallel()
 	a, b := events.NewID(time.Now()), events.NewID(time.Now())
-	if events.DMSubject(a, b, "sent") != events.DMSubject(b, a, "sent") {
-		t.Error("DMSubject depends on the order of the users")
+	if events.PairKey(a, b) != events.PairKey(b, a) {
+		t.Error("PairKey depends on the order of the users")
 	}
 	tests := []struct{ got, want string }{
-		{events.PostSubject("p1", "created"), "forum.post.p1.created"},
-		{events.CommentSubject("c1", "voted"), "forum.comment.c1.voted"},
-		{events.UserSubject("u1", "registered"), "forum.user.u1.registered"},
-		{events.SessionSubject("s1", "ended"), "forum.session.s1.ended"},
-		{events.RoomSubject("general", "message"), "forum.room.general.message"},
-		{events.CategorySubject("help", "created"), "forum.category.help.created"},
-		{events.DMSubject("b", "a", "read"), "forum.dm.a-b.read"},
+		{events.PostCreated.Subject("p1"), "forum.post.p1.created"},
+		{events.CommentVoted.Subject("c1"), "forum.comment.c1.voted"},
+		{events.UserRegistered.Subject("u1"), "forum.user.u1.registered"},
+		{events.SessionEnded.Subject("s1"), "forum.session.s1.ended"},
+		{events.RoomMessageSent.Subject("general"), "forum.room.general.message"},
+		{events.CategoryCreated.Subject("help"), "forum.category.help.created"},
+		{events.DMRead.Subject(events.PairKey("b", "a")), "forum.dm.a-b.read"},
+		// Claims and their releases share one subject per value.
+		{events.ClaimReleased.Subject("nickname.abc"), "forum.claim.nickname.abc"},
+		{events.ClaimMade.Subject("nickname.abc"), "forum.claim.nickname.abc"},
 	}
 	for _, tt := range tests {
 		if tt.got != tt.want {

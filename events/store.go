@@ -226,7 +226,7 @@ func (s *Store) Append(ctx context.Context, subject string, env Envelope, opts .
 	}
 	msg := nats.NewMsg(subject)
 	msg.Data = data
-	msg.Header.Set(HeaderType, env.Type)
+	msg.Header.Set(HeaderType, string(env.Type))
 	pubOpts := []jetstream.PublishOpt{jetstream.WithMsgID(o.msgID), jetstream.WithExpectStream(StreamName)}
 	if o.hasExpect {
 		pubOpts = append(pubOpts, jetstream.WithExpectLastSequencePerSubject(o.expect))

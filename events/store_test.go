@@ -51,7 +51,7 @@ func rawStream(t *testing.T, s *events.Store) jetstream.Stream {
 	return st
 }
 
-func mustNew(t *testing.T, typ string, data any) events.Envelope {
+func mustNew(t *testing.T, typ events.Type, data any) events.Envelope {
 	t.Helper()
 	now := time.Date(2026, 3, 4, 5, 6, 7, 891234567, time.UTC)
 	env, err := events.New(events.NewID(now), typ, now, events.NewID(now), data)
@@ -70,9 +70,9 @@ func TestAppendGetFollowRoundTrip(t *testing.T) {
 		subject string
 		env     events.Envelope
 	}{
-		{events.CategorySubject("general", "created"), mustNew(t, events.CategoryCreated, events.CategoryCreatedData{Slug: "general", Name: "General", Position: 1})},
-		{events.PostSubject(post.PostID, "created"), mustNew(t, events.PostCreated, post)},
-		{events.DMSubject("b", "a", "sent"), mustNew(t, events.DMSent, events.DMSentData{MessageID: "m", From: "b", To: "a", Body: "hey"})},
+		{events.CategoryCreated.Subject("general"), mustNew(t, events.CategoryCreated, events.CategoryCreatedData{Slug: "general", Name: "General", Position: 1})},
+		{events.PostCreated.Subject(post.PostID), mustNew(t, events.PostCreated, post)},
+		{events.DMSent.Subject(events.PairKey("b", "a")), mustNew(t, events.DMSent, events.DMSentData{MessageID: "m", From: "b", To: "a", Body: "hey"})},
 	}
 	for i, e := range envs {
 		ack, err := s.Append(ctx, e.subject, e.env)
@@ -120,7 +120,7 @@ func TestAppendGetFollowRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got, want := raw.Header.Get(events.HeaderType), e.env.Type; got != want {
+		if got, want := raw.Header.Get(events.HeaderType), string(e.env.Type); got != want {
 			t.Errorf("seq %d header %s = %q, want %q", seq, events.HeaderType, got, want)
 		}
 		if got, want := raw.Header.Get(events.HeaderMsgID), e.env.ID; got != want {
@@ -157,7 +157,7 @@ func TestAppendGetFollowRoundTrip(t *testing.T) {
 		next <- ev
 	}()
 	env := mustNew(t, events.RoomCreated, events.RoomCreatedData{Room: "lobby"})
-	if _, err := s.Append(ctx, events.RoomSubject("lobby", "created"), env); err != nil {
+	if _, err := s.Append(ctx, events.RoomCreated.Subject("lobby"), env); err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -184,7 +184,7 @@ func TestAppendDuplicateSuppressed(t *testing.T) {
 	t.Parallel()
 	s := openStore(t)
 	ctx := testCtx(t)
-	subject := events.RoomSubject("general", "message")
+	subject := events.RoomMessageSent.Subject("general")
 	first := mustNew(t, events.RoomMessageSent, events.RoomMessageData{MessageID: "m1", Room: "general", From: "u", Body: "first"})
 	ack1, err := s.Append(ctx, subject, first, events.WithMsgID("msg:u:c1"))
 	if err != nil {
@@ -231,8 +231,8 @@ func TestAppendExpectLastSubjectSeq(t *testing.T) {
 	claim := func(user string) events.Envelope {
 		return mustNew(t, events.ClaimMade, events.ClaimData{Kind: events.ClaimNickname, Key: "bob", UserID: user})
 	}
-	subject := events.ClaimSubject(events.ClaimNickname, "bob")
-	other := events.ClaimSubject(events.ClaimNickname, "alice")
+	subject := events.ClaimMade.Subject(events.ClaimKey(events.ClaimNickname, "bob"))
+	other := events.ClaimMade.Subject(events.ClaimKey(events.ClaimNickname, "alice"))
 	// Another subject's events do not count.
 	if _, err := s.Append(ctx, other, claim("a"), events.ExpectLastSubjectSeq(0)); err != nil {
 		t.Fatal(err)
@@ -271,7 +271,7 @@ func TestNoEvent(t *testing.T) {
 	t.Parallel()
 	s := openStore(t)
 	ctx := testCtx(t)
-	if _, err := s.Last(ctx, events.ClaimSubject(events.ClaimEmail, "nobody@example.com")); !errors.Is(err, events.ErrNoEvent) {
+	if _, err := s.Last(ctx, events.ClaimMade.Subject(events.ClaimKey(events.ClaimEmail, "nobody@example.com"))); !errors.Is(err, events.ErrNoEvent) {
 		t.Errorf("Last on an empty subject: err = %v, want ErrNoEvent", err)
 	}
 	if _, err := s.Get(ctx, 1); !errors.Is(err, events.ErrNoEvent) {
@@ -280,13 +280,13 @@ func TestNoEvent(t *testing.T) {
 	if seq, err := s.LastSeq(ctx); err != nil || seq != 0 {
 		t.Errorf("LastSeq on an empty stream = %d, %v; want 0", seq, err)
 	}
-	if _, err := s.Append(ctx, events.RoomSubject("r", "created"), mustNew(t, events.RoomCreated, events.RoomCreatedData{Room: "r"})); err != nil {
+	if _, err := s.Append(ctx, events.RoomCreated.Subject("r"), mustNew(t, events.RoomCreated, events.RoomCreatedData{Room: "r"})); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.Get(ctx, 2); !errors.Is(err, events.ErrNoEvent) {
 		t.Errorf("Get past the end: err = %v, want ErrNoEvent", err)
 	}
-	if _, err := s.Last(ctx, events.RoomSubject("other", "created")); !errors.Is(err, events.ErrNoEvent) {
+	if _, err := s.Last(ctx, events.RoomCreated.Subject("other")); !errors.Is(err, events.ErrNoEvent) {
 		t.Errorf("Last on another subject: err = %v, want ErrNoEvent", err)
 	}
 }
@@ -303,7 +303,7 @@ func TestStoreReopenKeepsEvents(t *testing.T) {
 		t.Errorf("ClientAddr = %q, Embedded = %v; want an address of an embedded server", s.ClientAddr(), s.Embedded())
 	}
 	env := mustNew(t, events.RoomCreated, events.RoomCreatedData{Room: "r"})
-	if _, err := s.Append(ctx, events.RoomSubject("r", "created"), env); err != nil {
+	if _, err := s.Append(ctx, events.RoomCreated.Subject("r"), env); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()

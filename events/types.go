@@ -7,41 +7,28 @@ import (
 	"time"
 )
 
-// Event types: the wire contract. A type is never repurposed; a changed shape
-// gets a new version and an upcaster (see codec.go).
+// Event types: the wire contract. Each is registered with its version,
+// payload and subject in registry.go.
 const (
-	CategoryCreated = "category.created"
-	ClaimMade       = "claim.made"
-	ClaimReleased   = "claim.released"
-	UserRegistered  = "user.registered"
-	SessionStarted  = "session.started"
-	SessionEnded    = "session.ended"
-	PostCreated     = "post.created"
-	PostEdited      = "post.edited"
-	PostDeleted     = "post.deleted"
-	PostVoted       = "post.voted"
-	CommentCreated  = "comment.created"
-	CommentEdited   = "comment.edited"
-	CommentDeleted  = "comment.deleted"
-	CommentVoted    = "comment.voted"
-	DMSent          = "dm.sent"
-	DMRead          = "dm.read"
-	RoomCreated     = "room.created"
-	RoomMessageSent = "room.message"
+	CategoryCreated Type = "category.created"
+	ClaimMade       Type = "claim.made"
+	ClaimReleased   Type = "claim.released"
+	UserRegistered  Type = "user.registered"
+	SessionStarted  Type = "session.started"
+	SessionEnded    Type = "session.ended"
+	PostCreated     Type = "post.created"
+	PostEdited      Type = "post.edited"
+	PostDeleted     Type = "post.deleted"
+	PostVoted       Type = "post.voted"
+	CommentCreated  Type = "comment.created"
+	CommentEdited   Type = "comment.edited"
+	CommentDeleted  Type = "comment.deleted"
+	CommentVoted    Type = "comment.voted"
+	DMSent          Type = "dm.sent"
+	DMRead          Type = "dm.read"
+	RoomCreated     Type = "room.created"
+	RoomMessageSent Type = "room.message"
 )
-
-// CurrentVersion is the version of each event type that this code writes.
-var currentVersions = map[string]int{
-	PostCreated: 2,
-}
-
-// CurrentVersion returns the version of event type t that this code writes.
-func CurrentVersion(t string) int {
-	if v, ok := currentVersions[t]; ok {
-		return v
-	}
-	return 1
-}
 
 // Claim kinds: values that must be unique across the whole forum.
 const (
@@ -175,46 +162,38 @@ type RoomMessageData struct {
 	ClientID  string `json:"client_id,omitempty"`
 }
 
-// Subject prefixes. Every event lives under forum.> and names its aggregate.
+// The stream and the subjects it holds. Every event lives under forum.> and
+// names its aggregate; Type.Subject builds the names.
 const (
 	SubjectAll = "forum.>"
 	StreamName = "FORUM"
 )
 
-// CategorySubject returns the subject of a category event.
-func CategorySubject(slug, verb string) string { return "forum.category." + slug + "." + verb }
-
-// ClaimSubject returns the subject that holds the claims on one unique value.
+// ClaimKey returns the subject key that holds the claims on one unique value.
 // The value is hashed: a subject token cannot hold '.', '*', '>' or spaces,
 // and an email in a subject name would leak it to anyone listing subjects.
-func ClaimSubject(kind, key string) string {
-	sum := sha256.Sum256([]byte(kind + ":" + strings.ToLower(key)))
-	return "forum.claim." + kind + "." + hex.EncodeToString(sum[:16])
+func ClaimKey(kind, value string) string {
+	sum := sha256.Sum256([]byte(kind + ":" + strings.ToLower(value)))
+	return kind + "." + hex.EncodeToString(sum[:16])
 }
 
-// UserSubject returns the subject of a user event.
-func UserSubject(id, verb string) string { return "forum.user." + id + "." + verb }
-
-// SessionSubject returns the subject of a session event.
-func SessionSubject(id, verb string) string { return "forum.session." + id + "." + verb }
-
-// PostSubject returns the subject of a post event.
-func PostSubject(id, verb string) string { return "forum.post." + id + "." + verb }
-
-// CommentSubject returns the subject of a comment event.
-func CommentSubject(id, verb string) string { return "forum.comment." + id + "." + verb }
-
-// DMSubject returns the subject of a direct-message event between two users;
-// the pair is ordered so both directions share one conversation.
-func DMSubject(a, b, verb string) string { return "forum.dm." + PairKey(a, b) + "." + verb }
-
-// RoomSubject returns the subject of a room event.
-func RoomSubject(room, verb string) string { return "forum.room." + room + "." + verb }
-
-// PairKey returns the conversation key of two user ids, the same either way round.
+// PairKey returns the conversation key of two user ids, the same either way
+// round: the key of the subjects of their direct messages.
 func PairKey(a, b string) string {
 	if a > b {
 		a, b = b, a
 	}
 	return a + "-" + b
+}
+
+// Kinds of things a user can act on (vote on, for now).
+const (
+	KindPost    = "post"
+	KindComment = "comment"
+)
+
+// Target names one post or comment: its kind and id.
+type Target struct {
+	Kind string
+	ID   string
 }

@@ -6,15 +6,11 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"go/ast"
-	"go/parser"
-	"go/token"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -46,7 +42,7 @@ type example struct {
 }
 
 // examples are the source of the golden files of the current versions.
-var examples = map[string]example{
+var examples = map[events.Type]example{
 	events.CategoryCreated: {"", events.CategoryCreatedData{Slug: "help", Name: "Help & Questions", Position: 3}},
 	events.ClaimMade:       {userAda, events.ClaimData{Kind: events.ClaimNickname, Key: "ada", UserID: userAda}},
 	events.ClaimReleased:   {userAda, events.ClaimData{Kind: events.ClaimEmail, Key: "ada@example.com", UserID: userAda}},
@@ -82,7 +78,7 @@ var examples = map[string]example{
 }
 
 // exampleID returns a fixed id of the shape events.NewID makes, one per type.
-func exampleID(typ string) string {
+func exampleID(typ events.Type) string {
 	const alphabet = "0123456789abcdefghjkmnpqrstvwxyz"
 	sum := sha256.Sum256([]byte(typ))
 	id := []byte("01jq8r9")
@@ -96,52 +92,11 @@ func exampleID(typ string) string {
 // with -update checks what it just wrote (TestEmbedded checks the embedding).
 var goldenFS = os.DirFS(".")
 
-// payloadType returns a pointer to a new value of the Go type of t's payload.
-func payloadType(t string) any {
-	ex, ok := examples[t]
-	if !ok {
-		return nil
-	}
-	return reflect.New(reflect.TypeOf(ex.data)).Interface()
-}
-
-// eventTypes returns the values of the event type constants in
-// events/types.go: the const block whose comment starts "Event types".
-func eventTypes(t *testing.T) []string {
-	t.Helper()
-	f, err := parser.ParseFile(token.NewFileSet(), "../events/types.go", nil, parser.ParseComments)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for _, d := range f.Decls {
-		g, ok := d.(*ast.GenDecl)
-		if !ok || g.Tok != token.CONST || g.Doc == nil || !strings.HasPrefix(g.Doc.Text(), "Event types") {
-			continue
-		}
-		for _, spec := range g.Specs {
-			for _, v := range spec.(*ast.ValueSpec).Values {
-				lit, ok := v.(*ast.BasicLit)
-				if !ok || lit.Kind != token.STRING {
-					t.Fatalf("event type constant %v is not a string literal", v)
-				}
-				s, _ := strconv.Unquote(lit.Value)
-				out = append(out, s)
-			}
-		}
-	}
-	if len(out) == 0 {
-		t.Fatal(`no "Event types" const block in events/types.go`)
-	}
-	sort.Strings(out)
-	return out
-}
-
 var goldenName = regexp.MustCompile(`^events/([a-z]+(?:\.[a-z]+)+)\.v([1-9][0-9]*)\.json$`)
 
 // goldens returns every golden file: name → (type, version).
 func goldens(t *testing.T) map[string]struct {
-	typ     string
+	typ     events.Type
 	version int
 } {
 	t.Helper()
@@ -150,7 +105,7 @@ func goldens(t *testing.T) map[string]struct {
 		t.Fatal(err)
 	}
 	out := map[string]struct {
-		typ     string
+		typ     events.Type
 		version int
 	}{}
 	for _, n := range names {
@@ -161,9 +116,9 @@ func goldens(t *testing.T) map[string]struct {
 		}
 		v, _ := strconv.Atoi(m[2])
 		out[n] = struct {
-			typ     string
+			typ     events.Type
 			version int
-		}{m[1], v}
+		}{events.Type(m[1]), v}
 	}
 	return out
 }
@@ -180,14 +135,15 @@ func encode(t *testing.T, v any) []byte {
 	return buf.Bytes() // one line, ending in a newline
 }
 
-// strictPayload decodes data into a fresh value of t's payload type,
-// refusing fields the type does not have, and encodes it again.
-func strictPayload(t *testing.T, typ string, data json.RawMessage) []byte {
+// strictPayload decodes data into a fresh value of t's registered payload
+// type, refusing fields the type does not have, and encodes it again.
+func strictPayload(t *testing.T, typ events.Type, data json.RawMessage) []byte {
 	t.Helper()
-	v := payloadType(typ)
-	if v == nil {
-		t.Fatalf("no Go payload type for %s: add it to examples", typ)
+	spec, ok := events.Lookup(typ)
+	if !ok {
+		t.Fatalf("%s is not a registered event type", typ)
 	}
+	v := spec.NewPayload()
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -200,7 +156,7 @@ func TestUpdateGoldens(t *testing.T) {
 	if !*update {
 		t.Skip("run with -update to rewrite the golden files")
 	}
-	for _, typ := range eventTypes(t) {
+	for _, typ := range events.Types() {
 		ex, ok := examples[typ]
 		if !ok {
 			t.Fatalf("no example of %s", typ)
@@ -243,12 +199,14 @@ func TestEveryEventTypeHasGolden(t *testing.T) {
 	for name := range goldens(t) {
 		have[name] = true
 	}
-	types := eventTypes(t)
-	known := map[string]bool{}
-	for _, typ := range types {
+	known := map[events.Type]bool{}
+	for _, typ := range events.Types() {
 		known[typ] = true
-		if _, ok := examples[typ]; !ok {
-			t.Errorf("%s has no example in this test (and so no Go payload type to check its golden against)", typ)
+		ex, ok := examples[typ]
+		if !ok {
+			t.Errorf("%s has no example in this test", typ)
+		} else if spec, _ := events.Lookup(typ); reflect.TypeOf(ex.data) != spec.Payload {
+			t.Errorf("the example of %s is a %T, but its registered payload is %v", typ, ex.data, spec.Payload)
 		}
 		for v := 1; v <= events.CurrentVersion(typ); v++ {
 			name := fmt.Sprintf("events/%s.v%d.json", typ, v)
@@ -259,7 +217,7 @@ func TestEveryEventTypeHasGolden(t *testing.T) {
 	}
 	for name, g := range goldens(t) {
 		if !known[g.typ] {
-			t.Errorf("%s: no event type %q in events/types.go", name, g.typ)
+			t.Errorf("%s: no event type %q in the registry (events/registry.go)", name, g.typ)
 		}
 		if g.version > events.CurrentVersion(g.typ) {
 			t.Errorf("%s: version %d is newer than the current %d", name, g.version, events.CurrentVersion(g.typ))
