@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"forum/internal/forumtest"
 	"forum/projections"
 )
 
@@ -129,7 +130,7 @@ func TestCrashBetweenBatches(t *testing.T) {
 		t.Fatal(crashErr)
 	}
 	// The last run finishes.
-	ctx := testContext(t)
+	ctx := forumtest.Context(t)
 	if err := run(func(p *projections.Projector) {
 		if err := p.WaitFor(ctx, head); err != nil {
 			t.Error(err)
@@ -170,13 +171,13 @@ func TestCrashBetweenBatches(t *testing.T) {
 		if len(mid) > 12 && i%(len(mid)/12) != 0 {
 			continue // a sample is enough
 		}
-		ref, err := projections.Rebuild(ctx, w.Store, filepath.Join(t.TempDir(), "ref.db"), s.seq, time.Time{}, nil)
+		ref, err := projections.Rebuild(ctx, w.Store, projections.RebuildOptions{Path: filepath.Join(t.TempDir(), "ref.db"), UntilSeq: s.seq})
 		if err != nil {
 			t.Fatal(err)
 		}
 		compareDumps(t, fmt.Sprintf("stopped at seq %d", s.seq), s.dump, dump(t, ref.Path))
 	}
-	clean, err := projections.Rebuild(ctx, w.Store, filepath.Join(t.TempDir(), "clean.db"), 0, time.Time{}, nil)
+	clean, err := projections.Rebuild(ctx, w.Store, projections.RebuildOptions{Path: filepath.Join(t.TempDir(), "clean.db")})
 	if err != nil {
 		t.Fatal(err)
 	}

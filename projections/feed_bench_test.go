@@ -92,14 +92,14 @@ func buildBenchFeedDB(path string, n int) error {
 	at := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	var seq uint64
 	batch := make([]events.Event, 0, 20000)
-	add := func(typ string, data any) error {
+	add := func(typ events.Type, data any) error {
 		seq++
 		at = at.Add(time.Second)
 		env, err := events.New(fmt.Sprintf("bench-%d", seq), typ, at, "", data)
 		if err != nil {
 			return err
 		}
-		batch = append(batch, events.Event{Seq: seq, Subject: "forum.bench." + typ, Envelope: env})
+		batch = append(batch, events.Event{Seq: seq, Subject: "forum.bench." + string(typ), Envelope: env})
 		if len(batch) == cap(batch) {
 			err = p.Apply(ctx, batch)
 			batch = batch[:0]

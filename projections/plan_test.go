@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"forum/events"
 )
 
 // planCase is one query shape the code issues, with arguments of the right
@@ -55,10 +57,12 @@ func planCases(t *testing.T) []planCase {
 		}
 		for _, cursor := range []string{"", *encodeCursor(12345)} {
 			f.Cursor = cursor
-			q, args, _, err := postsQuery(f)
+			q, args, limit, err := postsQuery(f)
 			if err != nil {
 				t.Fatal(err)
 			}
+			args = append(args, limit+1) // readList adds the LIMIT
+
 			n := "Posts/" + name
 			if cursor != "" {
 				n += "/cursor"
@@ -71,8 +75,8 @@ func planCases(t *testing.T) []planCase {
 		planCase{name: "Comments/post exists", query: postExistsQuery, args: []any{post}},
 		planCase{name: "Comments", query: commentsQuery, args: []any{user, post, 0, 21}, paged: true},
 		planCase{name: "Comment", query: commentQuery, args: []any{user, comment}},
-		planCase{name: "Votes/post", query: votesQuery("post"), args: []any{"post", user, post}},
-		planCase{name: "Votes/comment", query: votesQuery("comment"), args: []any{"comment", user, comment}},
+		planCase{name: "Votes/post", query: votesQuery(events.KindPost), args: []any{"post", user, post}},
+		planCase{name: "Votes/comment", query: votesQuery(events.KindComment), args: []any{"comment", user, comment}},
 		planCase{name: "DirectMessages", query: messagesQuery, args: []any{"dm:" + user + "-" + other, int64(1<<63 - 1), 11}, paged: true},
 		planCase{name: "RoomMessages", query: messagesQuery, args: []any{"room:general", 500, 51}, paged: true},
 		// Contacts lists every other user, so reading users whole is inherent;

@@ -25,11 +25,22 @@ type RebuildResult struct {
 	Duration time.Duration // time spent applying
 }
 
+// RebuildOptions say what to rebuild: the read models at Path, as of now,
+// or as they were after stream sequence UntilSeq or at UntilTime.
+type RebuildOptions struct {
+	Path      string
+	UntilSeq  uint64
+	UntilTime time.Time
+	Logger    *slog.Logger
+}
+
 // Rebuild folds the stream from the start into a fresh read-model file. With
-// no bound it then swaps the file in for path atomically (the forum must not
-// be running on it). With untilSeq or untilTime it builds the forum as it was
-// then into a separate file beside path, named in the result, and leaves path alone.
-func Rebuild(ctx context.Context, src RebuildSource, path string, untilSeq uint64, untilTime time.Time, logger *slog.Logger) (RebuildResult, error) {
+// no bound it then swaps the file in for o.Path atomically (the forum must
+// not be running on it). With UntilSeq or UntilTime it builds the forum as it
+// was then into a separate file beside o.Path, named in the result, and
+// leaves o.Path alone.
+func Rebuild(ctx context.Context, src RebuildSource, o RebuildOptions) (RebuildResult, error) {
+	path, untilSeq, untilTime := o.Path, o.UntilSeq, o.UntilTime
 	last, err := src.LastSeq(ctx)
 	if err != nil {
 		return RebuildResult{}, err
@@ -55,7 +66,7 @@ func Rebuild(ctx context.Context, src RebuildSource, path string, untilSeq uint6
 		db.Close()
 		return RebuildResult{}, err
 	}
-	p, err := NewProjector(db, logger)
+	p, err := NewProjector(db, o.Logger)
 	if err != nil {
 		db.Close()
 		return RebuildResult{}, err

@@ -56,19 +56,19 @@ func syntheticForum(tb testing.TB, n int) []benchEvent {
 		return strings.TrimSpace(sb.String())
 	}
 	out := make([]benchEvent, 0, n)
-	add := func(subject, typ, actor string, data any) {
+	add := func(typ events.Type, key, actor string, data any) {
 		now = now.Add(time.Duration(1+rnd.IntN(3000)) * time.Millisecond)
 		env, err := events.New(id(), typ, now, actor, data)
 		if err != nil {
 			tb.Fatal(err)
 		}
-		out = append(out, benchEvent{subject, env})
+		out = append(out, benchEvent{typ.Subject(key), env})
 	}
 	for _, c := range commands.DefaultCategories {
-		add(events.CategorySubject(c.Slug, "created"), events.CategoryCreated, "", c)
+		add(events.CategoryCreated, c.Slug, "", c)
 	}
 	for _, r := range commands.DefaultRooms {
-		add(events.RoomSubject(r, "created"), events.RoomCreated, "", events.RoomCreatedData{Room: r})
+		add(events.RoomCreated, r, "", events.RoomCreatedData{Room: r})
 	}
 	var users, posts, comments []string
 	dms := map[string][]string{}
@@ -77,13 +77,13 @@ func syntheticForum(tb testing.TB, n int) []benchEvent {
 		u := id()
 		nick := fmt.Sprintf("user%d", len(users))
 		email := nick + "@example.com"
-		add(events.ClaimSubject(events.ClaimNickname, nick), events.ClaimMade, u, events.ClaimData{Kind: events.ClaimNickname, Key: nick, UserID: u})
-		add(events.ClaimSubject(events.ClaimEmail, email), events.ClaimMade, u, events.ClaimData{Kind: events.ClaimEmail, Key: email, UserID: u})
-		add(events.UserSubject(u, "registered"), events.UserRegistered, u, events.UserRegisteredData{
+		add(events.ClaimMade, events.ClaimKey(events.ClaimNickname, nick), u, events.ClaimData{Kind: events.ClaimNickname, Key: nick, UserID: u})
+		add(events.ClaimMade, events.ClaimKey(events.ClaimEmail, email), u, events.ClaimData{Kind: events.ClaimEmail, Key: email, UserID: u})
+		add(events.UserRegistered, u, u, events.UserRegisteredData{
 			UserID: u, Nickname: nick, Email: email, PasswordHash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$" + id() + id()[:17],
 		})
 		s := id()
-		add(events.SessionSubject(s, "started"), events.SessionStarted, u, events.SessionStartedData{SessionID: s, UserID: u, TokenHash: commands.TokenHash(s), ExpiresAt: now.Add(30 * 24 * time.Hour)})
+		add(events.SessionStarted, s, u, events.SessionStartedData{SessionID: s, UserID: u, TokenHash: commands.TokenHash(s), ExpiresAt: now.Add(30 * 24 * time.Hour)})
 		users = append(users, u)
 	}
 	for range 20 {
@@ -103,19 +103,19 @@ func syntheticForum(tb testing.TB, n int) []benchEvent {
 			if len(cats) == 2 && cats[0] == cats[1] {
 				cats = cats[:1]
 			}
-			add(events.PostSubject(p, "created"), events.PostCreated, u, events.PostCreatedData{PostID: p, AuthorID: u, Title: text(10, 80), Body: text(50, 1500), Categories: cats})
+			add(events.PostCreated, p, u, events.PostCreatedData{PostID: p, AuthorID: u, Title: text(10, 80), Body: text(50, 1500), Categories: cats})
 			posts = append(posts, p)
 		case r < 52 && len(posts) > 0:
 			c := id()
 			p := posts[len(posts)-1-rnd.IntN(min(len(posts), 200))] // recent posts get the comments
-			add(events.CommentSubject(c, "created"), events.CommentCreated, u, events.CommentCreatedData{CommentID: c, PostID: p, AuthorID: u, Body: text(20, 400)})
+			add(events.CommentCreated, c, u, events.CommentCreatedData{CommentID: c, PostID: p, AuthorID: u, Body: text(20, 400)})
 			comments = append(comments, c)
 		case r < 68 && len(posts) > 0:
 			p := posts[len(posts)-1-rnd.IntN(min(len(posts), 500))]
-			add(events.PostSubject(p, "voted"), events.PostVoted, u, events.VotedData{TargetID: p, UserID: u, Value: []int{1, 1, 1, -1, 0}[rnd.IntN(5)]})
+			add(events.PostVoted, p, u, events.VotedData{TargetID: p, UserID: u, Value: []int{1, 1, 1, -1, 0}[rnd.IntN(5)]})
 		case r < 78 && len(comments) > 0:
 			c := comments[len(comments)-1-rnd.IntN(min(len(comments), 500))]
-			add(events.CommentSubject(c, "voted"), events.CommentVoted, u, events.VotedData{TargetID: c, UserID: u, Value: []int{1, 1, -1}[rnd.IntN(3)]})
+			add(events.CommentVoted, c, u, events.VotedData{TargetID: c, UserID: u, Value: []int{1, 1, -1}[rnd.IntN(3)]})
 		case r < 92:
 			to := users[rnd.IntN(len(users))]
 			if to == u {
@@ -127,7 +127,7 @@ func syntheticForum(tb testing.TB, n int) []benchEvent {
 				pairs = append(pairs, [2]string{u, to})
 			}
 			dms[key] = append(dms[key], m)
-			add(events.DMSubject(u, to, "sent"), events.DMSent, u, events.DMSentData{MessageID: m, From: u, To: to, Body: text(5, 200), ClientID: id()})
+			add(events.DMSent, events.PairKey(u, to), u, events.DMSentData{MessageID: m, From: u, To: to, Body: text(5, 200), ClientID: id()})
 		case r < 95 && len(pairs) > 0:
 			pr := pairs[rnd.IntN(len(pairs))]
 			key := events.PairKey(pr[0], pr[1])
@@ -135,10 +135,10 @@ func syntheticForum(tb testing.TB, n int) []benchEvent {
 			// Stream sequences are not known here; the read-model update
 			// uses up_to_seq only as a bound, so the event's own position
 			// is a faithful stand-in.
-			add(events.DMSubject(pr[1], pr[0], "read"), events.DMRead, pr[1], events.DMReadData{UserID: pr[1], PeerID: pr[0], UpTo: dms[key][upTo], UpToSeq: uint64(len(out))})
+			add(events.DMRead, events.PairKey(pr[1], pr[0]), pr[1], events.DMReadData{UserID: pr[1], PeerID: pr[0], UpTo: dms[key][upTo], UpToSeq: uint64(len(out))})
 		default:
 			room := commands.DefaultRooms[rnd.IntN(len(commands.DefaultRooms))]
-			add(events.RoomSubject(room, "message"), events.RoomMessageSent, u, events.RoomMessageData{MessageID: id(), Room: room, From: u, Body: text(5, 200)})
+			add(events.RoomMessageSent, room, u, events.RoomMessageData{MessageID: id(), Room: room, From: u, Body: text(5, 200)})
 		}
 	}
 	return out[:n]
@@ -162,7 +162,7 @@ func BenchmarkRebuild100k(b *testing.B) {
 	var applied uint64
 	var applying time.Duration
 	for b.Loop() {
-		res, err := projections.Rebuild(ctx, store, path, 0, time.Time{}, nil)
+		res, err := projections.Rebuild(ctx, store, projections.RebuildOptions{Path: path})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -10,6 +10,7 @@ import (
 
 	"forum/commands"
 	"forum/events"
+	"forum/internal/forumtest"
 	"forum/projections"
 )
 
@@ -26,12 +27,12 @@ func TestIncrementalEqualsRebuild(t *testing.T) {
 		t.Run(fmt.Sprintf("seed %d", seed), func(t *testing.T) {
 			t.Parallel()
 			w := newWorld(t, seed)
-			ctx := testContext(t)
+			ctx := forumtest.Context(t)
 			for round := range 3 {
 				w.play(scaled(80))
 				// Time travel to now must equal the live state so far.
 				head := w.head()
-				res, err := projections.Rebuild(ctx, w.Store, filepath.Join(t.TempDir(), "then.db"), head, time.Time{}, nil)
+				res, err := projections.Rebuild(ctx, w.Store, projections.RebuildOptions{Path: filepath.Join(t.TempDir(), "then.db"), UntilSeq: head})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -54,7 +55,7 @@ func TestIncrementalEqualsRebuild(t *testing.T) {
 				t.Fatal(err)
 			}
 			stale.Close()
-			res, err := projections.Rebuild(ctx, w.Store, path, 0, time.Time{}, nil)
+			res, err := projections.Rebuild(ctx, w.Store, projections.RebuildOptions{Path: path})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -91,7 +92,7 @@ func TestIncrementalEqualsRebuild(t *testing.T) {
 func TestRebuildUntil(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, 7)
-	ctx := testContext(t)
+	ctx := forumtest.Context(t)
 	w.play(scaled(30))
 	author := w.users[0]
 	post := func(title string) (string, uint64, time.Time) {
@@ -100,7 +101,7 @@ func TestRebuildUntil(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ev, err := w.Store.Last(ctx, events.PostSubject(id, "created"))
+		ev, err := w.Store.Last(ctx, events.PostCreated.Subject(id))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -109,7 +110,7 @@ func TestRebuildUntil(t *testing.T) {
 	before, beforeSeq, beforeTime := post("before")
 	w.advance(time.Hour)
 	after, _, afterTime := post("after")
-	if _, err := w.Svc.CreateComment(ctx, w.users[1], before, "a later comment"); err != nil {
+	if _, err := w.Svc.CreateComment(ctx, commands.CommentInput{Author: w.users[1], PostID: before, Body: "a later comment"}); err != nil {
 		t.Fatal(err)
 	}
 	head := w.head()
@@ -130,7 +131,7 @@ func TestRebuildUntil(t *testing.T) {
 		{"until time", 0, bound, "read-at-" + bound.UTC().Format("20060102T150405Z") + ".db"},
 	}
 	for _, tt := range tests {
-		res, err := projections.Rebuild(ctx, w.Store, mainPath, tt.untilSeq, tt.untilTime, nil)
+		res, err := projections.Rebuild(ctx, w.Store, projections.RebuildOptions{Path: mainPath, UntilSeq: tt.untilSeq, UntilTime: tt.untilTime})
 		if err != nil {
 			t.Fatalf("%s: %v", tt.name, err)
 		}
@@ -176,7 +177,7 @@ func TestRebuildUntil(t *testing.T) {
 func TestSchemaVersionChangeRebuilds(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, 11)
-	ctx := testContext(t)
+	ctx := forumtest.Context(t)
 	w.play(scaled(60))
 	head := w.head()
 	w.stopProj()

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"forum/events"
+	"forum/internal/forumtest"
 	"forum/projections"
 )
 
@@ -90,7 +91,7 @@ func TestEveryEventDeliveredTwice(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ctx := testContext(t)
+			ctx := forumtest.Context(t)
 			tt.deliver(func(b []events.Event) {
 				if err := p.Apply(ctx, b); err != nil {
 					t.Fatal(err)
@@ -112,7 +113,7 @@ func TestEveryEventDeliveredTwice(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ctx := testContext(t)
+		ctx := forumtest.Context(t)
 		half := len(all) / 2
 		if err := p.Apply(ctx, all[:half]); err != nil {
 			t.Fatal(err)

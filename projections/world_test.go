@@ -16,6 +16,7 @@ import (
 
 	"forum/commands"
 	"forum/events"
+	"forum/internal/forumtest"
 	"forum/projections"
 )
 
@@ -49,26 +50,12 @@ type world struct {
 	dms      map[string][]string // pair key → message ids
 }
 
-// fastHasher stands in for argon2id, whose cost would dominate the tests.
-type fastHasher struct{}
-
-func (fastHasher) Hash(p string) (string, error) { return "fake:" + commands.TokenHash(p), nil }
-func (fastHasher) Verify(h, p string) bool       { return h == "fake:"+commands.TokenHash(p) }
-
 const idAlphabet = "0123456789abcdefghjkmnpqrstvwxyz"
-
-// testContext returns a context that ends with the test or after a minute.
-func testContext(t testing.TB) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	t.Cleanup(cancel)
-	return ctx
-}
 
 // openStore starts an embedded NATS server with JetStream under dir.
 func openStore(t testing.TB, dir string) *events.Store {
 	t.Helper()
-	store, err := events.OpenStore(testContext(t), events.StoreConfig{Dir: filepath.Join(dir, "jetstream")})
+	store, err := events.OpenStore(forumtest.Context(t), events.StoreConfig{Dir: filepath.Join(dir, "jetstream")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,26 +88,10 @@ func newWorld(t *testing.T, seed uint64) *world {
 		dms:      map[string][]string{},
 		rooms:    slices.Clone(commands.DefaultRooms),
 	}
-	w.Store = openStore(t, dir)
-	w.DB = openDB(t, filepath.Join(dir, "read.db"))
-	proj, err := projections.NewProjector(w.DB, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.Proj = proj
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Go(func() { proj.Run(ctx, w.Store) })
-	var once sync.Once
-	w.stopProj = func() { once.Do(func() { cancel(); wg.Wait() }) }
-	t.Cleanup(w.stopProj)
-	w.Svc = commands.New(commands.Config{
-		Store: w.Store, DB: w.DB, Projector: proj, Hasher: fastHasher{},
-		Now: w.clock, NewID: w.newID,
-	})
-	if _, err := w.Svc.Seed(testContext(t), false); err != nil {
-		t.Fatal(err)
-	}
+	core := forumtest.NewCore(t, forumtest.Options{Dir: dir, Configure: func(c *commands.Config) {
+		c.Now, c.NewID = w.clock, w.newID
+	}})
+	w.Store, w.DB, w.Proj, w.Svc, w.stopProj = core.Store, core.DB, core.Proj, core.Cmds, core.StopProjector
 	return w
 }
 
@@ -181,7 +152,7 @@ func (w *world) signup() {
 	w.t.Helper()
 	n := len(w.users)
 	nick := fmt.Sprintf("%s_%d", pick(w, []string{"Ada", "grace", "LINUS", "ken", "Hedy", "radia"}), n)
-	id, err := w.Svc.Register(testContext(w.t), commands.RegisterInput{
+	id, err := w.Svc.Register(forumtest.Context(w.t), commands.RegisterInput{
 		Nickname: nick, Email: strings.ToLower(nick) + "@example.com", Password: "password-" + nick,
 		FirstName: pick(w, []string{"", "Ada", "Zoë"}), Age: w.intn(90),
 	})
@@ -193,7 +164,7 @@ func (w *world) signup() {
 
 func (w *world) signin(i int) {
 	w.t.Helper()
-	s, err := w.Svc.SignIn(testContext(w.t), w.nicks[i], "password-"+w.nicks[i])
+	s, err := w.Svc.SignIn(forumtest.Context(w.t), w.nicks[i], "password-"+w.nicks[i])
 	w.must("sign in", err)
 	w.sessions = append(w.sessions, s)
 }
@@ -231,7 +202,7 @@ func (w *world) categories() []string {
 // messages, reads and room messages.
 func (w *world) play(n int) {
 	w.t.Helper()
-	ctx := testContext(w.t)
+	ctx := forumtest.Context(w.t)
 	for len(w.users) < 4 {
 		w.signup()
 	}
@@ -245,7 +216,7 @@ func (w *world) play(n int) {
 		case r < 10:
 			s := pick(w, w.sessions)
 			if !w.ended[s.ID] {
-				w.must("sign out", w.Svc.SignOut(ctx, s.ID, s.UserID))
+				w.must("sign out", w.Svc.SignOut(ctx, commands.Session{ID: s.ID, UserID: s.UserID}))
 				w.ended[s.ID] = true
 			}
 		case r < 25:
@@ -267,7 +238,7 @@ func (w *world) play(n int) {
 					b := w.body()
 					patch.Title, patch.Body, patch.Categories = &title, &b, &cats
 				}
-				w.must("edit post", w.Svc.EditPost(ctx, w.authorOf[p], p, patch))
+				w.must("edit post", w.Svc.EditPost(ctx, commands.PostEdit{User: w.authorOf[p], ID: p, Patch: patch}))
 			}
 		case r < 35:
 			if live := w.livePosts(); len(live) > 3 {
@@ -277,7 +248,7 @@ func (w *world) play(n int) {
 			}
 		case r < 50:
 			if live := w.livePosts(); len(live) > 0 {
-				id, err := w.Svc.CreateComment(ctx, user, pick(w, live), w.body())
+				id, err := w.Svc.CreateComment(ctx, commands.CommentInput{Author: user, PostID: pick(w, live), Body: w.body()})
 				w.must("comment", err)
 				w.comments = append(w.comments, id)
 				w.authorOf[id] = user
@@ -285,7 +256,7 @@ func (w *world) play(n int) {
 		case r < 54:
 			if live := w.liveComments(); len(live) > 0 {
 				c := pick(w, live)
-				w.must("edit comment", w.Svc.EditComment(ctx, w.authorOf[c], c, "edited: "+w.body()))
+				w.must("edit comment", w.Svc.EditComment(ctx, commands.CommentEdit{User: w.authorOf[c], ID: c, Body: "edited: " + w.body()}))
 			}
 		case r < 57:
 			if live := w.liveComments(); len(live) > 2 {
@@ -295,11 +266,11 @@ func (w *world) play(n int) {
 			}
 		case r < 69:
 			if live := w.livePosts(); len(live) > 0 {
-				w.must("vote post", w.Svc.Vote(ctx, user, "post", pick(w, live), w.intn(3)-1))
+				w.must("vote post", w.Svc.Vote(ctx, commands.VoteInput{Voter: user, Target: events.Target{Kind: events.KindPost, ID: pick(w, live)}, Value: w.intn(3) - 1}))
 			}
 		case r < 77:
 			if live := w.liveComments(); len(live) > 0 {
-				w.must("vote comment", w.Svc.Vote(ctx, user, "comment", pick(w, live), w.intn(3)-1))
+				w.must("vote comment", w.Svc.Vote(ctx, commands.VoteInput{Voter: user, Target: events.Target{Kind: events.KindComment, ID: pick(w, live)}, Value: w.intn(3) - 1}))
 			}
 		case r < 89:
 			to := pick(w, w.users)
@@ -310,7 +281,7 @@ func (w *world) play(n int) {
 			if w.intn(4) == 0 {
 				clientID = fmt.Sprintf("c%d", w.intn(3)) // sometimes a retry of an earlier send
 			}
-			seq, err := w.Svc.SendDM(ctx, user, to, w.body(), clientID)
+			seq, err := w.Svc.SendDM(ctx, commands.DMInput{From: user, To: to, Body: w.body(), ClientID: clientID})
 			w.must("dm", err)
 			m, err := w.DB.MessageBySeq(ctx, seq)
 			w.must("dm stored", err)
@@ -330,7 +301,7 @@ func (w *world) play(n int) {
 				if w.intn(2) == 0 {
 					a, b = b, a
 				}
-				w.must("mark read", w.Svc.MarkRead(ctx, a, b, pick(w, w.dms[k])))
+				w.must("mark read", w.Svc.MarkRead(ctx, commands.ReadInput{User: a, Peer: b, UpTo: pick(w, w.dms[k])}))
 			}
 		default:
 			room := pick(w, w.rooms)
@@ -340,7 +311,7 @@ func (w *world) play(n int) {
 					w.rooms = append(w.rooms, room)
 				}
 			}
-			_, err := w.Svc.SendRoomMessage(ctx, user, room, w.body(), "")
+			_, err := w.Svc.SendRoomMessage(ctx, commands.RoomMessageInput{From: user, Room: room, Body: w.body()})
 			w.must("room message", err)
 		}
 	}
@@ -358,7 +329,7 @@ func scaled(n int) int {
 // projector has applied it.
 func (w *world) head() uint64 {
 	w.t.Helper()
-	ctx := testContext(w.t)
+	ctx := forumtest.Context(w.t)
 	last, err := w.Store.LastSeq(ctx)
 	w.must("last seq", err)
 	w.must("projector catching up", w.Proj.WaitFor(ctx, last))
@@ -396,7 +367,7 @@ func pages[T any](get func(cursor string) (projections.Page[T], error)) string {
 // the JSON of each answer by query.
 func (w *world) answers(db *projections.DB) map[string]string {
 	w.t.Helper()
-	ctx := testContext(w.t)
+	ctx := forumtest.Context(w.t)
 	out := map[string]string{}
 	add := func(key string, v string) {
 		if _, dup := out[key]; dup {
@@ -442,32 +413,26 @@ func (w *world) answers(db *projections.DB) map[string]string {
 		}
 		for _, v := range vs {
 			add("post "+p+" as "+v, result(db.Post(ctx, p, v)))
-			add("votes post "+p+" as "+v, result(db.Votes(ctx, "post", p, v)))
+			add("votes post "+p+" as "+v, result(db.Votes(ctx, events.Target{Kind: events.KindPost, ID: p}, v)))
 		}
 		add("comments "+p, pages(func(c string) (projections.Page[projections.Comment], error) {
-			return db.Comments(ctx, p, nth(viewers, i), 2, c)
+			return db.Comments(ctx, projections.CommentFilter{PostID: p, Viewer: nth(viewers, i), PageRequest: projections.PageRequest{Limit: 2, Cursor: c}})
 		}))
 	}
 	for i, c := range w.comments {
 		v := nth(viewers, i)
 		add("comment "+c+" "+v, result(db.Comment(ctx, c, v)))
-		add("votes comment "+c+" "+v, result(db.Votes(ctx, "comment", c, v)))
+		add("votes comment "+c+" "+v, result(db.Votes(ctx, events.Target{Kind: events.KindComment, ID: c}, v)))
 	}
 	for i, u := range w.users {
 		add("contacts "+u, result(db.Contacts(ctx, u)))
 		add("user "+u, result(db.User(ctx, u)))
 		add("account "+u, result(db.Account(ctx, u)))
-		add("profile "+u, func() string {
-			u, posts, comments, err := db.Profile(ctx, u)
-			return result(map[string]any{"user": u, "posts": posts, "comments": comments}, err)
-		}())
-		add("credentials "+u, func() string {
-			id, hash, err := db.Credentials(ctx, strings.ToUpper(w.nicks[i]))
-			return result([]string{id, hash}, err)
-		}())
+		add("profile "+u, result(db.Profile(ctx, u)))
+		add("credentials "+u, result(db.Credentials(ctx, strings.ToUpper(w.nicks[i]))))
 		for _, peer := range w.users[i+1:] {
 			add("dms "+u+" "+peer, pages(func(c string) (projections.Page[projections.Message], error) {
-				return db.DirectMessages(ctx, u, peer, 3, c)
+				return db.DirectMessages(ctx, u, peer, projections.PageRequest{Limit: 3, Cursor: c})
 			}))
 		}
 	}
@@ -478,7 +443,7 @@ func (w *world) answers(db *projections.DB) map[string]string {
 	}
 	for _, r := range w.rooms {
 		add("room "+r, pages(func(c string) (projections.Page[projections.Message], error) {
-			return db.RoomMessages(ctx, r, 4, c)
+			return db.RoomMessages(ctx, r, projections.PageRequest{Limit: 4, Cursor: c})
 		}))
 	}
 	for _, s := range w.sessions {
@@ -615,7 +580,7 @@ func firstDiff(a, b []string) string {
 // readAll returns every event of the stream in order.
 func readAll(t testing.TB, store *events.Store) []events.Event {
 	t.Helper()
-	ctx := testContext(t)
+	ctx := forumtest.Context(t)
 	last, err := store.LastSeq(ctx)
 	if err != nil {
 		t.Fatal(err)

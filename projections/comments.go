@@ -1,0 +1,111 @@
+package projections
+
+import (
+	"context"
+	"database/sql"
+
+	"forum/events"
+)
+
+// Comment is a comment as a reader sees it.
+type Comment struct {
+	ID        string  `json:"id"`
+	Seq       uint64  `json:"seq"`
+	PostID    string  `json:"post_id"`
+	Author    User    `json:"author"`
+	Body      string  `json:"body"`
+	CreatedAt string  `json:"created_at"`
+	EditedAt  *string `json:"edited_at"`
+	Deleted   bool    `json:"deleted"`
+	Likes     int     `json:"likes"`
+	Dislikes  int     `json:"dislikes"`
+	MyVote    int     `json:"my_vote"`
+}
+
+func (a *applier) commentCreated(ev events.Event, d events.CommentCreatedData) error {
+	inserted, err := a.execChanged(`INSERT OR IGNORE INTO comments(id, seq, post_id, author_id, body, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		d.CommentID, ev.Seq, d.PostID, d.AuthorID, d.Body, fmtTime(ev.Time))
+	if err != nil || !inserted {
+		return err
+	}
+	if _, err := a.exec(`UPDATE posts SET comment_count = comment_count + 1 WHERE id = ?`, d.PostID); err != nil {
+		return err
+	}
+	_, err = a.exec(`UPDATE users SET comment_count = comment_count + 1 WHERE id = ?`, d.AuthorID)
+	return err
+}
+
+func (a *applier) commentEdited(ev events.Event, d events.CommentEditedData) error {
+	_, err := a.exec(`UPDATE comments SET body = ?, edited_at = ? WHERE id = ? AND deleted = 0`, d.Body, fmtTime(ev.Time), d.CommentID)
+	return err
+}
+
+func (a *applier) commentDeleted(_ events.Event, d events.CommentDeletedData) error {
+	deleted, err := a.execChanged(`UPDATE comments SET deleted = 1, body = '' WHERE id = ? AND deleted = 0`, d.CommentID)
+	if err != nil || !deleted {
+		return err
+	}
+	if _, err := a.exec(`UPDATE posts SET comment_count = comment_count - 1 WHERE id = (SELECT post_id FROM comments WHERE id = ?)`, d.CommentID); err != nil {
+		return err
+	}
+	_, err = a.exec(`UPDATE users SET comment_count = comment_count - 1 WHERE id = (SELECT author_id FROM comments WHERE id = ?)`, d.CommentID)
+	return err
+}
+
+const commentCols = `c.id, c.seq, c.post_id, c.body, c.created_at, c.edited_at, c.deleted, c.likes, c.dislikes,
+	u.id, u.nickname, u.created_at, COALESCE(mv.value, 0)`
+
+const commentJoins = ` JOIN users u ON u.id = c.author_id
+	LEFT JOIN votes mv ON mv.kind = 'comment' AND mv.target_id = c.id AND mv.user_id = ?`
+
+func scanComment(row scanner) (Comment, error) {
+	var c Comment
+	err := row.Scan(&c.ID, &c.Seq, &c.PostID, &c.Body, &c.CreatedAt, &c.EditedAt, &c.Deleted, &c.Likes, &c.Dislikes,
+		&c.Author.ID, &c.Author.Nickname, &c.Author.CreatedAt, &c.MyVote)
+	return c, err
+}
+
+const (
+	postExistsQuery = `SELECT count(*) FROM posts WHERE id = ?`
+	commentsQuery   = `SELECT ` + commentCols + ` FROM comments c` + commentJoins + `
+			WHERE c.post_id = ? AND c.seq > ? ORDER BY c.seq LIMIT ?`
+	commentQuery = `SELECT ` + commentCols + ` FROM comments c` + commentJoins + ` WHERE c.id = ?`
+)
+
+// CommentFilter selects the comments of one post. Viewer is the reader (for my_vote).
+type CommentFilter struct {
+	PostID string
+	Viewer string
+	PageRequest
+}
+
+// Comments returns a page of a post's comments, oldest first (deleted ones
+// stay in place, shown as removed). ENOTFOUND if the post does not exist.
+func (db *DB) Comments(ctx context.Context, f CommentFilter) (Page[Comment], error) {
+	after, err := decodeCursor(f.Cursor)
+	if err != nil {
+		return Page[Comment]{}, err
+	}
+	return readList(ctx, db, list[Comment]{
+		query: commentsQuery,
+		args:  []any{f.Viewer, f.PostID, after},
+		limit: ClampLimit(f.Limit, DefaultLimit),
+		scan:  scanComment,
+		key:   func(c Comment) uint64 { return c.Seq },
+		check: func(ctx context.Context, tx *sql.Tx) error {
+			var n int
+			if err := tx.QueryRowContext(ctx, postExistsQuery, f.PostID).Scan(&n); err != nil {
+				return err
+			}
+			if n == 0 {
+				return notFound("post")
+			}
+			return nil
+		},
+	})
+}
+
+// Comment returns one comment, ENOTFOUND if none.
+func (db *DB) Comment(ctx context.Context, id, viewer string) (Comment, error) {
+	return one(ctx, db, "comment", commentQuery, scanComment, viewer, id)
+}

@@ -1,0 +1,164 @@
+package projections
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+
+	"forum/events"
+)
+
+// Page is one page of a list: Next is the cursor of the following page (nil
+// on the last), Seq the stream sequence the read models were at when it was read.
+type Page[T any] struct {
+	Items []T     `json:"items"`
+	Next  *string `json:"next"`
+	Seq   uint64  `json:"seq"`
+}
+
+// PageRequest asks for one page of a list: at most Limit items (0: the
+// list's default) after Cursor ("" for the first page).
+type PageRequest struct {
+	Limit  int
+	Cursor string
+}
+
+// Limits of list pages.
+const (
+	DefaultLimit = 20
+	MaxLimit     = 100
+)
+
+// ClampLimit returns limit bounded to 1..MaxLimit, def when it is 0.
+func ClampLimit(limit, def int) int {
+	if limit <= 0 {
+		return def
+	}
+	return min(limit, MaxLimit)
+}
+
+// Cursors are opaque to clients: base64 of the stream sequence of the last
+// item returned. Keyset paging on it never repeats or skips an item.
+func encodeCursor(seq uint64) *string {
+	s := base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatUint(seq, 10)))
+	return &s
+}
+
+// decodeCursor returns the sequence in cursor c ("" = from the start: 0).
+func decodeCursor(c string) (uint64, error) {
+	if c == "" {
+		return 0, nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err == nil {
+		// ParseInt: SQLite integers are signed 64-bit, so a larger sequence
+		// cannot be a bound and must not reach the driver.
+		if seq, perr := strconv.ParseInt(string(b), 10, 64); perr == nil && seq > 0 {
+			return uint64(seq), nil
+		}
+	}
+	return 0, events.FieldError(events.EINVALID, "cursor", "cursor is not one this server gave out")
+}
+
+// decodeBefore is decodeCursor for lists that page back from the newest:
+// no cursor means before everything.
+func decodeBefore(c string) (uint64, error) {
+	seq, err := decodeCursor(c)
+	if seq == 0 && err == nil {
+		seq = 1<<63 - 1
+	}
+	return seq, err
+}
+
+// scanner is a row being read: *sql.Row or *sql.Rows.
+type scanner interface{ Scan(...any) error }
+
+// list is one list read. A paged list's query ends in "LIMIT ?": readList
+// asks for one row more than limit, to know whether a next page exists, and
+// the cursor of the next page is key of the last item. An unpaged one
+// (limit 0) returns every row.
+type list[T any] struct {
+	query string
+	args  []any
+	limit int
+	scan  func(scanner) (T, error)
+	key   func(T) uint64
+	// check, when set, runs first in the same snapshot (e.g. that the
+	// parent exists); its error is returned as it is.
+	check func(ctx context.Context, tx *sql.Tx) error
+}
+
+// readList runs l in one read snapshot and returns the page with the
+// checkpoint that snapshot was built at.
+func readList[T any](ctx context.Context, db *DB, l list[T]) (Page[T], error) {
+	args := l.args
+	if l.limit > 0 {
+		args = append(slices.Clip(args), l.limit+1)
+	}
+	page := Page[T]{Items: []T{}}
+	seq, err := db.read(ctx, func(tx *sql.Tx) error {
+		if l.check != nil {
+			if err := l.check(ctx, tx); err != nil {
+				return err
+			}
+		}
+		rows, err := tx.QueryContext(ctx, l.query, args...)
+		if err != nil {
+			return fmt.Errorf("query %q: %w", firstLine(l.query), err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			item, err := l.scan(rows)
+			if err != nil {
+				return err
+			}
+			page.Items = append(page.Items, item)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return Page[T]{}, err
+	}
+	page.Seq = seq
+	if l.limit > 0 && len(page.Items) > l.limit {
+		page.Items = page.Items[:l.limit]
+		page.Next = encodeCursor(l.key(page.Items[l.limit-1]))
+	}
+	return page, nil
+}
+
+// read runs fn in one read transaction, a consistent snapshot, and returns
+// the checkpoint that snapshot was built at.
+func (db *DB) read(ctx context.Context, fn func(tx *sql.Tx) error) (uint64, error) {
+	tx, err := db.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return 0, fmt.Errorf("begin read: %w", err)
+	}
+	defer tx.Rollback()
+	var v string
+	if err := tx.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'seq'`).Scan(&v); err != nil {
+		return 0, fmt.Errorf("read checkpoint: %w", err)
+	}
+	seq, _ := strconv.ParseUint(v, 10, 64)
+	if err := fn(tx); err != nil {
+		return 0, err
+	}
+	return seq, nil
+}
+
+// one runs a one-row query on the reader pool and scans it with scan;
+// ENOTFOUND naming what when there is no row.
+func one[T any](ctx context.Context, db *DB, what, query string, scan func(scanner) (T, error), args ...any) (T, error) {
+	v, err := scan(db.r.QueryRowContext(ctx, query, args...))
+	if errors.Is(err, sql.ErrNoRows) {
+		var zero T
+		return zero, notFound(what)
+	}
+	return v, err
+}
+
+func notFound(what string) error { return events.Errorf(events.ENOTFOUND, "%s not found", what) }

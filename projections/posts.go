@@ -1,0 +1,203 @@
+package projections
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"strings"
+
+	"forum/events"
+)
+
+// Post is a post as the reader Viewer sees it (MyVote is theirs).
+type Post struct {
+	ID           string   `json:"id"`
+	Seq          uint64   `json:"seq"`
+	Author       User     `json:"author"`
+	Title        string   `json:"title"`
+	Body         string   `json:"body"`
+	Categories   []string `json:"categories"`
+	CreatedAt    string   `json:"created_at"`
+	EditedAt     *string  `json:"edited_at"`
+	Deleted      bool     `json:"deleted"`
+	Likes        int      `json:"likes"`
+	Dislikes     int      `json:"dislikes"`
+	CommentCount int      `json:"comment_count"`
+	MyVote       int      `json:"my_vote"`
+}
+
+func (a *applier) postCreated(ev events.Event, d events.PostCreatedData) error {
+	cats, _ := json.Marshal(d.Categories)
+	inserted, err := a.execChanged(`INSERT OR IGNORE INTO posts(id, seq, author_id, title, body, categories, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		d.PostID, ev.Seq, d.AuthorID, d.Title, d.Body, string(cats), fmtTime(ev.Time))
+	if err != nil || !inserted {
+		return err
+	}
+	if err := a.linkCategories(d.PostID, ev.Seq, d.Categories, 1); err != nil {
+		return err
+	}
+	_, err = a.exec(`UPDATE users SET post_count = post_count + 1 WHERE id = ?`, d.AuthorID)
+	return err
+}
+
+func (a *applier) postEdited(ev events.Event, d events.PostEditedData) error {
+	seq, old, ok, err := a.livePost(d.PostID)
+	if err != nil || !ok {
+		return err
+	}
+	cats, _ := json.Marshal(d.Categories)
+	if _, err := a.exec(`UPDATE posts SET title = ?, body = ?, categories = ?, edited_at = ? WHERE id = ?`,
+		d.Title, d.Body, string(cats), fmtTime(ev.Time), d.PostID); err != nil {
+		return err
+	}
+	if err := a.linkCategories(d.PostID, seq, old, -1); err != nil {
+		return err
+	}
+	return a.linkCategories(d.PostID, seq, d.Categories, 1)
+}
+
+func (a *applier) postDeleted(_ events.Event, d events.PostDeletedData) error {
+	seq, cats, ok, err := a.livePost(d.PostID)
+	if err != nil || !ok {
+		return err
+	}
+	if _, err := a.exec(`UPDATE posts SET deleted = 1, title = '', body = '' WHERE id = ?`, d.PostID); err != nil {
+		return err
+	}
+	if _, err := a.exec(`UPDATE users SET post_count = post_count - 1 WHERE id = (SELECT author_id FROM posts WHERE id = ?)`, d.PostID); err != nil {
+		return err
+	}
+	return a.linkCategories(d.PostID, seq, cats, -1)
+}
+
+// linkCategories adds (delta 1) or removes (delta -1) a post's category rows
+// and moves the categories' post counts with them.
+func (a *applier) linkCategories(postID string, postSeq uint64, slugs []string, delta int) error {
+	for _, slug := range slugs {
+		query := `INSERT OR IGNORE INTO post_categories(slug, post_seq, post_id) VALUES (?, ?, ?)`
+		args := []any{slug, postSeq, postID}
+		if delta < 0 {
+			query, args = `DELETE FROM post_categories WHERE slug = ? AND post_seq = ?`, args[:2]
+		}
+		changed, err := a.execChanged(query, args...)
+		if err != nil {
+			return err
+		}
+		if changed {
+			if _, err := a.exec(`UPDATE categories SET post_count = post_count + ? WHERE slug = ?`, delta, slug); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// livePost returns the sequence and categories of a post that exists and is
+// not deleted; ok is false otherwise.
+func (a *applier) livePost(id string) (seq uint64, cats []string, ok bool, err error) {
+	var raw string
+	err = a.scanRow(`SELECT seq, categories FROM posts WHERE id = ? AND deleted = 0`, []any{id}, &seq, &raw)
+	if err == sql.ErrNoRows {
+		return 0, nil, false, nil
+	}
+	if err != nil {
+		return 0, nil, false, err
+	}
+	json.Unmarshal([]byte(raw), &cats)
+	return seq, cats, true, nil
+}
+
+// PostFilter selects posts for the feed. Viewer is the reader (for my_vote).
+type PostFilter struct {
+	Category   string
+	Author     string
+	LikedBy    string
+	DislikedBy string
+	Viewer     string
+	Limit      int
+	Cursor     string
+}
+
+const postCols = `p.id, p.seq, p.title, p.body, p.categories, p.created_at, p.edited_at, p.deleted, p.likes, p.dislikes, p.comment_count,
+	u.id, u.nickname, u.created_at, COALESCE(mv.value, 0)`
+
+const postJoins = ` JOIN users u ON u.id = p.author_id
+	LEFT JOIN votes mv ON mv.kind = 'post' AND mv.target_id = p.id AND mv.user_id = ?`
+
+func scanPost(row scanner) (Post, error) {
+	var p Post
+	var cats string
+	err := row.Scan(&p.ID, &p.Seq, &p.Title, &p.Body, &cats, &p.CreatedAt, &p.EditedAt, &p.Deleted, &p.Likes, &p.Dislikes, &p.CommentCount,
+		&p.Author.ID, &p.Author.Nickname, &p.Author.CreatedAt, &p.MyVote)
+	if err == nil {
+		err = json.Unmarshal([]byte(cats), &p.Categories)
+	}
+	return p, err
+}
+
+// postsQuery returns the SQL (ending in LIMIT ?) and arguments of Posts for
+// f, and the page size. Every filter is served by an index: the most
+// selective drives the scan.
+func postsQuery(f PostFilter) (query string, args []any, limit int, err error) {
+	limit = ClampLimit(f.Limit, DefaultLimit)
+	before, err := decodeBefore(f.Cursor)
+	if err != nil {
+		return "", nil, 0, err
+	}
+	var from, key string
+	var where []string
+	args = []any{f.Viewer}
+	switch {
+	case f.LikedBy != "" || f.DislikedBy != "":
+		voter, value := f.LikedBy, 1
+		if voter == "" {
+			voter, value = f.DislikedBy, -1
+		}
+		from, key = ` FROM votes v JOIN posts p ON p.id = v.target_id`, "v.target_seq"
+		where = append(where, "v.user_id = ?", "v.kind = 'post'", "v.value = ?")
+		args = append(args, voter, value)
+	case f.Category != "":
+		from, key = ` FROM post_categories pc JOIN posts p ON p.id = pc.post_id`, "pc.post_seq"
+		where = append(where, "pc.slug = ?")
+		args = append(args, f.Category)
+	default:
+		from, key = ` FROM posts p`, "p.seq"
+	}
+	if f.LikedBy != "" && f.DislikedBy != "" {
+		// Liked by one reader and disliked by another (by the same one: none).
+		where = append(where, "EXISTS (SELECT 1 FROM votes v2 WHERE v2.kind = 'post' AND v2.target_id = p.id AND v2.user_id = ? AND v2.value = -1)")
+		args = append(args, f.DislikedBy)
+	}
+	if f.Category != "" && key != "pc.post_seq" {
+		where = append(where, "EXISTS (SELECT 1 FROM post_categories c2 WHERE c2.post_id = p.id AND c2.slug = ?)")
+		args = append(args, f.Category)
+	}
+	if f.Author != "" {
+		where = append(where, "p.author_id = ?")
+		args = append(args, f.Author)
+	}
+	where = append(where, "p.deleted = 0", key+" < ?")
+	args = append(args, before)
+	query = `SELECT ` + postCols + from + postJoins + ` WHERE ` + strings.Join(where, " AND ") + ` ORDER BY ` + key + ` DESC LIMIT ?`
+	if f.Author != "" && key == "p.seq" {
+		query = strings.Replace(query, " FROM posts p", " FROM posts p INDEXED BY posts_author_seq", 1)
+	}
+	return query, args, limit, nil
+}
+
+// Posts returns a page of undeleted posts, newest first, matching f
+// (every filter at once), and the stream sequence it was read at.
+func (db *DB) Posts(ctx context.Context, f PostFilter) (Page[Post], error) {
+	query, args, limit, err := postsQuery(f)
+	if err != nil {
+		return Page[Post]{}, err
+	}
+	return readList(ctx, db, list[Post]{query: query, args: args, limit: limit, scan: scanPost, key: func(p Post) uint64 { return p.Seq }})
+}
+
+const postQuery = `SELECT ` + postCols + ` FROM posts p` + postJoins + ` WHERE p.id = ?`
+
+// Post returns one post (deleted ones too, shown as removed), ENOTFOUND if none.
+func (db *DB) Post(ctx context.Context, id, viewer string) (Post, error) {
+	return one(ctx, db, "post", postQuery, scanPost, viewer, id)
+}

@@ -1,0 +1,116 @@
+package projections
+
+import (
+	"context"
+	"strings"
+
+	"forum/events"
+)
+
+// User is a user as others see it; the private fields are filled only for
+// the user themself.
+type User struct {
+	ID        string `json:"id"`
+	Nickname  string `json:"nickname"`
+	CreatedAt string `json:"created_at"`
+	Email     string `json:"email,omitempty"`
+	FirstName string `json:"first_name,omitempty"`
+	LastName  string `json:"last_name,omitempty"`
+	Age       int    `json:"age,omitempty"`
+	Gender    string `json:"gender,omitempty"`
+}
+
+// Session is a signed-in session found by its token hash.
+type Session struct {
+	ID        string
+	UserID    string
+	ExpiresAt string
+}
+
+func (a *applier) userRegistered(ev events.Event, d events.UserRegisteredData) error {
+	_, err := a.exec(`INSERT OR IGNORE INTO users(id, seq, nickname, nickname_key, email, email_key, password_hash, first_name, last_name, age, gender, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		d.UserID, ev.Seq, d.Nickname, strings.ToLower(d.Nickname), d.Email, strings.ToLower(d.Email), d.PasswordHash,
+		d.FirstName, d.LastName, d.Age, d.Gender, fmtTime(ev.Time))
+	return err
+}
+
+func (a *applier) sessionStarted(ev events.Event, d events.SessionStartedData) error {
+	_, err := a.exec(`INSERT OR IGNORE INTO sessions(id, user_id, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
+		d.SessionID, d.UserID, d.TokenHash, fmtTime(ev.Time), fmtTime(d.ExpiresAt))
+	return err
+}
+
+func (a *applier) sessionEnded(_ events.Event, d events.SessionEndedData) error {
+	_, err := a.exec(`UPDATE sessions SET ended = 1 WHERE id = ?`, d.SessionID)
+	return err
+}
+
+const userCols = `u.id, u.nickname, u.created_at`
+
+// User returns a user's public fields, ENOTFOUND if there is no such user.
+func (db *DB) User(ctx context.Context, id string) (User, error) {
+	return one(ctx, db, "user", `SELECT `+userCols+` FROM users u WHERE u.id = ?`, func(row scanner) (u User, err error) {
+		err = row.Scan(&u.ID, &u.Nickname, &u.CreatedAt)
+		return u, err
+	}, id)
+}
+
+// Account returns a user with their private fields, for themself.
+func (db *DB) Account(ctx context.Context, id string) (User, error) {
+	return one(ctx, db, "user", `SELECT `+userCols+`, email, first_name, last_name, age, gender FROM users u WHERE u.id = ?`, func(row scanner) (u User, err error) {
+		err = row.Scan(&u.ID, &u.Nickname, &u.CreatedAt, &u.Email, &u.FirstName, &u.LastName, &u.Age, &u.Gender)
+		return u, err
+	}, id)
+}
+
+// Profile is a user's public fields and their post and comment counts.
+type Profile struct {
+	User     User
+	Posts    int
+	Comments int
+}
+
+// Profile returns a user's profile, ENOTFOUND if there is no such user.
+func (db *DB) Profile(ctx context.Context, id string) (Profile, error) {
+	return one(ctx, db, "user", `SELECT `+userCols+`, post_count, comment_count FROM users u WHERE u.id = ?`, func(row scanner) (p Profile, err error) {
+		err = row.Scan(&p.User.ID, &p.User.Nickname, &p.User.CreatedAt, &p.Posts, &p.Comments)
+		return p, err
+	}, id)
+}
+
+// Credentials are the id and password hash of an account.
+type Credentials struct {
+	UserID       string
+	PasswordHash string
+}
+
+// Credentials returns the credentials of the user whose nickname or email
+// is login (ignoring case), ENOTFOUND if none.
+func (db *DB) Credentials(ctx context.Context, login string) (Credentials, error) {
+	key := strings.ToLower(login)
+	return one(ctx, db, "user", credentialsQuery(key), func(row scanner) (c Credentials, err error) {
+		err = row.Scan(&c.UserID, &c.PasswordHash)
+		return c, err
+	}, key)
+}
+
+// credentialsQuery is the SQL of Credentials for the lowercased login key.
+func credentialsQuery(key string) string {
+	col := "nickname_key"
+	if strings.Contains(key, "@") {
+		col = "email_key"
+	}
+	return `SELECT id, password_hash FROM users WHERE ` + col + ` = ? ORDER BY seq LIMIT 1`
+}
+
+const sessionByTokenHashQuery = `SELECT id, user_id, expires_at FROM sessions WHERE token_hash = ? AND ended = 0`
+
+// SessionByTokenHash returns the live (not ended) session with that token
+// hash, ENOTFOUND if none. Expiry is the caller's to check.
+func (db *DB) SessionByTokenHash(ctx context.Context, tokenHash string) (Session, error) {
+	return one(ctx, db, "session", sessionByTokenHashQuery, func(row scanner) (s Session, err error) {
+		err = row.Scan(&s.ID, &s.UserID, &s.ExpiresAt)
+		return s, err
+	}, tokenHash)
+}

@@ -1,0 +1,76 @@
+package projections
+
+import (
+	"context"
+	"database/sql"
+
+	"forum/events"
+)
+
+// Votes are the counts on a post or comment and the reader's own vote.
+type Votes struct {
+	Likes    int `json:"likes"`
+	Dislikes int `json:"dislikes"`
+	MyVote   int `json:"my_vote"`
+}
+
+// voteTables maps a vote target's kind to the table of its counts.
+var voteTables = map[string]string{events.KindPost: "posts", events.KindComment: "comments"}
+
+func (a *applier) postVoted(_ events.Event, d events.VotedData) error {
+	return a.voted(events.KindPost, d)
+}
+
+func (a *applier) commentVoted(_ events.Event, d events.VotedData) error {
+	return a.voted(events.KindComment, d)
+}
+
+// voted sets one voter's vote on a post or comment and moves its counts.
+func (a *applier) voted(kind string, d events.VotedData) error {
+	table := voteTables[kind]
+	var targetSeq uint64
+	err := a.scanRow(`SELECT seq FROM `+table+` WHERE id = ?`, []any{d.TargetID}, &targetSeq)
+	if err == sql.ErrNoRows {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	old := 0
+	err = a.scanRow(`SELECT value FROM votes WHERE kind = ? AND target_id = ? AND user_id = ?`, []any{kind, d.TargetID, d.UserID}, &old)
+	if err != nil && err != sql.ErrNoRows {
+		return err
+	}
+	if old == d.Value {
+		return nil
+	}
+	likes, dislikes := b2i(d.Value == 1)-b2i(old == 1), b2i(d.Value == -1)-b2i(old == -1)
+	if _, err := a.exec(`UPDATE `+table+` SET likes = likes + ?, dislikes = dislikes + ? WHERE id = ?`, likes, dislikes, d.TargetID); err != nil {
+		return err
+	}
+	if d.Value == 0 {
+		_, err = a.exec(`DELETE FROM votes WHERE kind = ? AND target_id = ? AND user_id = ?`, kind, d.TargetID, d.UserID)
+	} else {
+		_, err = a.exec(`INSERT INTO votes(kind, target_id, user_id, value, target_seq) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT(kind, target_id, user_id) DO UPDATE SET value = excluded.value`, kind, d.TargetID, d.UserID, d.Value, targetSeq)
+	}
+	return err
+}
+
+// votesQuery is the SQL of Votes for kind "post" or "comment".
+func votesQuery(kind string) string {
+	return `SELECT t.likes, t.dislikes, COALESCE(mv.value, 0) FROM ` + voteTables[kind] + ` t
+		LEFT JOIN votes mv ON mv.kind = ? AND mv.target_id = t.id AND mv.user_id = ? WHERE t.id = ?`
+}
+
+// Votes returns the counts on a post or comment and viewer's own vote,
+// ENOTFOUND if there is no such target (or it is of another kind).
+func (db *DB) Votes(ctx context.Context, target events.Target, viewer string) (Votes, error) {
+	if voteTables[target.Kind] == "" {
+		return Votes{}, notFound(target.Kind)
+	}
+	return one(ctx, db, target.Kind, votesQuery(target.Kind), func(row scanner) (v Votes, err error) {
+		err = row.Scan(&v.Likes, &v.Dislikes, &v.MyVote)
+		return v, err
+	}, target.Kind, viewer, target.ID)
+}
