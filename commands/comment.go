@@ -25,20 +25,23 @@ func (s *Service) livePost(ctx context.Context, id string) error {
 	return nil
 }
 
+// CommentInput is a new comment by Author on post PostID.
+type CommentInput struct {
+	Author string
+	PostID string
+	Body   string
+}
+
 // CreateComment comments on a post and returns the comment's id.
-func (s *Service) CreateComment(ctx context.Context, author, postID, body string) (string, error) {
-	if err := s.livePost(ctx, postID); err != nil {
+func (s *Service) CreateComment(ctx context.Context, in CommentInput) (string, error) {
+	if err := s.livePost(ctx, in.PostID); err != nil {
 		return "", err
 	}
-	if err := checkText("body", body, 1, maxCommentLen); err != nil {
+	if err := checkText("body", in.Body, 1, maxCommentLen); err != nil {
 		return "", err
 	}
 	id := s.NewID()
-	env, err := s.event(events.CommentCreated, author, events.CommentCreatedData{CommentID: id, PostID: postID, AuthorID: author, Body: body})
-	if err != nil {
-		return "", err
-	}
-	_, err = s.append(ctx, events.CommentSubject(id, "created"), env)
+	_, err := s.emit(ctx, events.CommentCreated, id, in.Author, events.CommentCreatedData{CommentID: id, PostID: in.PostID, AuthorID: in.Author, Body: in.Body})
 	return id, err
 }
 
@@ -60,20 +63,23 @@ func (s *Service) ownComment(ctx context.Context, user, id string) (projections.
 	return c, nil
 }
 
+// CommentEdit is User's new text Body for their comment ID.
+type CommentEdit struct {
+	User string
+	ID   string
+	Body string
+}
+
 // EditComment changes the author's own comment.
-func (s *Service) EditComment(ctx context.Context, user, id, body string) error {
-	c, err := s.ownComment(ctx, user, id)
+func (s *Service) EditComment(ctx context.Context, edit CommentEdit) error {
+	c, err := s.ownComment(ctx, edit.User, edit.ID)
 	if err != nil {
 		return err
 	}
-	if err := checkText("body", body, 1, maxCommentLen); err != nil {
+	if err := checkText("body", edit.Body, 1, maxCommentLen); err != nil {
 		return err
 	}
-	env, err := s.event(events.CommentEdited, user, events.CommentEditedData{CommentID: id, PostID: c.PostID, Body: body})
-	if err != nil {
-		return err
-	}
-	_, err = s.append(ctx, events.CommentSubject(id, "edited"), env)
+	_, err = s.emit(ctx, events.CommentEdited, edit.ID, edit.User, events.CommentEditedData{CommentID: edit.ID, PostID: c.PostID, Body: edit.Body})
 	return err
 }
 
@@ -83,10 +89,6 @@ func (s *Service) DeleteComment(ctx context.Context, user, id string) error {
 	if err != nil {
 		return err
 	}
-	env, err := s.event(events.CommentDeleted, user, events.CommentDeletedData{CommentID: id, PostID: c.PostID})
-	if err != nil {
-		return err
-	}
-	_, err = s.append(ctx, events.CommentSubject(id, "deleted"), env)
+	_, err = s.emit(ctx, events.CommentDeleted, id, user, events.CommentDeletedData{CommentID: id, PostID: c.PostID})
 	return err
 }

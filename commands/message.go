@@ -26,75 +26,93 @@ func checkClientID(id string) error {
 // dedupID is the message id for deduplication: a retried send with the same
 // client_id to the same conversation (a user id, or "room:" and a room name)
 // is stored once; the same client_id elsewhere is another message.
-func (s *Service) dedupID(from, to, clientID string) []events.AppendOption {
+func dedupID(from, to, clientID string) []events.AppendOption {
 	if clientID == "" {
 		return nil
 	}
 	return []events.AppendOption{events.WithMsgID("msg:" + from + ":" + to + ":" + clientID)}
 }
 
-// SendDM sends a direct message from one user to another and returns the
-// stream sequence of the message (the original's, for a retried client_id).
-// The sender is always the authenticated user.
-func (s *Service) SendDM(ctx context.Context, from, to, body, clientID string) (uint64, error) {
-	if err := checkID("user", to); err != nil {
-		return 0, err
-	}
-	if to == from {
-		return 0, events.FieldError(events.EINVALID, "to", "you cannot message yourself")
-	}
-	if err := checkText("body", body, 1, MaxMessageLen); err != nil {
-		return 0, err
-	}
-	if err := checkClientID(clientID); err != nil {
-		return 0, err
-	}
-	if _, err := s.DB.User(ctx, to); err != nil {
-		return 0, err
-	}
-	env, err := s.event(events.DMSent, from, events.DMSentData{MessageID: s.NewID(), From: from, To: to, Body: body, ClientID: clientID})
-	if err != nil {
-		return 0, err
-	}
-	return s.append(ctx, events.DMSubject(from, to, "sent"), env, s.dedupID(from, to, clientID)...)
+// DMInput is a direct message From one user To another. ClientID, when set,
+// deduplicates a retried send.
+type DMInput struct {
+	From     string
+	To       string
+	Body     string
+	ClientID string
 }
 
-// MarkRead records that user has read the conversation with peer up to and
-// including message upTo.
-func (s *Service) MarkRead(ctx context.Context, user, peer, upTo string) error {
-	if err := checkID("user", peer); err != nil {
+// SendDM sends a direct message and returns its stream sequence (the
+// original's, for a retried client_id). From is always the signed-in user.
+func (s *Service) SendDM(ctx context.Context, in DMInput) (uint64, error) {
+	if err := checkID("user", in.To); err != nil {
+		return 0, err
+	}
+	if in.To == in.From {
+		return 0, events.FieldError(events.EINVALID, "to", "you cannot message yourself")
+	}
+	if err := checkText("body", in.Body, 1, MaxMessageLen); err != nil {
+		return 0, err
+	}
+	if err := checkClientID(in.ClientID); err != nil {
+		return 0, err
+	}
+	if _, err := s.DB.User(ctx, in.To); err != nil {
+		return 0, err
+	}
+	return s.emit(ctx, events.DMSent, events.PairKey(in.From, in.To), in.From,
+		events.DMSentData{MessageID: s.NewID(), From: in.From, To: in.To, Body: in.Body, ClientID: in.ClientID},
+		dedupID(in.From, in.To, in.ClientID)...)
+}
+
+// ReadInput says that User has read the conversation with Peer up to and
+// including the message UpTo.
+type ReadInput struct {
+	User string
+	Peer string
+	UpTo string
+}
+
+// MarkRead records how far a user has read a conversation.
+func (s *Service) MarkRead(ctx context.Context, in ReadInput) error {
+	if err := checkID("user", in.Peer); err != nil {
 		return err
 	}
-	if !events.ValidID(upTo) {
-		return events.FieldError(events.EINVALID, "up_to", "up_to must be the id of a message in this conversation")
+	notInConversation := events.FieldError(events.EINVALID, "up_to", "up_to must be the id of a message in this conversation")
+	if !events.ValidID(in.UpTo) {
+		return notInConversation
 	}
-	seq, err := s.DB.DMSeq(ctx, upTo, user, peer)
+	seq, err := s.DB.DMSeq(ctx, in.UpTo, in.User, in.Peer)
 	if err != nil {
-		return events.FieldError(events.EINVALID, "up_to", "up_to must be the id of a message in this conversation")
+		return notInConversation
 	}
-	env, err := s.event(events.DMRead, user, events.DMReadData{UserID: user, PeerID: peer, UpTo: upTo, UpToSeq: seq})
-	if err != nil {
-		return err
-	}
-	_, err = s.append(ctx, events.DMSubject(user, peer, "read"), env)
+	_, err = s.emit(ctx, events.DMRead, events.PairKey(in.User, in.Peer), in.User,
+		events.DMReadData{UserID: in.User, PeerID: in.Peer, UpTo: in.UpTo, UpToSeq: seq})
 	return err
+}
+
+// RoomMessageInput is a message From a user to Room. ClientID, when set,
+// deduplicates a retried send.
+type RoomMessageInput struct {
+	From     string
+	Room     string
+	Body     string
+	ClientID string
 }
 
 // SendRoomMessage posts a message to a room (made on first use) and returns
 // its stream sequence.
-func (s *Service) SendRoomMessage(ctx context.Context, from, room, body, clientID string) (uint64, error) {
-	if !ValidRoom(room) {
+func (s *Service) SendRoomMessage(ctx context.Context, in RoomMessageInput) (uint64, error) {
+	if !ValidRoom(in.Room) {
 		return 0, events.FieldError(events.EINVALID, "room", "room names are 1 to 32 of a-z, 0-9 and '-'")
 	}
-	if err := checkText("body", body, 1, MaxMessageLen); err != nil {
+	if err := checkText("body", in.Body, 1, MaxMessageLen); err != nil {
 		return 0, err
 	}
-	if err := checkClientID(clientID); err != nil {
+	if err := checkClientID(in.ClientID); err != nil {
 		return 0, err
 	}
-	env, err := s.event(events.RoomMessageSent, from, events.RoomMessageData{MessageID: s.NewID(), Room: room, From: from, Body: body, ClientID: clientID})
-	if err != nil {
-		return 0, err
-	}
-	return s.append(ctx, events.RoomSubject(room, "message"), env, s.dedupID(from, "room:"+room, clientID)...)
+	return s.emit(ctx, events.RoomMessageSent, in.Room, in.From,
+		events.RoomMessageData{MessageID: s.NewID(), Room: in.Room, From: in.From, Body: in.Body, ClientID: in.ClientID},
+		dedupID(in.From, "room:"+in.Room, in.ClientID)...)
 }

@@ -1,10 +1,13 @@
-package commands
+package commands_test
 
 import (
 	"strings"
 	"testing"
 
+	"forum/commands"
 	"forum/events"
+	"forum/internal/forumtest"
+	"forum/projections"
 )
 
 // TestMessageRetryDeduplicated: a retried send (same client_id, same
@@ -12,11 +15,11 @@ import (
 // is another message, never swallowed as a "duplicate" of the first.
 func TestMessageRetryDeduplicated(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, nil)
-	ctx := testContext(t)
-	ann, bob, cid := e.register(t, "ann"), e.register(t, "bob"), e.register(t, "cid")
+	e := forumtest.NewCore(t, forumtest.Options{})
+	ctx := forumtest.Context(t)
+	ann, bob, cid := e.Register("ann"), e.Register("bob"), e.Register("cid")
 
-	first, err := e.Svc.SendDM(ctx, ann, bob, "hello bob", "c1")
+	first, err := e.Cmds.SendDM(ctx, commands.DMInput{From: ann, To: bob, Body: "hello bob", ClientID: "c1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,11 +28,21 @@ func TestMessageRetryDeduplicated(t *testing.T) {
 		send    func() (uint64, error)
 		wantNew bool
 	}{
-		{"retry to the same peer", func() (uint64, error) { return e.Svc.SendDM(ctx, ann, bob, "hello bob", "c1") }, false},
-		{"same client_id, other peer", func() (uint64, error) { return e.Svc.SendDM(ctx, ann, cid, "hello cid", "c1") }, true},
-		{"same client_id, other sender", func() (uint64, error) { return e.Svc.SendDM(ctx, bob, ann, "hello ann", "c1") }, true},
-		{"same client_id in a room", func() (uint64, error) { return e.Svc.SendRoomMessage(ctx, ann, "general", "hi all", "c1") }, true},
-		{"no client_id: never deduplicated", func() (uint64, error) { return e.Svc.SendDM(ctx, ann, bob, "hello bob", "") }, true},
+		{"retry to the same peer", func() (uint64, error) {
+			return e.Cmds.SendDM(ctx, commands.DMInput{From: ann, To: bob, Body: "hello bob", ClientID: "c1"})
+		}, false},
+		{"same client_id, other peer", func() (uint64, error) {
+			return e.Cmds.SendDM(ctx, commands.DMInput{From: ann, To: cid, Body: "hello cid", ClientID: "c1"})
+		}, true},
+		{"same client_id, other sender", func() (uint64, error) {
+			return e.Cmds.SendDM(ctx, commands.DMInput{From: bob, To: ann, Body: "hello ann", ClientID: "c1"})
+		}, true},
+		{"same client_id in a room", func() (uint64, error) {
+			return e.Cmds.SendRoomMessage(ctx, commands.RoomMessageInput{From: ann, Room: "general", Body: "hi all", ClientID: "c1"})
+		}, true},
+		{"no client_id: never deduplicated", func() (uint64, error) {
+			return e.Cmds.SendDM(ctx, commands.DMInput{From: ann, To: bob, Body: "hello bob"})
+		}, true},
 	}
 	seen := map[uint64]string{first: "first"}
 	for _, s := range sends {
@@ -43,18 +56,18 @@ func TestMessageRetryDeduplicated(t *testing.T) {
 		}
 		seen[seq] = s.name
 	}
-	room1, err := e.Svc.SendRoomMessage(ctx, ann, "random", "once", "r1")
+	room1, err := e.Cmds.SendRoomMessage(ctx, commands.RoomMessageInput{From: ann, Room: "random", Body: "once", ClientID: "r1"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if room2, err := e.Svc.SendRoomMessage(ctx, ann, "random", "once", "r1"); err != nil || room2 != room1 {
+	if room2, err := e.Cmds.SendRoomMessage(ctx, commands.RoomMessageInput{From: ann, Room: "random", Body: "once", ClientID: "r1"}); err != nil || room2 != room1 {
 		t.Errorf("retried room message: seq %d, %v; want the original %d", room2, err, room1)
 	}
-	page, err := e.DB.DirectMessages(ctx, ann, cid, 10, "")
+	page, err := e.DB.DirectMessages(ctx, ann, cid, projections.PageRequest{Limit: 10, Cursor: ""})
 	if err != nil || len(page.Items) != 1 || page.Items[0].Body != "hello cid" {
 		t.Errorf("ann–cid conversation = %+v, %v; want the one message", page.Items, err)
 	}
-	page, err = e.DB.DirectMessages(ctx, ann, bob, 10, "")
+	page, err = e.DB.DirectMessages(ctx, ann, bob, projections.PageRequest{Limit: 10, Cursor: ""})
 	if err != nil || len(page.Items) != 3 {
 		t.Errorf("ann–bob conversation has %d messages (%v), want 3", len(page.Items), err)
 	}
@@ -62,24 +75,53 @@ func TestMessageRetryDeduplicated(t *testing.T) {
 
 func TestSendValidation(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, nil)
-	ctx := testContext(t)
-	ann, bob := e.register(t, "ann"), e.register(t, "bob")
+	e := forumtest.NewCore(t, forumtest.Options{})
+	ctx := forumtest.Context(t)
+	ann, bob := e.Register("ann"), e.Register("bob")
 	tests := []struct {
 		name        string
 		send        func() error
 		code, field string
 	}{
-		{"to oneself", func() error { _, err := e.Svc.SendDM(ctx, ann, ann, "hi", ""); return err }, events.EINVALID, "to"},
-		{"to nobody", func() error { _, err := e.Svc.SendDM(ctx, ann, events.NewID(e.Svc.Now()), "hi", ""); return err }, events.ENOTFOUND, ""},
-		{"to a malformed id", func() error { _, err := e.Svc.SendDM(ctx, ann, "../x", "hi", ""); return err }, events.ENOTFOUND, ""},
-		{"empty body", func() error { _, err := e.Svc.SendDM(ctx, ann, bob, "  ", ""); return err }, events.EINVALID, "body"},
-		{"body of 4001", func() error { _, err := e.Svc.SendDM(ctx, ann, bob, strings.Repeat("x", 4001), ""); return err }, events.EINVALID, "body"},
-		{"client_id of 65", func() error { _, err := e.Svc.SendDM(ctx, ann, bob, "hi", strings.Repeat("c", 65)); return err }, events.EINVALID, "client_id"},
-		{"bad room name", func() error { _, err := e.Svc.SendRoomMessage(ctx, ann, "General", "hi", ""); return err }, events.EINVALID, "room"},
-		{"room name of 33", func() error { _, err := e.Svc.SendRoomMessage(ctx, ann, strings.Repeat("r", 33), "hi", ""); return err }, events.EINVALID, "room"},
-		{"room body with a control character", func() error { _, err := e.Svc.SendRoomMessage(ctx, ann, "general", "a\x07b", ""); return err }, events.EINVALID, "body"},
-		{"read up to a message of nobody", func() error { return e.Svc.MarkRead(ctx, ann, bob, events.NewID(e.Svc.Now())) }, events.EINVALID, "up_to"},
+		{"to oneself", func() error {
+			_, err := e.Cmds.SendDM(ctx, commands.DMInput{From: ann, To: ann, Body: "hi"})
+			return err
+		}, events.EINVALID, "to"},
+		{"to nobody", func() error {
+			_, err := e.Cmds.SendDM(ctx, commands.DMInput{From: ann, To: events.NewID(e.Cmds.Now()), Body: "hi"})
+			return err
+		}, events.ENOTFOUND, ""},
+		{"to a malformed id", func() error {
+			_, err := e.Cmds.SendDM(ctx, commands.DMInput{From: ann, To: "../x", Body: "hi"})
+			return err
+		}, events.ENOTFOUND, ""},
+		{"empty body", func() error {
+			_, err := e.Cmds.SendDM(ctx, commands.DMInput{From: ann, To: bob, Body: "  "})
+			return err
+		}, events.EINVALID, "body"},
+		{"body of 4001", func() error {
+			_, err := e.Cmds.SendDM(ctx, commands.DMInput{From: ann, To: bob, Body: strings.Repeat("x", 4001)})
+			return err
+		}, events.EINVALID, "body"},
+		{"client_id of 65", func() error {
+			_, err := e.Cmds.SendDM(ctx, commands.DMInput{From: ann, To: bob, Body: "hi", ClientID: strings.Repeat("c", 65)})
+			return err
+		}, events.EINVALID, "client_id"},
+		{"bad room name", func() error {
+			_, err := e.Cmds.SendRoomMessage(ctx, commands.RoomMessageInput{From: ann, Room: "General", Body: "hi"})
+			return err
+		}, events.EINVALID, "room"},
+		{"room name of 33", func() error {
+			_, err := e.Cmds.SendRoomMessage(ctx, commands.RoomMessageInput{From: ann, Room: strings.Repeat("r", 33), Body: "hi"})
+			return err
+		}, events.EINVALID, "room"},
+		{"room body with a control character", func() error {
+			_, err := e.Cmds.SendRoomMessage(ctx, commands.RoomMessageInput{From: ann, Room: "general", Body: "a\x07b"})
+			return err
+		}, events.EINVALID, "body"},
+		{"read up to a message of nobody", func() error {
+			return e.Cmds.MarkRead(ctx, commands.ReadInput{User: ann, Peer: bob, UpTo: events.NewID(e.Cmds.Now())})
+		}, events.EINVALID, "up_to"},
 	}
 	for _, tt := range tests {
 		wantCode(t, tt.name, tt.send(), tt.code, tt.field)

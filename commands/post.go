@@ -60,11 +60,7 @@ func (s *Service) CreatePost(ctx context.Context, author string, in PostInput) (
 		return "", err
 	}
 	id := s.NewID()
-	env, err := s.event(events.PostCreated, author, events.PostCreatedData{PostID: id, AuthorID: author, Title: in.Title, Body: in.Body, Categories: in.Categories})
-	if err != nil {
-		return "", err
-	}
-	_, err = s.append(ctx, events.PostSubject(id, "created"), env)
+	_, err := s.emit(ctx, events.PostCreated, id, author, events.PostCreatedData{PostID: id, AuthorID: author, Title: in.Title, Body: in.Body, Categories: in.Categories})
 	return id, err
 }
 
@@ -94,8 +90,16 @@ func (s *Service) ownPost(ctx context.Context, user, id string) (projections.Pos
 	return p, nil
 }
 
+// PostEdit is User's change to their post ID.
+type PostEdit struct {
+	User  string
+	ID    string
+	Patch PostPatch
+}
+
 // EditPost changes the author's own post; the earlier versions stay in the log.
-func (s *Service) EditPost(ctx context.Context, user, id string, patch PostPatch) error {
+func (s *Service) EditPost(ctx context.Context, edit PostEdit) error {
+	user, id, patch := edit.User, edit.ID, edit.Patch
 	p, err := s.ownPost(ctx, user, id)
 	if err != nil {
 		return err
@@ -113,11 +117,7 @@ func (s *Service) EditPost(ctx context.Context, user, id string, patch PostPatch
 	if err := s.validatePost(ctx, &in); err != nil {
 		return err
 	}
-	env, err := s.event(events.PostEdited, user, events.PostEditedData{PostID: id, Title: in.Title, Body: in.Body, Categories: in.Categories})
-	if err != nil {
-		return err
-	}
-	_, err = s.append(ctx, events.PostSubject(id, "edited"), env)
+	_, err = s.emit(ctx, events.PostEdited, id, user, events.PostEditedData{PostID: id, Title: in.Title, Body: in.Body, Categories: in.Categories})
 	return err
 }
 
@@ -126,10 +126,6 @@ func (s *Service) DeletePost(ctx context.Context, user, id string) error {
 	if _, err := s.ownPost(ctx, user, id); err != nil {
 		return err
 	}
-	env, err := s.event(events.PostDeleted, user, events.PostDeletedData{PostID: id})
-	if err != nil {
-		return err
-	}
-	_, err = s.append(ctx, events.PostSubject(id, "deleted"), env)
+	_, err := s.emit(ctx, events.PostDeleted, id, user, events.PostDeletedData{PostID: id})
 	return err
 }

@@ -86,13 +86,10 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (string, error
 		s.release(ctx, events.ClaimNickname, in.Nickname, id)
 		return "", err
 	}
-	env, err := s.event(events.UserRegistered, id, events.UserRegisteredData{
+	_, err = s.emit(ctx, events.UserRegistered, id, id, events.UserRegisteredData{
 		UserID: id, Nickname: in.Nickname, Email: in.Email, PasswordHash: hash,
 		FirstName: in.FirstName, LastName: in.LastName, Age: in.Age, Gender: in.Gender,
 	})
-	if err == nil {
-		_, err = s.append(ctx, events.UserSubject(id, "registered"), env)
-	}
 	if err != nil {
 		s.release(ctx, events.ClaimNickname, in.Nickname, id)
 		s.release(ctx, events.ClaimEmail, in.Email, id)
@@ -105,10 +102,10 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (string, error
 // append expects the subject's last event to be the one it read (none, or a
 // release), so of two racing claims exactly one lands.
 func (s *Service) claim(ctx context.Context, kind, value, userID string) error {
-	subject := events.ClaimSubject(kind, value)
+	key := events.ClaimKey(kind, value)
 	taken := events.FieldError(events.ETAKEN, kind, fmt.Sprintf("that %s is already taken", kind))
 	var expect uint64
-	last, err := s.Store.Last(ctx, subject)
+	last, err := s.Store.Last(ctx, events.ClaimMade.Subject(key))
 	switch {
 	case errors.Is(err, events.ErrNoEvent):
 	case err != nil:
@@ -118,11 +115,7 @@ func (s *Service) claim(ctx context.Context, kind, value, userID string) error {
 	default:
 		return taken
 	}
-	env, err := s.event(events.ClaimMade, userID, events.ClaimData{Kind: kind, Key: strings.ToLower(value), UserID: userID})
-	if err != nil {
-		return err
-	}
-	_, err = s.Store.Append(ctx, subject, env, events.ExpectLastSubjectSeq(expect))
+	_, err = s.record(ctx, events.ClaimMade, key, userID, events.ClaimData{Kind: kind, Key: strings.ToLower(value), UserID: userID}, events.ExpectLastSubjectSeq(expect))
 	if errors.Is(err, events.ErrConflict) {
 		return taken
 	}
@@ -132,10 +125,7 @@ func (s *Service) claim(ctx context.Context, kind, value, userID string) error {
 // release gives up a claim made by userID. Failing to release is logged: the
 // value stays taken, which is safe.
 func (s *Service) release(ctx context.Context, kind, value, userID string) {
-	env, err := s.event(events.ClaimReleased, userID, events.ClaimData{Kind: kind, Key: strings.ToLower(value), UserID: userID})
-	if err == nil {
-		_, err = s.Store.Append(context.WithoutCancel(ctx), events.ClaimSubject(kind, value), env)
-	}
+	_, err := s.record(context.WithoutCancel(ctx), events.ClaimReleased, events.ClaimKey(kind, value), userID, events.ClaimData{Kind: kind, Key: strings.ToLower(value), UserID: userID})
 	if err != nil {
 		s.Logger.Error("release claim", "kind", kind, "user", userID, "err", err)
 	}

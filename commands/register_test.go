@@ -1,4 +1,4 @@
-package commands
+package commands_test
 
 import (
 	"context"
@@ -8,27 +8,29 @@ import (
 	"sync"
 	"testing"
 
+	"forum/commands"
 	"forum/events"
+	"forum/internal/forumtest"
 )
 
 // signupResult is what one of several concurrent sign-ups got.
 type signupResult struct {
-	in  RegisterInput
+	in  commands.RegisterInput
 	id  string
 	err error
 }
 
 // registerAtOnce runs every sign-up in its own goroutine, released together.
-func registerAtOnce(t *testing.T, e *testEnv, ins []RegisterInput) []signupResult {
+func registerAtOnce(t *testing.T, e *forumtest.Core, ins []commands.RegisterInput) []signupResult {
 	t.Helper()
-	ctx := testContext(t)
+	ctx := forumtest.Context(t)
 	start := make(chan struct{})
 	out := make([]signupResult, len(ins))
 	var wg sync.WaitGroup
 	for i, in := range ins {
 		wg.Go(func() {
 			<-start
-			id, err := e.Svc.Register(ctx, in)
+			id, err := e.Cmds.Register(ctx, in)
 			out[i] = signupResult{in, id, err}
 		})
 	}
@@ -58,22 +60,22 @@ func oneWinner(t *testing.T, results []signupResult, field string) (signupResult
 
 func TestRegisterConcurrentNickname(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, nil)
-	var ins []RegisterInput
+	e := forumtest.NewCore(t, forumtest.Options{})
+	var ins []commands.RegisterInput
 	for i, nick := range []string{"bob", "Bob", "BOB", "bOb", "boB", "BoB", "bOB", "BOb"} {
-		ins = append(ins, RegisterInput{Nickname: nick, Email: fmt.Sprintf("bob%d@example.com", i), Password: "password123"})
+		ins = append(ins, commands.RegisterInput{Nickname: nick, Email: fmt.Sprintf("bob%d@example.com", i), Password: "password123"})
 	}
 	winner, losers := oneWinner(t, registerAtOnce(t, e, ins), "nickname")
-	ctx := testContext(t)
+	ctx := forumtest.Context(t)
 	for _, login := range []string{"bob", "BOB", winner.in.Nickname} {
-		id, err := e.Svc.Authenticate(ctx, login, "password123")
+		id, err := e.Cmds.Authenticate(ctx, login, "password123")
 		if err != nil || id != winner.id {
 			t.Errorf("sign in as %q = %q, %v; want the winner %q", login, id, err, winner.id)
 		}
 	}
 	// The losers never claimed their emails: those are free.
 	for i, l := range losers {
-		if _, err := e.Svc.Register(ctx, RegisterInput{Nickname: fmt.Sprintf("other%d", i), Email: l.in.Email, Password: "password123"}); err != nil {
+		if _, err := e.Cmds.Register(ctx, commands.RegisterInput{Nickname: fmt.Sprintf("other%d", i), Email: l.in.Email, Password: "password123"}); err != nil {
 			t.Errorf("sign up with a losing sign-up's email %s: %v", l.in.Email, err)
 		}
 	}
@@ -81,46 +83,46 @@ func TestRegisterConcurrentNickname(t *testing.T) {
 
 func TestRegisterConcurrentEmail(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, nil)
-	var ins []RegisterInput
+	e := forumtest.NewCore(t, forumtest.Options{})
+	var ins []commands.RegisterInput
 	for i, email := range []string{"carol@example.com", "Carol@example.com", "CAROL@EXAMPLE.COM", "carol@Example.com", "cArOl@example.com", "carol@EXAMPLE.com", "CAROL@example.com", "carol@exAmple.cOm"} {
-		ins = append(ins, RegisterInput{Nickname: fmt.Sprintf("carol%d", i), Email: email, Password: "password123"})
+		ins = append(ins, commands.RegisterInput{Nickname: fmt.Sprintf("carol%d", i), Email: email, Password: "password123"})
 	}
 	winner, losers := oneWinner(t, registerAtOnce(t, e, ins), "email")
-	ctx := testContext(t)
-	if id, err := e.Svc.Authenticate(ctx, "CAROL@example.COM", "password123"); err != nil || id != winner.id {
+	ctx := forumtest.Context(t)
+	if id, err := e.Cmds.Authenticate(ctx, "CAROL@example.COM", "password123"); err != nil || id != winner.id {
 		t.Errorf("sign in by email = %q, %v; want the winner %q", id, err, winner.id)
 	}
 	// Each loser claimed its nickname before failing on the email: the
 	// nickname was released, so a later sign-up with it succeeds.
 	for _, l := range losers {
-		if _, err := e.Svc.Register(ctx, RegisterInput{Nickname: l.in.Nickname, Email: l.in.Nickname + "@example.net", Password: "password123"}); err != nil {
+		if _, err := e.Cmds.Register(ctx, commands.RegisterInput{Nickname: l.in.Nickname, Email: l.in.Nickname + "@example.net", Password: "password123"}); err != nil {
 			t.Errorf("sign up with the released nickname %s: %v", l.in.Nickname, err)
 		}
 	}
 	// And it is taken again now.
-	_, err := e.Svc.Register(ctx, RegisterInput{Nickname: strings.ToUpper(losers[0].in.Nickname), Email: "x@example.org", Password: "password123"})
+	_, err := e.Cmds.Register(ctx, commands.RegisterInput{Nickname: strings.ToUpper(losers[0].in.Nickname), Email: "x@example.org", Password: "password123"})
 	wantCode(t, "nickname taken again", err, events.ETAKEN, "nickname")
 }
 
 func TestRegisterTakenAndReleased(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, nil)
-	ctx := testContext(t)
-	e.register(t, "dave")
+	e := forumtest.NewCore(t, forumtest.Options{})
+	ctx := forumtest.Context(t)
+	e.Register("dave")
 	tests := []struct {
 		name  string
-		in    RegisterInput
+		in    commands.RegisterInput
 		field string // "" = succeeds
 	}{
-		{"same nickname, other case", RegisterInput{Nickname: "DAVE", Email: "d1@example.com", Password: "password123"}, "nickname"},
-		{"same email, other case", RegisterInput{Nickname: "dave2", Email: "Dave@Example.com", Password: "password123"}, "email"},
-		{"nickname of the failed sign-up is free again", RegisterInput{Nickname: "dave2", Email: "dave2@example.com", Password: "password123"}, ""},
-		{"now taken", RegisterInput{Nickname: "Dave2", Email: "dave3@example.com", Password: "password123"}, "nickname"},
-		{"nickname like an email's local part is fine", RegisterInput{Nickname: "dave.example.com", Email: "dave4@example.com", Password: "password123"}, ""},
+		{"same nickname, other case", commands.RegisterInput{Nickname: "DAVE", Email: "d1@example.com", Password: "password123"}, "nickname"},
+		{"same email, other case", commands.RegisterInput{Nickname: "dave2", Email: "Dave@Example.com", Password: "password123"}, "email"},
+		{"nickname of the failed sign-up is free again", commands.RegisterInput{Nickname: "dave2", Email: "dave2@example.com", Password: "password123"}, ""},
+		{"now taken", commands.RegisterInput{Nickname: "Dave2", Email: "dave3@example.com", Password: "password123"}, "nickname"},
+		{"nickname like an email's local part is fine", commands.RegisterInput{Nickname: "dave.example.com", Email: "dave4@example.com", Password: "password123"}, ""},
 	}
 	for _, tt := range tests {
-		_, err := e.Svc.Register(ctx, tt.in)
+		_, err := e.Cmds.Register(ctx, tt.in)
 		if tt.field == "" {
 			if err != nil {
 				t.Errorf("%s: %v", tt.name, err)
@@ -146,69 +148,71 @@ func (s failingStore) Append(ctx context.Context, subject string, env events.Env
 
 func TestRegisterFailureReleasesBothClaims(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, nil)
-	ctx := testContext(t)
-	broken := New(Config{Store: failingStore{e.Store}, DB: e.DB, Projector: e.Proj, Hasher: fastHasher{}})
-	in := RegisterInput{Nickname: "erin", Email: "erin@example.com", Password: "password123"}
+	e := forumtest.NewCore(t, forumtest.Options{})
+	ctx := forumtest.Context(t)
+	broken := commands.New(commands.Config{Store: failingStore{e.Store}, DB: e.DB, Projector: e.Proj, Hasher: forumtest.FastHasher{}})
+	in := commands.RegisterInput{Nickname: "erin", Email: "erin@example.com", Password: "password123"}
 	if _, err := broken.Register(ctx, in); events.ErrorCode(err) != events.EINTERNAL {
 		t.Fatalf("register with a failing store: err = %v, want an internal error", err)
 	}
-	if _, err := e.Svc.Register(ctx, in); err != nil {
+	if _, err := e.Cmds.Register(ctx, in); err != nil {
 		t.Fatalf("register after the failed attempt: %v (claims not released)", err)
 	}
 }
 
 func TestRegisterValidation(t *testing.T) {
 	t.Parallel()
-	ok := RegisterInput{Nickname: "valid_nick", Email: "valid@example.com", Password: "password123"}
-	with := func(f func(*RegisterInput)) RegisterInput {
+	ok := commands.RegisterInput{Nickname: "valid_nick", Email: "valid@example.com", Password: "password123"}
+	with := func(f func(*commands.RegisterInput)) commands.RegisterInput {
 		in := ok
 		f(&in)
 		return in
 	}
 	tests := []struct {
 		name  string
-		in    RegisterInput
+		in    commands.RegisterInput
 		field string // "" = valid
 	}{
 		{"valid", ok, ""},
-		{"every optional field", with(func(in *RegisterInput) {
+		{"every optional field", with(func(in *commands.RegisterInput) {
 			in.FirstName, in.LastName, in.Age, in.Gender = "Ada", "Lovelace", 36, "female"
 		}), ""},
-		{"nickname of 3", with(func(in *RegisterInput) { in.Nickname = "abc" }), ""},
-		{"nickname of 24", with(func(in *RegisterInput) { in.Nickname = strings.Repeat("a", 24) }), ""},
-		{"nickname with _ . -", with(func(in *RegisterInput) { in.Nickname = "A.b-C_9" }), ""},
-		{"nickname of 2", with(func(in *RegisterInput) { in.Nickname = "ab" }), "nickname"},
-		{"nickname of 25", with(func(in *RegisterInput) { in.Nickname = strings.Repeat("a", 25) }), "nickname"},
-		{"empty nickname", with(func(in *RegisterInput) { in.Nickname = "" }), "nickname"},
-		{"nickname with a space", with(func(in *RegisterInput) { in.Nickname = "bob smith" }), "nickname"},
-		{"nickname with @", with(func(in *RegisterInput) { in.Nickname = "bob@home" }), "nickname"},
-		{"nickname with a non-ASCII letter", with(func(in *RegisterInput) { in.Nickname = "zoë" }), "nickname"},
-		{"nickname with a wildcard", with(func(in *RegisterInput) { in.Nickname = "bob*" }), "nickname"},
-		{"nickname with a newline", with(func(in *RegisterInput) { in.Nickname = "bob\n" }), "nickname"},
-		{"email with plus and subdomain", with(func(in *RegisterInput) { in.Email = "first.last+tag@mail.example.co.uk" }), ""},
-		{"empty email", with(func(in *RegisterInput) { in.Email = "" }), "email"},
-		{"email without @", with(func(in *RegisterInput) { in.Email = "bob.example.com" }), "email"},
-		{"email without domain", with(func(in *RegisterInput) { in.Email = "bob@" }), "email"},
-		{"email without local part", with(func(in *RegisterInput) { in.Email = "@example.com" }), "email"},
-		{"email without a dot in the domain", with(func(in *RegisterInput) { in.Email = "bob@localhost" }), "email"},
-		{"email with a display name", with(func(in *RegisterInput) { in.Email = "Bob <bob@example.com>" }), "email"},
-		{"email with spaces around", with(func(in *RegisterInput) { in.Email = " bob@example.com" }), "email"},
-		{"email of 255", with(func(in *RegisterInput) { in.Email = strings.Repeat("a", 64) + "@" + strings.Repeat("b", 186) + ".com" }), "email"},
-		{"password of 8", with(func(in *RegisterInput) { in.Password = "12345678" }), ""},
-		{"password of 256", with(func(in *RegisterInput) { in.Password = strings.Repeat("p", 256) }), ""},
-		{"password of 8 multi-byte characters", with(func(in *RegisterInput) { in.Password = "éééééééé" }), ""},
-		{"password of 7", with(func(in *RegisterInput) { in.Password = "1234567" }), "password"},
-		{"password of 7 characters in 14 bytes", with(func(in *RegisterInput) { in.Password = "ééééééé" }), "password"},
-		{"password of 257", with(func(in *RegisterInput) { in.Password = strings.Repeat("p", 257) }), "password"},
-		{"empty password", with(func(in *RegisterInput) { in.Password = "" }), "password"},
-		{"age 0 (not given)", with(func(in *RegisterInput) { in.Age = 0 }), ""},
-		{"age 150", with(func(in *RegisterInput) { in.Age = 150 }), ""},
-		{"age -1", with(func(in *RegisterInput) { in.Age = -1 }), "age"},
-		{"age 151", with(func(in *RegisterInput) { in.Age = 151 }), "age"},
-		{"first name of 65", with(func(in *RegisterInput) { in.FirstName = strings.Repeat("a", 65) }), "first_name"},
-		{"last name with a control character", with(func(in *RegisterInput) { in.LastName = "Love\x00lace" }), "last_name"},
-		{"gender of spaces", with(func(in *RegisterInput) { in.Gender = "   " }), "gender"},
+		{"nickname of 3", with(func(in *commands.RegisterInput) { in.Nickname = "abc" }), ""},
+		{"nickname of 24", with(func(in *commands.RegisterInput) { in.Nickname = strings.Repeat("a", 24) }), ""},
+		{"nickname with _ . -", with(func(in *commands.RegisterInput) { in.Nickname = "A.b-C_9" }), ""},
+		{"nickname of 2", with(func(in *commands.RegisterInput) { in.Nickname = "ab" }), "nickname"},
+		{"nickname of 25", with(func(in *commands.RegisterInput) { in.Nickname = strings.Repeat("a", 25) }), "nickname"},
+		{"empty nickname", with(func(in *commands.RegisterInput) { in.Nickname = "" }), "nickname"},
+		{"nickname with a space", with(func(in *commands.RegisterInput) { in.Nickname = "bob smith" }), "nickname"},
+		{"nickname with @", with(func(in *commands.RegisterInput) { in.Nickname = "bob@home" }), "nickname"},
+		{"nickname with a non-ASCII letter", with(func(in *commands.RegisterInput) { in.Nickname = "zoë" }), "nickname"},
+		{"nickname with a wildcard", with(func(in *commands.RegisterInput) { in.Nickname = "bob*" }), "nickname"},
+		{"nickname with a newline", with(func(in *commands.RegisterInput) { in.Nickname = "bob\n" }), "nickname"},
+		{"email with plus and subdomain", with(func(in *commands.RegisterInput) { in.Email = "first.last+tag@mail.example.co.uk" }), ""},
+		{"empty email", with(func(in *commands.RegisterInput) { in.Email = "" }), "email"},
+		{"email without @", with(func(in *commands.RegisterInput) { in.Email = "bob.example.com" }), "email"},
+		{"email without domain", with(func(in *commands.RegisterInput) { in.Email = "bob@" }), "email"},
+		{"email without local part", with(func(in *commands.RegisterInput) { in.Email = "@example.com" }), "email"},
+		{"email without a dot in the domain", with(func(in *commands.RegisterInput) { in.Email = "bob@localhost" }), "email"},
+		{"email with a display name", with(func(in *commands.RegisterInput) { in.Email = "Bob <bob@example.com>" }), "email"},
+		{"email with spaces around", with(func(in *commands.RegisterInput) { in.Email = " bob@example.com" }), "email"},
+		{"email of 255", with(func(in *commands.RegisterInput) {
+			in.Email = strings.Repeat("a", 64) + "@" + strings.Repeat("b", 186) + ".com"
+		}), "email"},
+		{"password of 8", with(func(in *commands.RegisterInput) { in.Password = "12345678" }), ""},
+		{"password of 256", with(func(in *commands.RegisterInput) { in.Password = strings.Repeat("p", 256) }), ""},
+		{"password of 8 multi-byte characters", with(func(in *commands.RegisterInput) { in.Password = "éééééééé" }), ""},
+		{"password of 7", with(func(in *commands.RegisterInput) { in.Password = "1234567" }), "password"},
+		{"password of 7 characters in 14 bytes", with(func(in *commands.RegisterInput) { in.Password = "ééééééé" }), "password"},
+		{"password of 257", with(func(in *commands.RegisterInput) { in.Password = strings.Repeat("p", 257) }), "password"},
+		{"empty password", with(func(in *commands.RegisterInput) { in.Password = "" }), "password"},
+		{"age 0 (not given)", with(func(in *commands.RegisterInput) { in.Age = 0 }), ""},
+		{"age 150", with(func(in *commands.RegisterInput) { in.Age = 150 }), ""},
+		{"age -1", with(func(in *commands.RegisterInput) { in.Age = -1 }), "age"},
+		{"age 151", with(func(in *commands.RegisterInput) { in.Age = 151 }), "age"},
+		{"first name of 65", with(func(in *commands.RegisterInput) { in.FirstName = strings.Repeat("a", 65) }), "first_name"},
+		{"last name with a control character", with(func(in *commands.RegisterInput) { in.LastName = "Love\x00lace" }), "last_name"},
+		{"gender of spaces", with(func(in *commands.RegisterInput) { in.Gender = "   " }), "gender"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -224,8 +228,8 @@ func TestRegisterValidation(t *testing.T) {
 	}
 
 	// Register refuses invalid input before appending anything.
-	e := newEnv(t, nil)
-	ctx := testContext(t)
+	e := forumtest.NewCore(t, forumtest.Options{})
+	ctx := forumtest.Context(t)
 	before, err := e.Store.LastSeq(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -234,7 +238,7 @@ func TestRegisterValidation(t *testing.T) {
 		if tt.field == "" {
 			continue
 		}
-		_, err := e.Svc.Register(ctx, tt.in)
+		_, err := e.Cmds.Register(ctx, tt.in)
 		wantCode(t, "Register "+tt.name, err, events.EINVALID, tt.field)
 	}
 	if after, err := e.Store.LastSeq(ctx); err != nil || after != before {

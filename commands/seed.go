@@ -42,20 +42,12 @@ func (s *Service) Seed(ctx context.Context, demo bool) (seeded bool, err error) 
 		s = s.backdated(7 * 24 * time.Hour)
 	}
 	for _, c := range DefaultCategories {
-		env, err := s.event(events.CategoryCreated, "", c)
-		if err != nil {
-			return false, err
-		}
-		if _, err := s.append(ctx, events.CategorySubject(c.Slug, "created"), env, events.WithMsgID("seed:category:"+c.Slug)); err != nil {
+		if _, err := s.emit(ctx, events.CategoryCreated, c.Slug, "", c, events.WithMsgID("seed:category:"+c.Slug)); err != nil {
 			return false, fmt.Errorf("seed category %s: %w", c.Slug, err)
 		}
 	}
 	for _, r := range DefaultRooms {
-		env, err := s.event(events.RoomCreated, "", events.RoomCreatedData{Room: r})
-		if err != nil {
-			return false, err
-		}
-		if _, err := s.append(ctx, events.RoomSubject(r, "created"), env, events.WithMsgID("seed:room:"+r)); err != nil {
+		if _, err := s.emit(ctx, events.RoomCreated, r, "", events.RoomCreatedData{Room: r}, events.WithMsgID("seed:room:"+r)); err != nil {
 			return false, fmt.Errorf("seed room %s: %w", r, err)
 		}
 	}
@@ -159,28 +151,28 @@ func (s *Service) seedDemo(ctx context.Context) error {
 			return fmt.Errorf("post %q: %w", p.title, err)
 		}
 		for _, c := range p.comments {
-			if _, err := demo.CreateComment(ctx, users[c.author], id, c.body); err != nil {
+			if _, err := demo.CreateComment(ctx, CommentInput{Author: users[c.author], PostID: id, Body: c.body}); err != nil {
 				return fmt.Errorf("comment: %w", err)
 			}
 		}
 		for _, u := range p.likes {
-			if err := demo.Vote(ctx, users[u], "post", id, 1); err != nil {
+			if err := demo.Vote(ctx, VoteInput{Voter: users[u], Target: events.Target{Kind: events.KindPost, ID: id}, Value: 1}); err != nil {
 				return err
 			}
 		}
 		for _, u := range p.dislikes {
-			if err := demo.Vote(ctx, users[u], "post", id, -1); err != nil {
+			if err := demo.Vote(ctx, VoteInput{Voter: users[u], Target: events.Target{Kind: events.KindPost, ID: id}, Value: -1}); err != nil {
 				return err
 			}
 		}
 	}
 	for _, m := range demoDMs {
-		if _, err := demo.SendDM(ctx, users[m.from], users[m.to], m.body, ""); err != nil {
+		if _, err := demo.SendDM(ctx, DMInput{From: users[m.from], To: users[m.to], Body: m.body}); err != nil {
 			return fmt.Errorf("dm: %w", err)
 		}
 	}
 	for _, m := range demoRoom {
-		if _, err := demo.SendRoomMessage(ctx, users[m.from], "general", m.body, ""); err != nil {
+		if _, err := demo.SendRoomMessage(ctx, RoomMessageInput{From: users[m.from], Room: "general", Body: m.body}); err != nil {
 			return fmt.Errorf("room message: %w", err)
 		}
 	}

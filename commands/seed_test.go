@@ -1,10 +1,12 @@
-package commands
+package commands_test
 
 import (
 	"testing"
 	"time"
 
+	"forum/commands"
 	"forum/events"
+	"forum/internal/forumtest"
 	"forum/projections"
 )
 
@@ -14,9 +16,9 @@ func TestSeed(t *testing.T) {
 		t.Run(map[bool]string{false: "categories and rooms", true: "demo"}[demo], func(t *testing.T) {
 			t.Parallel()
 			now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
-			e := newEmptyEnv(t, func(c *Config) { c.Now = func() time.Time { return now } })
-			ctx := testContext(t)
-			seeded, err := e.Svc.Seed(ctx, demo)
+			e := forumtest.NewCore(t, forumtest.Options{Empty: true, Configure: func(c *commands.Config) { c.Now = func() time.Time { return now } }})
+			ctx := forumtest.Context(t)
+			seeded, err := e.Cmds.Seed(ctx, demo)
 			if err != nil || !seeded {
 				t.Fatalf("Seed on an empty stream = %v, %v; want true", seeded, err)
 			}
@@ -24,19 +26,19 @@ func TestSeed(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if again, err := e.Svc.Seed(ctx, demo); err != nil || again {
+			if again, err := e.Cmds.Seed(ctx, demo); err != nil || again {
 				t.Errorf("Seed on a stream with events = %v, %v; want false", again, err)
 			}
 			if seq, _ := e.Store.LastSeq(ctx); seq != last {
 				t.Errorf("second Seed appended events: %d → %d", last, seq)
 			}
 			cats, err := e.DB.Categories(ctx)
-			if err != nil || len(cats.Items) < 6 || len(cats.Items) != len(DefaultCategories) {
-				t.Errorf("categories = %+v, %v; want the %d defaults", cats.Items, err, len(DefaultCategories))
+			if err != nil || len(cats.Items) < 6 || len(cats.Items) != len(commands.DefaultCategories) {
+				t.Errorf("categories = %+v, %v; want the %d defaults", cats.Items, err, len(commands.DefaultCategories))
 			}
 			rooms, err := e.DB.Rooms(ctx)
-			if err != nil || len(rooms.Items) != len(DefaultRooms) {
-				t.Errorf("rooms = %+v, %v; want %v", rooms.Items, err, DefaultRooms)
+			if err != nil || len(rooms.Items) != len(commands.DefaultRooms) {
+				t.Errorf("rooms = %+v, %v; want %v", rooms.Items, err, commands.DefaultRooms)
 			}
 			// Event times never go back, so time travel (which stops at the
 			// first event after its bound) sees the forum as it was; and
@@ -56,19 +58,19 @@ func TestSeed(t *testing.T) {
 				prev = ev.Time
 			}
 			if !demo {
-				if want := uint64(len(DefaultCategories) + len(DefaultRooms)); last != want {
+				if want := uint64(len(commands.DefaultCategories) + len(commands.DefaultRooms)); last != want {
 					t.Errorf("%d events, want %d", last, want)
 				}
 				return
 			}
-			for _, nick := range DemoUsers {
-				if _, err := e.Svc.Authenticate(ctx, nick, DemoPassword); err != nil {
+			for _, nick := range commands.DemoUsers {
+				if _, err := e.Cmds.Authenticate(ctx, nick, commands.DemoPassword); err != nil {
 					t.Errorf("demo user %s cannot sign in: %v", nick, err)
 				}
 			}
 			posts, err := e.DB.Posts(ctx, projections.PostFilter{})
-			if err != nil || len(posts.Items) != min(len(demoPosts), 20) {
-				t.Errorf("%d demo posts (%v), want %d", len(posts.Items), err, len(demoPosts))
+			if err != nil || len(posts.Items) != min(demoPosts, 20) {
+				t.Errorf("%d demo posts (%v), want %d", len(posts.Items), err, demoPosts)
 			}
 			if first, _ := e.Store.Get(ctx, 1); first.Type != events.CategoryCreated || !first.Time.Before(now.Add(-24*time.Hour)) {
 				t.Errorf("first event %s at %v: want a category from the start of the demo week", first.Type, first.Time)

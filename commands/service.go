@@ -75,19 +75,26 @@ func New(cfg Config) *Service {
 	return &Service{Config: cfg}
 }
 
-// event returns a new envelope made now by actor.
-func (s *Service) event(typ, actor string, data any) (events.Envelope, error) {
-	return events.New(s.NewID(), typ, s.Now(), actor, data)
-}
-
-// append appends one event and waits until the read models include it. It
+// emit is the append half of every command: the command has decided on one
+// event of type typ about key (the subject key its type names), made by
+// actor; emit appends it and waits until the read models include it. It
 // returns the event's stream sequence (the original's, for a duplicate).
-func (s *Service) append(ctx context.Context, subject string, env events.Envelope, opts ...events.AppendOption) (uint64, error) {
-	ack, err := s.Store.Append(ctx, subject, env, opts...)
+func (s *Service) emit(ctx context.Context, typ events.Type, key, actor string, data any, opts ...events.AppendOption) (uint64, error) {
+	ack, err := s.record(ctx, typ, key, actor, data, opts...)
 	if err != nil {
 		return 0, err
 	}
 	return ack.Seq, s.wait(ctx, ack.Seq)
+}
+
+// record appends one event like emit, without waiting for the read models:
+// for events no read model shows (claims).
+func (s *Service) record(ctx context.Context, typ events.Type, key, actor string, data any, opts ...events.AppendOption) (events.Ack, error) {
+	env, err := events.New(s.NewID(), typ, s.Now(), actor, data)
+	if err != nil {
+		return events.Ack{}, err
+	}
+	return s.Store.Append(ctx, typ.Subject(key), env, opts...)
 }
 
 // wait blocks until the read models include seq, at most WaitTimeout.

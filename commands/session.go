@@ -26,16 +26,16 @@ const dummyHash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$2uwhW7z
 // Authenticate returns the id of the user whose nickname or email is login
 // and whose password is password; EUNAUTHENTICATED otherwise.
 func (s *Service) Authenticate(ctx context.Context, login, password string) (string, error) {
-	id, hash, err := s.DB.Credentials(ctx, login)
+	cred, err := s.DB.Credentials(ctx, login)
 	if events.ErrorCode(err) == events.ENOTFOUND {
 		s.Hasher.Verify(dummyHash, password)
 	} else if err != nil {
 		return "", err
 	}
-	if id == "" || !s.Hasher.Verify(hash, password) {
+	if cred.UserID == "" || !s.Hasher.Verify(cred.PasswordHash, password) {
 		return "", events.Errorf(events.EUNAUTHENTICATED, "wrong login or password")
 	}
-	return id, nil
+	return cred.UserID, nil
 }
 
 // Session is a started session: the token goes to the client once and is
@@ -54,13 +54,9 @@ func (s *Service) StartSession(ctx context.Context, userID string) (Session, err
 		return Session{}, fmt.Errorf("token: %w", err)
 	}
 	sess := Session{ID: s.NewID(), UserID: userID, Token: base64.RawURLEncoding.EncodeToString(raw), ExpiresAt: s.Now().Add(s.SessionTTL).UTC().Truncate(time.Second)}
-	env, err := s.event(events.SessionStarted, userID, events.SessionStartedData{
+	if _, err := s.emit(ctx, events.SessionStarted, sess.ID, userID, events.SessionStartedData{
 		SessionID: sess.ID, UserID: userID, TokenHash: TokenHash(sess.Token), ExpiresAt: sess.ExpiresAt,
-	})
-	if err != nil {
-		return Session{}, err
-	}
-	if _, err := s.append(ctx, events.SessionSubject(sess.ID, "started"), env); err != nil {
+	}); err != nil {
 		return Session{}, err
 	}
 	return sess, nil
@@ -75,13 +71,10 @@ func (s *Service) SignIn(ctx context.Context, login, password string) (Session, 
 	return s.StartSession(ctx, id)
 }
 
-// SignOut ends a session; its token stops working on every instance as soon
-// as each has applied the event.
-func (s *Service) SignOut(ctx context.Context, sessionID, userID string) error {
-	env, err := s.event(events.SessionEnded, userID, events.SessionEndedData{SessionID: sessionID, UserID: userID})
-	if err != nil {
-		return err
-	}
-	_, err = s.append(ctx, events.SessionSubject(sessionID, "ended"), env)
+// SignOut ends the session sess.ID of sess.UserID (sess.Token is not
+// needed); its token stops working on every instance as soon as each has
+// applied the event.
+func (s *Service) SignOut(ctx context.Context, sess Session) error {
+	_, err := s.emit(ctx, events.SessionEnded, sess.ID, sess.UserID, events.SessionEndedData{SessionID: sess.ID, UserID: sess.UserID})
 	return err
 }

@@ -1,4 +1,4 @@
-package commands
+package commands_test
 
 import (
 	"bytes"
@@ -8,18 +8,20 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"forum/commands"
 	"forum/events"
+	"forum/internal/forumtest"
 )
 
 func TestSignIn(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, nil)
-	ctx := testContext(t)
-	id, err := e.Svc.Register(ctx, RegisterInput{Nickname: "Alice.B", Email: "Alice@Example.com", Password: "s3cret-pass"})
+	e := forumtest.NewCore(t, forumtest.Options{})
+	ctx := forumtest.Context(t)
+	id, err := e.Cmds.Register(ctx, commands.RegisterInput{Nickname: "Alice.B", Email: "Alice@Example.com", Password: "s3cret-pass"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.register(t, "mallory")
+	e.Register("mallory")
 	tests := []struct {
 		name, login, password string
 		ok                    bool
@@ -38,7 +40,7 @@ func TestSignIn(t *testing.T) {
 		{"a prefix of the nickname", "alice", "s3cret-pass", false},
 	}
 	for _, tt := range tests {
-		sess, err := e.Svc.SignIn(ctx, tt.login, tt.password)
+		sess, err := e.Cmds.SignIn(ctx, tt.login, tt.password)
 		if !tt.ok {
 			wantCode(t, tt.name, err, events.EUNAUTHENTICATED, "")
 			continue
@@ -56,19 +58,19 @@ func TestSignIn(t *testing.T) {
 func TestSessions(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 4, 5, 6, 7, 8, 0, time.UTC)
-	e := newEnv(t, func(c *Config) {
+	e := forumtest.NewCore(t, forumtest.Options{Configure: func(c *commands.Config) {
 		c.Now = func() time.Time { return now }
 		c.SessionTTL = 48 * time.Hour
-	})
-	ctx := testContext(t)
+	}})
+	ctx := forumtest.Context(t)
 	const password = "Tr0ub4dor&3-horse"
-	id, err := e.Svc.Register(ctx, RegisterInput{Nickname: "sam", Email: "sam@example.com", Password: password})
+	id, err := e.Cmds.Register(ctx, commands.RegisterInput{Nickname: "sam", Email: "sam@example.com", Password: password})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var sessions []Session
+	var sessions []commands.Session
 	for range 3 {
-		s, err := e.Svc.SignIn(ctx, "sam", password)
+		s, err := e.Cmds.SignIn(ctx, "sam", password)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -84,7 +86,7 @@ func TestSessions(t *testing.T) {
 		if want := now.Add(48 * time.Hour); !s.ExpiresAt.Equal(want) {
 			t.Errorf("expires at %v, want %v", s.ExpiresAt, want)
 		}
-		got, err := e.DB.SessionByTokenHash(ctx, TokenHash(s.Token))
+		got, err := e.DB.SessionByTokenHash(ctx, commands.TokenHash(s.Token))
 		if err != nil || got.ID != s.ID || got.UserID != id {
 			t.Errorf("SessionByTokenHash = %+v, %v; want session %s of %s", got, err, s.ID, id)
 		}
@@ -94,14 +96,14 @@ func TestSessions(t *testing.T) {
 	}
 
 	// Sign-out revokes at once: the read models include it when SignOut returns.
-	if err := e.Svc.SignOut(ctx, sessions[0].ID, id); err != nil {
+	if err := e.Cmds.SignOut(ctx, commands.Session{ID: sessions[0].ID, UserID: id}); err != nil {
 		t.Fatal(err)
 	}
-	if s, err := e.DB.SessionByTokenHash(ctx, TokenHash(sessions[0].Token)); events.ErrorCode(err) != events.ENOTFOUND {
+	if s, err := e.DB.SessionByTokenHash(ctx, commands.TokenHash(sessions[0].Token)); events.ErrorCode(err) != events.ENOTFOUND {
 		t.Errorf("right after SignOut: session = %+v, %v; want ENOTFOUND", s, err)
 	}
 	for _, s := range sessions[1:] {
-		if _, err := e.DB.SessionByTokenHash(ctx, TokenHash(s.Token)); err != nil {
+		if _, err := e.DB.SessionByTokenHash(ctx, commands.TokenHash(s.Token)); err != nil {
 			t.Errorf("other session %s ended too: %v", s.ID, err)
 		}
 	}
@@ -123,7 +125,7 @@ func TestSessions(t *testing.T) {
 	var hashes int
 	scanStream(t, e.Store, func(seq uint64, raw []byte) {
 		for _, s := range sessions {
-			if bytes.Contains(raw, []byte(TokenHash(s.Token))) {
+			if bytes.Contains(raw, []byte(commands.TokenHash(s.Token))) {
 				hashes++
 			}
 		}
@@ -137,7 +139,7 @@ func TestSessions(t *testing.T) {
 // subject, headers and data.
 func scanStream(t *testing.T, store *events.Store, fn func(seq uint64, raw []byte)) {
 	t.Helper()
-	ctx := testContext(t)
+	ctx := forumtest.Context(t)
 	js, err := jetstream.New(store.Conn())
 	if err != nil {
 		t.Fatal(err)
@@ -169,20 +171,20 @@ func scanStream(t *testing.T, store *events.Store, fn func(seq uint64, raw []byt
 
 func TestRealArgon2idSignUpAndSignIn(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, func(c *Config) { c.Hasher = nil }) // the default: argon2id
-	if _, ok := e.Svc.Hasher.(Argon2id); !ok {
-		t.Fatalf("default hasher = %T, want Argon2id", e.Svc.Hasher)
+	e := forumtest.NewCore(t, forumtest.Options{Configure: func(c *commands.Config) { c.Hasher = nil }}) // the default: argon2id
+	if _, ok := e.Cmds.Hasher.(commands.Argon2id); !ok {
+		t.Fatalf("default hasher = %T, want Argon2id", e.Cmds.Hasher)
 	}
-	ctx := testContext(t)
+	ctx := forumtest.Context(t)
 	const password = "correct horse battery staple"
-	id, err := e.Svc.Register(ctx, RegisterInput{Nickname: "argon", Email: "argon@example.com", Password: password})
+	id, err := e.Cmds.Register(ctx, commands.RegisterInput{Nickname: "argon", Email: "argon@example.com", Password: password})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, err := e.Svc.Authenticate(ctx, "ARGON", password); err != nil || got != id {
+	if got, err := e.Cmds.Authenticate(ctx, "ARGON", password); err != nil || got != id {
 		t.Errorf("Authenticate = %q, %v; want %q", got, err, id)
 	}
-	_, err = e.Svc.Authenticate(ctx, "argon", password+"!")
+	_, err = e.Cmds.Authenticate(ctx, "argon", password+"!")
 	wantCode(t, "wrong password", err, events.EUNAUTHENTICATED, "")
 	scanStream(t, e.Store, func(seq uint64, raw []byte) {
 		if bytes.Contains(raw, []byte(password)) {

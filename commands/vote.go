@@ -6,39 +6,44 @@ import (
 	"forum/events"
 )
 
-// Vote sets user's vote on a post or comment (kind "post" or "comment") to
-// value: 1 like, -1 dislike, 0 none. Setting, not toggling, makes it
-// idempotent. ENOTFOUND for a missing target, ECONFLICT for a deleted one.
-func (s *Service) Vote(ctx context.Context, user, kind, id string, value int) error {
-	if value < -1 || value > 1 {
+// VoteInput sets Voter's vote on Target to Value: 1 like, -1 dislike, 0 none.
+type VoteInput struct {
+	Voter  string
+	Target events.Target
+	Value  int
+}
+
+// Vote sets a vote. Setting, not toggling, makes it idempotent. ENOTFOUND
+// for a missing target (or a kind that cannot be voted on), ECONFLICT for a
+// deleted one.
+func (s *Service) Vote(ctx context.Context, in VoteInput) error {
+	if in.Value < -1 || in.Value > 1 {
 		return events.FieldError(events.EINVALID, "value", "value must be 1, -1 or 0")
 	}
-	if err := checkID(kind, id); err != nil {
+	if err := checkID(in.Target.Kind, in.Target.ID); err != nil {
 		return err
 	}
-	typ, subject := events.PostVoted, events.PostSubject(id, "voted")
-	deleted := false
-	if kind == "comment" {
-		typ, subject = events.CommentVoted, events.CommentSubject(id, "voted")
-		c, err := s.DB.Comment(ctx, id, "")
+	var typ events.Type
+	var deleted bool
+	switch in.Target.Kind {
+	case events.KindPost:
+		p, err := s.DB.Post(ctx, in.Target.ID, "")
 		if err != nil {
 			return err
 		}
-		deleted = c.Deleted
-	} else {
-		p, err := s.DB.Post(ctx, id, "")
+		typ, deleted = events.PostVoted, p.Deleted
+	case events.KindComment:
+		c, err := s.DB.Comment(ctx, in.Target.ID, "")
 		if err != nil {
 			return err
 		}
-		deleted = p.Deleted
+		typ, deleted = events.CommentVoted, c.Deleted
+	default:
+		return events.Errorf(events.ENOTFOUND, "%s not found", in.Target.Kind)
 	}
 	if deleted {
-		return events.Errorf(events.ECONFLICT, "the %s was deleted", kind)
+		return events.Errorf(events.ECONFLICT, "the %s was deleted", in.Target.Kind)
 	}
-	env, err := s.event(typ, user, events.VotedData{TargetID: id, UserID: user, Value: value})
-	if err != nil {
-		return err
-	}
-	_, err = s.append(ctx, subject, env)
+	_, err := s.emit(ctx, typ, in.Target.ID, in.Voter, events.VotedData{TargetID: in.Target.ID, UserID: in.Voter, Value: in.Value})
 	return err
 }

@@ -258,7 +258,7 @@ func rebuild(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	defer closeStore()
-	res, err := projections.Rebuild(ctx, store, sf.dbPath(), *untilSeq, until, logger)
+	res, err := projections.Rebuild(ctx, store, projections.RebuildOptions{Path: sf.dbPath(), UntilSeq: *untilSeq, UntilTime: until, Logger: logger})
 	if err != nil {
 		return err
 	}
