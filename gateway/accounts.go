@@ -7,7 +7,6 @@ import (
 
 	"forum/commands"
 	"forum/events"
-	"forum/projections"
 )
 
 func (s *Server) signup(w http.ResponseWriter, r *http.Request) {
@@ -78,15 +77,15 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
 // the login names one (so its nickname and email share one budget), else the
 // login as typed, ignoring case.
 func (s *Server) throttleKey(ctx context.Context, login string) string {
-	if id, _, err := s.db.Credentials(ctx, login); err == nil {
-		return "user:" + id
+	if cred, err := s.db.Credentials(ctx, login); err == nil {
+		return "user:" + cred.UserID
 	}
 	return "login:" + strings.ToLower(login)
 }
 
 func (s *Server) signout(w http.ResponseWriter, r *http.Request, p principal) {
 	if p.SessionID != "" {
-		if err := s.cmd.SignOut(r.Context(), p.SessionID, p.UserID); err != nil {
+		if err := s.cmd.SignOut(r.Context(), commands.Session{ID: p.SessionID, UserID: p.UserID}); err != nil {
 			s.writeError(w, r, err)
 			return
 		}
@@ -110,20 +109,13 @@ func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, events.Errorf(events.ENOTFOUND, "user not found"))
 		return
 	}
-	var u projections.User
-	var posts, comments int
-	var err error
-	if viewer(r) == id {
-		u, err = s.db.Account(r.Context(), id)
-		if err == nil {
-			_, posts, comments, err = s.db.Profile(r.Context(), id)
-		}
-	} else {
-		u, posts, comments, err = s.db.Profile(r.Context(), id)
+	prof, err := s.db.Profile(r.Context(), id)
+	if err == nil && viewer(r) == id {
+		prof.User, err = s.db.Account(r.Context(), id)
 	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"user": u, "post_count": posts, "comment_count": comments, "online": s.hub.presence.online(id)})
+	writeJSON(w, http.StatusOK, map[string]any{"user": prof.User, "post_count": prof.Posts, "comment_count": prof.Comments, "online": s.hub.Online(id)})
 }

@@ -2,12 +2,8 @@ package gateway
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/rand"
-	"crypto/sha256"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"forum/commands"
@@ -128,67 +124,4 @@ func (s *Server) setSessionCookie(w http.ResponseWriter, r *http.Request, sess c
 
 func clearSessionCookie(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
-}
-
-// basicCache remembers HTTP Basic credentials that verified, for a minute, so
-// a script sending Basic on every request does not pay a password hash each
-// time. Entries are keyed by an HMAC under a per-process random key (never
-// the password), bounded in number, and checked against the clock.
-type basicCache struct {
-	secret []byte
-	ttl    time.Duration
-	max    int
-
-	mu      sync.Mutex
-	entries map[[32]byte]basicEntry
-}
-
-type basicEntry struct {
-	userID  string
-	expires time.Time
-}
-
-func newBasicCache() *basicCache {
-	secret := make([]byte, 32)
-	rand.Read(secret)
-	return &basicCache{secret: secret, ttl: time.Minute, max: 10000, entries: map[[32]byte]basicEntry{}}
-}
-
-// key is the cache key of a pair of credentials: an HMAC under the
-// process's random key, never the password itself.
-func (c *basicCache) key(login, password string) [32]byte {
-	mac := hmac.New(sha256.New, c.secret)
-	mac.Write([]byte(strings.ToLower(login)))
-	mac.Write([]byte{0})
-	mac.Write([]byte(password))
-	var k [32]byte
-	copy(k[:], mac.Sum(nil))
-	return k
-}
-
-// lookup returns the user the credentials with key k verified as, if that
-// was less than the TTL ago.
-func (c *basicCache) lookup(k [32]byte, now time.Time) (string, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.entries[k]
-	if !ok || !now.Before(e.expires) {
-		return "", false
-	}
-	return e.userID, true
-}
-
-// store remembers that the credentials with key k verified as userID,
-// dropping expired entries (and, if still full, any) to stay bounded.
-func (c *basicCache) store(k [32]byte, userID string, now time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.entries) >= c.max {
-		for k, e := range c.entries {
-			if !now.Before(e.expires) || len(c.entries) >= c.max {
-				delete(c.entries, k)
-			}
-		}
-	}
-	c.entries[k] = basicEntry{userID: userID, expires: now.Add(c.ttl)}
 }

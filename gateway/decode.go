@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"forum/events"
+	"forum/projections"
 )
 
 // maxBody bounds a request body (a 20,000-character post is at most 80 KB).
@@ -55,4 +56,10 @@ func queryInt(r *http.Request, name string) (int, error) {
 		return 0, events.FieldError(events.EINVALID, name, name+" must be a positive whole number")
 	}
 	return n, nil
+}
+
+// pageRequest reads the ?limit= and ?cursor= of a list.
+func pageRequest(r *http.Request) (projections.PageRequest, error) {
+	limit, err := queryInt(r, "limit")
+	return projections.PageRequest{Limit: limit, Cursor: r.URL.Query().Get("cursor")}, err
 }

@@ -26,6 +26,8 @@ func statusOf(code string) int {
 		return http.StatusRequestEntityTooLarge
 	case events.ERATELIMITED:
 		return http.StatusTooManyRequests
+	case events.EUNAVAILABLE:
+		return http.StatusServiceUnavailable
 	case "unsupported_media_type":
 		return http.StatusUnsupportedMediaType
 	case "method_not_allowed":

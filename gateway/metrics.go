@@ -10,14 +10,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// metrics are the gateway's Prometheus metrics, in a registry of its own.
+// metrics are the gateway's Prometheus metrics and the hub's, in a
+// registry of their own.
 type metrics struct {
-	reg       *prometheus.Registry
-	requests  *prometheus.CounterVec
-	latency   *prometheus.HistogramVec
-	wsConns   prometheus.Gauge
-	wsDropped prometheus.Counter
-	wsFrames  *prometheus.CounterVec
+	reg      *prometheus.Registry
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
 }
 
 func newMetrics(s *Server) *metrics {
@@ -30,17 +28,9 @@ func newMetrics(s *Server) *metrics {
 			Name: "forum_http_request_duration_seconds", Help: "HTTP request latency by route.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 		}, []string{"route"}),
-		wsConns: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "forum_ws_connections", Help: "Open WebSocket connections on this instance.",
-		}),
-		wsDropped: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "forum_ws_slow_clients_dropped_total", Help: "WebSocket connections closed because they did not keep up.",
-		}),
-		wsFrames: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "forum_ws_frames_sent_total", Help: "WebSocket frames sent, by type.",
-		}, []string{"type"}),
 	}
-	m.reg.MustRegister(m.requests, m.latency, m.wsConns, m.wsDropped, m.wsFrames,
+	m.reg.MustRegister(s.hub.Collectors()...)
+	m.reg.MustRegister(m.requests, m.latency,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "forum_projection_seq", Help: "Stream sequence of the last event applied to the read models.",

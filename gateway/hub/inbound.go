@@ -1,10 +1,9 @@
-package gateway
+package hub
 
 import (
 	"encoding/json"
 	"errors"
 	"strconv"
-	"time"
 
 	"github.com/gorilla/websocket"
 
@@ -26,7 +25,7 @@ type clientFrame struct {
 
 // handle acts on one client frame. Whatever goes wrong is told to this
 // connection as an error frame, and the connection lives on.
-func (c *wsConn) handle(typ int, data []byte) {
+func (c *conn) handle(typ int, data []byte) {
 	if typ != websocket.TextMessage {
 		c.fail(events.Errorf(events.EINVALID, "send text frames, one JSON object each"), "")
 		return
@@ -86,13 +85,13 @@ func decodeFrameError(err error) error {
 
 // fail tells this connection what went wrong with one of its frames.
 // Internal errors are logged here and told without detail.
-func (c *wsConn) fail(err error, clientID string) {
+func (c *conn) fail(err error, clientID string) {
 	var e *events.Error
 	if !errors.As(err, &e) {
 		if c.ctx.Err() != nil {
 			return // the connection is going: nobody to tell
 		}
-		c.hub.s.log.Error("websocket frame", "user", c.user.ID, "err", err)
+		c.hub.log.Error("websocket frame", "user", c.user.ID, "err", err)
 		e = &events.Error{Code: events.EINTERNAL, Message: "something went wrong on our side; please try again"}
 	}
 	c.push(c.hub.newFrame("error", 0, errorFrame{Type: "error", Code: e.Code, Message: e.Message, Field: e.Field, ClientID: clientID}))
@@ -105,19 +104,19 @@ func checkRoom(room string) error {
 	return nil
 }
 
-func (c *wsConn) sendDM(in clientFrame) error {
+func (c *conn) sendDM(in clientFrame) error {
 	if in.To == "" {
 		return events.FieldError(events.EINVALID, "to", "to is required: the id of the user to write to")
 	}
-	seq, err := c.hub.s.cmd.SendDM(c.ctx, c.user.ID, in.To, in.Body, in.ClientID)
+	seq, err := c.hub.messenger.SendDM(c.ctx, commands.DMInput{From: c.user.ID, To: in.To, Body: in.Body, ClientID: in.ClientID})
 	if err != nil {
 		return err
 	}
 	return c.ack(seq, in.ClientID)
 }
 
-func (c *wsConn) sendRoomMessage(in clientFrame) error {
-	seq, err := c.hub.s.cmd.SendRoomMessage(c.ctx, c.user.ID, in.Room, in.Body, in.ClientID)
+func (c *conn) sendRoomMessage(in clientFrame) error {
+	seq, err := c.hub.messenger.SendRoomMessage(c.ctx, commands.RoomMessageInput{From: c.user.ID, Room: in.Room, Body: in.Body, ClientID: in.ClientID})
 	if err != nil {
 		return err
 	}
@@ -125,8 +124,8 @@ func (c *wsConn) sendRoomMessage(in clientFrame) error {
 }
 
 // ack tells the sending connection that its message at seq is stored.
-func (c *wsConn) ack(seq uint64, clientID string) error {
-	m, err := c.hub.s.db.MessageBySeq(c.ctx, seq)
+func (c *conn) ack(seq uint64, clientID string) error {
+	m, err := c.hub.read.MessageBySeq(c.ctx, seq)
 	if err != nil {
 		return err
 	}
@@ -134,14 +133,14 @@ func (c *wsConn) ack(seq uint64, clientID string) error {
 	return nil
 }
 
-func (c *wsConn) typingTo(in clientFrame) error {
+func (c *conn) typingTo(in clientFrame) error {
 	if !events.ValidID(in.To) {
 		return events.Errorf(events.ENOTFOUND, "user not found")
 	}
 	if in.To == c.user.ID {
 		return events.FieldError(events.EINVALID, "to", "you cannot type to yourself")
 	}
-	if _, err := c.hub.s.db.User(c.ctx, in.To); err != nil {
+	if _, err := c.hub.read.User(c.ctx, in.To); err != nil {
 		return err
 	}
 	to := in.To
@@ -149,7 +148,7 @@ func (c *wsConn) typingTo(in clientFrame) error {
 	return nil
 }
 
-func (c *wsConn) roomTyping(in clientFrame) error {
+func (c *conn) roomTyping(in clientFrame) error {
 	if err := checkRoom(in.Room); err != nil {
 		return err
 	}
@@ -159,77 +158,4 @@ func (c *wsConn) roomTyping(in clientFrame) error {
 	room := in.Room
 	c.setTyping("r:"+room, in.Active, func(active bool) { c.hub.bus.publishRoomTyping(room, c.user, active) })
 	return nil
-}
-
-// Typing indicators end by themselves: the server tells active=false when
-// no news came for typingTimeout, and when the connection closes.
-const (
-	typingTimeout = 5 * time.Second
-	typingRefresh = 2 * time.Second // a typist still going is re-announced at most this often
-)
-
-type typingState struct {
-	timer    *time.Timer
-	deadline time.Time
-	sent     time.Time
-	publish  func(active bool)
-}
-
-// setTyping records this connection's typing towards key ("u:<user>" or
-// "r:<room>") and announces changes with publish (nil: nothing to start).
-func (c *wsConn) setTyping(key string, active bool, publish func(bool)) {
-	c.typingMu.Lock()
-	defer c.typingMu.Unlock()
-	if c.typingEnd {
-		return
-	}
-	st := c.typing[key]
-	now := time.Now()
-	if !active {
-		if st != nil {
-			st.timer.Stop()
-			delete(c.typing, key)
-			st.publish(false)
-		}
-		return
-	}
-	if publish == nil {
-		return
-	}
-	if st == nil {
-		st = &typingState{publish: publish}
-		st.timer = time.AfterFunc(typingTimeout, func() { c.typingExpired(key, st) })
-		c.typing[key] = st
-	} else if now.Sub(st.sent) < typingRefresh {
-		st.deadline = now.Add(typingTimeout)
-		return
-	}
-	st.deadline, st.sent = now.Add(typingTimeout), now
-	st.publish(true)
-}
-
-func (c *wsConn) typingExpired(key string, st *typingState) {
-	c.typingMu.Lock()
-	defer c.typingMu.Unlock()
-	if c.typing[key] != st {
-		return
-	}
-	if d := time.Until(st.deadline); d > 0 {
-		st.timer.Reset(d)
-		return
-	}
-	delete(c.typing, key)
-	st.publish(false)
-}
-
-// stopTyping ends every typing indicator of the connection, for good.
-func (c *wsConn) stopTyping() {
-	c.typingMu.Lock()
-	defer c.typingMu.Unlock()
-	c.typingEnd = true
-	for key, st := range c.typing {
-		st.timer.Stop()
-		delete(c.typing, key)
-		st.publish(false)
-	}
 }

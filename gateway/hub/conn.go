@@ -1,4 +1,4 @@
-package gateway
+package hub
 
 import (
 	"context"
@@ -26,7 +26,7 @@ const (
 	wsQueueLen    = 256              // frames waiting to be written; one more drops the connection...
 	wsQueueBytes  = 8 << 20          // ...and so does a frame past this many bytes waiting
 	wsHeldLen     = 1024             // live frames held back while a resume replays
-	wsMaxRooms    = 64               // rooms one connection may be in
+	maxRooms      = 64               // rooms one connection may be in
 	wsRate        = 20               // client frames per second, with...
 	wsBurst       = 40               // ...this burst, unless rate limits are off
 )
@@ -41,37 +41,40 @@ func newUpgrader() *websocket.Upgrader {
 	}
 }
 
-// serveWS upgrades a signed-in user's request to a WebSocket. Before the
-// upgrade it answers errors in JSON: 400 for a request that is not an
-// upgrade or a malformed ?after=, 503 while shutting down.
-func (h *Hub) serveWS(w http.ResponseWriter, r *http.Request, p principal) {
+// Principal is who opens a connection: a user, and the session they used
+// ("" for HTTP Basic, which has none).
+type Principal struct {
+	UserID    string
+	SessionID string
+}
+
+// ServeWS upgrades a signed-in user's request to a WebSocket. Until the
+// upgrade it returns errors for the caller to answer: EINVALID for a request
+// that is not an upgrade or a malformed ?after=, EUNAVAILABLE while shutting
+// down, ENOTFOUND for a user who is gone. Once it has upgraded (or the
+// upgrader has answered a bad handshake) it returns nil.
+func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request, p Principal) error {
 	if !websocket.IsWebSocketUpgrade(r) {
-		h.s.writeError(w, r, events.Errorf(events.EINVALID, "this is a WebSocket endpoint: send an upgrade request"))
-		return
+		return events.Errorf(events.EINVALID, "this is a WebSocket endpoint: send an upgrade request")
 	}
 	after, resume, err := parseAfter(r)
 	if err != nil {
-		h.s.writeError(w, r, err)
-		return
+		return err
 	}
 	if h.isClosed() {
-		writeJSON(w, http.StatusServiceUnavailable, errorBody{errorDetail{Code: "unavailable", Message: "the server is shutting down; connect again shortly"}})
-		return
+		return events.Errorf(events.EUNAVAILABLE, "the server is shutting down; connect again shortly")
 	}
-	account, err := h.s.db.Account(r.Context(), p.UserID)
+	account, err := h.read.Account(r.Context(), p.UserID)
 	if err != nil {
-		h.s.writeError(w, r, err)
-		return
+		return err
 	}
 	ws, err := h.upgrader.Upgrade(hijacker(w), r, nil)
 	if err != nil {
-		return // the upgrader has answered
-	}
-	if sw, ok := w.(*statusWriter); ok && sw.status == 0 {
-		sw.status = http.StatusSwitchingProtocols // for the request log and metrics
+		return nil // the upgrader has answered
 	}
 	c := h.newConn(ws, p, projections.User{ID: account.ID, Nickname: account.Nickname, CreatedAt: account.CreatedAt})
 	go c.serve(account, after, resume)
+	return nil
 }
 
 // hijacker returns the first writer down the chain of wrappers that can
@@ -89,10 +92,10 @@ func hijacker(w http.ResponseWriter) http.ResponseWriter {
 	}
 }
 
-// wsConn is one WebSocket connection: a reader goroutine that handles the
-// client's frames (ws_client.go) and a writer goroutine that writes queued
+// conn is one WebSocket connection: a reader goroutine that handles the
+// client's frames (inbound.go) and a writer goroutine that writes queued
 // frames and pings.
-type wsConn struct {
+type conn struct {
 	hub     *Hub
 	ws      *websocket.Conn
 	user    projections.User // public fields only
@@ -119,14 +122,14 @@ type wsConn struct {
 	typingEnd bool
 }
 
-func (h *Hub) newConn(ws *websocket.Conn, p principal, user projections.User) *wsConn {
-	c := &wsConn{
+func (h *Hub) newConn(ws *websocket.Conn, p Principal, user projections.User) *conn {
+	c := &conn{
 		hub: h, ws: ws, user: user, session: p.SessionID, queue: newSendQueue(),
 		rooms: map[string]struct{}{}, closing: make(chan struct{}), readerDone: make(chan struct{}), writerDone: make(chan struct{}),
 		typing: map[string]*typingState{},
 	}
 	c.ctx, c.cancel = context.WithCancel(h.ctx)
-	if h.s.cfg.RateLimits {
+	if h.rateLimit {
 		c.limiter = rate.NewLimiter(wsRate, wsBurst)
 	}
 	return c
@@ -134,7 +137,7 @@ func (h *Hub) newConn(ws *websocket.Conn, p principal, user projections.User) *w
 
 // serve runs the connection: hello and replay, then the client's frames
 // until it goes away.
-func (c *wsConn) serve(account projections.User, after uint64, resume bool) {
+func (c *conn) serve(account projections.User, after uint64, resume bool) {
 	go c.writePump()
 	registered := c.hub.open(c, account, after, resume)
 	if !registered {
@@ -154,7 +157,7 @@ func (c *wsConn) serve(account projections.User, after uint64, resume bool) {
 }
 
 // push queues f, dropping the connection if its queue is full.
-func (c *wsConn) push(f *outFrame) {
+func (c *conn) push(f *outFrame) {
 	if !c.queue.push(f) {
 		c.drop()
 	}
@@ -162,23 +165,23 @@ func (c *wsConn) push(f *outFrame) {
 
 // drop disconnects a client that does not keep up, at once: its socket is
 // clogged, so there is no point in a close frame.
-func (c *wsConn) drop() {
+func (c *conn) drop() {
 	if c.dropped.CompareAndSwap(false, true) {
-		c.hub.s.metrics.wsDropped.Inc()
-		c.hub.s.log.Info("websocket dropped: client does not keep up", "user", c.user.ID)
+		c.hub.metrics.dropped.Inc()
+		c.hub.log.Info("websocket dropped: client does not keep up", "user", c.user.ID)
 		c.ws.Close()
 	}
 }
 
 // close ends the connection with a close frame (code and reason).
-func (c *wsConn) close(code int, text string) {
+func (c *conn) close(code int, text string) {
 	c.closeOnce.Do(func() {
 		c.closeCode, c.closeText = code, text
 		close(c.closing)
 	})
 }
 
-func (c *wsConn) readPump() {
+func (c *conn) readPump() {
 	c.ws.SetReadLimit(wsReadLimit)
 	c.ws.SetReadDeadline(time.Now().Add(wsReadTimeout))
 	c.ws.SetPongHandler(func(string) error { return c.ws.SetReadDeadline(time.Now().Add(wsReadTimeout)) })
@@ -186,7 +189,7 @@ func (c *wsConn) readPump() {
 		typ, data, err := c.ws.ReadMessage()
 		if err != nil {
 			if errors.Is(err, websocket.ErrReadLimit) {
-				c.hub.s.log.Info("websocket closed: frame over the limit", "user", c.user.ID)
+				c.hub.log.Info("websocket closed: frame over the limit", "user", c.user.ID)
 			}
 			return
 		}
@@ -195,7 +198,7 @@ func (c *wsConn) readPump() {
 	}
 }
 
-func (c *wsConn) writePump() {
+func (c *conn) writePump() {
 	defer close(c.writerDone)
 	defer c.ws.Close()
 	ping := time.NewTicker(wsPingEvery)
@@ -231,114 +234,4 @@ func (c *wsConn) writePump() {
 			return
 		}
 	}
-}
-
-// sendQueue holds the frames waiting for one connection, at most
-// wsQueueLen of them and wsQueueBytes. While a resume replays, live frames are held back (at most
-// wsHeldLen) and follow the replay.
-type sendQueue struct {
-	mu      sync.Mutex
-	frames  []*outFrame
-	bytes   int // of frames
-	held    []*outFrame
-	holding bool
-	ready   chan struct{} // has a token while frames wait
-	space   chan struct{} // has a token after the writer took frames
-}
-
-func newSendQueue() sendQueue {
-	return sendQueue{ready: make(chan struct{}, 1), space: make(chan struct{}, 1)}
-}
-
-func signal(ch chan struct{}) {
-	select {
-	case ch <- struct{}{}:
-	default:
-	}
-}
-
-// push queues f; false when the queue is full.
-func (q *sendQueue) push(f *outFrame) bool {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if q.holding {
-		if len(q.held) >= wsHeldLen {
-			return false
-		}
-		q.held = append(q.held, f)
-		return true
-	}
-	if len(q.frames) >= wsQueueLen || q.bytes+len(f.data) > wsQueueBytes {
-		return false
-	}
-	q.frames = append(q.frames, f)
-	q.bytes += len(f.data)
-	signal(q.ready)
-	return true
-}
-
-// errConnGone is returned by pushWait for a connection that is ending.
-var errConnGone = errors.New("connection ending")
-
-// pushWait queues f past any holding, waiting for room; it fails when ctx
-// ends or the connection is closing or its writer has stopped.
-func (q *sendQueue) pushWait(ctx context.Context, f *outFrame, closing, writerDone <-chan struct{}) error {
-	for {
-		q.mu.Lock()
-		if len(q.frames) < wsQueueLen && (len(q.frames) == 0 || q.bytes+len(f.data) <= wsQueueBytes) {
-			q.frames = append(q.frames, f)
-			q.bytes += len(f.data)
-			signal(q.ready)
-			q.mu.Unlock()
-			return nil
-		}
-		q.mu.Unlock()
-		select {
-		case <-q.space:
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-closing:
-			return errConnGone
-		case <-writerDone:
-			return errConnGone
-		}
-	}
-}
-
-// hold starts holding live frames back.
-func (q *sendQueue) hold() {
-	q.mu.Lock()
-	q.holding = true
-	q.mu.Unlock()
-}
-
-// release queues the held frames after the replay; false if they do not fit.
-func (q *sendQueue) release() bool {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	q.holding = false
-	held := q.held
-	q.held = nil
-	if len(q.frames)+len(held) > wsQueueLen+wsHeldLen {
-		return false
-	}
-	q.frames = append(q.frames, held...)
-	for _, f := range held {
-		q.bytes += len(f.data)
-	}
-	if len(q.frames) > 0 {
-		signal(q.ready)
-	}
-	return true
-}
-
-// take hands the waiting frames to the writer in exchange for its emptied
-// slice.
-func (q *sendQueue) take(buf []*outFrame) []*outFrame {
-	q.mu.Lock()
-	out := q.frames
-	q.frames, q.bytes = buf[:0], 0
-	q.mu.Unlock()
-	signal(q.space)
-	return out
 }

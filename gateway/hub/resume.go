@@ -1,4 +1,4 @@
-package gateway
+package hub
 
 import (
 	"context"
@@ -38,8 +38,8 @@ func parseAfter(r *http.Request) (after uint64, resume bool, err error) {
 // yet), while live frames above the boundary wait behind them: nothing is
 // missed and nothing comes twice. A resume further back than maxReplay
 // events gets resync instead. open returns false when the hub has shut down.
-func (h *Hub) open(c *wsConn, account projections.User, after uint64, resume bool) bool {
-	head := h.s.proj.Seq()
+func (h *Hub) open(c *conn, account projections.User, after uint64, resume bool) bool {
+	head := h.feed.Seq()
 	resync := false
 	if resume && after > head {
 		after = h.clampToStream(after, head)
@@ -58,7 +58,7 @@ func (h *Hub) open(c *wsConn, account projections.User, after uint64, resume boo
 	}
 	boundary := h.seq
 	c.liveAfter = max(after, boundary)
-	c.push(h.newFrame("hello", 0, helloFrame{Type: "hello", User: account, Seq: head, Online: h.presence.onlineUsers()}))
+	c.push(h.newFrame("hello", 0, helloFrame{Type: "hello", User: account, Seq: head, Online: h.presence.OnlineUsers()}))
 	if resync {
 		c.push(h.newFrame("resync", 0, resyncFrame{Type: "resync"}))
 	}
@@ -95,7 +95,7 @@ func (h *Hub) open(c *wsConn, account projections.User, after uint64, resume boo
 		if c.ctx.Err() != nil || errors.Is(err, errConnGone) {
 			return true // the connection is going anyway
 		}
-		h.s.log.Warn("websocket resume failed: sending resync", "user", c.user.ID, "after", after, "err", err)
+		h.log.Warn("websocket resume failed: sending resync", "user", c.user.ID, "after", after, "err", err)
 		if c.queue.pushWait(c.ctx, h.newFrame("resync", 0, resyncFrame{Type: "resync"}), c.closing, c.writerDone) != nil {
 			return true
 		}
@@ -109,12 +109,12 @@ func (h *Hub) open(c *wsConn, account projections.User, after uint64, resume boo
 // clampToStream returns after, or the stream's head if after is beyond it
 // (a resume from another instance's later sequence is kept as it is).
 func (h *Hub) clampToStream(after, head uint64) uint64 {
-	if h.s.store == nil {
+	if h.stream == nil {
 		return head
 	}
 	ctx, cancel := context.WithTimeout(h.ctx, 2*time.Second)
 	defer cancel()
-	last, err := h.s.store.LastSeq(ctx)
+	last, err := h.stream.LastSeq(ctx)
 	if err != nil {
 		return head
 	}
@@ -126,7 +126,7 @@ func (h *Hub) clampToStream(after, head uint64) uint64 {
 // the stream. upTo must be applied already.
 func (h *Hub) readEvents(ctx context.Context, after, upTo uint64, fn func(events.Event) error) error {
 	for after < upTo {
-		evs, ok := h.s.proj.Since(after, 1000)
+		evs, ok := h.feed.Since(after, 1000)
 		if !ok {
 			return h.readStream(ctx, after, upTo, fn)
 		}
@@ -147,12 +147,12 @@ func (h *Hub) readEvents(ctx context.Context, after, upTo uint64, fn func(events
 }
 
 func (h *Hub) readStream(ctx context.Context, after, upTo uint64, fn func(events.Event) error) error {
-	if h.s.store == nil {
+	if h.stream == nil {
 		return errors.New("events gone from memory and no stream to read them from")
 	}
 	ctx, cancel := context.WithTimeout(ctx, replayTimeout)
 	defer cancel()
-	f, err := h.s.store.Follow(ctx, after+1)
+	f, err := h.stream.Follow(ctx, after+1)
 	if err != nil {
 		return err
 	}

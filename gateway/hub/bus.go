@@ -1,4 +1,4 @@
-package gateway
+package hub
 
 import (
 	"context"
@@ -11,11 +11,12 @@ import (
 
 	"forum/commands"
 	"forum/events"
+	"forum/gateway/presence"
 	"forum/projections"
 )
 
 // Presence and typing travel between instances on core NATS subjects under
-// live.>, never stored in the stream:
+// live.>, never stored in the stream (docs/PROTOCOL.md has the whole story):
 //
 //	live.presence.<user>          {instance, ver, user, conns}        connections of user on instance
 //	live.room.<room>.presence     {instance, ver, room, user, conns}  connections of user in room on instance
@@ -31,56 +32,50 @@ import (
 // again. ver counts the changes an instance has published: a gap (a message
 // lost, or an instance first heard of) makes the listener ask for the whole
 // state. An instance silent for longer than its ttl_ms counts as crashed:
-// its users go offline everywhere else.
-const (
-	heartbeatEvery     = 5 * time.Second
-	defaultInstanceTTL = 3 * heartbeatEvery
-	statePartSize      = 500
+// its users go offline everywhere else (package presence decides all that).
+const statePartSize = 500
+
+// Wire forms of the live.> messages.
+type (
+	livePresence struct {
+		Instance string           `json:"instance"`
+		Ver      uint64           `json:"ver"`
+		Room     string           `json:"room,omitempty"`
+		User     projections.User `json:"user"`
+		Conns    int              `json:"conns"`
+	}
+	liveInstance struct {
+		Instance string `json:"instance"`
+		Ver      uint64 `json:"ver,omitempty"`
+		TTLms    int64  `json:"ttl_ms,omitempty"`
+	}
+	liveState struct {
+		liveInstance
+		Part  int             `json:"part"`
+		Last  bool            `json:"last"`
+		Users []liveUserConns `json:"users,omitempty"`
+		Rooms []liveRoomConns `json:"rooms,omitempty"`
+	}
+	liveUserConns struct {
+		User  projections.User `json:"user"`
+		Conns int              `json:"conns"`
+	}
+	liveRoomConns struct {
+		Room   string `json:"room"`
+		UserID string `json:"user_id"`
+		Conns  int    `json:"conns"`
+	}
+	liveTyping struct {
+		From   projections.User `json:"from"`
+		To     string           `json:"to,omitempty"`
+		Room   string           `json:"room,omitempty"`
+		Active bool             `json:"active"`
+	}
 )
 
-type livePresence struct {
-	Instance string           `json:"instance"`
-	Ver      uint64           `json:"ver"`
-	Room     string           `json:"room,omitempty"`
-	User     projections.User `json:"user"`
-	Conns    int              `json:"conns"`
-}
-
-type liveInstance struct {
-	Instance string `json:"instance"`
-	Ver      uint64 `json:"ver,omitempty"`
-	TTLms    int64  `json:"ttl_ms,omitempty"`
-}
-
-type liveState struct {
-	liveInstance
-	Part  int             `json:"part"`
-	Last  bool            `json:"last"`
-	Users []liveUserConns `json:"users,omitempty"`
-	Rooms []liveRoomConns `json:"rooms,omitempty"`
-}
-
-type liveUserConns struct {
-	User  projections.User `json:"user"`
-	Conns int              `json:"conns"`
-}
-
-type liveRoomConns struct {
-	Room   string `json:"room"`
-	UserID string `json:"user_id"`
-	Conns  int    `json:"conns"`
-}
-
-type liveTyping struct {
-	From   projections.User `json:"from"`
-	To     string           `json:"to,omitempty"`
-	Room   string           `json:"room,omitempty"`
-	Active bool             `json:"active"`
-}
-
-// liveBus connects this instance's presence to the other instances'. With
-// no NATS connection it keeps everything local.
-type liveBus struct {
+// bus connects this instance's presence to the other instances'. With no
+// NATS connection it keeps everything local.
+type bus struct {
 	h   *Hub
 	nc  *nats.Conn
 	id  string // this instance
@@ -93,19 +88,19 @@ type liveBus struct {
 	beat time.Time
 }
 
-func newLiveBus(h *Hub, nc *nats.Conn) *liveBus {
-	return &liveBus{h: h, nc: nc, id: events.NewID(time.Now())}
+func newBus(h *Hub, nc *nats.Conn) *bus {
+	return &bus{h: h, nc: nc, id: events.NewID(time.Now())}
 }
 
 // start subscribes to live.>, asks the other instances for their state and
 // heartbeats until ctx ends.
-func (b *liveBus) start(ctx context.Context) {
+func (b *bus) start(ctx context.Context) {
 	if b.nc == nil {
 		return
 	}
 	sub, err := b.nc.Subscribe("live.>", b.receive)
 	if err != nil {
-		b.h.s.log.Error("presence: subscribe live.>", "err", err)
+		b.h.log.Error("presence: subscribe live.>", "err", err)
 		return
 	}
 	sub.SetPendingLimits(1<<20, 256<<20)
@@ -123,10 +118,10 @@ func (b *liveBus) start(ctx context.Context) {
 				return
 			case now := <-tick.C:
 				b.h.mu.Lock()
-				if now.Sub(b.beat) >= heartbeatEvery {
+				if now.Sub(b.beat) >= presence.HeartbeatEvery {
 					b.heartbeat(now)
 				}
-				b.h.tell(b.h.presence.expire(now))
+				b.h.tell(b.h.presence.Expire(now))
 				b.h.mu.Unlock()
 			}
 		}
@@ -134,7 +129,7 @@ func (b *liveBus) start(ctx context.Context) {
 }
 
 // stop says goodbye, so other instances drop this one's users at once.
-func (b *liveBus) stop() {
+func (b *bus) stop() {
 	b.wg.Wait()
 	if b.sub == nil {
 		return
@@ -146,7 +141,7 @@ func (b *liveBus) stop() {
 	b.nc.FlushTimeout(time.Second)
 }
 
-func (b *liveBus) publish(subject string, v any) {
+func (b *bus) publish(subject string, v any) {
 	if b.nc == nil {
 		return
 	}
@@ -155,52 +150,51 @@ func (b *liveBus) publish(subject string, v any) {
 		err = b.nc.Publish(subject, data)
 	}
 	if err != nil {
-		b.h.s.log.Debug("presence: publish", "subject", subject, "err", err)
+		b.h.log.Debug("presence: publish", "subject", subject, "err", err)
 	}
 }
 
 // publishUser tells the others how many connections u has here. The hub's
 // lock is held.
-func (b *liveBus) publishUser(u projections.User, conns int) {
+func (b *bus) publishUser(u projections.User, conns int) {
 	b.ver++
 	b.publish("live.presence."+u.ID, livePresence{Instance: b.id, Ver: b.ver, User: u, Conns: conns})
 }
 
 // publishRoom tells the others how many connections of u joined room here.
 // The hub's lock is held.
-func (b *liveBus) publishRoom(room string, u projections.User, conns int) {
+func (b *bus) publishRoom(room string, u projections.User, conns int) {
 	b.ver++
 	b.publish("live.room."+room+".presence", livePresence{Instance: b.id, Ver: b.ver, Room: room, User: u, Conns: conns})
 }
 
-func (b *liveBus) heartbeat(now time.Time) {
+func (b *bus) heartbeat(now time.Time) {
 	b.beat = now
-	b.publish("live.instance."+b.id+".heartbeat", liveInstance{Instance: b.id, Ver: b.ver, TTLms: defaultInstanceTTL.Milliseconds()})
+	b.publish("live.instance."+b.id+".heartbeat", liveInstance{Instance: b.id, Ver: b.ver, TTLms: presence.DefaultTTL.Milliseconds()})
 }
 
 // publishState publishes this instance's whole state, in parts. The hub's
 // lock is held, so no change comes between the parts.
-func (b *liveBus) publishState() {
-	head := liveInstance{Instance: b.id, Ver: b.ver, TTLms: defaultInstanceTTL.Milliseconds()}
+func (b *bus) publishState() {
+	head := liveInstance{Instance: b.id, Ver: b.ver, TTLms: presence.DefaultTTL.Milliseconds()}
 	part := liveState{liveInstance: head}
 	flush := func(last bool) {
 		part.Last = last
 		b.publish("live.instance."+b.id+".state", part)
 		part = liveState{liveInstance: head, Part: part.Part + 1}
 	}
-	local := &b.h.presence.local
-	for _, uc := range local.users {
-		part.Users = append(part.Users, liveUserConns{User: uc.user, Conns: uc.conns})
-		if len(part.Users)+len(part.Rooms) == statePartSize {
+	full := func() bool { return len(part.Users)+len(part.Rooms) == statePartSize }
+	users, rooms := b.h.presence.Local()
+	for _, uc := range users {
+		part.Users = append(part.Users, liveUserConns{User: uc.User, Conns: uc.Conns})
+		if full() {
 			flush(false)
 		}
 	}
-	for room, m := range local.rooms {
-		for id, n := range m {
-			part.Rooms = append(part.Rooms, liveRoomConns{Room: room, UserID: id, Conns: n})
-			if len(part.Users)+len(part.Rooms) == statePartSize {
-				flush(false)
-			}
+	for _, rc := range rooms {
+		part.Rooms = append(part.Rooms, liveRoomConns{Room: rc.Room, UserID: rc.UserID, Conns: rc.Conns})
+		if full() {
+			flush(false)
 		}
 	}
 	flush(true)
@@ -208,7 +202,7 @@ func (b *liveBus) publishState() {
 
 // publishTyping tells from's typing state to user to, wherever they are
 // connected.
-func (b *liveBus) publishTyping(from projections.User, to string, active bool) {
+func (b *bus) publishTyping(from projections.User, to string, active bool) {
 	m := liveTyping{From: from, To: to, Active: active}
 	if b.nc == nil {
 		b.typing(to, m)
@@ -218,7 +212,7 @@ func (b *liveBus) publishTyping(from projections.User, to string, active bool) {
 }
 
 // publishRoomTyping tells from's typing state to the members of room.
-func (b *liveBus) publishRoomTyping(room string, from projections.User, active bool) {
+func (b *bus) publishRoomTyping(room string, from projections.User, active bool) {
 	m := liveTyping{From: from, Room: room, Active: active}
 	if b.nc == nil {
 		b.roomTyping(room, m)
@@ -229,7 +223,7 @@ func (b *liveBus) publishRoomTyping(room string, from projections.User, active b
 
 // receive handles every live.> message, one at a time and in the order
 // they arrive. Anything malformed is ignored: any NATS client can publish.
-func (b *liveBus) receive(msg *nats.Msg) {
+func (b *bus) receive(msg *nats.Msg) {
 	tok := strings.Split(msg.Subject, ".")
 	switch {
 	case len(tok) == 3 && tok[1] == "presence":
@@ -266,37 +260,25 @@ func (b *liveBus) receive(msg *nats.Msg) {
 
 // presence applies another instance's count of a user's connections
 // (room "") or of those that joined room.
-func (b *liveBus) presence(m livePresence, room string) {
+func (b *bus) presence(m livePresence, room string) {
 	if m.Instance == "" || m.Instance == b.id || !events.ValidID(m.User.ID) || (room != "" && !commands.ValidRoom(room)) {
 		return
 	}
-	now := time.Now()
 	b.h.mu.Lock()
 	defer b.h.mu.Unlock()
-	p := b.h.presence
-	r, isNew := p.instance(m.Instance, now)
-	gap := isNew || m.Ver != r.ver+1
-	r.ver = m.Ver
-	if room == "" {
-		b.h.tell(p.setRemoteUser(r, m.User, m.Conns))
-	} else {
-		b.h.tell(p.setRemoteRoom(r, room, m.User, m.Conns))
-	}
-	if gap {
-		b.ask(m.Instance, r, now)
+	ch, ask := b.h.presence.ApplyRemote(presence.Remote{Instance: m.Instance, Ver: m.Ver, Room: room, User: m.User, Conns: m.Conns}, time.Now())
+	b.h.tell(ch)
+	if ask {
+		b.ask(m.Instance)
 	}
 }
 
-// ask asks instance id to publish its whole state, at most once a second.
-func (b *liveBus) ask(id string, r *remoteInstance, now time.Time) {
-	if now.Sub(r.asked) < time.Second {
-		return
-	}
-	r.asked = now
+// ask asks instance id to publish its whole state.
+func (b *bus) ask(id string) {
 	b.publish("live.instance."+id+".sync", liveInstance{Instance: b.id})
 }
 
-func (b *liveBus) instanceMsg(id, verb string, data []byte) {
+func (b *bus) instanceMsg(id, verb string, data []byte) {
 	if id == b.id {
 		if verb == "sync" {
 			b.h.mu.Lock()
@@ -315,49 +297,33 @@ func (b *liveBus) instanceMsg(id, verb string, data []byte) {
 		if json.Unmarshal(data, &m) != nil || m.Instance != id {
 			return
 		}
-		r, isNew := p.instance(id, now)
-		r.setTTL(m.TTLms)
-		if isNew || m.Ver != r.ver {
-			b.ask(id, r, now)
+		if p.Heartbeat(id, m.Ver, time.Duration(m.TTLms)*time.Millisecond, now) {
+			b.ask(id)
 		}
 	case "state":
 		var m liveState
 		if json.Unmarshal(data, &m) != nil || m.Instance != id {
 			return
 		}
-		r, _ := p.instance(id, now)
-		r.setTTL(m.TTLms)
-		if m.Part == 0 {
-			st := newInstanceState()
-			r.next = &st
-		}
-		if r.next == nil {
-			return // joined in the middle of a state: wait for the next
-		}
+		part := presence.StatePart{Instance: id, Ver: m.Ver, TTL: time.Duration(m.TTLms) * time.Millisecond, Part: m.Part, Last: m.Last}
 		for _, uc := range m.Users {
 			if events.ValidID(uc.User.ID) {
-				r.next.setUser(uc.User, uc.Conns)
+				part.Users = append(part.Users, presence.UserConns{User: uc.User, Conns: uc.Conns})
 			}
 		}
 		for _, rc := range m.Rooms {
 			if commands.ValidRoom(rc.Room) && events.ValidID(rc.UserID) {
-				r.next.setRoom(rc.Room, rc.UserID, rc.Conns)
+				part.Rooms = append(part.Rooms, presence.RoomConns{Room: rc.Room, UserID: rc.UserID, Conns: rc.Conns})
 			}
 		}
-		if m.Last {
-			next := r.next
-			r.next, r.ver = nil, m.Ver
-			b.h.tell(p.replaceRemote(id, next))
-		}
+		b.h.tell(p.ApplyState(part, now))
 	case "bye":
-		if p.remote[id] != nil {
-			b.h.tell(p.replaceRemote(id, nil))
-		}
+		b.h.tell(p.Bye(id))
 	}
 }
 
 // typing shows m to the connections of user to on this instance.
-func (b *liveBus) typing(to string, m liveTyping) {
+func (b *bus) typing(to string, m liveTyping) {
 	b.h.mu.Lock()
 	defer b.h.mu.Unlock()
 	if len(b.h.byUser[to]) == 0 {
@@ -371,7 +337,7 @@ func (b *liveBus) typing(to string, m liveTyping) {
 
 // roomTyping shows m to the connections in room on this instance, but the
 // typist's own.
-func (b *liveBus) roomTyping(room string, m liveTyping) {
+func (b *bus) roomTyping(room string, m liveTyping) {
 	b.h.mu.Lock()
 	defer b.h.mu.Unlock()
 	if len(b.h.rooms[room]) == 0 {

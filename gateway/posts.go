@@ -75,7 +75,7 @@ func (s *Server) editPost(w http.ResponseWriter, r *http.Request, p principal) {
 		return
 	}
 	id := r.PathValue("id")
-	if err := s.cmd.EditPost(r.Context(), p.UserID, id, patch); err != nil {
+	if err := s.cmd.EditPost(r.Context(), commands.PostEdit{User: p.UserID, ID: id, Patch: patch}); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -96,12 +96,12 @@ func (s *Server) listComments(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, events.Errorf(events.ENOTFOUND, "post not found"))
 		return
 	}
-	limit, err := queryInt(r, "limit")
+	pr, err := pageRequest(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	page, err := s.db.Comments(r.Context(), id, viewer(r), limit, r.URL.Query().Get("cursor"))
+	page, err := s.db.Comments(r.Context(), projections.CommentFilter{PostID: id, Viewer: viewer(r), PageRequest: pr})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -136,7 +136,7 @@ func (s *Server) createComment(w http.ResponseWriter, r *http.Request, p princip
 		s.writeError(w, r, err)
 		return
 	}
-	id, err := s.cmd.CreateComment(r.Context(), p.UserID, r.PathValue("id"), in.Body)
+	id, err := s.cmd.CreateComment(r.Context(), commands.CommentInput{Author: p.UserID, PostID: r.PathValue("id"), Body: in.Body})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -153,7 +153,7 @@ func (s *Server) editComment(w http.ResponseWriter, r *http.Request, p principal
 		return
 	}
 	id := r.PathValue("id")
-	if err := s.cmd.EditComment(r.Context(), p.UserID, id, in.Body); err != nil {
+	if err := s.cmd.EditComment(r.Context(), commands.CommentEdit{User: p.UserID, ID: id, Body: in.Body}); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -168,7 +168,8 @@ func (s *Server) deleteComment(w http.ResponseWriter, r *http.Request, p princip
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// vote returns the handler that sets the reader's vote on a post or comment.
+// vote returns the handler that sets the reader's vote on a post or comment
+// (kind events.KindPost or events.KindComment).
 func (s *Server) vote(kind string) func(http.ResponseWriter, *http.Request, principal) {
 	return func(w http.ResponseWriter, r *http.Request, p principal) {
 		var in struct {
@@ -182,12 +183,12 @@ func (s *Server) vote(kind string) func(http.ResponseWriter, *http.Request, prin
 			s.writeError(w, r, events.FieldError(events.EINVALID, "value", "value must be 1, -1 or 0"))
 			return
 		}
-		id := r.PathValue("id")
-		if err := s.cmd.Vote(r.Context(), p.UserID, kind, id, *in.Value); err != nil {
+		target := events.Target{Kind: kind, ID: r.PathValue("id")}
+		if err := s.cmd.Vote(r.Context(), commands.VoteInput{Voter: p.UserID, Target: target, Value: *in.Value}); err != nil {
 			s.writeError(w, r, err)
 			return
 		}
-		v, err := s.db.Votes(r.Context(), kind, id, p.UserID)
+		v, err := s.db.Votes(r.Context(), target, p.UserID)
 		if err != nil {
 			s.writeError(w, r, err)
 			return

@@ -1,4 +1,4 @@
-package gateway
+package hub
 
 import (
 	"bytes"
@@ -27,11 +27,11 @@ func (h *Hub) newFrame(typ string, seq uint64, v any) *outFrame {
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
 		// The frame structs hold strings, numbers and slices only: this does not happen.
-		h.s.log.Error("encode frame", "type", typ, "err", err)
+		h.log.Error("encode frame", "type", typ, "err", err)
 		buf.Reset()
 		buf.WriteString(`{"type":"error","code":"internal","message":"a frame could not be encoded"}`)
 	}
-	return &outFrame{typ: typ, seq: seq, data: bytes.TrimSuffix(buf.Bytes(), []byte("\n")), sent: h.s.metrics.wsFrames.WithLabelValues(typ)}
+	return &outFrame{typ: typ, seq: seq, data: bytes.TrimSuffix(buf.Bytes(), []byte("\n")), sent: h.metrics.frames.WithLabelValues(typ)}
 }
 
 // Server → client frames. Every frame derived from an event carries its
@@ -148,6 +148,33 @@ func (a audience) sees(user string) bool {
 	return false
 }
 
+// pushes is the hub's decision for every event type: the frame type it is
+// pushed as, or "" when it is not pushed (and why). A test fails when a
+// registered event type is missing here.
+var pushes = map[events.Type]string{
+	events.PostCreated:     "post.created",
+	events.PostEdited:      "post.edited",
+	events.PostDeleted:     "post.deleted",
+	events.PostVoted:       "post.voted",
+	events.CommentCreated:  "comment.created",
+	events.CommentEdited:   "comment.edited",
+	events.CommentDeleted:  "comment.deleted",
+	events.CommentVoted:    "comment.voted",
+	events.DMSent:          "dm",
+	events.DMRead:          "read",
+	events.RoomMessageSent: "room.message",
+	// Not pushed: categories and rooms are read once per page; claims,
+	// users and sessions are private or shown only through other objects.
+	events.CategoryCreated: "",
+	events.RoomCreated:     "",
+	events.ClaimMade:       "",
+	events.ClaimReleased:   "",
+	events.UserRegistered:  "",
+	events.SessionStarted:  "",
+	// Not pushed, but closes every socket of that session (built.endSession).
+	events.SessionEnded: "",
+}
+
 // built is what one committed event means to WebSocket clients: a frame and
 // its audience (frame nil: nothing to show), and a session to disconnect.
 type built struct {
@@ -158,10 +185,12 @@ type built struct {
 }
 
 // build turns a committed event into its frame, reading the objects it
-// shows from the read models. An event the read models do not show (a
-// skipped one, or one whose object is gone) yields no frame.
+// shows from the read models. An event that is not pushed, or whose object
+// the read models do not show (a skipped event, or one whose object is
+// gone), yields no frame.
 func (h *Hub) build(ctx context.Context, ev events.Event) built {
 	b := built{seq: ev.Seq}
+	typ := pushes[ev.Type]
 	var err error
 	switch ev.Type {
 	case events.PostCreated, events.PostEdited, events.PostDeleted:
@@ -170,12 +199,12 @@ func (h *Hub) build(ctx context.Context, ev events.Event) built {
 		}
 		if err = ev.Payload(&d); err == nil {
 			var p projections.Post
-			if p, err = h.s.db.Post(ctx, d.PostID, ""); err == nil {
-				f := postFrame{Type: ev.Type, Seq: ev.Seq, Post: p}
+			if p, err = h.read.Post(ctx, d.PostID, ""); err == nil {
+				f := postFrame{Type: typ, Seq: ev.Seq, Post: p}
 				if ev.Type == events.PostDeleted {
 					f.ID = p.ID
 				}
-				b.frame, b.to = h.newFrame(ev.Type, ev.Seq, f), audience{all: true}
+				b.frame, b.to = h.newFrame(typ, ev.Seq, f), audience{all: true}
 			}
 		}
 	case events.CommentCreated, events.CommentEdited, events.CommentDeleted:
@@ -184,33 +213,32 @@ func (h *Hub) build(ctx context.Context, ev events.Event) built {
 		}
 		if err = ev.Payload(&d); err == nil {
 			var c projections.Comment
-			if c, err = h.s.db.Comment(ctx, d.CommentID, ""); err == nil {
-				f := commentFrame{Type: ev.Type, Seq: ev.Seq, Comment: c}
+			if c, err = h.read.Comment(ctx, d.CommentID, ""); err == nil {
+				f := commentFrame{Type: typ, Seq: ev.Seq, Comment: c}
 				if ev.Type == events.CommentDeleted {
 					f.ID = c.ID
 				}
-				b.frame, b.to = h.newFrame(ev.Type, ev.Seq, f), audience{all: true}
+				b.frame, b.to = h.newFrame(typ, ev.Seq, f), audience{all: true}
 			}
 		}
 	case events.PostVoted, events.CommentVoted:
-		kind := "post"
+		kind := events.KindPost
 		if ev.Type == events.CommentVoted {
-			kind = "comment"
+			kind = events.KindComment
 		}
 		var d events.VotedData
 		if err = ev.Payload(&d); err == nil {
 			var v projections.Votes
-			if v, err = h.s.db.Votes(ctx, kind, d.TargetID, ""); err == nil {
-				f := voteFrame{Type: ev.Type, Seq: ev.Seq, ID: d.TargetID, Likes: v.Likes, Dislikes: v.Dislikes}
-				b.frame, b.to = h.newFrame(ev.Type, ev.Seq, f), audience{all: true}
+			if v, err = h.read.Votes(ctx, events.Target{Kind: kind, ID: d.TargetID}, ""); err == nil {
+				f := voteFrame{Type: typ, Seq: ev.Seq, ID: d.TargetID, Likes: v.Likes, Dislikes: v.Dislikes}
+				b.frame, b.to = h.newFrame(typ, ev.Seq, f), audience{all: true}
 			}
 		}
 	case events.DMSent, events.RoomMessageSent:
 		var m projections.Message
-		if m, err = h.s.db.MessageBySeq(ctx, ev.Seq); err == nil {
-			typ := "dm"
+		if m, err = h.read.MessageBySeq(ctx, ev.Seq); err == nil {
 			if m.Room != nil {
-				typ, b.to = "room.message", audience{room: *m.Room}
+				b.to = audience{room: *m.Room}
 			} else if m.To != nil {
 				b.to = audience{users: []string{m.From.ID, m.To.ID}}
 			}
@@ -219,8 +247,8 @@ func (h *Hub) build(ctx context.Context, ev events.Event) built {
 	case events.DMRead:
 		var d events.DMReadData
 		if err = ev.Payload(&d); err == nil {
-			f := readFrame{Type: "read", Seq: ev.Seq, Peer: d.PeerID, UpTo: d.UpTo}
-			b.frame, b.to = h.newFrame("read", ev.Seq, f), audience{users: []string{d.UserID}}
+			f := readFrame{Type: typ, Seq: ev.Seq, Peer: d.PeerID, UpTo: d.UpTo}
+			b.frame, b.to = h.newFrame(typ, ev.Seq, f), audience{users: []string{d.UserID}}
 		}
 	case events.SessionEnded:
 		var d events.SessionEndedData
@@ -229,61 +257,7 @@ func (h *Hub) build(ctx context.Context, ev events.Event) built {
 		}
 	}
 	if err != nil && events.ErrorCode(err) != events.ENOTFOUND && ctx.Err() == nil {
-		h.s.log.Warn("websocket frame", "seq", ev.Seq, "type", ev.Type, "err", err)
+		h.log.Warn("websocket frame", "seq", ev.Seq, "type", ev.Type, "err", err)
 	}
 	return b
-}
-
-// frameCache keeps the frames of the most recent events, bounded by count
-// and bytes, so resuming connections replay them without touching the
-// read models or the stream.
-type frameCache struct {
-	buf      []built
-	start, n int
-	bytes    int
-	maxBytes int
-	// after: the cache holds the frame of every event above this sequence
-	// (up to the hub's seq).
-	after uint64
-}
-
-func newFrameCache(capacity, maxBytes int, after uint64) frameCache {
-	return frameCache{buf: make([]built, capacity), maxBytes: maxBytes, after: after}
-}
-
-// reset empties the cache, which is then complete after seq.
-func (fc *frameCache) reset(seq uint64) {
-	clear(fc.buf)
-	fc.start, fc.n, fc.bytes, fc.after = 0, 0, 0, seq
-}
-
-func (fc *frameCache) add(b built) {
-	size := len(b.frame.data) + 64
-	for fc.n > 0 && (fc.n == len(fc.buf) || fc.bytes+size > fc.maxBytes) {
-		old := fc.buf[fc.start]
-		fc.bytes -= len(old.frame.data) + 64
-		fc.after = old.seq
-		fc.buf[fc.start] = built{}
-		fc.start = (fc.start + 1) % len(fc.buf)
-		fc.n--
-	}
-	fc.buf[(fc.start+fc.n)%len(fc.buf)] = b
-	fc.n++
-	fc.bytes += size
-}
-
-// since returns the frames of events in (after, upTo] that a connection of
-// user that joined no room may see, oldest first; ok is false when the cache
-// no longer covers all of them.
-func (fc *frameCache) since(after, upTo uint64, user string) (frames []*outFrame, ok bool) {
-	if after < fc.after {
-		return nil, false
-	}
-	for i := 0; i < fc.n; i++ {
-		b := fc.buf[(fc.start+i)%len(fc.buf)]
-		if b.seq > after && b.seq <= upTo && b.to.sees(user) {
-			frames = append(frames, b.frame)
-		}
-	}
-	return frames, true
 }

@@ -14,7 +14,7 @@ func (s *Server) contacts(w http.ResponseWriter, r *http.Request, p principal) {
 		return
 	}
 	for i := range page.Items {
-		page.Items[i].Online = s.hub.presence.online(page.Items[i].User.ID)
+		page.Items[i].Online = s.hub.Online(page.Items[i].User.ID)
 	}
 	writeJSON(w, http.StatusOK, page)
 }
@@ -37,12 +37,12 @@ func (s *Server) listDMs(w http.ResponseWriter, r *http.Request, p principal) {
 		s.writeError(w, r, err)
 		return
 	}
-	limit, err := queryInt(r, "limit")
+	pr, err := pageRequest(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	page, err := s.db.DirectMessages(r.Context(), p.UserID, peer, limit, r.URL.Query().Get("cursor"))
+	page, err := s.db.DirectMessages(r.Context(), p.UserID, peer, pr)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -61,7 +61,7 @@ func (s *Server) sendDM(w http.ResponseWriter, r *http.Request, p principal) {
 		s.writeError(w, r, err)
 		return
 	}
-	seq, err := s.cmd.SendDM(r.Context(), p.UserID, r.PathValue("userId"), in.Body, in.ClientID)
+	seq, err := s.cmd.SendDM(r.Context(), commands.DMInput{From: p.UserID, To: r.PathValue("userId"), Body: in.Body, ClientID: in.ClientID})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -92,7 +92,7 @@ func (s *Server) markRead(w http.ResponseWriter, r *http.Request, p principal) {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.cmd.MarkRead(r.Context(), p.UserID, peer, in.UpTo); err != nil {
+	if err := s.cmd.MarkRead(r.Context(), commands.ReadInput{User: p.UserID, Peer: peer, UpTo: in.UpTo}); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -106,7 +106,7 @@ func (s *Server) rooms(w http.ResponseWriter, r *http.Request, p principal) {
 		return
 	}
 	for i := range page.Items {
-		page.Items[i].Online = s.hub.presence.roomOnline(page.Items[i].Name)
+		page.Items[i].Online = s.hub.RoomOnline(page.Items[i].Name)
 	}
 	writeJSON(w, http.StatusOK, page)
 }
@@ -125,12 +125,12 @@ func (s *Server) listRoomMessages(w http.ResponseWriter, r *http.Request, p prin
 		s.writeError(w, r, err)
 		return
 	}
-	limit, err := queryInt(r, "limit")
+	pr, err := pageRequest(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	page, err := s.db.RoomMessages(r.Context(), name, limit, r.URL.Query().Get("cursor"))
+	page, err := s.db.RoomMessages(r.Context(), name, pr)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -144,7 +144,7 @@ func (s *Server) sendRoomMessage(w http.ResponseWriter, r *http.Request, p princ
 		s.writeError(w, r, err)
 		return
 	}
-	seq, err := s.cmd.SendRoomMessage(r.Context(), p.UserID, r.PathValue("name"), in.Body, in.ClientID)
+	seq, err := s.cmd.SendRoomMessage(r.Context(), commands.RoomMessageInput{From: p.UserID, Room: r.PathValue("name"), Body: in.Body, ClientID: in.ClientID})
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -1,0 +1,416 @@
+// Package hub owns the WebSocket side of one forum instance: connections and
+// their bounded send queues, the frames clients send, typing, the frames
+// built from committed events and their cache, resume, and the live.> bus
+// that carries presence and typing between instances. It pushes only what
+// the projections have committed. HTTP reaches it through ServeWS, Online,
+// RoomOnline and Run; it knows nothing of routing.
+package hub
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/nats-io/nats.go"
+
+	"forum/commands"
+	"forum/events"
+	"forum/gateway/presence"
+	"forum/projections"
+)
+
+// ReadModels are the queries the hub builds frames from.
+type ReadModels interface {
+	Account(ctx context.Context, id string) (projections.User, error)
+	User(ctx context.Context, id string) (projections.User, error)
+	Post(ctx context.Context, id, viewer string) (projections.Post, error)
+	Comment(ctx context.Context, id, viewer string) (projections.Comment, error)
+	Votes(ctx context.Context, target events.Target, viewer string) (projections.Votes, error)
+	MessageBySeq(ctx context.Context, seq uint64) (projections.Message, error)
+}
+
+// ChangeFeed is the projector as the hub follows it: how far the read models
+// are, a channel closed at the next commit, and the events of recent commits.
+type ChangeFeed interface {
+	Seq() uint64
+	Changed() <-chan struct{}
+	Since(after uint64, max int) (evs []events.Event, ok bool)
+}
+
+// Stream is the log, read when a resume reaches further back than the
+// change feed remembers.
+type Stream interface {
+	LastSeq(ctx context.Context) (uint64, error)
+	Follow(ctx context.Context, from uint64) (*events.Follower, error)
+}
+
+// Messenger stores the messages clients send over their sockets.
+type Messenger interface {
+	SendDM(ctx context.Context, in commands.DMInput) (uint64, error)
+	SendRoomMessage(ctx context.Context, in commands.RoomMessageInput) (uint64, error)
+}
+
+// Config are the hub's dependencies.
+type Config struct {
+	ReadModels ReadModels
+	Feed       ChangeFeed
+	// Stream may be nil: then a resume reaches back as far as Feed does.
+	Stream    Stream
+	Messenger Messenger
+	// NATS carries presence and typing to the other instances; nil keeps
+	// them on this one.
+	NATS   *nats.Conn
+	Logger *slog.Logger
+	// RateLimits limits the frames each connection may send.
+	RateLimits bool
+}
+
+// fanoutBatch bounds how many events the hub turns into frames before it
+// queues them, so connections drain between bursts.
+const fanoutBatch = 64
+
+// Hub pushes committed changes to WebSocket connections and tracks presence.
+//
+// One goroutine (Run) follows the change feed: it reads the events each
+// commit added, turns each into one frame shared by every connection it goes
+// to (frames.go), and queues it. Connections register under the hub's lock
+// at a known stream sequence (seq), so a resuming connection replays exactly
+// up to it and gets the rest live (resume.go). The same lock guards presence,
+// so who-is-online frames, hellos and event frames reach every connection in
+// one agreed order. Queuing never blocks: a connection whose queue is full is
+// dropped (conn.go).
+type Hub struct {
+	read      ReadModels
+	feed      ChangeFeed
+	stream    Stream
+	messenger Messenger
+	log       *slog.Logger
+	rateLimit bool
+	metrics   *metrics
+	bus       *bus
+	upgrader  *websocket.Upgrader
+	ctx       context.Context // ends at shutdown: connections' work stops
+	cancel    context.CancelFunc
+	// maxReplay is how many events behind the head a resume may be; further
+	// back it gets resync.
+	maxReplay atomic.Uint64
+
+	// mu is the hub's one lock. Lock order: a connection's typingMu, then
+	// mu, then a connection's sendQueue.mu. Nothing holding mu waits on the
+	// network: frames are queued, and NATS publishes only buffer.
+	mu        sync.Mutex
+	closed    bool
+	seq       uint64 // the frames of every event up to here are queued
+	presence  *presence.State
+	conns     map[*conn]struct{}
+	byUser    map[string]map[*conn]struct{}
+	bySession map[string]map[*conn]struct{}
+	rooms     map[string]map[*conn]struct{}
+	recent    frameCache
+	wg        sync.WaitGroup // registered connections
+}
+
+// New returns a hub; Run it for the real-time half to work.
+func New(cfg Config) *Hub {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	h := &Hub{
+		read: cfg.ReadModels, feed: cfg.Feed, stream: cfg.Stream, messenger: cfg.Messenger, log: cfg.Logger, rateLimit: cfg.RateLimits,
+		metrics: newMetrics(), upgrader: newUpgrader(), presence: presence.New(),
+		conns: map[*conn]struct{}{}, byUser: map[string]map[*conn]struct{}{},
+		bySession: map[string]map[*conn]struct{}{}, rooms: map[string]map[*conn]struct{}{},
+	}
+	h.ctx, h.cancel = context.WithCancel(context.Background())
+	h.bus = newBus(h, cfg.NATS)
+	h.maxReplay.Store(10000)
+	h.seq = h.feed.Seq()
+	h.recent = newFrameCache(10000, 32<<20, h.seq)
+	return h
+}
+
+// SetMaxReplay sets how many events behind the head a resume may be before
+// it gets resync instead (default 10,000).
+func (h *Hub) SetMaxReplay(n uint64) { h.maxReplay.Store(n) }
+
+// Online reports whether user id has a connection open on any instance.
+func (h *Hub) Online(id string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.presence.Online(id)
+}
+
+// RoomOnline returns how many users are in room, on every instance.
+func (h *Hub) RoomOnline(room string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.presence.RoomMembers(room))
+}
+
+// LocalConns returns how many connections user id has open on this instance.
+func (h *Hub) LocalConns(id string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.presence.LocalConns(id)
+}
+
+// InstanceID returns the id this instance goes by on the live.> bus.
+func (h *Hub) InstanceID() string { return h.bus.id }
+
+// Run fans committed events out until ctx ends, then closes every
+// connection with 1001 (going away) and returns once they are gone.
+func (h *Hub) Run(ctx context.Context) {
+	h.bus.start(ctx)
+	retry := time.NewTimer(time.Hour)
+	retry.Stop()
+	defer retry.Stop()
+	for {
+		changed := h.feed.Changed()
+		if err := h.fanOut(ctx); err != nil && ctx.Err() == nil {
+			h.log.Error("websocket fan-out", "err", err)
+			retry.Reset(time.Second)
+		}
+		select {
+		case <-changed:
+		case <-retry.C:
+		case <-ctx.Done():
+			h.shutdown()
+			return
+		}
+	}
+}
+
+// fanOut queues the frames of every event committed since the last call.
+func (h *Hub) fanOut(ctx context.Context) error {
+	target := h.feed.Seq()
+	h.mu.Lock()
+	last := h.seq
+	if len(h.conns) == 0 && target > last+uint64(len(h.recent.buf)) {
+		// Nobody to tell and too many for the cache: skip to what it can hold.
+		last = target - uint64(len(h.recent.buf))
+		h.seq = last
+		h.recent.reset(last)
+	}
+	h.mu.Unlock()
+	if target <= last {
+		return nil
+	}
+	batch := make([]built, 0, fanoutBatch)
+	err := h.readEvents(ctx, last, target, func(ev events.Event) error {
+		batch = append(batch, h.build(ctx, ev))
+		if len(batch) == fanoutBatch {
+			h.deliver(batch)
+			batch = batch[:0]
+		}
+		return nil
+	})
+	h.deliver(batch)
+	return err
+}
+
+// deliver queues built frames to their audiences and moves seq past them.
+func (h *Hub) deliver(batch []built) {
+	if len(batch) == 0 {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, b := range batch {
+		if b.seq <= h.seq {
+			continue
+		}
+		if b.frame != nil {
+			h.recent.add(b)
+			switch {
+			case b.to.all:
+				for c := range h.conns {
+					h.send(c, b.frame)
+				}
+			case b.to.room != "":
+				for c := range h.rooms[b.to.room] {
+					h.send(c, b.frame)
+				}
+			default:
+				for i, u := range b.to.users {
+					if i == 0 || u != b.to.users[0] {
+						for c := range h.byUser[u] {
+							h.send(c, b.frame)
+						}
+					}
+				}
+			}
+		}
+		if b.endSession != "" {
+			for c := range h.bySession[b.endSession] {
+				c.close(websocket.ClosePolicyViolation, "signed out")
+			}
+		}
+		h.seq = b.seq
+	}
+}
+
+// send queues f to c unless c has it already (it resumed past it); a
+// connection that cannot take it is dropped. The hub's lock is held.
+func (h *Hub) send(c *conn, f *outFrame) {
+	if f.seq != 0 && f.seq <= c.liveAfter {
+		return
+	}
+	c.push(f)
+}
+
+// tell turns presence changes into frames: presence to everyone, room.system
+// to the room; users come online before they join and leave before they go
+// offline. The hub's lock is held.
+func (h *Hub) tell(ch presence.Changes) {
+	h.tellUsers(ch.Online, true)
+	for _, rc := range ch.Rooms {
+		kind, text := "join", rc.User.Nickname+" joined the room"
+		if !rc.Joined {
+			kind, text = "leave", rc.User.Nickname+" left the room"
+		}
+		f := h.newFrame("room.system", 0, roomSystemFrame{Type: "room.system", Room: rc.Room, User: rc.User, Kind: kind, Text: text})
+		for c := range h.rooms[rc.Room] {
+			h.send(c, f)
+		}
+	}
+	h.tellUsers(ch.Offline, false)
+}
+
+func (h *Hub) tellUsers(users []projections.User, online bool) {
+	for _, u := range users {
+		f := h.newFrame("presence", 0, presenceFrame{Type: "presence", User: u, Online: online})
+		for c := range h.conns {
+			h.send(c, f)
+		}
+	}
+}
+
+// add registers c: it counts as connected here and gets frames from now
+// on. It returns false once the hub has shut down. The hub's lock is held.
+func (h *Hub) add(c *conn) bool {
+	if h.closed {
+		return false
+	}
+	n, ch := h.presence.Connect(c.user)
+	h.bus.publishUser(c.user, n)
+	h.tell(ch) // before c is in: its hello says it all
+	h.conns[c] = struct{}{}
+	addTo(h.byUser, c.user.ID, c)
+	if c.session != "" {
+		addTo(h.bySession, c.session, c)
+	}
+	h.wg.Add(1)
+	h.metrics.conns.Inc()
+	return true
+}
+
+// remove unregisters c, leaving its rooms: others may see it go offline.
+func (h *Hub) remove(c *conn) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for room := range c.rooms {
+		h.leaveLocked(c, room)
+	}
+	delete(h.conns, c)
+	removeFrom(h.byUser, c.user.ID, c)
+	removeFrom(h.bySession, c.session, c)
+	n, ch := h.presence.Disconnect(c.user)
+	h.bus.publishUser(c.user, n)
+	h.tell(ch)
+	h.metrics.conns.Dec()
+}
+
+// join adds c to room and tells it who is there.
+func (h *Hub) join(c *conn, room string) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var ch presence.Changes
+	if _, in := c.rooms[room]; !in {
+		if len(c.rooms) >= maxRooms {
+			return events.FieldError(events.EINVALID, "room", fmt.Sprintf("a connection can be in at most %d rooms", maxRooms))
+		}
+		c.rooms[room] = struct{}{}
+		addTo(h.rooms, room, c)
+		var n int
+		n, ch = h.presence.Join(room, c.user)
+		h.bus.publishRoom(room, c.user, n)
+	}
+	c.push(h.newFrame("room.joined", 0, roomJoinedFrame{Type: "room.joined", Room: room, Members: h.presence.RoomMembers(room)}))
+	h.tell(ch)
+	return nil
+}
+
+// leave takes c out of room; it reports whether c was in it.
+func (h *Hub) leave(c *conn, room string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.leaveLocked(c, room)
+}
+
+func (h *Hub) leaveLocked(c *conn, room string) bool {
+	if _, in := c.rooms[room]; !in {
+		return false
+	}
+	delete(c.rooms, room)
+	removeFrom(h.rooms, room, c)
+	n, ch := h.presence.Leave(room, c.user)
+	h.bus.publishRoom(room, c.user, n)
+	h.tell(ch)
+	return true
+}
+
+// inRoom reports whether c joined room.
+func (h *Hub) inRoom(c *conn, room string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	_, in := c.rooms[room]
+	return in
+}
+
+// shutdown closes every connection with 1001 and waits (a few seconds at
+// most) until they are gone, then leaves the other instances.
+func (h *Hub) shutdown() {
+	h.cancel() // commands in flight stop
+	h.mu.Lock()
+	h.closed = true
+	for c := range h.conns {
+		c.close(websocket.CloseGoingAway, "server shutting down")
+	}
+	h.mu.Unlock()
+	done := make(chan struct{})
+	go func() { h.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		h.log.Warn("websockets still open at shutdown")
+	}
+	h.bus.stop()
+}
+
+func (h *Hub) isClosed() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.closed
+}
+
+func addTo[K comparable](m map[K]map[*conn]struct{}, k K, c *conn) {
+	set := m[k]
+	if set == nil {
+		set = map[*conn]struct{}{}
+		m[k] = set
+	}
+	set[c] = struct{}{}
+}
+
+func removeFrom[K comparable](m map[K]map[*conn]struct{}, k K, c *conn) {
+	if set := m[k]; set != nil {
+		delete(set, c)
+		if len(set) == 0 {
+			delete(m, k)
+		}
+	}
+}

@@ -1,0 +1,95 @@
+package gateway
+
+import (
+	"net/http"
+	"strings"
+
+	"forum/events"
+)
+
+// routes is the route table: every route in one place, with its method,
+// and the middleware around them all.
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /health", s.live)
+	mux.HandleFunc("GET /api/health", s.health)
+	mux.Handle("GET /metrics", s.metrics.handler())
+
+	mux.HandleFunc("POST /api/signup", s.signup)
+	mux.HandleFunc("POST /api/signin", s.signin)
+	mux.HandleFunc("POST /api/signout", s.signedIn(s.signout))
+	mux.HandleFunc("GET /api/me", s.signedIn(s.me))
+	mux.HandleFunc("GET /api/users/{id}", s.getUser)
+
+	mux.HandleFunc("GET /api/categories", s.categories)
+	mux.HandleFunc("GET /api/posts", s.listPosts)
+	mux.HandleFunc("POST /api/posts", s.signedIn(s.createPost))
+	mux.HandleFunc("GET /api/posts/{id}", s.getPost)
+	mux.HandleFunc("PATCH /api/posts/{id}", s.signedIn(s.editPost))
+	mux.HandleFunc("DELETE /api/posts/{id}", s.signedIn(s.deletePost))
+	mux.HandleFunc("GET /api/posts/{id}/comments", s.listComments)
+	mux.HandleFunc("POST /api/posts/{id}/comments", s.signedIn(s.createComment))
+	mux.HandleFunc("PUT /api/posts/{id}/vote", s.signedIn(s.vote(events.KindPost)))
+	mux.HandleFunc("GET /api/comments/{id}", s.getComment)
+	mux.HandleFunc("PATCH /api/comments/{id}", s.signedIn(s.editComment))
+	mux.HandleFunc("DELETE /api/comments/{id}", s.signedIn(s.deleteComment))
+	mux.HandleFunc("PUT /api/comments/{id}/vote", s.signedIn(s.vote(events.KindComment)))
+
+	mux.HandleFunc("GET /api/contacts", s.signedIn(s.contacts))
+	mux.HandleFunc("GET /api/chats/{userId}/messages", s.signedIn(s.listDMs))
+	mux.HandleFunc("POST /api/chats/{userId}/messages", s.signedIn(s.sendDM))
+	mux.HandleFunc("POST /api/chats/{userId}/read", s.signedIn(s.markRead))
+	mux.HandleFunc("GET /api/rooms", s.signedIn(s.rooms))
+	mux.HandleFunc("GET /api/rooms/{name}/messages", s.signedIn(s.listRoomMessages))
+	mux.HandleFunc("POST /api/rooms/{name}/messages", s.signedIn(s.sendRoomMessage))
+
+	mux.HandleFunc("GET /ws", s.signedIn(s.ws))
+
+	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, events.Errorf(events.ENOTFOUND, "no such endpoint: %s %s", r.Method, r.URL.Path))
+	})
+	s.spaRoutes(mux)
+
+	var h http.Handler = apiMethodErrors(mux, s)
+	h = s.withAuth(h)
+	h = s.rateLimit(h)
+	h = s.sameOrigin(h)
+	h = securityHeaders(h)
+	return s.observe(h)
+}
+
+// apiMethodErrors answers a known /api/ path with the wrong method with a
+// JSON 405 and its Allow header. The catch-all "/api/" route matches every
+// method, so the mux itself would say 404: ask it which other methods a
+// specific route would take instead.
+func apiMethodErrors(mux *http.ServeMux, s *Server) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			if _, pattern := mux.Handler(r); pattern == "/api/" {
+				if allow := allowedMethods(mux, r); len(allow) > 0 {
+					w.Header().Set("Allow", strings.Join(allow, ", "))
+					s.writeError(w, r, &events.Error{Code: "method_not_allowed", Message: r.Method + " is not allowed on " + r.URL.Path})
+					return
+				}
+			}
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
+
+// allowedMethods returns the methods a route other than the catch-all
+// serves r's path with.
+func allowedMethods(mux *http.ServeMux, r *http.Request) []string {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := mux.Handler(probe); pattern != "/api/" && pattern != "" {
+			allow = append(allow, m)
+			if m == http.MethodGet {
+				allow = append(allow, http.MethodHead)
+			}
+		}
+	}
+	return allow
+}

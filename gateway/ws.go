@@ -1,0 +1,19 @@
+package gateway
+
+import (
+	"net/http"
+
+	"forum/gateway/hub"
+)
+
+// ws hands a signed-in user's /ws request to the hub, answering in JSON what
+// it refuses before the upgrade.
+func (s *Server) ws(w http.ResponseWriter, r *http.Request, p principal) {
+	if err := s.hub.ServeWS(w, r, hub.Principal{UserID: p.UserID, SessionID: p.SessionID}); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if sw, ok := w.(*statusWriter); ok && sw.status == 0 {
+		sw.status = http.StatusSwitchingProtocols // for the request log and metrics
+	}
+}
