@@ -1,50 +1,52 @@
-package gateway
+package gateway_test
 
 import (
+	"forum/commands"
+	"forum/internal/forumtest"
 	"net/http"
 	"sync/atomic"
 	"testing"
 )
 
 func TestSignupSigninMe(t *testing.T) {
-	f := newForum(t, forumOptions{})
-	c := f.signup("alice")
+	f := forumtest.Start(t, forumtest.Options{})
+	c := f.SignUp("alice")
 	var me struct {
 		User struct{ ID, Nickname, Email string } `json:"user"`
 	}
-	c.mustDo("GET", "/api/me", nil, http.StatusOK, &me)
+	c.MustDo("GET", "/api/me", nil, http.StatusOK, &me)
 	if got, want := me.User.Email, "alice@example.com"; got != want {
 		t.Errorf("email = %q, want %q", got, want)
 	}
-	if status, _ := f.anon().do("GET", "/api/me", nil); status != http.StatusUnauthorized {
+	if status, _ := f.Anon().Do("GET", "/api/me", nil); status != http.StatusUnauthorized {
 		t.Errorf("anonymous /api/me = %d, want 401", status)
 	}
 	var in struct{ Token string }
-	f.anon().mustDo("POST", "/api/signin", map[string]string{"login": "ALICE@example.com", "password": "password-alice"}, http.StatusOK, &in)
+	f.Anon().MustDo("POST", "/api/signin", map[string]string{"login": "ALICE@example.com", "password": "password-alice"}, http.StatusOK, &in)
 	if in.Token == "" || in.Token == c.Token {
 		t.Errorf("signin gave token %q, want a new one", in.Token)
 	}
-	c.mustDo("POST", "/api/signout", nil, http.StatusNoContent, nil)
-	if status, _ := c.do("GET", "/api/me", nil); status != http.StatusUnauthorized {
+	c.MustDo("POST", "/api/signout", nil, http.StatusNoContent, nil)
+	if status, _ := c.Do("GET", "/api/me", nil); status != http.StatusUnauthorized {
 		t.Errorf("after signout /api/me = %d, want 401", status)
 	}
 }
 
-// countingHasher is fastHasher that counts password checks.
+// countingHasher is forumtest.FastHasher that counts password checks.
 type countingHasher struct {
-	fastHasher
+	forumtest.FastHasher
 	verifies atomic.Int64
 }
 
 func (h *countingHasher) Verify(hash, p string) bool {
 	h.verifies.Add(1)
-	return h.fastHasher.Verify(hash, p)
+	return h.FastHasher.Verify(hash, p)
 }
 
 func TestBasicAuthIsCachedAndThrottled(t *testing.T) {
 	hasher := &countingHasher{}
-	f := newForum(t, forumOptions{hasher: hasher})
-	f.signup("alice")
+	f := forumtest.Start(t, forumtest.Options{Configure: func(c *commands.Config) { c.Hasher = hasher }})
+	f.SignUp("alice")
 	get := func(login, password string) int {
 		req, _ := http.NewRequest("GET", f.URL+"/api/me", nil)
 		req.SetBasicAuth(login, password)

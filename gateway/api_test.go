@@ -1,4 +1,4 @@
-package gateway
+package gateway_test
 
 import (
 	"bytes"
@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 
+	"forum/gateway"
+	"forum/internal/forumtest"
 	"forum/projections"
 )
 
@@ -153,7 +155,7 @@ func inList(list []string, s string) bool {
 
 // runScenarios runs scenarios in order (later ones may rely on earlier
 // ones' writes), each as a subtest.
-func runScenarios(t *testing.T, f *forum, scenarios []scenario) {
+func runScenarios(t *testing.T, f *forumtest.Forum, scenarios []scenario) {
 	t.Helper()
 	for _, sc := range scenarios {
 		t.Run(sc.Name, func(t *testing.T) {
@@ -188,8 +190,8 @@ func clipBody(b []byte) string {
 	return string(b)
 }
 
-// bodyTooBig is a JSON object past the request body limit.
-var bodyTooBig = `{"title":"big","body":"` + strings.Repeat("a", maxBody+1024) + `","categories":["general"]}`
+// bodyTooBig is a JSON object past the request body limit (256 KiB).
+var bodyTooBig = `{"title":"big","body":"` + strings.Repeat("a", 257<<10) + `","categories":["general"]}`
 
 // field is the ExpectedContent that names an error's field.
 func fieldIs(name string) string { return `"field":"` + name + `"` }
@@ -198,8 +200,8 @@ const isValidation = `"code":"validation"`
 
 func TestAPIAccounts(t *testing.T) {
 	t.Parallel()
-	f := newForum(t, forumOptions{})
-	alice := f.signup("alice")
+	f := forumtest.Start(t, forumtest.Options{})
+	alice := f.SignUp("alice")
 	signup := func(nick, email, password string) map[string]any {
 		return map[string]any{"nickname": nick, "email": email, "password": password}
 	}
@@ -289,30 +291,30 @@ func TestAPIAccounts(t *testing.T) {
 			ExpectedStatus: 200, ExpectedContent: []string{`"nickname":"alice"`}},
 		{Name: "me with HTTP Basic, wrong password", Method: "GET", URL: "/api/me", Headers: map[string]string{"Authorization": "Basic " + base64.StdEncoding.EncodeToString([]byte("alice:nope"))},
 			ExpectedStatus: 401},
-		{Name: "me with the cookie", Method: "GET", URL: "/api/me", Headers: map[string]string{"Cookie": CookieName + "=" + alice.Token}, ExpectedStatus: 200},
+		{Name: "me with the cookie", Method: "GET", URL: "/api/me", Headers: map[string]string{"Cookie": gateway.CookieName + "=" + alice.Token}, ExpectedStatus: 200},
 		{Name: "signout anonymous", Method: "POST", URL: "/api/signout", ExpectedStatus: 401},
 		{Name: "signout", Method: "POST", URL: "/api/signout", Token: alice.Token, ExpectedStatus: 204},
 		{Name: "token dead after signout", Method: "GET", URL: "/api/me", Token: alice.Token, ExpectedStatus: 401},
-		{Name: "cookie dead after signout", Method: "GET", URL: "/api/me", Headers: map[string]string{"Cookie": CookieName + "=" + alice.Token}, ExpectedStatus: 401},
+		{Name: "cookie dead after signout", Method: "GET", URL: "/api/me", Headers: map[string]string{"Cookie": gateway.CookieName + "=" + alice.Token}, ExpectedStatus: 401},
 	})
 }
 
 // mkPost creates a post as c and returns it.
-func (c *client) mkPost(title string, categories ...string) projections.Post {
-	c.f.t.Helper()
+func mkPost(c *forumtest.Client, title string, categories ...string) projections.Post {
+	c.F.T.Helper()
 	if len(categories) == 0 {
 		categories = []string{"general"}
 	}
 	var out struct{ Post projections.Post }
-	c.mustDo("POST", "/api/posts", map[string]any{"title": title, "body": "Body of " + title, "categories": categories}, http.StatusCreated, &out)
+	c.MustDo("POST", "/api/posts", map[string]any{"title": title, "body": "Body of " + title, "categories": categories}, http.StatusCreated, &out)
 	return out.Post
 }
 
 // mkComment comments on a post as c and returns the comment.
-func (c *client) mkComment(postID, body string) projections.Comment {
-	c.f.t.Helper()
+func mkComment(c *forumtest.Client, postID, body string) projections.Comment {
+	c.F.T.Helper()
 	var out struct{ Comment projections.Comment }
-	c.mustDo("POST", "/api/posts/"+postID+"/comments", map[string]any{"body": body}, http.StatusCreated, &out)
+	c.MustDo("POST", "/api/posts/"+postID+"/comments", map[string]any{"body": body}, http.StatusCreated, &out)
 	return out.Comment
 }
 
@@ -321,10 +323,10 @@ const unknownID = "0000000000000000000000000z"
 
 func TestAPIPosts(t *testing.T) {
 	t.Parallel()
-	f := newForum(t, forumOptions{})
-	alice, bob := f.signup("alice"), f.signup("bob")
+	f := forumtest.Start(t, forumtest.Options{})
+	alice, bob := f.SignUp("alice"), f.SignUp("bob")
 	tok := alice.Token
-	p := alice.mkPost("First post", "general", "help")
+	p := mkPost(alice, "First post", "general", "help")
 	post := func(title, body string, cats ...string) map[string]any {
 		return map[string]any{"title": title, "body": body, "categories": cats}
 	}
@@ -400,7 +402,7 @@ func TestAPIPosts(t *testing.T) {
 
 	// Post counts of categories follow creation.
 	var cats projections.Page[projections.Category]
-	f.anon().mustDo("GET", "/api/categories", nil, http.StatusOK, &cats)
+	f.Anon().MustDo("GET", "/api/categories", nil, http.StatusOK, &cats)
 	counts := map[string]int{}
 	for _, c := range cats.Items {
 		counts[c.Slug] = c.PostCount
@@ -418,10 +420,10 @@ func TestAPIPosts(t *testing.T) {
 
 func TestAPICommentsAndVotes(t *testing.T) {
 	t.Parallel()
-	f := newForum(t, forumOptions{})
-	alice, bob := f.signup("alice"), f.signup("bob")
-	p := alice.mkPost("Post", "general")
-	c := bob.mkComment(p.ID, "A comment")
+	f := forumtest.Start(t, forumtest.Options{})
+	alice, bob := f.SignUp("alice"), f.SignUp("bob")
+	p := mkPost(alice, "Post", "general")
+	c := mkComment(bob, p.ID, "A comment")
 	runScenarios(t, f, []scenario{
 		{Name: "comment", Method: "POST", URL: "/api/posts/" + p.ID + "/comments", Token: alice.Token, Body: map[string]string{"body": "Thanks!"},
 			ExpectedStatus: 201, ExpectedContent: []string{`"comment":{`, `"post_id":"` + p.ID + `"`, `"body":"Thanks!"`, `"nickname":"alice"`, `"likes":0`, `"my_vote":0`, `"deleted":false`}},
@@ -505,11 +507,11 @@ func TestAPICommentsAndVotes(t *testing.T) {
 
 func TestAPIUsers(t *testing.T) {
 	t.Parallel()
-	f := newForum(t, forumOptions{})
-	alice, bob := f.signup("alice"), f.signup("bob")
-	p := alice.mkPost("One", "general")
-	alice.mkPost("Two", "help")
-	bob.mkComment(p.ID, "hi")
+	f := forumtest.Start(t, forumtest.Options{})
+	alice, bob := f.SignUp("alice"), f.SignUp("bob")
+	p := mkPost(alice, "One", "general")
+	mkPost(alice, "Two", "help")
+	mkComment(bob, p.ID, "hi")
 	runScenarios(t, f, []scenario{
 		{Name: "profile", Method: "GET", URL: "/api/users/" + alice.User.ID, ExpectedStatus: 200,
 			ExpectedContent:    []string{`"user":{"id":"` + alice.User.ID + `","nickname":"alice","created_at":"`, `"post_count":2`, `"comment_count":0`, `"online":false`},
@@ -528,9 +530,9 @@ func TestAPIUsers(t *testing.T) {
 
 func TestAPIRoutingAndHeaders(t *testing.T) {
 	t.Parallel()
-	f := newForum(t, forumOptions{})
-	alice := f.signup("alice")
-	p := alice.mkPost("Post", "general")
+	f := forumtest.Start(t, forumtest.Options{})
+	alice := f.SignUp("alice")
+	p := mkPost(alice, "Post", "general")
 	runScenarios(t, f, []scenario{
 		{Name: "unknown api path", Method: "GET", URL: "/api/nope", ExpectedStatus: 404, ExpectedContent: []string{`"code":"not_found"`}},
 		{Name: "unknown nested api path", Method: "POST", URL: "/api/posts/" + p.ID + "/nope", Token: alice.Token, Body: `{}`, ExpectedStatus: 404},
@@ -585,16 +587,16 @@ func cspDirective(csp, name string) string {
 
 func TestCrossSiteRequests(t *testing.T) {
 	t.Parallel()
-	f := newForum(t, forumOptions{})
-	alice := f.signup("alice")
-	p := alice.mkPost("Post", "general")
+	f := forumtest.Start(t, forumtest.Options{})
+	alice := f.SignUp("alice")
+	p := mkPost(alice, "Post", "general")
 	foreign := map[string]string{"Origin": "https://evil.example"}
 	own := map[string]string{"Origin": f.URL}
 	newPost := map[string]any{"title": "t", "body": "b", "categories": []string{"general"}}
 	runScenarios(t, f, []scenario{
 		{Name: "foreign POST", Method: "POST", URL: "/api/posts", Token: alice.Token, Headers: foreign, Body: newPost,
 			ExpectedStatus: 403, ExpectedContent: []string{`"code":"forbidden"`}},
-		{Name: "foreign POST with the cookie", Method: "POST", URL: "/api/posts", Headers: map[string]string{"Origin": "https://evil.example", "Cookie": CookieName + "=" + alice.Token},
+		{Name: "foreign POST with the cookie", Method: "POST", URL: "/api/posts", Headers: map[string]string{"Origin": "https://evil.example", "Cookie": gateway.CookieName + "=" + alice.Token},
 			Body: newPost, ExpectedStatus: 403},
 		{Name: "foreign signup", Method: "POST", URL: "/api/signup", Headers: foreign, Body: map[string]string{"nickname": "mallory", "email": "m@example.com", "password": "12345678"},
 			ExpectedStatus: 403},
@@ -608,7 +610,7 @@ func TestCrossSiteRequests(t *testing.T) {
 	})
 
 	// --allowed-origins lets a named origin in, and only that one.
-	gw := New(Config{Commands: f.Cmds, DB: f.DB, Projector: f.Proj, Store: f.Store, AllowedOrigins: []string{"https://app.example/"}})
+	gw := gateway.New(gateway.Config{Commands: f.Cmds, DB: f.DB, Projector: f.Proj, Store: f.Store, AllowedOrigins: []string{"https://app.example/"}})
 	srv := httptest.NewServer(gw)
 	t.Cleanup(srv.Close)
 	for _, tc := range []struct {
@@ -628,7 +630,7 @@ func TestRateLimits(t *testing.T) {
 	for _, on := range []bool{true, false} {
 		t.Run(fmt.Sprintf("rateLimits=%v", on), func(t *testing.T) {
 			t.Parallel()
-			f := newForum(t, forumOptions{rateLimits: on})
+			f := forumtest.Start(t, forumtest.Options{RateLimits: on})
 			// Writes: 40 at once, then 10 a second. 200 bad sign-ups in a row
 			// are far quicker than the 16 s the bucket would need.
 			var limited *apiReply
@@ -671,9 +673,9 @@ func TestRateLimits(t *testing.T) {
 
 func TestSignInThrottling(t *testing.T) {
 	t.Parallel()
-	f := newForum(t, forumOptions{}) // rate limits off: the throttling of failed sign-ins stays on
-	f.signup("alice")
-	f.signup("bob")
+	f := forumtest.Start(t, forumtest.Options{}) // rate limits off: the throttling of failed sign-ins stays on
+	f.SignUp("alice")
+	f.SignUp("bob")
 	signin := func(login, password string) apiReply {
 		r := sendScenario(t, f.URL, scenario{Method: "POST", URL: "/api/signin", Body: map[string]string{"login": login, "password": password}})
 		checkEveryResponse(t, "POST", "/api/signin", r)
@@ -702,11 +704,11 @@ func TestSignInThrottling(t *testing.T) {
 // route: none may answer 500, and every /api/ error keeps the JSON shape.
 func TestGarbageNeverFails(t *testing.T) {
 	t.Parallel()
-	f := newForum(t, forumOptions{})
-	alice, bob := f.signup("alice"), f.signup("bob")
-	p := alice.mkPost("Post", "general")
-	c := alice.mkComment(p.ID, "Comment")
-	bob.mkComment(p.ID, "Another")
+	f := forumtest.Start(t, forumtest.Options{})
+	alice, bob := f.SignUp("alice"), f.SignUp("bob")
+	p := mkPost(alice, "Post", "general")
+	c := mkComment(alice, p.ID, "Comment")
+	mkComment(bob, p.ID, "Another")
 
 	paths := []string{
 		"/api/posts", "/api/posts/" + p.ID, "/api/posts/" + p.ID + "/comments", "/api/posts/" + p.ID + "/vote",
@@ -773,5 +775,5 @@ func TestGarbageNeverFails(t *testing.T) {
 		}
 	}
 	// The forum still works afterwards.
-	alice.mkPost("Still here", "general")
+	mkPost(alice, "Still here", "general")
 }

@@ -1,4 +1,4 @@
-package gateway
+package gateway_test
 
 import (
 	"context"
@@ -13,14 +13,15 @@ import (
 
 	"forum/commands"
 	"forum/events"
+	"forum/internal/forumtest"
 	"forum/projections"
 )
 
 // feedPage fetches one page of /api/posts as c.
-func (c *client) feedPage(query url.Values) projections.Page[projections.Post] {
-	c.f.t.Helper()
+func feedPage(c *forumtest.Client, query url.Values) projections.Page[projections.Post] {
+	c.F.T.Helper()
 	var page projections.Page[projections.Post]
-	c.mustDo("GET", "/api/posts?"+query.Encode(), nil, http.StatusOK, &page)
+	c.MustDo("GET", "/api/posts?"+query.Encode(), nil, http.StatusOK, &page)
 	return page
 }
 
@@ -28,8 +29,8 @@ func (c *client) feedPage(query url.Values) projections.Page[projections.Post] {
 // the last and returns the ids in order, checking each page on the way:
 // at most limit items, a next cursor exactly when more follow, and a seq at
 // least minSeq (the reader's last write).
-func (c *client) feed(query url.Values, limit int, minSeq uint64) []string {
-	c.f.t.Helper()
+func feed(c *forumtest.Client, query url.Values, limit int, minSeq uint64) []string {
+	c.F.T.Helper()
 	q := url.Values{}
 	for k, v := range query {
 		q[k] = v
@@ -38,14 +39,14 @@ func (c *client) feed(query url.Values, limit int, minSeq uint64) []string {
 	var ids []string
 	for pages := 0; ; pages++ {
 		if pages > 1000 {
-			c.f.t.Fatalf("feed %v: no end after 1000 pages", query)
+			c.F.T.Fatalf("feed %v: no end after 1000 pages", query)
 		}
-		page := c.feedPage(q)
+		page := feedPage(c, q)
 		if len(page.Items) > limit {
-			c.f.t.Fatalf("feed %v: %d items on a page of %d", query, len(page.Items), limit)
+			c.F.T.Fatalf("feed %v: %d items on a page of %d", query, len(page.Items), limit)
 		}
 		if page.Seq < minSeq {
-			c.f.t.Fatalf("feed %v: page seq %d is before the reader's last write %d", query, page.Seq, minSeq)
+			c.F.T.Fatalf("feed %v: page seq %d is before the reader's last write %d", query, page.Seq, minSeq)
 		}
 		for _, p := range page.Items {
 			ids = append(ids, p.ID)
@@ -54,7 +55,7 @@ func (c *client) feed(query url.Values, limit int, minSeq uint64) []string {
 			return ids
 		}
 		if len(page.Items) != limit {
-			c.f.t.Fatalf("feed %v: a short page (%d of %d) with a next cursor", query, len(page.Items), limit)
+			c.F.T.Fatalf("feed %v: a short page (%d of %d) with a next cursor", query, len(page.Items), limit)
 		}
 		q.Set("cursor", *page.Next)
 	}
@@ -71,8 +72,8 @@ func reversedIDs(ids []string) []string {
 // the first page was read, newest first, none repeated and none skipped.
 func TestFeedPagingWhileInserting(t *testing.T) {
 	t.Parallel()
-	f := newForum(t, forumOptions{})
-	alice, bob := f.signup("alice"), f.signup("bob")
+	f := forumtest.Start(t, forumtest.Options{})
+	alice, bob := f.SignUp("alice"), f.SignUp("bob")
 	// The model: every post's id, oldest first, and those in "help".
 	var all, help []string
 	add := func(p projections.Post) {
@@ -86,7 +87,7 @@ func TestFeedPagingWhileInserting(t *testing.T) {
 		if i%3 == 0 {
 			cats = append(cats, "help")
 		}
-		add(alice.mkPost(fmt.Sprintf("post %d", i), cats...))
+		add(mkPost(alice, fmt.Sprintf("post %d", i), cats...))
 	}
 	for _, tc := range []struct {
 		name  string
@@ -102,7 +103,7 @@ func TestFeedPagingWhileInserting(t *testing.T) {
 		var got []string
 		var lastWrite uint64
 		for page := 0; ; page++ {
-			p := bob.feedPage(q)
+			p := feedPage(bob, q)
 			if p.Seq < lastWrite {
 				t.Fatalf("%s: page %d has seq %d, before the reader's last write %d", tc.name, page, p.Seq, lastWrite)
 			}
@@ -111,7 +112,7 @@ func TestFeedPagingWhileInserting(t *testing.T) {
 			}
 			// Others write between page fetches, into the same category.
 			for i := range 2 {
-				np := bob.mkPost(fmt.Sprintf("%s: new %d after page %d", tc.name, i, page), "general", "help")
+				np := mkPost(bob, fmt.Sprintf("%s: new %d after page %d", tc.name, i, page), "general", "help")
 				add(np)
 				lastWrite = np.Seq
 			}
@@ -124,7 +125,7 @@ func TestFeedPagingWhileInserting(t *testing.T) {
 			t.Errorf("%s: paging while inserting gave\n%v\nwant\n%v", tc.name, got, want)
 		}
 		// The newest page now starts with the posts that arrived meanwhile.
-		first := bob.feedPage(url.Values{"category": q["category"], "limit": {"1"}})
+		first := feedPage(bob, url.Values{"category": q["category"], "limit": {"1"}})
 		if len(first.Items) != 1 || first.Items[0].Seq != lastWrite {
 			t.Errorf("%s: the newest post is not the last one written (seq %d)", tc.name, lastWrite)
 		}
@@ -135,8 +136,8 @@ func TestFeedPagingWhileInserting(t *testing.T) {
 // against a model of the forum.
 func TestFeedFilters(t *testing.T) {
 	t.Parallel()
-	f := newForum(t, forumOptions{})
-	users := []*client{f.signup("alice"), f.signup("bob"), f.signup("carol")}
+	f := forumtest.Start(t, forumtest.Options{})
+	users := []*forumtest.Client{f.SignUp("alice"), f.SignUp("bob"), f.SignUp("carol")}
 	alice, bob, carol := users[0], users[1], users[2]
 	type modelPost struct {
 		id     string
@@ -149,12 +150,12 @@ func TestFeedFilters(t *testing.T) {
 	var lastWrite uint64
 	for i := range 30 {
 		author := users[i%3]
-		p := author.mkPost(fmt.Sprintf("post %d", i), catsOf[i%4]...)
+		p := mkPost(author, fmt.Sprintf("post %d", i), catsOf[i%4]...)
 		mp := &modelPost{id: p.ID, author: author.User.ID, cats: catsOf[i%4], votes: map[string]int{}}
 		model = append(model, mp)
-		vote := func(c *client, value int) {
+		vote := func(c *forumtest.Client, value int) {
 			var v projections.Votes
-			c.mustDo("PUT", "/api/posts/"+p.ID+"/vote", map[string]int{"value": value}, http.StatusOK, &v)
+			c.MustDo("PUT", "/api/posts/"+p.ID+"/vote", map[string]int{"value": value}, http.StatusOK, &v)
 			if value == 0 {
 				delete(mp.votes, c.User.ID)
 			} else {
@@ -181,16 +182,16 @@ func TestFeedFilters(t *testing.T) {
 	// Deleted posts leave every list, filtered or not.
 	for _, i := range []int{0, 6, 13} {
 		author := users[i%3]
-		author.mustDo("DELETE", "/api/posts/"+model[i].id, nil, http.StatusNoContent, nil)
+		author.MustDo("DELETE", "/api/posts/"+model[i].id, nil, http.StatusNoContent, nil)
 	}
 	deleted := map[string]bool{model[0].id: true, model[6].id: true, model[13].id: true}
 	var health struct {
 		ProjectionSeq uint64 `json:"projection_seq"`
 	}
-	f.anon().mustDo("GET", "/api/health", nil, http.StatusOK, &health)
+	f.Anon().MustDo("GET", "/api/health", nil, http.StatusOK, &health)
 	lastWrite = health.ProjectionSeq
 
-	opts := func(cs ...*client) []string {
+	opts := func(cs ...*forumtest.Client) []string {
 		out := []string{""}
 		for _, c := range cs {
 			out = append(out, c.User.ID)
@@ -216,7 +217,7 @@ func TestFeedFilters(t *testing.T) {
 							q.Set(k, v)
 						}
 					}
-					if got := carol.feed(q, 4, lastWrite); !slices.Equal(got, want) {
+					if got := feed(carol, q, 4, lastWrite); !slices.Equal(got, want) {
 						t.Errorf("feed %v (limit 4):\n got %v\nwant %v", q, got, want)
 					}
 				}
@@ -224,7 +225,7 @@ func TestFeedFilters(t *testing.T) {
 		}
 	}
 	// The default page is 20.
-	if page := f.anon().feedPage(url.Values{}); len(page.Items) != projections.DefaultLimit || page.Next == nil {
+	if page := feedPage(f.Anon(), url.Values{}); len(page.Items) != projections.DefaultLimit || page.Next == nil {
 		t.Errorf("default page: %d items, next %v; want %d and a next cursor", len(page.Items), page.Next, projections.DefaultLimit)
 	}
 }
@@ -233,16 +234,16 @@ func TestFeedFilters(t *testing.T) {
 // oldest first, while more are written.
 func TestPostDetailAndComments(t *testing.T) {
 	t.Parallel()
-	f := newForum(t, forumOptions{})
-	alice, bob := f.signup("alice"), f.signup("bob")
-	p := alice.mkPost("Discuss", "general", "development")
+	f := forumtest.Start(t, forumtest.Options{})
+	alice, bob := f.SignUp("alice"), f.SignUp("bob")
+	p := mkPost(alice, "Discuss", "general", "development")
 	var want []string
 	for i := range 7 {
-		c := []*client{alice, bob}[i%2].mkComment(p.ID, fmt.Sprintf("comment %d", i))
+		c := mkComment([]*forumtest.Client{alice, bob}[i%2], p.ID, fmt.Sprintf("comment %d", i))
 		want = append(want, c.ID)
 	}
 	var got struct{ Post projections.Post }
-	bob.mustDo("GET", "/api/posts/"+p.ID, nil, http.StatusOK, &got)
+	bob.MustDo("GET", "/api/posts/"+p.ID, nil, http.StatusOK, &got)
 	if got.Post.CommentCount != 7 || got.Post.Title != "Discuss" || got.Post.Body != "Body of Discuss" ||
 		!slices.Equal(got.Post.Categories, []string{"general", "development"}) || got.Post.Author.Nickname != "alice" {
 		t.Errorf("post = %+v", got.Post)
@@ -253,7 +254,7 @@ func TestPostDetailAndComments(t *testing.T) {
 	cursor := ""
 	for page := 0; ; page++ {
 		var pg projections.Page[projections.Comment]
-		bob.mustDo("GET", "/api/posts/"+p.ID+"/comments?limit=3&cursor="+cursor, nil, http.StatusOK, &pg)
+		bob.MustDo("GET", "/api/posts/"+p.ID+"/comments?limit=3&cursor="+cursor, nil, http.StatusOK, &pg)
 		if pg.Seq < lastWrite {
 			t.Fatalf("page %d: seq %d before the reader's last write %d", page, pg.Seq, lastWrite)
 		}
@@ -264,7 +265,7 @@ func TestPostDetailAndComments(t *testing.T) {
 			ids = append(ids, c.ID)
 		}
 		// A new comment between pages comes at the end, in order.
-		c := bob.mkComment(p.ID, fmt.Sprintf("late %d", page))
+		c := mkComment(bob, p.ID, fmt.Sprintf("late %d", page))
 		want = append(want, c.ID)
 		lastWrite = c.Seq
 		if pg.Next == nil {
@@ -277,7 +278,7 @@ func TestPostDetailAndComments(t *testing.T) {
 		t.Errorf("comments paged = %v, want a prefix of %v", ids, want)
 	}
 	var all projections.Page[projections.Comment]
-	bob.mustDo("GET", "/api/posts/"+p.ID+"/comments?limit=100", nil, http.StatusOK, &all)
+	bob.MustDo("GET", "/api/posts/"+p.ID+"/comments?limit=100", nil, http.StatusOK, &all)
 	var allIDs []string
 	for _, c := range all.Items {
 		allIDs = append(allIDs, c.ID)
@@ -285,17 +286,17 @@ func TestPostDetailAndComments(t *testing.T) {
 	if !slices.Equal(allIDs, want) {
 		t.Errorf("all comments = %v, want %v", allIDs, want)
 	}
-	bob.mustDo("GET", "/api/posts/"+p.ID, nil, http.StatusOK, &got)
+	bob.MustDo("GET", "/api/posts/"+p.ID, nil, http.StatusOK, &got)
 	if got.Post.CommentCount != len(want) {
 		t.Errorf("comment_count = %d, want %d", got.Post.CommentCount, len(want))
 	}
 	var one struct{ Comment projections.Comment }
-	f.anon().mustDo("GET", "/api/comments/"+want[1], nil, http.StatusOK, &one)
+	f.Anon().MustDo("GET", "/api/comments/"+want[1], nil, http.StatusOK, &one)
 	if one.Comment.Body != "comment 1" || one.Comment.Author.Nickname != "bob" || one.Comment.PostID != p.ID {
 		t.Errorf("comment = %+v", one.Comment)
 	}
 	var empty projections.Page[projections.Comment]
-	f.anon().mustDo("GET", "/api/posts/"+alice.mkPost("Quiet", "general").ID+"/comments", nil, http.StatusOK, &empty)
+	f.Anon().MustDo("GET", "/api/posts/"+mkPost(alice, "Quiet", "general").ID+"/comments", nil, http.StatusOK, &empty)
 	if len(empty.Items) != 0 || empty.Next != nil || empty.Items == nil {
 		t.Errorf("comments of a post without any = %+v, want items [] and next null", empty)
 	}
@@ -305,16 +306,16 @@ func TestPostDetailAndComments(t *testing.T) {
 // comment: the counts come out exact.
 func TestConcurrentVotes(t *testing.T) {
 	t.Parallel()
-	f := newForum(t, forumOptions{})
-	author := f.signup("author")
-	p := author.mkPost("Vote on me", "general")
-	c := author.mkComment(p.ID, "and on me")
-	var voters []*client
+	f := forumtest.Start(t, forumtest.Options{})
+	author := f.SignUp("author")
+	p := mkPost(author, "Vote on me", "general")
+	c := mkComment(author, p.ID, "and on me")
+	var voters []*forumtest.Client
 	for i := range 50 {
-		voters = append(voters, f.signup(fmt.Sprintf("voter%02d", i)))
+		voters = append(voters, f.SignUp(fmt.Sprintf("voter%02d", i)))
 	}
 	targets := map[string]string{"post": "/api/posts/" + p.ID, "comment": "/api/comments/" + c.ID}
-	vote := func(v *client, kind string, value int) projections.Votes {
+	vote := func(v *forumtest.Client, kind string, value int) projections.Votes {
 		r := sendScenario(t, f.URL, scenario{Method: "PUT", URL: targets[kind] + "/vote", Token: v.Token, Body: map[string]int{"value": value}})
 		var out projections.Votes
 		if r.Status != http.StatusOK || json.Unmarshal(r.Body, &out) != nil {
@@ -326,11 +327,11 @@ func TestConcurrentVotes(t *testing.T) {
 		var v projections.Votes
 		if kind == "post" {
 			var out struct{ Post projections.Post }
-			f.anon().mustDo("GET", targets[kind], nil, http.StatusOK, &out)
+			f.Anon().MustDo("GET", targets[kind], nil, http.StatusOK, &out)
 			v.Likes, v.Dislikes = out.Post.Likes, out.Post.Dislikes
 		} else {
 			var out struct{ Comment projections.Comment }
-			f.anon().mustDo("GET", targets[kind], nil, http.StatusOK, &out)
+			f.Anon().MustDo("GET", targets[kind], nil, http.StatusOK, &out)
 			v.Likes, v.Dislikes = out.Comment.Likes, out.Comment.Dislikes
 		}
 		return v
@@ -381,7 +382,7 @@ func TestConcurrentVotes(t *testing.T) {
 		if got := vote(v, "post", s[len(s)-1]); got.MyVote != s[len(s)-1] || got.Likes != want[1] || got.Dislikes != want[-1] {
 			t.Errorf("%s repeats its last vote %d: %+v", v.User.Nickname, s[len(s)-1], got)
 		}
-		liked := v.feed(url.Values{"liked_by": {v.User.ID}}, 20, 0)
+		liked := feed(v, url.Values{"liked_by": {v.User.ID}}, 20, 0)
 		if (s[len(s)-1] == 1) != slices.Contains(liked, p.ID) {
 			t.Errorf("%s (last vote %d): liked_by lists %v", v.User.Nickname, s[len(s)-1], liked)
 		}
@@ -415,11 +416,11 @@ func allStreamEvents(t *testing.T, store *events.Store) []events.Event {
 
 func TestEditAndDelete(t *testing.T) {
 	t.Parallel()
-	f := newForum(t, forumOptions{})
-	alice, bob := f.signup("alice"), f.signup("bob")
-	p := alice.mkPost("Original title", "general", "help")
-	c := bob.mkComment(p.ID, "original comment")
-	keep := bob.mkComment(p.ID, "stays")
+	f := forumtest.Start(t, forumtest.Options{})
+	alice, bob := f.SignUp("alice"), f.SignUp("bob")
+	p := mkPost(alice, "Original title", "general", "help")
+	c := mkComment(bob, p.ID, "original comment")
+	keep := mkComment(bob, p.ID, "stays")
 	postURL, commentURL := "/api/posts/"+p.ID, "/api/comments/"+c.ID
 	runScenarios(t, f, []scenario{
 		{Name: "edit post", Method: "PATCH", URL: postURL, Token: alice.Token, Body: map[string]any{"title": "Second title"},
@@ -517,26 +518,26 @@ func TestEditAndDelete(t *testing.T) {
 	if commentEdits != 1 || deletions != 2 {
 		t.Errorf("%d comment.edited and %d deletion events, want 1 and 2", commentEdits, deletions)
 	}
-	if ev, err := f.Store.Last(context.Background(), events.PostSubject(p.ID, "created")); err != nil || !strings.Contains(string(ev.Data), "Original title") {
+	if ev, err := f.Store.Last(context.Background(), events.PostCreated.Subject(p.ID)); err != nil || !strings.Contains(string(ev.Data), "Original title") {
 		t.Errorf("the original post.created is gone: %v %s", err, ev.Data)
 	}
 }
 
 func TestProfiles(t *testing.T) {
 	t.Parallel()
-	f := newForum(t, forumOptions{})
-	alice, bob, carol := f.signup("alice"), f.signup("bob"), f.signup("carol")
-	a1, a2, b1 := alice.mkPost("a1", "general"), alice.mkPost("a2", "help"), bob.mkPost("b1", "general")
+	f := forumtest.Start(t, forumtest.Options{})
+	alice, bob, carol := f.SignUp("alice"), f.SignUp("bob"), f.SignUp("carol")
+	a1, a2, b1 := mkPost(alice, "a1", "general"), mkPost(alice, "a2", "help"), mkPost(bob, "b1", "general")
 	for _, v := range []struct {
-		who   *client
+		who   *forumtest.Client
 		post  projections.Post
 		value int
 	}{{carol, a1, 1}, {carol, b1, 1}, {carol, a2, -1}, {bob, a1, -1}} {
-		v.who.mustDo("PUT", "/api/posts/"+v.post.ID+"/vote", map[string]int{"value": v.value}, http.StatusOK, nil)
+		v.who.MustDo("PUT", "/api/posts/"+v.post.ID+"/vote", map[string]int{"value": v.value}, http.StatusOK, nil)
 	}
-	carol.mkComment(a1.ID, "c1")
-	carol.mkComment(b1.ID, "c2")
-	bob.mkComment(a1.ID, "c3")
+	mkComment(carol, a1.ID, "c1")
+	mkComment(carol, b1.ID, "c2")
+	mkComment(bob, a1.ID, "c3")
 
 	type profile struct {
 		User         projections.User `json:"user"`
@@ -545,17 +546,17 @@ func TestProfiles(t *testing.T) {
 		Online       bool             `json:"online"`
 	}
 	for _, tc := range []struct {
-		user            *client
+		user            *forumtest.Client
 		posts, comments int
 	}{{alice, 2, 0}, {bob, 1, 1}, {carol, 0, 2}} {
 		var got profile
-		f.anon().mustDo("GET", "/api/users/"+tc.user.User.ID, nil, http.StatusOK, &got)
+		f.Anon().MustDo("GET", "/api/users/"+tc.user.User.ID, nil, http.StatusOK, &got)
 		if got.User.ID != tc.user.User.ID || got.User.Nickname != tc.user.User.Nickname || got.User.CreatedAt == "" || got.User.Email != "" ||
 			got.PostCount != tc.posts || got.CommentCount != tc.comments {
 			t.Errorf("profile of %s = %+v, want %d posts and %d comments", tc.user.User.Nickname, got, tc.posts, tc.comments)
 		}
 		var own profile
-		tc.user.mustDo("GET", "/api/users/"+tc.user.User.ID, nil, http.StatusOK, &own)
+		tc.user.MustDo("GET", "/api/users/"+tc.user.User.ID, nil, http.StatusOK, &own)
 		if own.User.Email != tc.user.User.Nickname+"@example.com" || own.PostCount != tc.posts {
 			t.Errorf("own profile of %s = %+v", tc.user.User.Nickname, own)
 		}
@@ -575,12 +576,12 @@ func TestProfiles(t *testing.T) {
 		{"liked by carol, disliked by bob", url.Values{"liked_by": {carol.User.ID}, "disliked_by": {bob.User.ID}}, []string{a1.ID}},
 		{"liked by carol, by alice", url.Values{"liked_by": {carol.User.ID}, "author": {alice.User.ID}}, []string{a1.ID}},
 	} {
-		if got := f.anon().feed(tc.query, 1, 0); !slices.Equal(got, tc.want) {
+		if got := feed(f.Anon(), tc.query, 1, 0); !slices.Equal(got, tc.want) {
 			t.Errorf("%s = %v, want %v", tc.name, got, tc.want)
 		}
 	}
 	// Votes on a post carry into my_vote on lists read by the voter.
-	page := carol.feedPage(url.Values{"liked_by": {carol.User.ID}})
+	page := feedPage(carol, url.Values{"liked_by": {carol.User.ID}})
 	for _, p := range page.Items {
 		if p.MyVote != 1 {
 			t.Errorf("carol's liked list: my_vote %d on %s", p.MyVote, p.Title)
@@ -592,15 +593,15 @@ func TestProfiles(t *testing.T) {
 // it was read at, and that it includes the reader's own last write.
 func TestListsCarrySeq(t *testing.T) {
 	t.Parallel()
-	f := newForum(t, forumOptions{})
-	alice, bob := f.signup("alice"), f.signup("bob")
-	p := alice.mkPost("p", "general")
-	c := bob.mkComment(p.ID, "c")
+	f := forumtest.Start(t, forumtest.Options{})
+	alice, bob := f.SignUp("alice"), f.SignUp("bob")
+	p := mkPost(alice, "p", "general")
+	c := mkComment(bob, p.ID, "c")
 	var dm, room struct{ Message projections.Message }
-	alice.mustDo("POST", "/api/chats/"+bob.User.ID+"/messages", map[string]string{"body": "hi"}, http.StatusCreated, &dm)
-	bob.mustDo("POST", "/api/rooms/general/messages", map[string]string{"body": "hello room"}, http.StatusCreated, &room)
+	alice.MustDo("POST", "/api/chats/"+bob.User.ID+"/messages", map[string]string{"body": "hi"}, http.StatusCreated, &dm)
+	bob.MustDo("POST", "/api/rooms/general/messages", map[string]string{"body": "hello room"}, http.StatusCreated, &room)
 	for _, tc := range []struct {
-		who   *client
+		who   *forumtest.Client
 		path  string
 		write uint64
 	}{
@@ -617,7 +618,7 @@ func TestListsCarrySeq(t *testing.T) {
 			Items []json.RawMessage `json:"items"`
 			Seq   *uint64           `json:"seq"`
 		}
-		tc.who.mustDo("GET", tc.path, nil, http.StatusOK, &page)
+		tc.who.MustDo("GET", tc.path, nil, http.StatusOK, &page)
 		if page.Seq == nil || *page.Seq < tc.write || tc.write == 0 || page.Items == nil {
 			t.Errorf("GET %s: seq %v, want at least %d (the reader's last write)", tc.path, page.Seq, tc.write)
 		}
@@ -625,7 +626,7 @@ func TestListsCarrySeq(t *testing.T) {
 	// Also for the empty and impossible filters.
 	for _, q := range []string{"?category=nope", "?liked_by=" + bob.User.ID + "&disliked_by=" + bob.User.ID} {
 		var page projections.Page[projections.Post]
-		bob.mustDo("GET", "/api/posts"+q, nil, http.StatusOK, &page)
+		bob.MustDo("GET", "/api/posts"+q, nil, http.StatusOK, &page)
 		if page.Seq < c.Seq || len(page.Items) != 0 {
 			t.Errorf("GET /api/posts%s: %d items at seq %d, want none at >= %d", q, len(page.Items), page.Seq, c.Seq)
 		}
@@ -635,15 +636,15 @@ func TestListsCarrySeq(t *testing.T) {
 // TestDemoContent checks that --demo seeds a living forum.
 func TestDemoContent(t *testing.T) {
 	t.Parallel()
-	f := newForum(t, forumOptions{demo: true})
-	users := map[string]*client{}
+	f := forumtest.Start(t, forumtest.Options{Demo: true})
+	users := map[string]*forumtest.Client{}
 	for _, nick := range commands.DemoUsers {
-		c := f.anon()
+		c := f.Anon()
 		var out struct {
 			User  projections.User
 			Token string
 		}
-		c.mustDo("POST", "/api/signin", map[string]string{"login": nick, "password": commands.DemoPassword}, http.StatusOK, &out)
+		c.MustDo("POST", "/api/signin", map[string]string{"login": nick, "password": commands.DemoPassword}, http.StatusOK, &out)
 		c.Token, c.User = out.Token, out.User
 		users[nick] = c
 	}
@@ -652,7 +653,7 @@ func TestDemoContent(t *testing.T) {
 	}
 
 	var feed projections.Page[projections.Post]
-	f.anon().mustDo("GET", "/api/posts?limit=100", nil, http.StatusOK, &feed)
+	f.Anon().MustDo("GET", "/api/posts?limit=100", nil, http.StatusOK, &feed)
 	authors, likes, comments, dislikes := map[string]bool{}, 0, 0, 0
 	for _, p := range feed.Items {
 		authors[p.Author.ID] = true
@@ -664,7 +665,7 @@ func TestDemoContent(t *testing.T) {
 		t.Errorf("demo feed: %d posts by %d authors, %d likes, %d dislikes, %d comments", len(feed.Items), len(authors), likes, dislikes, comments)
 	}
 	var cats projections.Page[projections.Category]
-	f.anon().mustDo("GET", "/api/categories", nil, http.StatusOK, &cats)
+	f.Anon().MustDo("GET", "/api/categories", nil, http.StatusOK, &cats)
 	used := 0
 	for _, c := range cats.Items {
 		if c.PostCount > 0 {
@@ -675,24 +676,24 @@ func TestDemoContent(t *testing.T) {
 		t.Errorf("demo posts in %d categories, want several: %+v", used, cats.Items)
 	}
 	var cs projections.Page[projections.Comment]
-	f.anon().mustDo("GET", "/api/posts/"+feed.Items[len(feed.Items)-1].ID+"/comments", nil, http.StatusOK, &cs)
+	f.Anon().MustDo("GET", "/api/posts/"+feed.Items[len(feed.Items)-1].ID+"/comments", nil, http.StatusOK, &cs)
 	if len(cs.Items) == 0 {
 		t.Errorf("the first demo post has no comments")
 	}
 
 	ada, grace := users["ada"], users["grace"]
 	var dms projections.Page[projections.Message]
-	grace.mustDo("GET", "/api/chats/"+ada.User.ID+"/messages", nil, http.StatusOK, &dms)
+	grace.MustDo("GET", "/api/chats/"+ada.User.ID+"/messages", nil, http.StatusOK, &dms)
 	if len(dms.Items) < 2 {
 		t.Errorf("grace and ada have %d messages, want a conversation", len(dms.Items))
 	}
 	var contacts projections.Page[projections.Contact]
-	ada.mustDo("GET", "/api/contacts", nil, http.StatusOK, &contacts)
+	ada.MustDo("GET", "/api/contacts", nil, http.StatusOK, &contacts)
 	if len(contacts.Items) != len(users)-1 || contacts.Items[0].User.ID != grace.User.ID || contacts.Items[0].LastMessageAt == nil {
 		t.Errorf("ada's contacts = %+v, want everyone else, grace first", contacts.Items)
 	}
 	var rooms projections.Page[projections.Room]
-	ada.mustDo("GET", "/api/rooms", nil, http.StatusOK, &rooms)
+	ada.MustDo("GET", "/api/rooms", nil, http.StatusOK, &rooms)
 	var talked string
 	for _, r := range rooms.Items {
 		if r.LastMessageAt != nil {
@@ -704,7 +705,7 @@ func TestDemoContent(t *testing.T) {
 		t.Fatalf("no demo room has messages: %+v", rooms.Items)
 	}
 	var msgs projections.Page[projections.Message]
-	ada.mustDo("GET", "/api/rooms/"+talked+"/messages", nil, http.StatusOK, &msgs)
+	ada.MustDo("GET", "/api/rooms/"+talked+"/messages", nil, http.StatusOK, &msgs)
 	speakers := map[string]bool{}
 	for _, m := range msgs.Items {
 		speakers[m.From.ID] = true

@@ -1,70 +1,25 @@
-package gateway
+package gateway_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
+	"forum/internal/forumtest"
 	"io"
 	"net/http"
-	"net/http/httptest"
-	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"forum/commands"
-	"forum/events"
-	"forum/projections"
 )
-
-// benchForum starts a whole forum for a benchmark, as newForum does for
-// tests: embedded NATS with JetStream, SQLite, the projector and an
-// httptest server, rate limits off.
-func benchForum(b *testing.B) string {
-	b.Helper()
-	dir := b.TempDir()
-	ctx, cancel := context.WithCancel(context.Background())
-	store, err := events.OpenStore(ctx, events.StoreConfig{Dir: filepath.Join(dir, "jetstream")})
-	if err != nil {
-		b.Fatal(err)
-	}
-	db, _, err := projections.OpenDB(filepath.Join(dir, "read.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	proj, err := projections.NewProjector(db, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	wg.Go(func() { proj.Run(ctx, store) })
-	cmds := commands.New(commands.Config{Store: store, DB: db, Projector: proj, Hasher: fastHasher{}})
-	if _, err := cmds.Seed(ctx, false); err != nil {
-		b.Fatal(err)
-	}
-	gw := New(Config{Commands: cmds, DB: db, Projector: proj, Store: store})
-	wg.Go(func() { gw.Run(ctx) })
-	srv := httptest.NewServer(gw)
-	b.Cleanup(func() {
-		srv.CloseClientConnections()
-		srv.Close()
-		cancel()
-		wg.Wait()
-		db.Close()
-		store.Close()
-	})
-	return srv.URL
-}
 
 // BenchmarkCreatePost measures post creation end to end: POST /api/posts
 // over HTTP through the real gateway, answered once the event is in
 // JetStream and projected. It reports posts/s and the latency percentiles
 // of single requests (p50-ms, p99-ms).
 func BenchmarkCreatePost(b *testing.B) {
-	base := benchForum(b)
+	base := forumtest.Start(b, forumtest.Options{}).URL
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 512, MaxConnsPerHost: 512}}
 	post := func(method, path, token string, body any) (int, []byte) {
 		raw, _ := json.Marshal(body)

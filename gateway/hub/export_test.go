@@ -1,0 +1,31 @@
+package hub
+
+// The frame types, for the external tests to decode frames into.
+type (
+	PresenceFrame   = presenceFrame
+	TypingFrame     = typingFrame
+	ErrorFrame      = errorFrame
+	RoomJoinedFrame = roomJoinedFrame
+	RoomSystemFrame = roomSystemFrame
+	RoomTypingFrame = roomTypingFrame
+	VoteFrame       = voteFrame
+	CommentFrame    = commentFrame
+	PostFrame       = postFrame
+	MessageFrame    = messageFrame
+	ReadFrame       = readFrame
+	HelloFrame      = helloFrame
+	AckFrame        = ackFrame
+	ResyncFrame     = resyncFrame
+)
+
+// Limits the tests push against.
+const (
+	WSBurst    = wsBurst
+	WSQueueLen = wsQueueLen
+	WSHeldLen  = wsHeldLen
+	MaxRooms   = maxRooms
+	ReadLimit  = wsReadLimit
+)
+
+// Pushes is the hub's decision for every event type.
+var Pushes = pushes

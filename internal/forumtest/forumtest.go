@@ -1,0 +1,279 @@
+// Package forumtest runs real forums for tests: an embedded NATS server with
+// JetStream in a temporary directory, a real SQLite read-model file with its
+// projector following the stream, the command service, and (Start) the HTTP
+// and WebSocket gateway behind an httptest server. Nothing is mocked.
+package forumtest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"forum/commands"
+	"forum/events"
+	"forum/gateway"
+	"forum/projections"
+)
+
+// FastHasher stands in for argon2id, whose cost would dominate tests.
+type FastHasher struct{}
+
+// Hash returns a recognisable stand-in for a hash of p.
+func (FastHasher) Hash(p string) (string, error) { return "fake$" + commands.TokenHash("salt:"+p), nil }
+
+// Verify reports whether h is FastHasher's hash of p.
+func (FastHasher) Verify(h, p string) bool { return h == "fake$"+commands.TokenHash("salt:"+p) }
+
+// Options shape a test forum. The zero value is a fresh forum with the
+// default categories and rooms, rate limits off and FastHasher.
+type Options struct {
+	RateLimits bool
+	// Demo seeds the demo users and content too; Empty seeds nothing.
+	Demo, Empty bool
+	// Dir is the data directory (default: a fresh t.TempDir()).
+	Dir string
+	// Store is an existing stream to share, as a second instance would; it
+	// is not closed when the test ends.
+	Store *events.Store
+	// Configure may change the command service's config before it is
+	// built (its Hasher is FastHasher unless changed here).
+	Configure func(*commands.Config)
+	// Logger defaults to warnings on stderr.
+	Logger *slog.Logger
+}
+
+// Core is a forum without HTTP: the stream, the read models, the projector
+// following the stream, and the commands.
+type Core struct {
+	T     testing.TB
+	Dir   string
+	Store *events.Store
+	DB    *projections.DB
+	Proj  *projections.Projector
+	Cmds  *commands.Service
+
+	ctx      context.Context
+	stopProj func()
+	wg       sync.WaitGroup
+}
+
+// NewCore starts a Core that stops when the test ends.
+func NewCore(t testing.TB, o Options) *Core {
+	t.Helper()
+	c := &Core{T: t, Dir: o.Dir}
+	if c.Dir == "" {
+		c.Dir = t.TempDir()
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	c.ctx = ctx
+	t.Cleanup(cancel)
+	c.Store = o.Store
+	if c.Store == nil {
+		store, err := events.OpenStore(ctx, events.StoreConfig{Dir: filepath.Join(c.Dir, "jetstream")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Store = store
+		t.Cleanup(store.Close)
+	}
+	db, _, err := projections.OpenDB(filepath.Join(c.Dir, "read.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.DB = db
+	t.Cleanup(func() { db.Close() })
+	if c.Proj, err = projections.NewProjector(db, o.Logger); err != nil {
+		t.Fatal(err)
+	}
+	projCtx, stop := context.WithCancel(ctx)
+	var once sync.Once
+	var projDone sync.WaitGroup
+	projDone.Go(func() { c.Proj.Run(projCtx, c.Store) })
+	c.stopProj = func() { once.Do(func() { stop(); projDone.Wait() }) }
+	t.Cleanup(c.stopProj)
+	cfg := commands.Config{Store: c.Store, DB: db, Projector: c.Proj, Logger: o.Logger, Hasher: FastHasher{}}
+	if o.Configure != nil {
+		o.Configure(&cfg)
+	}
+	c.Cmds = commands.New(cfg)
+	if !o.Empty {
+		if _, err := c.Cmds.Seed(Context(t), o.Demo); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return c
+}
+
+// StopProjector stops the projector for good (it stops anyway when the test ends).
+func (c *Core) StopProjector() { c.stopProj() }
+
+// Forum is a whole forum instance: a Core and its gateway behind an
+// httptest server at URL.
+type Forum struct {
+	*Core
+	URL  string
+	GW   *gateway.Server
+	HTTP *httptest.Server
+}
+
+// Start starts a Forum that stops when the test ends.
+func Start(t testing.TB, o Options) *Forum {
+	t.Helper()
+	core := NewCore(t, o)
+	logger := o.Logger
+	if logger == nil {
+		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	gw := gateway.New(gateway.Config{Commands: core.Cmds, DB: core.DB, Projector: core.Proj, Store: core.Store, Logger: logger, RateLimits: o.RateLimits})
+	ctx, cancel := context.WithCancel(core.ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() { gw.Run(ctx) })
+	srv := httptest.NewServer(gw)
+	t.Cleanup(func() {
+		srv.CloseClientConnections()
+		srv.Close()
+		cancel()
+		wg.Wait()
+	})
+	return &Forum{Core: core, URL: srv.URL, GW: gw, HTTP: srv}
+}
+
+// Context returns a context that ends with the test or after a minute.
+func Context(t testing.TB) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// Eventually waits until cond holds, failing the test after 10 seconds;
+// what names the condition for the failure message.
+func Eventually(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// Password is the password SignUp gives a nickname.
+func Password(nickname string) string { return "password-" + nickname }
+
+// Client is an HTTP client of a forum, signed in when Token is set.
+type Client struct {
+	F     *Forum
+	Token string
+	User  projections.User
+}
+
+// SignUp registers a user through the API and returns a client signed in
+// as them (password: Password(nickname)).
+func (f *Forum) SignUp(nickname string) *Client {
+	f.T.Helper()
+	c := &Client{F: f}
+	var out struct {
+		User  projections.User `json:"user"`
+		Token string           `json:"token"`
+	}
+	c.MustDo("POST", "/api/signup", map[string]any{"nickname": nickname, "email": nickname + "@example.com", "password": Password(nickname)}, http.StatusCreated, &out)
+	c.Token, c.User = out.Token, out.User
+	return c
+}
+
+// Anon returns a client that is not signed in.
+func (f *Forum) Anon() *Client { return &Client{F: f} }
+
+// As returns a client of f with c's credentials: the same user on another
+// instance.
+func (c *Client) As(f *Forum) *Client { return &Client{F: f, Token: c.Token, User: c.User} }
+
+// Do sends a request with a JSON body (nil for none) and returns the status
+// and the raw response body.
+func (c *Client) Do(method, path string, body any) (int, []byte) {
+	t := c.F.T
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, c.F.URL+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+// MustDo is Do that fails the test unless the status is want, decoding the
+// response into out when it is not nil.
+func (c *Client) MustDo(method, path string, body any, want int, out any) {
+	t := c.F.T
+	t.Helper()
+	status, b := c.Do(method, path, body)
+	if status != want {
+		t.Fatalf("%s %s: status %d, want %d: %s", method, path, status, want, b)
+	}
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			t.Fatalf("%s %s: decode %s: %v", method, path, b, err)
+		}
+	}
+}
+
+// Serve runs another gateway (its hub and an httptest server) until the test
+// ends, and returns its URL: a second front on the same forum, with other
+// settings.
+func Serve(t testing.TB, gw *gateway.Server) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { gw.Run(ctx); close(done) }()
+	srv := httptest.NewServer(gw)
+	t.Cleanup(func() {
+		srv.Close()
+		cancel()
+		<-done
+	})
+	return srv.URL
+}
+
+// Register signs a user up through the commands (password:
+// Password(nickname)) and returns their id.
+func (c *Core) Register(nickname string) string {
+	c.T.Helper()
+	id, err := c.Cmds.Register(Context(c.T), commands.RegisterInput{Nickname: nickname, Email: nickname + "@example.com", Password: Password(nickname)})
+	if err != nil {
+		c.T.Fatalf("register %s: %v", nickname, err)
+	}
+	return id
+}
