@@ -50,11 +50,13 @@ type (
 		TTLms    int64  `json:"ttl_ms,omitempty"`
 	}
 	liveState struct {
-		liveInstance
-		Part  int             `json:"part"`
-		Last  bool            `json:"last"`
-		Users []liveUserConns `json:"users,omitempty"`
-		Rooms []liveRoomConns `json:"rooms,omitempty"`
+		Instance string          `json:"instance"`
+		Ver      uint64          `json:"ver,omitempty"`
+		TTLms    int64           `json:"ttl_ms,omitempty"`
+		Part     int             `json:"part"`
+		Last     bool            `json:"last"`
+		Users    []liveUserConns `json:"users,omitempty"`
+		Rooms    []liveRoomConns `json:"rooms,omitempty"`
 	}
 	liveUserConns struct {
 		User  projections.User `json:"user"`
@@ -176,12 +178,14 @@ func (b *bus) heartbeat(now time.Time) {
 // publishState publishes this instance's whole state, in parts. The hub's
 // lock is held, so no change comes between the parts.
 func (b *bus) publishState() {
-	head := liveInstance{Instance: b.id, Ver: b.ver, TTLms: presence.DefaultTTL.Milliseconds()}
-	part := liveState{liveInstance: head}
+	head := liveState{Instance: b.id, Ver: b.ver, TTLms: presence.DefaultTTL.Milliseconds()}
+	part := head
 	flush := func(last bool) {
 		part.Last = last
 		b.publish("live.instance."+b.id+".state", part)
-		part = liveState{liveInstance: head, Part: part.Part + 1}
+		next := head
+		next.Part = part.Part + 1
+		part = next
 	}
 	full := func() bool { return len(part.Users)+len(part.Rooms) == statePartSize }
 	users, rooms := b.h.presence.Local()

@@ -70,38 +70,6 @@ func TestPresenceAcrossInstances(t *testing.T) {
 	}
 }
 
-// The live.> messages as another instance writes them (bus.go reads them).
-type (
-	liveInstance struct {
-		Instance string `json:"instance"`
-		Ver      uint64 `json:"ver,omitempty"`
-		TTLms    int64  `json:"ttl_ms,omitempty"`
-	}
-	livePresence struct {
-		Instance string           `json:"instance"`
-		Ver      uint64           `json:"ver"`
-		Room     string           `json:"room,omitempty"`
-		User     projections.User `json:"user"`
-		Conns    int              `json:"conns"`
-	}
-	liveState struct {
-		liveInstance
-		Part  int             `json:"part"`
-		Last  bool            `json:"last"`
-		Users []liveUserConns `json:"users,omitempty"`
-		Rooms []liveRoomConns `json:"rooms,omitempty"`
-	}
-	liveUserConns struct {
-		User  projections.User `json:"user"`
-		Conns int              `json:"conns"`
-	}
-	liveRoomConns struct {
-		Room   string `json:"room"`
-		UserID string `json:"user_id"`
-		Conns  int    `json:"conns"`
-	}
-)
-
 // fakeInstance publishes presence as another instance would, over the
 // forum's NATS connection.
 type fakeInstance struct {
@@ -123,17 +91,17 @@ func (fi *fakeInstance) publish(subject string, v any) {
 }
 
 func (fi *fakeInstance) heartbeat(ttl time.Duration) {
-	fi.publish("live.instance."+fi.id+".heartbeat", liveInstance{Instance: fi.id, Ver: fi.ver, TTLms: ttl.Milliseconds()})
+	fi.publish("live.instance."+fi.id+".heartbeat", hub.LiveInstance{Instance: fi.id, Ver: fi.ver, TTLms: ttl.Milliseconds()})
 }
 
 func (fi *fakeInstance) user(u projections.User, conns int) {
 	fi.ver++
-	fi.publish("live.presence."+u.ID, livePresence{Instance: fi.id, Ver: fi.ver, User: u, Conns: conns})
+	fi.publish("live.presence."+u.ID, hub.LivePresence{Instance: fi.id, Ver: fi.ver, User: u, Conns: conns})
 }
 
 func (fi *fakeInstance) room(room string, u projections.User, conns int) {
 	fi.ver++
-	fi.publish("live.room."+room+".presence", livePresence{Instance: fi.id, Ver: fi.ver, Room: room, User: u, Conns: conns})
+	fi.publish("live.room."+room+".presence", hub.LivePresence{Instance: fi.id, Ver: fi.ver, Room: room, User: u, Conns: conns})
 }
 
 // An instance that stops heartbeating (it crashed) takes its users offline
@@ -182,10 +150,14 @@ func TestPresenceStateSync(t *testing.T) {
 	}
 	defer asks.Unsubscribe()
 	nc.Flush()
-	head := liveInstance{Instance: "other", Ver: 7, TTLms: time.Minute.Milliseconds()}
-	fi.publish("live.instance.other.state", liveState{liveInstance: head, Part: 0, Users: []liveUserConns{{User: u1.User, Conns: 1}}})
-	fi.publish("live.instance.other.state", liveState{liveInstance: head, Part: 1, Last: true,
-		Users: []liveUserConns{{User: u2.User, Conns: 3}}, Rooms: []liveRoomConns{{Room: "general", UserID: u2.User.ID, Conns: 1}}})
+	head := hub.LiveState{Instance: "other", Ver: 7, TTLms: time.Minute.Milliseconds()}
+	part0, part1 := head, head
+	part0.Users = []hub.LiveUserConns{{User: u1.User, Conns: 1}}
+	part1.Part, part1.Last = 1, true
+	part1.Users = []hub.LiveUserConns{{User: u2.User, Conns: 3}}
+	part1.Rooms = []hub.LiveRoomConns{{Room: "general", UserID: u2.User.ID, Conns: 1}}
+	fi.publish("live.instance.other.state", part0)
+	fi.publish("live.instance.other.state", part1)
 	// Both come online with the last part, in no particular order.
 	a.WaitPresences("uno and dos online", true, u1.User.ID, u2.User.ID)
 	if n := ada.RoomOnline("general"); n != 1 {
@@ -193,9 +165,9 @@ func TestPresenceStateSync(t *testing.T) {
 	}
 
 	// A newer state without uno takes uno offline.
-	head.Ver = 8
-	fi.publish("live.instance.other.state", liveState{liveInstance: head, Last: true,
-		Users: []liveUserConns{{User: u2.User, Conns: 3}}, Rooms: []liveRoomConns{{Room: "general", UserID: u2.User.ID, Conns: 1}}})
+	newer := part1
+	newer.Ver, newer.Part = 8, 0
+	fi.publish("live.instance.other.state", newer)
 	a.WaitFor("uno offline", forumtest.IsPresence(u1.User.ID, false))
 
 	// A change out of sequence (9 was lost) is applied, and the hub asks for the rest.
@@ -207,7 +179,7 @@ func TestPresenceStateSync(t *testing.T) {
 	}
 
 	// Goodbye.
-	fi.publish("live.instance.other.bye", liveInstance{Instance: "other"})
+	fi.publish("live.instance.other.bye", hub.LiveInstance{Instance: "other"})
 	a.WaitPresences("uno and dos offline", false, u1.User.ID, u2.User.ID)
 	if ada.RoomOnline("general") != 0 {
 		t.Error("general still counts dos")
@@ -220,13 +192,13 @@ func TestPresenceStateSync(t *testing.T) {
 	}
 	defer states.Unsubscribe()
 	nc.Flush()
-	fi.publish("live.sync", liveInstance{Instance: "probe"})
+	fi.publish("live.sync", hub.LiveInstance{Instance: "probe"})
 	for {
 		msg, err := states.NextMsg(forumtest.WSWait)
 		if err != nil {
 			t.Fatalf("no state published: %v", err)
 		}
-		var st liveState
+		var st hub.LiveState
 		json.Unmarshal(msg.Data, &st)
 		if st.Instance == f.GW.Hub().InstanceID() {
 			if len(st.Users) != 1 || st.Users[0].User.ID != ada.User.ID || st.Users[0].Conns != 1 || !st.Last {

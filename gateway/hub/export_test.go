@@ -18,6 +18,15 @@ type (
 	ResyncFrame     = resyncFrame
 )
 
+// The live.> messages, for the tests to play another instance.
+type (
+	LiveInstance  = liveInstance
+	LivePresence  = livePresence
+	LiveState     = liveState
+	LiveUserConns = liveUserConns
+	LiveRoomConns = liveRoomConns
+)
+
 // Limits the tests push against.
 const (
 	WSBurst    = wsBurst
