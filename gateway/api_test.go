@@ -109,7 +109,7 @@ func checkEveryResponse(t testing.TB, method, url string, r apiReply) {
 	}
 }
 
-// checkErrorShape checks that r is the JSON error of API.md, with the code
+// checkErrorShape checks that r is the JSON error of docs/API.md, with the code
 // that belongs to its status.
 func checkErrorShape(t testing.TB, what string, r apiReply) {
 	t.Helper()

@@ -46,7 +46,7 @@ type errorDetail struct {
 	Field   string `json:"field,omitempty"`
 }
 
-// writeError writes err as the JSON error of API.md. Application errors
+// writeError writes err as the JSON error of docs/API.md. Application errors
 // carry their code; anything else is internal: logged here, and the client
 // gets no detail.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
