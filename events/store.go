@@ -2,6 +2,7 @@ package events
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -27,10 +28,26 @@ var ErrConflict = errors.New("expected last subject sequence did not hold")
 // ErrNoEvent is returned by Last and Get when no event matches.
 var ErrNoEvent = errors.New("no such event")
 
+// The logins of the embedded server. Nobody connects without one.
+const (
+	// ForumUser is the forum's own login: full rights. Other instances that
+	// share this server connect with it.
+	ForumUser = "forum"
+	// OperatorUser is the read-only login for people with the nats CLI.
+	OperatorUser = "operator"
+)
+
 // StoreConfig says where the stream lives.
 type StoreConfig struct {
 	// URL of an existing NATS cluster; empty starts an embedded server.
 	URL string
+	// CredsFile (a NATS credentials file), or User and Password, are the
+	// login on the cluster at URL.
+	CredsFile, User, Password string
+	// ForumPassword is the embedded server's password for ForumUser (empty:
+	// a random one that only this process knows), OperatorPassword its
+	// password for OperatorUser (empty: no operator login).
+	ForumPassword, OperatorPassword string
 	// Dir is the embedded server's JetStream store directory.
 	Dir string
 	// Listen is the embedded server's client address (host:port, port 0 picks
@@ -55,14 +72,24 @@ type Store struct {
 func OpenStore(ctx context.Context, cfg StoreConfig) (*Store, error) {
 	s := &Store{}
 	var err error
+	opts := []nats.Option{nats.Name("forum"), nats.MaxReconnects(-1)}
 	if cfg.URL == "" {
+		if cfg.ForumPassword == "" {
+			cfg.ForumPassword = rand.Text()
+		}
 		if s.srv, err = startServer(cfg); err != nil {
 			return nil, err
 		}
-		s.nc, err = nats.Connect("", nats.InProcessServer(s.srv), nats.Name("forum"), nats.MaxReconnects(-1))
+		opts = append(opts, nats.InProcessServer(s.srv), nats.UserInfo(ForumUser, cfg.ForumPassword))
 	} else {
-		s.nc, err = nats.Connect(cfg.URL, nats.Name("forum"), nats.MaxReconnects(-1))
+		switch {
+		case cfg.CredsFile != "":
+			opts = append(opts, nats.UserCredentials(cfg.CredsFile))
+		case cfg.User != "":
+			opts = append(opts, nats.UserInfo(cfg.User, cfg.Password))
+		}
 	}
+	s.nc, err = nats.Connect(cfg.URL, opts...)
 	if err != nil {
 		s.Close()
 		return nil, fmt.Errorf("connect nats: %w", err)
@@ -118,6 +145,31 @@ func streamConfig(replicas int) jetstream.StreamConfig {
 	}
 }
 
+// OperatorPermissions are what the operator login may do: read the stream
+// (its info, single messages, and consumers of its own to view or follow
+// it) and watch live.>. Every publish to forum.> and live.> is refused, and
+// so is every JetStream call that changes or deletes anything but the
+// operator's own ephemeral consumers.
+func OperatorPermissions() *server.Permissions {
+	js := "$JS.API."
+	return &server.Permissions{
+		Publish: &server.SubjectPermission{
+			Allow: []string{
+				js + "INFO", js + "STREAM.NAMES", js + "STREAM.LIST",
+				js + "STREAM.INFO." + StreamName, js + "STREAM.MSG.GET." + StreamName,
+				js + "DIRECT.GET." + StreamName, js + "DIRECT.GET." + StreamName + ".>",
+				js + "CONSUMER.CREATE." + StreamName, js + "CONSUMER.CREATE." + StreamName + ".>",
+				js + "CONSUMER.NAMES." + StreamName, js + "CONSUMER.LIST." + StreamName,
+				js + "CONSUMER.INFO." + StreamName + ".>", js + "CONSUMER.MSG.NEXT." + StreamName + ".>",
+				js + "CONSUMER.DELETE." + StreamName + ".>",
+				"$JS.ACK." + StreamName + ".>", "$JS.FC." + StreamName + ".>",
+			},
+			Deny: []string{SubjectAll, "live.>", js + "CONSUMER.DURABLE.>"},
+		},
+		Subscribe: &server.SubjectPermission{Allow: []string{"_INBOX.>", "live.>"}},
+	}
+}
+
 func startServer(cfg StoreConfig) (*server.Server, error) {
 	opts := &server.Options{
 		ServerName:         "forum",
@@ -127,6 +179,10 @@ func startServer(cfg StoreConfig) (*server.Server, error) {
 		NoLog:              true,
 		MaxPayload:         2 << 20,
 		JetStreamMaxMemory: 256 << 20,
+		Users:              []*server.User{{Username: ForumUser, Password: cfg.ForumPassword}},
+	}
+	if cfg.OperatorPassword != "" {
+		opts.Users = append(opts.Users, &server.User{Username: OperatorUser, Password: cfg.OperatorPassword, Permissions: OperatorPermissions()})
 	}
 	if cfg.Listen == "" || cfg.Listen == "off" {
 		opts.DontListen = true

@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
@@ -64,24 +65,65 @@ func envDefault(getenv func(string) string, name, def string) string {
 
 // storeFlags are the flags that say where the stream is.
 type storeFlags struct {
-	data, natsURL string
+	data, natsURL                     string
+	natsCreds, natsUser, natsPassword string
 }
 
 func (f *storeFlags) register(fs *flag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&f.data, "data", envDefault(getenv, "FORUM_DATA", "./data"), "directory of the JetStream store and the SQLite read models (env FORUM_DATA)")
 	fs.StringVar(&f.natsURL, "nats-url", getenv("FORUM_NATS_URL"), "use this NATS cluster instead of the embedded server (env FORUM_NATS_URL)")
+	fs.StringVar(&f.natsCreds, "nats-creds", getenv("FORUM_NATS_CREDS"), "NATS credentials file for --nats-url (env FORUM_NATS_CREDS)")
+	fs.StringVar(&f.natsUser, "nats-user", getenv("FORUM_NATS_USER"), "NATS user for --nats-url (env FORUM_NATS_USER)")
+	fs.StringVar(&f.natsPassword, "nats-password", getenv("FORUM_NATS_PASSWORD"), "NATS password for --nats-url (env FORUM_NATS_PASSWORD)")
+}
+
+// The files under --data that hold the embedded server's passwords, each
+// alone on one line, readable by the owner only.
+const (
+	operatorPasswordFile = "nats-operator-password"
+	forumPasswordFile    = "nats-forum-password"
+)
+
+// password returns the password kept in file name under the data
+// directory, making one on first use.
+func (f *storeFlags) password(name string) (string, error) {
+	path := filepath.Join(f.data, name)
+	if b, err := os.ReadFile(path); err == nil {
+		if p := strings.TrimSpace(string(b)); p != "" {
+			return p, nil
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("read %s: %w", path, err)
+	}
+	p := rand.Text()
+	if err := os.WriteFile(path, []byte(p+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("write %s: %w", path, err)
+	}
+	return p, nil
 }
 
 // open locks the data directory and opens the store; close undoes both.
 func (f *storeFlags) open(ctx context.Context, listen string, logger *slog.Logger) (store *events.Store, close func(), err error) {
-	if err := os.MkdirAll(f.data, 0o750); err != nil {
+	if err := os.MkdirAll(f.data, 0o700); err != nil {
 		return nil, nil, fmt.Errorf("data directory: %w", err)
 	}
 	unlock, err := lockData(f.data)
 	if err != nil {
 		return nil, nil, err
 	}
-	store, err = events.OpenStore(ctx, events.StoreConfig{URL: f.natsURL, Dir: filepath.Join(f.data, "jetstream"), Listen: listen, Logger: logger})
+	cfg := events.StoreConfig{
+		URL: f.natsURL, CredsFile: f.natsCreds, User: f.natsUser, Password: f.natsPassword,
+		Dir: filepath.Join(f.data, "jetstream"), Listen: listen, Logger: logger,
+	}
+	if f.natsURL == "" {
+		cfg.OperatorPassword, err = f.password(operatorPasswordFile)
+		if err == nil {
+			cfg.ForumPassword, err = f.password(forumPasswordFile)
+		}
+	}
+	if err == nil {
+		store, err = events.OpenStore(ctx, cfg)
+	}
 	if err != nil {
 		unlock()
 		return nil, nil, err

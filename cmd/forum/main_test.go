@@ -382,20 +382,50 @@ func natsCLI(t *testing.T) string {
 func TestNatsCLIReadsTheStream(t *testing.T) {
 	t.Parallel()
 	cli := natsCLI(t)
-	f := startForum(t, t.TempDir())
-	nats := func(args ...string) string {
-		t.Helper()
+	dir := t.TempDir()
+	f := startForum(t, dir)
+	pw, err := os.ReadFile(filepath.Join(dir, "nats-operator-password"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "nats-operator-password")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("operator password file: %v, mode %v; want 0600", err, fi.Mode().Perm())
+	}
+	login := []string{"--user", "operator", "--password", strings.TrimSpace(string(pw))}
+	// try runs the nats CLI against the forum's port with the given login.
+	try := func(login []string, args ...string) (string, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		cmd := exec.CommandContext(ctx, cli, append([]string{"--server", "nats://" + f.NATS}, args...)...)
+		cmd := exec.CommandContext(ctx, cli, append(append([]string{"--server", "nats://" + f.NATS, "--timeout", "2s"}, login...), args...)...)
 		home := t.TempDir() // no saved contexts of whoever runs the tests
 		cmd.Env = append(os.Environ(), "HOME="+home, "XDG_CONFIG_HOME="+home, "NATS_CONTEXT=", "NO_COLOR=1")
 		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	nats := func(args ...string) string {
+		t.Helper()
+		out, err := try(login, args...)
 		if err != nil {
 			t.Fatalf("nats %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
-		return string(out)
+		return out
 	}
+	refused := func(login []string, args ...string) {
+		t.Helper()
+		if out, err := try(login, args...); err == nil {
+			t.Errorf("nats %s was not refused:\n%s", strings.Join(args, " "), out)
+		}
+	}
+	// Without a login, or as the operator writing anything, nothing works.
+	refused(nil, "stream", "info", "FORUM")
+	refused([]string{"--user", "operator", "--password", "guess"}, "stream", "info", "FORUM")
+	refused(login, "pub", "forum.session.x.started", `{"type":"session.started"}`)
+	refused(login, "pub", "live.presence.x", `{}`)
+	refused(login, "stream", "purge", "FORUM", "-f")
+	if sub := nats("sub", "forum.>", "--stream", "FORUM", "--all", "--count", "2"); !strings.Contains(sub, `"type":"category.created"`) {
+		t.Errorf("sub --stream FORUM --all:\n%s", sub)
+	}
+
 	info := nats("stream", "info", "FORUM")
 	for _, want := range []string{"FORUM", "forum.>", "File"} {
 		if !strings.Contains(info, want) {
