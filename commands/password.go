@@ -1,14 +1,53 @@
 package commands
 
 import (
+	"bufio"
 	"crypto/rand"
 	"crypto/subtle"
+	_ "embed"
 	"encoding/base64"
 	"fmt"
 	"strings"
+	"sync"
 
 	"golang.org/x/crypto/argon2"
+
+	"forum/events"
 )
+
+// commonPasswordList is the list sign-up refuses, one a line.
+//
+//go:embed common-passwords.txt
+var commonPasswordList string
+
+// commonPasswords is the list as a set, lowercased, read on first use.
+var commonPasswords = sync.OnceValue(func() map[string]struct{} {
+	set := make(map[string]struct{}, 16000)
+	sc := bufio.NewScanner(strings.NewReader(commonPasswordList))
+	for sc.Scan() {
+		if line := sc.Text(); line != "" && !strings.HasPrefix(line, "#") {
+			set[strings.ToLower(line)] = struct{}{}
+		}
+	}
+	set[DemoPassword] = struct{}{}
+	return set
+})
+
+// CommonPasswords returns how many passwords sign-up refuses as common.
+func CommonPasswords() int { return len(commonPasswords()) }
+
+// checkPasswordStrength refuses a common password, and one that is the
+// nickname or the email (ignoring case).
+func checkPasswordStrength(password, nickname, email string) error {
+	lower := strings.ToLower(password)
+	if _, common := commonPasswords()[lower]; common {
+		return events.FieldError(events.EINVALID, "password", "that password is one of the most common ones; choose another")
+	}
+	if lower == strings.ToLower(nickname) || lower == strings.ToLower(email) {
+		return events.FieldError(events.EINVALID, "password", "the password must not be your nickname or email")
+	}
+	return nil
+}
 
 // PasswordHasher hashes passwords and checks them against a stored hash.
 type PasswordHasher interface {

@@ -25,18 +25,25 @@ type RegisterInput struct {
 
 var nicknameRE = regexp.MustCompile(`^[A-Za-z0-9_.-]{3,24}$`)
 
+// Password lengths, in characters.
+const (
+	minPasswordLen = 8
+	maxPasswordLen = 256
+)
+
 // Validate returns the first problem with the input as a validation error
 // naming its field, or nil.
 func (in RegisterInput) Validate() error {
-	if !nicknameRE.MatchString(in.Nickname) {
+	if len(in.Nickname) > MaxLoginLen || !nicknameRE.MatchString(in.Nickname) {
 		return events.FieldError(events.EINVALID, "nickname", "nickname must be 3 to 24 letters, digits, '_', '.' or '-'")
 	}
 	if err := checkEmail(in.Email); err != nil {
 		return err
 	}
-	if n := utf8.RuneCountInString(in.Password); n < 8 || n > 256 {
-		return events.FieldError(events.EINVALID, "password", "password must be 8 to 256 characters")
+	if n := utf8.RuneCountInString(in.Password); len(in.Password) > 4*maxPasswordLen || n < minPasswordLen || n > maxPasswordLen {
+		return events.FieldError(events.EINVALID, "password", fmt.Sprintf("password must be %d to %d characters", minPasswordLen, maxPasswordLen))
 	}
+
 	for _, f := range []struct{ name, value string }{{"first_name", in.FirstName}, {"last_name", in.LastName}, {"gender", in.Gender}} {
 		if f.value != "" {
 			if err := checkText(f.name, f.value, 1, 64); err != nil {
@@ -69,12 +76,30 @@ func checkEmail(email string) error {
 // Register signs a new user up and returns their id. Nickname and email are
 // unique ignoring case across every instance: each is claimed in the log
 // first (ETAKEN, with the field, when someone holds it). A claim left over by
-// a sign-up that failed halfway is released, so the value is free again.
+// a sign-up that failed halfway is released, so the value is free again. A
+// common password, or one that is the nickname or email, is refused.
 func (s *Service) Register(ctx context.Context, in RegisterInput) (string, error) {
 	if err := in.Validate(); err != nil {
 		return "", err
 	}
-	hash, err := s.Hasher.Hash(in.Password)
+	if err := checkPasswordStrength(in.Password, in.Nickname, in.Email); err != nil {
+		return "", err
+	}
+	return s.register(ctx, in)
+}
+
+// register signs up a user whose input is valid.
+func (s *Service) register(ctx context.Context, in RegisterInput) (string, error) {
+	// Taken values are refused before the costly hash. The claims below
+	// still decide: two sign-ups may both pass this check.
+	for _, v := range []struct{ kind, value string }{{events.ClaimNickname, in.Nickname}, {events.ClaimEmail, in.Email}} {
+		if _, err := s.DB.Credentials(ctx, v.value); err == nil {
+			return "", events.FieldError(events.ETAKEN, v.kind, fmt.Sprintf("that %s is already taken", v.kind))
+		} else if events.ErrorCode(err) != events.ENOTFOUND {
+			return "", err
+		}
+	}
+	hash, err := s.hash(ctx, in.Password)
 	if err != nil {
 		return "", err
 	}

@@ -63,19 +63,19 @@ func TestRegisterConcurrentNickname(t *testing.T) {
 	e := forumtest.NewCore(t, forumtest.Options{})
 	var ins []commands.RegisterInput
 	for i, nick := range []string{"bob", "Bob", "BOB", "bOb", "boB", "BoB", "bOB", "BOb"} {
-		ins = append(ins, commands.RegisterInput{Nickname: nick, Email: fmt.Sprintf("bob%d@example.com", i), Password: "password123"})
+		ins = append(ins, commands.RegisterInput{Nickname: nick, Email: fmt.Sprintf("bob%d@example.com", i), Password: "correct-horse-battery"})
 	}
 	winner, losers := oneWinner(t, registerAtOnce(t, e, ins), "nickname")
 	ctx := forumtest.Context(t)
 	for _, login := range []string{"bob", "BOB", winner.in.Nickname} {
-		id, err := e.Cmds.Authenticate(ctx, login, "password123")
+		id, err := e.Cmds.Authenticate(ctx, login, "correct-horse-battery")
 		if err != nil || id != winner.id {
 			t.Errorf("sign in as %q = %q, %v; want the winner %q", login, id, err, winner.id)
 		}
 	}
 	// The losers never claimed their emails: those are free.
 	for i, l := range losers {
-		if _, err := e.Cmds.Register(ctx, commands.RegisterInput{Nickname: fmt.Sprintf("other%d", i), Email: l.in.Email, Password: "password123"}); err != nil {
+		if _, err := e.Cmds.Register(ctx, commands.RegisterInput{Nickname: fmt.Sprintf("other%d", i), Email: l.in.Email, Password: "correct-horse-battery"}); err != nil {
 			t.Errorf("sign up with a losing sign-up's email %s: %v", l.in.Email, err)
 		}
 	}
@@ -86,22 +86,22 @@ func TestRegisterConcurrentEmail(t *testing.T) {
 	e := forumtest.NewCore(t, forumtest.Options{})
 	var ins []commands.RegisterInput
 	for i, email := range []string{"carol@example.com", "Carol@example.com", "CAROL@EXAMPLE.COM", "carol@Example.com", "cArOl@example.com", "carol@EXAMPLE.com", "CAROL@example.com", "carol@exAmple.cOm"} {
-		ins = append(ins, commands.RegisterInput{Nickname: fmt.Sprintf("carol%d", i), Email: email, Password: "password123"})
+		ins = append(ins, commands.RegisterInput{Nickname: fmt.Sprintf("carol%d", i), Email: email, Password: "correct-horse-battery"})
 	}
 	winner, losers := oneWinner(t, registerAtOnce(t, e, ins), "email")
 	ctx := forumtest.Context(t)
-	if id, err := e.Cmds.Authenticate(ctx, "CAROL@example.COM", "password123"); err != nil || id != winner.id {
+	if id, err := e.Cmds.Authenticate(ctx, "CAROL@example.COM", "correct-horse-battery"); err != nil || id != winner.id {
 		t.Errorf("sign in by email = %q, %v; want the winner %q", id, err, winner.id)
 	}
 	// Each loser claimed its nickname before failing on the email: the
 	// nickname was released, so a later sign-up with it succeeds.
 	for _, l := range losers {
-		if _, err := e.Cmds.Register(ctx, commands.RegisterInput{Nickname: l.in.Nickname, Email: l.in.Nickname + "@example.net", Password: "password123"}); err != nil {
+		if _, err := e.Cmds.Register(ctx, commands.RegisterInput{Nickname: l.in.Nickname, Email: l.in.Nickname + "@example.net", Password: "correct-horse-battery"}); err != nil {
 			t.Errorf("sign up with the released nickname %s: %v", l.in.Nickname, err)
 		}
 	}
 	// And it is taken again now.
-	_, err := e.Cmds.Register(ctx, commands.RegisterInput{Nickname: strings.ToUpper(losers[0].in.Nickname), Email: "x@example.org", Password: "password123"})
+	_, err := e.Cmds.Register(ctx, commands.RegisterInput{Nickname: strings.ToUpper(losers[0].in.Nickname), Email: "x@example.org", Password: "correct-horse-battery"})
 	wantCode(t, "nickname taken again", err, events.ETAKEN, "nickname")
 }
 
@@ -115,11 +115,11 @@ func TestRegisterTakenAndReleased(t *testing.T) {
 		in    commands.RegisterInput
 		field string // "" = succeeds
 	}{
-		{"same nickname, other case", commands.RegisterInput{Nickname: "DAVE", Email: "d1@example.com", Password: "password123"}, "nickname"},
-		{"same email, other case", commands.RegisterInput{Nickname: "dave2", Email: "Dave@Example.com", Password: "password123"}, "email"},
-		{"nickname of the failed sign-up is free again", commands.RegisterInput{Nickname: "dave2", Email: "dave2@example.com", Password: "password123"}, ""},
-		{"now taken", commands.RegisterInput{Nickname: "Dave2", Email: "dave3@example.com", Password: "password123"}, "nickname"},
-		{"nickname like an email's local part is fine", commands.RegisterInput{Nickname: "dave.example.com", Email: "dave4@example.com", Password: "password123"}, ""},
+		{"same nickname, other case", commands.RegisterInput{Nickname: "DAVE", Email: "d1@example.com", Password: "correct-horse-battery"}, "nickname"},
+		{"same email, other case", commands.RegisterInput{Nickname: "dave2", Email: "Dave@Example.com", Password: "correct-horse-battery"}, "email"},
+		{"nickname of the failed sign-up is free again", commands.RegisterInput{Nickname: "dave2", Email: "dave2@example.com", Password: "correct-horse-battery"}, ""},
+		{"now taken", commands.RegisterInput{Nickname: "Dave2", Email: "dave3@example.com", Password: "correct-horse-battery"}, "nickname"},
+		{"nickname like an email's local part is fine", commands.RegisterInput{Nickname: "dave.example.com", Email: "dave4@example.com", Password: "correct-horse-battery"}, ""},
 	}
 	for _, tt := range tests {
 		_, err := e.Cmds.Register(ctx, tt.in)
@@ -151,7 +151,7 @@ func TestRegisterFailureReleasesBothClaims(t *testing.T) {
 	e := forumtest.NewCore(t, forumtest.Options{})
 	ctx := forumtest.Context(t)
 	broken := commands.New(commands.Config{Store: failingStore{e.Store}, DB: e.DB, Projector: e.Proj, Hasher: forumtest.FastHasher{}})
-	in := commands.RegisterInput{Nickname: "erin", Email: "erin@example.com", Password: "password123"}
+	in := commands.RegisterInput{Nickname: "erin", Email: "erin@example.com", Password: "correct-horse-battery"}
 	if _, err := broken.Register(ctx, in); events.ErrorCode(err) != events.EINTERNAL {
 		t.Fatalf("register with a failing store: err = %v, want an internal error", err)
 	}
@@ -162,7 +162,7 @@ func TestRegisterFailureReleasesBothClaims(t *testing.T) {
 
 func TestRegisterValidation(t *testing.T) {
 	t.Parallel()
-	ok := commands.RegisterInput{Nickname: "valid_nick", Email: "valid@example.com", Password: "password123"}
+	ok := commands.RegisterInput{Nickname: "valid_nick", Email: "valid@example.com", Password: "correct-horse-battery"}
 	with := func(f func(*commands.RegisterInput)) commands.RegisterInput {
 		in := ok
 		f(&in)

@@ -63,7 +63,12 @@ func TestSeed(t *testing.T) {
 				}
 				return
 			}
+			// The demo accounts sign in only where DemoSignIn says so.
+			closed := commands.New(commands.Config{Store: e.Store, DB: e.DB, Projector: e.Proj, Hasher: forumtest.FastHasher{}})
 			for _, nick := range commands.DemoUsers {
+				if _, err := closed.Authenticate(ctx, nick, commands.DemoPassword); events.ErrorCode(err) != events.EUNAUTHENTICATED {
+					t.Errorf("demo user %s without DemoSignIn: %v, want unauthenticated", nick, err)
+				}
 				if _, err := e.Cmds.Authenticate(ctx, nick, commands.DemoPassword); err != nil {
 					t.Errorf("demo user %s cannot sign in: %v", nick, err)
 				}

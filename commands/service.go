@@ -40,6 +40,14 @@ type Config struct {
 	NewID     func() string
 	// Hasher hashes and checks passwords (default: argon2id, OWASP settings).
 	Hasher PasswordHasher
+	// HashSlots bounds the hashes that run at once (default: one per core),
+	// HashQueue how many more may wait for a slot (default 16 a slot), and
+	// HashWait for how long (default 5 s).
+	HashSlots, HashQueue int
+	HashWait             time.Duration
+	// DemoSignIn lets the demo accounts (password DemoPassword) sign in. It
+	// is for a forum that only its own machine can reach.
+	DemoSignIn bool
 	// SessionTTL is how long a session lasts (default 30 days).
 	SessionTTL time.Duration
 	// WaitTimeout bounds the wait for the read models to include a write (default 10 s).
@@ -49,6 +57,7 @@ type Config struct {
 // Service runs the commands.
 type Service struct {
 	Config
+	gate *hashGate
 }
 
 // New returns a Service, filling in defaults for unset dependencies.
@@ -72,7 +81,7 @@ func New(cfg Config) *Service {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{Config: cfg}
+	return &Service{Config: cfg, gate: newHashGate(cfg.HashSlots, cfg.HashQueue, cfg.HashWait)}
 }
 
 // emit is the append half of every command: the command has decided on one
@@ -108,7 +117,9 @@ func (s *Service) wait(ctx context.Context, seq uint64) error {
 }
 
 // checkText validates a required text field: between lo and hi characters,
-// valid UTF-8, not only white space, no control characters but newlines and tabs.
+// valid UTF-8, not only white space, no control characters but newlines and
+// tabs (C0, DEL and C1), and none of the bidirectional overrides and
+// isolates that make text read other than it is stored.
 func checkText(field, value string, lo, hi int) error {
 	n := utf8.RuneCountInString(value)
 	switch {
@@ -120,8 +131,11 @@ func checkText(field, value string, lo, hi int) error {
 		return events.FieldError(events.EINVALID, field, fmt.Sprintf("%s must be at most %d characters (it has %d)", field, hi, n))
 	}
 	for _, r := range value {
-		if r < 0x20 && r != '\n' && r != '\t' && r != '\r' || r == 0x7f {
+		switch {
+		case r < 0x20 && r != '\n' && r != '\t' && r != '\r', r >= 0x7f && r <= 0x9f:
 			return events.FieldError(events.EINVALID, field, field+" contains a control character")
+		case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
+			return events.FieldError(events.EINVALID, field, field+" contains a bidirectional override")
 		}
 	}
 	return nil

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"forum/events"
 )
@@ -23,19 +24,46 @@ func TokenHash(token string) string {
 // sign-in takes as long whether or not the user exists.
 const dummyHash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$2uwhW7zYPnXDnPUyEJi0nOvBqxQuTdGEcJVXBibq8Ys"
 
+// MaxLoginLen is the longest login (nickname or email) accepted, in bytes.
+const MaxLoginLen = 256
+
 // Authenticate returns the id of the user whose nickname or email is login
-// and whose password is password; EUNAUTHENTICATED otherwise.
+// and whose password is password; EUNAUTHENTICATED otherwise (the same
+// whether or not the account exists), EINVALID for a login or password too
+// long to be one, EUNAVAILABLE when password checks are queued past their
+// bound.
 func (s *Service) Authenticate(ctx context.Context, login, password string) (string, error) {
+	if err := CheckCredentialLengths(login, password); err != nil {
+		return "", err
+	}
+	wrong := events.Errorf(events.EUNAUTHENTICATED, "wrong login or password")
 	cred, err := s.DB.Credentials(ctx, login)
+	hash := cred.PasswordHash
 	if events.ErrorCode(err) == events.ENOTFOUND {
-		s.Hasher.Verify(dummyHash, password)
+		hash = dummyHash // as long as a real check, so timing tells nothing
 	} else if err != nil {
 		return "", err
 	}
-	if cred.UserID == "" || !s.Hasher.Verify(cred.PasswordHash, password) {
-		return "", events.Errorf(events.EUNAUTHENTICATED, "wrong login or password")
+	ok, err := s.verify(ctx, hash, password)
+	if err != nil {
+		return "", err
+	}
+	if !ok || cred.UserID == "" || (password == DemoPassword && !s.DemoSignIn) {
+		return "", wrong
 	}
 	return cred.UserID, nil
+}
+
+// CheckCredentialLengths refuses (EINVALID), before any other work, a login
+// longer than MaxLoginLen bytes or a password longer than 256 characters.
+func CheckCredentialLengths(login, password string) error {
+	if len(login) > MaxLoginLen {
+		return events.FieldError(events.EINVALID, "login", fmt.Sprintf("a login is at most %d bytes", MaxLoginLen))
+	}
+	if len(password) > 4*maxPasswordLen || utf8.RuneCountInString(password) > maxPasswordLen {
+		return events.FieldError(events.EINVALID, "password", fmt.Sprintf("a password is at most %d characters", maxPasswordLen))
+	}
+	return nil
 }
 
 // Session is a started session: the token goes to the client once and is

@@ -1,9 +1,7 @@
 package gateway
 
 import (
-	"context"
 	"net/http"
-	"strings"
 
 	"forum/commands"
 	"forum/events"
@@ -51,15 +49,19 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, events.FieldError(events.EINVALID, "password", "enter your password"))
 		return
 	}
-	key := s.throttleKey(r.Context(), in.Login)
-	if blocked, retry := s.loginFailures.blocked(key, s.now()); blocked {
+	if err := commands.CheckCredentialLengths(in.Login, in.Password); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	addr := addrKey(clientIP(r))
+	if blocked, retry := s.signIns.blocked(in.Login, addr, s.now()); blocked {
 		rateLimited(w, retry)
 		return
 	}
 	sess, err := s.cmd.SignIn(r.Context(), in.Login, in.Password)
 	if err != nil {
 		if events.ErrorCode(err) == events.EUNAUTHENTICATED {
-			s.loginFailures.allow(key, s.now())
+			s.signIns.failed(in.Login, addr, s.now())
 		}
 		s.writeError(w, r, err)
 		return
@@ -71,16 +73,6 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
 	}
 	s.setSessionCookie(w, r, sess)
 	writeJSON(w, http.StatusOK, map[string]any{"user": u, "token": sess.Token})
-}
-
-// throttleKey is the key failed sign-ins are counted under: the account when
-// the login names one (so its nickname and email share one budget), else the
-// login as typed, ignoring case.
-func (s *Server) throttleKey(ctx context.Context, login string) string {
-	if cred, err := s.db.Credentials(ctx, login); err == nil {
-		return "user:" + cred.UserID
-	}
-	return "login:" + strings.ToLower(login)
 }
 
 func (s *Server) signout(w http.ResponseWriter, r *http.Request, p principal) {

@@ -214,26 +214,26 @@ func TestAPIAccounts(t *testing.T) {
 			ExpectedHeaders:    map[string]string{"Set-Cookie": "forum_session=", "Content-Type": "application/json"}},
 		{Name: "signup cookie is HttpOnly and SameSite=Lax", Method: "POST", URL: "/api/signup", Body: signup("cookie", "cookie@example.com", "password-x"),
 			ExpectedStatus: 201, ExpectedHeaders: map[string]string{"Set-Cookie": "HttpOnly"}},
-		{Name: "signup nickname of 3", Method: "POST", URL: "/api/signup", Body: signup("abc", "abc@example.com", "12345678"), ExpectedStatus: 201},
-		{Name: "signup nickname of 24 with _.-", Method: "POST", URL: "/api/signup", Body: signup("a_b.c-"+strings.Repeat("x", 18), "long@example.com", "12345678"), ExpectedStatus: 201},
-		{Name: "signup nickname of 2", Method: "POST", URL: "/api/signup", Body: signup("ab", "ab@example.com", "12345678"),
+		{Name: "signup nickname of 3", Method: "POST", URL: "/api/signup", Body: signup("abc", "abc@example.com", "q7#Lm2vx"), ExpectedStatus: 201},
+		{Name: "signup nickname of 24 with _.-", Method: "POST", URL: "/api/signup", Body: signup("a_b.c-"+strings.Repeat("x", 18), "long@example.com", "q7#Lm2vx"), ExpectedStatus: 201},
+		{Name: "signup nickname of 2", Method: "POST", URL: "/api/signup", Body: signup("ab", "ab@example.com", "q7#Lm2vx"),
 			ExpectedStatus: 400, ExpectedContent: []string{isValidation, fieldIs("nickname")}},
-		{Name: "signup nickname of 25", Method: "POST", URL: "/api/signup", Body: signup(strings.Repeat("x", 25), "x25@example.com", "12345678"),
+		{Name: "signup nickname of 25", Method: "POST", URL: "/api/signup", Body: signup(strings.Repeat("x", 25), "x25@example.com", "q7#Lm2vx"),
 			ExpectedStatus: 400, ExpectedContent: []string{fieldIs("nickname")}},
-		{Name: "signup nickname with a space", Method: "POST", URL: "/api/signup", Body: signup("bad name", "bad@example.com", "12345678"),
+		{Name: "signup nickname with a space", Method: "POST", URL: "/api/signup", Body: signup("bad name", "bad@example.com", "q7#Lm2vx"),
 			ExpectedStatus: 400, ExpectedContent: []string{fieldIs("nickname")}},
-		{Name: "signup nickname not ASCII", Method: "POST", URL: "/api/signup", Body: signup("zoë", "zoe@example.com", "12345678"),
+		{Name: "signup nickname not ASCII", Method: "POST", URL: "/api/signup", Body: signup("zoë", "zoe@example.com", "q7#Lm2vx"),
 			ExpectedStatus: 400, ExpectedContent: []string{fieldIs("nickname")}},
-		{Name: "signup missing nickname", Method: "POST", URL: "/api/signup", Body: `{"email":"m@example.com","password":"12345678"}`,
+		{Name: "signup missing nickname", Method: "POST", URL: "/api/signup", Body: `{"email":"m@example.com","password":"q7#Lm2vx"}`,
 			ExpectedStatus: 400, ExpectedContent: []string{fieldIs("nickname")}},
 		{Name: "signup empty object", Method: "POST", URL: "/api/signup", Body: `{}`, ExpectedStatus: 400, ExpectedContent: []string{isValidation, `"field":"`}},
-		{Name: "signup bad email", Method: "POST", URL: "/api/signup", Body: signup("dave", "not-an-email", "12345678"),
+		{Name: "signup bad email", Method: "POST", URL: "/api/signup", Body: signup("dave", "not-an-email", "q7#Lm2vx"),
 			ExpectedStatus: 400, ExpectedContent: []string{fieldIs("email")}},
-		{Name: "signup email without a domain dot", Method: "POST", URL: "/api/signup", Body: signup("dave", "dave@localhost", "12345678"),
+		{Name: "signup email without a domain dot", Method: "POST", URL: "/api/signup", Body: signup("dave", "dave@localhost", "q7#Lm2vx"),
 			ExpectedStatus: 400, ExpectedContent: []string{fieldIs("email")}},
-		{Name: "signup email with a display name", Method: "POST", URL: "/api/signup", Body: signup("dave", "Dave <dave@example.com>", "12345678"),
+		{Name: "signup email with a display name", Method: "POST", URL: "/api/signup", Body: signup("dave", "Dave <dave@example.com>", "q7#Lm2vx"),
 			ExpectedStatus: 400, ExpectedContent: []string{fieldIs("email")}},
-		{Name: "signup missing email", Method: "POST", URL: "/api/signup", Body: `{"nickname":"dave","password":"12345678"}`,
+		{Name: "signup missing email", Method: "POST", URL: "/api/signup", Body: `{"nickname":"dave","password":"q7#Lm2vx"}`,
 			ExpectedStatus: 400, ExpectedContent: []string{fieldIs("email")}},
 		{Name: "signup password of 7", Method: "POST", URL: "/api/signup", Body: signup("dave", "dave@example.com", "1234567"),
 			ExpectedStatus: 400, ExpectedContent: []string{fieldIs("password")}},
@@ -241,28 +241,40 @@ func TestAPIAccounts(t *testing.T) {
 			ExpectedStatus: 400, ExpectedContent: []string{fieldIs("password")}},
 		{Name: "signup password of 8 characters", Method: "POST", URL: "/api/signup", Body: signup("eve", "eve@example.com", strings.Repeat("é", 8)), ExpectedStatus: 201},
 		{Name: "signup password of 256", Method: "POST", URL: "/api/signup", Body: signup("fay", "fay@example.com", strings.Repeat("p", 256)), ExpectedStatus: 201},
+		{Name: "signup common password", Method: "POST", URL: "/api/signup", Body: signup("gil", "gil@example.com", "Password1"),
+			ExpectedStatus: 400, ExpectedContent: []string{fieldIs("password"), "common"}},
+		{Name: "signup password is the nickname", Method: "POST", URL: "/api/signup", Body: signup("GilbertGrape", "gg@example.com", "gilbertgrape"),
+			ExpectedStatus: 400, ExpectedContent: []string{fieldIs("password")}},
+		{Name: "signup password is the email", Method: "POST", URL: "/api/signup", Body: signup("gilb", "gilb@example.com", "GILB@example.com"),
+			ExpectedStatus: 400, ExpectedContent: []string{fieldIs("password")}},
+		{Name: "signup nickname over 256 bytes", Method: "POST", URL: "/api/signup", Body: signup(strings.Repeat("n", 300), "n@example.com", "q7#Lm2vx"),
+			ExpectedStatus: 400, ExpectedContent: []string{fieldIs("nickname")}},
+		{Name: "signup first name with a bidi override", Method: "POST", URL: "/api/signup", Body: with(signup("bidi", "bidi@example.com", "q7#Lm2vx"), "first_name", "evil\u202egnp.exe"),
+			ExpectedStatus: 400, ExpectedContent: []string{fieldIs("first_name")}},
+		{Name: "signup first name with a C1 control", Method: "POST", URL: "/api/signup", Body: with(signup("cone", "cone@example.com", "q7#Lm2vx"), "first_name", "a\u0085b"),
+			ExpectedStatus: 400, ExpectedContent: []string{fieldIs("first_name")}},
 		{Name: "signup password of 257", Method: "POST", URL: "/api/signup", Body: signup("gus", "gus@example.com", strings.Repeat("p", 257)),
 			ExpectedStatus: 400, ExpectedContent: []string{fieldIs("password")}},
-		{Name: "signup age below 0", Method: "POST", URL: "/api/signup", Body: with(signup("hal", "hal@example.com", "12345678"), "age", -1),
+		{Name: "signup age below 0", Method: "POST", URL: "/api/signup", Body: with(signup("hal", "hal@example.com", "q7#Lm2vx"), "age", -1),
 			ExpectedStatus: 400, ExpectedContent: []string{fieldIs("age")}},
-		{Name: "signup nickname taken ignoring case", Method: "POST", URL: "/api/signup", Body: signup("ALICE", "other@example.com", "12345678"),
+		{Name: "signup nickname taken ignoring case", Method: "POST", URL: "/api/signup", Body: signup("ALICE", "other@example.com", "q7#Lm2vx"),
 			ExpectedStatus: 409, ExpectedContent: []string{`"code":"taken"`, fieldIs("nickname")}},
-		{Name: "signup email taken ignoring case", Method: "POST", URL: "/api/signup", Body: signup("alice2", "Alice@Example.COM", "12345678"),
+		{Name: "signup email taken ignoring case", Method: "POST", URL: "/api/signup", Body: signup("alice2", "Alice@Example.COM", "q7#Lm2vx"),
 			ExpectedStatus: 409, ExpectedContent: []string{`"code":"taken"`, fieldIs("email")}},
-		{Name: "signup nickname of wrong type", Method: "POST", URL: "/api/signup", Body: `{"nickname":5,"email":"n@example.com","password":"12345678"}`,
+		{Name: "signup nickname of wrong type", Method: "POST", URL: "/api/signup", Body: `{"nickname":5,"email":"n@example.com","password":"q7#Lm2vx"}`,
 			ExpectedStatus: 400, ExpectedContent: []string{isValidation, fieldIs("nickname")}},
-		{Name: "signup age of wrong type", Method: "POST", URL: "/api/signup", Body: `{"nickname":"ivan","email":"ivan@example.com","password":"12345678","age":"old"}`,
+		{Name: "signup age of wrong type", Method: "POST", URL: "/api/signup", Body: `{"nickname":"ivan","email":"ivan@example.com","password":"q7#Lm2vx","age":"old"}`,
 			ExpectedStatus: 400, ExpectedContent: []string{isValidation, fieldIs("age")}},
 		{Name: "signup malformed JSON", Method: "POST", URL: "/api/signup", Body: `{"nickname":`, ExpectedStatus: 400, ExpectedContent: []string{isValidation}},
 		{Name: "signup JSON array", Method: "POST", URL: "/api/signup", Body: `[]`, ExpectedStatus: 400, ExpectedContent: []string{isValidation}},
 		{Name: "signup trailing data", Method: "POST", URL: "/api/signup", Body: `{} {}`, ExpectedStatus: 400, ExpectedContent: []string{isValidation}},
 		{Name: "signup empty body", Method: "POST", URL: "/api/signup", Body: "", ExpectedStatus: 400, ExpectedContent: []string{isValidation}},
-		{Name: "signup wrong content type", Method: "POST", URL: "/api/signup", Body: signup("judy", "judy@example.com", "12345678"), ContentType: "text/plain",
+		{Name: "signup wrong content type", Method: "POST", URL: "/api/signup", Body: signup("judy", "judy@example.com", "q7#Lm2vx"), ContentType: "text/plain",
 			ExpectedStatus: 415, ExpectedContent: []string{`"code":"unsupported_media_type"`}},
 		{Name: "signup form post", Method: "POST", URL: "/api/signup", Body: "nickname=judy", ContentType: "application/x-www-form-urlencoded", ExpectedStatus: 415},
-		{Name: "signup JSON with charset", Method: "POST", URL: "/api/signup", Body: signup("judy", "judy@example.com", "12345678"), ContentType: "application/json; charset=utf-8",
+		{Name: "signup JSON with charset", Method: "POST", URL: "/api/signup", Body: signup("judy", "judy@example.com", "q7#Lm2vx"), ContentType: "application/json; charset=utf-8",
 			ExpectedStatus: 201},
-		{Name: "signup without a content type is served", Method: "POST", URL: "/api/signup", Body: signup("kim", "kim@example.com", "12345678"), ContentType: "-",
+		{Name: "signup without a content type is served", Method: "POST", URL: "/api/signup", Body: signup("kim", "kim@example.com", "q7#Lm2vx"), ContentType: "-",
 			ExpectedStatus: 201},
 		{Name: "signup over the size limit", Method: "POST", URL: "/api/signup", Body: bodyTooBig, ExpectedStatus: 413, ExpectedContent: []string{`"code":"too_large"`}},
 
@@ -598,7 +610,7 @@ func TestCrossSiteRequests(t *testing.T) {
 			ExpectedStatus: 403, ExpectedContent: []string{`"code":"forbidden"`}},
 		{Name: "foreign POST with the cookie", Method: "POST", URL: "/api/posts", Headers: map[string]string{"Origin": "https://evil.example", "Cookie": gateway.CookieName + "=" + alice.Token},
 			Body: newPost, ExpectedStatus: 403},
-		{Name: "foreign signup", Method: "POST", URL: "/api/signup", Headers: foreign, Body: map[string]string{"nickname": "mallory", "email": "m@example.com", "password": "12345678"},
+		{Name: "foreign signup", Method: "POST", URL: "/api/signup", Headers: foreign, Body: map[string]string{"nickname": "mallory", "email": "m@example.com", "password": "q7#Lm2vx"},
 			ExpectedStatus: 403},
 		{Name: "foreign PUT", Method: "PUT", URL: "/api/posts/" + p.ID + "/vote", Token: alice.Token, Headers: foreign, Body: map[string]int{"value": 1}, ExpectedStatus: 403},
 		{Name: "foreign PATCH", Method: "PATCH", URL: "/api/posts/" + p.ID, Token: alice.Token, Headers: foreign, Body: map[string]string{"title": "x"}, ExpectedStatus: 403},
@@ -671,32 +683,74 @@ func TestRateLimits(t *testing.T) {
 	}
 }
 
+// Failed sign-ins are throttled per (login, address) and per address, never
+// per account alone: nobody can lock a victim out from elsewhere, and the
+// answers are the same whether or not an account exists.
 func TestSignInThrottling(t *testing.T) {
 	t.Parallel()
 	f := forumtest.Start(t, forumtest.Options{}) // rate limits off: the throttling of failed sign-ins stays on
 	f.SignUp("alice")
 	f.SignUp("bob")
-	signin := func(login, password string) apiReply {
-		r := sendScenario(t, f.URL, scenario{Method: "POST", URL: "/api/signin", Body: map[string]string{"login": login, "password": password}})
-		checkEveryResponse(t, "POST", "/api/signin", r)
-		return r
-	}
-	for i := range 5 {
-		if r := signin("alice", "wrong-password"); r.Status != http.StatusUnauthorized {
-			t.Fatalf("failure %d: status %d, want 401: %s", i+1, r.Status, r.Body)
+	signin := func(from, login, password string) int {
+		t.Helper()
+		status, body := f.Anon().From(from).Do("POST", "/api/signin", map[string]string{"login": login, "password": password})
+		if status != http.StatusOK && status != http.StatusUnauthorized && status != http.StatusTooManyRequests {
+			t.Fatalf("sign-in as %s from %s: %d %s", login, from, status, body)
 		}
+		return status
 	}
-	for _, tc := range []struct{ login, password string }{{"alice", "wrong-password"}, {"alice", "password-alice"}, {"ALICE", "password-alice"}} {
-		r := signin(tc.login, tc.password)
-		if r.Status != http.StatusTooManyRequests {
-			t.Fatalf("%s after 5 failures: status %d, want 429: %s", tc.login, r.Status, r.Body)
+	failures := func(from, login string) []int {
+		var got []int
+		for range 12 {
+			got = append(got, signin(from, login, "wrong-password"))
 		}
-		if n, err := strconv.Atoi(r.Header.Get("Retry-After")); err != nil || n < 1 {
-			t.Errorf("Retry-After = %q, want whole seconds >= 1", r.Header.Get("Retry-After"))
-		}
+		return got
 	}
-	if r := signin("bob", "password-bob"); r.Status != http.StatusOK {
-		t.Errorf("another login: status %d, want 200: %s", r.Status, r.Body)
+	want := []int{401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 429, 429}
+	if got := failures("127.0.0.2", "alice"); !slices.Equal(got, want) {
+		t.Errorf("failures as alice: %v, want %v", got, want)
+	}
+	if got := signin("127.0.0.2", "alice", "password-alice"); got != http.StatusTooManyRequests {
+		t.Errorf("the right password from the throttled address: %d, want 429", got)
+	}
+	// No lockout: the right password from another address signs in.
+	if got := signin("127.0.0.3", "alice", "password-alice"); got != http.StatusOK {
+		t.Errorf("alice from another address: %d, want 200", got)
+	}
+	// An account that does not exist answers exactly the same.
+	if got := failures("127.0.0.2", "nobody"); !slices.Equal(got, want) {
+		t.Errorf("failures as nobody: %v, want %v (as for an account that exists)", got, want)
+	}
+	// The email has a budget of its own: it tells nothing of the nickname.
+	if got := signin("127.0.0.2", "alice@example.com", "wrong-password"); got != http.StatusUnauthorized {
+		t.Errorf("alice's email after her nickname was throttled: %d, want 401", got)
+	}
+	// Per address across logins: one address trying many accounts is stopped.
+	var last int
+	for i := range 40 {
+		last = signin("127.0.0.4", fmt.Sprintf("user%d", i), "wrong-password")
+	}
+	if last != http.StatusTooManyRequests || signin("127.0.0.4", "bob", "password-bob") != http.StatusTooManyRequests {
+		t.Errorf("40 logins tried from one address: last %d, want 429 for every login", last)
+	}
+	if got := signin("127.0.0.5", "bob", "password-bob"); got != http.StatusOK {
+		t.Errorf("bob from another address: %d, want 200", got)
+	}
+	hc := forumtest.HTTPFrom("127.0.0.2")
+	req, _ := http.NewRequest("POST", f.URL+"/api/signin", strings.NewReader(`{"login":"alice","password":"wrong-password"}`))
+	resp, err := hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if n, err := strconv.Atoi(resp.Header.Get("Retry-After")); resp.StatusCode != 429 || err != nil || n < 1 {
+		t.Errorf("throttled: %d, Retry-After %q; want 429 with whole seconds >= 1", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	// Too long to be a login or password: 400 before any work.
+	for _, body := range []map[string]string{{"login": strings.Repeat("a", 257), "password": "x"}, {"login": "alice", "password": strings.Repeat("p", 257)}} {
+		if status, _ := f.Anon().From("127.0.0.6").Do("POST", "/api/signin", body); status != http.StatusBadRequest {
+			t.Errorf("sign-in with a %d-byte login and %d-byte password: %d, want 400", len(body["login"]), len(body["password"]), status)
+		}
 	}
 }
 

@@ -36,46 +36,61 @@ func viewer(r *http.Request) string {
 
 // authenticate resolves the request's credentials: a Bearer token, HTTP
 // Basic, or the session cookie, in that order. ok is false when none are
-// given or they are not valid.
-func (s *Server) authenticate(r *http.Request) (principal, bool) {
+// given or they are not valid; err is set when HTTP Basic credentials were
+// given and must be answered (401 when wrong, 429 while throttled, 503 when
+// password checks are saturated), whatever the endpoint.
+func (s *Server) authenticate(r *http.Request) (p principal, ok bool, err error) {
 	h := r.Header.Get("Authorization")
 	switch {
 	case len(h) > 7 && strings.EqualFold(h[:7], "bearer "):
-		return s.sessionPrincipal(r.Context(), strings.TrimSpace(h[7:]))
+		p, ok = s.sessionPrincipal(r.Context(), strings.TrimSpace(h[7:]))
+		return p, ok, nil
 	case len(h) > 6 && strings.EqualFold(h[:6], "basic "):
 		login, password, ok := r.BasicAuth()
 		if !ok {
-			return principal{}, false
+			return principal{}, false, errBadBasic
 		}
-		return s.basicPrincipal(r.Context(), login, password)
+		return s.basicPrincipal(r, login, password)
 	}
 	if c, err := r.Cookie(CookieName); err == nil && c.Value != "" {
-		return s.sessionPrincipal(r.Context(), c.Value)
+		p, ok = s.sessionPrincipal(r.Context(), c.Value)
+		return p, ok, nil
 	}
-	return principal{}, false
+	return principal{}, false, nil
 }
+
+var errBadBasic = events.Errorf(events.EUNAUTHENTICATED, "wrong login or password")
+
+// throttled is the error of a sign-in that must wait retry seconds.
+type throttled struct{ retry int }
+
+func (throttled) Error() string { return "throttled" }
 
 // basicPrincipal checks HTTP Basic credentials: from the cache when they
 // verified within its TTL, else by password hash, throttled like sign-ins.
-func (s *Server) basicPrincipal(ctx context.Context, login, password string) (principal, bool) {
+func (s *Server) basicPrincipal(r *http.Request, login, password string) (principal, bool, error) {
+	if commands.CheckCredentialLengths(login, password) != nil {
+		return principal{}, false, errBadBasic
+	}
 	now := s.now()
 	k := s.basic.key(login, password)
 	if id, ok := s.basic.lookup(k, now); ok {
-		return principal{UserID: id}, true
+		return principal{UserID: id}, true, nil
 	}
-	throttle := s.throttleKey(ctx, login)
-	if blocked, _ := s.loginFailures.blocked(throttle, now); blocked {
-		return principal{}, false
+	addr := addrKey(clientIP(r))
+	if blocked, retry := s.signIns.blocked(login, addr, now); blocked {
+		return principal{}, false, throttled{retry}
 	}
-	id, err := s.cmd.Authenticate(ctx, login, password)
+	id, err := s.cmd.Authenticate(r.Context(), login, password)
 	if err != nil {
 		if events.ErrorCode(err) == events.EUNAUTHENTICATED {
-			s.loginFailures.allow(throttle, now)
+			s.signIns.failed(login, addr, now)
+			return principal{}, false, errBadBasic
 		}
-		return principal{}, false
+		return principal{}, false, err
 	}
 	s.basic.store(k, id, now)
-	return principal{UserID: id}, true
+	return principal{UserID: id}, true, nil
 }
 
 func (s *Server) sessionPrincipal(ctx context.Context, token string) (principal, bool) {
@@ -93,10 +108,20 @@ func (s *Server) sessionPrincipal(ctx context.Context, token string) (principal,
 	return principal{UserID: sess.UserID, SessionID: sess.ID}, true
 }
 
-// withAuth puts the request's principal, if any, into its context.
+// withAuth puts the request's principal, if any, into its context, and
+// answers at once the HTTP Basic credentials that do not hold.
 func (s *Server) withAuth(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if p, ok := s.authenticate(r); ok {
+		p, ok, err := s.authenticate(r)
+		if t, isThrottled := err.(throttled); isThrottled {
+			rateLimited(w, t.retry)
+			return
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if ok {
 			r = r.WithContext(context.WithValue(r.Context(), principalKey{}, p))
 		}
 		next.ServeHTTP(w, r)

@@ -55,6 +55,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		s.log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
 		e = &events.Error{Code: events.EINTERNAL, Message: "something went wrong on our side; please try again"}
 	}
+	if e.Code == events.EUNAVAILABLE {
+		w.Header().Set("Retry-After", "1")
+	}
 	writeJSON(w, statusOf(e.Code), errorBody{errorDetail{Code: e.Code, Message: e.Message, Field: e.Field}})
 }
 

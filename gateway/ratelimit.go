@@ -1,9 +1,12 @@
 package gateway
 
 import (
+	"crypto/sha256"
 	"math"
 	"net"
 	"net/http"
+	"net/netip"
+	"strings"
 	"sync"
 	"time"
 
@@ -20,15 +23,65 @@ func clientIP(r *http.Request) string {
 	return host
 }
 
+// addrKey is what per-address limits count under: the address for IPv4, its
+// /64 network for IPv6 (one subscriber's share, in which an address costs
+// nothing).
+func addrKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	a = a.Unmap()
+	if a.Is4() {
+		return a.String()
+	}
+	p, _ := a.Prefix(64)
+	return p.String()
+}
+
+// signInThrottle counts failed sign-ins (HTTP Basic included) per login and
+// client address, and per address across logins. It never counts per
+// account alone, so failures from elsewhere cannot lock a victim out, and a
+// login is counted as typed, so the budget tells nothing about which
+// nickname and email belong together or exist at all.
+type signInThrottle struct {
+	pair *limiters // (login, address): at most 100 failures an hour
+	addr *limiters // address, across logins
+}
+
+func newSignInThrottle() *signInThrottle {
+	return &signInThrottle{
+		pair: newLimiters(rate.Every(time.Hour/90), 10),
+		addr: newLimiters(rate.Every(12*time.Second), 30),
+	}
+}
+
+func pairKey(login, addr string) string { return strings.ToLower(login) + "\x00" + addr }
+
+// blocked reports whether a sign-in as login from addr must wait, and for
+// how many seconds.
+func (t *signInThrottle) blocked(login, addr string, now time.Time) (bool, int) {
+	b1, r1 := t.pair.blocked(pairKey(login, addr), now)
+	b2, r2 := t.addr.blocked(addr, now)
+	return b1 || b2, max(r1, r2)
+}
+
+// failed counts one failed sign-in as login from addr.
+func (t *signInThrottle) failed(login, addr string, now time.Time) {
+	t.pair.allow(pairKey(login, addr), now)
+	t.addr.allow(addr, now)
+}
+
 // limiters hands out one token bucket per key, forgetting keys idle for a
-// while so the map stays bounded by the number of recent clients.
+// while so the map stays bounded by the number of recent clients. Keys are
+// kept as their SHA-256, so a long one costs no more than a short one.
 type limiters struct {
 	limit rate.Limit
 	burst int
 	max   int
 
 	mu    sync.Mutex
-	m     map[string]*limiterEntry
+	m     map[[32]byte]*limiterEntry
 	swept time.Time
 }
 
@@ -38,10 +91,11 @@ type limiterEntry struct {
 }
 
 func newLimiters(limit rate.Limit, burst int) *limiters {
-	return &limiters{limit: limit, burst: burst, max: 100000, m: map[string]*limiterEntry{}}
+	return &limiters{limit: limit, burst: burst, max: 100000, m: map[[32]byte]*limiterEntry{}}
 }
 
 func (l *limiters) get(key string, now time.Time) *rate.Limiter {
+	k := sha256.Sum256([]byte(key))
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if now.Sub(l.swept) > time.Minute || len(l.m) >= l.max {
@@ -52,10 +106,10 @@ func (l *limiters) get(key string, now time.Time) *rate.Limiter {
 		}
 		l.swept = now
 	}
-	e, ok := l.m[key]
+	e, ok := l.m[k]
 	if !ok {
 		e = &limiterEntry{lim: rate.NewLimiter(l.limit, l.burst)}
-		l.m[key] = e
+		l.m[k] = e
 	}
 	e.seen = now
 	return e.lim
@@ -95,7 +149,7 @@ func (s *Server) rateLimit(next http.Handler) http.Handler {
 			if r.Method != http.MethodGet && r.Method != http.MethodHead {
 				lims = s.writeLimits
 			}
-			if ok, retry := lims.allow(clientIP(r), s.now()); !ok {
+			if ok, retry := lims.allow(addrKey(clientIP(r)), s.now()); !ok {
 				rateLimited(w, retry)
 				return
 			}

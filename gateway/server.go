@@ -11,8 +11,6 @@ import (
 	"net/http"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"forum/commands"
 	"forum/events"
 	"forum/gateway/hub"
@@ -50,9 +48,9 @@ type Server struct {
 	basic   *basicCache
 	handler http.Handler
 
-	readLimits    *limiters // per client address, GET and HEAD
-	writeLimits   *limiters // per client address, everything else
-	loginFailures *limiters // per login, failed sign-ins only; always on
+	readLimits  *limiters       // per client address, GET and HEAD
+	writeLimits *limiters       // per client address, everything else
+	signIns     *signInThrottle // failed sign-ins; always on
 }
 
 // New returns a Server; Run it for the real-time half.
@@ -65,9 +63,9 @@ func New(cfg Config) *Server {
 	}
 	s := &Server{
 		cfg: cfg, cmd: cfg.Commands, db: cfg.DB, proj: cfg.Projector, store: cfg.Store, log: cfg.Logger, now: cfg.Now,
-		readLimits:    newLimiters(50, 200),
-		writeLimits:   newLimiters(10, 40),
-		loginFailures: newLimiters(rate.Every(12*time.Second), 5),
+		readLimits:  newLimiters(50, 200),
+		writeLimits: newLimiters(10, 40),
+		signIns:     newSignInThrottle(),
 	}
 	hc := hub.Config{ReadModels: cfg.DB, Feed: cfg.Projector, Messenger: cfg.Commands, Logger: cfg.Logger, RateLimits: cfg.RateLimits}
 	if cfg.Store != nil {

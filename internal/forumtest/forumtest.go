@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -45,7 +46,8 @@ type Options struct {
 	// is not closed when the test ends.
 	Store *events.Store
 	// Configure may change the command service's config before it is
-	// built (its Hasher is FastHasher unless changed here).
+	// built (its Hasher is FastHasher and demo accounts may sign in, unless
+	// changed here).
 	Configure func(*commands.Config)
 	// Logger defaults to warnings on stderr.
 	Logger *slog.Logger
@@ -103,7 +105,7 @@ func NewCore(t testing.TB, o Options) *Core {
 	projDone.Go(func() { c.Proj.Run(projCtx, c.Store) })
 	c.stopProj = func() { once.Do(func() { stop(); projDone.Wait() }) }
 	t.Cleanup(c.stopProj)
-	cfg := commands.Config{Store: c.Store, DB: db, Projector: c.Proj, Logger: o.Logger, Hasher: FastHasher{}}
+	cfg := commands.Config{Store: c.Store, DB: db, Projector: c.Proj, Logger: o.Logger, Hasher: FastHasher{}, DemoSignIn: true}
 	if o.Configure != nil {
 		o.Configure(&cfg)
 	}
@@ -174,11 +176,27 @@ func Eventually(t testing.TB, what string, cond func() bool) {
 // Password is the password SignUp gives a nickname.
 func Password(nickname string) string { return "password-" + nickname }
 
-// Client is an HTTP client of a forum, signed in when Token is set.
+// Client is an HTTP client of a forum, signed in when Token is set. HTTP
+// is the client it sends with (nil: http.DefaultClient).
 type Client struct {
 	F     *Forum
 	Token string
 	User  projections.User
+	HTTP  *http.Client
+}
+
+// HTTPFrom returns an HTTP client whose connections come from the loopback
+// address ip (any of 127.0.0.0/8), to play several client addresses.
+func HTTPFrom(ip string) *http.Client {
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}, Timeout: 10 * time.Second}
+	return &http.Client{Transport: &http.Transport{DialContext: d.DialContext}}
+}
+
+// From returns a copy of c whose requests come from the loopback address ip.
+func (c *Client) From(ip string) *Client {
+	cc := *c
+	cc.HTTP = HTTPFrom(ip)
+	return &cc
 }
 
 // SignUp registers a user through the API and returns a client signed in
@@ -225,7 +243,11 @@ func (c *Client) Do(method, path string, body any) (int, []byte) {
 	if c.Token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.Token)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	hc := c.HTTP
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	resp, err := hc.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
