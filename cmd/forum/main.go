@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -189,6 +190,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	// The demo accounts share one published password: only a forum that
+	// nobody else can reach may have them.
+	local := isLoopback(*httpAddr)
+	if *demo && !local {
+		return fmt.Errorf("--http %s is reachable from other machines, and the demo accounts all share the password %q: start with --demo=false", *httpAddr, commands.DemoPassword)
+	}
 
 	// Listen first, so a busy port fails at once.
 	ln, err := net.Listen("tcp", *httpAddr)
@@ -220,7 +227,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	wg.Go(func() { proj.Run(projCtx, store) })
 	defer func() { stopProjector(); wg.Wait() }()
 
-	cmds := commands.New(commands.Config{Store: store, DB: db, Projector: proj, Logger: logger})
+	cmds := commands.New(commands.Config{Store: store, DB: db, Projector: proj, Logger: logger, DemoSignIn: local})
 	seeded, err := cmds.Seed(ctx, *demo)
 	if err != nil {
 		return err
@@ -264,6 +271,20 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		logger.Warn("shutdown", "err", err)
 	}
 	return nil
+}
+
+// isLoopback reports whether the listen address addr is reachable from this
+// machine only: a loopback IP or localhost (an empty host is every interface).
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
 }
 
 func splitList(s string) []string {

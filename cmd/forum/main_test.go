@@ -450,3 +450,21 @@ func TestNatsCLIReadsTheStream(t *testing.T) {
 	}
 	f.stop()
 }
+
+// The demo accounts all share one password, so a forum that others could
+// reach refuses to start with them.
+func TestDemoOnlyOnLoopback(t *testing.T) {
+	t.Parallel()
+	for _, addr := range []string{"0.0.0.0:0", ":0", "[::]:0", "192.0.2.1:8080"} {
+		var stderr bytes.Buffer
+		err := run(context.Background(), []string{"serve", "--data", t.TempDir(), "--http", addr, "--nats-listen", "off"}, noEnv, io.Discard, &stderr)
+		if err == nil || !strings.Contains(err.Error(), "--demo=false") {
+			t.Errorf("serve --http %s with demo content: %v, want a refusal naming --demo=false", addr, err)
+		}
+	}
+	for addr, want := range map[string]bool{"127.0.0.1:8080": true, "localhost:0": true, "[::1]:0": true, "127.3.2.1:0": true, "0.0.0.0:80": false, ":8080": false, "10.0.0.1:80": false} {
+		if got := isLoopback(addr); got != want {
+			t.Errorf("isLoopback(%q) = %v, want %v", addr, got, want)
+		}
+	}
+}
