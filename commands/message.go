@@ -112,6 +112,17 @@ func (s *Service) SendRoomMessage(ctx context.Context, in RoomMessageInput) (uin
 	if err := checkClientID(in.ClientID); err != nil {
 		return 0, err
 	}
+	if s.NewRooms != nil {
+		exists, err := s.DB.RoomExists(ctx, in.Room)
+		if err != nil {
+			return 0, err
+		}
+		if !exists {
+			if ok, retry := s.NewRooms.Allow(in.From, s.Now()); !ok {
+				return 0, &events.Error{Code: events.ERATELIMITED, Field: "room", Message: "you have opened many new rooms lately; post in an existing one, or wait", RetryAfter: retry}
+			}
+		}
+	}
 	return s.emit(ctx, events.RoomMessageSent, in.Room, in.From,
 		events.RoomMessageData{MessageID: s.NewID(), Room: in.Room, From: in.From, Body: in.Body, ClientID: in.ClientID},
 		dedupID(in.From, "room:"+in.Room, in.ClientID)...)

@@ -36,7 +36,7 @@ func TestSeed(t *testing.T) {
 			if err != nil || len(cats.Items) < 6 || len(cats.Items) != len(commands.DefaultCategories) {
 				t.Errorf("categories = %+v, %v; want the %d defaults", cats.Items, err, len(commands.DefaultCategories))
 			}
-			rooms, err := e.DB.Rooms(ctx)
+			rooms, err := e.DB.Rooms(ctx, projections.ListFilter{})
 			if err != nil || len(rooms.Items) != len(commands.DefaultRooms) {
 				t.Errorf("rooms = %+v, %v; want %v", rooms.Items, err, commands.DefaultRooms)
 			}

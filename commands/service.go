@@ -12,9 +12,16 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"golang.org/x/time/rate"
+
 	"forum/events"
+	"forum/internal/limit"
 	"forum/projections"
 )
+
+// NewRoomsLimit returns the budget of new rooms: at most 10 a user an hour
+// (5 at once, then 5 an hour).
+func NewRoomsLimit() *limit.Keyed { return limit.New(rate.Every(12*time.Minute), 5) }
 
 // Store is the event log as commands use it.
 type Store interface {
@@ -45,6 +52,9 @@ type Config struct {
 	// HashWait for how long (default 5 s).
 	HashSlots, HashQueue int
 	HashWait             time.Duration
+	// NewRooms, when set, bounds the rooms each user brings into being
+	// (see NewRoomsLimit); nil lifts the bound.
+	NewRooms *limit.Keyed
 	// DemoSignIn lets the demo accounts (password DemoPassword) sign in. It
 	// is for a forum that only its own machine can reach.
 	DemoSignIn bool

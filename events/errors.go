@@ -25,6 +25,9 @@ type Error struct {
 	Code    string
 	Message string
 	Field   string
+	// RetryAfter, for ERATELIMITED and EUNAVAILABLE, is how many seconds
+	// to wait before trying again (0: a second).
+	RetryAfter int
 }
 
 func (e *Error) Error() string {

@@ -128,7 +128,9 @@ func (s *Server) withAuth(next http.Handler) http.Handler {
 	})
 }
 
-// signedIn wraps a handler that needs a signed-in user: 401 otherwise.
+// signedIn wraps a handler that needs a signed-in user: 401 otherwise. A
+// write (any method but GET and HEAD) also takes from the user's write
+// budget, which the WebSocket shares.
 func (s *Server) signedIn(h func(http.ResponseWriter, *http.Request, principal)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		p, ok := who(r)
@@ -136,8 +138,25 @@ func (s *Server) signedIn(h func(http.ResponseWriter, *http.Request, principal))
 			s.writeError(w, r, events.Errorf(events.EUNAUTHENTICATED, "sign in first"))
 			return
 		}
+		if r.Method != http.MethodGet && r.Method != http.MethodHead && !s.allowWrite(p.UserID) {
+			s.writeError(w, r, errTooManyWrites)
+			return
+		}
 		h(w, r, p)
 	}
+}
+
+// errTooManyWrites answers a user past their write budget.
+var errTooManyWrites = events.Errorf(events.ERATELIMITED, "you are writing too fast; slow down and try again shortly")
+
+// allowWrite takes one write from user's budget (always true with rate
+// limits off).
+func (s *Server) allowWrite(user string) bool {
+	if !s.cfg.RateLimits {
+		return true
+	}
+	ok, _ := s.userWrites.Allow(user, s.now())
+	return ok
 }
 
 func (s *Server) setSessionCookie(w http.ResponseWriter, r *http.Request, sess commands.Session) {

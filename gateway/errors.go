@@ -55,8 +55,8 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		s.log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
 		e = &events.Error{Code: events.EINTERNAL, Message: "something went wrong on our side; please try again"}
 	}
-	if e.Code == events.EUNAVAILABLE {
-		w.Header().Set("Retry-After", "1")
+	if e.Code == events.EUNAVAILABLE || e.Code == events.ERATELIMITED {
+		w.Header().Set("Retry-After", strconv.Itoa(max(1, e.RetryAfter)))
 	}
 	writeJSON(w, statusOf(e.Code), errorBody{errorDetail{Code: e.Code, Message: e.Message, Field: e.Field}})
 }

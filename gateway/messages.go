@@ -5,10 +5,16 @@ import (
 
 	"forum/commands"
 	"forum/events"
+	"forum/projections"
 )
 
 func (s *Server) contacts(w http.ResponseWriter, r *http.Request, p principal) {
-	page, err := s.db.Contacts(r.Context(), p.UserID)
+	pr, err := pageRequest(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	page, err := s.db.Contacts(r.Context(), p.UserID, projections.ListFilter{Q: r.URL.Query().Get("q"), PageRequest: pr})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -100,7 +106,12 @@ func (s *Server) markRead(w http.ResponseWriter, r *http.Request, p principal) {
 }
 
 func (s *Server) rooms(w http.ResponseWriter, r *http.Request, p principal) {
-	page, err := s.db.Rooms(r.Context())
+	pr, err := pageRequest(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	page, err := s.db.Rooms(r.Context(), projections.ListFilter{Q: r.URL.Query().Get("q"), PageRequest: pr})
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -1,13 +1,11 @@
 package gateway
 
 import (
-	"crypto/sha256"
-	"math"
+	"forum/internal/limit"
 	"net"
 	"net/http"
 	"net/netip"
 	"strings"
-	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -45,14 +43,14 @@ func addrKey(ip string) string {
 // login is counted as typed, so the budget tells nothing about which
 // nickname and email belong together or exist at all.
 type signInThrottle struct {
-	pair *limiters // (login, address): at most 100 failures an hour
-	addr *limiters // address, across logins
+	pair *limit.Keyed // (login, address): at most 100 failures an hour
+	addr *limit.Keyed // address, across logins
 }
 
 func newSignInThrottle() *signInThrottle {
 	return &signInThrottle{
-		pair: newLimiters(rate.Every(time.Hour/90), 10),
-		addr: newLimiters(rate.Every(12*time.Second), 30),
+		pair: limit.New(rate.Every(time.Hour/90), 10),
+		addr: limit.New(rate.Every(12*time.Second), 30),
 	}
 }
 
@@ -61,83 +59,15 @@ func pairKey(login, addr string) string { return strings.ToLower(login) + "\x00"
 // blocked reports whether a sign-in as login from addr must wait, and for
 // how many seconds.
 func (t *signInThrottle) blocked(login, addr string, now time.Time) (bool, int) {
-	b1, r1 := t.pair.blocked(pairKey(login, addr), now)
-	b2, r2 := t.addr.blocked(addr, now)
+	b1, r1 := t.pair.Blocked(pairKey(login, addr), now)
+	b2, r2 := t.addr.Blocked(addr, now)
 	return b1 || b2, max(r1, r2)
 }
 
 // failed counts one failed sign-in as login from addr.
 func (t *signInThrottle) failed(login, addr string, now time.Time) {
-	t.pair.allow(pairKey(login, addr), now)
-	t.addr.allow(addr, now)
-}
-
-// limiters hands out one token bucket per key, forgetting keys idle for a
-// while so the map stays bounded by the number of recent clients. Keys are
-// kept as their SHA-256, so a long one costs no more than a short one.
-type limiters struct {
-	limit rate.Limit
-	burst int
-	max   int
-
-	mu    sync.Mutex
-	m     map[[32]byte]*limiterEntry
-	swept time.Time
-}
-
-type limiterEntry struct {
-	lim  *rate.Limiter
-	seen time.Time
-}
-
-func newLimiters(limit rate.Limit, burst int) *limiters {
-	return &limiters{limit: limit, burst: burst, max: 100000, m: map[[32]byte]*limiterEntry{}}
-}
-
-func (l *limiters) get(key string, now time.Time) *rate.Limiter {
-	k := sha256.Sum256([]byte(key))
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if now.Sub(l.swept) > time.Minute || len(l.m) >= l.max {
-		for k, e := range l.m {
-			if now.Sub(e.seen) > 10*time.Minute || len(l.m) >= l.max {
-				delete(l.m, k)
-			}
-		}
-		l.swept = now
-	}
-	e, ok := l.m[k]
-	if !ok {
-		e = &limiterEntry{lim: rate.NewLimiter(l.limit, l.burst)}
-		l.m[k] = e
-	}
-	e.seen = now
-	return e.lim
-}
-
-// allow takes one token for key; when none is left it returns false and
-// the whole seconds until one is.
-func (l *limiters) allow(key string, now time.Time) (bool, int) {
-	lim := l.get(key, now)
-	r := lim.ReserveN(now, 1)
-	if !r.OK() {
-		return false, 60
-	}
-	if d := r.DelayFrom(now); d > 0 {
-		r.CancelAt(now)
-		return false, int(math.Ceil(d.Seconds()))
-	}
-	return true, 0
-}
-
-// blocked reports, without taking a token, whether key has none left, and
-// the seconds until it has.
-func (l *limiters) blocked(key string, now time.Time) (bool, int) {
-	lim := l.get(key, now)
-	if t := lim.TokensAt(now); t < 1 {
-		return true, int(math.Ceil((1 - t) / float64(l.limit)))
-	}
-	return false, 0
+	t.pair.Allow(pairKey(login, addr), now)
+	t.addr.Allow(addr, now)
 }
 
 // rateLimit limits requests per client address: reads generously, writes
@@ -149,7 +79,7 @@ func (s *Server) rateLimit(next http.Handler) http.Handler {
 			if r.Method != http.MethodGet && r.Method != http.MethodHead {
 				lims = s.writeLimits
 			}
-			if ok, retry := lims.allow(addrKey(clientIP(r)), s.now()); !ok {
+			if ok, retry := lims.Allow(addrKey(clientIP(r)), s.now()); !ok {
 				rateLimited(w, retry)
 				return
 			}

@@ -14,6 +14,7 @@ import (
 	"forum/commands"
 	"forum/events"
 	"forum/gateway/hub"
+	"forum/internal/limit"
 	"forum/projections"
 )
 
@@ -48,8 +49,9 @@ type Server struct {
 	basic   *basicCache
 	handler http.Handler
 
-	readLimits  *limiters       // per client address, GET and HEAD
-	writeLimits *limiters       // per client address, everything else
+	readLimits  *limit.Keyed    // per client address, GET and HEAD
+	writeLimits *limit.Keyed    // per client address, everything else
+	userWrites  *limit.Keyed    // per signed-in user, HTTP and WebSocket alike
 	signIns     *signInThrottle // failed sign-ins; always on
 }
 
@@ -63,11 +65,12 @@ func New(cfg Config) *Server {
 	}
 	s := &Server{
 		cfg: cfg, cmd: cfg.Commands, db: cfg.DB, proj: cfg.Projector, store: cfg.Store, log: cfg.Logger, now: cfg.Now,
-		readLimits:  newLimiters(50, 200),
-		writeLimits: newLimiters(10, 40),
+		readLimits:  limit.New(50, 200),
+		writeLimits: limit.New(10, 40),
+		userWrites:  limit.New(10, 40),
 		signIns:     newSignInThrottle(),
 	}
-	hc := hub.Config{ReadModels: cfg.DB, Feed: cfg.Projector, Messenger: cfg.Commands, Logger: cfg.Logger, RateLimits: cfg.RateLimits}
+	hc := hub.Config{ReadModels: cfg.DB, Feed: cfg.Projector, Messenger: cfg.Commands, Logger: cfg.Logger, RateLimits: cfg.RateLimits, AllowWrite: s.allowWrite}
 	if cfg.Store != nil {
 		hc.Stream, hc.NATS = cfg.Store, cfg.Store.Conn()
 	}

@@ -3,6 +3,8 @@ package projections
 import (
 	"context"
 	"database/sql"
+	"strconv"
+	"strings"
 
 	"forum/events"
 )
@@ -133,36 +135,173 @@ func (db *DB) messages(ctx context.Context, conv string, limit int, cursor strin
 	})
 }
 
-// contactsQuery lists every user, so it scans users by design.
-const contactsQuery = `SELECT ` + userCols + `, c.last_message_at, COALESCE(c.unread, 0)
-			FROM users u LEFT JOIN conversations c ON c.user_id = ?1 AND c.peer_id = u.id
-			WHERE u.id != ?1
-			ORDER BY c.last_seq IS NULL, c.last_seq DESC, u.nickname_key, u.id`
-
-// Contacts returns every user but me: those I have messages with first, by
-// last message (newest first), then the rest by nickname. Online is left false.
-func (db *DB) Contacts(ctx context.Context, me string) (Page[Contact], error) {
-	return readList(ctx, db, list[Contact]{
-		query: contactsQuery, args: []any{me},
-		scan: func(row scanner) (c Contact, err error) {
-			err = row.Scan(&c.User.ID, &c.User.Nickname, &c.User.CreatedAt, &c.LastMessageAt, &c.Unread)
-			return c, err
-		},
-	})
+// ListFilter asks for one page of a list that can be searched by prefix:
+// Q is a nickname or room-name prefix (ignoring case), "" for all.
+type ListFilter struct {
+	Q string
+	PageRequest
 }
 
-const roomsQuery = `SELECT name, last_message_at FROM rooms ORDER BY last_message_at IS NULL, last_message_at DESC, name`
+// checkPrefix validates a search prefix.
+func checkPrefix(q string) (string, error) {
+	if len(q) > 64 {
+		return "", events.FieldError(events.EINVALID, "q", "q is at most 64 characters")
+	}
+	return strings.ToLower(q), nil
+}
 
-// Rooms returns every room: those with messages first by the last one, then
-// by name. Online is left 0.
-func (db *DB) Rooms(ctx context.Context) (Page[Room], error) {
-	return readList(ctx, db, list[Room]{
-		query: roomsQuery,
-		scan: func(row scanner) (r Room, err error) {
-			err = row.Scan(&r.Name, &r.LastMessageAt)
-			return r, err
-		},
+// The contacts list has two parts: the users I have a conversation with,
+// newest first (part "c", keyed by the conversation's last sequence), then
+// everyone else by nickname (part "u", keyed by nickname and id).
+const (
+	contactsWithConversation = `SELECT u.id, u.nickname, u.created_at, c.last_message_at, c.unread, c.last_seq, u.nickname_key
+			FROM conversations c JOIN users u ON u.id = c.peer_id
+			WHERE c.user_id = ? AND c.last_seq < ? AND u.nickname_key >= ? AND u.nickname_key < ?
+			ORDER BY c.last_seq DESC LIMIT ?`
+	contactsWithout = `SELECT u.id, u.nickname, u.created_at, NULL, 0, 0, u.nickname_key
+			FROM users u
+			WHERE (u.nickname_key, u.id) > (?, ?) AND u.nickname_key >= ? AND u.nickname_key < ? AND u.id != ?
+			  AND NOT EXISTS (SELECT 1 FROM conversations c WHERE c.user_id = ? AND c.peer_id = u.id)
+			ORDER BY u.nickname_key, u.id LIMIT ?`
+)
+
+// contactRow is a contact with the keys its position is known by.
+type contactRow struct {
+	Contact
+	lastSeq uint64
+	key     string
+}
+
+func scanContact(row scanner) (c contactRow, err error) {
+	err = row.Scan(&c.User.ID, &c.User.Nickname, &c.User.CreatedAt, &c.LastMessageAt, &c.Unread, &c.lastSeq, &c.key)
+	return c, err
+}
+
+// Contacts returns a page of every user but me whose nickname starts with
+// f.Q: those I have messages with first, by last message (newest first),
+// then the rest by nickname (50 a page by default). Online is left false.
+func (db *DB) Contacts(ctx context.Context, me string, f ListFilter) (Page[Contact], error) {
+	q, err := checkPrefix(f.Q)
+	if err != nil {
+		return Page[Contact]{}, err
+	}
+	part, key, err := decodePartCursor(f.Cursor)
+	if err != nil {
+		return Page[Contact]{}, err
+	}
+	before, afterKey, afterID := uint64(1<<63-1), "", ""
+	switch part {
+	case "c":
+		if before, err = strconv.ParseUint(key, 10, 63); err != nil {
+			return Page[Contact]{}, events.FieldError(events.EINVALID, "cursor", "cursor is not one this server gave out")
+		}
+	case "u":
+		afterKey, afterID, _ = strings.Cut(key, "\x00")
+	case "":
+	default:
+		return Page[Contact]{}, events.FieldError(events.EINVALID, "cursor", "cursor is not one this server gave out")
+	}
+	limit := ClampLimit(f.Limit, 50)
+	lo, hi := prefixRange(q)
+	var rows []contactRow
+	page := Page[Contact]{Items: []Contact{}}
+	page.Seq, err = db.read(ctx, func(tx *sql.Tx) error {
+		var err error
+		if part != "u" {
+			if rows, err = scanAll(ctx, tx, rows, contactsWithConversation, []any{me, before, lo, hi, limit + 1}, scanContact); err != nil {
+				return err
+			}
+		}
+		if len(rows) <= limit {
+			rows, err = scanAll(ctx, tx, rows, contactsWithout, []any{afterKey, afterID, lo, hi, me, me, limit + 1 - len(rows)}, scanContact)
+		}
+		return err
 	})
+	if err != nil {
+		return Page[Contact]{}, err
+	}
+	if len(rows) > limit {
+		rows = rows[:limit]
+		last := rows[limit-1]
+		if last.LastMessageAt != nil {
+			page.Next = encodePartCursor("c", strconv.FormatUint(last.lastSeq, 10))
+		} else {
+			page.Next = encodePartCursor("u", last.key+"\x00"+last.User.ID)
+		}
+	}
+	for _, r := range rows {
+		page.Items = append(page.Items, r.Contact)
+	}
+	return page, nil
+}
+
+// The rooms list has two parts: rooms with messages, newest message first
+// (part "m", keyed by the time and name), then the rest by name ("n").
+const (
+	roomsWithMessages = `SELECT name, last_message_at FROM rooms INDEXED BY rooms_recent
+			WHERE last_message_at <= ? AND (+last_message_at < ? OR +name > ?) AND +name >= ? AND +name < ?
+			ORDER BY last_message_at DESC, name LIMIT ?`
+	roomsWithout = `SELECT name, last_message_at FROM rooms
+			WHERE last_message_at IS NULL AND name > ? AND name >= ? AND name < ?
+			ORDER BY name LIMIT ?`
+)
+
+func scanRoom(row scanner) (r Room, err error) {
+	err = row.Scan(&r.Name, &r.LastMessageAt)
+	return r, err
+}
+
+// Rooms returns a page of the rooms whose name starts with f.Q: those with
+// messages first by the last one, then by name (50 a page by default).
+// Online is left 0.
+func (db *DB) Rooms(ctx context.Context, f ListFilter) (Page[Room], error) {
+	q, err := checkPrefix(f.Q)
+	if err != nil {
+		return Page[Room]{}, err
+	}
+	part, key, err := decodePartCursor(f.Cursor)
+	if err != nil {
+		return Page[Room]{}, err
+	}
+	beforeAt, afterName := "\x7f", ""
+	switch part {
+	case "m":
+		beforeAt, afterName, _ = strings.Cut(key, "\x00")
+	case "n":
+		afterName = key
+	case "":
+	default:
+		return Page[Room]{}, events.FieldError(events.EINVALID, "cursor", "cursor is not one this server gave out")
+	}
+	limit := ClampLimit(f.Limit, 50)
+	lo, hi := prefixRange(q)
+	page := Page[Room]{Items: []Room{}}
+	page.Seq, err = db.read(ctx, func(tx *sql.Tx) error {
+		var err error
+		if part != "n" {
+			if page.Items, err = scanAll(ctx, tx, page.Items, roomsWithMessages, []any{beforeAt, beforeAt, afterName, lo, hi, limit + 1}, scanRoom); err != nil {
+				return err
+			}
+			afterName = ""
+		}
+		if len(page.Items) <= limit {
+			page.Items, err = scanAll(ctx, tx, page.Items, roomsWithout, []any{afterName, lo, hi, limit + 1 - len(page.Items)}, scanRoom)
+		}
+		return err
+	})
+	if err != nil {
+		return Page[Room]{}, err
+	}
+	if len(page.Items) > limit {
+		page.Items = page.Items[:limit]
+		last := page.Items[limit-1]
+		if last.LastMessageAt != nil {
+			page.Next = encodePartCursor("m", *last.LastMessageAt+"\x00"+last.Name)
+		} else {
+			page.Next = encodePartCursor("n", last.Name)
+		}
+	}
+	return page, nil
 }
 
 // DMSeq returns the stream sequence of a direct message in the conversation
@@ -172,4 +311,11 @@ func (db *DB) DMSeq(ctx context.Context, messageID, a, b string) (uint64, error)
 		err = row.Scan(&seq)
 		return seq, err
 	}, messageID, dmConv(a, b))
+}
+
+// RoomExists reports whether room has been created (or has a message).
+func (db *DB) RoomExists(ctx context.Context, room string) (bool, error) {
+	var n int
+	err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM rooms WHERE name = ?`, room).Scan(&n)
+	return n > 0, err
 }

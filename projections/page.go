@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 
 	"forum/events"
 )
@@ -106,19 +107,9 @@ func readList[T any](ctx context.Context, db *DB, l list[T]) (Page[T], error) {
 				return err
 			}
 		}
-		rows, err := tx.QueryContext(ctx, l.query, args...)
-		if err != nil {
-			return fmt.Errorf("query %q: %w", firstLine(l.query), err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			item, err := l.scan(rows)
-			if err != nil {
-				return err
-			}
-			page.Items = append(page.Items, item)
-		}
-		return rows.Err()
+		var err error
+		page.Items, err = scanAll(ctx, tx, page.Items, l.query, args, l.scan)
+		return err
 	})
 	if err != nil {
 		return Page[T]{}, err
@@ -130,6 +121,47 @@ func readList[T any](ctx context.Context, db *DB, l list[T]) (Page[T], error) {
 	}
 	return page, nil
 }
+
+// scanAll appends to items every row of query, scanned with scan.
+func scanAll[T any](ctx context.Context, tx *sql.Tx, items []T, query string, args []any, scan func(scanner) (T, error)) ([]T, error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return items, fmt.Errorf("query %q: %w", firstLine(query), err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		item, err := scan(rows)
+		if err != nil {
+			return items, err
+		}
+		items = append(items, item)
+	}
+	return items, rows.Err()
+}
+
+// A list in two parts (contacts: conversations, then everyone else; rooms:
+// those with messages, then the rest) pages with a cursor that names the
+// part and the position in it: "<part>:<key>", opaque to clients.
+func encodePartCursor(part, key string) *string {
+	s := base64.RawURLEncoding.EncodeToString([]byte(part + ":" + key))
+	return &s
+}
+
+// decodePartCursor returns the part and key of cursor c ("" for the start).
+func decodePartCursor(c string) (part, key string, err error) {
+	if c == "" {
+		return "", "", nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if p, k, ok := strings.Cut(string(b), ":"); err == nil && ok && len(p) == 1 {
+		return p, k, nil
+	}
+	return "", "", events.FieldError(events.EINVALID, "cursor", "cursor is not one this server gave out")
+}
+
+// prefixRange returns the bounds of the keys that start with prefix q,
+// for keys made of ASCII below DEL (nicknames, room names).
+func prefixRange(q string) (lo, hi string) { return q, q + "\x7f" }
 
 // read runs fn in one read transaction, a consistent snapshot, and returns
 // the checkpoint that snapshot was built at.

@@ -79,11 +79,14 @@ func planCases(t *testing.T) []planCase {
 		planCase{name: "Votes/comment", query: votesQuery(events.KindComment), args: []any{"comment", user, comment}},
 		planCase{name: "DirectMessages", query: messagesQuery, args: []any{"dm:" + user + "-" + other, int64(1<<63 - 1), 11}, paged: true},
 		planCase{name: "RoomMessages", query: messagesQuery, args: []any{"room:general", 500, 51}, paged: true},
-		// Contacts lists every other user, so reading users whole is inherent;
-		// each user's conversation is then a primary-key lookup.
-		planCase{name: "Contacts", query: contactsQuery, args: []any{user}, allowScan: []string{"u"}},
-		// Rooms and categories are short lists, each read whole by design.
-		planCase{name: "Rooms", query: roomsQuery, allowScan: []string{"rooms"}},
+		planCase{name: "Contacts/conversations", query: contactsWithConversation, args: []any{user, int64(1<<63 - 1), "", "\x7f", 51}, paged: true},
+		planCase{name: "Contacts/conversations/prefix", query: contactsWithConversation, args: []any{user, 500, "ad", "ad\x7f", 51}, paged: true},
+		planCase{name: "Contacts/others", query: contactsWithout, args: []any{"", "", "", "\x7f", user, user, 51}, paged: true},
+		planCase{name: "Contacts/others/prefix", query: contactsWithout, args: []any{"ada", other, "ad", "ad\x7f", user, user, 51}, paged: true},
+		planCase{name: "Rooms/with messages", query: roomsWithMessages, args: []any{"\x7f", "\x7f", "", "", "\x7f", 51}, paged: true},
+		planCase{name: "Rooms/with messages/prefix", query: roomsWithMessages, args: []any{"2026-01-01T00:00:00.000Z", "2026-01-01T00:00:00.000Z", "gen", "ge", "ge\x7f", 51}, paged: true},
+		planCase{name: "Rooms/without", query: roomsWithout, args: []any{"", "", "\x7f", 51}, paged: true},
+		// Categories are a short list, read whole by design.
 		planCase{name: "Categories", query: categoriesQuery, allowScan: []string{"categories"}},
 		planCase{name: "SessionByTokenHash", query: sessionByTokenHashQuery, args: []any{strings.Repeat("ab", 32)}},
 		planCase{name: "Credentials/nickname", query: credentialsQuery("alice"), args: []any{"alice"}},

@@ -376,7 +376,9 @@ func (w *world) answers(db *projections.DB) map[string]string {
 		out[key] = v
 	}
 	add("categories", result(db.Categories(ctx)))
-	add("rooms", result(db.Rooms(ctx)))
+	add("rooms", pages(func(c string) (projections.Page[projections.Room], error) {
+		return db.Rooms(ctx, projections.ListFilter{PageRequest: projections.PageRequest{Limit: 2, Cursor: c}})
+	}))
 	// Every choice here is a function of the index, never random: both
 	// databases must be asked the very same questions.
 	viewers := append([]string{""}, w.users...)
@@ -425,7 +427,9 @@ func (w *world) answers(db *projections.DB) map[string]string {
 		add("votes comment "+c+" "+v, result(db.Votes(ctx, events.Target{Kind: events.KindComment, ID: c}, v)))
 	}
 	for i, u := range w.users {
-		add("contacts "+u, result(db.Contacts(ctx, u)))
+		add("contacts "+u, pages(func(c string) (projections.Page[projections.Contact], error) {
+			return db.Contacts(ctx, u, projections.ListFilter{PageRequest: projections.PageRequest{Limit: 3, Cursor: c}})
+		}))
 		add("user "+u, result(db.User(ctx, u)))
 		add("account "+u, result(db.Account(ctx, u)))
 		add("profile "+u, result(db.Profile(ctx, u)))

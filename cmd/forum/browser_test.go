@@ -112,6 +112,15 @@ func browserSignUpSignOut(t *testing.T, e *browserEnv) {
 	ada.click(`#signin-form button[type=submit]`)
 	ada.waitView("chat")
 	ada.waitJS("bob among the contacts", `[...document.querySelectorAll('#contacts .contact-name')].some((el) => el.textContent === 'bob')`)
+
+	// The search box lists the contacts whose nickname starts with what is typed.
+	ada.typeInto(`#contacts-search`, "zz")
+	ada.waitJS("no contact named zz…", `document.querySelectorAll('#contacts .contact').length === 0 && document.querySelector('#contacts-panel .list-status').textContent !== ''`)
+	ada.clear(`#contacts-search`)
+	ada.typeInto(`#contacts-search`, "B")
+	ada.waitJS("bob found by prefix", `[...document.querySelectorAll('#contacts .contact-name')].map((el) => el.textContent).join() === 'bob'`)
+	ada.clear(`#contacts-search`)
+	ada.waitJS("every contact again", `[...document.querySelectorAll('#contacts .contact-name')].some((el) => el.textContent === 'bob')`)
 }
 
 // postCards returns the ids of the feed's cards, top to bottom.

@@ -227,7 +227,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	wg.Go(func() { proj.Run(projCtx, store) })
 	defer func() { stopProjector(); wg.Wait() }()
 
-	cmds := commands.New(commands.Config{Store: store, DB: db, Projector: proj, Logger: logger, DemoSignIn: local})
+	cc := commands.Config{Store: store, DB: db, Projector: proj, Logger: logger, DemoSignIn: local}
+	if rateLimits {
+		cc.NewRooms = commands.NewRoomsLimit()
+	}
+	cmds := commands.New(cc)
 	seeded, err := cmds.Seed(ctx, *demo)
 	if err != nil {
 		return err

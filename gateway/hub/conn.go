@@ -3,6 +3,7 @@ package hub
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"sync"
@@ -63,6 +64,9 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request, p Principal) error
 	}
 	if h.isClosed() {
 		return events.Errorf(events.EUNAVAILABLE, "the server is shutting down; connect again shortly")
+	}
+	if h.rateLimit && h.LocalConns(p.UserID) >= MaxConnsPerUser {
+		return &events.Error{Code: events.ERATELIMITED, Message: fmt.Sprintf("you have %d connections open already; close one first", MaxConnsPerUser), RetryAfter: 5}
 	}
 	account, err := h.read.Account(r.Context(), p.UserID)
 	if err != nil {

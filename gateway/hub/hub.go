@@ -65,9 +65,17 @@ type Config struct {
 	// them on this one.
 	NATS   *nats.Conn
 	Logger *slog.Logger
-	// RateLimits limits the frames each connection may send.
+	// RateLimits limits the frames each connection may send and the
+	// connections each user may open (MaxConnsPerUser).
 	RateLimits bool
+	// AllowWrite takes one write from a user's budget, shared with HTTP;
+	// false refuses the write (nil: no budget).
+	AllowWrite func(userID string) bool
 }
+
+// MaxConnsPerUser is how many WebSocket connections one user may have open
+// on one instance, unless rate limits are off.
+const MaxConnsPerUser = 20
 
 // fanoutBatch bounds how many events the hub turns into frames before it
 // queues them, so connections drain between bursts.
@@ -84,17 +92,18 @@ const fanoutBatch = 64
 // one agreed order. Queuing never blocks: a connection whose queue is full is
 // dropped (conn.go).
 type Hub struct {
-	read      ReadModels
-	feed      ChangeFeed
-	stream    Stream
-	messenger Messenger
-	log       *slog.Logger
-	rateLimit bool
-	metrics   *metrics
-	bus       *bus
-	upgrader  *websocket.Upgrader
-	ctx       context.Context // ends at shutdown: connections' work stops
-	cancel    context.CancelFunc
+	read       ReadModels
+	allowWrite func(userID string) bool
+	feed       ChangeFeed
+	stream     Stream
+	messenger  Messenger
+	log        *slog.Logger
+	rateLimit  bool
+	metrics    *metrics
+	bus        *bus
+	upgrader   *websocket.Upgrader
+	ctx        context.Context // ends at shutdown: connections' work stops
+	cancel     context.CancelFunc
 	// maxReplay is how many events behind the head a resume may be; further
 	// back it gets resync.
 	maxReplay atomic.Uint64
@@ -120,10 +129,13 @@ func New(cfg Config) *Hub {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	h := &Hub{
-		read: cfg.ReadModels, feed: cfg.Feed, stream: cfg.Stream, messenger: cfg.Messenger, log: cfg.Logger, rateLimit: cfg.RateLimits,
+		read: cfg.ReadModels, allowWrite: cfg.AllowWrite, feed: cfg.Feed, stream: cfg.Stream, messenger: cfg.Messenger, log: cfg.Logger, rateLimit: cfg.RateLimits,
 		metrics: newMetrics(), upgrader: newUpgrader(), presence: presence.New(),
 		conns: map[*conn]struct{}{}, byUser: map[string]map[*conn]struct{}{},
 		bySession: map[string]map[*conn]struct{}{}, rooms: map[string]map[*conn]struct{}{},
+	}
+	if h.allowWrite == nil {
+		h.allowWrite = func(string) bool { return true }
 	}
 	h.ctx, h.cancel = context.WithCancel(context.Background())
 	h.bus = newBus(h, cfg.NATS)

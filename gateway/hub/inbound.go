@@ -104,9 +104,15 @@ func checkRoom(room string) error {
 	return nil
 }
 
+// errTooManyWrites answers a user past their write budget.
+var errTooManyWrites = events.Errorf(events.ERATELIMITED, "you are writing too fast; slow down and try again shortly")
+
 func (c *conn) sendDM(in clientFrame) error {
 	if in.To == "" {
 		return events.FieldError(events.EINVALID, "to", "to is required: the id of the user to write to")
+	}
+	if !c.hub.allowWrite(c.user.ID) {
+		return errTooManyWrites
 	}
 	seq, err := c.hub.messenger.SendDM(c.ctx, commands.DMInput{From: c.user.ID, To: in.To, Body: in.Body, ClientID: in.ClientID})
 	if err != nil {
@@ -116,6 +122,9 @@ func (c *conn) sendDM(in clientFrame) error {
 }
 
 func (c *conn) sendRoomMessage(in clientFrame) error {
+	if !c.hub.allowWrite(c.user.ID) {
+		return errTooManyWrites
+	}
 	seq, err := c.hub.messenger.SendRoomMessage(c.ctx, commands.RoomMessageInput{From: c.user.ID, Room: in.Room, Body: in.Body, ClientID: in.ClientID})
 	if err != nil {
 		return err

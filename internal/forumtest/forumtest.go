@@ -106,6 +106,9 @@ func NewCore(t testing.TB, o Options) *Core {
 	c.stopProj = func() { once.Do(func() { stop(); projDone.Wait() }) }
 	t.Cleanup(c.stopProj)
 	cfg := commands.Config{Store: c.Store, DB: db, Projector: c.Proj, Logger: o.Logger, Hasher: FastHasher{}, DemoSignIn: true}
+	if o.RateLimits {
+		cfg.NewRooms = commands.NewRoomsLimit()
+	}
 	if o.Configure != nil {
 		o.Configure(&cfg)
 	}

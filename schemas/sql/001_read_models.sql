@@ -30,7 +30,7 @@ CREATE TABLE users (
   comment_count INTEGER NOT NULL DEFAULT 0
 );
 -- Lookups only: uniqueness is decided by claims in the log, not here.
-CREATE INDEX users_nickname_key ON users(nickname_key);
+CREATE INDEX users_nickname_key ON users(nickname_key, id);
 CREATE INDEX users_email_key ON users(email_key);
 
 CREATE TABLE sessions (
@@ -117,6 +117,7 @@ CREATE TABLE conversations (
   unread          INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (user_id, peer_id)
 ) WITHOUT ROWID;
+CREATE INDEX conversations_recent ON conversations(user_id, last_seq);
 
 CREATE TABLE rooms (
   name            TEXT PRIMARY KEY,
@@ -124,3 +125,4 @@ CREATE TABLE rooms (
   last_message_at TEXT,
   message_count   INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
+CREATE INDEX rooms_recent ON rooms(last_message_at DESC, name);

@@ -3,6 +3,7 @@
 import { h, path, count } from '../dom.js';
 import { api } from '../api.js';
 import { currentUser, isConversationVisible } from '../state.js';
+import { reportError } from '../toast.js';
 
 function time(contact) {
   return contact.last_message_at ? Date.parse(contact.last_message_at) : null;
@@ -25,14 +26,21 @@ function compare(a, b) {
 
 /**
  * createContacts returns the sidebar ({el, load, setActive, noteMessage, setOnline, setOnlineUsers,
- * clearUnread}); load fills it from GET /api/contacts.
+ * clearUnread}); load fills it from GET /api/contacts, a page at a time ("More contacts"), and the search box
+ * lists the contacts whose nickname starts with what is typed.
  */
 export function createContacts() {
   const me = currentUser();
   const entries = new Map(); // user id → {contact, li, link, dot, status, badge, unreadText}
   const list = h('ul', { id: 'contacts', class: 'contacts' });
   const empty = h('p', { class: 'list-status' });
+  const more = h('button', { type: 'button', id: 'contacts-more', class: 'link-button', hidden: true }, 'More contacts');
+  const search = h('input', { type: 'search', id: 'contacts-search', placeholder: 'Find someone', 'aria-label': 'Find a contact by nickname', autocomplete: 'off', spellcheck: 'false' });
   let active = null;
+  let next = null; // cursor of the next page, null at the end
+  let query = '';
+  let loading = null; // the AbortController of the page being read
+  let outer = null; // the view's signal: loads end with it
 
   function markActive({ contact, link }) {
     if (contact.user.id === active) link.setAttribute('aria-current', 'page');
@@ -77,12 +85,46 @@ export function createContacts() {
     });
   }
 
+  // loadPage reads the page after cursor (null: the first) of the contacts matching query.
+  async function loadPage(cursor) {
+    loading?.abort();
+    const controller = new AbortController();
+    loading = controller;
+    outer?.addEventListener('abort', () => controller.abort(), { once: true });
+    const page = await api.get('/api/contacts', { query: { q: query || undefined, cursor: cursor || undefined }, signal: controller.signal });
+    if (controller.signal.aborted) return;
+    page.items.forEach((c) => (entries.has(c.user.id) ? null : add(c)));
+    next = page.next;
+    more.hidden = next == null;
+    if (entries.size === 0) empty.textContent = query ? 'Nobody by that name.' : 'Nobody else is here yet.';
+  }
+
+  function reload() {
+    entries.clear();
+    list.replaceChildren();
+    empty.textContent = '';
+    loadPage(null).catch(reportError);
+  }
+
+  let typing = null;
+  search.addEventListener('input', () => {
+    clearTimeout(typing);
+    typing = setTimeout(() => {
+      const q = search.value.trim().toLowerCase();
+      if (q === query) return;
+      query = q;
+      reload();
+    }, 250);
+  });
+  more.addEventListener('click', () => {
+    if (next != null) loadPage(next).catch(reportError);
+  });
+
   return {
-    el: h('nav', { id: 'contacts-panel', class: 'sidebar', 'aria-label': 'Contacts' }, h('h2', {}, 'Contacts'), list, empty),
+    el: h('nav', { id: 'contacts-panel', class: 'sidebar', 'aria-label': 'Contacts' }, h('h2', {}, 'Contacts'), search, list, empty, more),
     async load(signal) {
-      const { items } = await api.get('/api/contacts', { signal });
-      items.forEach(add);
-      if (items.length === 0) empty.textContent = 'Nobody else is here yet.';
+      outer = signal;
+      await loadPage(null);
     },
     /** setActive marks the contact whose conversation is open (null for none). */
     setActive(userId) {

@@ -6,6 +6,7 @@ import { currentUser } from '../state.js';
 import { navigate } from '../router.js';
 import { field, onSubmit, showError } from '../forms.js';
 import { createThread } from '../components/thread.js';
+import { reportError } from '../toast.js';
 
 const ROOM_NAME = /^[a-z0-9-]{1,32}$/;
 const PAGE_SIZE = 50;
@@ -27,17 +28,25 @@ export const rooms = {
       navigate(path('rooms', name));
     });
     const list = h('ul', { class: 'room-list' });
-    main.append(h('h1', {}, 'Rooms'), form, h('h2', {}, 'Open rooms'), list);
+    const more = h('button', { type: 'button', id: 'rooms-more', class: 'link-button', hidden: true }, 'More rooms');
+    main.append(h('h1', {}, 'Rooms'), form, h('h2', {}, 'Open rooms'), list, more);
 
-    const { items } = await api.get('/api/rooms', { signal: scope.signal });
-    if (items.length === 0) {
-      list.replaceWith(h('p', { class: 'hint' }, 'No rooms yet: open one by its name above.'));
-      return;
+    // Rooms come a page at a time: those with messages first, newest first, then the rest by name.
+    let next = null;
+    async function loadPage(cursor) {
+      const page = await api.get('/api/rooms', { query: { cursor: cursor || undefined }, signal: scope.signal });
+      list.append(...page.items.map((room) => h('li', { class: 'room' },
+        h('a', { href: path('rooms', room.name) }, `#${room.name}`), ' ',
+        h('span', { class: 'muted' }, count(room.online, 'person', 'people'), ' online',
+          room.last_message_at && [' · last message ', timeEl(room.last_message_at)]))));
+      next = page.next;
+      more.hidden = next == null;
     }
-    list.append(...items.map((room) => h('li', { class: 'room' },
-      h('a', { href: path('rooms', room.name) }, `#${room.name}`), ' ',
-      h('span', { class: 'muted' }, count(room.online, 'person', 'people'), ' online',
-        room.last_message_at && [' · last message ', timeEl(room.last_message_at)]))));
+    more.addEventListener('click', () => {
+      if (next != null) loadPage(next).catch(reportError);
+    });
+    await loadPage(null);
+    if (list.children.length === 0) list.replaceWith(h('p', { class: 'hint' }, 'No rooms yet: open one by its name above.'));
   },
 };
 
