@@ -12,7 +12,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"net/netip"
 	"os"
 	"os/signal"
@@ -249,7 +248,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	})
 	hubCtx, stopHub := context.WithCancel(context.WithoutCancel(ctx))
 	wg.Go(func() { gw.Run(hubCtx) })
-	srv := &http.Server{Handler: gw, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	srv := gateway.NewHTTPServer(gw, gateway.DefaultTimeouts, logger)
 	natsAddr := store.ClientAddr()
 	if natsAddr == "" {
 		natsAddr = "off"
