@@ -53,7 +53,7 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	addr := addrKey(clientIP(r))
+	addr := addrKey(s.clientIP(r))
 	if blocked, retry := s.signIns.blocked(in.Login, addr, s.now()); blocked {
 		rateLimited(w, retry)
 		return
@@ -82,7 +82,7 @@ func (s *Server) signout(w http.ResponseWriter, r *http.Request, p principal) {
 			return
 		}
 	}
-	clearSessionCookie(w, r)
+	s.clearSessionCookie(w, r)
 	w.WriteHeader(http.StatusNoContent)
 }
 

@@ -10,8 +10,20 @@ import (
 	"forum/events"
 )
 
-// CookieName is the session cookie.
-const CookieName = "forum_session"
+// CookieName is the session cookie; SecureCookieName its name when the
+// public URL is https (the __Host- prefix: Secure, this host only, path /).
+const (
+	CookieName       = "forum_session"
+	SecureCookieName = "__Host-forum_session"
+)
+
+// cookieName is the session cookie's name on this forum.
+func (s *Server) cookieName() string {
+	if u := s.cfg.PublicURL; u != nil && u.Scheme == "https" {
+		return SecureCookieName
+	}
+	return CookieName
+}
 
 // principal is who made a request: a user, and the session they used (empty
 // for HTTP Basic, which has none).
@@ -52,7 +64,7 @@ func (s *Server) authenticate(r *http.Request) (p principal, ok bool, err error)
 		}
 		return s.basicPrincipal(r, login, password)
 	}
-	if c, err := r.Cookie(CookieName); err == nil && c.Value != "" {
+	if c, err := r.Cookie(s.cookieName()); err == nil && c.Value != "" {
 		p, ok = s.sessionPrincipal(r.Context(), c.Value)
 		return p, ok, nil
 	}
@@ -77,7 +89,7 @@ func (s *Server) basicPrincipal(r *http.Request, login, password string) (princi
 	if id, ok := s.basic.lookup(k, now); ok {
 		return principal{UserID: id}, true, nil
 	}
-	addr := addrKey(clientIP(r))
+	addr := addrKey(s.clientIP(r))
 	if blocked, retry := s.signIns.blocked(login, addr, now); blocked {
 		return principal{}, false, throttled{retry}
 	}
@@ -161,11 +173,11 @@ func (s *Server) allowWrite(user string) bool {
 
 func (s *Server) setSessionCookie(w http.ResponseWriter, r *http.Request, sess commands.Session) {
 	http.SetCookie(w, &http.Cookie{
-		Name: CookieName, Value: sess.Token, Path: "/", Expires: sess.ExpiresAt,
-		MaxAge: int(time.Until(sess.ExpiresAt).Seconds()), HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode,
+		Name: s.cookieName(), Value: sess.Token, Path: "/", Expires: sess.ExpiresAt,
+		MaxAge: int(time.Until(sess.ExpiresAt).Seconds()), HttpOnly: true, Secure: s.secure(r), SameSite: http.SameSiteLaxMode,
 	})
 }
 
-func clearSessionCookie(w http.ResponseWriter, r *http.Request) {
-	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+func (s *Server) clearSessionCookie(w http.ResponseWriter, r *http.Request) {
+	http.SetCookie(w, &http.Cookie{Name: s.cookieName(), Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.secure(r), SameSite: http.SameSiteLaxMode})
 }

@@ -32,6 +32,8 @@ func statusOf(code string) int {
 		return http.StatusUnsupportedMediaType
 	case "method_not_allowed":
 		return http.StatusMethodNotAllowed
+	case EMISDIRECTED:
+		return http.StatusMisdirectedRequest
 	}
 	return http.StatusInternalServerError
 }

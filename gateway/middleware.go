@@ -13,14 +13,16 @@ import (
 const csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
 	"frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'"
 
-func securityHeaders(next http.Handler) http.Handler {
+func (s *Server) securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Content-Security-Policy", csp)
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "same-origin")
-		if r.TLS != nil {
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		h.Set("Cross-Origin-Resource-Policy", "same-origin")
+		if s.secure(r) {
 			h.Set("Strict-Transport-Security", "max-age=31536000")
 		}
 		next.ServeHTTP(w, r)
@@ -99,9 +101,13 @@ func (s *Server) originAllowed(r *http.Request) bool {
 	if err != nil || u.Host == "" {
 		return false
 	}
-	// Under TLS the page must be https too; behind a proxy that terminates
-	// TLS the scheme is not known here, so either is accepted.
-	if strings.EqualFold(u.Host, r.Host) && (r.TLS == nil || u.Scheme == "https") {
+	own := s.ownOrigin(r)
+	if strings.EqualFold(origin, own) {
+		return true
+	}
+	// Without a public URL, a proxy that terminates TLS may not say so:
+	// the page's https origin on the same host is the forum's own too.
+	if s.cfg.PublicURL == nil && u.Scheme == "https" && strings.EqualFold(u.Host, r.Host) {
 		return true
 	}
 	for _, o := range s.cfg.AllowedOrigins {

@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"forum/internal/limit"
-	"net"
 	"net/http"
 	"net/netip"
 	"strings"
@@ -10,16 +9,6 @@ import (
 
 	"golang.org/x/time/rate"
 )
-
-// clientIP is the address the request came from. X-Forwarded-For is not
-// trusted: run behind a proxy that sets the remote address, or not at all.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
 
 // addrKey is what per-address limits count under: the address for IPv4, its
 // /64 network for IPv6 (one subscriber's share, in which an address costs
@@ -79,7 +68,7 @@ func (s *Server) rateLimit(next http.Handler) http.Handler {
 			if r.Method != http.MethodGet && r.Method != http.MethodHead {
 				lims = s.writeLimits
 			}
-			if ok, retry := lims.Allow(addrKey(clientIP(r)), s.now()); !ok {
+			if ok, retry := lims.Allow(addrKey(s.clientIP(r)), s.now()); !ok {
 				rateLimited(w, retry)
 				return
 			}

@@ -54,7 +54,8 @@ func (s *Server) routes() http.Handler {
 	h = s.withAuth(h)
 	h = s.rateLimit(h)
 	h = s.sameOrigin(h)
-	h = securityHeaders(h)
+	h = s.hostCheck(h)
+	h = s.securityHeaders(h)
 	return s.observe(h)
 }
 

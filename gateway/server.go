@@ -9,6 +9,8 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
+	"net/url"
 	"time"
 
 	"forum/commands"
@@ -31,6 +33,14 @@ type Config struct {
 	// AllowedOrigins are origins besides the forum's own that browsers may
 	// send unsafe requests and WebSocket upgrades from.
 	AllowedOrigins []string
+	// PublicURL is the address users reach the forum at (nil: whatever Host
+	// a request names). Its origin is the forum's own, an https one makes
+	// the session cookie Secure and __Host- and adds HSTS, and a request for
+	// another host answers 421.
+	PublicURL *url.URL
+	// TrustedProxies are the peers whose X-Forwarded-For and
+	// X-Forwarded-Proto are believed.
+	TrustedProxies []netip.Prefix
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }

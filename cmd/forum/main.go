@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -181,6 +182,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	rateLimits := boolFlag(getenv, "FORUM_RATE_LIMITS", true)
 	fs.Var(onOff{&rateLimits}, "rate-limits", "on or off: off lifts every rate limit but the throttling of failed sign-ins (env FORUM_RATE_LIMITS)")
 	origins := fs.String("allowed-origins", getenv("FORUM_ALLOWED_ORIGINS"), "comma-separated extra origins allowed for browsers and WebSockets (env FORUM_ALLOWED_ORIGINS)")
+	publicURL := fs.String("public-url", getenv("FORUM_PUBLIC_URL"), "the address users reach the forum at, e.g. https://forum.example (env FORUM_PUBLIC_URL)")
+	proxies := fs.String("trusted-proxies", getenv("FORUM_TRUSTED_PROXIES"), "comma-separated CIDRs of proxies whose X-Forwarded-For and -Proto are believed (env FORUM_TRUSTED_PROXIES)")
 	logLevel := fs.String("log-level", envDefault(getenv, "FORUM_LOG_LEVEL", "info"), "debug, info, warn or error (env FORUM_LOG_LEVEL)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -189,11 +192,21 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	var public *url.URL
+	if *publicURL != "" {
+		if public, err = gateway.ParsePublicURL(*publicURL); err != nil {
+			return err
+		}
+	}
+	trusted, err := gateway.ParseTrustedProxies(*proxies)
+	if err != nil {
+		return err
+	}
 	// The demo accounts share one published password: only a forum that
 	// nobody else can reach may have them.
-	local := isLoopback(*httpAddr)
+	local := isLoopback(*httpAddr) && (public == nil || isLoopback(public.Host) || isLoopback(public.Host+":0"))
 	if *demo && !local {
-		return fmt.Errorf("--http %s is reachable from other machines, and the demo accounts all share the password %q: start with --demo=false", *httpAddr, commands.DemoPassword)
+		return fmt.Errorf("the forum is reachable from other machines (--http %s, --public-url %q), and the demo accounts all share the password %q: start with --demo=false", *httpAddr, *publicURL, commands.DemoPassword)
 	}
 
 	// Listen first, so a busy port fails at once.
@@ -244,7 +257,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	gw := gateway.New(gateway.Config{
 		Commands: cmds, DB: db, Projector: proj, Store: store, Logger: logger,
-		RateLimits: rateLimits, AllowedOrigins: splitList(*origins),
+		RateLimits: rateLimits, AllowedOrigins: splitList(*origins), PublicURL: public, TrustedProxies: trusted,
 	})
 	hubCtx, stopHub := context.WithCancel(context.WithoutCancel(ctx))
 	wg.Go(func() { gw.Run(hubCtx) })

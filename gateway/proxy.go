@@ -1,0 +1,133 @@
+package gateway
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+
+	"forum/events"
+)
+
+// ParsePublicURL checks the address users reach the forum at: an absolute
+// http or https URL with a host and no path beyond "/".
+func ParsePublicURL(s string) (*url.URL, error) {
+	u, err := url.Parse(strings.TrimSuffix(s, "/"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "" || u.User != nil {
+		return nil, fmt.Errorf("--public-url %q: want an http or https URL with a host and nothing after it, like https://forum.example", s)
+	}
+	u.Host = strings.ToLower(u.Host)
+	return u, nil
+}
+
+// ParseTrustedProxies parses a comma-separated list of CIDRs (or single
+// addresses) whose X-Forwarded-For and X-Forwarded-Proto are believed.
+func ParseTrustedProxies(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(part)
+		if err != nil {
+			a, aerr := netip.ParseAddr(part)
+			if aerr != nil {
+				return nil, fmt.Errorf("--trusted-proxies: %q is neither a CIDR nor an address", part)
+			}
+			p = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}
+
+// trusted reports whether the peer address ip is one of the trusted proxies.
+func (s *Server) trusted(ip string) bool {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return false
+	}
+	a = a.Unmap()
+	for _, p := range s.cfg.TrustedProxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// clientIP is the address the request came from. Only from a trusted proxy
+// is X-Forwarded-For believed, and then the client is its rightmost address
+// that is not a trusted proxy itself: what any proxy in front added.
+func (s *Server) clientIP(r *http.Request) string {
+	peer, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		peer = r.RemoteAddr
+	}
+	if !s.trusted(peer) {
+		return peer
+	}
+	var hops []string
+	for _, h := range r.Header.Values("X-Forwarded-For") {
+		for _, a := range strings.Split(h, ",") {
+			hops = append(hops, strings.TrimSpace(a))
+		}
+	}
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(hops[i])
+		if err != nil {
+			break // a garbled hop: trust nothing to its left
+		}
+		if !s.trusted(a.String()) {
+			return a.Unmap().String()
+		}
+		peer = a.Unmap().String()
+	}
+	return peer
+}
+
+// secure reports whether the user reached the forum over https: TLS here,
+// an https public URL, or a trusted proxy that says so.
+func (s *Server) secure(r *http.Request) bool {
+	if r.TLS != nil || (s.cfg.PublicURL != nil && s.cfg.PublicURL.Scheme == "https") {
+		return true
+	}
+	peer, _, _ := net.SplitHostPort(r.RemoteAddr)
+	return s.trusted(peer) && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
+}
+
+// ownOrigin returns the forum's own origin for r: the public URL's when
+// set, else the scheme and Host the request came with.
+func (s *Server) ownOrigin(r *http.Request) string {
+	if u := s.cfg.PublicURL; u != nil {
+		return u.Scheme + "://" + u.Host
+	}
+	scheme := "http"
+	if s.secure(r) {
+		scheme = "https"
+	}
+	return scheme + "://" + strings.ToLower(r.Host)
+}
+
+// hostCheck answers 421 to a request for another host than the public URL's
+// (liveness, readiness and metrics excepted, for probes that use an
+// instance's own address).
+func (s *Server) hostCheck(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u := s.cfg.PublicURL; u != nil && !strings.EqualFold(r.Host, u.Host) {
+			switch r.URL.Path {
+			case "/health", "/api/health", "/metrics":
+			default:
+				s.writeError(w, r, events.Errorf(EMISDIRECTED, "this forum is %s", u.Scheme+"://"+u.Host))
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// EMISDIRECTED is the code of a request for a host this forum is not.
+const EMISDIRECTED = "misdirected"
