@@ -58,8 +58,9 @@ type Config struct {
 	// DemoSignIn lets the demo accounts (password DemoPassword) sign in. It
 	// is for a forum that only its own machine can reach.
 	DemoSignIn bool
-	// SessionTTL is how long a session lasts (default 30 days).
-	SessionTTL time.Duration
+	// SessionTTL is how long a session lasts at most (default 30 days),
+	// SessionIdleTTL how long it lasts without use (default 14 days).
+	SessionTTL, SessionIdleTTL time.Duration
 	// WaitTimeout bounds the wait for the read models to include a write (default 10 s).
 	WaitTimeout time.Duration
 }
@@ -84,6 +85,9 @@ func New(cfg Config) *Service {
 	}
 	if cfg.SessionTTL == 0 {
 		cfg.SessionTTL = 30 * 24 * time.Hour
+	}
+	if cfg.SessionIdleTTL == 0 {
+		cfg.SessionIdleTTL = 14 * 24 * time.Hour
 	}
 	if cfg.WaitTimeout == 0 {
 		cfg.WaitTimeout = 10 * time.Second

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"forum/events"
+	"forum/projections"
 )
 
 // TokenHash returns the hex SHA-256 of a session token: the only form of it
@@ -75,28 +76,121 @@ type Session struct {
 	ExpiresAt time.Time
 }
 
-// StartSession starts a new session for userID with a fresh 256-bit token.
-func (s *Service) StartSession(ctx context.Context, userID string) (Session, error) {
+// maxUserAgentLen bounds the user agent a session keeps, in bytes.
+const maxUserAgentLen = 256
+
+// StartSession starts a new session for userID with a fresh 256-bit token,
+// noting the client's userAgent (cut to 256 bytes) for the session list.
+func (s *Service) StartSession(ctx context.Context, userID, userAgent string) (Session, error) {
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
 		return Session{}, fmt.Errorf("token: %w", err)
 	}
 	sess := Session{ID: s.NewID(), UserID: userID, Token: base64.RawURLEncoding.EncodeToString(raw), ExpiresAt: s.Now().Add(s.SessionTTL).UTC().Truncate(time.Second)}
 	if _, err := s.emit(ctx, events.SessionStarted, sess.ID, userID, events.SessionStartedData{
-		SessionID: sess.ID, UserID: userID, TokenHash: TokenHash(sess.Token), ExpiresAt: sess.ExpiresAt,
+		SessionID: sess.ID, UserID: userID, TokenHash: TokenHash(sess.Token), ExpiresAt: sess.ExpiresAt, UserAgent: cleanUserAgent(userAgent),
 	}); err != nil {
 		return Session{}, err
 	}
 	return sess, nil
 }
 
+// cleanUserAgent keeps the printable ASCII of ua, at most maxUserAgentLen bytes.
+func cleanUserAgent(ua string) string {
+	b := make([]byte, 0, min(len(ua), maxUserAgentLen))
+	for i := 0; i < len(ua) && len(b) < maxUserAgentLen; i++ {
+		if c := ua[i]; c >= 0x20 && c < 0x7f {
+			b = append(b, c)
+		}
+	}
+	return string(b)
+}
+
+// SignInInput is what a sign-in gives: a nickname or email, a password, and
+// the client's user agent.
+type SignInInput struct {
+	Login, Password, UserAgent string
+}
+
 // SignIn checks the password and starts a new session.
-func (s *Service) SignIn(ctx context.Context, login, password string) (Session, error) {
-	id, err := s.Authenticate(ctx, login, password)
+func (s *Service) SignIn(ctx context.Context, in SignInInput) (Session, error) {
+	id, err := s.Authenticate(ctx, in.Login, in.Password)
 	if err != nil {
 		return Session{}, err
 	}
-	return s.StartSession(ctx, id)
+	return s.StartSession(ctx, id, in.UserAgent)
+}
+
+// Live reports whether sess is still in force at now: before its end, and
+// used within the idle time (SessionIdleTTL).
+func (s *Service) Live(sess projections.Session, now time.Time) bool {
+	exp, err1 := time.Parse(time.RFC3339, sess.ExpiresAt)
+	used, err2 := time.Parse(time.RFC3339, sess.LastUsedAt)
+	return err1 == nil && err2 == nil && now.Before(exp) && now.Before(used.Add(s.SessionIdleTTL))
+}
+
+// Ends returns when sess ends at the latest if it is not used again.
+func (s *Service) Ends(sess projections.Session) time.Time {
+	exp, _ := time.Parse(time.RFC3339, sess.ExpiresAt)
+	used, _ := time.Parse(time.RFC3339, sess.LastUsedAt)
+	return minTime(exp, used.Add(s.SessionIdleTTL))
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+// usedEvery is how often the use of a session is recorded at most.
+const usedEvery = time.Hour
+
+// TouchSession records that sess was used now, if it was last recorded more
+// than an hour ago (instances recording the same hour are deduplicated by
+// the log). It does not wait for the read models.
+func (s *Service) TouchSession(ctx context.Context, sess projections.Session) error {
+	now := s.Now()
+	if used, err := time.Parse(time.RFC3339, sess.LastUsedAt); err == nil && now.Sub(used) < usedEvery {
+		return nil
+	}
+	_, err := s.record(ctx, events.SessionUsed, sess.ID, sess.UserID, events.SessionUsedData{SessionID: sess.ID, UserID: sess.UserID},
+		events.WithMsgID("session-used:"+sess.ID+":"+now.UTC().Truncate(usedEvery).Format(time.RFC3339)))
+	return err
+}
+
+// EndSession ends one of user's sessions: ENOTFOUND unless it is theirs and
+// still in force.
+func (s *Service) EndSession(ctx context.Context, user, sessionID string) error {
+	if err := checkID("session", sessionID); err != nil {
+		return err
+	}
+	sessions, err := s.DB.Sessions(ctx, user)
+	if err != nil {
+		return err
+	}
+	for _, sess := range sessions {
+		if sess.ID == sessionID {
+			return s.SignOut(ctx, Session{ID: sess.ID, UserID: user})
+		}
+	}
+	return events.Errorf(events.ENOTFOUND, "session not found")
+}
+
+// EndOtherSessions ends every session of user but keep ("" ends them all).
+func (s *Service) EndOtherSessions(ctx context.Context, user, keep string) error {
+	sessions, err := s.DB.Sessions(ctx, user)
+	if err != nil {
+		return err
+	}
+	for _, sess := range sessions {
+		if sess.ID != keep {
+			if err := s.SignOut(ctx, Session{ID: sess.ID, UserID: user}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // SignOut ends the session sess.ID of sess.UserID (sess.Token is not

@@ -40,7 +40,7 @@ func TestSignIn(t *testing.T) {
 		{"a prefix of the nickname", "alice", "s3cret-pass", false},
 	}
 	for _, tt := range tests {
-		sess, err := e.Cmds.SignIn(ctx, tt.login, tt.password)
+		sess, err := e.Cmds.SignIn(ctx, commands.SignInInput{Login: tt.login, Password: tt.password})
 		if !tt.ok {
 			wantCode(t, tt.name, err, events.EUNAUTHENTICATED, "")
 			continue
@@ -70,7 +70,7 @@ func TestSessions(t *testing.T) {
 	}
 	var sessions []commands.Session
 	for range 3 {
-		s, err := e.Cmds.SignIn(ctx, "sam", password)
+		s, err := e.Cmds.SignIn(ctx, commands.SignInInput{Login: "sam", Password: password})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -112,4 +112,12 @@ var upcasters = map[upcastKey]func(json.RawMessage) (json.RawMessage, error){
 		}
 		return json.Marshal(PostCreatedData{PostID: v1.PostID, AuthorID: v1.AuthorID, Title: v1.Title, Body: v1.Body, Categories: []string{v1.Category}})
 	},
+	// session.started v1 had no user agent; v2 has one, empty for those.
+	{SessionStarted, 1}: func(data json.RawMessage) (json.RawMessage, error) {
+		var d SessionStartedData
+		if err := json.Unmarshal(data, &d); err != nil {
+			return nil, err
+		}
+		return json.Marshal(d)
+	},
 }

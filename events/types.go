@@ -16,6 +16,7 @@ const (
 	UserRegistered  Type = "user.registered"
 	SessionStarted  Type = "session.started"
 	SessionEnded    Type = "session.ended"
+	SessionUsed     Type = "session.used"
 	PostCreated     Type = "post.created"
 	PostEdited      Type = "post.edited"
 	PostDeleted     Type = "post.deleted"
@@ -64,13 +65,23 @@ type UserRegisteredData struct {
 	Gender       string `json:"gender,omitempty"`
 }
 
-// SessionStartedData is the payload of session.started. TokenHash is the hex
-// SHA-256 of the bearer token; the token itself never enters the log.
+// SessionStartedData is the payload of session.started (version 2). TokenHash
+// is the hex SHA-256 of the bearer token; the token itself never enters the
+// log. UserAgent is the client's, cut to 256 bytes (v1 had none).
 type SessionStartedData struct {
 	SessionID string    `json:"session_id"`
 	UserID    string    `json:"user_id"`
 	TokenHash string    `json:"token_hash"`
 	ExpiresAt time.Time `json:"expires_at"`
+	UserAgent string    `json:"user_agent"`
+}
+
+// SessionUsedData is the payload of session.used: the session was used at
+// the event's time (recorded at most about once an hour), which keeps it
+// from ending for want of use.
+type SessionUsedData struct {
+	SessionID string `json:"session_id"`
+	UserID    string `json:"user_id"`
 }
 
 // SessionEndedData is the payload of session.ended.

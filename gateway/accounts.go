@@ -5,6 +5,7 @@ import (
 
 	"forum/commands"
 	"forum/events"
+	"forum/projections"
 )
 
 func (s *Server) signup(w http.ResponseWriter, r *http.Request) {
@@ -18,7 +19,7 @@ func (s *Server) signup(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	sess, err := s.cmd.StartSession(r.Context(), id)
+	sess, err := s.cmd.StartSession(r.Context(), id, r.UserAgent())
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -58,7 +59,7 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
 		rateLimited(w, retry)
 		return
 	}
-	sess, err := s.cmd.SignIn(r.Context(), in.Login, in.Password)
+	sess, err := s.cmd.SignIn(r.Context(), commands.SignInInput{Login: in.Login, Password: in.Password, UserAgent: r.UserAgent()})
 	if err != nil {
 		if events.ErrorCode(err) == events.EUNAUTHENTICATED {
 			s.signIns.failed(in.Login, addr, s.now())
@@ -110,4 +111,45 @@ func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"user": prof.User, "post_count": prof.Posts, "comment_count": prof.Comments, "online": s.hub.Online(id)})
+}
+
+// sessionView is one of the caller's sessions as GET /api/sessions shows it.
+type sessionView struct {
+	projections.Session
+	Current bool `json:"current"`
+}
+
+func (s *Server) listSessions(w http.ResponseWriter, r *http.Request, p principal) {
+	sessions, err := s.db.Sessions(r.Context(), p.UserID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	items := []sessionView{}
+	for _, sess := range sessions {
+		if s.cmd.Live(sess, s.now()) {
+			items = append(items, sessionView{Session: sess, Current: sess.ID == p.SessionID})
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": items, "next": nil})
+}
+
+func (s *Server) endSession(w http.ResponseWriter, r *http.Request, p principal) {
+	id := r.PathValue("id")
+	if err := s.cmd.EndSession(r.Context(), p.UserID, id); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if id == p.SessionID {
+		s.clearSessionCookie(w, r)
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) endOtherSessions(w http.ResponseWriter, r *http.Request, p principal) {
+	if err := s.cmd.EndOtherSessions(r.Context(), p.UserID, p.SessionID); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }

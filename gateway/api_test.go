@@ -831,3 +831,30 @@ func TestGarbageNeverFails(t *testing.T) {
 	// The forum still works afterwards.
 	mkPost(alice, "Still here", "general")
 }
+
+// jsonBody is v as a JSON request body.
+func jsonBody(v any) *strings.Reader {
+	b, _ := json.Marshal(v)
+	return strings.NewReader(string(b))
+}
+
+// doJSON sends req, fails unless the status is want, and decodes the body
+// into out.
+func doJSON(t *testing.T, req *http.Request, want int, out any) *http.Response {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != want {
+		t.Fatalf("%s %s: %d, want %d: %s", req.Method, req.URL.Path, resp.StatusCode, want, b)
+	}
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return resp
+}

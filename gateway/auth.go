@@ -8,6 +8,7 @@ import (
 
 	"forum/commands"
 	"forum/events"
+	"forum/projections"
 )
 
 // CookieName is the session cookie; SecureCookieName its name when the
@@ -30,6 +31,7 @@ func (s *Server) cookieName() string {
 type principal struct {
 	UserID    string
 	SessionID string
+	Ends      time.Time // when the session ends unless used again (zero for Basic)
 }
 
 type principalKey struct{}
@@ -110,14 +112,45 @@ func (s *Server) sessionPrincipal(ctx context.Context, token string) (principal,
 		return principal{}, false
 	}
 	sess, err := s.db.SessionByTokenHash(ctx, commands.TokenHash(token))
-	if err != nil {
+	if err != nil || !s.cmd.Live(sess, s.now()) {
 		return principal{}, false
 	}
-	exp, err := time.Parse(time.RFC3339, sess.ExpiresAt)
-	if err != nil || !s.now().Before(exp) {
-		return principal{}, false
+	s.touch(sess)
+	return principal{UserID: sess.UserID, SessionID: sess.ID, Ends: s.cmd.Ends(sess)}, true
+}
+
+// touch records, in the background, that sess is in use. At most
+// maxTouches run at once; past that a use goes unrecorded, to be recorded
+// by the next request.
+func (s *Server) touch(sess projections.Session) {
+	select {
+	case s.touches <- struct{}{}:
+	default:
+		return
 	}
-	return principal{UserID: sess.UserID, SessionID: sess.ID}, true
+	go func() {
+		defer func() { <-s.touches }()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := s.cmd.TouchSession(ctx, sess); err != nil {
+			s.log.Warn("record session use", "session", sess.ID, "err", err)
+		}
+	}()
+}
+
+// maxTouches bounds the session uses being recorded at once.
+const maxTouches = 16
+
+// checkSession is the hub's look at an open socket's session: whether it is
+// still in force (an open socket is use, and recorded as such) and when it
+// ends unless used again.
+func (s *Server) checkSession(ctx context.Context, id string) (time.Time, bool) {
+	sess, err := s.db.Session(ctx, id)
+	if err != nil || !s.cmd.Live(sess, s.now()) {
+		return time.Time{}, err != nil && events.ErrorCode(err) != events.ENOTFOUND
+	}
+	s.touch(sess)
+	return s.cmd.Ends(sess), true
 }
 
 // withAuth puts the request's principal, if any, into its context, and
@@ -135,6 +168,11 @@ func (s *Server) withAuth(next http.Handler) http.Handler {
 		}
 		if ok {
 			r = r.WithContext(context.WithValue(r.Context(), principalKey{}, p))
+		}
+		// What a signed-in user reads, and any token handed out, is theirs
+		// alone: no cache keeps it.
+		if strings.HasPrefix(r.URL.Path, "/api/") && (ok || r.URL.Path == "/api/signup" || r.URL.Path == "/api/signin") {
+			w.Header().Set("Cache-Control", "no-store")
 		}
 		next.ServeHTTP(w, r)
 	})

@@ -19,6 +19,9 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /api/signin", s.signin)
 	mux.HandleFunc("POST /api/signout", s.signedIn(s.signout))
 	mux.HandleFunc("GET /api/me", s.signedIn(s.me))
+	mux.HandleFunc("GET /api/sessions", s.signedIn(s.listSessions))
+	mux.HandleFunc("DELETE /api/sessions", s.signedIn(s.endOtherSessions))
+	mux.HandleFunc("DELETE /api/sessions/{id}", s.signedIn(s.endSession))
 	mux.HandleFunc("GET /api/users/{id}", s.getUser)
 
 	mux.HandleFunc("GET /api/categories", s.categories)

@@ -57,6 +57,7 @@ type Server struct {
 	metrics *metrics
 	hub     *hub.Hub
 	basic   *basicCache
+	touches chan struct{} // session uses being recorded
 	handler http.Handler
 
 	readLimits  *limit.Keyed    // per client address, GET and HEAD
@@ -79,8 +80,9 @@ func New(cfg Config) *Server {
 		writeLimits: limit.New(10, 40),
 		userWrites:  limit.New(10, 40),
 		signIns:     newSignInThrottle(),
+		touches:     make(chan struct{}, maxTouches),
 	}
-	hc := hub.Config{ReadModels: cfg.DB, Feed: cfg.Projector, Messenger: cfg.Commands, Logger: cfg.Logger, RateLimits: cfg.RateLimits, AllowWrite: s.allowWrite}
+	hc := hub.Config{ReadModels: cfg.DB, Feed: cfg.Projector, Messenger: cfg.Commands, Logger: cfg.Logger, RateLimits: cfg.RateLimits, AllowWrite: s.allowWrite, CheckSession: s.checkSession}
 	if cfg.Store != nil {
 		hc.Stream, hc.NATS = cfg.Store, cfg.Store.Conn()
 	}

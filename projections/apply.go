@@ -42,6 +42,8 @@ func (a *applier) apply(ev events.Event) error {
 		return decodeThen(ev, a.sessionStarted)
 	case events.SessionEnded:
 		return decodeThen(ev, a.sessionEnded)
+	case events.SessionUsed:
+		return decodeThen(ev, a.sessionUsed)
 	case events.PostCreated:
 		return decodeThen(ev, a.postCreated)
 	case events.PostEdited:

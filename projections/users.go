@@ -20,11 +20,15 @@ type User struct {
 	Gender    string `json:"gender,omitempty"`
 }
 
-// Session is a signed-in session found by its token hash.
+// Session is a signed-in session. LastUsedAt is when it was last recorded
+// in use (at first, when it started).
 type Session struct {
-	ID        string
-	UserID    string
-	ExpiresAt string
+	ID         string `json:"id"`
+	UserID     string `json:"-"`
+	CreatedAt  string `json:"created_at"`
+	LastUsedAt string `json:"last_used_at"`
+	ExpiresAt  string `json:"expires_at"`
+	UserAgent  string `json:"user_agent"`
 }
 
 func (a *applier) userRegistered(ev events.Event, d events.UserRegisteredData) error {
@@ -36,8 +40,13 @@ func (a *applier) userRegistered(ev events.Event, d events.UserRegisteredData) e
 }
 
 func (a *applier) sessionStarted(ev events.Event, d events.SessionStartedData) error {
-	_, err := a.exec(`INSERT OR IGNORE INTO sessions(id, user_id, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
-		d.SessionID, d.UserID, d.TokenHash, fmtTime(ev.Time), fmtTime(d.ExpiresAt))
+	_, err := a.exec(`INSERT OR IGNORE INTO sessions(id, user_id, token_hash, created_at, expires_at, last_used_at, user_agent) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		d.SessionID, d.UserID, d.TokenHash, fmtTime(ev.Time), fmtTime(d.ExpiresAt), fmtTime(ev.Time), d.UserAgent)
+	return err
+}
+
+func (a *applier) sessionUsed(ev events.Event, d events.SessionUsedData) error {
+	_, err := a.exec(`UPDATE sessions SET last_used_at = ?1 WHERE id = ?2 AND user_id = ?3 AND last_used_at < ?1`, fmtTime(ev.Time), d.SessionID, d.UserID)
 	return err
 }
 
@@ -104,13 +113,32 @@ func credentialsQuery(key string) string {
 	return `SELECT id, password_hash FROM users WHERE ` + col + ` = ? ORDER BY seq LIMIT 1`
 }
 
-const sessionByTokenHashQuery = `SELECT id, user_id, expires_at FROM sessions WHERE token_hash = ? AND ended = 0`
+const sessionCols = `id, user_id, created_at, last_used_at, expires_at, user_agent`
 
-// SessionByTokenHash returns the live (not ended) session with that token
-// hash, ENOTFOUND if none. Expiry is the caller's to check.
+func scanSession(row scanner) (s Session, err error) {
+	err = row.Scan(&s.ID, &s.UserID, &s.CreatedAt, &s.LastUsedAt, &s.ExpiresAt, &s.UserAgent)
+	return s, err
+}
+
+const sessionByTokenHashQuery = `SELECT ` + sessionCols + ` FROM sessions WHERE token_hash = ? AND ended = 0`
+
+// SessionByTokenHash returns the session with that token hash that has not
+// been ended, ENOTFOUND if none. Expiry is the caller's to check.
 func (db *DB) SessionByTokenHash(ctx context.Context, tokenHash string) (Session, error) {
-	return one(ctx, db, "session", sessionByTokenHashQuery, func(row scanner) (s Session, err error) {
-		err = row.Scan(&s.ID, &s.UserID, &s.ExpiresAt)
-		return s, err
-	}, tokenHash)
+	return one(ctx, db, "session", sessionByTokenHashQuery, scanSession, tokenHash)
+}
+
+// Session returns the session id if it has not been ended, ENOTFOUND if
+// none. Expiry is the caller's to check.
+func (db *DB) Session(ctx context.Context, id string) (Session, error) {
+	return one(ctx, db, "session", `SELECT `+sessionCols+` FROM sessions WHERE id = ? AND ended = 0`, scanSession, id)
+}
+
+const sessionsOfQuery = `SELECT ` + sessionCols + ` FROM sessions WHERE user_id = ? AND ended = 0 ORDER BY created_at DESC LIMIT 1000`
+
+// Sessions returns the sessions of user that have not been ended, newest
+// first (at most 1,000). Expiry is the caller's to check.
+func (db *DB) Sessions(ctx context.Context, user string) ([]Session, error) {
+	page, err := readList(ctx, db, list[Session]{query: sessionsOfQuery, args: []any{user}, scan: scanSession})
+	return page.Items, err
 }

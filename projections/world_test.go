@@ -164,7 +164,7 @@ func (w *world) signup() {
 
 func (w *world) signin(i int) {
 	w.t.Helper()
-	s, err := w.Svc.SignIn(forumtest.Context(w.t), w.nicks[i], "password-"+w.nicks[i])
+	s, err := w.Svc.SignIn(forumtest.Context(w.t), commands.SignInInput{Login: w.nicks[i], Password: "password-" + w.nicks[i]})
 	w.must("sign in", err)
 	w.sessions = append(w.sessions, s)
 }

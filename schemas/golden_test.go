@@ -53,8 +53,9 @@ var examples = map[events.Type]example{
 	}},
 	events.SessionStarted: {userAda, events.SessionStartedData{
 		SessionID: sessionID, UserID: userAda, TokenHash: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
-		ExpiresAt: time.Date(2026, 3, 5, 14, 15, 16, 0, time.UTC),
+		ExpiresAt: time.Date(2026, 3, 5, 14, 15, 16, 0, time.UTC), UserAgent: "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0",
 	}},
+	events.SessionUsed:  {userAda, events.SessionUsedData{SessionID: sessionID, UserID: userAda}},
 	events.SessionEnded: {userAda, events.SessionEndedData{SessionID: sessionID, UserID: userAda}},
 	events.PostCreated: {userAda, events.PostCreatedData{
 		PostID: postID, AuthorID: userAda, Title: "Notes on the <Analytical Engine>",

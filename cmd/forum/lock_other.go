@@ -5,3 +5,6 @@ package main
 // lockData does nothing where flock is not available: run one forum process
 // per data directory.
 func lockData(dir string) (unlock func(), err error) { return func() {}, nil }
+
+// restrictNewFiles does nothing where there is no umask.
+func restrictNewFiles() {}

@@ -27,3 +27,8 @@ func lockData(dir string) (unlock func(), err error) {
 	}
 	return func() { f.Close() }, nil
 }
+
+// restrictNewFiles makes every file and directory this process creates from
+// now on readable by its owner only (umask 077): the stream, the read
+// models and their journals hold every user's data.
+func restrictNewFiles() { syscall.Umask(0o077) }

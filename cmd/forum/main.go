@@ -105,6 +105,7 @@ func (f *storeFlags) password(name string) (string, error) {
 
 // open locks the data directory and opens the store; close undoes both.
 func (f *storeFlags) open(ctx context.Context, listen string, logger *slog.Logger) (store *events.Store, close func(), err error) {
+	restrictNewFiles()
 	if err := os.MkdirAll(f.data, 0o700); err != nil {
 		return nil, nil, fmt.Errorf("data directory: %w", err)
 	}

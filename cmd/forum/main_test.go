@@ -468,3 +468,34 @@ func TestDemoOnlyOnLoopback(t *testing.T) {
 		}
 	}
 }
+
+// Everything under --data is readable by its owner only.
+func TestDataFilesAreOwnerOnly(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "data")
+	f := startForum(t, dir)
+	resp, err := http.Post("http://"+f.HTTP+"/api/signup", "application/json", strings.NewReader(`{"nickname":"olga","email":"olga@example.com","password":"a-good-passphrase"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	f.stop()
+	var files int
+	err = filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if fi.Mode().Perm()&0o077 != 0 {
+			t.Errorf("%s has mode %v: others may read it", path, fi.Mode().Perm())
+		}
+		files++
+		return nil
+	})
+	if err != nil || files < 5 {
+		t.Fatalf("walked %d files: %v", files, err)
+	}
+}

@@ -42,11 +42,12 @@ func newUpgrader() *websocket.Upgrader {
 	}
 }
 
-// Principal is who opens a connection: a user, and the session they used
-// ("" for HTTP Basic, which has none).
+// Principal is who opens a connection: a user, the session they used (""
+// for HTTP Basic, which has none) and when it ends unless used again.
 type Principal struct {
-	UserID    string
-	SessionID string
+	UserID     string
+	SessionID  string
+	SessionEnd time.Time
 }
 
 // ServeWS upgrades a signed-in user's request to a WebSocket. Until the
@@ -112,6 +113,7 @@ type conn struct {
 	// Guarded by the hub's lock.
 	liveAfter uint64 // the client has every event up to here: skip their frames
 	rooms     map[string]struct{}
+	checkAt   time.Time // when to check again that the session is in force
 
 	dropped    atomic.Bool
 	closeOnce  sync.Once
@@ -133,6 +135,9 @@ func (h *Hub) newConn(ws *websocket.Conn, p Principal, user projections.User) *c
 		typing: map[string]*typingState{},
 	}
 	c.ctx, c.cancel = context.WithCancel(h.ctx)
+	if !p.SessionEnd.IsZero() {
+		c.checkAt = minTime(p.SessionEnd, time.Now().Add(sessionRecheck))
+	}
 	if h.rateLimit {
 		c.limiter = rate.NewLimiter(wsRate, wsBurst)
 	}

@@ -158,3 +158,32 @@ func TestWSShutdown(t *testing.T) {
 		})
 	}
 }
+
+// A socket closes with 1008 however its session ends: ended from another
+// session, or run out of time.
+func TestWSClosesWhenTheSessionEnds(t *testing.T) {
+	t.Parallel()
+	f := forumtest.Start(t, forumtest.Options{})
+	ada := f.SignUp("ada")
+	w := ada.DialWS("")
+	var list struct {
+		Items []struct {
+			ID      string `json:"id"`
+			Current bool   `json:"current"`
+		}
+	}
+	ada.MustDo("GET", "/api/sessions", nil, http.StatusOK, &list)
+	other := f.Anon()
+	other.MustDo("POST", "/api/signin", map[string]string{"login": "ada", "password": forumtest.Password("ada")}, http.StatusOK, &struct{ Token *string }{&other.Token})
+	other.MustDo("DELETE", "/api/sessions/"+list.Items[0].ID, nil, http.StatusNoContent, nil)
+	if code := w.WaitClosed(); code != websocket.ClosePolicyViolation {
+		t.Errorf("session ended from another: close code %d, want %d", code, websocket.ClosePolicyViolation)
+	}
+
+	short := forumtest.Start(t, forumtest.Options{Configure: func(c *commands.Config) { c.SessionTTL = 2 * time.Second }})
+	bea := short.SignUp("bea")
+	w = bea.DialWS("")
+	if code := w.WaitClosed(); code != websocket.ClosePolicyViolation {
+		t.Errorf("session run out: close code %d, want %d", code, websocket.ClosePolicyViolation)
+	}
+}

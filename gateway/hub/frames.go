@@ -171,6 +171,7 @@ var pushes = map[events.Type]string{
 	events.ClaimReleased:   "",
 	events.UserRegistered:  "",
 	events.SessionStarted:  "",
+	events.SessionUsed:     "",
 	// Not pushed, but closes every socket of that session (built.endSession).
 	events.SessionEnded: "",
 }

@@ -71,6 +71,11 @@ type Config struct {
 	// AllowWrite takes one write from a user's budget, shared with HTTP;
 	// false refuses the write (nil: no budget).
 	AllowWrite func(userID string) bool
+	// CheckSession says whether the session of an open socket is still in
+	// force and when it ends unless used again (an open socket is use);
+	// the hub asks when that time comes, and at least hourly. Nil: sockets
+	// close only when their session is ended in the log.
+	CheckSession func(ctx context.Context, sessionID string) (ends time.Time, ok bool)
 }
 
 // MaxConnsPerUser is how many WebSocket connections one user may have open
@@ -92,18 +97,19 @@ const fanoutBatch = 64
 // one agreed order. Queuing never blocks: a connection whose queue is full is
 // dropped (conn.go).
 type Hub struct {
-	read       ReadModels
-	allowWrite func(userID string) bool
-	feed       ChangeFeed
-	stream     Stream
-	messenger  Messenger
-	log        *slog.Logger
-	rateLimit  bool
-	metrics    *metrics
-	bus        *bus
-	upgrader   *websocket.Upgrader
-	ctx        context.Context // ends at shutdown: connections' work stops
-	cancel     context.CancelFunc
+	read         ReadModels
+	allowWrite   func(userID string) bool
+	checkSession func(ctx context.Context, sessionID string) (time.Time, bool)
+	feed         ChangeFeed
+	stream       Stream
+	messenger    Messenger
+	log          *slog.Logger
+	rateLimit    bool
+	metrics      *metrics
+	bus          *bus
+	upgrader     *websocket.Upgrader
+	ctx          context.Context // ends at shutdown: connections' work stops
+	cancel       context.CancelFunc
 	// maxReplay is how many events behind the head a resume may be; further
 	// back it gets resync.
 	maxReplay atomic.Uint64
@@ -129,7 +135,7 @@ func New(cfg Config) *Hub {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	h := &Hub{
-		read: cfg.ReadModels, allowWrite: cfg.AllowWrite, feed: cfg.Feed, stream: cfg.Stream, messenger: cfg.Messenger, log: cfg.Logger, rateLimit: cfg.RateLimits,
+		read: cfg.ReadModels, allowWrite: cfg.AllowWrite, checkSession: cfg.CheckSession, feed: cfg.Feed, stream: cfg.Stream, messenger: cfg.Messenger, log: cfg.Logger, rateLimit: cfg.RateLimits,
 		metrics: newMetrics(), upgrader: newUpgrader(), presence: presence.New(),
 		conns: map[*conn]struct{}{}, byUser: map[string]map[*conn]struct{}{},
 		bySession: map[string]map[*conn]struct{}{}, rooms: map[string]map[*conn]struct{}{},
@@ -177,6 +183,9 @@ func (h *Hub) InstanceID() string { return h.bus.id }
 // connection with 1001 (going away) and returns once they are gone.
 func (h *Hub) Run(ctx context.Context) {
 	h.bus.start(ctx)
+	if h.checkSession != nil {
+		go h.watchSessions(ctx)
+	}
 	retry := time.NewTimer(time.Hour)
 	retry.Stop()
 	defer retry.Stop()
@@ -401,6 +410,65 @@ func (h *Hub) shutdown() {
 		h.log.Warn("websockets still open at shutdown")
 	}
 	h.bus.stop()
+}
+
+// sessionCheckEvery is how often the hub looks for sockets whose session
+// is due for a check; sessionRecheck how long a session counts as in force
+// after a check said so (its end permitting).
+const (
+	sessionCheckEvery = time.Second
+	sessionRecheck    = time.Hour
+)
+
+// watchSessions closes, with 1008, every socket whose session has ended by
+// time or for want of use, until ctx ends.
+func (h *Hub) watchSessions(ctx context.Context) {
+	tick := time.NewTicker(sessionCheckEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-tick.C:
+			h.checkSessions(ctx, now)
+		}
+	}
+}
+
+// checkSessions checks the session of every socket that is due.
+func (h *Hub) checkSessions(ctx context.Context, now time.Time) {
+	h.mu.Lock()
+	due := map[string][]*conn{}
+	for c := range h.conns {
+		if c.session != "" && !now.Before(c.checkAt) {
+			due[c.session] = append(due[c.session], c)
+		}
+	}
+	h.mu.Unlock()
+	for id, conns := range due {
+		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		ends, ok := h.checkSession(cctx, id)
+		cancel()
+		h.mu.Lock()
+		for _, c := range conns {
+			switch {
+			case !ok:
+				c.close(websocket.ClosePolicyViolation, "session ended")
+			case ends.IsZero(): // not known now: ask again soon
+				c.checkAt = now.Add(time.Minute)
+			default:
+				c.checkAt = minTime(ends, now.Add(sessionRecheck))
+			}
+		}
+		h.mu.Unlock()
+	}
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }
 
 func (h *Hub) isClosed() bool {

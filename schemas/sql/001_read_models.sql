@@ -34,14 +34,17 @@ CREATE INDEX users_nickname_key ON users(nickname_key, id);
 CREATE INDEX users_email_key ON users(email_key);
 
 CREATE TABLE sessions (
-  id         TEXT PRIMARY KEY,
-  user_id    TEXT NOT NULL,
-  token_hash TEXT NOT NULL,
-  created_at TEXT NOT NULL,
-  expires_at TEXT NOT NULL,
-  ended      INTEGER NOT NULL DEFAULT 0
+  id           TEXT PRIMARY KEY,
+  user_id      TEXT NOT NULL,
+  token_hash   TEXT NOT NULL,
+  created_at   TEXT NOT NULL,
+  expires_at   TEXT NOT NULL,
+  last_used_at TEXT NOT NULL,
+  user_agent   TEXT NOT NULL DEFAULT '',
+  ended        INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX sessions_token_hash ON sessions(token_hash);
+CREATE INDEX sessions_user ON sessions(user_id, created_at);
 
 CREATE TABLE posts (
   id            TEXT PRIMARY KEY,
