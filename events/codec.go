@@ -47,11 +47,15 @@ func New(id string, t Type, now time.Time, actor string, data any) (Envelope, er
 }
 
 // Decode parses one stored message into an envelope and upcasts it to the
-// current version of its type. It fails on malformed JSON or an unknown version.
+// current version of its type. It fails on malformed JSON, an envelope
+// without a type or data, or an unknown version.
 func Decode(raw []byte) (Envelope, error) {
 	var env Envelope
 	if err := json.Unmarshal(raw, &env); err != nil {
 		return Envelope{}, fmt.Errorf("decode envelope: %w", err)
+	}
+	if env.Type == "" || len(env.Data) == 0 || string(env.Data) == "null" {
+		return Envelope{}, fmt.Errorf("decode envelope: no type or no data")
 	}
 	if err := upcast(&env); err != nil {
 		return Envelope{}, err

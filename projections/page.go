@@ -54,7 +54,7 @@ func decodeCursor(c string) (uint64, error) {
 	if c == "" {
 		return 0, nil
 	}
-	b, err := base64.RawURLEncoding.DecodeString(c)
+	b, err := decodeBase64(c)
 	if err == nil {
 		// ParseInt: SQLite integers are signed 64-bit, so a larger sequence
 		// cannot be a bound and must not reach the driver.
@@ -63,6 +63,16 @@ func decodeCursor(c string) (uint64, error) {
 		}
 	}
 	return 0, events.FieldError(events.EINVALID, "cursor", "cursor is not one this server gave out")
+}
+
+// decodeBase64 decodes c, accepting only the spelling encodeCursor makes
+// (the decoder alone would skip line breaks and ignore stray bits).
+func decodeBase64(c string) ([]byte, error) {
+	b, err := base64.RawURLEncoding.Strict().DecodeString(c)
+	if err == nil && base64.RawURLEncoding.EncodeToString(b) != c {
+		err = errors.New("not canonical base64")
+	}
+	return b, err
 }
 
 // decodeBefore is decodeCursor for lists that page back from the newest:
@@ -152,8 +162,8 @@ func decodePartCursor(c string) (part, key string, err error) {
 	if c == "" {
 		return "", "", nil
 	}
-	b, err := base64.RawURLEncoding.DecodeString(c)
-	if p, k, ok := strings.Cut(string(b), ":"); err == nil && ok && len(p) == 1 {
+	b, err := decodeBase64(c)
+	if p, k, ok := strings.Cut(string(b), ":"); err == nil && ok && len(p) == 1 && p[0] >= 'a' && p[0] <= 'z' {
 		return p, k, nil
 	}
 	return "", "", events.FieldError(events.EINVALID, "cursor", "cursor is not one this server gave out")
