@@ -104,6 +104,8 @@ func (b *bench) run(ctx context.Context) (result, error) {
 		return asResult(b.runPosts(ctx))
 	case scenarioFeed:
 		return asResult(b.runFeed(ctx))
+	case scenarioFlood:
+		return asResult(b.runHashflood(ctx))
 	}
 	return nil, fmt.Errorf("unknown scenario %q", b.cfg.scenario)
 }

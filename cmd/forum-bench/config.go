@@ -24,6 +24,7 @@ const (
 	scenarioIdle   = "idle"
 	scenarioPosts  = "posts"
 	scenarioFeed   = "feed"
+	scenarioFlood  = "hashflood"
 )
 
 // config is the parsed command line, with each scenario's defaults filled in.
@@ -76,6 +77,8 @@ func defaultsFor(scenario string) (scenarioDefaults, bool) {
 		return scenarioDefaults{clients: 32, count: 1000}, true
 	case scenarioFeed:
 		return scenarioDefaults{clients: 32, count: 2000}, true
+	case scenarioFlood:
+		return scenarioDefaults{clients: 150}, true
 	}
 	return scenarioDefaults{}, false
 }
@@ -91,13 +94,13 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs := flag.NewFlagSet("forum-bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: forum-bench --scenario dm|fanout|idle|posts|feed [flags]\n\n")
+		fmt.Fprintf(fs.Output(), "usage: forum-bench --scenario dm|fanout|idle|posts|feed|hashflood [flags]\n\n")
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&c.baseURL, "url", "http://127.0.0.1:8080", "forum base URL")
-	fs.StringVar(&c.scenario, "scenario", scenarioDM, "scenario: dm, fanout, idle, posts or feed")
+	fs.StringVar(&c.scenario, "scenario", scenarioDM, "scenario: dm, fanout, idle, posts, feed or hashflood")
 	fs.IntVar(&c.pairs, "pairs", 100, "dm: pairs of users, one WebSocket each")
-	fs.IntVar(&c.clients, "clients", 0, "connections (fanout 100, idle 1000), writers (posts 32) or readers (feed 32); 0 = scenario default")
+	fs.IntVar(&c.clients, "clients", 0, "connections (fanout 100, idle 1000), writers (posts 32), readers (feed 32) or flooders (hashflood 150); 0 = scenario default")
 	fs.IntVar(&c.users, "users", 0, "fanout, idle: distinct users the connections share; 0 = min(clients, 100)")
 	fs.IntVar(&c.messages, "messages", 0, "dm: messages in total; 0 = 2000")
 	fs.IntVar(&c.posts, "posts", 0, "fanout, posts: posts in total; 0 = 100 (fanout), 1000 (posts)")
@@ -145,7 +148,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 func (c *config) complete() error {
 	d, ok := defaultsFor(c.scenario)
 	if !ok {
-		return fmt.Errorf("unknown --scenario %q (want dm, fanout, idle, posts or feed)", c.scenario)
+		return fmt.Errorf("unknown --scenario %q (want dm, fanout, idle, posts, feed or hashflood)", c.scenario)
 	}
 	if c.clients == 0 {
 		c.clients = d.clients
@@ -157,6 +160,8 @@ func (c *config) complete() error {
 		c.users = c.clients
 	case scenarioFeed: // readers are anonymous
 		c.users = 0
+	case scenarioFlood: // one honest user; the flood signs in as nobody
+		c.users = 1
 	default:
 		if c.users == 0 {
 			c.users = min(c.clients, 100)
@@ -219,8 +224,8 @@ func (c *config) userCount() int {
 	switch c.scenario {
 	case scenarioFanout:
 		return c.users + 1 // the connections' users and the poster
-	case scenarioFeed:
-		return 1 // the author of the --seed posts
+	case scenarioFeed, scenarioFlood:
+		return 1 // the author of the --seed posts; the honest user
 	default:
 		return c.users
 	}

@@ -53,6 +53,8 @@ func TestScenarios(t *testing.T) {
 			map[string]float64{"sent": 40, "created": 40, "failed": 0}},
 		{"feed", []string{"--scenario", "feed", "--clients", "4", "--requests", "60", "--seed", "45", "--depth", "3"},
 			map[string]float64{"requests": 60, "pages": 60, "failed": 0, "seeded": 45}},
+		{"hashflood", []string{"--scenario", "hashflood", "--clients", "4", "--duration", "1s"},
+			map[string]float64{"clients": 4, "honest_signin_refused": 0}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
