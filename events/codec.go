@@ -22,9 +22,13 @@ type Envelope struct {
 }
 
 // Event is an envelope as read back from the stream, with its position.
+// A message that does not decode (junk on forum.>, or a version this
+// program does not know) is an Event too, with only Seq, Subject and
+// Undecodable (why) set, so readers can record it and go past it.
 type Event struct {
-	Seq     uint64
-	Subject string
+	Seq         uint64
+	Subject     string
+	Undecodable string
 	Envelope
 }
 

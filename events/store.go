@@ -354,13 +354,22 @@ type Follower struct {
 }
 
 // Follow returns a Follower that starts at sequence from (1 = the beginning).
+// Each Follow makes a consumer of its own (a fresh name), which the server
+// forgets a minute after it is left; it gives up on a server that cannot
+// make one within 10 seconds. A follower whose consumer is lost and cannot
+// be remade within a few attempts returns an error from Next, so that its
+// owner starts afresh rather than wait for ever.
 func (s *Store) Follow(ctx context.Context, from uint64) (*Follower, error) {
 	if from < 1 {
 		from = 1
 	}
-	cons, err := s.js.OrderedConsumer(ctx, StreamName, jetstream.OrderedConsumerConfig{
-		DeliverPolicy: jetstream.DeliverByStartSequencePolicy,
-		OptStartSeq:   from,
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	cons, err := s.js.OrderedConsumer(cctx, StreamName, jetstream.OrderedConsumerConfig{
+		DeliverPolicy:     jetstream.DeliverByStartSequencePolicy,
+		OptStartSeq:       from,
+		InactiveThreshold: time.Minute,
+		MaxResetAttempts:  5,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("follow from %d: %w", from, err)
@@ -372,8 +381,9 @@ func (s *Store) Follow(ctx context.Context, from uint64) (*Follower, error) {
 	return &Follower{iter: iter}, nil
 }
 
-// Next blocks until the next event arrives or ctx ends. A malformed event is
-// an error: the log is the contract and must stay readable.
+// Next blocks until the next event arrives or ctx ends. A message that does
+// not decode comes back as an Event with Undecodable set: one bad message
+// must not stop every reader at it.
 func (f *Follower) Next(ctx context.Context) (Event, error) {
 	msg, err := f.iter.Next(jetstream.NextContext(ctx))
 	if err != nil {
@@ -386,7 +396,12 @@ func (f *Follower) Next(ctx context.Context) (Event, error) {
 	if err != nil {
 		return Event{}, fmt.Errorf("event metadata: %w", err)
 	}
-	return decodeRaw(meta.Sequence.Stream, msg.Subject(), msg.Data())
+	ev, err := decodeRaw(meta.Sequence.Stream, msg.Subject(), msg.Data())
+	if err != nil {
+		ev = Event{Seq: meta.Sequence.Stream, Subject: msg.Subject(), Undecodable: err.Error()}
+		ev.Type = Type(msg.Headers().Get(HeaderType))
+	}
+	return ev, nil
 }
 
 // Stop ends the follower.

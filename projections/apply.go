@@ -73,7 +73,17 @@ func (a *applier) apply(ev events.Event) error {
 	}
 }
 
-// errSkip marks an event whose payload does not decode.
+// quarantine records ev, which cannot be applied, and why.
+func (a *applier) quarantine(ev events.Event, reason string) error {
+	if len(reason) > 500 {
+		reason = reason[:500]
+	}
+	_, err := a.exec(`INSERT OR IGNORE INTO quarantine(seq, subject, type, reason) VALUES (?, ?, ?, ?)`, ev.Seq, ev.Subject, string(ev.Type), reason)
+	return err
+}
+
+// errSkip marks an event that cannot be applied: its payload does not
+// decode, or its type has no apply case. It is quarantined.
 type errSkip struct{ err error }
 
 func (e errSkip) Error() string { return "skip: " + e.err.Error() }

@@ -171,3 +171,30 @@ func (db *DB) Close() error {
 	}
 	return errors.Join(db.r.Close(), db.w.Close())
 }
+
+// QuarantinedEvent is an event the read models went past: its position,
+// subject, type (as its header said) and why it could not be applied.
+type QuarantinedEvent struct {
+	Seq     uint64 `json:"seq"`
+	Subject string `json:"subject"`
+	Type    string `json:"type"`
+	Reason  string `json:"reason"`
+}
+
+// Quarantined returns the events in quarantine, oldest first (at most 1,000).
+func (db *DB) Quarantined(ctx context.Context) ([]QuarantinedEvent, error) {
+	page, err := readList(ctx, db, list[QuarantinedEvent]{
+		query: `SELECT seq, subject, type, reason FROM quarantine ORDER BY seq LIMIT 1000`,
+		scan: func(row scanner) (q QuarantinedEvent, err error) {
+			err = row.Scan(&q.Seq, &q.Subject, &q.Type, &q.Reason)
+			return q, err
+		},
+	})
+	return page.Items, err
+}
+
+func (db *DB) quarantineCount(ctx context.Context) (uint64, error) {
+	var n uint64
+	err := db.w.QueryRowContext(ctx, `SELECT count(*) FROM quarantine`).Scan(&n)
+	return n, err
+}

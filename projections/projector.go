@@ -30,10 +30,14 @@ type Projector struct {
 	db  *DB
 	log *slog.Logger
 
-	mu      sync.Mutex
-	seq     uint64        // last applied stream sequence
-	changed chan struct{} // closed and replaced after every commit
-	feed    ring
+	mu          sync.Mutex
+	seq         uint64    // last applied stream sequence
+	quarantined uint64    // events recorded in quarantine instead of applied
+	progressAt  time.Time // last commit, or the last (re)start of following
+	recoveries  uint64    // times following failed or stalled and started over
+	stallAfter  time.Duration
+	changed     chan struct{} // closed and replaced after every commit
+	feed        ring
 }
 
 // NewProjector returns a projector over db, resuming after its checkpoint.
@@ -45,7 +49,11 @@ func NewProjector(db *DB, logger *slog.Logger) (*Projector, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Projector{db: db, log: logger, seq: seq, changed: make(chan struct{}), feed: newRing(10000, 32<<20)}, nil
+	q, err := db.quarantineCount(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	return &Projector{db: db, log: logger, seq: seq, quarantined: q, stallAfter: StallAfter, progressAt: time.Now(), changed: make(chan struct{}), feed: newRing(10000, 32<<20)}, nil
 }
 
 // DB returns the read models the projector writes.
@@ -56,6 +64,29 @@ func (p *Projector) Seq() uint64 {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.seq
+}
+
+// Quarantined returns how many events the read models hold in quarantine.
+func (p *Projector) Quarantined() uint64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.quarantined
+}
+
+// LastProgress returns when the projector last committed (or started
+// following the stream afresh).
+func (p *Projector) LastProgress() time.Time {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.progressAt
+}
+
+// Recoveries returns how many times following the stream failed or stalled
+// and was started over from the checkpoint.
+func (p *Projector) Recoveries() uint64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.recoveries
 }
 
 // Changed returns a channel that is closed at the next commit.
@@ -92,22 +123,77 @@ func (p *Projector) Since(after uint64, max int) (evs []events.Event, ok bool) {
 	return p.feed.since(after, p.seq, max)
 }
 
-// Run follows src from the checkpoint and applies events until ctx ends. It
-// logs errors and retries with backoff, so it returns only when ctx ends.
-func (p *Projector) Run(ctx context.Context, src Source) {
+// StallAfter is how long the projector may make no progress while the
+// stream has events it has not applied before it starts following afresh.
+const StallAfter = 15 * time.Second
+
+// Head is the stream as the projector's watchdog sees it.
+type Head interface {
+	LastSeq(ctx context.Context) (uint64, error)
+}
+
+// Run follows src from the checkpoint and applies events until ctx ends.
+// It heals itself: when following fails, or makes no progress for
+// StallAfter while the stream's head is ahead, it logs and counts it and
+// follows afresh (a new consumer) from its own checkpoint, with backoff.
+// It returns only when ctx ends.
+func (p *Projector) Run(ctx context.Context, src RebuildSource) {
 	backoff := 100 * time.Millisecond
 	for {
-		err := p.follow(ctx, src, 0, time.Time{})
+		fctx, cancel := context.WithCancel(ctx)
+		p.mu.Lock()
+		p.progressAt = time.Now()
+		p.mu.Unlock()
+		var wg sync.WaitGroup
+		stalled := make(chan struct{}, 1)
+		wg.Go(func() { p.watch(fctx, src, cancel, stalled) })
+		err := p.follow(fctx, src, 0, time.Time{})
+		cancel()
+		wg.Wait()
 		if ctx.Err() != nil {
 			return
 		}
-		p.log.Error("projector", "err", err, "retry_in", backoff)
+		select {
+		case <-stalled:
+			err = fmt.Errorf("no progress for %v while the stream is ahead", p.stallAfter)
+			backoff = 100 * time.Millisecond
+		default:
+		}
+		p.mu.Lock()
+		p.recoveries++
+		p.mu.Unlock()
+		p.log.Error("projector: following the stream afresh", "err", err, "from", p.Seq()+1, "retry_in", backoff)
 		select {
 		case <-time.After(backoff):
 		case <-ctx.Done():
 			return
 		}
 		backoff = min(2*backoff, 5*time.Second)
+	}
+}
+
+// watch cancels following (through cancel, noting it in stalled) when it
+// makes no progress for StallAfter while head is ahead of the checkpoint.
+func (p *Projector) watch(ctx context.Context, head Head, cancel context.CancelFunc, stalled chan<- struct{}) {
+	tick := time.NewTicker(p.stallAfter / 5)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if time.Since(p.LastProgress()) < p.stallAfter {
+			continue
+		}
+		hctx, hcancel := context.WithTimeout(ctx, 2*time.Second)
+		last, err := head.LastSeq(hctx)
+		hcancel()
+		if err == nil && last > p.Seq() {
+			stalled <- struct{}{}
+			cancel()
+			return
+		}
 	}
 }
 
@@ -211,13 +297,21 @@ func (p *Projector) Apply(ctx context.Context, batch []events.Event) error {
 	}
 	defer tx.Rollback()
 	a := &applier{ctx: ctx, tx: tx, stmts: map[string]*sql.Stmt{}}
+	var quarantined uint64
 	for _, ev := range fresh {
-		if err := a.apply(ev); err != nil {
-			var skip errSkip
-			if !errors.As(err, &skip) {
-				return fmt.Errorf("apply %s %d: %w", ev.Type, ev.Seq, err)
+		var err error = errSkip{errors.New(ev.Undecodable)}
+		if ev.Undecodable == "" {
+			err = a.apply(ev)
+		}
+		var skip errSkip
+		if errors.As(err, &skip) {
+			if err := a.quarantine(ev, skip.err.Error()); err != nil {
+				return err
 			}
-			p.log.Warn("skipped undecodable event", "seq", ev.Seq, "type", ev.Type, "err", err)
+			quarantined++
+			p.log.Warn("quarantined an event that cannot be applied", "seq", ev.Seq, "subject", ev.Subject, "type", ev.Type, "reason", skip.err)
+		} else if err != nil {
+			return fmt.Errorf("apply %s %d: %w", ev.Type, ev.Seq, err)
 		}
 	}
 	last := fresh[len(fresh)-1].Seq
@@ -229,6 +323,8 @@ func (p *Projector) Apply(ctx context.Context, batch []events.Event) error {
 	}
 	p.mu.Lock()
 	p.seq = last
+	p.quarantined += quarantined
+	p.progressAt = time.Now()
 	for _, ev := range fresh {
 		p.feed.push(ev)
 	}

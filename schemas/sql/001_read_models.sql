@@ -129,3 +129,12 @@ CREATE TABLE rooms (
   message_count   INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 CREATE INDEX rooms_recent ON rooms(last_message_at DESC, name);
+
+-- Events that could not be applied (undecodable, an unknown version or type):
+-- recorded here and gone past, for an operator to look at.
+CREATE TABLE quarantine (
+  seq     INTEGER PRIMARY KEY,
+  subject TEXT NOT NULL,
+  type    TEXT NOT NULL,
+  reason  TEXT NOT NULL
+);

@@ -1,0 +1,88 @@
+package projections_test
+
+import (
+	"context"
+	"net"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+
+	"forum/commands"
+	"forum/events"
+	"forum/internal/forumtest"
+	"forum/projections"
+)
+
+// natsServer runs a real NATS server with JetStream on port (-1: any) and
+// store directory dir, as a cluster node or an operator's server would be.
+func natsServer(t *testing.T, port int, dir string) *server.Server {
+	t.Helper()
+	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: port, JetStream: true, StoreDir: dir, NoSigs: true, NoLog: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.Start()
+	if !s.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats server did not start")
+	}
+	return s
+}
+
+// The projector follows the stream through a restart of the NATS server it
+// reads from, by itself: events written after the restart reach the read
+// models without anyone touching the forum.
+func TestProjectorSurvivesNATSRestart(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	srv := natsServer(t, -1, filepath.Join(dir, "nats"))
+	addr := srv.Addr().(*net.TCPAddr)
+	url := "nats://" + addr.String()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	store, err := events.OpenStore(ctx, events.StoreConfig{URL: url, Replicas: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	db, _, err := projections.OpenDB(filepath.Join(dir, "read.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	proj, err := projections.NewProjector(db, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel()
+	wg.Go(func() { proj.Run(ctx, store) })
+	cmds := commands.New(commands.Config{Store: store, DB: db, Projector: proj, Hasher: forumtest.FastHasher{}})
+	if _, err := cmds.Seed(forumtest.Context(t), false); err != nil {
+		t.Fatal(err)
+	}
+	before := proj.Seq()
+
+	srv.Shutdown()
+	srv.WaitForShutdown()
+	restarted := natsServer(t, addr.Port, filepath.Join(dir, "nats"))
+	defer restarted.Shutdown()
+	start := time.Now()
+
+	// Write once the connection is back, then wait for the read models.
+	var id string
+	forumtest.Eventually(t, "a sign-up after the restart", func() bool {
+		cctx, ccancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer ccancel()
+		var err error
+		id, err = cmds.Register(cctx, commands.RegisterInput{Nickname: "after", Email: "after@example.com", Password: "a-good-passphrase"})
+		return err == nil
+	})
+	if _, err := db.User(forumtest.Context(t), id); err != nil {
+		t.Fatalf("the sign-up after the restart is not in the read models: %v", err)
+	}
+	t.Logf("read models caught up %v after the restart (from %d to %d, %d recoveries)", time.Since(start), before, proj.Seq(), proj.Recoveries())
+}
