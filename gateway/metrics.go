@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"time"
@@ -35,8 +36,30 @@ func newMetrics(s *Server) *metrics {
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "forum_projection_seq", Help: "Stream sequence of the last event applied to the read models.",
 		}, func() float64 { return float64(s.proj.Seq()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "forum_projection_lag_events", Help: "Events in the stream not yet in the read models.",
+		}, func() float64 { return float64(s.ready(context.Background()).Lag) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "forum_ready", Help: "1 while this instance is ready (NATS connected, read models following and caught up).",
+		}, func() float64 { return b2f(s.ready(context.Background()).Status == "ok") }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "forum_nats_connected", Help: "1 while the connection to NATS is up.",
+		}, func() float64 { return b2f(s.store.Conn().IsConnected()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "forum_projector_recoveries_total", Help: "Times the projector started following the stream afresh after a failure or a stall.",
+		}, func() float64 { return float64(s.proj.Recoveries()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "forum_quarantined_events", Help: "Events the read models went past because they cannot be applied.",
+		}, func() float64 { return float64(s.proj.Quarantined()) }),
 	)
 	return m
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func (m *metrics) observeRequest(route string, status int, d time.Duration) {

@@ -58,6 +58,7 @@ type Server struct {
 	hub     *hub.Hub
 	basic   *basicCache
 	touches chan struct{} // session uses being recorded
+	start   startHead
 	handler http.Handler
 
 	readLimits  *limit.Keyed    // per client address, GET and HEAD
@@ -87,6 +88,14 @@ func New(cfg Config) *Server {
 		hc.Stream, hc.NATS = cfg.Store, cfg.Store.Conn()
 	}
 	s.hub = hub.New(hc)
+	if cfg.Store != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		if head, err := cfg.Store.LastSeq(ctx); err == nil {
+			s.start.seq.Store(head)
+			s.start.known.Store(true)
+		}
+		cancel()
+	}
 	s.basic = newBasicCache()
 	s.metrics = newMetrics(s)
 	s.handler = s.routes()
