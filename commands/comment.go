@@ -41,8 +41,15 @@ func (s *Service) CreateComment(ctx context.Context, in CommentInput) (string, e
 		return "", err
 	}
 	id := s.NewID()
-	_, err := s.emit(ctx, events.CommentCreated, id, in.Author, events.CommentCreatedData{CommentID: id, PostID: in.PostID, AuthorID: in.Author, Body: in.Body})
-	return id, err
+	ack, err := s.emit(ctx, events.CommentCreated, id, in.Author, events.CommentCreatedData{CommentID: id, PostID: in.PostID, AuthorID: in.Author, Body: in.Body})
+	if ack.Duplicate { // a retried write: the comment is the first attempt's
+		var d events.CommentCreatedData
+		if err := s.original(ctx, ack, &d); err != nil {
+			return "", err
+		}
+		id = d.CommentID
+	}
+	return id, withID(err, id)
 }
 
 // ownComment returns the comment if it exists, is not deleted and user wrote it.

@@ -60,9 +60,10 @@ func (s *Service) SendDM(ctx context.Context, in DMInput) (uint64, error) {
 	if _, err := s.DB.User(ctx, in.To); err != nil {
 		return 0, err
 	}
-	return s.emit(ctx, events.DMSent, events.PairKey(in.From, in.To), in.From,
+	ack, err := s.emit(ctx, events.DMSent, events.PairKey(in.From, in.To), in.From,
 		events.DMSentData{MessageID: s.NewID(), From: in.From, To: in.To, Body: in.Body, ClientID: in.ClientID},
 		dedupID(in.From, in.To, in.ClientID)...)
+	return ack.Seq, err
 }
 
 // ReadInput says that User has read the conversation with Peer up to and
@@ -123,7 +124,8 @@ func (s *Service) SendRoomMessage(ctx context.Context, in RoomMessageInput) (uin
 			}
 		}
 	}
-	return s.emit(ctx, events.RoomMessageSent, in.Room, in.From,
+	ack, err := s.emit(ctx, events.RoomMessageSent, in.Room, in.From,
 		events.RoomMessageData{MessageID: s.NewID(), Room: in.Room, From: in.From, Body: in.Body, ClientID: in.ClientID},
 		dedupID(in.From, "room:"+in.Room, in.ClientID)...)
+	return ack.Seq, err
 }

@@ -60,8 +60,15 @@ func (s *Service) CreatePost(ctx context.Context, author string, in PostInput) (
 		return "", err
 	}
 	id := s.NewID()
-	_, err := s.emit(ctx, events.PostCreated, id, author, events.PostCreatedData{PostID: id, AuthorID: author, Title: in.Title, Body: in.Body, Categories: in.Categories})
-	return id, err
+	ack, err := s.emit(ctx, events.PostCreated, id, author, events.PostCreatedData{PostID: id, AuthorID: author, Title: in.Title, Body: in.Body, Categories: in.Categories})
+	if ack.Duplicate { // a retried write: the post is the first attempt's
+		var d events.PostCreatedData
+		if err := s.original(ctx, ack, &d); err != nil {
+			return "", err
+		}
+		id = d.PostID
+	}
+	return id, withID(err, id)
 }
 
 // PostPatch holds the fields of a post to change; nil ones stay as they are.

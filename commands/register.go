@@ -115,9 +115,17 @@ func (s *Service) register(ctx context.Context, in RegisterInput) (string, error
 		UserID: id, Nickname: in.Nickname, Email: in.Email, PasswordHash: hash,
 		FirstName: in.FirstName, LastName: in.LastName, Age: in.Age, Gender: in.Gender,
 	})
+	var st *Stored
+	if errors.As(err, &st) {
+		return id, withID(err, id) // stored: the claims are the user's
+	}
 	if err != nil {
-		s.release(ctx, events.ClaimNickname, in.Nickname, id)
-		s.release(ctx, events.ClaimEmail, in.Email, id)
+		// Release the claims only when the user is certainly not stored: an
+		// append that got no answer may have landed.
+		if events.ErrorCode(err) != events.EUNAVAILABLE {
+			s.release(ctx, events.ClaimNickname, in.Nickname, id)
+			s.release(ctx, events.ClaimEmail, in.Email, id)
+		}
 		return "", err
 	}
 	return id, nil

@@ -6,9 +6,12 @@ package commands
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -27,6 +30,7 @@ func NewRoomsLimit() *limit.Keyed { return limit.New(rate.Every(12*time.Minute),
 type Store interface {
 	Append(ctx context.Context, subject string, env events.Envelope, opts ...events.AppendOption) (events.Ack, error)
 	Last(ctx context.Context, subject string) (events.Event, error)
+	Get(ctx context.Context, seq uint64) (events.Event, error)
 	LastSeq(ctx context.Context) (uint64, error)
 }
 
@@ -101,13 +105,67 @@ func New(cfg Config) *Service {
 // emit is the append half of every command: the command has decided on one
 // event of type typ about key (the subject key its type names), made by
 // actor; emit appends it and waits until the read models include it. It
-// returns the event's stream sequence (the original's, for a duplicate).
-func (s *Service) emit(ctx context.Context, typ events.Type, key, actor string, data any, opts ...events.AppendOption) (uint64, error) {
+// returns where the event landed (the original's place, for a duplicate).
+//
+// When the read models do not show the event within WaitTimeout, emit
+// returns a *Stored error: the write is in the log and will appear.
+func (s *Service) emit(ctx context.Context, typ events.Type, key, actor string, data any, opts ...events.AppendOption) (events.Ack, error) {
 	ack, err := s.record(ctx, typ, key, actor, data, opts...)
 	if err != nil {
-		return 0, err
+		return ack, err
 	}
-	return ack.Seq, s.wait(ctx, ack.Seq)
+	if err := s.wait(ctx, ack.Seq); err != nil {
+		s.Logger.Warn("stored, but the read models are behind", "seq", ack.Seq, "err", err)
+		return ack, &Stored{Seq: ack.Seq}
+	}
+	return ack, nil
+}
+
+// original returns the payload of the event a duplicate append found in
+// the log, decoded into d: what the first attempt of a retried write made.
+func (s *Service) original(ctx context.Context, ack events.Ack, d any) error {
+	ev, err := s.Store.Get(ctx, ack.Seq)
+	if err != nil {
+		return err
+	}
+	return ev.Payload(d)
+}
+
+// Stored is the error of a write that is in the log but not yet in this
+// instance's read models: it will appear. ID names what it made, if anything.
+type Stored struct {
+	Seq uint64
+	ID  string
+}
+
+func (e *Stored) Error() string {
+	return fmt.Sprintf("stored at %d; the read models are behind", e.Seq)
+}
+
+// withID sets the ID of a *Stored err to id; other errors pass as they are.
+func withID(err error, id string) error {
+	if st, ok := err.(*Stored); ok {
+		st.ID = id
+	}
+	return err
+}
+
+// idempotencyKey is the context key of a write's idempotency: the message
+// ids of the events it appends derive from it.
+type idempotencyKey struct{}
+
+type idempotency struct {
+	prefix string
+	n      atomic.Int64 // events appended so far in this write
+}
+
+// WithIdempotencyKey returns ctx for a write that may be a retry of one with
+// the same user and key: each event it appends gets a message id derived
+// from them (and its place among the write's events), so the log stores a
+// retried write once, and a retry finds what the first attempt stored.
+func WithIdempotencyKey(ctx context.Context, user, key string) context.Context {
+	sum := sha256.Sum256([]byte(user + "\x00" + key))
+	return context.WithValue(ctx, idempotencyKey{}, &idempotency{prefix: "idem:" + hex.EncodeToString(sum[:16])})
 }
 
 // record appends one event like emit, without waiting for the read models:
@@ -116,6 +174,11 @@ func (s *Service) record(ctx context.Context, typ events.Type, key, actor string
 	env, err := events.New(s.NewID(), typ, s.Now(), actor, data)
 	if err != nil {
 		return events.Ack{}, err
+	}
+	if idem, ok := ctx.Value(idempotencyKey{}).(*idempotency); ok {
+		n := idem.n.Add(1)
+		// Before opts: an explicit id (a client_id, a seed) still wins.
+		opts = append([]events.AppendOption{events.WithMsgID(fmt.Sprintf("%s:%d", idem.prefix, n))}, opts...)
 	}
 	return s.Store.Append(ctx, typ.Subject(key), env, opts...)
 }

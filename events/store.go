@@ -60,10 +60,11 @@ type StoreConfig struct {
 
 // Store appends events to the stream FORUM and reads them back.
 type Store struct {
-	srv    *server.Server
-	nc     *nats.Conn
-	js     jetstream.JetStream
-	stream jetstream.Stream
+	srv      *server.Server
+	nc       *nats.Conn
+	js       jetstream.JetStream
+	stream   jetstream.Stream
+	replicas int // of the stream, and of the buckets beside it
 }
 
 // OpenStore starts the embedded NATS server (or connects to cfg.URL), then
@@ -72,7 +73,7 @@ type Store struct {
 func OpenStore(ctx context.Context, cfg StoreConfig) (*Store, error) {
 	s := &Store{}
 	var err error
-	opts := []nats.Option{nats.Name("forum"), nats.MaxReconnects(-1)}
+	opts := []nats.Option{nats.Name("forum"), nats.MaxReconnects(-1), nats.ReconnectBufSize(4 << 20)}
 	if cfg.URL == "" {
 		if cfg.ForumPassword == "" {
 			cfg.ForumPassword = rand.Text()
@@ -126,6 +127,7 @@ func (s *Store) ensureStream(ctx context.Context, cfg StoreConfig) (jetstream.St
 	if err != nil {
 		return nil, fmt.Errorf("ensure stream %s: %w", StreamName, err)
 	}
+	s.replicas = st.CachedInfo().Config.Replicas
 	return st, nil
 }
 
@@ -269,8 +271,24 @@ type Ack struct {
 	Duplicate bool
 }
 
+// Appends are retried while their outcome is unknown (a timeout, a lost
+// connection), each attempt bounded by appendAttempt, all of them by
+// appendDeadline; the message id makes a retry of a write that did land a
+// duplicate, which JetStream answers with the original's position.
+const (
+	appendAttempt  = 2 * time.Second
+	appendDeadline = 8 * time.Second
+)
+
+// errUnavailable is the answer when the log cannot be reached in time: the
+// write may or may not have landed, and a retry with the same message id
+// (an Idempotency-Key) will tell.
+var errUnavailable = &Error{Code: EUNAVAILABLE, Message: "the forum cannot store writes right now; try again shortly", RetryAfter: 2}
+
 // Append stores env on subject and returns once JetStream has acknowledged
-// it. It returns ErrConflict when an expectation failed.
+// it: a definite answer, or EUNAVAILABLE when none came within the deadline
+// (8 s, or ctx's if sooner). It returns ErrConflict when an expectation
+// failed.
 func (s *Store) Append(ctx context.Context, subject string, env Envelope, opts ...AppendOption) (Ack, error) {
 	o := appendOpts{msgID: env.ID}
 	for _, opt := range opts {
@@ -287,15 +305,41 @@ func (s *Store) Append(ctx context.Context, subject string, env Envelope, opts .
 	if o.hasExpect {
 		pubOpts = append(pubOpts, jetstream.WithExpectLastSequencePerSubject(o.expect))
 	}
-	ack, err := s.js.PublishMsg(ctx, msg, pubOpts...)
-	if err != nil {
-		var apiErr *jetstream.APIError
-		if errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence || apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant) {
-			return Ack{}, fmt.Errorf("append %s: %w", subject, ErrConflict)
+	ctx, cancel := context.WithTimeout(ctx, appendDeadline)
+	defer cancel()
+	backoff := 50 * time.Millisecond
+	for {
+		actx, acancel := context.WithTimeout(ctx, appendAttempt)
+		ack, err := s.js.PublishMsg(actx, msg, pubOpts...)
+		acancel()
+		if err == nil {
+			return Ack{Seq: ack.Sequence, Duplicate: ack.Duplicate}, nil
 		}
-		return Ack{}, fmt.Errorf("append %s: %w", subject, err)
+		var apiErr *jetstream.APIError
+		if errors.As(err, &apiErr) {
+			if apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence || apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant {
+				return Ack{}, fmt.Errorf("append %s: %w", subject, ErrConflict)
+			}
+			return Ack{}, fmt.Errorf("append %s: %w", subject, err) // a definite refusal
+		}
+		// No answer: it may have landed. Try again with the same id.
+		select {
+		case <-ctx.Done():
+			return Ack{}, fmt.Errorf("append %s: %v: %w", subject, err, errUnavailable)
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 500*time.Millisecond)
 	}
-	return Ack{Seq: ack.Sequence, Duplicate: ack.Duplicate}, nil
+}
+
+// unavailable turns a failure to read the stream into EUNAVAILABLE, keeping
+// what happened for the log.
+func unavailable(what string, err error) error {
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return fmt.Errorf("%s: %v: %w", what, err, &Error{Code: EUNAVAILABLE, Message: "the forum cannot read its log right now; try again shortly", RetryAfter: 2})
 }
 
 func encodeEnvelope(env Envelope) ([]byte, error) {
@@ -310,7 +354,7 @@ func encodeEnvelope(env Envelope) ([]byte, error) {
 func (s *Store) LastSeq(ctx context.Context) (uint64, error) {
 	info, err := s.stream.Info(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("stream info: %w", err)
+		return 0, unavailable("stream info", err)
 	}
 	return info.State.LastSeq, nil
 }
@@ -322,7 +366,7 @@ func (s *Store) Last(ctx context.Context, subject string) (Event, error) {
 		return Event{}, ErrNoEvent
 	}
 	if err != nil {
-		return Event{}, fmt.Errorf("last on %s: %w", subject, err)
+		return Event{}, unavailable("last on "+subject, err)
 	}
 	return decodeRaw(raw.Sequence, raw.Subject, raw.Data)
 }
@@ -334,7 +378,7 @@ func (s *Store) Get(ctx context.Context, seq uint64) (Event, error) {
 		return Event{}, ErrNoEvent
 	}
 	if err != nil {
-		return Event{}, fmt.Errorf("get %d: %w", seq, err)
+		return Event{}, unavailable(fmt.Sprint("get ", seq), err)
 	}
 	return decodeRaw(raw.Sequence, raw.Subject, raw.Data)
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"forum/commands"
 	"forum/events"
 )
 
@@ -52,6 +53,12 @@ type errorDetail struct {
 // carry their code; anything else is internal: logged here, and the client
 // gets no detail.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var stored *commands.Stored
+	if errors.As(err, &stored) {
+		// In the log, not yet in this instance's read models: it will appear.
+		writeJSON(w, http.StatusAccepted, map[string]any{"id": stored.ID, "seq": stored.Seq, "status": "stored"})
+		return
+	}
 	var e *events.Error
 	if !errors.As(err, &e) {
 		s.log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)

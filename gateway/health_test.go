@@ -91,6 +91,7 @@ func TestReadinessNATSAway(t *testing.T) {
 	}
 	t.Cleanup(store.Close)
 	f := forumtest.Start(t, forumtest.Options{Store: store})
+	ada := f.SignUp("ada")
 	forumtest.Eventually(t, "ready", func() bool { status, _ := health(t, f.URL); return status == http.StatusOK })
 
 	srv.Shutdown()
@@ -101,6 +102,19 @@ func TestReadinessNATSAway(t *testing.T) {
 	})
 	if status, _ := f.Anon().Do("GET", "/api/categories", nil); status != http.StatusOK {
 		t.Errorf("a read while NATS is away: %d, want 200", status)
+	}
+	// A write gets a definite answer in bounded time: 503, never 500 or a hang.
+	sent := time.Now()
+	req, _ := http.NewRequest("POST", f.URL+"/api/posts", jsonBody(map[string]any{"title": "t", "body": "b", "categories": []string{"general"}}))
+	req.Header.Set("Authorization", "Bearer "+ada.Token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" || time.Since(sent) > 10*time.Second {
+		t.Errorf("a write while NATS is away: %d, Retry-After %q, after %v; want 503 with Retry-After within 10 s", resp.StatusCode, resp.Header.Get("Retry-After"), time.Since(sent))
 	}
 	restarted := start(addr.Port)
 	t.Cleanup(restarted.Shutdown)

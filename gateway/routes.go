@@ -54,6 +54,7 @@ func (s *Server) routes() http.Handler {
 	s.spaRoutes(mux)
 
 	var h http.Handler = apiMethodErrors(mux, s)
+	h = s.idempotent(h)
 	h = s.withAuth(h)
 	h = s.rateLimit(h)
 	h = s.sameOrigin(h)

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"sync"
 	"time"
 
 	"forum/commands"
@@ -58,6 +59,8 @@ type Server struct {
 	hub     *hub.Hub
 	basic   *basicCache
 	touches chan struct{} // session uses being recorded
+	respMu  sync.Mutex
+	resp    *events.Responses // answers to writes with an Idempotency-Key
 	start   startHead
 	handler http.Handler
 

@@ -87,7 +87,12 @@ func decodeFrameError(err error) error {
 // Internal errors are logged here and told without detail.
 func (c *conn) fail(err error, clientID string) {
 	var e *events.Error
-	if !errors.As(err, &e) {
+	var stored *commands.Stored
+	if errors.As(err, &stored) {
+		// Stored, not yet shown here: sending it again with the same
+		// client_id is answered with its ack once it is.
+		e = &events.Error{Code: events.EUNAVAILABLE, Message: "stored; send it again with the same client_id for its ack"}
+	} else if !errors.As(err, &e) {
 		if c.ctx.Err() != nil {
 			return // the connection is going: nobody to tell
 		}

@@ -1,0 +1,146 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"net/http"
+	"time"
+
+	"forum/commands"
+	"forum/events"
+)
+
+// IdempotencyHeader names the key a client gives a write it may retry.
+const IdempotencyHeader = "Idempotency-Key"
+
+// idempotent makes every write with an Idempotency-Key happen once: the same
+// user sending the same key again within 10 minutes, on any instance, gets
+// the first attempt's status and body; the same key with another request
+// answers 409. The answers are kept in the log's key-value bucket; the
+// events a write appends carry message ids derived from user and key, so a
+// retry of an attempt that got no answer (503) finds what it stored.
+func (s *Server) idempotent(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key := r.Header.Get(IdempotencyHeader)
+		p, signedIn := who(r)
+		if key == "" || r.Method == http.MethodGet || r.Method == http.MethodHead || r.Method == http.MethodOptions {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if len(key) > 64 {
+			s.writeError(w, r, events.FieldError(events.EINVALID, "Idempotency-Key", "an Idempotency-Key is 1 to 64 characters"))
+			return
+		}
+		if !signedIn { // sign-up and sign-in: nobody to scope the key to
+			next.ServeHTTP(w, r)
+			return
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+		if err != nil {
+			s.writeError(w, r, events.Errorf(events.ETOOLARGE, "the request body is larger than %d KiB", maxBody>>10))
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		responses, err := s.responses(r.Context())
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		sum := sha256.Sum256([]byte(p.UserID + "\x00" + key))
+		k := hex.EncodeToString(sum[:])
+		fp := sha256.Sum256([]byte(r.Method + " " + r.URL.RequestURI() + "\x00" + string(body)))
+		fingerprint := hex.EncodeToString(fp[:])
+
+		prev, err := responses.Claim(r.Context(), k, fingerprint)
+		for deadline := time.Now().Add(5 * time.Second); err == nil && prev != nil && prev.Pending && prev.Fingerprint == fingerprint && time.Now().Before(deadline); {
+			// Another attempt is under way: wait for its answer.
+			select {
+			case <-r.Context().Done():
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+			if prev, err = responses.Get(r.Context(), k); err == nil && prev == nil {
+				prev, err = responses.Claim(r.Context(), k, fingerprint) // it gave up: our turn
+			}
+		}
+		switch {
+		case err != nil:
+			s.writeError(w, r, err)
+			return
+		case prev != nil && prev.Fingerprint != fingerprint:
+			s.writeError(w, r, events.FieldError(events.ECONFLICT, "Idempotency-Key", "this Idempotency-Key was used for another request"))
+			return
+		case prev != nil && prev.Pending:
+			s.writeError(w, r, &events.Error{Code: events.EUNAVAILABLE, Message: "the first attempt with this Idempotency-Key is still under way", RetryAfter: 1})
+			return
+		case prev != nil:
+			if prev.ContentType != "" {
+				w.Header().Set("Content-Type", prev.ContentType)
+			}
+			w.Header().Set("Idempotent-Replayed", "true")
+			w.WriteHeader(prev.Status)
+			w.Write(prev.Body)
+			return
+		}
+
+		rec := &recorder{ResponseWriter: w}
+		next.ServeHTTP(rec, r.WithContext(commands.WithIdempotencyKey(r.Context(), p.UserID, key)))
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 5*time.Second)
+		defer cancel()
+		if rec.status >= 500 || rec.status == 0 {
+			err = responses.Release(ctx, k) // no definite answer: a retry does it again
+		} else {
+			err = responses.Complete(ctx, k, events.Response{Fingerprint: fingerprint, Status: rec.status, ContentType: rec.Header().Get("Content-Type"), Body: rec.body.Bytes()})
+		}
+		if err != nil {
+			s.log.Warn("idempotency record", "err", err)
+		}
+	})
+}
+
+// responses opens the bucket of answers on first use.
+func (s *Server) responses(ctx context.Context) (*events.Responses, error) {
+	s.respMu.Lock()
+	defer s.respMu.Unlock()
+	if s.resp == nil {
+		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		r, err := s.store.Responses(ctx)
+		if err != nil {
+			return nil, &events.Error{Code: events.EUNAVAILABLE, Message: "the forum cannot store writes right now; try again shortly", RetryAfter: 2}
+		}
+		s.resp = r
+	}
+	return s.resp, nil
+}
+
+// recorder passes a response through while keeping its status and body
+// (up to the bucket's value size).
+type recorder struct {
+	http.ResponseWriter
+	status int
+	body   bytes.Buffer
+}
+
+func (r *recorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	if r.body.Len()+len(b) <= 256<<10 {
+		r.body.Write(b)
+	}
+	return r.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
