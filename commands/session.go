@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"time"
 	"unicode/utf8"
@@ -177,20 +178,25 @@ func (s *Service) EndSession(ctx context.Context, user, sessionID string) error 
 	return events.Errorf(events.ENOTFOUND, "session not found")
 }
 
-// EndOtherSessions ends every session of user but keep ("" ends them all).
-func (s *Service) EndOtherSessions(ctx context.Context, user, keep string) error {
+// EndOtherSessions ends every session of user but keep ("" ends them all)
+// and returns the ids of those it ended.
+func (s *Service) EndOtherSessions(ctx context.Context, user, keep string) ([]string, error) {
 	sessions, err := s.DB.Sessions(ctx, user)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	var ended []string
 	for _, sess := range sessions {
 		if sess.ID != keep {
-			if err := s.SignOut(ctx, Session{ID: sess.ID, UserID: user}); err != nil {
-				return err
+			err := s.SignOut(ctx, Session{ID: sess.ID, UserID: user})
+			var st *Stored
+			if err != nil && !errors.As(err, &st) {
+				return ended, err
 			}
+			ended = append(ended, sess.ID)
 		}
 	}
-	return nil
+	return ended, nil
 }
 
 // SignOut ends the session sess.ID of sess.UserID (sess.Token is not

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"errors"
 	"net/http"
 
 	"forum/commands"
@@ -78,10 +79,11 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) signout(w http.ResponseWriter, r *http.Request, p principal) {
 	if p.SessionID != "" {
-		if err := s.cmd.SignOut(r.Context(), commands.Session{ID: p.SessionID, UserID: p.UserID}); err != nil {
+		if err := s.cmd.SignOut(r.Context(), commands.Session{ID: p.SessionID, UserID: p.UserID}); err != nil && !isStored(err) {
 			s.writeError(w, r, err)
 			return
 		}
+		s.hub.EndSession(p.SessionID)
 	}
 	s.clearSessionCookie(w, r)
 	w.WriteHeader(http.StatusNoContent)
@@ -136,10 +138,11 @@ func (s *Server) listSessions(w http.ResponseWriter, r *http.Request, p principa
 
 func (s *Server) endSession(w http.ResponseWriter, r *http.Request, p principal) {
 	id := r.PathValue("id")
-	if err := s.cmd.EndSession(r.Context(), p.UserID, id); err != nil {
+	if err := s.cmd.EndSession(r.Context(), p.UserID, id); err != nil && !isStored(err) {
 		s.writeError(w, r, err)
 		return
 	}
+	s.hub.EndSession(id)
 	if id == p.SessionID {
 		s.clearSessionCookie(w, r)
 	}
@@ -147,9 +150,20 @@ func (s *Server) endSession(w http.ResponseWriter, r *http.Request, p principal)
 }
 
 func (s *Server) endOtherSessions(w http.ResponseWriter, r *http.Request, p principal) {
-	if err := s.cmd.EndOtherSessions(r.Context(), p.UserID, p.SessionID); err != nil {
+	ended, err := s.cmd.EndOtherSessions(r.Context(), p.UserID, p.SessionID)
+	for _, id := range ended {
+		s.hub.EndSession(id)
+	}
+	if err != nil && !isStored(err) {
 		s.writeError(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// isStored reports whether err is a write that is stored but not yet shown:
+// for a sign-out, that is done.
+func isStored(err error) bool {
+	var st *commands.Stored
+	return errors.As(err, &st)
 }

@@ -112,7 +112,7 @@ func (s *Server) sessionPrincipal(ctx context.Context, token string) (principal,
 		return principal{}, false
 	}
 	sess, err := s.db.SessionByTokenHash(ctx, commands.TokenHash(token))
-	if err != nil || !s.cmd.Live(sess, s.now()) {
+	if err != nil || !s.cmd.Live(sess, s.now()) || s.hub.Ended(sess.ID) {
 		return principal{}, false
 	}
 	s.touch(sess)

@@ -27,6 +27,7 @@ import (
 //	live.instance.<id>.sync       {instance}                          asks <id> to publish its state
 //	live.instance.<id>.bye        {instance}                          <id> is shutting down
 //	live.sync                     {instance}                          a new instance asks everyone for their state
+//	live.session.<id>.ended       {}                                  session <id> was ended: drop it now
 //
 // Counts are absolute, so a message applies the same whenever it is heard
 // again. ver counts the changes an instance has published: a gap (a message
@@ -204,6 +205,15 @@ func (b *bus) publishState() {
 	flush(true)
 }
 
+// publishSessionEnded tells every instance that session id has ended, so
+// they drop it at once rather than when their projector gets there.
+func (b *bus) publishSessionEnded(id string) {
+	if b.nc == nil {
+		return
+	}
+	b.publish("live.session."+id+".ended", struct{}{})
+}
+
 // publishTyping tells from's typing state to user to, wherever they are
 // connected.
 func (b *bus) publishTyping(from projections.User, to string, active bool) {
@@ -249,6 +259,10 @@ func (b *bus) receive(msg *nats.Msg) {
 		var m liveTyping
 		if json.Unmarshal(msg.Data, &m) == nil && m.To == tok[2] && events.ValidID(m.From.ID) {
 			b.typing(m.To, m)
+		}
+	case len(tok) == 4 && tok[1] == "session" && tok[3] == "ended":
+		if events.ValidID(tok[2]) {
+			b.h.sessionEnded(tok[2])
 		}
 	case len(tok) == 4 && tok[1] == "instance":
 		b.instanceMsg(tok[2], tok[3], msg.Data)

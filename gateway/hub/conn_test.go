@@ -187,3 +187,24 @@ func TestWSClosesWhenTheSessionEnds(t *testing.T) {
 		t.Errorf("session run out: close code %d, want %d", code, websocket.ClosePolicyViolation)
 	}
 }
+
+// A sign-out reaches every instance at once over live.>, not when its
+// projector gets to it: here the other instance's projector is stopped.
+func TestSignOutReachesOtherInstancesAtOnce(t *testing.T) {
+	t.Parallel()
+	f := forumtest.Start(t, forumtest.Options{})
+	g := forumtest.Start(t, forumtest.Options{Store: f.Store})
+	ada := f.SignUp("ada")
+	forumtest.Eventually(t, "the second instance to catch up", func() bool { return g.Proj.Seq() >= f.Proj.Seq() })
+	onG := ada.As(g)
+	w := onG.DialWS("")
+	g.StopProjector()
+	ada.MustDo("POST", "/api/signout", nil, http.StatusNoContent, nil)
+	if code := w.WaitClosed(); code != websocket.ClosePolicyViolation {
+		t.Errorf("the socket on the other instance: close code %d, want %d", code, websocket.ClosePolicyViolation)
+	}
+	forumtest.Eventually(t, "the token to stop working on the other instance", func() bool {
+		status, _ := onG.Do("GET", "/api/me", nil)
+		return status == http.StatusUnauthorized
+	})
+}

@@ -125,6 +125,7 @@ type Hub struct {
 	byUser    map[string]map[*conn]struct{}
 	bySession map[string]map[*conn]struct{}
 	rooms     map[string]map[*conn]struct{}
+	ended     map[string]time.Time // sessions ended lately, heard of before the projector applies it
 	recent    frameCache
 	wg        sync.WaitGroup // registered connections
 }
@@ -138,7 +139,7 @@ func New(cfg Config) *Hub {
 		read: cfg.ReadModels, allowWrite: cfg.AllowWrite, checkSession: cfg.CheckSession, feed: cfg.Feed, stream: cfg.Stream, messenger: cfg.Messenger, log: cfg.Logger, rateLimit: cfg.RateLimits,
 		metrics: newMetrics(), upgrader: newUpgrader(), presence: presence.New(),
 		conns: map[*conn]struct{}{}, byUser: map[string]map[*conn]struct{}{},
-		bySession: map[string]map[*conn]struct{}{}, rooms: map[string]map[*conn]struct{}{},
+		bySession: map[string]map[*conn]struct{}{}, rooms: map[string]map[*conn]struct{}{}, ended: map[string]time.Time{},
 	}
 	if h.allowWrite == nil {
 		h.allowWrite = func(string) bool { return true }
@@ -469,6 +470,49 @@ func minTime(a, b time.Time) time.Time {
 		return a
 	}
 	return b
+}
+
+// endedKeep is how long an ended session is remembered here, and
+// endedMax how many at most: by then every projector has applied its end.
+const (
+	endedKeep = 10 * time.Minute
+	endedMax  = 100000
+)
+
+// EndSession drops session id on every instance at once: its sockets here
+// close with 1008, the other instances hear it on live.>, and Ended reports
+// it until the projectors have applied its end.
+func (h *Hub) EndSession(id string) {
+	h.sessionEnded(id)
+	h.mu.Lock()
+	h.bus.publishSessionEnded(id)
+	h.mu.Unlock()
+}
+
+// Ended reports whether session id was ended lately (on any instance).
+func (h *Hub) Ended(id string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	at, ok := h.ended[id]
+	return ok && time.Since(at) < endedKeep
+}
+
+// sessionEnded remembers that session id ended and closes its sockets here.
+func (h *Hub) sessionEnded(id string) {
+	now := time.Now()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.ended) >= endedMax {
+		for k, at := range h.ended {
+			if now.Sub(at) >= endedKeep || len(h.ended) >= endedMax {
+				delete(h.ended, k)
+			}
+		}
+	}
+	h.ended[id] = now
+	for c := range h.bySession[id] {
+		c.close(websocket.ClosePolicyViolation, "signed out")
+	}
 }
 
 func (h *Hub) isClosed() bool {
