@@ -77,25 +77,36 @@ type CommentEdit struct {
 	Body string
 }
 
-// EditComment changes the author's own comment.
+// EditComment changes the author's own comment, decided against the
+// comment's latest event like a post's edit.
 func (s *Service) EditComment(ctx context.Context, edit CommentEdit) error {
-	c, err := s.ownComment(ctx, edit.User, edit.ID)
-	if err != nil {
+	if err := checkID("comment", edit.ID); err != nil {
 		return err
 	}
-	if err := checkText("body", edit.Body, 1, maxCommentLen); err != nil {
-		return err
-	}
-	_, err = s.emit(ctx, events.CommentEdited, edit.ID, edit.User, events.CommentEditedData{CommentID: edit.ID, PostID: c.PostID, Body: edit.Body})
+	_, err := s.decide(ctx, events.AggregateSubjects(events.CommentEdited, edit.ID), func() (events.Type, string, string, any, error) {
+		c, err := s.ownComment(ctx, edit.User, edit.ID)
+		if err != nil {
+			return "", "", "", nil, err
+		}
+		if err := checkText("body", edit.Body, 1, maxCommentLen); err != nil {
+			return "", "", "", nil, err
+		}
+		return events.CommentEdited, edit.ID, edit.User, events.CommentEditedData{CommentID: edit.ID, PostID: c.PostID, Body: edit.Body}, nil
+	})
 	return err
 }
 
 // DeleteComment deletes the author's own comment; it shows as removed in place.
 func (s *Service) DeleteComment(ctx context.Context, user, id string) error {
-	c, err := s.ownComment(ctx, user, id)
-	if err != nil {
+	if err := checkID("comment", id); err != nil {
 		return err
 	}
-	_, err = s.emit(ctx, events.CommentDeleted, id, user, events.CommentDeletedData{CommentID: id, PostID: c.PostID})
+	_, err := s.decide(ctx, events.AggregateSubjects(events.CommentDeleted, id), func() (events.Type, string, string, any, error) {
+		c, err := s.ownComment(ctx, user, id)
+		if err != nil {
+			return "", "", "", nil, err
+		}
+		return events.CommentDeleted, id, user, events.CommentDeletedData{CommentID: id, PostID: c.PostID}, nil
+	})
 	return err
 }

@@ -104,35 +104,46 @@ type PostEdit struct {
 	Patch PostPatch
 }
 
-// EditPost changes the author's own post; the earlier versions stay in the log.
+// EditPost changes the author's own post; the earlier versions stay in the
+// log. It is decided against the post's latest event: an edit never lands
+// after a delete (ECONFLICT).
 func (s *Service) EditPost(ctx context.Context, edit PostEdit) error {
-	user, id, patch := edit.User, edit.ID, edit.Patch
-	p, err := s.ownPost(ctx, user, id)
-	if err != nil {
+	if err := checkID("post", edit.ID); err != nil {
 		return err
 	}
-	in := PostInput{Title: p.Title, Body: p.Body, Categories: p.Categories}
-	if patch.Title != nil {
-		in.Title = *patch.Title
-	}
-	if patch.Body != nil {
-		in.Body = *patch.Body
-	}
-	if patch.Categories != nil {
-		in.Categories = *patch.Categories
-	}
-	if err := s.validatePost(ctx, &in); err != nil {
-		return err
-	}
-	_, err = s.emit(ctx, events.PostEdited, id, user, events.PostEditedData{PostID: id, Title: in.Title, Body: in.Body, Categories: in.Categories})
+	_, err := s.decide(ctx, events.AggregateSubjects(events.PostEdited, edit.ID), func() (events.Type, string, string, any, error) {
+		p, err := s.ownPost(ctx, edit.User, edit.ID)
+		if err != nil {
+			return "", "", "", nil, err
+		}
+		in := PostInput{Title: p.Title, Body: p.Body, Categories: p.Categories}
+		if edit.Patch.Title != nil {
+			in.Title = *edit.Patch.Title
+		}
+		if edit.Patch.Body != nil {
+			in.Body = *edit.Patch.Body
+		}
+		if edit.Patch.Categories != nil {
+			in.Categories = *edit.Patch.Categories
+		}
+		if err := s.validatePost(ctx, &in); err != nil {
+			return "", "", "", nil, err
+		}
+		return events.PostEdited, edit.ID, edit.User, events.PostEditedData{PostID: edit.ID, Title: in.Title, Body: in.Body, Categories: in.Categories}, nil
+	})
 	return err
 }
 
 // DeletePost deletes the author's own post; it shows as removed in place.
 func (s *Service) DeletePost(ctx context.Context, user, id string) error {
-	if _, err := s.ownPost(ctx, user, id); err != nil {
+	if err := checkID("post", id); err != nil {
 		return err
 	}
-	_, err := s.emit(ctx, events.PostDeleted, id, user, events.PostDeletedData{PostID: id})
+	_, err := s.decide(ctx, events.AggregateSubjects(events.PostDeleted, id), func() (events.Type, string, string, any, error) {
+		if _, err := s.ownPost(ctx, user, id); err != nil {
+			return "", "", "", nil, err
+		}
+		return events.PostDeleted, id, user, events.PostDeletedData{PostID: id}, nil
+	})
 	return err
 }

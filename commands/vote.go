@@ -23,27 +23,31 @@ func (s *Service) Vote(ctx context.Context, in VoteInput) error {
 	if err := checkID(in.Target.Kind, in.Target.ID); err != nil {
 		return err
 	}
-	var typ events.Type
-	var deleted bool
-	switch in.Target.Kind {
-	case events.KindPost:
-		p, err := s.DB.Post(ctx, in.Target.ID, "")
-		if err != nil {
-			return err
-		}
-		typ, deleted = events.PostVoted, p.Deleted
-	case events.KindComment:
-		c, err := s.DB.Comment(ctx, in.Target.ID, "")
-		if err != nil {
-			return err
-		}
-		typ, deleted = events.CommentVoted, c.Deleted
-	default:
+	typ := events.PostVoted
+	if in.Target.Kind == events.KindComment {
+		typ = events.CommentVoted
+	} else if in.Target.Kind != events.KindPost {
 		return events.Errorf(events.ENOTFOUND, "%s not found", in.Target.Kind)
 	}
-	if deleted {
-		return events.Errorf(events.ECONFLICT, "the %s was deleted", in.Target.Kind)
-	}
-	_, err := s.emit(ctx, typ, in.Target.ID, in.Voter, events.VotedData{TargetID: in.Target.ID, UserID: in.Voter, Value: in.Value})
+	_, err := s.decide(ctx, events.AggregateSubjects(typ, in.Target.ID), func() (events.Type, string, string, any, error) {
+		var deleted bool
+		if typ == events.PostVoted {
+			p, err := s.DB.Post(ctx, in.Target.ID, "")
+			if err != nil {
+				return "", "", "", nil, err
+			}
+			deleted = p.Deleted
+		} else {
+			c, err := s.DB.Comment(ctx, in.Target.ID, "")
+			if err != nil {
+				return "", "", "", nil, err
+			}
+			deleted = c.Deleted
+		}
+		if deleted {
+			return "", "", "", nil, events.Errorf(events.ECONFLICT, "the %s was deleted", in.Target.Kind)
+		}
+		return typ, in.Target.ID, in.Voter, events.VotedData{TargetID: in.Target.ID, UserID: in.Voter, Value: in.Value}, nil
+	})
 	return err
 }

@@ -252,6 +252,7 @@ type appendOpts struct {
 	msgID     string
 	expect    uint64
 	hasExpect bool
+	filter    string // the subjects the expectation is over ("": the event's own)
 }
 
 // WithMsgID sets the deduplication id (default: the envelope id). A retried
@@ -262,6 +263,20 @@ func WithMsgID(id string) AppendOption { return func(o *appendOpts) { o.msgID = 
 // event on its subject has sequence seq (0: the subject has no event yet).
 func ExpectLastSubjectSeq(seq uint64) AppendOption {
 	return func(o *appendOpts) { o.expect, o.hasExpect = seq, true }
+}
+
+// ExpectLastSeqOn makes the append fail with ErrConflict unless the last
+// event on any subject matching filter (an aggregate's subjects, e.g.
+// forum.post.<id>.*) has sequence seq (0: none has an event yet).
+func ExpectLastSeqOn(filter string, seq uint64) AppendOption {
+	return func(o *appendOpts) { o.expect, o.hasExpect, o.filter = seq, true, filter }
+}
+
+// AggregateSubjects returns the filter over every subject of the aggregate
+// that events of type t about key go to: forum.<aggregate>.<key>.*.
+func AggregateSubjects(t Type, key string) string {
+	s := registry[t]
+	return "forum." + s.aggregate + "." + key + ".*"
 }
 
 // Ack says where an appended event landed. Duplicate is true when the message
@@ -302,7 +317,10 @@ func (s *Store) Append(ctx context.Context, subject string, env Envelope, opts .
 	msg.Data = data
 	msg.Header.Set(HeaderType, string(env.Type))
 	pubOpts := []jetstream.PublishOpt{jetstream.WithMsgID(o.msgID), jetstream.WithExpectStream(StreamName)}
-	if o.hasExpect {
+	switch {
+	case o.hasExpect && o.filter != "":
+		pubOpts = append(pubOpts, jetstream.WithExpectLastSequenceForSubject(o.expect, o.filter))
+	case o.hasExpect:
 		pubOpts = append(pubOpts, jetstream.WithExpectLastSequencePerSubject(o.expect))
 	}
 	ctx, cancel := context.WithTimeout(ctx, appendDeadline)

@@ -714,3 +714,75 @@ func TestDemoContent(t *testing.T) {
 		t.Errorf("room %s: %d messages from %d people, want a conversation", talked, len(msgs.Items), len(speakers))
 	}
 }
+
+// Edits, deletes and votes race on the same posts, from two instances: the
+// log never holds an edit or a vote of a post after its delete, and every
+// loser of a race answers 409, never 500.
+func TestEditDeleteVoteRace(t *testing.T) {
+	t.Parallel()
+	f := forumtest.Start(t, forumtest.Options{})
+	g := forumtest.Start(t, forumtest.Options{Store: f.Store})
+	ada, bob := f.SignUp("ada"), f.SignUp("bob")
+	forumtest.Eventually(t, "the second instance to catch up", func() bool { return g.Proj.Seq() >= f.Proj.Seq() })
+	adaOnG, bobOnG := ada.As(g), bob.As(g)
+	const rounds = 8
+	var posts []string
+	for i := range rounds {
+		posts = append(posts, mkPost(ada, fmt.Sprint("race ", i), "general").ID)
+	}
+	forumtest.Eventually(t, "the second instance to see the posts", func() bool { return g.Proj.Seq() >= f.Proj.Seq() })
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	statuses := map[int]int{}
+	note := func(status int) {
+		mu.Lock()
+		statuses[status]++
+		mu.Unlock()
+	}
+	for _, id := range posts {
+		for i := range 3 {
+			wg.Go(func() {
+				s, _ := []*forumtest.Client{ada, adaOnG}[i%2].Do("PATCH", "/api/posts/"+id, map[string]any{"title": fmt.Sprint("edit ", i)})
+				note(s)
+			})
+			wg.Go(func() {
+				s, _ := []*forumtest.Client{bob, bobOnG}[i%2].Do("PUT", "/api/posts/"+id+"/vote", map[string]any{"value": 1 - 2*(i%2)})
+				note(s)
+			})
+		}
+		wg.Go(func() {
+			s, _ := adaOnG.Do("DELETE", "/api/posts/"+id, nil)
+			note(s)
+		})
+	}
+	wg.Wait()
+	for status := range statuses {
+		if status != http.StatusOK && status != http.StatusNoContent && status != http.StatusConflict {
+			t.Errorf("a racing write answered %d (%v)", status, statuses)
+		}
+	}
+	deleted := map[string]bool{}
+	for _, ev := range allStreamEvents(t, f.Store) {
+		var d struct {
+			PostID   string `json:"post_id"`
+			TargetID string `json:"target_id"`
+		}
+		ev.Payload(&d)
+		switch ev.Type {
+		case events.PostDeleted:
+			deleted[d.PostID] = true
+		case events.PostEdited:
+			if deleted[d.PostID] {
+				t.Errorf("seq %d: an edit of %s after its delete", ev.Seq, d.PostID)
+			}
+		case events.PostVoted:
+			if deleted[d.TargetID] {
+				t.Errorf("seq %d: a vote on %s after its delete", ev.Seq, d.TargetID)
+			}
+		}
+	}
+	if len(deleted) != rounds {
+		t.Errorf("%d posts deleted, want %d", len(deleted), rounds)
+	}
+	t.Logf("answers: %v", statuses)
+}
