@@ -68,6 +68,7 @@ func envDefault(getenv func(string) string, name, def string) string {
 type storeFlags struct {
 	data, natsURL                     string
 	natsCreds, natsUser, natsPassword string
+	sync                              string
 }
 
 func (f *storeFlags) register(fs *flag.FlagSet, getenv func(string) string) {
@@ -76,6 +77,7 @@ func (f *storeFlags) register(fs *flag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&f.natsCreds, "nats-creds", getenv("FORUM_NATS_CREDS"), "NATS credentials file for --nats-url (env FORUM_NATS_CREDS)")
 	fs.StringVar(&f.natsUser, "nats-user", getenv("FORUM_NATS_USER"), "NATS user for --nats-url (env FORUM_NATS_USER)")
 	fs.StringVar(&f.natsPassword, "nats-password", getenv("FORUM_NATS_PASSWORD"), "NATS password for --nats-url (env FORUM_NATS_PASSWORD)")
+	fs.StringVar(&f.sync, "sync", envDefault(getenv, "FORUM_SYNC", "interval"), "embedded JetStream: always (fsync every write before acknowledging it) or interval (every 2 minutes) (env FORUM_SYNC)")
 }
 
 // The files under --data that hold the embedded server's passwords, each
@@ -113,9 +115,13 @@ func (f *storeFlags) open(ctx context.Context, listen string, logger *slog.Logge
 	if err != nil {
 		return nil, nil, err
 	}
+	if f.sync != "always" && f.sync != "interval" {
+		unlock()
+		return nil, nil, fmt.Errorf("--sync %q: want always or interval", f.sync)
+	}
 	cfg := events.StoreConfig{
 		URL: f.natsURL, CredsFile: f.natsCreds, User: f.natsUser, Password: f.natsPassword,
-		Dir: filepath.Join(f.data, "jetstream"), Listen: listen, Logger: logger,
+		Dir: filepath.Join(f.data, "jetstream"), Listen: listen, Logger: logger, SyncAlways: f.sync == "always",
 	}
 	if f.natsURL == "" {
 		cfg.OperatorPassword, err = f.password(operatorPasswordFile)
