@@ -77,36 +77,25 @@ type CommentEdit struct {
 	Body string
 }
 
-// EditComment changes the author's own comment, decided against the
-// comment's latest event like a post's edit.
+// EditComment changes the author's own comment; never after its delete.
 func (s *Service) EditComment(ctx context.Context, edit CommentEdit) error {
-	if err := checkID("comment", edit.ID); err != nil {
+	c, err := s.ownComment(ctx, edit.User, edit.ID)
+	if err != nil {
 		return err
 	}
-	_, err := s.decide(ctx, events.AggregateSubjects(events.CommentEdited, edit.ID), func() (events.Type, string, string, any, error) {
-		c, err := s.ownComment(ctx, edit.User, edit.ID)
-		if err != nil {
-			return "", "", "", nil, err
-		}
-		if err := checkText("body", edit.Body, 1, maxCommentLen); err != nil {
-			return "", "", "", nil, err
-		}
-		return events.CommentEdited, edit.ID, edit.User, events.CommentEditedData{CommentID: edit.ID, PostID: c.PostID, Body: edit.Body}, nil
-	})
-	return err
+	if err := checkText("body", edit.Body, 1, maxCommentLen); err != nil {
+		return err
+	}
+	return s.emitUnlessDeleted(ctx, "comment", events.CommentDeleted.Subject(edit.ID), events.CommentEdited, edit.ID, edit.User,
+		events.CommentEditedData{CommentID: edit.ID, PostID: c.PostID, Body: edit.Body})
 }
 
-// DeleteComment deletes the author's own comment; it shows as removed in place.
+// DeleteComment deletes the author's own comment, once; it shows as removed in place.
 func (s *Service) DeleteComment(ctx context.Context, user, id string) error {
-	if err := checkID("comment", id); err != nil {
+	c, err := s.ownComment(ctx, user, id)
+	if err != nil {
 		return err
 	}
-	_, err := s.decide(ctx, events.AggregateSubjects(events.CommentDeleted, id), func() (events.Type, string, string, any, error) {
-		c, err := s.ownComment(ctx, user, id)
-		if err != nil {
-			return "", "", "", nil, err
-		}
-		return events.CommentDeleted, id, user, events.CommentDeletedData{CommentID: id, PostID: c.PostID}, nil
-	})
-	return err
+	return s.emitUnlessDeleted(ctx, "comment", events.CommentDeleted.Subject(id), events.CommentDeleted, id, user,
+		events.CommentDeletedData{CommentID: id, PostID: c.PostID})
 }

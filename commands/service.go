@@ -122,40 +122,19 @@ func (s *Service) emit(ctx context.Context, typ events.Type, key, actor string, 
 	return ack, nil
 }
 
-// conflictTries bounds how often a decision is made again after another
-// write to the same aggregate came first.
-const conflictTries = 20
+// unlessDeleted makes an append fail with ErrConflict if the aggregate has
+// been deleted in the log (its delete subject, deleted, holds an event),
+// whatever this instance's read models say yet: an edit, a vote or a
+// second delete never lands after a delete.
+func unlessDeleted(deleted string) events.AppendOption { return events.ExpectLastSeqOn(deleted, 0) }
 
-// decide makes a decision about an aggregate against its latest event in
-// the log, and appends it only if no other event of the aggregate came in
-// between: filter names the aggregate's subjects (events.AggregateSubjects).
-// decide sees read models that include the aggregate's last event; it
-// returns the event to append (or an error, such as a conflict with a
-// delete). When another write came first, decide runs again on the new
-// state, at most conflictTries times; then ECONFLICT.
-func (s *Service) decide(ctx context.Context, filter string, decide func() (typ events.Type, key, actor string, data any, err error)) (events.Ack, error) {
-	for range conflictTries {
-		var last uint64
-		switch ev, err := s.Store.Last(ctx, filter); {
-		case err == nil:
-			last = ev.Seq
-		case errors.Is(err, events.ErrNoEvent):
-		default:
-			return events.Ack{}, err
-		}
-		if err := s.wait(ctx, last); err != nil {
-			return events.Ack{}, &events.Error{Code: events.EUNAVAILABLE, Message: "this forum is catching up; try again shortly", RetryAfter: 1}
-		}
-		typ, key, actor, data, err := decide()
-		if err != nil {
-			return events.Ack{}, err
-		}
-		ack, err := s.emit(ctx, typ, key, actor, data, events.ExpectLastSeqOn(filter, last))
-		if !errors.Is(err, events.ErrConflict) {
-			return ack, err
-		}
+// emitUnlessDeleted is emit with unlessDeleted; a conflict is told as gone.
+func (s *Service) emitUnlessDeleted(ctx context.Context, what, deleted string, typ events.Type, key, actor string, data any) error {
+	_, err := s.emit(ctx, typ, key, actor, data, unlessDeleted(deleted))
+	if errors.Is(err, events.ErrConflict) {
+		return events.Errorf(events.ECONFLICT, "the %s was deleted", what)
 	}
-	return events.Ack{}, events.Errorf(events.ECONFLICT, "others kept changing this at the same time; try again")
+	return err
 }
 
 // original returns the payload of the event a duplicate append found in

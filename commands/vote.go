@@ -23,31 +23,27 @@ func (s *Service) Vote(ctx context.Context, in VoteInput) error {
 	if err := checkID(in.Target.Kind, in.Target.ID); err != nil {
 		return err
 	}
-	typ := events.PostVoted
-	if in.Target.Kind == events.KindComment {
-		typ = events.CommentVoted
-	} else if in.Target.Kind != events.KindPost {
+	typ, deletedSubject, what := events.PostVoted, events.PostDeleted.Subject(in.Target.ID), "post"
+	var deleted bool
+	switch in.Target.Kind {
+	case events.KindPost:
+		p, err := s.DB.Post(ctx, in.Target.ID, "")
+		if err != nil {
+			return err
+		}
+		deleted = p.Deleted
+	case events.KindComment:
+		typ, deletedSubject, what = events.CommentVoted, events.CommentDeleted.Subject(in.Target.ID), "comment"
+		c, err := s.DB.Comment(ctx, in.Target.ID, "")
+		if err != nil {
+			return err
+		}
+		deleted = c.Deleted
+	default:
 		return events.Errorf(events.ENOTFOUND, "%s not found", in.Target.Kind)
 	}
-	_, err := s.decide(ctx, events.AggregateSubjects(typ, in.Target.ID), func() (events.Type, string, string, any, error) {
-		var deleted bool
-		if typ == events.PostVoted {
-			p, err := s.DB.Post(ctx, in.Target.ID, "")
-			if err != nil {
-				return "", "", "", nil, err
-			}
-			deleted = p.Deleted
-		} else {
-			c, err := s.DB.Comment(ctx, in.Target.ID, "")
-			if err != nil {
-				return "", "", "", nil, err
-			}
-			deleted = c.Deleted
-		}
-		if deleted {
-			return "", "", "", nil, events.Errorf(events.ECONFLICT, "the %s was deleted", in.Target.Kind)
-		}
-		return typ, in.Target.ID, in.Voter, events.VotedData{TargetID: in.Target.ID, UserID: in.Voter, Value: in.Value}, nil
-	})
-	return err
+	if deleted {
+		return events.Errorf(events.ECONFLICT, "the %s was deleted", what)
+	}
+	return s.emitUnlessDeleted(ctx, what, deletedSubject, typ, in.Target.ID, in.Voter, events.VotedData{TargetID: in.Target.ID, UserID: in.Voter, Value: in.Value})
 }

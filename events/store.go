@@ -184,7 +184,7 @@ func startServer(cfg StoreConfig) (*server.Server, error) {
 		NoSigs:             true,
 		NoLog:              true,
 		MaxPayload:         2 << 20,
-		JetStreamMaxMemory: 256 << 20,
+		JetStreamMaxMemory: 64 << 20, // the stream is on disk: memory storage is not used
 		Users:              []*server.User{{Username: ForumUser, Password: cfg.ForumPassword}},
 		SyncAlways:         cfg.SyncAlways,
 	}
@@ -271,17 +271,10 @@ func ExpectLastSubjectSeq(seq uint64) AppendOption {
 }
 
 // ExpectLastSeqOn makes the append fail with ErrConflict unless the last
-// event on any subject matching filter (an aggregate's subjects, e.g.
-// forum.post.<id>.*) has sequence seq (0: none has an event yet).
+// event on the subjects matching filter (another subject than the event's,
+// e.g. its aggregate's delete subject) has sequence seq (0: none yet).
 func ExpectLastSeqOn(filter string, seq uint64) AppendOption {
 	return func(o *appendOpts) { o.expect, o.hasExpect, o.filter = seq, true, filter }
-}
-
-// AggregateSubjects returns the filter over every subject of the aggregate
-// that events of type t about key go to: forum.<aggregate>.<key>.*.
-func AggregateSubjects(t Type, key string) string {
-	s := registry[t]
-	return "forum." + s.aggregate + "." + key + ".*"
 }
 
 // Ack says where an appended event landed. Duplicate is true when the message
