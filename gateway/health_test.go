@@ -93,6 +93,16 @@ func TestReadinessNATSAway(t *testing.T) {
 	f := forumtest.Start(t, forumtest.Options{Store: store})
 	ada := f.SignUp("ada")
 	forumtest.Eventually(t, "ready", func() bool { status, _ := health(t, f.URL); return status == http.StatusOK })
+	w := ada.DialWS("")
+	readOnly := func(want bool) func(forumtest.Frame) bool {
+		return func(fr forumtest.Frame) bool {
+			var st struct {
+				ReadOnly bool `json:"read_only"`
+			}
+			fr.Decode(t, &st)
+			return fr.Type == "status" && st.ReadOnly == want
+		}
+	}
 
 	srv.Shutdown()
 	srv.WaitForShutdown()
@@ -116,7 +126,9 @@ func TestReadinessNATSAway(t *testing.T) {
 	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" || time.Since(sent) > 10*time.Second {
 		t.Errorf("a write while NATS is away: %d, Retry-After %q, after %v; want 503 with Retry-After within 10 s", resp.StatusCode, resp.Header.Get("Retry-After"), time.Since(sent))
 	}
+	w.WaitFor("the socket told the forum is read-only", readOnly(true))
 	restarted := start(addr.Port)
 	t.Cleanup(restarted.Shutdown)
 	forumtest.Eventually(t, "ready again", func() bool { status, _ := health(t, f.URL); return status == http.StatusOK })
+	w.WaitFor("the socket told it is writable again", readOnly(false))
 }

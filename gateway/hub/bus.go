@@ -106,7 +106,7 @@ func (b *bus) start(ctx context.Context) {
 		b.h.log.Error("presence: subscribe live.>", "err", err)
 		return
 	}
-	sub.SetPendingLimits(1<<20, 256<<20)
+	sub.SetPendingLimits(64<<10, 16<<20) // a burst past this is dropped (and counts repair it), never buffered without bound
 	b.sub = sub
 	b.h.mu.Lock()
 	b.publish("live.sync", liveInstance{Instance: b.id})
@@ -121,6 +121,7 @@ func (b *bus) start(ctx context.Context) {
 				return
 			case now := <-tick.C:
 				b.h.mu.Lock()
+				b.h.setReadOnly(!b.nc.IsConnected())
 				if now.Sub(b.beat) >= presence.HeartbeatEvery {
 					b.heartbeat(now)
 				}

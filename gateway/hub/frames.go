@@ -38,10 +38,17 @@ func (h *Hub) newFrame(typ string, seq uint64, v any) *outFrame {
 // stream seq; user, author and from fields are public user objects.
 type (
 	helloFrame struct {
-		Type   string             `json:"type"` // hello
-		User   projections.User   `json:"user"`
-		Seq    uint64             `json:"seq"`
-		Online []projections.User `json:"online"`
+		Type     string             `json:"type"` // hello
+		User     projections.User   `json:"user"`
+		Seq      uint64             `json:"seq"`
+		Online   []projections.User `json:"online"`
+		ReadOnly bool               `json:"read_only"`
+	}
+	// statusFrame tells every connection when the forum becomes read-only
+	// (its log cannot be reached: writes answer 503) and when it is not.
+	statusFrame struct {
+		Type     string `json:"type"` // status
+		ReadOnly bool   `json:"read_only"`
 	}
 	presenceFrame struct {
 		Type   string           `json:"type"` // presence

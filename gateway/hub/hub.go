@@ -126,6 +126,7 @@ type Hub struct {
 	bySession map[string]map[*conn]struct{}
 	rooms     map[string]map[*conn]struct{}
 	ended     map[string]time.Time // sessions ended lately, heard of before the projector applies it
+	readOnly  bool                 // the log cannot be reached: writes fail for now
 	recent    frameCache
 	wg        sync.WaitGroup // registered connections
 }
@@ -512,6 +513,20 @@ func (h *Hub) sessionEnded(id string) {
 	h.ended[id] = now
 	for c := range h.bySession[id] {
 		c.close(websocket.ClosePolicyViolation, "signed out")
+	}
+}
+
+// setReadOnly tells every connection, when it changes, whether the forum
+// is read-only for now. The hub's lock is held.
+func (h *Hub) setReadOnly(readOnly bool) {
+	if readOnly == h.readOnly {
+		return
+	}
+	h.readOnly = readOnly
+	h.log.Warn("the log is out of reach: read-only until it is back", "read_only", readOnly)
+	f := h.newFrame("status", 0, statusFrame{Type: "status", ReadOnly: readOnly})
+	for c := range h.conns {
+		h.send(c, f)
 	}
 }
 

@@ -58,7 +58,7 @@ func (h *Hub) open(c *conn, account projections.User, after uint64, resume bool)
 	}
 	boundary := h.seq
 	c.liveAfter = max(after, boundary)
-	c.push(h.newFrame("hello", 0, helloFrame{Type: "hello", User: account, Seq: head, Online: h.presence.OnlineUsers()}))
+	c.push(h.newFrame("hello", 0, helloFrame{Type: "hello", User: account, Seq: head, Online: h.presence.OnlineUsers(), ReadOnly: h.readOnly}))
 	if resync {
 		c.push(h.newFrame("resync", 0, resyncFrame{Type: "resync"}))
 	}

@@ -40,6 +40,11 @@ function notify(message) {
 
 ws.subscribe((msg) => {
   switch (msg.type) {
+    case 'hello':
+    case 'status':
+      // While the server cannot reach its log, writes answer 503: say so once, here.
+      document.getElementById('read-only').hidden = !msg.read_only;
+      break;
     case 'dm':
       notify(msg.message);
       break;
