@@ -58,7 +58,7 @@ func TestCrashBetweenBatches(t *testing.T) {
 		} else {
 			abandon = append(abandon, db) // no clean close, no WAL checkpoint
 		}
-		d, err := dumpFile(path)
+		d, err := forumtest.DumpFile(path)
 		if err != nil {
 			return err
 		}
@@ -175,12 +175,12 @@ func TestCrashBetweenBatches(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		compareDumps(t, fmt.Sprintf("stopped at seq %d", s.seq), s.dump, dump(t, ref.Path))
+		forumtest.CompareDumps(t, fmt.Sprintf("stopped at seq %d", s.seq), s.dump, forumtest.Dump(t, ref.Path))
 	}
 	clean, err := projections.Rebuild(ctx, w.Store, projections.RebuildOptions{Path: filepath.Join(t.TempDir(), "clean.db")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	compareDumps(t, "after the crashes vs a clean rebuild", last.dump, dump(t, clean.Path))
+	forumtest.CompareDumps(t, "after the crashes vs a clean rebuild", last.dump, forumtest.Dump(t, clean.Path))
 	t.Logf("%d runs, %d stopped mid-stream, head %d", len(stops), len(mid), head)
 }

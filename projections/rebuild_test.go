@@ -82,7 +82,7 @@ func TestIncrementalEqualsRebuild(t *testing.T) {
 				t.Errorf("only %d queries compared", len(live))
 			}
 			w.stopProj()
-			compareDumps(t, "live vs rebuilt tables", dump(t, path), dump(t, w.DB.Path()))
+			forumtest.CompareDumps(t, "live vs rebuilt tables", forumtest.Dump(t, path), forumtest.Dump(t, w.DB.Path()))
 		})
 	}
 }
@@ -115,7 +115,7 @@ func TestRebuildUntil(t *testing.T) {
 	}
 	head := w.head()
 	mainPath := w.DB.Path()
-	mainBefore := dump(t, mainPath)
+	mainBefore := forumtest.Dump(t, mainPath)
 
 	bound := beforeTime.Add(30 * time.Minute)
 	if !bound.Before(afterTime) {
@@ -161,9 +161,9 @@ func TestRebuildUntil(t *testing.T) {
 		if err := p.CatchUp(ctx, w.Store, beforeSeq, time.Time{}); err != nil {
 			t.Fatal(err)
 		}
-		compareDumps(t, tt.name, dump(t, res.Path), dump(t, ref))
+		forumtest.CompareDumps(t, tt.name, forumtest.Dump(t, res.Path), forumtest.Dump(t, ref))
 	}
-	compareDumps(t, "main file after time travel", dump(t, mainPath), mainBefore)
+	forumtest.CompareDumps(t, "main file after time travel", forumtest.Dump(t, mainPath), mainBefore)
 	if seq := w.Proj.Seq(); seq != head {
 		t.Errorf("live projector at %d, want %d", seq, head)
 	}
@@ -182,7 +182,7 @@ func TestSchemaVersionChangeRebuilds(t *testing.T) {
 	head := w.head()
 	w.stopProj()
 	path := w.DB.Path()
-	want := dump(t, path)
+	want := forumtest.Dump(t, path)
 	wantAnswers := w.answers(w.DB)
 	if err := w.DB.Close(); err != nil {
 		t.Fatal(err)
@@ -218,7 +218,7 @@ func TestSchemaVersionChangeRebuilds(t *testing.T) {
 	if seq, err := db.Checkpoint(ctx); err != nil || seq != 0 {
 		t.Fatalf("checkpoint after the schema change = %d, %v; want 0", seq, err)
 	}
-	if got := dump(t, path)["posts"]; len(got) != 0 {
+	if got := forumtest.Dump(t, path)["posts"]; len(got) != 0 {
 		t.Fatalf("old rows survived the schema change: %d posts", len(got))
 	}
 	p, err := projections.NewProjector(db, nil)
@@ -228,6 +228,6 @@ func TestSchemaVersionChangeRebuilds(t *testing.T) {
 	if err := p.CatchUp(ctx, w.Store, head, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
-	compareDumps(t, "re-projected after a schema change", dump(t, path), want)
+	forumtest.CompareDumps(t, "re-projected after a schema change", forumtest.Dump(t, path), want)
 	compareAnswers(t, "re-projected after a schema change", w.answers(db), wantAnswers)
 }

@@ -20,7 +20,7 @@ func TestEveryEventDeliveredTwice(t *testing.T) {
 	w.head()
 	w.stopProj()
 	all := readAll(t, w.Store)
-	want := dump(t, w.DB.Path())
+	want := forumtest.Dump(t, w.DB.Path())
 	rnd := rand.New(rand.NewPCG(5, 6))
 
 	// batches cuts evs into consecutive batches of random sizes.
@@ -100,7 +100,7 @@ func TestEveryEventDeliveredTwice(t *testing.T) {
 			if got := p.Seq(); got != uint64(len(all)) {
 				t.Errorf("projector at %d, want %d", got, len(all))
 			}
-			compareDumps(t, tt.name, dump(t, path), want)
+			forumtest.CompareDumps(t, tt.name, forumtest.Dump(t, path), want)
 		})
 	}
 
@@ -132,6 +132,6 @@ func TestEveryEventDeliveredTwice(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		compareDumps(t, "after reopening", dump(t, path), want)
+		forumtest.CompareDumps(t, "after reopening", forumtest.Dump(t, path), want)
 	})
 }

@@ -1,0 +1,113 @@
+package forumtest
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+)
+
+// Dump returns every row of every table of the SQLite file at path, in a
+// fixed order (the rowid left out: it is not part of any read model).
+func Dump(t testing.TB, path string) map[string][]string {
+	t.Helper()
+	out, err := DumpFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// DumpFile is Dump returning its error.
+func DumpFile(path string) (map[string][]string, error) {
+	conn, err := sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=busy_timeout(10000)")
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	tx, err := conn.BeginTx(ctx, &sql.TxOptions{ReadOnly: true}) // one snapshot
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`)
+	if err != nil {
+		return nil, err
+	}
+	var tables []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, err
+		}
+		tables = append(tables, n)
+	}
+	rows.Close()
+	if len(tables) == 0 {
+		return nil, fmt.Errorf("%s has no tables", path)
+	}
+	out := map[string][]string{}
+	for _, table := range tables {
+		rows, err := tx.QueryContext(ctx, `SELECT * FROM `+table)
+		if err != nil {
+			return nil, err
+		}
+		cols, _ := rows.Columns()
+		lines := []string{}
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				return nil, err
+			}
+			for i, v := range vals {
+				if b, ok := v.([]byte); ok {
+					vals[i] = string(b)
+				}
+			}
+			line, _ := json.Marshal(vals)
+			lines = append(lines, string(line))
+		}
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		rows.Close()
+		slices.Sort(lines)
+		out[table] = lines
+	}
+	return out, nil
+}
+
+// CompareDumps fails the test on every table whose rows differ.
+func CompareDumps(t testing.TB, what string, got, want map[string][]string) {
+	t.Helper()
+	for table, rows := range want {
+		if !slices.Equal(got[table], rows) {
+			t.Errorf("%s: table %s differs:\n got %d rows %s\nwant %d rows %s", what, table,
+				len(got[table]), firstDiff(got[table], rows), len(rows), firstDiff(rows, got[table]))
+		}
+	}
+	for table := range got {
+		if _, ok := want[table]; !ok {
+			t.Errorf("%s: unexpected table %s", what, table)
+		}
+	}
+}
+
+// firstDiff returns the first row of a that b does not have.
+func firstDiff(a, b []string) string {
+	for _, r := range a {
+		if !slices.Contains(b, r) {
+			return r
+		}
+	}
+	return "(none missing)"
+}
