@@ -366,6 +366,16 @@ func encodeEnvelope(env Envelope) ([]byte, error) {
 	return data, nil
 }
 
+// Identity returns when the stream was created and its first and last
+// sequences: what read models built from it remember of it.
+func (s *Store) Identity(ctx context.Context) (created time.Time, first, last uint64, err error) {
+	info, err := s.stream.Info(ctx)
+	if err != nil {
+		return time.Time{}, 0, 0, unavailable("stream info", err)
+	}
+	return info.Created, info.State.FirstSeq, info.State.LastSeq, nil
+}
+
 // LastSeq returns the sequence of the newest event in the stream (0 if empty).
 func (s *Store) LastSeq(ctx context.Context) (uint64, error) {
 	info, err := s.stream.Info(ctx)

@@ -13,6 +13,7 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"time"
 
 	"forum/schemas"
 
@@ -43,21 +44,39 @@ func dsn(path string, write bool) string {
 }
 
 // OpenDB opens (or creates) the read models at path. If the file was written
-// by another schema or projector version it is deleted and created afresh, so
-// the projector rebuilds it from the stream; rebuilt reports that.
+// by another schema or projector version, or cannot be read (a corrupt
+// file: moved aside to path+".corrupt"), it is created afresh, so the
+// projector rebuilds it from the stream; rebuilt reports that.
 func OpenDB(path string) (db *DB, rebuilt bool, err error) {
 	version, err := schemas.Version(projectorVersion)
 	if err != nil {
 		return nil, false, err
 	}
+	var have string
 	db, err = openDB(path)
-	if err != nil {
-		return nil, false, err
+	if err == nil {
+		if have, err = db.meta(context.Background(), "schema_version"); err == nil {
+			_, err = db.Checkpoint(context.Background())
+		}
+		if err != nil {
+			db.Close()
+		}
 	}
-	have, err := db.meta(context.Background(), "schema_version")
 	if err != nil {
-		db.Close()
-		return nil, false, err
+		// Unreadable: keep it for a look, and start over from the stream.
+		if _, serr := os.Stat(path); serr != nil {
+			return nil, false, err // no file to blame
+		}
+		for _, suffix := range []string{"-wal", "-shm"} {
+			os.Remove(path + suffix)
+		}
+		if rerr := os.Rename(path, path+".corrupt"); rerr != nil {
+			return nil, false, fmt.Errorf("%w; and it could not be moved aside: %v", err, rerr)
+		}
+		if db, err = openDB(path); err != nil {
+			return nil, false, err
+		}
+		have, rebuilt = "", true
 	}
 	if have == version {
 		return db, false, nil
@@ -198,3 +217,43 @@ func (db *DB) quarantineCount(ctx context.Context) (uint64, error) {
 	err := db.w.QueryRowContext(ctx, `SELECT count(*) FROM quarantine`).Scan(&n)
 	return n, err
 }
+
+// StreamID names the stream the read models were built from: when it was
+// created and its first sequence. A stream deleted and made again, or
+// another one, has another; so has one restored from an older copy.
+type StreamID struct {
+	Created  time.Time
+	FirstSeq uint64
+	LastSeq  uint64
+}
+
+// Follows reports whether the read models were built from stream id (or
+// from nothing yet), and why not otherwise: then they must be rebuilt.
+func (db *DB) Follows(ctx context.Context, id StreamID) (bool, string, error) {
+	created, err := db.meta(ctx, "stream_created")
+	if err != nil {
+		return false, "", err
+	}
+	seq, err := db.Checkpoint(ctx)
+	if err != nil {
+		return false, "", err
+	}
+	switch {
+	case created != "" && created != id.Created.UTC().Format(time.RFC3339Nano):
+		return false, "the stream was made anew since the read models were built", nil
+	case seq > id.LastSeq:
+		return false, fmt.Sprintf("the read models stand at %d, past the stream's last event %d: it was rolled back", seq, id.LastSeq), nil
+	}
+	return true, "", nil
+}
+
+// Remember records that the read models follow stream id.
+func (db *DB) Remember(ctx context.Context, id StreamID) error {
+	_, err := db.w.ExecContext(ctx, `INSERT INTO meta(key, value) VALUES ('stream_created', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
+		id.Created.UTC().Format(time.RFC3339Nano))
+	return err
+}
+
+// Remove deletes the read-model file at path and its journal, for a rebuild
+// from scratch; db must be closed.
+func Remove(path string) error { return removeDB(path) }

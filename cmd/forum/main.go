@@ -242,9 +242,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer func() { db.Close() }() // db may be replaced by followStream
 	if rebuilt {
-		logger.Info("read-model schema changed: rebuilding from the stream", "path", sf.dbPath())
+		logger.Info("read models of another schema, or unreadable: rebuilding from the stream", "path", sf.dbPath())
+	}
+	if db, err = followStream(ctx, store, db, sf.dbPath(), logger); err != nil {
+		return err
 	}
 	proj, err := projections.NewProjector(db, logger)
 	if err != nil {
@@ -317,6 +320,32 @@ func isLoopback(addr string) bool {
 	}
 	ip, err := netip.ParseAddr(host)
 	return err == nil && ip.IsLoopback()
+}
+
+// followStream makes sure db was built from store's stream: read models of
+// a stream that was made anew, or rolled back, are thrown away and rebuilt,
+// never left to diverge. It returns the read models to use.
+func followStream(ctx context.Context, store *events.Store, db *projections.DB, path string, logger *slog.Logger) (*projections.DB, error) {
+	created, first, last, err := store.Identity(ctx)
+	if err != nil {
+		return db, err
+	}
+	id := projections.StreamID{Created: created, FirstSeq: first, LastSeq: last}
+	ok, why, err := db.Follows(ctx, id)
+	if err != nil {
+		return db, err
+	}
+	if !ok {
+		logger.Warn("read models of another stream: rebuilding from this one", "why", why, "path", path)
+		db.Close()
+		if err := projections.Remove(path); err != nil {
+			return nil, err
+		}
+		if db, _, err = projections.OpenDB(path); err != nil {
+			return nil, err
+		}
+	}
+	return db, db.Remember(ctx, id)
 }
 
 func splitList(s string) []string {

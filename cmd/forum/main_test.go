@@ -499,3 +499,51 @@ func TestDataFilesAreOwnerOnly(t *testing.T) {
 		t.Fatalf("walked %d files: %v", files, err)
 	}
 }
+
+// Read models that do not match the stream are rebuilt, never left to
+// diverge: an unreadable read.db, and a stream made anew under them.
+func TestReadModelsFollowTheirStream(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	f := startForum(t, dir)
+	signup := func(f *forum, nick string) int {
+		resp, err := http.Post("http://"+f.HTTP+"/api/signup", "application/json", strings.NewReader(`{"nickname":"`+nick+`","email":"`+nick+`@example.com","password":"a-good-passphrase"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if s := signup(f, "olga"); s != http.StatusCreated {
+		t.Fatalf("sign-up: %d", s)
+	}
+	f.stop()
+
+	// An unreadable read.db: moved aside and rebuilt.
+	if err := os.WriteFile(filepath.Join(dir, "read.db"), []byte("this is not a database"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(filepath.Join(dir, "read.db-wal"))
+	f = startForum(t, dir)
+	if s := signup(f, "olga"); s != http.StatusConflict {
+		t.Errorf("olga again after a rebuild from a corrupt file: %d, want 409 (she is in the stream)", s)
+	}
+	f.stop()
+	if _, err := os.Stat(filepath.Join(dir, "read.db.corrupt")); err != nil {
+		t.Errorf("the corrupt file was not kept aside: %v", err)
+	}
+
+	// The stream made anew (its files deleted): the read models, which
+	// stood past its head, are rebuilt from it, and writes work.
+	if err := os.RemoveAll(filepath.Join(dir, "jetstream")); err != nil {
+		t.Fatal(err)
+	}
+	f = startForum(t, dir)
+	if s := signup(f, "olga"); s != http.StatusCreated {
+		t.Errorf("olga on a new stream: %d, want 201", s)
+	}
+	if s := signup(f, "petra"); s != http.StatusCreated {
+		t.Errorf("a sign-up on the new stream: %d, want 201", s)
+	}
+	f.stop()
+}
