@@ -386,6 +386,17 @@ func rebuild(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return err
 	}
+	// The new file follows this stream: note which.
+	db, _, err := projections.OpenDB(res.Path)
+	if err != nil {
+		return err
+	}
+	if db, err = followStream(ctx, store, db, res.Path, logger); err != nil {
+		return err
+	}
+	if err := db.Close(); err != nil {
+		return err
+	}
 	secs := res.Duration.Seconds()
 	rate := 0.0
 	if secs > 0 {
