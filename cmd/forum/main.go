@@ -6,6 +6,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -61,8 +62,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return serve(ctx, args, getenv, stdout, stderr)
 	case "rebuild":
 		return rebuild(ctx, args, getenv, stdout, stderr)
+	case "quarantine":
+		return quarantine(ctx, args, getenv, stdout, stderr)
 	}
-	return fmt.Errorf("unknown command %q (want serve or rebuild)", cmd)
+	return fmt.Errorf("unknown command %q (want serve, rebuild or quarantine)", cmd)
 }
 
 // envDefault returns the environment variable's value, or def when unset.
@@ -403,5 +406,38 @@ func rebuild(ctx context.Context, args []string, getenv func(string) string, std
 		rate = float64(res.Events) / secs
 	}
 	fmt.Fprintf(stdout, "rebuilt %d events in %.3f s (%.0f events/s) up to seq %d into %s\n", res.Events, secs, rate, res.Seq, res.Path)
+	return nil
+}
+
+// quarantine lists the events the read models went past because they
+// cannot be applied, one JSON object a line. It only reads read.db, so it
+// works while the forum runs.
+func quarantine(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("forum quarantine", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var sf storeFlags
+	sf.register(fs, getenv)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if _, err := os.Stat(sf.dbPath()); err != nil {
+		return fmt.Errorf("no read models at %s: %w", sf.dbPath(), err)
+	}
+	db, _, err := projections.OpenDB(sf.dbPath())
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	q, err := db.Quarantined(ctx)
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(stdout)
+	for _, e := range q {
+		if err := enc.Encode(e); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(stderr, "%d events in quarantine\n", len(q))
 	return nil
 }

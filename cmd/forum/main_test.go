@@ -15,6 +15,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // logBuffer is a concurrency-safe writer that wakes waiters on every write.
@@ -544,6 +547,50 @@ func TestReadModelsFollowTheirStream(t *testing.T) {
 	}
 	if s := signup(f, "petra"); s != http.StatusCreated {
 		t.Errorf("a sign-up on the new stream: %d, want 201", s)
+	}
+	f.stop()
+}
+
+// Junk on forum.> does not stop the forum: the event is quarantined, shown
+// by /api/health and listed by `forum quarantine`, and writes go on.
+func TestQuarantineCommand(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	f := startForum(t, dir)
+	pw, err := os.ReadFile(filepath.Join(dir, "nats-forum-password"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := nats.Connect("nats://"+f.NATS, nats.UserInfo("forum", strings.TrimSpace(string(pw))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	if _, err := js.Publish(context.Background(), "forum.junk.x.y", []byte("{not json")); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Post("http://"+f.HTTP+"/api/signup", "application/json", strings.NewReader(`{"nickname":"olga","email":"olga@example.com","password":"a-good-passphrase"}`))
+	if err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("a sign-up after the junk: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	resp, err = http.Get("http://" + f.HTTP + "/api/health")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var h struct{ Quarantined int }
+	json.NewDecoder(resp.Body).Decode(&h)
+	resp.Body.Close()
+	if h.Quarantined != 1 {
+		t.Errorf("health reports %d quarantined, want 1", h.Quarantined)
+	}
+	var out, errOut bytes.Buffer
+	if err := run(context.Background(), []string{"quarantine", "--data", dir}, noEnv, &out, &errOut); err != nil {
+		t.Fatalf("forum quarantine: %v\n%s", err, errOut.String())
+	}
+	if !strings.Contains(out.String(), `"subject":"forum.junk.x.y"`) || !strings.Contains(errOut.String(), "1 events") {
+		t.Errorf("forum quarantine printed:\n%s\n%s", out.String(), errOut.String())
 	}
 	f.stop()
 }
