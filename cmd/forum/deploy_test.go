@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"forum/events"
+	"forum/internal/forumtest"
+)
+
+// The scale-out kit's three node configs (deploy/n*.conf) make a cluster
+// that holds the stream at 3 replicas, lets the forum in with its login,
+// and lets the operator read but not write.
+func TestDeployKitCluster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the kit's three-node cluster")
+	}
+	t.Setenv("FORUM_NATS_PASSWORD", "kit-forum-secret")
+	t.Setenv("FORUM_OPERATOR_PASSWORD", "kit-operator-secret")
+	var nodes []*server.Server
+	for i := 1; i <= 3; i++ {
+		t.Setenv("FORUM_NATS_STORE", filepath.Join(t.TempDir(), fmt.Sprint("n", i)))
+		opts, err := server.ProcessConfigFile(filepath.Join("..", "..", "deploy", fmt.Sprintf("n%d.conf", i)))
+		if err != nil {
+			t.Fatalf("deploy/n%d.conf: %v", i, err)
+		}
+		opts.NoSigs, opts.NoLog = true, true
+		s, err := server.NewServer(opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		go s.Start()
+		if !s.ReadyForConnections(20 * time.Second) {
+			t.Fatalf("node %d did not start", i)
+		}
+		nodes = append(nodes, s)
+	}
+	t.Cleanup(func() {
+		for _, s := range nodes {
+			s.Shutdown()
+		}
+	})
+	urls := "nats://127.0.0.1:14222,nats://127.0.0.1:14223,nats://127.0.0.1:14224"
+	var store *events.Store
+	forumtest.Eventually(t, "the cluster to take the stream", func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		var err error
+		store, err = events.OpenStore(ctx, events.StoreConfig{URL: urls, User: events.ForumUser, Password: "kit-forum-secret"})
+		return err == nil
+	})
+	defer store.Close()
+	f := forumtest.Start(t, forumtest.Options{Store: store})
+	f.SignUp("kit")
+	js, _ := jetstream.New(store.Conn())
+	st, err := js.Stream(context.Background(), events.StreamName)
+	if err != nil || st.CachedInfo().Config.Replicas != 3 {
+		t.Fatalf("stream: %v, replicas %d; want 3", err, st.CachedInfo().Config.Replicas)
+	}
+	if _, err := nats.Connect(urls, nats.NoReconnect()); err == nil {
+		t.Error("the kit's cluster let in a client without a login")
+	}
+	op, err := nats.Connect(urls, nats.UserInfo(events.OperatorUser, "kit-operator-secret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer op.Close()
+	ojs, _ := jetstream.New(op)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if _, err := ojs.Stream(ctx, events.StreamName); err != nil {
+		t.Errorf("the operator cannot read the stream: %v", err)
+	}
+	if _, err := ojs.Publish(ctx, "forum.post.x.created", []byte("{}")); err == nil {
+		t.Error("the operator appended to the stream")
+	}
+}
