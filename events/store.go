@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -68,14 +70,16 @@ type Store struct {
 	nc       *nats.Conn
 	js       jetstream.JetStream
 	stream   jetstream.Stream
-	replicas int // of the stream, and of the buckets beside it
+	replicas int          // of the stream, and of the buckets beside it
+	prefix   string       // of the names of this store's consumers
+	follows  atomic.Int64 // Follow calls so far: each consumer's name is new
 }
 
 // OpenStore starts the embedded NATS server (or connects to cfg.URL), then
 // ensures the stream exists. It fails if the server does not start within 10
 // seconds, the port is taken, or the stream cannot be created.
 func OpenStore(ctx context.Context, cfg StoreConfig) (*Store, error) {
-	s := &Store{}
+	s := &Store{prefix: "forum-" + strings.ToLower(rand.Text()[:10])}
 	var err error
 	opts := []nats.Option{nats.Name("forum"), nats.MaxReconnects(-1), nats.ReconnectBufSize(4 << 20)}
 	if cfg.URL == "" {
@@ -231,6 +235,10 @@ func (s *Store) Close() {
 		s.srv.WaitForShutdown()
 	}
 }
+
+// ConsumerPrefix returns how the names of this store's consumers begin, so
+// an operator (or a test) can tell whose a consumer is.
+func (s *Store) ConsumerPrefix() string { return s.prefix }
 
 // Conn returns the NATS connection, for the ephemeral live.> subjects.
 func (s *Store) Conn() *nats.Conn { return s.nc }
@@ -440,6 +448,9 @@ func (s *Store) Follow(ctx context.Context, from uint64) (*Follower, error) {
 		OptStartSeq:       from,
 		InactiveThreshold: time.Minute,
 		MaxResetAttempts:  5,
+		// A fresh name every time: a consumer left on a lost node may
+		// linger, and must not be mistaken for this one.
+		NamePrefix: fmt.Sprintf("%s-%d", s.prefix, s.follows.Add(1)),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("follow from %d: %w", from, err)

@@ -125,7 +125,7 @@ func (p *Projector) Since(after uint64, max int) (evs []events.Event, ok bool) {
 
 // StallAfter is how long the projector may make no progress while the
 // stream has events it has not applied before it starts following afresh.
-const StallAfter = 15 * time.Second
+const StallAfter = 5 * time.Second
 
 // Head is the stream as the projector's watchdog sees it.
 type Head interface {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"forum/events"
 	"forum/internal/forumtest"
@@ -90,6 +91,37 @@ func startCluster(t *testing.T) ([]*node, string) {
 		}
 	})
 	return nodes, strings.Join(urls, ",")
+}
+
+// consumerHost returns the name of the node that holds the consumer the
+// store's projector follows the stream with (the only consumer its
+// connection made).
+func consumerHost(t *testing.T, store *events.Store) string {
+	t.Helper()
+	js, err := jetstream.New(store.Conn())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	st, err := js.Stream(ctx, events.StreamName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The projector's is the one of this store's that has delivered most:
+	// the hub reads the stream only for resumes.
+	var host string
+	var most uint64
+	lister := st.ListConsumers(ctx)
+	for info := range lister.Info() {
+		if info.Cluster != nil && strings.HasPrefix(info.Name, store.ConsumerPrefix()) && info.Delivered.Stream >= most {
+			most, host = info.Delivered.Stream, info.Cluster.Leader
+		}
+	}
+	if host == "" {
+		t.Fatal("found no consumer of the stream")
+	}
+	return host
 }
 
 // Two forum instances on a three-node cluster (stream replicas 3) under
@@ -169,6 +201,31 @@ func TestClusterChaos(t *testing.T) {
 		nodes[i].start(t)
 		recoveries = append(recoveries, fmt.Sprintf("%s back: %d more writes in %v", nodes[i].name, 20, waitWrites("after a restart", 20).Round(time.Millisecond)))
 	}
+	// Then the node that holds instance a's own consumer of the stream (a
+	// replica-1 consumer: it goes down with its node). a must notice, and
+	// follow afresh from its checkpoint on another node.
+	host := consumerHost(t, a.Store)
+	var victim *node
+	for _, n := range nodes {
+		if n.name == host {
+			victim = n
+		}
+	}
+	if victim == nil {
+		t.Fatalf("no node named %q holds a's consumer", host)
+	}
+	victim.kill()
+	killed := time.Now()
+	waitWrites("after killing the consumer's node", 20)
+	headNow, _ := b.Store.LastSeq(context.Background())
+	for a.Proj.Seq() < headNow {
+		if time.Since(killed) > time.Minute {
+			t.Fatalf("instance a did not follow the stream again within a minute (at %d of %d, %d recoveries)", a.Proj.Seq(), headNow, a.Proj.Recoveries())
+		}
+		time.Sleep(20 * time.Millisecond) // polling the projector's position
+	}
+	recoveries = append(recoveries, fmt.Sprintf("%s (a's consumer) killed: a followed again after %v", victim.name, time.Since(killed).Round(time.Millisecond)))
+	victim.start(t)
 	stop()
 	wg.Wait()
 
