@@ -102,25 +102,27 @@ func consumerHost(t *testing.T, store *events.Store) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	st, err := js.Stream(ctx, events.StreamName)
-	if err != nil {
-		t.Fatal(err)
-	}
 	// The projector's is the one of this store's that has delivered most:
-	// the hub reads the stream only for resumes.
+	// the hub reads the stream only for resumes. Right after a fault it may
+	// be being made again: look until it is there.
 	var host string
-	var most uint64
-	lister := st.ListConsumers(ctx)
-	for info := range lister.Info() {
-		if info.Cluster != nil && strings.HasPrefix(info.Name, store.ConsumerPrefix()) && info.Delivered.Stream >= most {
-			most, host = info.Delivered.Stream, info.Cluster.Leader
+	forumtest.Eventually(t, "the store's consumer to be listed", func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		st, err := js.Stream(ctx, events.StreamName)
+		if err != nil {
+			return false
 		}
-	}
-	if host == "" {
-		t.Fatal("found no consumer of the stream")
-	}
+		var most uint64
+		host = ""
+		lister := st.ListConsumers(ctx)
+		for info := range lister.Info() {
+			if info.Cluster != nil && info.Cluster.Leader != "" && strings.HasPrefix(info.Name, store.ConsumerPrefix()) && info.Delivered.Stream >= most {
+				most, host = info.Delivered.Stream, info.Cluster.Leader
+			}
+		}
+		return host != ""
+	})
 	return host
 }
 
