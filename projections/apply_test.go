@@ -21,7 +21,7 @@ func TestEveryEventTypeHasAnApplyCase(t *testing.T) {
 	}
 	t.Cleanup(func() { db.Close() })
 	ctx := context.Background()
-	tx, err := db.w.BeginTx(ctx, nil)
+	tx, err := db.wr().BeginTx(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,8 +11,10 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"forum/schemas"
@@ -24,13 +26,22 @@ import (
 // writes, so existing read models are rebuilt on the next start.
 const projectorVersion = 1
 
-// DB is a read-model file: one writer connection for the projector and a pool
-// of readers for queries (WAL lets them run side by side).
+// DB is the read models: one writer connection for the projector and a pool
+// of readers for queries (WAL lets them run side by side), on a file that
+// an online rebuild may replace while they serve (Projector.RebuildOnline).
 type DB struct {
-	path string
-	w    *sql.DB
-	r    *sql.DB
+	path string // the name the read models go by; may link to a file built online
+	cur  atomic.Pointer[dbFile]
 }
+
+// dbFile is one read-model file and its connections.
+type dbFile struct {
+	path string // the file itself
+	w, r *sql.DB
+}
+
+func (db *DB) wr() *sql.DB { return db.cur.Load().w }
+func (db *DB) rd() *sql.DB { return db.cur.Load().r }
 
 func dsn(path string, write bool) string {
 	q := url.Values{}
@@ -98,7 +109,11 @@ func OpenDB(path string) (db *DB, rebuilt bool, err error) {
 	return db, rebuilt, nil
 }
 
-func openDB(path string) (*DB, error) {
+func openDB(name string) (*DB, error) {
+	path := name
+	if real, err := filepath.EvalSymlinks(name); err == nil {
+		path = real // open the file itself: its journal is named after it
+	}
 	w, err := sql.Open("sqlite", dsn(path, true))
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -118,10 +133,21 @@ func openDB(path string) (*DB, error) {
 		r.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	return &DB{path: path, w: w, r: r}, nil
+	db := &DB{path: name}
+	db.cur.Store(&dbFile{path: path, w: w, r: r})
+	return db, nil
 }
 
 func removeDB(path string) error {
+	if real, err := filepath.EvalSymlinks(path); err == nil && real != path {
+		if err := removeFiles(real); err != nil {
+			return err
+		}
+	}
+	return removeFiles(path)
+}
+
+func removeFiles(path string) error {
 	for _, suffix := range []string{"", "-wal", "-shm"} {
 		if err := os.Remove(path + suffix); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("remove old read models: %w", err)
@@ -135,7 +161,7 @@ func (db *DB) createSchema(version string) error {
 	if err != nil {
 		return err
 	}
-	tx, err := db.w.Begin()
+	tx, err := db.wr().Begin()
 	if err != nil {
 		return err
 	}
@@ -154,14 +180,14 @@ func (db *DB) createSchema(version string) error {
 // meta returns a value of the meta table, "" if it or the table is missing.
 func (db *DB) meta(ctx context.Context, key string) (string, error) {
 	var exists int
-	if err := db.w.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type='table' AND name='meta'`).Scan(&exists); err != nil {
+	if err := db.wr().QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type='table' AND name='meta'`).Scan(&exists); err != nil {
 		return "", fmt.Errorf("read meta: %w", err)
 	}
 	if exists == 0 {
 		return "", nil
 	}
 	var v string
-	err := db.w.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = ?`, key).Scan(&v)
+	err := db.wr().QueryRowContext(ctx, `SELECT value FROM meta WHERE key = ?`, key).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}
@@ -184,11 +210,11 @@ func (db *DB) Checkpoint(ctx context.Context) (uint64, error) {
 func (db *DB) Path() string { return db.path }
 
 // Close closes both pools, checkpointing the WAL into the main file.
-func (db *DB) Close() error {
-	if db.w != nil {
-		db.w.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
-	}
-	return errors.Join(db.r.Close(), db.w.Close())
+func (db *DB) Close() error { return db.cur.Load().close() }
+
+func (f *dbFile) close() error {
+	f.w.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
+	return errors.Join(f.r.Close(), f.w.Close())
 }
 
 // QuarantinedEvent is an event the read models went past: its position,
@@ -214,7 +240,7 @@ func (db *DB) Quarantined(ctx context.Context) ([]QuarantinedEvent, error) {
 
 func (db *DB) quarantineCount(ctx context.Context) (uint64, error) {
 	var n uint64
-	err := db.w.QueryRowContext(ctx, `SELECT count(*) FROM quarantine`).Scan(&n)
+	err := db.wr().QueryRowContext(ctx, `SELECT count(*) FROM quarantine`).Scan(&n)
 	return n, err
 }
 
@@ -249,7 +275,7 @@ func (db *DB) Follows(ctx context.Context, id StreamID) (bool, string, error) {
 
 // Remember records that the read models follow stream id.
 func (db *DB) Remember(ctx context.Context, id StreamID) error {
-	_, err := db.w.ExecContext(ctx, `INSERT INTO meta(key, value) VALUES ('stream_created', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
+	_, err := db.wr().ExecContext(ctx, `INSERT INTO meta(key, value) VALUES ('stream_created', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
 		id.Created.UTC().Format(time.RFC3339Nano))
 	return err
 }

@@ -56,7 +56,7 @@ func benchFeedDB(b *testing.B, n int) (db *DB, users []string, lastSeq uint64) {
 	if lastSeq, err = db.Checkpoint(ctx); err != nil {
 		b.Fatal(err)
 	}
-	rows, err := db.r.QueryContext(ctx, `SELECT id FROM users ORDER BY seq`)
+	rows, err := db.rd().QueryContext(ctx, `SELECT id FROM users ORDER BY seq`)
 	if err != nil {
 		b.Fatal(err)
 	}

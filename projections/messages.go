@@ -316,6 +316,6 @@ func (db *DB) DMSeq(ctx context.Context, messageID, a, b string) (uint64, error)
 // RoomExists reports whether room has been created (or has a message).
 func (db *DB) RoomExists(ctx context.Context, room string) (bool, error) {
 	var n int
-	err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM rooms WHERE name = ?`, room).Scan(&n)
+	err := db.rd().QueryRowContext(ctx, `SELECT count(*) FROM rooms WHERE name = ?`, room).Scan(&n)
 	return n > 0, err
 }

@@ -176,7 +176,7 @@ func prefixRange(q string) (lo, hi string) { return q, q + "\x7f" }
 // read runs fn in one read transaction, a consistent snapshot, and returns
 // the checkpoint that snapshot was built at.
 func (db *DB) read(ctx context.Context, fn func(tx *sql.Tx) error) (uint64, error) {
-	tx, err := db.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	tx, err := db.rd().BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return 0, fmt.Errorf("begin read: %w", err)
 	}
@@ -195,7 +195,7 @@ func (db *DB) read(ctx context.Context, fn func(tx *sql.Tx) error) (uint64, erro
 // one runs a one-row query on the reader pool and scans it with scan;
 // ENOTFOUND naming what when there is no row.
 func one[T any](ctx context.Context, db *DB, what, query string, scan func(scanner) (T, error), args ...any) (T, error) {
-	v, err := scan(db.r.QueryRowContext(ctx, query, args...))
+	v, err := scan(db.rd().QueryRowContext(ctx, query, args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		var zero T
 		return zero, notFound(what)

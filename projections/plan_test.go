@@ -126,7 +126,7 @@ func TestQueryPlansUseIndexes(t *testing.T) {
 
 // explain returns the detail lines of a query's plan.
 func explainPlan(db *DB, query string, args ...any) ([]string, error) {
-	rows, err := db.r.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+query, args...)
+	rows, err := db.rd().QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -170,7 +170,7 @@ func TestPlanCasesRun(t *testing.T) {
 	}
 	t.Cleanup(func() { db.Close() })
 	for _, pc := range planCases(t) {
-		rows, err := db.r.QueryContext(context.Background(), pc.query, pc.args...)
+		rows, err := db.rd().QueryContext(context.Background(), pc.query, pc.args...)
 		if err == nil {
 			for rows.Next() {
 			}

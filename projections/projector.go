@@ -29,6 +29,9 @@ const maxBatch = 5000
 type Projector struct {
 	db  *DB
 	log *slog.Logger
+	// applyMu is held while a batch is applied, so an online rebuild can
+	// swap the read models between batches.
+	applyMu sync.Mutex
 
 	mu          sync.Mutex
 	seq         uint64    // last applied stream sequence
@@ -279,6 +282,8 @@ func (p *Projector) follow(ctx context.Context, src Source, until uint64, untilT
 // A batch that has begun runs to its end even if ctx ends meanwhile, so a
 // shutdown lets the projector finish its batch.
 func (p *Projector) Apply(ctx context.Context, batch []events.Event) error {
+	p.applyMu.Lock()
+	defer p.applyMu.Unlock()
 	ctx = context.WithoutCancel(ctx)
 	from := p.Seq()
 	fresh := batch[:0:0]
@@ -291,7 +296,7 @@ func (p *Projector) Apply(ctx context.Context, batch []events.Event) error {
 	if len(fresh) == 0 {
 		return nil
 	}
-	tx, err := p.db.w.BeginTx(ctx, nil)
+	tx, err := p.db.wr().BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}

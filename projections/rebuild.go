@@ -62,7 +62,7 @@ func Rebuild(ctx context.Context, src RebuildSource, o RebuildOptions) (RebuildR
 	}
 	// The new file is not in use until it is swapped in, and a crash means
 	// starting over: no need to wait for the disk on every commit.
-	if _, err := db.w.ExecContext(ctx, `PRAGMA synchronous = OFF`); err != nil {
+	if _, err := db.wr().ExecContext(ctx, `PRAGMA synchronous = OFF`); err != nil {
 		db.Close()
 		return RebuildResult{}, err
 	}

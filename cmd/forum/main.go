@@ -261,6 +261,27 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	wg.Go(func() { proj.Run(projCtx, store) })
 	defer func() { stopProjector(); wg.Wait() }()
 
+	// SIGHUP (forum rebuild --online) rebuilds the read models into a fresh
+	// file while the forum serves, and swaps it in.
+	var rebuilding sync.Mutex
+	onHangup(projCtx, func() {
+		if !rebuilding.TryLock() {
+			logger.Warn("an online rebuild is under way already")
+			return
+		}
+		defer rebuilding.Unlock()
+		logger.Info("rebuilding the read models online")
+		res, err := proj.RebuildOnline(projCtx, store, logger)
+		if err == nil {
+			_, err = followStream(projCtx, store, db, sf.dbPath(), logger)
+		}
+		if err != nil {
+			logger.Error("online rebuild", "err", err)
+			return
+		}
+		logger.Info("rebuilt online and swapped in", "events", res.Events, "seconds", res.Duration.Seconds(), "file", res.Path)
+	})
+
 	cc := commands.Config{Store: store, DB: db, Projector: proj, Logger: logger, DemoSignIn: local}
 	if rateLimits {
 		cc.NewRooms = commands.NewRoomsLimit()
@@ -368,8 +389,12 @@ func rebuild(ctx context.Context, args []string, getenv func(string) string, std
 	sf.register(fs, getenv)
 	untilSeq := fs.Uint64("until-seq", 0, "build the forum as it was after this stream sequence, into a separate file")
 	untilTime := fs.String("until-time", "", "build the forum as it was at this RFC 3339 time, into a separate file")
+	online := fs.Bool("online", false, "rebuild the read models of the forum running on --data into a fresh file and swap it in, without a restart")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *online {
+		return rebuildOnline(ctx, sf.dbPath(), sf.data, stdout)
 	}
 	var until time.Time
 	if *untilTime != "" {
@@ -407,6 +432,34 @@ func rebuild(ctx context.Context, args []string, getenv func(string) string, std
 	}
 	fmt.Fprintf(stdout, "rebuilt %d events in %.3f s (%.0f events/s) up to seq %d into %s\n", res.Events, secs, rate, res.Seq, res.Path)
 	return nil
+}
+
+// rebuildOnline asks the running forum to rebuild its read models online
+// and waits (up to an hour) until the read models' name links to the new file.
+func rebuildOnline(ctx context.Context, dbPath, dir string, stdout io.Writer) error {
+	before, _ := filepath.EvalSymlinks(dbPath)
+	pid, err := askOnlineRebuild(dir)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "asked the forum (process %d) to rebuild its read models online\n", pid)
+	start := time.Now()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if now, err := filepath.EvalSymlinks(dbPath); err == nil && now != before {
+			fmt.Fprintf(stdout, "rebuilt online in %.3f s and swapped in %s\n", time.Since(start).Seconds(), now)
+			return nil
+		}
+		if time.Since(start) > time.Hour {
+			return errors.New("the rebuild did not finish within an hour: see the forum's log")
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
 }
 
 // quarantine lists the events the read models went past because they

@@ -1,0 +1,75 @@
+package projections_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"forum/commands"
+	"forum/internal/forumtest"
+	"forum/projections"
+)
+
+// An online rebuild makes a fresh file while the forum keeps writing and
+// reading, swaps it in between two batches, and leaves read models equal
+// to a rebuild from scratch; read.db names the new file.
+func TestRebuildOnline(t *testing.T) {
+	t.Parallel()
+	c := forumtest.NewCore(t, forumtest.Options{})
+	author := c.Register("author")
+	ctx := forumtest.Context(t)
+	for i := range 200 {
+		if _, err := c.Cmds.CreatePost(ctx, author, commands.PostInput{Title: fmt.Sprint("before ", i), Body: "b", Categories: []string{"general"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	oldPath := c.DB.Path()
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	var written atomic.Int64
+	wg.Go(func() { // writes and reads go on during the rebuild
+		for i := 0; !stop.Load(); i++ {
+			id, err := c.Cmds.CreatePost(context.Background(), author, commands.PostInput{Title: fmt.Sprint("during ", i), Body: "b", Categories: []string{"general"}})
+			if err != nil {
+				t.Errorf("a write during the rebuild: %v", err)
+				return
+			}
+			if _, err := c.DB.Post(context.Background(), id, ""); err != nil {
+				t.Errorf("reading my write during the rebuild: %v", err)
+				return
+			}
+			written.Add(1)
+		}
+	})
+	res, err := c.Proj.RebuildOnline(ctx, c.Store, nil)
+	stop.Store(true)
+	wg.Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if target, err := filepath.EvalSymlinks(oldPath); err != nil || target != res.Path {
+		t.Errorf("read.db names %q (%v), want the new file %s", target, err, res.Path)
+	}
+	// After the swap the forum writes and reads on the new file.
+	id, err := c.Cmds.CreatePost(ctx, author, commands.PostInput{Title: "after", Body: "b", Categories: []string{"general"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.DB.Post(ctx, id, ""); err != nil {
+		t.Errorf("a write after the swap: %v", err)
+	}
+	ref, err := projections.Rebuild(ctx, c.Store, projections.RebuildOptions{Path: filepath.Join(t.TempDir(), "ref.db"), UntilSeq: c.Proj.Seq()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	forumtest.CompareDumps(t, "the read models after an online rebuild vs one from scratch", forumtest.Dump(t, oldPath), forumtest.Dump(t, ref.Path))
+	forumtest.Eventually(t, "the old file's journal to go", func() bool {
+		_, err := os.Stat(oldPath + "-wal")
+		return os.IsNotExist(err)
+	})
+	t.Logf("rebuilt %d events online in %v while %d posts were written", res.Events, res.Duration, written.Load())
+}
