@@ -301,6 +301,12 @@ const (
 	appendDeadline = 8 * time.Second
 )
 
+// JetStream's error codes for a store without room.
+const (
+	errCodeInsufficientResources jetstream.ErrorCode = 10023
+	errCodeStorageExceeded       jetstream.ErrorCode = 10047
+)
+
 // errUnavailable is the answer when the log cannot be reached in time: the
 // write may or may not have landed, and a retry with the same message id
 // (an Idempotency-Key) will tell.
@@ -341,8 +347,13 @@ func (s *Store) Append(ctx context.Context, subject string, env Envelope, opts .
 		}
 		var apiErr *jetstream.APIError
 		if errors.As(err, &apiErr) {
-			if apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence || apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant {
+			switch apiErr.ErrorCode {
+			case jetstream.JSErrCodeStreamWrongLastSequence, jetstream.JSErrCodeStreamWrongLastSequenceConstant:
 				return Ack{}, fmt.Errorf("append %s: %w", subject, ErrConflict)
+			case errCodeInsufficientResources, errCodeStorageExceeded, jetstream.JSErrCodeJetStreamNotEnabled, jetstream.JSErrCodeJetStreamNotEnabledForAccount:
+				// Out of space, or JetStream off for it: not stored; it may
+				// work again once space is freed.
+				return Ack{}, fmt.Errorf("append %s: %v: %w", subject, err, errUnavailable)
 			}
 			return Ack{}, fmt.Errorf("append %s: %w", subject, err) // a definite refusal
 		}
