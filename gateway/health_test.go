@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
-
 	"forum/events"
 	"forum/gateway"
 	"forum/internal/forumtest"
@@ -72,18 +70,7 @@ func TestReadinessCatchingUp(t *testing.T) {
 func TestReadinessNATSAway(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	start := func(port int) *server.Server {
-		s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: port, JetStream: true, StoreDir: filepath.Join(dir, "nats"), NoSigs: true, NoLog: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		go s.Start()
-		if !s.ReadyForConnections(10 * time.Second) {
-			t.Fatal("nats server did not start")
-		}
-		return s
-	}
-	srv := start(-1)
+	srv := forumtest.NATSServer(t, -1, filepath.Join(dir, "nats"))
 	addr := srv.Addr().(*net.TCPAddr)
 	store, err := events.OpenStore(forumtest.Context(t), events.StoreConfig{URL: "nats://" + addr.String(), Replicas: 1})
 	if err != nil {
@@ -127,8 +114,7 @@ func TestReadinessNATSAway(t *testing.T) {
 		t.Errorf("a write while NATS is away: %d, Retry-After %q, after %v; want 503 with Retry-After within 10 s", resp.StatusCode, resp.Header.Get("Retry-After"), time.Since(sent))
 	}
 	w.WaitFor("the socket told the forum is read-only", readOnly(true))
-	restarted := start(addr.Port)
-	t.Cleanup(restarted.Shutdown)
+	forumtest.NATSServer(t, addr.Port, filepath.Join(dir, "nats"))
 	forumtest.Eventually(t, "ready again", func() bool { status, _ := health(t, f.URL); return status == http.StatusOK })
 	w.WaitFor("the socket told it is writable again", readOnly(false))
 }

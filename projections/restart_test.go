@@ -8,28 +8,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
-
 	"forum/commands"
 	"forum/events"
 	"forum/internal/forumtest"
 	"forum/projections"
 )
-
-// natsServer runs a real NATS server with JetStream on port (-1: any) and
-// store directory dir, as a cluster node or an operator's server would be.
-func natsServer(t *testing.T, port int, dir string) *server.Server {
-	t.Helper()
-	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: port, JetStream: true, StoreDir: dir, NoSigs: true, NoLog: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go s.Start()
-	if !s.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats server did not start")
-	}
-	return s
-}
 
 // The projector follows the stream through a restart of the NATS server it
 // reads from, by itself: events written after the restart reach the read
@@ -37,7 +20,7 @@ func natsServer(t *testing.T, port int, dir string) *server.Server {
 func TestProjectorSurvivesNATSRestart(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	srv := natsServer(t, -1, filepath.Join(dir, "nats"))
+	srv := forumtest.NATSServer(t, -1, filepath.Join(dir, "nats"))
 	addr := srv.Addr().(*net.TCPAddr)
 	url := "nats://" + addr.String()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -68,8 +51,7 @@ func TestProjectorSurvivesNATSRestart(t *testing.T) {
 
 	srv.Shutdown()
 	srv.WaitForShutdown()
-	restarted := natsServer(t, addr.Port, filepath.Join(dir, "nats"))
-	defer restarted.Shutdown()
+	forumtest.NATSServer(t, addr.Port, filepath.Join(dir, "nats"))
 	start := time.Now()
 
 	// Write once the connection is back, then wait for the read models.

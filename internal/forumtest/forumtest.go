@@ -23,6 +23,8 @@ import (
 	"forum/events"
 	"forum/gateway"
 	"forum/projections"
+
+	"github.com/nats-io/nats-server/v2/server"
 )
 
 // FastHasher stands in for argon2id, whose cost would dominate tests.
@@ -301,4 +303,21 @@ func (c *Core) Register(nickname string) string {
 		c.T.Fatalf("register %s: %v", nickname, err)
 	}
 	return id
+}
+
+// NATSServer runs a NATS server with JetStream on port (-1: any free one)
+// with its store under dir, as an operator's server or a cluster node
+// would be, until the test ends or it is shut down.
+func NATSServer(t testing.TB, port int, dir string) *server.Server {
+	t.Helper()
+	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: port, JetStream: true, StoreDir: dir, NoSigs: true, NoLog: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.Start()
+	if !s.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats server did not start")
+	}
+	t.Cleanup(s.Shutdown)
+	return s
 }
