@@ -9,6 +9,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -66,7 +67,12 @@ type StoreConfig struct {
 
 // Store appends events to the stream FORUM and reads them back.
 type Store struct {
-	srv      *server.Server
+	srvMu    sync.Mutex
+	srv      *server.Server // the embedded server (nil for a cluster); replaced by a restart
+	cfg      StoreConfig    // what the embedded server was started with
+	stuck    atomic.Bool    // a write to the embedded server got no answer
+	stop     chan struct{}  // ends keepStoring
+	wg       sync.WaitGroup
 	nc       *nats.Conn
 	js       jetstream.JetStream
 	stream   jetstream.Stream
@@ -89,7 +95,12 @@ func OpenStore(ctx context.Context, cfg StoreConfig) (*Store, error) {
 		if s.srv, err = startServer(cfg); err != nil {
 			return nil, err
 		}
-		opts = append(opts, nats.InProcessServer(s.srv), nats.UserInfo(ForumUser, cfg.ForumPassword))
+		if a := s.ClientAddr(); a != "" {
+			cfg.Listen = a // a restart takes the same port
+		}
+		s.cfg = cfg
+		// Through s, so that a restarted server is reconnected to.
+		opts = append(opts, nats.InProcessServer(s), nats.UserInfo(ForumUser, cfg.ForumPassword))
 	} else {
 		switch {
 		case cfg.CredsFile != "":
@@ -111,8 +122,65 @@ func OpenStore(ctx context.Context, cfg StoreConfig) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
+	if s.srv != nil {
+		s.stop = make(chan struct{})
+		s.wg.Go(s.keepStoring)
+	}
 	return s, nil
 }
+
+// InProcessConn connects to the embedded server, whichever is running now.
+func (s *Store) InProcessConn() (net.Conn, error) { return s.server().InProcessConn() }
+
+func (s *Store) server() *server.Server {
+	s.srvMu.Lock()
+	defer s.srvMu.Unlock()
+	return s.srv
+}
+
+// keepStoring restarts the embedded server when its writes get no answer
+// while the disk has room again: after a full disk the store refuses every
+// write until it is opened afresh. It checks every two seconds, and
+// restarts at most every 20.
+func (s *Store) keepStoring() {
+	tick := time.NewTicker(2 * time.Second)
+	defer tick.Stop()
+	var last time.Time
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-tick.C:
+		}
+		if !s.stuck.Load() || time.Since(last) < 20*time.Second || freeBytes(s.cfg.Dir) < minFreeBytes {
+			continue
+		}
+		last = time.Now()
+		s.logWarn("writes get no answer though the disk has room: restarting the embedded NATS server")
+		s.srvMu.Lock()
+		s.srv.Shutdown()
+		s.srv.WaitForShutdown()
+		srv, err := startServer(s.cfg)
+		if err == nil {
+			s.srv = srv
+			s.stuck.Store(false)
+		}
+		s.srvMu.Unlock()
+		if err != nil {
+			s.logWarn("restart of the embedded NATS server failed", "err", err)
+		}
+	}
+}
+
+func (s *Store) logWarn(msg string, args ...any) {
+	if s.cfg.Logger != nil {
+		s.cfg.Logger.Warn(msg, args...)
+	}
+}
+
+// minFreeBytes is the disk space the embedded store needs before it is
+// opened afresh after running out.
+const minFreeBytes = 64 << 20
 
 // ensureStream creates the stream or updates its settings. On a cluster it
 // asks for 3 replicas unless told otherwise, falling back to 1 on a single
@@ -230,9 +298,14 @@ func (s *Store) Close() {
 		s.nc.Drain()
 		s.nc.Close()
 	}
-	if s.srv != nil {
-		s.srv.Shutdown()
-		s.srv.WaitForShutdown()
+	if s.stop != nil {
+		close(s.stop)
+		s.wg.Wait()
+		s.stop = nil
+	}
+	if srv := s.server(); srv != nil {
+		srv.Shutdown()
+		srv.WaitForShutdown()
 	}
 }
 
@@ -244,15 +317,16 @@ func (s *Store) ConsumerPrefix() string { return s.prefix }
 func (s *Store) Conn() *nats.Conn { return s.nc }
 
 // Embedded reports whether the store runs its own NATS server.
-func (s *Store) Embedded() bool { return s.srv != nil }
+func (s *Store) Embedded() bool { return s.server() != nil }
 
 // ClientAddr returns the embedded server's client address, or "" when it
 // opened no client port or the store is external.
 func (s *Store) ClientAddr() string {
-	if s.srv == nil {
+	srv := s.server()
+	if srv == nil {
 		return ""
 	}
-	if a, ok := s.srv.Addr().(*net.TCPAddr); ok && a != nil {
+	if a, ok := srv.Addr().(*net.TCPAddr); ok && a != nil {
 		return a.String()
 	}
 	return ""
@@ -343,6 +417,7 @@ func (s *Store) Append(ctx context.Context, subject string, env Envelope, opts .
 		ack, err := s.js.PublishMsg(actx, msg, pubOpts...)
 		acancel()
 		if err == nil {
+			s.stuck.Store(false)
 			return Ack{Seq: ack.Sequence, Duplicate: ack.Duplicate}, nil
 		}
 		var apiErr *jetstream.APIError
@@ -358,6 +433,9 @@ func (s *Store) Append(ctx context.Context, subject string, env Envelope, opts .
 			return Ack{}, fmt.Errorf("append %s: %w", subject, err) // a definite refusal
 		}
 		// No answer: it may have landed. Try again with the same id.
+		if s.nc.IsConnected() {
+			s.stuck.Store(true) // connected, yet no answer: the store may be failing
+		}
 		select {
 		case <-ctx.Done():
 			return Ack{}, fmt.Errorf("append %s: %v: %w", subject, err, errUnavailable)
