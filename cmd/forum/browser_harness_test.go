@@ -61,9 +61,9 @@ func requireChromium(t *testing.T) {
 // with no NATS port and no rate limits. When the test ends it stops the
 // program, as SIGINT does, checks that run returned nil, and shows the end
 // of the log if the test failed.
-func startServer(t *testing.T) *forum {
+func startServer(t *testing.T, extra ...string) *forum {
 	t.Helper()
-	f := startForum(t, t.TempDir(), "--nats-listen", "off", "--rate-limits", "off")
+	f := startForum(t, t.TempDir(), append([]string{"--nats-listen", "off", "--rate-limits", "off"}, extra...)...)
 	t.Cleanup(func() {
 		if t.Failed() {
 			log := f.stderr.String()
@@ -117,10 +117,11 @@ type browserEnv struct {
 	deadline time.Time       // of the scenario
 }
 
-// newBrowserEnv starts a forum for the scenario; its tabs open in browser.
-func newBrowserEnv(t *testing.T, browser context.Context) *browserEnv {
+// newBrowserEnv starts a forum for the scenario (with any extra flags of
+// forum serve); its tabs open in browser.
+func newBrowserEnv(t *testing.T, browser context.Context, extra ...string) *browserEnv {
 	t.Helper()
-	srv := startServer(t)
+	srv := startServer(t, extra...)
 	return &browserEnv{t: t, srv: srv, base: "http://" + srv.HTTP, browser: browser, deadline: time.Now().Add(browserTestTimeout)}
 }
 

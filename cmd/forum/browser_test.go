@@ -6,7 +6,10 @@ package main
 // The harness is in browser_harness_test.go.
 
 import (
+	"context"
 	"fmt"
+	"forum/internal/forumtest"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -34,6 +37,29 @@ func TestBrowser(t *testing.T) {
 	} {
 		t.Run(sc.name, func(t *testing.T) { sc.run(t, newBrowserEnv(t, browser)) })
 	}
+	t.Run("ReadOnlyBanner", func(t *testing.T) { browserReadOnlyBanner(t, browser) })
+}
+
+// While the forum cannot reach NATS the SPA says it is read-only for now,
+// and stops saying so by itself once NATS is back.
+func browserReadOnlyBanner(t *testing.T, browser context.Context) {
+	dir := t.TempDir()
+	nats := forumtest.NATSServer(t, -1, dir)
+	addr := nats.Addr().(*net.TCPAddr)
+	e := newBrowserEnv(t, browser, "--nats-url", "nats://"+addr.String())
+	signUp(e.srv, "ada")
+	ada := e.newTab("ada")
+	ada.signIn("ada")
+	ada.waitLive()
+	banner := `document.getElementById('read-only')`
+	if eval[bool](ada, banner+`.hidden`) != true {
+		t.Fatal("the read-only banner shows while NATS is up")
+	}
+	nats.Shutdown()
+	nats.WaitForShutdown()
+	ada.waitJS("the read-only banner", `!`+banner+`.hidden && getComputedStyle(`+banner+`).display !== 'none'`)
+	forumtest.NATSServer(t, addr.Port, dir)
+	ada.waitJS("the banner to go", banner+`.hidden`)
 }
 
 // fieldErrorBeside waits for the error of the named field of form to show,
