@@ -19,6 +19,7 @@ import (
 	"forum/gateway/hub"
 	"forum/internal/limit"
 	"forum/projections"
+	"forum/web"
 )
 
 // Config are the gateway's dependencies and settings.
@@ -63,6 +64,8 @@ type Server struct {
 	resp    *events.Responses // answers to writes with an Idempotency-Key
 	start   startHead
 	handler http.Handler
+	app     *web.Bundle // the SPA as served
+	csp     string
 
 	readLimits  *limit.Keyed    // per client address, GET and HEAD
 	writeLimits *limit.Keyed    // per client address, everything else
@@ -101,6 +104,8 @@ func New(cfg Config) *Server {
 	}
 	s.basic = newBasicCache()
 	s.metrics = newMetrics(s)
+	s.app = app()
+	s.csp = contentSecurityPolicy(s.app.ScriptHash)
 	s.handler = s.routes()
 	return s
 }

@@ -34,6 +34,7 @@ func TestBrowser(t *testing.T) {
 		{"StoredXSS", browserStoredXSS},
 		{"Rooms", browserRooms},
 		{"Layout", browserLayout},
+		{"RepeatVisit", browserRepeatVisit},
 	} {
 		t.Run(sc.name, func(t *testing.T) { sc.run(t, newBrowserEnv(t, browser)) })
 	}
@@ -672,4 +673,40 @@ func browserLayout(t *testing.T, e *browserEnv) {
 	ada.click(`#sidebar-toggle`)
 	ada.waitJS("the contacts shown", `getComputedStyle(document.getElementById('contacts-panel')).display !== 'none'`)
 	ada.screenshot("chat-contacts")
+}
+
+// A repeat visit takes every asset from the browser's cache (content-hashed
+// URLs, cached for good); a first visit fetches each one once, compressed.
+func browserRepeatVisit(t *testing.T, e *browserEnv) {
+	p := e.newTab("visitor")
+	p.open("/", "feed")
+	assets := `performance.getEntriesByType('resource').filter(r => new URL(r.name).pathname.startsWith('/assets/'))`
+	first := eval[[]map[string]any](p, assets+`.map(r => ({url: r.name, transfer: r.transferSize, encoded: r.encodedBodySize, decoded: r.decodedBodySize}))`)
+	if len(first) < 20 {
+		t.Fatalf("the first visit fetched %d assets, want the stylesheet and every module: %v", len(first), first)
+	}
+	seen := map[string]bool{}
+	for _, r := range first {
+		url := r["url"].(string)
+		if seen[url] {
+			t.Errorf("%s fetched twice", url)
+		}
+		seen[url] = true
+		if r["transfer"].(float64) == 0 {
+			t.Errorf("%s came from a cache on the first visit", url)
+		}
+		if decoded := r["decoded"].(float64); decoded > 2000 && r["encoded"].(float64) > decoded/2 {
+			t.Errorf("%s: %v bytes on the wire for %v: not compressed", url, r["encoded"], decoded)
+		}
+	}
+	p.open("/signin", "signin")
+	again := eval[[]map[string]any](p, assets+`.map(r => ({url: r.name, transfer: r.transferSize}))`)
+	if len(again) != len(first) {
+		t.Errorf("the repeat visit loaded %d assets, the first %d", len(again), len(first))
+	}
+	for _, r := range again {
+		if r["transfer"].(float64) != 0 {
+			t.Errorf("%s: %v bytes fetched again on a repeat visit, want it from the cache", r["url"], r["transfer"])
+		}
+	}
 }

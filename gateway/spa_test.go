@@ -1,0 +1,110 @@
+package gateway_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+
+	"forum/internal/forumtest"
+)
+
+// get sends a GET with the given headers; the transport is told not to
+// negotiate gzip itself, so the test sees what the server sent.
+func get(t *testing.T, url string, header ...string) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest("GET", url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, body
+}
+
+// A repeat visit costs one small revalidation: assets have content-hashed
+// URLs cached for good, the page answers 304 to its ETag, and everything
+// compressible travels gzipped to a client that takes it.
+func TestAssetsAreCachedAndCompressed(t *testing.T) {
+	f := forumtest.Start(t, forumtest.Options{})
+
+	resp, page := get(t, f.URL+"/", "Accept-Encoding", "gzip, deflate, br")
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Encoding") != "gzip" {
+		t.Fatalf("GET / = %d, Content-Encoding %q; want gzip", resp.StatusCode, resp.Header.Get("Content-Encoding"))
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(page))
+	if err != nil {
+		t.Fatal(err)
+	}
+	index, _ := io.ReadAll(zr)
+	if !strings.Contains(resp.Header.Get("Vary"), "Accept-Encoding") || resp.Header.Get("Cache-Control") != "no-cache" {
+		t.Errorf("GET /: Vary %q, Cache-Control %q", resp.Header.Get("Vary"), resp.Header.Get("Cache-Control"))
+	}
+	etag := resp.Header.Get("ETag")
+	if r, body := get(t, f.URL+"/", "Accept-Encoding", "gzip", "If-None-Match", etag); r.StatusCode != http.StatusNotModified || len(body) != 0 {
+		t.Errorf("GET / If-None-Match %s = %d with %d bytes, want 304 and nothing", etag, r.StatusCode, len(body))
+	}
+	if r, body := get(t, f.URL+"/", "If-None-Match", etag); r.StatusCode != 200 || r.Header.Get("Content-Encoding") != "" || !bytes.Equal(body, index) {
+		t.Errorf("GET / without gzip, with the gzipped variant's ETag = %d %q: want the page, plain", r.StatusCode, r.Header.Get("Content-Encoding"))
+	}
+	if r, _ := get(t, f.URL+"/", "Accept-Encoding", "gzip;q=0"); r.Header.Get("Content-Encoding") != "" {
+		t.Errorf("gzip;q=0 got Content-Encoding %q", r.Header.Get("Content-Encoding"))
+	}
+	if r, _ := get(t, f.URL+"/no/such/page", "If-None-Match", etag, "Accept-Encoding", "gzip"); r.StatusCode != 404 {
+		t.Errorf("unknown page with a matching ETag = %d, want 404", r.StatusCode)
+	}
+
+	urls := regexp.MustCompile(`(?:href|src)="(/assets/[^"]+)"`).FindAllStringSubmatch(string(index), -1)
+	if len(urls) < 20 {
+		t.Fatalf("index.html names %d assets, want the stylesheet and every module:\n%s", len(urls), index)
+	}
+	for _, u := range urls {
+		url := u[1]
+		if !regexp.MustCompile(`\.[0-9a-f]{10}\.(js|css)$`).MatchString(url) {
+			t.Errorf("%s has no content hash", url)
+			continue
+		}
+		r, body := get(t, f.URL+url, "Accept-Encoding", "gzip")
+		if r.StatusCode != 200 || r.Header.Get("Cache-Control") != "public, max-age=31536000, immutable" {
+			t.Errorf("GET %s = %d, Cache-Control %q", url, r.StatusCode, r.Header.Get("Cache-Control"))
+		}
+		ctype := r.Header.Get("Content-Type")
+		if strings.HasSuffix(url, ".js") && ctype != "text/javascript; charset=utf-8" || strings.HasSuffix(url, ".css") && !strings.HasPrefix(ctype, "text/css") {
+			t.Errorf("GET %s: Content-Type %q", url, ctype)
+		}
+		if len(body) > 200 && r.Header.Get("Content-Encoding") != "gzip" {
+			t.Errorf("GET %s: %d bytes sent without gzip", url, len(body))
+		}
+	}
+
+	// The unhashed name still answers, but must be revalidated.
+	if r, _ := get(t, f.URL+"/assets/app.js"); r.StatusCode != 200 || r.Header.Get("Cache-Control") != "no-cache" {
+		t.Errorf("GET /assets/app.js = %d, Cache-Control %q", r.StatusCode, r.Header.Get("Cache-Control"))
+	}
+	for _, bad := range []string{"/assets/app.0000000000.js", "/assets/../index.html", "/assets/", "/assets/views"} {
+		if r, _ := get(t, f.URL+bad); r.StatusCode != 404 {
+			t.Errorf("GET %s = %d, want 404", bad, r.StatusCode)
+		}
+	}
+
+	// The inline import map runs under the CSP by its hash alone.
+	csp := resp.Header.Get("Content-Security-Policy")
+	script := cspDirective(csp, "script-src")
+	if !regexp.MustCompile(`^'self' 'sha256-[A-Za-z0-9+/]{43}='$`).MatchString(script) {
+		t.Errorf("script-src %q: want 'self' and the import map's hash only", script)
+	}
+}
