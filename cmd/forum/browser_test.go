@@ -678,8 +678,11 @@ func browserLayout(t *testing.T, e *browserEnv) {
 // A repeat visit takes every asset from the browser's cache (content-hashed
 // URLs, cached for good); a first visit fetches each one once, compressed.
 func browserRepeatVisit(t *testing.T, e *browserEnv) {
+	ada := signUp(e.srv, "ada")
+	createPost(e.srv, ada.Token, "Hello", "The first post.", "general")
 	p := e.newTab("visitor")
 	p.open("/", "feed")
+	p.waitJS("the feed's posts", `!!document.querySelector('#feed .post-card')`)
 	assets := `performance.getEntriesByType('resource').filter(r => new URL(r.name).pathname.startsWith('/assets/'))`
 	first := eval[[]map[string]any](p, assets+`.map(r => ({url: r.name, transfer: r.transferSize, encoded: r.encodedBodySize, decoded: r.decodedBodySize}))`)
 	if len(first) < 20 {
@@ -698,6 +701,13 @@ func browserRepeatVisit(t *testing.T, e *browserEnv) {
 		if decoded := r["decoded"].(float64); decoded > 2000 && r["encoded"].(float64) > decoded/2 {
 			t.Errorf("%s: %v bytes on the wire for %v: not compressed", url, r["encoded"], decoded)
 		}
+	}
+	// The feed's data was asked for beside /api/me, once: the view took the prefetched answers over.
+	// (Counted in the server's log: a fetch whose body is never read leaves no resource timing entry.)
+	gets := func(path string) int { return strings.Count(e.srv.stderr.String(), "method=GET path="+path+" ") }
+	forumtest.Eventually(t, "the feed's requests in the log", func() bool { return gets("/api/posts") >= 1 && gets("/api/categories") >= 1 })
+	if posts, categories := gets("/api/posts"), gets("/api/categories"); posts != 1 || categories != 1 {
+		t.Errorf("the feed's first visit asked for /api/posts %d times and /api/categories %d times, want once each", posts, categories)
 	}
 	p.open("/signin", "signin")
 	again := eval[[]map[string]any](p, assets+`.map(r => ({url: r.name, transfer: r.transferSize}))`)

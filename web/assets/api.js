@@ -25,16 +25,41 @@ export function seenSeq() {
   return lowestSeq;
 }
 
-async function request(method, url, { query = {}, body, signal } = {}) {
-  const target = new URL(url, location.origin);
+function target(url, query) {
+  const t = new URL(url, location.origin);
   for (const [key, value] of Object.entries(query)) {
-    if (value != null && value !== '') target.searchParams.set(key, value);
+    if (value != null && value !== '') t.searchParams.set(key, value);
   }
+  return t;
+}
+
+// Responses fetched ahead of their view (while the app still asks who is signed in), each used at most once
+// and only while fresh.
+const PREFETCH_FRESH_MS = 10_000;
+const prefetched = new Map(); // URL → {at, response: Promise<Response|null>}
+
+/** prefetch starts a GET that a request for the same URL and query within 10 s takes over instead of sending its own. */
+export function prefetch(url, query = {}) {
+  const t = target(url, query);
+  const response = fetch(t, { headers: { Accept: 'application/json' }, credentials: 'same-origin' }).catch(() => null);
+  prefetched.set(t.href, { at: performance.now(), response });
+}
+
+async function takePrefetched(href) {
+  const entry = prefetched.get(href);
+  if (!entry) return null;
+  prefetched.delete(href);
+  if (performance.now() - entry.at > PREFETCH_FRESH_MS) return null;
+  return entry.response;
+}
+
+async function request(method, url, { query = {}, body, signal } = {}) {
+  const t = target(url, query);
   const headers = { Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
-  let res;
+  let res = method === 'GET' ? await takePrefetched(t.href) : null;
   try {
-    res = await fetch(target, {
+    res ??= await fetch(t, {
       method,
       headers,
       credentials: 'same-origin',

@@ -1,6 +1,6 @@
 // The History API router: real <a href> links are intercepted, each route mounts a view into a fresh <main>.
 //
-// A view is {name, auth?, guest?, mount(ctx)}. mount builds the page into ctx.main, awaits its first data
+// A view is {name, auth?, guest?, prefetch?(params), mount(ctx)}. mount builds the page into ctx.main, awaits its first data
 // and may return {update(params)} to take a new URL of the same view without being mounted again. It
 // throws to fail; an ApiError 404 shows the not-found view. `auth` views need a signed-in user, `guest` ones
 // (sign in, sign up) a signed-out one.
@@ -23,19 +23,21 @@ let current = null;
  * view has loaded, with the lowest stream sequence its HTTP responses carried (or null).
  */
 export function start(table, { notFoundView, onRendered }) {
-  routes = table.map(([pattern, view]) => {
-    const keys = [];
-    const source = pattern.replace(/:(\w+)/g, (_, key) => {
-      keys.push(key);
-      return '([^/]+)';
-    });
-    return { regex: new RegExp(`^${source}$`), keys, view };
-  });
+  routes = compile(table);
   notFound = notFoundView;
   rendered = onRendered;
   addEventListener('popstate', () => render(false));
   document.addEventListener('click', intercept);
   render(false);
+}
+
+/**
+ * prefetch starts the first requests of the view at the current URL, if it names them (view.prefetch(params)),
+ * before the app knows who is signed in; the view's own requests then take the answers over.
+ */
+export function prefetch(table) {
+  const m = matchIn(compile(table), location.pathname);
+  m?.view.prefetch?.(m.params);
 }
 
 /** navigate shows path (with its query), adding a history entry unless replace is set. */
@@ -62,17 +64,33 @@ function intercept(event) {
   navigate(url.pathname + url.search);
 }
 
-function match(pathname) {
-  for (const { regex, keys, view } of routes) {
+function compile(table) {
+  return table.map(([pattern, view]) => {
+    const keys = [];
+    const source = pattern.replace(/:(\w+)/g, (_, key) => {
+      keys.push(key);
+      return '([^/]+)';
+    });
+    return { regex: new RegExp(`^${source}$`), keys, view };
+  });
+}
+
+// matchIn finds the view of pathname and its params, or null.
+function matchIn(compiled, pathname) {
+  for (const { regex, keys, view } of compiled) {
     const m = regex.exec(pathname);
     if (!m) continue;
     try {
       return { view, params: Object.fromEntries(keys.map((key, i) => [key, decodeURIComponent(m[i + 1])])) };
     } catch {
-      break; // a malformed escape names nothing
+      return null; // a malformed escape names nothing
     }
   }
-  return { view: notFound, params: {} };
+  return null;
+}
+
+function match(pathname) {
+  return matchIn(routes, pathname) ?? { view: notFound, params: {} };
 }
 
 function context(main, params, query) {

@@ -6,6 +6,9 @@ import { reportError } from '../toast.js';
 
 const PAGE_SIZE = 20;
 
+/** firstPage is the query of a list's first page, for prefetching it. */
+export const firstPage = (query) => ({ ...query, limit: PAGE_SIZE });
+
 function stats(post) {
   return [
     h('span', { class: 'likes' }, count(post.likes, 'like')),

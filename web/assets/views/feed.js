@@ -1,11 +1,15 @@
 // The feed (/ and /c/{category}): posts newest first with infinite scroll, the category filter, and a
 // "N new posts" banner for posts created since.
 import { h, path, count, hiddenText } from '../dom.js';
-import { api, ApiError } from '../api.js';
-import { createPostList } from '../components/postlist.js';
+import { api, ApiError, prefetch } from '../api.js';
+import { createPostList, firstPage } from '../components/postlist.js';
 
 export const feed = {
   name: 'feed',
+  prefetch({ category }) {
+    prefetch('/api/categories');
+    prefetch('/api/posts', firstPage({ category }));
+  },
   async mount({ main, params, scope, setTitle }) {
     const slug = params.category ?? null;
     const heading = h('h1', {}, 'Latest posts');
