@@ -44,7 +44,7 @@ var chromiumFlags = []string{
 
 // requireChromium skips the test, loudly, when Chromium is not installed;
 // under CI=true that is a failure instead.
-func requireChromium(t *testing.T) {
+func requireChromium(t testing.TB) {
 	t.Helper()
 	if _, err := os.Stat(chromiumPath); err == nil {
 		return
@@ -61,7 +61,7 @@ func requireChromium(t *testing.T) {
 // with no NATS port and no rate limits. When the test ends it stops the
 // program, as SIGINT does, checks that run returned nil, and shows the end
 // of the log if the test failed.
-func startServer(t *testing.T, extra ...string) *forum {
+func startServer(t testing.TB, extra ...string) *forum {
 	t.Helper()
 	f := startForum(t, t.TempDir(), append([]string{"--nats-listen", "off", "--rate-limits", "off"}, extra...)...)
 	t.Cleanup(func() {
@@ -88,7 +88,7 @@ func password(nickname string) string { return nickname + "-password" }
 // startChromium starts the headless Chromium that the scenarios of a test
 // share (each user of each scenario gets a browser context of its own); it
 // ends with the test.
-func startChromium(t *testing.T) context.Context {
+func startChromium(t testing.TB) context.Context {
 	t.Helper()
 	requireChromium(t)
 	opts := []chromedp.ExecAllocatorOption{chromedp.ExecPath(chromiumPath)}
@@ -110,7 +110,7 @@ func startChromium(t *testing.T) context.Context {
 
 // browserEnv is one scenario's forum, in the shared browser.
 type browserEnv struct {
-	t        *testing.T
+	t        testing.TB
 	srv      *forum
 	base     string          // http://host:port
 	browser  context.Context // the shared Chromium
@@ -119,7 +119,7 @@ type browserEnv struct {
 
 // newBrowserEnv starts a forum for the scenario (with any extra flags of
 // forum serve); its tabs open in browser.
-func newBrowserEnv(t *testing.T, browser context.Context, extra ...string) *browserEnv {
+func newBrowserEnv(t testing.TB, browser context.Context, extra ...string) *browserEnv {
 	t.Helper()
 	srv := startServer(t, extra...)
 	return &browserEnv{t: t, srv: srv, base: "http://" + srv.HTTP, browser: browser, deadline: time.Now().Add(browserTestTimeout)}
@@ -129,7 +129,7 @@ func newBrowserEnv(t *testing.T, browser context.Context, extra ...string) *brow
 // It records the console's errors, exceptions and CSP violations, and fails
 // the test on them when the test ends.
 type tab struct {
-	t    *testing.T
+	t    testing.TB
 	name string
 	base string
 	ctx  context.Context

@@ -46,7 +46,7 @@ func (b *logBuffer) String() string {
 
 // waitFor waits until the text written so far matches re, and returns the
 // submatches; it fails the test at the deadline or if done is closed first.
-func (b *logBuffer) waitFor(t *testing.T, re *regexp.Regexp, done <-chan struct{}) []string {
+func (b *logBuffer) waitFor(t testing.TB, re *regexp.Regexp, done <-chan struct{}) []string {
 	t.Helper()
 	deadline := time.After(30 * time.Second)
 	for {
@@ -72,7 +72,7 @@ func noEnv(string) string { return "" }
 
 // forum is the real program running in this process.
 type forum struct {
-	t      *testing.T
+	t      testing.TB
 	HTTP   string // address, host:port
 	NATS   string
 	stderr *logBuffer
@@ -85,7 +85,7 @@ var startedRE = regexp.MustCompile(`msg="forum started" http=(\S+) nats=(\S+)`)
 
 // startForum runs `forum serve` on data directory dir with free ports, no
 // demo content and any extra flags, and waits until it answers /health.
-func startForum(t *testing.T, dir string, extra ...string) *forum {
+func startForum(t testing.TB, dir string, extra ...string) *forum {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	f := &forum{t: t, stderr: newLogBuffer(), cancel: cancel, done: make(chan struct{})}
