@@ -55,6 +55,7 @@ func (s *Server) routes() http.Handler {
 
 	var h http.Handler = apiMethodErrors(mux, s)
 	h = s.idempotent(h)
+	h = s.compress(h)
 	h = s.withAuth(h)
 	h = s.rateLimit(h)
 	h = s.sameOrigin(h)
