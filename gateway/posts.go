@@ -9,12 +9,7 @@ import (
 )
 
 func (s *Server) categories(w http.ResponseWriter, r *http.Request) {
-	page, err := s.db.Categories(r.Context())
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, page)
+	s.readCached(w, r, func() (any, error) { return s.db.Categories(r.Context()) })
 }
 
 func (s *Server) listPosts(w http.ResponseWriter, r *http.Request) {
@@ -24,15 +19,12 @@ func (s *Server) listPosts(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	page, err := s.db.Posts(r.Context(), projections.PostFilter{
-		Category: q.Get("category"), Author: q.Get("author"), LikedBy: q.Get("liked_by"), DislikedBy: q.Get("disliked_by"),
-		Viewer: viewer(r), Limit: limit, Cursor: q.Get("cursor"),
+	s.readCached(w, r, func() (any, error) {
+		return s.db.Posts(r.Context(), projections.PostFilter{
+			Category: q.Get("category"), Author: q.Get("author"), LikedBy: q.Get("liked_by"), DislikedBy: q.Get("disliked_by"),
+			Viewer: viewer(r), Limit: limit, Cursor: q.Get("cursor"),
+		})
 	})
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, page)
 }
 
 // writePost answers with one post as the reader sees it.
@@ -51,7 +43,10 @@ func (s *Server) getPost(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, events.Errorf(events.ENOTFOUND, "post not found"))
 		return
 	}
-	s.writePost(w, r, http.StatusOK, id)
+	s.readCached(w, r, func() (any, error) {
+		p, err := s.db.Post(r.Context(), id, viewer(r))
+		return map[string]any{"post": p}, err
+	})
 }
 
 func (s *Server) createPost(w http.ResponseWriter, r *http.Request, p principal) {

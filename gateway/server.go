@@ -65,6 +65,7 @@ type Server struct {
 	start   startHead
 	handler http.Handler
 	app     *web.Bundle // the SPA as served
+	pages   pageCache   // anonymous answers of the hot reads
 	csp     string
 
 	readLimits  *limit.Keyed    // per client address, GET and HEAD
