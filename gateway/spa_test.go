@@ -54,6 +54,9 @@ func TestAssetsAreCachedAndCompressed(t *testing.T) {
 	if !strings.Contains(resp.Header.Get("Vary"), "Accept-Encoding") || resp.Header.Get("Cache-Control") != "no-cache" {
 		t.Errorf("GET /: Vary %q, Cache-Control %q", resp.Header.Get("Vary"), resp.Header.Get("Cache-Control"))
 	}
+	if !strings.Contains(string(index), `class="skeleton"`) {
+		t.Error("index.html has no skeleton to show while the app loads")
+	}
 	etag := resp.Header.Get("ETag")
 	if r, body := get(t, f.URL+"/", "Accept-Encoding", "gzip", "If-None-Match", etag); r.StatusCode != http.StatusNotModified || len(body) != 0 {
 		t.Errorf("GET / If-None-Match %s = %d with %d bytes, want 304 and nothing", etag, r.StatusCode, len(body))

@@ -683,6 +683,9 @@ func browserRepeatVisit(t *testing.T, e *browserEnv) {
 	p := e.newTab("visitor")
 	p.open("/", "feed")
 	p.waitJS("the feed's posts", `!!document.querySelector('#feed .post-card')`)
+	if eval[bool](p, `document.querySelector('.skeleton') !== null || document.getElementById('main').getAttribute('aria-busy') === 'true'`) {
+		t.Error("the loading skeleton is still there under the feed")
+	}
 	assets := `performance.getEntriesByType('resource').filter(r => new URL(r.name).pathname.startsWith('/assets/'))`
 	first := eval[[]map[string]any](p, assets+`.map(r => ({url: r.name, transfer: r.transferSize, encoded: r.encodedBodySize, decoded: r.decodedBodySize}))`)
 	if len(first) < 20 {
