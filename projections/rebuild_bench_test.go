@@ -215,7 +215,7 @@ func rawRows(tb testing.TB, evs []benchEvent) []rawRow {
 		case events.SessionStarted:
 			var d events.SessionStartedData
 			decode(&d)
-			add(`INSERT INTO sessions(id, user_id, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`, d.SessionID, d.UserID, d.TokenHash, at, d.ExpiresAt.UTC().Format(timeFormat))
+			add(`INSERT INTO sessions(id, user_id, token_hash, created_at, expires_at, last_used_at, user_agent) VALUES (?, ?, ?, ?, ?, ?, ?)`, d.SessionID, d.UserID, d.TokenHash, at, d.ExpiresAt.UTC().Format(timeFormat), at, d.UserAgent)
 		case events.PostCreated:
 			var d events.PostCreatedData
 			decode(&d)
