@@ -14,7 +14,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -375,17 +374,13 @@ func browserDirectMessages(t *testing.T, e *browserEnv) {
 		} `json:"user"`
 		Unread int `json:"unread"`
 	}
-	for deadline := time.Now().Add(stepTimeout); ; {
-		var contacts struct{ Items []contact }
+	var contacts struct{ Items []contact }
+	if !forumtest.WaitUntil(stepTimeout, func() bool {
 		e.srv.mustDo("GET", "/api/contacts", b.Token, nil, http.StatusOK, &contacts)
 		i := slices.IndexFunc(contacts.Items, func(c contact) bool { return c.User.ID == a.User.ID })
-		if i >= 0 && contacts.Items[i].Unread == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("GET /api/contacts for bob: %+v, want ada with 0 unread", contacts.Items)
-		}
-		time.Sleep(20 * time.Millisecond) // polling the API, with a deadline
+		return i >= 0 && contacts.Items[i].Unread == 0
+	}) {
+		t.Fatalf("GET /api/contacts for bob: %+v, want ada with 0 unread", contacts.Items)
 	}
 }
 

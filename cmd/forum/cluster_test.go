@@ -186,12 +186,8 @@ func TestClusterChaos(t *testing.T) {
 	waitWrites := func(what string, more int) time.Duration {
 		t.Helper()
 		from, start := ackedNow(), time.Now()
-		deadline := time.Now().Add(60 * time.Second)
-		for ackedNow() < from+more {
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: writes did not resume within 60 s (%d acknowledged)", what, ackedNow())
-			}
-			time.Sleep(20 * time.Millisecond) // polling the writers' progress
+		if !forumtest.WaitUntil(60*time.Second, func() bool { return ackedNow() >= from+more }) {
+			t.Fatalf("%s: writes did not resume within 60 s (%d acknowledged)", what, ackedNow())
 		}
 		return time.Since(start)
 	}
@@ -220,11 +216,8 @@ func TestClusterChaos(t *testing.T) {
 	killed := time.Now()
 	waitWrites("after killing the consumer's node", 20)
 	headNow, _ := b.Store.LastSeq(context.Background())
-	for a.Proj.Seq() < headNow {
-		if time.Since(killed) > time.Minute {
-			t.Fatalf("instance a did not follow the stream again within a minute (at %d of %d, %d recoveries)", a.Proj.Seq(), headNow, a.Proj.Recoveries())
-		}
-		time.Sleep(20 * time.Millisecond) // polling the projector's position
+	if !forumtest.WaitUntil(time.Minute-time.Since(killed), func() bool { return a.Proj.Seq() >= headNow }) {
+		t.Fatalf("instance a did not follow the stream again within a minute (at %d of %d, %d recoveries)", a.Proj.Seq(), headNow, a.Proj.Recoveries())
 	}
 	recoveries = append(recoveries, fmt.Sprintf("%s (a's consumer) killed: a followed again after %v", victim.name, time.Since(killed).Round(time.Millisecond)))
 	victim.start(t)

@@ -169,13 +169,22 @@ func Context(t testing.TB) context.Context {
 // what names the condition for the failure message.
 func Eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	if !WaitUntil(10*time.Second, cond) {
+		t.Fatalf("timed out waiting for %s", what)
+	}
+}
+
+// WaitUntil polls cond every 5 ms until it holds (true) or d has passed
+// (false), for callers whose failure message needs what they saw.
+func WaitUntil(d time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(d)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
+			return false
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+	return true
 }
 
 // Password is the password SignUp gives a nickname.
