@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"compress/gzip"
 	"net/http"
 	"strings"
@@ -45,6 +46,19 @@ type gzipResponse struct {
 	buf     []byte
 	decided bool
 	zw      *gzip.Writer
+}
+
+// gzipBytes gzips a whole body with a pooled writer, at the level of every
+// dynamic answer.
+func gzipBytes(body []byte) []byte {
+	var buf bytes.Buffer
+	zw := gzipWriters.Get().(*gzip.Writer)
+	zw.Reset(&buf)
+	zw.Write(body)
+	zw.Close()
+	zw.Reset(nil)
+	gzipWriters.Put(zw)
+	return buf.Bytes()
 }
 
 func (g *gzipResponse) Unwrap() http.ResponseWriter { return g.ResponseWriter }

@@ -3,6 +3,7 @@ package gateway
 import (
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"strconv"
 
@@ -79,7 +80,12 @@ func rateLimited(w http.ResponseWriter, retryAfterSeconds int) {
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
+	jsonEncoder(w).Encode(v)
+}
+
+// jsonEncoder encodes answers as the API writes them: "<", ">" and "&" as they are.
+func jsonEncoder(w io.Writer) *json.Encoder {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
-	enc.Encode(v)
+	return enc
 }

@@ -2,8 +2,6 @@ package gateway
 
 import (
 	"bytes"
-	"compress/gzip"
-	"encoding/json"
 	"net/http"
 	"strconv"
 	"sync"
@@ -60,58 +58,52 @@ func (c *pageCache) put(seq uint64, key string, p *cachedPage) {
 // sequence (304 while nothing changed) and bytes from the page cache; signed-in
 // readers' answers hold their own votes and are encoded afresh.
 func (s *Server) readCached(w http.ResponseWriter, r *http.Request, load func() (any, error)) {
-	if viewer(r) != "" || s.proj == nil {
-		v, err := load()
-		if err != nil {
-			s.writeError(w, r, err)
+	anonymous := viewer(r) == "" && s.proj != nil
+	var seq uint64
+	key := r.URL.Path + "?" + r.URL.RawQuery
+	if anonymous {
+		seq = s.proj.Seq()
+		w.Header().Set("Cache-Control", "no-cache")
+		if etag := seqETag(seq); etagMatches(r.Header.Get("If-None-Match"), etag) {
+			w.Header().Set("ETag", etag)
+			w.WriteHeader(http.StatusNotModified)
 			return
 		}
+		if p := s.pages.get(seq, key); p != nil {
+			writeCached(w, r, seq, p)
+			return
+		}
+	}
+	v, err := load()
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if !anonymous || s.proj.Seq() != seq {
+		// Signed in, or the read models moved while this was read (it may be newer than seq): neither cached
+		// nor labelled with a sequence.
 		writeJSON(w, http.StatusOK, v)
 		return
 	}
-	h := w.Header()
-	seq := s.proj.Seq()
-	etag := `"s` + strconv.FormatUint(seq, 10) + `"`
-	h.Set("Cache-Control", "no-cache")
-	if etagMatches(r.Header.Get("If-None-Match"), etag) {
-		h.Set("ETag", etag)
-		w.WriteHeader(http.StatusNotModified)
+	var buf bytes.Buffer
+	if err := jsonEncoder(&buf).Encode(v); err != nil {
+		s.writeError(w, r, err)
 		return
 	}
-	key := r.URL.Path + "?" + r.URL.RawQuery
-	p := s.pages.get(seq, key)
-	if p == nil {
-		v, err := load()
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		var buf bytes.Buffer
-		enc := json.NewEncoder(&buf)
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(v); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		p = &cachedPage{body: buf.Bytes()}
-		if len(p.body) >= compressMin {
-			var gz bytes.Buffer
-			zw, _ := gzip.NewWriterLevel(&gz, gzip.DefaultCompression)
-			zw.Write(p.body)
-			zw.Close()
-			p.gz = gz.Bytes()
-		}
-		if s.proj.Seq() != seq {
-			// The read models moved while this was read: it may be newer than seq, so it is neither cached nor
-			// labelled with it.
-			etag = ""
-		} else {
-			s.pages.put(seq, key, p)
-		}
+	p := &cachedPage{body: buf.Bytes()}
+	if len(p.body) >= compressMin {
+		p.gz = gzipBytes(p.body)
 	}
-	if etag != "" {
-		h.Set("ETag", etag)
-	}
+	s.pages.put(seq, key, p)
+	writeCached(w, r, seq, p)
+}
+
+func seqETag(seq uint64) string { return `"s` + strconv.FormatUint(seq, 10) + `"` }
+
+// writeCached answers with a cached page as of seq, gzipped if the client takes it.
+func writeCached(w http.ResponseWriter, r *http.Request, seq uint64, p *cachedPage) {
+	h := w.Header()
+	h.Set("ETag", seqETag(seq))
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	body := p.body
 	if p.gz != nil && acceptsGzip(r.Header.Get("Accept-Encoding")) {
