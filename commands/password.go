@@ -33,9 +33,6 @@ var commonPasswords = sync.OnceValue(func() map[string]struct{} {
 	return set
 })
 
-// CommonPasswords returns how many passwords sign-up refuses as common.
-func CommonPasswords() int { return len(commonPasswords()) }
-
 // checkPasswordStrength refuses a common password, and one that is the
 // nickname or the email (ignoring case).
 func checkPasswordStrength(password, nickname, email string) error {
