@@ -118,7 +118,7 @@ var upcasters = map[upcastKey]func(json.RawMessage) (json.RawMessage, error){
 		if err := json.Unmarshal(data, &v1); err != nil {
 			return nil, err
 		}
-		return json.Marshal(PostCreatedData{PostID: v1.PostID, AuthorID: v1.AuthorID, Title: v1.Title, Body: v1.Body, Categories: []string{v1.Category}})
+		return jsonMarshalNoEscape(PostCreatedData{PostID: v1.PostID, AuthorID: v1.AuthorID, Title: v1.Title, Body: v1.Body, Categories: []string{v1.Category}})
 	},
 	// session.started v1 had no user agent; v2 has one, empty for those.
 	{SessionStarted, 1}: func(data json.RawMessage) (json.RawMessage, error) {
@@ -126,6 +126,6 @@ var upcasters = map[upcastKey]func(json.RawMessage) (json.RawMessage, error){
 		if err := json.Unmarshal(data, &d); err != nil {
 			return nil, err
 		}
-		return json.Marshal(d)
+		return jsonMarshalNoEscape(d)
 	},
 }
