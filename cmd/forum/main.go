@@ -204,12 +204,20 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	publicURL := fs.String("public-url", getenv("FORUM_PUBLIC_URL"), "the address users reach the forum at, e.g. https://forum.example (env FORUM_PUBLIC_URL)")
 	proxies := fs.String("trusted-proxies", getenv("FORUM_TRUSTED_PROXIES"), "comma-separated CIDRs of proxies whose X-Forwarded-For and -Proto are believed (env FORUM_TRUSTED_PROXIES)")
 	logLevel := fs.String("log-level", envDefault(getenv, "FORUM_LOG_LEVEL", "info"), "debug, info, warn or error (env FORUM_LOG_LEVEL)")
+	pprofAddr := fs.String("pprof", getenv("FORUM_PPROF"), "loopback address to serve Go's profiles on (/debug/pprof/), e.g. 127.0.0.1:6060; empty for none (env FORUM_PPROF)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	logger, err := newLogger(stderr, *logLevel)
 	if err != nil {
 		return err
+	}
+	if *pprofAddr != "" {
+		stop, err := servePprof(*pprofAddr, logger)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	var public *url.URL
 	if *publicURL != "" {
