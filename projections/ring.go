@@ -1,6 +1,10 @@
 package projections
 
-import "forum/events"
+import (
+	"sort"
+
+	"forum/events"
+)
 
 // ring keeps the most recent committed events, bounded by count and by bytes,
 // so live connections and resuming clients read them without the stream.
@@ -42,12 +46,14 @@ func (r *ring) since(after, last uint64, max int) ([]events.Event, bool) {
 	if r.n == 0 || r.buf[r.start].Seq > after+1 {
 		return nil, false
 	}
-	var out []events.Event
-	for i := 0; i < r.n && len(out) < max; i++ {
-		ev := r.buf[(r.start+i)%len(r.buf)]
-		if ev.Seq > after {
-			out = append(out, ev)
-		}
+	// Sequences rise through the ring: find the first one after after.
+	first := sort.Search(r.n, func(i int) bool { return r.at(i).Seq > after })
+	out := make([]events.Event, 0, min(max, r.n-first))
+	for i := first; i < r.n && len(out) < max; i++ {
+		out = append(out, r.at(i))
 	}
 	return out, true
 }
+
+// at returns the i-th oldest event kept.
+func (r *ring) at(i int) events.Event { return r.buf[(r.start+i)%len(r.buf)] }
