@@ -17,13 +17,17 @@ const timeFormat = "2006-01-02T15:04:05.000Z"
 func fmtTime(t time.Time) string { return t.UTC().Format(timeFormat) }
 
 // applier applies events inside one transaction. Each statement is prepared
-// once per transaction (a batch of up to maxBatch events) and reused. Its
+// once on the writer connection and reused by every batch after (cache);
+// one first met inside a transaction is prepared for that transaction and
+// noted in missed, to be prepared on the connection once it is free. Its
 // apply functions live beside the read model they write: categories.go,
 // users.go, posts.go, comments.go, votes.go, messages.go.
 type applier struct {
-	ctx   context.Context
-	tx    *sql.Tx
-	stmts map[string]*sql.Stmt
+	ctx    context.Context
+	tx     *sql.Tx
+	cache  *stmtCache // may be nil: every statement prepared per transaction
+	stmts  map[string]*sql.Stmt
+	missed []string
 }
 
 // apply folds one event into the read models. Apply functions are pure: all
@@ -105,14 +109,20 @@ func decodeThen[T any](ev events.Event, fn func(events.Event, T) error) error {
 // stmt returns the transaction's prepared statement for query, preparing it
 // on first use.
 func (a *applier) stmt(query string) (*sql.Stmt, error) {
-	st, ok := a.stmts[query]
-	if !ok {
+	if st, ok := a.stmts[query]; ok {
+		return st, nil
+	}
+	var st *sql.Stmt
+	if shared := a.cache.lookupOrNil(query); shared != nil {
+		st = a.tx.StmtContext(a.ctx, shared)
+	} else {
 		var err error
 		if st, err = a.tx.PrepareContext(a.ctx, query); err != nil {
 			return nil, fmt.Errorf("prepare %q: %w", firstLine(query), err)
 		}
-		a.stmts[query] = st
+		a.missed = append(a.missed, query)
 	}
+	a.stmts[query] = st
 	return st, nil
 }
 

@@ -35,7 +35,7 @@ func (db *DB) Categories(ctx context.Context) (Page[Category], error) {
 func (db *DB) MissingCategory(ctx context.Context, slugs []string) (string, error) {
 	for _, s := range slugs {
 		var n int
-		if err := db.rd().QueryRowContext(ctx, `SELECT count(*) FROM categories WHERE slug = ?`, s).Scan(&n); err != nil {
+		if err := db.queryRow(ctx, `SELECT count(*) FROM categories WHERE slug = ?`, s).Scan(&n); err != nil {
 			return "", err
 		}
 		if n == 0 {

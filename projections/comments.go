@@ -2,7 +2,6 @@ package projections
 
 import (
 	"context"
-	"database/sql"
 
 	"forum/events"
 )
@@ -92,7 +91,7 @@ func (db *DB) Comments(ctx context.Context, f CommentFilter) (Page[Comment], err
 		limit: ClampLimit(f.Limit, DefaultLimit),
 		scan:  scanComment,
 		key:   func(c Comment) uint64 { return c.Seq },
-		check: func(ctx context.Context, tx *sql.Tx) error {
+		check: func(ctx context.Context, tx readTx) error {
 			var n int
 			if err := tx.QueryRowContext(ctx, postExistsQuery, f.PostID).Scan(&n); err != nil {
 				return err

@@ -36,12 +36,27 @@ type DB struct {
 
 // dbFile is one read-model file and its connections.
 type dbFile struct {
-	path string // the file itself
-	w, r *sql.DB
+	path   string // the file itself
+	w, r   *sql.DB
+	rstmts *stmtCache // statements prepared on r
+	wstmts *stmtCache // statements prepared on w: the projector's
 }
 
 func (db *DB) wr() *sql.DB { return db.cur.Load().w }
 func (db *DB) rd() *sql.DB { return db.cur.Load().r }
+
+// queryRow runs a one-row query on the reader pool, prepared once.
+func (db *DB) queryRow(ctx context.Context, query string, args ...any) scanner {
+	f := db.cur.Load()
+	st, err := f.rstmts.get(ctx, query)
+	if err != nil {
+		return errRow{err}
+	}
+	if st == nil {
+		return f.r.QueryRowContext(ctx, query, args...)
+	}
+	return st.QueryRowContext(ctx, args...)
+}
 
 func dsn(path string, write bool) string {
 	q := url.Values{}
@@ -134,7 +149,7 @@ func openDB(name string) (*DB, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	db := &DB{path: name}
-	db.cur.Store(&dbFile{path: path, w: w, r: r})
+	db.cur.Store(&dbFile{path: path, w: w, r: r, rstmts: newStmtCache(r), wstmts: newStmtCache(w)})
 	return db, nil
 }
 
@@ -213,6 +228,8 @@ func (db *DB) Path() string { return db.path }
 func (db *DB) Close() error { return db.cur.Load().close() }
 
 func (f *dbFile) close() error {
+	f.rstmts.close()
+	f.wstmts.close()
 	f.w.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
 	return errors.Join(f.r.Close(), f.w.Close())
 }

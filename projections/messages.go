@@ -205,7 +205,7 @@ func (db *DB) Contacts(ctx context.Context, me string, f ListFilter) (Page[Conta
 	lo, hi := prefixRange(q)
 	var rows []contactRow
 	page := Page[Contact]{Items: []Contact{}}
-	page.Seq, err = db.read(ctx, func(tx *sql.Tx) error {
+	page.Seq, err = db.read(ctx, func(tx readTx) error {
 		var err error
 		if part != "u" {
 			if rows, err = scanAll(ctx, tx, rows, contactsWithConversation, []any{me, before, lo, hi, limit + 1}, scanContact); err != nil {
@@ -276,7 +276,7 @@ func (db *DB) Rooms(ctx context.Context, f ListFilter) (Page[Room], error) {
 	limit := ClampLimit(f.Limit, 50)
 	lo, hi := prefixRange(q)
 	page := Page[Room]{Items: []Room{}}
-	page.Seq, err = db.read(ctx, func(tx *sql.Tx) error {
+	page.Seq, err = db.read(ctx, func(tx readTx) error {
 		var err error
 		if part != "n" {
 			if page.Items, err = scanAll(ctx, tx, page.Items, roomsWithMessages, []any{beforeAt, beforeAt, afterName, lo, hi, limit + 1}, scanRoom); err != nil {
@@ -316,6 +316,6 @@ func (db *DB) DMSeq(ctx context.Context, messageID, a, b string) (uint64, error)
 // RoomExists reports whether room has been created (or has a message).
 func (db *DB) RoomExists(ctx context.Context, room string) (bool, error) {
 	var n int
-	err := db.rd().QueryRowContext(ctx, `SELECT count(*) FROM rooms WHERE name = ?`, room).Scan(&n)
+	err := db.queryRow(ctx, `SELECT count(*) FROM rooms WHERE name = ?`, room).Scan(&n)
 	return n > 0, err
 }

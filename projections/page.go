@@ -100,7 +100,7 @@ type list[T any] struct {
 	key   func(T) uint64
 	// check, when set, runs first in the same snapshot (e.g. that the
 	// parent exists); its error is returned as it is.
-	check func(ctx context.Context, tx *sql.Tx) error
+	check func(ctx context.Context, tx readTx) error
 }
 
 // readList runs l in one read snapshot and returns the page with the
@@ -111,7 +111,7 @@ func readList[T any](ctx context.Context, db *DB, l list[T]) (Page[T], error) {
 		args = append(slices.Clip(args), l.limit+1)
 	}
 	page := Page[T]{Items: []T{}}
-	seq, err := db.read(ctx, func(tx *sql.Tx) error {
+	seq, err := db.read(ctx, func(tx readTx) error {
 		if l.check != nil {
 			if err := l.check(ctx, tx); err != nil {
 				return err
@@ -133,7 +133,7 @@ func readList[T any](ctx context.Context, db *DB, l list[T]) (Page[T], error) {
 }
 
 // scanAll appends to items every row of query, scanned with scan.
-func scanAll[T any](ctx context.Context, tx *sql.Tx, items []T, query string, args []any, scan func(scanner) (T, error)) ([]T, error) {
+func scanAll[T any](ctx context.Context, tx readTx, items []T, query string, args []any, scan func(scanner) (T, error)) ([]T, error) {
 	rows, err := tx.QueryContext(ctx, query, args...)
 	if err != nil {
 		return items, fmt.Errorf("query %q: %w", firstLine(query), err)
@@ -175,12 +175,14 @@ func prefixRange(q string) (lo, hi string) { return q, q + "\x7f" }
 
 // read runs fn in one read transaction, a consistent snapshot, and returns
 // the checkpoint that snapshot was built at.
-func (db *DB) read(ctx context.Context, fn func(tx *sql.Tx) error) (uint64, error) {
-	tx, err := db.rd().BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+func (db *DB) read(ctx context.Context, fn func(tx readTx) error) (uint64, error) {
+	f := db.cur.Load()
+	sqlTx, err := f.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return 0, fmt.Errorf("begin read: %w", err)
 	}
-	defer tx.Rollback()
+	defer sqlTx.Rollback()
+	tx := readTx{sqlTx, f.rstmts}
 	var v string
 	if err := tx.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'seq'`).Scan(&v); err != nil {
 		return 0, fmt.Errorf("read checkpoint: %w", err)
@@ -195,7 +197,7 @@ func (db *DB) read(ctx context.Context, fn func(tx *sql.Tx) error) (uint64, erro
 // one runs a one-row query on the reader pool and scans it with scan;
 // ENOTFOUND naming what when there is no row.
 func one[T any](ctx context.Context, db *DB, what, query string, scan func(scanner) (T, error), args ...any) (T, error) {
-	v, err := scan(db.rd().QueryRowContext(ctx, query, args...))
+	v, err := scan(db.queryRow(ctx, query, args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		var zero T
 		return zero, notFound(what)

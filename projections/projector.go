@@ -296,12 +296,13 @@ func (p *Projector) Apply(ctx context.Context, batch []events.Event) error {
 	if len(fresh) == 0 {
 		return nil
 	}
-	tx, err := p.db.wr().BeginTx(ctx, nil)
+	f := p.db.cur.Load()
+	tx, err := f.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback()
-	a := &applier{ctx: ctx, tx: tx, stmts: map[string]*sql.Stmt{}}
+	a := &applier{ctx: ctx, tx: tx, cache: f.wstmts, stmts: map[string]*sql.Stmt{}}
 	var quarantined uint64
 	for _, ev := range fresh {
 		var err error = errSkip{errors.New(ev.Undecodable)}
@@ -325,6 +326,11 @@ func (p *Projector) Apply(ctx context.Context, batch []events.Event) error {
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
+	}
+	for _, q := range a.missed {
+		if _, err := f.wstmts.get(ctx, q); err != nil {
+			return err
+		}
 	}
 	p.mu.Lock()
 	p.seq = last
