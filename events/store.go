@@ -114,7 +114,9 @@ func OpenStore(ctx context.Context, cfg StoreConfig) (*Store, error) {
 		s.Close()
 		return nil, fmt.Errorf("connect nats: %w", err)
 	}
-	if s.js, err = jetstream.New(s.nc); err != nil {
+	// An ack not back within an attempt's time is given up on, so a lost
+	// one does not hold a place in flight for good.
+	if s.js, err = jetstream.New(s.nc, jetstream.WithPublishAsyncMaxPending(maxInFlight), jetstream.WithPublishAsyncTimeout(appendAttempt)); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("jetstream: %w", err)
 	}
@@ -413,9 +415,7 @@ func (s *Store) Append(ctx context.Context, subject string, env Envelope, opts .
 	defer cancel()
 	backoff := 50 * time.Millisecond
 	for {
-		actx, acancel := context.WithTimeout(ctx, appendAttempt)
-		ack, err := s.js.PublishMsg(actx, msg, pubOpts...)
-		acancel()
+		ack, err := s.publish(ctx, msg, pubOpts)
 		if err == nil {
 			s.stuck.Store(false)
 			return Ack{Seq: ack.Sequence, Duplicate: ack.Duplicate}, nil
@@ -442,6 +442,38 @@ func (s *Store) Append(ctx context.Context, subject string, env Envelope, opts .
 		case <-time.After(backoff):
 		}
 		backoff = min(2*backoff, 500*time.Millisecond)
+	}
+}
+
+// maxInFlight bounds the appends published and not yet acknowledged. They
+// are pipelined on one connection, so concurrent writers become batches in
+// the stream instead of a queue of round trips; past the bound a writer
+// waits (at most an attempt's time) for a place.
+const maxInFlight = 4096
+
+// publish makes one attempt to store msg: it publishes asynchronously and
+// waits for the ack, for at most appendAttempt (or ctx).
+func (s *Store) publish(ctx context.Context, msg *nats.Msg, opts []jetstream.PublishOpt) (*jetstream.PubAck, error) {
+	ctx, cancel := context.WithTimeout(ctx, appendAttempt)
+	defer cancel()
+	wait := appendAttempt
+	if d, ok := ctx.Deadline(); ok {
+		wait = time.Until(d)
+	}
+	if wait <= 0 {
+		return nil, context.DeadlineExceeded
+	}
+	f, err := s.js.PublishMsgAsync(msg, append(opts, jetstream.WithStallWait(wait))...)
+	if err != nil {
+		return nil, err
+	}
+	select {
+	case ack := <-f.Ok():
+		return ack, nil
+	case err := <-f.Err():
+		return nil, err
+	case <-ctx.Done():
+		return nil, ctx.Err()
 	}
 }
 
