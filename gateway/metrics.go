@@ -48,6 +48,12 @@ func newMetrics(s *Server) *metrics {
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "forum_projector_recoveries_total", Help: "Times the projector started following the stream afresh after a failure or a stall.",
 		}, func() float64 { return float64(s.proj.Recoveries()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "forum_projector_commits_total", Help: "Transactions the projector committed: each applies every event that arrived meanwhile.",
+		}, func() float64 { c, _ := s.proj.Commits(); return float64(c) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "forum_projector_events_total", Help: "Events the projector applied (events_total / commits_total is the mean batch).",
+		}, func() float64 { _, n := s.proj.Commits(); return float64(n) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "forum_quarantined_events", Help: "Events the read models went past because they cannot be applied.",
 		}, func() float64 { return float64(s.proj.Quarantined()) }),

@@ -38,6 +38,8 @@ type Projector struct {
 	quarantined uint64    // events recorded in quarantine instead of applied
 	progressAt  time.Time // last commit, or the last (re)start of following
 	recoveries  uint64    // times following failed or stalled and started over
+	commits     uint64    // batches committed
+	applied     uint64    // events in those batches
 	stallAfter  time.Duration
 	changed     chan struct{} // closed and replaced after every commit
 	feed        ring
@@ -90,6 +92,15 @@ func (p *Projector) Recoveries() uint64 {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.recoveries
+}
+
+// Commits returns how many batches the projector has committed, and how
+// many events they held: concurrent writes become one transaction each
+// batch, so events/commits is the group-commit factor.
+func (p *Projector) Commits() (commits, applied uint64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.commits, p.applied
 }
 
 // Changed returns a channel that is closed at the next commit.
@@ -336,6 +347,8 @@ func (p *Projector) Apply(ctx context.Context, batch []events.Event) error {
 	p.seq = last
 	p.quarantined += quarantined
 	p.progressAt = time.Now()
+	p.commits++
+	p.applied += uint64(len(fresh))
 	for _, ev := range fresh {
 		p.feed.push(ev)
 	}

@@ -20,12 +20,16 @@ type postsResult struct {
 	Failed     int64   `json:"failed"`
 	Latency    summary `json:"latency_ms"`
 	Throughput float64 `json:"rate_per_s"` // posts created per second
+	// EventsPerCommit is the projector's mean batch meanwhile (from
+	// /metrics; 0 when it could not be read): how far concurrent writes
+	// were grouped into one transaction.
+	EventsPerCommit float64 `json:"events_per_commit"`
 }
 
 // writeText prints the report as a summary line and detail lines.
 func (r *postsResult) writeText(w io.Writer) {
-	fmt.Fprintf(w, "scenario=posts clients=%d sent=%d created=%d failed=%d %s rate=%.1f/s elapsed=%.2fs\n",
-		r.Clients, r.Sent, r.Created, r.Failed, r.Latency.text(), r.Throughput, r.ElapsedMS/1000)
+	fmt.Fprintf(w, "scenario=posts clients=%d sent=%d created=%d failed=%d %s rate=%.1f/s elapsed=%.2fs events_per_commit=%.1f\n",
+		r.Clients, r.Sent, r.Created, r.Failed, r.Latency.text(), r.Throughput, r.ElapsedMS/1000, r.EventsPerCommit)
 	r.writeFooter(w)
 }
 
@@ -51,6 +55,7 @@ func (b *bench) runPosts(ctx context.Context) (*postsResult, error) {
 	sendCtx, cancel := context.WithTimeout(ctx, cfg.duration)
 	defer cancel()
 	jobs := pace(sendCtx, cfg.posts, cfg.rate)
+	before, _ := b.api.metrics(ctx)
 	start := time.Now()
 	var clients sync.WaitGroup
 	for _, u := range users {
@@ -70,6 +75,7 @@ func (b *bench) runPosts(ctx context.Context) (*postsResult, error) {
 	}
 	clients.Wait()
 	elapsed := time.Since(start)
+	after, _ := b.api.metrics(ctx)
 
 	res := &postsResult{
 		common:     b.newCommon(len(users), setup),
@@ -80,6 +86,9 @@ func (b *bench) runPosts(ctx context.Context) (*postsResult, error) {
 		Failed:     sent.Load() - created.Load(),
 		Latency:    latency.summarize(),
 		Throughput: perSecond(created.Load(), elapsed),
+	}
+	if commits := after["forum_projector_commits_total"] - before["forum_projector_commits_total"]; commits > 0 {
+		res.EventsPerCommit = (after["forum_projector_events_total"] - before["forum_projector_events_total"]) / commits
 	}
 	res.ElapsedMS = ms(elapsed)
 	res.Interrupted = ctx.Err() != nil
