@@ -34,9 +34,14 @@ const (
 
 func newUpgrader() *websocket.Upgrader {
 	return &websocket.Upgrader{
-		ReadBufferSize:  4096,
+		// Client frames are small: a small read buffer is all an idle
+		// connection holds (bigger frames are read through it).
+		ReadBufferSize:  1024,
 		WriteBufferSize: 4096,
 		WriteBufferPool: &sync.Pool{}, // idle connections hold no write buffer
+		// permessage-deflate where the client offers it: a frame for many
+		// connections is compressed once (outFrame.prepared).
+		EnableCompression: true,
 		// The sameOrigin middleware has checked the Origin already.
 		CheckOrigin: func(*http.Request) bool { return true },
 	}
@@ -73,11 +78,13 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request, p Principal) error
 	if err != nil {
 		return err
 	}
-	ws, err := h.upgrader.Upgrade(hijacker(w), r, nil)
+	bw := &batchingHijacker{ResponseWriter: hijacker(w)}
+	ws, err := h.upgrader.Upgrade(bw, r, nil)
 	if err != nil {
 		return nil // the upgrader has answered
 	}
 	c := h.newConn(ws, p, projections.User{ID: account.ID, Nickname: account.Nickname, CreatedAt: account.CreatedAt})
+	c.batch = bw.conn
 	go c.serve(account, after, resume)
 	return nil
 }
@@ -98,11 +105,14 @@ func hijacker(w http.ResponseWriter) http.ResponseWriter {
 }
 
 // conn is one WebSocket connection: a reader goroutine that handles the
-// client's frames (inbound.go) and a writer goroutine that writes queued
-// frames and pings.
+// client's frames (inbound.go), and a writer goroutine only while there is
+// something to write (frames, a ping, the close frame): an idle connection
+// has one goroutine.
 type conn struct {
 	hub     *Hub
 	ws      *websocket.Conn
+	batch   *batchConn // the socket under ws
+	pinger  *time.Timer
 	user    projections.User // public fields only
 	session string           // "" for HTTP Basic
 	limiter *rate.Limiter    // nil when rate limits are off
@@ -121,7 +131,6 @@ type conn struct {
 	closeCode  int
 	closeText  string
 	readerDone chan struct{}
-	writerDone chan struct{}
 
 	typingMu  sync.Mutex
 	typing    map[string]*typingState // by "u:<user>" or "r:<room>"
@@ -131,7 +140,7 @@ type conn struct {
 func (h *Hub) newConn(ws *websocket.Conn, p Principal, user projections.User) *conn {
 	c := &conn{
 		hub: h, ws: ws, user: user, session: p.SessionID, queue: newSendQueue(),
-		rooms: map[string]struct{}{}, closing: make(chan struct{}), readerDone: make(chan struct{}), writerDone: make(chan struct{}),
+		rooms: map[string]struct{}{}, closing: make(chan struct{}), readerDone: make(chan struct{}),
 		typing: map[string]*typingState{},
 	}
 	c.ctx, c.cancel = context.WithCancel(h.ctx)
@@ -147,7 +156,7 @@ func (h *Hub) newConn(ws *websocket.Conn, p Principal, user projections.User) *c
 // serve runs the connection: hello and replay, then the client's frames
 // until it goes away.
 func (c *conn) serve(account projections.User, after uint64, resume bool) {
-	go c.writePump()
+	c.pinger = time.AfterFunc(c.hub.pingEvery, c.pingDue)
 	registered := c.hub.open(c, account, after, resume)
 	if !registered {
 		c.close(websocket.CloseGoingAway, "server shutting down")
@@ -159,7 +168,9 @@ func (c *conn) serve(account projections.User, after uint64, resume bool) {
 	if registered {
 		c.hub.remove(c)
 	}
-	<-c.writerDone
+	c.queue.end()
+	c.pinger.Stop()
+	c.ws.Close()
 	if registered {
 		c.hub.wg.Done()
 	}
@@ -167,9 +178,25 @@ func (c *conn) serve(account projections.User, after uint64, resume bool) {
 
 // push queues f, dropping the connection if its queue is full.
 func (c *conn) push(f *outFrame) {
-	if !c.queue.push(f) {
+	start, full := c.queue.push(f)
+	if full {
 		c.drop()
 	}
+	if start {
+		go c.write()
+	}
+}
+
+// startWriter starts a writer goroutine; for pushWait.
+func (c *conn) startWriter() { go c.write() }
+
+// pingDue runs every wsPingEvery: a ping is written, by a writer started
+// for it if none is running.
+func (c *conn) pingDue() {
+	if c.queue.ping() {
+		go c.write()
+	}
+	c.pinger.Reset(c.hub.pingEvery)
 }
 
 // drop disconnects a client that does not keep up, at once: its socket is
@@ -187,6 +214,9 @@ func (c *conn) close(code int, text string) {
 	c.closeOnce.Do(func() {
 		c.closeCode, c.closeText = code, text
 		close(c.closing)
+		if c.queue.closeFrame() {
+			go c.write()
+		}
 	})
 }
 
@@ -207,40 +237,80 @@ func (c *conn) readPump() {
 	}
 }
 
-func (c *conn) writePump() {
-	defer close(c.writerDone)
-	defer c.ws.Close()
-	ping := time.NewTicker(wsPingEvery)
-	defer ping.Stop()
-	var frames []*outFrame
+// write is the connection's writer: it writes what the queue holds until
+// nothing is left, then ends. After the close frame, or when a write
+// fails, the connection writes nothing more and its socket is closed.
+func (c *conn) write() {
+	defer c.queue.writers.Done()
+	var buf []*outFrame
 	for {
-		select {
-		case <-c.queue.ready:
-			frames = c.queue.take(frames)
-			for _, f := range frames {
-				c.ws.SetWriteDeadline(time.Now().Add(wsWriteWait))
-				if err := c.ws.WriteMessage(websocket.TextMessage, f.data); err != nil {
-					if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
-						c.drop() // it stopped reading
-					}
-					return
-				}
-				f.sent.Inc()
-			}
-			clear(frames)
-		case <-ping.C:
-			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(wsWriteWait)); err != nil {
-				return
-			}
-		case <-c.closing:
-			c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(c.closeCode, c.closeText), time.Now().Add(wsCloseWait))
-			select {
-			case <-c.readerDone:
-			case <-time.After(wsCloseWait):
-			}
-			return
-		case <-c.readerDone:
+		w, ok := c.queue.next(buf)
+		if !ok {
 			return
 		}
+		if w.close {
+			c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(c.closeCode, c.closeText), time.Now().Add(wsCloseWait))
+			t := time.NewTimer(wsCloseWait)
+			select {
+			case <-c.readerDone:
+			case <-t.C:
+			}
+			t.Stop()
+			c.stopWriting()
+			return
+		}
+		if w.ping {
+			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(wsWriteWait)); err != nil {
+				c.stopWriting()
+				return
+			}
+		}
+		if err := c.writeFrames(w.frames); err != nil {
+			if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
+				c.drop() // it stopped reading
+			}
+			c.stopWriting()
+			return
+		}
+		clear(w.frames)
+		buf = w.frames
 	}
+}
+
+// writeFrames writes frames, each prepared once for every connection it
+// goes to; several of them leave in one write to the socket.
+func (c *conn) writeFrames(frames []*outFrame) error {
+	if len(frames) == 0 {
+		return nil
+	}
+	c.ws.SetWriteDeadline(time.Now().Add(wsWriteWait))
+	batched := len(frames) > 1 && c.batch != nil
+	if batched {
+		c.batch.begin()
+	}
+	for _, f := range frames {
+		c.ws.EnableWriteCompression(len(f.data) >= compressMin)
+		if err := c.ws.WritePreparedMessage(f.prepared()); err != nil {
+			if batched {
+				c.batch.flush()
+			}
+			return err
+		}
+	}
+	if batched {
+		if err := c.batch.flush(); err != nil {
+			return err
+		}
+	}
+	for _, f := range frames {
+		f.sent.Inc()
+	}
+	return nil
+}
+
+// stopWriting ends all writing on the connection and closes its socket,
+// which ends the reader too.
+func (c *conn) stopWriting() {
+	c.queue.stop()
+	c.ws.Close()
 }

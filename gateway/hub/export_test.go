@@ -1,5 +1,7 @@
 package hub
 
+import "time"
+
 // The frame types, for the external tests to decode frames into.
 type (
 	PresenceFrame   = presenceFrame
@@ -35,6 +37,9 @@ const (
 	MaxRooms   = maxRooms
 	ReadLimit  = wsReadLimit
 )
+
+// SetPingEvery makes h ping the connections it opens from now on every d.
+func SetPingEvery(h *Hub, d time.Duration) { h.pingEvery = d }
 
 // Pushes is the hub's decision for every event type.
 var Pushes = pushes

@@ -4,6 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"sync"
+
+	"github.com/gorilla/websocket"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -18,6 +22,26 @@ type outFrame struct {
 	seq  uint64 // stream sequence of the event it shows; 0 for frames from no event
 	data []byte
 	sent prometheus.Counter
+
+	prepare sync.Once
+	pm      *websocket.PreparedMessage
+}
+
+// compressMin is the smallest frame worth compressing for a connection
+// that negotiated permessage-deflate.
+const compressMin = 256
+
+// prepared returns the frame as a WebSocket message framed once for every
+// connection it goes to (and compressed once for those that compress).
+func (f *outFrame) prepared() *websocket.PreparedMessage {
+	f.prepare.Do(func() {
+		pm, err := websocket.NewPreparedMessage(websocket.TextMessage, f.data)
+		if err != nil { // it frames bytes in memory: this does not happen
+			panic(fmt.Sprintf("prepare a %s frame: %v", f.typ, err))
+		}
+		f.pm = pm
+	})
+	return f.pm
 }
 
 // newFrame encodes v (one of the frame structs below) as a frame of type typ.

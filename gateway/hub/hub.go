@@ -108,6 +108,7 @@ type Hub struct {
 	metrics      *metrics
 	bus          *bus
 	upgrader     *websocket.Upgrader
+	pingEvery    time.Duration   // wsPingEvery but in tests
 	ctx          context.Context // ends at shutdown: connections' work stops
 	cancel       context.CancelFunc
 	// maxReplay is how many events behind the head a resume may be; further
@@ -138,7 +139,7 @@ func New(cfg Config) *Hub {
 	}
 	h := &Hub{
 		read: cfg.ReadModels, allowWrite: cfg.AllowWrite, checkSession: cfg.CheckSession, feed: cfg.Feed, stream: cfg.Stream, messenger: cfg.Messenger, log: cfg.Logger, rateLimit: cfg.RateLimits,
-		metrics: newMetrics(), upgrader: newUpgrader(), presence: presence.New(),
+		metrics: newMetrics(), upgrader: newUpgrader(), pingEvery: wsPingEvery, presence: presence.New(),
 		conns: map[*conn]struct{}{}, byUser: map[string]map[*conn]struct{}{},
 		bySession: map[string]map[*conn]struct{}{}, rooms: map[string]map[*conn]struct{}{}, ended: map[string]time.Time{},
 	}

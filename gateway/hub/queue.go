@@ -7,20 +7,29 @@ import (
 )
 
 // sendQueue holds the frames waiting for one connection, at most
-// wsQueueLen of them and wsQueueBytes. While a resume replays, live frames are held back (at most
-// wsHeldLen) and follow the replay.
+// wsQueueLen of them and wsQueueBytes. While a resume replays, live frames
+// are held back (at most wsHeldLen) and follow the replay.
+//
+// It also decides when the connection's writer runs: an idle connection
+// has no writer goroutine. The first frame (or a due ping, or a close)
+// starts one; it writes until nothing is left, and ends.
 type sendQueue struct {
 	mu      sync.Mutex
 	frames  []*outFrame
 	bytes   int // of frames
 	held    []*outFrame
 	holding bool
-	ready   chan struct{} // has a token while frames wait
 	space   chan struct{} // has a token after the writer took frames
+
+	writing  bool // a writer is running
+	ended    bool // the connection writes nothing more
+	pingDue  bool
+	closeDue bool
+	writers  sync.WaitGroup
 }
 
 func newSendQueue() sendQueue {
-	return sendQueue{ready: make(chan struct{}, 1), space: make(chan struct{}, 1)}
+	return sendQueue{space: make(chan struct{}, 1)}
 }
 
 func signal(ch chan struct{}) {
@@ -30,39 +39,61 @@ func signal(ch chan struct{}) {
 	}
 }
 
-// push queues f; false when the queue is full.
-func (q *sendQueue) push(f *outFrame) bool {
+// wake reports, with q.mu held, whether a writer must be started for what
+// was just queued, and counts it as running if so.
+func (q *sendQueue) wake() bool {
+	if q.writing || q.ended {
+		return false
+	}
+	q.writing = true
+	q.writers.Add(1)
+	return true
+}
+
+// push queues f; full is true when the queue has no room for it. start
+// tells the caller to start a writer.
+func (q *sendQueue) push(f *outFrame) (start, full bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	if q.ended {
+		return false, false
+	}
 	if q.holding {
 		if len(q.held) >= wsHeldLen {
-			return false
+			return false, true
 		}
 		q.held = append(q.held, f)
-		return true
+		return false, false
 	}
 	if len(q.frames) >= wsQueueLen || q.bytes+len(f.data) > wsQueueBytes {
-		return false
+		return false, true
 	}
 	q.frames = append(q.frames, f)
 	q.bytes += len(f.data)
-	signal(q.ready)
-	return true
+	return q.wake(), false
 }
 
 // errConnGone is returned by pushWait for a connection that is ending.
 var errConnGone = errors.New("connection ending")
 
 // pushWait queues f past any holding, waiting for room; it fails when ctx
-// ends or the connection is closing or its writer has stopped.
-func (q *sendQueue) pushWait(ctx context.Context, f *outFrame, closing, writerDone <-chan struct{}) error {
+// ends or the connection is closing or writes no more. start is called
+// when a writer must be started.
+func (q *sendQueue) pushWait(ctx context.Context, f *outFrame, closing <-chan struct{}, start func()) error {
 	for {
 		q.mu.Lock()
+		if q.ended {
+			q.mu.Unlock()
+			return errConnGone
+		}
 		if len(q.frames) < wsQueueLen && (len(q.frames) == 0 || q.bytes+len(f.data) <= wsQueueBytes) {
 			q.frames = append(q.frames, f)
 			q.bytes += len(f.data)
-			signal(q.ready)
+			wake := q.wake()
 			q.mu.Unlock()
+			if wake {
+				start()
+			}
 			return nil
 		}
 		q.mu.Unlock()
@@ -71,8 +102,6 @@ func (q *sendQueue) pushWait(ctx context.Context, f *outFrame, closing, writerDo
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-closing:
-			return errConnGone
-		case <-writerDone:
 			return errConnGone
 		}
 	}
@@ -85,33 +114,79 @@ func (q *sendQueue) hold() {
 	q.mu.Unlock()
 }
 
-// release queues the held frames after the replay; false if they do not fit.
-func (q *sendQueue) release() bool {
+// release queues the held frames after the replay; ok is false if they do
+// not fit, start true when a writer must be started.
+func (q *sendQueue) release() (start, ok bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.holding = false
 	held := q.held
 	q.held = nil
 	if len(q.frames)+len(held) > wsQueueLen+wsHeldLen {
-		return false
+		return false, false
 	}
 	q.frames = append(q.frames, held...)
 	for _, f := range held {
 		q.bytes += len(f.data)
 	}
-	if len(q.frames) > 0 {
-		signal(q.ready)
-	}
-	return true
+	return len(q.frames) > 0 && q.wake(), true
 }
 
-// take hands the waiting frames to the writer in exchange for its emptied
-// slice.
-func (q *sendQueue) take(buf []*outFrame) []*outFrame {
+// ping notes that a ping is due; start as for push.
+func (q *sendQueue) ping() (start bool) {
 	q.mu.Lock()
-	out := q.frames
-	q.frames, q.bytes = buf[:0], 0
+	defer q.mu.Unlock()
+	q.pingDue = true
+	return q.wake()
+}
+
+// closeFrame notes that the close frame is due; start as for push.
+func (q *sendQueue) closeFrame() (start bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.closeDue = true
+	return q.wake()
+}
+
+// work is what the writer is to do next.
+type work struct {
+	frames []*outFrame
+	ping   bool
+	close  bool
+}
+
+// next hands the writer what waits, in exchange for its emptied slice.
+// When nothing waits it returns false and the writer ends: the next push
+// starts another.
+func (q *sendQueue) next(buf []*outFrame) (work, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	w := work{ping: q.pingDue, close: q.closeDue}
+	if q.ended || (len(q.frames) == 0 && !w.ping && !w.close) {
+		q.writing = false
+		return work{}, false
+	}
+	q.pingDue = false
+	if !w.close {
+		w.frames = q.frames
+		q.frames, q.bytes = buf[:0], 0
+		signal(q.space)
+	}
+	return w, true
+}
+
+// stop ends all writing: what waits is dropped, and no writer starts
+// again. A writer calls it when its connection is done for.
+func (q *sendQueue) stop() {
+	q.mu.Lock()
+	q.ended = true
+	q.frames, q.held, q.bytes = nil, nil, 0
 	q.mu.Unlock()
 	signal(q.space)
-	return out
+}
+
+// end is stop, returning once the running writer, if any, has ended.
+func (q *sendQueue) end() {
+	q.stop()
+	q.writers.Wait()
 }

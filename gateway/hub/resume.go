@@ -79,14 +79,14 @@ func (h *Hub) open(c *conn, account projections.User, after uint64, resume bool)
 	var err error
 	if cached {
 		for _, f := range frames {
-			if err = c.queue.pushWait(ctx, f, c.closing, c.writerDone); err != nil {
+			if err = c.queue.pushWait(ctx, f, c.closing, c.startWriter); err != nil {
 				break
 			}
 		}
 	} else {
 		err = h.readEvents(ctx, after, boundary, func(ev events.Event) error {
 			if b := h.build(ctx, ev); b.frame != nil && b.to.sees(c.user.ID) {
-				return c.queue.pushWait(ctx, b.frame, c.closing, c.writerDone)
+				return c.queue.pushWait(ctx, b.frame, c.closing, c.startWriter)
 			}
 			return nil
 		})
@@ -96,12 +96,16 @@ func (h *Hub) open(c *conn, account projections.User, after uint64, resume bool)
 			return true // the connection is going anyway
 		}
 		h.log.Warn("websocket resume failed: sending resync", "user", c.user.ID, "after", after, "err", err)
-		if c.queue.pushWait(c.ctx, h.newFrame("resync", 0, resyncFrame{Type: "resync"}), c.closing, c.writerDone) != nil {
+		if c.queue.pushWait(c.ctx, h.newFrame("resync", 0, resyncFrame{Type: "resync"}), c.closing, c.startWriter) != nil {
 			return true
 		}
 	}
-	if !c.queue.release() {
+	start, ok := c.queue.release()
+	if !ok {
 		c.drop()
+	}
+	if start {
+		c.startWriter()
 	}
 	return true
 }
