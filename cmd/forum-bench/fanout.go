@@ -18,17 +18,19 @@ const fanoutPosters = 4
 // connection's read of the post.created frame.
 type fanoutResult struct {
 	common
-	Clients    int     `json:"clients"`
-	TargetRate float64 `json:"target_rate_per_s"`
-	Posts      int64   `json:"posts"`      // created (201)
-	Expected   int64   `json:"expected"`   // posts × connections
-	Delivered  int64   `json:"delivered"`  // distinct (post, connection) receipts
-	Duplicates int64   `json:"duplicates"` // repeated receipts
-	Dropped    int64   `json:"dropped_connections"`
-	Latency    summary `json:"latency_ms"`
-	Request    summary `json:"request_latency_ms"` // of POST /api/posts
-	Throughput float64 `json:"rate_per_s"`         // deliveries per second of elapsed time
-	SendMS     float64 `json:"send_ms"`
+	Clients    int        `json:"clients"`
+	TargetRate float64    `json:"target_rate_per_s"`
+	Posts      int64      `json:"posts"`      // created (201)
+	Expected   int64      `json:"expected"`   // posts × connections
+	Delivered  int64      `json:"delivered"`  // distinct (post, connection) receipts
+	Duplicates int64      `json:"duplicates"` // repeated receipts
+	Dropped    int64      `json:"dropped_connections"`
+	Latency    summary    `json:"latency_ms"`
+	Request    summary    `json:"request_latency_ms"` // of POST /api/posts
+	Throughput float64    `json:"rate_per_s"`         // deliveries per second of elapsed time
+	SendMS     float64    `json:"send_ms"`
+	FrameBytes int        `json:"frame_bytes"` // of one post.created frame
+	Raw        *rawResult `json:"raw,omitempty"`
 }
 
 // writeText prints the report as a summary line and detail lines.
@@ -38,6 +40,7 @@ func (r *fanoutResult) writeText(w io.Writer) {
 	fmt.Fprintf(w, "post requests: %s target=%.1f/s took=%.2fs\n", r.Request.text(), r.TargetRate, r.SendMS/1000)
 	fmt.Fprintf(w, "delivery: delivered=%d/%d duplicates=%d dropped_connections=%d\n",
 		r.Delivered, r.Expected, r.Duplicates, r.Dropped)
+	r.Raw.writeText(w, r.Throughput, r.Latency.P99)
 	r.writeFooter(w)
 }
 
@@ -49,6 +52,7 @@ type fanoutReceiver struct {
 	duplicates int64
 	delivered  *atomic.Int64 // shared by all receivers, for the drain
 	errs       *tally
+	size       int // of the first post.created frame
 }
 
 // handle accounts for one frame: a post.created from this run (latency, duplicates) or an error frame.
@@ -73,6 +77,9 @@ func (r *fanoutReceiver) handle(at time.Time, data []byte) {
 			return
 		}
 		r.latency = append(r.latency, at.Sub(sent))
+		if r.size == 0 {
+			r.size = len(data)
+		}
 		r.delivered.Add(1)
 	case "error":
 		var text string
@@ -152,9 +159,11 @@ func (b *bench) runFanout(ctx context.Context) (*fanoutResult, error) {
 
 	var lat []time.Duration
 	var dups int64
+	size := 0
 	for _, r := range recvs {
 		lat = append(lat, r.latency...)
 		dups += r.duplicates
+		size = max(size, r.size)
 	}
 	res := &fanoutResult{
 		common:     b.newCommon(len(users), setup),
@@ -169,6 +178,13 @@ func (b *bench) runFanout(ctx context.Context) (*fanoutResult, error) {
 		Request:    reqLatency.summarize(),
 		Throughput: perSecond(delivered.Load(), elapsed),
 		SendMS:     ms(sendTook),
+		FrameBytes: size,
+	}
+	if cfg.raw {
+		b.log.Info("measuring the raw limit: a bare gorilla/websocket broadcast", "connections", cfg.clients, "frame_bytes", size)
+		if res.Raw, err = b.rawBroadcast(ctx, size); err != nil {
+			return nil, err
+		}
 	}
 	res.ElapsedMS = ms(elapsed)
 	res.Interrupted = ctx.Err() != nil

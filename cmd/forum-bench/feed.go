@@ -12,18 +12,19 @@ import (
 // feedResult is the report of the feed scenario: the latency of each GET /api/posts page.
 type feedResult struct {
 	common
-	Readers    int     `json:"readers"`
-	TargetRate float64 `json:"target_rate_per_s"` // 0 = as fast as the readers go
-	Limit      int     `json:"limit"`
-	Depth      int     `json:"depth"`
-	Seeded     int64   `json:"seeded"`   // posts created before reading
-	SeedMS     float64 `json:"seed_ms"`  // creating them
-	Requests   int64   `json:"requests"` // pages asked for
-	Pages      int64   `json:"pages"`    // pages received
-	Failed     int64   `json:"failed"`
-	Items      int64   `json:"items"`
-	Latency    summary `json:"latency_ms"`
-	Throughput float64 `json:"rate_per_s"` // pages per second
+	Readers    int        `json:"readers"`
+	TargetRate float64    `json:"target_rate_per_s"` // 0 = as fast as the readers go
+	Limit      int        `json:"limit"`
+	Depth      int        `json:"depth"`
+	Seeded     int64      `json:"seeded"`   // posts created before reading
+	SeedMS     float64    `json:"seed_ms"`  // creating them
+	Requests   int64      `json:"requests"` // pages asked for
+	Pages      int64      `json:"pages"`    // pages received
+	Failed     int64      `json:"failed"`
+	Items      int64      `json:"items"`
+	Latency    summary    `json:"latency_ms"`
+	Throughput float64    `json:"rate_per_s"`
+	Raw        *rawResult `json:"raw,omitempty"` // pages per second
 }
 
 // writeText prints the report as a summary line and detail lines.
@@ -36,6 +37,7 @@ func (r *feedResult) writeText(w io.Writer) {
 	}
 	fmt.Fprintf(w, "pages: limit=%d depth=%d items=%d items_per_page=%.1f seeded=%d seed_took=%.2fs\n",
 		r.Limit, r.Depth, r.Items, avg, r.Seeded, r.SeedMS/1000)
+	r.Raw.writeText(w, r.Throughput, r.Latency.P99)
 	r.writeFooter(w)
 }
 
@@ -104,6 +106,13 @@ func (b *bench) runFeed(ctx context.Context) (*feedResult, error) {
 	res.ElapsedMS = ms(elapsed)
 	res.Interrupted = ctx.Err() != nil
 	res.setErrors(&errs)
+	if cfg.raw {
+		b.log.Info("measuring the raw limit: net/http hello world")
+		var err error
+		if res.Raw, err = b.rawHello(ctx); err != nil {
+			return nil, err
+		}
+	}
 	return res, nil
 }
 

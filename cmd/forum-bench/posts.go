@@ -13,13 +13,14 @@ import (
 // 201 only once the post is stored and projected.
 type postsResult struct {
 	common
-	Clients    int     `json:"clients"`
-	TargetRate float64 `json:"target_rate_per_s"` // 0 = as fast as the clients go
-	Sent       int64   `json:"sent"`
-	Created    int64   `json:"created"`
-	Failed     int64   `json:"failed"`
-	Latency    summary `json:"latency_ms"`
-	Throughput float64 `json:"rate_per_s"` // posts created per second
+	Clients    int        `json:"clients"`
+	TargetRate float64    `json:"target_rate_per_s"` // 0 = as fast as the clients go
+	Sent       int64      `json:"sent"`
+	Created    int64      `json:"created"`
+	Failed     int64      `json:"failed"`
+	Latency    summary    `json:"latency_ms"`
+	Throughput float64    `json:"rate_per_s"`
+	Raw        *rawResult `json:"raw,omitempty"` // posts created per second
 	// EventsPerCommit is the projector's mean batch meanwhile (from
 	// /metrics; 0 when it could not be read): how far concurrent writes
 	// were grouped into one transaction.
@@ -30,6 +31,7 @@ type postsResult struct {
 func (r *postsResult) writeText(w io.Writer) {
 	fmt.Fprintf(w, "scenario=posts clients=%d sent=%d created=%d failed=%d %s rate=%.1f/s elapsed=%.2fs events_per_commit=%.1f\n",
 		r.Clients, r.Sent, r.Created, r.Failed, r.Latency.text(), r.Throughput, r.ElapsedMS/1000, r.EventsPerCommit)
+	r.Raw.writeText(w, r.Throughput, r.Latency.P99)
 	r.writeFooter(w)
 }
 
@@ -93,5 +95,12 @@ func (b *bench) runPosts(ctx context.Context) (*postsResult, error) {
 	res.ElapsedMS = ms(elapsed)
 	res.Interrupted = ctx.Err() != nil
 	res.setErrors(&errs)
+	if cfg.raw {
+		b.log.Info("measuring the raw limit: net/http hello world")
+		var err error
+		if res.Raw, err = b.rawHello(ctx); err != nil {
+			return nil, err
+		}
+	}
 	return res, nil
 }
