@@ -30,6 +30,23 @@ type Event struct {
 	Subject     string
 	Undecodable string
 	Envelope
+	// Decoded, when set, is the payload already decoded (a pointer to its
+	// registered type) by a reader that decodes ahead of use (DecodeAhead).
+	Decoded any
+}
+
+// DecodeAhead decodes the payload of a registered type into e.Decoded, so
+// that the one who applies it need not: a reader decodes beside the
+// writer. A payload that does not decode is left for its user to find.
+func (e *Event) DecodeAhead() {
+	spec, ok := registry[e.Type]
+	if !ok || e.Undecodable != "" {
+		return
+	}
+	p := spec.NewPayload()
+	if e.Payload(p) == nil {
+		e.Decoded = p
+	}
 }
 
 // New returns the envelope of an event of type t with payload data, made at

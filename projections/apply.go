@@ -97,8 +97,12 @@ func (e errSkip) Error() string { return "skip: " + e.err.Error() }
 // a registered type reaches it.
 var errNoApplyCase = errSkip{errors.New("no apply case for this event type")}
 
-// decodeThen decodes ev's payload as T and hands it to fn with the event.
+// decodeThen decodes ev's payload as T (unless a reader did already) and
+// hands it to fn with the event.
 func decodeThen[T any](ev events.Event, fn func(events.Event, T) error) error {
+	if d, ok := ev.Decoded.(*T); ok {
+		return fn(ev, *d)
+	}
 	var d T
 	if err := ev.Payload(&d); err != nil {
 		return errSkip{err}

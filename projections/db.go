@@ -300,3 +300,71 @@ func (db *DB) Remember(ctx context.Context, id StreamID) error {
 // Remove deletes the read-model file at path and its journal, for a rebuild
 // from scratch; db must be closed.
 func Remove(path string) error { return removeDB(path) }
+
+// applyIndexes are the secondary indexes an apply function looks rows up
+// by (a read receipt counts a conversation's unread messages): they stay
+// through a bulk load. TestBulkLoadKeepsWhatApplyNeeds checks that no
+// apply statement scans a whole table without the others.
+var applyIndexes = map[string]bool{"messages_conv_seq": true}
+
+// bulkLoad readies a fresh file for a rebuild: no waiting for the disk
+// and a rollback journal in memory (a crash means starting over, and the
+// file is not in use yet), and no secondary index that applying does not
+// need: those are built once, after the load, which is faster than
+// keeping them up to date row by row. finish builds them and puts the file
+// in its serving mode (WAL, synchronous=NORMAL).
+func (db *DB) bulkLoad(ctx context.Context) (finish func(context.Context) error, err error) {
+	w := db.wr()
+	for _, p := range []string{`PRAGMA synchronous = OFF`, `PRAGMA journal_mode = MEMORY`} {
+		if _, err := w.ExecContext(ctx, p); err != nil {
+			return nil, fmt.Errorf("bulk load: %s: %w", p, err)
+		}
+	}
+	deferred, err := db.dropDeferredIndexes(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("bulk load: %w", err)
+	}
+	return func(ctx context.Context) error {
+		for _, create := range deferred {
+			if _, err := w.ExecContext(ctx, create); err != nil {
+				return fmt.Errorf("after the bulk load: %s: %w", create, err)
+			}
+		}
+		for _, p := range []string{`PRAGMA journal_mode = WAL`, `PRAGMA synchronous = NORMAL`} {
+			if _, err := w.ExecContext(ctx, p); err != nil {
+				return fmt.Errorf("after the bulk load: %s: %w", p, err)
+			}
+		}
+		return nil
+	}, nil
+}
+
+// dropDeferredIndexes drops every secondary index but applyIndexes and
+// returns the statements that create them again.
+func (db *DB) dropDeferredIndexes(ctx context.Context) ([]string, error) {
+	w := db.wr()
+	rows, err := w.QueryContext(ctx, `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name`)
+	if err != nil {
+		return nil, err
+	}
+	var names, creates []string
+	for rows.Next() {
+		var name, create string
+		if err := rows.Scan(&name, &create); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		if !applyIndexes[name] {
+			names, creates = append(names, name), append(creates, create)
+		}
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return nil, err
+	}
+	for _, name := range names {
+		if _, err := w.ExecContext(ctx, `DROP INDEX `+name); err != nil {
+			return nil, fmt.Errorf("drop %s: %w", name, err)
+		}
+	}
+	return creates, nil
+}

@@ -27,7 +27,8 @@ func (p *Projector) RebuildOnline(ctx context.Context, src RebuildSource, logger
 		removeFiles(next)
 		return RebuildResult{}, fmt.Errorf("rebuild online: %w", err)
 	}
-	if _, err := ndb.wr().ExecContext(ctx, `PRAGMA synchronous = OFF`); err != nil { // a crash means starting over
+	finish, err := ndb.bulkLoad(ctx)
+	if err != nil {
 		return fail(err)
 	}
 	np, err := NewProjector(ndb, logger)
@@ -42,7 +43,7 @@ func (p *Projector) RebuildOnline(ctx context.Context, src RebuildSource, logger
 			return fail(err)
 		}
 	}
-	if _, err := ndb.wr().ExecContext(ctx, `PRAGMA synchronous = NORMAL`); err != nil {
+	if err := finish(ctx); err != nil {
 		return fail(err)
 	}
 	p.applyMu.Lock()

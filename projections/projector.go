@@ -241,6 +241,7 @@ func (p *Projector) follow(ctx context.Context, src Source, until uint64, untilT
 				errc <- err
 				return
 			}
+			ev.DecodeAhead()
 			select {
 			case ch <- ev:
 			case <-ctx.Done():
@@ -350,6 +351,7 @@ func (p *Projector) Apply(ctx context.Context, batch []events.Event) error {
 	p.commits++
 	p.applied += uint64(len(fresh))
 	for _, ev := range fresh {
+		ev.Decoded = nil // the feed keeps the bytes only
 		p.feed.push(ev)
 	}
 	close(p.changed)

@@ -60,9 +60,8 @@ func Rebuild(ctx context.Context, src RebuildSource, o RebuildOptions) (RebuildR
 	if err != nil {
 		return RebuildResult{}, err
 	}
-	// The new file is not in use until it is swapped in, and a crash means
-	// starting over: no need to wait for the disk on every commit.
-	if _, err := db.wr().ExecContext(ctx, `PRAGMA synchronous = OFF`); err != nil {
+	finish, err := db.bulkLoad(ctx)
+	if err != nil {
 		db.Close()
 		return RebuildResult{}, err
 	}
@@ -73,6 +72,10 @@ func Rebuild(ctx context.Context, src RebuildSource, o RebuildOptions) (RebuildR
 	}
 	start := time.Now()
 	if err := p.CatchUp(ctx, src, untilSeq, untilTime); err != nil {
+		db.Close()
+		return RebuildResult{}, fmt.Errorf("rebuild: %w", err)
+	}
+	if err := finish(ctx); err != nil {
 		db.Close()
 		return RebuildResult{}, fmt.Errorf("rebuild: %w", err)
 	}

@@ -1,0 +1,55 @@
+package projections
+
+import (
+	"context"
+	"regexp"
+	"strconv"
+)
+
+// AppliedQueries returns the statements the projector has prepared on db's
+// writer: every query an apply function has run.
+func AppliedQueries(db *DB) []string {
+	c := db.cur.Load().wstmts
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var qs []string
+	for q := range c.m {
+		qs = append(qs, q)
+	}
+	return qs
+}
+
+// DropDeferredIndexes drops the indexes a bulk load builds only after it.
+func DropDeferredIndexes(ctx context.Context, db *DB) error {
+	_, err := db.dropDeferredIndexes(ctx)
+	return err
+}
+
+// ExplainForTest returns the steps of SQLite's plan for query on db's
+// writer, its parameters unbound.
+func ExplainForTest(ctx context.Context, db *DB, query string) ([]string, error) {
+	n := 0
+	for _, m := range regexp.MustCompile(`\?(\d*)`).FindAllStringSubmatch(query, -1) {
+		if m[1] == "" {
+			n++
+		} else if i, _ := strconv.Atoi(m[1]); i > n {
+			n = i
+		}
+	}
+	args := make([]any, n)
+	rows, err := db.wr().QueryContext(ctx, "EXPLAIN QUERY PLAN "+query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var steps []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			return nil, err
+		}
+		steps = append(steps, detail)
+	}
+	return steps, rows.Err()
+}
