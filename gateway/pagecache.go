@@ -2,6 +2,9 @@ package gateway
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"net/http"
 	"strconv"
 	"sync"
@@ -28,6 +31,47 @@ type pageCache struct {
 
 type cachedPage struct {
 	body, gz []byte
+	// posts are the posts the page shows, in order, and votes where each
+	// one's "my_vote":0 sits in body: a signed-in reader's own votes are
+	// written there, without encoding the page again. mergeable is false
+	// for a page whose votes could not be placed.
+	posts     []string
+	votes     []int
+	mergeable bool
+}
+
+// myVoteKey is how a post's own-vote field starts in the encoded page. In
+// JSON a quote inside a string is escaped, so `":` occurs only after a key:
+// no user text can fake it.
+var myVoteKey = []byte(`"my_vote":0`)
+
+// placeVotes finds where the my_vote of each of p's posts sits.
+func (p *cachedPage) placeVotes() {
+	for at := 0; ; {
+		i := bytes.Index(p.body[at:], myVoteKey)
+		if i < 0 {
+			break
+		}
+		p.votes = append(p.votes, at+i+len(myVoteKey)-1)
+		at += i + len(myVoteKey)
+	}
+	p.mergeable = len(p.votes) == len(p.posts)
+}
+
+// withVotes returns p's body with the reader's votes (by post id) in place.
+func (p *cachedPage) withVotes(votes map[string]int) []byte {
+	out := make([]byte, 0, len(p.body)+len(votes))
+	last := 0
+	for i, at := range p.votes {
+		v, ok := votes[p.posts[i]]
+		if !ok || v == 0 {
+			continue
+		}
+		out = append(out, p.body[last:at]...)
+		out = strconv.AppendInt(out, int64(v), 10)
+		last = at + 1
+	}
+	return append(out, p.body[last:]...)
 }
 
 func (c *pageCache) get(seq uint64, key string) *cachedPage {
@@ -53,61 +97,111 @@ func (c *pageCache) put(seq uint64, key string, p *cachedPage) {
 	c.bytes += size
 }
 
-// readCached answers a read that depends only on the URL and, for a signed-in
-// reader, on who reads. Anonymous readers get an ETag naming the projection
-// sequence (304 while nothing changed) and bytes from the page cache; signed-in
-// readers' answers hold their own votes and are encoded afresh.
-func (s *Server) readCached(w http.ResponseWriter, r *http.Request, load func() (any, error)) {
-	anonymous := viewer(r) == "" && s.proj != nil
-	var seq uint64
-	key := r.URL.Path + "?" + r.URL.RawQuery
-	if anonymous {
-		seq = s.proj.Seq()
-		w.Header().Set("Cache-Control", "no-cache")
-		if etag := seqETag(seq); etagMatches(r.Header.Get("If-None-Match"), etag) {
-			w.Header().Set("ETag", etag)
-			w.WriteHeader(http.StatusNotModified)
+// readCached answers a read that depends only on the URL and, for a
+// signed-in reader, on their own votes on the posts it shows. load reads it
+// as an anonymous reader sees it (my_vote 0); posts lists the ids of the
+// posts in it, in order (nil for none). Answers carry an ETag naming the
+// projection sequence (and the reader), so a repeat gets 304 while nothing
+// changed, and are served from the page cache: encoded once per sequence,
+// with a signed-in reader's votes written into the bytes.
+func (s *Server) readCached(w http.ResponseWriter, r *http.Request, load func() (any, error), posts func(any) []string) {
+	if s.proj == nil {
+		v, err := load()
+		if err != nil {
+			s.writeError(w, r, err)
 			return
 		}
-		if p := s.pages.get(seq, key); p != nil {
-			writeCached(w, r, seq, p)
+		writeJSON(w, http.StatusOK, v)
+		return
+	}
+	reader := viewer(r)
+	seq := s.proj.Seq()
+	key := r.URL.Path + "?" + r.URL.RawQuery
+	etag := pageETag(seq, reader)
+	if reader == "" {
+		w.Header().Set("Cache-Control", "no-cache")
+	} else {
+		w.Header().Set("Cache-Control", "private, no-cache")
+	}
+	if etagMatches(r.Header.Get("If-None-Match"), etag) {
+		w.Header().Set("ETag", etag)
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	p := s.pages.get(seq, key)
+	if p == nil {
+		v, err := load()
+		if err != nil {
+			s.writeError(w, r, err)
 			return
+		}
+		var buf bytes.Buffer
+		if err := jsonEncoder(&buf).Encode(v); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		p = &cachedPage{body: buf.Bytes()}
+		if posts != nil {
+			p.posts = posts(v)
+		}
+		p.placeVotes()
+		if s.proj.Seq() != seq {
+			// The read models moved while this was read: it may be newer
+			// than seq, so it is neither kept nor labelled with seq.
+			etag = ""
+		} else {
+			if len(p.body) >= compressMin {
+				p.gz = gzipBytes(p.body)
+			}
+			s.pages.put(seq, key, p)
 		}
 	}
-	v, err := load()
+	if reader == "" || len(p.posts) == 0 {
+		writeCached(w, r, etag, p.body, p.gz)
+		return
+	}
+	if !p.mergeable {
+		s.log.Error("page cache: cannot place the reader's votes", "path", r.URL.Path, "posts", len(p.posts), "found", len(p.votes))
+		s.writeError(w, r, errors.New("page cache: votes not placed"))
+		return
+	}
+	votes, err := s.db.MyPostVotes(r.Context(), reader, p.posts)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	if !anonymous || s.proj.Seq() != seq {
-		// Signed in, or the read models moved while this was read (it may be newer than seq): neither cached
-		// nor labelled with a sequence.
-		writeJSON(w, http.StatusOK, v)
+	if s.proj.Seq() != seq {
+		etag = "" // the votes may be newer than the page
+	}
+	if len(votes) == 0 {
+		writeCached(w, r, etag, p.body, p.gz)
 		return
 	}
-	var buf bytes.Buffer
-	if err := jsonEncoder(&buf).Encode(v); err != nil {
-		s.writeError(w, r, err)
-		return
+	writeCached(w, r, etag, p.withVotes(votes), nil) // the compress middleware gzips it
+}
+
+// pageETag names a cached answer: the projection sequence it was read at,
+// and for a signed-in reader a short hash of who (their votes are in it).
+func pageETag(seq uint64, reader string) string {
+	if reader == "" {
+		return seqETag(seq)
 	}
-	p := &cachedPage{body: buf.Bytes()}
-	if len(p.body) >= compressMin {
-		p.gz = gzipBytes(p.body)
-	}
-	s.pages.put(seq, key, p)
-	writeCached(w, r, seq, p)
+	sum := sha256.Sum256([]byte(reader))
+	return `"s` + strconv.FormatUint(seq, 10) + "-" + hex.EncodeToString(sum[:6]) + `"`
 }
 
 func seqETag(seq uint64) string { return `"s` + strconv.FormatUint(seq, 10) + `"` }
 
-// writeCached answers with a cached page as of seq, gzipped if the client takes it.
-func writeCached(w http.ResponseWriter, r *http.Request, seq uint64, p *cachedPage) {
+// writeCached answers with a page: gz, its gzipped form if there is one,
+// goes to a client that takes it; etag may be "" for none.
+func writeCached(w http.ResponseWriter, r *http.Request, etag string, body, gz []byte) {
 	h := w.Header()
-	h.Set("ETag", seqETag(seq))
+	if etag != "" {
+		h.Set("ETag", etag)
+	}
 	h.Set("Content-Type", "application/json; charset=utf-8")
-	body := p.body
-	if p.gz != nil && acceptsGzip(r.Header.Get("Accept-Encoding")) {
-		body = p.gz
+	if gz != nil && acceptsGzip(r.Header.Get("Accept-Encoding")) {
+		body = gz
 		h.Set("Content-Encoding", "gzip") // the compress middleware leaves an encoded answer alone
 	}
 	h.Set("Content-Length", strconv.Itoa(len(body)))

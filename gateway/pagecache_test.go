@@ -85,3 +85,87 @@ func TestAnonymousReadsAreCached(t *testing.T) {
 		t.Errorf("a missing post = %d", r.StatusCode)
 	}
 }
+
+// Signed-in readers are served the cached page with their own votes
+// written in: each sees theirs, nobody else's, on the feed and on a post,
+// whatever the posts say; their ETag names them, and a vote changes it.
+func TestSignedInReadsMergeOwnVotes(t *testing.T) {
+	f := forumtest.Start(t, forumtest.Options{})
+	ada, bob, cyd := f.SignUp("ada"), f.SignUp("bob"), f.SignUp("cyd")
+	var ids []string
+	for i := range 5 {
+		var out struct{ Post struct{ ID string } }
+		// Bodies that look like the field the votes go in must not move them.
+		ada.MustDo("POST", "/api/posts", map[string]any{"title": fmt.Sprintf("Post %d", i),
+			"body": `"my_vote":0 and {"my_vote":0}` + strings.Repeat(" padding", 40), "categories": []string{"general"}}, http.StatusCreated, &out)
+		ids = append(ids, out.Post.ID)
+	}
+	bob.MustDo("PUT", "/api/posts/"+ids[1]+"/vote", map[string]any{"value": 1}, http.StatusOK, nil)
+	bob.MustDo("PUT", "/api/posts/"+ids[3]+"/vote", map[string]any{"value": -1}, http.StatusOK, nil)
+	cyd.MustDo("PUT", "/api/posts/"+ids[3]+"/vote", map[string]any{"value": 1}, http.StatusOK, nil)
+
+	type page struct {
+		Items []struct {
+			ID     string `json:"id"`
+			Body   string `json:"body"`
+			MyVote int    `json:"my_vote"`
+		} `json:"items"`
+	}
+	want := map[*forumtest.Client]map[string]int{
+		ada: {},
+		bob: {ids[1]: 1, ids[3]: -1},
+		cyd: {ids[3]: 1},
+	}
+	for c, votes := range want {
+		for range 2 { // the second read comes from the cache
+			var p page
+			c.MustDo("GET", "/api/posts?limit=20", nil, http.StatusOK, &p)
+			if len(p.Items) != len(ids) {
+				t.Fatalf("%s's feed has %d posts, want %d", c.User.Nickname, len(p.Items), len(ids))
+			}
+			for _, it := range p.Items {
+				if it.MyVote != votes[it.ID] || !strings.HasPrefix(it.Body, `"my_vote":0 and {"my_vote":0}`) {
+					t.Fatalf("%s's feed: post %s my_vote %d body %.40q; want %d and the body as written", c.User.Nickname, it.ID, it.MyVote, it.Body, votes[it.ID])
+				}
+			}
+			var one struct{ Post struct{ MyVote int `json:"my_vote"` } }
+			c.MustDo("GET", "/api/posts/"+ids[3], nil, http.StatusOK, &one)
+			if one.Post.MyVote != votes[ids[3]] {
+				t.Fatalf("%s's view of a post: my_vote %d, want %d", c.User.Nickname, one.Post.MyVote, votes[ids[3]])
+			}
+		}
+	}
+
+	etagOf := func(c *forumtest.Client, inm string) (int, string) {
+		req, _ := http.NewRequest("GET", f.URL+"/api/posts?limit=20", nil)
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+		if inm != "" {
+			req.Header.Set("If-None-Match", inm)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if cc := resp.Header.Get("Cache-Control"); resp.StatusCode == 200 && cc != "private, no-cache" {
+			t.Errorf("signed-in Cache-Control %q", cc)
+		}
+		return resp.StatusCode, resp.Header.Get("ETag")
+	}
+	_, bobTag := etagOf(bob, "")
+	_, cydTag := etagOf(cyd, "")
+	anon, _ := get(t, f.URL+"/api/posts?limit=20")
+	if bobTag == "" || bobTag == cydTag || bobTag == anon.Header.Get("ETag") {
+		t.Fatalf("ETags: bob %q, cyd %q, anonymous %q; want three different ones", bobTag, cydTag, anon.Header.Get("ETag"))
+	}
+	if status, _ := etagOf(bob, bobTag); status != http.StatusNotModified {
+		t.Fatalf("bob's feed with his ETag = %d, want 304", status)
+	}
+	if status, _ := etagOf(cyd, bobTag); status != 200 {
+		t.Fatalf("cyd's feed with bob's ETag = %d, want 200", status)
+	}
+	bob.MustDo("PUT", "/api/posts/"+ids[1]+"/vote", map[string]any{"value": 0}, http.StatusOK, nil)
+	if status, tag := etagOf(bob, bobTag); status != 200 || tag == bobTag {
+		t.Fatalf("after bob's vote: %d, ETag %q (was %q)", status, tag, bobTag)
+	}
+}

@@ -9,7 +9,7 @@ import (
 )
 
 func (s *Server) categories(w http.ResponseWriter, r *http.Request) {
-	s.readCached(w, r, func() (any, error) { return s.db.Categories(r.Context()) })
+	s.readCached(w, r, func() (any, error) { return s.db.Categories(r.Context()) }, nil)
 }
 
 func (s *Server) listPosts(w http.ResponseWriter, r *http.Request) {
@@ -22,8 +22,14 @@ func (s *Server) listPosts(w http.ResponseWriter, r *http.Request) {
 	s.readCached(w, r, func() (any, error) {
 		return s.db.Posts(r.Context(), projections.PostFilter{
 			Category: q.Get("category"), Author: q.Get("author"), LikedBy: q.Get("liked_by"), DislikedBy: q.Get("disliked_by"),
-			Viewer: viewer(r), Limit: limit, Cursor: q.Get("cursor"),
+			Limit: limit, Cursor: q.Get("cursor"),
 		})
+	}, func(v any) []string {
+		var ids []string
+		for _, p := range v.(projections.Page[projections.Post]).Items {
+			ids = append(ids, p.ID)
+		}
+		return ids
 	})
 }
 
@@ -44,9 +50,9 @@ func (s *Server) getPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.readCached(w, r, func() (any, error) {
-		p, err := s.db.Post(r.Context(), id, viewer(r))
+		p, err := s.db.Post(r.Context(), id, "")
 		return map[string]any{"post": p}, err
-	})
+	}, func(v any) []string { return []string{v.(map[string]any)["post"].(projections.Post).ID} })
 }
 
 func (s *Server) createPost(w http.ResponseWriter, r *http.Request, p principal) {

@@ -45,6 +45,19 @@ type dbFile struct {
 func (db *DB) wr() *sql.DB { return db.cur.Load().w }
 func (db *DB) rd() *sql.DB { return db.cur.Load().r }
 
+// query runs query on the reader pool, prepared once.
+func (db *DB) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	f := db.cur.Load()
+	st, err := f.rstmts.get(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if st == nil {
+		return f.r.QueryContext(ctx, query, args...)
+	}
+	return st.QueryContext(ctx, args...)
+}
+
 // queryRow runs a one-row query on the reader pool, prepared once.
 func (db *DB) queryRow(ctx context.Context, query string, args ...any) scanner {
 	f := db.cur.Load()

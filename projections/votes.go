@@ -3,6 +3,8 @@ package projections
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
+	"fmt"
 
 	"forum/events"
 )
@@ -73,4 +75,35 @@ func (db *DB) Votes(ctx context.Context, target events.Target, viewer string) (V
 		err = row.Scan(&v.Likes, &v.Dislikes, &v.MyVote)
 		return v, err
 	}, target.Kind, viewer, target.ID)
+}
+
+// MyPostVotes returns user's votes on the posts ids (at most 100 of them),
+// by post id; posts they have not voted on are absent.
+func (db *DB) MyPostVotes(ctx context.Context, user string, ids []string) (map[string]int, error) {
+	if user == "" || len(ids) == 0 {
+		return nil, nil
+	}
+	if len(ids) > 100 {
+		return nil, fmt.Errorf("my post votes: %d posts, at most 100", len(ids))
+	}
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := db.query(ctx, `SELECT target_id, value FROM votes
+		WHERE kind = 'post' AND user_id = ? AND target_id IN (SELECT value FROM json_each(?))`, user, string(list))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	votes := map[string]int{}
+	for rows.Next() {
+		var id string
+		var v int
+		if err := rows.Scan(&id, &v); err != nil {
+			return nil, err
+		}
+		votes[id] = v
+	}
+	return votes, rows.Err()
 }
