@@ -57,6 +57,7 @@ type config struct {
 	password string
 	json     bool
 	raw      bool // fanout, feed, posts: measure the raw limit too
+	signedIn bool // feed: readers signed in (their own votes merged into each page)
 }
 
 // scenarioDefaults are the values a flag left at 0 takes, per scenario.
@@ -121,6 +122,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.prefix, "prefix", "", "nickname prefix of generated users (reused users are signed in); default random")
 	fs.StringVar(&c.password, "password", "forum-bench-password", "password of generated users")
 	fs.BoolVar(&c.json, "json", false, "print one JSON object instead of text")
+	fs.BoolVar(&c.signedIn, "signed-in", false, "feed: each reader is a signed-in user who has voted on some posts, instead of anonymous")
 	fs.BoolVar(&c.raw, "raw", true, "fanout, feed, posts: also measure the raw limit in the same run (a bare gorilla/websocket broadcast; net/http hello world) and print the ratio")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

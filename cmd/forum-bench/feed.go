@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,6 +14,7 @@ import (
 type feedResult struct {
 	common
 	Readers    int        `json:"readers"`
+	SignedIn   bool       `json:"signed_in"`
 	TargetRate float64    `json:"target_rate_per_s"` // 0 = as fast as the readers go
 	Limit      int        `json:"limit"`
 	Depth      int        `json:"depth"`
@@ -29,8 +31,8 @@ type feedResult struct {
 
 // writeText prints the report as a summary line and detail lines.
 func (r *feedResult) writeText(w io.Writer) {
-	fmt.Fprintf(w, "scenario=feed readers=%d sent=%d pages=%d failed=%d %s rate=%.1f/s elapsed=%.2fs\n",
-		r.Readers, r.Requests, r.Pages, r.Failed, r.Latency.text(), r.Throughput, r.ElapsedMS/1000)
+	fmt.Fprintf(w, "scenario=feed readers=%d signed_in=%v sent=%d pages=%d failed=%d %s rate=%.1f/s elapsed=%.2fs\n",
+		r.Readers, r.SignedIn, r.Requests, r.Pages, r.Failed, r.Latency.text(), r.Throughput, r.ElapsedMS/1000)
 	avg := 0.0
 	if r.Pages > 0 {
 		avg = float64(r.Items) / float64(r.Pages)
@@ -47,16 +49,29 @@ func (r *feedResult) writeText(w io.Writer) {
 // starting over. It fails only if seeding fails.
 func (b *bench) runFeed(ctx context.Context) (*feedResult, error) {
 	cfg := b.cfg
-	res := &feedResult{Readers: cfg.clients, TargetRate: cfg.rate, Limit: cfg.limit, Depth: cfg.depth}
+	res := &feedResult{Readers: cfg.clients, SignedIn: cfg.signedIn, TargetRate: cfg.rate, Limit: cfg.limit, Depth: cfg.depth}
 	res.common = b.newCommon(0, 0)
-	if cfg.seed > 0 {
-		users, setup, err := b.setupUsers(ctx, 1)
+	var readers []benchUser // signed-in readers; none for anonymous ones
+	if cfg.seed > 0 || cfg.signedIn {
+		n := 1
+		if cfg.signedIn {
+			n = cfg.clients
+		}
+		users, setup, err := b.setupUsers(ctx, n)
 		if err != nil {
 			return nil, err
 		}
 		res.common = b.newCommon(len(users), setup)
-		if res.Seeded, res.SeedMS, err = b.seedPosts(ctx, users[0]); err != nil {
-			return nil, err
+		if cfg.seed > 0 {
+			if res.Seeded, res.SeedMS, err = b.seedPosts(ctx, users[0]); err != nil {
+				return nil, err
+			}
+		}
+		if cfg.signedIn {
+			readers = users
+			if err := b.voteSome(ctx, readers); err != nil {
+				return nil, err
+			}
 		}
 	}
 
@@ -70,9 +85,13 @@ func (b *bench) runFeed(ctx context.Context) (*feedResult, error) {
 	defer cancel()
 	jobs := pace(sendCtx, cfg.requests, cfg.rate)
 	start := time.Now()
-	var readers sync.WaitGroup
-	for range cfg.clients {
-		readers.Go(func() {
+	var wg sync.WaitGroup
+	for i := range cfg.clients {
+		token := ""
+		if readers != nil {
+			token = readers[i].Token
+		}
+		wg.Go(func() {
 			cursor, depth := "", 0
 			for range jobs {
 				if depth >= cfg.depth {
@@ -80,7 +99,7 @@ func (b *bench) runFeed(ctx context.Context) (*feedResult, error) {
 				}
 				requests.Add(1)
 				t0 := time.Now()
-				n, next, err := b.api.listPosts(ctx, cfg.limit, cursor)
+				n, next, err := b.api.listPosts(ctx, token, cfg.limit, cursor)
 				if err != nil {
 					errs.addErr(err)
 					cursor, depth = "", 0
@@ -96,7 +115,7 @@ func (b *bench) runFeed(ctx context.Context) (*feedResult, error) {
 			}
 		})
 	}
-	readers.Wait()
+	wg.Wait()
 	elapsed := time.Since(start)
 
 	res.Requests, res.Pages, res.Items = requests.Load(), pages.Load(), items.Load()
@@ -142,4 +161,31 @@ func (b *bench) seedPosts(ctx context.Context, author benchUser) (int64, float64
 	}
 	b.log.Info("setup: posts seeded", "posts", created.Load(), "took", took.Round(time.Millisecond))
 	return created.Load(), ms(took), nil
+}
+
+// voteSome has each reader like or dislike a few of the newest posts, so that their pages hold votes of
+// their own to merge.
+func (b *bench) voteSome(ctx context.Context, readers []benchUser) error {
+	var out struct {
+		Items []struct {
+			ID string `json:"id"`
+		} `json:"items"`
+	}
+	if err := b.api.do(ctx, http.MethodGet, "/api/posts?limit=100", "", nil, &out); err != nil {
+		return err
+	}
+	if len(out.Items) == 0 {
+		return nil
+	}
+	b.log.Info("setup: readers voting", "readers", len(readers), "posts", len(out.Items))
+	return forEach(ctx, len(readers), b.cfg.signupConcurrency, func(ctx context.Context, i int) error {
+		for k := range 5 {
+			p := out.Items[(i*7+k*13)%len(out.Items)]
+			v := 1 - 2*(k%2)
+			if err := b.api.do(ctx, http.MethodPut, "/api/posts/"+p.ID+"/vote", readers[i].Token, map[string]int{"value": v}, nil); err != nil {
+				return fmt.Errorf("vote: %w", err)
+			}
+		}
+		return nil
+	})
 }

@@ -53,18 +53,24 @@ func TestScenarios(t *testing.T) {
 			map[string]float64{"sent": 40, "created": 40, "failed": 0}},
 		{"feed", []string{"--scenario", "feed", "--clients", "4", "--requests", "60", "--seed", "45", "--depth", "3"},
 			map[string]float64{"requests": 60, "pages": 60, "failed": 0, "seeded": 45}},
+		{"feed", []string{"--scenario", "feed", "--clients", "3", "--requests", "30", "--seed", "30", "--depth", "1", "--signed-in"},
+			map[string]float64{"requests": 30, "pages": 30, "failed": 0, "items": 600, "signed_in": 1}},
 		{"hashflood", []string{"--scenario", "hashflood", "--clients", "4", "--duration", "1s"},
 			map[string]float64{"clients": 4, "honest_signin_refused": 0}},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
+		t.Run(strings.Join(tc.args[1:], " "), func(t *testing.T) {
 			t.Parallel()
 			out := runBench(t, newForum(t), tc.args...)
 			if out["scenario"] != tc.name {
 				t.Errorf("scenario = %v, want %s", out["scenario"], tc.name)
 			}
 			for k, want := range tc.want {
-				if got, _ := out[k].(float64); got != want {
+				got, _ := out[k].(float64)
+				if b, ok := out[k].(bool); ok && b {
+					got = 1
+				}
+				if got != want {
 					t.Errorf("%s = %v, want %v (report %v)", k, out[k], want, out)
 				}
 			}
