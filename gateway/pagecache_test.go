@@ -128,7 +128,11 @@ func TestSignedInReadsMergeOwnVotes(t *testing.T) {
 					t.Fatalf("%s's feed: post %s my_vote %d body %.40q; want %d and the body as written", c.User.Nickname, it.ID, it.MyVote, it.Body, votes[it.ID])
 				}
 			}
-			var one struct{ Post struct{ MyVote int `json:"my_vote"` } }
+			var one struct {
+				Post struct {
+					MyVote int `json:"my_vote"`
+				}
+			}
 			c.MustDo("GET", "/api/posts/"+ids[3], nil, http.StatusOK, &one)
 			if one.Post.MyVote != votes[ids[3]] {
 				t.Fatalf("%s's view of a post: my_vote %d, want %d", c.User.Nickname, one.Post.MyVote, votes[ids[3]])
