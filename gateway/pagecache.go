@@ -38,6 +38,7 @@ type cachedPage struct {
 	posts     []string
 	votes     []int
 	mergeable bool
+	gzParts   [][]byte // see gzsplice.go; nil for a page too small to gzip
 }
 
 // myVoteKey is how a post's own-vote field starts in the encoded page. In
@@ -90,6 +91,9 @@ func (c *pageCache) put(seq uint64, key string, p *cachedPage) {
 		c.seq, c.bytes, c.entries = seq, 0, map[string]*cachedPage{}
 	}
 	size := len(key) + len(p.body) + len(p.gz)
+	for _, part := range p.gzParts {
+		size += len(part)
+	}
 	if len(key) > pageCacheKeyBytes || len(c.entries) >= pageCacheEntries || c.bytes+size > pageCacheBytes {
 		return
 	}
@@ -152,6 +156,9 @@ func (s *Server) readCached(w http.ResponseWriter, r *http.Request, load func() 
 		} else {
 			if len(p.body) >= compressMin {
 				p.gz = gzipBytes(p.body)
+				if p.mergeable && len(p.posts) > 0 {
+					p.splitGzip()
+				}
 			}
 			s.pages.put(seq, key, p)
 		}
@@ -177,7 +184,12 @@ func (s *Server) readCached(w http.ResponseWriter, r *http.Request, load func() 
 		writeCached(w, r, etag, p.body, p.gz)
 		return
 	}
-	writeCached(w, r, etag, p.withVotes(votes), nil) // the compress middleware gzips it
+	plain := p.withVotes(votes)
+	var gz []byte
+	if p.gzParts != nil && acceptsGzip(r.Header.Get("Accept-Encoding")) {
+		gz = p.gzipWithVotes(votes, plain)
+	}
+	writeCached(w, r, etag, plain, gz)
 }
 
 // pageETag names a cached answer: the projection sequence it was read at,

@@ -140,6 +140,20 @@ func TestSignedInReadsMergeOwnVotes(t *testing.T) {
 		}
 	}
 
+	// Gzipped, bob's page is his plain page.
+	_, plain := get(t, f.URL+"/api/posts?limit=20", "Authorization", "Bearer "+bob.Token)
+	resp, gz := get(t, f.URL+"/api/posts?limit=20", "Authorization", "Bearer "+bob.Token, "Accept-Encoding", "gzip")
+	if resp.Header.Get("Content-Encoding") != "gzip" {
+		t.Fatalf("bob's %d-byte page went without gzip", len(plain))
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(gz))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := io.ReadAll(zr); err != nil || !bytes.Equal(got, plain) || !strings.Contains(string(plain), `"my_vote":-1`) {
+		t.Fatalf("bob's gzipped page: %v; decodes to %d bytes, plain is %d (with his -1: %v)", err, len(got), len(plain), strings.Contains(string(plain), `"my_vote":-1`))
+	}
+
 	etagOf := func(c *forumtest.Client, inm string) (int, string) {
 		req, _ := http.NewRequest("GET", f.URL+"/api/posts?limit=20", nil)
 		req.Header.Set("Authorization", "Bearer "+c.Token)
