@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -26,7 +27,11 @@ func (s *Server) compress(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		w.Header().Add("Vary", "Accept-Encoding")
+		if h := w.Header(); h["Vary"] == nil {
+			h["Vary"] = headerVaryAE
+		} else {
+			h.Add("Vary", "Accept-Encoding")
+		}
 		if !acceptsGzip(r.Header.Get("Accept-Encoding")) {
 			next.ServeHTTP(w, r)
 			return
@@ -64,8 +69,17 @@ func gzipBytes(body []byte) []byte {
 func (g *gzipResponse) Unwrap() http.ResponseWriter { return g.ResponseWriter }
 
 func (g *gzipResponse) WriteHeader(code int) {
-	if g.status == 0 && !g.decided {
-		g.status = code
+	if g.status != 0 || g.decided {
+		return
+	}
+	g.status = code
+	// An answer encoded already, or of a known length, is decided now:
+	// its body need not be held back.
+	h := g.ResponseWriter.Header()
+	if h.Get("Content-Encoding") != "" {
+		g.decide(false)
+	} else if n, err := strconv.Atoi(h.Get("Content-Length")); err == nil {
+		g.decide(n >= compressMin)
 	}
 }
 

@@ -17,20 +17,37 @@ func contentSecurityPolicy(importMap string) string {
 }
 
 func (s *Server) securityHeaders(next http.Handler) http.Handler {
+	// The values are the same on every answer: one slice each, shared
+	// (net/http copies them when it writes the header; Set replaces them).
+	csp := []string{s.csp}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Content-Security-Policy", s.csp)
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Referrer-Policy", "same-origin")
-		h.Set("Cross-Origin-Opener-Policy", "same-origin")
-		h.Set("Cross-Origin-Resource-Policy", "same-origin")
+		h["X-Content-Type-Options"] = headerNosniff
+		h["Content-Security-Policy"] = csp
+		h["X-Frame-Options"] = headerDeny
+		h["Referrer-Policy"] = headerSameOrigin
+		h["Cross-Origin-Opener-Policy"] = headerSameOrigin
+		h["Cross-Origin-Resource-Policy"] = headerSameOrigin
 		if s.secure(r) {
-			h.Set("Strict-Transport-Security", "max-age=31536000")
+			h["Strict-Transport-Security"] = headerHSTS
 		}
 		next.ServeHTTP(w, r)
 	})
 }
+
+// Header values every answer carries, shared by all of them; never
+// appended to in place (each has no room to spare).
+var (
+	headerNosniff    = []string{"nosniff"}
+	headerDeny       = []string{"DENY"}
+	headerSameOrigin = []string{"same-origin"}
+	headerHSTS       = []string{"max-age=31536000"}
+	headerVaryAE     = []string{"Accept-Encoding"}
+	headerJSON       = []string{"application/json; charset=utf-8"}
+	headerGzip       = []string{"gzip"}
+	headerNoCache    = []string{"no-cache"}
+	headerPrivate    = []string{"private, no-cache"}
+)
 
 // statusWriter records the status a handler wrote, for logs and metrics.
 type statusWriter struct {

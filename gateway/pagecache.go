@@ -123,9 +123,9 @@ func (s *Server) readCached(w http.ResponseWriter, r *http.Request, load func() 
 	key := r.URL.Path + "?" + r.URL.RawQuery
 	etag := pageETag(seq, reader)
 	if reader == "" {
-		w.Header().Set("Cache-Control", "no-cache")
+		w.Header()["Cache-Control"] = headerNoCache
 	} else {
-		w.Header().Set("Cache-Control", "private, no-cache")
+		w.Header()["Cache-Control"] = headerPrivate
 	}
 	if etagMatches(r.Header.Get("If-None-Match"), etag) {
 		w.Header().Set("ETag", etag)
@@ -211,10 +211,10 @@ func writeCached(w http.ResponseWriter, r *http.Request, etag string, body, gz [
 	if etag != "" {
 		h.Set("ETag", etag)
 	}
-	h.Set("Content-Type", "application/json; charset=utf-8")
+	h["Content-Type"] = headerJSON
 	if gz != nil && acceptsGzip(r.Header.Get("Accept-Encoding")) {
 		body = gz
-		h.Set("Content-Encoding", "gzip") // the compress middleware leaves an encoded answer alone
+		h["Content-Encoding"] = headerGzip // the compress middleware leaves an encoded answer alone
 	}
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(http.StatusOK)

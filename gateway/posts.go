@@ -13,13 +13,14 @@ func (s *Server) categories(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listPosts(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	limit, err := queryInt(r, "limit")
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
+	// The query is read only when the page is not cached: a cached page
+	// was read from the same query, which was valid then.
 	s.readCached(w, r, func() (any, error) {
+		q := r.URL.Query()
+		limit, err := queryInt(r, "limit")
+		if err != nil {
+			return nil, err
+		}
 		return s.db.Posts(r.Context(), projections.PostFilter{
 			Category: q.Get("category"), Author: q.Get("author"), LikedBy: q.Get("liked_by"), DislikedBy: q.Get("disliked_by"),
 			Limit: limit, Cursor: q.Get("cursor"),
