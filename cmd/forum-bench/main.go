@@ -15,6 +15,9 @@
 //
 //	go run ./cmd/forum --rate-limits off --demo=false &
 //	go run ./cmd/forum-bench --scenario dm --pairs 100 --messages 5000 --rate 500
+//
+// With --serve-hello ADDR it serves nothing but a net/http "hello world" on ADDR until interrupted: the raw
+// limit for an outside load tool (wrk -c32 http://ADDR/ beside wrk -c32 against the forum).
 package main
 
 import (
@@ -47,6 +50,9 @@ func main() {
 // any other error when the forum cannot be reached or the scenario's setup (users, categories,
 // connections) fails.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 2 && args[0] == "--serve-hello" {
+		return serveHello(ctx, args[1], stderr)
+	}
 	cfg, err := parseConfig(args, stderr)
 	if err != nil {
 		return err

@@ -61,9 +61,7 @@ func serveRaw(h http.Handler) (string, func(), error) {
 // rawHello measures a bare net/http "hello world" with the scenario's readers, requests and rate: the
 // raw limit of an HTTP request on this machine.
 func (b *bench) rawHello(ctx context.Context) (*rawResult, error) {
-	base, stop, err := serveRaw(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		io.WriteString(w, "hello world")
-	}))
+	base, stop, err := serveRaw(helloHandler)
 	if err != nil {
 		return nil, err
 	}
@@ -220,4 +218,25 @@ func (b *bench) rawBroadcast(ctx context.Context, size int) (*rawResult, error) 
 	}
 	return &rawResult{What: "gorilla/websocket broadcast, same connections, frames and rate", Latency: summarize(lat),
 		Throughput: perSecond(delivered.Load(), elapsed), Delivered: delivered.Load(), Expected: want}, nil
+}
+
+// helloHandler is the raw limit's server: net/http and nothing else.
+var helloHandler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "hello world") })
+
+// serveHello serves helloHandler on addr until ctx ends.
+func serveHello(ctx context.Context, addr string, stderr io.Writer) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: helloHandler, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		srv.Close()
+	}()
+	fmt.Fprintf(stderr, "serving hello world on http://%s/\n", ln.Addr())
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
 }
