@@ -152,12 +152,19 @@ const usedEvery = time.Hour
 // the log). It does not wait for the read models.
 func (s *Service) TouchSession(ctx context.Context, sess projections.Session) error {
 	now := s.Now()
-	if used, err := time.Parse(time.RFC3339, sess.LastUsedAt); err == nil && now.Sub(used) < usedEvery {
+	if !s.UseDue(sess) {
 		return nil
 	}
 	_, err := s.record(ctx, events.SessionUsed, sess.ID, sess.UserID, events.SessionUsedData{SessionID: sess.ID, UserID: sess.UserID},
 		events.WithMsgID("session-used:"+sess.ID+":"+now.UTC().Truncate(usedEvery).Format(time.RFC3339)))
 	return err
+}
+
+// UseDue tells whether a use of sess now is to be recorded (TouchSession):
+// it was last recorded at least an hour ago.
+func (s *Service) UseDue(sess projections.Session) bool {
+	used, err := time.Parse(time.RFC3339, sess.LastUsedAt)
+	return err != nil || s.Now().Sub(used) >= usedEvery
 }
 
 // EndSession ends one of user's sessions: ENOTFOUND unless it is theirs and

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"forum/projections"
 )
 
 // The page cache keeps one sequence's answers, within its bounds.
@@ -40,10 +42,10 @@ func TestPageCacheBounds(t *testing.T) {
 func TestGzipWithVotesDecodesToThePlainAnswer(t *testing.T) {
 	var body bytes.Buffer
 	body.WriteString(`{"items":[`)
-	var posts []string
+	var posts []projections.PostRef
 	for i := range 30 {
 		id := fmt.Sprintf("p%02d", i)
-		posts = append(posts, id)
+		posts = append(posts, projections.PostRef{ID: id, Seq: uint64(100 - i)})
 		if i > 0 {
 			body.WriteByte(',')
 		}

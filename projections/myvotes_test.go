@@ -1,0 +1,79 @@
+package projections_test
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+
+	"forum/commands"
+	"forum/events"
+	"forum/internal/forumtest"
+	"forum/projections"
+)
+
+// A reader's own votes on a page come back exact, whether read as a range
+// of the feed or, for a reader with more votes there than the range read
+// takes, post by post.
+func TestMyPostVotes(t *testing.T) {
+	w := newWorld(t, 3)
+	w.signup()
+	w.signup()
+	heavy, light := w.users[0], w.users[1]
+	ctx := forumtest.Context(t)
+	const n = 1010
+	ids := make([]string, n)
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 16)
+	for i := range n {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			id, err := w.Svc.CreatePost(ctx, light, commands.PostInput{Title: fmt.Sprint("post ", i), Body: "body", Categories: []string{"general"}})
+			if err == nil {
+				err = w.Svc.Vote(ctx, commands.VoteInput{Voter: heavy, Target: events.Target{Kind: events.KindPost, ID: id}, Value: 1 - 2*(i%2)})
+			}
+			if err != nil {
+				t.Error(err)
+			}
+			ids[i] = id
+		})
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	if err := w.Svc.Vote(ctx, commands.VoteInput{Voter: light, Target: events.Target{Kind: events.KindPost, ID: ids[5]}, Value: -1}); err != nil {
+		t.Fatal(err)
+	}
+	// The first and the last post span every vote of heavy's.
+	seqs := make([]uint64, n)
+	first, last := 0, 0
+	for i, id := range ids {
+		p, err := w.DB.Post(ctx, id, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		seqs[i] = p.Seq
+		if p.Seq < seqs[first] {
+			first = i
+		}
+		if p.Seq > seqs[last] {
+			last = i
+		}
+	}
+	var refs []projections.PostRef
+	want := map[string]int{}
+	for _, i := range []int{first, 5, 500, last} {
+		refs = append(refs, projections.PostRef{ID: ids[i], Seq: seqs[i]})
+		want[ids[i]] = 1 - 2*(i%2)
+	}
+	for user, want := range map[string]map[string]int{heavy: want, light: {ids[5]: -1}} {
+		got, err := w.DB.MyPostVotes(ctx, user, refs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("votes of %s: %v, want %v", user, got, want)
+		}
+	}
+}
