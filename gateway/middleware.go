@@ -10,9 +10,9 @@ import (
 )
 
 // contentSecurityPolicy allows scripts, styles and connections from the
-// forum itself only, and the one inline script: the app's import map, by its hash.
-func contentSecurityPolicy(importMap string) string {
-	return "default-src 'self'; script-src 'self' " + importMap + "; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+// forum itself only; no inline script runs.
+func contentSecurityPolicy() string {
+	return "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
 		"frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'"
 }
 

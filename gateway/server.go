@@ -107,7 +107,7 @@ func New(cfg Config) *Server {
 	s.basic = newBasicCache()
 	s.metrics = newMetrics(s)
 	s.app = app()
-	s.csp = contentSecurityPolicy(s.app.ScriptHash)
+	s.csp = contentSecurityPolicy()
 	s.handler = s.routes()
 	return s
 }

@@ -4,14 +4,11 @@ import (
 	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io/fs"
 	"mime"
 	"path"
-	"sort"
 	"strings"
 )
 
@@ -27,15 +24,11 @@ type Asset struct {
 }
 
 // A Bundle is the app as served, built once at start-up from the embedded
-// files, with no build step: every asset gets a URL that holds its content
-// hash, so it can be cached for good; index.html names them through an import
-// map (so the modules' own relative imports reach the hashed URLs too) and
-// preloads the whole module graph, so the browser fetches it in one round trip
-// instead of one per level of imports.
+// files, with no build step: the modules are joined into one file (bundleJS),
+// so the browser fetches the whole app in one request, and every asset gets a
+// URL that holds its content hash, so it can be cached for good.
 type Bundle struct {
 	Index *Asset
-	// ScriptHash is the CSP source for the inline import map: "'sha256-…'".
-	ScriptHash string
 
 	hashed map[string]*Asset // by hashed name
 	plain  map[string]*Asset // by the name in the source tree
@@ -81,11 +74,18 @@ func build(files fs.FS) (*Bundle, error) {
 	if err != nil {
 		return nil, err
 	}
+	js, err := bundleJS(files)
+	if err != nil {
+		return nil, err
+	}
+	a := newAsset(hashedName(bundleName, js), js)
+	b.hashed[a.Name] = a
+	b.plain[bundleName] = a
 	index, err := fs.ReadFile(files, "index.html")
 	if err != nil {
 		return nil, err
 	}
-	index, b.ScriptHash, err = b.rewriteIndex(index)
+	index, err = b.rewriteIndex(index)
 	if err != nil {
 		return nil, err
 	}
@@ -93,49 +93,25 @@ func build(files fs.FS) (*Bundle, error) {
 	return b, nil
 }
 
-// entryScript is how index.html loads the app; the rewrite puts the import
-// map and the preloads in front of it.
+// entryScript is how index.html loads the app; the rewrite loads the
+// bundle of it (bundleJS) from its hashed URL instead.
 const entryScript = `<script type="module" src="/assets/app.js"></script>`
 
-func (b *Bundle) rewriteIndex(index []byte) ([]byte, string, error) {
-	if !bytes.Contains(index, []byte(entryScript)) {
-		return nil, "", fmt.Errorf("web: index.html does not load the app with %s", entryScript)
-	}
-	var modules []string
-	for name := range b.plain {
-		if strings.HasSuffix(name, ".js") {
-			modules = append(modules, name)
-		}
-	}
-	sort.Strings(modules)
-	imports := map[string]string{}
-	for _, m := range modules {
-		imports["/assets/"+m] = b.URL(m)
-	}
-	importMap, err := json.Marshal(map[string]any{"imports": imports})
-	if err != nil {
-		return nil, "", err
-	}
-	sum := sha256.Sum256(importMap)
-	scriptHash := "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
+// IslandMark is where index.html may carry the answers its first view
+// needs (InsertIsland), so that they come with the page.
+const IslandMark = "<!--preloaded-->"
 
-	var head strings.Builder
-	head.WriteString(`<script type="importmap">`)
-	head.Write(importMap)
-	head.WriteString("</script>\n")
-	for _, m := range modules {
-		if m != "app.js" {
-			fmt.Fprintf(&head, "  <link rel=\"modulepreload\" href=\"%s\">\n", b.URL(m))
-		}
+func (b *Bundle) rewriteIndex(index []byte) ([]byte, error) {
+	if !bytes.Contains(index, []byte(entryScript)) {
+		return nil, fmt.Errorf("web: index.html does not load the app with %s", entryScript)
 	}
-	fmt.Fprintf(&head, `  <script type="module" src="%s"></script>`, b.URL("app.js"))
-	index = bytes.Replace(index, []byte(entryScript), []byte(head.String()), 1)
+	index = bytes.Replace(index, []byte(entryScript), []byte(`<script type="module" src="`+b.URL(bundleName)+`"></script>`), 1)
 	for name := range b.plain {
 		if !strings.HasSuffix(name, ".js") {
 			index = bytes.ReplaceAll(index, []byte(`"/assets/`+name+`"`), []byte(`"`+b.URL(name)+`"`))
 		}
 	}
-	return index, scriptHash, nil
+	return index, nil
 }
 
 // hashedName puts the first 10 hex digits of the content's SHA-256 before the

@@ -683,8 +683,8 @@ func browserRepeatVisit(t *testing.T, e *browserEnv) {
 	}
 	assets := `performance.getEntriesByType('resource').filter(r => new URL(r.name).pathname.startsWith('/assets/'))`
 	first := eval[[]map[string]any](p, assets+`.map(r => ({url: r.name, transfer: r.transferSize, encoded: r.encodedBodySize, decoded: r.decodedBodySize}))`)
-	if len(first) < 20 {
-		t.Fatalf("the first visit fetched %d assets, want the stylesheet and every module: %v", len(first), first)
+	if len(first) != 2 {
+		t.Fatalf("the first visit fetched %d assets, want the stylesheet and the app's one bundle: %v", len(first), first)
 	}
 	seen := map[string]bool{}
 	for _, r := range first {
