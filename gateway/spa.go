@@ -30,7 +30,9 @@ func (s *Server) spaRoutes(mux *http.ServeMux) {
 			serveAsset(w, r, s.app.Index, status)
 		}
 	}
-	for _, route := range []string{"/{$}", "/c/{category}", "/posts/{id}", "/posts/{id}/edit", "/new", "/signin", "/signup",
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { s.serveFeedPage(w, r, "") })
+	mux.HandleFunc("GET /c/{category}", func(w http.ResponseWriter, r *http.Request) { s.serveFeedPage(w, r, r.PathValue("category")) })
+	for _, route := range []string{"/posts/{id}", "/posts/{id}/edit", "/new", "/signin", "/signup",
 		"/users/{id}", "/chat", "/chat/{userId}", "/rooms", "/rooms/{name}"} {
 		mux.HandleFunc("GET "+route, serveIndex(http.StatusOK))
 	}

@@ -3,12 +3,14 @@ package gateway_test
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/json"
 	"io"
 	"net/http"
 	"regexp"
 	"strings"
 	"testing"
 
+	"forum/gateway"
 	"forum/internal/forumtest"
 )
 
@@ -37,14 +39,15 @@ func get(t *testing.T, url string, header ...string) (*http.Response, []byte) {
 }
 
 // A repeat visit costs one small revalidation: assets have content-hashed
-// URLs cached for good, the page answers 304 to its ETag, and everything
-// compressible travels gzipped to a client that takes it.
+// URLs cached for good, a page answers 304 to its ETag (but the feed's,
+// which brings its first answers along: TestFeedPageBringsItsAnswers), and
+// everything compressible travels gzipped to a client that takes it.
 func TestAssetsAreCachedAndCompressed(t *testing.T) {
 	f := forumtest.Start(t, forumtest.Options{})
 
-	resp, page := get(t, f.URL+"/", "Accept-Encoding", "gzip, deflate, br")
+	resp, page := get(t, f.URL+"/new", "Accept-Encoding", "gzip, deflate, br")
 	if resp.StatusCode != 200 || resp.Header.Get("Content-Encoding") != "gzip" {
-		t.Fatalf("GET / = %d, Content-Encoding %q; want gzip", resp.StatusCode, resp.Header.Get("Content-Encoding"))
+		t.Fatalf("GET /new = %d, Content-Encoding %q; want gzip", resp.StatusCode, resp.Header.Get("Content-Encoding"))
 	}
 	zr, err := gzip.NewReader(bytes.NewReader(page))
 	if err != nil {
@@ -52,19 +55,19 @@ func TestAssetsAreCachedAndCompressed(t *testing.T) {
 	}
 	index, _ := io.ReadAll(zr)
 	if !strings.Contains(resp.Header.Get("Vary"), "Accept-Encoding") || resp.Header.Get("Cache-Control") != "no-cache" {
-		t.Errorf("GET /: Vary %q, Cache-Control %q", resp.Header.Get("Vary"), resp.Header.Get("Cache-Control"))
+		t.Errorf("GET /new: Vary %q, Cache-Control %q", resp.Header.Get("Vary"), resp.Header.Get("Cache-Control"))
 	}
 	if !strings.Contains(string(index), `class="skeleton"`) {
 		t.Error("index.html has no skeleton to show while the app loads")
 	}
 	etag := resp.Header.Get("ETag")
-	if r, body := get(t, f.URL+"/", "Accept-Encoding", "gzip", "If-None-Match", etag); r.StatusCode != http.StatusNotModified || len(body) != 0 {
-		t.Errorf("GET / If-None-Match %s = %d with %d bytes, want 304 and nothing", etag, r.StatusCode, len(body))
+	if r, body := get(t, f.URL+"/new", "Accept-Encoding", "gzip", "If-None-Match", etag); r.StatusCode != http.StatusNotModified || len(body) != 0 {
+		t.Errorf("GET /new If-None-Match %s = %d with %d bytes, want 304 and nothing", etag, r.StatusCode, len(body))
 	}
-	if r, body := get(t, f.URL+"/", "If-None-Match", etag); r.StatusCode != 200 || r.Header.Get("Content-Encoding") != "" || !bytes.Equal(body, index) {
-		t.Errorf("GET / without gzip, with the gzipped variant's ETag = %d %q: want the page, plain", r.StatusCode, r.Header.Get("Content-Encoding"))
+	if r, body := get(t, f.URL+"/new", "If-None-Match", etag); r.StatusCode != 200 || r.Header.Get("Content-Encoding") != "" || !bytes.Equal(body, index) {
+		t.Errorf("GET /new without gzip, with the gzipped variant's ETag = %d %q: want the page, plain", r.StatusCode, r.Header.Get("Content-Encoding"))
 	}
-	if r, _ := get(t, f.URL+"/", "Accept-Encoding", "gzip;q=0"); r.Header.Get("Content-Encoding") != "" {
+	if r, _ := get(t, f.URL+"/new", "Accept-Encoding", "gzip;q=0"); r.Header.Get("Content-Encoding") != "" {
 		t.Errorf("gzip;q=0 got Content-Encoding %q", r.Header.Get("Content-Encoding"))
 	}
 	if r, _ := get(t, f.URL+"/no/such/page", "If-None-Match", etag, "Accept-Encoding", "gzip"); r.StatusCode != 404 {
@@ -108,5 +111,56 @@ func TestAssetsAreCachedAndCompressed(t *testing.T) {
 	csp := resp.Header.Get("Content-Security-Policy")
 	if script := cspDirective(csp, "script-src"); script != "'self'" {
 		t.Errorf("script-src %q: want 'self' only", script)
+	}
+}
+
+// The feed's page comes with the answers of its first view, as the API
+// gives them to this reader, in a data block no text can break out of.
+func TestFeedPageBringsItsAnswers(t *testing.T) {
+	f := forumtest.Start(t, forumtest.Options{})
+	ada := f.SignUp("ada")
+	ada.CreatePost("</script><script>alert(1)</script> & <!-- more")
+	island := func(path string, header ...string) (*http.Response, map[string]struct {
+		Status int
+		Body   json.RawMessage
+	}) {
+		t.Helper()
+		resp, page := get(t, f.URL+path, header...)
+		m := regexp.MustCompile(`<script type="application/json" id="preloaded">(.*?)</script>`).FindSubmatch(page)
+		if resp.StatusCode != 200 || m == nil {
+			t.Fatalf("GET %s = %d without a data block:\n%s", path, resp.StatusCode, page)
+		}
+		if bytes.Count(page, []byte("<script")) != 2 || bytes.Contains(m[1], []byte("<")) {
+			t.Fatalf("GET %s: the data block lets text out: %s", path, m[1])
+		}
+		var answers map[string]struct {
+			Status int
+			Body   json.RawMessage
+		}
+		if err := json.Unmarshal(m[1], &answers); err != nil {
+			t.Fatal(err)
+		}
+		return resp, answers
+	}
+	resp, anon := island("/")
+	if resp.Header.Get("Cache-Control") != "no-cache" || resp.Header.Get("ETag") != "" {
+		t.Errorf("anonymous feed page: Cache-Control %q, ETag %q", resp.Header.Get("Cache-Control"), resp.Header.Get("ETag"))
+	}
+	if anon["/api/me"].Status != 401 || anon["/api/categories"].Status != 200 || !strings.Contains(string(anon["/api/posts?limit=20"].Body), `\u003c/script\u003e`) {
+		t.Fatalf("anonymous answers: %v", anon)
+	}
+	_, cat := island("/c/general")
+	if cat["/api/posts?category=general&limit=20"].Status != 200 {
+		t.Errorf("category page answers: %v", cat)
+	}
+
+	resp, mine := island("/", "Cookie", gateway.CookieName+"="+ada.Token)
+	var me struct{ User struct{ Nickname string } }
+	json.Unmarshal(mine["/api/me"].Body, &me)
+	if mine["/api/me"].Status != 200 || me.User.Nickname != "ada" || resp.Header.Get("Cache-Control") != "no-store" {
+		t.Errorf("signed-in feed page: me %d %s, Cache-Control %q", mine["/api/me"].Status, mine["/api/me"].Body, resp.Header.Get("Cache-Control"))
+	}
+	if r, page := get(t, f.URL+"/c/NO_SUCH"); r.StatusCode != 200 || bytes.Contains(page, []byte(`id="preloaded"`)) {
+		t.Errorf("a category route that no slug can be: %d, with a data block: %v", r.StatusCode, bytes.Contains(page, []byte(`id="preloaded"`)))
 	}
 }
