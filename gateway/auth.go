@@ -123,18 +123,18 @@ func (s *Server) sessionPrincipal(ctx context.Context, token string) (principal,
 }
 
 // sessionByToken returns the session in force with the token hash hash,
-// from the session cache while the read models stand still (any change to
-// a session is a commit, which empties the cache).
+// from the session cache while no session has changed (every change to one
+// is an event, which empties the cache once applied).
 func (s *Server) sessionByToken(ctx context.Context, hash string) (projections.Session, error) {
 	if s.proj == nil {
 		return s.db.SessionByTokenHash(ctx, hash)
 	}
-	seq := s.proj.Seq()
+	seq := s.proj.SessionsChangedAt()
 	if sess, ok := s.sessions.get(seq, hash); ok {
 		return sess, nil
 	}
 	sess, err := s.db.SessionByTokenHash(ctx, hash)
-	if err == nil && s.proj.Seq() == seq {
+	if err == nil && s.proj.SessionsChangedAt() == seq {
 		s.sessions.put(seq, hash, sess)
 	}
 	return sess, err
@@ -143,9 +143,9 @@ func (s *Server) sessionByToken(ctx context.Context, hash string) (projections.S
 // maxCachedSessions bounds the session cache.
 const maxCachedSessions = 10000
 
-// sessionCache holds sessions read at one projection sequence, by token
-// hash (a fixed size): a reader signed in makes several requests a page,
-// and each would otherwise read its session again.
+// sessionCache holds sessions read while the sessions stood at one
+// sequence (Projector.SessionsChangedAt), by token hash (a fixed size):
+// every request of a signed-in user would otherwise read its session again.
 type sessionCache struct {
 	mu  sync.Mutex
 	seq uint64

@@ -77,3 +77,27 @@ func TestMyPostVotes(t *testing.T) {
 		}
 	}
 }
+
+// SessionsChangedAt moves with the events that change a session, and with
+// no other: a copy of a session is current while it stands still.
+func TestSessionsChangedAt(t *testing.T) {
+	w := newWorld(t, 5)
+	ctx := forumtest.Context(t)
+	w.signup()
+	started := w.Proj.SessionsChangedAt()
+	if started == 0 || started != w.Proj.Seq() {
+		t.Fatalf("after a sign-in: SessionsChangedAt %d, Seq %d; want the sign-in's sequence", started, w.Proj.Seq())
+	}
+	if _, err := w.Svc.CreatePost(ctx, w.users[0], commands.PostInput{Title: "a post", Body: "body", Categories: []string{"general"}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := w.Proj.SessionsChangedAt(); got != started {
+		t.Fatalf("a post moved SessionsChangedAt from %d to %d", started, got)
+	}
+	if err := w.Svc.SignOut(ctx, w.sessions[0]); err != nil {
+		t.Fatal(err)
+	}
+	if got := w.Proj.SessionsChangedAt(); got <= started || got != w.Proj.Seq() {
+		t.Fatalf("after a sign-out: SessionsChangedAt %d (was %d), Seq %d", got, started, w.Proj.Seq())
+	}
+}

@@ -38,6 +38,7 @@ type Projector struct {
 	quarantined uint64    // events recorded in quarantine instead of applied
 	progressAt  time.Time // last commit, or the last (re)start of following
 	recoveries  uint64    // times following failed or stalled and started over
+	sessionsAt  uint64    // sequence of the last event applied that changed a session
 	commits     uint64    // batches committed
 	applied     uint64    // events in those batches
 	stallAfter  time.Duration
@@ -58,7 +59,7 @@ func NewProjector(db *DB, logger *slog.Logger) (*Projector, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Projector{db: db, log: logger, seq: seq, quarantined: q, stallAfter: StallAfter, progressAt: time.Now(), changed: make(chan struct{}), feed: newRing(10000, 32<<20)}, nil
+	return &Projector{db: db, log: logger, seq: seq, sessionsAt: seq, quarantined: q, stallAfter: StallAfter, progressAt: time.Now(), changed: make(chan struct{}), feed: newRing(10000, 32<<20)}, nil
 }
 
 // DB returns the read models the projector writes.
@@ -101,6 +102,16 @@ func (p *Projector) Commits() (commits, applied uint64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.commits, p.applied
+}
+
+// SessionsChangedAt returns the sequence of the last applied event that
+// started, ended or used a session (0 for none yet since the projector
+// started following: then it is the checkpoint). A copy of a session read
+// while it stood still is current.
+func (p *Projector) SessionsChangedAt() uint64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.sessionsAt
 }
 
 // Changed returns a channel that is closed at the next commit.
@@ -315,8 +326,12 @@ func (p *Projector) Apply(ctx context.Context, batch []events.Event) error {
 	}
 	defer tx.Rollback()
 	a := &applier{ctx: ctx, tx: tx, cache: f.wstmts, stmts: map[string]*sql.Stmt{}}
-	var quarantined uint64
+	var quarantined, sessionsAt uint64
 	for _, ev := range fresh {
+		switch ev.Type {
+		case events.SessionStarted, events.SessionEnded, events.SessionUsed:
+			sessionsAt = ev.Seq
+		}
 		var err error = errSkip{errors.New(ev.Undecodable)}
 		if ev.Undecodable == "" {
 			err = a.apply(ev)
@@ -349,6 +364,9 @@ func (p *Projector) Apply(ctx context.Context, batch []events.Event) error {
 	p.quarantined += quarantined
 	p.progressAt = time.Now()
 	p.commits++
+	if sessionsAt > 0 {
+		p.sessionsAt = sessionsAt
+	}
 	p.applied += uint64(len(fresh))
 	for _, ev := range fresh {
 		ev.Decoded = nil // the feed keeps the bytes only
