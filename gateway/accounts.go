@@ -1,8 +1,10 @@
 package gateway
 
 import (
+	"bytes"
 	"errors"
 	"net/http"
+	"strconv"
 
 	"forum/commands"
 	"forum/events"
@@ -98,21 +100,82 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request, p principal) {
 	writeJSON(w, http.StatusOK, map[string]any{"user": u})
 }
 
+// profileView is the answer of GET /api/users/{id}. Online comes last: a
+// cached answer takes it by its last bytes.
+type profileView struct {
+	User         any  `json:"user"`
+	PostCount    int  `json:"post_count"`
+	CommentCount int  `json:"comment_count"`
+	Online       bool `json:"online"`
+}
+
+// offlineTail is how a cached profile ends; online ones end in true.
+var offlineTail = []byte(`"online":false}`)
+
+// getUser answers a profile. Another user's profile comes from the page
+// cache (it changes only with a commit, but for online, which is written
+// into the cached bytes); one's own holds the account, read afresh.
 func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	if !events.ValidID(id) {
 		s.writeError(w, r, events.Errorf(events.ENOTFOUND, "user not found"))
 		return
 	}
-	prof, err := s.db.Profile(r.Context(), id)
-	if err == nil && viewer(r) == id {
-		prof.User, err = s.db.Account(r.Context(), id)
+	load := func() (profileView, error) {
+		prof, err := s.db.Profile(r.Context(), id)
+		v := profileView{User: prof.User, PostCount: prof.Posts, CommentCount: prof.Comments}
+		if err == nil && viewer(r) == id {
+			v.User, err = s.db.Account(r.Context(), id)
+		}
+		return v, err
 	}
-	if err != nil {
-		s.writeError(w, r, err)
+	online := s.hub.Online(id)
+	if viewer(r) == id || s.proj == nil {
+		v, err := load()
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		v.Online = online
+		writeJSON(w, http.StatusOK, v)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"user": prof.User, "post_count": prof.Posts, "comment_count": prof.Comments, "online": s.hub.Online(id)})
+	seq := s.proj.Seq()
+	etag := `"s` + strconv.FormatUint(seq, 10) + map[bool]string{false: "-off", true: "-on"}[online] + `"`
+	if viewer(r) == "" {
+		w.Header()["Cache-Control"] = headerNoCache
+	} else {
+		w.Header()["Cache-Control"] = headerPrivate
+	}
+	if etagMatches(r.Header.Get("If-None-Match"), etag) {
+		w.Header().Set("ETag", etag)
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	p := s.pages.get(seq, r.URL.Path)
+	if p == nil {
+		v, err := load()
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		var buf bytes.Buffer
+		if err := jsonEncoder(&buf).Encode(v); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		p = &cachedPage{body: buf.Bytes()}
+		if s.proj.Seq() == seq {
+			s.pages.put(seq, r.URL.Path, p)
+		} else {
+			etag = ""
+		}
+	}
+	body := p.body
+	if at := bytes.LastIndex(body, offlineTail); online && at >= 0 {
+		body = append(append(append([]byte(nil), body[:at]...), `"online":true}`...), body[at+len(offlineTail):]...)
+	}
+	writeCached(w, r, etag, body, nil)
 }
 
 // sessionView is one of the caller's sessions as GET /api/sessions shows it.

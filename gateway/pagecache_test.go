@@ -187,3 +187,58 @@ func TestSignedInReadsMergeOwnVotes(t *testing.T) {
 		t.Fatalf("after bob's vote: %d, ETag %q (was %q)", status, tag, bobTag)
 	}
 }
+
+// Another user's profile comes from the page cache, with online as it is
+// now (it changes without a commit); one's own profile holds the account.
+func TestProfilesAreCachedWithOnlineNow(t *testing.T) {
+	f := forumtest.Start(t, forumtest.Options{})
+	ada, bob := f.SignUp("ada"), f.SignUp("bob")
+	ada.CreatePost("A post by ada")
+	type profile struct {
+		User struct {
+			Nickname string
+			Email    string
+		}
+		PostCount int  `json:"post_count"`
+		Online    bool `json:"online"`
+	}
+	read := func(c *forumtest.Client, inm string) (int, string, profile) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", f.URL+"/api/users/"+ada.User.ID, nil)
+		if c != nil {
+			req.Header.Set("Authorization", "Bearer "+c.Token)
+		}
+		if inm != "" {
+			req.Header.Set("If-None-Match", inm)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var p profile
+		json.NewDecoder(resp.Body).Decode(&p)
+		return resp.StatusCode, resp.Header.Get("ETag"), p
+	}
+	for range 2 {
+		status, etag, p := read(bob, "")
+		if status != 200 || etag == "" || p.User.Nickname != "ada" || p.PostCount != 1 || p.Online || p.User.Email != "" {
+			t.Fatalf("bob reads ada's profile: %d %q %+v", status, etag, p)
+		}
+		if status, _, _ := read(nil, etag); status != http.StatusNotModified {
+			t.Fatalf("with its ETag: %d, want 304", status)
+		}
+	}
+	_, offline, _ := read(nil, "")
+	ws := ada.DialWS("")
+	defer ws.Close()
+	if !forumtest.WaitUntil(forumtest.WSWait, func() bool { _, _, p := read(nil, ""); return p.Online }) {
+		t.Fatal("ada is connected, and her profile still says offline")
+	}
+	if status, etag, _ := read(nil, offline); status != 200 || etag == offline {
+		t.Fatalf("once ada is online, the offline ETag gets %d (%q)", status, etag)
+	}
+	if _, _, p := read(ada, ""); p.User.Email == "" || !p.Online {
+		t.Fatalf("ada's own profile: %+v, want her account and online", p)
+	}
+}
