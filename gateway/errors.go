@@ -60,6 +60,13 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		writeJSON(w, http.StatusAccepted, map[string]any{"id": stored.ID, "seq": stored.Seq, "status": "stored"})
 		return
 	}
+	if r.Context().Err() != nil && errors.Is(err, r.Context().Err()) {
+		// The client went away (or its deadline passed): nobody reads the
+		// answer, and nothing went wrong here.
+		s.log.Debug("request ended by its client", "method", r.Method, "path", r.URL.Path, "err", err)
+		w.WriteHeader(http.StatusServiceUnavailable)
+		return
+	}
 	var e *events.Error
 	if !errors.As(err, &e) {
 		s.log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
