@@ -28,6 +28,8 @@ type applier struct {
 	cache  *stmtCache // may be nil: every statement prepared per transaction
 	stmts  map[string]*sql.Stmt
 	missed []string
+	// counters are the batch's counter moves, written at its end (counters.go).
+	counters map[counter]int
 }
 
 // apply folds one event into the read models. Apply functions are pure: all

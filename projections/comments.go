@@ -27,11 +27,9 @@ func (a *applier) commentCreated(ev events.Event, d events.CommentCreatedData) e
 	if err != nil || !inserted {
 		return err
 	}
-	if _, err := a.exec(`UPDATE posts SET comment_count = comment_count + 1 WHERE id = ?`, d.PostID); err != nil {
-		return err
-	}
-	_, err = a.exec(`UPDATE users SET comment_count = comment_count + 1 WHERE id = ?`, d.AuthorID)
-	return err
+	a.bump("posts", "comment_count", d.PostID, 1)
+	a.bump("users", "comment_count", d.AuthorID, 1)
+	return nil
 }
 
 func (a *applier) commentEdited(ev events.Event, d events.CommentEditedData) error {
@@ -44,11 +42,13 @@ func (a *applier) commentDeleted(_ events.Event, d events.CommentDeletedData) er
 	if err != nil || !deleted {
 		return err
 	}
-	if _, err := a.exec(`UPDATE posts SET comment_count = comment_count - 1 WHERE id = (SELECT post_id FROM comments WHERE id = ?)`, d.CommentID); err != nil {
+	var postID, authorID string
+	if err := a.scanRow(`SELECT post_id, author_id FROM comments WHERE id = ?`, []any{d.CommentID}, &postID, &authorID); err != nil {
 		return err
 	}
-	_, err = a.exec(`UPDATE users SET comment_count = comment_count - 1 WHERE id = (SELECT author_id FROM comments WHERE id = ?)`, d.CommentID)
-	return err
+	a.bump("posts", "comment_count", postID, -1)
+	a.bump("users", "comment_count", authorID, -1)
+	return nil
 }
 
 const commentCols = `c.id, c.seq, c.post_id, c.body, c.created_at, c.edited_at, c.deleted, c.likes, c.dislikes,

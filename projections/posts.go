@@ -36,8 +36,8 @@ func (a *applier) postCreated(ev events.Event, d events.PostCreatedData) error {
 	if err := a.linkCategories(d.PostID, ev.Seq, d.Categories, 1); err != nil {
 		return err
 	}
-	_, err = a.exec(`UPDATE users SET post_count = post_count + 1 WHERE id = ?`, d.AuthorID)
-	return err
+	a.bump("users", "post_count", d.AuthorID, 1)
+	return nil
 }
 
 func (a *applier) postEdited(ev events.Event, d events.PostEditedData) error {
@@ -64,9 +64,11 @@ func (a *applier) postDeleted(_ events.Event, d events.PostDeletedData) error {
 	if _, err := a.exec(`UPDATE posts SET deleted = 1, title = '', body = '' WHERE id = ?`, d.PostID); err != nil {
 		return err
 	}
-	if _, err := a.exec(`UPDATE users SET post_count = post_count - 1 WHERE id = (SELECT author_id FROM posts WHERE id = ?)`, d.PostID); err != nil {
+	var author string
+	if err := a.scanRow(`SELECT author_id FROM posts WHERE id = ?`, []any{d.PostID}, &author); err != nil {
 		return err
 	}
+	a.bump("users", "post_count", author, -1)
 	return a.linkCategories(d.PostID, seq, cats, -1)
 }
 
@@ -84,9 +86,7 @@ func (a *applier) linkCategories(postID string, postSeq uint64, slugs []string, 
 			return err
 		}
 		if changed {
-			if _, err := a.exec(`UPDATE categories SET post_count = post_count + ? WHERE slug = ?`, delta, slug); err != nil {
-				return err
-			}
+			a.bump("categories", "post_count", slug, delta)
 		}
 	}
 	return nil

@@ -347,6 +347,9 @@ func (p *Projector) Apply(ctx context.Context, batch []events.Event) error {
 			return fmt.Errorf("apply %s %d: %w", ev.Type, ev.Seq, err)
 		}
 	}
+	if err := a.flushCounters(); err != nil {
+		return err
+	}
 	last := fresh[len(fresh)-1].Seq
 	if _, err := a.exec(`UPDATE meta SET value = ? WHERE key = 'seq'`, strconv.FormatUint(last, 10)); err != nil {
 		return err

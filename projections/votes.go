@@ -47,9 +47,8 @@ func (a *applier) voted(kind string, d events.VotedData) error {
 		return nil
 	}
 	likes, dislikes := b2i(d.Value == 1)-b2i(old == 1), b2i(d.Value == -1)-b2i(old == -1)
-	if _, err := a.exec(`UPDATE `+table+` SET likes = likes + ?, dislikes = dislikes + ? WHERE id = ?`, likes, dislikes, d.TargetID); err != nil {
-		return err
-	}
+	a.bump(table, "likes", d.TargetID, likes)
+	a.bump(table, "dislikes", d.TargetID, dislikes)
 	if d.Value == 0 {
 		_, err = a.exec(`DELETE FROM votes WHERE kind = ? AND target_id = ? AND user_id = ?`, kind, d.TargetID, d.UserID)
 	} else {
