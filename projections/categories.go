@@ -2,6 +2,7 @@ package projections
 
 import (
 	"context"
+	"sync"
 
 	"forum/events"
 )
@@ -33,14 +34,64 @@ func (db *DB) Categories(ctx context.Context) (Page[Category], error) {
 
 // MissingCategory returns the first of slugs that names no category, "" if all do.
 func (db *DB) MissingCategory(ctx context.Context, slugs []string) (string, error) {
+	known, err := db.categorySlugs(ctx)
+	if err != nil {
+		return "", err
+	}
 	for _, s := range slugs {
-		var n int
-		if err := db.queryRow(ctx, `SELECT count(*) FROM categories WHERE slug = ?`, s).Scan(&n); err != nil {
-			return "", err
-		}
-		if n == 0 {
+		if !known[s] {
 			return s, nil
 		}
 	}
 	return "", nil
+}
+
+// categorySet is the categories' slugs kept in memory: every post checks
+// its categories, and categories are few and change seldom. The projector
+// forgets the set when a batch with a new category commits; gen counts
+// those times, so a set read meanwhile is not kept.
+type categorySet struct {
+	mu    sync.Mutex
+	gen   uint64
+	slugs map[string]bool // nil: not read since the last change
+}
+
+// categorySlugs returns the set of category slugs (do not change it).
+func (db *DB) categorySlugs(ctx context.Context) (map[string]bool, error) {
+	db.cats.mu.Lock()
+	slugs, gen := db.cats.slugs, db.cats.gen
+	db.cats.mu.Unlock()
+	if slugs != nil {
+		return slugs, nil
+	}
+	rows, err := db.query(ctx, `SELECT slug FROM categories`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	slugs = map[string]bool{}
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		slugs[s] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	db.cats.mu.Lock()
+	if db.cats.gen == gen {
+		db.cats.slugs = slugs
+	}
+	db.cats.mu.Unlock()
+	return slugs, nil
+}
+
+// forgetCategories drops the slug set after categories changed.
+func (db *DB) forgetCategories() {
+	db.cats.mu.Lock()
+	db.cats.gen++
+	db.cats.slugs = nil
+	db.cats.mu.Unlock()
 }

@@ -71,3 +71,29 @@ func TestCountersFoldedPerBatch(t *testing.T) {
 		}
 	}
 }
+
+// The categories' slugs are kept in memory, and a new category is known
+// from the commit that brings it.
+func TestMissingCategorySeesNewCategories(t *testing.T) {
+	ctx := forumtest.Context(t)
+	db := openDB(t, filepath.Join(t.TempDir(), "read.db"))
+	p, err := projections.NewProjector(db, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, slug := range []string{"general", "help"} {
+		if missing, err := db.MissingCategory(ctx, []string{"general", slug}); err != nil || missing != slug {
+			t.Fatalf("before %s exists: missing %q, %v", slug, missing, err)
+		}
+		env, err := events.New(fmt.Sprint("e", i), events.CategoryCreated, time.Now(), "", events.CategoryCreatedData{Slug: slug, Name: slug})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Apply(ctx, []events.Event{{Seq: uint64(i + 1), Subject: events.CategoryCreated.Subject(slug), Envelope: env}}); err != nil {
+			t.Fatal(err)
+		}
+		if missing, err := db.MissingCategory(ctx, []string{slug}); err != nil || missing != "" {
+			t.Fatalf("after %s's commit: missing %q, %v", slug, missing, err)
+		}
+	}
+}

@@ -32,6 +32,7 @@ const projectorVersion = 1
 type DB struct {
 	path string // the name the read models go by; may link to a file built online
 	cur  atomic.Pointer[dbFile]
+	cats categorySet
 }
 
 // dbFile is one read-model file and its connections.

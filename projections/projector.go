@@ -327,10 +327,13 @@ func (p *Projector) Apply(ctx context.Context, batch []events.Event) error {
 	defer tx.Rollback()
 	a := &applier{ctx: ctx, tx: tx, cache: f.wstmts, stmts: map[string]*sql.Stmt{}}
 	var quarantined, sessionsAt uint64
+	categories := false
 	for _, ev := range fresh {
 		switch ev.Type {
 		case events.SessionStarted, events.SessionEnded, events.SessionUsed:
 			sessionsAt = ev.Seq
+		case events.CategoryCreated:
+			categories = true
 		}
 		var err error = errSkip{errors.New(ev.Undecodable)}
 		if ev.Undecodable == "" {
@@ -356,6 +359,9 @@ func (p *Projector) Apply(ctx context.Context, batch []events.Event) error {
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
+	}
+	if categories {
+		p.db.forgetCategories()
 	}
 	for _, q := range a.missed {
 		if _, err := f.wstmts.get(ctx, q); err != nil {
