@@ -56,19 +56,37 @@ func quote(s string) string {
 
 // CreatePost publishes a new post by author and returns its id.
 func (s *Service) CreatePost(ctx context.Context, author string, in PostInput) (string, error) {
+	p, err := s.PublishPost(ctx, author, in)
+	return p.ID, err
+}
+
+// PublishPost publishes a new post by author and returns it as the read
+// models show it to its author. A retried write returns the first
+// attempt's post as it is now; a *Stored error carries the id.
+func (s *Service) PublishPost(ctx context.Context, author string, in PostInput) (projections.Post, error) {
 	if err := s.validatePost(ctx, &in); err != nil {
-		return "", err
+		return projections.Post{}, err
 	}
 	id := s.NewID()
 	ack, err := s.emit(ctx, events.PostCreated, id, author, events.PostCreatedData{PostID: id, AuthorID: author, Title: in.Title, Body: in.Body, Categories: in.Categories})
 	if ack.Duplicate { // a retried write: the post is the first attempt's
 		var d events.PostCreatedData
 		if err := s.original(ctx, ack, &d); err != nil {
-			return "", err
+			return projections.Post{}, err
 		}
 		id = d.PostID
 	}
-	return id, withID(err, id)
+	if err != nil {
+		return projections.Post{ID: id}, withID(err, id)
+	}
+	if ack.Duplicate {
+		return s.DB.Post(ctx, id, author)
+	}
+	user, err := s.DB.User(ctx, author)
+	if err != nil {
+		return projections.Post{ID: id}, err
+	}
+	return projections.FreshPost(id, ack.Seq, user, in.Title, in.Body, in.Categories, ack.Time), nil
 }
 
 // PostPatch holds the fields of a post to change; nil ones stay as they are.

@@ -365,7 +365,8 @@ func ExpectLastSeqOn(filter string, seq uint64) AppendOption {
 // id was seen before and Seq is the original's.
 type Ack struct {
 	Seq       uint64
-	Duplicate bool
+	Duplicate bool      // the log had it already: Seq is the first attempt's
+	Time      time.Time // the appended envelope's (this attempt's, for a duplicate)
 }
 
 // Appends are retried while their outcome is unknown (a timeout, a lost
@@ -418,7 +419,7 @@ func (s *Store) Append(ctx context.Context, subject string, env Envelope, opts .
 		ack, err := s.publish(ctx, msg, pubOpts)
 		if err == nil {
 			s.stuck.Store(false)
-			return Ack{Seq: ack.Sequence, Duplicate: ack.Duplicate}, nil
+			return Ack{Seq: ack.Sequence, Duplicate: ack.Duplicate, Time: env.Time}, nil
 		}
 		var apiErr *jetstream.APIError
 		if errors.As(err, &apiErr) {

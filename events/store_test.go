@@ -79,7 +79,7 @@ func TestAppendGetFollowRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatalf("append %d: %v", i, err)
 		}
-		if got, want := ack, (events.Ack{Seq: uint64(i + 1)}); got != want {
+		if got, want := ack, (events.Ack{Seq: uint64(i + 1), Time: e.env.Time}); got != want {
 			t.Fatalf("ack %d = %+v, want %+v", i, got, want)
 		}
 	}
@@ -196,7 +196,7 @@ func TestAppendDuplicateSuppressed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := ack2, (events.Ack{Seq: ack1.Seq, Duplicate: true}); got != want {
+	if got, want := ack2, (events.Ack{Seq: ack1.Seq, Duplicate: true, Time: retry.Time}); got != want {
 		t.Errorf("duplicate ack = %+v, want %+v", got, want)
 	}
 	// The same envelope twice (default id = envelope id).
@@ -208,7 +208,7 @@ func TestAppendDuplicateSuppressed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := ack4, (events.Ack{Seq: ack3.Seq, Duplicate: true}); got != want {
+	if got, want := ack4, (events.Ack{Seq: ack3.Seq, Duplicate: true, Time: first.Time}); got != want {
 		t.Errorf("same envelope again: ack = %+v, want %+v", got, want)
 	}
 	info, err := rawStream(t, s).Info(ctx)

@@ -242,3 +242,21 @@ func TestProfilesAreCachedWithOnlineNow(t *testing.T) {
 		t.Fatalf("ada's own profile: %+v, want her account and online", p)
 	}
 }
+
+// The answer to a new post is the post as reads show it, field for field,
+// though it is made from the event and not read back.
+func TestCreatedPostIsWhatReadsShow(t *testing.T) {
+	f := forumtest.Start(t, forumtest.Options{})
+	ada := f.SignUp("ada")
+	var created struct{ Post map[string]any }
+	ada.MustDo("POST", "/api/posts", map[string]any{"title": "Fresh <post> & such", "body": "Body \"quoted\"\nline two",
+		"categories": []string{"help", "general", "help"}}, http.StatusCreated, &created)
+	var read struct{ Post map[string]any }
+	ada.MustDo("GET", "/api/posts/"+created.Post["id"].(string), nil, http.StatusOK, &read)
+	if fmt.Sprint(created.Post) != fmt.Sprint(read.Post) {
+		t.Fatalf("the answer to the create:\n%v\nthe read right after it:\n%v", created.Post, read.Post)
+	}
+	if cats := fmt.Sprint(created.Post["categories"]); cats != "[help general]" {
+		t.Errorf("categories %s, want [help general]", cats)
+	}
+}

@@ -65,12 +65,12 @@ func (s *Server) createPost(w http.ResponseWriter, r *http.Request, p principal)
 		s.writeError(w, r, err)
 		return
 	}
-	id, err := s.cmd.CreatePost(r.Context(), p.UserID, in)
+	post, err := s.cmd.PublishPost(r.Context(), p.UserID, in)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	s.writePost(w, r, http.StatusCreated, id)
+	writeJSON(w, http.StatusCreated, map[string]any{"post": post})
 }
 
 func (s *Server) editPost(w http.ResponseWriter, r *http.Request, p principal) {

@@ -30,9 +30,10 @@ const projectorVersion = 1
 // of readers for queries (WAL lets them run side by side), on a file that
 // an online rebuild may replace while they serve (Projector.RebuildOnline).
 type DB struct {
-	path string // the name the read models go by; may link to a file built online
-	cur  atomic.Pointer[dbFile]
-	cats categorySet
+	path  string // the name the read models go by; may link to a file built online
+	cur   atomic.Pointer[dbFile]
+	cats  categorySet
+	users userCache
 }
 
 // dbFile is one read-model file and its connections.

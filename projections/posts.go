@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"strings"
+	"time"
 
 	"forum/events"
 )
@@ -24,6 +25,14 @@ type Post struct {
 	Dislikes     int      `json:"dislikes"`
 	CommentCount int      `json:"comment_count"`
 	MyVote       int      `json:"my_vote"`
+}
+
+// FreshPost is a post as the read models hold it the moment postCreated
+// has applied its event (at sequence seq, time at): no votes, comments or
+// edits yet. It answers the creation without reading the row back;
+// TestCreatedPostIsWhatReadsShow keeps the two the same.
+func FreshPost(id string, seq uint64, author User, title, body string, categories []string, at time.Time) Post {
+	return Post{ID: id, Seq: seq, Author: author, Title: title, Body: body, Categories: categories, CreatedAt: fmtTime(at)}
 }
 
 func (a *applier) postCreated(ev events.Event, d events.PostCreatedData) error {

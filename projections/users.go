@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"strings"
+	"sync"
 
 	"forum/events"
 )
@@ -58,11 +59,38 @@ func (a *applier) sessionEnded(_ events.Event, d events.SessionEndedData) error 
 const userCols = `u.id, u.nickname, u.created_at`
 
 // User returns a user's public fields, ENOTFOUND if there is no such user.
+// Those fields never change once the user is registered, so they are kept
+// in memory (at most maxCachedUsers of them).
 func (db *DB) User(ctx context.Context, id string) (User, error) {
-	return one(ctx, db, "user", `SELECT `+userCols+` FROM users u WHERE u.id = ?`, func(row scanner) (u User, err error) {
+	db.users.mu.Lock()
+	u, ok := db.users.m[id]
+	db.users.mu.Unlock()
+	if ok {
+		return u, nil
+	}
+	u, err := one(ctx, db, "user", `SELECT `+userCols+` FROM users u WHERE u.id = ?`, func(row scanner) (u User, err error) {
 		err = row.Scan(&u.ID, &u.Nickname, &u.CreatedAt)
 		return u, err
 	}, id)
+	if err == nil {
+		db.users.mu.Lock()
+		if db.users.m == nil || len(db.users.m) >= maxCachedUsers {
+			db.users.m = map[string]User{}
+		}
+		db.users.m[id] = u
+		db.users.mu.Unlock()
+	}
+	return u, err
+}
+
+// maxCachedUsers bounds the users' public fields kept in memory; past it
+// they are all forgotten and read again as needed.
+const maxCachedUsers = 10000
+
+// userCache holds users' public fields by id.
+type userCache struct {
+	mu sync.Mutex
+	m  map[string]User
 }
 
 // Account returns a user with their private fields, for themself.
