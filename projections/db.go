@@ -34,6 +34,7 @@ type DB struct {
 	cur   atomic.Pointer[dbFile]
 	cats  categorySet
 	users userCache
+	votes voteSets
 }
 
 // dbFile is one read-model file and its connections.

@@ -53,3 +53,9 @@ func ExplainForTest(ctx context.Context, db *DB, query string) ([]string, error)
 	}
 	return steps, rows.Err()
 }
+
+// MyPostVotesByRange reads a user's votes on posts as for a user with too
+// many votes to keep in memory.
+func MyPostVotesByRange(ctx context.Context, db *DB, user string, posts []PostRef) (map[string]int, error) {
+	return db.myPostVotesByRange(ctx, user, posts)
+}

@@ -1,6 +1,7 @@
 package projections_test
 
 import (
+	"context"
 	"fmt"
 	"sync"
 	"testing"
@@ -68,13 +69,27 @@ func TestMyPostVotes(t *testing.T) {
 		want[ids[i]] = 1 - 2*(i%2)
 	}
 	for user, want := range map[string]map[string]int{heavy: want, light: {ids[5]: -1}} {
-		got, err := w.DB.MyPostVotes(ctx, user, refs)
-		if err != nil {
-			t.Fatal(err)
+		for name, read := range map[string]func(context.Context, string, []projections.PostRef) (map[string]int, error){
+			"kept in memory": w.DB.MyPostVotes,
+			"by range": func(ctx context.Context, u string, p []projections.PostRef) (map[string]int, error) {
+				return projections.MyPostVotesByRange(ctx, w.DB, u, p)
+			},
+		} {
+			got, err := read(ctx, user, refs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("votes of %s, %s: %v, want %v", user, name, got, want)
+			}
 		}
-		if fmt.Sprint(got) != fmt.Sprint(want) {
-			t.Errorf("votes of %s: %v, want %v", user, got, want)
-		}
+	}
+	// A vote that commits is seen at once, though the votes were kept.
+	if err := w.Svc.Vote(ctx, commands.VoteInput{Voter: light, Target: events.Target{Kind: events.KindPost, ID: ids[5]}, Value: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := w.DB.MyPostVotes(ctx, light, refs); got[ids[5]] != 1 {
+		t.Errorf("after light's new vote: %v", got)
 	}
 }
 

@@ -328,12 +328,24 @@ func (p *Projector) Apply(ctx context.Context, batch []events.Event) error {
 	a := &applier{ctx: ctx, tx: tx, cache: f.wstmts, stmts: map[string]*sql.Stmt{}}
 	var quarantined, sessionsAt uint64
 	categories := false
+	var voters map[string]bool // who voted on posts in this batch
 	for _, ev := range fresh {
 		switch ev.Type {
 		case events.SessionStarted, events.SessionEnded, events.SessionUsed:
 			sessionsAt = ev.Seq
 		case events.CategoryCreated:
 			categories = true
+		case events.PostVoted:
+			var d events.VotedData
+			if v, ok := ev.Decoded.(*events.VotedData); ok {
+				d = *v
+			} else if ev.Payload(&d) != nil {
+				break
+			}
+			if voters == nil {
+				voters = map[string]bool{}
+			}
+			voters[d.UserID] = true
 		}
 		var err error = errSkip{errors.New(ev.Undecodable)}
 		if ev.Undecodable == "" {
@@ -362,6 +374,9 @@ func (p *Projector) Apply(ctx context.Context, batch []events.Event) error {
 	}
 	if categories {
 		p.db.forgetCategories()
+	}
+	if voters != nil {
+		p.db.forgetVoters(voters)
 	}
 	for _, q := range a.missed {
 		if _, err := f.wstmts.get(ctx, q); err != nil {

@@ -2,6 +2,7 @@ package projections_test
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"path/filepath"
 	"sync"
@@ -55,12 +56,17 @@ func TestProjectorSurvivesNATSRestart(t *testing.T) {
 	start := time.Now()
 
 	// Write once the connection is back, then wait for the read models.
+	// Each attempt signs up someone new: an attempt that got no answer may
+	// still land its nickname's claim once the connection is back.
 	var id string
+	attempt := 0
 	forumtest.Eventually(t, "a sign-up after the restart", func() bool {
 		cctx, ccancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer ccancel()
+		attempt++
+		nick := fmt.Sprintf("after%d", attempt)
 		var err error
-		id, err = cmds.Register(cctx, commands.RegisterInput{Nickname: "after", Email: "after@example.com", Password: "a-good-passphrase"})
+		id, err = cmds.Register(cctx, commands.RegisterInput{Nickname: nick, Email: nick + "@example.com", Password: "a-good-passphrase"})
 		return err == nil
 	})
 	if _, err := db.User(forumtest.Context(t), id); err != nil {

@@ -87,9 +87,10 @@ type PostRef struct {
 const maxVotesInRange = 1000
 
 // MyPostVotes returns user's votes on the posts (at most 100 of them), by
-// post id; posts they have not voted on are absent. It reads the user's
-// votes on the stretch of the feed the posts span, an index range; only a
-// user with very many votes there has the posts looked up one by one.
+// post id; posts they have not voted on are absent. It takes them from the
+// user's vote set in memory (votesets.go); for a user with too many votes
+// to keep, it reads those on the stretch of the feed the posts span, an
+// index range, and only past 1,000 there the posts one by one.
 func (db *DB) MyPostVotes(ctx context.Context, user string, posts []PostRef) (map[string]int, error) {
 	if user == "" || len(posts) == 0 {
 		return nil, nil
@@ -97,6 +98,22 @@ func (db *DB) MyPostVotes(ctx context.Context, user string, posts []PostRef) (ma
 	if len(posts) > 100 {
 		return nil, fmt.Errorf("my post votes: %d posts, at most 100", len(posts))
 	}
+	if set, ok, err := db.myPostVoteSet(ctx, user); err != nil {
+		return nil, err
+	} else if ok {
+		votes := map[string]int{}
+		for _, p := range posts {
+			if v, voted := set[p.ID]; voted {
+				votes[p.ID] = v
+			}
+		}
+		return votes, nil
+	}
+	return db.myPostVotesByRange(ctx, user, posts)
+}
+
+// myPostVotesByRange is MyPostVotes for a user whose votes are not kept.
+func (db *DB) myPostVotesByRange(ctx context.Context, user string, posts []PostRef) (map[string]int, error) {
 	want := make(map[string]bool, len(posts))
 	lo, hi := posts[0].Seq, posts[0].Seq
 	for _, p := range posts {
