@@ -30,17 +30,15 @@ func (a *applier) commentVoted(_ events.Event, d events.VotedData) error {
 // voted sets one voter's vote on a post or comment and moves its counts.
 func (a *applier) voted(kind string, d events.VotedData) error {
 	table := voteTables[kind]
+	// The target's place in its list, and the voter's vote so far (0 for none), in one look.
 	var targetSeq uint64
-	err := a.scanRow(`SELECT seq FROM `+table+` WHERE id = ?`, []any{d.TargetID}, &targetSeq)
+	old := 0
+	err := a.scanRow(`SELECT t.seq, COALESCE(v.value, 0) FROM `+table+` t
+		LEFT JOIN votes v ON v.kind = ? AND v.target_id = t.id AND v.user_id = ? WHERE t.id = ?`, []any{kind, d.UserID, d.TargetID}, &targetSeq, &old)
 	if err == sql.ErrNoRows {
 		return nil
 	}
 	if err != nil {
-		return err
-	}
-	old := 0
-	err = a.scanRow(`SELECT value FROM votes WHERE kind = ? AND target_id = ? AND user_id = ?`, []any{kind, d.TargetID, d.UserID}, &old)
-	if err != nil && err != sql.ErrNoRows {
 		return err
 	}
 	if old == d.Value {
