@@ -35,6 +35,7 @@ func (p *Projector) RebuildOnline(ctx context.Context, src RebuildSource, logger
 	if err != nil {
 		return fail(err)
 	}
+	np.bulk = true
 	start := time.Now()
 	// Catch up from a distance while p goes on, then the last stretch
 	// with p held between batches, so both stand at the same event.

@@ -19,8 +19,13 @@ type Source interface {
 	Follow(ctx context.Context, from uint64) (*events.Follower, error)
 }
 
-// maxBatch bounds how many events one transaction applies.
-const maxBatch = 5000
+// maxBatch bounds how many events one transaction of the serving read
+// models applies; bulkBatch one of a fresh file being loaded (a rebuild),
+// where fewer, larger transactions are faster and nobody waits on them.
+const (
+	maxBatch  = 5000
+	bulkBatch = 20000
+)
 
 // Projector applies events to the read models in batches. Each batch and the
 // checkpoint commit in one transaction, so a crash at any instant leaves rows
@@ -38,6 +43,7 @@ type Projector struct {
 	quarantined uint64    // events recorded in quarantine instead of applied
 	progressAt  time.Time // last commit, or the last (re)start of following
 	recoveries  uint64    // times following failed or stalled and started over
+	bulk        bool      // loading a fresh file: bulkBatch events a transaction
 	sessionsAt  uint64    // sequence of the last event applied that changed a session
 	commits     uint64    // batches committed
 	applied     uint64    // events in those batches
@@ -242,7 +248,11 @@ func (p *Projector) follow(ctx context.Context, src Source, until uint64, untilT
 		return err
 	}
 	defer f.Stop()
-	ch := make(chan events.Event, maxBatch)
+	size := maxBatch
+	if p.bulk {
+		size = bulkBatch
+	}
+	ch := make(chan events.Event, size)
 	errc := make(chan error, 1)
 	go func() {
 		defer close(ch)
@@ -261,7 +271,7 @@ func (p *Projector) follow(ctx context.Context, src Source, until uint64, untilT
 			}
 		}
 	}()
-	batch := make([]events.Event, 0, maxBatch)
+	batch := make([]events.Event, 0, size)
 	for {
 		ev, open := <-ch
 		if !open {
@@ -269,7 +279,7 @@ func (p *Projector) follow(ctx context.Context, src Source, until uint64, untilT
 		}
 		batch = append(batch[:0], ev)
 	fill:
-		for len(batch) < maxBatch {
+		for len(batch) < size {
 			select {
 			case ev, open := <-ch:
 				if !open {

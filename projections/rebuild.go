@@ -70,6 +70,7 @@ func Rebuild(ctx context.Context, src RebuildSource, o RebuildOptions) (RebuildR
 		db.Close()
 		return RebuildResult{}, err
 	}
+	p.bulk = true
 	start := time.Now()
 	if err := p.CatchUp(ctx, src, untilSeq, untilTime); err != nil {
 		db.Close()
