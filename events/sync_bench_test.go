@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"sort"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -30,33 +28,10 @@ func BenchmarkAppendSync(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			var next atomic.Int64
-			var mu sync.Mutex
-			var lat []time.Duration
-			b.ResetTimer()
-			start := time.Now()
-			var wg sync.WaitGroup
-			for range 32 {
-				wg.Go(func() {
-					for {
-						n := next.Add(1)
-						if n > int64(b.N) {
-							return
-						}
-						t0 := time.Now()
-						if _, err := s.Append(context.Background(), events.RoomCreated.Subject(fmt.Sprint("r", n)), env, events.WithMsgID(fmt.Sprint(name, n))); err != nil {
-							b.Error(err)
-							return
-						}
-						d := time.Since(t0)
-						mu.Lock()
-						lat = append(lat, d)
-						mu.Unlock()
-					}
-				})
-			}
-			wg.Wait()
-			elapsed := time.Since(start)
+			elapsed, lat := parallel(b, 32, func(n int64) error {
+				_, err := s.Append(context.Background(), events.RoomCreated.Subject(fmt.Sprint("r", n)), env, events.WithMsgID(fmt.Sprint(name, n)))
+				return err
+			})
 			b.StopTimer()
 			sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 			if len(lat) > 0 {

@@ -142,34 +142,16 @@ func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
 	}
 	seq := s.proj.Seq()
 	etag := `"s` + strconv.FormatUint(seq, 10) + map[bool]string{false: "-off", true: "-on"}[online] + `"`
-	if viewer(r) == "" {
-		w.Header()["Cache-Control"] = headerNoCache
-	} else {
-		w.Header()["Cache-Control"] = headerPrivate
-	}
-	if etagMatches(r.Header.Get("If-None-Match"), etag) {
-		w.Header().Set("ETag", etag)
-		w.WriteHeader(http.StatusNotModified)
+	if s.notModified(w, r, etag) {
 		return
 	}
-	p := s.pages.get(seq, r.URL.Path)
-	if p == nil {
-		v, err := load()
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		var buf bytes.Buffer
-		if err := jsonEncoder(&buf).Encode(v); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		p = &cachedPage{body: buf.Bytes()}
-		if s.proj.Seq() == seq {
-			s.pages.put(seq, r.URL.Path, p)
-		} else {
-			etag = ""
-		}
+	p, kept, err := s.page(seq, r.URL.Path, func() (any, error) { return load() }, nil)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if !kept {
+		etag = ""
 	}
 	body := p.body
 	if at := bytes.LastIndex(body, offlineTail); online && at >= 0 {

@@ -122,48 +122,28 @@ func (s *Server) readCached(w http.ResponseWriter, r *http.Request, load func() 
 	}
 	reader := viewer(r)
 	seq := s.proj.Seq()
-	key := r.URL.Path + "?" + r.URL.RawQuery
 	etag := pageETag(seq, reader)
-	if reader == "" {
-		w.Header()["Cache-Control"] = headerNoCache
-	} else {
-		w.Header()["Cache-Control"] = headerPrivate
-	}
-	if etagMatches(r.Header.Get("If-None-Match"), etag) {
-		w.Header().Set("ETag", etag)
-		w.WriteHeader(http.StatusNotModified)
+	if s.notModified(w, r, etag) {
 		return
 	}
-	p := s.pages.get(seq, key)
-	if p == nil {
-		v, err := load()
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		var buf bytes.Buffer
-		if err := jsonEncoder(&buf).Encode(v); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		p = &cachedPage{body: buf.Bytes()}
+	p, kept, err := s.page(seq, r.URL.Path+"?"+r.URL.RawQuery, load, func(p *cachedPage, v any) {
 		if posts != nil {
 			p.posts = posts(v)
 		}
 		p.placeVotes()
-		if s.proj.Seq() != seq {
-			// The read models moved while this was read: it may be newer
-			// than seq, so it is neither kept nor labelled with seq.
-			etag = ""
-		} else {
-			if len(p.body) >= compressMin {
-				p.gz = gzipBytes(p.body)
-				if p.mergeable && len(p.posts) > 0 {
-					p.splitGzip()
-				}
+		if len(p.body) >= compressMin {
+			p.gz = gzipBytes(p.body)
+			if p.mergeable && len(p.posts) > 0 {
+				p.splitGzip()
 			}
-			s.pages.put(seq, key, p)
 		}
+	})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if !kept {
+		etag = ""
 	}
 	if reader == "" || len(p.posts) == 0 {
 		writeCached(w, r, etag, p.body, p.gz)
@@ -192,6 +172,49 @@ func (s *Server) readCached(w http.ResponseWriter, r *http.Request, load func() 
 		gz = p.gzipWithVotes(votes, plain)
 	}
 	writeCached(w, r, etag, plain, gz)
+}
+
+// notModified sets the Cache-Control of a cached read (private for a
+// signed-in reader) and answers 304 when the client holds etag.
+func (s *Server) notModified(w http.ResponseWriter, r *http.Request, etag string) bool {
+	if viewer(r) == "" {
+		w.Header()["Cache-Control"] = headerNoCache
+	} else {
+		w.Header()["Cache-Control"] = headerPrivate
+	}
+	if !etagMatches(r.Header.Get("If-None-Match"), etag) {
+		return false
+	}
+	w.Header().Set("ETag", etag)
+	w.WriteHeader(http.StatusNotModified)
+	return true
+}
+
+// page returns the cached answer of key as of seq, or loads and encodes it,
+// lets prepare add to it, and keeps it. kept is false when the read models
+// moved while it was read: it may be newer than seq, so it is neither kept
+// nor to be labelled with seq.
+func (s *Server) page(seq uint64, key string, load func() (any, error), prepare func(*cachedPage, any)) (p *cachedPage, kept bool, err error) {
+	if p := s.pages.get(seq, key); p != nil {
+		return p, true, nil
+	}
+	v, err := load()
+	if err != nil {
+		return nil, false, err
+	}
+	var buf bytes.Buffer
+	if err := jsonEncoder(&buf).Encode(v); err != nil {
+		return nil, false, err
+	}
+	p = &cachedPage{body: buf.Bytes()}
+	if prepare != nil {
+		prepare(p, v)
+	}
+	if s.proj.Seq() != seq {
+		return p, false, nil
+	}
+	s.pages.put(seq, key, p)
+	return p, true, nil
 }
 
 // pageETag names a cached answer: the projection sequence it was read at,
