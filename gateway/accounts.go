@@ -130,7 +130,7 @@ func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
 		return v, err
 	}
 	online := s.hub.Online(id)
-	if viewer(r) == id || s.proj == nil {
+	if viewer(r) == id {
 		v, err := load()
 		if err != nil {
 			s.writeError(w, r, err)

@@ -111,15 +111,6 @@ func (c *pageCache) put(seq uint64, key string, p *cachedPage) {
 // changed, and are served from the page cache: encoded once per sequence,
 // with a signed-in reader's votes written into the bytes.
 func (s *Server) readCached(w http.ResponseWriter, r *http.Request, load func() (any, error), posts func(any) []projections.PostRef) {
-	if s.proj == nil {
-		v, err := load()
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		writeJSON(w, http.StatusOK, v)
-		return
-	}
 	reader := viewer(r)
 	seq := s.proj.Seq()
 	etag := pageETag(seq, reader)
