@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"forum/commands"
@@ -112,7 +111,7 @@ func (s *Server) sessionPrincipal(ctx context.Context, token string) (principal,
 	if len(token) == 0 || len(token) > 128 {
 		return principal{}, false
 	}
-	sess, err := s.sessionByToken(ctx, commands.TokenHash(token))
+	sess, err := s.db.SessionByTokenHash(ctx, commands.TokenHash(token))
 	if err != nil || !s.cmd.Live(sess, s.now()) || s.hub.Ended(sess.ID) {
 		return principal{}, false
 	}
@@ -120,57 +119,6 @@ func (s *Server) sessionPrincipal(ctx context.Context, token string) (principal,
 		s.touch(sess)
 	}
 	return principal{UserID: sess.UserID, SessionID: sess.ID, Ends: s.cmd.Ends(sess)}, true
-}
-
-// sessionByToken returns the session in force with the token hash hash,
-// from the session cache while no session has changed (every change to one
-// is an event, which empties the cache once applied).
-func (s *Server) sessionByToken(ctx context.Context, hash string) (projections.Session, error) {
-	if s.proj == nil {
-		return s.db.SessionByTokenHash(ctx, hash)
-	}
-	seq := s.proj.SessionsChangedAt()
-	if sess, ok := s.sessions.get(seq, hash); ok {
-		return sess, nil
-	}
-	sess, err := s.db.SessionByTokenHash(ctx, hash)
-	if err == nil && s.proj.SessionsChangedAt() == seq {
-		s.sessions.put(seq, hash, sess)
-	}
-	return sess, err
-}
-
-// maxCachedSessions bounds the session cache.
-const maxCachedSessions = 10000
-
-// sessionCache holds sessions read while the sessions stood at one
-// sequence (Projector.SessionsChangedAt), by token hash (a fixed size):
-// every request of a signed-in user would otherwise read its session again.
-type sessionCache struct {
-	mu  sync.Mutex
-	seq uint64
-	m   map[string]projections.Session
-}
-
-func (c *sessionCache) get(seq uint64, hash string) (projections.Session, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.seq != seq {
-		return projections.Session{}, false
-	}
-	sess, ok := c.m[hash]
-	return sess, ok
-}
-
-func (c *sessionCache) put(seq uint64, hash string, sess projections.Session) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.seq != seq || c.m == nil {
-		c.seq, c.m = seq, map[string]projections.Session{}
-	}
-	if len(c.m) < maxCachedSessions {
-		c.m[hash] = sess
-	}
 }
 
 // touch records, in the background, that sess is in use. At most

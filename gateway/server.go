@@ -49,25 +49,24 @@ type Config struct {
 
 // Server is the HTTP front of one forum instance.
 type Server struct {
-	cfg      Config
-	cmd      *commands.Service
-	db       *projections.DB
-	proj     *projections.Projector
-	store    *events.Store
-	log      *slog.Logger
-	now      func() time.Time
-	metrics  *metrics
-	hub      *hub.Hub
-	basic    *basicCache
-	touches  chan struct{} // session uses being recorded
-	respMu   sync.Mutex
-	resp     *events.Responses // answers to writes with an Idempotency-Key
-	start    startHead
-	handler  http.Handler
-	app      *web.Bundle  // the SPA as served
-	pages    pageCache    // answers of the hot reads, as of one projection sequence
-	sessions sessionCache // sessions read at one projection sequence
-	csp      string
+	cfg     Config
+	cmd     *commands.Service
+	db      *projections.DB
+	proj    *projections.Projector
+	store   *events.Store
+	log     *slog.Logger
+	now     func() time.Time
+	metrics *metrics
+	hub     *hub.Hub
+	basic   *basicCache
+	touches chan struct{} // session uses being recorded
+	respMu  sync.Mutex
+	resp    *events.Responses // answers to writes with an Idempotency-Key
+	start   startHead
+	handler http.Handler
+	app     *web.Bundle // the SPA as served
+	pages   pageCache   // answers of the hot reads, as of one projection sequence
+	csp     string
 
 	readLimits  *limit.Keyed    // per client address, GET and HEAD
 	writeLimits *limit.Keyed    // per client address, everything else

@@ -2,7 +2,6 @@ package projections
 
 import (
 	"context"
-	"sync"
 
 	"forum/events"
 )
@@ -46,22 +45,12 @@ func (db *DB) MissingCategory(ctx context.Context, slugs []string) (string, erro
 	return "", nil
 }
 
-// categorySet is the categories' slugs kept in memory: every post checks
-// its categories, and categories are few and change seldom. The projector
-// forgets the set when a batch with a new category commits; gen counts
-// those times, so a set read meanwhile is not kept.
-type categorySet struct {
-	mu    sync.Mutex
-	gen   uint64
-	slugs map[string]bool // nil: not read since the last change
-}
-
-// categorySlugs returns the set of category slugs (do not change it).
+// categorySlugs returns the set of category slugs (do not change it), kept
+// in memory until a category commits (memo.go): every post checks its
+// categories, and categories are few and change seldom.
 func (db *DB) categorySlugs(ctx context.Context) (map[string]bool, error) {
-	db.cats.mu.Lock()
-	slugs, gen := db.cats.slugs, db.cats.gen
-	db.cats.mu.Unlock()
-	if slugs != nil {
+	slugs, gen, ok := db.memo.categories.get(struct{}{})
+	if ok {
 		return slugs, nil
 	}
 	rows, err := db.query(ctx, `SELECT slug FROM categories`)
@@ -80,18 +69,6 @@ func (db *DB) categorySlugs(ctx context.Context) (map[string]bool, error) {
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	db.cats.mu.Lock()
-	if db.cats.gen == gen {
-		db.cats.slugs = slugs
-	}
-	db.cats.mu.Unlock()
+	db.memo.categories.put(gen, struct{}{}, slugs)
 	return slugs, nil
-}
-
-// forgetCategories drops the slug set after categories changed.
-func (db *DB) forgetCategories() {
-	db.cats.mu.Lock()
-	db.cats.gen++
-	db.cats.slugs = nil
-	db.cats.mu.Unlock()
 }

@@ -30,11 +30,9 @@ const projectorVersion = 1
 // of readers for queries (WAL lets them run side by side), on a file that
 // an online rebuild may replace while they serve (Projector.RebuildOnline).
 type DB struct {
-	path  string // the name the read models go by; may link to a file built online
-	cur   atomic.Pointer[dbFile]
-	cats  categorySet
-	users userCache
-	votes voteSets
+	path string // the name the read models go by; may link to a file built online
+	cur  atomic.Pointer[dbFile]
+	memo *memos // answers kept in memory (memo.go)
 }
 
 // dbFile is one read-model file and its connections.
@@ -164,7 +162,7 @@ func openDB(name string) (*DB, error) {
 		r.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	db := &DB{path: name}
+	db := &DB{path: name, memo: newMemos()}
 	db.cur.Store(&dbFile{path: path, w: w, r: r, rstmts: newStmtCache(r), wstmts: newStmtCache(w)})
 	return db, nil
 }

@@ -59,3 +59,9 @@ func ExplainForTest(ctx context.Context, db *DB, query string) ([]string, error)
 func MyPostVotesByRange(ctx context.Context, db *DB, user string, posts []PostRef) (map[string]int, error) {
 	return db.myPostVotesByRange(ctx, user, posts)
 }
+
+// SessionsForgotten counts the times the kept sessions were forgotten.
+func SessionsForgotten(db *DB) uint64 {
+	_, gen, _ := db.memo.sessions.get("")
+	return gen
+}

@@ -93,26 +93,31 @@ func TestMyPostVotes(t *testing.T) {
 	}
 }
 
-// SessionsChangedAt moves with the events that change a session, and with
-// no other: a copy of a session is current while it stands still.
-func TestSessionsChangedAt(t *testing.T) {
+// A session kept in memory stays while no session changes (a post does
+// not forget it) and is read afresh once one does: after a sign-out it is
+// gone at once.
+func TestSessionsKeptUntilASessionChanges(t *testing.T) {
 	w := newWorld(t, 5)
 	ctx := forumtest.Context(t)
 	w.signup()
-	started := w.Proj.SessionsChangedAt()
-	if started == 0 || started != w.Proj.Seq() {
-		t.Fatalf("after a sign-in: SessionsChangedAt %d, Seq %d; want the sign-in's sequence", started, w.Proj.Seq())
+	hash := commands.TokenHash(w.sessions[0].Token)
+	if _, err := w.DB.SessionByTokenHash(ctx, hash); err != nil {
+		t.Fatal(err)
 	}
+	kept := projections.SessionsForgotten(w.DB)
 	if _, err := w.Svc.CreatePost(ctx, w.users[0], commands.PostInput{Title: "a post", Body: "body", Categories: []string{"general"}}); err != nil {
 		t.Fatal(err)
 	}
-	if got := w.Proj.SessionsChangedAt(); got != started {
-		t.Fatalf("a post moved SessionsChangedAt from %d to %d", started, got)
+	if got := projections.SessionsForgotten(w.DB); got != kept {
+		t.Fatalf("a post made the sessions be forgotten (%d times, was %d)", got, kept)
 	}
 	if err := w.Svc.SignOut(ctx, w.sessions[0]); err != nil {
 		t.Fatal(err)
 	}
-	if got := w.Proj.SessionsChangedAt(); got <= started || got != w.Proj.Seq() {
-		t.Fatalf("after a sign-out: SessionsChangedAt %d (was %d), Seq %d", got, started, w.Proj.Seq())
+	if got := projections.SessionsForgotten(w.DB); got == kept {
+		t.Fatal("a sign-out left the sessions kept")
+	}
+	if _, err := w.DB.SessionByTokenHash(ctx, hash); events.ErrorCode(err) != events.ENOTFOUND {
+		t.Fatalf("the signed-out session: %v, want not found", err)
 	}
 }

@@ -44,7 +44,6 @@ type Projector struct {
 	progressAt  time.Time // last commit, or the last (re)start of following
 	recoveries  uint64    // times following failed or stalled and started over
 	bulk        bool      // loading a fresh file: bulkBatch events a transaction
-	sessionsAt  uint64    // sequence of the last event applied that changed a session
 	commits     uint64    // batches committed
 	applied     uint64    // events in those batches
 	stallAfter  time.Duration
@@ -65,7 +64,7 @@ func NewProjector(db *DB, logger *slog.Logger) (*Projector, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Projector{db: db, log: logger, seq: seq, sessionsAt: seq, quarantined: q, stallAfter: StallAfter, progressAt: time.Now(), changed: make(chan struct{}), feed: newRing(10000, 32<<20)}, nil
+	return &Projector{db: db, log: logger, seq: seq, quarantined: q, stallAfter: StallAfter, progressAt: time.Now(), changed: make(chan struct{}), feed: newRing(10000, 32<<20)}, nil
 }
 
 // DB returns the read models the projector writes.
@@ -108,16 +107,6 @@ func (p *Projector) Commits() (commits, applied uint64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.commits, p.applied
-}
-
-// SessionsChangedAt returns the sequence of the last applied event that
-// started, ended or used a session (0 for none yet since the projector
-// started following: then it is the checkpoint). A copy of a session read
-// while it stood still is current.
-func (p *Projector) SessionsChangedAt() uint64 {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.sessionsAt
 }
 
 // Changed returns a channel that is closed at the next commit.
@@ -336,27 +325,8 @@ func (p *Projector) Apply(ctx context.Context, batch []events.Event) error {
 	}
 	defer tx.Rollback()
 	a := &applier{ctx: ctx, tx: tx, cache: f.wstmts, stmts: map[string]*sql.Stmt{}}
-	var quarantined, sessionsAt uint64
-	categories := false
-	var voters map[string]bool // who voted on posts in this batch
+	var quarantined uint64
 	for _, ev := range fresh {
-		switch ev.Type {
-		case events.SessionStarted, events.SessionEnded, events.SessionUsed:
-			sessionsAt = ev.Seq
-		case events.CategoryCreated:
-			categories = true
-		case events.PostVoted:
-			var d events.VotedData
-			if v, ok := ev.Decoded.(*events.VotedData); ok {
-				d = *v
-			} else if ev.Payload(&d) != nil {
-				break
-			}
-			if voters == nil {
-				voters = map[string]bool{}
-			}
-			voters[d.UserID] = true
-		}
 		var err error = errSkip{errors.New(ev.Undecodable)}
 		if ev.Undecodable == "" {
 			err = a.apply(ev)
@@ -382,12 +352,7 @@ func (p *Projector) Apply(ctx context.Context, batch []events.Event) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
-	if categories {
-		p.db.forgetCategories()
-	}
-	if voters != nil {
-		p.db.forgetVoters(voters)
-	}
+	p.db.memo.afterCommit(fresh)
 	for _, q := range a.missed {
 		if _, err := f.wstmts.get(ctx, q); err != nil {
 			return err
@@ -398,9 +363,6 @@ func (p *Projector) Apply(ctx context.Context, batch []events.Event) error {
 	p.quarantined += quarantined
 	p.progressAt = time.Now()
 	p.commits++
-	if sessionsAt > 0 {
-		p.sessionsAt = sessionsAt
-	}
 	p.applied += uint64(len(fresh))
 	for _, ev := range fresh {
 		ev.Decoded = nil // the feed keeps the bytes only

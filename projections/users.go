@@ -3,7 +3,6 @@ package projections
 import (
 	"context"
 	"strings"
-	"sync"
 
 	"forum/events"
 )
@@ -59,12 +58,10 @@ func (a *applier) sessionEnded(_ events.Event, d events.SessionEndedData) error 
 const userCols = `u.id, u.nickname, u.created_at`
 
 // User returns a user's public fields, ENOTFOUND if there is no such user.
-// Those fields never change once the user is registered, so they are kept
-// in memory (at most maxCachedUsers of them).
+// Those fields never change once the user is registered: they are kept in
+// memory (memo.go).
 func (db *DB) User(ctx context.Context, id string) (User, error) {
-	db.users.mu.Lock()
-	u, ok := db.users.m[id]
-	db.users.mu.Unlock()
+	u, gen, ok := db.memo.users.get(id)
 	if ok {
 		return u, nil
 	}
@@ -73,24 +70,9 @@ func (db *DB) User(ctx context.Context, id string) (User, error) {
 		return u, err
 	}, id)
 	if err == nil {
-		db.users.mu.Lock()
-		if db.users.m == nil || len(db.users.m) >= maxCachedUsers {
-			db.users.m = map[string]User{}
-		}
-		db.users.m[id] = u
-		db.users.mu.Unlock()
+		db.memo.users.put(gen, id, u)
 	}
 	return u, err
-}
-
-// maxCachedUsers bounds the users' public fields kept in memory; past it
-// they are all forgotten and read again as needed.
-const maxCachedUsers = 10000
-
-// userCache holds users' public fields by id.
-type userCache struct {
-	mu sync.Mutex
-	m  map[string]User
 }
 
 // Account returns a user with their private fields, for themself.
@@ -151,9 +133,19 @@ func scanSession(row scanner) (s Session, err error) {
 const sessionByTokenHashQuery = `SELECT ` + sessionCols + ` FROM sessions WHERE token_hash = ? AND ended = 0`
 
 // SessionByTokenHash returns the session with that token hash that has not
-// been ended, ENOTFOUND if none. Expiry is the caller's to check.
+// been ended, ENOTFOUND if none. Expiry is the caller's to check. Sessions
+// are kept in memory until a batch with a session event commits (memo.go):
+// every request of a signed-in user asks for its session.
 func (db *DB) SessionByTokenHash(ctx context.Context, tokenHash string) (Session, error) {
-	return one(ctx, db, "session", sessionByTokenHashQuery, scanSession, tokenHash)
+	sess, gen, ok := db.memo.sessions.get(tokenHash)
+	if ok {
+		return sess, nil
+	}
+	sess, err := one(ctx, db, "session", sessionByTokenHashQuery, scanSession, tokenHash)
+	if err == nil {
+		db.memo.sessions.put(gen, tokenHash, sess)
+	}
+	return sess, err
 }
 
 // Session returns the session id if it has not been ended, ENOTFOUND if

@@ -1,0 +1,126 @@
+package projections
+
+import (
+	"sync"
+
+	"forum/events"
+)
+
+// The read models keep a few answers in memory: users' public fields, the
+// categories' slugs, sessions by token hash, readers' own post votes. Each
+// is a memo; after every commit the projector calls afterCommit, which
+// forgets what the batch changed. A value read while something was
+// forgotten is not kept (it may predate the change), so a memo never
+// serves what the read models no longer hold.
+
+// memo is a bounded map of values read from the read models. weigh gives a
+// value's weight (nil: 1 each); past limit in all, everything is forgotten
+// and read again as needed.
+type memo[K comparable, V any] struct {
+	limit int
+	weigh func(V) int
+
+	mu     sync.Mutex
+	gen    uint64 // moves at every forget
+	weight int
+	m      map[K]V
+}
+
+// get returns the value of k if kept, and the generation to hand to put.
+func (c *memo[K, V]) get(k K) (v V, gen uint64, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, ok = c.m[k]
+	return v, c.gen, ok
+}
+
+// put keeps v for k, unless something was forgotten since get gave gen.
+func (c *memo[K, V]) put(gen uint64, k K, v V) {
+	w := c.weightOf(v)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen != gen || w > c.limit {
+		return
+	}
+	if old, ok := c.m[k]; ok {
+		c.weight -= c.weightOf(old)
+	}
+	if c.m == nil || c.weight+w > c.limit {
+		c.m, c.weight = map[K]V{}, 0
+	}
+	c.m[k] = v
+	c.weight += w
+}
+
+// forget drops the values of keys, or every value when none are given.
+func (c *memo[K, V]) forget(keys ...K) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	if len(keys) == 0 {
+		c.m, c.weight = nil, 0
+		return
+	}
+	for _, k := range keys {
+		if old, ok := c.m[k]; ok {
+			c.weight -= c.weightOf(old)
+			delete(c.m, k)
+		}
+	}
+}
+
+func (c *memo[K, V]) weightOf(v V) int {
+	if c.weigh == nil {
+		return 1
+	}
+	return c.weigh(v)
+}
+
+// memos are the read models' memos.
+type memos struct {
+	users      memo[string, User]              // by id: public fields never change
+	categories memo[struct{}, map[string]bool] // the slugs
+	sessions   memo[string, Session]           // by token hash
+	votes      memo[string, map[string]int]    // by user: post id → vote
+}
+
+func newMemos() *memos {
+	return &memos{
+		users:      memo[string, User]{limit: 10000},
+		categories: memo[struct{}, map[string]bool]{limit: 1},
+		sessions:   memo[string, Session]{limit: 10000},
+		votes:      memo[string, map[string]int]{limit: maxVoteSetTotal, weigh: func(v map[string]int) int { return max(1, len(v)) }},
+	}
+}
+
+// afterCommit forgets what a committed batch changed.
+func (m *memos) afterCommit(batch []events.Event) {
+	var sessions, categories bool
+	var voters []string
+	for _, ev := range batch {
+		switch ev.Type {
+		case events.SessionStarted, events.SessionEnded, events.SessionUsed:
+			sessions = true
+		case events.CategoryCreated:
+			categories = true
+		case events.PostVoted:
+			d, ok := ev.Decoded.(*events.VotedData)
+			if !ok {
+				d = new(events.VotedData)
+				if ev.Payload(d) != nil {
+					continue
+				}
+			}
+			voters = append(voters, d.UserID)
+		}
+	}
+	if sessions {
+		m.sessions.forget()
+	}
+	if categories {
+		m.categories.forget()
+	}
+	if voters != nil {
+		m.votes.forget(voters...)
+	}
+}
