@@ -20,9 +20,12 @@ import (
 func dialRaw(t *testing.T, f *forumtest.Forum, c *forumtest.Client, d websocket.Dialer) *websocket.Conn {
 	t.Helper()
 	d.HandshakeTimeout = forumtest.WSWait
-	ws, _, err := d.Dial(forumtest.WSURL(f.URL, ""), http.Header{"Authorization": {"Bearer " + c.Token}})
+	ws, resp, err := d.Dial(forumtest.WSURL(f.URL, ""), http.Header{"Authorization": {"Bearer " + c.Token}})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if ext := resp.Header.Get("Sec-Websocket-Extensions"); d.EnableCompression != strings.Contains(ext, "permessage-deflate") {
+		t.Fatalf("offered compression %v, the server answered extensions %q", d.EnableCompression, ext)
 	}
 	t.Cleanup(func() { ws.Close() })
 	ws.SetReadDeadline(time.Now().Add(forumtest.WSWait))
