@@ -61,7 +61,7 @@ func (p *cachedPage) gzipWithVotes(votes map[string]int, plain []byte) []byte {
 			break
 		}
 		var v [2]byte
-		digits := strconv.AppendInt(v[:0], int64(votes[p.posts[i].ID]), 10)
+		digits := strconv.AppendInt(v[:0], int64(votes[p.posts[i]]), 10)
 		// A stored block, not the last: header byte, LEN, NLEN, the bytes.
 		out = append(out, 0, byte(len(digits)), 0, ^byte(len(digits)), 0xff)
 		out = append(out, digits...)

@@ -8,8 +8,6 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
-
-	"forum/projections"
 )
 
 // Bounds of the page cache: it holds answers as of one projection sequence,
@@ -37,7 +35,7 @@ type cachedPage struct {
 	// one's "my_vote":0 sits in body: a signed-in reader's own votes are
 	// written there, without encoding the page again. mergeable is false
 	// for a page whose votes could not be placed.
-	posts     []projections.PostRef
+	posts     []string
 	votes     []int
 	mergeable bool
 	gzParts   [][]byte // see gzsplice.go; nil for a page too small to gzip
@@ -66,7 +64,7 @@ func (p *cachedPage) withVotes(votes map[string]int) []byte {
 	out := make([]byte, 0, len(p.body)+len(votes))
 	last := 0
 	for i, at := range p.votes {
-		v, ok := votes[p.posts[i].ID]
+		v, ok := votes[p.posts[i]]
 		if !ok || v == 0 {
 			continue
 		}
@@ -110,7 +108,7 @@ func (c *pageCache) put(seq uint64, key string, p *cachedPage) {
 // projection sequence (and the reader), so a repeat gets 304 while nothing
 // changed, and are served from the page cache: encoded once per sequence,
 // with a signed-in reader's votes written into the bytes.
-func (s *Server) readCached(w http.ResponseWriter, r *http.Request, load func() (any, error), posts func(any) []projections.PostRef) {
+func (s *Server) readCached(w http.ResponseWriter, r *http.Request, load func() (any, error), posts func(any) []string) {
 	reader := viewer(r)
 	seq := s.proj.Seq()
 	etag := pageETag(seq, reader)

@@ -25,12 +25,12 @@ func (s *Server) listPosts(w http.ResponseWriter, r *http.Request) {
 			Category: q.Get("category"), Author: q.Get("author"), LikedBy: q.Get("liked_by"), DislikedBy: q.Get("disliked_by"),
 			Limit: limit, Cursor: q.Get("cursor"),
 		})
-	}, func(v any) []projections.PostRef {
-		var refs []projections.PostRef
+	}, func(v any) []string {
+		var ids []string
 		for _, p := range v.(projections.Page[projections.Post]).Items {
-			refs = append(refs, projections.PostRef{ID: p.ID, Seq: p.Seq})
+			ids = append(ids, p.ID)
 		}
-		return refs
+		return ids
 	})
 }
 
@@ -53,10 +53,7 @@ func (s *Server) getPost(w http.ResponseWriter, r *http.Request) {
 	s.readCached(w, r, func() (any, error) {
 		p, err := s.db.Post(r.Context(), id, "")
 		return map[string]any{"post": p}, err
-	}, func(v any) []projections.PostRef {
-		p := v.(map[string]any)["post"].(projections.Post)
-		return []projections.PostRef{{ID: p.ID, Seq: p.Seq}}
-	})
+	}, func(v any) []string { return []string{v.(map[string]any)["post"].(projections.Post).ID} })
 }
 
 func (s *Server) createPost(w http.ResponseWriter, r *http.Request, p principal) {

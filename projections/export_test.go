@@ -54,10 +54,10 @@ func ExplainForTest(ctx context.Context, db *DB, query string) ([]string, error)
 	return steps, rows.Err()
 }
 
-// MyPostVotesByRange reads a user's votes on posts as for a user with too
+// LookUpPostVotes reads a user's votes on posts as for a user with too
 // many votes to keep in memory.
-func MyPostVotesByRange(ctx context.Context, db *DB, user string, posts []PostRef) (map[string]int, error) {
-	return db.myPostVotesByRange(ctx, user, posts)
+func LookUpPostVotes(ctx context.Context, db *DB, user string, ids []string) (map[string]int, error) {
+	return db.lookUpPostVotes(ctx, user, ids)
 }
 
 // SessionsForgotten counts the times the kept sessions were forgotten.

@@ -74,89 +74,53 @@ func (db *DB) Votes(ctx context.Context, target events.Target, viewer string) (V
 	}, target.Kind, viewer, target.ID)
 }
 
-// PostRef names a post and its place in the feed.
-type PostRef struct {
-	ID  string
-	Seq uint64
-}
-
-// maxVotesInRange bounds the votes MyPostVotes reads by range before it
-// asks for the posts one by one instead.
-const maxVotesInRange = 1000
-
-// MyPostVotes returns user's votes on the posts (at most 100 of them), by
-// post id; posts they have not voted on are absent. It takes them from the
-// user's vote set in memory (votesets.go); for a user with too many votes
-// to keep, it reads those on the stretch of the feed the posts span, an
-// index range, and only past 1,000 there the posts one by one.
-func (db *DB) MyPostVotes(ctx context.Context, user string, posts []PostRef) (map[string]int, error) {
-	if user == "" || len(posts) == 0 {
+// MyPostVotes returns user's votes on the posts ids (at most 100 of them),
+// by post id; posts they have not voted on are absent. It takes them from
+// the user's vote set in memory (votesets.go); a user with too many votes
+// to keep has the posts looked up.
+func (db *DB) MyPostVotes(ctx context.Context, user string, ids []string) (map[string]int, error) {
+	if user == "" || len(ids) == 0 {
 		return nil, nil
 	}
-	if len(posts) > 100 {
-		return nil, fmt.Errorf("my post votes: %d posts, at most 100", len(posts))
+	if len(ids) > 100 {
+		return nil, fmt.Errorf("my post votes: %d posts, at most 100", len(ids))
 	}
-	if set, ok, err := db.myPostVoteSet(ctx, user); err != nil {
+	set, ok, err := db.myPostVoteSet(ctx, user)
+	if err != nil {
 		return nil, err
-	} else if ok {
-		votes := map[string]int{}
-		for _, p := range posts {
-			if v, voted := set[p.ID]; voted {
-				votes[p.ID] = v
-			}
-		}
-		return votes, nil
 	}
-	return db.myPostVotesByRange(ctx, user, posts)
+	if !ok {
+		return db.lookUpPostVotes(ctx, user, ids)
+	}
+	votes := map[string]int{}
+	for _, id := range ids {
+		if v, voted := set[id]; voted {
+			votes[id] = v
+		}
+	}
+	return votes, nil
 }
 
-// myPostVotesByRange is MyPostVotes for a user whose votes are not kept.
-func (db *DB) myPostVotesByRange(ctx context.Context, user string, posts []PostRef) (map[string]int, error) {
-	want := make(map[string]bool, len(posts))
-	lo, hi := posts[0].Seq, posts[0].Seq
-	for _, p := range posts {
-		want[p.ID] = true
-		lo, hi = min(lo, p.Seq), max(hi, p.Seq)
-	}
-	votes, err := db.postVotes(ctx, want, `SELECT target_id, value FROM votes
-		WHERE user_id = ? AND kind = 'post' AND value IN (1, -1) AND target_seq BETWEEN ? AND ? LIMIT ?`, user, lo, hi, maxVotesInRange+1)
-	if err != nil || votes != nil {
-		return votes, err
-	}
-	ids := make([]string, 0, len(posts))
-	for _, p := range posts {
-		ids = append(ids, p.ID)
-	}
+// lookUpPostVotes is MyPostVotes for a user whose votes are not kept.
+func (db *DB) lookUpPostVotes(ctx context.Context, user string, ids []string) (map[string]int, error) {
 	list, err := json.Marshal(ids)
 	if err != nil {
 		return nil, err
 	}
-	return db.postVotes(ctx, want, `SELECT target_id, value FROM votes
-		WHERE kind = 'post' AND user_id = ? AND target_id IN (SELECT value FROM json_each(?)) LIMIT ?`, user, string(list), maxVotesInRange+1)
-}
-
-// postVotes runs a query of (post id, vote) rows and keeps those of the
-// posts in want; nil, nil when it met more than maxVotesInRange rows.
-func (db *DB) postVotes(ctx context.Context, want map[string]bool, query string, args ...any) (map[string]int, error) {
-	rows, err := db.query(ctx, query, args...)
+	rows, err := db.query(ctx, `SELECT target_id, value FROM votes
+		WHERE kind = 'post' AND user_id = ? AND target_id IN (SELECT value FROM json_each(?))`, user, string(list))
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	votes := map[string]int{}
-	n := 0
 	for rows.Next() {
-		if n++; n > maxVotesInRange {
-			return nil, rows.Close()
-		}
 		var id string
 		var v int
 		if err := rows.Scan(&id, &v); err != nil {
 			return nil, err
 		}
-		if want[id] {
-			votes[id] = v
-		}
+		votes[id] = v
 	}
 	return votes, rows.Err()
 }
