@@ -457,10 +457,8 @@ const maxInFlight = 4096
 func (s *Store) publish(ctx context.Context, msg *nats.Msg, opts []jetstream.PublishOpt) (*jetstream.PubAck, error) {
 	ctx, cancel := context.WithTimeout(ctx, appendAttempt)
 	defer cancel()
-	wait := appendAttempt
-	if d, ok := ctx.Deadline(); ok {
-		wait = time.Until(d)
-	}
+	deadline, _ := ctx.Deadline() // always set: the attempt's, or ctx's if sooner
+	wait := time.Until(deadline)
 	if wait <= 0 {
 		return nil, context.DeadlineExceeded
 	}
