@@ -125,16 +125,17 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput) (Session, error) {
 // Live reports whether sess is still in force at now: before its end, and
 // used within the idle time (SessionIdleTTL).
 func (s *Service) Live(sess projections.Session, now time.Time) bool {
-	exp, err1 := time.Parse(time.RFC3339, sess.ExpiresAt)
-	used, err2 := time.Parse(time.RFC3339, sess.LastUsedAt)
-	return err1 == nil && err2 == nil && now.Before(exp) && now.Before(used.Add(s.SessionIdleTTL))
+	ends, ok := s.Ends(sess)
+	return ok && now.Before(ends)
 }
 
-// Ends returns when sess ends at the latest if it is not used again.
-func (s *Service) Ends(sess projections.Session) time.Time {
-	exp, _ := time.Parse(time.RFC3339, sess.ExpiresAt)
-	used, _ := time.Parse(time.RFC3339, sess.LastUsedAt)
-	return minTime(exp, used.Add(s.SessionIdleTTL))
+// Ends returns when sess ends at the latest if it is not used again: its
+// end, or the idle time after its last use, whichever comes first. ok is
+// false for a session whose times do not read (it is not in force).
+func (s *Service) Ends(sess projections.Session) (ends time.Time, ok bool) {
+	exp, err1 := time.Parse(time.RFC3339, sess.ExpiresAt)
+	used, err2 := time.Parse(time.RFC3339, sess.LastUsedAt)
+	return minTime(exp, used.Add(s.SessionIdleTTL)), err1 == nil && err2 == nil
 }
 
 func minTime(a, b time.Time) time.Time {

@@ -112,13 +112,17 @@ func (s *Server) sessionPrincipal(ctx context.Context, token string) (principal,
 		return principal{}, false
 	}
 	sess, err := s.db.SessionByTokenHash(ctx, commands.TokenHash(token))
-	if err != nil || !s.cmd.Live(sess, s.now()) || s.hub.Ended(sess.ID) {
+	if err != nil || s.hub.Ended(sess.ID) {
+		return principal{}, false
+	}
+	ends, ok := s.cmd.Ends(sess)
+	if !ok || !s.now().Before(ends) {
 		return principal{}, false
 	}
 	if s.cmd.UseDue(sess) {
 		s.touch(sess)
 	}
-	return principal{UserID: sess.UserID, SessionID: sess.ID, Ends: s.cmd.Ends(sess)}, true
+	return principal{UserID: sess.UserID, SessionID: sess.ID, Ends: ends}, true
 }
 
 // touch records, in the background, that sess is in use. At most
@@ -148,11 +152,15 @@ const maxTouches = 16
 // ends unless used again.
 func (s *Server) checkSession(ctx context.Context, id string) (time.Time, bool) {
 	sess, err := s.db.Session(ctx, id)
-	if err != nil || !s.cmd.Live(sess, s.now()) {
-		return time.Time{}, err != nil && events.ErrorCode(err) != events.ENOTFOUND
+	if err != nil {
+		return time.Time{}, events.ErrorCode(err) != events.ENOTFOUND
+	}
+	ends, ok := s.cmd.Ends(sess)
+	if !ok || !s.now().Before(ends) {
+		return time.Time{}, false
 	}
 	s.touch(sess)
-	return s.cmd.Ends(sess), true
+	return ends, true
 }
 
 // withAuth puts the request's principal, if any, into its context, and
