@@ -14,13 +14,24 @@ type PostInput struct {
 	Categories []string `json:"categories"`
 }
 
+// MaxPostBody is the longest post body, in characters.
+const MaxPostBody = 20000
+
+// Preview returns body rendered as it would show once posted.
+func Preview(body string) (string, error) {
+	if err := checkText("body", body, 1, MaxPostBody); err != nil {
+		return "", err
+	}
+	return projections.RenderMarkdown(body), nil
+}
+
 // validate checks lengths and that the categories are 1 to 5 existing ones
 // (repeats are dropped, order kept).
 func (s *Service) validatePost(ctx context.Context, in *PostInput) error {
 	if err := checkText("title", in.Title, 1, 200); err != nil {
 		return err
 	}
-	if err := checkText("body", in.Body, 1, 20000); err != nil {
+	if err := checkText("body", in.Body, 1, MaxPostBody); err != nil {
 		return err
 	}
 	seen := map[string]bool{}

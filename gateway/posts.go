@@ -198,3 +198,20 @@ func (s *Server) vote(kind string) func(http.ResponseWriter, *http.Request, prin
 		writeJSON(w, http.StatusOK, v)
 	}
 }
+
+// preview answers a body's rendering, as it would show once posted.
+func (s *Server) preview(w http.ResponseWriter, r *http.Request, _ principal) {
+	var in struct {
+		Body string `json:"body"`
+	}
+	if err := decode(w, r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	html, err := commands.Preview(in.Body)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"body_html": html})
+}

@@ -13,6 +13,7 @@ type Comment struct {
 	PostID    string  `json:"post_id"`
 	Author    User    `json:"author"`
 	Body      string  `json:"body"`
+	BodyHTML  string  `json:"body_html"`
 	CreatedAt string  `json:"created_at"`
 	EditedAt  *string `json:"edited_at"`
 	Deleted   bool    `json:"deleted"`
@@ -22,8 +23,8 @@ type Comment struct {
 }
 
 func (a *applier) commentCreated(ev events.Event, d events.CommentCreatedData) error {
-	inserted, err := a.execChanged(`INSERT OR IGNORE INTO comments(id, seq, post_id, author_id, body, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
-		d.CommentID, ev.Seq, d.PostID, d.AuthorID, d.Body, fmtTime(ev.Time))
+	inserted, err := a.execChanged(`INSERT OR IGNORE INTO comments(id, seq, post_id, author_id, body, body_html, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		d.CommentID, ev.Seq, d.PostID, d.AuthorID, d.Body, RenderMarkdown(d.Body), fmtTime(ev.Time))
 	if err != nil || !inserted {
 		return err
 	}
@@ -33,12 +34,12 @@ func (a *applier) commentCreated(ev events.Event, d events.CommentCreatedData) e
 }
 
 func (a *applier) commentEdited(ev events.Event, d events.CommentEditedData) error {
-	_, err := a.exec(`UPDATE comments SET body = ?, edited_at = ? WHERE id = ? AND deleted = 0`, d.Body, fmtTime(ev.Time), d.CommentID)
+	_, err := a.exec(`UPDATE comments SET body = ?, body_html = ?, edited_at = ? WHERE id = ? AND deleted = 0`, d.Body, RenderMarkdown(d.Body), fmtTime(ev.Time), d.CommentID)
 	return err
 }
 
 func (a *applier) commentDeleted(_ events.Event, d events.CommentDeletedData) error {
-	deleted, err := a.execChanged(`UPDATE comments SET deleted = 1, body = '' WHERE id = ? AND deleted = 0`, d.CommentID)
+	deleted, err := a.execChanged(`UPDATE comments SET deleted = 1, body = '', body_html = '' WHERE id = ? AND deleted = 0`, d.CommentID)
 	if err != nil || !deleted {
 		return err
 	}
@@ -51,7 +52,7 @@ func (a *applier) commentDeleted(_ events.Event, d events.CommentDeletedData) er
 	return nil
 }
 
-const commentCols = `c.id, c.seq, c.post_id, c.body, c.created_at, c.edited_at, c.deleted, c.likes, c.dislikes,
+const commentCols = `c.id, c.seq, c.post_id, c.body, c.body_html, c.created_at, c.edited_at, c.deleted, c.likes, c.dislikes,
 	u.id, u.nickname, u.created_at, COALESCE(mv.value, 0)`
 
 const commentJoins = ` JOIN users u ON u.id = c.author_id
@@ -59,7 +60,7 @@ const commentJoins = ` JOIN users u ON u.id = c.author_id
 
 func scanComment(row scanner) (Comment, error) {
 	var c Comment
-	err := row.Scan(&c.ID, &c.Seq, &c.PostID, &c.Body, &c.CreatedAt, &c.EditedAt, &c.Deleted, &c.Likes, &c.Dislikes,
+	err := row.Scan(&c.ID, &c.Seq, &c.PostID, &c.Body, &c.BodyHTML, &c.CreatedAt, &c.EditedAt, &c.Deleted, &c.Likes, &c.Dislikes,
 		&c.Author.ID, &c.Author.Nickname, &c.Author.CreatedAt, &c.MyVote)
 	return c, err
 }

@@ -17,6 +17,7 @@ type Message struct {
 	To        *User   `json:"to"`
 	Room      *string `json:"room"`
 	Body      string  `json:"body"`
+	BodyHTML  string  `json:"body_html"`
 	CreatedAt string  `json:"created_at"`
 }
 
@@ -41,8 +42,8 @@ func roomConv(room string) string { return "room:" + room }
 
 func (a *applier) dmSent(ev events.Event, d events.DMSentData) error {
 	at := fmtTime(ev.Time)
-	inserted, err := a.execChanged(`INSERT OR IGNORE INTO messages(seq, id, conv, from_id, to_id, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		ev.Seq, d.MessageID, dmConv(d.From, d.To), d.From, d.To, d.Body, at)
+	inserted, err := a.execChanged(`INSERT OR IGNORE INTO messages(seq, id, conv, from_id, to_id, body, body_html, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		ev.Seq, d.MessageID, dmConv(d.From, d.To), d.From, d.To, d.Body, RenderMarkdown(d.Body), at)
 	if err != nil || !inserted {
 		return err
 	}
@@ -76,8 +77,8 @@ func (a *applier) roomMessage(ev events.Event, d events.RoomMessageData) error {
 	if _, err := a.exec(`INSERT OR IGNORE INTO rooms(name, created_at) VALUES (?, ?)`, d.Room, at); err != nil {
 		return err
 	}
-	inserted, err := a.execChanged(`INSERT OR IGNORE INTO messages(seq, id, conv, from_id, room, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		ev.Seq, d.MessageID, roomConv(d.Room), d.From, d.Room, d.Body, at)
+	inserted, err := a.execChanged(`INSERT OR IGNORE INTO messages(seq, id, conv, from_id, room, body, body_html, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		ev.Seq, d.MessageID, roomConv(d.Room), d.From, d.Room, d.Body, RenderMarkdown(d.Body), at)
 	if err != nil || !inserted {
 		return err
 	}
@@ -85,14 +86,14 @@ func (a *applier) roomMessage(ev events.Event, d events.RoomMessageData) error {
 	return err
 }
 
-const messageCols = `m.id, m.seq, m.room, m.body, m.created_at, f.id, f.nickname, f.created_at, t.id, t.nickname, t.created_at`
+const messageCols = `m.id, m.seq, m.room, m.body, m.body_html, m.created_at, f.id, f.nickname, f.created_at, t.id, t.nickname, t.created_at`
 
 const messageJoins = ` JOIN users f ON f.id = m.from_id LEFT JOIN users t ON t.id = m.to_id`
 
 func scanMessage(row scanner) (Message, error) {
 	var m Message
 	var toID, toNick, toAt sql.NullString
-	err := row.Scan(&m.ID, &m.Seq, &m.Room, &m.Body, &m.CreatedAt, &m.From.ID, &m.From.Nickname, &m.From.CreatedAt, &toID, &toNick, &toAt)
+	err := row.Scan(&m.ID, &m.Seq, &m.Room, &m.Body, &m.BodyHTML, &m.CreatedAt, &m.From.ID, &m.From.Nickname, &m.From.CreatedAt, &toID, &toNick, &toAt)
 	if toID.Valid {
 		m.To = &User{ID: toID.String, Nickname: toNick.String, CreatedAt: toAt.String}
 	}

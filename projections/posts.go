@@ -17,6 +17,7 @@ type Post struct {
 	Author       User     `json:"author"`
 	Title        string   `json:"title"`
 	Body         string   `json:"body"`
+	BodyHTML     string   `json:"body_html"`
 	Categories   []string `json:"categories"`
 	CreatedAt    string   `json:"created_at"`
 	EditedAt     *string  `json:"edited_at"`
@@ -32,13 +33,13 @@ type Post struct {
 // edits yet. It answers the creation without reading the row back;
 // TestCreatedPostIsWhatReadsShow keeps the two the same.
 func FreshPost(id string, seq uint64, author User, title, body string, categories []string, at time.Time) Post {
-	return Post{ID: id, Seq: seq, Author: author, Title: title, Body: body, Categories: categories, CreatedAt: fmtTime(at)}
+	return Post{ID: id, Seq: seq, Author: author, Title: title, Body: body, BodyHTML: RenderMarkdown(body), Categories: categories, CreatedAt: fmtTime(at)}
 }
 
 func (a *applier) postCreated(ev events.Event, d events.PostCreatedData) error {
 	cats, _ := json.Marshal(d.Categories)
-	inserted, err := a.execChanged(`INSERT OR IGNORE INTO posts(id, seq, author_id, title, body, categories, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		d.PostID, ev.Seq, d.AuthorID, d.Title, d.Body, string(cats), fmtTime(ev.Time))
+	inserted, err := a.execChanged(`INSERT OR IGNORE INTO posts(id, seq, author_id, title, body, body_html, categories, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		d.PostID, ev.Seq, d.AuthorID, d.Title, d.Body, RenderMarkdown(d.Body), string(cats), fmtTime(ev.Time))
 	if err != nil || !inserted {
 		return err
 	}
@@ -55,8 +56,8 @@ func (a *applier) postEdited(ev events.Event, d events.PostEditedData) error {
 		return err
 	}
 	cats, _ := json.Marshal(d.Categories)
-	if _, err := a.exec(`UPDATE posts SET title = ?, body = ?, categories = ?, edited_at = ? WHERE id = ?`,
-		d.Title, d.Body, string(cats), fmtTime(ev.Time), d.PostID); err != nil {
+	if _, err := a.exec(`UPDATE posts SET title = ?, body = ?, body_html = ?, categories = ?, edited_at = ? WHERE id = ?`,
+		d.Title, d.Body, RenderMarkdown(d.Body), string(cats), fmtTime(ev.Time), d.PostID); err != nil {
 		return err
 	}
 	if err := a.linkCategories(d.PostID, seq, old, -1); err != nil {
@@ -70,7 +71,7 @@ func (a *applier) postDeleted(_ events.Event, d events.PostDeletedData) error {
 	if err != nil || !ok {
 		return err
 	}
-	if _, err := a.exec(`UPDATE posts SET deleted = 1, title = '', body = '' WHERE id = ?`, d.PostID); err != nil {
+	if _, err := a.exec(`UPDATE posts SET deleted = 1, title = '', body = '', body_html = '' WHERE id = ?`, d.PostID); err != nil {
 		return err
 	}
 	var author string
@@ -127,7 +128,7 @@ type PostFilter struct {
 	Cursor     string
 }
 
-const postCols = `p.id, p.seq, p.title, p.body, p.categories, p.created_at, p.edited_at, p.deleted, p.likes, p.dislikes, p.comment_count,
+const postCols = `p.id, p.seq, p.title, p.body, p.body_html, p.categories, p.created_at, p.edited_at, p.deleted, p.likes, p.dislikes, p.comment_count,
 	u.id, u.nickname, u.created_at, COALESCE(mv.value, 0)`
 
 const postJoins = ` JOIN users u ON u.id = p.author_id
@@ -136,7 +137,7 @@ const postJoins = ` JOIN users u ON u.id = p.author_id
 func scanPost(row scanner) (Post, error) {
 	var p Post
 	var cats string
-	err := row.Scan(&p.ID, &p.Seq, &p.Title, &p.Body, &cats, &p.CreatedAt, &p.EditedAt, &p.Deleted, &p.Likes, &p.Dislikes, &p.CommentCount,
+	err := row.Scan(&p.ID, &p.Seq, &p.Title, &p.Body, &p.BodyHTML, &cats, &p.CreatedAt, &p.EditedAt, &p.Deleted, &p.Likes, &p.Dislikes, &p.CommentCount,
 		&p.Author.ID, &p.Author.Nickname, &p.Author.CreatedAt, &p.MyVote)
 	if err == nil {
 		err = json.Unmarshal([]byte(cats), &p.Categories)

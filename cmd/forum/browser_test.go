@@ -546,7 +546,7 @@ func noXSS(p *tab) {
 	if got := p.js(`typeof window.__xss`); got != "undefined" {
 		p.t.Errorf("%s: window.__xss is %s: a payload ran", p.name, got)
 	}
-	if n := p.count(`img, body script, iframe, [onerror]`); n != 0 {
+	if n := p.count(`img, body script, iframe, [onerror], [style], a[href^="javascript:" i], a[href^="data:" i]`); n != 0 {
 		p.t.Errorf("%s: the page has %d elements from a payload", p.name, n)
 	}
 }
@@ -619,6 +619,29 @@ func browserStoredXSS(t *testing.T, e *browserEnv) {
 	bob.waitJS("the feed card", fmt.Sprintf(`document.querySelector('#feed .post-card-title')?.textContent === %q`, title))
 	noXSS(ada)
 	noXSS(bob)
+
+	// Markdown: what it formats shows formatted, in the preview and in the
+	// post; links that would run script, raw HTML and images do not.
+	md := "**strong** and [ok](https://example.com/a) and [run](javascript:window.__xss=1) and [data](data:text/html,x)\n\n" +
+		"<a href=\"javascript:window.__xss=1\">raw</a> ![pic](x\" onerror=\"window.__xss=1) <style>body{display:none}</style>"
+	ada.open("/new", "new")
+	ada.fill(`#post-form [name=title]`, "Markdown")
+	ada.fill(`#post-form [name=body]`, md)
+	ada.click(`#post-form .composer-toggle`)
+	ada.waitJS("the preview", `!!document.querySelector('#post-form .composer-preview strong')`)
+	noXSS(ada)
+	ada.click(`#post-form .composer-toggle`)
+	ada.click(`#post-form input[name=categories][value=general]`)
+	ada.click(`#post-form button[type=submit]`)
+	ada.waitView("post")
+	ada.waitJS("the rendered body", `document.querySelector('#post-body strong')?.textContent === 'strong'`)
+	if got := ada.js(`[...document.querySelectorAll('#post-body a')].map(a => a.getAttribute('href') + ' ' + a.rel).join('|')`); got != "https://example.com/a nofollow ugc noopener" {
+		t.Errorf("links in the rendered body: %q", got)
+	}
+	if got := ada.text(`#post-body`); !strings.Contains(got, `<a href="javascript:window.__xss=1">raw</a>`) || !strings.Contains(got, "<style>") {
+		t.Errorf("raw HTML does not show as text: %q", got)
+	}
+	noXSS(ada)
 }
 
 func browserLayout(t *testing.T, e *browserEnv) {

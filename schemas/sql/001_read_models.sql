@@ -52,6 +52,7 @@ CREATE TABLE posts (
   author_id     TEXT NOT NULL,
   title         TEXT NOT NULL,
   body          TEXT NOT NULL,
+  body_html     TEXT NOT NULL, -- body rendered (markdown.go)
   categories    TEXT NOT NULL, -- JSON array of slugs, in the author's order
   created_at    TEXT NOT NULL,
   edited_at     TEXT,
@@ -76,6 +77,7 @@ CREATE TABLE comments (
   post_id    TEXT NOT NULL,
   author_id  TEXT NOT NULL,
   body       TEXT NOT NULL,
+  body_html  TEXT NOT NULL,
   created_at TEXT NOT NULL,
   edited_at  TEXT,
   deleted    INTEGER NOT NULL DEFAULT 0,
@@ -106,6 +108,7 @@ CREATE TABLE messages (
   to_id      TEXT,
   room       TEXT,
   body       TEXT NOT NULL,
+  body_html  TEXT NOT NULL,
   created_at TEXT NOT NULL
 );
 CREATE INDEX messages_conv_seq ON messages(conv, seq);

@@ -2,11 +2,13 @@
 // each shown once; votes on each, edit and delete for its author, and the form to add one.
 import { h, path, userLink, timeEl, REMOVED } from '../dom.js';
 import { api } from '../api.js';
+import { richText } from '../richtext.js';
 import { currentUser } from '../state.js';
 import { reportError } from '../toast.js';
 import { field, onSubmit } from '../forms.js';
 import { createVotes } from './votes.js';
 import { confirmButton } from './confirm.js';
+import { composer } from './composer.js';
 
 const PAGE_SIZE = 20;
 
@@ -31,7 +33,7 @@ export function createComments({ postId, onNew, onRemoved }) {
     entry.votes = null;
     el.classList.toggle('removed', Boolean(comment.deleted));
     if (comment.deleted) {
-      el.replaceChildren(h('p', { class: 'comment-body' }, REMOVED));
+      el.replaceChildren(h('div', { class: 'comment-body' }, REMOVED));
       return;
     }
     entry.votes = createVotes({ url: path('api', 'comments', comment.id, 'vote'), item: comment, label: 'Votes on this comment' });
@@ -40,7 +42,7 @@ export function createComments({ postId, onNew, onRemoved }) {
     editButton.addEventListener('click', () => edit(entry));
     el.replaceChildren(
       h('p', { class: 'comment-meta' }, userLink(comment.author), ' · ', timeEl(comment.created_at), comment.edited_at && ' · edited'),
-      h('p', { class: 'comment-body' }, comment.body),
+      richText('div', 'comment-body', comment.body_html),
       h('div', { class: 'comment-actions' }, entry.votes.el,
         own && editButton,
         own && confirmButton('Delete', 'Delete this comment?', () => remove(entry))));
@@ -104,13 +106,15 @@ export function createComments({ postId, onNew, onRemoved }) {
 
   let form;
   if (me) {
-    form = h('form', { id: 'comment-form', class: 'comment-form' },
-      field('Add a comment', 'body', { control: h('textarea', { rows: '3', maxlength: '10000', required: true }) }),
+    const box = h('textarea', { rows: '3', maxlength: '10000', required: true });
+    const boxField = field('Add a comment', 'body', { control: box });
+    const writing = composer(box, { draftKey: `comment.${postId}` });
+    form = h('form', { id: 'comment-form', class: 'comment-form' }, boxField, writing.el,
       h('div', { class: 'form-actions' }, h('button', { type: 'submit' }, 'Comment')));
     onSubmit(form, async (data) => {
       const { comment } = await api.post(path('api', 'posts', postId, 'comments'), { body: data.get('body') });
       add(comment);
-      form.reset();
+      writing.clear();
     });
   } else {
     form = h('p', { class: 'hint' }, h('a', { href: `/signin?next=${encodeURIComponent(path('posts', postId))}` }, 'Sign in'), ' to comment.');

@@ -3,6 +3,7 @@
 // until acknowledged; every message shows once, however many ways it arrives.
 import { h, timeEl, uuid } from '../dom.js';
 import { currentUser } from '../state.js';
+import { richText } from '../richtext.js';
 import { reportError } from '../toast.js';
 import { createTypingSender, createTypingIndicator } from './typing.js';
 
@@ -40,7 +41,7 @@ export function createThread({ listId, formId, label, loadPage, send, post, send
 
   const messageEl = (m) => h('li', { class: m.from.id === me.id ? 'message mine' : 'message', 'data-id': m.id, 'data-seq': String(m.seq) },
     h('p', { class: 'message-meta' }, h('span', { class: 'message-from' }, m.from.nickname), ' ', timeEl(m.created_at)),
-    h('p', { class: 'message-body' }, m.body));
+    richText('div', 'message-body', m.body_html));
 
   function track(m) {
     shown.add(m.id);
@@ -97,7 +98,7 @@ export function createThread({ listId, formId, label, loadPage, send, post, send
     const status = h('span', { class: 'message-status' }, 'sending…');
     const el = h('li', { class: 'message mine pending', 'data-client-id': clientId },
       h('p', { class: 'message-meta' }, h('span', { class: 'message-from' }, me.nickname), ' ', status),
-      h('p', { class: 'message-body' }, body));
+      h('div', { class: 'message-body' }, body));
     const entry = { el, status, body, viaHttp: false };
     pending.set(clientId, entry);
     append(el, true);

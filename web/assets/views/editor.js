@@ -4,6 +4,8 @@ import { api } from '../api.js';
 import { currentUser } from '../state.js';
 import { navigate } from '../router.js';
 import { field, errorSlot, onSubmit, showError } from '../forms.js';
+import { composer } from '../components/composer.js';
+import { keepDraft, clearDraft } from '../drafts.js';
 
 const MAX_CATEGORIES = 5;
 
@@ -26,9 +28,15 @@ function editor(name, editing) {
 
       const chosen = new Set(existing?.categories ?? []);
       const categoriesError = errorSlot('categories');
+      // Drafts are kept per place: the new post, or the post being edited.
+      const draftKey = editing ? `post.${params.id}` : 'post.new';
+      const titleField = field('Title', 'title', { maxlength: '200', required: true, value: existing?.title });
+      keepDraft(titleField.querySelector('input'), `${draftKey}.title`);
+      const bodyBox = h('textarea', { rows: '12', maxlength: '20000', required: true, value: existing?.body });
+      const bodyField = field('Body', 'body', { control: bodyBox });
+      const body = composer(bodyBox, { draftKey: `${draftKey}.body` });
       const form = h('form', { id: 'post-form', class: 'stack' },
-        field('Title', 'title', { maxlength: '200', required: true, value: existing?.title }),
-        field('Body', 'body', { control: h('textarea', { rows: '12', maxlength: '20000', required: true, value: existing?.body }) }),
+        titleField, bodyField, body.el,
         h('fieldset', { class: 'field', 'aria-describedby': categoriesError.id },
           h('legend', {}, `Categories (1 to ${MAX_CATEGORIES})`),
           h('div', { class: 'checkboxes' }, items.map((c) => h('label', { class: 'checkbox' },
@@ -44,8 +52,10 @@ function editor(name, editing) {
           showError(form, { field: 'categories', message: `Choose between 1 and ${MAX_CATEGORIES} categories.` });
           return;
         }
-        const body = { title: data.get('title'), body: data.get('body'), categories };
-        const { post } = editing ? await api.patch(path('api', 'posts', params.id), body) : await api.post('/api/posts', body);
+        const input = { title: data.get('title'), body: data.get('body'), categories };
+        const { post } = editing ? await api.patch(path('api', 'posts', params.id), input) : await api.post('/api/posts', input);
+        clearDraft(`${draftKey}.title`);
+        body.clear();
         navigate(path('posts', post.id));
       });
       main.append(form);

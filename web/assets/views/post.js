@@ -1,6 +1,7 @@
 // A post (/posts/{id}) with its votes, its author's edit and delete, and its comments, all kept live.
 import { h, path, userLink, timeEl, REMOVED } from '../dom.js';
 import { api } from '../api.js';
+import { setRichText } from '../richtext.js';
 import { currentUser } from '../state.js';
 import { reportError } from '../toast.js';
 import { createVotes } from '../components/votes.js';
@@ -15,7 +16,7 @@ export const post = {
     const title = h('h1', { id: 'post-title' });
     const meta = h('p', { class: 'post-meta' });
     const tags = h('ul', { class: 'tags', 'aria-label': 'Categories' });
-    const body = h('div', { id: 'post-body', class: 'post-body' });
+    const body = h('div', { id: 'post-body', class: 'post-body rich-text' });
     const actions = h('div', { class: 'post-actions' });
     const commentsHeading = h('h2', { id: 'comments-heading' });
     let shown = null;
@@ -47,7 +48,8 @@ export const post = {
       const own = !removed && me && item.author.id === me.id;
       setTitle(removed ? REMOVED : item.title);
       title.textContent = removed ? REMOVED : item.title;
-      body.textContent = removed ? REMOVED : item.body;
+      if (removed) body.textContent = REMOVED;
+      else setRichText(body, item.body_html);
       meta.replaceChildren(...(removed ? [] : ['by ', userLink(item.author), ' · ', timeEl(item.created_at), item.edited_at ? ' · edited' : '']));
       tags.replaceChildren(...(removed ? [] : item.categories.map((slug) => h('li', {}, h('a', { href: path('c', slug) }, slug)))));
       votes = removed ? null : createVotes({
