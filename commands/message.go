@@ -104,8 +104,8 @@ type RoomMessageInput struct {
 // SendRoomMessage posts a message to a room (made on first use) and returns
 // its stream sequence.
 func (s *Service) SendRoomMessage(ctx context.Context, in RoomMessageInput) (uint64, error) {
-	if !ValidRoom(in.Room) {
-		return 0, events.FieldError(events.EINVALID, "room", "room names are 1 to 32 of a-z, 0-9 and '-'")
+	if err := checkRoomName(in.Room); err != nil {
+		return 0, err
 	}
 	if err := checkText("body", in.Body, 1, MaxMessageLen); err != nil {
 		return 0, err
@@ -113,16 +113,8 @@ func (s *Service) SendRoomMessage(ctx context.Context, in RoomMessageInput) (uin
 	if err := checkClientID(in.ClientID); err != nil {
 		return 0, err
 	}
-	if s.NewRooms != nil {
-		exists, err := s.DB.RoomExists(ctx, in.Room)
-		if err != nil {
-			return 0, err
-		}
-		if !exists {
-			if ok, retry := s.NewRooms.Allow(in.From, s.Now()); !ok {
-				return 0, &events.Error{Code: events.ERATELIMITED, Field: "room", Message: "you have opened many new rooms lately; post in an existing one, or wait", RetryAfter: retry}
-			}
-		}
+	if err := s.allowNewRoom(ctx, in.From, in.Room); err != nil {
+		return 0, err
 	}
 	ack, err := s.emit(ctx, events.RoomMessageSent, in.Room, in.From,
 		events.RoomMessageData{MessageID: s.NewID(), Room: in.Room, From: in.From, Body: in.Body, ClientID: in.ClientID},

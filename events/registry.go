@@ -56,6 +56,10 @@ var registry = register(
 	spec[DMReadData](DMRead, 1),
 	spec[RoomCreatedData](RoomCreated, 1),
 	spec[RoomMessageData](RoomMessageSent, 1),
+	spec[RoomMembershipData](RoomJoined, 1),
+	spec[RoomMembershipData](RoomLeft, 1),
+	spec[RoomReadData](RoomRead, 1),
+	spec[NotificationsReadData](NotificationsRead, 1),
 )
 
 func spec[P any](t Type, version int) Spec {

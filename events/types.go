@@ -29,6 +29,11 @@ const (
 	DMRead          Type = "dm.read"
 	RoomCreated     Type = "room.created"
 	RoomMessageSent Type = "room.message"
+	RoomJoined      Type = "room.joined"
+	RoomLeft        Type = "room.left"
+	RoomRead        Type = "room.read"
+	// NotificationsRead: a user has read their notifications up to one.
+	NotificationsRead Type = "notifications.read"
 )
 
 // Claim kinds: values that must be unique across the whole forum.
@@ -171,6 +176,29 @@ type RoomMessageData struct {
 	From      string `json:"from"`
 	Body      string `json:"body"`
 	ClientID  string `json:"client_id,omitempty"`
+}
+
+// RoomMembershipData is the payload of room.joined and room.left: UserID
+// became, or stopped being, a member of Room.
+type RoomMembershipData struct {
+	Room   string `json:"room"`
+	UserID string `json:"user_id"`
+}
+
+// RoomReadData is the payload of room.read: UserID has read Room up to and
+// including the message at stream sequence UpToSeq.
+type RoomReadData struct {
+	Room    string `json:"room"`
+	UserID  string `json:"user_id"`
+	UpToSeq uint64 `json:"up_to_seq"`
+}
+
+// NotificationsReadData is the payload of notifications.read: UserID has
+// read every notification up to and including the one of the event at
+// stream sequence UpToSeq.
+type NotificationsReadData struct {
+	UserID  string `json:"user_id"`
+	UpToSeq uint64 `json:"up_to_seq"`
 }
 
 // The stream and the subjects it holds. Every event lives under forum.> and

@@ -97,7 +97,12 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request, p principal) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"user": u})
+	unread, err := s.db.UnreadCounts(r.Context(), p.UserID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"user": u, "unread": unread})
 }
 
 // profileView is the answer of GET /api/users/{id}. Online comes last: a

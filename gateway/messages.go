@@ -111,7 +111,15 @@ func (s *Server) rooms(w http.ResponseWriter, r *http.Request, p principal) {
 		s.writeError(w, r, err)
 		return
 	}
-	page, err := s.db.Rooms(r.Context(), projections.ListFilter{Q: r.URL.Query().Get("q"), PageRequest: pr})
+	var page projections.Page[projections.Room]
+	switch mine := r.URL.Query().Get("mine"); mine {
+	case "true":
+		page, err = s.db.MyRooms(r.Context(), p.UserID, pr)
+	case "", "false":
+		page, err = s.db.Rooms(r.Context(), projections.ListFilter{Q: r.URL.Query().Get("q"), PageRequest: pr})
+	default:
+		err = events.FieldError(events.EINVALID, "mine", "mine must be true or false")
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -161,4 +169,64 @@ func (s *Server) sendRoomMessage(w http.ResponseWriter, r *http.Request, p princ
 		return
 	}
 	s.writeMessage(w, r, seq)
+}
+
+// roomMembership answers POST /api/rooms/{name}/join and /leave.
+func (s *Server) roomMembership(join bool) func(http.ResponseWriter, *http.Request, principal) {
+	return func(w http.ResponseWriter, r *http.Request, p principal) {
+		name, err := s.roomName(r)
+		if err == nil {
+			if join {
+				err = s.cmd.JoinRoom(r.Context(), p.UserID, name)
+			} else {
+				err = s.cmd.LeaveRoom(r.Context(), p.UserID, name)
+			}
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+func (s *Server) markRoomRead(w http.ResponseWriter, r *http.Request, p principal) {
+	var in struct {
+		UpTo string `json:"up_to"`
+	}
+	if err := decode(w, r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	name, err := s.roomName(r)
+	if err == nil {
+		err = s.cmd.MarkRoomRead(r.Context(), p.UserID, name, in.UpTo)
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) roomMembers(w http.ResponseWriter, r *http.Request, p principal) {
+	name, err := s.roomName(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	pr, err := pageRequest(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	page, err := s.db.RoomMembers(r.Context(), name, pr)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	for i := range page.Items {
+		page.Items[i].Online = s.hub.Online(page.Items[i].User.ID)
+	}
+	writeJSON(w, http.StatusOK, page)
 }

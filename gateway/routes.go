@@ -46,6 +46,12 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /api/rooms", s.signedIn(s.rooms))
 	mux.HandleFunc("GET /api/rooms/{name}/messages", s.signedIn(s.listRoomMessages))
 	mux.HandleFunc("POST /api/rooms/{name}/messages", s.signedIn(s.sendRoomMessage))
+	mux.HandleFunc("POST /api/rooms/{name}/join", s.signedIn(s.roomMembership(true)))
+	mux.HandleFunc("POST /api/rooms/{name}/leave", s.signedIn(s.roomMembership(false)))
+	mux.HandleFunc("POST /api/rooms/{name}/read", s.signedIn(s.markRoomRead))
+	mux.HandleFunc("GET /api/rooms/{name}/members", s.signedIn(s.roomMembers))
+	mux.HandleFunc("GET /api/notifications", s.signedIn(s.notifications))
+	mux.HandleFunc("POST /api/notifications/read", s.signedIn(s.markNotificationsRead))
 
 	mux.HandleFunc("GET /ws", s.signedIn(s.ws))
 

@@ -2,6 +2,7 @@ package gateway_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"forum/internal/forumtest"
@@ -62,5 +63,223 @@ func TestBodiesAreRenderedMarkdown(t *testing.T) {
 	}
 	if status, _ := f.Anon().Do("POST", "/api/preview", map[string]any{"body": "x"}); status != http.StatusUnauthorized {
 		t.Errorf("anonymous preview: %d, want 401", status)
+	}
+}
+
+type notificationsPage struct {
+	Items []projections.Notification
+	Next  *string
+}
+
+type meAnswer struct {
+	User   projections.User
+	Unread projections.Unread
+}
+
+func unread(c *forumtest.Client) projections.Unread {
+	c.F.T.Helper()
+	var me meAnswer
+	c.MustDo("GET", "/api/me", nil, http.StatusOK, &me)
+	return me.Unread
+}
+
+// Mentions in posts, comments and room messages, and comments on one's
+// post, notify: listed newest first, pushed to every connection of the
+// notified user, counted in /api/me until read.
+func TestNotifications(t *testing.T) {
+	t.Parallel()
+	f := forumtest.Start(t, forumtest.Options{})
+	ada, bob, cyd := f.SignUp("ada"), f.SignUp("bob"), f.SignUp("cyd")
+	adaWS, adaWS2 := ada.DialWS(""), ada.DialWS("")
+
+	var post struct{ Post projections.Post }
+	bob.MustDo("POST", "/api/posts", map[string]any{"title": "Hi", "body": "Hello @ada and @CYD. And @bob, @nobody, email@ada.com", "categories": []string{"general"}}, http.StatusCreated, &post)
+	for _, w := range []*forumtest.WSClient{adaWS, adaWS2} {
+		fr := w.WaitType("notification")
+		var got struct {
+			Seq          uint64
+			Notification projections.Notification
+		}
+		fr.Decode(t, &got)
+		n := got.Notification
+		if n.Kind != "mention" || n.Actor.ID != bob.User.ID || n.PostID == nil || *n.PostID != post.Post.ID || n.CommentID != nil || n.Read ||
+			n.Excerpt != "Hello @ada and @CYD. And @bob, @nobody, email@ada.com" || got.Seq != post.Post.Seq || n.ID == "" {
+			t.Errorf("%s: notification frame %s", w.Name, fr)
+		}
+	}
+	if u := unread(cyd); u.Notifications != 1 {
+		t.Errorf("cyd: unread %+v, want 1 notification (the mention ignores case)", u)
+	}
+	if u := unread(bob); u.Notifications != 0 {
+		t.Errorf("bob mentioning himself: unread %+v", u)
+	}
+
+	// A comment on bob's post: a reply to bob; with a mention of bob in it,
+	// still one notification.
+	var c1, c2 struct{ Comment projections.Comment }
+	cyd.MustDo("POST", "/api/posts/"+post.Post.ID+"/comments", map[string]any{"body": "Nice"}, http.StatusCreated, &c1)
+	ada.MustDo("POST", "/api/posts/"+post.Post.ID+"/comments", map[string]any{"body": "Thanks @bob!"}, http.StatusCreated, &c2)
+	bob.MustDo("POST", "/api/posts/"+post.Post.ID+"/comments", map[string]any{"body": "My own comment"}, http.StatusCreated, nil)
+	var list notificationsPage
+	bob.MustDo("GET", "/api/notifications", nil, http.StatusOK, &list)
+	if len(list.Items) != 2 || list.Items[0].Kind != "mention" || *list.Items[0].CommentID != c2.Comment.ID || list.Items[0].Actor.ID != ada.User.ID ||
+		list.Items[1].Kind != "reply" || *list.Items[1].CommentID != c1.Comment.ID || *list.Items[1].PostID != post.Post.ID {
+		t.Fatalf("bob's notifications: %+v", list.Items)
+	}
+	if u := unread(bob); u.Notifications != 2 {
+		t.Errorf("bob: unread %+v, want 2", u)
+	}
+	bob.MustDo("GET", "/api/notifications?limit=1", nil, http.StatusOK, &list)
+	if len(list.Items) != 1 || list.Next == nil {
+		t.Fatalf("first page of one: %+v", list)
+	}
+	var rest notificationsPage
+	bob.MustDo("GET", "/api/notifications?limit=1&cursor="+*list.Next, nil, http.StatusOK, &rest)
+	if len(rest.Items) != 1 || rest.Items[0].Kind != "reply" || rest.Next != nil {
+		t.Errorf("second page: %+v", rest)
+	}
+
+	// Reading: up to the older one leaves the newer unread, and every
+	// connection of the reader is told.
+	bobWS := bob.DialWS("")
+	bob.MustDo("POST", "/api/notifications/read", map[string]any{"up_to": rest.Items[0].ID}, http.StatusNoContent, nil)
+	if fr := bobWS.WaitType("notifications.read"); fr.Str(t, "up_to") != rest.Items[0].ID {
+		t.Errorf("notifications.read frame %s", fr)
+	}
+	if u := unread(bob); u.Notifications != 1 {
+		t.Errorf("bob after reading the older: %+v", u)
+	}
+	bob.MustDo("POST", "/api/notifications/read", map[string]any{"up_to": "999999999"}, http.StatusNoContent, nil)
+	bob.MustDo("GET", "/api/notifications", nil, http.StatusOK, &list)
+	if u := unread(bob); u.Notifications != 0 || !list.Items[0].Read || !list.Items[1].Read {
+		t.Errorf("bob after reading all: %+v, %+v", u, list.Items)
+	}
+	for _, bad := range []any{map[string]any{"up_to": "x"}, map[string]any{"up_to": ""}, map[string]any{"up_to": 5}, map[string]any{"up_to": "-1"}, map[string]any{"up_to": "01"}} {
+		if status, body := bob.Do("POST", "/api/notifications/read", bad); status != http.StatusBadRequest {
+			t.Errorf("read %v: %d %s", bad, status, body)
+		}
+	}
+	if status, _ := f.Anon().Do("GET", "/api/notifications", nil); status != http.StatusUnauthorized {
+		t.Errorf("anonymous: %d", status)
+	}
+
+	// A deleted comment takes its notification with it.
+	cyd.MustDo("DELETE", "/api/comments/"+c1.Comment.ID, nil, http.StatusNoContent, nil)
+	bob.MustDo("GET", "/api/notifications", nil, http.StatusOK, &list)
+	if len(list.Items) != 1 || *list.Items[0].CommentID != c2.Comment.ID {
+		t.Errorf("after the delete: %+v", list.Items)
+	}
+
+	// A mention in a room; direct messages count as unread dms.
+	var rm struct{ Message projections.Message }
+	cyd.MustDo("POST", "/api/rooms/lobby/messages", map[string]any{"body": "ping @ada"}, http.StatusCreated, &rm)
+	adaWS.WaitFor("the room mention", func(fr forumtest.Frame) bool {
+		var got struct{ Notification projections.Notification }
+		if fr.Type != "notification" {
+			return false
+		}
+		fr.Decode(t, &got)
+		return got.Notification.Room != nil && *got.Notification.Room == "lobby" && *got.Notification.MessageID == rm.Message.ID
+	})
+	cyd.MustDo("POST", "/api/chats/"+ada.User.ID+"/messages", map[string]any{"body": "one"}, http.StatusCreated, nil)
+	cyd.MustDo("POST", "/api/chats/"+ada.User.ID+"/messages", map[string]any{"body": "two"}, http.StatusCreated, nil)
+	if u := unread(ada); u.Notifications != 2 || u.DMs != 2 {
+		t.Errorf("ada: unread %+v, want 2 notifications and 2 dms", u)
+	}
+}
+
+// Rooms have members: joining and leaving are kept, one's rooms are listed
+// with what is unread, and a room lists its members with who is online.
+func TestRoomMembership(t *testing.T) {
+	t.Parallel()
+	f := forumtest.Start(t, forumtest.Options{})
+	ada, bob := f.SignUp("ada"), f.SignUp("bob")
+	ada.MustDo("POST", "/api/rooms/lobby/join", nil, http.StatusNoContent, nil)
+	ada.MustDo("POST", "/api/rooms/lobby/join", nil, http.StatusNoContent, nil)
+	bob.MustDo("POST", "/api/rooms/lobby/join", nil, http.StatusNoContent, nil)
+	ada.MustDo("POST", "/api/rooms/quiet/join", nil, http.StatusNoContent, nil)
+	bobWS := bob.DialWS("")
+
+	type roomsPage struct {
+		Items []projections.Room
+		Next  *string
+	}
+	mine := func(c *forumtest.Client) map[string]int {
+		var p roomsPage
+		c.MustDo("GET", "/api/rooms?mine=true", nil, http.StatusOK, &p)
+		out := map[string]int{}
+		for _, r := range p.Items {
+			if !r.Member || r.Unread == nil {
+				t.Errorf("mine: %+v", r)
+				continue
+			}
+			out[r.Name] = *r.Unread
+		}
+		return out
+	}
+	if got := mine(ada); len(got) != 2 || got["lobby"] != 0 || got["quiet"] != 0 {
+		t.Errorf("ada's rooms: %v", got)
+	}
+	var last struct{ Message projections.Message }
+	for _, body := range []string{"one", "two", "three"} {
+		ada.MustDo("POST", "/api/rooms/lobby/messages", map[string]any{"body": body}, http.StatusCreated, &last)
+	}
+	// Bob, a member who has not opened the room, gets its messages.
+	bobWS.WaitFor("a member's message", func(fr forumtest.Frame) bool { return fr.Type == "room.message" && fr.Message(t).Body == "three" })
+	if got := mine(bob); got["lobby"] != 3 {
+		t.Errorf("bob's rooms: %v, want 3 unread in lobby", got)
+	}
+	if got := mine(ada); got["lobby"] != 0 {
+		t.Errorf("the sender's own messages count as read: %v", got)
+	}
+	bob.MustDo("POST", "/api/rooms/lobby/read", map[string]any{"up_to": last.Message.ID}, http.StatusNoContent, nil)
+	if fr := bobWS.WaitType("room.read"); fr.Str(t, "room") != "lobby" {
+		t.Errorf("room.read frame %s", fr)
+	}
+	if got := mine(bob); got["lobby"] != 0 {
+		t.Errorf("bob after reading: %v", got)
+	}
+	if status, _ := bob.Do("POST", "/api/rooms/quiet/read", map[string]any{"up_to": last.Message.ID}); status != http.StatusBadRequest {
+		t.Errorf("reading a message of another room: %d", status)
+	}
+
+	var members struct {
+		Items []projections.Member
+		Next  *string
+	}
+	ada.MustDo("GET", "/api/rooms/lobby/members", nil, http.StatusOK, &members)
+	online := map[string]bool{}
+	for _, m := range members.Items {
+		online[m.User.Nickname] = m.Online
+	}
+	if len(online) != 2 || !online["bob"] || online["ada"] {
+		t.Errorf("lobby's members: %+v", members.Items)
+	}
+	ada.MustDo("GET", "/api/rooms/lobby/members?limit=1", nil, http.StatusOK, &members)
+	if len(members.Items) != 1 || members.Next == nil {
+		t.Errorf("a page of one member: %+v", members)
+	}
+
+	bob.MustDo("POST", "/api/rooms/lobby/leave", nil, http.StatusNoContent, nil)
+	bob.MustDo("POST", "/api/rooms/lobby/leave", nil, http.StatusNoContent, nil)
+	if got := mine(bob); len(got) != 0 {
+		t.Errorf("bob's rooms after leaving: %v", got)
+	}
+	for _, c := range []struct {
+		method, url string
+		want        int
+	}{
+		{"POST", "/api/rooms/Bad%20Name/join", 400},
+		{"POST", "/api/rooms/" + strings.Repeat("a", 33) + "/leave", 400},
+		{"GET", "/api/rooms?mine=maybe", 400},
+		{"GET", "/api/rooms/lobby/members?cursor=zzz", 400},
+		{"GET", "/api/rooms?mine=true&cursor=zzz", 400},
+	} {
+		if status, body := ada.Do(c.method, c.url, nil); status != c.want {
+			t.Errorf("%s %s: %d %s, want %d", c.method, c.url, status, body, c.want)
+		}
+	}
+	if status, _ := f.Anon().Do("POST", "/api/rooms/lobby/join", nil); status != http.StatusUnauthorized {
+		t.Errorf("anonymous join: %d", status)
 	}
 }

@@ -74,6 +74,14 @@ func (a *applier) apply(ev events.Event) error {
 		return decodeThen(ev, a.roomCreated)
 	case events.RoomMessageSent:
 		return decodeThen(ev, a.roomMessage)
+	case events.RoomJoined:
+		return decodeThen(ev, a.roomJoined)
+	case events.RoomLeft:
+		return decodeThen(ev, a.roomLeft)
+	case events.RoomRead:
+		return decodeThen(ev, a.roomRead)
+	case events.NotificationsRead:
+		return decodeThen(ev, a.notificationsRead)
 	default:
 		return errNoApplyCase
 	}

@@ -2,6 +2,8 @@ package projections
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 
 	"forum/events"
 )
@@ -30,7 +32,11 @@ func (a *applier) commentCreated(ev events.Event, d events.CommentCreatedData) e
 	}
 	a.bump("posts", "comment_count", d.PostID, 1)
 	a.bump("users", "comment_count", d.AuthorID, 1)
-	return nil
+	var postAuthor string
+	if err := a.scanRow(`SELECT author_id FROM posts WHERE id = ?`, []any{d.PostID}, &postAuthor); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	return a.notify(ev, notice{actor: d.AuthorID, postID: d.PostID, commentID: d.CommentID, body: d.Body}, postAuthor)
 }
 
 func (a *applier) commentEdited(ev events.Event, d events.CommentEditedData) error {
@@ -44,7 +50,11 @@ func (a *applier) commentDeleted(_ events.Event, d events.CommentDeletedData) er
 		return err
 	}
 	var postID, authorID string
-	if err := a.scanRow(`SELECT post_id, author_id FROM comments WHERE id = ?`, []any{d.CommentID}, &postID, &authorID); err != nil {
+	var seq uint64
+	if err := a.scanRow(`SELECT post_id, author_id, seq FROM comments WHERE id = ?`, []any{d.CommentID}, &postID, &authorID, &seq); err != nil {
+		return err
+	}
+	if err := a.forgetNotifications(seq); err != nil {
 		return err
 	}
 	a.bump("posts", "comment_count", postID, -1)

@@ -316,10 +316,11 @@ func (db *DB) Remember(ctx context.Context, id StreamID) error {
 func Remove(path string) error { return removeDB(path) }
 
 // applyIndexes are the secondary indexes an apply function looks rows up
-// by (a read receipt counts a conversation's unread messages): they stay
+// by (a read receipt counts a conversation's unread messages, a mention
+// finds its user by nickname): they stay
 // through a bulk load. TestBulkLoadKeepsWhatApplyNeeds checks that no
 // apply statement scans a whole table without the others.
-var applyIndexes = map[string]bool{"messages_conv_seq": true}
+var applyIndexes = map[string]bool{"messages_conv_seq": true, "users_nickname_key": true}
 
 // bulkLoad readies a fresh file for a rebuild: no waiting for the disk
 // and a rollback journal in memory (a crash means starting over, and the

@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"strconv"
 	"strings"
 
@@ -34,6 +35,9 @@ type Room struct {
 	Name          string  `json:"name"`
 	Online        int     `json:"online"`
 	LastMessageAt *string `json:"last_message_at"`
+	// Member and Unread are set in the lists of one's own rooms.
+	Member bool `json:"member,omitempty"`
+	Unread *int `json:"unread,omitempty"`
 }
 
 // dmConv and roomConv are the conversation keys of the messages table.
@@ -82,7 +86,34 @@ func (a *applier) roomMessage(ev events.Event, d events.RoomMessageData) error {
 	if err != nil || !inserted {
 		return err
 	}
-	_, err = a.exec(`UPDATE rooms SET last_message_at = ?, message_count = message_count + 1 WHERE name = ?`, at, d.Room)
+	if _, err = a.exec(`UPDATE rooms SET last_message_at = ?, message_count = message_count + 1 WHERE name = ?`, at, d.Room); err != nil {
+		return err
+	}
+	// The sender has read the room up to their own message.
+	if _, err := a.exec(`UPDATE room_members SET read_seq = ? WHERE room = ? AND user_id = ?`, ev.Seq, d.Room, d.From); err != nil {
+		return err
+	}
+	return a.notify(ev, notice{actor: d.From, room: d.Room, msgID: d.MessageID, body: d.Body}, "")
+}
+
+func (a *applier) roomJoined(ev events.Event, d events.RoomMembershipData) error {
+	at := fmtTime(ev.Time)
+	if _, err := a.exec(`INSERT OR IGNORE INTO rooms(name, created_at) VALUES (?, ?)`, d.Room, at); err != nil {
+		return err
+	}
+	// A new member starts with the room read: its history is there to
+	// scroll, not to count.
+	_, err := a.exec(`INSERT OR IGNORE INTO room_members(room, user_id, joined_at, read_seq) VALUES (?, ?, ?, ?)`, d.Room, d.UserID, at, ev.Seq)
+	return err
+}
+
+func (a *applier) roomLeft(_ events.Event, d events.RoomMembershipData) error {
+	_, err := a.exec(`DELETE FROM room_members WHERE room = ? AND user_id = ?`, d.Room, d.UserID)
+	return err
+}
+
+func (a *applier) roomRead(_ events.Event, d events.RoomReadData) error {
+	_, err := a.exec(`UPDATE room_members SET read_seq = ?1 WHERE room = ?2 AND user_id = ?3 AND read_seq < ?1`, d.UpToSeq, d.Room, d.UserID)
 	return err
 }
 
@@ -319,4 +350,117 @@ func (db *DB) RoomExists(ctx context.Context, room string) (bool, error) {
 	var n int
 	err := db.queryRow(ctx, `SELECT count(*) FROM rooms WHERE name = ?`, room).Scan(&n)
 	return n > 0, err
+}
+
+// RoomMemberIDs returns the ids of room's members.
+func (db *DB) RoomMemberIDs(ctx context.Context, room string) ([]string, error) {
+	rows, err := db.query(ctx, `SELECT user_id FROM room_members WHERE room = ?`, room)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// RoomMessageSeq returns the sequence of message messageID in room,
+// ENOTFOUND if it is not one of the room's.
+func (db *DB) RoomMessageSeq(ctx context.Context, messageID, room string) (uint64, error) {
+	return one(ctx, db, "message", `SELECT seq FROM messages WHERE id = ? AND conv = ?`, func(row scanner) (seq uint64, err error) {
+		err = row.Scan(&seq)
+		return seq, err
+	}, messageID, roomConv(room))
+}
+
+// Membership is a user's standing in a room: whether they are a member,
+// and how far they have read it.
+type Membership struct {
+	Member  bool
+	ReadSeq uint64
+}
+
+// RoomMembership returns user's membership of room.
+func (db *DB) RoomMembership(ctx context.Context, room, user string) (Membership, error) {
+	var m Membership
+	err := db.queryRow(ctx, `SELECT read_seq FROM room_members WHERE room = ? AND user_id = ?`, room, user).Scan(&m.ReadSeq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Membership{}, nil
+	}
+	m.Member = err == nil
+	return m, err
+}
+
+// MyRooms returns a page of the rooms user is a member of, by name, each
+// with the number of messages they have not read.
+func (db *DB) MyRooms(ctx context.Context, user string, req PageRequest) (Page[Room], error) {
+	part, after, err := decodePartCursor(req.Cursor)
+	if err != nil || (part != "" && part != "r") {
+		return Page[Room]{}, events.FieldError(events.EINVALID, "cursor", "cursor is not one this server gave out")
+	}
+	limit := ClampLimit(req.Limit, 50)
+	page := Page[Room]{Items: []Room{}}
+	page.Seq, err = db.read(ctx, func(tx readTx) error {
+		var err error
+		page.Items, err = scanAll(ctx, tx, page.Items, `SELECT r.name, r.last_message_at,
+				(SELECT count(*) FROM messages WHERE conv = 'room:' || m.room AND seq > m.read_seq)
+			FROM room_members m JOIN rooms r ON r.name = m.room
+			WHERE m.user_id = ? AND m.room > ? ORDER BY m.room LIMIT ?`, []any{user, after, limit + 1},
+			func(row scanner) (r Room, err error) {
+				var unread int
+				err = row.Scan(&r.Name, &r.LastMessageAt, &unread)
+				r.Member, r.Unread = true, &unread
+				return r, err
+			})
+		return err
+	})
+	if err != nil {
+		return Page[Room]{}, err
+	}
+	if len(page.Items) > limit {
+		page.Items = page.Items[:limit]
+		page.Next = encodePartCursor("r", page.Items[limit-1].Name)
+	}
+	return page, nil
+}
+
+// Member is one member of a room; Online is the caller's to fill in.
+type Member struct {
+	User   User `json:"user"`
+	Online bool `json:"online"`
+}
+
+// RoomMembers returns a page of room's members (in the order they
+// registered).
+func (db *DB) RoomMembers(ctx context.Context, room string, req PageRequest) (Page[Member], error) {
+	part, after, err := decodePartCursor(req.Cursor)
+	if err != nil || (part != "" && part != "u") {
+		return Page[Member]{}, events.FieldError(events.EINVALID, "cursor", "cursor is not one this server gave out")
+	}
+	limit := ClampLimit(req.Limit, 50)
+	page := Page[Member]{Items: []Member{}}
+	page.Seq, err = db.read(ctx, func(tx readTx) error {
+		var err error
+		page.Items, err = scanAll(ctx, tx, page.Items, `SELECT u.id, u.nickname, u.created_at FROM room_members m JOIN users u ON u.id = m.user_id
+			WHERE m.room = ? AND m.user_id > ? ORDER BY m.user_id LIMIT ?`, []any{room, after, limit + 1},
+			func(row scanner) (m Member, err error) {
+				err = row.Scan(&m.User.ID, &m.User.Nickname, &m.User.CreatedAt)
+				return m, err
+			})
+		return err
+	})
+	if err != nil {
+		return Page[Member]{}, err
+	}
+	if len(page.Items) > limit {
+		page.Items = page.Items[:limit]
+		page.Next = encodePartCursor("u", page.Items[limit-1].User.ID)
+	}
+	return page, nil
 }

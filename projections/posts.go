@@ -47,7 +47,7 @@ func (a *applier) postCreated(ev events.Event, d events.PostCreatedData) error {
 		return err
 	}
 	a.bump("users", "post_count", d.AuthorID, 1)
-	return nil
+	return a.notify(ev, notice{actor: d.AuthorID, postID: d.PostID, body: d.Body}, "")
 }
 
 func (a *applier) postEdited(ev events.Event, d events.PostEditedData) error {
@@ -79,6 +79,9 @@ func (a *applier) postDeleted(_ events.Event, d events.PostDeletedData) error {
 		return err
 	}
 	a.bump("users", "post_count", author, -1)
+	if err := a.forgetNotifications(seq); err != nil {
+		return err
+	}
 	return a.linkCategories(d.PostID, seq, cats, -1)
 }
 

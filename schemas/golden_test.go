@@ -76,6 +76,10 @@ var examples = map[events.Type]example{
 	events.RoomMessageSent: {userAda, events.RoomMessageData{
 		MessageID: messageID, Room: "general", From: userAda, Body: "Good morning, everyone!", ClientID: "c-7",
 	}},
+	events.RoomJoined:        {userAda, events.RoomMembershipData{Room: "general", UserID: userAda}},
+	events.RoomLeft:          {userAda, events.RoomMembershipData{Room: "general", UserID: userAda}},
+	events.RoomRead:          {userAda, events.RoomReadData{Room: "general", UserID: userAda, UpToSeq: 1234}},
+	events.NotificationsRead: {userAda, events.NotificationsReadData{UserID: userAda, UpToSeq: 1234}},
 }
 
 // exampleID returns a fixed id of the shape events.NewID makes, one per type.

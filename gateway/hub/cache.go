@@ -24,10 +24,10 @@ func (fc *frameCache) reset(seq uint64) {
 }
 
 func (fc *frameCache) add(b built) {
-	size := len(b.frame.data) + 64
+	size := b.size()
 	for fc.n > 0 && (fc.n == len(fc.buf) || fc.bytes+size > fc.maxBytes) {
 		old := fc.buf[fc.start]
-		fc.bytes -= len(old.frame.data) + 64
+		fc.bytes -= old.size()
 		fc.after = old.seq
 		fc.buf[fc.start] = built{}
 		fc.start = (fc.start + 1) % len(fc.buf)
@@ -47,8 +47,8 @@ func (fc *frameCache) since(after, upTo uint64, user string) (frames []*outFrame
 	}
 	for i := 0; i < fc.n; i++ {
 		b := fc.buf[(fc.start+i)%len(fc.buf)]
-		if b.seq > after && b.seq <= upTo && b.to.sees(user) {
-			frames = append(frames, b.frame)
+		if b.seq > after && b.seq <= upTo {
+			frames = b.appendFor(frames, user)
 		}
 	}
 	return frames, true

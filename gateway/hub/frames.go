@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"sync"
 
 	"github.com/gorilla/websocket"
@@ -131,8 +132,11 @@ type (
 		From   projections.User `json:"from"`
 		Active bool             `json:"active"`
 	}
+	// roomSystemFrame (room.joined and room.left events) tells a room's
+	// watchers and members that someone became a member or stopped being one.
 	roomSystemFrame struct {
 		Type string           `json:"type"` // room.system
+		Seq  uint64           `json:"seq"`
 		Room string           `json:"room"`
 		User projections.User `json:"user"`
 		Kind string           `json:"kind"` // join or leave
@@ -144,6 +148,27 @@ type (
 		Type    string             `json:"type"` // room.joined
 		Room    string             `json:"room"`
 		Members []projections.User `json:"members"`
+	}
+	// roomReadFrame (room.read) tells the reader's own connections how far
+	// they read a room.
+	roomReadFrame struct {
+		Type    string `json:"type"` // room.read
+		Seq     uint64 `json:"seq"`
+		Room    string `json:"room"`
+		UpToSeq uint64 `json:"up_to_seq"`
+	}
+	// notificationFrame goes to every connection of the notified user.
+	notificationFrame struct {
+		Type         string                   `json:"type"` // notification
+		Seq          uint64                   `json:"seq"`
+		Notification projections.Notification `json:"notification"`
+	}
+	// notificationsReadFrame (notifications.read) tells the reader's own
+	// connections how far they read their notifications.
+	notificationsReadFrame struct {
+		Type string `json:"type"` // notifications.read
+		Seq  uint64 `json:"seq"`
+		UpTo string `json:"up_to"`
 	}
 	errorFrame struct {
 		Type     string `json:"type"` // error
@@ -158,7 +183,8 @@ type (
 )
 
 // audience says which connections a frame goes to: all of them, those of
-// some users, or those that joined a room.
+// some users, or those that joined a room (watchers) and those of the
+// room's members (users).
 type audience struct {
 	all   bool
 	users []string
@@ -194,6 +220,13 @@ var pushes = map[events.Type]string{
 	events.DMSent:          "dm",
 	events.DMRead:          "read",
 	events.RoomMessageSent: "room.message",
+	events.RoomJoined:      "room.system",
+	events.RoomLeft:        "room.system",
+	events.RoomRead:        "room.read",
+	// notifications.read goes to the reader's connections; the notifications
+	// themselves are frames of the posts, comments and messages that make
+	// them (built.notes).
+	events.NotificationsRead: "notifications.read",
 	// Not pushed: categories and rooms are read once per page; claims,
 	// users and sessions are private or shown only through other objects.
 	events.CategoryCreated: "",
@@ -208,12 +241,46 @@ var pushes = map[events.Type]string{
 }
 
 // built is what one committed event means to WebSocket clients: a frame and
-// its audience (frame nil: nothing to show), and a session to disconnect.
+// its audience (frame nil: nothing to show), the notifications it made, and
+// a session to disconnect.
 type built struct {
 	seq        uint64
 	frame      *outFrame
 	to         audience
+	notes      []note
 	endSession string
+}
+
+// note is a notification frame for one user.
+type note struct {
+	user  string
+	frame *outFrame
+}
+
+// appendFor appends to frames what a connection of user that has joined no
+// room is shown of b: what a resuming connection is replayed.
+func (b built) appendFor(frames []*outFrame, user string) []*outFrame {
+	if b.frame != nil && b.to.sees(user) {
+		frames = append(frames, b.frame)
+	}
+	for _, n := range b.notes {
+		if n.user == user {
+			frames = append(frames, n.frame)
+		}
+	}
+	return frames
+}
+
+// size is what b counts for in the frame cache.
+func (b built) size() int {
+	n := 64
+	if b.frame != nil {
+		n += len(b.frame.data)
+	}
+	for _, nt := range b.notes {
+		n += len(nt.frame.data) + 16
+	}
+	return n
 }
 
 // build turns a committed event into its frame, reading the objects it
@@ -271,10 +338,42 @@ func (h *Hub) build(ctx context.Context, ev events.Event) built {
 		if m, err = h.read.MessageBySeq(ctx, ev.Seq); err == nil {
 			if m.Room != nil {
 				b.to = audience{room: *m.Room}
+				b.to.users, err = h.read.RoomMemberIDs(ctx, *m.Room)
 			} else if m.To != nil {
 				b.to = audience{users: []string{m.From.ID, m.To.ID}}
 			}
 			b.frame = h.newFrame(typ, ev.Seq, messageFrame{Type: typ, Seq: ev.Seq, Message: m})
+		}
+	case events.RoomJoined, events.RoomLeft:
+		var d events.RoomMembershipData
+		if err = ev.Payload(&d); err == nil {
+			var u projections.User
+			if u, err = h.read.User(ctx, d.UserID); err == nil {
+				kind, text := "join", u.Nickname+" joined the room"
+				if ev.Type == events.RoomLeft {
+					kind, text = "leave", u.Nickname+" left the room"
+				}
+				b.to = audience{room: d.Room}
+				if b.to.users, err = h.read.RoomMemberIDs(ctx, d.Room); err == nil {
+					if ev.Type == events.RoomLeft {
+						b.to.users = append(b.to.users, d.UserID) // who left sees it too
+					}
+					f := roomSystemFrame{Type: typ, Seq: ev.Seq, Room: d.Room, User: u, Kind: kind, Text: text}
+					b.frame = h.newFrame(typ, ev.Seq, f)
+				}
+			}
+		}
+	case events.RoomRead:
+		var d events.RoomReadData
+		if err = ev.Payload(&d); err == nil {
+			f := roomReadFrame{Type: typ, Seq: ev.Seq, Room: d.Room, UpToSeq: d.UpToSeq}
+			b.frame, b.to = h.newFrame(typ, ev.Seq, f), audience{users: []string{d.UserID}}
+		}
+	case events.NotificationsRead:
+		var d events.NotificationsReadData
+		if err = ev.Payload(&d); err == nil {
+			f := notificationsReadFrame{Type: typ, Seq: ev.Seq, UpTo: strconv.FormatUint(d.UpToSeq, 10)}
+			b.frame, b.to = h.newFrame(typ, ev.Seq, f), audience{users: []string{d.UserID}}
 		}
 	case events.DMRead:
 		var d events.DMReadData
@@ -288,8 +387,24 @@ func (h *Hub) build(ctx context.Context, ev events.Event) built {
 			b.endSession = d.SessionID
 		}
 	}
+	if err == nil && (ev.Type == events.PostCreated || ev.Type == events.CommentCreated || ev.Type == events.RoomMessageSent) {
+		b.notes, err = h.notes(ctx, ev.Seq)
+	}
 	if err != nil && events.ErrorCode(err) != events.ENOTFOUND && ctx.Err() == nil {
 		h.log.Warn("websocket frame", "seq", ev.Seq, "type", ev.Type, "err", err)
 	}
 	return b
+}
+
+// notes returns the notification frames the event at seq made.
+func (h *Hub) notes(ctx context.Context, seq uint64) ([]note, error) {
+	users, list, err := h.read.NotificationsAt(ctx, seq)
+	if err != nil || len(users) == 0 {
+		return nil, err
+	}
+	out := make([]note, len(users))
+	for i, u := range users {
+		out[i] = note{user: u, frame: h.newFrame("notification", seq, notificationFrame{Type: "notification", Seq: seq, Notification: list[i]})}
+	}
+	return out, nil
 }

@@ -31,6 +31,8 @@ type ReadModels interface {
 	Comment(ctx context.Context, id, viewer string) (projections.Comment, error)
 	Votes(ctx context.Context, target events.Target, viewer string) (projections.Votes, error)
 	MessageBySeq(ctx context.Context, seq uint64) (projections.Message, error)
+	NotificationsAt(ctx context.Context, seq uint64) (users []string, notes []projections.Notification, err error)
+	RoomMemberIDs(ctx context.Context, room string) ([]string, error)
 }
 
 // ChangeFeed is the projector as the hub follows it: how far the read models
@@ -247,8 +249,10 @@ func (h *Hub) deliver(batch []built) {
 		if b.seq <= h.seq {
 			continue
 		}
-		if b.frame != nil {
+		if b.frame != nil || len(b.notes) > 0 {
 			h.recent.add(b)
+		}
+		if b.frame != nil {
 			switch {
 			case b.to.all:
 				for c := range h.conns {
@@ -258,6 +262,14 @@ func (h *Hub) deliver(batch []built) {
 				for c := range h.rooms[b.to.room] {
 					h.send(c, b.frame)
 				}
+				// Members get the room's frames without watching it.
+				for _, u := range b.to.users {
+					for c := range h.byUser[u] {
+						if _, watching := c.rooms[b.to.room]; !watching {
+							h.send(c, b.frame)
+						}
+					}
+				}
 			default:
 				for i, u := range b.to.users {
 					if i == 0 || u != b.to.users[0] {
@@ -266,6 +278,11 @@ func (h *Hub) deliver(batch []built) {
 						}
 					}
 				}
+			}
+		}
+		for _, n := range b.notes {
+			for c := range h.byUser[n.user] {
+				h.send(c, n.frame)
 			}
 		}
 		if b.endSession != "" {
@@ -286,21 +303,11 @@ func (h *Hub) send(c *conn, f *outFrame) {
 	c.push(f)
 }
 
-// tell turns presence changes into frames: presence to everyone, room.system
-// to the room; users come online before they join and leave before they go
-// offline. The hub's lock is held.
+// tell turns presence changes into presence frames to everyone. Who opens
+// or leaves a room's page is not told: room.system lines come from
+// membership events (frames.go). The hub's lock is held.
 func (h *Hub) tell(ch presence.Changes) {
 	h.tellUsers(ch.Online, true)
-	for _, rc := range ch.Rooms {
-		kind, text := "join", rc.User.Nickname+" joined the room"
-		if !rc.Joined {
-			kind, text = "leave", rc.User.Nickname+" left the room"
-		}
-		f := h.newFrame("room.system", 0, roomSystemFrame{Type: "room.system", Room: rc.Room, User: rc.User, Kind: kind, Text: text})
-		for c := range h.rooms[rc.Room] {
-			h.send(c, f)
-		}
-	}
 	h.tellUsers(ch.Offline, false)
 }
 

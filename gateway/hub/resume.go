@@ -85,8 +85,10 @@ func (h *Hub) open(c *conn, account projections.User, after uint64, resume bool)
 		}
 	} else {
 		err = h.readEvents(ctx, after, boundary, func(ev events.Event) error {
-			if b := h.build(ctx, ev); b.frame != nil && b.to.sees(c.user.ID) {
-				return c.queue.pushWait(ctx, b.frame, c.closing, c.startWriter)
+			for _, f := range h.build(ctx, ev).appendFor(nil, c.user.ID) {
+				if err := c.queue.pushWait(ctx, f, c.closing, c.startWriter); err != nil {
+					return err
+				}
 			}
 			return nil
 		})

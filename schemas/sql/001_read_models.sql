@@ -27,7 +27,8 @@ CREATE TABLE users (
   gender        TEXT NOT NULL DEFAULT '',
   created_at    TEXT NOT NULL,
   post_count    INTEGER NOT NULL DEFAULT 0,
-  comment_count INTEGER NOT NULL DEFAULT 0
+  comment_count INTEGER NOT NULL DEFAULT 0,
+  notifications_read INTEGER NOT NULL DEFAULT 0 -- seq of the last notification read
 );
 -- Lookups only: uniqueness is decided by claims in the log, not here.
 CREATE INDEX users_nickname_key ON users(nickname_key, id);
@@ -132,6 +133,34 @@ CREATE TABLE rooms (
   message_count   INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 CREATE INDEX rooms_recent ON rooms(last_message_at DESC, name);
+
+-- Room members, and how far each has read the room.
+CREATE TABLE room_members (
+  room      TEXT NOT NULL,
+  user_id   TEXT NOT NULL,
+  joined_at TEXT NOT NULL,
+  read_seq  INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (room, user_id)
+) WITHOUT ROWID;
+CREATE INDEX room_members_user ON room_members(user_id, room);
+
+-- What a user is told of: a mention of them, or a comment on their post.
+-- seq is the stream sequence of the event that made it (the post, comment
+-- or message), so it goes with what it points at.
+CREATE TABLE notifications (
+  seq        INTEGER NOT NULL,
+  user_id    TEXT NOT NULL,
+  kind       TEXT NOT NULL, -- 'mention' or 'reply'
+  actor_id   TEXT NOT NULL,
+  post_id    TEXT,
+  comment_id TEXT,
+  room       TEXT,
+  message_id TEXT,
+  excerpt    TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (seq, user_id)
+) WITHOUT ROWID;
+CREATE INDEX notifications_user ON notifications(user_id, seq);
 
 -- Events that could not be applied (undecodable, an unknown version or type):
 -- recorded here and gone past, for an operator to look at.

@@ -1,0 +1,90 @@
+package commands
+
+import (
+	"context"
+
+	"forum/events"
+)
+
+// Rooms have members. Joining and leaving are events (room.joined,
+// room.left) on a subject of the member's own, forum.room.<room>.<user>.*;
+// the room's join and leave lines come from them, not from who has the
+// room's page open.
+
+func membershipKey(room, user string) string { return room + "." + user }
+
+func checkRoomName(room string) error {
+	if !ValidRoom(room) {
+		return events.FieldError(events.EINVALID, "room", "room names are 1 to 32 of a-z, 0-9 and '-'")
+	}
+	return nil
+}
+
+// JoinRoom makes user a member of room (making the room if it is new). A
+// member joining again changes nothing.
+func (s *Service) JoinRoom(ctx context.Context, user, room string) error {
+	if err := checkRoomName(room); err != nil {
+		return err
+	}
+	m, err := s.DB.RoomMembership(ctx, room, user)
+	if err != nil || m.Member {
+		return err
+	}
+	if err := s.allowNewRoom(ctx, user, room); err != nil {
+		return err
+	}
+	_, err = s.emit(ctx, events.RoomJoined, membershipKey(room, user), user, events.RoomMembershipData{Room: room, UserID: user})
+	return err
+}
+
+// LeaveRoom ends user's membership of room; leaving a room one is not a
+// member of changes nothing.
+func (s *Service) LeaveRoom(ctx context.Context, user, room string) error {
+	if err := checkRoomName(room); err != nil {
+		return err
+	}
+	m, err := s.DB.RoomMembership(ctx, room, user)
+	if err != nil || !m.Member {
+		return err
+	}
+	_, err = s.emit(ctx, events.RoomLeft, membershipKey(room, user), user, events.RoomMembershipData{Room: room, UserID: user})
+	return err
+}
+
+// MarkRoomRead records that member user has read room up to and including
+// message upTo. Reading back, or a non-member reading, changes nothing.
+func (s *Service) MarkRoomRead(ctx context.Context, user, room, upTo string) error {
+	if err := checkRoomName(room); err != nil {
+		return err
+	}
+	notInRoom := events.FieldError(events.EINVALID, "up_to", "up_to must be the id of a message in this room")
+	if !events.ValidID(upTo) {
+		return notInRoom
+	}
+	seq, err := s.DB.RoomMessageSeq(ctx, upTo, room)
+	if err != nil {
+		return notInRoom
+	}
+	m, err := s.DB.RoomMembership(ctx, room, user)
+	if err != nil || !m.Member || m.ReadSeq >= seq {
+		return err
+	}
+	_, err = s.emit(ctx, events.RoomRead, membershipKey(room, user), user, events.RoomReadData{Room: room, UserID: user, UpToSeq: seq})
+	return err
+}
+
+// allowNewRoom applies the per-user budget of new rooms when room does not
+// exist yet.
+func (s *Service) allowNewRoom(ctx context.Context, user, room string) error {
+	if s.NewRooms == nil {
+		return nil
+	}
+	exists, err := s.DB.RoomExists(ctx, room)
+	if err != nil || exists {
+		return err
+	}
+	if ok, retry := s.NewRooms.Allow(user, s.Now()); !ok {
+		return &events.Error{Code: events.ERATELIMITED, Field: "room", Message: "you have opened many new rooms lately; post in an existing one, or wait", RetryAfter: retry}
+	}
+	return nil
+}

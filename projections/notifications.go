@@ -1,0 +1,224 @@
+package projections
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"forum/events"
+)
+
+// Notification tells a user of a mention of them (in a post, comment or
+// room message) or of a comment on their post (a reply). Its id is the
+// stream sequence of the event that made it.
+type Notification struct {
+	ID        string  `json:"id"`
+	Seq       uint64  `json:"seq"`
+	Kind      string  `json:"kind"` // mention or reply
+	Actor     User    `json:"actor"`
+	PostID    *string `json:"post_id,omitempty"`
+	CommentID *string `json:"comment_id,omitempty"`
+	Room      *string `json:"room,omitempty"`
+	MessageID *string `json:"message_id,omitempty"`
+	Excerpt   string  `json:"excerpt"`
+	CreatedAt string  `json:"created_at"`
+	Read      bool    `json:"read"`
+}
+
+// Notification kinds.
+const (
+	KindMention = "mention"
+	KindReply   = "reply"
+)
+
+// mentionRE finds @nickname: an @ at the start or after a character that
+// cannot be in a nickname, then a nickname's characters.
+var mentionRE = regexp.MustCompile(`(?:^|[^A-Za-z0-9_.@-])@([A-Za-z0-9_.-]{3,24})`)
+
+// maxMentions bounds the users one body can notify.
+const maxMentions = 20
+
+// Mentions returns the distinct nicknames body mentions, lowercased, in
+// order of first mention, at most maxMentions. A nickname followed by
+// sentence punctuation ("@ada.") is also tried without it.
+func Mentions(body string) []string {
+	var out []string
+	for _, m := range mentionRE.FindAllStringSubmatch(body, -1) {
+		nick := strings.ToLower(m[1])
+		if !contains(out, nick) {
+			out = append(out, nick)
+		}
+		if len(out) == maxMentions {
+			break
+		}
+	}
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// excerpt is the first words of body, on one line: what a notification shows.
+func excerpt(body string) string {
+	line := strings.Join(strings.Fields(body), " ")
+	if utf8.RuneCountInString(line) <= 140 {
+		return line
+	}
+	r := []rune(line)
+	return string(r[:139]) + "…"
+}
+
+// notice is one notification an event makes, before it is written.
+type notice struct {
+	kind                           string
+	actor                          string
+	postID, commentID, room, msgID string
+	body                           string
+}
+
+// notify writes the notifications of the event at seq: one per mentioned
+// user (not the actor), then a reply to replyTo unless that is the actor
+// or they were mentioned already (one notification per user and event).
+func (a *applier) notify(ev events.Event, n notice, replyTo string) error {
+	told := []string{n.actor}
+	for _, nick := range Mentions(n.body) {
+		id, err := a.userByNickname(nick)
+		if err == nil && id == "" && strings.TrimRight(nick, ".-") != nick {
+			id, err = a.userByNickname(strings.TrimRight(nick, ".-"))
+		}
+		if err != nil {
+			return err
+		}
+		if id == "" || contains(told, id) {
+			continue
+		}
+		told = append(told, id)
+		if err := a.addNotification(ev, id, KindMention, n); err != nil {
+			return err
+		}
+	}
+	if replyTo != "" && !contains(told, replyTo) {
+		return a.addNotification(ev, replyTo, KindReply, n)
+	}
+	return nil
+}
+
+func (a *applier) userByNickname(key string) (string, error) {
+	var id string
+	err := a.scanRow(`SELECT id FROM users WHERE nickname_key = ? ORDER BY seq LIMIT 1`, []any{key}, &id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return id, err
+}
+
+func (a *applier) addNotification(ev events.Event, user, kind string, n notice) error {
+	_, err := a.exec(`INSERT OR IGNORE INTO notifications(seq, user_id, kind, actor_id, post_id, comment_id, room, message_id, excerpt, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		ev.Seq, user, kind, n.actor, nullable(n.postID), nullable(n.commentID), nullable(n.room), nullable(n.msgID), excerpt(n.body), fmtTime(ev.Time))
+	return err
+}
+
+// forget removes the notifications made by the event at seq (what they
+// point at is gone).
+func (a *applier) forgetNotifications(seq uint64) error {
+	_, err := a.exec(`DELETE FROM notifications WHERE seq = ?`, seq)
+	return err
+}
+
+func (a *applier) notificationsRead(_ events.Event, d events.NotificationsReadData) error {
+	_, err := a.exec(`UPDATE users SET notifications_read = ?1 WHERE id = ?2 AND notifications_read < ?1`, d.UpToSeq, d.UserID)
+	return err
+}
+
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+const notificationCols = `n.seq, n.kind, n.post_id, n.comment_id, n.room, n.message_id, n.excerpt, n.created_at,
+	n.seq <= (SELECT notifications_read FROM users WHERE id = n.user_id), u.id, u.nickname, u.created_at`
+
+func scanNotification(row scanner) (Notification, error) {
+	var n Notification
+	err := row.Scan(notificationDest(&n)...)
+	n.ID = strconv.FormatUint(n.Seq, 10)
+	return n, err
+}
+
+// Notifications returns a page of user's notifications, newest first.
+func (db *DB) Notifications(ctx context.Context, user string, req PageRequest) (Page[Notification], error) {
+	before, err := decodeBefore(req.Cursor)
+	if err != nil {
+		return Page[Notification]{}, err
+	}
+	return readList(ctx, db, list[Notification]{
+		query: `SELECT ` + notificationCols + ` FROM notifications n JOIN users u ON u.id = n.actor_id
+			WHERE n.user_id = ? AND n.seq < ? ORDER BY n.seq DESC LIMIT ?`,
+		args:  []any{user, before},
+		limit: ClampLimit(req.Limit, DefaultLimit),
+		scan:  scanNotification,
+		key:   func(n Notification) uint64 { return n.Seq },
+	})
+}
+
+// NotificationsAt returns every notification the event at seq made, with
+// the user each is for.
+func (db *DB) NotificationsAt(ctx context.Context, seq uint64) (users []string, notes []Notification, err error) {
+	rows, err := db.query(ctx, `SELECT n.user_id, `+notificationCols+` FROM notifications n JOIN users u ON u.id = n.actor_id WHERE n.seq = ?`, seq)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var user string
+		var n Notification
+		if err := rows.Scan(append([]any{&user}, notificationDest(&n)...)...); err != nil {
+			return nil, nil, err
+		}
+		n.ID = strconv.FormatUint(n.Seq, 10)
+		users, notes = append(users, user), append(notes, n)
+	}
+	return users, notes, rows.Err()
+}
+
+func notificationDest(n *Notification) []any {
+	return []any{&n.Seq, &n.Kind, &n.PostID, &n.CommentID, &n.Room, &n.MessageID, &n.Excerpt, &n.CreatedAt, &n.Read,
+		&n.Actor.ID, &n.Actor.Nickname, &n.Actor.CreatedAt}
+}
+
+// LastNotificationSeq returns the sequence of user's newest notification at
+// or before upTo (0 if none), what "read up to" can mark, and how far they
+// have read.
+func (db *DB) LastNotificationSeq(ctx context.Context, user string, upTo uint64) (seq, read uint64, err error) {
+	err = db.queryRow(ctx, `SELECT COALESCE((SELECT MAX(seq) FROM notifications WHERE user_id = ?1 AND seq <= ?2), 0),
+		COALESCE((SELECT notifications_read FROM users WHERE id = ?1), 0)`, user, upTo).Scan(&seq, &read)
+	return seq, read, err
+}
+
+// Unread counts what user has not read: notifications, and direct messages.
+type Unread struct {
+	Notifications int `json:"notifications"`
+	DMs           int `json:"dms"`
+}
+
+// UnreadCounts returns user's unread counts.
+func (db *DB) UnreadCounts(ctx context.Context, user string) (Unread, error) {
+	var u Unread
+	err := db.queryRow(ctx, `SELECT
+		(SELECT count(*) FROM notifications WHERE user_id = ?1 AND seq > (SELECT notifications_read FROM users WHERE id = ?1)),
+		(SELECT COALESCE(SUM(unread), 0) FROM conversations WHERE user_id = ?1)`, user).Scan(&u.Notifications, &u.DMs)
+	return u, err
+}
