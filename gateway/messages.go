@@ -228,5 +228,13 @@ func (s *Server) roomMembers(w http.ResponseWriter, r *http.Request, p principal
 	for i := range page.Items {
 		page.Items[i].Online = s.hub.Online(page.Items[i].User.ID)
 	}
-	writeJSON(w, http.StatusOK, page)
+	m, err := s.db.RoomMembership(r.Context(), name, p.UserID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, struct {
+		projections.Page[projections.Member]
+		Member bool `json:"member"`
+	}{page, m.Member})
 }

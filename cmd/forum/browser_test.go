@@ -404,10 +404,23 @@ func browserRooms(t *testing.T, e *browserEnv) {
 	if got := eval[string](ada, `location.pathname`); got != "/rooms/lobby" {
 		t.Fatalf("the room is at %s", got)
 	}
+	// Opening the page watches the room; joining it is a click, and the
+	// join line goes to whoever watches.
+	waitWatching(ada)
+	ada.click(`#room-membership`)
 	waitJoined(ada, "ada")
 	bob.open("/rooms/lobby", "room")
+	waitWatching(bob)
+	if n := bob.count(`#room-messages .system`); n != 0 {
+		t.Errorf("opening the room shows %d join lines", n)
+	}
+	bob.click(`#room-membership`)
 	waitJoined(bob, "bob")
 	waitJoined(ada, "bob")
+	ada.waitJS("bob among the members, online", `[...document.querySelectorAll('#room-members .member')].some((li) => li.textContent.startsWith('bob') && li.querySelector('.online-dot.online'))`)
+	if got := ada.text(`#room-membership`); got != "Leave room" {
+		t.Errorf("the membership button of a member says %q", got)
+	}
 
 	bob.typeInto(`#room-form textarea[name=body]`, "Hello room")
 	ada.waitJS("bob typing", `document.getElementById('typing-indicator').textContent === 'bob is typing…'`)
@@ -427,8 +440,11 @@ func browserRooms(t *testing.T, e *browserEnv) {
 	ada.waitView("room")
 	waitRoomMessage(ada, "Hello room")
 	waitRoomMessage(ada, "Hi bob")
-	// Room messages are live from the join on (a resume replays none).
-	waitJoined(ada, "ada")
+	// Room messages are live from the watch on; reopening the page made no line.
+	waitWatching(ada)
+	if n := ada.count(`#room-messages .system`); n != 0 {
+		t.Errorf("after a reload the room shows %d join or leave lines", n)
+	}
 	if err := sameSet(ada.ids(`#room-messages .message[data-id]`), []string{id, reply}); err != nil {
 		t.Errorf("after a reload:\n%v", err)
 	}
@@ -440,11 +456,37 @@ func browserRooms(t *testing.T, e *browserEnv) {
 	}
 	ada.click(`a[href="/rooms"]:not(.site-nav a)`)
 	ada.waitView("rooms")
-	ada.waitJS("the room in the list", `[...document.querySelectorAll('.room-list a')].some((a) => a.textContent === '#lobby')`)
+	ada.waitJS("the room in the list", `[...document.querySelectorAll('#all-rooms a')].some((a) => a.textContent === '#lobby')`)
+
+	// Ada's rooms count what she has not read, live.
+	ada.waitJS("lobby among her rooms, all read", `document.querySelector('#my-rooms [data-room=lobby] .unread')?.hidden === true`)
+	bob.typeInto(`#room-form textarea[name=body]`, "Are you there?")
+	bob.pressEnter()
+	waitRoomMessage(bob, "Are you there?")
+	ada.waitJS("one unread in lobby", `document.querySelector('#my-rooms [data-room=lobby] .unread')?.textContent === '1' && !document.querySelector('#my-rooms [data-room=lobby] .unread').hidden`)
+	ada.click(`#my-rooms [data-room=lobby] a`)
+	ada.waitView("room")
+	waitRoomMessage(ada, "Are you there?")
+	ada.do("back", chromedp.NavigateBack())
+	ada.waitView("rooms")
+	ada.waitJS("lobby read again", `document.querySelector('#my-rooms [data-room=lobby] .unread')?.hidden === true`)
+
+	// Leaving is a click too; the watchers see the line.
+	ada.click(`#my-rooms [data-room=lobby] a`)
+	ada.waitView("room")
+	ada.waitJS("the leave button", `document.getElementById('room-membership').textContent === 'Leave room'`)
+	ada.click(`#room-membership`)
+	bob.waitJS("ada leaving", `[...document.querySelectorAll('#room-messages .system')].some((el) => el.textContent === 'ada left the room')`)
+	bob.waitJS("ada out of the members", `![...document.querySelectorAll('#room-members .member')].some((li) => li.textContent.startsWith('ada'))`)
 }
 
-// waitJoined waits until the room shows that nickname joined it: once a
-// user's own join shows, the room's messages reach them live.
+// waitWatching waits until the room's messages reach the page live.
+func waitWatching(p *tab) {
+	p.t.Helper()
+	p.waitJS("the room live", `document.getElementById('room-messages')?.dataset.live === 'true'`)
+}
+
+// waitJoined waits until the room shows that nickname joined it.
 func waitJoined(p *tab, nickname string) {
 	p.t.Helper()
 	p.waitJS(nickname+" joining", fmt.Sprintf(`[...document.querySelectorAll('#room-messages .system')].some((el) => el.textContent === %q)`, nickname+" joined the room"))

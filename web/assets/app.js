@@ -1,9 +1,9 @@
 // The app's entry point: finds out who is signed in, routes, and opens the WebSocket once the first
 // view has its data, from the stream sequence that data was read at.
 import { api } from './api.js';
-import { excerpt } from './dom.js';
 import * as ws from './ws.js';
-import { on, currentUser, setCurrentUser, isConversationVisible } from './state.js';
+import { on, currentUser, setCurrentUser } from './state.js';
+import { initNotices } from './notices.js';
 import { start, reload, prefetch } from './router.js';
 import { toast, reportError } from './toast.js';
 import { initHeader, markSection } from './header.js';
@@ -31,22 +31,12 @@ const ROUTES = [
   ['/rooms/:name', room],
 ];
 
-// A direct message that is not on screen gets a toast (the chat view counts it as unread too).
-function notify(message) {
-  const me = currentUser();
-  if (!me || message.from.id === me.id || isConversationVisible(message.from.id)) return;
-  toast(`${message.from.nickname}: ${excerpt(message.body, 80)}`);
-}
-
 ws.subscribe((msg) => {
   switch (msg.type) {
     case 'hello':
     case 'status':
       // While the server cannot reach its log, writes answer 503: say so once, here.
       document.getElementById('read-only').hidden = !msg.read_only;
-      break;
-    case 'dm':
-      notify(msg.message);
       break;
     case 'error':
       toast(msg.message || msg.code, { kind: 'error' });
@@ -65,9 +55,11 @@ initHeader();
 // The view's data is asked for beside the question of who is signed in, not after it: one round trip less.
 prefetch(ROUTES);
 try {
-  const { user } = await api.get('/api/me');
+  const { user, unread } = await api.get('/api/me');
   setCurrentUser(user);
+  initNotices(unread);
 } catch (err) {
+  initNotices(null);
   if (err.status !== 401) reportError(err);
 }
 

@@ -30,10 +30,49 @@ export function userLink(user) {
 const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 const dateOnly = new Intl.DateTimeFormat(undefined, { dateStyle: 'long' });
 
-/** timeEl is a <time> with the ISO instant in datetime and the local rendering as its text. */
+const exact = new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'medium' });
+const relative = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+const dayOnly = new Intl.DateTimeFormat(undefined, { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
+
+/** ago is how long ago when was, in words ("just now", "5 minutes ago", "yesterday"); a date past a week. */
+export function ago(when, now = Date.now()) {
+  const s = Math.round((when.getTime() - now) / 1000);
+  const abs = Math.abs(s);
+  if (abs < 45) return 'just now';
+  if (abs < 3600) return relative.format(Math.round(s / 60), 'minute');
+  if (abs < 86400) return relative.format(Math.round(s / 3600), 'hour');
+  if (abs < 7 * 86400) return relative.format(Math.round(s / 86400), 'day');
+  return dateTime.format(when);
+}
+
+/**
+ * timeEl is a <time> with the ISO instant in datetime, the exact local time on hover (title), and as
+ * its text how long ago it was (kept current), or the date alone with date: true.
+ */
 export function timeEl(iso, { date = false } = {}) {
   const when = new Date(iso);
-  return h('time', { datetime: iso, title: when.toString() }, (date ? dateOnly : dateTime).format(when));
+  if (date) return h('time', { datetime: iso, title: exact.format(when) }, dateOnly.format(when));
+  return h('time', { datetime: iso, title: exact.format(when), 'data-relative': '' }, ago(when));
+}
+
+// One timer for the whole page keeps every relative time current.
+setInterval(() => {
+  if (document.visibilityState !== 'visible') return;
+  for (const el of document.querySelectorAll('time[data-relative]')) el.textContent = ago(new Date(el.dateTime));
+}, 30_000);
+
+/** sameDay tells whether two instants fall on the same local day. */
+export function sameDay(a, b) {
+  return a.getFullYear() === b.getFullYear() && a.getMonth() === b.getMonth() && a.getDate() === b.getDate();
+}
+
+/** dayLabel names a local day: "Today", "Yesterday", or the date. */
+export function dayLabel(when, now = new Date()) {
+  if (sameDay(when, now)) return 'Today';
+  const y = new Date(now);
+  y.setDate(y.getDate() - 1);
+  if (sameDay(when, y)) return 'Yesterday';
+  return dayOnly.format(when);
 }
 
 /** count renders "1 like" / "3 likes". */

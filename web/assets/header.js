@@ -5,6 +5,7 @@ import { api } from './api.js';
 import { on, currentUser, setCurrentUser, connState } from './state.js';
 import { navigate } from './router.js';
 import { reportError } from './toast.js';
+import { bellButton } from './notices.js';
 
 const CONN_TEXT = { live: 'live', connecting: 'connecting…', offline: 'offline' };
 
@@ -29,7 +30,7 @@ function renderAccount(user) {
   }
   const button = h('button', { type: 'button', id: 'signout' }, 'Sign out');
   button.addEventListener('click', signOut);
-  account.replaceChildren(h('a', { href: path('users', user.id), class: 'me' }, user.nickname), button);
+  account.replaceChildren(bellButton(), h('a', { href: path('users', user.id), class: 'me' }, user.nickname), button);
 }
 
 function renderConn(state) {

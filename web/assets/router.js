@@ -9,8 +9,7 @@ import { resetSeenSeq, seenSeq } from './api.js';
 import { currentUser } from './state.js';
 import { Scope } from './scope.js';
 import { reportError } from './toast.js';
-
-const SITE = 'Forum';
+import { setPageTitle } from './title.js';
 
 let routes = [];
 let notFound = null;
@@ -61,7 +60,7 @@ function intercept(event) {
   const url = new URL(link.href);
   if (url.origin !== location.origin || url.pathname.startsWith('/api/')) return;
   event.preventDefault();
-  navigate(url.pathname + url.search);
+  navigate(url.pathname + url.search + url.hash);
 }
 
 function compile(table) {
@@ -96,7 +95,7 @@ function match(pathname) {
 function context(main, params, query) {
   const scope = new Scope();
   const setTitle = (title) => {
-    if (!scope.disposed) document.title = `${title} · ${SITE}`;
+    if (!scope.disposed) setPageTitle(title);
   };
   return { main, params, query, scope, setTitle };
 }
@@ -121,7 +120,7 @@ async function render(focus) {
   current?.scope.dispose();
   const main = h('main', { id: 'main', tabindex: '-1', 'data-view': view.name });
   document.getElementById('main').replaceWith(main);
-  document.title = SITE;
+  setPageTitle('');
   if (focus) {
     scrollTo(0, 0);
     main.focus({ preventScroll: true });

@@ -46,3 +46,8 @@ export function setOpenChat(userId) {
 export function isConversationVisible(userId) {
   return openChat === userId && document.visibilityState === 'visible';
 }
+
+/** isVisible tells whether the tab is on screen. */
+export function isVisible() {
+  return document.visibilityState === 'visible';
+}

@@ -1,15 +1,17 @@
-// Toasts: short messages in the #toasts live region. They vanish by themselves and never take a click
-// (pointer-events: none in the CSS), so they cannot hide a control from the pointer.
+// Toasts: short messages in the #toasts live region. They vanish by themselves; only a toast that leads
+// somewhere (href) takes a click, the others let clicks through (pointer-events: none in the CSS).
 import { h } from './dom.js';
 import { ApiError } from './api.js';
 
 const MAX_TOASTS = 4;
 const TOAST_MS = 6000;
 
-/** toast shows message for a few seconds; kind 'error' marks a failure. */
-export function toast(message, { kind = 'info' } = {}) {
+/** toast shows message for a few seconds; kind 'error' marks a failure; href makes it a link there. */
+export function toast(message, { kind = 'info', href = null } = {}) {
   const region = document.getElementById('toasts');
-  const box = h('p', { class: `toast toast-${kind}` }, message);
+  const box = href
+    ? h('p', { class: `toast toast-${kind} toast-link` }, h('a', { href }, message))
+    : h('p', { class: `toast toast-${kind}` }, message);
   region.append(box);
   while (region.children.length > MAX_TOASTS) region.firstElementChild.remove();
   setTimeout(() => box.remove(), TOAST_MS);

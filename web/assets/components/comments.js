@@ -76,7 +76,7 @@ export function createComments({ postId, onNew, onRemoved }) {
   }
 
   function create(comment) {
-    const entry = { comment, el: h('li', { class: 'comment', 'data-id': comment.id }), votes: null };
+    const entry = { comment, el: h('li', { class: 'comment', id: `comment-${comment.id}`, 'data-id': comment.id }), votes: null };
     entries.set(comment.id, entry);
     render(entry);
     return entry.el;
@@ -125,6 +125,7 @@ export function createComments({ postId, onNew, onRemoved }) {
   return {
     el: h('div', { class: 'comments-wrap' }, list, more, form),
     loadMore,
+    hasMore: () => next != null,
     add,
     /** update shows a shown comment as a frame carries it (edited or deleted), keeping my vote. */
     update(comment) {

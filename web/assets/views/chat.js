@@ -24,6 +24,8 @@ function createConversation(peerId, { contacts, setTitle }) {
     send: (body, clientId) => ws.send({ type: 'dm', to: peerId, body, client_id: clientId }),
     post: (body, clientId) => api.post(path('api', 'chats', peerId, 'messages'), { body, client_id: clientId }),
     sendTyping: (active) => ws.send({ type: 'typing', to: peerId, active }),
+    draftKey: `dm.${peerId}`,
+    outboxKey: `dm.${peerId}`,
   });
 
   let lastRead = null;

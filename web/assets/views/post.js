@@ -69,6 +69,16 @@ export const post = {
     main.append(
       h('article', { class: 'post-full', 'aria-labelledby': 'post-title' }, title, meta, tags, body, actions),
       h('section', { class: 'comments-section', 'aria-labelledby': 'comments-heading' }, commentsHeading, comments.el));
+    // A link to one comment (#comment-<id>, from a notification): load pages until it shows, then go there.
+    const wanted = /^#comment-([0-9a-z]+)$/.exec(location.hash)?.[1];
+    if (wanted) {
+      for (let i = 0; i < 20 && !document.getElementById(`comment-${wanted}`) && comments.hasMore(); i++) await comments.loadMore();
+      const target = document.getElementById(`comment-${wanted}`);
+      if (target) {
+        target.classList.add('target');
+        target.scrollIntoView({ block: 'center' });
+      }
+    }
 
     scope.listen((msg) => {
       switch (msg.type) {
