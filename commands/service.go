@@ -33,6 +33,7 @@ type Store interface {
 	Last(ctx context.Context, subject string) (events.Event, error)
 	Get(ctx context.Context, seq uint64) (events.Event, error)
 	LastSeq(ctx context.Context) (uint64, error)
+	History(ctx context.Context, subjects []string, max int) ([]events.Event, error)
 }
 
 // Projector is the serving instance's projector: commands wait on it so a

@@ -607,3 +607,55 @@ func (f *Follower) Next(ctx context.Context) (Event, error) {
 
 // Stop ends the follower.
 func (f *Follower) Stop() { f.iter.Stop() }
+
+// History returns, oldest first, the events on subjects (filters, wildcards
+// allowed), at most max of them; more answers an error. It reads with an
+// ordered consumer of its own, gone when it returns.
+func (s *Store) History(ctx context.Context, subjects []string, max int) ([]Event, error) {
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	cons, err := s.js.OrderedConsumer(cctx, StreamName, jetstream.OrderedConsumerConfig{
+		FilterSubjects:    subjects,
+		DeliverPolicy:     jetstream.DeliverAllPolicy,
+		InactiveThreshold: 10 * time.Second,
+		NamePrefix:        fmt.Sprintf("%s-h%d", s.prefix, s.follows.Add(1)),
+	})
+	if err != nil {
+		return nil, unavailable("history", err)
+	}
+	info, err := cons.Info(cctx)
+	if err != nil {
+		return nil, unavailable("history", err)
+	}
+	n := int(info.NumPending)
+	if n > max {
+		return nil, fmt.Errorf("history of %v: %d events, more than %d", subjects, n, max)
+	}
+	out := make([]Event, 0, n)
+	for len(out) < n {
+		batch, err := cons.Fetch(min(n-len(out), 256), jetstream.FetchMaxWait(5*time.Second))
+		if err != nil {
+			return nil, unavailable("history", err)
+		}
+		got := 0
+		for msg := range batch.Messages() {
+			got++
+			meta, err := msg.Metadata()
+			if err != nil {
+				return nil, fmt.Errorf("event metadata: %w", err)
+			}
+			ev, err := decodeRaw(meta.Sequence.Stream, msg.Subject(), msg.Data())
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, ev)
+		}
+		if err := batch.Error(); err != nil {
+			return nil, unavailable("history", err)
+		}
+		if got == 0 {
+			return nil, unavailable("history", cctx.Err())
+		}
+	}
+	return out, nil
+}

@@ -215,3 +215,13 @@ func (s *Server) preview(w http.ResponseWriter, r *http.Request, _ principal) {
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"body_html": html})
 }
+
+// revisions answers every version of a post, read from the log.
+func (s *Server) revisions(w http.ResponseWriter, r *http.Request) {
+	revs, err := s.cmd.Revisions(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": revs})
+}

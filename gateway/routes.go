@@ -31,6 +31,8 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("PATCH /api/posts/{id}", s.signedIn(s.editPost))
 	mux.HandleFunc("DELETE /api/posts/{id}", s.signedIn(s.deletePost))
 	mux.HandleFunc("POST /api/preview", s.signedIn(s.preview))
+	mux.HandleFunc("GET /api/search", s.search)
+	mux.HandleFunc("GET /api/posts/{id}/revisions", s.revisions)
 	mux.HandleFunc("GET /api/posts/{id}/comments", s.listComments)
 	mux.HandleFunc("POST /api/posts/{id}/comments", s.signedIn(s.createComment))
 	mux.HandleFunc("PUT /api/posts/{id}/vote", s.signedIn(s.vote(events.KindPost)))

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"forum/commands"
 	"forum/internal/forumtest"
 	"forum/projections"
 )
@@ -281,5 +282,151 @@ func TestRoomMembership(t *testing.T) {
 	}
 	if status, _ := f.Anon().Do("POST", "/api/rooms/lobby/join", nil); status != http.StatusUnauthorized {
 		t.Errorf("anonymous join: %d", status)
+	}
+}
+
+type searchPage struct {
+	Items []projections.SearchResult
+	Next  *string
+}
+
+// Search finds posts and comments by their words, best first, with a plain
+// snippet; not deleted ones; and, asked for, the caller's own messages.
+func TestSearch(t *testing.T) {
+	t.Parallel()
+	f := forumtest.Start(t, forumtest.Options{})
+	ada, bob, cyd := f.SignUp("ada"), f.SignUp("bob"), f.SignUp("cyd")
+	var p1, p2 struct{ Post projections.Post }
+	ada.MustDo("POST", "/api/posts", map[string]any{"title": "Zebra crossings", "body": "Where do **zebras** cross? Somewhere in Café Zürich.", "categories": []string{"general"}}, http.StatusCreated, &p1)
+	bob.MustDo("POST", "/api/posts", map[string]any{"title": "Horses", "body": "Not a zebra at all.", "categories": []string{"general"}}, http.StatusCreated, &p2)
+	var c struct{ Comment projections.Comment }
+	cyd.MustDo("POST", "/api/posts/"+p2.Post.ID+"/comments", map[string]any{"body": "Zebras and okapis"}, http.StatusCreated, &c)
+
+	search := func(c *forumtest.Client, query string) searchPage {
+		t.Helper()
+		var page searchPage
+		c.MustDo("GET", "/api/search?"+query, nil, http.StatusOK, &page)
+		return page
+	}
+	got := search(f.Anon(), "q=zebra")
+	if len(got.Items) != 3 {
+		t.Fatalf("zebra: %+v", got.Items)
+	}
+	kinds := map[string]bool{}
+	for _, r := range got.Items {
+		kinds[r.Kind] = true
+		if r.Post == nil || r.Snippet == "" || strings.ContainsAny(r.Snippet, "<>") {
+			t.Errorf("result %+v", r)
+		}
+		if r.Kind == "comment" && (r.Comment == nil || r.Comment.ID != c.Comment.ID || r.Post.ID != p2.Post.ID) {
+			t.Errorf("comment result %+v", r)
+		}
+	}
+	if !kinds["post"] || !kinds["comment"] {
+		t.Errorf("kinds %v", kinds)
+	}
+	if got := search(f.Anon(), "q=zebra+crossings"); len(got.Items) != 1 || got.Items[0].Post.ID != p1.Post.ID {
+		t.Errorf("every word must be there: %+v", got.Items)
+	}
+	if got := search(f.Anon(), "q=cafe+zurich"); len(got.Items) != 1 {
+		t.Errorf("accents ignored: %+v", got.Items)
+	}
+	if got := search(f.Anon(), "q=zeb"); len(got.Items) != 3 {
+		t.Errorf("the last word is a prefix: %d results", len(got.Items))
+	}
+	if got := search(f.Anon(), `q=%22zebra%22+%2A+%5E`); len(got.Items) != 3 {
+		t.Errorf("quotes and operators are only separators: %+v", got.Items)
+	}
+	if got := search(f.Anon(), `q=NEAR%28+AND`); len(got.Items) != 0 {
+		t.Errorf("operator words are words: %+v", got.Items)
+	}
+	first := search(f.Anon(), "q=zebra&limit=2")
+	if len(first.Items) != 2 || first.Next == nil {
+		t.Fatalf("a page of 2: %+v", first)
+	}
+	if rest := search(f.Anon(), "q=zebra&limit=2&cursor="+*first.Next); len(rest.Items) != 1 || rest.Next != nil {
+		t.Errorf("the next page: %+v", rest)
+	}
+
+	// A deleted post is not found; an edited one is found by its new words.
+	ada.MustDo("PATCH", "/api/posts/"+p1.Post.ID, map[string]any{"body": "Now about giraffes"}, http.StatusOK, nil)
+	if got := search(f.Anon(), "q=giraffes"); len(got.Items) != 1 {
+		t.Errorf("the edit: %+v", got.Items)
+	}
+	bob.MustDo("DELETE", "/api/posts/"+p2.Post.ID, nil, http.StatusNoContent, nil)
+	if got := search(f.Anon(), "q=horses"); len(got.Items) != 0 {
+		t.Errorf("a deleted post is found: %+v", got.Items)
+	}
+
+	// Messages: one's own DMs and the rooms one is a member of only.
+	ada.MustDo("POST", "/api/chats/"+bob.User.ID+"/messages", map[string]any{"body": "secret walrus plans"}, http.StatusCreated, nil)
+	bob.MustDo("POST", "/api/rooms/zoo/messages", map[string]any{"body": "walrus sighting in the zoo room"}, http.StatusCreated, nil)
+	if got := search(ada, "q=walrus&in=messages"); len(got.Items) != 1 || got.Items[0].Kind != "dm" || got.Items[0].Message == nil {
+		t.Errorf("ada's messages: %+v", got.Items)
+	}
+	if got := search(cyd, "q=walrus&in=messages"); len(got.Items) != 0 {
+		t.Errorf("cyd sees others' DMs, or a room she is no member of: %+v", got.Items)
+	}
+	cyd.MustDo("POST", "/api/rooms/zoo/join", nil, http.StatusNoContent, nil)
+	if got := search(cyd, "q=walrus&in=messages"); len(got.Items) != 1 || got.Items[0].Kind != "room" {
+		t.Errorf("cyd's rooms: %+v", got.Items)
+	}
+	if got := search(f.Anon(), "q=walrus"); len(got.Items) != 0 {
+		t.Errorf("messages in the public search: %+v", got.Items)
+	}
+	for _, c := range []struct {
+		query string
+		want  int
+	}{
+		{"q=", 400}, {"q=%21%21", 400}, {"q=" + strings.Repeat("a", 201), 400}, {"q=a&in=bogus", 400},
+		{"q=a&cursor=zz", 400}, {"q=a&limit=x", 400},
+	} {
+		if status, body := ada.Do("GET", "/api/search?"+c.query, nil); status != c.want {
+			t.Errorf("search %s: %d %s, want %d", c.query, status, body, c.want)
+		}
+	}
+	if status, _ := f.Anon().Do("GET", "/api/search?q=a&in=messages", nil); status != http.StatusUnauthorized {
+		t.Errorf("anonymous message search: %d", status)
+	}
+}
+
+// Every version of a post is read back from the log, oldest first.
+func TestPostRevisions(t *testing.T) {
+	t.Parallel()
+	f := forumtest.Start(t, forumtest.Options{})
+	ada := f.SignUp("ada")
+	var p struct{ Post projections.Post }
+	ada.MustDo("POST", "/api/posts", map[string]any{"title": "v1", "body": "first *text*", "categories": []string{"general"}}, http.StatusCreated, &p)
+	ada.MustDo("PATCH", "/api/posts/"+p.Post.ID, map[string]any{"body": "second text"}, http.StatusOK, nil)
+	ada.MustDo("PATCH", "/api/posts/"+p.Post.ID, map[string]any{"title": "v3", "categories": []string{"help", "general"}}, http.StatusOK, nil)
+	other := mkPost(ada, "another")
+	ada.MustDo("PATCH", "/api/posts/"+other.ID, map[string]any{"body": "not this one"}, http.StatusOK, nil)
+
+	var revs struct{ Items []commands.Revision }
+	f.Anon().MustDo("GET", "/api/posts/"+p.Post.ID+"/revisions", nil, http.StatusOK, &revs)
+	want := []commands.Revision{
+		{Title: "v1", Body: "first *text*", BodyHTML: "<p>first <em>text</em></p>", Categories: []string{"general"}},
+		{Title: "v1", Body: "second text", BodyHTML: "<p>second text</p>", Categories: []string{"general"}},
+		{Title: "v3", Body: "second text", BodyHTML: "<p>second text</p>", Categories: []string{"help", "general"}},
+	}
+	if len(revs.Items) != len(want) {
+		t.Fatalf("revisions: %+v", revs.Items)
+	}
+	for i, r := range revs.Items {
+		if r.Title != want[i].Title || r.Body != want[i].Body || r.BodyHTML != want[i].BodyHTML || strings.Join(r.Categories, ",") != strings.Join(want[i].Categories, ",") || r.EditedAt == "" {
+			t.Errorf("revision %d: %+v, want %+v", i, r, want[i])
+		}
+		if i > 0 && r.EditedAt < revs.Items[i-1].EditedAt {
+			t.Errorf("revision %d is older than %d", i, i-1)
+		}
+	}
+	if revs.Items[0].EditedAt != p.Post.CreatedAt {
+		t.Errorf("the first version's time %s, the post's %s", revs.Items[0].EditedAt, p.Post.CreatedAt)
+	}
+	ada.MustDo("DELETE", "/api/posts/"+p.Post.ID, nil, http.StatusNoContent, nil)
+	for _, id := range []string{p.Post.ID, "01jq8r4m2v6e3k0tdw5x7y9zab", "nope"} {
+		if status, body := f.Anon().Do("GET", "/api/posts/"+id+"/revisions", nil); status != http.StatusNotFound {
+			t.Errorf("revisions of %s: %d %s, want 404", id, status, body)
+		}
 	}
 }

@@ -16,6 +16,9 @@ const timeFormat = "2006-01-02T15:04:05.000Z"
 
 func fmtTime(t time.Time) string { return t.UTC().Format(timeFormat) }
 
+// FormatTime is how the read models and the API write a time.
+func FormatTime(t time.Time) string { return fmtTime(t) }
+
 // applier applies events inside one transaction. Each statement is prepared
 // once on the writer connection and reused by every batch after (cache);
 // one first met inside a transaction is prepared for that transaction and

@@ -44,7 +44,10 @@ func TestBulkLoadKeepsWhatApplyNeeds(t *testing.T) {
 			t.Errorf("%q uses an index the bulk load builds only after it: %v, without it %v", firstLine(q), plans[q], plan)
 		}
 		for _, step := range plan {
-			if strings.HasPrefix(step, "SCAN ") && !strings.HasPrefix(step, "SCAN CONSTANT") {
+			// A full-text table looked up by rowid shows as a scan of its
+			// virtual table with an = constraint.
+			lookup := strings.Contains(step, "VIRTUAL TABLE INDEX") && strings.HasSuffix(step, ":=")
+			if strings.HasPrefix(step, "SCAN ") && !strings.HasPrefix(step, "SCAN CONSTANT") && !lookup {
 				t.Errorf("without the deferred indexes, %q does %s", firstLine(q), step)
 			}
 		}

@@ -32,6 +32,9 @@ func (a *applier) commentCreated(ev events.Event, d events.CommentCreatedData) e
 	}
 	a.bump("posts", "comment_count", d.PostID, 1)
 	a.bump("users", "comment_count", d.AuthorID, 1)
+	if err := a.index(ev.Seq, KindCommentDoc, "", d.Body); err != nil {
+		return err
+	}
 	var postAuthor string
 	if err := a.scanRow(`SELECT author_id FROM posts WHERE id = ?`, []any{d.PostID}, &postAuthor); err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return err
@@ -40,8 +43,16 @@ func (a *applier) commentCreated(ev events.Event, d events.CommentCreatedData) e
 }
 
 func (a *applier) commentEdited(ev events.Event, d events.CommentEditedData) error {
-	_, err := a.exec(`UPDATE comments SET body = ?, body_html = ?, edited_at = ? WHERE id = ? AND deleted = 0`, d.Body, RenderMarkdown(d.Body), fmtTime(ev.Time), d.CommentID)
-	return err
+	var seq uint64
+	err := a.scanRow(`UPDATE comments SET body = ?, body_html = ?, edited_at = ? WHERE id = ? AND deleted = 0 RETURNING seq`,
+		[]any{d.Body, RenderMarkdown(d.Body), fmtTime(ev.Time), d.CommentID}, &seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return a.reindex(seq, "", d.Body)
 }
 
 func (a *applier) commentDeleted(_ events.Event, d events.CommentDeletedData) error {
@@ -55,6 +66,9 @@ func (a *applier) commentDeleted(_ events.Event, d events.CommentDeletedData) er
 		return err
 	}
 	if err := a.forgetNotifications(seq); err != nil {
+		return err
+	}
+	if err := a.unindex(seq); err != nil {
 		return err
 	}
 	a.bump("posts", "comment_count", postID, -1)

@@ -51,6 +51,9 @@ func (a *applier) dmSent(ev events.Event, d events.DMSentData) error {
 	if err != nil || !inserted {
 		return err
 	}
+	if err := a.indexMessage(ev.Seq, d.Body); err != nil {
+		return err
+	}
 	// The sender has read everything up to their own message.
 	if _, err := a.exec(`INSERT INTO conversations(user_id, peer_id, last_seq, last_message_at, read_seq, unread) VALUES (?, ?, ?, ?, ?, 0)
 		ON CONFLICT(user_id, peer_id) DO UPDATE SET last_seq = excluded.last_seq, last_message_at = excluded.last_message_at, read_seq = excluded.read_seq, unread = 0`,
@@ -84,6 +87,9 @@ func (a *applier) roomMessage(ev events.Event, d events.RoomMessageData) error {
 	inserted, err := a.execChanged(`INSERT OR IGNORE INTO messages(seq, id, conv, from_id, room, body, body_html, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		ev.Seq, d.MessageID, roomConv(d.Room), d.From, d.Room, d.Body, RenderMarkdown(d.Body), at)
 	if err != nil || !inserted {
+		return err
+	}
+	if err := a.indexMessage(ev.Seq, d.Body); err != nil {
 		return err
 	}
 	if _, err = a.exec(`UPDATE rooms SET last_message_at = ?, message_count = message_count + 1 WHERE name = ?`, at, d.Room); err != nil {

@@ -46,6 +46,9 @@ func (a *applier) postCreated(ev events.Event, d events.PostCreatedData) error {
 	if err := a.linkCategories(d.PostID, ev.Seq, d.Categories, 1); err != nil {
 		return err
 	}
+	if err := a.index(ev.Seq, KindPostDoc, d.Title, d.Body); err != nil {
+		return err
+	}
 	a.bump("users", "post_count", d.AuthorID, 1)
 	return a.notify(ev, notice{actor: d.AuthorID, postID: d.PostID, body: d.Body}, "")
 }
@@ -61,6 +64,9 @@ func (a *applier) postEdited(ev events.Event, d events.PostEditedData) error {
 		return err
 	}
 	if err := a.linkCategories(d.PostID, seq, old, -1); err != nil {
+		return err
+	}
+	if err := a.reindex(seq, d.Title, d.Body); err != nil {
 		return err
 	}
 	return a.linkCategories(d.PostID, seq, d.Categories, 1)
@@ -80,6 +86,9 @@ func (a *applier) postDeleted(_ events.Event, d events.PostDeletedData) error {
 	}
 	a.bump("users", "post_count", author, -1)
 	if err := a.forgetNotifications(seq); err != nil {
+		return err
+	}
+	if err := a.unindex(seq); err != nil {
 		return err
 	}
 	return a.linkCategories(d.PostID, seq, cats, -1)

@@ -162,6 +162,11 @@ CREATE TABLE notifications (
 ) WITHOUT ROWID;
 CREATE INDEX notifications_user ON notifications(user_id, seq);
 
+-- Full-text search (FTS5): posts and comments that are not deleted (rowid:
+-- the post's or comment's seq), and messages (rowid: the message's seq).
+CREATE VIRTUAL TABLE search_docs USING fts5(title, body, kind UNINDEXED, tokenize = 'unicode61 remove_diacritics 2');
+CREATE VIRTUAL TABLE search_messages USING fts5(body, tokenize = 'unicode61 remove_diacritics 2');
+
 -- Events that could not be applied (undecodable, an unknown version or type):
 -- recorded here and gone past, for an operator to look at.
 CREATE TABLE quarantine (
