@@ -15,6 +15,8 @@ import { profile } from './views/profile.js';
 import { chat } from './views/chat.js';
 import { rooms, room } from './views/rooms.js';
 import { notFound } from './views/notfound.js';
+import { search } from './views/search.js';
+import { navigate } from './router.js';
 
 const ROUTES = [
   ['/', feed],
@@ -29,7 +31,15 @@ const ROUTES = [
   ['/chat/:userId', chat],
   ['/rooms', rooms],
   ['/rooms/:name', room],
+  ['/search', search],
 ];
+
+// The header's search box goes to the results page without a reload.
+document.getElementById('site-search').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const q = event.target.elements.q.value.trim();
+  if (q) navigate(`/search?q=${encodeURIComponent(q)}`);
+});
 
 ws.subscribe((msg) => {
   switch (msg.type) {

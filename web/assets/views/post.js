@@ -1,7 +1,7 @@
 // A post (/posts/{id}) with its votes, its author's edit and delete, and its comments, all kept live.
 import { h, path, userLink, timeEl, REMOVED } from '../dom.js';
 import { api } from '../api.js';
-import { setRichText } from '../richtext.js';
+import { setRichText, richText } from '../richtext.js';
 import { currentUser } from '../state.js';
 import { reportError } from '../toast.js';
 import { createVotes } from '../components/votes.js';
@@ -18,6 +18,32 @@ export const post = {
     const tags = h('ul', { class: 'tags', 'aria-label': 'Categories' });
     const body = h('div', { id: 'post-body', class: 'post-body rich-text' });
     const actions = h('div', { class: 'post-actions' });
+    const history = h('section', { id: 'post-history', class: 'post-history', hidden: true, 'aria-labelledby': 'post-history-heading' });
+
+    // "edited" opens every version of the post, read from the log.
+    function historyToggle() {
+      const button = h('button', { type: 'button', id: 'post-history-toggle', class: 'link-button', 'aria-expanded': String(!history.hidden), 'aria-controls': 'post-history' }, 'edited');
+      button.addEventListener('click', async () => {
+        if (!history.hidden) {
+          history.hidden = true;
+          button.setAttribute('aria-expanded', 'false');
+          return;
+        }
+        try {
+          const { items } = await api.get(path('api', 'posts', id, 'revisions'));
+          history.replaceChildren(h('h2', { id: 'post-history-heading' }, `Edit history (${items.length} versions)`),
+            h('ol', { class: 'revisions' }, items.map((r, i) => h('li', { class: 'revision' },
+              h('p', { class: 'revision-meta' }, i === 0 ? 'Posted ' : `Edit ${i} · `, timeEl(r.edited_at), ' · ', r.categories.join(', ')),
+              h('p', { class: 'revision-title' }, r.title),
+              richText('div', 'revision-body', r.body_html)))));
+          history.hidden = false;
+          button.setAttribute('aria-expanded', 'true');
+        } catch (err) {
+          reportError(err);
+        }
+      });
+      return button;
+    }
     const commentsHeading = h('h2', { id: 'comments-heading' });
     let shown = null;
     let votes = null;
@@ -50,7 +76,8 @@ export const post = {
       title.textContent = removed ? REMOVED : item.title;
       if (removed) body.textContent = REMOVED;
       else setRichText(body, item.body_html);
-      meta.replaceChildren(...(removed ? [] : ['by ', userLink(item.author), ' · ', timeEl(item.created_at), item.edited_at ? ' · edited' : '']));
+      meta.replaceChildren(...(removed ? [] : ['by ', userLink(item.author), ' · ', timeEl(item.created_at), ...(item.edited_at ? [' · ', historyToggle()] : [])]));
+      if (removed) history.hidden = true;
       tags.replaceChildren(...(removed ? [] : item.categories.map((slug) => h('li', {}, h('a', { href: path('c', slug) }, slug)))));
       votes = removed ? null : createVotes({
         url: path('api', 'posts', id, 'vote'), item, ids: { like: 'like-post', dislike: 'dislike-post' }, label: 'Votes on this post',
@@ -67,7 +94,7 @@ export const post = {
     const [data] = await Promise.all([api.get(path('api', 'posts', id), { signal: scope.signal }), comments.loadMore()]);
     show(data.post);
     main.append(
-      h('article', { class: 'post-full', 'aria-labelledby': 'post-title' }, title, meta, tags, body, actions),
+      h('article', { class: 'post-full', 'aria-labelledby': 'post-title' }, title, meta, tags, body, actions, history),
       h('section', { class: 'comments-section', 'aria-labelledby': 'comments-heading' }, commentsHeading, comments.el));
     // A link to one comment (#comment-<id>, from a notification): load pages until it shows, then go there.
     const wanted = /^#comment-([0-9a-z]+)$/.exec(location.hash)?.[1];
