@@ -407,14 +407,14 @@ func browserRooms(t *testing.T, e *browserEnv) {
 	// Opening the page watches the room; joining it is a click, and the
 	// join line goes to whoever watches.
 	waitWatching(ada)
-	ada.click(`#room-membership`)
+	clickMembership(ada)
 	waitJoined(ada, "ada")
 	bob.open("/rooms/lobby", "room")
 	waitWatching(bob)
 	if n := bob.count(`#room-messages .system`); n != 0 {
 		t.Errorf("opening the room shows %d join lines", n)
 	}
-	bob.click(`#room-membership`)
+	clickMembership(bob)
 	waitJoined(bob, "bob")
 	waitJoined(ada, "bob")
 	ada.waitJS("bob among the members, online", `[...document.querySelectorAll('#room-members .member')].some((li) => li.textContent.startsWith('bob') && li.querySelector('.online-dot.online'))`)
@@ -475,9 +475,16 @@ func browserRooms(t *testing.T, e *browserEnv) {
 	ada.click(`#my-rooms [data-room=lobby] a`)
 	ada.waitView("room")
 	ada.waitJS("the leave button", `document.getElementById('room-membership').textContent === 'Leave room'`)
-	ada.click(`#room-membership`)
+	clickMembership(ada)
 	bob.waitJS("ada leaving", `[...document.querySelectorAll('#room-messages .system')].some((el) => el.textContent === 'ada left the room')`)
 	bob.waitJS("ada out of the members", `![...document.querySelectorAll('#room-members .member')].some((li) => li.textContent.startsWith('ada'))`)
+}
+
+// clickMembership clicks Join or Leave once the page knows which it is.
+func clickMembership(p *tab) {
+	p.t.Helper()
+	p.waitJS("the membership button", `document.getElementById('room-membership')?.disabled === false`)
+	p.click(`#room-membership`)
 }
 
 // waitWatching waits until the room's messages reach the page live.

@@ -171,18 +171,22 @@ export const room = {
     });
     scope.add(thread.dispose);
     const members = createMembers(name, scope.signal);
-    const toggle = h('button', { type: 'button', id: 'room-membership' }, 'Join room');
+    // Disabled until the page knows whether the caller is a member.
+    const toggle = h('button', { type: 'button', id: 'room-membership', disabled: true }, 'Join room');
     let member = false;
+    let known = false; // set by the first answer or event that says
     const showMembership = (m) => {
       member = m;
+      known = true;
       toggle.textContent = m ? 'Leave room' : 'Join room';
       toggle.classList.toggle('secondary', m);
     };
     toggle.addEventListener('click', async () => {
       toggle.disabled = true;
+      const joining = !member;
       try {
-        await api.post(path('api', 'rooms', name, member ? 'leave' : 'join'), {});
-        showMembership(!member);
+        await api.post(path('api', 'rooms', name, joining ? 'join' : 'leave'), {});
+        showMembership(joining);
         if (member) markRead();
       } catch (err) {
         reportError(err);
@@ -246,7 +250,8 @@ export const room = {
       }
     });
     const [, isMember] = await Promise.all([thread.load(), members.load()]);
-    showMembership(isMember);
+    if (!known) showMembership(isMember);
+    toggle.disabled = false;
     markRead();
   },
 };
