@@ -31,30 +31,32 @@ const (
 	maxPasswordLen = 256
 )
 
-// Validate returns the first problem with the input as a validation error
-// naming its field, or nil.
+// Validate returns the problems with the input as a validation error
+// naming the first one's field, with every problem in its Problems, or nil.
 func (in RegisterInput) Validate() error {
+	var problems []*events.Error
+	add := func(err error) {
+		var e *events.Error
+		if errors.As(err, &e) {
+			problems = append(problems, e)
+		}
+	}
 	if len(in.Nickname) > MaxLoginLen || !nicknameRE.MatchString(in.Nickname) {
-		return events.FieldError(events.EINVALID, "nickname", "nickname must be 3 to 24 letters, digits, '_', '.' or '-'")
+		add(events.FieldError(events.EINVALID, "nickname", "nickname must be 3 to 24 letters, digits, '_', '.' or '-'"))
 	}
-	if err := checkEmail(in.Email); err != nil {
-		return err
-	}
+	add(checkEmail(in.Email))
 	if n := utf8.RuneCountInString(in.Password); len(in.Password) > 4*maxPasswordLen || n < minPasswordLen || n > maxPasswordLen {
-		return events.FieldError(events.EINVALID, "password", fmt.Sprintf("password must be %d to %d characters", minPasswordLen, maxPasswordLen))
+		add(events.FieldError(events.EINVALID, "password", fmt.Sprintf("password must be %d to %d characters", minPasswordLen, maxPasswordLen)))
 	}
-
 	for _, f := range []struct{ name, value string }{{"first_name", in.FirstName}, {"last_name", in.LastName}, {"gender", in.Gender}} {
 		if f.value != "" {
-			if err := checkText(f.name, f.value, 1, 64); err != nil {
-				return err
-			}
+			add(checkText(f.name, f.value, 1, 64))
 		}
 	}
 	if in.Age < 0 || in.Age > 150 {
-		return events.FieldError(events.EINVALID, "age", "age must be between 0 and 150")
+		add(events.FieldError(events.EINVALID, "age", "age must be between 0 and 150"))
 	}
-	return nil
+	return events.Joined(problems)
 }
 
 func checkEmail(email string) error {
@@ -92,12 +94,16 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (string, error
 func (s *Service) register(ctx context.Context, in RegisterInput) (string, error) {
 	// Taken values are refused before the costly hash. The claims below
 	// still decide: two sign-ups may both pass this check.
+	var taken []*events.Error
 	for _, v := range []struct{ kind, value string }{{events.ClaimNickname, in.Nickname}, {events.ClaimEmail, in.Email}} {
 		if _, err := s.DB.Credentials(ctx, v.value); err == nil {
-			return "", events.FieldError(events.ETAKEN, v.kind, fmt.Sprintf("that %s is already taken", v.kind))
+			taken = append(taken, events.FieldError(events.ETAKEN, v.kind, fmt.Sprintf("that %s is already taken", v.kind)))
 		} else if events.ErrorCode(err) != events.ENOTFOUND {
 			return "", err
 		}
+	}
+	if err := events.Joined(taken); err != nil {
+		return "", err
 	}
 	hash, err := s.hash(ctx, in.Password)
 	if err != nil {

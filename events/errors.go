@@ -28,6 +28,9 @@ type Error struct {
 	// RetryAfter, for ERATELIMITED and EUNAVAILABLE, is how many seconds
 	// to wait before trying again (0: a second).
 	RetryAfter int
+	// Problems, when the input has more than one, lists each (this one
+	// first): a form can show them all at once.
+	Problems []*Error
 }
 
 func (e *Error) Error() string {
@@ -45,6 +48,20 @@ func Errorf(code, format string, args ...any) *Error {
 // FieldError returns a validation or taken error about one input field.
 func FieldError(code, field, message string) *Error {
 	return &Error{Code: code, Field: field, Message: message}
+}
+
+// Joined returns nil for no problems, the one problem, or the first with
+// every problem listed in its Problems.
+func Joined(problems []*Error) error {
+	switch len(problems) {
+	case 0:
+		return nil
+	case 1:
+		return problems[0]
+	}
+	first := *problems[0]
+	first.Problems = problems
+	return &first
 }
 
 // ErrorCode returns the code of an application error, or EINTERNAL for any other

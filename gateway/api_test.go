@@ -126,8 +126,23 @@ func checkErrorShape(t testing.TB, what string, r apiReply) {
 		return
 	}
 	for k, v := range e.Error {
+		if list, ok := v.([]any); ok && k == "errors" {
+			// Several problems at once: each is {code, message, field?} too.
+			for _, p := range list {
+				m, _ := p.(map[string]any)
+				for pk, pv := range m {
+					if s, ok := pv.(string); !ok || s == "" || (pk != "code" && pk != "message" && pk != "field") {
+						t.Errorf("%s: member %q = %v of one of the errors", what, pk, pv)
+					}
+				}
+				if len(m) == 0 || m["code"] == nil || m["message"] == nil {
+					t.Errorf("%s: one of the errors is %v", what, p)
+				}
+			}
+			continue
+		}
 		if s, ok := v.(string); !ok || s == "" || (k != "code" && k != "message" && k != "field") {
-			t.Errorf("%s: error member %q = %v: only non-empty strings code, message and field belong there", what, k, v)
+			t.Errorf("%s: error member %q = %v: only non-empty strings code, message and field (and a list of errors) belong there", what, k, v)
 		}
 	}
 	code, _ := e.Error["code"].(string)

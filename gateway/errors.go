@@ -48,6 +48,9 @@ type errorDetail struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 	Field   string `json:"field,omitempty"`
+	// Errors lists every problem when there are several (the first is the
+	// one above).
+	Errors []errorDetail `json:"errors,omitempty"`
 }
 
 // writeError writes err as the JSON error of docs/API.md. Application errors
@@ -75,7 +78,11 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if e.Code == events.EUNAVAILABLE || e.Code == events.ERATELIMITED {
 		w.Header().Set("Retry-After", strconv.Itoa(max(1, e.RetryAfter)))
 	}
-	writeJSON(w, statusOf(e.Code), errorBody{errorDetail{Code: e.Code, Message: e.Message, Field: e.Field}})
+	detail := errorDetail{Code: e.Code, Message: e.Message, Field: e.Field}
+	for _, p := range e.Problems {
+		detail.Errors = append(detail.Errors, errorDetail{Code: p.Code, Message: p.Message, Field: p.Field})
+	}
+	writeJSON(w, statusOf(e.Code), errorBody{detail})
 }
 
 // rateLimited writes a 429 with Retry-After in whole seconds (at least 1).

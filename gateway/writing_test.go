@@ -1,6 +1,7 @@
 package gateway_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -428,5 +429,39 @@ func TestPostRevisions(t *testing.T) {
 		if status, body := f.Anon().Do("GET", "/api/posts/"+id+"/revisions", nil); status != http.StatusNotFound {
 			t.Errorf("revisions of %s: %d %s, want 404", id, status, body)
 		}
+	}
+}
+
+// A sign-up with several problems names them all at once.
+func TestSignUpNamesEveryProblem(t *testing.T) {
+	t.Parallel()
+	f := forumtest.Start(t, forumtest.Options{})
+	f.SignUp("ada")
+	type answer struct {
+		Error struct {
+			Code, Field string
+			Errors      []struct{ Code, Field, Message string }
+		}
+	}
+	var a answer
+	status, body := f.Anon().Do("POST", "/api/signup", map[string]any{"nickname": "x", "email": "nope", "password": "short", "age": 200})
+	if status != http.StatusBadRequest || json.Unmarshal(body, &a) != nil {
+		t.Fatalf("signup: %d %s", status, body)
+	}
+	var fields []string
+	for _, e := range a.Error.Errors {
+		fields = append(fields, e.Field)
+		if e.Code != "validation" || e.Message == "" {
+			t.Errorf("problem %+v", e)
+		}
+	}
+	if strings.Join(fields, ",") != "nickname,email,password,age" || a.Error.Field != "nickname" || a.Error.Code != "validation" {
+		t.Errorf("problems %v, first %+v", fields, a.Error)
+	}
+	a = answer{}
+	status, body = f.Anon().Do("POST", "/api/signup", map[string]any{"nickname": "ADA", "email": "ada@example.com", "password": "a fine long passphrase"})
+	if status != http.StatusConflict || json.Unmarshal(body, &a) != nil || len(a.Error.Errors) != 2 ||
+		a.Error.Errors[0].Field != "nickname" || a.Error.Errors[1].Field != "email" || a.Error.Errors[1].Code != "taken" {
+		t.Errorf("both taken: %d %s", status, body)
 	}
 }

@@ -3,12 +3,14 @@ import { currentUser, setCurrentUser } from './state.js';
 
 /** ApiError is a failed request: the HTTP status (0 when the server could not be reached) and the body's {code, message, field}. */
 export class ApiError extends Error {
-  constructor(status, { code = 'error', message, field = null } = {}, retryAfter = null) {
+  constructor(status, { code = 'error', message, field = null, errors = null } = {}, retryAfter = null) {
     super(message || `Request failed (${status})`);
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
     this.field = field;
+    /** errors: every problem [{code, message, field}] when the server found several (the first is this one). */
+    this.errors = Array.isArray(errors) ? errors : null;
     this.retryAfter = retryAfter;
   }
 }

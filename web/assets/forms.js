@@ -32,8 +32,15 @@ function clearErrors(form) {
   for (const control of form.querySelectorAll('[aria-invalid]')) control.removeAttribute('aria-invalid');
 }
 
-/** showError puts err.message beside the field err.field names, or in a toast if form has no such field. */
+/**
+ * showError puts err.message beside the field err.field names (every one of err.errors, when the server
+ * found several problems at once), or in a toast if form has no such field.
+ */
 export function showError(form, err) {
+  if (err?.errors?.length > 1) {
+    for (const problem of [...err.errors].reverse()) showError(form, problem); // the first ends up focused
+    return;
+  }
   const slot = err?.field && form.querySelector(`.field-error[data-field="${CSS.escape(err.field)}"]`);
   if (!slot) {
     reportError(err);

@@ -1,7 +1,8 @@
 // The History API router: real <a href> links are intercepted, each route mounts a view into a fresh <main>.
 //
 // A view is {name, auth?, guest?, prefetch?(params), mount(ctx)}. mount builds the page into ctx.main, awaits its first data
-// and may return {update(params)} to take a new URL of the same view without being mounted again. It
+// and may return {update(params), snapshot()}: update takes a new URL of the same view without being mounted again;
+// snapshot() is what the view wants back when the user returns to this history entry (Back), as ctx.restored. It
 // throws to fail; an ApiError 404 shows the not-found view. `auth` views need a signed-in user, `guest` ones
 // (sign in, sign up) a signed-out one.
 import { h } from './dom.js';
@@ -16,6 +17,21 @@ let notFound = null;
 let rendered = () => {};
 let current = null;
 
+// Going Back shows a page as it was left: its scroll position and what the view kept (its snapshot), per
+// history entry, for the last MAX_REMEMBERED entries.
+const MAX_REMEMBERED = 50;
+const remembered = new Map(); // history entry key → {scrollY, snapshot}
+let shownKey = null;
+let nextKey = 0;
+const newKey = () => `${Date.now().toString(36)}-${++nextKey}`;
+
+function remember() {
+  if (!shownKey || !current) return;
+  remembered.delete(shownKey);
+  remembered.set(shownKey, { scrollY, snapshot: current.instance?.snapshot?.() ?? null });
+  while (remembered.size > MAX_REMEMBERED) remembered.delete(remembered.keys().next().value);
+}
+
 /**
  * start routes the current URL and every later navigation. table: [pattern, view] pairs, patterns like
  * '/posts/:id'; notFoundView: the view for everything else; onRendered(pathname, seq) runs after each
@@ -25,7 +41,11 @@ export function start(table, { notFoundView, onRendered }) {
   routes = compile(table);
   notFound = notFoundView;
   rendered = onRendered;
-  addEventListener('popstate', () => render(false));
+  history.scrollRestoration = 'manual';
+  addEventListener('popstate', () => {
+    remember();
+    render(false, true);
+  });
   document.addEventListener('click', intercept);
   render(false);
 }
@@ -42,7 +62,9 @@ export function prefetch(table) {
 /** navigate shows path (with its query), adding a history entry unless replace is set. */
 export function navigate(path, { replace = false } = {}) {
   const here = location.pathname + location.search;
-  history[replace || path === here ? 'replaceState' : 'pushState'](null, '', path);
+  remember();
+  if (replace || path === here) history.replaceState({ key: history.state?.key ?? newKey() }, '', path);
+  else history.pushState({ key: newKey() }, '', path);
   render(!replace);
 }
 
@@ -92,16 +114,19 @@ function match(pathname) {
   return matchIn(routes, pathname) ?? { view: notFound, params: {} };
 }
 
-function context(main, params, query) {
+function context(main, params, query, restored = null) {
   const scope = new Scope();
   const setTitle = (title) => {
     if (!scope.disposed) setPageTitle(title);
   };
-  return { main, params, query, scope, setTitle };
+  return { main, params, query, scope, setTitle, restored };
 }
 
-async function render(focus) {
+async function render(focus, back = false) {
   const url = new URL(location.href);
+  if (!history.state?.key) history.replaceState({ ...history.state, key: newKey() }, '');
+  shownKey = history.state.key;
+  const restored = back ? remembered.get(shownKey) ?? null : null;
   const { view, params } = match(url.pathname);
   if (view.auth && !currentUser()) {
     navigate(`/signin?next=${encodeURIComponent(url.pathname + url.search)}`, { replace: true });
@@ -125,7 +150,7 @@ async function render(focus) {
     scrollTo(0, 0);
     main.focus({ preventScroll: true });
   }
-  let ctx = context(main, params, url.searchParams);
+  let ctx = context(main, params, url.searchParams, restored);
   const entry = { view, scope: ctx.scope, instance: null };
   current = entry;
   resetSeenSeq();
@@ -133,6 +158,7 @@ async function render(focus) {
     entry.instance = (await view.mount(ctx)) ?? null;
     if (ctx.scope.disposed) return;
     ctx.scope.ready();
+    if (restored) scrollTo(0, restored.scrollY);
   } catch (err) {
     if (ctx.scope.disposed) return;
     ctx.scope.dispose();

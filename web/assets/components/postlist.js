@@ -41,6 +41,7 @@ export function createPostList({ id, query, empty }) {
   let next = null;
   let done = false;
   let loading = false;
+  let pagesLoaded = 0;
 
   const observer = new IntersectionObserver((entries) => {
     if (entries.some((e) => e.isIntersecting)) loadMore().catch(reportError);
@@ -63,6 +64,7 @@ export function createPostList({ id, query, empty }) {
       for (const post of page.items) if (!cards.has(post.id)) add(post, 'append');
       next = page.next ?? null;
       done = next == null;
+      pagesLoaded++;
     } finally {
       loading = false;
       more.hidden = done;
@@ -76,6 +78,8 @@ export function createPostList({ id, query, empty }) {
   return {
     el: h('div', { class: 'post-list-wrap' }, list, status, more),
     loadMore,
+    /** pages is how many pages are shown. */
+    pages: () => pagesLoaded,
     has: (postId) => cards.has(postId),
     /** prepend puts posts (oldest first) on top, the newest first; it returns the topmost card. */
     prepend(posts) {

@@ -10,7 +10,7 @@ export const feed = {
     prefetch('/api/categories');
     prefetch('/api/posts', firstPage({ category }));
   },
-  async mount({ main, params, scope, setTitle }) {
+  async mount({ main, params, scope, setTitle, restored }) {
     const slug = params.category ?? null;
     const heading = h('h1', {}, 'Latest posts');
     const categories = h('ul', { class: 'category-list' });
@@ -26,6 +26,8 @@ export const feed = {
     if (slug && !current) throw new ApiError(404, { code: 'not_found', message: 'No such category' });
     heading.textContent = current ? current.name : 'Latest posts';
     setTitle(current ? current.name : 'Feed');
+    // Back to this feed: as many pages as were shown when it was left (the router then scrolls).
+    for (let i = 1; i < Math.min(restored?.snapshot?.pages ?? 1, 25); i++) await posts.loadMore();
 
     const badges = new Map(); // slug → its post count
     const link = (href, label, isCurrent, badge) =>
@@ -101,5 +103,6 @@ export const feed = {
           break;
       }
     });
+    return { snapshot: () => ({ pages: posts.pages() }) };
   },
 };
