@@ -385,7 +385,13 @@ func (p *tab) screenshot(name string) {
 	// Let the layout settle: two animation frames.
 	width := eval[int64](p, `new Promise((ok) => requestAnimationFrame(() => requestAnimationFrame(() => ok(innerWidth))))`)
 	if over := eval[int](p, `document.documentElement.scrollWidth - document.documentElement.clientWidth`); over > 0 {
-		p.t.Errorf("%s: %s at %d px scrolls sideways by %d px", p.name, name, width, over)
+		// Name the elements that reach past the edge outside any container that scrolls by itself.
+		wide := eval[string](p, fmt.Sprintf(`[...document.querySelectorAll('body *')].filter((e) => {
+			if (e.getBoundingClientRect().right <= %d + 1) return false;
+			for (let a = e.parentElement; a && a !== document.body; a = a.parentElement) if (getComputedStyle(a).overflowX !== 'visible') return false;
+			return true;
+		}).slice(0, 5).map((e) => e.tagName + '.' + e.className).join(', ')`, width))
+		p.t.Errorf("%s: %s at %d px scrolls sideways by %d px (too wide: %s)", p.name, name, width, over, wide)
 	}
 	// The whole page, as wide as the viewport. (chromedp.FullScreenshot clips
 	// to the width left beside a vertical scroll bar while Chrome lays the

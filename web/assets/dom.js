@@ -22,6 +22,20 @@ export function path(...segments) {
   return '/' + segments.map((s) => encodeURIComponent(s)).join('/');
 }
 
+const AVATAR_COLOURS = 12;
+
+/**
+ * avatar is a user's generated picture: their initial on a colour picked from their id (no uploads). It is
+ * decoration beside the nickname: hidden from assistive technology, its letter drawn by CSS (data-initial)
+ * so it adds nothing to the text around it.
+ */
+export function avatar(user, { size = 'small' } = {}) {
+  let hash = 0;
+  for (const ch of user.id) hash = (hash * 31 + ch.charCodeAt(0)) >>> 0;
+  const initial = [...(user.nickname || '?')][0].toUpperCase();
+  return h('span', { class: `avatar avatar-${size} avatar-c${hash % AVATAR_COLOURS}`, 'data-initial': initial, 'aria-hidden': 'true' });
+}
+
 /** userLink is a link to a user's profile, labelled with the nickname. */
 export function userLink(user) {
   return h('a', { href: path('users', user.id), class: 'user-link' }, user.nickname);

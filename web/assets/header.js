@@ -33,7 +33,30 @@ function renderAccount(user) {
   account.replaceChildren(bellButton(), h('a', { href: path('users', user.id), class: 'me' }, user.nickname), button);
 }
 
+// The reconnecting banner shows once a live connection has been lost for a moment (not while the first
+// one opens), and goes as soon as it is live again.
+const BANNER_AFTER_MS = 1500;
+let wasLive = false;
+let bannerTimer = null;
+
+function renderBanner(state) {
+  const banner = document.getElementById('reconnecting');
+  clearTimeout(bannerTimer);
+  if (state === 'live') {
+    wasLive = true;
+    banner.hidden = true;
+    return;
+  }
+  if (!currentUser()) {
+    wasLive = false;
+    banner.hidden = true;
+    return;
+  }
+  if (wasLive) bannerTimer = setTimeout(() => { banner.hidden = connState() === 'live'; }, BANNER_AFTER_MS);
+}
+
 function renderConn(state) {
+  renderBanner(state);
   const el = document.getElementById('conn-state');
   el.dataset.state = state;
   // Live updates need an account: a reader who is not signed in is not "offline".

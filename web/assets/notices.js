@@ -146,10 +146,30 @@ function closePanel({ restoreFocus = false } = {}) {
   panel = null;
 }
 
+const SVG = 'http://www.w3.org/2000/svg';
+
+// bellIcon is a bell drawn in SVG (no icon font or emoji needed).
+function bellIcon() {
+  const svg = document.createElementNS(SVG, 'svg');
+  svg.setAttribute('viewBox', '0 0 24 24');
+  svg.setAttribute('width', '18');
+  svg.setAttribute('height', '18');
+  svg.setAttribute('aria-hidden', 'true');
+  svg.setAttribute('focusable', 'false');
+  const bell = document.createElementNS(SVG, 'path');
+  bell.setAttribute('d', 'M12 3a6 6 0 0 0-6 6v4l-2 3h16l-2-3V9a6 6 0 0 0-6-6zm-2 15a2 2 0 0 0 4 0');
+  bell.setAttribute('fill', 'none');
+  bell.setAttribute('stroke', 'currentColor');
+  bell.setAttribute('stroke-width', '2');
+  bell.setAttribute('stroke-linejoin', 'round');
+  svg.append(bell);
+  return svg;
+}
+
 /** bellButton is the header's bell, shown for a signed-in user. */
 export function bellButton() {
   const bell = h('button', { type: 'button', id: 'bell', class: 'bell', 'aria-expanded': 'false', 'aria-controls': 'notifications-panel', 'aria-label': 'Notifications' },
-    h('span', { 'aria-hidden': 'true' }, '🔔'), h('span', { class: 'unread', 'aria-hidden': 'true', hidden: true }, '0'));
+    bellIcon(), h('span', { class: 'unread', 'aria-hidden': 'true', hidden: true }, '0'));
   bell.addEventListener('click', () => (panel ? closePanel() : openPanel(bell)));
   queueMicrotask(render);
   return h('div', { class: 'notices' }, bell);

@@ -1,6 +1,6 @@
 // A post's comments, oldest first: paged with "Load more comments", new ones added live at the end,
 // each shown once; votes on each, edit and delete for its author, and the form to add one.
-import { h, path, userLink, timeEl, REMOVED } from '../dom.js';
+import { h, path, userLink, timeEl, avatar, REMOVED } from '../dom.js';
 import { api } from '../api.js';
 import { richText } from '../richtext.js';
 import { currentUser } from '../state.js';
@@ -41,7 +41,7 @@ export function createComments({ postId, onNew, onRemoved }) {
     const editButton = h('button', { type: 'button', class: 'edit-comment' }, 'Edit');
     editButton.addEventListener('click', () => edit(entry));
     el.replaceChildren(
-      h('p', { class: 'comment-meta' }, userLink(comment.author), ' · ', timeEl(comment.created_at), comment.edited_at && ' · edited'),
+      h('p', { class: 'comment-meta' }, avatar(comment.author), userLink(comment.author), ' · ', timeEl(comment.created_at), comment.edited_at && ' · edited'),
       richText('div', 'comment-body', comment.body_html),
       h('div', { class: 'comment-actions' }, entry.votes.el,
         own && editButton,

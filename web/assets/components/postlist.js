@@ -1,6 +1,6 @@
 // A list of post cards from GET /api/posts, newest first, paged by cursor: the next page loads when the
 // "Load more" button at its end scrolls into view (or is pressed).
-import { h, path, userLink, timeEl, count, REMOVED } from '../dom.js';
+import { h, path, userLink, timeEl, count, avatar, REMOVED } from '../dom.js';
 import { api } from '../api.js';
 import { reportError } from '../toast.js';
 
@@ -21,7 +21,7 @@ function stats(post) {
 function postCard(post) {
   return h('article', { class: 'post-card', 'data-id': post.id },
     h('h2', { class: 'post-card-title' }, h('a', { href: path('posts', post.id) }, post.deleted ? REMOVED : post.title)),
-    h('p', { class: 'post-meta' }, 'by ', userLink(post.author), ' · ', timeEl(post.created_at)),
+    h('p', { class: 'post-meta' }, avatar(post.author), 'by ', userLink(post.author), ' · ', timeEl(post.created_at)),
     h('ul', { class: 'tags', 'aria-label': 'Categories' },
       post.categories.map((slug) => h('li', {}, h('a', { href: path('c', slug) }, slug)))),
     h('p', { class: 'post-stats' }, stats(post)));

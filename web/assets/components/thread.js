@@ -4,7 +4,7 @@
 // waits in an outbox (kept across reloads) until it is stored: "sending…", "waiting for the connection…"
 // while offline (it goes out by itself on reconnect, with the same client_id, so it is stored once), or
 // "not sent" with a Retry button.
-import { h, timeEl, uuid, dayLabel, sameDay } from '../dom.js';
+import { h, timeEl, uuid, dayLabel, sameDay, avatar } from '../dom.js';
 import { currentUser } from '../state.js';
 import { richText } from '../richtext.js';
 import { reportError } from '../toast.js';
@@ -49,7 +49,7 @@ export function createThread({ listId, formId, label, loadPage, send, post, send
   const typing = createTypingSender(sendTyping);
 
   const messageEl = (m) => h('li', { class: m.from.id === me.id ? 'message mine' : 'message', 'data-id': m.id, 'data-seq': String(m.seq), 'data-at': m.created_at },
-    h('p', { class: 'message-meta' }, h('span', { class: 'message-from' }, m.from.nickname), ' ', timeEl(m.created_at)),
+    h('p', { class: 'message-meta' }, avatar(m.from), h('span', { class: 'message-from' }, m.from.nickname), ' ', timeEl(m.created_at)),
     richText('div', 'message-body', m.body_html));
 
   // Date lines: one before the first message of each day, redrawn whenever messages come in.

@@ -1,5 +1,5 @@
 // A post (/posts/{id}) with its votes, its author's edit and delete, and its comments, all kept live.
-import { h, path, userLink, timeEl, REMOVED } from '../dom.js';
+import { h, path, userLink, timeEl, avatar, REMOVED } from '../dom.js';
 import { api } from '../api.js';
 import { setRichText, richText } from '../richtext.js';
 import { currentUser } from '../state.js';
@@ -59,10 +59,22 @@ export const post = {
     });
     scope.add(comments.dispose);
 
+    // After deleting one's post: a page that says so, and where to go next.
+    function showDeleted(postTitle) {
+      setTitle('Post deleted');
+      scope.dispose(); // the post's live updates and comments end here
+      const heading = h('h1', { tabindex: '-1' }, 'Post deleted');
+      main.replaceChildren(h('section', { class: 'deleted-page', id: 'post-deleted' }, heading,
+        h('p', {}, `“${postTitle}” is deleted: it no longer shows in the feed, in search or on your profile, and its comments went with it.`),
+        h('p', { class: 'form-actions' }, h('a', { href: '/', class: 'button' }, 'Back to the feed'), h('a', { href: '/new' }, 'Write a new post'))));
+      heading.focus();
+    }
+
     async function remove() {
       try {
+        const postTitle = shown.title;
         await api.del(path('api', 'posts', id));
-        show({ ...shown, deleted: true });
+        showDeleted(postTitle);
       } catch (err) {
         reportError(err);
       }
@@ -76,7 +88,7 @@ export const post = {
       title.textContent = removed ? REMOVED : item.title;
       if (removed) body.textContent = REMOVED;
       else setRichText(body, item.body_html);
-      meta.replaceChildren(...(removed ? [] : ['by ', userLink(item.author), ' · ', timeEl(item.created_at), ...(item.edited_at ? [' · ', historyToggle()] : [])]));
+      meta.replaceChildren(...(removed ? [] : [avatar(item.author), 'by ', userLink(item.author), ' · ', timeEl(item.created_at), ...(item.edited_at ? [' · ', historyToggle()] : [])]));
       if (removed) history.hidden = true;
       tags.replaceChildren(...(removed ? [] : item.categories.map((slug) => h('li', {}, h('a', { href: path('c', slug) }, slug)))));
       votes = removed ? null : createVotes({

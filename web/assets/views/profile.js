@@ -1,6 +1,6 @@
 // A user's profile (/users/{id}): nickname, join date, counts, and tabs of their posts and of the posts
 // they liked and disliked.
-import { h, path, timeEl } from '../dom.js';
+import { h, path, timeEl, avatar } from '../dom.js';
 import { api } from '../api.js';
 import { currentUser } from '../state.js';
 import { reportError } from '../toast.js';
@@ -14,8 +14,10 @@ const TABS = [
 
 export const profile = {
   name: 'profile',
-  async mount({ main, params, scope, setTitle }) {
+  async mount({ main, params, query, scope, setTitle }) {
     const { id } = params;
+    // The tab is in the URL (?tab=liked), so it can be shared and survives a reload.
+    const first = Math.max(0, TABS.findIndex((t) => t.key === query.get('tab')));
     const panel = h('div', { id: 'profile-panel', class: 'tab-panel', role: 'tabpanel' });
     const tabs = TABS.map((t) => h('button', {
       type: 'button', role: 'tab', id: `tab-${t.key}`, 'aria-controls': panel.id, 'aria-selected': 'false', tabindex: '-1',
@@ -31,6 +33,10 @@ export const profile = {
         tab.tabIndex = i === index ? 0 : -1;
       });
       panel.setAttribute('aria-labelledby', tabs[index].id);
+      const url = new URL(location.href);
+      if (index === 0) url.searchParams.delete('tab');
+      else url.searchParams.set('tab', TABS[index].key);
+      if (url.href !== location.href) history.replaceState(history.state, '', url);
       list?.dispose();
       list = createPostList({ query: { [TABS[index].param]: id }, empty: TABS[index].empty });
       panel.replaceChildren(list.el);
@@ -47,12 +53,12 @@ export const profile = {
       select(index).catch(reportError);
     });
 
-    const [data] = await Promise.all([api.get(path('api', 'users', id), { signal: scope.signal }), select(0)]);
+    const [data] = await Promise.all([api.get(path('api', 'users', id), { signal: scope.signal }), select(first)]);
     const { user } = data;
     const me = currentUser();
     setTitle(user.nickname);
     main.prepend(h('header', { class: 'profile-header' },
-      h('h1', {}, user.nickname),
+      h('h1', { class: 'profile-name' }, avatar(user, { size: 'large' }), user.nickname),
       h('p', { class: 'muted' }, 'Joined ', timeEl(user.created_at, { date: true })),
       h('dl', { class: 'stats' },
         h('div', {}, h('dt', {}, 'Posts'), h('dd', {}, data.post_count)),
