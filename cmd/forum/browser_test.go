@@ -259,8 +259,9 @@ func browserLiveFeedAndVotes(t *testing.T, e *browserEnv) {
 	ada.click(`.post-actions .confirm-wrap > button.danger`)
 	ada.waitJS("the question", `!document.querySelector('.post-actions .confirm').hidden`)
 	ada.click(`.post-actions .confirm-yes`)
-	ada.waitJS("the post removed", `document.getElementById('post-title').textContent === '[removed]'
-		&& document.getElementById('comment-form') == null && document.getElementById('like-post') == null`)
+	ada.waitJS("the page that says the post is deleted", `document.getElementById('post-deleted') != null && document.title === 'Post deleted · Forum'
+		&& document.getElementById('comment-form') == null && document.getElementById('like-post') == null
+		&& document.activeElement === document.querySelector('#post-deleted h1')`)
 	bob.waitJS("the card gone", `document.querySelectorAll('#feed article.post-card').length === 0`)
 	if got := bob.text(`.category-list a[href="/c/general"] .count`); got != "0" {
 		t.Errorf("the General badge says %s after the delete, want 0", got)
