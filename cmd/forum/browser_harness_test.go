@@ -138,6 +138,7 @@ type tab struct {
 	problems []string
 	marks    map[string]chan struct{}
 	nextMark int
+	lastAxe  []axeViolation // what the last axe run found
 }
 
 // newTab opens a tab in a new browser context.
@@ -195,12 +196,14 @@ func (p *tab) note(m chromedp.ConsoleMessage) {
 		text += " (" + m.URL + ":" + strconv.FormatInt(m.Line+1, 10) + ")"
 	}
 	httpStatus := m.Source == "network" && strings.HasPrefix(m.Text, "Failed to load resource: the server responded with a status of")
+	// A tab the test has cut off the network (setOffline) logs every request it cannot make.
+	offline := strings.Contains(m.Text, "net::ERR_INTERNET_DISCONNECTED")
 	switch {
 	case strings.HasSuffix(m.URL, "/x"):
 		p.problems = append(p.problems, "the page requested the image x: "+text)
 	case m.IsException(),
 		strings.Contains(m.Text, "Content Security Policy"), strings.Contains(m.Text, "Content-Security-Policy"),
-		m.Type == chromedp.ConsoleError && !httpStatus:
+		m.Type == chromedp.ConsoleError && !httpStatus && !offline:
 		p.problems = append(p.problems, text)
 	}
 }

@@ -34,6 +34,13 @@ func TestBrowser(t *testing.T) {
 		{"Rooms", browserRooms},
 		{"Layout", browserLayout},
 		{"RepeatVisit", browserRepeatVisit},
+		{"MentionBell", browserMentionBell},
+		{"Search", browserSearch},
+		{"Drafts", browserDrafts},
+		{"Outbox", browserOutbox},
+		{"BackRestoresScroll", browserBackRestoresScroll},
+		{"SignUpErrors", browserSignUpErrors},
+		{"Accessibility", browserAccessibility},
 	} {
 		t.Run(sc.name, func(t *testing.T) { sc.run(t, newBrowserEnv(t, browser)) })
 	}

@@ -126,6 +126,10 @@ function dispatch(frame) {
   }
 }
 
+// When the browser says the network is gone, the socket is taken as gone too (a dead connection can take
+// minutes to notice otherwise); it reconnects as soon as the network is back.
+addEventListener('offline', () => socket?.close());
+
 addEventListener('online', () => {
   if (retryTimer) {
     clearTimeout(retryTimer);

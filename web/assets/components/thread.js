@@ -37,7 +37,10 @@ export function createThread({ listId, formId, label, loadPage, send, post, send
   let lastOlderAt = 0;
   let olderTimer = null;
 
-  const list = h('ol', { id: listId, class: 'messages', role: 'log', 'aria-label': label, tabindex: '0' });
+  // A list of messages (its items are list items to assistive technology) inside a log region that
+  // announces what arrives.
+  const list = h('ol', { id: listId, class: 'messages', 'aria-label': label, tabindex: '0' });
+  const log = h('div', { class: 'messages-log', role: 'log', 'aria-label': label }, list);
   const older = h('button', { type: 'button', class: 'load-older', hidden: true }, 'Load older messages');
   const indicator = createTypingIndicator();
   const input = h('textarea', { id: `message-input-${++nextInputId}`, name: 'body', rows: '2', maxlength: '4000', placeholder: 'Write a message…' });
@@ -58,7 +61,7 @@ export function createThread({ listId, formId, label, loadPage, send, post, send
     let prev = null;
     for (const el of list.querySelectorAll('.message[data-at]')) {
       const at = new Date(el.dataset.at);
-      if (!prev || !sameDay(prev, at)) el.before(h('li', { class: 'day-separator', role: 'separator', 'aria-label': dayLabel(at) }, h('span', {}, dayLabel(at))));
+      if (!prev || !sameDay(prev, at)) el.before(h('li', { class: 'day-separator' }, h('span', {}, dayLabel(at))));
       prev = at;
     }
   }
@@ -247,7 +250,7 @@ export function createThread({ listId, formId, label, loadPage, send, post, send
   older.addEventListener('click', requestOlder);
 
   return {
-    el: h('section', { class: 'thread', 'aria-label': label }, older, list, indicator.el, form, mentions, help),
+    el: h('section', { class: 'thread', 'aria-label': label }, older, log, indicator.el, form, mentions, help),
     /** load shows the newest page, scrolled to the bottom, then what waits in the outbox; it rejects if that page cannot be had. */
     async load() {
       await fetchPage(undefined);
