@@ -75,3 +75,20 @@ func FuzzRenderMarkdown(f *testing.F) {
 		}
 	})
 }
+
+// FuzzRenderPlain: whenever the plain path takes a body, it renders it as
+// the full Markdown renderer does.
+func FuzzRenderPlain(f *testing.F) {
+	for _, s := range []string{"Hello world", "Two lines\nof text", "Paragraphs.\n\nTwo of them", "  indented", "    code?", "1. list", "Café, naïve (yes)", "quotes \" and ' here", "a/b", "x\n \ny", "trailing   \n  lead", "a <tag> & b", "> quote", "x >y", "a &amp b", "<b>bold</b>", "a < b > c", "&", "x &\ny"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		plain, ok := renderPlain(s)
+		if !ok {
+			return
+		}
+		if full := renderFull(s); plain != full {
+			t.Fatalf("body %q: the plain path makes\n%q\nthe full renderer\n%q", s, plain, full)
+		}
+	})
+}

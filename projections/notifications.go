@@ -46,6 +46,9 @@ const maxMentions = 20
 // order of first mention, at most maxMentions. A nickname followed by
 // sentence punctuation ("@ada.") is also tried without it.
 func Mentions(body string) []string {
+	if !strings.Contains(body, "@") {
+		return nil
+	}
 	var out []string
 	for _, m := range mentionRE.FindAllStringSubmatch(body, -1) {
 		nick := strings.ToLower(m[1])

@@ -282,14 +282,16 @@ func rawRows(tb testing.TB, evs []benchEvent) []rawRow {
 			var d events.PostCreatedData
 			decode(&d)
 			cats, _ := json.Marshal(d.Categories)
-			add(`INSERT INTO posts(id, seq, author_id, title, body, categories, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`, d.PostID, seq, d.AuthorID, d.Title, d.Body, string(cats), at)
+			add(`INSERT INTO posts(id, seq, author_id, title, body, body_html, categories, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, d.PostID, seq, d.AuthorID, d.Title, d.Body, projections.RenderMarkdown(d.Body), string(cats), at)
+			add(`INSERT INTO search_docs(rowid, title, body, kind) VALUES (?, ?, ?, 'post')`, seq, d.Title, d.Body)
 			for _, c := range d.Categories {
 				add(`INSERT INTO post_categories(slug, post_seq, post_id) VALUES (?, ?, ?)`, c, seq, d.PostID)
 			}
 		case events.CommentCreated:
 			var d events.CommentCreatedData
 			decode(&d)
-			add(`INSERT INTO comments(id, seq, post_id, author_id, body, created_at) VALUES (?, ?, ?, ?, ?, ?)`, d.CommentID, seq, d.PostID, d.AuthorID, d.Body, at)
+			add(`INSERT INTO comments(id, seq, post_id, author_id, body, body_html, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`, d.CommentID, seq, d.PostID, d.AuthorID, d.Body, projections.RenderMarkdown(d.Body), at)
+			add(`INSERT INTO search_docs(rowid, title, body, kind) VALUES (?, '', ?, 'comment')`, seq, d.Body)
 		case events.PostVoted, events.CommentVoted:
 			var d events.VotedData
 			decode(&d)
@@ -302,7 +304,8 @@ func rawRows(tb testing.TB, evs []benchEvent) []rawRow {
 		case events.DMSent:
 			var d events.DMSentData
 			decode(&d)
-			add(`INSERT INTO messages(seq, id, conv, from_id, to_id, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`, seq, d.MessageID, "dm:"+events.PairKey(d.From, d.To), d.From, d.To, d.Body, at)
+			add(`INSERT INTO messages(seq, id, conv, from_id, to_id, body, body_html, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, seq, d.MessageID, "dm:"+events.PairKey(d.From, d.To), d.From, d.To, d.Body, projections.RenderMarkdown(d.Body), at)
+			add(`INSERT INTO search_messages(rowid, body) VALUES (?, ?)`, seq, d.Body)
 			const conv = `INSERT INTO conversations(user_id, peer_id, last_seq, last_message_at, read_seq, unread) VALUES (?, ?, ?, ?, ?, ?)
 				ON CONFLICT(user_id, peer_id) DO UPDATE SET last_seq = excluded.last_seq, last_message_at = excluded.last_message_at`
 			add(conv, d.From, d.To, seq, at, seq, 0)
@@ -310,7 +313,8 @@ func rawRows(tb testing.TB, evs []benchEvent) []rawRow {
 		case events.RoomMessageSent:
 			var d events.RoomMessageData
 			decode(&d)
-			add(`INSERT INTO messages(seq, id, conv, from_id, room, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`, seq, d.MessageID, "room:"+d.Room, d.From, d.Room, d.Body, at)
+			add(`INSERT INTO messages(seq, id, conv, from_id, room, body, body_html, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, seq, d.MessageID, "room:"+d.Room, d.From, d.Room, d.Body, projections.RenderMarkdown(d.Body), at)
+			add(`INSERT INTO search_messages(rowid, body) VALUES (?, ?)`, seq, d.Body)
 		}
 	}
 	return rows
