@@ -731,6 +731,12 @@ func browserLayout(t *testing.T, e *browserEnv) {
 		ada.open("/", "feed")
 		ada.waitJS("the feed", `document.querySelectorAll('#feed article.post-card').length === 3`)
 		ada.screenshot("feed")
+		if w == 375 {
+			// A phone of 375 × 740 shows the whole first post in its first screen.
+			if bottom := eval[float64](ada, `document.querySelector('#feed article.post-card').getBoundingClientRect().bottom + scrollY`); bottom > 740 {
+				t.Errorf("the first post ends at %.0f px on a phone, below its first screen (740 px)", bottom)
+			}
+		}
 
 		ada.open("/posts/"+postID, "post")
 		ada.waitJS("the comments", `document.querySelectorAll('#comments .comment[data-id]').length === 1`)
