@@ -60,6 +60,12 @@ func (s *Service) SendDM(ctx context.Context, in DMInput) (uint64, error) {
 	if _, err := s.DB.User(ctx, in.To); err != nil {
 		return 0, err
 	}
+	if err := s.CheckActive(ctx, in.From); err != nil {
+		return 0, err
+	}
+	if err := s.refuseBlocked(ctx, in.From, in.To); err != nil {
+		return 0, err
+	}
 	ack, err := s.emit(ctx, events.DMSent, events.PairKey(in.From, in.To), in.From,
 		events.DMSentData{MessageID: s.NewID(), From: in.From, To: in.To, Body: in.Body, ClientID: in.ClientID},
 		dedupID(in.From, in.To, in.ClientID)...)
@@ -111,6 +117,9 @@ func (s *Service) SendRoomMessage(ctx context.Context, in RoomMessageInput) (uin
 		return 0, err
 	}
 	if err := checkClientID(in.ClientID); err != nil {
+		return 0, err
+	}
+	if err := s.CheckActive(ctx, in.From); err != nil {
 		return 0, err
 	}
 	if err := s.allowNewRoom(ctx, in.From, in.Room); err != nil {

@@ -87,7 +87,11 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (string, error
 	if err := checkPasswordStrength(in.Password, in.Nickname, in.Email); err != nil {
 		return "", err
 	}
-	return s.register(ctx, in)
+	id, err := s.register(ctx, in)
+	if err == nil && s.isConfiguredAdmin(in.Nickname) {
+		_, err = s.emit(ctx, events.UserRoleSet, id, "", events.UserRoleSetData{UserID: id, Role: events.RoleAdmin})
+	}
+	return id, err
 }
 
 // register signs up a user whose input is valid.
@@ -154,7 +158,7 @@ func (s *Service) claim(ctx context.Context, kind, value, userID string) error {
 	default:
 		return taken
 	}
-	_, err = s.record(ctx, events.ClaimMade, key, userID, events.ClaimData{Kind: kind, Key: strings.ToLower(value), UserID: userID}, events.ExpectLastSubjectSeq(expect))
+	_, err = s.record(ctx, events.ClaimMade, key, userID, events.ClaimData{Kind: kind, UserID: userID}, events.ExpectLastSubjectSeq(expect))
 	if errors.Is(err, events.ErrConflict) {
 		return taken
 	}
@@ -164,7 +168,7 @@ func (s *Service) claim(ctx context.Context, kind, value, userID string) error {
 // release gives up a claim made by userID. Failing to release is logged: the
 // value stays taken, which is safe.
 func (s *Service) release(ctx context.Context, kind, value, userID string) {
-	_, err := s.record(context.WithoutCancel(ctx), events.ClaimReleased, events.ClaimKey(kind, value), userID, events.ClaimData{Kind: kind, Key: strings.ToLower(value), UserID: userID})
+	_, err := s.record(context.WithoutCancel(ctx), events.ClaimReleased, events.ClaimKey(kind, value), userID, events.ClaimData{Kind: kind, UserID: userID})
 	if err != nil {
 		s.Logger.Error("release claim", "kind", kind, "user", userID, "err", err)
 	}

@@ -40,7 +40,7 @@ func (s *Service) Revisions(ctx context.Context, postID string) ([]Revision, err
 	out := make([]Revision, 0, len(evs))
 	for _, ev := range evs {
 		var d events.PostEditedData // post.created has the same content fields
-		if err := ev.Payload(&d); err != nil {
+		if err := s.openedPayload(ctx, ev, &d); err != nil {
 			continue
 		}
 		out = append(out, Revision{Title: d.Title, Body: d.Body, BodyHTML: projections.RenderMarkdown(d.Body), Categories: d.Categories,

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -69,6 +70,11 @@ type Config struct {
 	SessionTTL, SessionIdleTTL time.Duration
 	// WaitTimeout bounds the wait for the read models to include a write (default 10 s).
 	WaitTimeout time.Duration
+	// Keys seals personal data in the events written (nil: written in clear).
+	Keys *events.Keyring
+	// Admins are the nicknames of the users who are admins from the start
+	// (--admins): made admins when they sign up, or at start if they have.
+	Admins []string
 }
 
 // Service runs the commands.
@@ -145,7 +151,16 @@ func (s *Service) original(ctx context.Context, ack events.Ack, d any) error {
 	if err != nil {
 		return err
 	}
-	return ev.Payload(d)
+	return s.openedPayload(ctx, ev, d)
+}
+
+// openedPayload decodes ev's payload into d with its personal data opened.
+func (s *Service) openedPayload(ctx context.Context, ev events.Event, d any) error {
+	if err := ev.Payload(d); err != nil {
+		return err
+	}
+	_, err := s.Keys.OpenPayload(ctx, ev.Actor, d)
+	return err
 }
 
 // Stored is the error of a write that is in the log but not yet in this
@@ -188,6 +203,15 @@ func WithIdempotencyKey(ctx context.Context, user, key string) context.Context {
 // record appends one event like emit, without waiting for the read models:
 // for events no read model shows (claims).
 func (s *Service) record(ctx context.Context, typ events.Type, key, actor string, data any, opts ...events.AppendOption) (events.Ack, error) {
+	// Personal data is sealed under its owner's key before it is written.
+	if s.Keys != nil {
+		v := reflect.New(reflect.TypeOf(data))
+		v.Elem().Set(reflect.ValueOf(data))
+		if err := s.Keys.SealPayload(ctx, actor, v.Interface()); err != nil {
+			return events.Ack{}, err
+		}
+		data = v.Elem().Interface()
+	}
 	env, err := events.New(s.NewID(), typ, s.Now(), actor, data)
 	if err != nil {
 		return events.Ack{}, err

@@ -3,6 +3,7 @@ package events
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Error codes shared by every layer. The gateway maps each to an HTTP status.
@@ -10,6 +11,7 @@ const (
 	EINVALID         = "validation"
 	EUNAUTHENTICATED = "unauthenticated"
 	EFORBIDDEN       = "forbidden"
+	ESUSPENDED       = "suspended" // 403, with Until
 	ENOTFOUND        = "not_found"
 	ETAKEN           = "taken"
 	ECONFLICT        = "conflict"
@@ -31,6 +33,8 @@ type Error struct {
 	// Problems, when the input has more than one, lists each (this one
 	// first): a form can show them all at once.
 	Problems []*Error
+	// Until, for ESUSPENDED, is when the suspension ends.
+	Until *time.Time
 }
 
 func (e *Error) Error() string {

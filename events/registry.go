@@ -60,6 +60,17 @@ var registry = register(
 	spec[RoomMembershipData](RoomLeft, 1),
 	spec[RoomReadData](RoomRead, 1),
 	spec[NotificationsReadData](NotificationsRead, 1),
+	spec[UserRoleSetData](UserRoleSet, 1),
+	spec[UserSuspendedData](UserSuspended, 1),
+	spec[UserModData](UserUnsuspended, 1),
+	spec[UserPurgedData](UserPurged, 1),
+	spec[BlockData](UserBlocked, 1),
+	spec[BlockData](UserUnblocked, 1),
+	spec[UserModData](UserErased, 1),
+	spec[FlagRaisedData](FlagRaised, 1),
+	spec[FlagResolvedData](FlagResolved, 1),
+	spec[ContentModData](ContentHidden, 1),
+	spec[ContentModData](ContentRestored, 1),
 )
 
 func spec[P any](t Type, version int) Spec {

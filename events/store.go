@@ -79,6 +79,10 @@ type Store struct {
 	replicas int          // of the stream, and of the buckets beside it
 	prefix   string       // of the names of this store's consumers
 	follows  atomic.Int64 // Follow calls so far: each consumer's name is new
+
+	keysOnce sync.Once // Keys opens the bucket of data keys once
+	keys     *Keyring
+	keysErr  error
 }
 
 // OpenStore starts the embedded NATS server (or connects to cfg.URL), then

@@ -34,6 +34,19 @@ const (
 	RoomRead        Type = "room.read"
 	// NotificationsRead: a user has read their notifications up to one.
 	NotificationsRead Type = "notifications.read"
+
+	// Moderation and privacy.
+	UserRoleSet     Type = "role.set"
+	UserSuspended   Type = "user.suspended"
+	UserUnsuspended Type = "user.unsuspended"
+	UserPurged      Type = "user.purged"
+	UserBlocked     Type = "user.blocked"
+	UserUnblocked   Type = "user.unblocked"
+	UserErased      Type = "user.erased"
+	FlagRaised      Type = "flag.raised"
+	FlagResolved    Type = "flag.resolved"
+	ContentHidden   Type = "content.hidden"
+	ContentRestored Type = "content.restored"
 )
 
 // Claim kinds: values that must be unique across the whole forum.
@@ -52,8 +65,11 @@ type CategoryCreatedData struct {
 // ClaimData is the payload of claim.made and claim.released: Key is the
 // normalised (lowercased) value, UserID the claimant.
 type ClaimData struct {
-	Kind   string `json:"kind"`
-	Key    string `json:"key"`
+	Kind string `json:"kind"`
+	// Key is the claimed value, lowercased, in events written before
+	// erasure was possible; new claims leave it out (the subject holds a
+	// hash of it): a nickname or an email must not stay in the log in clear.
+	Key    string `json:"key,omitempty"`
 	UserID string `json:"user_id"`
 }
 
@@ -68,6 +84,9 @@ type UserRegisteredData struct {
 	LastName     string `json:"last_name,omitempty"`
 	Age          int    `json:"age,omitempty"`
 	Gender       string `json:"gender,omitempty"`
+	// AgeSealed is Age as sealed text (Age is then 0): the age is personal
+	// data like the rest.
+	AgeSealed string `json:"age_sealed,omitempty"`
 }
 
 // SessionStartedData is the payload of session.started (version 2). TokenHash
@@ -201,6 +220,78 @@ type NotificationsReadData struct {
 	UpToSeq uint64 `json:"up_to_seq"`
 }
 
+// Roles.
+const (
+	RoleMember    = "member"
+	RoleModerator = "moderator"
+	RoleAdmin     = "admin"
+)
+
+// UserRoleSetData is the payload of user.role_set: UserID's role is now
+// Role (member, moderator or admin).
+type UserRoleSetData struct {
+	UserID string `json:"user_id"`
+	Role   string `json:"role"`
+}
+
+// UserSuspendedData is the payload of user.suspended: UserID may read but
+// not write until Until.
+type UserSuspendedData struct {
+	UserID string    `json:"user_id"`
+	Until  time.Time `json:"until"`
+	Reason string    `json:"reason"`
+}
+
+// UserModData is the payload of user.unsuspended and user.erased.
+type UserModData struct {
+	UserID string `json:"user_id"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// UserPurgedData is the payload of user.purged: everything UserID wrote
+// since Since is hidden.
+type UserPurgedData struct {
+	UserID string    `json:"user_id"`
+	Since  time.Time `json:"since"`
+	Reason string    `json:"reason"`
+}
+
+// BlockData is the payload of user.blocked and user.unblocked: UserID
+// blocks (or no longer blocks) BlockedID.
+type BlockData struct {
+	UserID    string `json:"user_id"`
+	BlockedID string `json:"blocked_id"`
+}
+
+// Kinds of things that can be flagged and hidden: KindPost, KindComment and
+// KindMessage.
+const KindMessage = "message"
+
+// FlagRaisedData is the payload of flag.raised: UserID flags the post,
+// comment or message Target (as it was at stream sequence TargetSeq, its
+// latest version then) for Reason.
+type FlagRaisedData struct {
+	FlagID    string `json:"flag_id"`
+	Target    Target `json:"target"`
+	TargetSeq uint64 `json:"target_seq"`
+	UserID    string `json:"user_id"`
+	Reason    string `json:"reason"`
+}
+
+// FlagResolvedData is the payload of flag.resolved: a moderator hid the
+// flagged item or dismissed the flag (Action "hide" or "dismiss").
+type FlagResolvedData struct {
+	FlagID string `json:"flag_id"`
+	Target Target `json:"target"`
+	Action string `json:"action"`
+}
+
+// ContentModData is the payload of content.hidden and content.restored.
+type ContentModData struct {
+	Target Target `json:"target"`
+	Reason string `json:"reason,omitempty"`
+}
+
 // The stream and the subjects it holds. Every event lives under forum.> and
 // names its aggregate; Type.Subject builds the names.
 const (
@@ -233,6 +324,6 @@ const (
 
 // Target names one post or comment: its kind and id.
 type Target struct {
-	Kind string
-	ID   string
+	Kind string `json:"kind"`
+	ID   string `json:"id"`
 }

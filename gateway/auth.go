@@ -198,9 +198,18 @@ func (s *Server) signedIn(h func(http.ResponseWriter, *http.Request, principal))
 			s.writeError(w, r, events.Errorf(events.EUNAUTHENTICATED, "sign in first"))
 			return
 		}
-		if r.Method != http.MethodGet && r.Method != http.MethodHead && !s.allowWrite(p.UserID) {
-			s.writeError(w, r, errTooManyWrites)
-			return
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			if !s.allowWrite(p.UserID) {
+				s.writeError(w, r, errTooManyWrites)
+				return
+			}
+			// A suspended user reads, signs out and may leave; nothing else.
+			if !leaving(r) {
+				if err := s.cmd.CheckActive(r.Context(), p.UserID); err != nil {
+					s.writeError(w, r, err)
+					return
+				}
+			}
 		}
 		h(w, r, p)
 	}
@@ -228,4 +237,11 @@ func (s *Server) setSessionCookie(w http.ResponseWriter, r *http.Request, sess c
 
 func (s *Server) clearSessionCookie(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{Name: s.cookieName(), Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.secure(r), SameSite: http.SameSiteLaxMode})
+}
+
+// leaving reports whether a write ends the user's presence here (signing
+// out, ending sessions, erasing the account): a suspended user may do those.
+func leaving(r *http.Request) bool {
+	p := r.URL.Path
+	return p == "/api/signout" || p == "/api/me" || strings.HasPrefix(p, "/api/sessions")
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"time"
 
 	"forum/commands"
 	"forum/events"
@@ -18,7 +19,7 @@ func statusOf(code string) int {
 		return http.StatusBadRequest
 	case events.EUNAUTHENTICATED:
 		return http.StatusUnauthorized
-	case events.EFORBIDDEN:
+	case events.EFORBIDDEN, events.ESUSPENDED:
 		return http.StatusForbidden
 	case events.ENOTFOUND:
 		return http.StatusNotFound
@@ -51,6 +52,8 @@ type errorDetail struct {
 	// Errors lists every problem when there are several (the first is the
 	// one above).
 	Errors []errorDetail `json:"errors,omitempty"`
+	// Until is when a suspension ends (code suspended).
+	Until string `json:"until,omitempty"`
 }
 
 // writeError writes err as the JSON error of docs/API.md. Application errors
@@ -79,6 +82,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		w.Header().Set("Retry-After", strconv.Itoa(max(1, e.RetryAfter)))
 	}
 	detail := errorDetail{Code: e.Code, Message: e.Message, Field: e.Field}
+	if e.Until != nil {
+		detail.Until = e.Until.UTC().Format(time.RFC3339)
+	}
 	for _, p := range e.Problems {
 		detail.Errors = append(detail.Errors, errorDetail{Code: p.Code, Message: p.Message, Field: p.Field})
 	}

@@ -493,6 +493,10 @@ func TestEditAndDelete(t *testing.T) {
 	})
 
 	// The edits are kept as events in the log: the history of the post.
+	keys, err := f.Store.Keys(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
 	var history []events.PostEditedData
 	var commentEdits, deletions int
 	for _, ev := range allStreamEvents(t, f.Store) {
@@ -500,6 +504,9 @@ func TestEditAndDelete(t *testing.T) {
 		case events.PostEdited:
 			var d events.PostEditedData
 			if err := ev.Payload(&d); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := keys.OpenPayload(context.Background(), ev.Actor, &d); err != nil { // the text is sealed in the log
 				t.Fatal(err)
 			}
 			if d.PostID == p.ID {
@@ -518,8 +525,15 @@ func TestEditAndDelete(t *testing.T) {
 	if commentEdits != 1 || deletions != 2 {
 		t.Errorf("%d comment.edited and %d deletion events, want 1 and 2", commentEdits, deletions)
 	}
-	if ev, err := f.Store.Last(context.Background(), events.PostCreated.Subject(p.ID)); err != nil || !strings.Contains(string(ev.Data), "Original title") {
-		t.Errorf("the original post.created is gone: %v %s", err, ev.Data)
+	ev, err := f.Store.Last(context.Background(), events.PostCreated.Subject(p.ID))
+	var created events.PostCreatedData
+	if err == nil {
+		if err = ev.Payload(&created); err == nil {
+			_, err = keys.OpenPayload(context.Background(), ev.Actor, &created)
+		}
+	}
+	if err != nil || created.Title != "Original title" || strings.Contains(string(ev.Data), "Original title") {
+		t.Errorf("the original post.created is gone, or holds its title in clear: %v %s", err, ev.Data)
 	}
 }
 

@@ -150,6 +150,9 @@ func (s *Server) listRoomMessages(w http.ResponseWriter, r *http.Request, p prin
 		return
 	}
 	page, err := s.db.RoomMessages(r.Context(), name, pr)
+	if err == nil {
+		page.Items, err = withoutBlocked(s, r, page.Items, func(m projections.Message) string { return m.From.ID })
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+
+	"forum/projections"
 )
 
 // Bounds of the page cache: it holds answers as of one projection sequence,
@@ -108,14 +110,28 @@ func (c *pageCache) put(seq uint64, key string, p *cachedPage) {
 // projection sequence (and the reader), so a repeat gets 304 while nothing
 // changed, and are served from the page cache: encoded once per sequence,
 // with a signed-in reader's votes written into the bytes.
-func (s *Server) readCached(w http.ResponseWriter, r *http.Request, load func() (any, error), posts func(any) []string) {
+func (s *Server) readCached(w http.ResponseWriter, r *http.Request, load func(viewer string) (any, error), posts func(any) []string) {
 	reader := viewer(r)
+	if reader != "" {
+		// A moderator sees hidden items, a user who blocks someone does not
+		// see their posts: pages of their own, not cached.
+		st, err := s.db.StandingOf(r.Context(), reader)
+		if err == nil && (projections.Moderator(st.Role) || st.Blocks) {
+			v, err := load(reader)
+			if err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+			writeJSON(w, http.StatusOK, v)
+			return
+		}
+	}
 	seq := s.proj.Seq()
 	etag := pageETag(seq, reader)
 	if s.notModified(w, r, etag) {
 		return
 	}
-	p, kept, err := s.page(seq, r.URL.Path+"?"+r.URL.RawQuery, load, func(p *cachedPage, v any) {
+	p, kept, err := s.page(seq, r.URL.Path+"?"+r.URL.RawQuery, func() (any, error) { return load("") }, func(p *cachedPage, v any) {
 		if posts != nil {
 			p.posts = posts(v)
 		}

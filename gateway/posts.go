@@ -9,13 +9,13 @@ import (
 )
 
 func (s *Server) categories(w http.ResponseWriter, r *http.Request) {
-	s.readCached(w, r, func() (any, error) { return s.db.Categories(r.Context()) }, nil)
+	s.readCached(w, r, func(string) (any, error) { return s.db.Categories(r.Context()) }, nil)
 }
 
 func (s *Server) listPosts(w http.ResponseWriter, r *http.Request) {
 	// The query is read only when the page is not cached: a cached page
 	// was read from the same query, which was valid then.
-	s.readCached(w, r, func() (any, error) {
+	s.readCached(w, r, func(reader string) (any, error) {
 		q := r.URL.Query()
 		limit, err := queryInt(r, "limit")
 		if err != nil {
@@ -23,7 +23,7 @@ func (s *Server) listPosts(w http.ResponseWriter, r *http.Request) {
 		}
 		return s.db.Posts(r.Context(), projections.PostFilter{
 			Category: q.Get("category"), Author: q.Get("author"), LikedBy: q.Get("liked_by"), DislikedBy: q.Get("disliked_by"),
-			Limit: limit, Cursor: q.Get("cursor"),
+			Viewer: reader, Blocker: reader, Limit: limit, Cursor: q.Get("cursor"),
 		})
 	}, func(v any) []string {
 		var ids []string
@@ -50,8 +50,13 @@ func (s *Server) getPost(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, events.Errorf(events.ENOTFOUND, "post not found"))
 		return
 	}
-	s.readCached(w, r, func() (any, error) {
-		p, err := s.db.Post(r.Context(), id, "")
+	s.readCached(w, r, func(reader string) (any, error) {
+		if st, err := s.db.StandingOf(r.Context(), reader); reader != "" && err == nil && projections.Moderator(st.Role) {
+			// Not from the cache: a moderator's page, with hidden text.
+			p, err := s.db.PostRevealed(r.Context(), id, reader)
+			return map[string]any{"post": p}, err
+		}
+		p, err := s.db.Post(r.Context(), id, reader)
 		return map[string]any{"post": p}, err
 	}, func(v any) []string { return []string{v.(map[string]any)["post"].(projections.Post).ID} })
 }
@@ -104,6 +109,9 @@ func (s *Server) listComments(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	page, err := s.db.Comments(r.Context(), projections.CommentFilter{PostID: id, Viewer: viewer(r), PageRequest: pr})
+	if err == nil {
+		page.Items, err = withoutBlocked(s, r, page.Items, func(c projections.Comment) string { return c.Author.ID })
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return

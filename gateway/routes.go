@@ -55,6 +55,25 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /api/notifications", s.signedIn(s.notifications))
 	mux.HandleFunc("POST /api/notifications/read", s.signedIn(s.markNotificationsRead))
 
+	// Moderation and privacy.
+	mux.HandleFunc("PUT /api/users/{id}/role", s.signedIn(s.setRole))
+	mux.HandleFunc("PUT /api/users/{id}/block", s.signedIn(s.block(true)))
+	mux.HandleFunc("DELETE /api/users/{id}/block", s.signedIn(s.block(false)))
+	mux.HandleFunc("GET /api/me/blocks", s.signedIn(s.myBlocks))
+	mux.HandleFunc("GET /api/me/export", s.signedIn(s.export))
+	mux.HandleFunc("DELETE /api/me", s.signedIn(s.erase))
+	mux.HandleFunc("POST /api/posts/{id}/flag", s.signedIn(s.flag(events.KindPost)))
+	mux.HandleFunc("POST /api/comments/{id}/flag", s.signedIn(s.flag(events.KindComment)))
+	mux.HandleFunc("POST /api/messages/{id}/flag", s.signedIn(s.flag(events.KindMessage)))
+	mux.HandleFunc("GET /api/mod/flags", s.moderator(s.modFlags))
+	mux.HandleFunc("POST /api/mod/flags/{id}/resolve", s.moderator(s.resolveFlag))
+	mux.HandleFunc("POST /api/mod/{kind}/{id}/hide", s.moderator(s.setHidden(true)))
+	mux.HandleFunc("POST /api/mod/{kind}/{id}/restore", s.moderator(s.setHidden(false)))
+	mux.HandleFunc("POST /api/mod/users/{id}/suspend", s.moderator(s.suspend))
+	mux.HandleFunc("POST /api/mod/users/{id}/unsuspend", s.moderator(s.unsuspend))
+	mux.HandleFunc("POST /api/mod/users/{id}/purge", s.moderator(s.purge))
+	mux.HandleFunc("GET /api/mod/log", s.moderator(s.modLog))
+
 	mux.HandleFunc("GET /ws", s.signedIn(s.ws))
 
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {

@@ -33,6 +33,8 @@ type applier struct {
 	missed []string
 	// counters are the batch's counter moves, written at its end (counters.go).
 	counters map[counter]int
+	// keys opens the personal data in events (nil: none is sealed).
+	keys *events.Keyring
 }
 
 // apply folds one event into the read models. Apply functions are pure: all
@@ -40,51 +42,79 @@ type applier struct {
 // fail the same way on every replay), and so is a type this program does not
 // know (errNoApplyCase); a database error is returned.
 func (a *applier) apply(ev events.Event) error {
+	if ev.Actor != "" {
+		// Every event a user made, for their export.
+		if _, err := a.exec(`INSERT OR IGNORE INTO actor_events(user_id, seq) VALUES (?, ?)`, ev.Actor, ev.Seq); err != nil {
+			return err
+		}
+	}
 	switch ev.Type {
 	case events.CategoryCreated:
-		return decodeThen(ev, a.categoryCreated)
+		return decodeThen(a, ev, a.categoryCreated)
 	case events.ClaimMade, events.ClaimReleased:
 		return nil // uniqueness is decided in the log; no read model shows claims
 	case events.UserRegistered:
-		return decodeThen(ev, a.userRegistered)
+		return decodeThen(a, ev, a.userRegistered)
 	case events.SessionStarted:
-		return decodeThen(ev, a.sessionStarted)
+		return decodeThen(a, ev, a.sessionStarted)
 	case events.SessionEnded:
-		return decodeThen(ev, a.sessionEnded)
+		return decodeThen(a, ev, a.sessionEnded)
 	case events.SessionUsed:
-		return decodeThen(ev, a.sessionUsed)
+		return decodeThen(a, ev, a.sessionUsed)
 	case events.PostCreated:
-		return decodeThen(ev, a.postCreated)
+		return decodeThen(a, ev, a.postCreated)
 	case events.PostEdited:
-		return decodeThen(ev, a.postEdited)
+		return decodeThen(a, ev, a.postEdited)
 	case events.PostDeleted:
-		return decodeThen(ev, a.postDeleted)
+		return decodeThen(a, ev, a.postDeleted)
 	case events.CommentCreated:
-		return decodeThen(ev, a.commentCreated)
+		return decodeThen(a, ev, a.commentCreated)
 	case events.CommentEdited:
-		return decodeThen(ev, a.commentEdited)
+		return decodeThen(a, ev, a.commentEdited)
 	case events.CommentDeleted:
-		return decodeThen(ev, a.commentDeleted)
+		return decodeThen(a, ev, a.commentDeleted)
 	case events.PostVoted:
-		return decodeThen(ev, a.postVoted)
+		return decodeThen(a, ev, a.postVoted)
 	case events.CommentVoted:
-		return decodeThen(ev, a.commentVoted)
+		return decodeThen(a, ev, a.commentVoted)
 	case events.DMSent:
-		return decodeThen(ev, a.dmSent)
+		return decodeThen(a, ev, a.dmSent)
 	case events.DMRead:
-		return decodeThen(ev, a.dmRead)
+		return decodeThen(a, ev, a.dmRead)
 	case events.RoomCreated:
-		return decodeThen(ev, a.roomCreated)
+		return decodeThen(a, ev, a.roomCreated)
 	case events.RoomMessageSent:
-		return decodeThen(ev, a.roomMessage)
+		return decodeThen(a, ev, a.roomMessage)
 	case events.RoomJoined:
-		return decodeThen(ev, a.roomJoined)
+		return decodeThen(a, ev, a.roomJoined)
 	case events.RoomLeft:
-		return decodeThen(ev, a.roomLeft)
+		return decodeThen(a, ev, a.roomLeft)
 	case events.RoomRead:
-		return decodeThen(ev, a.roomRead)
+		return decodeThen(a, ev, a.roomRead)
 	case events.NotificationsRead:
-		return decodeThen(ev, a.notificationsRead)
+		return decodeThen(a, ev, a.notificationsRead)
+	case events.UserRoleSet:
+		return decodeThen(a, ev, a.roleSet)
+	case events.UserSuspended:
+		return decodeThen(a, ev, a.userSuspended)
+	case events.UserUnsuspended:
+		return decodeThen(a, ev, a.userUnsuspended)
+	case events.UserPurged:
+		return decodeThen(a, ev, a.userPurged)
+	case events.UserBlocked:
+		return decodeThen(a, ev, a.userBlocked)
+	case events.UserUnblocked:
+		return decodeThen(a, ev, a.userUnblocked)
+	case events.UserErased:
+		return decodeThen(a, ev, a.userErased)
+	case events.FlagRaised:
+		return decodeThen(a, ev, a.flagRaised)
+	case events.FlagResolved:
+		return decodeThen(a, ev, a.flagResolved)
+	case events.ContentHidden:
+		return decodeThen(a, ev, a.contentHidden)
+	case events.ContentRestored:
+		return decodeThen(a, ev, a.contentRestored)
 	default:
 		return errNoApplyCase
 	}
@@ -110,17 +140,28 @@ func (e errSkip) Error() string { return "skip: " + e.err.Error() }
 // a registered type reaches it.
 var errNoApplyCase = errSkip{errors.New("no apply case for this event type")}
 
-// decodeThen decodes ev's payload as T (unless a reader did already) and
-// hands it to fn with the event.
-func decodeThen[T any](ev events.Event, fn func(events.Event, T) error) error {
-	if d, ok := ev.Decoded.(*T); ok {
-		return fn(ev, *d)
-	}
+// decodeThen decodes ev's payload as T (unless a reader did already), opens
+// its personal data, and hands it to fn with the event.
+func decodeThen[T any](a *applier, ev events.Event, fn func(events.Event, T) error) error {
 	var d T
-	if err := ev.Payload(&d); err != nil {
+	if decoded, ok := ev.Decoded.(*T); ok {
+		d = *decoded
+	} else if err := ev.Payload(&d); err != nil {
 		return errSkip{err}
 	}
+	if p, ok := any(&d).(events.Personal); ok {
+		if err := a.open(ev, p); err != nil {
+			return err
+		}
+	}
 	return fn(ev, d)
+}
+
+// open decodes personal data: apply functions of payloads that hold some
+// call it first. The fields of an erased user read as events.ErasedText.
+func (a *applier) open(ev events.Event, payload events.Personal) error {
+	_, err := a.keys.OpenPayload(a.ctx, ev.Actor, payload)
+	return err
 }
 
 // stmt returns the transaction's prepared statement for query, preparing it

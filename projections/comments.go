@@ -19,6 +19,7 @@ type Comment struct {
 	CreatedAt string  `json:"created_at"`
 	EditedAt  *string `json:"edited_at"`
 	Deleted   bool    `json:"deleted"`
+	Hidden    bool    `json:"hidden"`
 	Likes     int     `json:"likes"`
 	Dislikes  int     `json:"dislikes"`
 	MyVote    int     `json:"my_vote"`
@@ -76,16 +77,25 @@ func (a *applier) commentDeleted(_ events.Event, d events.CommentDeletedData) er
 	return nil
 }
 
-const commentCols = `c.id, c.seq, c.post_id, c.body, c.body_html, c.created_at, c.edited_at, c.deleted, c.likes, c.dislikes,
-	u.id, u.nickname, u.created_at, COALESCE(mv.value, 0)`
+const commentCols = `c.id, c.seq, c.post_id, c.body, c.body_html, c.created_at, c.edited_at, c.deleted, c.hidden, c.likes, c.dislikes,
+	u.id, u.nickname, u.created_at, u.role, COALESCE(mv.value, 0)`
 
 const commentJoins = ` JOIN users u ON u.id = c.author_id
 	LEFT JOIN votes mv ON mv.kind = 'comment' AND mv.target_id = c.id AND mv.user_id = ?`
 
 func scanComment(row scanner) (Comment, error) {
+	c, err := scanCommentRaw(row)
+	if c.Hidden {
+		c.Body, c.BodyHTML = "", ""
+	}
+	return c, err
+}
+
+// scanCommentRaw is scanComment for moderators: hidden text too.
+func scanCommentRaw(row scanner) (Comment, error) {
 	var c Comment
-	err := row.Scan(&c.ID, &c.Seq, &c.PostID, &c.Body, &c.BodyHTML, &c.CreatedAt, &c.EditedAt, &c.Deleted, &c.Likes, &c.Dislikes,
-		&c.Author.ID, &c.Author.Nickname, &c.Author.CreatedAt, &c.MyVote)
+	err := row.Scan(&c.ID, &c.Seq, &c.PostID, &c.Body, &c.BodyHTML, &c.CreatedAt, &c.EditedAt, &c.Deleted, &c.Hidden, &c.Likes, &c.Dislikes,
+		&c.Author.ID, &c.Author.Nickname, &c.Author.CreatedAt, &c.Author.Role, &c.MyVote)
 	return c, err
 }
 
@@ -132,4 +142,9 @@ func (db *DB) Comments(ctx context.Context, f CommentFilter) (Page[Comment], err
 // Comment returns one comment, ENOTFOUND if none.
 func (db *DB) Comment(ctx context.Context, id, viewer string) (Comment, error) {
 	return one(ctx, db, "comment", commentQuery, scanComment, viewer, id)
+}
+
+// CommentRevealed is Comment for a moderator: a hidden comment with its text.
+func (db *DB) CommentRevealed(ctx context.Context, id string) (Comment, error) {
+	return one(ctx, db, "comment", commentQuery, scanCommentRaw, "", id)
 }

@@ -72,9 +72,12 @@ func (db *DB) queryRow(ctx context.Context, query string, args ...any) scanner {
 	return st.QueryRowContext(ctx, args...)
 }
 
+// dsn is the data source name of a connection to the read models.
+// secure_delete: what is deleted or overwritten (an erased user's data) is
+// zeroed in the file, not only unlinked.
 func dsn(path string, write bool) string {
 	q := url.Values{}
-	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(NORMAL)", "foreign_keys(ON)", "cache_size(-32000)"} {
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(NORMAL)", "foreign_keys(ON)", "cache_size(-32000)", "secure_delete(ON)"} {
 		q.Add("_pragma", p)
 	}
 	if write {
@@ -320,7 +323,7 @@ func Remove(path string) error { return removeDB(path) }
 // finds its user by nickname): they stay
 // through a bulk load. TestBulkLoadKeepsWhatApplyNeeds checks that no
 // apply statement scans a whole table without the others.
-var applyIndexes = map[string]bool{"messages_conv_seq": true, "users_nickname_key": true}
+var applyIndexes = map[string]bool{"messages_conv_seq": true, "users_nickname_key": true, "flags_target": true}
 
 // bulkLoad readies a fresh file for a rebuild: no waiting for the disk
 // and a rollback journal in memory (a crash means starting over, and the

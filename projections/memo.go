@@ -78,10 +78,11 @@ func (c *memo[K, V]) weightOf(v V) int {
 
 // memos are the read models' memos.
 type memos struct {
-	users      memo[string, User]              // by id: public fields never change
+	users      memo[string, User]              // by id: forgotten when a role changes or a user is erased
 	categories memo[struct{}, map[string]bool] // the slugs
 	sessions   memo[string, Session]           // by token hash
 	votes      memo[string, map[string]int]    // by user: post id → vote
+	standings  memo[string, Standing]          // by user: forgotten on every role, suspension, block or erasure
 }
 
 func newMemos() *memos {
@@ -89,20 +90,27 @@ func newMemos() *memos {
 		users:      memo[string, User]{limit: 10000},
 		categories: memo[struct{}, map[string]bool]{limit: 1},
 		sessions:   memo[string, Session]{limit: 10000},
+		standings:  memo[string, Standing]{limit: 10000},
 		votes:      memo[string, map[string]int]{limit: maxVoteSetTotal, weigh: func(v map[string]int) int { return max(1, len(v)) }},
 	}
 }
 
 // afterCommit forgets what a committed batch changed.
 func (m *memos) afterCommit(batch []events.Event) {
-	var sessions, categories bool
+	var sessions, categories, users, standings bool
 	var voters []string
 	for _, ev := range batch {
 		switch ev.Type {
 		case events.SessionStarted, events.SessionEnded, events.SessionUsed:
 			sessions = true
+		case events.UserErased:
+			sessions, users, standings = true, true, true
 		case events.CategoryCreated:
 			categories = true
+		case events.UserRoleSet:
+			users, standings = true, true
+		case events.UserSuspended, events.UserUnsuspended, events.UserBlocked, events.UserUnblocked:
+			standings = true
 		case events.PostVoted:
 			d, ok := ev.Decoded.(*events.VotedData)
 			if !ok {
@@ -119,6 +127,12 @@ func (m *memos) afterCommit(batch []events.Event) {
 	}
 	if categories {
 		m.categories.forget()
+	}
+	if users {
+		m.users.forget()
+	}
+	if standings {
+		m.standings.forget()
 	}
 	if voters != nil {
 		m.votes.forget(voters...)

@@ -19,6 +19,7 @@ type Message struct {
 	Room      *string `json:"room"`
 	Body      string  `json:"body"`
 	BodyHTML  string  `json:"body_html"`
+	Hidden    bool    `json:"hidden"`
 	CreatedAt string  `json:"created_at"`
 }
 
@@ -68,7 +69,7 @@ func (a *applier) dmSent(ev events.Event, d events.DMSentData) error {
 
 func (a *applier) dmRead(_ events.Event, d events.DMReadData) error {
 	_, err := a.exec(`UPDATE conversations SET read_seq = ?1,
-		unread = (SELECT count(*) FROM messages WHERE conv = ?2 AND from_id = ?3 AND seq > ?1)
+		unread = (SELECT count(*) FROM messages INDEXED BY messages_conv_seq WHERE conv = ?2 AND from_id = ?3 AND seq > ?1)
 		WHERE user_id = ?4 AND peer_id = ?3 AND read_seq < ?1`,
 		d.UpToSeq, dmConv(d.UserID, d.PeerID), d.PeerID, d.UserID)
 	return err
@@ -123,17 +124,18 @@ func (a *applier) roomRead(_ events.Event, d events.RoomReadData) error {
 	return err
 }
 
-const messageCols = `m.id, m.seq, m.room, m.body, m.body_html, m.created_at, f.id, f.nickname, f.created_at, t.id, t.nickname, t.created_at`
+const messageCols = `m.id, m.seq, m.room, m.body, m.body_html, m.created_at, m.hidden, f.id, f.nickname, f.created_at, f.role, t.id, t.nickname, t.created_at, t.role`
 
 const messageJoins = ` JOIN users f ON f.id = m.from_id LEFT JOIN users t ON t.id = m.to_id`
 
 func scanMessage(row scanner) (Message, error) {
 	var m Message
-	var toID, toNick, toAt sql.NullString
-	err := row.Scan(&m.ID, &m.Seq, &m.Room, &m.Body, &m.BodyHTML, &m.CreatedAt, &m.From.ID, &m.From.Nickname, &m.From.CreatedAt, &toID, &toNick, &toAt)
+	var toID, toNick, toAt, toRole sql.NullString
+	err := row.Scan(&m.ID, &m.Seq, &m.Room, &m.Body, &m.BodyHTML, &m.CreatedAt, &m.Hidden, &m.From.ID, &m.From.Nickname, &m.From.CreatedAt, &m.From.Role, &toID, &toNick, &toAt, &toRole)
 	if toID.Valid {
-		m.To = &User{ID: toID.String, Nickname: toNick.String, CreatedAt: toAt.String}
+		m.To = &User{ID: toID.String, Nickname: toNick.String, CreatedAt: toAt.String, Role: toRole.String}
 	}
+	m.conceal()
 	return m, err
 }
 
@@ -192,11 +194,11 @@ func checkPrefix(q string) (string, error) {
 // newest first (part "c", keyed by the conversation's last sequence), then
 // everyone else by nickname (part "u", keyed by nickname and id).
 const (
-	contactsWithConversation = `SELECT u.id, u.nickname, u.created_at, c.last_message_at, c.unread, c.last_seq, u.nickname_key
+	contactsWithConversation = `SELECT u.id, u.nickname, u.created_at, u.role, c.last_message_at, c.unread, c.last_seq, u.nickname_key
 			FROM conversations c JOIN users u ON u.id = c.peer_id
 			WHERE c.user_id = ? AND c.last_seq < ? AND u.nickname_key >= ? AND u.nickname_key < ?
 			ORDER BY c.last_seq DESC LIMIT ?`
-	contactsWithout = `SELECT u.id, u.nickname, u.created_at, NULL, 0, 0, u.nickname_key
+	contactsWithout = `SELECT u.id, u.nickname, u.created_at, u.role, NULL, 0, 0, u.nickname_key
 			FROM users u
 			WHERE (u.nickname_key, u.id) > (?, ?) AND u.nickname_key >= ? AND u.nickname_key < ? AND u.id != ?
 			  AND NOT EXISTS (SELECT 1 FROM conversations c WHERE c.user_id = ? AND c.peer_id = u.id)
@@ -211,7 +213,7 @@ type contactRow struct {
 }
 
 func scanContact(row scanner) (c contactRow, err error) {
-	err = row.Scan(&c.User.ID, &c.User.Nickname, &c.User.CreatedAt, &c.LastMessageAt, &c.Unread, &c.lastSeq, &c.key)
+	err = row.Scan(&c.User.ID, &c.User.Nickname, &c.User.CreatedAt, &c.User.Role, &c.LastMessageAt, &c.Unread, &c.lastSeq, &c.key)
 	return c, err
 }
 
@@ -453,10 +455,10 @@ func (db *DB) RoomMembers(ctx context.Context, room string, req PageRequest) (Pa
 	page := Page[Member]{Items: []Member{}}
 	page.Seq, err = db.read(ctx, func(tx readTx) error {
 		var err error
-		page.Items, err = scanAll(ctx, tx, page.Items, `SELECT u.id, u.nickname, u.created_at FROM room_members m JOIN users u ON u.id = m.user_id
+		page.Items, err = scanAll(ctx, tx, page.Items, `SELECT u.id, u.nickname, u.created_at, u.role FROM room_members m JOIN users u ON u.id = m.user_id
 			WHERE m.room = ? AND m.user_id > ? ORDER BY m.user_id LIMIT ?`, []any{room, after, limit + 1},
 			func(row scanner) (m Member, err error) {
-				err = row.Scan(&m.User.ID, &m.User.Nickname, &m.User.CreatedAt)
+				err = row.Scan(userDest(&m.User)...)
 				return m, err
 			})
 		return err
@@ -470,3 +472,34 @@ func (db *DB) RoomMembers(ctx context.Context, room string, req PageRequest) (Pa
 	}
 	return page, nil
 }
+
+// conceal empties a hidden message's text: what everyone but a moderator
+// sees in its place.
+func (m *Message) conceal() {
+	if m.Hidden {
+		m.Body, m.BodyHTML = "", ""
+	}
+}
+
+// MessageRevealed is MessageByID for a moderator: a hidden message's text too.
+func (db *DB) MessageRevealed(ctx context.Context, id string) (Message, error) {
+	const reveal = true
+	m, err := one(ctx, db, "message", `SELECT `+messageCols+`, m.body, m.body_html FROM messages m`+messageJoins+` WHERE m.id = ?`, func(row scanner) (Message, error) {
+		var body, html string
+		m, err := scanMessage(&tailScanner{row: row, tail: []any{&body, &html}})
+		if reveal {
+			m.Body, m.BodyHTML = body, html
+		}
+		return m, err
+	}, id)
+	return m, err
+}
+
+// tailScanner scans a row whose last columns go to tail, the rest to the
+// destinations a scan function gives.
+type tailScanner struct {
+	row  scanner
+	tail []any
+}
+
+func (t *tailScanner) Scan(dest ...any) error { return t.row.Scan(append(dest, t.tail...)...) }

@@ -36,6 +36,7 @@ func (p *Projector) RebuildOnline(ctx context.Context, src RebuildSource, logger
 		return fail(err)
 	}
 	np.bulk = true
+	np.keys = p.keys
 	start := time.Now()
 	// Catch up from a distance while p goes on, then the last stretch
 	// with p held between batches, so both stand at the same event.

@@ -22,6 +22,7 @@ type Post struct {
 	CreatedAt    string   `json:"created_at"`
 	EditedAt     *string  `json:"edited_at"`
 	Deleted      bool     `json:"deleted"`
+	Hidden       bool     `json:"hidden"`
 	Likes        int      `json:"likes"`
 	Dislikes     int      `json:"dislikes"`
 	CommentCount int      `json:"comment_count"`
@@ -136,21 +137,37 @@ type PostFilter struct {
 	LikedBy    string
 	DislikedBy string
 	Viewer     string
-	Limit      int
-	Cursor     string
+	// Blocker leaves out the posts of the users this user blocks.
+	Blocker string
+	Limit   int
+	Cursor  string
 }
 
-const postCols = `p.id, p.seq, p.title, p.body, p.body_html, p.categories, p.created_at, p.edited_at, p.deleted, p.likes, p.dislikes, p.comment_count,
-	u.id, u.nickname, u.created_at, COALESCE(mv.value, 0)`
+const postCols = `p.id, p.seq, p.title, p.body, p.body_html, p.categories, p.created_at, p.edited_at, p.deleted, p.hidden, p.likes, p.dislikes, p.comment_count,
+	u.id, u.nickname, u.created_at, u.role, COALESCE(mv.value, 0)`
 
 const postJoins = ` JOIN users u ON u.id = p.author_id
 	LEFT JOIN votes mv ON mv.kind = 'post' AND mv.target_id = p.id AND mv.user_id = ?`
 
+// conceal empties a hidden post's text: what everyone but a moderator sees.
+func (p *Post) conceal() {
+	if p.Hidden {
+		p.Title, p.Body, p.BodyHTML = "", "", ""
+	}
+}
+
 func scanPost(row scanner) (Post, error) {
+	p, err := scanPostRaw(row)
+	p.conceal()
+	return p, err
+}
+
+// scanPostRaw is scanPost for moderators: hidden text too.
+func scanPostRaw(row scanner) (Post, error) {
 	var p Post
 	var cats string
-	err := row.Scan(&p.ID, &p.Seq, &p.Title, &p.Body, &p.BodyHTML, &cats, &p.CreatedAt, &p.EditedAt, &p.Deleted, &p.Likes, &p.Dislikes, &p.CommentCount,
-		&p.Author.ID, &p.Author.Nickname, &p.Author.CreatedAt, &p.MyVote)
+	err := row.Scan(&p.ID, &p.Seq, &p.Title, &p.Body, &p.BodyHTML, &cats, &p.CreatedAt, &p.EditedAt, &p.Deleted, &p.Hidden, &p.Likes, &p.Dislikes, &p.CommentCount,
+		&p.Author.ID, &p.Author.Nickname, &p.Author.CreatedAt, &p.Author.Role, &p.MyVote)
 	if err == nil {
 		err = json.Unmarshal([]byte(cats), &p.Categories)
 	}
@@ -198,7 +215,11 @@ func postsQuery(f PostFilter) (query string, args []any, limit int, err error) {
 		where = append(where, "p.author_id = ?")
 		args = append(args, f.Author)
 	}
-	where = append(where, "p.deleted = 0", key+" < ?")
+	if f.Blocker != "" {
+		where = append(where, "NOT EXISTS (SELECT 1 FROM blocks b WHERE b.user_id = ? AND b.blocked_id = p.author_id)")
+		args = append(args, f.Blocker)
+	}
+	where = append(where, "p.deleted = 0", "p.hidden = 0", key+" < ?")
 	args = append(args, before)
 	query = `SELECT ` + postCols + from + postJoins + ` WHERE ` + strings.Join(where, " AND ") + ` ORDER BY ` + key + ` DESC LIMIT ?`
 	if f.Author != "" && key == "p.seq" {
@@ -219,7 +240,13 @@ func (db *DB) Posts(ctx context.Context, f PostFilter) (Page[Post], error) {
 
 const postQuery = `SELECT ` + postCols + ` FROM posts p` + postJoins + ` WHERE p.id = ?`
 
-// Post returns one post (deleted ones too, shown as removed), ENOTFOUND if none.
+// Post returns one post (deleted ones too, shown as removed; hidden ones
+// without their text), ENOTFOUND if none.
 func (db *DB) Post(ctx context.Context, id, viewer string) (Post, error) {
 	return one(ctx, db, "post", postQuery, scanPost, viewer, id)
+}
+
+// PostRevealed is Post for a moderator: a hidden post with its text.
+func (db *DB) PostRevealed(ctx context.Context, id, viewer string) (Post, error) {
+	return one(ctx, db, "post", postQuery, scanPostRaw, viewer, id)
 }

@@ -32,8 +32,9 @@ const (
 // and checkpoint consistent and no event is applied twice in effect. After
 // each commit the batch joins the change feed and waiters are woken.
 type Projector struct {
-	db  *DB
-	log *slog.Logger
+	db   *DB
+	log  *slog.Logger
+	keys *events.Keyring // opens sealed personal data (nil: none expected)
 	// applyMu is held while a batch is applied, so an online rebuild can
 	// swap the read models between batches.
 	applyMu sync.Mutex
@@ -158,6 +159,9 @@ type Head interface {
 // follows afresh (a new consumer) from its own checkpoint, with backoff.
 // It returns only when ctx ends.
 func (p *Projector) Run(ctx context.Context, src RebuildSource) {
+	if p.keys == nil {
+		p.keys = keysOf(ctx, src)
+	}
 	backoff := 100 * time.Millisecond
 	for {
 		fctx, cancel := context.WithCancel(ctx)
@@ -221,6 +225,9 @@ func (p *Projector) watch(ctx context.Context, head Head, cancel context.CancelF
 // exist), stopping early before the first event whose time is after
 // untilTime when that is not zero.
 func (p *Projector) CatchUp(ctx context.Context, src Source, until uint64, untilTime time.Time) error {
+	if p.keys == nil {
+		p.keys = keysOf(ctx, src)
+	}
 	if p.Seq() >= until {
 		return nil
 	}
@@ -324,7 +331,7 @@ func (p *Projector) Apply(ctx context.Context, batch []events.Event) error {
 		return fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback()
-	a := &applier{ctx: ctx, tx: tx, cache: f.wstmts, stmts: map[string]*sql.Stmt{}}
+	a := &applier{ctx: ctx, tx: tx, cache: f.wstmts, stmts: map[string]*sql.Stmt{}, keys: p.keys}
 	var quarantined uint64
 	for _, ev := range fresh {
 		var err error = errSkip{errors.New(ev.Undecodable)}
@@ -373,3 +380,7 @@ func (p *Projector) Apply(ctx context.Context, batch []events.Event) error {
 	p.mu.Unlock()
 	return nil
 }
+
+// SetKeys gives the projector the keyring that opens personal data; it
+// forgets an erased user's key as soon as it applies their erasure.
+func (p *Projector) SetKeys(k *events.Keyring) { p.keys = k }

@@ -1,6 +1,8 @@
 package projections
 
 import (
+	"forum/events"
+
 	"context"
 	"fmt"
 	"log/slog"
@@ -32,6 +34,8 @@ type RebuildOptions struct {
 	UntilSeq  uint64
 	UntilTime time.Time
 	Logger    *slog.Logger
+	// Keys opens the personal data in the events (nil: none is sealed).
+	Keys *events.Keyring
 }
 
 // Rebuild folds the stream from the start into a fresh read-model file. With
@@ -71,6 +75,10 @@ func Rebuild(ctx context.Context, src RebuildSource, o RebuildOptions) (RebuildR
 		return RebuildResult{}, err
 	}
 	p.bulk = true
+	p.keys = o.Keys
+	if p.keys == nil {
+		p.keys = keysOf(ctx, src)
+	}
 	start := time.Now()
 	if err := p.CatchUp(ctx, src, untilSeq, untilTime); err != nil {
 		db.Close()
@@ -107,4 +115,16 @@ func timeTravelPath(path string, untilSeq uint64, untilTime time.Time) string {
 		return filepath.Join(dir, base+"-at-"+untilTime.UTC().Format("20060102T150405Z")+".db")
 	}
 	return filepath.Join(dir, base+"-at-seq-"+strconv.FormatUint(untilSeq, 10)+".db")
+}
+
+// keysOf returns the keyring of a source that has one (the store).
+func keysOf(ctx context.Context, src any) *events.Keyring {
+	if ks, ok := src.(interface {
+		Keys(context.Context) (*events.Keyring, error)
+	}); ok {
+		if k, err := ks.Keys(ctx); err == nil {
+			return k
+		}
+	}
+	return nil
 }

@@ -21,6 +21,10 @@ func TestEveryEventDeliveredTwice(t *testing.T) {
 	w.stopProj()
 	all := readAll(t, w.Store)
 	want := forumtest.Dump(t, w.DB.Path())
+	keys, err := w.Store.Keys(forumtest.Context(t))
+	if err != nil {
+		t.Fatal(err)
+	}
 	rnd := rand.New(rand.NewPCG(5, 6))
 
 	// batches cuts evs into consecutive batches of random sizes.
@@ -91,6 +95,7 @@ func TestEveryEventDeliveredTwice(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			p.SetKeys(keys)
 			ctx := forumtest.Context(t)
 			tt.deliver(func(b []events.Event) {
 				if err := p.Apply(ctx, b); err != nil {
@@ -113,6 +118,7 @@ func TestEveryEventDeliveredTwice(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		p.SetKeys(keys)
 		ctx := forumtest.Context(t)
 		half := len(all) / 2
 		if err := p.Apply(ctx, all[:half]); err != nil {
@@ -124,6 +130,7 @@ func TestEveryEventDeliveredTwice(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		p.SetKeys(keys)
 		if got := p.Seq(); got != uint64(half) {
 			t.Fatalf("reopened projector at %d, want the checkpoint %d", got, half)
 		}

@@ -2,6 +2,7 @@ package projections
 
 import (
 	"context"
+	"strconv"
 	"strings"
 
 	"forum/events"
@@ -18,6 +19,8 @@ type User struct {
 	LastName  string `json:"last_name,omitempty"`
 	Age       int    `json:"age,omitempty"`
 	Gender    string `json:"gender,omitempty"`
+	// Role is "moderator" or "admin", empty for a member.
+	Role string `json:"role,omitempty"`
 }
 
 // Session is a signed-in session. LastUsedAt is when it was last recorded
@@ -32,10 +35,25 @@ type Session struct {
 }
 
 func (a *applier) userRegistered(ev events.Event, d events.UserRegisteredData) error {
-	_, err := a.exec(`INSERT OR IGNORE INTO users(id, seq, nickname, nickname_key, email, email_key, password_hash, first_name, last_name, age, gender, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		d.UserID, ev.Seq, d.Nickname, strings.ToLower(d.Nickname), d.Email, strings.ToLower(d.Email), d.PasswordHash,
-		d.FirstName, d.LastName, d.Age, d.Gender, fmtTime(ev.Time))
+	if d.AgeSealed != "" {
+		d.Age, _ = strconv.Atoi(d.AgeSealed)
+	}
+	if d.Nickname == events.ErasedText { // the account is erased: its key is gone
+		d = events.UserRegisteredData{UserID: d.UserID, Nickname: ErasedNickname}
+		return a.insertUser(ev, d, true)
+	}
+	return a.insertUser(ev, d, false)
+}
+
+func (a *applier) insertUser(ev events.Event, d events.UserRegisteredData, erased bool) error {
+	key := strings.ToLower(d.Nickname)
+	if erased {
+		key = ""
+	}
+	_, err := a.exec(`INSERT OR IGNORE INTO users(id, seq, nickname, nickname_key, email, email_key, password_hash, first_name, last_name, age, gender, created_at, erased)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		d.UserID, ev.Seq, d.Nickname, key, d.Email, strings.ToLower(d.Email), d.PasswordHash,
+		d.FirstName, d.LastName, d.Age, d.Gender, fmtTime(ev.Time), b2i(erased))
 	return err
 }
 
@@ -55,7 +73,13 @@ func (a *applier) sessionEnded(_ events.Event, d events.SessionEndedData) error 
 	return err
 }
 
-const userCols = `u.id, u.nickname, u.created_at`
+const userCols = `u.id, u.nickname, u.created_at, u.role`
+
+// userColsOf is userCols of the users table under another alias.
+func userColsOf(alias string) string { return strings.ReplaceAll(userCols, "u.", alias+".") }
+
+// userDest is where a row's userCols go.
+func userDest(u *User) []any { return []any{&u.ID, &u.Nickname, &u.CreatedAt, &u.Role} }
 
 // User returns a user's public fields, ENOTFOUND if there is no such user.
 // Those fields never change once the user is registered: they are kept in
@@ -66,7 +90,7 @@ func (db *DB) User(ctx context.Context, id string) (User, error) {
 		return u, nil
 	}
 	u, err := one(ctx, db, "user", `SELECT `+userCols+` FROM users u WHERE u.id = ?`, func(row scanner) (u User, err error) {
-		err = row.Scan(&u.ID, &u.Nickname, &u.CreatedAt)
+		err = row.Scan(userDest(&u)...)
 		return u, err
 	}, id)
 	if err == nil {
@@ -78,7 +102,7 @@ func (db *DB) User(ctx context.Context, id string) (User, error) {
 // Account returns a user with their private fields, for themself.
 func (db *DB) Account(ctx context.Context, id string) (User, error) {
 	return one(ctx, db, "user", `SELECT `+userCols+`, email, first_name, last_name, age, gender FROM users u WHERE u.id = ?`, func(row scanner) (u User, err error) {
-		err = row.Scan(&u.ID, &u.Nickname, &u.CreatedAt, &u.Email, &u.FirstName, &u.LastName, &u.Age, &u.Gender)
+		err = row.Scan(append(userDest(&u), &u.Email, &u.FirstName, &u.LastName, &u.Age, &u.Gender)...)
 		return u, err
 	}, id)
 }
@@ -93,7 +117,7 @@ type Profile struct {
 // Profile returns a user's profile, ENOTFOUND if there is no such user.
 func (db *DB) Profile(ctx context.Context, id string) (Profile, error) {
 	return one(ctx, db, "user", `SELECT `+userCols+`, post_count, comment_count FROM users u WHERE u.id = ?`, func(row scanner) (p Profile, err error) {
-		err = row.Scan(&p.User.ID, &p.User.Nickname, &p.User.CreatedAt, &p.Posts, &p.Comments)
+		err = row.Scan(append(userDest(&p.User), &p.Posts, &p.Comments)...)
 		return p, err
 	}, id)
 }

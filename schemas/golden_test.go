@@ -80,6 +80,18 @@ var examples = map[events.Type]example{
 	events.RoomLeft:          {userAda, events.RoomMembershipData{Room: "general", UserID: userAda}},
 	events.RoomRead:          {userAda, events.RoomReadData{Room: "general", UserID: userAda, UpToSeq: 1234}},
 	events.NotificationsRead: {userAda, events.NotificationsReadData{UserID: userAda, UpToSeq: 1234}},
+	events.UserRoleSet:       {userAda, events.UserRoleSetData{UserID: userGrace, Role: "moderator"}},
+	events.UserSuspended:     {userAda, events.UserSuspendedData{UserID: userGrace, Until: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), Reason: "spam"}},
+	events.UserUnsuspended:   {userAda, events.UserModData{UserID: userGrace, Reason: "appeal granted"}},
+	events.UserPurged:        {userAda, events.UserPurgedData{UserID: userGrace, Since: time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC), Reason: "spam"}},
+	events.UserBlocked:       {userAda, events.BlockData{UserID: userAda, BlockedID: userGrace}},
+	events.UserUnblocked:     {userAda, events.BlockData{UserID: userAda, BlockedID: userGrace}},
+	events.UserErased:        {userAda, events.UserModData{UserID: userAda}},
+	events.FlagRaised: {userAda, events.FlagRaisedData{FlagID: "01jq8r9k0zqrbcnhzcrrjk3kt1", Target: events.Target{Kind: "post", ID: postID},
+		TargetSeq: 1234, UserID: userAda, Reason: "spam"}},
+	events.FlagResolved:    {userAda, events.FlagResolvedData{FlagID: "01jq8r9k0zqrbcnhzcrrjk3kt1", Target: events.Target{Kind: "post", ID: postID}, Action: "hide"}},
+	events.ContentHidden:   {userAda, events.ContentModData{Target: events.Target{Kind: "post", ID: postID}, Reason: "spam"}},
+	events.ContentRestored: {userAda, events.ContentModData{Target: events.Target{Kind: "post", ID: postID}, Reason: "a mistake"}},
 }
 
 // exampleID returns a fixed id of the shape events.NewID makes, one per type.

@@ -198,6 +198,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	httpAddr := fs.String("http", envDefault(getenv, "FORUM_HTTP", "127.0.0.1:8080"), "HTTP address to listen on (env FORUM_HTTP)")
 	natsListen := fs.String("nats-listen", envDefault(getenv, "FORUM_NATS_LISTEN", "127.0.0.1:4222"), "client address of the embedded NATS server, off for none (env FORUM_NATS_LISTEN)")
 	demo := fs.Bool("demo", boolFlag(getenv, "FORUM_DEMO", true), "seed demo users, posts and messages into an empty stream (env FORUM_DEMO)")
+	adminList := fs.String("admins", getenv("FORUM_ADMINS"), "comma-separated nicknames of the admins (with --demo, ada is one) (env FORUM_ADMINS)")
 	rateLimits := boolFlag(getenv, "FORUM_RATE_LIMITS", true)
 	fs.Var(onOff{&rateLimits}, "rate-limits", "on or off: off lifts every rate limit but the throttling of failed sign-ins (env FORUM_RATE_LIMITS)")
 	origins := fs.String("allowed-origins", getenv("FORUM_ALLOWED_ORIGINS"), "comma-separated extra origins allowed for browsers and WebSockets (env FORUM_ALLOWED_ORIGINS)")
@@ -264,6 +265,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	keys, err := store.Keys(ctx)
+	if err != nil {
+		return err
+	}
+	proj.SetKeys(keys)
 	projCtx, stopProjector := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	wg.Go(func() { proj.Run(projCtx, store) })
@@ -290,7 +296,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		logger.Info("rebuilt online and swapped in", "events", res.Events, "seconds", res.Duration.Seconds(), "file", res.Path)
 	})
 
-	cc := commands.Config{Store: store, DB: db, Projector: proj, Logger: logger, DemoSignIn: local}
+	var admins []string
+	for _, a := range strings.Split(*adminList, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			admins = append(admins, a)
+		}
+	}
+	if *demo {
+		admins = append(admins, "ada")
+	}
+	cc := commands.Config{Store: store, DB: db, Projector: proj, Logger: logger, DemoSignIn: local, Admins: admins, Keys: keys}
 	if rateLimits {
 		cc.NewRooms = commands.NewRoomsLimit()
 	}
@@ -298,6 +313,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	seeded, err := cmds.Seed(ctx, *demo)
 	if err != nil {
 		return err
+	}
+	if err := cmds.EnsureAdmins(ctx, admins); err != nil {
+		return fmt.Errorf("make the admins (--admins): %w", err)
 	}
 	if seeded {
 		logger.Info("seeded an empty stream", "categories", len(commands.DefaultCategories), "demo", *demo)
@@ -418,7 +436,11 @@ func rebuild(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	defer closeStore()
-	res, err := projections.Rebuild(ctx, store, projections.RebuildOptions{Path: sf.dbPath(), UntilSeq: *untilSeq, UntilTime: until, Logger: logger})
+	keys, err := store.Keys(ctx)
+	if err != nil {
+		return err
+	}
+	res, err := projections.Rebuild(ctx, store, projections.RebuildOptions{Path: sf.dbPath(), UntilSeq: *untilSeq, UntilTime: until, Logger: logger, Keys: keys})
 	if err != nil {
 		return err
 	}

@@ -123,7 +123,8 @@ type conn struct {
 	// Guarded by the hub's lock.
 	liveAfter uint64 // the client has every event up to here: skip their frames
 	rooms     map[string]struct{}
-	checkAt   time.Time // when to check again that the session is in force
+	blocked   map[string]struct{} // users this user blocks: their posts, comments and room messages are not sent
+	checkAt   time.Time           // when to check again that the session is in force
 
 	dropped    atomic.Bool
 	closeOnce  sync.Once

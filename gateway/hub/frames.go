@@ -19,10 +19,11 @@ import (
 // outFrame is one server → client frame, encoded once and shared by every
 // connection it goes to.
 type outFrame struct {
-	typ  string
-	seq  uint64 // stream sequence of the event it shows; 0 for frames from no event
-	data []byte
-	sent prometheus.Counter
+	typ    string
+	seq    uint64 // stream sequence of the event it shows; 0 for frames from no event
+	author string // who wrote what it shows (a post, comment or room message), for blocks
+	data   []byte
+	sent   prometheus.Counter
 
 	prepare sync.Once
 	pm      *websocket.PreparedMessage
@@ -170,6 +171,19 @@ type (
 		Seq  uint64 `json:"seq"`
 		UpTo string `json:"up_to"`
 	}
+	// hiddenFrame (content.hidden): the item leaves every list and page but
+	// a moderator's.
+	hiddenFrame struct {
+		Type   string        `json:"type"` // hidden
+		Seq    uint64        `json:"seq"`
+		Target events.Target `json:"target"`
+	}
+	purgedFrame struct {
+		Type   string `json:"type"` // purged
+		Seq    uint64 `json:"seq"`
+		UserID string `json:"user_id"`
+		Since  string `json:"since"`
+	}
 	errorFrame struct {
 		Type     string `json:"type"` // error
 		Code     string `json:"code"`
@@ -238,6 +252,23 @@ var pushes = map[events.Type]string{
 	events.SessionUsed:     "",
 	// Not pushed, but closes every socket of that session (built.endSession).
 	events.SessionEnded: "",
+	// Moderation: a hidden item leaves every page at once ("hidden"), a purge
+	// hides everything of one user since a time ("purged"). A restored item
+	// shows again on the next read; flags, roles and suspensions are read
+	// by who needs them.
+	events.ContentHidden:   "hidden",
+	events.ContentRestored: "",
+	events.UserPurged:      "purged",
+	events.FlagRaised:      "",
+	events.FlagResolved:    "",
+	events.UserRoleSet:     "",
+	events.UserSuspended:   "",
+	events.UserUnsuspended: "",
+	// Not pushed, but change what the blocker's connections are sent.
+	events.UserBlocked:   "",
+	events.UserUnblocked: "",
+	// Not pushed, but closes every connection of the erased account.
+	events.UserErased: "",
 }
 
 // built is what one committed event means to WebSocket clients: a frame and
@@ -249,6 +280,9 @@ type built struct {
 	to         audience
 	notes      []note
 	endSession string
+	endUser    string            // an erased account: close its connections
+	block      *events.BlockData // a block (blocked) or unblock changes what its user is sent
+	blocked    bool
 }
 
 // note is a notification frame for one user.
@@ -304,6 +338,7 @@ func (h *Hub) build(ctx context.Context, ev events.Event) built {
 					f.ID = p.ID
 				}
 				b.frame, b.to = h.newFrame(typ, ev.Seq, f), audience{all: true}
+				b.frame.author = p.Author.ID
 			}
 		}
 	case events.CommentCreated, events.CommentEdited, events.CommentDeleted:
@@ -318,6 +353,7 @@ func (h *Hub) build(ctx context.Context, ev events.Event) built {
 					f.ID = c.ID
 				}
 				b.frame, b.to = h.newFrame(typ, ev.Seq, f), audience{all: true}
+				b.frame.author = c.Author.ID
 			}
 		}
 	case events.PostVoted, events.CommentVoted:
@@ -343,6 +379,9 @@ func (h *Hub) build(ctx context.Context, ev events.Event) built {
 				b.to = audience{users: []string{m.From.ID, m.To.ID}}
 			}
 			b.frame = h.newFrame(typ, ev.Seq, messageFrame{Type: typ, Seq: ev.Seq, Message: m})
+			if m.Room != nil {
+				b.frame.author = m.From.ID // a blocked user's DMs are refused, not hidden
+			}
 		}
 	case events.RoomJoined, events.RoomLeft:
 		var d events.RoomMembershipData
@@ -385,6 +424,39 @@ func (h *Hub) build(ctx context.Context, ev events.Event) built {
 		var d events.SessionEndedData
 		if err = ev.Payload(&d); err == nil {
 			b.endSession = d.SessionID
+		}
+	case events.UserErased:
+		var d events.UserModData
+		if err = ev.Payload(&d); err == nil {
+			b.endUser = d.UserID
+		}
+	case events.UserBlocked, events.UserUnblocked:
+		var d events.BlockData
+		if err = ev.Payload(&d); err == nil {
+			b.block, b.blocked = &d, ev.Type == events.UserBlocked
+		}
+	case events.ContentHidden:
+		var d events.ContentModData
+		if err = ev.Payload(&d); err == nil {
+			b.to = audience{all: true}
+			if d.Target.Kind == events.KindMessage {
+				var m projections.Message
+				if m, err = h.read.MessageByID(ctx, d.Target.ID); err == nil {
+					if m.Room != nil {
+						b.to = audience{room: *m.Room}
+						b.to.users, err = h.read.RoomMemberIDs(ctx, *m.Room)
+					} else if m.To != nil {
+						b.to = audience{users: []string{m.From.ID, m.To.ID}}
+					}
+				}
+			}
+			b.frame = h.newFrame(typ, ev.Seq, hiddenFrame{Type: typ, Seq: ev.Seq, Target: d.Target})
+		}
+	case events.UserPurged:
+		var d events.UserPurgedData
+		if err = ev.Payload(&d); err == nil {
+			f := purgedFrame{Type: typ, Seq: ev.Seq, UserID: d.UserID, Since: projections.FormatTime(d.Since)}
+			b.frame, b.to = h.newFrame(typ, ev.Seq, f), audience{all: true}
 		}
 	}
 	if err == nil && (ev.Type == events.PostCreated || ev.Type == events.CommentCreated || ev.Type == events.RoomMessageSent) {

@@ -31,8 +31,10 @@ type ReadModels interface {
 	Comment(ctx context.Context, id, viewer string) (projections.Comment, error)
 	Votes(ctx context.Context, target events.Target, viewer string) (projections.Votes, error)
 	MessageBySeq(ctx context.Context, seq uint64) (projections.Message, error)
+	MessageByID(ctx context.Context, id string) (projections.Message, error)
 	NotificationsAt(ctx context.Context, seq uint64) (users []string, notes []projections.Notification, err error)
 	RoomMemberIDs(ctx context.Context, room string) ([]string, error)
+	BlockedIDs(ctx context.Context, user string) ([]string, error)
 }
 
 // ChangeFeed is the projector as the hub follows it: how far the read models
@@ -290,6 +292,20 @@ func (h *Hub) deliver(batch []built) {
 				c.close(websocket.ClosePolicyViolation, "signed out")
 			}
 		}
+		if b.endUser != "" {
+			for c := range h.byUser[b.endUser] {
+				c.close(websocket.ClosePolicyViolation, "account erased")
+			}
+		}
+		if b.block != nil {
+			for c := range h.byUser[b.block.UserID] {
+				if b.blocked {
+					c.blocked[b.block.BlockedID] = struct{}{}
+				} else {
+					delete(c.blocked, b.block.BlockedID)
+				}
+			}
+		}
 		h.seq = b.seq
 	}
 }
@@ -299,6 +315,9 @@ func (h *Hub) deliver(batch []built) {
 func (h *Hub) send(c *conn, f *outFrame) {
 	if f.seq != 0 && f.seq <= c.liveAfter {
 		return
+	}
+	if _, blocked := c.blocked[f.author]; blocked && f.author != "" {
+		return // what a user they block wrote
 	}
 	c.push(f)
 }

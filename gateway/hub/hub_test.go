@@ -490,6 +490,7 @@ func TestWSRooms(t *testing.T) {
 		t.Errorf("room history = %+v", page.Items)
 	}
 	b.Send(map[string]any{"type": "room.leave", "room": "general"})
+	forumtest.Eventually(t, "bob to stop watching general", func() bool { return ada.RoomOnline("general") == 1 })
 
 	// Membership: cyd joins without watching; the join line goes to the
 	// watchers and to cyd, and the room's messages reach cyd unasked.

@@ -50,6 +50,12 @@ func (h *Hub) open(c *conn, account projections.User, after uint64, resume bool)
 	if !resume {
 		after = head
 	}
+	c.blocked = map[string]struct{}{}
+	if ids, err := h.read.BlockedIDs(c.ctx, c.user.ID); err == nil {
+		for _, id := range ids {
+			c.blocked[id] = struct{}{}
+		}
+	}
 
 	h.mu.Lock()
 	if !h.add(c) {

@@ -101,13 +101,18 @@ func NewCore(t testing.TB, o Options) *Core {
 	if c.Proj, err = projections.NewProjector(db, o.Logger); err != nil {
 		t.Fatal(err)
 	}
+	keys, err := c.Store.Keys(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Proj.SetKeys(keys)
 	projCtx, stop := context.WithCancel(ctx)
 	var once sync.Once
 	var projDone sync.WaitGroup
 	projDone.Go(func() { c.Proj.Run(projCtx, c.Store) })
 	c.stopProj = func() { once.Do(func() { stop(); projDone.Wait() }) }
 	t.Cleanup(c.stopProj)
-	cfg := commands.Config{Store: c.Store, DB: db, Projector: c.Proj, Logger: o.Logger, Hasher: FastHasher{}, DemoSignIn: true}
+	cfg := commands.Config{Store: c.Store, DB: db, Projector: c.Proj, Logger: o.Logger, Hasher: FastHasher{}, DemoSignIn: true, Keys: keys}
 	if o.RateLimits {
 		cfg.NewRooms = commands.NewRoomsLimit()
 	}

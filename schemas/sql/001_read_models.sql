@@ -28,7 +28,11 @@ CREATE TABLE users (
   created_at    TEXT NOT NULL,
   post_count    INTEGER NOT NULL DEFAULT 0,
   comment_count INTEGER NOT NULL DEFAULT 0,
-  notifications_read INTEGER NOT NULL DEFAULT 0 -- seq of the last notification read
+  notifications_read INTEGER NOT NULL DEFAULT 0, -- seq of the last notification read
+  role          TEXT NOT NULL DEFAULT '', -- '' (a member), 'moderator' or 'admin'
+  suspended_until TEXT,
+  suspend_reason  TEXT NOT NULL DEFAULT '',
+  erased        INTEGER NOT NULL DEFAULT 0
 );
 -- Lookups only: uniqueness is decided by claims in the log, not here.
 CREATE INDEX users_nickname_key ON users(nickname_key, id);
@@ -58,6 +62,7 @@ CREATE TABLE posts (
   created_at    TEXT NOT NULL,
   edited_at     TEXT,
   deleted       INTEGER NOT NULL DEFAULT 0,
+  hidden        INTEGER NOT NULL DEFAULT 0, -- by a moderator
   likes         INTEGER NOT NULL DEFAULT 0,
   dislikes      INTEGER NOT NULL DEFAULT 0,
   comment_count INTEGER NOT NULL DEFAULT 0
@@ -82,6 +87,7 @@ CREATE TABLE comments (
   created_at TEXT NOT NULL,
   edited_at  TEXT,
   deleted    INTEGER NOT NULL DEFAULT 0,
+  hidden     INTEGER NOT NULL DEFAULT 0,
   likes      INTEGER NOT NULL DEFAULT 0,
   dislikes   INTEGER NOT NULL DEFAULT 0
 );
@@ -110,9 +116,11 @@ CREATE TABLE messages (
   room       TEXT,
   body       TEXT NOT NULL,
   body_html  TEXT NOT NULL,
-  created_at TEXT NOT NULL
+  created_at TEXT NOT NULL,
+  hidden     INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX messages_conv_seq ON messages(conv, seq);
+CREATE INDEX messages_from ON messages(from_id, seq);
 
 -- Each user's side of a direct conversation.
 CREATE TABLE conversations (
@@ -166,6 +174,46 @@ CREATE INDEX notifications_user ON notifications(user_id, seq);
 -- the post's or comment's seq), and messages (rowid: the message's seq).
 CREATE VIRTUAL TABLE search_docs USING fts5(title, body, kind UNINDEXED, tokenize = 'unicode61 remove_diacritics 2');
 CREATE VIRTUAL TABLE search_messages USING fts5(body, tokenize = 'unicode61 remove_diacritics 2');
+
+-- Moderation: flags and what became of them, every moderator's action, and
+-- who blocks whom.
+CREATE TABLE flags (
+  id         TEXT PRIMARY KEY,
+  seq        INTEGER NOT NULL,
+  kind       TEXT NOT NULL, -- 'post', 'comment' or 'message'
+  target_id  TEXT NOT NULL,
+  target_seq INTEGER NOT NULL, -- the item's latest event when it was flagged
+  reason     TEXT NOT NULL,
+  by_id      TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  status     TEXT NOT NULL DEFAULT 'open' -- 'open', 'hidden' or 'dismissed'
+);
+CREATE INDEX flags_status ON flags(status, seq);
+CREATE INDEX flags_target ON flags(kind, target_id, status);
+
+CREATE TABLE mod_log (
+  seq         INTEGER PRIMARY KEY,
+  action      TEXT NOT NULL, -- hide, restore, dismiss, suspend, unsuspend, purge, role
+  target_kind TEXT NOT NULL,
+  target_id   TEXT NOT NULL,
+  by_id       TEXT NOT NULL,
+  reason      TEXT NOT NULL,
+  created_at  TEXT NOT NULL
+);
+
+CREATE TABLE blocks (
+  user_id    TEXT NOT NULL,
+  blocked_id TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (user_id, blocked_id)
+) WITHOUT ROWID;
+
+-- Every event each user made (its actor), for their export.
+CREATE TABLE actor_events (
+  user_id TEXT NOT NULL,
+  seq     INTEGER NOT NULL,
+  PRIMARY KEY (user_id, seq)
+) WITHOUT ROWID;
 
 -- Events that could not be applied (undecodable, an unknown version or type):
 -- recorded here and gone past, for an operator to look at.

@@ -1,0 +1,496 @@
+package commands
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"forum/events"
+	"forum/projections"
+)
+
+// Moderation and privacy: roles, suspensions, flags, hiding, purges and
+// blocks. Who may do what is decided here, from the actor's standing in
+// the read models.
+
+// maxReason bounds a flag's or a moderator's reason, in characters.
+const maxReason = 500
+
+func checkReason(reason string, required bool) error {
+	if reason == "" && !required {
+		return nil
+	}
+	return checkText("reason", reason, 1, maxReason)
+}
+
+// standing returns the actor's standing; an actor that is not a user (the
+// command line) is an admin.
+func (s *Service) standing(ctx context.Context, user string) (projections.Standing, error) {
+	if user == "" {
+		return projections.Standing{Role: events.RoleAdmin}, nil
+	}
+	return s.DB.StandingOf(ctx, user)
+}
+
+// requireModerator refuses (EFORBIDDEN) an actor who is not a moderator or
+// an admin.
+func (s *Service) requireModerator(ctx context.Context, actor string) error {
+	st, err := s.standing(ctx, actor)
+	if err != nil {
+		return err
+	}
+	if !projections.Moderator(st.Role) {
+		return events.Errorf(events.EFORBIDDEN, "only moderators may do that")
+	}
+	return nil
+}
+
+// CheckActive refuses (ESUSPENDED, with the end) a write by a suspended user.
+func (s *Service) CheckActive(ctx context.Context, user string) error {
+	st, err := s.DB.StandingOf(ctx, user)
+	if err != nil {
+		return err
+	}
+	if st.SuspendedUntil != nil && st.SuspendedUntil.After(s.Now()) {
+		until := *st.SuspendedUntil
+		msg := "your account is suspended until " + until.UTC().Format(time.RFC3339)
+		if st.Reason != "" {
+			msg += ": " + st.Reason
+		}
+		return &events.Error{Code: events.ESUSPENDED, Message: msg, Until: &until}
+	}
+	return nil
+}
+
+func rank(role string) int {
+	switch role {
+	case events.RoleAdmin:
+		return 2
+	case events.RoleModerator:
+		return 1
+	}
+	return 0
+}
+
+// SetRole makes target a member, moderator or admin (by an admin).
+func (s *Service) SetRole(ctx context.Context, actor, target, role string) error {
+	if role != events.RoleMember && role != events.RoleModerator && role != events.RoleAdmin {
+		return events.FieldError(events.EINVALID, "role", `role must be "member", "moderator" or "admin"`)
+	}
+	st, err := s.standing(ctx, actor)
+	if err != nil {
+		return err
+	}
+	if st.Role != events.RoleAdmin {
+		return events.Errorf(events.EFORBIDDEN, "only admins may change roles")
+	}
+	if _, err := s.DB.User(ctx, target); err != nil {
+		return err
+	}
+	_, err = s.emit(ctx, events.UserRoleSet, target, actor, events.UserRoleSetData{UserID: target, Role: role})
+	return err
+}
+
+// EnsureAdmins makes admins of the existing users with these nicknames
+// (--admins) who are not admins yet.
+func (s *Service) EnsureAdmins(ctx context.Context, nicknames []string) error {
+	for _, nick := range nicknames {
+		cred, err := s.DB.Credentials(ctx, nick)
+		if events.ErrorCode(err) == events.ENOTFOUND {
+			continue // not signed up yet: made admin when they do
+		}
+		if err != nil {
+			return err
+		}
+		st, err := s.DB.StandingOf(ctx, cred.UserID)
+		if err != nil {
+			return err
+		}
+		if st.Role != events.RoleAdmin {
+			if _, err := s.emit(ctx, events.UserRoleSet, cred.UserID, "", events.UserRoleSetData{UserID: cred.UserID, Role: events.RoleAdmin}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Suspend stops target writing until the time given (by a moderator, of
+// someone below them).
+func (s *Service) Suspend(ctx context.Context, actor, target string, until time.Time, reason string) error {
+	if err := s.requireModerator(ctx, actor); err != nil {
+		return err
+	}
+	if !until.After(s.Now()) || until.After(s.Now().AddDate(100, 0, 0)) {
+		return events.FieldError(events.EINVALID, "until", "until must be a time in the next 100 years")
+	}
+	if err := checkReason(reason, true); err != nil {
+		return err
+	}
+	if err := s.outranks(ctx, actor, target); err != nil {
+		return err
+	}
+	_, err := s.emit(ctx, events.UserSuspended, target, actor, events.UserSuspendedData{UserID: target, Until: until.UTC(), Reason: reason})
+	return err
+}
+
+// Unsuspend lets target write again.
+func (s *Service) Unsuspend(ctx context.Context, actor, target, reason string) error {
+	if err := s.requireModerator(ctx, actor); err != nil {
+		return err
+	}
+	if err := checkReason(reason, false); err != nil {
+		return err
+	}
+	if _, err := s.DB.User(ctx, target); err != nil {
+		return err
+	}
+	_, err := s.emit(ctx, events.UserUnsuspended, target, actor, events.UserModData{UserID: target, Reason: reason})
+	return err
+}
+
+// outranks refuses acting on a user of the same role or above.
+func (s *Service) outranks(ctx context.Context, actor, target string) error {
+	a, err := s.standing(ctx, actor)
+	if err != nil {
+		return err
+	}
+	t, err := s.DB.StandingOf(ctx, target)
+	if err != nil {
+		return err
+	}
+	if actor != "" && rank(t.Role) >= rank(a.Role) {
+		return events.Errorf(events.EFORBIDDEN, "you cannot do that to a %s", t.Role)
+	}
+	return nil
+}
+
+// Purge hides everything target wrote since the time given.
+func (s *Service) Purge(ctx context.Context, actor, target string, since time.Time, reason string) error {
+	if err := s.requireModerator(ctx, actor); err != nil {
+		return err
+	}
+	if since.IsZero() || since.After(s.Now()) {
+		return events.FieldError(events.EINVALID, "since", "since must be a time in the past")
+	}
+	if err := checkReason(reason, false); err != nil {
+		return err
+	}
+	if err := s.outranks(ctx, actor, target); err != nil {
+		return err
+	}
+	_, err := s.emit(ctx, events.UserPurged, target, actor, events.UserPurgedData{UserID: target, Since: since.UTC(), Reason: reason})
+	return err
+}
+
+// checkTarget validates a flag's or a hide's target kind and id.
+func checkTarget(t events.Target) error {
+	switch t.Kind {
+	case events.KindPost, events.KindComment, events.KindMessage:
+	default:
+		return events.FieldError(events.EINVALID, "kind", "only posts, comments and messages can be flagged or hidden")
+	}
+	if !events.ValidID(t.ID) {
+		return events.Errorf(events.ENOTFOUND, "%s not found", t.Kind)
+	}
+	return nil
+}
+
+// latest returns the stream sequence of the item's latest version, and
+// checks that user may see it (a message: only its conversation's
+// participants, or a room's readers).
+func (s *Service) latest(ctx context.Context, t events.Target, user string) (uint64, error) {
+	var edited string
+	var seq uint64
+	switch t.Kind {
+	case events.KindPost:
+		p, err := s.DB.Post(ctx, t.ID, "")
+		if err != nil {
+			return 0, err
+		}
+		if p.Deleted {
+			return 0, events.Errorf(events.ENOTFOUND, "post not found")
+		}
+		seq, edited = p.Seq, events.PostEdited.Subject(t.ID)
+	case events.KindComment:
+		c, err := s.DB.Comment(ctx, t.ID, "")
+		if err != nil {
+			return 0, err
+		}
+		if c.Deleted {
+			return 0, events.Errorf(events.ENOTFOUND, "comment not found")
+		}
+		seq, edited = c.Seq, events.CommentEdited.Subject(t.ID)
+	case events.KindMessage:
+		m, err := s.DB.MessageByID(ctx, t.ID)
+		if err != nil {
+			return 0, err
+		}
+		if m.Room == nil && m.From.ID != user && (m.To == nil || m.To.ID != user) && user != "" {
+			return 0, events.Errorf(events.ENOTFOUND, "message not found")
+		}
+		return m.Seq, nil
+	}
+	last, err := s.Store.Last(ctx, edited)
+	switch {
+	case errors.Is(err, events.ErrNoEvent):
+		return seq, nil
+	case err != nil:
+		return 0, err
+	}
+	return max(seq, last.Seq), nil
+}
+
+// Flag records user's flag on an item, once per user and item.
+func (s *Service) Flag(ctx context.Context, user string, t events.Target, reason string) (string, error) {
+	if err := checkTarget(t); err != nil {
+		return "", err
+	}
+	if err := checkReason(reason, true); err != nil {
+		return "", err
+	}
+	seq, err := s.latest(ctx, t, user)
+	if err != nil {
+		return "", err
+	}
+	id := s.NewID()
+	_, err = s.emit(ctx, events.FlagRaised, t.Kind+"."+t.ID+"."+user, user,
+		events.FlagRaisedData{FlagID: id, Target: t, TargetSeq: seq, UserID: user, Reason: reason}, events.ExpectLastSubjectSeq(0))
+	if errors.Is(err, events.ErrConflict) {
+		return "", events.Errorf(events.ECONFLICT, "you have flagged this %s already", t.Kind)
+	}
+	return id, err
+}
+
+// ResolveFlag hides the flagged item or dismisses the flag (with every other
+// open flag on the same item).
+func (s *Service) ResolveFlag(ctx context.Context, actor, flagID, action, reason string) error {
+	if err := s.requireModerator(ctx, actor); err != nil {
+		return err
+	}
+	if action != "hide" && action != "dismiss" {
+		return events.FieldError(events.EINVALID, "action", `action must be "hide" or "dismiss"`)
+	}
+	if err := checkReason(reason, false); err != nil {
+		return err
+	}
+	if !events.ValidID(flagID) {
+		return events.Errorf(events.ENOTFOUND, "flag not found")
+	}
+	f, err := s.DB.FlagByID(ctx, flagID)
+	if err != nil {
+		return err
+	}
+	if f.Status != "open" {
+		return events.Errorf(events.ECONFLICT, "this flag is resolved already (%s)", f.Status)
+	}
+	if _, err := s.emit(ctx, events.FlagResolved, flagID, actor, events.FlagResolvedData{FlagID: flagID, Target: f.Target, Action: action}); err != nil {
+		return err
+	}
+	if action == "hide" {
+		if reason == "" {
+			reason = "flagged: " + f.Reason
+		}
+		return s.SetHidden(ctx, actor, f.Target, true, reason)
+	}
+	return nil
+}
+
+// SetHidden hides an item (or restores it) for everyone but moderators.
+func (s *Service) SetHidden(ctx context.Context, actor string, t events.Target, hide bool, reason string) error {
+	if err := s.requireModerator(ctx, actor); err != nil {
+		return err
+	}
+	if err := checkTarget(t); err != nil {
+		return err
+	}
+	if err := checkReason(reason, false); err != nil {
+		return err
+	}
+	if _, err := s.latest(ctx, t, ""); err != nil {
+		return err
+	}
+	typ := events.ContentHidden
+	if !hide {
+		typ = events.ContentRestored
+	}
+	_, err := s.emit(ctx, typ, t.Kind+"."+t.ID, actor, events.ContentModData{Target: t, Reason: reason})
+	return err
+}
+
+// Block makes user's lists and pushes leave out other's posts, comments and
+// room messages, and refuses other's direct messages to user (blocked true),
+// or undoes that.
+func (s *Service) Block(ctx context.Context, user, other string, blocked bool) error {
+	if !events.ValidID(other) {
+		return events.Errorf(events.ENOTFOUND, "user not found")
+	}
+	if other == user {
+		return events.FieldError(events.EINVALID, "user", "you cannot block yourself")
+	}
+	if _, err := s.DB.User(ctx, other); err != nil {
+		return err
+	}
+	already, err := s.DB.Blocks(ctx, user, other)
+	if err != nil || already == blocked {
+		return err
+	}
+	typ := events.UserBlocked
+	if !blocked {
+		typ = events.UserUnblocked
+	}
+	_, err = s.emit(ctx, typ, user, user, events.BlockData{UserID: user, BlockedID: other})
+	return err
+}
+
+// refuseBlocked answers EFORBIDDEN when to blocks from.
+func (s *Service) refuseBlocked(ctx context.Context, from, to string) error {
+	blocked, err := s.DB.Blocks(ctx, to, from)
+	if err != nil {
+		return err
+	}
+	if blocked {
+		return events.Errorf(events.EFORBIDDEN, "this user does not take your messages")
+	}
+	return nil
+}
+
+// parseTime reads an RFC 3339 time of a request.
+func ParseTime(field, v string) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339, strings.TrimSpace(v))
+	if err != nil {
+		return time.Time{}, events.FieldError(events.EINVALID, field, fmt.Sprintf("%s must be a time like 2026-12-31T23:59:00Z", field))
+	}
+	return t, nil
+}
+
+// Version is an item's text at one point of its history.
+type Version struct {
+	Title    string `json:"title,omitempty"`
+	Body     string `json:"body"`
+	BodyHTML string `json:"body_html"`
+}
+
+// FlaggedAs returns the flagged item as it was when flagged, read from the
+// log (the event at its TargetSeq).
+func (s *Service) FlaggedAs(ctx context.Context, f projections.Flag) (Version, error) {
+	ev, err := s.Store.Get(ctx, f.TargetSeq)
+	if err != nil {
+		return Version{}, err
+	}
+	spec, ok := events.Lookup(ev.Type)
+	if !ok {
+		return Version{}, fmt.Errorf("flagged event %d of unknown type %s", ev.Seq, ev.Type)
+	}
+	payload := spec.NewPayload()
+	if err := s.openedPayload(ctx, ev, payload); err != nil {
+		return Version{}, err
+	}
+	var d struct {
+		Title string `json:"title"`
+		Body  string `json:"body"`
+	}
+	b, _ := json.Marshal(payload)
+	json.Unmarshal(b, &d)
+	return Version{Title: d.Title, Body: d.Body, BodyHTML: projections.RenderMarkdown(d.Body)}, nil
+}
+
+// Exported is one event of a user's export.
+type Exported struct {
+	Seq     uint64          `json:"seq"`
+	Subject string          `json:"subject"`
+	Type    events.Type     `json:"type"`
+	Version int             `json:"version"`
+	Time    time.Time       `json:"time"`
+	Data    json.RawMessage `json:"data"`
+}
+
+// Export calls fn with every event user made, oldest first, its personal
+// data readable.
+func (s *Service) Export(ctx context.Context, user string, fn func(Exported) error) error {
+	var after uint64
+	for {
+		seqs, err := s.DB.ActorSeqs(ctx, user, after, 500)
+		if err != nil {
+			return err
+		}
+		if len(seqs) == 0 {
+			return nil
+		}
+		for _, seq := range seqs {
+			ev, err := s.Store.Get(ctx, seq)
+			if errors.Is(err, events.ErrNoEvent) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			data, err := s.readable(ctx, ev)
+			if err != nil {
+				return err
+			}
+			if err := fn(Exported{Seq: ev.Seq, Subject: ev.Subject, Type: ev.Type, Version: ev.Version, Time: ev.Time, Data: data}); err != nil {
+				return err
+			}
+			after = seq
+		}
+	}
+}
+
+// readable returns an event's payload with its personal data opened.
+func (s *Service) readable(ctx context.Context, ev events.Event) (json.RawMessage, error) {
+	spec, ok := events.Lookup(ev.Type)
+	if !ok {
+		return json.RawMessage(ev.Data), nil
+	}
+	d := spec.NewPayload()
+	if err := s.openedPayload(ctx, ev, d); err != nil {
+		return nil, err
+	}
+	return json.Marshal(d)
+}
+
+// Erase erases user's account after checking their password: its sessions
+// end, its nickname and email are free again, and its personal data in the
+// log becomes unreadable (its key is destroyed).
+func (s *Service) Erase(ctx context.Context, user, password string) error {
+	acct, err := s.DB.Account(ctx, user)
+	if err != nil {
+		return err
+	}
+	if password == "" {
+		return events.FieldError(events.EINVALID, "password", "enter your password to delete your account")
+	}
+	id, err := s.Authenticate(ctx, acct.Nickname, password)
+	if err != nil || id != user {
+		return events.FieldError(events.EUNAUTHENTICATED, "password", "wrong password")
+	}
+	if _, err := s.emit(ctx, events.UserErased, user, user, events.UserModData{UserID: user}); err != nil {
+		return err
+	}
+	s.release(ctx, events.ClaimNickname, acct.Nickname, user)
+	s.release(ctx, events.ClaimEmail, acct.Email, user)
+	return s.destroyKey(ctx, user)
+}
+
+// destroyKey destroys user's data key, so that their personal data in the
+// log can no longer be read.
+func (s *Service) destroyKey(ctx context.Context, user string) error {
+	if s.Keys == nil {
+		return nil
+	}
+	return s.Keys.Destroy(ctx, user)
+}
+
+// isConfiguredAdmin reports whether nickname is one of Config.Admins.
+func (s *Service) isConfiguredAdmin(nickname string) bool {
+	for _, a := range s.Admins {
+		if strings.EqualFold(a, nickname) {
+			return true
+		}
+	}
+	return false
+}
