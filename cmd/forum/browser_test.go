@@ -23,26 +23,28 @@ import (
 func TestBrowser(t *testing.T) {
 	browser := startChromium(t)
 	for _, sc := range []struct {
-		name string
-		run  func(*testing.T, *browserEnv)
+		name  string
+		run   func(*testing.T, *browserEnv)
+		flags []string
 	}{
-		{"SignUpSignOut", browserSignUpSignOut},
-		{"LiveFeedAndVotes", browserLiveFeedAndVotes},
-		{"DirectMessages", browserDirectMessages},
-		{"InfiniteScroll", browserInfiniteScroll},
-		{"StoredXSS", browserStoredXSS},
-		{"Rooms", browserRooms},
-		{"Layout", browserLayout},
-		{"RepeatVisit", browserRepeatVisit},
-		{"MentionBell", browserMentionBell},
-		{"Search", browserSearch},
-		{"Drafts", browserDrafts},
-		{"Outbox", browserOutbox},
-		{"BackRestoresScroll", browserBackRestoresScroll},
-		{"SignUpErrors", browserSignUpErrors},
-		{"Accessibility", browserAccessibility},
+		{"SignUpSignOut", browserSignUpSignOut, nil},
+		{"LiveFeedAndVotes", browserLiveFeedAndVotes, nil},
+		{"DirectMessages", browserDirectMessages, nil},
+		{"InfiniteScroll", browserInfiniteScroll, nil},
+		{"StoredXSS", browserStoredXSS, nil},
+		{"Rooms", browserRooms, nil},
+		{"Layout", browserLayout, nil},
+		{"RepeatVisit", browserRepeatVisit, nil},
+		{"MentionBell", browserMentionBell, nil},
+		{"Search", browserSearch, nil},
+		{"Drafts", browserDrafts, nil},
+		{"Outbox", browserOutbox, nil},
+		{"BackRestoresScroll", browserBackRestoresScroll, nil},
+		{"SignUpErrors", browserSignUpErrors, nil},
+		{"Accessibility", browserAccessibility, []string{"--admins", "ada"}},
+		{"Moderation", browserModeration, []string{"--admins", "boss"}},
 	} {
-		t.Run(sc.name, func(t *testing.T) { sc.run(t, newBrowserEnv(t, browser)) })
+		t.Run(sc.name, func(t *testing.T) { sc.run(t, newBrowserEnv(t, browser, sc.flags...)) })
 	}
 	t.Run("ReadOnlyBanner", func(t *testing.T) { browserReadOnlyBanner(t, browser) })
 }

@@ -326,6 +326,7 @@ func browserAccessibility(t *testing.T, e *browserEnv) {
 	e.srv.mustDo("POST", "/api/chats/"+a.User.ID+"/messages", b.Token, map[string]any{"body": "Hello ada"}, http.StatusCreated, nil)
 	e.srv.mustDo("POST", "/api/rooms/lobby/join", b.Token, nil, http.StatusNoContent, nil)
 	e.srv.mustDo("POST", "/api/rooms/lobby/messages", b.Token, map[string]any{"body": "Hi room"}, http.StatusCreated, nil)
+	e.srv.mustDo("POST", "/api/posts/"+postID+"/flag", b.Token, map[string]any{"reason": "Spam"}, http.StatusCreated, nil)
 
 	guest, ada := e.newTab("guest"), e.newTab("ada")
 	ada.signIn("ada")
@@ -349,6 +350,9 @@ func browserAccessibility(t *testing.T, e *browserEnv) {
 		{"rooms", "/rooms", "rooms", `document.querySelectorAll('#all-rooms .room').length >= 1`, ada, nil},
 		{"room", "/rooms/lobby", "room", `document.querySelectorAll('#room-messages .message[data-id]').length === 1 && document.querySelectorAll('#room-members .member').length === 1`, ada, nil},
 		{"search", "/search?q=text", "search", `document.querySelectorAll('#search-results .search-result').length >= 1`, ada, nil},
+		{"settings", "/settings", "settings", `!!document.getElementById('delete-account-form')`, ada, nil},
+		{"mod-queue", "/mod", "mod", `!!document.getElementById('flag-queue')`, ada, nil},
+		{"mod-log", "/mod/log", "modlog", `!!document.getElementById('mod-log') || !!document.querySelector('main[data-view=modlog] .hint')`, ada, nil},
 		{"bell", "/", "feed", `document.querySelectorAll('#feed article.post-card').length === 1`, ada, func(p *tab) {
 			p.click(`#bell`)
 			p.waitJS("the list", `document.querySelectorAll('#notifications-panel .notice').length >= 1`)

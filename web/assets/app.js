@@ -16,6 +16,8 @@ import { chat } from './views/chat.js';
 import { rooms, room } from './views/rooms.js';
 import { notFound } from './views/notfound.js';
 import { search } from './views/search.js';
+import { settings } from './views/settings.js';
+import { modQueue, modLog } from './views/mod.js';
 import { navigate } from './router.js';
 
 const ROUTES = [
@@ -32,6 +34,9 @@ const ROUTES = [
   ['/rooms', rooms],
   ['/rooms/:name', room],
   ['/search', search],
+  ['/settings', settings],
+  ['/mod', modQueue],
+  ['/mod/log', modLog],
 ];
 
 // The header's search box goes to the results page without a reload.

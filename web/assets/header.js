@@ -6,6 +6,7 @@ import { on, currentUser, setCurrentUser, connState } from './state.js';
 import { navigate } from './router.js';
 import { reportError } from './toast.js';
 import { bellButton } from './notices.js';
+import { isModerator } from './components/flag.js';
 
 const CONN_TEXT = { live: 'live', connecting: 'connecting…', offline: 'offline' };
 
@@ -30,7 +31,10 @@ function renderAccount(user) {
   }
   const button = h('button', { type: 'button', id: 'signout' }, 'Sign out');
   button.addEventListener('click', signOut);
-  account.replaceChildren(bellButton(), h('a', { href: path('users', user.id), class: 'me' }, user.nickname), button);
+  account.replaceChildren(bellButton(),
+    isModerator(user) ? h('a', { href: '/mod', class: 'mod-link' }, 'Moderation') : null,
+    h('a', { href: path('users', user.id), class: 'me' }, user.nickname),
+    h('a', { href: '/settings', class: 'settings-link' }, 'Settings'), button);
 }
 
 // The reconnecting banner shows once a live connection has been lost for a moment (not while the first

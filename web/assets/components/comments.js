@@ -9,6 +9,7 @@ import { field, onSubmit } from '../forms.js';
 import { createVotes } from './votes.js';
 import { confirmButton } from './confirm.js';
 import { composer } from './composer.js';
+import { flagButton, roleBadge } from './flag.js';
 
 const PAGE_SIZE = 20;
 
@@ -36,16 +37,21 @@ export function createComments({ postId, onNew, onRemoved }) {
       el.replaceChildren(h('div', { class: 'comment-body' }, REMOVED));
       return;
     }
+    if (comment.hidden && !comment.body) {
+      el.replaceChildren(h('div', { class: 'comment-body hint' }, 'Hidden by a moderator.'));
+      return;
+    }
     entry.votes = createVotes({ url: path('api', 'comments', comment.id, 'vote'), item: comment, label: 'Votes on this comment' });
     const own = me && comment.author.id === me.id;
     const editButton = h('button', { type: 'button', class: 'edit-comment' }, 'Edit');
     editButton.addEventListener('click', () => edit(entry));
     el.replaceChildren(
-      h('p', { class: 'comment-meta' }, avatar(comment.author), userLink(comment.author), ' · ', timeEl(comment.created_at), comment.edited_at && ' · edited'),
+      h('p', { class: 'comment-meta' }, avatar(comment.author), userLink(comment.author), roleBadge(comment.author), ' · ', timeEl(comment.created_at), comment.edited_at && ' · edited'),
       richText('div', 'comment-body', comment.body_html),
       h('div', { class: 'comment-actions' }, entry.votes.el,
         own && editButton,
-        own && confirmButton('Delete', 'Delete this comment?', () => remove(entry))));
+        own && confirmButton('Delete', 'Delete this comment?', () => remove(entry)),
+        me && !own && flagButton('comments', comment.id)));
   }
 
   function edit(entry) {
@@ -135,6 +141,13 @@ export function createComments({ postId, onNew, onRemoved }) {
       entry.comment = { ...comment, my_vote: entry.votes?.myVote() ?? 0 };
       render(entry);
       if (removed) onRemoved(comment);
+    },
+    /** hide shows a comment a moderator hid as hidden. */
+    hide(commentId) {
+      const entry = entries.get(commentId);
+      if (!entry) return;
+      entry.comment = { ...entry.comment, hidden: true, body: '', body_html: '' };
+      render(entry);
     },
     setVotes(commentId, counts) {
       entries.get(commentId)?.votes?.set(counts);

@@ -3,6 +3,7 @@
 import { h, path, count, hiddenText } from '../dom.js';
 import { api, ApiError, prefetch } from '../api.js';
 import { createPostList, firstPage } from '../components/postlist.js';
+import { reload } from '../router.js';
 
 export const feed = {
   name: 'feed',
@@ -91,6 +92,12 @@ export const feed = {
               if (badge) badge.textContent = c.post_count;
             }
           }, () => {});
+          break;
+        case 'hidden':
+          if (msg.target.kind === 'post') posts.remove(msg.target.id);
+          break;
+        case 'purged':
+          reload();
           break;
         case 'post.voted':
           posts.update(msg.id, () => ({ likes: msg.likes, dislikes: msg.dislikes }));

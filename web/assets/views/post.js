@@ -7,6 +7,7 @@ import { reportError } from '../toast.js';
 import { createVotes } from '../components/votes.js';
 import { createComments } from '../components/comments.js';
 import { confirmButton } from '../components/confirm.js';
+import { flagButton, roleBadge, isModerator } from '../components/flag.js';
 
 export const post = {
   name: 'post',
@@ -80,15 +81,35 @@ export const post = {
       }
     }
 
+    async function setHidden(hide) {
+      try {
+        await api.post(path('api', 'mod', 'posts', id, hide ? 'hide' : 'restore'), {});
+        show({ ...shown, hidden: hide });
+      } catch (err) {
+        reportError(err);
+      }
+    }
+
     function show(item) {
       shown = item;
+      // A hidden post shows as such; a moderator still reads it, marked.
+      if (item.hidden && !isModerator(me)) {
+        setTitle('Hidden post');
+        title.textContent = 'Hidden by a moderator';
+        body.textContent = 'This post was hidden by the moderators.';
+        meta.replaceChildren();
+        tags.replaceChildren();
+        actions.replaceChildren();
+        comments.close();
+        return;
+      }
       const removed = Boolean(item.deleted);
       const own = !removed && me && item.author.id === me.id;
       setTitle(removed ? REMOVED : item.title);
       title.textContent = removed ? REMOVED : item.title;
       if (removed) body.textContent = REMOVED;
       else setRichText(body, item.body_html);
-      meta.replaceChildren(...(removed ? [] : [avatar(item.author), 'by ', userLink(item.author), ' · ', timeEl(item.created_at), ...(item.edited_at ? [' · ', historyToggle()] : [])]));
+      meta.replaceChildren(...(removed ? [] : [avatar(item.author), 'by ', userLink(item.author), roleBadge(item.author), ' · ', timeEl(item.created_at), item.hidden ? h('span', { class: 'hidden-badge' }, ' · hidden') : null, ...(item.edited_at ? [' · ', historyToggle()] : [])]));
       if (removed) history.hidden = true;
       tags.replaceChildren(...(removed ? [] : item.categories.map((slug) => h('li', {}, h('a', { href: path('c', slug) }, slug)))));
       votes = removed ? null : createVotes({
@@ -98,6 +119,8 @@ export const post = {
         votes?.el,
         own && h('a', { href: path('posts', id, 'edit'), class: 'button' }, 'Edit'),
         own && confirmButton('Delete', 'Delete this post?', remove),
+        !removed && me && !own && flagButton('posts', id),
+        !removed && isModerator(me) && h('button', { type: 'button', id: 'mod-hide-post', class: 'secondary', onclick: () => setHidden(!item.hidden) }, item.hidden ? 'Restore' : 'Hide'),
       ].filter(Boolean));
       if (removed) comments.close();
       countComments(item.comment_count);
@@ -129,6 +152,10 @@ export const post = {
           break;
         case 'comment.created':
           if (msg.comment.post_id === id) comments.add(msg.comment);
+          break;
+        case 'hidden':
+          if (msg.target.kind === 'post' && msg.target.id === id) show({ ...shown, hidden: true });
+          if (msg.target.kind === 'comment') comments.hide(msg.target.id);
           break;
         case 'post.edited':
         case 'post.deleted':
