@@ -80,9 +80,15 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 			if prev.ContentType != "" {
 				w.Header().Set("Content-Type", prev.ContentType)
 			}
+			// Kept sealed under the user's key, like their data in the log.
+			body, err := s.cmd.Keys.Open(r.Context(), p.UserID, string(prev.Body))
+			if err != nil {
+				s.writeError(w, r, err)
+				return
+			}
 			w.Header().Set("Idempotent-Replayed", "true")
 			w.WriteHeader(prev.Status)
-			w.Write(prev.Body)
+			w.Write([]byte(body))
 			return
 		}
 
@@ -93,7 +99,10 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 		if rec.status >= 500 || rec.status == 0 {
 			err = responses.Release(ctx, k) // no definite answer: a retry does it again
 		} else {
-			err = responses.Complete(ctx, k, events.Response{Fingerprint: fingerprint, Status: rec.status, ContentType: rec.Header().Get("Content-Type"), Body: rec.body.Bytes()})
+			var sealed string
+			if sealed, err = s.cmd.Keys.Seal(ctx, p.UserID, rec.body.String()); err == nil {
+				err = responses.Complete(ctx, k, events.Response{Fingerprint: fingerprint, Status: rec.status, ContentType: rec.Header().Get("Content-Type"), Body: []byte(sealed)})
+			}
 		}
 		if err != nil {
 			s.log.Warn("idempotency record", "err", err)

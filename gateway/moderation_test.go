@@ -2,6 +2,8 @@ package gateway_test
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -353,4 +355,30 @@ func TestBlock(t *testing.T) {
 		t.Errorf("ann's feed after unblocking: %d", len(feed.Items))
 	}
 	_ = bp
+}
+
+// The answers kept for Idempotency-Key retries are sealed under the user's
+// key like their data in the log, and replay readable.
+func TestKeptAnswersAreSealed(t *testing.T) {
+	t.Parallel()
+	f := forumtest.Start(t, forumtest.Options{})
+	ann := f.SignUp("ann")
+	post := map[string]any{"title": "kept answer marker", "body": "b", "categories": []string{"general"}}
+	status, _, first := idemDo(t, ann, f.URL, "POST", "/api/posts", "k1", post)
+	if status != http.StatusCreated {
+		t.Fatalf("post: %d %s", status, first)
+	}
+	status, replayed, again := idemDo(t, ann, f.URL, "POST", "/api/posts", "k1", post)
+	if status != http.StatusCreated || !replayed || again != first {
+		t.Errorf("replay: %d %v %s", status, replayed, again)
+	}
+	responses, err := f.Store.Responses(forumtest.Context(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256([]byte(ann.User.ID + "\x00k1"))
+	kept, err := responses.Get(forumtest.Context(t), hex.EncodeToString(sum[:]))
+	if err != nil || kept == nil || strings.Contains(string(kept.Body), "marker") || !strings.HasPrefix(string(kept.Body), "sealed:") {
+		t.Errorf("the kept answer: %+v, %v", kept, err)
+	}
 }
