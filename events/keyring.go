@@ -300,3 +300,35 @@ func (k *Keyring) OpenPayload(ctx context.Context, actor string, payload any) (e
 	}
 	return erased, nil
 }
+
+// Preload reads every key of the bucket into the keyring (up to its bound)
+// in one pass: a rebuild then opens sealed values without a round trip a user.
+func (k *Keyring) Preload(ctx context.Context) error {
+	if k == nil {
+		return nil
+	}
+	w, err := k.kv.WatchAll(ctx, jetstream.IgnoreDeletes())
+	if err != nil {
+		return unavailable("read the data keys", err)
+	}
+	defer w.Stop()
+	n := 0
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case e, ok := <-w.Updates():
+			if !ok || e == nil {
+				return nil // every key read
+			}
+			a, err := newAEAD(e.Value())
+			if err != nil {
+				continue
+			}
+			if n++; n > maxKeysKept {
+				return nil
+			}
+			k.keep(e.Key(), a)
+		}
+	}
+}

@@ -79,6 +79,11 @@ func Rebuild(ctx context.Context, src RebuildSource, o RebuildOptions) (RebuildR
 	if p.keys == nil {
 		p.keys = keysOf(ctx, src)
 	}
+	// Every key at once, rather than one round trip a user on first use.
+	if err := p.keys.Preload(ctx); err != nil {
+		db.Close()
+		return RebuildResult{}, err
+	}
 	start := time.Now()
 	if err := p.CatchUp(ctx, src, untilSeq, untilTime); err != nil {
 		db.Close()
