@@ -165,6 +165,9 @@ func TestFlagHideRestore(t *testing.T) {
 	}
 
 	mod.MustDo("POST", "/api/mod/posts/"+p.Post.ID+"/restore", map[string]any{"reason": "on appeal"}, http.StatusNoContent, nil)
+	if fr := bobWS.WaitType("restored"); !strings.Contains(fr.String(), p.Post.ID) {
+		t.Errorf("restored frame %s", fr)
+	}
 	bob.MustDo("GET", "/api/search?q=innocent", nil, http.StatusOK, &found)
 	if len(found.Items) != 1 {
 		t.Errorf("search after the restore: %+v", found.Items)
@@ -279,6 +282,10 @@ func TestSuspendAndPurge(t *testing.T) {
 	bob.MustDo("GET", "/api/posts/"+old.ID+"/comments", nil, http.StatusOK, &comments)
 	if len(comments.Items) != 1 || !comments.Items[0].Hidden || comments.Items[0].Body != "" {
 		t.Errorf("a purged comment in place: %+v", comments.Items)
+	}
+	mod.MustDo("GET", "/api/posts/"+old.ID+"/comments", nil, http.StatusOK, &comments)
+	if len(comments.Items) != 1 || !comments.Items[0].Hidden || comments.Items[0].Body != "spam comment" {
+		t.Errorf("a moderator reads the purged comment in place: %+v", comments.Items)
 	}
 	bob.MustDo("GET", "/api/posts/"+old.ID, nil, http.StatusOK, &got)
 	if got.Post.CommentCount != 0 {

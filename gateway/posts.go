@@ -108,7 +108,12 @@ func (s *Server) listComments(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	page, err := s.db.Comments(r.Context(), projections.CommentFilter{PostID: id, Viewer: viewer(r), PageRequest: pr})
+	f := projections.CommentFilter{PostID: id, Viewer: viewer(r), PageRequest: pr}
+	if f.Viewer != "" {
+		st, err := s.db.StandingOf(r.Context(), f.Viewer)
+		f.Reveal = err == nil && projections.Moderator(st.Role)
+	}
+	page, err := s.db.Comments(r.Context(), f)
 	if err == nil {
 		page.Items, err = withoutBlocked(s, r, page.Items, func(c projections.Comment) string { return c.Author.ID })
 	}

@@ -110,6 +110,8 @@ const (
 type CommentFilter struct {
 	PostID string
 	Viewer string
+	// Reveal shows hidden comments' text (for a moderator).
+	Reveal bool
 	PageRequest
 }
 
@@ -120,11 +122,15 @@ func (db *DB) Comments(ctx context.Context, f CommentFilter) (Page[Comment], err
 	if err != nil {
 		return Page[Comment]{}, err
 	}
+	scan := scanComment
+	if f.Reveal {
+		scan = scanCommentRaw
+	}
 	return readList(ctx, db, list[Comment]{
 		query: commentsQuery,
 		args:  []any{f.Viewer, f.PostID, after},
 		limit: ClampLimit(f.Limit, DefaultLimit),
-		scan:  scanComment,
+		scan:  scan,
 		key:   func(c Comment) uint64 { return c.Seq },
 		check: func(ctx context.Context, tx readTx) error {
 			var n int

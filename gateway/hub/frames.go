@@ -171,8 +171,9 @@ type (
 		Seq  uint64 `json:"seq"`
 		UpTo string `json:"up_to"`
 	}
-	// hiddenFrame (content.hidden): the item leaves every list and page but
-	// a moderator's.
+	// hiddenFrame (content.hidden and content.restored, typed "hidden" or
+	// "restored"): the item leaves every list and page but a moderator's, or
+	// comes back.
 	hiddenFrame struct {
 		Type   string        `json:"type"` // hidden
 		Seq    uint64        `json:"seq"`
@@ -252,12 +253,12 @@ var pushes = map[events.Type]string{
 	events.SessionUsed:     "",
 	// Not pushed, but closes every socket of that session (built.endSession).
 	events.SessionEnded: "",
-	// Moderation: a hidden item leaves every page at once ("hidden"), a purge
-	// hides everything of one user since a time ("purged"). A restored item
-	// shows again on the next read; flags, roles and suspensions are read
-	// by who needs them.
+	// Moderation: a hidden item leaves every page at once ("hidden"), a
+	// restored one says so ("restored": pages showing it read it again), a
+	// purge hides everything of one user since a time ("purged"); flags,
+	// roles and suspensions are read by who needs them.
 	events.ContentHidden:   "hidden",
-	events.ContentRestored: "",
+	events.ContentRestored: "restored",
 	events.UserPurged:      "purged",
 	events.FlagRaised:      "",
 	events.FlagResolved:    "",
@@ -435,7 +436,7 @@ func (h *Hub) build(ctx context.Context, ev events.Event) built {
 		if err = ev.Payload(&d); err == nil {
 			b.block, b.blocked = &d, ev.Type == events.UserBlocked
 		}
-	case events.ContentHidden:
+	case events.ContentHidden, events.ContentRestored:
 		var d events.ContentModData
 		if err = ev.Payload(&d); err == nil {
 			b.to = audience{all: true}

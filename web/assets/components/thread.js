@@ -11,6 +11,7 @@ import { reportError } from '../toast.js';
 import { createTypingSender, createTypingIndicator } from './typing.js';
 import { keepDraft, clearDraft } from '../drafts.js';
 import { attachMentions, formattingHelp } from './composer.js';
+import { flagButton } from './flag.js';
 
 const NEAR_EDGE_PX = 48;
 const OLDER_EVERY_MS = 500;
@@ -52,8 +53,9 @@ export function createThread({ listId, formId, label, loadPage, send, post, send
   const typing = createTypingSender(sendTyping);
 
   const messageEl = (m) => h('li', { class: m.from.id === me.id ? 'message mine' : 'message', 'data-id': m.id, 'data-seq': String(m.seq), 'data-at': m.created_at },
-    h('p', { class: 'message-meta' }, avatar(m.from), h('span', { class: 'message-from' }, m.from.nickname), ' ', timeEl(m.created_at)),
-    richText('div', 'message-body', m.body_html));
+    h('p', { class: 'message-meta' }, avatar(m.from), h('span', { class: 'message-from' }, m.from.nickname), ' ', timeEl(m.created_at),
+      m.from.id !== me.id && !m.hidden ? flagButton('messages', m.id) : null),
+    m.hidden && !m.body_html ? h('div', { class: 'message-body hint' }, 'Hidden by a moderator.') : richText('div', 'message-body', m.body_html));
 
   // Date lines: one before the first message of each day, redrawn whenever messages come in.
   function redrawDays() {
@@ -278,6 +280,11 @@ export function createThread({ listId, formId, label, loadPage, send, post, send
     },
     ack,
     fail,
+    /** hide shows a message a moderator hid as hidden. */
+    hide(id) {
+      const el = list.querySelector(`.message[data-id="${CSS.escape(id)}"] .message-body`);
+      el?.replaceWith(h('div', { class: 'message-body hint' }, 'Hidden by a moderator.'));
+    },
     /** system shows a line from the server (someone joined or left). */
     system: (text) => append(h('li', { class: 'system' }, text), false),
     /** typing shows or hides "user is typing…". */

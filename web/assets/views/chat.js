@@ -59,6 +59,9 @@ function createConversation(peerId, { contacts, setTitle }) {
           markRead();
           break;
         }
+        case 'hidden':
+          if (msg.target.kind === 'message') thread.hide(msg.target.id);
+          break;
         case 'ack':
           thread.ack(msg.client_id, msg.message);
           break;

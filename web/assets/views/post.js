@@ -1,6 +1,7 @@
 // A post (/posts/{id}) with its votes, its author's edit and delete, and its comments, all kept live.
 import { h, path, userLink, timeEl, avatar, REMOVED } from '../dom.js';
 import { api } from '../api.js';
+import { reload } from '../router.js';
 import { setRichText, richText } from '../richtext.js';
 import { currentUser } from '../state.js';
 import { reportError } from '../toast.js';
@@ -152,6 +153,9 @@ export const post = {
           break;
         case 'comment.created':
           if (msg.comment.post_id === id) comments.add(msg.comment);
+          break;
+        case 'restored':
+          if (msg.target.id === id || document.getElementById(`comment-${msg.target.id}`)) reload();
           break;
         case 'hidden':
           if (msg.target.kind === 'post' && msg.target.id === id) show({ ...shown, hidden: true });

@@ -226,6 +226,9 @@ export const room = {
             markRead();
           }
           break;
+        case 'hidden':
+          if (msg.target.kind === 'message') thread.hide(msg.target.id);
+          break;
         case 'ack':
           thread.ack(msg.client_id, msg.message);
           markRead();
