@@ -476,3 +476,12 @@ func sameSet(got, want []string) error {
 	}
 	return errors.Join(errs...)
 }
+
+// noStrayNull checks that no "null" or "undefined" text (a missing element
+// passed to append) shows in the page.
+func noStrayNull(p *tab) {
+	p.t.Helper()
+	if got := p.js(`[...document.querySelectorAll('body *')].filter((e) => [...e.childNodes].some((n) => n.nodeType === 3 && /^(null|undefined)$/.test(n.textContent.trim()))).map((e) => e.tagName + '.' + e.className).join(', ')`); got != "" {
+		p.t.Errorf("%s: stray null or undefined text in %s", p.name, got)
+	}
+}

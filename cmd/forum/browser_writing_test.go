@@ -374,6 +374,7 @@ func browserAccessibility(t *testing.T, e *browserEnv) {
 					scheme = "dark"
 				}
 				v.tab.screenshot(v.name + "-" + scheme)
+				noStrayNull(v.tab)
 				counts := map[string]int{}
 				for _, viol := range v.tab.axe(string(source)) {
 					counts[viol.Impact] += viol.Nodes

@@ -31,10 +31,10 @@ function renderAccount(user) {
   }
   const button = h('button', { type: 'button', id: 'signout' }, 'Sign out');
   button.addEventListener('click', signOut);
-  account.replaceChildren(bellButton(),
-    isModerator(user) ? h('a', { href: '/mod', class: 'mod-link' }, 'Moderation') : null,
+  account.replaceChildren(...[bellButton(),
+    isModerator(user) && h('a', { href: '/mod', class: 'mod-link' }, 'Moderation'),
     h('a', { href: path('users', user.id), class: 'me' }, user.nickname),
-    h('a', { href: '/settings', class: 'settings-link' }, 'Settings'), button);
+    h('a', { href: '/settings', class: 'settings-link' }, 'Settings'), button].filter(Boolean));
 }
 
 // The reconnecting banner shows once a live connection has been lost for a moment (not while the first

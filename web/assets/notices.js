@@ -77,12 +77,17 @@ function setCounts(next) {
   render();
 }
 
-/** refresh asks the server for the unread counts. */
+/**
+ * refresh asks the server for the unread counts. Frames come after their commit, so the answer holds what they
+ * announce; only the answer to the latest question counts (an older one may arrive last).
+ */
+let asked = 0;
 async function refresh() {
   if (!currentUser()) return;
+  const n = ++asked;
   try {
     const { unread } = await api.get('/api/me');
-    setCounts(unread);
+    if (n === asked) setCounts(unread);
   } catch (err) {
     if (err.status !== 401) reportError(err);
   }
@@ -201,6 +206,7 @@ export function initNotices(unread) {
       case 'notification': {
         const n = msg.notification;
         setCounts({ ...counts, notifications: counts.notifications + 1 });
+        refresh();
         panel?.list.prepend(itemEl(n));
         announce(describe(n), hrefOf(n), `n-${n.id}`);
         break;
@@ -209,6 +215,7 @@ export function initNotices(unread) {
         const m = msg.message;
         if (m.from.id === me.id || isConversationVisible(m.from.id)) break;
         setCounts({ ...counts, dms: counts.dms + 1 });
+        refresh();
         announce(`${m.from.nickname}: ${excerpt(m.body, 80)}`, path('chat', m.from.id), `dm-${m.from.id}`);
         break;
       }

@@ -110,7 +110,8 @@ export const post = {
       title.textContent = removed ? REMOVED : item.title;
       if (removed) body.textContent = REMOVED;
       else setRichText(body, item.body_html);
-      meta.replaceChildren(...(removed ? [] : [avatar(item.author), 'by ', userLink(item.author), roleBadge(item.author), ' · ', timeEl(item.created_at), item.hidden ? h('span', { class: 'hidden-badge' }, ' · hidden') : null, ...(item.edited_at ? [' · ', historyToggle()] : [])]));
+      meta.replaceChildren(...(removed ? [] : [avatar(item.author), 'by ', userLink(item.author), roleBadge(item.author), ' · ', timeEl(item.created_at),
+        item.hidden && h('span', { class: 'hidden-badge' }, ' · hidden'), ...(item.edited_at ? [' · ', historyToggle()] : [])].filter(Boolean)));
       if (removed) history.hidden = true;
       tags.replaceChildren(...(removed ? [] : item.categories.map((slug) => h('li', {}, h('a', { href: path('c', slug) }, slug)))));
       votes = removed ? null : createVotes({

@@ -68,7 +68,7 @@ export const search = {
     const list = h('ol', { id: 'search-results', class: 'search-results' });
     const status = h('p', { id: 'search-status', role: 'status' });
     const more = h('button', { type: 'button', class: 'link-button', hidden: true, id: 'search-more' }, 'More results');
-    main.append(h('h1', {}, 'Search'), form, tabs, status, list, more);
+    main.append(...[h('h1', {}, 'Search'), form, tabs, status, list, more].filter(Boolean));
     if (!q) {
       status.textContent = 'Type a few words to find posts, comments and messages.';
       return;
