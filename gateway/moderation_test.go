@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -224,21 +225,25 @@ func TestFlagHideRestore(t *testing.T) {
 // end; unsuspended, they write again. A purge hides all since a time.
 func TestSuspendAndPurge(t *testing.T) {
 	t.Parallel()
-	f := forumtest.Start(t, forumtest.Options{})
+	// The forum's clock, moved on by the test: what was written before the
+	// purge's time is a minute older than what it hides.
+	var clock atomic.Int64
+	clock.Store(time.Now().UnixNano())
+	f := forumtest.Start(t, forumtest.Options{Configure: func(c *commands.Config) {
+		c.Now = func() time.Time { return time.Unix(0, clock.Load()) }
+	}})
 	mod, ann, bob := f.SignUp("mod"), f.SignUp("ann"), f.SignUp("bob")
 	if err := f.Cmds.SetRole(forumtest.Context(t), "", mod.User.ID, "moderator"); err != nil {
 		t.Fatal(err)
 	}
 	old := mkPost(ann, "Before")
+	clock.Add(int64(time.Minute))
+	since := time.Unix(0, clock.Load()).UTC() // purged: what is written from here on
 	recent := mkPost(ann, "Spam 1")
-	since, err := time.Parse(time.RFC3339, recent.CreatedAt) // purged: this post on
-	if err != nil || old.CreatedAt >= recent.CreatedAt {
-		t.Fatalf("times %s, %s: %v", old.CreatedAt, recent.CreatedAt, err)
-	}
 	var rc struct{ Comment projections.Comment }
 	ann.MustDo("POST", "/api/posts/"+old.ID+"/comments", map[string]any{"body": "spam comment"}, http.StatusCreated, &rc)
 
-	until := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
+	until := time.Unix(0, clock.Load()).Add(time.Hour).UTC().Truncate(time.Second)
 	mod.MustDo("POST", "/api/mod/users/"+ann.User.ID+"/suspend", map[string]any{"until": until.Format(time.RFC3339), "reason": "cooling off"}, http.StatusNoContent, nil)
 	status, body := ann.Do("POST", "/api/posts", map[string]any{"title": "t", "body": "b", "categories": []string{"general"}})
 	if code, u := errorOf(t, body); status != http.StatusForbidden || code != "suspended" || u != until.Format(time.RFC3339) {
@@ -256,7 +261,7 @@ func TestSuspendAndPurge(t *testing.T) {
 	if status, _ := mod.Do("POST", "/api/mod/users/"+ann.User.ID+"/suspend", map[string]any{"until": "tomorrow", "reason": "x"}); status != http.StatusBadRequest {
 		t.Errorf("a bad until: %d", status)
 	}
-	if status, _ := mod.Do("POST", "/api/mod/users/"+ann.User.ID+"/suspend", map[string]any{"until": time.Now().Add(-time.Hour).Format(time.RFC3339), "reason": "x"}); status != http.StatusBadRequest {
+	if status, _ := mod.Do("POST", "/api/mod/users/"+ann.User.ID+"/suspend", map[string]any{"until": time.Unix(0, clock.Load()).Add(-time.Hour).Format(time.RFC3339), "reason": "x"}); status != http.StatusBadRequest {
 		t.Errorf("an until in the past: %d", status)
 	}
 	if status, _ := bob.Do("POST", "/api/mod/users/"+mod.User.ID+"/suspend", map[string]any{"until": until.Format(time.RFC3339), "reason": "x"}); status != http.StatusForbidden {

@@ -169,9 +169,9 @@ func (a *applier) setHidden(t events.Target, hide bool) error {
 
 // userPurged hides everything the user wrote since the time given.
 func (a *applier) userPurged(ev events.Event, d events.UserPurgedData) error {
-	// Stored times have milliseconds: what was written within the
-	// millisecond before Since is not purged.
-	since := fmtTime(d.Since.Add(time.Millisecond - 1).Truncate(time.Millisecond))
+	// Stored times have milliseconds: what was written in Since's
+	// millisecond is purged, even just before it.
+	since := fmtTime(d.Since)
 	for _, q := range []struct{ kind, query string }{
 		{events.KindPost, `SELECT id FROM posts WHERE author_id = ? AND created_at >= ? AND hidden = 0 AND deleted = 0`},
 		{events.KindComment, `SELECT id FROM comments WHERE author_id = ? AND created_at >= ? AND hidden = 0 AND deleted = 0`},
