@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -321,6 +322,8 @@ func TestBlock(t *testing.T) {
 	}
 	ann.MustDo("POST", "/api/chats/"+bob.User.ID+"/messages", map[string]any{"body": "ann may still write"}, http.StatusCreated, nil)
 
+	var before projections.Page[projections.Post]
+	ann.MustDo("GET", "/api/posts", nil, http.StatusOK, &before)
 	bp := mkPost(bob, "Bob's post")
 	cp := mkPost(cy, "Cy's post")
 	bob.MustDo("POST", "/api/posts/"+cp.ID+"/comments", map[string]any{"body": "bob's comment"}, http.StatusCreated, nil)
@@ -336,6 +339,15 @@ func TestBlock(t *testing.T) {
 			t.Errorf("ann got bob's %s", fr)
 		}
 		return fr.Type == "room.message" && fr.Message(t).Body == "cy live"
+	})
+
+	// A resume replays none of bob's either.
+	resumed := ann.DialWS(fmt.Sprintf("after=%d", before.Seq))
+	resumed.WaitFor("cy's post, replayed", func(fr forumtest.Frame) bool {
+		if fr.Type == "post.created" && fr.Post(t).Author.ID == bob.User.ID {
+			t.Errorf("the replay holds bob's post %s", fr)
+		}
+		return fr.Type == "post.created" && fr.Post(t).ID == cp.ID
 	})
 
 	var feed projections.Page[projections.Post]

@@ -85,6 +85,9 @@ func (h *Hub) open(c *conn, account projections.User, after uint64, resume bool)
 	var err error
 	if cached {
 		for _, f := range frames {
+			if h.blockedFor(c, f) {
+				continue
+			}
 			if err = c.queue.pushWait(ctx, f, c.closing, c.startWriter); err != nil {
 				break
 			}
@@ -92,6 +95,9 @@ func (h *Hub) open(c *conn, account projections.User, after uint64, resume bool)
 	} else {
 		err = h.readEvents(ctx, after, boundary, func(ev events.Event) error {
 			for _, f := range h.build(ctx, ev).appendFor(nil, c.user.ID) {
+				if h.blockedFor(c, f) {
+					continue
+				}
 				if err := c.queue.pushWait(ctx, f, c.closing, c.startWriter); err != nil {
 					return err
 				}
@@ -183,4 +189,16 @@ func (h *Hub) readStream(ctx context.Context, after, upTo uint64, fn func(events
 		after = ev.Seq
 	}
 	return nil
+}
+
+// blockedFor reports whether f shows what a user c's user blocks wrote (a
+// replayed frame: live ones are checked in send, under the same lock).
+func (h *Hub) blockedFor(c *conn, f *outFrame) bool {
+	if f.author == "" {
+		return false
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	_, blocked := c.blocked[f.author]
+	return blocked
 }
