@@ -120,7 +120,7 @@ var demoRoom = []struct {
 	body string
 }{
 	{0, "Good morning, everyone!"},
-	{4, "Morning! Anyone else fighting the build today?"},
+	{4, "Morning @ada! Anyone else fighting the build today?"},
 	{6, "Always. Clean the cache and try again."},
 	{0, "That fixed it for me last week."},
 }
@@ -171,6 +171,16 @@ func (s *Service) seedDemo(ctx context.Context) error {
 	for _, m := range demoDMs {
 		if _, err := demo.SendDM(ctx, DMInput{From: users[m.from], To: users[m.to], Body: m.body}); err != nil {
 			return fmt.Errorf("dm: %w", err)
+		}
+	}
+	// Those who speak in the room are its members.
+	joined := map[int]bool{}
+	for _, m := range demoRoom {
+		if !joined[m.from] {
+			joined[m.from] = true
+			if err := demo.JoinRoom(ctx, users[m.from], "general"); err != nil {
+				return fmt.Errorf("join: %w", err)
+			}
 		}
 	}
 	for _, m := range demoRoom {
