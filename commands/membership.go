@@ -13,7 +13,8 @@ import (
 
 func membershipKey(room, user string) string { return room + "." + user }
 
-func checkRoomName(room string) error {
+// CheckRoom refuses (EINVALID, field room) a name that is not a room's.
+func CheckRoom(room string) error {
 	if !ValidRoom(room) {
 		return events.FieldError(events.EINVALID, "room", "room names are 1 to 32 of a-z, 0-9 and '-'")
 	}
@@ -23,7 +24,7 @@ func checkRoomName(room string) error {
 // JoinRoom makes user a member of room (making the room if it is new). A
 // member joining again changes nothing.
 func (s *Service) JoinRoom(ctx context.Context, user, room string) error {
-	if err := checkRoomName(room); err != nil {
+	if err := CheckRoom(room); err != nil {
 		return err
 	}
 	m, err := s.DB.RoomMembership(ctx, room, user)
@@ -40,7 +41,7 @@ func (s *Service) JoinRoom(ctx context.Context, user, room string) error {
 // LeaveRoom ends user's membership of room; leaving a room one is not a
 // member of changes nothing.
 func (s *Service) LeaveRoom(ctx context.Context, user, room string) error {
-	if err := checkRoomName(room); err != nil {
+	if err := CheckRoom(room); err != nil {
 		return err
 	}
 	m, err := s.DB.RoomMembership(ctx, room, user)
@@ -54,7 +55,7 @@ func (s *Service) LeaveRoom(ctx context.Context, user, room string) error {
 // MarkRoomRead records that member user has read room up to and including
 // message upTo. Reading back, or a non-member reading, changes nothing.
 func (s *Service) MarkRoomRead(ctx context.Context, user, room, upTo string) error {
-	if err := checkRoomName(room); err != nil {
+	if err := CheckRoom(room); err != nil {
 		return err
 	}
 	notInRoom := events.FieldError(events.EINVALID, "up_to", "up_to must be the id of a message in this room")

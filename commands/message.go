@@ -110,7 +110,7 @@ type RoomMessageInput struct {
 // SendRoomMessage posts a message to a room (made on first use) and returns
 // its stream sequence.
 func (s *Service) SendRoomMessage(ctx context.Context, in RoomMessageInput) (uint64, error) {
-	if err := checkRoomName(in.Room); err != nil {
+	if err := CheckRoom(in.Room); err != nil {
 		return 0, err
 	}
 	if err := checkText("body", in.Body, 1, MaxMessageLen); err != nil {

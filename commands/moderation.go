@@ -346,8 +346,13 @@ func (s *Service) Block(ctx context.Context, user, other string, blocked bool) e
 	return err
 }
 
-// refuseBlocked answers EFORBIDDEN when to blocks from.
+// refuseBlocked answers EFORBIDDEN when to blocks from. Most users block
+// nobody: their standing (kept in memory) says so without a query.
 func (s *Service) refuseBlocked(ctx context.Context, from, to string) error {
+	st, err := s.DB.StandingOf(ctx, to)
+	if err != nil || !st.Blocks {
+		return err
+	}
 	blocked, err := s.DB.Blocks(ctx, to, from)
 	if err != nil {
 		return err

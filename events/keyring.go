@@ -54,40 +54,33 @@ func (s *Store) Keys(ctx context.Context) (*Keyring, error) {
 
 // OpenKeyring opens a keyring of its own on the store's bucket of data keys.
 func OpenKeyring(ctx context.Context, s *Store) (*Keyring, error) {
-	var k *Keyring
-	var kerr error
-	func() {
-		// The bucket's stream is made here rather than by the key-value API,
-		// which makes its streams refuse deleting single messages: this one
-		// must allow it, for Destroy to erase a key's message securely.
-		st, err := s.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-			Name:              "KV_" + KeysBucket,
-			Description:       "Each user's data key: destroying one erases their personal data from the log.",
-			Subjects:          []string{"$KV." + KeysBucket + ".>"},
-			MaxMsgsPerSubject: 1,
-			MaxBytes:          -1,
-			MaxMsgs:           -1,
-			MaxConsumers:      -1,
-			MaxMsgSize:        1024,
-			Storage:           jetstream.FileStorage,
-			Replicas:          s.replicas,
-			AllowRollup:       true,
-			AllowDirect:       true,
-			Discard:           jetstream.DiscardNew,
-			Duplicates:        2 * time.Minute,
-		})
-		if err != nil {
-			kerr = fmt.Errorf("keys bucket's stream: %w", err)
-			return
-		}
-		kv, err := s.js.KeyValue(ctx, KeysBucket)
-		if err != nil {
-			kerr = fmt.Errorf("keys bucket: %w", err)
-			return
-		}
-		k = &Keyring{kv: kv, stream: st, aeads: map[string]cipher.AEAD{}}
-	}()
-	return k, kerr
+	// The bucket's stream is made here rather than by the key-value API,
+	// which makes its streams refuse deleting single messages: this one
+	// must allow it, for Destroy to erase a key's message securely.
+	st, err := s.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:              "KV_" + KeysBucket,
+		Description:       "Each user's data key: destroying one erases their personal data from the log.",
+		Subjects:          []string{"$KV." + KeysBucket + ".>"},
+		MaxMsgsPerSubject: 1,
+		MaxBytes:          -1,
+		MaxMsgs:           -1,
+		MaxConsumers:      -1,
+		MaxMsgSize:        1024,
+		Storage:           jetstream.FileStorage,
+		Replicas:          s.replicas,
+		AllowRollup:       true,
+		AllowDirect:       true,
+		Discard:           jetstream.DiscardNew,
+		Duplicates:        2 * time.Minute,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("keys bucket's stream: %w", err)
+	}
+	kv, err := s.js.KeyValue(ctx, KeysBucket)
+	if err != nil {
+		return nil, fmt.Errorf("keys bucket: %w", err)
+	}
+	return &Keyring{kv: kv, stream: st, aeads: map[string]cipher.AEAD{}}, nil
 }
 
 func newAEAD(key []byte) (cipher.AEAD, error) {
@@ -229,9 +222,6 @@ type Personal interface {
 }
 
 func (d *UserRegisteredData) Personal(string) (string, []*string) {
-	if d.Age != 0 && d.AgeSealed == "" {
-		d.AgeSealed, d.Age = fmt.Sprint(d.Age), 0
-	}
 	return d.UserID, []*string{&d.Nickname, &d.Email, &d.PasswordHash, &d.FirstName, &d.LastName, &d.Gender, &d.AgeSealed}
 }
 func (d *SessionStartedData) Personal(string) (string, []*string) {
@@ -257,11 +247,21 @@ func (d *RoomMessageData) Personal(string) (string, []*string) {
 // ErasedText is what a field of an erased user reads as.
 const ErasedText = "[deleted]"
 
+// beforeSeal moves the age into a field that can be sealed (AgeSealed).
+func (d *UserRegisteredData) beforeSeal() {
+	if d.Age != 0 && d.AgeSealed == "" {
+		d.AgeSealed, d.Age = fmt.Sprint(d.Age), 0
+	}
+}
+
 // SealPayload seals the personal fields of a payload (a pointer to it).
 func (k *Keyring) SealPayload(ctx context.Context, actor string, payload any) error {
 	p, ok := payload.(Personal)
 	if !ok || k == nil {
 		return nil
+	}
+	if b, ok := payload.(interface{ beforeSeal() }); ok {
+		b.beforeSeal()
 	}
 	owner, fields := p.Personal(actor)
 	for _, f := range fields {

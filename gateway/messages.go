@@ -132,10 +132,7 @@ func (s *Server) rooms(w http.ResponseWriter, r *http.Request, p principal) {
 
 func (s *Server) roomName(r *http.Request) (string, error) {
 	name := r.PathValue("name")
-	if !commands.ValidRoom(name) {
-		return "", events.FieldError(events.EINVALID, "room", "room names are 1 to 32 of a-z, 0-9 and '-'")
-	}
-	return name, nil
+	return name, commands.CheckRoom(name)
 }
 
 func (s *Server) listRoomMessages(w http.ResponseWriter, r *http.Request, p principal) {

@@ -3,6 +3,7 @@ package projections
 import (
 	"bytes"
 	"fmt"
+	stdhtml "html"
 	"strings"
 	"sync"
 	"unicode"
@@ -82,15 +83,13 @@ func renderFull(body string) string {
 		// Rendering to memory fails only on a renderer bug: show the text.
 		buf.Reset()
 		buf.WriteString("<p>")
-		buf.WriteString(htmlEscaper.Replace(body))
+		buf.WriteString(stdhtml.EscapeString(body))
 		buf.WriteString("</p>")
 	}
 	out := sanitizer.SanitizeBytes(buf.Bytes())
 	s := strings.TrimSuffix(string(out), "\n")
 	return strings.ReplaceAll(s, `<a href=`, linkRel)
 }
-
-var htmlEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&#34;", "'", "&#39;")
 
 // renderPlain renders a body that uses no Markdown at all (most do): words,
 // spaces, line breaks and plain punctuation, in paragraphs. It makes what
@@ -136,7 +135,7 @@ func renderPlain(body string) (string, bool) {
 			b.WriteString("<p>")
 			open = true
 		}
-		b.WriteString(htmlEscaper.Replace(text))
+		b.WriteString(stdhtml.EscapeString(text))
 	}
 	if !open {
 		return "", false // nothing but spaces

@@ -129,13 +129,19 @@ const messageCols = `m.id, m.seq, m.room, m.body, m.body_html, m.created_at, m.h
 const messageJoins = ` JOIN users f ON f.id = m.from_id LEFT JOIN users t ON t.id = m.to_id`
 
 func scanMessage(row scanner) (Message, error) {
+	m, err := scanMessageRaw(row)
+	m.conceal()
+	return m, err
+}
+
+// scanMessageRaw is scanMessage for moderators: hidden text too.
+func scanMessageRaw(row scanner) (Message, error) {
 	var m Message
 	var toID, toNick, toAt, toRole sql.NullString
 	err := row.Scan(&m.ID, &m.Seq, &m.Room, &m.Body, &m.BodyHTML, &m.CreatedAt, &m.Hidden, &m.From.ID, &m.From.Nickname, &m.From.CreatedAt, &m.From.Role, &toID, &toNick, &toAt, &toRole)
 	if toID.Valid {
 		m.To = &User{ID: toID.String, Nickname: toNick.String, CreatedAt: toAt.String, Role: toRole.String}
 	}
-	m.conceal()
 	return m, err
 }
 
@@ -347,10 +353,16 @@ func (db *DB) Rooms(ctx context.Context, f ListFilter) (Page[Room], error) {
 // DMSeq returns the stream sequence of a direct message in the conversation
 // of a and b, ENOTFOUND if it is not one of theirs.
 func (db *DB) DMSeq(ctx context.Context, messageID, a, b string) (uint64, error) {
+	return db.messageSeq(ctx, messageID, dmConv(a, b))
+}
+
+// messageSeq returns the sequence of message messageID in conversation
+// conv, ENOTFOUND if it is not one of its.
+func (db *DB) messageSeq(ctx context.Context, messageID, conv string) (uint64, error) {
 	return one(ctx, db, "message", `SELECT seq FROM messages WHERE id = ? AND conv = ?`, func(row scanner) (seq uint64, err error) {
 		err = row.Scan(&seq)
 		return seq, err
-	}, messageID, dmConv(a, b))
+	}, messageID, conv)
 }
 
 // RoomExists reports whether room has been created (or has a message).
@@ -362,29 +374,13 @@ func (db *DB) RoomExists(ctx context.Context, room string) (bool, error) {
 
 // RoomMemberIDs returns the ids of room's members.
 func (db *DB) RoomMemberIDs(ctx context.Context, room string) ([]string, error) {
-	rows, err := db.query(ctx, `SELECT user_id FROM room_members WHERE room = ?`, room)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return column[string](db.query(ctx, `SELECT user_id FROM room_members WHERE room = ?`, room))
 }
 
 // RoomMessageSeq returns the sequence of message messageID in room,
 // ENOTFOUND if it is not one of the room's.
 func (db *DB) RoomMessageSeq(ctx context.Context, messageID, room string) (uint64, error) {
-	return one(ctx, db, "message", `SELECT seq FROM messages WHERE id = ? AND conv = ?`, func(row scanner) (seq uint64, err error) {
-		err = row.Scan(&seq)
-		return seq, err
-	}, messageID, roomConv(room))
+	return db.messageSeq(ctx, messageID, roomConv(room))
 }
 
 // Membership is a user's standing in a room: whether they are a member,
@@ -483,23 +479,5 @@ func (m *Message) conceal() {
 
 // MessageRevealed is MessageByID for a moderator: a hidden message's text too.
 func (db *DB) MessageRevealed(ctx context.Context, id string) (Message, error) {
-	const reveal = true
-	m, err := one(ctx, db, "message", `SELECT `+messageCols+`, m.body, m.body_html FROM messages m`+messageJoins+` WHERE m.id = ?`, func(row scanner) (Message, error) {
-		var body, html string
-		m, err := scanMessage(&tailScanner{row: row, tail: []any{&body, &html}})
-		if reveal {
-			m.Body, m.BodyHTML = body, html
-		}
-		return m, err
-	}, id)
-	return m, err
+	return one(ctx, db, "message", `SELECT `+messageCols+` FROM messages m`+messageJoins+` WHERE m.id = ?`, scanMessageRaw, id)
 }
-
-// tailScanner scans a row whose last columns go to tail, the rest to the
-// destinations a scan function gives.
-type tailScanner struct {
-	row  scanner
-	tail []any
-}
-
-func (t *tailScanner) Scan(dest ...any) error { return t.row.Scan(append(dest, t.tail...)...) }

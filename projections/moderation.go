@@ -3,9 +3,9 @@ package projections
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"strconv"
-	"strings"
 	"time"
 
 	"forum/events"
@@ -115,7 +115,9 @@ func (a *applier) setHidden(t events.Target, hide bool) error {
 			return err
 		}
 		a.bump("users", "post_count", author, delta)
-		if err := a.linkCategories(t.ID, seq, decodeSlugs(cats), delta); err != nil {
+		var slugs []string
+		json.Unmarshal([]byte(cats), &slugs)
+		if err := a.linkCategories(t.ID, seq, slugs, delta); err != nil {
 			return err
 		}
 		if hide {
@@ -196,32 +198,7 @@ func (a *applier) ids(query string, args ...any) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	rows, err := st.QueryContext(a.ctx, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
-}
-
-func decodeSlugs(raw string) []string {
-	raw = strings.Trim(raw, "[]")
-	if raw == "" {
-		return nil
-	}
-	var out []string
-	for _, s := range strings.Split(raw, ",") {
-		out = append(out, strings.Trim(s, `"`))
-	}
-	return out
+	return column[string](st.QueryContext(a.ctx, args...))
 }
 
 // Standing is what the gateway needs to know of a signed-in user on every
@@ -278,20 +255,7 @@ func (db *DB) Blocks(ctx context.Context, user, other string) (bool, error) {
 
 // BlockedIDs returns the ids of the users user blocks.
 func (db *DB) BlockedIDs(ctx context.Context, user string) ([]string, error) {
-	rows, err := db.query(ctx, `SELECT blocked_id FROM blocks WHERE user_id = ? ORDER BY created_at`, user)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return column[string](db.query(ctx, `SELECT blocked_id FROM blocks WHERE user_id = ? ORDER BY created_at`, user))
 }
 
 // Flag is a flag as the moderators' queue shows it.
@@ -378,20 +342,7 @@ func (db *DB) ModLog(ctx context.Context, req PageRequest) (Page[ModAction], err
 // ActorSeqs returns the stream sequences of the events user made, in
 // order, after after, at most limit.
 func (db *DB) ActorSeqs(ctx context.Context, user string, after uint64, limit int) ([]uint64, error) {
-	rows, err := db.query(ctx, `SELECT seq FROM actor_events WHERE user_id = ? AND seq > ? ORDER BY seq LIMIT ?`, user, after, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []uint64
-	for rows.Next() {
-		var s uint64
-		if err := rows.Scan(&s); err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
+	return column[uint64](db.query(ctx, `SELECT seq FROM actor_events WHERE user_id = ? AND seq > ? ORDER BY seq LIMIT ?`, user, after, limit))
 }
 
 // userErased forgets a user's personal data in the read models: the account

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -52,7 +53,7 @@ func Mentions(body string) []string {
 	var out []string
 	for _, m := range mentionRE.FindAllStringSubmatch(body, -1) {
 		nick := strings.ToLower(m[1])
-		if !contains(out, nick) {
+		if !slices.Contains(out, nick) {
 			out = append(out, nick)
 		}
 		if len(out) == maxMentions {
@@ -60,15 +61,6 @@ func Mentions(body string) []string {
 		}
 	}
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // excerpt is the first words of body, on one line: what a notification shows.
@@ -102,7 +94,7 @@ func (a *applier) notify(ev events.Event, n notice, replyTo string) error {
 		if err != nil {
 			return err
 		}
-		if id == "" || contains(told, id) {
+		if id == "" || slices.Contains(told, id) {
 			continue
 		}
 		told = append(told, id)
@@ -110,7 +102,7 @@ func (a *applier) notify(ev events.Event, n notice, replyTo string) error {
 			return err
 		}
 	}
-	if replyTo != "" && !contains(told, replyTo) {
+	if replyTo != "" && !slices.Contains(told, replyTo) {
 		return a.addNotification(ev, replyTo, KindReply, n)
 	}
 	return nil

@@ -149,6 +149,24 @@ func scanAll[T any](ctx context.Context, tx readTx, items []T, query string, arg
 	return items, rows.Err()
 }
 
+// column returns the first column of every row of a query's result (rows,
+// err as QueryContext gives them).
+func column[T any](rows *sql.Rows, err error) ([]T, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		var v T
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
 // A list in two parts (contacts: conversations, then everyone else; rooms:
 // those with messages, then the rest) pages with a cursor that names the
 // part and the position in it: "<part>:<key>", opaque to clients.

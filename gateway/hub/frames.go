@@ -373,12 +373,7 @@ func (h *Hub) build(ctx context.Context, ev events.Event) built {
 	case events.DMSent, events.RoomMessageSent:
 		var m projections.Message
 		if m, err = h.read.MessageBySeq(ctx, ev.Seq); err == nil {
-			if m.Room != nil {
-				b.to = audience{room: *m.Room}
-				b.to.users, err = h.read.RoomMemberIDs(ctx, *m.Room)
-			} else if m.To != nil {
-				b.to = audience{users: []string{m.From.ID, m.To.ID}}
-			}
+			b.to, err = h.messageAudience(ctx, m)
 			b.frame = h.newFrame(typ, ev.Seq, messageFrame{Type: typ, Seq: ev.Seq, Message: m})
 			if m.Room != nil {
 				b.frame.author = m.From.ID // a blocked user's DMs are refused, not hidden
@@ -393,8 +388,7 @@ func (h *Hub) build(ctx context.Context, ev events.Event) built {
 				if ev.Type == events.RoomLeft {
 					kind, text = "leave", u.Nickname+" left the room"
 				}
-				b.to = audience{room: d.Room}
-				if b.to.users, err = h.read.RoomMemberIDs(ctx, d.Room); err == nil {
+				if b.to, err = h.roomAudience(ctx, d.Room); err == nil {
 					if ev.Type == events.RoomLeft {
 						b.to.users = append(b.to.users, d.UserID) // who left sees it too
 					}
@@ -443,12 +437,7 @@ func (h *Hub) build(ctx context.Context, ev events.Event) built {
 			if d.Target.Kind == events.KindMessage {
 				var m projections.Message
 				if m, err = h.read.MessageByID(ctx, d.Target.ID); err == nil {
-					if m.Room != nil {
-						b.to = audience{room: *m.Room}
-						b.to.users, err = h.read.RoomMemberIDs(ctx, *m.Room)
-					} else if m.To != nil {
-						b.to = audience{users: []string{m.From.ID, m.To.ID}}
-					}
+					b.to, err = h.messageAudience(ctx, m)
 				}
 			}
 			b.frame = h.newFrame(typ, ev.Seq, hiddenFrame{Type: typ, Seq: ev.Seq, Target: d.Target})
@@ -480,4 +469,22 @@ func (h *Hub) notes(ctx context.Context, seq uint64) ([]note, error) {
 		out[i] = note{user: u, frame: h.newFrame("notification", seq, notificationFrame{Type: "notification", Seq: seq, Notification: list[i]})}
 	}
 	return out, nil
+}
+
+// roomAudience is who is shown a room's frames: its watchers and its members.
+func (h *Hub) roomAudience(ctx context.Context, room string) (audience, error) {
+	members, err := h.read.RoomMemberIDs(ctx, room)
+	return audience{room: room, users: members}, err
+}
+
+// messageAudience is who is shown message m: its room's audience, or the
+// two sides of a direct conversation.
+func (h *Hub) messageAudience(ctx context.Context, m projections.Message) (audience, error) {
+	switch {
+	case m.Room != nil:
+		return h.roomAudience(ctx, *m.Room)
+	case m.To != nil:
+		return audience{users: []string{m.From.ID, m.To.ID}}, nil
+	}
+	return audience{}, nil
 }

@@ -46,11 +46,11 @@ func (c *conn) handle(typ int, data []byte) {
 	case "typing":
 		err = c.typingTo(in)
 	case "room.join":
-		if err = checkRoom(in.Room); err == nil {
+		if err = commands.CheckRoom(in.Room); err == nil {
 			err = c.hub.join(c, in.Room)
 		}
 	case "room.leave":
-		if err = checkRoom(in.Room); err == nil {
+		if err = commands.CheckRoom(in.Room); err == nil {
 			c.setTyping("r:"+in.Room, false, nil)
 			c.hub.leave(c, in.Room)
 		}
@@ -100,13 +100,6 @@ func (c *conn) fail(err error, clientID string) {
 		e = &events.Error{Code: events.EINTERNAL, Message: "something went wrong on our side; please try again"}
 	}
 	c.push(c.hub.newFrame("error", 0, errorFrame{Type: "error", Code: e.Code, Message: e.Message, Field: e.Field, ClientID: clientID}))
-}
-
-func checkRoom(room string) error {
-	if !commands.ValidRoom(room) {
-		return events.FieldError(events.EINVALID, "room", "room names are 1 to 32 of a-z, 0-9 and '-'")
-	}
-	return nil
 }
 
 // errTooManyWrites answers a user past their write budget.
@@ -163,7 +156,7 @@ func (c *conn) typingTo(in clientFrame) error {
 }
 
 func (c *conn) roomTyping(in clientFrame) error {
-	if err := checkRoom(in.Room); err != nil {
+	if err := commands.CheckRoom(in.Room); err != nil {
 		return err
 	}
 	if !c.hub.inRoom(c, in.Room) {
