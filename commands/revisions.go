@@ -20,9 +20,11 @@ type Revision struct {
 const MaxRevisions = 1000
 
 // Revisions returns every version of a post, oldest first, read from the
-// log: its creation and each edit. A post that is deleted, or not there,
-// is ENOTFOUND.
-func (s *Service) Revisions(ctx context.Context, postID string) ([]Revision, error) {
+// log: its creation and each edit. They answer as the post does: a post
+// that is deleted or not there is ENOTFOUND, and so is a hidden one unless
+// reveal (a moderator reads); the versions of an erased author's post read
+// as [deleted].
+func (s *Service) Revisions(ctx context.Context, postID string, reveal bool) ([]Revision, error) {
 	if !events.ValidID(postID) {
 		return nil, events.Errorf(events.ENOTFOUND, "post not found")
 	}
@@ -30,8 +32,12 @@ func (s *Service) Revisions(ctx context.Context, postID string) ([]Revision, err
 	if err != nil {
 		return nil, err
 	}
-	if p.Deleted {
+	if p.Deleted || (p.Hidden && !reveal) {
 		return nil, events.Errorf(events.ENOTFOUND, "post not found")
+	}
+	author, err := s.DB.StandingOf(ctx, p.Author.ID)
+	if err != nil {
+		return nil, err
 	}
 	evs, err := s.Store.History(ctx, []string{events.PostCreated.Subject(postID), events.PostEdited.Subject(postID)}, MaxRevisions)
 	if err != nil {
@@ -40,7 +46,12 @@ func (s *Service) Revisions(ctx context.Context, postID string) ([]Revision, err
 	out := make([]Revision, 0, len(evs))
 	for _, ev := range evs {
 		var d events.PostEditedData // post.created has the same content fields
-		if err := s.openedPayload(ctx, ev, &d); err != nil {
+		if author.Erased {
+			if err := ev.Payload(&d); err != nil {
+				continue
+			}
+			d.Title, d.Body = projections.ErasedText, projections.ErasedText
+		} else if err := s.openedPayload(ctx, ev, &d); err != nil {
 			continue
 		}
 		out = append(out, Revision{Title: d.Title, Body: d.Body, BodyHTML: projections.RenderMarkdown(d.Body), Categories: d.Categories,

@@ -97,6 +97,17 @@ func (s *Server) deletePost(w http.ResponseWriter, r *http.Request, p principal)
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// readsHidden reports whether the reader is a moderator, who reads hidden
+// items as they are.
+func (s *Server) readsHidden(r *http.Request) bool {
+	reader := viewer(r)
+	if reader == "" {
+		return false
+	}
+	st, err := s.db.StandingOf(r.Context(), reader)
+	return err == nil && projections.Moderator(st.Role)
+}
+
 func (s *Server) listComments(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	if !events.ValidID(id) {
@@ -108,11 +119,7 @@ func (s *Server) listComments(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	f := projections.CommentFilter{PostID: id, Viewer: viewer(r), PageRequest: pr}
-	if f.Viewer != "" {
-		st, err := s.db.StandingOf(r.Context(), f.Viewer)
-		f.Reveal = err == nil && projections.Moderator(st.Role)
-	}
+	f := projections.CommentFilter{PostID: id, Viewer: viewer(r), Reveal: s.readsHidden(r), PageRequest: pr}
 	page, err := s.db.Comments(r.Context(), f)
 	if err == nil {
 		page.Items, err = withoutBlocked(s, r, page.Items, func(c projections.Comment) string { return c.Author.ID })
@@ -229,9 +236,10 @@ func (s *Server) preview(w http.ResponseWriter, r *http.Request, _ principal) {
 	writeJSON(w, http.StatusOK, map[string]string{"body_html": html})
 }
 
-// revisions answers every version of a post, read from the log.
+// revisions answers every version of a post, read from the log, as the
+// post itself answers this reader: a hidden post's only to moderators.
 func (s *Server) revisions(w http.ResponseWriter, r *http.Request) {
-	revs, err := s.cmd.Revisions(r.Context(), r.PathValue("id"))
+	revs, err := s.cmd.Revisions(r.Context(), r.PathValue("id"), s.readsHidden(r))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
