@@ -10,8 +10,9 @@ import (
 // maxCommentLen is the longest comment body, in characters.
 const maxCommentLen = 10000
 
-// livePost returns ENOTFOUND if the post does not exist, ECONFLICT if deleted.
-func (s *Service) livePost(ctx context.Context, id string) error {
+// openPost returns ENOTFOUND if the post does not exist, and ECONFLICT if
+// it takes no comments: deleted or hidden by a moderator.
+func (s *Service) openPost(ctx context.Context, id string) error {
 	if err := checkID("post", id); err != nil {
 		return err
 	}
@@ -19,8 +20,17 @@ func (s *Service) livePost(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	if p.Deleted {
+	return takesComments(p)
+}
+
+// takesComments says why a post takes no new comment (ECONFLICT), or nil.
+// A lock, when posts have one, belongs here too.
+func takesComments(p projections.Post) error {
+	switch {
+	case p.Deleted:
 		return events.Errorf(events.ECONFLICT, "the post was deleted")
+	case p.Hidden:
+		return events.Errorf(events.ECONFLICT, "the post was hidden by a moderator and takes no comments")
 	}
 	return nil
 }
@@ -34,7 +44,7 @@ type CommentInput struct {
 
 // CreateComment comments on a post and returns the comment's id.
 func (s *Service) CreateComment(ctx context.Context, in CommentInput) (string, error) {
-	if err := s.livePost(ctx, in.PostID); err != nil {
+	if err := s.openPost(ctx, in.PostID); err != nil {
 		return "", err
 	}
 	if err := checkText("body", in.Body, 1, maxCommentLen); err != nil {

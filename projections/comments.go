@@ -36,9 +36,15 @@ func (a *applier) commentCreated(ev events.Event, d events.CommentCreatedData) e
 	if err := a.index(ev.Seq, KindCommentDoc, "", d.Body); err != nil {
 		return err
 	}
+	// A comment that raced a hide or a delete of its post tells nobody.
 	var postAuthor string
-	if err := a.scanRow(`SELECT author_id FROM posts WHERE id = ?`, []any{d.PostID}, &postAuthor); err != nil && !errors.Is(err, sql.ErrNoRows) {
+	var closed bool
+	err = a.scanRow(`SELECT author_id, hidden OR deleted FROM posts WHERE id = ?`, []any{d.PostID}, &postAuthor, &closed)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return err
+	}
+	if closed {
+		return nil
 	}
 	return a.notify(ev, notice{actor: d.AuthorID, postID: d.PostID, commentID: d.CommentID, body: d.Body}, postAuthor)
 }
