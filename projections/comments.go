@@ -59,6 +59,9 @@ func (a *applier) commentEdited(ev events.Event, d events.CommentEditedData) err
 	if err != nil {
 		return err
 	}
+	if err := a.renotice(seq, d.Body); err != nil {
+		return err
+	}
 	return a.reindex(seq, "", d.Body)
 }
 

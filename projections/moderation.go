@@ -45,9 +45,13 @@ func (a *applier) userUnsuspended(ev events.Event, d events.UserModData) error {
 	return a.logMod(ev, "unsuspend", "user", d.UserID, d.Reason)
 }
 
+// userBlocked records a block; what the blocked user made the blocker be
+// told of goes (an unblock does not bring it back).
 func (a *applier) userBlocked(ev events.Event, d events.BlockData) error {
-	_, err := a.exec(`INSERT OR IGNORE INTO blocks(user_id, blocked_id, created_at) VALUES (?, ?, ?)`, d.UserID, d.BlockedID, fmtTime(ev.Time))
-	return err
+	if _, err := a.exec(`INSERT OR IGNORE INTO blocks(user_id, blocked_id, created_at) VALUES (?, ?, ?)`, d.UserID, d.BlockedID, fmtTime(ev.Time)); err != nil {
+		return err
+	}
+	return a.forgetNotificationsFrom(d.UserID, d.BlockedID)
 }
 
 func (a *applier) userUnblocked(_ events.Event, d events.BlockData) error {

@@ -84,6 +84,7 @@ type notice struct {
 // notify writes the notifications of the event at seq: one per mentioned
 // user (not the actor), then a reply to replyTo unless that is the actor
 // or they were mentioned already (one notification per user and event).
+// Nobody is told of what a user they block did.
 func (a *applier) notify(ev events.Event, n notice, replyTo string) error {
 	told := []string{n.actor}
 	for _, nick := range Mentions(n.body) {
@@ -117,17 +118,42 @@ func (a *applier) userByNickname(key string) (string, error) {
 	return id, err
 }
 
+// addNotification tells user of the event, unless user blocks its actor.
 func (a *applier) addNotification(ev events.Event, user, kind string, n notice) error {
+	if blocked, err := a.blocks(user, n.actor); err != nil || blocked {
+		return err
+	}
 	_, err := a.exec(`INSERT OR IGNORE INTO notifications(seq, user_id, kind, actor_id, post_id, comment_id, room, message_id, excerpt, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		ev.Seq, user, kind, n.actor, nullable(n.postID), nullable(n.commentID), nullable(n.room), nullable(n.msgID), excerpt(n.body), fmtTime(ev.Time))
 	return err
 }
 
+// blocks reports whether user blocks other.
+func (a *applier) blocks(user, other string) (bool, error) {
+	var n int
+	err := a.scanRow(`SELECT count(*) FROM blocks WHERE user_id = ? AND blocked_id = ?`, []any{user, other}, &n)
+	return n > 0, err
+}
+
 // forget removes the notifications made by the event at seq (what they
 // point at is gone).
 func (a *applier) forgetNotifications(seq uint64) error {
 	_, err := a.exec(`DELETE FROM notifications WHERE seq = ?`, seq)
+	return err
+}
+
+// forgetNotificationsFrom removes user's notifications of what other did:
+// user blocks them now.
+func (a *applier) forgetNotificationsFrom(user, other string) error {
+	_, err := a.exec(`DELETE FROM notifications WHERE user_id = ? AND actor_id = ?`, user, other)
+	return err
+}
+
+// renotice rewrites the excerpt of the notifications made by the event at
+// seq to the text as it now is: an edit leaves none of the old text there.
+func (a *applier) renotice(seq uint64, body string) error {
+	_, err := a.exec(`UPDATE notifications SET excerpt = ? WHERE seq = ?`, excerpt(body), seq)
 	return err
 }
 

@@ -70,6 +70,9 @@ func (a *applier) postEdited(ev events.Event, d events.PostEditedData) error {
 	if err := a.reindex(seq, d.Title, d.Body); err != nil {
 		return err
 	}
+	if err := a.renotice(seq, d.Body); err != nil {
+		return err
+	}
 	return a.linkCategories(d.PostID, seq, d.Categories, 1)
 }
 
