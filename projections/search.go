@@ -4,7 +4,9 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"forum/events"
 )
@@ -48,25 +50,56 @@ const MaxSearchLen = 200
 // to page by, so pages go by offset.
 const maxSearchOffset = 1000
 
-// ftsQuery turns what a user typed into an FTS5 query: every word must be
-// there (the last one as a prefix, for search as one types); quotes,
-// operators and punctuation are only separators.
-func ftsQuery(q string) (string, error) {
+// Bounds of what one search costs, whatever the stored text and the query.
+const (
+	// searchCandidates is how many of the newest matches are ranked by
+	// relevance: ranking reads every match, so it is not done over all.
+	searchCandidates = 2000
+	// rankBudget is the time ranking may take; past it the newest matches
+	// come first instead, within newestBudget; past that the search fails
+	// (EUNAVAILABLE). The sum stays well inside 250 ms.
+	rankBudget   = 120 * time.Millisecond
+	newestBudget = 80 * time.Millisecond
+	// minPrefixLen is the shortest last word searched as a prefix: a
+	// one-letter prefix would expand to nearly every word stored.
+	minPrefixLen = 2
+	// snippetWords is the length of a snippet, in words.
+	snippetWords = 16
+)
+
+// searchQuery is what a user typed, made safe for FTS5.
+type searchQuery struct {
+	match  string   // the FTS5 query
+	words  []string // its words, lower-case
+	prefix bool     // the last word is matched as a prefix
+}
+
+// parseSearch turns what a user typed into an FTS5 query: every word must
+// be there (the last one as a prefix, for search as one types, when it has
+// at least minPrefixLen letters); quotes, operators and punctuation are
+// only separators.
+func parseSearch(q string) (searchQuery, error) {
 	if len(q) > MaxSearchLen {
-		return "", events.FieldError(events.EINVALID, "q", "a search is at most 200 characters")
+		return searchQuery{}, events.FieldError(events.EINVALID, "q", "a search is at most 200 characters")
 	}
 	words := strings.FieldsFunc(q, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsNumber(r) })
 	if len(words) == 0 {
-		return "", events.FieldError(events.EINVALID, "q", "search for at least one word")
+		return searchQuery{}, events.FieldError(events.EINVALID, "q", "search for at least one word")
 	}
 	if len(words) > 16 {
 		words = words[:16]
 	}
+	sq := searchQuery{words: make([]string, len(words)), prefix: utf8.RuneCountInString(words[len(words)-1]) >= minPrefixLen}
+	quoted := make([]string, len(words))
 	for i, w := range words {
-		words[i] = `"` + w + `"`
+		sq.words[i] = strings.ToLower(w)
+		quoted[i] = `"` + w + `"`
 	}
-	words[len(words)-1] += "*"
-	return strings.Join(words, " "), nil
+	if sq.prefix {
+		quoted[len(quoted)-1] += "*"
+	}
+	sq.match = strings.Join(quoted, " ")
+	return sq, nil
 }
 
 // SearchResult is one hit: a post, or a comment with its post, or a
@@ -81,23 +114,107 @@ type SearchResult struct {
 
 // SearchFilter is a search: the words Q, In "" (posts and comments) or
 // "messages" (Viewer's own direct messages and the rooms they are a member
-// of), and the page.
+// of), and the page. Nothing by a user Viewer blocks is found.
 type SearchFilter struct {
 	Q      string
 	In     string
 	Viewer string
 	PageRequest
+
+	// budgets replaces rankBudget and newestBudget when set (in tests).
+	budgets *[2]time.Duration
 }
 
 type hit struct {
-	seq     uint64
-	kind    string
-	snippet string
+	seq  uint64
+	kind string
 }
 
-// Search returns a page of results, most relevant first.
+// candidates limits a match to the newest searchCandidates matches of the
+// FTS5 table (named as in the query by alias): a rowid range FTS5 applies
+// before ranking.
+func candidates(table, alias string) string {
+	return ` AND ` + alias + `.rowid >= (SELECT coalesce(min(rowid), 0) FROM (SELECT rowid FROM ` + table +
+		` WHERE ` + table + ` MATCH ?1 ORDER BY rowid DESC LIMIT ` + strconv.Itoa(searchCandidates) + `))`
+}
+
+// searchSQL returns the query of f's hits (ranked or newest first) with
+// parameters ?1 match, ?2 viewer, ?3 limit and ?4 offset.
+func searchSQL(in string, ranked bool) (string, error) {
+	switch in {
+	case "":
+		order := ` ORDER BY rank`
+		if !ranked {
+			order = ` ORDER BY rowid DESC`
+		}
+		return `SELECT rowid, kind FROM search_docs WHERE search_docs MATCH ?1` + candidates("search_docs", "search_docs") + `
+			AND NOT EXISTS (SELECT 1 FROM posts p JOIN blocks b ON b.user_id = ?2 AND b.blocked_id = p.author_id WHERE p.seq = search_docs.rowid)
+			AND NOT EXISTS (SELECT 1 FROM comments c JOIN posts p ON p.id = c.post_id JOIN blocks b ON b.user_id = ?2 AND b.blocked_id IN (c.author_id, p.author_id)
+				WHERE c.seq = search_docs.rowid)` + order + ` LIMIT ?3 OFFSET ?4`, nil
+	case "messages":
+		order := ` ORDER BY s.rank`
+		if !ranked {
+			order = ` ORDER BY s.rowid DESC`
+		}
+		return `SELECT s.rowid, CASE WHEN m.room IS NULL THEN 'dm' ELSE 'room' END
+			FROM search_messages s JOIN messages m ON m.seq = s.rowid
+			WHERE search_messages MATCH ?1` + candidates("search_messages", "s") + `
+			AND (m.from_id = ?2 OR m.to_id = ?2 OR m.room IN (SELECT room FROM room_members WHERE user_id = ?2))
+			AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.user_id = ?2 AND b.blocked_id = m.from_id)` + order + ` LIMIT ?3 OFFSET ?4`, nil
+	}
+	return "", events.FieldError(events.EINVALID, "in", `in must be "messages" or left out`)
+}
+
+// budget is the time f's hits may take to read, ranked or newest first.
+func (f SearchFilter) budget(ranked bool) time.Duration {
+	switch {
+	case f.budgets != nil && ranked:
+		return f.budgets[0]
+	case f.budgets != nil:
+		return f.budgets[1]
+	case ranked:
+		return rankBudget
+	}
+	return newestBudget
+}
+
+// errSearchTooCostly is what a search gets when even its newest matches
+// cannot be read in time.
+var errSearchTooCostly = &events.Error{Code: events.EUNAVAILABLE, RetryAfter: 1,
+	Message: "this search takes too long; try longer or more words"}
+
+// searchHits reads the hits of one page: ranked by relevance when that
+// takes at most rankBudget, else newest first; errSearchTooCostly when
+// neither can be read in its time.
+func (db *DB) searchHits(ctx context.Context, f SearchFilter, match string, limit, offset int) (hits []hit, seq uint64, err error) {
+	for _, ranked := range []bool{true, false} {
+		query, err := searchSQL(f.In, ranked)
+		if err != nil {
+			return nil, 0, err
+		}
+		budget := f.budget(ranked)
+		tctx, cancel := context.WithTimeout(ctx, budget)
+		seq, err = db.read(tctx, func(tx readTx) error {
+			var err error
+			hits, err = scanAll(tctx, tx, hits[:0], query, []any{match, f.Viewer, limit + 1, offset}, func(row scanner) (h hit, err error) {
+				err = row.Scan(&h.seq, &h.kind)
+				return h, err
+			})
+			return err
+		})
+		timedOut := tctx.Err() != nil && ctx.Err() == nil
+		cancel()
+		if !timedOut {
+			return hits, seq, err
+		}
+	}
+	return nil, 0, errSearchTooCostly
+}
+
+// Search returns a page of results, most relevant first (newest first when
+// ranking would take too long).
 func (db *DB) Search(ctx context.Context, f SearchFilter) (Page[SearchResult], error) {
-	match, err := ftsQuery(f.Q)
+	sq, err := parseSearch(f.Q)
 	if err != nil {
 		return Page[SearchResult]{}, err
 	}
@@ -110,35 +227,16 @@ func (db *DB) Search(ctx context.Context, f SearchFilter) (Page[SearchResult], e
 		}
 		offset = n
 	}
-	var query string
-	var args []any
-	switch f.In {
-	case "":
-		query = `SELECT rowid, kind, snippet(search_docs, -1, '', '', '…', 16) FROM search_docs WHERE search_docs MATCH ? ORDER BY rank LIMIT ? OFFSET ?`
-		args = []any{match}
-	case "messages":
-		query = `SELECT s.rowid, CASE WHEN m.room IS NULL THEN 'dm' ELSE 'room' END, snippet(search_messages, 0, '', '', '…', 16)
-			FROM search_messages s JOIN messages m ON m.seq = s.rowid
-			WHERE search_messages MATCH ?1 AND (m.from_id = ?2 OR m.to_id = ?2 OR m.room IN (SELECT room FROM room_members WHERE user_id = ?2))
-			ORDER BY s.rank LIMIT ?3 OFFSET ?4`
-		args = []any{match, f.Viewer}
-	default:
-		return Page[SearchResult]{}, events.FieldError(events.EINVALID, "in", `in must be "messages" or left out`)
+	if _, err := searchSQL(f.In, true); err != nil {
+		return Page[SearchResult]{}, err
 	}
 	limit := ClampLimit(f.Limit, DefaultLimit)
 	page := Page[SearchResult]{Items: []SearchResult{}}
-	var hits []hit
-	page.Seq, err = db.read(ctx, func(tx readTx) error {
-		var err error
-		hits, err = scanAll(ctx, tx, hits, query, append(args, limit+1, offset), func(row scanner) (h hit, err error) {
-			err = row.Scan(&h.seq, &h.kind, &h.snippet)
-			return h, err
-		})
-		return err
-	})
+	hits, seq, err := db.searchHits(ctx, f, sq.match, limit, offset)
 	if err != nil {
 		return Page[SearchResult]{}, err
 	}
+	page.Seq = seq
 	if len(hits) > limit {
 		hits = hits[:limit]
 		if offset+limit <= maxSearchOffset {
@@ -153,14 +251,89 @@ func (db *DB) Search(ctx context.Context, f SearchFilter) (Page[SearchResult], e
 		if err != nil {
 			return Page[SearchResult]{}, err
 		}
+		r.Snippet = sq.snippet(r)
 		page.Items = append(page.Items, r)
 	}
 	return page, nil
 }
 
+// snippet returns the snippet of a result: from the body of what was
+// found, else from a post's title.
+func (q searchQuery) snippet(r SearchResult) string {
+	switch {
+	case r.Message != nil:
+		return q.snippetOf(r.Message.Body, true)
+	case r.Comment != nil:
+		return q.snippetOf(r.Comment.Body, true)
+	case r.Post != nil:
+		if s := q.snippetOf(r.Post.Body, false); s != "" {
+			return s
+		}
+		return q.snippetOf(r.Post.Title, true)
+	}
+	return ""
+}
+
+// snippetOf returns about snippetWords words of text, on one line, from a
+// little before the first word of q found there, with "…" where text was
+// cut; when no word is found, the start of text if orStart, else "". Its
+// cost is linear in the length of text.
+func (q searchQuery) snippetOf(text string, orStart bool) string {
+	type span struct{ start, end int }
+	var words []span
+	found := -1
+	for i := 0; i < len(text); {
+		r, size := utf8.DecodeRuneInString(text[i:])
+		if !unicode.IsLetter(r) && !unicode.IsNumber(r) {
+			i += size
+			continue
+		}
+		start := i
+		for i < len(text) {
+			r, size := utf8.DecodeRuneInString(text[i:])
+			if !unicode.IsLetter(r) && !unicode.IsNumber(r) {
+				break
+			}
+			i += size
+		}
+		words = append(words, span{start, i})
+		if found < 0 && q.matches(text[start:i]) {
+			found = len(words) - 1
+		}
+		if found >= 0 && len(words)-found >= snippetWords {
+			break // the rest is not shown
+		}
+	}
+	if found < 0 && !orStart || len(words) == 0 {
+		return ""
+	}
+	first := max(0, found-snippetWords/4)
+	last := min(len(words), first+snippetWords) - 1
+	s := strings.Join(strings.Fields(text[words[first].start:words[last].end]), " ")
+	if first > 0 {
+		s = "…" + s
+	}
+	if words[last].end < len(text) && strings.ContainsFunc(text[words[last].end:], func(r rune) bool { return unicode.IsLetter(r) || unicode.IsNumber(r) }) {
+		s += "…"
+	}
+	return s
+}
+
+// matches reports whether word is one of q's words, ignoring case (the
+// last as a prefix).
+func (q searchQuery) matches(word string) bool {
+	w := strings.ToLower(word)
+	for i, qw := range q.words {
+		if w == qw || q.prefix && i == len(q.words)-1 && strings.HasPrefix(w, qw) {
+			return true
+		}
+	}
+	return false
+}
+
 // searchResult reads the objects a hit shows.
 func (db *DB) searchResult(ctx context.Context, h hit, viewer string) (SearchResult, error) {
-	r := SearchResult{Kind: h.kind, Snippet: h.snippet}
+	r := SearchResult{Kind: h.kind}
 	switch h.kind {
 	case KindPostDoc:
 		id, err := db.idBySeq(ctx, "posts", h.seq)

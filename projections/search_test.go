@@ -1,0 +1,76 @@
+package projections
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"forum/events"
+)
+
+// A snippet is made from the stored text: about 16 words from a little
+// before the first word found, on one line, with "…" where text was cut.
+func TestSearchSnippet(t *testing.T) {
+	t.Parallel()
+	long := prefixWords("w", 40)
+	for _, c := range []struct{ q, text, want string }{
+		{"zebra", "Where do **zebras**\ncross?", "Where do **zebras** cross"},
+		{"cross", "Where do zebras cross? Somewhere.", "Where do zebras cross? Somewhere"},
+		{"w20", long, "…w16 w17 w18 w19 w20 w21 w22 w23 w24 w25 w26 w27 w28 w29 w30 w31…"},
+		{"w37", long, "…w33 w34 w35 w36 w37 w38 w39"},
+		{"w1 w3", long, "w0 w1 w2 w3 w4 w5 w6 w7 w8 w9 w10 w11 w12 w13 w14 w15…"},
+		{"nowhere", long, "w0 w1 w2 w3 w4 w5 w6 w7 w8 w9 w10 w11 w12 w13 w14 w15…"},
+		{"ZQ", prefixWords("zq", 6600), "zq0 zq1 zq2 zq3 zq4 zq5 zq6 zq7 zq8 zq9 zq10 zq11 zq12 zq13 zq14 zq15…"},
+		{"a", "banana a b", "banana a b"},
+	} {
+		sq, err := parseSearch(c.q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := sq.snippetOf(c.text, true); got != c.want {
+			t.Errorf("snippet of %q in %.40q = %q, want %q", c.q, c.text, got, c.want)
+		}
+	}
+}
+
+// The last word is a prefix only from two letters on: one letter would
+// expand to nearly every word stored.
+func TestSearchPrefixNeedsTwoLetters(t *testing.T) {
+	t.Parallel()
+	for q, want := range map[string]string{"a": `"a"`, "zq": `"zq"*`, "big z": `"big" "z"`, "é": `"é"`, "éa": `"éa"*`} {
+		if sq, err := parseSearch(q); err != nil || sq.match != want {
+			t.Errorf("parseSearch(%q) = %q, %v; want %q", q, sq.match, err, want)
+		}
+	}
+}
+
+// A search runs within a time budget: when ranking by relevance takes too
+// long the newest matches come first instead, and when even that takes too
+// long the search fails with unavailable (and Retry-After) instead of
+// running on.
+func TestSearchWithinItsBudget(t *testing.T) {
+	t.Parallel()
+	s := newSearchForum(t)
+	u := s.user("writer")
+	relevant := s.post(u, "okapi", "okapi okapi okapi okapi")
+	newest := s.post(u, "animals", "the okapi and many other animals of the forest, by name and by kind")
+	s.flush()
+	ctx := context.Background()
+	first := func(budgets *[2]time.Duration) (string, error) {
+		page, err := s.db.Search(ctx, SearchFilter{Q: "okapi", budgets: budgets})
+		if err != nil || len(page.Items) != 2 {
+			return "", err
+		}
+		return page.Items[0].Post.ID, nil
+	}
+	if id, err := first(nil); err != nil || id != relevant {
+		t.Errorf("ranked: first %q, %v; want the most relevant, %q", id, err, relevant)
+	}
+	if id, err := first(&[2]time.Duration{0, time.Minute}); err != nil || id != newest {
+		t.Errorf("no time to rank: first %q, %v; want the newest, %q", id, err, newest)
+	}
+	_, err := first(&[2]time.Duration{0, 0})
+	if e, ok := err.(*events.Error); !ok || e.Code != events.EUNAVAILABLE || e.RetryAfter < 1 {
+		t.Errorf("no time at all: %v, want unavailable with a Retry-After", err)
+	}
+}
