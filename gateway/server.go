@@ -72,6 +72,7 @@ type Server struct {
 	writeLimits *limit.Keyed    // per client address, everything else
 	userWrites  *limit.Keyed    // per signed-in user, HTTP and WebSocket alike
 	signIns     *signInThrottle // failed sign-ins; always on
+	searches    chan struct{}   // a slot per search running (searchSlot)
 }
 
 // New returns a Server; Run it for the real-time half.
@@ -89,6 +90,7 @@ func New(cfg Config) *Server {
 		userWrites:  limit.New(10, 40),
 		signIns:     newSignInThrottle(),
 		touches:     make(chan struct{}, maxTouches),
+		searches:    make(chan struct{}, maxSearches),
 	}
 	hc := hub.Config{ReadModels: cfg.DB, Feed: cfg.Projector, Messenger: cfg.Commands, Logger: cfg.Logger, RateLimits: cfg.RateLimits, AllowWrite: s.allowWrite, CheckSession: s.checkSession}
 	if cfg.Store != nil {
