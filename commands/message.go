@@ -57,7 +57,7 @@ func (s *Service) SendDM(ctx context.Context, in DMInput) (uint64, error) {
 	if err := checkClientID(in.ClientID); err != nil {
 		return 0, err
 	}
-	if _, err := s.DB.User(ctx, in.To); err != nil {
+	if err := s.reachable(ctx, in.To); err != nil {
 		return 0, err
 	}
 	if err := s.CheckActive(ctx, in.From); err != nil {
@@ -70,6 +70,19 @@ func (s *Service) SendDM(ctx context.Context, in DMInput) (uint64, error) {
 		events.DMSentData{MessageID: s.NewID(), From: in.From, To: in.To, Body: in.Body, ClientID: in.ClientID},
 		dedupID(in.From, in.To, in.ClientID)...)
 	return ack.Seq, err
+}
+
+// reachable returns ENOTFOUND unless user is there to take messages: an
+// erased account is not.
+func (s *Service) reachable(ctx context.Context, user string) error {
+	st, err := s.DB.StandingOf(ctx, user)
+	if err != nil {
+		return err
+	}
+	if st.Erased {
+		return events.Errorf(events.ENOTFOUND, "user not found")
+	}
+	return nil
 }
 
 // ReadInput says that User has read the conversation with Peer up to and

@@ -206,7 +206,7 @@ const (
 			ORDER BY c.last_seq DESC LIMIT ?`
 	contactsWithout = `SELECT u.id, u.nickname, u.created_at, u.role, NULL, 0, 0, u.nickname_key
 			FROM users u
-			WHERE (u.nickname_key, u.id) > (?, ?) AND u.nickname_key >= ? AND u.nickname_key < ? AND u.id != ?
+			WHERE (u.nickname_key, u.id) > (?, ?) AND u.nickname_key >= ? AND u.nickname_key < ? AND u.id != ? AND u.erased = 0
 			  AND NOT EXISTS (SELECT 1 FROM conversations c WHERE c.user_id = ? AND c.peer_id = u.id)
 			ORDER BY u.nickname_key, u.id LIMIT ?`
 )
@@ -225,7 +225,8 @@ func scanContact(row scanner) (c contactRow, err error) {
 
 // Contacts returns a page of every user but me whose nickname starts with
 // f.Q: those I have messages with first, by last message (newest first),
-// then the rest by nickname (50 a page by default). Online is left false.
+// then the rest by nickname, erased accounts left out (50 a page by
+// default). Online is left false.
 func (db *DB) Contacts(ctx context.Context, me string, f ListFilter) (Page[Contact], error) {
 	q, err := checkPrefix(f.Q)
 	if err != nil {
