@@ -188,21 +188,69 @@ func Sealed(value string) bool { return strings.HasPrefix(value, sealedPrefix) }
 // Destroy destroys user's key: its message in the bucket's stream is
 // securely erased (overwritten on disk, not only marked deleted), then the
 // key is purged from the bucket. What was sealed under it cannot be read
-// again, anywhere.
+// again, anywhere. The key itself is never read for this: only where its
+// message is.
 func (k *Keyring) Destroy(ctx context.Context, user string) error {
-	e, err := k.kv.Get(ctx, user)
-	if err == nil {
-		if err := k.stream.SecureDeleteMsg(ctx, e.Revision()); err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) {
+	seq, err := k.keySeq(ctx, user)
+	if err != nil {
+		return unavailable("erase a data key", err)
+	}
+	if seq != 0 {
+		if err := k.stream.SecureDeleteMsg(ctx, seq); err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) {
 			return unavailable("erase a data key", err)
 		}
-	} else if !errors.Is(err, jetstream.ErrKeyNotFound) && !errors.Is(err, jetstream.ErrKeyDeleted) {
-		return unavailable("erase a data key", err)
 	}
 	if err := k.kv.Purge(ctx, user); err != nil {
 		return unavailable("purge a data key", err)
 	}
 	k.Forget(user)
 	return nil
+}
+
+// kvOperation is the header of the key-value bucket's delete and purge markers.
+const kvOperation = "KV-Operation"
+
+// keySeq returns the sequence of the message that holds user's key in the
+// bucket's stream (0: none), read through a consumer that delivers headers
+// only: the key's bytes do not travel.
+func (k *Keyring) keySeq(ctx context.Context, user string) (uint64, error) {
+	cons, err := k.stream.CreateConsumer(ctx, jetstream.ConsumerConfig{
+		FilterSubject:     "$KV." + KeysBucket + "." + user,
+		DeliverPolicy:     jetstream.DeliverLastPerSubjectPolicy,
+		AckPolicy:         jetstream.AckNonePolicy,
+		HeadersOnly:       true,
+		MemoryStorage:     true,
+		InactiveThreshold: 10 * time.Second,
+	})
+	if err != nil {
+		return 0, fmt.Errorf("find the data key of %s: %w", user, err)
+	}
+	defer func() {
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		defer cancel()
+		k.stream.DeleteConsumer(dctx, cons.CachedInfo().Name)
+	}()
+	if cons.CachedInfo().NumPending == 0 {
+		return 0, nil
+	}
+	batch, err := cons.Fetch(1, jetstream.FetchMaxWait(5*time.Second))
+	if err != nil {
+		return 0, fmt.Errorf("find the data key of %s: %w", user, err)
+	}
+	for msg := range batch.Messages() {
+		meta, err := msg.Metadata()
+		if err != nil {
+			return 0, fmt.Errorf("find the data key of %s: %w", user, err)
+		}
+		if msg.Headers().Get(kvOperation) != "" {
+			return 0, nil // a delete or purge marker: no key
+		}
+		return meta.Sequence.Stream, nil
+	}
+	if err := batch.Error(); err != nil {
+		return 0, fmt.Errorf("find the data key of %s: %w", user, err)
+	}
+	return 0, fmt.Errorf("find the data key of %s: no answer", user)
 }
 
 // Forget drops what the keyring keeps of user (after their erasure, seen

@@ -91,7 +91,8 @@ type Store struct {
 func OpenStore(ctx context.Context, cfg StoreConfig) (*Store, error) {
 	s := &Store{prefix: "forum-" + strings.ToLower(rand.Text()[:10])}
 	var err error
-	opts := []nats.Option{nats.Name("forum"), nats.MaxReconnects(-1), nats.ReconnectBufSize(4 << 20)}
+	// Answers come on the forum's own inbox, which no other login may read.
+	opts := []nats.Option{nats.Name("forum"), nats.MaxReconnects(-1), nats.ReconnectBufSize(4 << 20), nats.CustomInboxPrefix(ForumInboxPrefix)}
 	if cfg.URL == "" {
 		if cfg.ForumPassword == "" {
 			cfg.ForumPassword = rand.Text()
@@ -213,44 +214,68 @@ func (s *Store) ensureStream(ctx context.Context, cfg StoreConfig) (jetstream.St
 	return st, nil
 }
 
+// Bounds on the stream's consumers. The server tells a durable consumer
+// from an ephemeral one by the body of a create request, not its subject,
+// so the operator's login, which may make consumers to read the stream,
+// could make durable ones too; these bound them instead. At most
+// MaxConsumers exist at once, and every consumer, durable or not, goes
+// when nothing has read from it for ConsumerIdleLimit (one asking to
+// stay longer is refused). The forum's own consumers stay within both:
+// each follower and history read asks for a minute or less, and removes
+// its consumer when it stops.
+const (
+	MaxConsumers      = 10000
+	ConsumerIdleLimit = 5 * time.Minute // the nats clients' default for ordered consumers
+)
+
 func streamConfig(replicas int) jetstream.StreamConfig {
 	return jetstream.StreamConfig{
-		Name:        StreamName,
-		Description: "Every change to the forum, in order. The read models are projections of it.",
-		Subjects:    []string{SubjectAll},
-		Storage:     jetstream.FileStorage,
-		Retention:   jetstream.LimitsPolicy,
-		Replicas:    replicas,
-		Duplicates:  10 * time.Minute,
-		MaxMsgSize:  1 << 20,
-		AllowDirect: true,
-		DenyDelete:  true,
-		DenyPurge:   true,
+		Name:           StreamName,
+		Description:    "Every change to the forum, in order. The read models are projections of it.",
+		Subjects:       []string{SubjectAll},
+		Storage:        jetstream.FileStorage,
+		Retention:      jetstream.LimitsPolicy,
+		Replicas:       replicas,
+		Duplicates:     10 * time.Minute,
+		MaxMsgSize:     1 << 20,
+		AllowDirect:    true,
+		DenyDelete:     true,
+		DenyPurge:      true,
+		MaxConsumers:   MaxConsumers,
+		ConsumerLimits: jetstream.StreamConsumerLimits{InactiveThreshold: ConsumerIdleLimit},
 	}
 }
 
+// ForumInboxPrefix starts the subjects on which the forum's own
+// connection receives every answer (JetStream's included: data keys,
+// kept answers, events). The operator may not subscribe to it.
+const ForumInboxPrefix = "_FORUM_INBOX"
+
+// OperatorInboxes is all the operator may subscribe to: its own inbox,
+// the nats CLI's default, where the answers to its requests come.
+const OperatorInboxes = "_INBOX.>"
+
 // OperatorPermissions are what the operator login may do: read the stream
-// (its info, single messages, and consumers of its own to view or follow
-// it) and watch live.>. Every publish to forum.> and live.> is refused, and
-// so is every JetStream call that changes or deletes anything but the
-// operator's own ephemeral consumers.
+// FORUM and nothing else. It may ask for the stream's info and single
+// messages (direct or not), make consumers of its own on FORUM, pull from
+// and acknowledge them, and subscribe to its own inbox. Everything else is
+// refused: every other stream and bucket (FORUM_KEYS, FORUM_RESPONSES, any
+// later one, and the lists of streams), the forum's inbox, live.>, every
+// publish to a subject of the forum's, and every call that changes or
+// deletes anything. It cannot list, look at or delete consumers, so the
+// names of the forum's consumers (random) are not known to it.
 func OperatorPermissions() *server.Permissions {
 	js := "$JS.API."
 	return &server.Permissions{
 		Publish: &server.SubjectPermission{
 			Allow: []string{
-				js + "INFO", js + "STREAM.NAMES", js + "STREAM.LIST",
 				js + "STREAM.INFO." + StreamName, js + "STREAM.MSG.GET." + StreamName,
 				js + "DIRECT.GET." + StreamName, js + "DIRECT.GET." + StreamName + ".>",
 				js + "CONSUMER.CREATE." + StreamName, js + "CONSUMER.CREATE." + StreamName + ".>",
-				js + "CONSUMER.NAMES." + StreamName, js + "CONSUMER.LIST." + StreamName,
-				js + "CONSUMER.INFO." + StreamName + ".>", js + "CONSUMER.MSG.NEXT." + StreamName + ".>",
-				js + "CONSUMER.DELETE." + StreamName + ".>",
-				"$JS.ACK." + StreamName + ".>", "$JS.FC." + StreamName + ".>",
+				js + "CONSUMER.MSG.NEXT." + StreamName + ".>", "$JS.ACK." + StreamName + ".>",
 			},
-			Deny: []string{SubjectAll, "live.>", js + "CONSUMER.DURABLE.>"},
 		},
-		Subscribe: &server.SubjectPermission{Allow: []string{"_INBOX.>", "live.>"}},
+		Subscribe: &server.SubjectPermission{Allow: []string{OperatorInboxes}},
 	}
 }
 
@@ -553,6 +578,8 @@ func decodeRaw(seq uint64, subject string, data []byte) (Event, error) {
 // new events at the end.
 type Follower struct {
 	iter jetstream.MessagesContext
+	cons jetstream.Consumer
+	js   jetstream.JetStream
 }
 
 // Follow returns a Follower that starts at sequence from (1 = the beginning).
@@ -583,7 +610,7 @@ func (s *Store) Follow(ctx context.Context, from uint64) (*Follower, error) {
 	if err != nil {
 		return nil, fmt.Errorf("follow from %d: %w", from, err)
 	}
-	return &Follower{iter: iter}, nil
+	return &Follower{iter: iter, cons: cons, js: s.js}, nil
 }
 
 // Next blocks until the next event arrives or ctx ends. A message that does
@@ -609,8 +636,25 @@ func (f *Follower) Next(ctx context.Context) (Event, error) {
 	return ev, nil
 }
 
-// Stop ends the follower.
-func (f *Follower) Stop() { f.iter.Stop() }
+// Stop ends the follower and removes its consumer.
+func (f *Follower) Stop() {
+	f.iter.Stop()
+	removeConsumer(f.js, f.cons)
+}
+
+// removeConsumer deletes an ordered consumer's current consumer at once,
+// rather than leave it to count against MaxConsumers until it is idle
+// long enough. It tries for at most two seconds; failing that, the
+// consumer goes when idle.
+func removeConsumer(js jetstream.JetStream, cons jetstream.Consumer) {
+	info := cons.CachedInfo()
+	if info == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	js.DeleteConsumer(ctx, StreamName, info.Name)
+}
 
 // History returns, oldest first, the events on subjects (filters, wildcards
 // allowed), at most max of them; more answers an error. It reads with an
@@ -627,6 +671,7 @@ func (s *Store) History(ctx context.Context, subjects []string, max int) ([]Even
 	if err != nil {
 		return nil, unavailable("history", err)
 	}
+	defer removeConsumer(s.js, cons)
 	info, err := cons.Info(cctx)
 	if err != nil {
 		return nil, unavailable("history", err)

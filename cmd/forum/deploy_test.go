@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -81,4 +82,51 @@ func TestDeployKitCluster(t *testing.T) {
 	if _, err := ojs.Publish(ctx, "forum.post.x.created", []byte("{}")); err == nil {
 		t.Error("the operator appended to the stream")
 	}
+}
+
+// The kit's operator login grants exactly what the embedded server's does.
+func TestDeployKitOperatorPermissions(t *testing.T) {
+	t.Setenv("FORUM_NATS_PASSWORD", "kit-forum-secret")
+	t.Setenv("FORUM_OPERATOR_PASSWORD", "kit-operator-secret")
+	t.Setenv("FORUM_NATS_STORE", t.TempDir())
+	want := events.OperatorPermissions()
+	for i := 1; i <= 3; i++ {
+		opts, err := server.ProcessConfigFile(filepath.Join("..", "..", "deploy", fmt.Sprintf("n%d.conf", i)))
+		if err != nil {
+			t.Fatalf("deploy/n%d.conf: %v", i, err)
+		}
+		var got *server.Permissions
+		for _, u := range opts.Users {
+			if u.Username == events.OperatorUser {
+				got = u.Permissions
+			}
+		}
+		if got == nil {
+			t.Fatalf("deploy/n%d.conf has no operator login", i)
+		}
+		for _, c := range []struct {
+			what      string
+			got, want *server.SubjectPermission
+		}{{"publish", got.Publish, want.Publish}, {"subscribe", got.Subscribe, want.Subscribe}} {
+			if g, w := subjects(c.got), subjects(c.want); !slices.Equal(g, w) {
+				t.Errorf("deploy/n%d.conf: operator's %s is %v, want %v", i, c.what, g, w)
+			}
+		}
+	}
+}
+
+// subjects lists a permission's allowed and denied subjects, sorted.
+func subjects(p *server.SubjectPermission) []string {
+	if p == nil {
+		return nil
+	}
+	var out []string
+	for _, s := range p.Allow {
+		out = append(out, "allow "+s)
+	}
+	for _, s := range p.Deny {
+		out = append(out, "deny "+s)
+	}
+	slices.Sort(out)
+	return out
 }
