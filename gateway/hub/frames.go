@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 
@@ -21,7 +22,7 @@ import (
 type outFrame struct {
 	typ    string
 	seq    uint64 // stream sequence of the event it shows; 0 for frames from no event
-	author string // who wrote what it shows (a post, comment or room message), for blocks
+	author string // who wrote or did what it shows (a post, comment, room message, notification or typing), for blocks
 	data   []byte
 	sent   prometheus.Counter
 
@@ -284,6 +285,15 @@ type built struct {
 	endUser    string            // an erased account: close its connections
 	block      *events.BlockData // a block (blocked) or unblock changes what its user is sent
 	blocked    bool
+
+	// For the frame cache (cache.go): src builds the frames again from the
+	// read models; keys name the items and users they show; fresh is a
+	// sequence the read models had reached when they were built; changes
+	// names what this event changes in frames built before it.
+	src     source
+	keys    []string
+	fresh   uint64
+	changes []string
 }
 
 // note is a notification frame for one user.
@@ -306,6 +316,20 @@ func (b built) appendFor(frames []*outFrame, user string) []*outFrame {
 	return frames
 }
 
+// shows reports whether a connection of user that has joined no room is
+// shown anything of b.
+func (b *built) shows(user string) bool {
+	if b.frame != nil && b.to.sees(user) {
+		return true
+	}
+	for _, n := range b.notes {
+		if n.user == user {
+			return true
+		}
+	}
+	return false
+}
+
 // size is what b counts for in the frame cache.
 func (b built) size() int {
 	n := 64
@@ -315,7 +339,60 @@ func (b built) size() int {
 	for _, nt := range b.notes {
 		n += len(nt.frame.data) + 16
 	}
+	for _, k := range b.keys {
+		n += len(k) + 16
+	}
 	return n
+}
+
+// Keys of what frames show: an item ("post:<id>", "comment:<id>",
+// "message:<id>") or a user's name and text ("user:<id>").
+func itemKey(kind, id string) string { return kind + ":" + id }
+
+func userKey(id string) string { return "user:" + id }
+
+// addKey adds k to b's keys once.
+func (b *built) addKey(k string) {
+	if !slices.Contains(b.keys, k) {
+		b.keys = append(b.keys, k)
+	}
+}
+
+// source is what the frame of an event that shows a post, a comment, a
+// message or a room membership reads, so that it can be built again from
+// the read models as they are now.
+type source struct {
+	typ  events.Type
+	id   string // the post, comment or member; "" for a message (read by seq)
+	room string // a membership's room
+}
+
+// sourceOf returns the source of ev's frame; ok is false for an event that
+// shows none of those.
+func sourceOf(ev events.Event) (src source, ok bool, err error) {
+	src.typ = ev.Type
+	switch ev.Type {
+	case events.PostCreated, events.PostEdited, events.PostDeleted:
+		var d struct {
+			PostID string `json:"post_id"`
+		}
+		err = ev.Payload(&d)
+		src.id = d.PostID
+	case events.CommentCreated, events.CommentEdited, events.CommentDeleted:
+		var d struct {
+			CommentID string `json:"comment_id"`
+		}
+		err = ev.Payload(&d)
+		src.id = d.CommentID
+	case events.DMSent, events.RoomMessageSent:
+	case events.RoomJoined, events.RoomLeft:
+		var d events.RoomMembershipData
+		err = ev.Payload(&d)
+		src.id, src.room = d.UserID, d.Room
+	default:
+		return source{}, false, nil
+	}
+	return src, true, err
 }
 
 // build turns a committed event into its frame, reading the objects it
@@ -324,79 +401,166 @@ func (b built) size() int {
 // gone), yields no frame.
 func (h *Hub) build(ctx context.Context, ev events.Event) built {
 	b := built{seq: ev.Seq}
-	typ := pushes[ev.Type]
-	var err error
+	src, shows, err := sourceOf(ev)
+	switch {
+	case err != nil:
+	case shows:
+		b, err = h.shown(ctx, ev.Seq, src)
+	default:
+		err = h.buildOther(ctx, ev, &b)
+	}
+	if err != nil && events.ErrorCode(err) != events.ENOTFOUND && ctx.Err() == nil {
+		h.log.Warn("websocket frame", "seq", ev.Seq, "type", ev.Type, "err", err)
+	}
+	b.changes = changesOf(ev)
+	return b
+}
+
+// changesOf names what ev changes in the frames of events before it: the
+// item an edit, deletion, hide or restore changes, or everything of the
+// user a purge or an erasure changes (nil for other events).
+func changesOf(ev events.Event) []string {
+	var key string
 	switch ev.Type {
-	case events.PostCreated, events.PostEdited, events.PostDeleted:
+	case events.PostEdited, events.PostDeleted:
 		var d struct {
 			PostID string `json:"post_id"`
 		}
-		if err = ev.Payload(&d); err == nil {
-			var p projections.Post
-			if p, err = h.read.Post(ctx, d.PostID, ""); err == nil {
-				f := postFrame{Type: typ, Seq: ev.Seq, Post: p}
-				if ev.Type == events.PostDeleted {
-					f.ID = p.ID
-				}
-				b.frame, b.to = h.newFrame(typ, ev.Seq, f), audience{all: true}
-				b.frame.author = p.Author.ID
-			}
+		if ev.Payload(&d) == nil {
+			key = itemKey(events.KindPost, d.PostID)
 		}
-	case events.CommentCreated, events.CommentEdited, events.CommentDeleted:
+	case events.CommentEdited, events.CommentDeleted:
 		var d struct {
 			CommentID string `json:"comment_id"`
 		}
-		if err = ev.Payload(&d); err == nil {
-			var c projections.Comment
-			if c, err = h.read.Comment(ctx, d.CommentID, ""); err == nil {
-				f := commentFrame{Type: typ, Seq: ev.Seq, Comment: c}
-				if ev.Type == events.CommentDeleted {
-					f.ID = c.ID
-				}
-				b.frame, b.to = h.newFrame(typ, ev.Seq, f), audience{all: true}
-				b.frame.author = c.Author.ID
-			}
+		if ev.Payload(&d) == nil {
+			key = itemKey(events.KindComment, d.CommentID)
 		}
-	case events.PostVoted, events.CommentVoted:
-		kind := events.KindPost
-		if ev.Type == events.CommentVoted {
-			kind = events.KindComment
+	case events.ContentHidden, events.ContentRestored:
+		var d events.ContentModData
+		if ev.Payload(&d) == nil {
+			key = itemKey(d.Target.Kind, d.Target.ID)
 		}
-		var d events.VotedData
-		if err = ev.Payload(&d); err == nil {
-			var v projections.Votes
-			if v, err = h.read.Votes(ctx, events.Target{Kind: kind, ID: d.TargetID}, ""); err == nil {
-				f := voteFrame{Type: typ, Seq: ev.Seq, ID: d.TargetID, Likes: v.Likes, Dislikes: v.Dislikes}
-				b.frame, b.to = h.newFrame(typ, ev.Seq, f), audience{all: true}
-			}
+	case events.UserPurged, events.UserErased:
+		var d events.UserModData // the user id of a purge too
+		if ev.Payload(&d) == nil {
+			key = userKey(d.UserID)
 		}
+	}
+	if key == "" {
+		return nil
+	}
+	return []string{key}
+}
+
+// shown builds the frames of the event at seq that shows src, and the
+// notifications it made, from the read models as they are now: a hidden
+// item without its text, an erased user's as "[deleted]".
+func (h *Hub) shown(ctx context.Context, seq uint64, src source) (built, error) {
+	b := built{seq: seq, src: src}
+	var err error
+	switch src.typ {
+	case events.PostCreated, events.PostEdited, events.PostDeleted:
+		err = h.buildPost(ctx, &b)
+	case events.CommentCreated, events.CommentEdited, events.CommentDeleted:
+		err = h.buildComment(ctx, &b)
 	case events.DMSent, events.RoomMessageSent:
-		var m projections.Message
-		if m, err = h.read.MessageBySeq(ctx, ev.Seq); err == nil {
-			b.to, err = h.messageAudience(ctx, m)
-			b.frame = h.newFrame(typ, ev.Seq, messageFrame{Type: typ, Seq: ev.Seq, Message: m})
-			if m.Room != nil {
-				b.frame.author = m.From.ID // a blocked user's DMs are refused, not hidden
-			}
-		}
+		err = h.buildMessage(ctx, &b)
 	case events.RoomJoined, events.RoomLeft:
-		var d events.RoomMembershipData
-		if err = ev.Payload(&d); err == nil {
-			var u projections.User
-			if u, err = h.read.User(ctx, d.UserID); err == nil {
-				kind, text := "join", u.Nickname+" joined the room"
-				if ev.Type == events.RoomLeft {
-					kind, text = "leave", u.Nickname+" left the room"
-				}
-				if b.to, err = h.roomAudience(ctx, d.Room); err == nil {
-					if ev.Type == events.RoomLeft {
-						b.to.users = append(b.to.users, d.UserID) // who left sees it too
-					}
-					f := roomSystemFrame{Type: typ, Seq: ev.Seq, Room: d.Room, User: u, Kind: kind, Text: text}
-					b.frame = h.newFrame(typ, ev.Seq, f)
-				}
-			}
+		err = h.buildMembership(ctx, &b)
+	}
+	if err == nil && (src.typ == events.PostCreated || src.typ == events.CommentCreated || src.typ == events.RoomMessageSent) {
+		b.notes, err = h.notes(ctx, seq)
+		for _, n := range b.notes {
+			b.addKey(userKey(n.frame.author))
 		}
+	}
+	return b, err
+}
+
+func (h *Hub) buildPost(ctx context.Context, b *built) error {
+	typ := pushes[b.src.typ]
+	p, err := h.read.Post(ctx, b.src.id, "")
+	if err != nil {
+		return err
+	}
+	f := postFrame{Type: typ, Seq: b.seq, Post: p}
+	if b.src.typ == events.PostDeleted {
+		f.ID = p.ID
+	}
+	b.frame, b.to = h.newFrame(typ, b.seq, f), audience{all: true}
+	b.frame.author = p.Author.ID
+	b.keys = []string{itemKey(events.KindPost, p.ID), userKey(p.Author.ID)}
+	return nil
+}
+
+func (h *Hub) buildComment(ctx context.Context, b *built) error {
+	typ := pushes[b.src.typ]
+	c, err := h.read.Comment(ctx, b.src.id, "")
+	if err != nil {
+		return err
+	}
+	f := commentFrame{Type: typ, Seq: b.seq, Comment: c}
+	if b.src.typ == events.CommentDeleted {
+		f.ID = c.ID
+	}
+	b.frame, b.to = h.newFrame(typ, b.seq, f), audience{all: true}
+	b.frame.author = c.Author.ID
+	b.keys = []string{itemKey(events.KindComment, c.ID), userKey(c.Author.ID)}
+	return nil
+}
+
+func (h *Hub) buildMessage(ctx context.Context, b *built) error {
+	typ := pushes[b.src.typ]
+	m, err := h.read.MessageBySeq(ctx, b.seq)
+	if err != nil {
+		return err
+	}
+	if b.to, err = h.messageAudience(ctx, m); err != nil {
+		return err
+	}
+	b.frame = h.newFrame(typ, b.seq, messageFrame{Type: typ, Seq: b.seq, Message: m})
+	if m.Room != nil {
+		b.frame.author = m.From.ID // a blocked user's DMs are refused, not hidden
+	}
+	b.keys = []string{itemKey(events.KindMessage, m.ID), userKey(m.From.ID)}
+	if m.To != nil {
+		b.keys = append(b.keys, userKey(m.To.ID))
+	}
+	return nil
+}
+
+func (h *Hub) buildMembership(ctx context.Context, b *built) error {
+	typ := pushes[b.src.typ]
+	u, err := h.read.User(ctx, b.src.id)
+	if err != nil {
+		return err
+	}
+	kind, text := "join", u.Nickname+" joined the room"
+	if b.src.typ == events.RoomLeft {
+		kind, text = "leave", u.Nickname+" left the room"
+	}
+	if b.to, err = h.roomAudience(ctx, b.src.room); err != nil {
+		return err
+	}
+	if b.src.typ == events.RoomLeft {
+		b.to.users = append(b.to.users, u.ID) // who left sees it too
+	}
+	f := roomSystemFrame{Type: typ, Seq: b.seq, Room: b.src.room, User: u, Kind: kind, Text: text}
+	b.frame = h.newFrame(typ, b.seq, f)
+	b.keys = []string{userKey(u.ID)}
+	return nil
+}
+
+// buildOther builds into b what an event that shows no post, comment,
+// message or membership means: a read mark, a moderation, a session or
+// account to close, a block.
+func (h *Hub) buildOther(ctx context.Context, ev events.Event, b *built) error {
+	typ := pushes[ev.Type]
+	var err error
+	switch ev.Type {
+	case events.PostVoted, events.CommentVoted:
+		err = h.buildVotes(ctx, ev, b)
 	case events.RoomRead:
 		var d events.RoomReadData
 		if err = ev.Payload(&d); err == nil {
@@ -420,42 +584,73 @@ func (h *Hub) build(ctx context.Context, ev events.Event) built {
 		if err = ev.Payload(&d); err == nil {
 			b.endSession = d.SessionID
 		}
-	case events.UserErased:
-		var d events.UserModData
-		if err = ev.Payload(&d); err == nil {
-			b.endUser = d.UserID
-		}
 	case events.UserBlocked, events.UserUnblocked:
 		var d events.BlockData
 		if err = ev.Payload(&d); err == nil {
 			b.block, b.blocked = &d, ev.Type == events.UserBlocked
 		}
+	case events.ContentHidden, events.ContentRestored, events.UserPurged, events.UserErased:
+		err = h.buildModeration(ctx, ev, b)
+	}
+	return err
+}
+
+func (h *Hub) buildVotes(ctx context.Context, ev events.Event, b *built) error {
+	typ := pushes[ev.Type]
+	kind := events.KindPost
+	if ev.Type == events.CommentVoted {
+		kind = events.KindComment
+	}
+	var d events.VotedData
+	if err := ev.Payload(&d); err != nil {
+		return err
+	}
+	v, err := h.read.Votes(ctx, events.Target{Kind: kind, ID: d.TargetID}, "")
+	if err != nil {
+		return err
+	}
+	f := voteFrame{Type: typ, Seq: ev.Seq, ID: d.TargetID, Likes: v.Likes, Dislikes: v.Dislikes}
+	b.frame, b.to = h.newFrame(typ, ev.Seq, f), audience{all: true}
+	return nil
+}
+
+// buildModeration builds the frame of a hide, restore, purge or erasure,
+// and names what it changes in frames built before it: the item, or
+// everything of the user.
+func (h *Hub) buildModeration(ctx context.Context, ev events.Event, b *built) error {
+	typ := pushes[ev.Type]
+	switch ev.Type {
 	case events.ContentHidden, events.ContentRestored:
 		var d events.ContentModData
-		if err = ev.Payload(&d); err == nil {
-			b.to = audience{all: true}
-			if d.Target.Kind == events.KindMessage {
-				var m projections.Message
-				if m, err = h.read.MessageByID(ctx, d.Target.ID); err == nil {
-					b.to, err = h.messageAudience(ctx, m)
-				}
-			}
-			b.frame = h.newFrame(typ, ev.Seq, hiddenFrame{Type: typ, Seq: ev.Seq, Target: d.Target})
+		if err := ev.Payload(&d); err != nil {
+			return err
 		}
+		b.to = audience{all: true}
+		if d.Target.Kind == events.KindMessage {
+			m, err := h.read.MessageByID(ctx, d.Target.ID)
+			if err == nil {
+				b.to, err = h.messageAudience(ctx, m)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		b.frame = h.newFrame(typ, ev.Seq, hiddenFrame{Type: typ, Seq: ev.Seq, Target: d.Target})
 	case events.UserPurged:
 		var d events.UserPurgedData
-		if err = ev.Payload(&d); err == nil {
-			f := purgedFrame{Type: typ, Seq: ev.Seq, UserID: d.UserID, Since: projections.FormatTime(d.Since)}
-			b.frame, b.to = h.newFrame(typ, ev.Seq, f), audience{all: true}
+		if err := ev.Payload(&d); err != nil {
+			return err
 		}
+		f := purgedFrame{Type: typ, Seq: ev.Seq, UserID: d.UserID, Since: projections.FormatTime(d.Since)}
+		b.frame, b.to = h.newFrame(typ, ev.Seq, f), audience{all: true}
+	case events.UserErased:
+		var d events.UserModData
+		if err := ev.Payload(&d); err != nil {
+			return err
+		}
+		b.endUser = d.UserID
 	}
-	if err == nil && (ev.Type == events.PostCreated || ev.Type == events.CommentCreated || ev.Type == events.RoomMessageSent) {
-		b.notes, err = h.notes(ctx, ev.Seq)
-	}
-	if err != nil && events.ErrorCode(err) != events.ENOTFOUND && ctx.Err() == nil {
-		h.log.Warn("websocket frame", "seq", ev.Seq, "type", ev.Type, "err", err)
-	}
-	return b
+	return nil
 }
 
 // notes returns the notification frames the event at seq made.
@@ -467,6 +662,7 @@ func (h *Hub) notes(ctx context.Context, seq uint64) ([]note, error) {
 	out := make([]note, len(users))
 	for i, u := range users {
 		out[i] = note{user: u, frame: h.newFrame("notification", seq, notificationFrame{Type: "notification", Seq: seq, Notification: list[i]})}
+		out[i].frame.author = list[i].Actor.ID // not to a user who blocks them
 	}
 	return out, nil
 }

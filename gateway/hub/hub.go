@@ -229,7 +229,9 @@ func (h *Hub) fanOut(ctx context.Context) error {
 	}
 	batch := make([]built, 0, fanoutBatch)
 	err := h.readEvents(ctx, last, target, func(ev events.Event) error {
-		batch = append(batch, h.build(ctx, ev))
+		b := h.build(ctx, ev)
+		b.fresh = target // the read models had reached it: they showed what it changed
+		batch = append(batch, b)
 		if len(batch) == fanoutBatch {
 			h.deliver(batch)
 			batch = batch[:0]
@@ -254,6 +256,7 @@ func (h *Hub) deliver(batch []built) {
 		if b.frame != nil || len(b.notes) > 0 {
 			h.recent.add(b)
 		}
+		h.recent.changed(b.changes, b.seq)
 		if b.frame != nil {
 			switch {
 			case b.to.all:

@@ -3,6 +3,7 @@ package hub
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -35,26 +36,20 @@ func parseAfter(r *http.Request) (after uint64, resume bool, err error) {
 // (?after=SEQ) first gets, in order, the frames of every event in
 // (SEQ, boundary] that its user may see (posts, comments, votes, edits,
 // deletes, their own direct messages and reads; rooms it has not joined
-// yet), while live frames above the boundary wait behind them: nothing is
-// missed and nothing comes twice. A resume further back than maxReplay
-// events gets resync instead. open returns false when the hub has shut down.
+// yet), each showing its item as the API shows it at the resume (hidden,
+// deleted or erased text never comes back) and none of what a user it
+// blocks wrote, while live frames above the boundary wait behind them:
+// nothing is missed and nothing comes twice. A resume further back than
+// maxReplay events gets resync instead. open returns false when the hub
+// has shut down.
 func (h *Hub) open(c *conn, account projections.User, after uint64, resume bool) bool {
 	head := h.feed.Seq()
-	resync := false
-	if resume && after > head {
-		after = h.clampToStream(after, head)
-	}
-	if resume && head > after && head-after > h.maxReplay.Load() {
-		resume, resync = false, true
-	}
-	if !resume {
-		after = head
-	}
-	c.blocked = map[string]struct{}{}
-	if ids, err := h.read.BlockedIDs(c.ctx, c.user.ID); err == nil {
-		for _, id := range ids {
-			c.blocked[id] = struct{}{}
-		}
+	after, resume, resync := h.resumePoint(after, resume, head)
+	h.loadBlocked(c)
+	var pending map[string]bool
+	cacheable := false
+	if resume {
+		pending, cacheable = h.pendingChanges(head)
 	}
 
 	h.mu.Lock()
@@ -70,48 +65,94 @@ func (h *Hub) open(c *conn, account projections.User, after uint64, resume bool)
 	}
 	replay := resume && after < boundary
 	var frames []*outFrame
+	var stale []staleEntry
 	cached := false
 	if replay {
-		frames, cached = h.recent.since(after, boundary, c.user.ID)
+		if cacheable {
+			frames, stale, cached = h.recent.since(after, boundary, c.user.ID, pending)
+		}
 		c.queue.hold()
 	}
 	h.mu.Unlock()
-	if !replay {
-		return true
-	}
-
-	ctx, cancel := context.WithTimeout(c.ctx, replayTimeout)
-	defer cancel()
-	var err error
-	if cached {
-		for _, f := range frames {
-			if h.blockedFor(c, f) {
-				continue
+	if replay {
+		h.replayMissed(c, after, boundary, func(ctx context.Context) error {
+			if cached {
+				return h.replayCached(ctx, c, frames, stale, boundary)
 			}
-			if err = c.queue.pushWait(ctx, f, c.closing, c.startWriter); err != nil {
-				break
-			}
-		}
-	} else {
-		err = h.readEvents(ctx, after, boundary, func(ev events.Event) error {
-			for _, f := range h.build(ctx, ev).appendFor(nil, c.user.ID) {
-				if h.blockedFor(c, f) {
-					continue
-				}
-				if err := c.queue.pushWait(ctx, f, c.closing, c.startWriter); err != nil {
-					return err
-				}
-			}
-			return nil
+			return h.readEvents(ctx, after, boundary, func(ev events.Event) error {
+				return h.replay(ctx, c, h.build(ctx, ev).appendFor(nil, c.user.ID))
+			})
 		})
 	}
-	if err != nil {
-		if c.ctx.Err() != nil || errors.Is(err, errConnGone) {
-			return true // the connection is going anyway
+	return true
+}
+
+// resumePoint returns where a connection asking for after (resume) starts,
+// the projector being at head: a resume from beyond the stream starts at
+// its end, and one further back than maxReplay is no resume but a resync.
+func (h *Hub) resumePoint(after uint64, resume bool, head uint64) (uint64, bool, bool) {
+	resync := false
+	if resume && after > head {
+		after = h.clampToStream(after, head)
+	}
+	if resume && head > after && head-after > h.maxReplay.Load() {
+		resume, resync = false, true
+	}
+	if !resume {
+		after = head
+	}
+	return after, resume, resync
+}
+
+// loadBlocked reads whom c's user blocks.
+func (h *Hub) loadBlocked(c *conn) {
+	c.blocked = map[string]struct{}{}
+	if ids, err := h.read.BlockedIDs(c.ctx, c.user.ID); err == nil {
+		for _, id := range ids {
+			c.blocked[id] = struct{}{}
 		}
-		h.log.Warn("websocket resume failed: sending resync", "user", c.user.ID, "after", after, "err", err)
+	}
+}
+
+// pendingChanges returns what the events the read models have applied up
+// to head, but the hub has not fanned out yet, change in frames built
+// before them (the cache has not heard of those changes); ok is false when
+// the change feed no longer has those events.
+func (h *Hub) pendingChanges(head uint64) (keys map[string]bool, ok bool) {
+	h.mu.Lock()
+	from := h.seq
+	h.mu.Unlock()
+	keys = map[string]bool{}
+	for from < head {
+		evs, ok := h.feed.Since(from, 1000)
+		if !ok {
+			return nil, false
+		}
+		if len(evs) == 0 {
+			break
+		}
+		for _, ev := range evs {
+			for _, k := range changesOf(ev) {
+				keys[k] = true
+			}
+			from = ev.Seq
+		}
+	}
+	return keys, true
+}
+
+// replayMissed runs a resume's replay (its live frames held meanwhile),
+// then lets the live frames go. A replay that fails sends resync.
+func (h *Hub) replayMissed(c *conn, after, boundary uint64, replay func(ctx context.Context) error) {
+	ctx, cancel := context.WithTimeout(c.ctx, replayTimeout)
+	defer cancel()
+	if err := replay(ctx); err != nil {
+		if c.ctx.Err() != nil || errors.Is(err, errConnGone) {
+			return // the connection is going anyway
+		}
+		h.log.Warn("websocket resume failed: sending resync", "user", c.user.ID, "after", after, "boundary", boundary, "err", err)
 		if c.queue.pushWait(c.ctx, h.newFrame("resync", 0, resyncFrame{Type: "resync"}), c.closing, c.startWriter) != nil {
-			return true
+			return
 		}
 	}
 	start, ok := c.queue.release()
@@ -121,7 +162,48 @@ func (h *Hub) open(c *conn, account projections.User, after uint64, resume bool)
 	if start {
 		c.startWriter()
 	}
-	return true
+}
+
+// replay queues frames to c, but those of a user c's user blocks.
+func (h *Hub) replay(ctx context.Context, c *conn, frames []*outFrame) error {
+	for _, f := range frames {
+		if h.blockedFor(c, f) {
+			continue
+		}
+		if err := c.queue.pushWait(ctx, f, c.closing, c.startWriter); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// replayCached replays what the cache gave for a resume up to boundary:
+// its frames, and in their places the stale events built again from the
+// read models (which have reached boundary), so an item hidden, deleted or
+// erased since its frame was cached is replayed as the API shows it now.
+// What is built again goes back to the cache for the next resume.
+func (h *Hub) replayCached(ctx context.Context, c *conn, frames []*outFrame, stale []staleEntry, boundary uint64) error {
+	at := 0
+	for _, s := range stale {
+		if err := h.replay(ctx, c, frames[at:s.at]); err != nil {
+			return err
+		}
+		at = s.at
+		b, err := h.shown(ctx, s.seq, s.src)
+		if err != nil && events.ErrorCode(err) != events.ENOTFOUND {
+			return fmt.Errorf("build the frame of %d again: %w", s.seq, err)
+		}
+		if err != nil {
+			b = built{seq: s.seq} // gone: nothing to show
+		}
+		h.mu.Lock()
+		h.recent.refresh(b, boundary)
+		h.mu.Unlock()
+		if err := h.replay(ctx, c, b.appendFor(nil, c.user.ID)); err != nil {
+			return err
+		}
+	}
+	return h.replay(ctx, c, frames[at:])
 }
 
 // clampToStream returns after, or the stream's head if after is beyond it
