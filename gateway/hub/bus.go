@@ -341,7 +341,8 @@ func (b *bus) instanceMsg(id, verb string, data []byte) {
 	}
 }
 
-// typing shows m to the connections of user to on this instance.
+// typing shows m to the connections of user to on this instance, unless
+// to blocks its sender.
 func (b *bus) typing(to string, m liveTyping) {
 	b.h.mu.Lock()
 	defer b.h.mu.Unlock()
@@ -349,13 +350,14 @@ func (b *bus) typing(to string, m liveTyping) {
 		return
 	}
 	f := b.h.newFrame("typing", 0, typingFrame{Type: "typing", From: m.From, Active: m.Active})
+	f.author = m.From.ID // not to a user who blocks them
 	for c := range b.h.byUser[to] {
 		b.h.send(c, f)
 	}
 }
 
 // roomTyping shows m to the connections in room on this instance, but the
-// typist's own.
+// typist's own and those of users who block the typist.
 func (b *bus) roomTyping(room string, m liveTyping) {
 	b.h.mu.Lock()
 	defer b.h.mu.Unlock()
@@ -363,6 +365,7 @@ func (b *bus) roomTyping(room string, m liveTyping) {
 		return
 	}
 	f := b.h.newFrame("room.typing", 0, roomTypingFrame{Type: "room.typing", Room: room, From: m.From, Active: m.Active})
+	f.author = m.From.ID // not to those who block them
 	for c := range b.h.rooms[room] {
 		if c.user.ID != m.From.ID {
 			b.h.send(c, f)

@@ -52,10 +52,13 @@ type Stream interface {
 	Follow(ctx context.Context, from uint64) (*events.Follower, error)
 }
 
-// Messenger stores the messages clients send over their sockets.
+// Messenger stores the messages clients send over their sockets, and says
+// whether a user may write at all (CheckActive: ESUSPENDED while they are
+// suspended), which typing needs too.
 type Messenger interface {
 	SendDM(ctx context.Context, in commands.DMInput) (uint64, error)
 	SendRoomMessage(ctx context.Context, in commands.RoomMessageInput) (uint64, error)
+	CheckActive(ctx context.Context, user string) error
 }
 
 // Config are the hub's dependencies.

@@ -150,6 +150,9 @@ func (c *conn) typingTo(in clientFrame) error {
 	if _, err := c.hub.read.User(c.ctx, in.To); err != nil {
 		return err
 	}
+	if err := c.mayType(in.Active); err != nil {
+		return err
+	}
 	to := in.To
 	c.setTyping("u:"+to, in.Active, func(active bool) { c.hub.bus.publishTyping(c.user, to, active) })
 	return nil
@@ -162,7 +165,20 @@ func (c *conn) roomTyping(in clientFrame) error {
 	if !c.hub.inRoom(c, in.Room) {
 		return events.FieldError(events.EFORBIDDEN, "room", "join the room first")
 	}
+	if err := c.mayType(in.Active); err != nil {
+		return err
+	}
 	room := in.Room
 	c.setTyping("r:"+room, in.Active, func(active bool) { c.hub.bus.publishRoomTyping(room, c.user, active) })
 	return nil
+}
+
+// mayType refuses (ESUSPENDED) to start or go on typing while the user is
+// suspended: what they may not send, nobody sees them write. Stopping is
+// always allowed.
+func (c *conn) mayType(active bool) error {
+	if !active {
+		return nil
+	}
+	return c.hub.messenger.CheckActive(c.ctx, c.user.ID)
 }
