@@ -112,21 +112,68 @@ func (s *Server) ownOrigin(r *http.Request) string {
 	return scheme + "://" + strings.ToLower(r.Host)
 }
 
-// hostCheck answers 421 to a request for another host than the public URL's
-// (liveness, readiness and metrics excepted, for probes that use an
-// instance's own address).
+// hostCheck answers 421 to a request for a host that is not this forum's:
+// with a public URL, any host but its own; without one, any host but
+// localhost, a loopback address or the address the request came in on, so
+// that a page of another site, its name pointed at this machine (DNS
+// rebinding), reaches nothing. Liveness and readiness are excepted, for
+// probes that use an instance's own address, and so are metrics without a
+// public URL; with one, metrics answer its host and the local names only.
 func (s *Server) hostCheck(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if u := s.cfg.PublicURL; u != nil && !strings.EqualFold(r.Host, u.Host) {
-			switch r.URL.Path {
-			case "/health", "/api/health", "/metrics":
-			default:
-				s.writeError(w, r, events.Errorf(EMISDIRECTED, "this forum is %s", u.Scheme+"://"+u.Host))
-				return
-			}
+		u := s.cfg.PublicURL
+		ok := true
+		switch r.URL.Path {
+		case "/health", "/api/health":
+		case "/metrics":
+			ok = u == nil || strings.EqualFold(r.Host, u.Host) || localHost(r)
+		default:
+			ok = (u == nil && localHost(r)) || (u != nil && strings.EqualFold(r.Host, u.Host))
 		}
-		next.ServeHTTP(w, r)
+		if ok {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if u != nil {
+			s.writeError(w, r, events.Errorf(EMISDIRECTED, "this forum is %s", u.Scheme+"://"+u.Host))
+			return
+		}
+		s.writeError(w, r, events.Errorf(EMISDIRECTED, "this forum answers to localhost or its own address, not to the name %q (a forum served under a name is started with its public URL)", r.Host))
 	})
+}
+
+// localHost reports whether the request's Host names this machine without
+// a name anyone else controls: localhost, a loopback address, or the
+// address the request's connection came in on.
+func localHost(r *http.Request) bool {
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	a, err := netip.ParseAddr(host)
+	if err != nil {
+		return false
+	}
+	if a = a.Unmap(); a.IsLoopback() {
+		return true
+	}
+	local, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr)
+	if !ok {
+		return false
+	}
+	ap, err := netip.ParseAddrPort(local.String())
+	return err == nil && ap.Addr().Unmap().WithZone("") == a.WithZone("")
+}
+
+// clientOnLoopback reports whether the client the forum believes (after
+// the trusted proxies) is on this machine.
+func (s *Server) clientOnLoopback(r *http.Request) bool {
+	a, err := netip.ParseAddr(s.clientIP(r))
+	return err == nil && a.Unmap().IsLoopback()
 }
 
 // EMISDIRECTED is the code of a request for a host this forum is not.

@@ -1,0 +1,94 @@
+package gateway_test
+
+import (
+	"encoding/base64"
+	"net/http"
+	"strings"
+	"testing"
+
+	"forum/commands"
+	"forum/internal/forumtest"
+)
+
+// With the demo accounts on, one signs in only when the client the forum
+// believes is on this machine: a trusted proxy's X-Forwarded-For naming
+// another machine is refused, by sign-in and by HTTP Basic alike.
+func TestDemoSignInOnlyFromLoopback(t *testing.T) {
+	t.Parallel()
+	f := forumtest.Start(t, forumtest.Options{Demo: true})
+	base := frontOf(t, f, "", "127.0.0.1/32")
+	signin := `{"login":"ada","password":"` + commands.DemoPassword + `"}`
+	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte("ada:"+commands.DemoPassword))
+	for _, tc := range []struct {
+		name string
+		r    request
+		want int
+	}{
+		{"sign-in from outside through the proxy", request{method: "POST", path: "/api/signin", body: signin,
+			header: map[string]string{"X-Forwarded-For": "203.0.113.5"}}, http.StatusUnauthorized},
+		{"Basic from outside through the proxy", request{method: "GET", path: "/api/me",
+			header: map[string]string{"X-Forwarded-For": "203.0.113.5", "Authorization": basic}}, http.StatusUnauthorized},
+		{"sign-in from outside over IPv6", request{method: "POST", path: "/api/signin", body: signin,
+			header: map[string]string{"X-Forwarded-For": "2001:db8::1"}}, http.StatusUnauthorized},
+		{"sign-in from this machine through the proxy", request{method: "POST", path: "/api/signin", body: signin,
+			header: map[string]string{"X-Forwarded-For": "127.0.0.1"}}, http.StatusOK},
+		{"sign-in from this machine", request{method: "POST", path: "/api/signin", body: signin}, http.StatusOK},
+		{"Basic from this machine", request{method: "GET", path: "/api/me", header: map[string]string{"Authorization": basic}}, http.StatusOK},
+	} {
+		if got := send(t, base, tc.r).StatusCode; got != tc.want {
+			t.Errorf("%s: %d, want %d", tc.name, got, tc.want)
+		}
+	}
+}
+
+// Without a public URL, only localhost, a loopback address or the forum's
+// own address may be named as the host: a page of another site whose name
+// points here (DNS rebinding) gets 421, WebSocket upgrades included. Probes
+// and metrics are excepted.
+func TestHostCheckWithoutPublicURL(t *testing.T) {
+	t.Parallel()
+	f := forumtest.Start(t, forumtest.Options{})
+	f.SignUp("tess")
+	port := f.URL[strings.LastIndexByte(f.URL, ':'):]
+	upgrade := map[string]string{"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}
+	signin := `{"login":"tess","password":"password-tess"}`
+	for _, tc := range []struct {
+		name string
+		r    request
+		want int
+	}{
+		{"a rebound name", request{method: "GET", path: "/api/categories", host: "evil.example" + port}, http.StatusMisdirectedRequest},
+		{"a rebound name signing in", request{method: "POST", path: "/api/signin", host: "evil.example" + port, body: signin}, http.StatusMisdirectedRequest},
+		{"a rebound name upgrading to a WebSocket", request{method: "GET", path: "/ws", host: "evil.example" + port, header: upgrade}, http.StatusMisdirectedRequest},
+		{"a name under localhost", request{method: "GET", path: "/api/categories", host: "localhost.evil.example"}, http.StatusMisdirectedRequest},
+		{"localhost", request{method: "GET", path: "/api/categories", host: "localhost" + port}, http.StatusOK},
+		{"LOCALHOST without a port", request{method: "GET", path: "/api/categories", host: "LOCALHOST"}, http.StatusOK},
+		{"another loopback address", request{method: "GET", path: "/api/categories", host: "127.1.2.3" + port}, http.StatusOK},
+		{"IPv6 loopback", request{method: "POST", path: "/api/signin", host: "[::1]" + port, body: signin}, http.StatusOK},
+		{"a WebSocket upgrade for localhost", request{method: "GET", path: "/ws", host: "localhost" + port, header: upgrade}, http.StatusUnauthorized},
+		{"liveness for any name", request{method: "GET", path: "/health", host: "evil.example"}, http.StatusOK},
+		{"readiness for any name", request{method: "GET", path: "/api/health", host: "evil.example"}, http.StatusOK},
+		{"metrics for any name", request{method: "GET", path: "/metrics", host: "evil.example"}, http.StatusOK},
+	} {
+		if got := send(t, f.URL, tc.r).StatusCode; got != tc.want {
+			t.Errorf("%s: %d, want %d", tc.name, got, tc.want)
+		}
+	}
+}
+
+// With a public URL, metrics answer its host and the local names only.
+func TestMetricsHostWithPublicURL(t *testing.T) {
+	t.Parallel()
+	f := forumtest.Start(t, forumtest.Options{})
+	base := frontOf(t, f, "https://forum.example", "")
+	for host, want := range map[string]int{
+		"evil.example":  http.StatusMisdirectedRequest,
+		"forum.example": http.StatusOK,
+		"localhost":     http.StatusOK,
+		"":              http.StatusOK, // the instance's own loopback address
+	} {
+		if got := send(t, base, request{method: "GET", path: "/metrics", host: host}).StatusCode; got != want {
+			t.Errorf("/metrics for host %q: %d, want %d", host, got, want)
+		}
+	}
+}
