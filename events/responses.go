@@ -33,11 +33,42 @@ type Responses struct {
 	kv jetstream.KeyValue
 }
 
-// Responses opens (making it on first use) the bucket of answers.
+// ResponsesMaxBytes bounds the bucket of answers: past it, the oldest
+// answers go first (their retries are then performed again, which the
+// log's message ids make harmless).
+const ResponsesMaxBytes = 256 << 20
+
+// responseMaxValue bounds one value of the bucket: an answer of 64 KiB,
+// sealed and encoded, with room to spare.
+const responseMaxValue = 128 << 10
+
+// Responses opens (making it on first use) the bucket of answers. Its
+// stream is made here rather than by the key-value API, whose buckets
+// refuse new values when full: this one drops its oldest instead, so that
+// it is bounded and one user filling it stops nobody's writes.
 func (s *Store) Responses(ctx context.Context) (*Responses, error) {
-	cfg := jetstream.KeyValueConfig{Bucket: ResponsesBucket, Description: "Answers to writes made with an Idempotency-Key.",
-		TTL: ResponseTTL, MaxValueSize: 512 << 10, Storage: jetstream.FileStorage, Replicas: s.replicas}
-	kv, err := s.js.CreateOrUpdateKeyValue(ctx, cfg)
+	_, err := s.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:              "KV_" + ResponsesBucket,
+		Description:       "Answers to writes made with an Idempotency-Key.",
+		Subjects:          []string{"$KV." + ResponsesBucket + ".>"},
+		MaxMsgsPerSubject: 1,
+		MaxAge:            ResponseTTL,
+		MaxBytes:          ResponsesMaxBytes,
+		MaxMsgs:           -1,
+		MaxConsumers:      -1,
+		MaxMsgSize:        responseMaxValue,
+		Storage:           jetstream.FileStorage,
+		Replicas:          s.replicas,
+		AllowRollup:       true,
+		DenyDelete:        true,
+		AllowDirect:       true,
+		Discard:           jetstream.DiscardOld,
+		Duplicates:        2 * time.Minute,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("responses bucket's stream: %w", err)
+	}
+	kv, err := s.js.KeyValue(ctx, ResponsesBucket)
 	if err != nil {
 		return nil, fmt.Errorf("responses bucket: %w", err)
 	}

@@ -18,8 +18,9 @@ const IdempotencyHeader = "Idempotency-Key"
 
 // idempotent makes every write with an Idempotency-Key happen once: the same
 // user sending the same key again within 10 minutes, on any instance, gets
-// the first attempt's status and body; the same key with another request
-// answers 409. The answers are kept in the log's key-value bucket; the
+// the first attempt's status and body (an answer over MaxKeptAnswer is not
+// kept: the retry is answered anew, its events deduplicated by the log); the
+// same key with another request answers 409. The answers are kept in the log's key-value bucket; the
 // events a write appends carry message ids derived from user and key, so a
 // retry of an attempt that got no answer (503) finds what it stored.
 func (s *Server) idempotent(next http.Handler) http.Handler {
@@ -96,8 +97,11 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 		next.ServeHTTP(rec, r.WithContext(commands.WithIdempotencyKey(r.Context(), p.UserID, key)))
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 5*time.Second)
 		defer cancel()
-		if rec.status >= 500 || rec.status == 0 {
-			err = responses.Release(ctx, k) // no definite answer: a retry does it again
+		if rec.status >= 500 || rec.status == 0 || rec.over {
+			// No definite answer, or one too large to keep: a retry does
+			// the write again, and the events it appends carry the first
+			// attempt's message ids, so the log stores them once.
+			err = responses.Release(ctx, k)
 		} else {
 			var sealed string
 			if sealed, err = s.cmd.Keys.Seal(ctx, p.UserID, rec.body.String()); err == nil {
@@ -126,12 +130,17 @@ func (s *Server) responses(ctx context.Context) (*events.Responses, error) {
 	return s.resp, nil
 }
 
-// recorder passes a response through while keeping its status and body
-// (up to the bucket's value size).
+// MaxKeptAnswer is the largest answer kept for a retry, in bytes; a larger
+// one is not kept.
+const MaxKeptAnswer = 64 << 10
+
+// recorder passes a response through while keeping its status and body,
+// up to MaxKeptAnswer (over says the body was larger).
 type recorder struct {
 	http.ResponseWriter
 	status int
 	body   bytes.Buffer
+	over   bool
 }
 
 func (r *recorder) WriteHeader(code int) {
@@ -145,8 +154,10 @@ func (r *recorder) Write(b []byte) (int, error) {
 	if r.status == 0 {
 		r.status = http.StatusOK
 	}
-	if r.body.Len()+len(b) <= 256<<10 {
+	if r.over = r.over || r.body.Len()+len(b) > MaxKeptAnswer; !r.over {
 		r.body.Write(b)
+	} else {
+		r.body.Reset()
 	}
 	return r.ResponseWriter.Write(b)
 }
