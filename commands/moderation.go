@@ -87,11 +87,51 @@ func (s *Service) SetRole(ctx context.Context, actor, target, role string) error
 	if st.Role != events.RoleAdmin {
 		return events.Errorf(events.EFORBIDDEN, "only admins may change roles")
 	}
-	if _, err := s.DB.User(ctx, target); err != nil {
+	t, err := s.DB.StandingOf(ctx, target)
+	if err != nil {
 		return err
 	}
-	_, err = s.emit(ctx, events.UserRoleSet, target, actor, events.UserRoleSetData{UserID: target, Role: role})
+	var opts []events.AppendOption
+	if t.Role == events.RoleAdmin && role != events.RoleAdmin {
+		keep, err := s.keepAnAdmin(ctx)
+		if err != nil {
+			return err
+		}
+		opts = append(opts, keep)
+	}
+	_, err = s.emit(ctx, events.UserRoleSet, target, actor, events.UserRoleSetData{UserID: target, Role: role}, opts...)
+	if errors.Is(err, events.ErrConflict) {
+		return events.Errorf(events.ECONFLICT, "roles changed meanwhile; try again")
+	}
 	return err
+}
+
+// keepAnAdmin refuses (ECONFLICT) taking the role of the last admin. Else
+// it returns the condition the change is appended under: no role changed
+// since the admins were counted, so two admins demoting each other at
+// once cannot leave the forum without one.
+func (s *Service) keepAnAdmin(ctx context.Context) (events.AppendOption, error) {
+	roles := events.UserRoleSet.Subject("*")
+	var seq uint64
+	last, err := s.Store.Last(ctx, roles)
+	switch {
+	case errors.Is(err, events.ErrNoEvent):
+	case err != nil:
+		return nil, err
+	default:
+		seq = last.Seq
+	}
+	if err := s.wait(ctx, seq); err != nil {
+		return nil, err
+	}
+	n, err := s.DB.AdminCount(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if n <= 1 {
+		return nil, events.Errorf(events.ECONFLICT, "the forum's last admin cannot give up the role; make another admin first")
+	}
+	return events.ExpectLastSeqOn(roles, seq), nil
 }
 
 // EnsureAdmins makes admins of the existing users with these nicknames

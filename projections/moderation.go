@@ -250,6 +250,13 @@ func (db *DB) standingOf(ctx context.Context, user string) (Standing, error) {
 	return s, err
 }
 
+// AdminCount returns the number of admins.
+func (db *DB) AdminCount(ctx context.Context) (int, error) {
+	var n int
+	err := db.queryRow(ctx, `SELECT count(*) FROM users WHERE role = ?`, events.RoleAdmin).Scan(&n)
+	return n, err
+}
+
 // Blocks reports whether user blocks other.
 func (db *DB) Blocks(ctx context.Context, user, other string) (bool, error) {
 	var n int
