@@ -33,17 +33,50 @@ var commonPasswords = sync.OnceValue(func() map[string]struct{} {
 	return set
 })
 
-// checkPasswordStrength refuses a common password, and one that is the
-// nickname or the email (ignoring case).
+// checkPasswordStrength refuses a common password, one made of a single
+// repeated character or a plain run (12345678, abcdefgh, 87654321), and
+// one that is the nickname or the email (ignoring case).
 func checkPasswordStrength(password, nickname, email string) error {
 	lower := strings.ToLower(password)
 	if _, common := commonPasswords()[lower]; common {
 		return events.FieldError(events.EINVALID, "password", "that password is one of the most common ones; choose another")
 	}
+	if plainRun(lower) {
+		return events.FieldError(events.EINVALID, "password", "that password is one character repeated or a plain run like 12345678; choose another")
+	}
 	if lower == strings.ToLower(nickname) || lower == strings.ToLower(email) {
 		return events.FieldError(events.EINVALID, "password", "the password must not be your nickname or email")
 	}
 	return nil
+}
+
+// plainRun reports whether s is one character repeated, or a run in which
+// each character follows (or precedes) the one before it: abcdefgh,
+// 12345678, 87654321, 7890123 (the digits wrap from 9 to 0).
+func plainRun(s string) bool {
+	r := []rune(s)
+	if len(r) < 2 {
+		return true
+	}
+	step := func(a, b rune) rune {
+		switch {
+		case a == '9' && b == '0':
+			return 1
+		case a == '0' && b == '9':
+			return -1
+		}
+		return b - a
+	}
+	first := step(r[0], r[1])
+	if first < -1 || first > 1 {
+		return false
+	}
+	for i := 2; i < len(r); i++ {
+		if step(r[i-1], r[i]) != first {
+			return false
+		}
+	}
+	return true
 }
 
 // PasswordHasher hashes passwords and checks them against a stored hash.
