@@ -332,7 +332,7 @@ func (s *Service) ResolveFlag(ctx context.Context, actor, flagID, action, reason
 	}
 	if action == "hide" {
 		if reason == "" {
-			reason = "flagged: " + f.Reason
+			reason = "flagged" // not the flagger's words: those are theirs, sealed
 		}
 		return s.SetHidden(ctx, actor, f.Target, true, reason)
 	}

@@ -278,6 +278,11 @@ type FlagRaisedData struct {
 	Reason    string `json:"reason"`
 }
 
+// Personal: the reason is the flagger's words, sealed under their key.
+func (d *FlagRaisedData) Personal(string) (string, []*string) {
+	return d.UserID, []*string{&d.Reason}
+}
+
 // FlagResolvedData is the payload of flag.resolved: a moderator hid the
 // flagged item or dismissed the flag (Action "hide" or "dismiss").
 type FlagResolvedData struct {

@@ -217,7 +217,7 @@ func TestFlagHideRestore(t *testing.T) {
 	if got := strings.Join(actions, ","); got != "hide:message,dismiss:comment,restore:post,hide:post,role:user" {
 		t.Errorf("the moderation log, newest first: %s", got)
 	}
-	if log.Items[1].Reason != "" || log.Items[2].Reason != "on appeal" || log.Items[3].Reason != "flagged: spam" {
+	if log.Items[1].Reason != "" || log.Items[2].Reason != "on appeal" || log.Items[3].Reason != "flagged" {
 		t.Errorf("reasons: %+v", log.Items)
 	}
 }
