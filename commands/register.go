@@ -143,19 +143,25 @@ func (s *Service) register(ctx context.Context, in RegisterInput) (string, error
 
 // claim makes userID the holder of a unique value, first writer wins: the
 // append expects the subject's last event to be the one it read (none, or a
-// release), so of two racing claims exactly one lands.
+// release), so of two racing claims exactly one lands. A value claimed
+// before claims were hashed with the forum's secret stays taken until its
+// holder releases it.
 func (s *Service) claim(ctx context.Context, kind, value, userID string) error {
-	key := events.ClaimKey(kind, value)
-	taken := events.FieldError(events.ETAKEN, kind, fmt.Sprintf("that %s is already taken", kind))
-	var expect uint64
-	last, err := s.Store.Last(ctx, events.ClaimMade.Subject(key))
-	switch {
-	case errors.Is(err, events.ErrNoEvent):
-	case err != nil:
+	key, legacy, err := s.claimKeys(ctx, kind, value)
+	if err != nil {
 		return err
-	case last.Type == events.ClaimReleased:
-		expect = last.Seq
-	default:
+	}
+	taken := events.FieldError(events.ETAKEN, kind, fmt.Sprintf("that %s is already taken", kind))
+	if holder, _, err := s.claimHolder(ctx, legacy); err != nil {
+		return err
+	} else if holder != "" {
+		return taken
+	}
+	holder, expect, err := s.claimHolder(ctx, key)
+	if err != nil {
+		return err
+	}
+	if holder != "" {
 		return taken
 	}
 	_, err = s.record(ctx, events.ClaimMade, key, userID, events.ClaimData{Kind: kind, UserID: userID}, events.ExpectLastSubjectSeq(expect))
@@ -165,10 +171,59 @@ func (s *Service) claim(ctx context.Context, kind, value, userID string) error {
 	return err
 }
 
-// release gives up a claim made by userID. Failing to release is logged: the
-// value stays taken, which is safe.
+// claimHolder returns who holds the claim on subject key key ("" when
+// nobody) and the sequence of the subject's last event (0 when none).
+func (s *Service) claimHolder(ctx context.Context, key string) (string, uint64, error) {
+	last, err := s.Store.Last(ctx, events.ClaimMade.Subject(key))
+	switch {
+	case errors.Is(err, events.ErrNoEvent):
+		return "", 0, nil
+	case err != nil:
+		return "", 0, err
+	case last.Type == events.ClaimReleased:
+		return "", last.Seq, nil
+	}
+	var d events.ClaimData
+	if err := last.Payload(&d); err != nil {
+		return "", 0, fmt.Errorf("claim %s: %w", key, err)
+	}
+	if d.UserID == "" {
+		d.UserID = last.Actor
+	}
+	return d.UserID, last.Seq, nil
+}
+
+// claimKeys returns the subject keys of a value's claims: key, hashed with
+// the forum's secret, where claims are made; legacy, hashed without one,
+// where forums made before the secret made theirs (read and released,
+// never claimed anew).
+func (s *Service) claimKeys(ctx context.Context, kind, value string) (key, legacy string, err error) {
+	s.secret.mu.Lock()
+	defer s.secret.mu.Unlock()
+	if s.secret.value == nil {
+		if s.secret.value, err = s.Store.ClaimSecret(ctx); err != nil {
+			return "", "", fmt.Errorf("claim secret: %w", err)
+		}
+	}
+	return events.SecretClaimKey(s.secret.value, kind, value), events.ClaimKey(kind, value), nil
+}
+
+// release gives up a claim made by userID, and the claim of a forum made
+// before the secret if userID holds one: nothing is written on a subject a
+// guess of the value could name. Failing to release is logged: the value
+// stays taken, which is safe.
 func (s *Service) release(ctx context.Context, kind, value, userID string) {
-	_, err := s.record(context.WithoutCancel(ctx), events.ClaimReleased, events.ClaimKey(kind, value), userID, events.ClaimData{Kind: kind, UserID: userID})
+	ctx = context.WithoutCancel(ctx)
+	key, legacy, err := s.claimKeys(ctx, kind, value)
+	if err == nil {
+		_, err = s.record(ctx, events.ClaimReleased, key, userID, events.ClaimData{Kind: kind, UserID: userID})
+	}
+	if err == nil {
+		var holder string
+		if holder, _, err = s.claimHolder(ctx, legacy); err == nil && holder == userID {
+			_, err = s.record(ctx, events.ClaimReleased, legacy, userID, events.ClaimData{Kind: kind, UserID: userID})
+		}
+	}
 	if err != nil {
 		s.Logger.Error("release claim", "kind", kind, "user", userID, "err", err)
 	}

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"reflect"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -35,6 +36,8 @@ type Store interface {
 	Get(ctx context.Context, seq uint64) (events.Event, error)
 	LastSeq(ctx context.Context) (uint64, error)
 	History(ctx context.Context, subjects []string, max int) ([]events.Event, error)
+	// ClaimSecret returns the forum's secret that claim subjects hash values with.
+	ClaimSecret(ctx context.Context) ([]byte, error)
 }
 
 // Projector is the serving instance's projector: commands wait on it so a
@@ -80,7 +83,14 @@ type Config struct {
 // Service runs the commands.
 type Service struct {
 	Config
-	gate *hashGate
+	gate   *hashGate
+	secret *claimSecret
+}
+
+// claimSecret keeps the forum's claim secret once read from the store.
+type claimSecret struct {
+	mu    sync.Mutex
+	value []byte
 }
 
 // New returns a Service, filling in defaults for unset dependencies.
@@ -107,7 +117,7 @@ func New(cfg Config) *Service {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{Config: cfg, gate: newHashGate(cfg.HashSlots, cfg.HashQueue, cfg.HashWait)}
+	return &Service{Config: cfg, gate: newHashGate(cfg.HashSlots, cfg.HashQueue, cfg.HashWait), secret: &claimSecret{}}
 }
 
 // emit is the append half of every command: the command has decided on one

@@ -304,9 +304,10 @@ const (
 	StreamName = "FORUM"
 )
 
-// ClaimKey returns the subject key that holds the claims on one unique value.
-// The value is hashed: a subject token cannot hold '.', '*', '>' or spaces,
-// and an email in a subject name would leak it to anyone listing subjects.
+// ClaimKey returns the subject key that held the claims on one unique value
+// in forums made before claims were hashed with the forum's secret
+// (SecretClaimKey): a plain hash, which anyone can compute from a guess. New
+// claims are never made on it; it is read, and released by its holder.
 func ClaimKey(kind, value string) string {
 	sum := sha256.Sum256([]byte(kind + ":" + strings.ToLower(value)))
 	return kind + "." + hex.EncodeToString(sum[:16])
