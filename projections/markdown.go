@@ -6,24 +6,28 @@ import (
 	stdhtml "html"
 	"strings"
 	"sync"
+	"time"
 	"unicode"
 
 	"github.com/microcosm-cc/bluemonday"
 	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/ast"
 	"github.com/yuin/goldmark/extension"
 	"github.com/yuin/goldmark/parser"
 	"github.com/yuin/goldmark/renderer/html"
+	"github.com/yuin/goldmark/text"
 	"github.com/yuin/goldmark/util"
 )
 
 // Bodies are Markdown: CommonMark with autolinks and strikethrough, a line
 // break where the author broke the line, and no raw HTML (the parsers for
-// it are left out, so tags typed in a body are text). RenderMarkdown is
-// part of the projector: changing what it makes is a projectorVersion bump,
-// and the read models are rebuilt with the new rendering.
+// it are left out, so tags typed in a body are text). Quotes and lists nest
+// at most maxNesting deep. RenderMarkdown is part of the projector:
+// changing what it makes is a projectorVersion bump, and the read models
+// are rebuilt with the new rendering.
 var markdown = goldmark.New(
 	goldmark.WithParser(parser.NewParser(
-		parser.WithBlockParsers(without[parser.BlockParser](parser.DefaultBlockParsers(), parser.NewHTMLBlockParser())...),
+		parser.WithBlockParsers(nestingCapped(without[parser.BlockParser](parser.DefaultBlockParsers(), parser.NewHTMLBlockParser()))...),
 		parser.WithInlineParsers(without[parser.InlineParser](parser.DefaultInlineParsers(), parser.NewRawHTMLParser())...),
 		parser.WithParagraphTransformers(parser.DefaultParagraphTransformers()...),
 	)),
@@ -41,6 +45,92 @@ func without[T any](list []util.PrioritizedValue, drop T) []util.PrioritizedValu
 		}
 	}
 	return out
+}
+
+// Bounds of a rendering, whatever the body: quotes and lists nest at most
+// maxNesting deep (deeper markers are text), the HTML is at most
+// maxOutputRatio times the body's length, and a rendering that takes over
+// renderBudget is dropped; past either bound the body is shown as escaped
+// text.
+const (
+	maxNesting     = 16
+	maxOutputRatio = 8
+	renderBudget   = 20 * time.Millisecond
+)
+
+// goldmark's link parser reads, for every "](", the rest of the run of
+// non-blank bytes after it, and works on every "[" with every other: bodies
+// past these bounds are shown as text without parsing (whatever their
+// length, those within take a few milliseconds).
+const (
+	maxBrackets = 1000
+	maxLinkScan = 200_000
+)
+
+// linkParseable reports whether body is within maxBrackets and maxLinkScan.
+func linkParseable(body string) bool {
+	brackets, scan := 0, 0
+	end := len(body) // where the run of non-blank bytes at i ends
+	for i := len(body) - 1; i >= 0; i-- {
+		switch body[i] {
+		case ' ', '\t', '\n', '\r', '\f', '\v':
+			end = i
+		case '[':
+			brackets++
+		case '(':
+			if i > 0 && body[i-1] == ']' {
+				scan += end - i
+			}
+		}
+	}
+	return brackets <= maxBrackets && scan <= maxLinkScan
+}
+
+// nestingCapped wraps the parsers of quotes and lists in list so that they
+// open no block maxNesting quotes and lists deep (the items of a list that
+// opened always open).
+func nestingCapped(list []util.PrioritizedValue) []util.PrioritizedValue {
+	out := make([]util.PrioritizedValue, len(list))
+	for i, v := range list {
+		out[i] = v
+		if bp := v.Value.(parser.BlockParser); isContainer(bp) {
+			out[i] = util.Prioritized(cappedParser{bp}, v.Priority)
+		}
+	}
+	return out
+}
+
+// isContainer reports whether bp is goldmark's parser of quotes or lists.
+func isContainer(bp parser.BlockParser) bool {
+	switch fmt.Sprintf("%T", bp) {
+	case fmt.Sprintf("%T", parser.NewBlockquoteParser()), fmt.Sprintf("%T", parser.NewListParser()):
+		return true
+	}
+	return false
+}
+
+// cappedParser is a parser of quotes or lists that opens nothing at
+// maxNesting quotes and lists deep.
+type cappedParser struct{ parser.BlockParser }
+
+// Open opens the block unless parent is already maxNesting deep.
+func (c cappedParser) Open(parent ast.Node, reader text.Reader, pc parser.Context) (ast.Node, parser.State) {
+	if nesting(parent) >= maxNesting {
+		return nil, parser.NoChildren
+	}
+	return c.BlockParser.Open(parent, reader, pc)
+}
+
+// nesting counts the quotes and lists n is in, itself included.
+func nesting(n ast.Node) int {
+	depth := 0
+	for ; n != nil; n = n.Parent() {
+		switch n.Kind() {
+		case ast.KindBlockquote, ast.KindList:
+			depth++
+		}
+	}
+	return depth
 }
 
 // sanitizer is the second guard: whatever the renderer makes, only these
@@ -63,15 +153,42 @@ var mdBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // linkRel is what every link in a rendered body carries.
 const linkRel = `<a rel="nofollow ugc noopener" href=`
 
-// RenderMarkdown returns body's sanitized HTML.
+// RenderMarkdown returns body's sanitized HTML: at most maxOutputRatio
+// times as long as body, made within about renderBudget, else body as
+// escaped text.
 func RenderMarkdown(body string) string {
+	return renderWithin(body, renderBudget)
+}
+
+// renderWithin is RenderMarkdown with a budget of time.
+func renderWithin(body string, budget time.Duration) string {
 	if body == "" {
 		return ""
 	}
-	if html, ok := renderPlain(body); ok {
+	if html, ok := renderPlain(body); ok && len(html) <= maxOutputRatio*len(body) {
 		return html
 	}
-	return renderFull(body)
+	if !linkParseable(body) {
+		return renderEscaped(body)
+	}
+	start := time.Now()
+	html := renderFull(body)
+	if len(html) > maxOutputRatio*len(body) || time.Since(start) > budget {
+		return renderEscaped(body)
+	}
+	return html
+}
+
+// renderEscaped renders body as text: escaped, in one paragraph, a line
+// break where the author broke the line. It is at most 5 times as long as
+// body and 7 bytes, or without the paragraph when that is over
+// maxOutputRatio times.
+func renderEscaped(body string) string {
+	escaped := strings.ReplaceAll(stdhtml.EscapeString(body), "\n", "<br>\n")
+	if html := "<p>" + escaped + "</p>"; len(html) <= maxOutputRatio*len(body) {
+		return html
+	}
+	return escaped
 }
 
 // renderFull renders body with the Markdown parser and the sanitizer.

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/net/html"
 )
@@ -91,4 +92,147 @@ func FuzzRenderPlain(f *testing.F) {
 			t.Fatalf("body %q: the plain path makes\n%q\nthe full renderer\n%q", s, plain, full)
 		}
 	})
+}
+
+// renderBombs are the costliest bodies found for the renderer, each within
+// the length limit of a post.
+var renderBombs = []struct{ name, body string }{
+	{"quotes-19999", strings.Repeat(">", 19999) + "a"},
+	{"quote-lines", strings.Repeat(strings.Repeat(">", 99)+" a\n", 200)},
+	{"bullets-9999", strings.Repeat("- ", 9999) + "a"},
+	{"numbers-6666", strings.Repeat("1. ", 6666) + "a"},
+	{"quote-list-mix", strings.Repeat("> - ", 4999) + "a"},
+	{"list-staircase", staircase(140)},
+	{"brackets", strings.Repeat("[", 20000)},
+	{"open-links", strings.Repeat("[a](", 5000)},
+	{"open-links-at-bound", strings.Repeat("[a](", 10) + strings.Repeat("b", 19960)},
+	{"brackets-at-bound", strings.Repeat("[a", 1000) + strings.Repeat("]", 18000)},
+	{"images-at-bound", strings.Repeat("![a](b) ", 1000)},
+	{"emphasis-runs", strings.Repeat("*a **a ***a ", 1666)},
+	{"underscores", strings.Repeat("_a __a ___a ", 1666)},
+	{"backtick-runs", backtickRuns(20000)},
+	{"reference-storm", strings.Repeat("[a]: https://e.com\n", 100) + strings.Repeat("[a]", 6000)},
+	{"pipes", strings.Repeat("|a", 10000)},
+	{"www-links", strings.Repeat("www.a ", 3333)},
+	{"line-breaks", strings.Repeat("a\n", 10000)},
+	{"ampersands", strings.Repeat("&", 20000)},
+}
+
+// staircase returns a list nested by indentation, n levels deep.
+func staircase(n int) string {
+	var b strings.Builder
+	for i := range n {
+		b.WriteString(strings.Repeat("  ", i) + "- a\n")
+	}
+	return b.String()
+}
+
+// backtickRuns returns runs of 1, 2, 3… backticks, up to n bytes.
+func backtickRuns(n int) string {
+	var b strings.Builder
+	for i := 1; b.Len()+i+1 <= n; i++ {
+		b.WriteString(strings.Repeat("`", i) + " ")
+	}
+	return b.String()
+}
+
+// renderBounds reports how deep quotes and lists nest in out, and fails t
+// unless out is at most maxOutputRatio times as long as in and nests at
+// most maxNesting deep.
+func checkRenderBounds(t *testing.T, in, out string) (depth int) {
+	t.Helper()
+	if len(out) > maxOutputRatio*len(in) {
+		t.Fatalf("RenderMarkdown(%.60q…) is %d bytes, over %d times its %d", in, len(out), maxOutputRatio, len(in))
+	}
+	z := html.NewTokenizer(strings.NewReader(out))
+	open := 0
+	for {
+		switch tt := z.Next(); tt {
+		case html.ErrorToken:
+			if depth > maxNesting {
+				t.Fatalf("RenderMarkdown(%.60q…) nests quotes and lists %d deep", in, depth)
+			}
+			return depth
+		case html.StartTagToken, html.EndTagToken:
+			switch name, _ := z.TagName(); string(name) {
+			case "blockquote", "ul", "ol":
+				if tt == html.StartTagToken {
+					open++
+					depth = max(depth, open)
+				} else {
+					open--
+				}
+			}
+		}
+	}
+}
+
+// Quotes and lists nest at most 16 deep (deeper markers are text), and no
+// body renders to more than 8 times its length.
+func TestRenderBounds(t *testing.T) {
+	t.Parallel()
+	for _, c := range renderBombs {
+		out := renderWithin(c.body, time.Hour)
+		depth := checkRenderBounds(t, c.body, out)
+		if c.name == "quotes-19999" && (depth != maxNesting || !strings.HasSuffix(out, "&gt;a</p>"+strings.Repeat("\n</blockquote>", maxNesting))) {
+			t.Errorf("%s: %d quotes deep, ending %q; want 16 quotes around the rest as text", c.name, depth, out[max(0, len(out)-80):])
+		}
+	}
+	for _, body := range []string{strings.Repeat("- ", 30) + "a", staircase(30), strings.Repeat("> 1. ", 15) + "> > a"} {
+		if got := renderFull(body); strings.Count(got, "<ul>")+strings.Count(got, "<ol>")+strings.Count(got, "<blockquote>") != maxNesting {
+			t.Errorf("%q renders %q, want 16 quotes and lists", body, got)
+		}
+	}
+}
+
+// A rendering over its budget of time, or over 8 times the body's length,
+// is dropped for the body as escaped text.
+func TestRenderFallsBackToText(t *testing.T) {
+	t.Parallel()
+	if got, want := renderWithin("**a** <b>\nc", 0), "<p>**a** &lt;b&gt;<br>\nc</p>"; got != want {
+		t.Errorf("past its budget: %q, want %q", got, want)
+	}
+	if got, want := RenderMarkdown("#"), "<p>#</p>"; got != want {
+		t.Errorf("an empty heading, 9 times its body: %q, want %q", got, want)
+	}
+	if got, want := RenderMarkdown("&"), "&amp;"; got != want {
+		t.Errorf("an ampersand: %q, want %q", got, want)
+	}
+	// Bodies whose links goldmark would take long to parse are not parsed.
+	for _, body := range []string{strings.Repeat("[a](", 5000), strings.Repeat("[", maxBrackets+1), "[a](" + strings.Repeat("b", maxLinkScan)} {
+		if linkParseable(body) || RenderMarkdown(body) != renderEscaped(body) {
+			t.Errorf("%.40q… is parsed", body)
+		}
+	}
+	if got, want := RenderMarkdown(strings.Repeat("[a](https://e.com) ", 100)), `<a rel="nofollow ugc noopener" href="https://e.com">a</a>`; strings.Count(got, want) != 100 {
+		t.Errorf("100 links: %.200q…", got)
+	}
+}
+
+// FuzzRenderBounds: whatever is typed, the HTML is at most 8 times as long
+// and nests quotes and lists at most 16 deep. The seeds are the start of
+// each bomb, so that the fuzzer gets going within seconds.
+func FuzzRenderBounds(f *testing.F) {
+	for _, c := range renderBombs {
+		f.Add(c.body[:min(len(c.body), 2000)]) // whole ones are in testdata
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		checkRenderBounds(t, s, renderWithin(s, time.Hour))
+	})
+}
+
+// BenchmarkRenderMarkdown measures the renderer on the costliest bodies,
+// with the HTML's length over the body's as out/in. The full renderer's
+// own cost is measured too: the budget of time drops a slow rendering but
+// does not shorten it.
+func BenchmarkRenderMarkdown(b *testing.B) {
+	for _, c := range renderBombs {
+		b.Run(c.name, func(b *testing.B) {
+			var out string
+			for b.Loop() {
+				out = renderWithin(c.body, time.Hour)
+			}
+			b.ReportMetric(float64(len(out))/float64(len(c.body)), "out/in")
+		})
+	}
 }
