@@ -96,8 +96,8 @@ func prefixWords(p string, n int) string {
 
 // searchCases are the costliest stored texts found for a search: the
 // recipe of 21 bodies of 6,600 words sharing a prefix, bodies within the
-// length limit of words sharing a longer prefix, and many posts that all
-// match a common word.
+// length limit of words sharing a longer prefix, bodies of one word
+// repeated, many posts that all match a common word, and comments.
 var searchCases = []struct {
 	name  string
 	build func(s *searchForum)
@@ -128,6 +128,20 @@ var searchCases = []struct {
 			s.post(u, fmt.Sprintf("Topic %d", i), "a common word in a common post about common things, number "+fmt.Sprint(i))
 		}
 	}, "co"},
+	{"repeated-word-300", func(s *searchForum) {
+		u := s.user("attacker")
+		body := strings.Repeat("zz ", 6600)
+		for range 300 {
+			s.post(u, "zz", body)
+		}
+	}, "zz"},
+	{"repeated-word-2500", func(s *searchForum) {
+		u := s.user("attacker")
+		body := strings.Repeat("zz ", 6600)
+		for range 2500 {
+			s.post(u, "zz", body)
+		}
+	}, "zz"},
 	{"comments-100x2800", func(s *searchForum) {
 		u := s.user("attacker")
 		p := s.post(u, "zq", "zq")
