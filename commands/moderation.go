@@ -495,6 +495,11 @@ func (s *Service) readable(ctx context.Context, ev events.Event) (json.RawMessag
 	if err := s.openedPayload(ctx, ev, d); err != nil {
 		return nil, err
 	}
+	if c, ok := d.(interface{ Credentials() []*string }); ok {
+		for _, f := range c.Credentials() {
+			*f = "" // a password's hash or a session's token hash is no one's to download
+		}
+	}
 	return json.Marshal(d)
 }
 

@@ -89,6 +89,9 @@ type UserRegisteredData struct {
 	AgeSealed string `json:"age_sealed,omitempty"`
 }
 
+// Credentials returns the fields that verify the account: left out of exports.
+func (d *UserRegisteredData) Credentials() []*string { return []*string{&d.PasswordHash} }
+
 // SessionStartedData is the payload of session.started (version 2). TokenHash
 // is the hex SHA-256 of the bearer token; the token itself never enters the
 // log. UserAgent is the client's, cut to 256 bytes (v1 had none).
@@ -99,6 +102,9 @@ type SessionStartedData struct {
 	ExpiresAt time.Time `json:"expires_at"`
 	UserAgent string    `json:"user_agent"`
 }
+
+// Credentials returns the fields that verify the session: left out of exports.
+func (d *SessionStartedData) Credentials() []*string { return []*string{&d.TokenHash} }
 
 // SessionUsedData is the payload of session.used: the session was used at
 // the event's time (recorded at most about once an hour), which keeps it

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -354,6 +355,14 @@ func TestExportHoldsOnlyOwnEvents(t *testing.T) {
 	}
 	if !bytes.Contains(body, []byte("ann's answer")) || !bytes.Contains(body, []byte("ann's own post")) {
 		t.Errorf("ann's export lacks her own words: %s", body)
+	}
+	// A stolen session must not yield the password's hash to crack offline,
+	// nor the token hashes of the other sessions.
+	if regexp.MustCompile(`"password_hash":"[^"]`).Match(body) {
+		t.Error("ann's export holds her password's hash")
+	}
+	if regexp.MustCompile(`"token_hash":"[^"]`).Match(body) {
+		t.Error("ann's export holds a session's token hash")
 	}
 }
 
