@@ -10,6 +10,7 @@ import (
 
 	"forum/commands"
 	"forum/events"
+	"forum/fault"
 	"forum/internal/forumtest"
 )
 
@@ -113,9 +114,9 @@ func TestLegacyClaimsStayUnique(t *testing.T) {
 	legacyClaim(t, e, events.ClaimNickname, "ghost", "01jq8r4m2v6e3k0tdw5x7y9zab")
 	legacyClaim(t, e, events.ClaimEmail, "ghost@example.com", "01jq8r4m2v6e3k0tdw5x7y9zab")
 	_, err := e.Cmds.Register(ctx, commands.RegisterInput{Nickname: "GHOST", Email: "g1@example.com", Password: "correct-horse-battery"})
-	wantCode(t, "a nickname claimed the old way", err, events.ETAKEN, "nickname")
+	wantCode(t, "a nickname claimed the old way", err, fault.ETAKEN, "nickname")
 	_, err = e.Cmds.Register(ctx, commands.RegisterInput{Nickname: "ghost2", Email: "Ghost@Example.com", Password: "correct-horse-battery"})
-	wantCode(t, "an email claimed the old way", err, events.ETAKEN, "email")
+	wantCode(t, "an email claimed the old way", err, fault.ETAKEN, "email")
 
 	// An account whose claims were made the old way, erased.
 	id := e.Register("olde")

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"forum/events"
+	"forum/fault"
 	"forum/projections"
 )
 
@@ -28,9 +29,9 @@ func (s *Service) openPost(ctx context.Context, id string) error {
 func takesComments(p projections.Post) error {
 	switch {
 	case p.Deleted:
-		return events.Errorf(events.ECONFLICT, "the post was deleted")
+		return fault.Errorf(fault.ECONFLICT, "the post was deleted")
 	case p.Hidden:
-		return events.Errorf(events.ECONFLICT, "the post was hidden by a moderator and takes no comments")
+		return fault.Errorf(fault.ECONFLICT, "the post was hidden by a moderator and takes no comments")
 	}
 	return nil
 }
@@ -72,10 +73,10 @@ func (s *Service) ownComment(ctx context.Context, user, id string) (projections.
 		return c, err
 	}
 	if c.Deleted {
-		return c, events.Errorf(events.ECONFLICT, "the comment was deleted")
+		return c, fault.Errorf(fault.ECONFLICT, "the comment was deleted")
 	}
 	if c.Author.ID != user {
-		return c, events.Errorf(events.EFORBIDDEN, "only the author may change this comment")
+		return c, fault.Errorf(fault.EFORBIDDEN, "only the author may change this comment")
 	}
 	return c, nil
 }

@@ -6,7 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"forum/events"
+	"forum/fault"
 )
 
 // hashGate bounds password hashing: argon2id takes 19 MiB and tens of
@@ -35,7 +35,7 @@ func newHashGate(slots, queue int, wait time.Duration) *hashGate {
 }
 
 // errBusy is what a hash that cannot get a slot in time gets.
-var errBusy = events.Errorf(events.EUNAVAILABLE, "the server is busy checking passwords; try again in a moment")
+var errBusy = fault.Errorf(fault.EUNAVAILABLE, "the server is busy checking passwords; try again in a moment")
 
 // do runs fn in a slot, or fails with errBusy when the queue is full or no
 // slot frees up within the wait (or ctx ends first).

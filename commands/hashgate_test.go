@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"forum/commands"
-	"forum/events"
+	"forum/fault"
 	"forum/internal/forumtest"
 )
 
@@ -56,13 +56,13 @@ func TestHashingIsBounded(t *testing.T) {
 	<-h.entered
 	<-h.entered
 	for range 3 {
-		if err := <-errs; events.ErrorCode(err) != events.EUNAVAILABLE {
+		if err := <-errs; fault.Code(err) != fault.EUNAVAILABLE {
 			t.Fatalf("past the queue: %v, want unavailable", err)
 		}
 	}
 	close(h.release)
 	for range n - 3 {
-		if err := <-errs; events.ErrorCode(err) != events.EUNAUTHENTICATED {
+		if err := <-errs; fault.Code(err) != fault.EUNAUTHENTICATED {
 			t.Errorf("in the queue: %v, want unauthenticated", err)
 		}
 	}
@@ -75,7 +75,7 @@ func TestHashingIsBounded(t *testing.T) {
 	short := commands.New(commands.Config{Store: e.Store, DB: e.DB, Projector: e.Proj, Hasher: slow, HashSlots: 1, HashQueue: 5, HashWait: 50 * time.Millisecond})
 	go short.Authenticate(context.Background(), "alice", "x")
 	<-slow.entered
-	if _, err := short.Authenticate(ctx, "alice", "y"); events.ErrorCode(err) != events.EUNAVAILABLE {
+	if _, err := short.Authenticate(ctx, "alice", "y"); fault.Code(err) != fault.EUNAVAILABLE {
 		t.Errorf("waiting past HashWait: %v, want unavailable", err)
 	}
 	close(slow.release)

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"testing"
 
-	"forum/events"
+	"forum/fault"
 )
 
 // demoPosts is how many posts the demo content has.
@@ -14,13 +14,13 @@ const demoPosts = 12
 // field, when not empty).
 func wantCode(t *testing.T, what string, err error, code, field string) {
 	t.Helper()
-	if got := events.ErrorCode(err); got != code {
+	if got := fault.Code(err); got != code {
 		t.Fatalf("%s: err = %v (code %q), want code %q", what, err, got, code)
 	}
 	if field == "" {
 		return
 	}
-	var e *events.Error
+	var e *fault.Error
 	if !errors.As(err, &e) || e.Field != field {
 		t.Fatalf("%s: err = %#v, want field %q", what, err, field)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"forum/events"
+	"forum/fault"
 )
 
 // Rooms have members. Joining and leaving are events (room.joined,
@@ -16,7 +17,7 @@ func membershipKey(room, user string) string { return room + "." + user }
 // CheckRoom refuses (EINVALID, field room) a name that is not a room's.
 func CheckRoom(room string) error {
 	if !ValidRoom(room) {
-		return events.FieldError(events.EINVALID, "room", "room names are 1 to 32 of a-z, 0-9 and '-'")
+		return fault.FieldError(fault.EINVALID, "room", "room names are 1 to 32 of a-z, 0-9 and '-'")
 	}
 	return nil
 }
@@ -58,7 +59,7 @@ func (s *Service) MarkRoomRead(ctx context.Context, user, room, upTo string) err
 	if err := CheckRoom(room); err != nil {
 		return err
 	}
-	notInRoom := events.FieldError(events.EINVALID, "up_to", "up_to must be the id of a message in this room")
+	notInRoom := fault.FieldError(fault.EINVALID, "up_to", "up_to must be the id of a message in this room")
 	if !events.ValidID(upTo) {
 		return notInRoom
 	}
@@ -85,7 +86,7 @@ func (s *Service) allowNewRoom(ctx context.Context, user, room string) error {
 		return err
 	}
 	if ok, retry := s.NewRooms.Allow(user, s.Now()); !ok {
-		return &events.Error{Code: events.ERATELIMITED, Field: "room", Message: "you have opened many new rooms lately; post in an existing one, or wait", RetryAfter: retry}
+		return &fault.Error{Code: fault.ERATELIMITED, Field: "room", Message: "you have opened many new rooms lately; post in an existing one, or wait", RetryAfter: retry}
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"regexp"
 
 	"forum/events"
+	"forum/fault"
 )
 
 // MaxMessageLen is the longest chat message body, in characters.
@@ -18,7 +19,7 @@ func ValidRoom(name string) bool { return roomRE.MatchString(name) }
 // checkClientID bounds the optional client-chosen id of a message.
 func checkClientID(id string) error {
 	if len(id) > 64 {
-		return events.FieldError(events.EINVALID, "client_id", "client_id must be at most 64 characters")
+		return fault.FieldError(fault.EINVALID, "client_id", "client_id must be at most 64 characters")
 	}
 	return nil
 }
@@ -49,7 +50,7 @@ func (s *Service) SendDM(ctx context.Context, in DMInput) (uint64, error) {
 		return 0, err
 	}
 	if in.To == in.From {
-		return 0, events.FieldError(events.EINVALID, "to", "you cannot message yourself")
+		return 0, fault.FieldError(fault.EINVALID, "to", "you cannot message yourself")
 	}
 	if err := checkText("body", in.Body, 1, MaxMessageLen); err != nil {
 		return 0, err
@@ -80,7 +81,7 @@ func (s *Service) reachable(ctx context.Context, user string) error {
 		return err
 	}
 	if st.Erased {
-		return events.Errorf(events.ENOTFOUND, "user not found")
+		return fault.Errorf(fault.ENOTFOUND, "user not found")
 	}
 	return nil
 }
@@ -98,7 +99,7 @@ func (s *Service) MarkRead(ctx context.Context, in ReadInput) error {
 	if err := checkID("user", in.Peer); err != nil {
 		return err
 	}
-	notInConversation := events.FieldError(events.EINVALID, "up_to", "up_to must be the id of a message in this conversation")
+	notInConversation := fault.FieldError(fault.EINVALID, "up_to", "up_to must be the id of a message in this conversation")
 	if !events.ValidID(in.UpTo) {
 		return notInConversation
 	}

@@ -6,6 +6,7 @@ import (
 
 	"forum/commands"
 	"forum/events"
+	"forum/fault"
 	"forum/internal/forumtest"
 	"forum/projections"
 )
@@ -86,42 +87,42 @@ func TestSendValidation(t *testing.T) {
 		{"to oneself", func() error {
 			_, err := e.Cmds.SendDM(ctx, commands.DMInput{From: ann, To: ann, Body: "hi"})
 			return err
-		}, events.EINVALID, "to"},
+		}, fault.EINVALID, "to"},
 		{"to nobody", func() error {
 			_, err := e.Cmds.SendDM(ctx, commands.DMInput{From: ann, To: events.NewID(e.Cmds.Now()), Body: "hi"})
 			return err
-		}, events.ENOTFOUND, ""},
+		}, fault.ENOTFOUND, ""},
 		{"to a malformed id", func() error {
 			_, err := e.Cmds.SendDM(ctx, commands.DMInput{From: ann, To: "../x", Body: "hi"})
 			return err
-		}, events.ENOTFOUND, ""},
+		}, fault.ENOTFOUND, ""},
 		{"empty body", func() error {
 			_, err := e.Cmds.SendDM(ctx, commands.DMInput{From: ann, To: bob, Body: "  "})
 			return err
-		}, events.EINVALID, "body"},
+		}, fault.EINVALID, "body"},
 		{"body of 4001", func() error {
 			_, err := e.Cmds.SendDM(ctx, commands.DMInput{From: ann, To: bob, Body: strings.Repeat("x", 4001)})
 			return err
-		}, events.EINVALID, "body"},
+		}, fault.EINVALID, "body"},
 		{"client_id of 65", func() error {
 			_, err := e.Cmds.SendDM(ctx, commands.DMInput{From: ann, To: bob, Body: "hi", ClientID: strings.Repeat("c", 65)})
 			return err
-		}, events.EINVALID, "client_id"},
+		}, fault.EINVALID, "client_id"},
 		{"bad room name", func() error {
 			_, err := e.Cmds.SendRoomMessage(ctx, commands.RoomMessageInput{From: ann, Room: "General", Body: "hi"})
 			return err
-		}, events.EINVALID, "room"},
+		}, fault.EINVALID, "room"},
 		{"room name of 33", func() error {
 			_, err := e.Cmds.SendRoomMessage(ctx, commands.RoomMessageInput{From: ann, Room: strings.Repeat("r", 33), Body: "hi"})
 			return err
-		}, events.EINVALID, "room"},
+		}, fault.EINVALID, "room"},
 		{"room body with a control character", func() error {
 			_, err := e.Cmds.SendRoomMessage(ctx, commands.RoomMessageInput{From: ann, Room: "general", Body: "a\x07b"})
 			return err
-		}, events.EINVALID, "body"},
+		}, fault.EINVALID, "body"},
 		{"read up to a message of nobody", func() error {
 			return e.Cmds.MarkRead(ctx, commands.ReadInput{User: ann, Peer: bob, UpTo: events.NewID(e.Cmds.Now())})
-		}, events.EINVALID, "up_to"},
+		}, fault.EINVALID, "up_to"},
 	}
 	for _, tt := range tests {
 		wantCode(t, tt.name, tt.send(), tt.code, tt.field)

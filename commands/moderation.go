@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"forum/events"
+	"forum/fault"
 	"forum/projections"
 )
 
@@ -43,7 +44,7 @@ func (s *Service) requireModerator(ctx context.Context, actor string) error {
 		return err
 	}
 	if !projections.Moderator(st.Role) {
-		return events.Errorf(events.EFORBIDDEN, "only moderators may do that")
+		return fault.Errorf(fault.EFORBIDDEN, "only moderators may do that")
 	}
 	return nil
 }
@@ -60,7 +61,7 @@ func (s *Service) CheckActive(ctx context.Context, user string) error {
 		if st.Reason != "" {
 			msg += ": " + st.Reason
 		}
-		return &events.Error{Code: events.ESUSPENDED, Message: msg, Until: &until}
+		return &fault.Error{Code: fault.ESUSPENDED, Message: msg, Until: &until}
 	}
 	return nil
 }
@@ -78,14 +79,14 @@ func rank(role string) int {
 // SetRole makes target a member, moderator or admin (by an admin).
 func (s *Service) SetRole(ctx context.Context, actor, target, role string) error {
 	if role != events.RoleMember && role != events.RoleModerator && role != events.RoleAdmin {
-		return events.FieldError(events.EINVALID, "role", `role must be "member", "moderator" or "admin"`)
+		return fault.FieldError(fault.EINVALID, "role", `role must be "member", "moderator" or "admin"`)
 	}
 	st, err := s.standing(ctx, actor)
 	if err != nil {
 		return err
 	}
 	if st.Role != events.RoleAdmin {
-		return events.Errorf(events.EFORBIDDEN, "only admins may change roles")
+		return fault.Errorf(fault.EFORBIDDEN, "only admins may change roles")
 	}
 	t, err := s.DB.StandingOf(ctx, target)
 	if err != nil {
@@ -101,7 +102,7 @@ func (s *Service) SetRole(ctx context.Context, actor, target, role string) error
 	}
 	_, err = s.emit(ctx, events.UserRoleSet, target, actor, events.UserRoleSetData{UserID: target, Role: role}, opts...)
 	if errors.Is(err, events.ErrConflict) {
-		return events.Errorf(events.ECONFLICT, "roles changed meanwhile; try again")
+		return fault.Errorf(fault.ECONFLICT, "roles changed meanwhile; try again")
 	}
 	return err
 }
@@ -129,7 +130,7 @@ func (s *Service) keepAnAdmin(ctx context.Context) (events.AppendOption, error) 
 		return nil, err
 	}
 	if n <= 1 {
-		return nil, events.Errorf(events.ECONFLICT, "the forum's last admin cannot give up the role; make another admin first")
+		return nil, fault.Errorf(fault.ECONFLICT, "the forum's last admin cannot give up the role; make another admin first")
 	}
 	return events.ExpectLastSeqOn(roles, seq), nil
 }
@@ -139,7 +140,7 @@ func (s *Service) keepAnAdmin(ctx context.Context) (events.AppendOption, error) 
 func (s *Service) EnsureAdmins(ctx context.Context, nicknames []string) error {
 	for _, nick := range nicknames {
 		cred, err := s.DB.Credentials(ctx, nick)
-		if events.ErrorCode(err) == events.ENOTFOUND {
+		if fault.Code(err) == fault.ENOTFOUND {
 			continue // not signed up yet: made admin when they do
 		}
 		if err != nil {
@@ -165,7 +166,7 @@ func (s *Service) Suspend(ctx context.Context, actor, target string, until time.
 		return err
 	}
 	if !until.After(s.Now()) || until.After(s.Now().AddDate(100, 0, 0)) {
-		return events.FieldError(events.EINVALID, "until", "until must be a time in the next 100 years")
+		return fault.FieldError(fault.EINVALID, "until", "until must be a time in the next 100 years")
 	}
 	if err := checkReason(reason, true); err != nil {
 		return err
@@ -203,7 +204,7 @@ func (s *Service) outranks(ctx context.Context, actor, target string) error {
 		return err
 	}
 	if actor != "" && rank(t.Role) >= rank(a.Role) {
-		return events.Errorf(events.EFORBIDDEN, "you cannot do that to a %s", t.Role)
+		return fault.Errorf(fault.EFORBIDDEN, "you cannot do that to a %s", t.Role)
 	}
 	return nil
 }
@@ -214,7 +215,7 @@ func (s *Service) Purge(ctx context.Context, actor, target string, since time.Ti
 		return err
 	}
 	if since.IsZero() || since.After(s.Now()) {
-		return events.FieldError(events.EINVALID, "since", "since must be a time in the past")
+		return fault.FieldError(fault.EINVALID, "since", "since must be a time in the past")
 	}
 	if err := checkReason(reason, false); err != nil {
 		return err
@@ -231,10 +232,10 @@ func checkTarget(t events.Target) error {
 	switch t.Kind {
 	case events.KindPost, events.KindComment, events.KindMessage:
 	default:
-		return events.FieldError(events.EINVALID, "kind", "only posts, comments and messages can be flagged or hidden")
+		return fault.FieldError(fault.EINVALID, "kind", "only posts, comments and messages can be flagged or hidden")
 	}
 	if !events.ValidID(t.ID) {
-		return events.Errorf(events.ENOTFOUND, "%s not found", t.Kind)
+		return fault.Errorf(fault.ENOTFOUND, "%s not found", t.Kind)
 	}
 	return nil
 }
@@ -252,7 +253,7 @@ func (s *Service) latest(ctx context.Context, t events.Target, user string) (uin
 			return 0, err
 		}
 		if p.Deleted {
-			return 0, events.Errorf(events.ENOTFOUND, "post not found")
+			return 0, fault.Errorf(fault.ENOTFOUND, "post not found")
 		}
 		seq, edited = p.Seq, events.PostEdited.Subject(t.ID)
 	case events.KindComment:
@@ -261,7 +262,7 @@ func (s *Service) latest(ctx context.Context, t events.Target, user string) (uin
 			return 0, err
 		}
 		if c.Deleted {
-			return 0, events.Errorf(events.ENOTFOUND, "comment not found")
+			return 0, fault.Errorf(fault.ENOTFOUND, "comment not found")
 		}
 		seq, edited = c.Seq, events.CommentEdited.Subject(t.ID)
 	case events.KindMessage:
@@ -270,7 +271,7 @@ func (s *Service) latest(ctx context.Context, t events.Target, user string) (uin
 			return 0, err
 		}
 		if m.Room == nil && m.From.ID != user && (m.To == nil || m.To.ID != user) && user != "" {
-			return 0, events.Errorf(events.ENOTFOUND, "message not found")
+			return 0, fault.Errorf(fault.ENOTFOUND, "message not found")
 		}
 		return m.Seq, nil
 	}
@@ -300,7 +301,7 @@ func (s *Service) Flag(ctx context.Context, user string, t events.Target, reason
 	_, err = s.emit(ctx, events.FlagRaised, t.Kind+"."+t.ID+"."+user, user,
 		events.FlagRaisedData{FlagID: id, Target: t, TargetSeq: seq, UserID: user, Reason: reason}, events.ExpectLastSubjectSeq(0))
 	if errors.Is(err, events.ErrConflict) {
-		return "", events.Errorf(events.ECONFLICT, "you have flagged this %s already", t.Kind)
+		return "", fault.Errorf(fault.ECONFLICT, "you have flagged this %s already", t.Kind)
 	}
 	return id, err
 }
@@ -312,20 +313,20 @@ func (s *Service) ResolveFlag(ctx context.Context, actor, flagID, action, reason
 		return err
 	}
 	if action != "hide" && action != "dismiss" {
-		return events.FieldError(events.EINVALID, "action", `action must be "hide" or "dismiss"`)
+		return fault.FieldError(fault.EINVALID, "action", `action must be "hide" or "dismiss"`)
 	}
 	if err := checkReason(reason, false); err != nil {
 		return err
 	}
 	if !events.ValidID(flagID) {
-		return events.Errorf(events.ENOTFOUND, "flag not found")
+		return fault.Errorf(fault.ENOTFOUND, "flag not found")
 	}
 	f, err := s.DB.FlagByID(ctx, flagID)
 	if err != nil {
 		return err
 	}
 	if f.Status != "open" {
-		return events.Errorf(events.ECONFLICT, "this flag is resolved already (%s)", f.Status)
+		return fault.Errorf(fault.ECONFLICT, "this flag is resolved already (%s)", f.Status)
 	}
 	if _, err := s.emit(ctx, events.FlagResolved, flagID, actor, events.FlagResolvedData{FlagID: flagID, Target: f.Target, Action: action}); err != nil {
 		return err
@@ -366,10 +367,10 @@ func (s *Service) SetHidden(ctx context.Context, actor string, t events.Target, 
 // or undoes that.
 func (s *Service) Block(ctx context.Context, user, other string, blocked bool) error {
 	if !events.ValidID(other) {
-		return events.Errorf(events.ENOTFOUND, "user not found")
+		return fault.Errorf(fault.ENOTFOUND, "user not found")
 	}
 	if other == user {
-		return events.FieldError(events.EINVALID, "user", "you cannot block yourself")
+		return fault.FieldError(fault.EINVALID, "user", "you cannot block yourself")
 	}
 	if _, err := s.DB.User(ctx, other); err != nil {
 		return err
@@ -398,7 +399,7 @@ func (s *Service) refuseBlocked(ctx context.Context, from, to string) error {
 		return err
 	}
 	if blocked {
-		return events.Errorf(events.EFORBIDDEN, "this user does not take your messages")
+		return fault.Errorf(fault.EFORBIDDEN, "this user does not take your messages")
 	}
 	return nil
 }
@@ -407,7 +408,7 @@ func (s *Service) refuseBlocked(ctx context.Context, from, to string) error {
 func ParseTime(field, v string) (time.Time, error) {
 	t, err := time.Parse(time.RFC3339, strings.TrimSpace(v))
 	if err != nil {
-		return time.Time{}, events.FieldError(events.EINVALID, field, fmt.Sprintf("%s must be a time like 2026-12-31T23:59:00Z", field))
+		return time.Time{}, fault.FieldError(fault.EINVALID, field, fmt.Sprintf("%s must be a time like 2026-12-31T23:59:00Z", field))
 	}
 	return t, nil
 }
@@ -512,11 +513,11 @@ func (s *Service) Erase(ctx context.Context, user, password string) error {
 		return err
 	}
 	if password == "" {
-		return events.FieldError(events.EINVALID, "password", "enter your password to delete your account")
+		return fault.FieldError(fault.EINVALID, "password", "enter your password to delete your account")
 	}
 	id, err := s.Authenticate(ctx, acct.Nickname, password)
 	if err != nil || id != user {
-		return events.FieldError(events.EUNAUTHENTICATED, "password", "wrong password")
+		return fault.FieldError(fault.EUNAUTHENTICATED, "password", "wrong password")
 	}
 	if _, err := s.emit(ctx, events.UserErased, user, user, events.UserModData{UserID: user}); err != nil {
 		return err

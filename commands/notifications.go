@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"forum/events"
+	"forum/fault"
 )
 
 // MarkNotificationsRead records that user has read their notifications up
@@ -13,7 +14,7 @@ import (
 func (s *Service) MarkNotificationsRead(ctx context.Context, user, upTo string) error {
 	n, err := strconv.ParseUint(upTo, 10, 63)
 	if err != nil || n == 0 || strconv.FormatUint(n, 10) != upTo {
-		return events.FieldError(events.EINVALID, "up_to", "up_to must be the id of a notification")
+		return fault.FieldError(fault.EINVALID, "up_to", "up_to must be the id of a notification")
 	}
 	seq, read, err := s.DB.LastNotificationSeq(ctx, user, n)
 	if err != nil || seq == 0 || seq <= read {

@@ -12,7 +12,7 @@ import (
 
 	"golang.org/x/crypto/argon2"
 
-	"forum/events"
+	"forum/fault"
 )
 
 // commonPasswordList is the list sign-up refuses, one a line.
@@ -39,13 +39,13 @@ var commonPasswords = sync.OnceValue(func() map[string]struct{} {
 func checkPasswordStrength(password, nickname, email string) error {
 	lower := strings.ToLower(password)
 	if _, common := commonPasswords()[lower]; common {
-		return events.FieldError(events.EINVALID, "password", "that password is one of the most common ones; choose another")
+		return fault.FieldError(fault.EINVALID, "password", "that password is one of the most common ones; choose another")
 	}
 	if plainRun(lower) {
-		return events.FieldError(events.EINVALID, "password", "that password is one character repeated or a plain run like 12345678; choose another")
+		return fault.FieldError(fault.EINVALID, "password", "that password is one character repeated or a plain run like 12345678; choose another")
 	}
 	if lower == strings.ToLower(nickname) || lower == strings.ToLower(email) {
-		return events.FieldError(events.EINVALID, "password", "the password must not be your nickname or email")
+		return fault.FieldError(fault.EINVALID, "password", "the password must not be your nickname or email")
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"forum/events"
+	"forum/fault"
 	"forum/projections"
 )
 
@@ -44,14 +45,14 @@ func (s *Service) validatePost(ctx context.Context, in *PostInput) error {
 	}
 	in.Categories = cats
 	if len(cats) < 1 || len(cats) > 5 {
-		return events.FieldError(events.EINVALID, "categories", "choose 1 to 5 categories")
+		return fault.FieldError(fault.EINVALID, "categories", "choose 1 to 5 categories")
 	}
 	missing, err := s.DB.MissingCategory(ctx, cats)
 	if err != nil {
 		return err
 	}
 	if missing != "" {
-		return events.FieldError(events.EINVALID, "categories", "there is no category "+quote(missing))
+		return fault.FieldError(fault.EINVALID, "categories", "there is no category "+quote(missing))
 	}
 	return nil
 }
@@ -118,10 +119,10 @@ func (s *Service) ownPost(ctx context.Context, user, id string) (projections.Pos
 		return p, err
 	}
 	if p.Deleted {
-		return p, events.Errorf(events.ECONFLICT, "the post was deleted")
+		return p, fault.Errorf(fault.ECONFLICT, "the post was deleted")
 	}
 	if p.Author.ID != user {
-		return p, events.Errorf(events.EFORBIDDEN, "only the author may change this post")
+		return p, fault.Errorf(fault.EFORBIDDEN, "only the author may change this post")
 	}
 	return p, nil
 }

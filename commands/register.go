@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"forum/events"
+	"forum/fault"
 )
 
 // RegisterInput is what a new user gives at sign-up.
@@ -34,19 +35,19 @@ const (
 // Validate returns the problems with the input as a validation error
 // naming the first one's field, with every problem in its Problems, or nil.
 func (in RegisterInput) Validate() error {
-	var problems []*events.Error
+	var problems []*fault.Error
 	add := func(err error) {
-		var e *events.Error
+		var e *fault.Error
 		if errors.As(err, &e) {
 			problems = append(problems, e)
 		}
 	}
 	if len(in.Nickname) > MaxLoginLen || !nicknameRE.MatchString(in.Nickname) {
-		add(events.FieldError(events.EINVALID, "nickname", "nickname must be 3 to 24 letters, digits, '_', '.' or '-'"))
+		add(fault.FieldError(fault.EINVALID, "nickname", "nickname must be 3 to 24 letters, digits, '_', '.' or '-'"))
 	}
 	add(checkEmail(in.Email))
 	if n := utf8.RuneCountInString(in.Password); len(in.Password) > 4*maxPasswordLen || n < minPasswordLen || n > maxPasswordLen {
-		add(events.FieldError(events.EINVALID, "password", fmt.Sprintf("password must be %d to %d characters", minPasswordLen, maxPasswordLen)))
+		add(fault.FieldError(fault.EINVALID, "password", fmt.Sprintf("password must be %d to %d characters", minPasswordLen, maxPasswordLen)))
 	}
 	for _, f := range []struct{ name, value string }{{"first_name", in.FirstName}, {"last_name", in.LastName}, {"gender", in.Gender}} {
 		if f.value != "" {
@@ -54,13 +55,13 @@ func (in RegisterInput) Validate() error {
 		}
 	}
 	if in.Age < 0 || in.Age > 150 {
-		add(events.FieldError(events.EINVALID, "age", "age must be between 0 and 150"))
+		add(fault.FieldError(fault.EINVALID, "age", "age must be between 0 and 150"))
 	}
-	return events.Joined(problems)
+	return fault.Joined(problems)
 }
 
 func checkEmail(email string) error {
-	bad := events.FieldError(events.EINVALID, "email", "email must be a valid address like name@example.com")
+	bad := fault.FieldError(fault.EINVALID, "email", "email must be a valid address like name@example.com")
 	if len(email) > 254 {
 		return bad
 	}
@@ -98,15 +99,15 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (string, error
 func (s *Service) register(ctx context.Context, in RegisterInput) (string, error) {
 	// Taken values are refused before the costly hash. The claims below
 	// still decide: two sign-ups may both pass this check.
-	var taken []*events.Error
+	var taken []*fault.Error
 	for _, v := range []struct{ kind, value string }{{events.ClaimNickname, in.Nickname}, {events.ClaimEmail, in.Email}} {
 		if _, err := s.DB.Credentials(ctx, v.value); err == nil {
-			taken = append(taken, events.FieldError(events.ETAKEN, v.kind, fmt.Sprintf("that %s is already taken", v.kind)))
-		} else if events.ErrorCode(err) != events.ENOTFOUND {
+			taken = append(taken, fault.FieldError(fault.ETAKEN, v.kind, fmt.Sprintf("that %s is already taken", v.kind)))
+		} else if fault.Code(err) != fault.ENOTFOUND {
 			return "", err
 		}
 	}
-	if err := events.Joined(taken); err != nil {
+	if err := fault.Joined(taken); err != nil {
 		return "", err
 	}
 	hash, err := s.hash(ctx, in.Password)
@@ -132,7 +133,7 @@ func (s *Service) register(ctx context.Context, in RegisterInput) (string, error
 	if err != nil {
 		// Release the claims only when the user is certainly not stored: an
 		// append that got no answer may have landed.
-		if events.ErrorCode(err) != events.EUNAVAILABLE {
+		if fault.Code(err) != fault.EUNAVAILABLE {
 			s.release(ctx, events.ClaimNickname, in.Nickname, id)
 			s.release(ctx, events.ClaimEmail, in.Email, id)
 		}
@@ -151,7 +152,7 @@ func (s *Service) claim(ctx context.Context, kind, value, userID string) error {
 	if err != nil {
 		return err
 	}
-	taken := events.FieldError(events.ETAKEN, kind, fmt.Sprintf("that %s is already taken", kind))
+	taken := fault.FieldError(fault.ETAKEN, kind, fmt.Sprintf("that %s is already taken", kind))
 	if holder, _, err := s.claimHolder(ctx, legacy); err != nil {
 		return err
 	} else if holder != "" {

@@ -10,6 +10,7 @@ import (
 
 	"forum/commands"
 	"forum/events"
+	"forum/fault"
 	"forum/internal/forumtest"
 )
 
@@ -49,7 +50,7 @@ func oneWinner(t *testing.T, results []signupResult, field string) (signupResult
 			winners = append(winners, r)
 			continue
 		}
-		wantCode(t, fmt.Sprintf("sign-up %+v", r.in), r.err, events.ETAKEN, field)
+		wantCode(t, fmt.Sprintf("sign-up %+v", r.in), r.err, fault.ETAKEN, field)
 		losers = append(losers, r)
 	}
 	if len(winners) != 1 {
@@ -102,7 +103,7 @@ func TestRegisterConcurrentEmail(t *testing.T) {
 	}
 	// And it is taken again now.
 	_, err := e.Cmds.Register(ctx, commands.RegisterInput{Nickname: strings.ToUpper(losers[0].in.Nickname), Email: "x@example.org", Password: "correct-horse-battery"})
-	wantCode(t, "nickname taken again", err, events.ETAKEN, "nickname")
+	wantCode(t, "nickname taken again", err, fault.ETAKEN, "nickname")
 }
 
 func TestRegisterTakenAndReleased(t *testing.T) {
@@ -129,7 +130,7 @@ func TestRegisterTakenAndReleased(t *testing.T) {
 			}
 			continue
 		}
-		wantCode(t, tt.name, err, events.ETAKEN, tt.field)
+		wantCode(t, tt.name, err, fault.ETAKEN, tt.field)
 	}
 }
 
@@ -152,7 +153,7 @@ func TestRegisterFailureReleasesBothClaims(t *testing.T) {
 	ctx := forumtest.Context(t)
 	broken := commands.New(commands.Config{Store: failingStore{e.Store}, DB: e.DB, Projector: e.Proj, Hasher: forumtest.FastHasher{}})
 	in := commands.RegisterInput{Nickname: "erin", Email: "erin@example.com", Password: "correct-horse-battery"}
-	if _, err := broken.Register(ctx, in); events.ErrorCode(err) != events.EINTERNAL {
+	if _, err := broken.Register(ctx, in); fault.Code(err) != fault.EINTERNAL {
 		t.Fatalf("register with a failing store: err = %v, want an internal error", err)
 	}
 	if _, err := e.Cmds.Register(ctx, in); err != nil {
@@ -223,7 +224,7 @@ func TestRegisterValidation(t *testing.T) {
 				}
 				return
 			}
-			wantCode(t, "Validate", err, events.EINVALID, tt.field)
+			wantCode(t, "Validate", err, fault.EINVALID, tt.field)
 		})
 	}
 
@@ -239,7 +240,7 @@ func TestRegisterValidation(t *testing.T) {
 			continue
 		}
 		_, err := e.Cmds.Register(ctx, tt.in)
-		wantCode(t, "Register "+tt.name, err, events.EINVALID, tt.field)
+		wantCode(t, "Register "+tt.name, err, fault.EINVALID, tt.field)
 	}
 	if after, err := e.Store.LastSeq(ctx); err != nil || after != before {
 		t.Errorf("invalid sign-ups appended events: seq %d → %d (%v)", before, after, err)

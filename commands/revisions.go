@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"forum/events"
+	"forum/fault"
 	"forum/projections"
 )
 
@@ -26,14 +27,14 @@ const MaxRevisions = 1000
 // as [deleted].
 func (s *Service) Revisions(ctx context.Context, postID string, reveal bool) ([]Revision, error) {
 	if !events.ValidID(postID) {
-		return nil, events.Errorf(events.ENOTFOUND, "post not found")
+		return nil, fault.Errorf(fault.ENOTFOUND, "post not found")
 	}
 	p, err := s.DB.Post(ctx, postID, "")
 	if err != nil {
 		return nil, err
 	}
 	if p.Deleted || (p.Hidden && !reveal) {
-		return nil, events.Errorf(events.ENOTFOUND, "post not found")
+		return nil, fault.Errorf(fault.ENOTFOUND, "post not found")
 	}
 	author, err := s.DB.StandingOf(ctx, p.Author.ID)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 
 	"forum/commands"
 	"forum/events"
+	"forum/fault"
 	"forum/internal/forumtest"
 	"forum/projections"
 )
@@ -68,10 +69,10 @@ func TestSeed(t *testing.T) {
 			closed := commands.New(commands.Config{Store: e.Store, DB: e.DB, Projector: e.Proj, Hasher: forumtest.FastHasher{}})
 			local := commands.FromLoopback(ctx)
 			for _, nick := range commands.DemoUsers {
-				if _, err := closed.Authenticate(local, nick, commands.DemoPassword); events.ErrorCode(err) != events.EUNAUTHENTICATED {
+				if _, err := closed.Authenticate(local, nick, commands.DemoPassword); fault.Code(err) != fault.EUNAUTHENTICATED {
 					t.Errorf("demo user %s without DemoSignIn: %v, want unauthenticated", nick, err)
 				}
-				if _, err := e.Cmds.Authenticate(ctx, nick, commands.DemoPassword); events.ErrorCode(err) != events.EUNAUTHENTICATED {
+				if _, err := e.Cmds.Authenticate(ctx, nick, commands.DemoPassword); fault.Code(err) != fault.EUNAUTHENTICATED {
 					t.Errorf("demo user %s from another machine: %v, want unauthenticated", nick, err)
 				}
 				if _, err := e.Cmds.Authenticate(local, nick, commands.DemoPassword); err != nil {

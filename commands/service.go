@@ -21,6 +21,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"forum/events"
+	"forum/fault"
 	"forum/internal/limit"
 	"forum/projections"
 )
@@ -149,7 +150,7 @@ func unlessDeleted(deleted string) events.AppendOption { return events.ExpectLas
 func (s *Service) emitUnlessDeleted(ctx context.Context, what, deleted string, typ events.Type, key, actor string, data any) error {
 	_, err := s.emit(ctx, typ, key, actor, data, unlessDeleted(deleted))
 	if errors.Is(err, events.ErrConflict) {
-		return events.Errorf(events.ECONFLICT, "the %s was deleted", what)
+		return fault.Errorf(fault.ECONFLICT, "the %s was deleted", what)
 	}
 	return err
 }
@@ -252,18 +253,18 @@ func checkText(field, value string, lo, hi int) error {
 	n := utf8.RuneCountInString(value)
 	switch {
 	case !utf8.ValidString(value):
-		return events.FieldError(events.EINVALID, field, field+" is not valid UTF-8")
+		return fault.FieldError(fault.EINVALID, field, field+" is not valid UTF-8")
 	case n < lo || strings.TrimSpace(value) == "":
-		return events.FieldError(events.EINVALID, field, fmt.Sprintf("%s must not be empty", field))
+		return fault.FieldError(fault.EINVALID, field, fmt.Sprintf("%s must not be empty", field))
 	case n > hi:
-		return events.FieldError(events.EINVALID, field, fmt.Sprintf("%s must be at most %d characters (it has %d)", field, hi, n))
+		return fault.FieldError(fault.EINVALID, field, fmt.Sprintf("%s must be at most %d characters (it has %d)", field, hi, n))
 	}
 	for _, r := range value {
 		switch {
 		case r < 0x20 && r != '\n' && r != '\t' && r != '\r', r >= 0x7f && r <= 0x9f:
-			return events.FieldError(events.EINVALID, field, field+" contains a control character")
+			return fault.FieldError(fault.EINVALID, field, field+" contains a control character")
 		case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
-			return events.FieldError(events.EINVALID, field, field+" contains a bidirectional override")
+			return fault.FieldError(fault.EINVALID, field, field+" contains a bidirectional override")
 		}
 	}
 	return nil
@@ -272,7 +273,7 @@ func checkText(field, value string, lo, hi int) error {
 // checkID rejects ids that cannot have been made by this forum.
 func checkID(what, id string) error {
 	if !events.ValidID(id) {
-		return events.Errorf(events.ENOTFOUND, "%s not found", what)
+		return fault.Errorf(fault.ENOTFOUND, "%s not found", what)
 	}
 	return nil
 }

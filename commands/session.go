@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"forum/events"
+	"forum/fault"
 	"forum/projections"
 )
 
@@ -38,10 +39,10 @@ func (s *Service) Authenticate(ctx context.Context, login, password string) (str
 	if err := CheckCredentialLengths(login, password); err != nil {
 		return "", err
 	}
-	wrong := events.Errorf(events.EUNAUTHENTICATED, "wrong login or password")
+	wrong := fault.Errorf(fault.EUNAUTHENTICATED, "wrong login or password")
 	cred, err := s.DB.Credentials(ctx, login)
 	hash := cred.PasswordHash
-	if events.ErrorCode(err) == events.ENOTFOUND {
+	if fault.Code(err) == fault.ENOTFOUND {
 		hash = dummyHash // as long as a real check, so timing tells nothing
 	} else if err != nil {
 		return "", err
@@ -77,10 +78,10 @@ func fromLoopback(ctx context.Context) bool {
 // longer than MaxLoginLen bytes or a password longer than 256 characters.
 func CheckCredentialLengths(login, password string) error {
 	if len(login) > MaxLoginLen {
-		return events.FieldError(events.EINVALID, "login", fmt.Sprintf("a login is at most %d bytes", MaxLoginLen))
+		return fault.FieldError(fault.EINVALID, "login", fmt.Sprintf("a login is at most %d bytes", MaxLoginLen))
 	}
 	if len(password) > 4*maxPasswordLen || utf8.RuneCountInString(password) > maxPasswordLen {
-		return events.FieldError(events.EINVALID, "password", fmt.Sprintf("a password is at most %d characters", maxPasswordLen))
+		return fault.FieldError(fault.EINVALID, "password", fmt.Sprintf("a password is at most %d characters", maxPasswordLen))
 	}
 	return nil
 }
@@ -200,7 +201,7 @@ func (s *Service) EndSession(ctx context.Context, user, sessionID string) error 
 			return s.SignOut(ctx, Session{ID: sess.ID, UserID: user})
 		}
 	}
-	return events.Errorf(events.ENOTFOUND, "session not found")
+	return fault.Errorf(fault.ENOTFOUND, "session not found")
 }
 
 // EndOtherSessions ends every session of user but keep ("" ends them all)

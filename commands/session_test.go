@@ -11,6 +11,7 @@ import (
 
 	"forum/commands"
 	"forum/events"
+	"forum/fault"
 	"forum/internal/forumtest"
 )
 
@@ -43,7 +44,7 @@ func TestSignIn(t *testing.T) {
 	for _, tt := range tests {
 		sess, err := e.Cmds.SignIn(ctx, commands.SignInInput{Login: tt.login, Password: tt.password})
 		if !tt.ok {
-			wantCode(t, tt.name, err, events.EUNAUTHENTICATED, "")
+			wantCode(t, tt.name, err, fault.EUNAUTHENTICATED, "")
 			continue
 		}
 		if err != nil {
@@ -91,7 +92,7 @@ func TestSessions(t *testing.T) {
 		if err != nil || got.ID != s.ID || got.UserID != id {
 			t.Errorf("SessionByTokenHash = %+v, %v; want session %s of %s", got, err, s.ID, id)
 		}
-		if _, err := e.DB.SessionByTokenHash(ctx, s.Token); events.ErrorCode(err) != events.ENOTFOUND {
+		if _, err := e.DB.SessionByTokenHash(ctx, s.Token); fault.Code(err) != fault.ENOTFOUND {
 			t.Errorf("the token itself works as a hash: %v", err)
 		}
 	}
@@ -100,7 +101,7 @@ func TestSessions(t *testing.T) {
 	if err := e.Cmds.SignOut(ctx, commands.Session{ID: sessions[0].ID, UserID: id}); err != nil {
 		t.Fatal(err)
 	}
-	if s, err := e.DB.SessionByTokenHash(ctx, commands.TokenHash(sessions[0].Token)); events.ErrorCode(err) != events.ENOTFOUND {
+	if s, err := e.DB.SessionByTokenHash(ctx, commands.TokenHash(sessions[0].Token)); fault.Code(err) != fault.ENOTFOUND {
 		t.Errorf("right after SignOut: session = %+v, %v; want ENOTFOUND", s, err)
 	}
 	for _, s := range sessions[1:] {
@@ -186,7 +187,7 @@ func TestRealArgon2idSignUpAndSignIn(t *testing.T) {
 		t.Errorf("Authenticate = %q, %v; want %q", got, err, id)
 	}
 	_, err = e.Cmds.Authenticate(ctx, "argon", password+"!")
-	wantCode(t, "wrong password", err, events.EUNAUTHENTICATED, "")
+	wantCode(t, "wrong password", err, fault.EUNAUTHENTICATED, "")
 	scanStream(t, e.Store, func(seq uint64, raw []byte) {
 		if bytes.Contains(raw, []byte(password)) {
 			t.Errorf("event %d holds the password in clear", seq)

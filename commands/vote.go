@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"forum/events"
+	"forum/fault"
 )
 
 // VoteInput sets Voter's vote on Target to Value: 1 like, -1 dislike, 0 none.
@@ -18,7 +19,7 @@ type VoteInput struct {
 // deleted one.
 func (s *Service) Vote(ctx context.Context, in VoteInput) error {
 	if in.Value < -1 || in.Value > 1 {
-		return events.FieldError(events.EINVALID, "value", "value must be 1, -1 or 0")
+		return fault.FieldError(fault.EINVALID, "value", "value must be 1, -1 or 0")
 	}
 	if err := checkID(in.Target.Kind, in.Target.ID); err != nil {
 		return err
@@ -40,10 +41,10 @@ func (s *Service) Vote(ctx context.Context, in VoteInput) error {
 		}
 		deleted = c.Deleted
 	default:
-		return events.Errorf(events.ENOTFOUND, "%s not found", in.Target.Kind)
+		return fault.Errorf(fault.ENOTFOUND, "%s not found", in.Target.Kind)
 	}
 	if deleted {
-		return events.Errorf(events.ECONFLICT, "the %s was deleted", what)
+		return fault.Errorf(fault.ECONFLICT, "the %s was deleted", what)
 	}
 	return s.emitUnlessDeleted(ctx, what, deletedSubject, typ, in.Target.ID, in.Voter, events.VotedData{TargetID: in.Target.ID, UserID: in.Voter, Value: in.Value})
 }

@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"forum/commands"
-	"forum/events"
+	"forum/fault"
 	"forum/internal/forumtest"
 )
 
@@ -16,7 +16,7 @@ func TestPlainRunPasswordsRefused(t *testing.T) {
 	ctx := forumtest.Context(t)
 	for i, pw := range []string{"aaaaaaaa", "ZZZZZZZZZZ", "abcdefgh", "mnopqrst", "87654321", "hgfedcba", "zyxwvuts", "34567890", "7890123456", "98765432109", "QQQQQQQQQ"} {
 		_, err := e.Cmds.Register(ctx, commands.RegisterInput{Nickname: "weak" + string(rune('a'+i)), Email: "weak@example.com", Password: pw})
-		wantCode(t, "password "+pw, err, events.EINVALID, "password")
+		wantCode(t, "password "+pw, err, fault.EINVALID, "password")
 	}
 	for i, pw := range []string{"abcdefgi", "13579bdf", "aaaaaaab", "correct-horse-battery"} {
 		if _, err := e.Cmds.Register(ctx, commands.RegisterInput{Nickname: "fine" + string(rune('a'+i)), Email: "fine" + string(rune('a'+i)) + "@example.com", Password: pw}); err != nil {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"forum/events"
+	"forum/fault"
 )
 
 func TestUpcastPostCreatedV1(t *testing.T) {
@@ -107,13 +108,13 @@ func TestErrorCode(t *testing.T) {
 		want string
 	}{
 		{"nil", nil, ""},
-		{"app error", events.Errorf(events.ENOTFOUND, "post not found"), events.ENOTFOUND},
-		{"field error", events.FieldError(events.ETAKEN, "nickname", "taken"), events.ETAKEN},
-		{"wrapped", errorsJoin(events.Errorf(events.ECONFLICT, "x")), events.ECONFLICT},
-		{"foreign", os.ErrNotExist, events.EINTERNAL},
+		{"app error", fault.Errorf(fault.ENOTFOUND, "post not found"), fault.ENOTFOUND},
+		{"field error", fault.FieldError(fault.ETAKEN, "nickname", "taken"), fault.ETAKEN},
+		{"wrapped", errorsJoin(fault.Errorf(fault.ECONFLICT, "x")), fault.ECONFLICT},
+		{"foreign", os.ErrNotExist, fault.EINTERNAL},
 	}
 	for _, tt := range tests {
-		if got := events.ErrorCode(tt.err); got != tt.want {
+		if got := fault.Code(tt.err); got != tt.want {
 			t.Errorf("%s: ErrorCode = %q, want %q", tt.name, got, tt.want)
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"forum/events"
+	"forum/fault"
 )
 
 // When the disk fills up, writes answer EUNAVAILABLE (503, so a client
@@ -61,8 +62,8 @@ func TestFullDisk(t *testing.T) {
 	if full == nil {
 		t.Fatalf("%d events of 200 KB fit in 8 MB", stored)
 	}
-	if events.ErrorCode(full) != events.EUNAVAILABLE {
-		t.Fatalf("a write to a full disk: %v (code %s), want unavailable", full, events.ErrorCode(full))
+	if fault.Code(full) != fault.EUNAVAILABLE {
+		t.Fatalf("a write to a full disk: %v (code %s), want unavailable", full, fault.Code(full))
 	}
 	// Space comes back: writes go on by themselves.
 	os.Remove(filler)

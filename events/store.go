@@ -16,6 +16,8 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"forum/fault"
 )
 
 // Message headers every event carries.
@@ -416,10 +418,10 @@ const (
 // errUnavailable is the answer when the log cannot be reached in time: the
 // write may or may not have landed, and a retry with the same message id
 // (an Idempotency-Key) will tell.
-var errUnavailable = &Error{Code: EUNAVAILABLE, Message: "the forum cannot store writes right now; try again shortly", RetryAfter: 2}
+var errUnavailable = &fault.Error{Code: fault.EUNAVAILABLE, Message: "the forum cannot store writes right now; try again shortly", RetryAfter: 2}
 
 // Append stores env on subject and returns once JetStream has acknowledged
-// it: a definite answer, or EUNAVAILABLE when none came within the deadline
+// it: a definite answer, or fault.EUNAVAILABLE when none came within the deadline
 // (8 s, or ctx's if sooner). It returns ErrConflict when an expectation
 // failed.
 func (s *Store) Append(ctx context.Context, subject string, env Envelope, opts ...AppendOption) (Ack, error) {
@@ -505,14 +507,14 @@ func (s *Store) publish(ctx context.Context, msg *nats.Msg, opts []jetstream.Pub
 	}
 }
 
-// unavailable turns a failure to read the stream into EUNAVAILABLE, keeping
+// unavailable turns a failure to read the stream into fault.EUNAVAILABLE, keeping
 // what happened for the log.
 func unavailable(what string, err error) error {
 	var apiErr *jetstream.APIError
 	if errors.As(err, &apiErr) {
 		return fmt.Errorf("%s: %w", what, err)
 	}
-	return fmt.Errorf("%s: %v: %w", what, err, &Error{Code: EUNAVAILABLE, Message: "the forum cannot read its log right now; try again shortly", RetryAfter: 2})
+	return fmt.Errorf("%s: %v: %w", what, err, &fault.Error{Code: fault.EUNAVAILABLE, Message: "the forum cannot read its log right now; try again shortly", RetryAfter: 2})
 }
 
 func encodeEnvelope(env Envelope) ([]byte, error) {

@@ -8,6 +8,7 @@ import (
 
 	"forum/commands"
 	"forum/events"
+	"forum/fault"
 	"forum/projections"
 )
 
@@ -46,11 +47,11 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if in.Login == "" {
-		s.writeError(w, r, events.FieldError(events.EINVALID, "login", "enter your nickname or email"))
+		s.writeError(w, r, fault.FieldError(fault.EINVALID, "login", "enter your nickname or email"))
 		return
 	}
 	if in.Password == "" {
-		s.writeError(w, r, events.FieldError(events.EINVALID, "password", "enter your password"))
+		s.writeError(w, r, fault.FieldError(fault.EINVALID, "password", "enter your password"))
 		return
 	}
 	if err := commands.CheckCredentialLengths(in.Login, in.Password); err != nil {
@@ -64,7 +65,7 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
 	}
 	sess, err := s.cmd.SignIn(r.Context(), commands.SignInInput{Login: in.Login, Password: in.Password, UserAgent: r.UserAgent()})
 	if err != nil {
-		if events.ErrorCode(err) == events.EUNAUTHENTICATED {
+		if fault.Code(err) == fault.EUNAUTHENTICATED {
 			s.signIns.failed(in.Login, addr, s.now())
 		}
 		s.writeError(w, r, err)
@@ -123,7 +124,7 @@ var offlineTail = []byte(`"online":false}`)
 func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	if !events.ValidID(id) {
-		s.writeError(w, r, events.Errorf(events.ENOTFOUND, "user not found"))
+		s.writeError(w, r, fault.Errorf(fault.ENOTFOUND, "user not found"))
 		return
 	}
 	load := func() (profileView, error) {

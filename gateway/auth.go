@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"forum/commands"
-	"forum/events"
+	"forum/fault"
 	"forum/projections"
 )
 
@@ -73,7 +73,7 @@ func (s *Server) authenticate(r *http.Request) (p principal, ok bool, err error)
 	return principal{}, false, nil
 }
 
-var errBadBasic = events.Errorf(events.EUNAUTHENTICATED, "wrong login or password")
+var errBadBasic = fault.Errorf(fault.EUNAUTHENTICATED, "wrong login or password")
 
 // throttled is the error of a sign-in that must wait retry seconds.
 type throttled struct{ retry int }
@@ -97,7 +97,7 @@ func (s *Server) basicPrincipal(r *http.Request, login, password string) (princi
 	}
 	id, err := s.cmd.Authenticate(r.Context(), login, password)
 	if err != nil {
-		if events.ErrorCode(err) == events.EUNAUTHENTICATED {
+		if fault.Code(err) == fault.EUNAUTHENTICATED {
 			s.signIns.failed(login, addr, now)
 			return principal{}, false, errBadBasic
 		}
@@ -153,7 +153,7 @@ const maxTouches = 16
 func (s *Server) checkSession(ctx context.Context, id string) (time.Time, bool) {
 	sess, err := s.db.Session(ctx, id)
 	if err != nil {
-		return time.Time{}, events.ErrorCode(err) != events.ENOTFOUND
+		return time.Time{}, fault.Code(err) != fault.ENOTFOUND
 	}
 	ends, ok := s.cmd.Ends(sess)
 	if !ok || !s.now().Before(ends) {
@@ -198,7 +198,7 @@ func (s *Server) signedIn(h func(http.ResponseWriter, *http.Request, principal))
 	return func(w http.ResponseWriter, r *http.Request) {
 		p, ok := who(r)
 		if !ok {
-			s.writeError(w, r, events.Errorf(events.EUNAUTHENTICATED, "sign in first"))
+			s.writeError(w, r, fault.Errorf(fault.EUNAUTHENTICATED, "sign in first"))
 			return
 		}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -219,7 +219,7 @@ func (s *Server) signedIn(h func(http.ResponseWriter, *http.Request, principal))
 }
 
 // errTooManyWrites answers a user past their write budget.
-var errTooManyWrites = events.Errorf(events.ERATELIMITED, "you are writing too fast; slow down and try again shortly")
+var errTooManyWrites = fault.Errorf(fault.ERATELIMITED, "you are writing too fast; slow down and try again shortly")
 
 // allowWrite takes one write from user's budget (always true with rate
 // limits off).

@@ -8,7 +8,7 @@ import (
 	"net/http"
 	"strconv"
 
-	"forum/events"
+	"forum/fault"
 	"forum/projections"
 )
 
@@ -21,7 +21,7 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || mt != "application/json" {
-			return &events.Error{Code: "unsupported_media_type", Message: "send JSON with Content-Type: application/json"}
+			return &fault.Error{Code: "unsupported_media_type", Message: "send JSON with Content-Type: application/json"}
 		}
 	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
@@ -29,18 +29,18 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):
-		return events.Errorf(events.ETOOLARGE, "the request body is larger than %d KiB", maxBody>>10)
+		return fault.Errorf(fault.ETOOLARGE, "the request body is larger than %d KiB", maxBody>>10)
 	case errors.Is(err, io.EOF):
-		return events.Errorf(events.EINVALID, "the request body is empty; send a JSON object")
+		return fault.Errorf(fault.EINVALID, "the request body is empty; send a JSON object")
 	case err != nil:
 		var typeErr *json.UnmarshalTypeError
 		if errors.As(err, &typeErr) && typeErr.Field != "" {
-			return events.FieldError(events.EINVALID, typeErr.Field, typeErr.Field+" has the wrong type")
+			return fault.FieldError(fault.EINVALID, typeErr.Field, typeErr.Field+" has the wrong type")
 		}
-		return events.Errorf(events.EINVALID, "the request body is not valid JSON")
+		return fault.Errorf(fault.EINVALID, "the request body is not valid JSON")
 	}
 	if dec.More() {
-		return events.Errorf(events.EINVALID, "the request body has data after the JSON object")
+		return fault.Errorf(fault.EINVALID, "the request body has data after the JSON object")
 	}
 	return nil
 }
@@ -53,7 +53,7 @@ func queryInt(r *http.Request, name string) (int, error) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 0 {
-		return 0, events.FieldError(events.EINVALID, name, name+" must be a positive whole number")
+		return 0, fault.FieldError(fault.EINVALID, name, name+" must be a positive whole number")
 	}
 	return n, nil
 }

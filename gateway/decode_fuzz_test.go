@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"forum/commands"
-	"forum/events"
+	"forum/fault"
 )
 
 // FuzzDecode feeds the request decoder arbitrary bodies and content types,
@@ -49,7 +49,7 @@ func FuzzDecode(f *testing.F) {
 			if err == nil {
 				continue
 			}
-			var e *events.Error
+			var e *fault.Error
 			if !errors.As(err, &e) {
 				t.Fatalf("decode %q as %T: %v is not an application error", body, target(), err)
 			}

@@ -9,27 +9,27 @@ import (
 	"time"
 
 	"forum/commands"
-	"forum/events"
+	"forum/fault"
 )
 
 // statusOf maps an application error code to its HTTP status.
 func statusOf(code string) int {
 	switch code {
-	case events.EINVALID:
+	case fault.EINVALID:
 		return http.StatusBadRequest
-	case events.EUNAUTHENTICATED:
+	case fault.EUNAUTHENTICATED:
 		return http.StatusUnauthorized
-	case events.EFORBIDDEN, events.ESUSPENDED:
+	case fault.EFORBIDDEN, fault.ESUSPENDED:
 		return http.StatusForbidden
-	case events.ENOTFOUND:
+	case fault.ENOTFOUND:
 		return http.StatusNotFound
-	case events.ETAKEN, events.ECONFLICT:
+	case fault.ETAKEN, fault.ECONFLICT:
 		return http.StatusConflict
-	case events.ETOOLARGE:
+	case fault.ETOOLARGE:
 		return http.StatusRequestEntityTooLarge
-	case events.ERATELIMITED:
+	case fault.ERATELIMITED:
 		return http.StatusTooManyRequests
-	case events.EUNAVAILABLE:
+	case fault.EUNAVAILABLE:
 		return http.StatusServiceUnavailable
 	case "unsupported_media_type":
 		return http.StatusUnsupportedMediaType
@@ -73,12 +73,12 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		w.WriteHeader(http.StatusServiceUnavailable)
 		return
 	}
-	var e *events.Error
+	var e *fault.Error
 	if !errors.As(err, &e) {
 		s.log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
-		e = &events.Error{Code: events.EINTERNAL, Message: "something went wrong on our side; please try again"}
+		e = &fault.Error{Code: fault.EINTERNAL, Message: "something went wrong on our side; please try again"}
 	}
-	if e.Code == events.EUNAVAILABLE || e.Code == events.ERATELIMITED {
+	if e.Code == fault.EUNAVAILABLE || e.Code == fault.ERATELIMITED {
 		w.Header().Set("Retry-After", strconv.Itoa(max(1, e.RetryAfter)))
 	}
 	detail := errorDetail{Code: e.Code, Message: e.Message, Field: e.Field}
@@ -94,7 +94,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 // rateLimited writes a 429 with Retry-After in whole seconds (at least 1).
 func rateLimited(w http.ResponseWriter, retryAfterSeconds int) {
 	w.Header().Set("Retry-After", strconv.Itoa(max(1, retryAfterSeconds)))
-	writeJSON(w, http.StatusTooManyRequests, errorBody{errorDetail{Code: events.ERATELIMITED, Message: "too many requests; slow down and try again shortly"}})
+	writeJSON(w, http.StatusTooManyRequests, errorBody{errorDetail{Code: fault.ERATELIMITED, Message: "too many requests; slow down and try again shortly"}})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

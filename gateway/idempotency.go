@@ -11,6 +11,7 @@ import (
 
 	"forum/commands"
 	"forum/events"
+	"forum/fault"
 )
 
 // IdempotencyHeader names the key a client gives a write it may retry.
@@ -32,7 +33,7 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 			return
 		}
 		if len(key) > 64 {
-			s.writeError(w, r, events.FieldError(events.EINVALID, "Idempotency-Key", "an Idempotency-Key is 1 to 64 characters"))
+			s.writeError(w, r, fault.FieldError(fault.EINVALID, "Idempotency-Key", "an Idempotency-Key is 1 to 64 characters"))
 			return
 		}
 		if !signedIn { // sign-up and sign-in: nobody to scope the key to
@@ -41,7 +42,7 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 		}
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 		if err != nil {
-			s.writeError(w, r, events.Errorf(events.ETOOLARGE, "the request body is larger than %d KiB", maxBody>>10))
+			s.writeError(w, r, fault.Errorf(fault.ETOOLARGE, "the request body is larger than %d KiB", maxBody>>10))
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
@@ -72,10 +73,10 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 			s.writeError(w, r, err)
 			return
 		case prev != nil && prev.Fingerprint != fingerprint:
-			s.writeError(w, r, events.FieldError(events.ECONFLICT, "Idempotency-Key", "this Idempotency-Key was used for another request"))
+			s.writeError(w, r, fault.FieldError(fault.ECONFLICT, "Idempotency-Key", "this Idempotency-Key was used for another request"))
 			return
 		case prev != nil && prev.Pending:
-			s.writeError(w, r, &events.Error{Code: events.EUNAVAILABLE, Message: "the first attempt with this Idempotency-Key is still under way", RetryAfter: 1})
+			s.writeError(w, r, &fault.Error{Code: fault.EUNAVAILABLE, Message: "the first attempt with this Idempotency-Key is still under way", RetryAfter: 1})
 			return
 		case prev != nil:
 			if prev.ContentType != "" {
@@ -123,7 +124,7 @@ func (s *Server) responses(ctx context.Context) (*events.Responses, error) {
 		defer cancel()
 		r, err := s.store.Responses(ctx)
 		if err != nil {
-			return nil, &events.Error{Code: events.EUNAVAILABLE, Message: "the forum cannot store writes right now; try again shortly", RetryAfter: 2}
+			return nil, &fault.Error{Code: fault.EUNAVAILABLE, Message: "the forum cannot store writes right now; try again shortly", RetryAfter: 2}
 		}
 		s.resp = r
 	}

@@ -5,6 +5,7 @@ import (
 
 	"forum/commands"
 	"forum/events"
+	"forum/fault"
 	"forum/projections"
 )
 
@@ -29,7 +30,7 @@ func (s *Server) contacts(w http.ResponseWriter, r *http.Request, p principal) {
 func (s *Server) peer(r *http.Request, p principal) (string, error) {
 	id := r.PathValue("userId")
 	if !events.ValidID(id) {
-		return "", events.Errorf(events.ENOTFOUND, "user not found")
+		return "", fault.Errorf(fault.ENOTFOUND, "user not found")
 	}
 	if _, err := s.db.User(r.Context(), id); err != nil {
 		return "", err
@@ -118,7 +119,7 @@ func (s *Server) rooms(w http.ResponseWriter, r *http.Request, p principal) {
 	case "", "false":
 		page, err = s.db.Rooms(r.Context(), projections.ListFilter{Q: r.URL.Query().Get("q"), PageRequest: pr})
 	default:
-		err = events.FieldError(events.EINVALID, "mine", "mine must be true or false")
+		err = fault.FieldError(fault.EINVALID, "mine", "mine must be true or false")
 	}
 	if err != nil {
 		s.writeError(w, r, err)

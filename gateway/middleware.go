@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"forum/events"
+	"forum/fault"
 )
 
 // contentSecurityPolicy allows scripts, styles and connections from the
@@ -86,7 +86,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 				}
 				s.log.Error("panic", "method", r.Method, "path", r.URL.Path, "panic", v)
 				if sw.status == 0 {
-					s.writeError(sw, r, events.Errorf(events.EINTERNAL, "internal error"))
+					s.writeError(sw, r, fault.Errorf(fault.EINTERNAL, "internal error"))
 				}
 			}
 			route := r.Pattern
@@ -107,7 +107,7 @@ func (s *Server) sameOrigin(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		unsafe := r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != http.MethodOptions
 		if (unsafe || r.URL.Path == "/ws") && !s.originAllowed(r) {
-			s.writeError(w, r, events.Errorf(events.EFORBIDDEN, "cross-site request refused"))
+			s.writeError(w, r, fault.Errorf(fault.EFORBIDDEN, "cross-site request refused"))
 			return
 		}
 		next.ServeHTTP(w, r)

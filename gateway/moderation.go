@@ -6,6 +6,7 @@ import (
 
 	"forum/commands"
 	"forum/events"
+	"forum/fault"
 	"forum/projections"
 )
 
@@ -76,7 +77,7 @@ func (s *Server) moderator(h func(http.ResponseWriter, *http.Request, principal)
 			return
 		}
 		if !projections.Moderator(st.Role) {
-			s.writeError(w, r, events.Errorf(events.EFORBIDDEN, "only moderators may do that"))
+			s.writeError(w, r, fault.Errorf(fault.EFORBIDDEN, "only moderators may do that"))
 			return
 		}
 		h(w, r, p)
@@ -101,7 +102,7 @@ func (s *Server) modFlags(w http.ResponseWriter, r *http.Request, _ principal) {
 	switch status {
 	case "", "open", "hidden", "dismissed":
 	default:
-		s.writeError(w, r, events.FieldError(events.EINVALID, "status", `status must be "open", "hidden" or "dismissed"`))
+		s.writeError(w, r, fault.FieldError(fault.EINVALID, "status", `status must be "open", "hidden" or "dismissed"`))
 		return
 	}
 	page, err := s.db.Flags(r.Context(), status, pr)
@@ -153,7 +154,7 @@ func (s *Server) setHidden(hide bool) func(http.ResponseWriter, *http.Request, p
 	return func(w http.ResponseWriter, r *http.Request, p principal) {
 		kind, ok := kinds[r.PathValue("kind")]
 		if !ok {
-			s.writeError(w, r, events.Errorf(events.ENOTFOUND, "no such endpoint: %s %s", r.Method, r.URL.Path))
+			s.writeError(w, r, fault.Errorf(fault.ENOTFOUND, "no such endpoint: %s %s", r.Method, r.URL.Path))
 			return
 		}
 		var in reasonBody

@@ -5,6 +5,7 @@ import (
 
 	"forum/commands"
 	"forum/events"
+	"forum/fault"
 	"forum/projections"
 )
 
@@ -47,7 +48,7 @@ func (s *Server) writePost(w http.ResponseWriter, r *http.Request, status int, i
 func (s *Server) getPost(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	if !events.ValidID(id) {
-		s.writeError(w, r, events.Errorf(events.ENOTFOUND, "post not found"))
+		s.writeError(w, r, fault.Errorf(fault.ENOTFOUND, "post not found"))
 		return
 	}
 	s.readCached(w, r, func(reader string) (any, error) {
@@ -111,7 +112,7 @@ func (s *Server) readsHidden(r *http.Request) bool {
 func (s *Server) listComments(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	if !events.ValidID(id) {
-		s.writeError(w, r, events.Errorf(events.ENOTFOUND, "post not found"))
+		s.writeError(w, r, fault.Errorf(fault.ENOTFOUND, "post not found"))
 		return
 	}
 	pr, err := pageRequest(r)
@@ -144,7 +145,7 @@ func (s *Server) writeComment(w http.ResponseWriter, r *http.Request, status int
 func (s *Server) getComment(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	if !events.ValidID(id) {
-		s.writeError(w, r, events.Errorf(events.ENOTFOUND, "comment not found"))
+		s.writeError(w, r, fault.Errorf(fault.ENOTFOUND, "comment not found"))
 		return
 	}
 	s.writeComment(w, r, http.StatusOK, id)
@@ -202,7 +203,7 @@ func (s *Server) vote(kind string) func(http.ResponseWriter, *http.Request, prin
 			return
 		}
 		if in.Value == nil {
-			s.writeError(w, r, events.FieldError(events.EINVALID, "value", "value must be 1, -1 or 0"))
+			s.writeError(w, r, fault.FieldError(fault.EINVALID, "value", "value must be 1, -1 or 0"))
 			return
 		}
 		target := events.Target{Kind: kind, ID: r.PathValue("id")}

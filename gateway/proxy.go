@@ -8,7 +8,7 @@ import (
 	"net/url"
 	"strings"
 
-	"forum/events"
+	"forum/fault"
 )
 
 // ParsePublicURL checks the address users reach the forum at: an absolute
@@ -135,10 +135,10 @@ func (s *Server) hostCheck(next http.Handler) http.Handler {
 			return
 		}
 		if u != nil {
-			s.writeError(w, r, events.Errorf(EMISDIRECTED, "this forum is %s", u.Scheme+"://"+u.Host))
+			s.writeError(w, r, fault.Errorf(EMISDIRECTED, "this forum is %s", u.Scheme+"://"+u.Host))
 			return
 		}
-		s.writeError(w, r, events.Errorf(EMISDIRECTED, "this forum answers to localhost or its own address, not to the name %q (a forum served under a name is started with its public URL)", r.Host))
+		s.writeError(w, r, fault.Errorf(EMISDIRECTED, "this forum answers to localhost or its own address, not to the name %q (a forum served under a name is started with its public URL)", r.Host))
 	})
 }
 

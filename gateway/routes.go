@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"forum/events"
+	"forum/fault"
 )
 
 // routes is the route table: every route in one place, with its method,
@@ -77,7 +78,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /ws", s.signedIn(s.ws))
 
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
-		s.writeError(w, r, events.Errorf(events.ENOTFOUND, "no such endpoint: %s %s", r.Method, r.URL.Path))
+		s.writeError(w, r, fault.Errorf(fault.ENOTFOUND, "no such endpoint: %s %s", r.Method, r.URL.Path))
 	})
 	s.spaRoutes(mux)
 
@@ -102,7 +103,7 @@ func apiMethodErrors(mux *http.ServeMux, s *Server) http.Handler {
 			if _, pattern := mux.Handler(r); pattern == "/api/" {
 				if allow := allowedMethods(mux, r); len(allow) > 0 {
 					w.Header().Set("Allow", strings.Join(allow, ", "))
-					s.writeError(w, r, &events.Error{Code: "method_not_allowed", Message: r.Method + " is not allowed on " + r.URL.Path})
+					s.writeError(w, r, &fault.Error{Code: "method_not_allowed", Message: r.Method + " is not allowed on " + r.URL.Path})
 					return
 				}
 			}

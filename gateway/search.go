@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"time"
 
-	"forum/events"
+	"forum/fault"
 	"forum/projections"
 )
 
@@ -19,7 +19,7 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 	}
 	f := projections.SearchFilter{Q: q.Get("q"), In: q.Get("in"), Viewer: viewer(r), PageRequest: pr}
 	if f.Viewer == "" && f.In == "messages" {
-		s.writeError(w, r, events.Errorf(events.EUNAUTHENTICATED, "sign in to search your messages"))
+		s.writeError(w, r, fault.Errorf(fault.EUNAUTHENTICATED, "sign in to search your messages"))
 		return
 	}
 	release, err := s.searchSlot(r)
@@ -46,7 +46,7 @@ const (
 )
 
 // errSearchesBusy is what a search that found no slot in time gets.
-var errSearchesBusy = &events.Error{Code: events.EUNAVAILABLE, RetryAfter: 1,
+var errSearchesBusy = &fault.Error{Code: fault.EUNAVAILABLE, RetryAfter: 1,
 	Message: "too many searches are running; try again in a moment"}
 
 // searchSlot takes a search slot, waiting up to searchWait; release gives

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"forum/events"
+	"forum/fault"
 )
 
 // Message is a direct message (To set) or a room message (Room set).
@@ -191,7 +192,7 @@ type ListFilter struct {
 // checkPrefix validates a search prefix.
 func checkPrefix(q string) (string, error) {
 	if len(q) > 64 {
-		return "", events.FieldError(events.EINVALID, "q", "q is at most 64 characters")
+		return "", fault.FieldError(fault.EINVALID, "q", "q is at most 64 characters")
 	}
 	return strings.ToLower(q), nil
 }
@@ -240,13 +241,13 @@ func (db *DB) Contacts(ctx context.Context, me string, f ListFilter) (Page[Conta
 	switch part {
 	case "c":
 		if before, err = strconv.ParseUint(key, 10, 63); err != nil {
-			return Page[Contact]{}, events.FieldError(events.EINVALID, "cursor", "cursor is not one this server gave out")
+			return Page[Contact]{}, fault.FieldError(fault.EINVALID, "cursor", "cursor is not one this server gave out")
 		}
 	case "u":
 		afterKey, afterID, _ = strings.Cut(key, "\x00")
 	case "":
 	default:
-		return Page[Contact]{}, events.FieldError(events.EINVALID, "cursor", "cursor is not one this server gave out")
+		return Page[Contact]{}, fault.FieldError(fault.EINVALID, "cursor", "cursor is not one this server gave out")
 	}
 	limit := ClampLimit(f.Limit, 50)
 	lo, hi := prefixRange(q)
@@ -318,7 +319,7 @@ func (db *DB) Rooms(ctx context.Context, f ListFilter) (Page[Room], error) {
 		afterName = key
 	case "":
 	default:
-		return Page[Room]{}, events.FieldError(events.EINVALID, "cursor", "cursor is not one this server gave out")
+		return Page[Room]{}, fault.FieldError(fault.EINVALID, "cursor", "cursor is not one this server gave out")
 	}
 	limit := ClampLimit(f.Limit, 50)
 	lo, hi := prefixRange(q)
@@ -407,7 +408,7 @@ func (db *DB) RoomMembership(ctx context.Context, room, user string) (Membership
 func (db *DB) MyRooms(ctx context.Context, user string, req PageRequest) (Page[Room], error) {
 	part, after, err := decodePartCursor(req.Cursor)
 	if err != nil || (part != "" && part != "r") {
-		return Page[Room]{}, events.FieldError(events.EINVALID, "cursor", "cursor is not one this server gave out")
+		return Page[Room]{}, fault.FieldError(fault.EINVALID, "cursor", "cursor is not one this server gave out")
 	}
 	limit := ClampLimit(req.Limit, 50)
 	page := Page[Room]{Items: []Room{}}
@@ -446,7 +447,7 @@ type Member struct {
 func (db *DB) RoomMembers(ctx context.Context, room string, req PageRequest) (Page[Member], error) {
 	part, after, err := decodePartCursor(req.Cursor)
 	if err != nil || (part != "" && part != "u") {
-		return Page[Member]{}, events.FieldError(events.EINVALID, "cursor", "cursor is not one this server gave out")
+		return Page[Member]{}, fault.FieldError(fault.EINVALID, "cursor", "cursor is not one this server gave out")
 	}
 	limit := ClampLimit(req.Limit, 50)
 	page := Page[Member]{Items: []Member{}}

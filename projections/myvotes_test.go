@@ -8,6 +8,7 @@ import (
 
 	"forum/commands"
 	"forum/events"
+	"forum/fault"
 	"forum/internal/forumtest"
 	"forum/projections"
 )
@@ -99,7 +100,7 @@ func TestSessionsKeptUntilASessionChanges(t *testing.T) {
 	if got := projections.SessionsForgotten(w.DB); got == kept {
 		t.Fatal("a sign-out left the sessions kept")
 	}
-	if _, err := w.DB.SessionByTokenHash(ctx, hash); events.ErrorCode(err) != events.ENOTFOUND {
+	if _, err := w.DB.SessionByTokenHash(ctx, hash); fault.Code(err) != fault.ENOTFOUND {
 		t.Fatalf("the signed-out session: %v, want not found", err)
 	}
 }

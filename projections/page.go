@@ -10,7 +10,7 @@ import (
 	"strconv"
 	"strings"
 
-	"forum/events"
+	"forum/fault"
 )
 
 // Page is one page of a list: Next is the cursor of the following page (nil
@@ -62,7 +62,7 @@ func decodeCursor(c string) (uint64, error) {
 			return uint64(seq), nil
 		}
 	}
-	return 0, events.FieldError(events.EINVALID, "cursor", "cursor is not one this server gave out")
+	return 0, fault.FieldError(fault.EINVALID, "cursor", "cursor is not one this server gave out")
 }
 
 // decodeBase64 decodes c, accepting only the spelling encodeCursor makes
@@ -184,7 +184,7 @@ func decodePartCursor(c string) (part, key string, err error) {
 	if p, k, ok := strings.Cut(string(b), ":"); err == nil && ok && len(p) == 1 && p[0] >= 'a' && p[0] <= 'z' {
 		return p, k, nil
 	}
-	return "", "", events.FieldError(events.EINVALID, "cursor", "cursor is not one this server gave out")
+	return "", "", fault.FieldError(fault.EINVALID, "cursor", "cursor is not one this server gave out")
 }
 
 // prefixRange returns the bounds of the keys that start with prefix q,
@@ -223,4 +223,4 @@ func one[T any](ctx context.Context, db *DB, what, query string, scan func(scann
 	return v, err
 }
 
-func notFound(what string) error { return events.Errorf(events.ENOTFOUND, "%s not found", what) }
+func notFound(what string) error { return fault.Errorf(fault.ENOTFOUND, "%s not found", what) }

@@ -10,6 +10,7 @@ import (
 
 	"forum/commands"
 	"forum/events"
+	"forum/fault"
 	"forum/internal/forumtest"
 	"forum/projections"
 )
@@ -145,7 +146,7 @@ func TestRebuildUntil(t *testing.T) {
 		if p, err := then.Post(ctx, before, ""); err != nil || p.Title != "before" || p.CommentCount != 0 {
 			t.Errorf("%s: the earlier post = %+v, %v; want it, without the later comment", tt.name, p, err)
 		}
-		if _, err := then.Post(ctx, after, ""); events.ErrorCode(err) != events.ENOTFOUND {
+		if _, err := then.Post(ctx, after, ""); fault.Code(err) != fault.ENOTFOUND {
 			t.Errorf("%s: the later post: err = %v, want ENOTFOUND", tt.name, err)
 		}
 		if seq, err := then.Checkpoint(ctx); err != nil || seq != beforeSeq {

@@ -8,7 +8,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"forum/events"
+	"forum/fault"
 )
 
 // Search is part of the read models: posts and comments that are not
@@ -80,11 +80,11 @@ type searchQuery struct {
 // only separators.
 func parseSearch(q string) (searchQuery, error) {
 	if len(q) > MaxSearchLen {
-		return searchQuery{}, events.FieldError(events.EINVALID, "q", "a search is at most 200 characters")
+		return searchQuery{}, fault.FieldError(fault.EINVALID, "q", "a search is at most 200 characters")
 	}
 	words := strings.FieldsFunc(q, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsNumber(r) })
 	if len(words) == 0 {
-		return searchQuery{}, events.FieldError(events.EINVALID, "q", "search for at least one word")
+		return searchQuery{}, fault.FieldError(fault.EINVALID, "q", "search for at least one word")
 	}
 	if len(words) > 16 {
 		words = words[:16]
@@ -162,7 +162,7 @@ func searchSQL(in string, ranked bool) (string, error) {
 			AND (m.from_id = ?2 OR m.to_id = ?2 OR m.room IN (SELECT room FROM room_members WHERE user_id = ?2))
 			AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.user_id = ?2 AND b.blocked_id = m.from_id)` + order + ` LIMIT ?3 OFFSET ?4`, nil
 	}
-	return "", events.FieldError(events.EINVALID, "in", `in must be "messages" or left out`)
+	return "", fault.FieldError(fault.EINVALID, "in", `in must be "messages" or left out`)
 }
 
 // budget is the time f's hits may take to read, ranked or newest first.
@@ -180,7 +180,7 @@ func (f SearchFilter) budget(ranked bool) time.Duration {
 
 // errSearchTooCostly is what a search gets when even its newest matches
 // cannot be read in time.
-var errSearchTooCostly = &events.Error{Code: events.EUNAVAILABLE, RetryAfter: 1,
+var errSearchTooCostly = &fault.Error{Code: fault.EUNAVAILABLE, RetryAfter: 1,
 	Message: "this search takes too long; try longer or more words"}
 
 // searchHits reads the hits of one page: ranked by relevance when that
@@ -223,7 +223,7 @@ func (db *DB) Search(ctx context.Context, f SearchFilter) (Page[SearchResult], e
 		part, key, err := decodePartCursor(f.Cursor)
 		n, nerr := strconv.Atoi(key)
 		if err != nil || part != "o" || nerr != nil || n <= 0 || n > maxSearchOffset || strconv.Itoa(n) != key {
-			return Page[SearchResult]{}, events.FieldError(events.EINVALID, "cursor", "cursor is not one this server gave out")
+			return Page[SearchResult]{}, fault.FieldError(fault.EINVALID, "cursor", "cursor is not one this server gave out")
 		}
 		offset = n
 	}
@@ -245,7 +245,7 @@ func (db *DB) Search(ctx context.Context, f SearchFilter) (Page[SearchResult], e
 	}
 	for _, h := range hits {
 		r, err := db.searchResult(ctx, h, f.Viewer)
-		if events.ErrorCode(err) == events.ENOTFOUND {
+		if fault.Code(err) == fault.ENOTFOUND {
 			continue // gone since the search was read
 		}
 		if err != nil {

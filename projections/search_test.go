@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"forum/events"
+	"forum/fault"
 )
 
 // A snippet is made from the stored text: about 16 words from a little
@@ -70,7 +70,7 @@ func TestSearchWithinItsBudget(t *testing.T) {
 		t.Errorf("no time to rank: first %q, %v; want the newest, %q", id, err, newest)
 	}
 	_, err := first(&[2]time.Duration{0, 0})
-	if e, ok := err.(*events.Error); !ok || e.Code != events.EUNAVAILABLE || e.RetryAfter < 1 {
+	if e, ok := err.(*fault.Error); !ok || e.Code != fault.EUNAVAILABLE || e.RetryAfter < 1 {
 		t.Errorf("no time at all: %v, want unavailable with a Retry-After", err)
 	}
 }

@@ -13,7 +13,7 @@ import (
 	"github.com/gorilla/websocket"
 	"golang.org/x/time/rate"
 
-	"forum/events"
+	"forum/fault"
 	"forum/projections"
 )
 
@@ -62,17 +62,17 @@ type Principal struct {
 // upgrader has answered a bad handshake) it returns nil.
 func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request, p Principal) error {
 	if !websocket.IsWebSocketUpgrade(r) {
-		return events.Errorf(events.EINVALID, "this is a WebSocket endpoint: send an upgrade request")
+		return fault.Errorf(fault.EINVALID, "this is a WebSocket endpoint: send an upgrade request")
 	}
 	after, resume, err := parseAfter(r)
 	if err != nil {
 		return err
 	}
 	if h.isClosed() {
-		return events.Errorf(events.EUNAVAILABLE, "the server is shutting down; connect again shortly")
+		return fault.Errorf(fault.EUNAVAILABLE, "the server is shutting down; connect again shortly")
 	}
 	if h.rateLimit && h.LocalConns(p.UserID) >= MaxConnsPerUser {
-		return &events.Error{Code: events.ERATELIMITED, Message: fmt.Sprintf("you have %d connections open already; close one first", MaxConnsPerUser), RetryAfter: 5}
+		return &fault.Error{Code: fault.ERATELIMITED, Message: fmt.Sprintf("you have %d connections open already; close one first", MaxConnsPerUser), RetryAfter: 5}
 	}
 	account, err := h.read.Account(r.Context(), p.UserID)
 	if err != nil {

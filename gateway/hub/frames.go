@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"forum/events"
+	"forum/fault"
 	"forum/projections"
 )
 
@@ -409,7 +410,7 @@ func (h *Hub) build(ctx context.Context, ev events.Event) built {
 	default:
 		err = h.buildOther(ctx, ev, &b)
 	}
-	if err != nil && events.ErrorCode(err) != events.ENOTFOUND && ctx.Err() == nil {
+	if err != nil && fault.Code(err) != fault.ENOTFOUND && ctx.Err() == nil {
 		h.log.Warn("websocket frame", "seq", ev.Seq, "type", ev.Type, "err", err)
 	}
 	b.changes = changesOf(ev)

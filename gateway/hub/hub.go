@@ -19,6 +19,7 @@ import (
 
 	"forum/commands"
 	"forum/events"
+	"forum/fault"
 	"forum/gateway/presence"
 	"forum/projections"
 )
@@ -387,7 +388,7 @@ func (h *Hub) join(c *conn, room string) error {
 	var ch presence.Changes
 	if _, in := c.rooms[room]; !in {
 		if len(c.rooms) >= maxRooms {
-			return events.FieldError(events.EINVALID, "room", fmt.Sprintf("a connection can be in at most %d rooms", maxRooms))
+			return fault.FieldError(fault.EINVALID, "room", fmt.Sprintf("a connection can be in at most %d rooms", maxRooms))
 		}
 		c.rooms[room] = struct{}{}
 		addTo(h.rooms, room, c)

@@ -9,6 +9,7 @@ import (
 
 	"forum/commands"
 	"forum/events"
+	"forum/fault"
 )
 
 // clientFrame is any client → server frame; each type reads the fields it
@@ -27,7 +28,7 @@ type clientFrame struct {
 // connection as an error frame, and the connection lives on.
 func (c *conn) handle(typ int, data []byte) {
 	if typ != websocket.TextMessage {
-		c.fail(events.Errorf(events.EINVALID, "send text frames, one JSON object each"), "")
+		c.fail(fault.Errorf(fault.EINVALID, "send text frames, one JSON object each"), "")
 		return
 	}
 	var in clientFrame
@@ -36,7 +37,7 @@ func (c *conn) handle(typ int, data []byte) {
 		return
 	}
 	if c.limiter != nil && !c.limiter.Allow() {
-		c.fail(events.Errorf(events.ERATELIMITED, "too many frames; slow down and try again shortly"), in.ClientID)
+		c.fail(fault.Errorf(fault.ERATELIMITED, "too many frames; slow down and try again shortly"), in.ClientID)
 		return
 	}
 	var err error
@@ -59,13 +60,13 @@ func (c *conn) handle(typ int, data []byte) {
 	case "room.typing":
 		err = c.roomTyping(in)
 	case "":
-		err = events.FieldError(events.EINVALID, "type", "a frame needs a type")
+		err = fault.FieldError(fault.EINVALID, "type", "a frame needs a type")
 	default:
 		t := in.Type
 		if len(t) > 40 {
 			t = t[:40] + "…"
 		}
-		err = events.FieldError(events.EINVALID, "type", "unknown frame type "+strconv.Quote(t))
+		err = fault.FieldError(fault.EINVALID, "type", "unknown frame type "+strconv.Quote(t))
 	}
 	if err != nil {
 		c.fail(err, in.ClientID)
@@ -76,38 +77,38 @@ func decodeFrameError(err error) error {
 	var typeErr *json.UnmarshalTypeError
 	if errors.As(err, &typeErr) {
 		if typeErr.Field != "" {
-			return events.FieldError(events.EINVALID, typeErr.Field, typeErr.Field+" has the wrong type")
+			return fault.FieldError(fault.EINVALID, typeErr.Field, typeErr.Field+" has the wrong type")
 		}
-		return events.Errorf(events.EINVALID, "a frame must be a JSON object")
+		return fault.Errorf(fault.EINVALID, "a frame must be a JSON object")
 	}
-	return events.Errorf(events.EINVALID, "the frame is not valid JSON")
+	return fault.Errorf(fault.EINVALID, "the frame is not valid JSON")
 }
 
 // fail tells this connection what went wrong with one of its frames.
 // Internal errors are logged here and told without detail.
 func (c *conn) fail(err error, clientID string) {
-	var e *events.Error
+	var e *fault.Error
 	var stored *commands.Stored
 	if errors.As(err, &stored) {
 		// Stored, not yet shown here: sending it again with the same
 		// client_id is answered with its ack once it is.
-		e = &events.Error{Code: events.EUNAVAILABLE, Message: "stored; send it again with the same client_id for its ack"}
+		e = &fault.Error{Code: fault.EUNAVAILABLE, Message: "stored; send it again with the same client_id for its ack"}
 	} else if !errors.As(err, &e) {
 		if c.ctx.Err() != nil {
 			return // the connection is going: nobody to tell
 		}
 		c.hub.log.Error("websocket frame", "user", c.user.ID, "err", err)
-		e = &events.Error{Code: events.EINTERNAL, Message: "something went wrong on our side; please try again"}
+		e = &fault.Error{Code: fault.EINTERNAL, Message: "something went wrong on our side; please try again"}
 	}
 	c.push(c.hub.newFrame("error", 0, errorFrame{Type: "error", Code: e.Code, Message: e.Message, Field: e.Field, ClientID: clientID}))
 }
 
 // errTooManyWrites answers a user past their write budget.
-var errTooManyWrites = events.Errorf(events.ERATELIMITED, "you are writing too fast; slow down and try again shortly")
+var errTooManyWrites = fault.Errorf(fault.ERATELIMITED, "you are writing too fast; slow down and try again shortly")
 
 func (c *conn) sendDM(in clientFrame) error {
 	if in.To == "" {
-		return events.FieldError(events.EINVALID, "to", "to is required: the id of the user to write to")
+		return fault.FieldError(fault.EINVALID, "to", "to is required: the id of the user to write to")
 	}
 	if !c.hub.allowWrite(c.user.ID) {
 		return errTooManyWrites
@@ -142,10 +143,10 @@ func (c *conn) ack(seq uint64, clientID string) error {
 
 func (c *conn) typingTo(in clientFrame) error {
 	if !events.ValidID(in.To) {
-		return events.Errorf(events.ENOTFOUND, "user not found")
+		return fault.Errorf(fault.ENOTFOUND, "user not found")
 	}
 	if in.To == c.user.ID {
-		return events.FieldError(events.EINVALID, "to", "you cannot type to yourself")
+		return fault.FieldError(fault.EINVALID, "to", "you cannot type to yourself")
 	}
 	if _, err := c.hub.read.User(c.ctx, in.To); err != nil {
 		return err
@@ -163,7 +164,7 @@ func (c *conn) roomTyping(in clientFrame) error {
 		return err
 	}
 	if !c.hub.inRoom(c, in.Room) {
-		return events.FieldError(events.EFORBIDDEN, "room", "join the room first")
+		return fault.FieldError(fault.EFORBIDDEN, "room", "join the room first")
 	}
 	if err := c.mayType(in.Active); err != nil {
 		return err

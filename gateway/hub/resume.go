@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"forum/events"
+	"forum/fault"
 	"forum/projections"
 )
 
@@ -25,7 +26,7 @@ func parseAfter(r *http.Request) (after uint64, resume bool, err error) {
 	}
 	n, err := strconv.ParseUint(v, 10, 64)
 	if err != nil {
-		return 0, false, events.FieldError(events.EINVALID, "after", "after must be a stream sequence number (the seq of the last frame seen)")
+		return 0, false, fault.FieldError(fault.EINVALID, "after", "after must be a stream sequence number (the seq of the last frame seen)")
 	}
 	return n, true, nil
 }
@@ -190,7 +191,7 @@ func (h *Hub) replayCached(ctx context.Context, c *conn, frames []*outFrame, sta
 		}
 		at = s.at
 		b, err := h.shown(ctx, s.seq, s.src)
-		if err != nil && events.ErrorCode(err) != events.ENOTFOUND {
+		if err != nil && fault.Code(err) != fault.ENOTFOUND {
 			return fmt.Errorf("build the frame of %d again: %w", s.seq, err)
 		}
 		if err != nil {

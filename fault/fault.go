@@ -1,4 +1,7 @@
-package events
+// Package fault holds the forum's application errors: a code every layer may
+// return and the gateway maps to an HTTP status, a message fit for users, and
+// optionally the field of the input it concerns. Any other error is internal.
+package fault
 
 import (
 	"errors"
@@ -37,6 +40,7 @@ type Error struct {
 	Until *time.Time
 }
 
+// Error returns the code and the message, and the field when there is one.
 func (e *Error) Error() string {
 	if e.Field != "" {
 		return fmt.Sprintf("%s: %s (%s)", e.Code, e.Message, e.Field)
@@ -68,9 +72,9 @@ func Joined(problems []*Error) error {
 	return &first
 }
 
-// ErrorCode returns the code of an application error, or EINTERNAL for any other
+// Code returns the code of an application error, or EINTERNAL for any other
 // error (and "" for nil).
-func ErrorCode(err error) string {
+func Code(err error) string {
 	if err == nil {
 		return ""
 	}
