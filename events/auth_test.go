@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"forum/events"
+	"forum/internal/forumtest"
 )
 
 // openListening starts an embedded server with a client port and the
@@ -70,7 +71,8 @@ func TestNATSNeedsCredentials(t *testing.T) {
 	nc.Close()
 }
 
-// The operator reads the stream, and every write of theirs is refused.
+// The operator reads the stream (a copy in its own account that follows
+// the log), and every write of theirs is refused.
 func TestOperatorOnlyReads(t *testing.T) {
 	t.Parallel()
 	s, url := openListening(t)
@@ -94,9 +96,10 @@ func TestOperatorOnlyReads(t *testing.T) {
 	if err != nil {
 		t.Fatalf("stream info: %v", err)
 	}
-	if st.CachedInfo().State.Msgs != 1 {
-		t.Errorf("stream has %d messages, want 1", st.CachedInfo().State.Msgs)
-	}
+	forumtest.Eventually(t, "the mirror to hold the event", func() bool {
+		info, err := st.Info(ctx)
+		return err == nil && info.State.Msgs == 1
+	})
 	if m, err := st.GetMsg(ctx, 1); err != nil || !strings.Contains(string(m.Data), "lobby") {
 		t.Errorf("get message 1: %v", err)
 	}
@@ -133,9 +136,24 @@ func TestOperatorOnlyReads(t *testing.T) {
 	if err := st.DeleteMsg(short(), 1); err == nil {
 		t.Error("the operator deleted a message")
 	}
+	if _, err := js.CreateStream(short(), jetstream.StreamConfig{Name: "MINE", Subjects: []string{"mine.>"}}); err == nil {
+		t.Error("the operator created a stream")
+	}
+	if err := st.Purge(short()); err == nil {
+		t.Error("the operator purged the stream")
+	}
 	if _, err := js.Stream(ctx, events.StreamName); err != nil {
 		t.Errorf("the stream is gone after the operator's attempts: %v", err)
 	}
+	// The copy it reads follows the log: a new event shows there at once.
+	subject := events.RoomCreated.Subject("later")
+	if _, err := s.Append(ctx, subject, mustNew(t, events.RoomCreated, events.RoomCreatedData{Room: "later"})); err != nil {
+		t.Fatal(err)
+	}
+	forumtest.Eventually(t, "the new event in the operator's copy", func() bool {
+		m, err := st.GetLastMsgForSubject(ctx, subject)
+		return err == nil && strings.Contains(string(m.Data), "later")
+	})
 	mu.Lock()
 	defer mu.Unlock()
 	if len(violations) == 0 {

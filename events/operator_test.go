@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -186,7 +189,8 @@ func keyedPost(t *testing.T, base, token string) {
 }
 
 // Nothing of the buckets beside the stream is within the operator's reach,
-// nor the forum's consumers; the consumers it makes are bounded.
+// nor the forum's consumers: it lives in an account of its own, where the
+// only stream is the mirror of the log.
 func TestOperatorReachesNothingButTheLog(t *testing.T) {
 	t.Parallel()
 	store, url := openListening(t)
@@ -212,7 +216,9 @@ func TestOperatorReachesNothingButTheLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name := range fst.ConsumerNames(ctx).Name() {
-		forumConsumer = name
+		if name != events.MirrorConsumer {
+			forumConsumer = name
+		}
 	}
 	if forumConsumer == "" {
 		t.Fatal("the forum's follower has no consumer")
@@ -225,39 +231,64 @@ func TestOperatorReachesNothingButTheLog(t *testing.T) {
 		op.request(js+"STREAM.MSG.GET."+st, `{"seq":1}`)
 		op.request(js+"DIRECT.GET."+st, `{"seq":1}`)
 		op.request(js+"DIRECT.GET."+st+".$KV.x.y", "")
-		op.request(js+"CONSUMER.CREATE."+st, `{"stream_name":"`+st+`","config":{}}`)
-		op.request(js+"CONSUMER.CREATE."+st+".peek", `{"stream_name":"`+st+`","config":{"name":"peek"}}`)
 	}
-	for _, subj := range []string{js + "INFO", js + "STREAM.LIST", js + "STREAM.NAMES", "$KV." + events.KeysBucket + ".x", "$O.FORUM_MEDIA.x",
-		js + "CONSUMER.NAMES." + events.StreamName, js + "CONSUMER.LIST." + events.StreamName, js + "CONSUMER.INFO." + events.StreamName + "." + forumConsumer,
-		js + "CONSUMER.DELETE." + events.StreamName + "." + forumConsumer, js + "CONSUMER.DURABLE.CREATE." + events.StreamName + ".mine",
-		js + "STREAM.UPDATE." + events.StreamName, js + "STREAM.DELETE." + events.StreamName, "forum.room.x.created", "live.session.x.ended"} {
+	for _, subj := range []string{"$KV." + events.KeysBucket + ".x", "$O.FORUM_MEDIA.x", "forum.room.x.created", "live.session.x.ended",
+		js + "STREAM.CREATE.X", js + "STREAM.UPDATE." + events.StreamName, js + "STREAM.DELETE." + events.StreamName,
+		js + "STREAM.PURGE." + events.StreamName, js + "STREAM.MSG.DELETE." + events.StreamName,
+		js + "STREAM.SNAPSHOT." + events.StreamName, js + "STREAM.RESTORE." + events.StreamName,
+		events.MirrorDeliverSubject, events.MirrorAPIPrefix + ".CONSUMER.RESET." + events.StreamName + "." + events.MirrorConsumer,
+		"$JS.FC." + events.StreamName + "." + events.MirrorConsumer + ".x"} {
 		op.request(subj, `{}`)
 	}
-	if _, err := fjs.Consumer(ctx, events.StreamName, forumConsumer); err != nil {
-		t.Errorf("the forum's consumer is gone: %v", err)
-	}
 
-	// A durable consumer is made through the same subject as the CLI's
-	// consumers; it is bounded: it goes once idle for the limit, and one
-	// asking to stay longer is refused.
+	// What it may ask is answered in its own account: one stream, the
+	// mirror, and none of the forum's consumers.
 	ojs, _ := jetstream.New(op.nc)
-	st, err := ojs.Stream(ctx, events.StreamName)
+	var names []string
+	for name := range ojs.StreamNames(ctx).Name() {
+		names = append(names, name)
+	}
+	if len(names) != 1 || names[0] != events.StreamName {
+		t.Errorf("the operator sees the streams %v, want only %s", names, events.StreamName)
+	}
+	mirror, err := ojs.Stream(ctx, events.StreamName)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg := st.CachedInfo().Config; cfg.MaxConsumers != events.MaxConsumers || cfg.ConsumerLimits.InactiveThreshold != events.ConsumerIdleLimit {
-		t.Errorf("stream bounds: max %d consumers, idle limit %v", cfg.MaxConsumers, cfg.ConsumerLimits.InactiveThreshold)
+	if m := mirror.CachedInfo().Config.Mirror; m == nil || m.Name != events.StreamName || len(mirror.CachedInfo().Config.Subjects) != 0 {
+		t.Errorf("the operator's %s is no mirror of the log: %+v", events.StreamName, mirror.CachedInfo().Config)
 	}
-	c, err := st.CreateConsumer(ctx, jetstream.ConsumerConfig{Durable: "mine"})
+	for name := range mirror.ConsumerNames(ctx).Name() {
+		t.Errorf("the operator lists the consumer %s", name)
+	}
+	for _, name := range []string{forumConsumer, events.MirrorConsumer} {
+		if _, err := mirror.Consumer(ctx, name); !errors.Is(err, jetstream.ErrConsumerNotFound) {
+			t.Errorf("the operator looks at the forum's consumer %s: %v", name, err)
+		}
+		if err := mirror.DeleteConsumer(ctx, name); !errors.Is(err, jetstream.ErrConsumerNotFound) {
+			t.Errorf("the operator deletes the forum's consumer %s: %v", name, err)
+		}
+	}
+	if _, err := ojs.CreateConsumer(ctx, "KV_"+events.KeysBucket, jetstream.ConsumerConfig{}); !errors.Is(err, jetstream.ErrStreamNotFound) {
+		t.Errorf("a consumer of the keys: %v", err)
+	}
+	left := map[string]bool{}
+	for name := range fst.ConsumerNames(ctx).Name() {
+		left[name] = true
+	}
+	if !left[forumConsumer] || !left[events.MirrorConsumer] {
+		t.Errorf("the forum's consumers are gone: %v left", left)
+	}
+	// Its consumers are its own, durable ones included, and bounded.
+	if _, err := mirror.CreateConsumer(ctx, jetstream.ConsumerConfig{Durable: "mine"}); err != nil {
+		t.Errorf("durable of its own: %v", err)
+	}
+	info, err := ojs.AccountInfo(ctx)
 	if err != nil {
-		t.Fatalf("durable: %v", err)
+		t.Fatal(err)
 	}
-	if got := c.CachedInfo().Config.InactiveThreshold; got != events.ConsumerIdleLimit {
-		t.Errorf("the operator's durable goes when idle for %v, want %v", got, events.ConsumerIdleLimit)
-	}
-	if _, err := st.CreateConsumer(ctx, jetstream.ConsumerConfig{Durable: "forever", InactiveThreshold: time.Hour}); err == nil {
-		t.Error("a durable idle for an hour was accepted")
+	if l := info.Limits; l.MaxConsumers != events.OperatorMaxConsumers || l.MaxStreams != 1 || l.MaxMemory != 0 {
+		t.Errorf("the operator's account limits: %+v", l)
 	}
 }
 
@@ -322,4 +353,129 @@ func TestDestroyReadsNoKey(t *testing.T) {
 	if _, err := st.GetMsg(ctx, e.Revision()); err == nil {
 		t.Error("the key's message is still in the bucket's stream")
 	}
+}
+
+// attackSetup opens a store with one event and one data key (u1), the
+// forum listening on live.session.x.ended, and the operator logged in
+// with its mirror caught up.
+func attackSetup(t *testing.T) (*events.Store, *operator, *nats.Subscription) {
+	t.Helper()
+	store, url := openListening(t)
+	ctx := testCtx(t)
+	k, err := store.Keys(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.Seal(ctx, "u1", "some text"); err != nil {
+		t.Fatal(err)
+	}
+	live, err := store.Conn().SubscribeSync("live.session.x.ended")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Conn().Flush(); err != nil {
+		t.Fatal(err)
+	}
+	op := dialOperator(t, url)
+	ojs, _ := jetstream.New(op.nc)
+	forumtest.Eventually(t, "the mirror to catch up", func() bool {
+		st, err := ojs.Stream(ctx, events.StreamName)
+		return err == nil && st.CachedInfo().State.LastSeq == 1
+	})
+	return store, op, live
+}
+
+// nothingLanded checks that the log, the keys and live.> hold only what
+// the forum itself writes now, after the operator's attempts: its own
+// append and key come right after the ones before them, u1's key is
+// untouched, and the first message on live.session.x.ended is the forum's.
+func nothingLanded(t *testing.T, store *events.Store, live *nats.Subscription) {
+	t.Helper()
+	ctx := testCtx(t)
+	fjs, _ := jetstream.New(store.Conn())
+	bucket, err := fjs.KeyValue(ctx, events.KeysBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := bucket.Get(ctx, "u1")
+	if err != nil || key.Revision() != 1 {
+		t.Errorf("u1's key: revision %d, %v; want revision 1", key.Revision(), err)
+	}
+	ack, err := store.Append(ctx, events.RoomCreated.Subject("after"), mustNew(t, events.RoomCreated, events.RoomCreatedData{Room: "after"}))
+	if err != nil || ack.Seq != 2 {
+		t.Errorf("the forum's next event landed at %d (%v), want 2: the operator wrote to the log", ack.Seq, err)
+	}
+	rev, err := bucket.Put(ctx, "after", []byte("after"))
+	if err != nil || rev != 2 {
+		t.Errorf("the forum's next key landed at %d (%v), want 2: the operator wrote to the keys", rev, err)
+	}
+	if err := store.Conn().Publish("live.session.x.ended", []byte("forum")); err != nil {
+		t.Fatal(err)
+	}
+	if m, err := live.NextMsg(10 * time.Second); err != nil || string(m.Data) != "forum" {
+		t.Errorf("live.session.x.ended: %v; the forum's message should come first", err)
+		if err == nil {
+			t.Errorf("the operator reached live.>: %.200s", m.Data)
+		}
+	}
+}
+
+// No answer the operator asks for, whatever reply subject it names, lands
+// on a subject of the forum's: not the log (a stored event's bytes and
+// headers replayed), not a key, not live.>. Each kind of request is
+// answered on its own inbox afterwards, so the ones before are done.
+func TestOperatorRepliesStayInItsAccount(t *testing.T) {
+	t.Parallel()
+	store, op, live := attackSetup(t)
+	ctx := testCtx(t)
+	js := "$JS.API."
+	requests := []struct{ subject, body string }{
+		{js + "DIRECT.GET." + events.StreamName, `{"seq":1}`},
+		{js + "DIRECT.GET." + events.StreamName + "." + events.RoomCreated.Subject("lobby"), ""},
+		{js + "STREAM.MSG.GET." + events.StreamName, `{"seq":1}`},
+		{js + "STREAM.INFO." + events.StreamName, ""},
+	}
+	for _, reply := range []string{"forum.post.x.created", "$KV." + events.KeysBucket + ".u1", "live.session.x.ended"} {
+		for _, r := range requests {
+			if err := op.nc.PublishRequest(r.subject, reply, []byte(r.body)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, r := range requests {
+		if _, err := op.nc.RequestWithContext(ctx, r.subject, []byte(r.body)); err != nil {
+			t.Fatalf("%s: %v", r.subject, err)
+		}
+	}
+	nothingLanded(t, store, live)
+}
+
+// A push consumer of the operator's delivers only within its account:
+// aimed at a key or at live.>, it finds nobody to deliver to there.
+func TestOperatorConsumersStayInItsAccount(t *testing.T) {
+	t.Parallel()
+	store, op, live := attackSetup(t)
+	ctx := testCtx(t)
+	ojs, _ := jetstream.New(op.nc)
+	for i, deliver := range []string{"$KV." + events.KeysBucket + ".u1", "live.session.x.ended"} {
+		c, err := ojs.CreateOrUpdatePushConsumer(ctx, events.StreamName, jetstream.ConsumerConfig{
+			Name: fmt.Sprint("push", i), DeliverSubject: deliver, AckPolicy: jetstream.AckNonePolicy,
+		})
+		if err != nil {
+			t.Fatalf("push consumer onto %s: %v", deliver, err)
+		}
+		// Settled once the forum's account has no such consumer, or has
+		// one with nobody to deliver to, or has seen it deliver.
+		forumtest.Eventually(t, "the push consumer to settle", func() bool {
+			m, err := store.Conn().RequestWithContext(ctx, "$JS.API.CONSUMER.INFO."+events.StreamName+"."+c.CachedInfo().Name, nil)
+			var got struct {
+				Error     *jetstream.APIError    `json:"error"`
+				Delivered jetstream.SequenceInfo `json:"delivered"`
+				PushBound bool                   `json:"push_bound"`
+			}
+			return err == nil && json.Unmarshal(m.Data, &got) == nil &&
+				(got.Error != nil && got.Error.Code == 404 || !got.PushBound || got.Delivered.Consumer > 0)
+		})
+	}
+	nothingLanded(t, store, live)
 }

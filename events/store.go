@@ -131,6 +131,13 @@ func OpenStore(ctx context.Context, cfg StoreConfig) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
+	// The operator's copy of the log, when someone can log in to read it.
+	if s.srv == nil || cfg.OperatorPassword != "" && s.ClientAddr() != "" {
+		if err := s.ensureMirror(ctx); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
 	if s.srv != nil {
 		s.stop = make(chan struct{})
 		s.wg.Go(s.keepStoring)
@@ -216,35 +223,19 @@ func (s *Store) ensureStream(ctx context.Context, cfg StoreConfig) (jetstream.St
 	return st, nil
 }
 
-// Bounds on the stream's consumers. The server tells a durable consumer
-// from an ephemeral one by the body of a create request, not its subject,
-// so the operator's login, which may make consumers to read the stream,
-// could make durable ones too; these bound them instead. At most
-// MaxConsumers exist at once, and every consumer, durable or not, goes
-// when nothing has read from it for ConsumerIdleLimit (one asking to
-// stay longer is refused). The forum's own consumers stay within both:
-// each follower and history read asks for a minute or less, and removes
-// its consumer when it stops.
-const (
-	MaxConsumers      = 10000
-	ConsumerIdleLimit = 5 * time.Minute // the nats clients' default for ordered consumers
-)
-
 func streamConfig(replicas int) jetstream.StreamConfig {
 	return jetstream.StreamConfig{
-		Name:           StreamName,
-		Description:    "Every change to the forum, in order. The read models are projections of it.",
-		Subjects:       []string{SubjectAll},
-		Storage:        jetstream.FileStorage,
-		Retention:      jetstream.LimitsPolicy,
-		Replicas:       replicas,
-		Duplicates:     10 * time.Minute,
-		MaxMsgSize:     1 << 20,
-		AllowDirect:    true,
-		DenyDelete:     true,
-		DenyPurge:      true,
-		MaxConsumers:   MaxConsumers,
-		ConsumerLimits: jetstream.StreamConsumerLimits{InactiveThreshold: ConsumerIdleLimit},
+		Name:        StreamName,
+		Description: "Every change to the forum, in order. The read models are projections of it.",
+		Subjects:    []string{SubjectAll},
+		Storage:     jetstream.FileStorage,
+		Retention:   jetstream.LimitsPolicy,
+		Replicas:    replicas,
+		Duplicates:  10 * time.Minute,
+		MaxMsgSize:  1 << 20,
+		AllowDirect: true,
+		DenyDelete:  true,
+		DenyPurge:   true,
 	}
 }
 
@@ -257,30 +248,6 @@ const ForumInboxPrefix = "_FORUM_INBOX"
 // the nats CLI's default, where the answers to its requests come.
 const OperatorInboxes = "_INBOX.>"
 
-// OperatorPermissions are what the operator login may do: read the stream
-// FORUM and nothing else. It may ask for the stream's info and single
-// messages (direct or not), make consumers of its own on FORUM, pull from
-// and acknowledge them, and subscribe to its own inbox. Everything else is
-// refused: every other stream and bucket (FORUM_KEYS, FORUM_RESPONSES, any
-// later one, and the lists of streams), the forum's inbox, live.>, every
-// publish to a subject of the forum's, and every call that changes or
-// deletes anything. It cannot list, look at or delete consumers, so the
-// names of the forum's consumers (random) are not known to it.
-func OperatorPermissions() *server.Permissions {
-	js := "$JS.API."
-	return &server.Permissions{
-		Publish: &server.SubjectPermission{
-			Allow: []string{
-				js + "STREAM.INFO." + StreamName, js + "STREAM.MSG.GET." + StreamName,
-				js + "DIRECT.GET." + StreamName, js + "DIRECT.GET." + StreamName + ".>",
-				js + "CONSUMER.CREATE." + StreamName, js + "CONSUMER.CREATE." + StreamName + ".>",
-				js + "CONSUMER.MSG.NEXT." + StreamName + ".>", "$JS.ACK." + StreamName + ".>",
-			},
-		},
-		Subscribe: &server.SubjectPermission{Allow: []string{OperatorInboxes}},
-	}
-}
-
 func startServer(cfg StoreConfig) (*server.Server, error) {
 	opts := &server.Options{
 		ServerName:         "forum",
@@ -290,11 +257,15 @@ func startServer(cfg StoreConfig) (*server.Server, error) {
 		NoLog:              true,
 		MaxPayload:         2 << 20,
 		JetStreamMaxMemory: 64 << 20, // the stream is on disk: memory storage is not used
-		Users:              []*server.User{{Username: ForumUser, Password: cfg.ForumPassword}},
 		SyncAlways:         cfg.SyncAlways,
 	}
+	// The forum in the global account (its store stays where it was), the
+	// operator in an account of its own.
+	op := server.NewAccount(OperatorAccount)
+	opts.Accounts = []*server.Account{op}
+	opts.Users = []*server.User{{Username: ForumUser, Password: cfg.ForumPassword}}
 	if cfg.OperatorPassword != "" {
-		opts.Users = append(opts.Users, &server.User{Username: OperatorUser, Password: cfg.OperatorPassword, Permissions: OperatorPermissions()})
+		opts.Users = append(opts.Users, &server.User{Username: OperatorUser, Password: cfg.OperatorPassword, Permissions: OperatorPermissions(), Account: op})
 	}
 	if cfg.Listen == "" || cfg.Listen == "off" {
 		opts.DontListen = true
@@ -320,6 +291,10 @@ func startServer(cfg StoreConfig) (*server.Server, error) {
 	if !srv.ReadyForConnections(10 * time.Second) {
 		srv.Shutdown()
 		return nil, fmt.Errorf("nats server did not start (is %s in use?)", cfg.Listen)
+	}
+	if err := shareLog(srv); err != nil {
+		srv.Shutdown()
+		return nil, fmt.Errorf("nats server: %w", err)
 	}
 	return srv, nil
 }

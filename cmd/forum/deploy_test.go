@@ -74,13 +74,41 @@ func TestDeployKitCluster(t *testing.T) {
 	}
 	defer op.Close()
 	ojs, _ := jetstream.New(op)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if _, err := ojs.Stream(ctx, events.StreamName); err != nil {
-		t.Errorf("the operator cannot read the stream: %v", err)
+	ctx := forumtest.Context(t)
+	// The operator reads a mirror of the log in its own account, which
+	// follows it.
+	last, err := st.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, err := ojs.Publish(ctx, "forum.post.x.created", []byte("{}")); err == nil {
+	var mirror jetstream.Stream
+	forumtest.Eventually(t, "the operator's mirror to catch up", func() bool {
+		mirror, err = ojs.Stream(ctx, events.StreamName)
+		return err == nil && mirror.CachedInfo().State.LastSeq == last.State.LastSeq
+	})
+	if m := mirror.CachedInfo().Config.Mirror; m == nil || m.Name != events.StreamName || mirror.CachedInfo().Config.Replicas != 3 {
+		t.Errorf("the operator's %s: %+v, want a mirror at 3 replicas", events.StreamName, mirror.CachedInfo().Config)
+	}
+	short, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if _, err := ojs.Publish(short, "forum.post.x.created", []byte("{}")); err == nil {
 		t.Error("the operator appended to the stream")
+	}
+	// Nor does an answer it asks for, sent to a subject of the forum's.
+	if err := op.PublishRequest("$JS.API.DIRECT.GET."+events.StreamName, "forum.post.x.created", []byte(`{"seq":1}`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := op.RequestWithContext(ctx, "$JS.API.DIRECT.GET."+events.StreamName, []byte(`{"seq":1}`)); err != nil {
+		t.Fatal(err)
+	}
+	env, err := events.New("kit-after", events.RoomCreated, time.Now(), "", events.RoomCreatedData{Room: "kit"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ack, err := store.Append(ctx, events.RoomCreated.Subject("kit"), env); err != nil {
+		t.Fatal(err)
+	} else if ack.Seq != last.State.LastSeq+1 {
+		t.Errorf("the forum's next event landed at %d, want %d: the operator wrote to the log", ack.Seq, last.State.LastSeq+1)
 	}
 }
 

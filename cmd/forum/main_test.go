@@ -425,12 +425,15 @@ func TestNatsCLIReadsTheStream(t *testing.T) {
 	refused(login, "pub", "forum.session.x.started", `{"type":"session.started"}`)
 	refused(login, "pub", "live.presence.x", `{}`)
 	refused(login, "stream", "purge", "FORUM", "-f")
+	refused(login, "stream", "rm", "FORUM", "-f")
+	refused(login, "stream", "add", "MINE", "--subjects", "mine.>", "--defaults")
 	if sub := nats("sub", "forum.>", "--stream", "FORUM", "--all", "--count", "2"); !strings.Contains(sub, `"type":"category.created"`) {
 		t.Errorf("sub --stream FORUM --all:\n%s", sub)
 	}
 
+	// FORUM is the operator's copy of the log, in an account of its own.
 	info := nats("stream", "info", "FORUM")
-	for _, want := range []string{"FORUM", "forum.>", "File"} {
+	for _, want := range []string{"FORUM", "forum.>", "File", "Mirror"} {
 		if !strings.Contains(info, want) {
 			t.Errorf("stream info FORUM lacks %q:\n%s", want, info)
 		}
@@ -440,6 +443,13 @@ func TestNatsCLIReadsTheStream(t *testing.T) {
 		if !strings.Contains(first, want) {
 			t.Errorf("stream get FORUM 1 lacks %q:\n%s", want, first)
 		}
+	}
+	if last := nats("stream", "get", "FORUM", "--last-for", "forum.category.general.created"); !strings.Contains(last, `"slug":"general"`) {
+		t.Errorf("stream get FORUM --last-for:\n%s", last)
+	}
+	// Its consumers are its own: none of the forum's is listed.
+	if ls := nats("consumer", "ls", "FORUM"); strings.Contains(ls, "forum-") || strings.Contains(ls, "OPERATOR_MIRROR") {
+		t.Errorf("consumer ls FORUM shows the forum's consumers:\n%s", ls)
 	}
 	// The message body is one plain JSON object.
 	i := strings.Index(first, `{"id"`)
