@@ -76,6 +76,117 @@ type (
 	}
 )
 
+// liveKind says what a live.> subject carries.
+type liveKind int
+
+// The kinds of live.> subjects.
+const (
+	liveUserPresence liveKind = iota + 1 // live.presence.<user>
+	liveRoomPresence                     // live.room.<room>.presence
+	liveRoomTyping                       // live.room.<room>.typing
+	liveUserTyping                       // live.typing.<user>
+	liveInstanceMsg                      // live.instance.<id>.<verb>
+	liveSync                             // live.sync
+	liveSessionEnded                     // live.session.<id>.ended
+)
+
+// instanceVerb is the last token of a live.instance.<id>.<verb> subject.
+type instanceVerb string
+
+// What an instance says of itself, or is asked.
+const (
+	verbHeartbeat instanceVerb = "heartbeat"
+	verbState     instanceVerb = "state"
+	verbSync      instanceVerb = "sync"
+	verbBye       instanceVerb = "bye"
+)
+
+// liveSubject is one live.> subject, built by the functions below and read
+// back by parseLiveSubject: nothing else spells one out.
+type liveSubject struct {
+	kind liveKind
+	name string       // the user, room, instance or session it names; "" for live.sync
+	verb instanceVerb // for liveInstanceMsg
+}
+
+// liveAll is the wildcard the bus subscribes to.
+const liveAll = "live.>"
+
+// The constructors of every live.> subject the bus publishes.
+
+func userPresenceSubject(user string) liveSubject {
+	return liveSubject{kind: liveUserPresence, name: user}
+}
+
+func roomPresenceSubject(room string) liveSubject {
+	return liveSubject{kind: liveRoomPresence, name: room}
+}
+
+func roomTypingSubject(room string) liveSubject {
+	return liveSubject{kind: liveRoomTyping, name: room}
+}
+
+func userTypingSubject(user string) liveSubject {
+	return liveSubject{kind: liveUserTyping, name: user}
+}
+
+func instanceSubject(id string, verb instanceVerb) liveSubject {
+	return liveSubject{kind: liveInstanceMsg, name: id, verb: verb}
+}
+
+func syncSubject() liveSubject { return liveSubject{kind: liveSync} }
+
+func sessionEndedSubject(id string) liveSubject {
+	return liveSubject{kind: liveSessionEnded, name: id}
+}
+
+// String spells s out as a NATS subject.
+func (s liveSubject) String() string {
+	switch s.kind {
+	case liveUserPresence:
+		return "live.presence." + s.name
+	case liveRoomPresence:
+		return "live.room." + s.name + ".presence"
+	case liveRoomTyping:
+		return "live.room." + s.name + ".typing"
+	case liveUserTyping:
+		return "live.typing." + s.name
+	case liveInstanceMsg:
+		return "live.instance." + s.name + "." + string(s.verb)
+	case liveSync:
+		return "live.sync"
+	case liveSessionEnded:
+		return "live.session." + s.name + ".ended"
+	}
+	return ""
+}
+
+// parseLiveSubject reads a subject heard on live.>; false if it is none of
+// the forms above (any NATS client can publish there).
+func parseLiveSubject(subject string) (liveSubject, bool) {
+	tok := strings.Split(subject, ".")
+	if len(tok) < 2 || tok[0] != "live" {
+		return liveSubject{}, false
+	}
+	switch {
+	case len(tok) == 3 && tok[1] == "presence":
+		return userPresenceSubject(tok[2]), true
+	case len(tok) == 4 && tok[1] == "room" && tok[3] == "presence":
+		return roomPresenceSubject(tok[2]), true
+	case len(tok) == 4 && tok[1] == "room" && tok[3] == "typing":
+		return roomTypingSubject(tok[2]), true
+	case len(tok) == 3 && tok[1] == "typing":
+		return userTypingSubject(tok[2]), true
+	case len(tok) == 4 && tok[1] == "session" && tok[3] == "ended":
+		return sessionEndedSubject(tok[2]), true
+	case len(tok) == 4 && tok[1] == "instance":
+		return instanceSubject(tok[2], instanceVerb(tok[3])), true
+	case len(tok) == 2 && tok[1] == "sync":
+		return syncSubject(), true
+	}
+	return liveSubject{}, false
+}
+
 // bus connects this instance's presence to the other instances'. With no
 // NATS connection it keeps everything local.
 type bus struct {
@@ -101,7 +212,7 @@ func (b *bus) start(ctx context.Context) {
 	if b.nc == nil {
 		return
 	}
-	sub, err := b.nc.Subscribe("live.>", b.receive)
+	sub, err := b.nc.Subscribe(liveAll, b.receive)
 	if err != nil {
 		b.h.log.Error("presence: subscribe live.>", "err", err)
 		return
@@ -109,7 +220,7 @@ func (b *bus) start(ctx context.Context) {
 	sub.SetPendingLimits(64<<10, 16<<20) // a burst past this is dropped (and counts repair it), never buffered without bound
 	b.sub = sub
 	b.h.mu.Lock()
-	b.publish("live.sync", liveInstance{Instance: b.id})
+	b.publish(syncSubject(), liveInstance{Instance: b.id})
 	b.heartbeat(time.Now())
 	b.h.mu.Unlock()
 	b.wg.Go(func() {
@@ -139,22 +250,22 @@ func (b *bus) stop() {
 		return
 	}
 	b.h.mu.Lock()
-	b.publish("live.instance."+b.id+".bye", liveInstance{Instance: b.id})
+	b.publish(instanceSubject(b.id, verbBye), liveInstance{Instance: b.id})
 	b.h.mu.Unlock()
 	b.sub.Unsubscribe()
 	b.nc.FlushTimeout(time.Second)
 }
 
-func (b *bus) publish(subject string, v any) {
+func (b *bus) publish(subject liveSubject, v any) {
 	if b.nc == nil {
 		return
 	}
 	data, err := json.Marshal(v)
 	if err == nil {
-		err = b.nc.Publish(subject, data)
+		err = b.nc.Publish(subject.String(), data)
 	}
 	if err != nil {
-		b.h.log.Debug("presence: publish", "subject", subject, "err", err)
+		b.h.log.Debug("presence: publish", "subject", subject.String(), "err", err)
 	}
 }
 
@@ -162,19 +273,19 @@ func (b *bus) publish(subject string, v any) {
 // lock is held.
 func (b *bus) publishUser(u projections.User, conns int) {
 	b.ver++
-	b.publish("live.presence."+u.ID, livePresence{Instance: b.id, Ver: b.ver, User: u, Conns: conns})
+	b.publish(userPresenceSubject(u.ID), livePresence{Instance: b.id, Ver: b.ver, User: u, Conns: conns})
 }
 
 // publishRoom tells the others how many connections of u joined room here.
 // The hub's lock is held.
 func (b *bus) publishRoom(room string, u projections.User, conns int) {
 	b.ver++
-	b.publish("live.room."+room+".presence", livePresence{Instance: b.id, Ver: b.ver, Room: room, User: u, Conns: conns})
+	b.publish(roomPresenceSubject(room), livePresence{Instance: b.id, Ver: b.ver, Room: room, User: u, Conns: conns})
 }
 
 func (b *bus) heartbeat(now time.Time) {
 	b.beat = now
-	b.publish("live.instance."+b.id+".heartbeat", liveInstance{Instance: b.id, Ver: b.ver, TTLms: presence.DefaultTTL.Milliseconds()})
+	b.publish(instanceSubject(b.id, verbHeartbeat), liveInstance{Instance: b.id, Ver: b.ver, TTLms: presence.DefaultTTL.Milliseconds()})
 }
 
 // publishState publishes this instance's whole state, in parts. The hub's
@@ -184,7 +295,7 @@ func (b *bus) publishState() {
 	part := head
 	flush := func(last bool) {
 		part.Last = last
-		b.publish("live.instance."+b.id+".state", part)
+		b.publish(instanceSubject(b.id, verbState), part)
 		next := head
 		next.Part = part.Part + 1
 		part = next
@@ -212,7 +323,7 @@ func (b *bus) publishSessionEnded(id string) {
 	if b.nc == nil {
 		return
 	}
-	b.publish("live.session."+id+".ended", struct{}{})
+	b.publish(sessionEndedSubject(id), struct{}{})
 }
 
 // publishTyping tells from's typing state to user to, wherever they are
@@ -223,7 +334,7 @@ func (b *bus) publishTyping(from projections.User, to string, active bool) {
 		b.typing(to, m)
 		return
 	}
-	b.publish("live.typing."+to, m)
+	b.publish(userTypingSubject(to), m)
 }
 
 // publishRoomTyping tells from's typing state to the members of room.
@@ -233,41 +344,44 @@ func (b *bus) publishRoomTyping(room string, from projections.User, active bool)
 		b.roomTyping(room, m)
 		return
 	}
-	b.publish("live.room."+room+".typing", m)
+	b.publish(roomTypingSubject(room), m)
 }
 
 // receive handles every live.> message, one at a time and in the order
 // they arrive. Anything malformed is ignored: any NATS client can publish.
 func (b *bus) receive(msg *nats.Msg) {
-	tok := strings.Split(msg.Subject, ".")
-	switch {
-	case len(tok) == 3 && tok[1] == "presence":
+	s, ok := parseLiveSubject(msg.Subject)
+	if !ok {
+		return
+	}
+	switch s.kind {
+	case liveUserPresence:
 		var m livePresence
-		if json.Unmarshal(msg.Data, &m) == nil && m.User.ID == tok[2] {
+		if json.Unmarshal(msg.Data, &m) == nil && m.User.ID == s.name {
 			b.presence(m, "")
 		}
-	case len(tok) == 4 && tok[1] == "room" && tok[3] == "presence":
+	case liveRoomPresence:
 		var m livePresence
-		if json.Unmarshal(msg.Data, &m) == nil && m.Room == tok[2] {
-			b.presence(m, tok[2])
+		if json.Unmarshal(msg.Data, &m) == nil && m.Room == s.name {
+			b.presence(m, s.name)
 		}
-	case len(tok) == 4 && tok[1] == "room" && tok[3] == "typing":
+	case liveRoomTyping:
 		var m liveTyping
-		if json.Unmarshal(msg.Data, &m) == nil && m.Room == tok[2] && commands.ValidRoom(m.Room) && events.ValidID(m.From.ID) {
+		if json.Unmarshal(msg.Data, &m) == nil && m.Room == s.name && commands.ValidRoom(m.Room) && events.ValidID(m.From.ID) {
 			b.roomTyping(m.Room, m)
 		}
-	case len(tok) == 3 && tok[1] == "typing":
+	case liveUserTyping:
 		var m liveTyping
-		if json.Unmarshal(msg.Data, &m) == nil && m.To == tok[2] && events.ValidID(m.From.ID) {
+		if json.Unmarshal(msg.Data, &m) == nil && m.To == s.name && events.ValidID(m.From.ID) {
 			b.typing(m.To, m)
 		}
-	case len(tok) == 4 && tok[1] == "session" && tok[3] == "ended":
-		if events.ValidID(tok[2]) {
-			b.h.sessionEnded(tok[2])
+	case liveSessionEnded:
+		if events.ValidID(s.name) {
+			b.h.sessionEnded(s.name)
 		}
-	case len(tok) == 4 && tok[1] == "instance":
-		b.instanceMsg(tok[2], tok[3], msg.Data)
-	case len(tok) == 2 && tok[1] == "sync":
+	case liveInstanceMsg:
+		b.instanceMsg(s.name, s.verb, msg.Data)
+	case liveSync:
 		var m liveInstance
 		if json.Unmarshal(msg.Data, &m) == nil && m.Instance != b.id {
 			b.h.mu.Lock()
@@ -294,12 +408,12 @@ func (b *bus) presence(m livePresence, room string) {
 
 // ask asks instance id to publish its whole state.
 func (b *bus) ask(id string) {
-	b.publish("live.instance."+id+".sync", liveInstance{Instance: b.id})
+	b.publish(instanceSubject(id, verbSync), liveInstance{Instance: b.id})
 }
 
-func (b *bus) instanceMsg(id, verb string, data []byte) {
+func (b *bus) instanceMsg(id string, verb instanceVerb, data []byte) {
 	if id == b.id {
-		if verb == "sync" {
+		if verb == verbSync {
 			b.h.mu.Lock()
 			b.publishState()
 			b.h.mu.Unlock()
@@ -311,7 +425,7 @@ func (b *bus) instanceMsg(id, verb string, data []byte) {
 	defer b.h.mu.Unlock()
 	p := b.h.presence
 	switch verb {
-	case "heartbeat":
+	case verbHeartbeat:
 		var m liveInstance
 		if json.Unmarshal(data, &m) != nil || m.Instance != id {
 			return
@@ -319,7 +433,7 @@ func (b *bus) instanceMsg(id, verb string, data []byte) {
 		if p.Heartbeat(id, m.Ver, time.Duration(m.TTLms)*time.Millisecond, now) {
 			b.ask(id)
 		}
-	case "state":
+	case verbState:
 		var m liveState
 		if json.Unmarshal(data, &m) != nil || m.Instance != id {
 			return
@@ -336,7 +450,7 @@ func (b *bus) instanceMsg(id, verb string, data []byte) {
 			}
 		}
 		b.h.tell(p.ApplyState(part, now))
-	case "bye":
+	case verbBye:
 		b.h.tell(p.Bye(id))
 	}
 }
