@@ -13,9 +13,8 @@ import (
 	"forum/projections"
 )
 
-// Moderation and privacy: roles, suspensions, flags, hiding, purges and
-// blocks. Who may do what is decided here, from the actor's standing in
-// the read models.
+// Moderation: roles, suspensions, flags, hiding, purges and blocks. Who may
+// do what is decided here, from the actor's standing in the read models.
 
 // maxReason bounds a flag's or a moderator's reason, in characters.
 const maxReason = 500
@@ -404,7 +403,8 @@ func (s *Service) refuseBlocked(ctx context.Context, from, to string) error {
 	return nil
 }
 
-// parseTime reads an RFC 3339 time of a request.
+// ParseTime reads an RFC 3339 time of a request; it returns EINVALID naming
+// field when v is not one.
 func ParseTime(field, v string) (time.Time, error) {
 	t, err := time.Parse(time.RFC3339, strings.TrimSpace(v))
 	if err != nil {
@@ -442,98 +442,6 @@ func (s *Service) FlaggedAs(ctx context.Context, f projections.Flag) (Version, e
 	b, _ := json.Marshal(payload)
 	json.Unmarshal(b, &d)
 	return Version{Title: d.Title, Body: d.Body, BodyHTML: projections.RenderMarkdown(d.Body)}, nil
-}
-
-// Exported is one event of a user's export.
-type Exported struct {
-	Seq     uint64          `json:"seq"`
-	Subject string          `json:"subject"`
-	Type    events.Type     `json:"type"`
-	Version int             `json:"version"`
-	Time    time.Time       `json:"time"`
-	Data    json.RawMessage `json:"data"`
-}
-
-// Export calls fn with every event user made, oldest first, its personal
-// data readable.
-func (s *Service) Export(ctx context.Context, user string, fn func(Exported) error) error {
-	var after uint64
-	for {
-		seqs, err := s.DB.ActorSeqs(ctx, user, after, 500)
-		if err != nil {
-			return err
-		}
-		if len(seqs) == 0 {
-			return nil
-		}
-		for _, seq := range seqs {
-			ev, err := s.Store.Get(ctx, seq)
-			if errors.Is(err, events.ErrNoEvent) {
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			data, err := s.readable(ctx, ev)
-			if err != nil {
-				return err
-			}
-			if err := fn(Exported{Seq: ev.Seq, Subject: ev.Subject, Type: ev.Type, Version: ev.Version, Time: ev.Time, Data: data}); err != nil {
-				return err
-			}
-			after = seq
-		}
-	}
-}
-
-// readable returns an event's payload with its personal data opened.
-func (s *Service) readable(ctx context.Context, ev events.Event) (json.RawMessage, error) {
-	spec, ok := events.Lookup(ev.Type)
-	if !ok {
-		return json.RawMessage(ev.Data), nil
-	}
-	d := spec.NewPayload()
-	if err := s.openedPayload(ctx, ev, d); err != nil {
-		return nil, err
-	}
-	if c, ok := d.(interface{ Credentials() []*string }); ok {
-		for _, f := range c.Credentials() {
-			*f = "" // a password's hash or a session's token hash is no one's to download
-		}
-	}
-	return json.Marshal(d)
-}
-
-// Erase erases user's account after checking their password: its sessions
-// end, its nickname and email are free again, and its personal data in the
-// log becomes unreadable (its key is destroyed).
-func (s *Service) Erase(ctx context.Context, user, password string) error {
-	acct, err := s.DB.Account(ctx, user)
-	if err != nil {
-		return err
-	}
-	if password == "" {
-		return fault.FieldError(fault.EINVALID, "password", "enter your password to delete your account")
-	}
-	id, err := s.Authenticate(ctx, acct.Nickname, password)
-	if err != nil || id != user {
-		return fault.FieldError(fault.EUNAUTHENTICATED, "password", "wrong password")
-	}
-	if _, err := s.emit(ctx, events.UserErased, user, user, events.UserModData{UserID: user}); err != nil {
-		return err
-	}
-	s.release(ctx, events.ClaimNickname, acct.Nickname, user)
-	s.release(ctx, events.ClaimEmail, acct.Email, user)
-	return s.destroyKey(ctx, user)
-}
-
-// destroyKey destroys user's data key, so that their personal data in the
-// log can no longer be read.
-func (s *Service) destroyKey(ctx context.Context, user string) error {
-	if s.Keys == nil {
-		return nil
-	}
-	return s.Keys.Destroy(ctx, user)
 }
 
 // isConfiguredAdmin reports whether nickname is one of Config.Admins.
