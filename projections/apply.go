@@ -23,8 +23,8 @@ func FormatTime(t time.Time) string { return fmtTime(t) }
 // once on the writer connection and reused by every batch after (cache);
 // one first met inside a transaction is prepared for that transaction and
 // noted in missed, to be prepared on the connection once it is free. Its
-// apply functions live beside the read model they write: categories.go,
-// users.go, posts.go, comments.go, votes.go, messages.go.
+// apply functions live beside the read model they write, and are
+// registered in handlers.go.
 type applier struct {
 	ctx    context.Context
 	tx     *sql.Tx
@@ -35,6 +35,9 @@ type applier struct {
 	counters map[counter]int
 	// keys opens the personal data in events (nil: none is sealed).
 	keys *events.Keyring
+	// notifying is set while an event whose registration says it notifies
+	// is applied: notify refuses to write notifications otherwise.
+	notifying bool
 }
 
 // apply folds one event into the read models. Apply functions are pure: all
@@ -42,82 +45,39 @@ type applier struct {
 // fail the same way on every replay), and so is a type this program does not
 // know (errNoApplyCase); a database error is returned.
 func (a *applier) apply(ev events.Event) error {
+	_, err := a.applyOpened(ev)
+	return err
+}
+
+// applyOpened is apply that also returns the payload it applied, decoded and
+// opened (a pointer to the registered type; nil when it did not decode), to
+// be handed on with the change feed.
+func (a *applier) applyOpened(ev events.Event) (any, error) {
 	if ev.Actor != "" {
 		// Every event a user made, for their export.
 		if _, err := a.exec(`INSERT OR IGNORE INTO actor_events(user_id, seq) VALUES (?, ?)`, ev.Actor, ev.Seq); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	switch ev.Type {
-	case events.CategoryCreated:
-		return decodeThen(a, ev, a.categoryCreated)
-	case events.ClaimMade, events.ClaimReleased:
-		return nil // uniqueness is decided in the log; no read model shows claims
-	case events.UserRegistered:
-		return decodeThen(a, ev, a.userRegistered)
-	case events.SessionStarted:
-		return decodeThen(a, ev, a.sessionStarted)
-	case events.SessionEnded:
-		return decodeThen(a, ev, a.sessionEnded)
-	case events.SessionUsed:
-		return decodeThen(a, ev, a.sessionUsed)
-	case events.PostCreated:
-		return decodeThen(a, ev, a.postCreated)
-	case events.PostEdited:
-		return decodeThen(a, ev, a.postEdited)
-	case events.PostDeleted:
-		return decodeThen(a, ev, a.postDeleted)
-	case events.CommentCreated:
-		return decodeThen(a, ev, a.commentCreated)
-	case events.CommentEdited:
-		return decodeThen(a, ev, a.commentEdited)
-	case events.CommentDeleted:
-		return decodeThen(a, ev, a.commentDeleted)
-	case events.PostVoted:
-		return decodeThen(a, ev, a.postVoted)
-	case events.CommentVoted:
-		return decodeThen(a, ev, a.commentVoted)
-	case events.DMSent:
-		return decodeThen(a, ev, a.dmSent)
-	case events.DMRead:
-		return decodeThen(a, ev, a.dmRead)
-	case events.RoomCreated:
-		return decodeThen(a, ev, a.roomCreated)
-	case events.RoomMessageSent:
-		return decodeThen(a, ev, a.roomMessage)
-	case events.RoomJoined:
-		return decodeThen(a, ev, a.roomJoined)
-	case events.RoomLeft:
-		return decodeThen(a, ev, a.roomLeft)
-	case events.RoomRead:
-		return decodeThen(a, ev, a.roomRead)
-	case events.NotificationsRead:
-		return decodeThen(a, ev, a.notificationsRead)
-	case events.UserRoleSet:
-		return decodeThen(a, ev, a.roleSet)
-	case events.UserSuspended:
-		return decodeThen(a, ev, a.userSuspended)
-	case events.UserUnsuspended:
-		return decodeThen(a, ev, a.userUnsuspended)
-	case events.UserPurged:
-		return decodeThen(a, ev, a.userPurged)
-	case events.UserBlocked:
-		return decodeThen(a, ev, a.userBlocked)
-	case events.UserUnblocked:
-		return decodeThen(a, ev, a.userUnblocked)
-	case events.UserErased:
-		return decodeThen(a, ev, a.userErased)
-	case events.FlagRaised:
-		return decodeThen(a, ev, a.flagRaised)
-	case events.FlagResolved:
-		return decodeThen(a, ev, a.flagResolved)
-	case events.ContentHidden:
-		return decodeThen(a, ev, a.contentHidden)
-	case events.ContentRestored:
-		return decodeThen(a, ev, a.contentRestored)
-	default:
-		return errNoApplyCase
+	h, ok := handlers[ev.Type]
+	if !ok {
+		return nil, errNoApplyCase
 	}
+	if h.apply == nil {
+		return ev.Decoded, nil // its payload is not even decoded
+	}
+	payload, err := h.decode(ev)
+	if err != nil {
+		return nil, errSkip{err}
+	}
+	if p, ok := payload.(events.Personal); ok {
+		if err := a.open(ev, p); err != nil {
+			return nil, err
+		}
+	}
+	a.notifying = h.notifies != ""
+	defer func() { a.notifying = false }()
+	return payload, h.apply(a, ev, payload)
 }
 
 // quarantine records ev, which cannot be applied, and why.
@@ -139,23 +99,6 @@ func (e errSkip) Error() string { return "skip: " + e.err.Error() }
 // for: one written by a newer program. It is skipped, and a test fails when
 // a registered type reaches it.
 var errNoApplyCase = errSkip{errors.New("no apply case for this event type")}
-
-// decodeThen decodes ev's payload as T (unless a reader did already), opens
-// its personal data, and hands it to fn with the event.
-func decodeThen[T any](a *applier, ev events.Event, fn func(events.Event, T) error) error {
-	var d T
-	if decoded, ok := ev.Decoded.(*T); ok {
-		d = *decoded
-	} else if err := ev.Payload(&d); err != nil {
-		return errSkip{err}
-	}
-	if p, ok := any(&d).(events.Personal); ok {
-		if err := a.open(ev, p); err != nil {
-			return err
-		}
-	}
-	return fn(ev, d)
-}
 
 // open decodes personal data: apply functions of payloads that hold some
 // call it first. The fields of an erased user read as events.ErasedText.

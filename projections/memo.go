@@ -95,43 +95,35 @@ func newMemos() *memos {
 	}
 }
 
-// afterCommit forgets what a committed batch changed.
+// afterCommit forgets what a committed batch changed: the memos each
+// event's registration says it makes stale (handlers.go).
 func (m *memos) afterCommit(batch []events.Event) {
-	var sessions, categories, users, standings bool
+	var stale [memoCount]bool
 	var voters []string
 	for _, ev := range batch {
-		switch ev.Type {
-		case events.SessionStarted, events.SessionEnded, events.SessionUsed:
-			sessions = true
-		case events.UserErased:
-			sessions, users, standings = true, true, true
-		case events.CategoryCreated:
-			categories = true
-		case events.UserRoleSet:
-			users, standings = true, true
-		case events.UserSuspended, events.UserUnsuspended, events.UserBlocked, events.UserUnblocked:
-			standings = true
-		case events.PostVoted:
-			d, ok := ev.Decoded.(*events.VotedData)
-			if !ok {
-				d = new(events.VotedData)
-				if ev.Payload(d) != nil {
-					continue
-				}
+		h, ok := handlers[ev.Type]
+		if !ok {
+			continue
+		}
+		for _, id := range h.forgets {
+			stale[id] = true
+		}
+		if h.voter != nil {
+			if payload, err := h.decode(ev); err == nil {
+				voters = append(voters, h.voter(payload))
 			}
-			voters = append(voters, d.UserID)
 		}
 	}
-	if sessions {
+	if stale[memoSessions] {
 		m.sessions.forget()
 	}
-	if categories {
+	if stale[memoCategories] {
 		m.categories.forget()
 	}
-	if users {
+	if stale[memoUsers] {
 		m.users.forget()
 	}
-	if standings {
+	if stale[memoStandings] {
 		m.standings.forget()
 	}
 	if voters != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"regexp"
 	"slices"
 	"strconv"
@@ -84,8 +85,13 @@ type notice struct {
 // notify writes the notifications of the event at seq: one per mentioned
 // user (not the actor), then a reply to replyTo unless that is the actor
 // or they were mentioned already (one notification per user and event).
-// Nobody is told of what a user they block did.
+// Nobody is told of what a user they block did. Only a type registered as
+// one that notifies (handlers.go) may: the hub pushes the notifications of
+// those types alone.
 func (a *applier) notify(ev events.Event, n notice, replyTo string) error {
+	if !a.notifying {
+		return fmt.Errorf("notify: %s is registered as notifying nobody", ev.Type)
+	}
 	told := []string{n.actor}
 	for _, nick := range Mentions(n.body) {
 		id, err := a.userByNickname(nick)
