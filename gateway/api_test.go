@@ -637,7 +637,7 @@ func TestCrossSiteRequests(t *testing.T) {
 	})
 
 	// --allowed-origins lets a named origin in, and only that one.
-	gw := gateway.New(gateway.Config{Commands: f.Cmds, DB: f.DB, Projector: f.Proj, Store: f.Store, AllowedOrigins: []string{"https://app.example/"}})
+	gw := forumtest.NewGateway(gateway.Config{Commands: f.Cmds, DB: f.DB, Projector: f.Proj, Store: f.Store, AllowedOrigins: []string{"https://app.example/"}})
 	srv := httptest.NewServer(gw)
 	t.Cleanup(srv.Close)
 	for _, tc := range []struct {

@@ -8,7 +8,6 @@ import (
 
 	"forum/commands"
 	"forum/fault"
-	"forum/projections"
 )
 
 // CookieName is the session cookie; SecureCookieName its name when the
@@ -120,47 +119,9 @@ func (s *Server) sessionPrincipal(ctx context.Context, token string) (principal,
 		return principal{}, false
 	}
 	if s.cmd.UseDue(sess) {
-		s.touch(sess)
+		s.gate.touch(sess)
 	}
 	return principal{UserID: sess.UserID, SessionID: sess.ID, Ends: ends}, true
-}
-
-// touch records, in the background, that sess is in use. At most
-// maxTouches run at once; past that a use goes unrecorded, to be recorded
-// by the next request.
-func (s *Server) touch(sess projections.Session) {
-	select {
-	case s.touches <- struct{}{}:
-	default:
-		return
-	}
-	go func() {
-		defer func() { <-s.touches }()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := s.cmd.TouchSession(ctx, sess); err != nil {
-			s.log.Warn("record session use", "session", sess.ID, "err", err)
-		}
-	}()
-}
-
-// maxTouches bounds the session uses being recorded at once.
-const maxTouches = 16
-
-// checkSession is the hub's look at an open socket's session: whether it is
-// still in force (an open socket is use, and recorded as such) and when it
-// ends unless used again.
-func (s *Server) checkSession(ctx context.Context, id string) (time.Time, bool) {
-	sess, err := s.db.Session(ctx, id)
-	if err != nil {
-		return time.Time{}, fault.Code(err) != fault.ENOTFOUND
-	}
-	ends, ok := s.cmd.Ends(sess)
-	if !ok || !s.now().Before(ends) {
-		return time.Time{}, false
-	}
-	s.touch(sess)
-	return ends, true
 }
 
 // withAuth puts the request's principal, if any, into its context, and
@@ -202,7 +163,7 @@ func (s *Server) signedIn(h func(http.ResponseWriter, *http.Request, principal))
 			return
 		}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			if !s.allowWrite(p.UserID) {
+			if !s.gate.AllowWrite(p.UserID) {
 				s.writeError(w, r, errTooManyWrites)
 				return
 			}
@@ -220,16 +181,6 @@ func (s *Server) signedIn(h func(http.ResponseWriter, *http.Request, principal))
 
 // errTooManyWrites answers a user past their write budget.
 var errTooManyWrites = fault.Errorf(fault.ERATELIMITED, "you are writing too fast; slow down and try again shortly")
-
-// allowWrite takes one write from user's budget (always true with rate
-// limits off).
-func (s *Server) allowWrite(user string) bool {
-	if !s.cfg.RateLimits {
-		return true
-	}
-	ok, _ := s.userWrites.Allow(user, s.now())
-	return ok
-}
 
 func (s *Server) setSessionCookie(w http.ResponseWriter, r *http.Request, sess commands.Session) {
 	http.SetCookie(w, &http.Cookie{

@@ -50,7 +50,7 @@ func TestReadinessCatchingUp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	base := forumtest.Serve(t, gateway.New(gateway.Config{Commands: f.Cmds, DB: db, Projector: proj, Store: f.Store}))
+	base := forumtest.Serve(t, forumtest.NewGateway(gateway.Config{Commands: f.Cmds, DB: db, Projector: proj, Store: f.Store}))
 	status, h := health(t, base)
 	if status != http.StatusServiceUnavailable || h.Status != "starting" || h.Reason != "catching_up" || h.Lag == 0 {
 		t.Errorf("before catching up: %d %+v, want 503 starting/catching_up with a lag", status, h)

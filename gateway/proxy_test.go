@@ -27,7 +27,7 @@ func frontOf(t *testing.T, f *forumtest.Forum, publicURL, proxies string) string
 		t.Fatal(err)
 	}
 	cfg.TrustedProxies = p
-	return forumtest.Serve(t, gateway.New(cfg))
+	return forumtest.Serve(t, forumtest.NewGateway(cfg))
 }
 
 type request struct {

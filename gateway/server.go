@@ -45,6 +45,14 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Hub is the instance's WebSocket hub, built on Gate.
+	Hub *hub.Hub
+	// Gate is the per-user write budget and session check the hub shares.
+	Gate *Gate
+	// StartHead is the stream's last sequence as the instance started, if
+	// known: /api/health answers starting until the read models reach it.
+	// Nil: the head at the first health check counts.
+	StartHead *uint64
 }
 
 // Server is the HTTP front of one forum instance.
@@ -59,7 +67,7 @@ type Server struct {
 	metrics *metrics
 	hub     *hub.Hub
 	basic   *basicCache
-	touches chan struct{} // session uses being recorded
+	gate    *Gate
 	respMu  sync.Mutex
 	resp    *events.Responses // answers to writes with an Idempotency-Key
 	start   startHead
@@ -70,40 +78,26 @@ type Server struct {
 
 	readLimits  *limit.Keyed    // per client address, GET and HEAD
 	writeLimits *limit.Keyed    // per client address, everything else
-	userWrites  *limit.Keyed    // per signed-in user, HTTP and WebSocket alike
 	signIns     *signInThrottle // failed sign-ins; always on
 	searches    chan struct{}   // a slot per search running (searchSlot)
 }
 
-// New returns a Server; Run it for the real-time half.
+// New returns a Server over cfg's Hub and Gate, which the composer builds
+// (the hub with the Gate's AllowWrite and CheckSession); Run it for the
+// real-time half. New does no I/O.
 func New(cfg Config) *Server {
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
+	cfg = cfg.withDefaults()
 	s := &Server{
 		cfg: cfg, cmd: cfg.Commands, db: cfg.DB, proj: cfg.Projector, store: cfg.Store, log: cfg.Logger, now: cfg.Now,
+		hub: cfg.Hub, gate: cfg.Gate,
 		readLimits:  limit.New(50, 200),
 		writeLimits: limit.New(10, 40),
-		userWrites:  limit.New(10, 40),
 		signIns:     newSignInThrottle(),
-		touches:     make(chan struct{}, maxTouches),
 		searches:    make(chan struct{}, maxSearches),
 	}
-	hc := hub.Config{ReadModels: cfg.DB, Feed: cfg.Projector, Messenger: cfg.Commands, Logger: cfg.Logger, RateLimits: cfg.RateLimits, AllowWrite: s.allowWrite, CheckSession: s.checkSession}
-	if cfg.Store != nil {
-		hc.Stream, hc.NATS = cfg.Store, cfg.Store.Conn()
-	}
-	s.hub = hub.New(hc)
-	if cfg.Store != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		if head, err := cfg.Store.LastSeq(ctx); err == nil {
-			s.start.seq.Store(head)
-			s.start.known.Store(true)
-		}
-		cancel()
+	if cfg.StartHead != nil {
+		s.start.seq.Store(*cfg.StartHead)
+		s.start.known.Store(true)
 	}
 	s.basic = newBasicCache()
 	s.metrics = newMetrics(s)
@@ -111,6 +105,18 @@ func New(cfg Config) *Server {
 	s.csp = contentSecurityPolicy()
 	s.handler = s.routes()
 	return s
+}
+
+// withDefaults returns cfg with a logger that discards and the system clock
+// where it names none.
+func (cfg Config) withDefaults() Config {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return cfg
 }
 
 // ServeHTTP serves a request.

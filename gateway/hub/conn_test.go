@@ -125,7 +125,7 @@ func TestWSShutdown(t *testing.T) {
 	t.Parallel()
 	f := forumtest.Start(t, forumtest.Options{})
 	ada, bob := f.SignUp("ada"), f.SignUp("bob")
-	gw := gateway.New(gateway.Config{Commands: f.Cmds, DB: f.DB, Projector: f.Proj, Store: f.Store})
+	gw := forumtest.NewGateway(gateway.Config{Commands: f.Cmds, DB: f.DB, Projector: f.Proj, Store: f.Store})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { gw.Run(ctx); close(done) }()

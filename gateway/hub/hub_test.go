@@ -103,7 +103,7 @@ func TestWSRefusals(t *testing.T) {
 	}
 
 	// --allowed-origins lets another origin in.
-	gw := gateway.New(gateway.Config{Commands: f.Cmds, DB: f.DB, Projector: f.Proj, Store: f.Store, AllowedOrigins: []string{"https://app.example"}})
+	gw := forumtest.NewGateway(gateway.Config{Commands: f.Cmds, DB: f.DB, Projector: f.Proj, Store: f.Store, AllowedOrigins: []string{"https://app.example"}})
 	srv := forumtest.Serve(t, gw)
 	if status, body := forumtest.DialStatus(t, forumtest.WSURL(srv, ""), withOrigin("https://app.example")); status != http.StatusSwitchingProtocols {
 		t.Errorf("allowed origin: %d %s", status, body)

@@ -22,6 +22,7 @@ import (
 	"forum/commands"
 	"forum/events"
 	"forum/gateway"
+	"forum/gateway/hub"
 	"forum/projections"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -148,7 +149,7 @@ func Start(t testing.TB, o Options) *Forum {
 	if logger == nil {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
-	gw := gateway.New(gateway.Config{Commands: core.Cmds, DB: core.DB, Projector: core.Proj, Store: core.Store, Logger: logger, RateLimits: o.RateLimits})
+	gw := NewGateway(gateway.Config{Commands: core.Cmds, DB: core.DB, Projector: core.Proj, Store: core.Store, Logger: logger, RateLimits: o.RateLimits})
 	ctx, cancel := context.WithCancel(core.ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() { gw.Run(ctx) })
@@ -289,6 +290,33 @@ func (c *Client) MustDo(method, path string, body any, want int, out any) {
 			t.Fatalf("%s %s: decode %s: %v", method, path, b, err)
 		}
 	}
+}
+
+// NewGateway composes a gateway as the forum does: the Gate that HTTP and
+// the WebSocket share, the hub built on it, and the stream's head as of
+// now; cfg's own Hub, Gate and StartHead are kept.
+func NewGateway(cfg gateway.Config) *gateway.Server {
+	if cfg.Gate == nil {
+		cfg.Gate = gateway.NewGate(cfg)
+	}
+	if cfg.Hub == nil {
+		hc := hub.Config{
+			ReadModels: cfg.DB, Feed: cfg.Projector, Messenger: cfg.Commands, Logger: cfg.Logger, RateLimits: cfg.RateLimits,
+			AllowWrite: cfg.Gate.AllowWrite, CheckSession: cfg.Gate.CheckSession,
+		}
+		if cfg.Store != nil {
+			hc.Stream, hc.NATS = cfg.Store, cfg.Store.Conn()
+		}
+		cfg.Hub = hub.New(hc)
+	}
+	if cfg.StartHead == nil && cfg.Store != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		if head, err := cfg.Store.LastSeq(ctx); err == nil {
+			cfg.StartHead = &head
+		}
+		cancel()
+	}
+	return gateway.New(cfg)
 }
 
 // Serve runs another gateway (its hub and an httptest server) until the test
