@@ -12,22 +12,16 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/netip"
-	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
-	"forum/commands"
 	"forum/events"
-	"forum/gateway"
 	"forum/projections"
 )
 
@@ -188,188 +182,6 @@ func (o onOff) Set(s string) error {
 		return fmt.Errorf("want on or off, not %q", s)
 	}
 	return nil
-}
-
-func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("forum serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var sf storeFlags
-	sf.register(fs, getenv)
-	httpAddr := fs.String("http", envDefault(getenv, "FORUM_HTTP", "127.0.0.1:8080"), "HTTP address to listen on (env FORUM_HTTP)")
-	natsListen := fs.String("nats-listen", envDefault(getenv, "FORUM_NATS_LISTEN", "127.0.0.1:4222"), "client address of the embedded NATS server, off for none (env FORUM_NATS_LISTEN)")
-	demo := fs.Bool("demo", boolFlag(getenv, "FORUM_DEMO", true), "seed demo users, posts and messages into an empty stream (env FORUM_DEMO)")
-	adminList := fs.String("admins", getenv("FORUM_ADMINS"), "comma-separated nicknames of the admins (with --demo, ada is one) (env FORUM_ADMINS)")
-	rateLimits := boolFlag(getenv, "FORUM_RATE_LIMITS", true)
-	fs.Var(onOff{&rateLimits}, "rate-limits", "on or off: off lifts every rate limit but the throttling of failed sign-ins (env FORUM_RATE_LIMITS)")
-	origins := fs.String("allowed-origins", getenv("FORUM_ALLOWED_ORIGINS"), "comma-separated extra origins allowed for browsers and WebSockets (env FORUM_ALLOWED_ORIGINS)")
-	publicURL := fs.String("public-url", getenv("FORUM_PUBLIC_URL"), "the address users reach the forum at, e.g. https://forum.example (env FORUM_PUBLIC_URL)")
-	proxies := fs.String("trusted-proxies", getenv("FORUM_TRUSTED_PROXIES"), "comma-separated CIDRs of proxies whose X-Forwarded-For and -Proto are believed (env FORUM_TRUSTED_PROXIES)")
-	logLevel := fs.String("log-level", envDefault(getenv, "FORUM_LOG_LEVEL", "info"), "debug, info, warn or error (env FORUM_LOG_LEVEL)")
-	pprofAddr := fs.String("pprof", getenv("FORUM_PPROF"), "loopback address to serve Go's profiles on (/debug/pprof/), e.g. 127.0.0.1:6060; empty for none (env FORUM_PPROF)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	logger, err := newLogger(stderr, *logLevel)
-	if err != nil {
-		return err
-	}
-	if *pprofAddr != "" {
-		stop, err := servePprof(*pprofAddr, logger)
-		if err != nil {
-			return err
-		}
-		defer stop()
-	}
-	var public *url.URL
-	if *publicURL != "" {
-		if public, err = gateway.ParsePublicURL(*publicURL); err != nil {
-			return err
-		}
-	}
-	trusted, err := gateway.ParseTrustedProxies(*proxies)
-	if err != nil {
-		return err
-	}
-	// The demo accounts share one published password: only a forum that
-	// nobody else can reach may have them.
-	local := isLoopback(*httpAddr) && (public == nil || isLoopback(public.Host) || isLoopback(public.Host+":0"))
-	if *demo && !local {
-		return fmt.Errorf("the forum is reachable from other machines (--http %s, --public-url %q), and the demo accounts all share the password %q: start with --demo=false", *httpAddr, *publicURL, commands.DemoPassword)
-	}
-
-	// Listen first, so a busy port fails at once.
-	ln, err := net.Listen("tcp", *httpAddr)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
-	defer ln.Close()
-
-	store, closeStore, err := sf.open(ctx, *natsListen, logger)
-	if err != nil {
-		return err
-	}
-	defer closeStore()
-
-	db, rebuilt, err := projections.OpenDB(sf.dbPath())
-	if err != nil {
-		return err
-	}
-	defer func() { db.Close() }() // db may be replaced by followStream
-	if rebuilt {
-		logger.Info("read models of another schema, or unreadable: rebuilding from the stream", "path", sf.dbPath())
-	}
-	if db, err = followStream(ctx, store, db, sf.dbPath(), logger); err != nil {
-		return err
-	}
-	proj, err := projections.NewProjector(db, logger)
-	if err != nil {
-		return err
-	}
-	keys, err := store.Keys(ctx)
-	if err != nil {
-		return err
-	}
-	proj.SetKeys(keys)
-	projCtx, stopProjector := context.WithCancel(context.WithoutCancel(ctx))
-	var wg sync.WaitGroup
-	wg.Go(func() { proj.Run(projCtx, store) })
-	defer func() { stopProjector(); wg.Wait() }()
-
-	// SIGHUP (forum rebuild --online) rebuilds the read models into a fresh
-	// file while the forum serves, and swaps it in.
-	var rebuilding sync.Mutex
-	onHangup(projCtx, func() {
-		if !rebuilding.TryLock() {
-			logger.Warn("an online rebuild is under way already")
-			return
-		}
-		defer rebuilding.Unlock()
-		logger.Info("rebuilding the read models online")
-		res, err := proj.RebuildOnline(projCtx, store, logger)
-		if err == nil {
-			_, err = followStream(projCtx, store, db, sf.dbPath(), logger)
-		}
-		if err != nil {
-			logger.Error("online rebuild", "err", err)
-			return
-		}
-		logger.Info("rebuilt online and swapped in", "events", res.Events, "seconds", res.Duration.Seconds(), "file", res.Path)
-	})
-
-	var admins []string
-	for _, a := range strings.Split(*adminList, ",") {
-		if a = strings.TrimSpace(a); a != "" {
-			admins = append(admins, a)
-		}
-	}
-	if *demo {
-		admins = append(admins, "ada")
-	}
-	cc := commands.Config{Store: store, DB: db, Projector: proj, Logger: logger, DemoSignIn: local, Admins: admins, Keys: keys}
-	if rateLimits {
-		cc.NewRooms = commands.NewRoomsLimit()
-	}
-	cmds := commands.New(cc)
-	seeded, err := cmds.Seed(ctx, *demo)
-	if err != nil {
-		return err
-	}
-	if err := cmds.EnsureAdmins(ctx, admins); err != nil {
-		return fmt.Errorf("make the admins (--admins): %w", err)
-	}
-	if seeded {
-		logger.Info("seeded an empty stream", "categories", len(commands.DefaultCategories), "demo", *demo)
-		if *demo {
-			logger.Info("demo users", "nicknames", strings.Join(commands.DemoUsers, ","), "password", commands.DemoPassword)
-		}
-	}
-
-	gw := newGateway(ctx, gateway.Config{
-		Commands: cmds, DB: db, Projector: proj, Store: store, Logger: logger,
-		RateLimits: rateLimits, AllowedOrigins: splitList(*origins), PublicURL: public, TrustedProxies: trusted,
-	})
-	hubCtx, stopHub := context.WithCancel(context.WithoutCancel(ctx))
-	wg.Go(func() { gw.Run(hubCtx) })
-	srv := gateway.NewHTTPServer(gw, gateway.DefaultTimeouts, logger)
-	natsAddr := store.ClientAddr()
-	if natsAddr == "" {
-		natsAddr = "off"
-		if !store.Embedded() {
-			natsAddr = sf.natsURL
-		}
-	}
-	logger.Info("forum started", "http", ln.Addr().String(), "nats", natsAddr, "data", sf.data, "url", "http://"+ln.Addr().String())
-
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		stopHub()
-		return fmt.Errorf("serve: %w", err)
-	case <-ctx.Done():
-	}
-	logger.Info("shutting down")
-	shutCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	stopHub()
-	if err := srv.Shutdown(shutCtx); err != nil {
-		logger.Warn("shutdown", "err", err)
-	}
-	return nil
-}
-
-// isLoopback reports whether the listen address addr is reachable from this
-// machine only: a loopback IP or localhost (an empty host is every interface).
-func isLoopback(addr string) bool {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return false
-	}
-	if host == "localhost" {
-		return true
-	}
-	ip, err := netip.ParseAddr(host)
-	return err == nil && ip.IsLoopback()
 }
 
 // followStream makes sure db was built from store's stream: read models of
