@@ -306,7 +306,8 @@ func (p *Projector) follow(ctx context.Context, src Source, until uint64, untilT
 
 // Apply applies a batch of events in one transaction together with the
 // checkpoint, skipping events at or below the checkpoint, then publishes
-// them to the change feed. Events must be in stream order.
+// them to the change feed, each with its payload decoded and opened in
+// Decoded (nil when it was not applied). Events must be in stream order.
 //
 // A batch that has begun runs to its end even if ctx ends meanwhile, so a
 // shutdown lets the projector finish its batch.
@@ -333,10 +334,10 @@ func (p *Projector) Apply(ctx context.Context, batch []events.Event) error {
 	defer tx.Rollback()
 	a := &applier{ctx: ctx, tx: tx, cache: f.wstmts, stmts: map[string]*sql.Stmt{}, keys: p.keys}
 	var quarantined uint64
-	for _, ev := range fresh {
+	for i, ev := range fresh {
 		var err error = errSkip{errors.New(ev.Undecodable)}
 		if ev.Undecodable == "" {
-			err = a.apply(ev)
+			fresh[i].Decoded, err = a.applyOpened(ev)
 		}
 		var skip errSkip
 		if errors.As(err, &skip) {
@@ -372,7 +373,8 @@ func (p *Projector) Apply(ctx context.Context, batch []events.Event) error {
 	p.commits++
 	p.applied += uint64(len(fresh))
 	for _, ev := range fresh {
-		ev.Decoded = nil // the feed keeps the bytes only
+		// With its payload as applied, so nobody decodes it again (about
+		// as large again as its bytes, which bound the feed).
 		p.feed.push(ev)
 	}
 	close(p.changed)

@@ -14,7 +14,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"forum/events"
-	"forum/fault"
 	"forum/projections"
 )
 
@@ -222,70 +221,17 @@ func (a audience) sees(user string) bool {
 	return false
 }
 
-// pushes is the hub's decision for every event type: the frame type it is
-// pushed as, or "" when it is not pushed (and why). A test fails when a
-// registered event type is missing here.
-var pushes = map[events.Type]string{
-	events.PostCreated:     "post.created",
-	events.PostEdited:      "post.edited",
-	events.PostDeleted:     "post.deleted",
-	events.PostVoted:       "post.voted",
-	events.CommentCreated:  "comment.created",
-	events.CommentEdited:   "comment.edited",
-	events.CommentDeleted:  "comment.deleted",
-	events.CommentVoted:    "comment.voted",
-	events.DMSent:          "dm",
-	events.DMRead:          "read",
-	events.RoomMessageSent: "room.message",
-	events.RoomJoined:      "room.system",
-	events.RoomLeft:        "room.system",
-	events.RoomRead:        "room.read",
-	// notifications.read goes to the reader's connections; the notifications
-	// themselves are frames of the posts, comments and messages that make
-	// them (built.notes).
-	events.NotificationsRead: "notifications.read",
-	// Not pushed: categories and rooms are read once per page; claims,
-	// users and sessions are private or shown only through other objects.
-	events.CategoryCreated: "",
-	events.RoomCreated:     "",
-	events.ClaimMade:       "",
-	events.ClaimReleased:   "",
-	events.UserRegistered:  "",
-	events.SessionStarted:  "",
-	events.SessionUsed:     "",
-	// Not pushed, but closes every socket of that session (built.endSession).
-	events.SessionEnded: "",
-	// Moderation: a hidden item leaves every page at once ("hidden"), a
-	// restored one says so ("restored": pages showing it read it again), a
-	// purge hides everything of one user since a time ("purged"); flags,
-	// roles and suspensions are read by who needs them.
-	events.ContentHidden:   "hidden",
-	events.ContentRestored: "restored",
-	events.UserPurged:      "purged",
-	events.FlagRaised:      "",
-	events.FlagResolved:    "",
-	events.UserRoleSet:     "",
-	events.UserSuspended:   "",
-	events.UserUnsuspended: "",
-	// Not pushed, but change what the blocker's connections are sent.
-	events.UserBlocked:   "",
-	events.UserUnblocked: "",
-	// Not pushed, but closes every connection of the erased account.
-	events.UserErased: "",
-}
-
 // built is what one committed event means to WebSocket clients: a frame and
 // its audience (frame nil: nothing to show), the notifications it made, and
-// a session to disconnect.
+// what it does to open connections (effects: end sessions, close an
+// account's connections, change whom a user's connections are not sent).
 type built struct {
-	seq        uint64
-	frame      *outFrame
-	to         audience
-	notes      []note
-	endSession string
-	endUser    string            // an erased account: close its connections
-	block      *events.BlockData // a block (blocked) or unblock changes what its user is sent
-	blocked    bool
+	seq     uint64
+	ftype   string // the frame type its registration names (pushes.go)
+	frame   *outFrame
+	to      audience
+	notes   []note
+	effects []effect
 
 	// For the frame cache (cache.go): src builds the frames again from the
 	// read models; keys name the items and users they show; fresh is a
@@ -368,119 +314,8 @@ type source struct {
 	room string // a membership's room
 }
 
-// sourceOf returns the source of ev's frame; ok is false for an event that
-// shows none of those.
-func sourceOf(ev events.Event) (src source, ok bool, err error) {
-	src.typ = ev.Type
-	switch ev.Type {
-	case events.PostCreated, events.PostEdited, events.PostDeleted:
-		var d struct {
-			PostID string `json:"post_id"`
-		}
-		err = ev.Payload(&d)
-		src.id = d.PostID
-	case events.CommentCreated, events.CommentEdited, events.CommentDeleted:
-		var d struct {
-			CommentID string `json:"comment_id"`
-		}
-		err = ev.Payload(&d)
-		src.id = d.CommentID
-	case events.DMSent, events.RoomMessageSent:
-	case events.RoomJoined, events.RoomLeft:
-		var d events.RoomMembershipData
-		err = ev.Payload(&d)
-		src.id, src.room = d.UserID, d.Room
-	default:
-		return source{}, false, nil
-	}
-	return src, true, err
-}
-
-// build turns a committed event into its frame, reading the objects it
-// shows from the read models. An event that is not pushed, or whose object
-// the read models do not show (a skipped event, or one whose object is
-// gone), yields no frame.
-func (h *Hub) build(ctx context.Context, ev events.Event) built {
-	b := built{seq: ev.Seq}
-	src, shows, err := sourceOf(ev)
-	switch {
-	case err != nil:
-	case shows:
-		b, err = h.shown(ctx, ev.Seq, src)
-	default:
-		err = h.buildOther(ctx, ev, &b)
-	}
-	if err != nil && fault.Code(err) != fault.ENOTFOUND && ctx.Err() == nil {
-		h.log.Warn("websocket frame", "seq", ev.Seq, "type", ev.Type, "err", err)
-	}
-	b.changes = changesOf(ev)
-	return b
-}
-
-// changesOf names what ev changes in the frames of events before it: the
-// item an edit, deletion, hide or restore changes, or everything of the
-// user a purge or an erasure changes (nil for other events).
-func changesOf(ev events.Event) []string {
-	var key string
-	switch ev.Type {
-	case events.PostEdited, events.PostDeleted:
-		var d struct {
-			PostID string `json:"post_id"`
-		}
-		if ev.Payload(&d) == nil {
-			key = itemKey(events.KindPost, d.PostID)
-		}
-	case events.CommentEdited, events.CommentDeleted:
-		var d struct {
-			CommentID string `json:"comment_id"`
-		}
-		if ev.Payload(&d) == nil {
-			key = itemKey(events.KindComment, d.CommentID)
-		}
-	case events.ContentHidden, events.ContentRestored:
-		var d events.ContentModData
-		if ev.Payload(&d) == nil {
-			key = itemKey(d.Target.Kind, d.Target.ID)
-		}
-	case events.UserPurged, events.UserErased:
-		var d events.UserModData // the user id of a purge too
-		if ev.Payload(&d) == nil {
-			key = userKey(d.UserID)
-		}
-	}
-	if key == "" {
-		return nil
-	}
-	return []string{key}
-}
-
-// shown builds the frames of the event at seq that shows src, and the
-// notifications it made, from the read models as they are now: a hidden
-// item without its text, an erased user's as "[deleted]".
-func (h *Hub) shown(ctx context.Context, seq uint64, src source) (built, error) {
-	b := built{seq: seq, src: src}
-	var err error
-	switch src.typ {
-	case events.PostCreated, events.PostEdited, events.PostDeleted:
-		err = h.buildPost(ctx, &b)
-	case events.CommentCreated, events.CommentEdited, events.CommentDeleted:
-		err = h.buildComment(ctx, &b)
-	case events.DMSent, events.RoomMessageSent:
-		err = h.buildMessage(ctx, &b)
-	case events.RoomJoined, events.RoomLeft:
-		err = h.buildMembership(ctx, &b)
-	}
-	if err == nil && (src.typ == events.PostCreated || src.typ == events.CommentCreated || src.typ == events.RoomMessageSent) {
-		b.notes, err = h.notes(ctx, seq)
-		for _, n := range b.notes {
-			b.addKey(userKey(n.frame.author))
-		}
-	}
-	return b, err
-}
-
 func (h *Hub) buildPost(ctx context.Context, b *built) error {
-	typ := pushes[b.src.typ]
+	typ := b.ftype
 	p, err := h.read.Post(ctx, b.src.id, "")
 	if err != nil {
 		return err
@@ -496,7 +331,7 @@ func (h *Hub) buildPost(ctx context.Context, b *built) error {
 }
 
 func (h *Hub) buildComment(ctx context.Context, b *built) error {
-	typ := pushes[b.src.typ]
+	typ := b.ftype
 	c, err := h.read.Comment(ctx, b.src.id, "")
 	if err != nil {
 		return err
@@ -512,7 +347,7 @@ func (h *Hub) buildComment(ctx context.Context, b *built) error {
 }
 
 func (h *Hub) buildMessage(ctx context.Context, b *built) error {
-	typ := pushes[b.src.typ]
+	typ := b.ftype
 	m, err := h.read.MessageBySeq(ctx, b.seq)
 	if err != nil {
 		return err
@@ -532,7 +367,7 @@ func (h *Hub) buildMessage(ctx context.Context, b *built) error {
 }
 
 func (h *Hub) buildMembership(ctx context.Context, b *built) error {
-	typ := pushes[b.src.typ]
+	typ := b.ftype
 	u, err := h.read.User(ctx, b.src.id)
 	if err != nil {
 		return err
@@ -553,104 +388,66 @@ func (h *Hub) buildMembership(ctx context.Context, b *built) error {
 	return nil
 }
 
-// buildOther builds into b what an event that shows no post, comment,
-// message or membership means: a read mark, a moderation, a session or
-// account to close, a block.
-func (h *Hub) buildOther(ctx context.Context, ev events.Event, b *built) error {
-	typ := pushes[ev.Type]
-	var err error
-	switch ev.Type {
-	case events.PostVoted, events.CommentVoted:
-		err = h.buildVotes(ctx, ev, b)
-	case events.RoomRead:
-		var d events.RoomReadData
-		if err = ev.Payload(&d); err == nil {
-			f := roomReadFrame{Type: typ, Seq: ev.Seq, Room: d.Room, UpToSeq: d.UpToSeq}
-			b.frame, b.to = h.newFrame(typ, ev.Seq, f), audience{users: []string{d.UserID}}
-		}
-	case events.NotificationsRead:
-		var d events.NotificationsReadData
-		if err = ev.Payload(&d); err == nil {
-			f := notificationsReadFrame{Type: typ, Seq: ev.Seq, UpTo: strconv.FormatUint(d.UpToSeq, 10)}
-			b.frame, b.to = h.newFrame(typ, ev.Seq, f), audience{users: []string{d.UserID}}
-		}
-	case events.DMRead:
-		var d events.DMReadData
-		if err = ev.Payload(&d); err == nil {
-			f := readFrame{Type: typ, Seq: ev.Seq, Peer: d.PeerID, UpTo: d.UpTo}
-			b.frame, b.to = h.newFrame(typ, ev.Seq, f), audience{users: []string{d.UserID}}
-		}
-	case events.SessionEnded:
-		var d events.SessionEndedData
-		if err = ev.Payload(&d); err == nil {
-			b.endSession = d.SessionID
-		}
-	case events.UserBlocked, events.UserUnblocked:
-		var d events.BlockData
-		if err = ev.Payload(&d); err == nil {
-			b.block, b.blocked = &d, ev.Type == events.UserBlocked
-		}
-	case events.ContentHidden, events.ContentRestored, events.UserPurged, events.UserErased:
-		err = h.buildModeration(ctx, ev, b)
-	}
-	return err
-}
-
-func (h *Hub) buildVotes(ctx context.Context, ev events.Event, b *built) error {
-	typ := pushes[ev.Type]
+// buildVotes builds the frame of a vote: the item's counts now.
+func (h *Hub) buildVotes(ctx context.Context, ev events.Event, d events.VotedData, b *built) error {
 	kind := events.KindPost
 	if ev.Type == events.CommentVoted {
 		kind = events.KindComment
-	}
-	var d events.VotedData
-	if err := ev.Payload(&d); err != nil {
-		return err
 	}
 	v, err := h.read.Votes(ctx, events.Target{Kind: kind, ID: d.TargetID}, "")
 	if err != nil {
 		return err
 	}
-	f := voteFrame{Type: typ, Seq: ev.Seq, ID: d.TargetID, Likes: v.Likes, Dislikes: v.Dislikes}
-	b.frame, b.to = h.newFrame(typ, ev.Seq, f), audience{all: true}
+	f := voteFrame{Type: b.ftype, Seq: ev.Seq, ID: d.TargetID, Likes: v.Likes, Dislikes: v.Dislikes}
+	b.frame, b.to = h.newFrame(b.ftype, ev.Seq, f), audience{all: true}
 	return nil
 }
 
-// buildModeration builds the frame of a hide, restore, purge or erasure,
-// and names what it changes in frames built before it: the item, or
-// everything of the user.
-func (h *Hub) buildModeration(ctx context.Context, ev events.Event, b *built) error {
-	typ := pushes[ev.Type]
-	switch ev.Type {
-	case events.ContentHidden, events.ContentRestored:
-		var d events.ContentModData
-		if err := ev.Payload(&d); err != nil {
+// buildRoomRead tells the reader's own connections how far they read a room.
+func (h *Hub) buildRoomRead(_ context.Context, ev events.Event, d events.RoomReadData, b *built) error {
+	f := roomReadFrame{Type: b.ftype, Seq: ev.Seq, Room: d.Room, UpToSeq: d.UpToSeq}
+	b.frame, b.to = h.newFrame(b.ftype, ev.Seq, f), audience{users: []string{d.UserID}}
+	return nil
+}
+
+// buildNotificationsRead tells the reader's own connections how far they
+// read their notifications.
+func (h *Hub) buildNotificationsRead(_ context.Context, ev events.Event, d events.NotificationsReadData, b *built) error {
+	f := notificationsReadFrame{Type: b.ftype, Seq: ev.Seq, UpTo: strconv.FormatUint(d.UpToSeq, 10)}
+	b.frame, b.to = h.newFrame(b.ftype, ev.Seq, f), audience{users: []string{d.UserID}}
+	return nil
+}
+
+// buildDMRead tells the reader's own connections how far they read a
+// conversation.
+func (h *Hub) buildDMRead(_ context.Context, ev events.Event, d events.DMReadData, b *built) error {
+	f := readFrame{Type: b.ftype, Seq: ev.Seq, Peer: d.PeerID, UpTo: d.UpTo}
+	b.frame, b.to = h.newFrame(b.ftype, ev.Seq, f), audience{users: []string{d.UserID}}
+	return nil
+}
+
+// buildHidden builds the frame of a hide or a restore: to everyone, or to
+// those who are shown the message it hides.
+func (h *Hub) buildHidden(ctx context.Context, ev events.Event, d events.ContentModData, b *built) error {
+	b.to = audience{all: true}
+	if d.Target.Kind == events.KindMessage {
+		m, err := h.read.MessageByID(ctx, d.Target.ID)
+		if err == nil {
+			b.to, err = h.messageAudience(ctx, m)
+		}
+		if err != nil {
 			return err
 		}
-		b.to = audience{all: true}
-		if d.Target.Kind == events.KindMessage {
-			m, err := h.read.MessageByID(ctx, d.Target.ID)
-			if err == nil {
-				b.to, err = h.messageAudience(ctx, m)
-			}
-			if err != nil {
-				return err
-			}
-		}
-		b.frame = h.newFrame(typ, ev.Seq, hiddenFrame{Type: typ, Seq: ev.Seq, Target: d.Target})
-	case events.UserPurged:
-		var d events.UserPurgedData
-		if err := ev.Payload(&d); err != nil {
-			return err
-		}
-		f := purgedFrame{Type: typ, Seq: ev.Seq, UserID: d.UserID, Since: projections.FormatTime(d.Since)}
-		b.frame, b.to = h.newFrame(typ, ev.Seq, f), audience{all: true}
-	case events.UserErased:
-		var d events.UserModData
-		if err := ev.Payload(&d); err != nil {
-			return err
-		}
-		b.endUser = d.UserID
 	}
+	b.frame = h.newFrame(b.ftype, ev.Seq, hiddenFrame{Type: b.ftype, Seq: ev.Seq, Target: d.Target})
+	return nil
+}
+
+// buildPurged builds the frame of a purge: everything of one user since a
+// time leaves every page.
+func (h *Hub) buildPurged(_ context.Context, ev events.Event, d events.UserPurgedData, b *built) error {
+	f := purgedFrame{Type: b.ftype, Seq: ev.Seq, UserID: d.UserID, Since: projections.FormatTime(d.Since)}
+	b.frame, b.to = h.newFrame(b.ftype, ev.Seq, f), audience{all: true}
 	return nil
 }
 

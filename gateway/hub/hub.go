@@ -246,7 +246,8 @@ func (h *Hub) fanOut(ctx context.Context) error {
 	return err
 }
 
-// deliver queues built frames to their audiences and moves seq past them.
+// deliver queues built frames to their audiences, carries out their
+// effects and moves seq past them.
 func (h *Hub) deliver(batch []built) {
 	if len(batch) == 0 {
 		return
@@ -262,58 +263,47 @@ func (h *Hub) deliver(batch []built) {
 		}
 		h.recent.changed(b.changes, b.seq)
 		if b.frame != nil {
-			switch {
-			case b.to.all:
-				for c := range h.conns {
-					h.send(c, b.frame)
-				}
-			case b.to.room != "":
-				for c := range h.rooms[b.to.room] {
-					h.send(c, b.frame)
-				}
-				// Members get the room's frames without watching it.
-				for _, u := range b.to.users {
-					for c := range h.byUser[u] {
-						if _, watching := c.rooms[b.to.room]; !watching {
-							h.send(c, b.frame)
-						}
-					}
-				}
-			default:
-				for i, u := range b.to.users {
-					if i == 0 || u != b.to.users[0] {
-						for c := range h.byUser[u] {
-							h.send(c, b.frame)
-						}
-					}
-				}
-			}
+			h.sendTo(b.to, b.frame)
 		}
 		for _, n := range b.notes {
 			for c := range h.byUser[n.user] {
 				h.send(c, n.frame)
 			}
 		}
-		if b.endSession != "" {
-			for c := range h.bySession[b.endSession] {
-				c.close(websocket.ClosePolicyViolation, "signed out")
-			}
+		for _, e := range b.effects {
+			e.carryOut(h)
 		}
-		if b.endUser != "" {
-			for c := range h.byUser[b.endUser] {
-				c.close(websocket.ClosePolicyViolation, "account erased")
-			}
+		h.seq = b.seq
+	}
+}
+
+// sendTo queues f to the connections of audience to. The hub's lock is held.
+func (h *Hub) sendTo(to audience, f *outFrame) {
+	switch {
+	case to.all:
+		for c := range h.conns {
+			h.send(c, f)
 		}
-		if b.block != nil {
-			for c := range h.byUser[b.block.UserID] {
-				if b.blocked {
-					c.blocked[b.block.BlockedID] = struct{}{}
-				} else {
-					delete(c.blocked, b.block.BlockedID)
+	case to.room != "":
+		for c := range h.rooms[to.room] {
+			h.send(c, f)
+		}
+		// Members get the room's frames without watching it.
+		for _, u := range to.users {
+			for c := range h.byUser[u] {
+				if _, watching := c.rooms[to.room]; !watching {
+					h.send(c, f)
 				}
 			}
 		}
-		h.seq = b.seq
+	default:
+		for i, u := range to.users {
+			if i == 0 || u != to.users[0] {
+				for c := range h.byUser[u] {
+					h.send(c, f)
+				}
+			}
+		}
 	}
 }
 

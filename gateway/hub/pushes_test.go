@@ -14,7 +14,7 @@ func TestEveryEventTypeHasAPushDecision(t *testing.T) {
 	t.Parallel()
 	for _, typ := range events.Types() {
 		if _, ok := hub.Pushes[typ]; !ok {
-			t.Errorf("%s: no decision in the hub's pushes table (gateway/hub/frames.go)", typ)
+			t.Errorf("%s: no decision in the hub's pushes table (gateway/hub/pushes.go)", typ)
 		}
 	}
 	for typ := range hub.Pushes {
