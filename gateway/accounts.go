@@ -130,13 +130,13 @@ func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
 	load := func() (profileView, error) {
 		prof, err := s.db.Profile(r.Context(), id)
 		v := profileView{User: prof.User, PostCount: prof.Posts, CommentCount: prof.Comments}
-		if err == nil && viewer(r) == id {
+		if err == nil && viewerOf(r) == id {
 			v.User, err = s.db.Account(r.Context(), id)
 		}
 		return v, err
 	}
 	online := s.hub.Online(id)
-	if viewer(r) == id {
+	if viewerOf(r) == id {
 		v, err := load()
 		if err != nil {
 			s.writeError(w, r, err)

@@ -35,15 +35,16 @@ type principal struct {
 
 type principalKey struct{}
 
-// who returns the signed-in user of a request, if any.
-func who(r *http.Request) (principal, bool) {
+// principalOf returns the principal of a request, if it is signed in.
+func principalOf(r *http.Request) (principal, bool) {
 	p, ok := r.Context().Value(principalKey{}).(principal)
 	return p, ok
 }
 
-// viewer returns the signed-in user's id, or "" for an anonymous reader.
-func viewer(r *http.Request) string {
-	p, _ := who(r)
+// viewerOf returns the id of the signed-in user a request reads for, or ""
+// when it is anonymous.
+func viewerOf(r *http.Request) string {
+	p, _ := principalOf(r)
 	return p.UserID
 }
 
@@ -157,7 +158,7 @@ func (s *Server) withAuth(next http.Handler) http.Handler {
 // budget, which the WebSocket shares.
 func (s *Server) signedIn(h func(http.ResponseWriter, *http.Request, principal)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		p, ok := who(r)
+		p, ok := principalOf(r)
 		if !ok {
 			s.writeError(w, r, fault.Errorf(fault.EUNAUTHENTICATED, "sign in first"))
 			return

@@ -27,7 +27,7 @@ const IdempotencyHeader = "Idempotency-Key"
 func (s *Server) idempotent(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key := r.Header.Get(IdempotencyHeader)
-		p, signedIn := who(r)
+		p, signedIn := principalOf(r)
 		if key == "" || r.Method == http.MethodGet || r.Method == http.MethodHead || r.Method == http.MethodOptions {
 			next.ServeHTTP(w, r)
 			return

@@ -78,7 +78,7 @@ func (s *Server) serveFeedPage(w http.ResponseWriter, r *http.Request, category 
 	h := w.Header()
 	h.Set("Content-Type", s.app.Index.ContentType)
 	h.Set("Vary", "Accept-Encoding, Cookie, Authorization")
-	if _, signedIn := who(r); signedIn || r.Header.Get("Cookie") != "" {
+	if _, signedIn := principalOf(r); signedIn || r.Header.Get("Cookie") != "" {
 		h.Set("Cache-Control", "no-store") // it may hold the reader's account
 	} else {
 		h.Set("Cache-Control", "no-cache")

@@ -287,15 +287,15 @@ func (s *Server) erase(w http.ResponseWriter, r *http.Request, p principal) {
 
 // withoutBlocked leaves out of items those by the users the reader blocks.
 func withoutBlocked[T any](s *Server, r *http.Request, items []T, author func(T) string) ([]T, error) {
-	reader := viewer(r)
-	if reader == "" {
+	viewer := viewerOf(r)
+	if viewer == "" {
 		return items, nil
 	}
-	st, err := s.db.StandingOf(r.Context(), reader)
+	st, err := s.db.StandingOf(r.Context(), viewer)
 	if err != nil || !st.Blocks {
 		return items, err
 	}
-	ids, err := s.db.BlockedIDs(r.Context(), reader)
+	ids, err := s.db.BlockedIDs(r.Context(), viewer)
 	if err != nil {
 		return nil, err
 	}

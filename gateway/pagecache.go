@@ -111,13 +111,13 @@ func (c *pageCache) put(seq uint64, key string, p *cachedPage) {
 // changed, and are served from the page cache: encoded once per sequence,
 // with a signed-in reader's votes written into the bytes.
 func (s *Server) readCached(w http.ResponseWriter, r *http.Request, load func(viewer string) (any, error), posts func(any) []string) {
-	reader := viewer(r)
-	if reader != "" {
+	viewer := viewerOf(r)
+	if viewer != "" {
 		// A moderator sees hidden items, a user who blocks someone does not
 		// see their posts: pages of their own, not cached.
-		st, err := s.db.StandingOf(r.Context(), reader)
+		st, err := s.db.StandingOf(r.Context(), viewer)
 		if err == nil && (projections.Moderator(st.Role) || st.Blocks) {
-			v, err := load(reader)
+			v, err := load(viewer)
 			if err != nil {
 				s.writeError(w, r, err)
 				return
@@ -127,7 +127,7 @@ func (s *Server) readCached(w http.ResponseWriter, r *http.Request, load func(vi
 		}
 	}
 	seq := s.proj.Seq()
-	etag := pageETag(seq, reader)
+	etag := pageETag(seq, viewer)
 	if s.notModified(w, r, etag) {
 		return
 	}
@@ -150,7 +150,7 @@ func (s *Server) readCached(w http.ResponseWriter, r *http.Request, load func(vi
 	if !kept {
 		etag = ""
 	}
-	if reader == "" || len(p.posts) == 0 {
+	if viewer == "" || len(p.posts) == 0 {
 		writeCached(w, r, etag, p.body, p.gz)
 		return
 	}
@@ -159,7 +159,7 @@ func (s *Server) readCached(w http.ResponseWriter, r *http.Request, load func(vi
 		s.writeError(w, r, errors.New("page cache: votes not placed"))
 		return
 	}
-	votes, err := s.db.MyPostVotes(r.Context(), reader, p.posts)
+	votes, err := s.db.MyPostVotes(r.Context(), viewer, p.posts)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -182,7 +182,7 @@ func (s *Server) readCached(w http.ResponseWriter, r *http.Request, load func(vi
 // notModified sets the Cache-Control of a cached read (private for a
 // signed-in reader) and answers 304 when the client holds etag.
 func (s *Server) notModified(w http.ResponseWriter, r *http.Request, etag string) bool {
-	if viewer(r) == "" {
+	if viewerOf(r) == "" {
 		w.Header()["Cache-Control"] = headerNoCache
 	} else {
 		w.Header()["Cache-Control"] = headerPrivate
@@ -224,11 +224,11 @@ func (s *Server) page(seq uint64, key string, load func() (any, error), prepare 
 
 // pageETag names a cached answer: the projection sequence it was read at,
 // and for a signed-in reader a short hash of who (their votes are in it).
-func pageETag(seq uint64, reader string) string {
-	if reader == "" {
+func pageETag(seq uint64, viewer string) string {
+	if viewer == "" {
 		return seqETag(seq)
 	}
-	sum := sha256.Sum256([]byte(reader))
+	sum := sha256.Sum256([]byte(viewer))
 	return `"s` + strconv.FormatUint(seq, 10) + "-" + hex.EncodeToString(sum[:6]) + `"`
 }
 

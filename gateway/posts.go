@@ -16,7 +16,7 @@ func (s *Server) categories(w http.ResponseWriter, r *http.Request) {
 func (s *Server) listPosts(w http.ResponseWriter, r *http.Request) {
 	// The query is read only when the page is not cached: a cached page
 	// was read from the same query, which was valid then.
-	s.readCached(w, r, func(reader string) (any, error) {
+	s.readCached(w, r, func(viewer string) (any, error) {
 		q := r.URL.Query()
 		limit, err := queryInt(r, "limit")
 		if err != nil {
@@ -24,7 +24,7 @@ func (s *Server) listPosts(w http.ResponseWriter, r *http.Request) {
 		}
 		return s.db.Posts(r.Context(), projections.PostFilter{
 			Category: q.Get("category"), Author: q.Get("author"), LikedBy: q.Get("liked_by"), DislikedBy: q.Get("disliked_by"),
-			Viewer: reader, Blocker: reader, Limit: limit, Cursor: q.Get("cursor"),
+			Viewer: viewer, Blocker: viewer, Limit: limit, Cursor: q.Get("cursor"),
 		})
 	}, func(v any) []string {
 		var ids []string
@@ -37,7 +37,7 @@ func (s *Server) listPosts(w http.ResponseWriter, r *http.Request) {
 
 // writePost answers with one post as the reader sees it.
 func (s *Server) writePost(w http.ResponseWriter, r *http.Request, status int, id string) {
-	p, err := s.db.Post(r.Context(), id, viewer(r))
+	p, err := s.db.Post(r.Context(), id, viewerOf(r))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -51,13 +51,13 @@ func (s *Server) getPost(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, fault.Errorf(fault.ENOTFOUND, "post not found"))
 		return
 	}
-	s.readCached(w, r, func(reader string) (any, error) {
-		if st, err := s.db.StandingOf(r.Context(), reader); reader != "" && err == nil && projections.Moderator(st.Role) {
+	s.readCached(w, r, func(viewer string) (any, error) {
+		if st, err := s.db.StandingOf(r.Context(), viewer); viewer != "" && err == nil && projections.Moderator(st.Role) {
 			// Not from the cache: a moderator's page, with hidden text.
-			p, err := s.db.PostRevealed(r.Context(), id, reader)
+			p, err := s.db.PostRevealed(r.Context(), id, viewer)
 			return map[string]any{"post": p}, err
 		}
-		p, err := s.db.Post(r.Context(), id, reader)
+		p, err := s.db.Post(r.Context(), id, viewer)
 		return map[string]any{"post": p}, err
 	}, func(v any) []string { return []string{v.(map[string]any)["post"].(projections.Post).ID} })
 }
@@ -101,11 +101,11 @@ func (s *Server) deletePost(w http.ResponseWriter, r *http.Request, p principal)
 // readsHidden reports whether the reader is a moderator, who reads hidden
 // items as they are.
 func (s *Server) readsHidden(r *http.Request) bool {
-	reader := viewer(r)
-	if reader == "" {
+	viewer := viewerOf(r)
+	if viewer == "" {
 		return false
 	}
-	st, err := s.db.StandingOf(r.Context(), reader)
+	st, err := s.db.StandingOf(r.Context(), viewer)
 	return err == nil && projections.Moderator(st.Role)
 }
 
@@ -120,7 +120,7 @@ func (s *Server) listComments(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	f := projections.CommentFilter{PostID: id, Viewer: viewer(r), Reveal: s.readsHidden(r), PageRequest: pr}
+	f := projections.CommentFilter{PostID: id, Viewer: viewerOf(r), Reveal: s.readsHidden(r), PageRequest: pr}
 	page, err := s.db.Comments(r.Context(), f)
 	if err == nil {
 		page.Items, err = withoutBlocked(s, r, page.Items, func(c projections.Comment) string { return c.Author.ID })
@@ -134,7 +134,7 @@ func (s *Server) listComments(w http.ResponseWriter, r *http.Request) {
 
 // writeComment answers with one comment as the reader sees it.
 func (s *Server) writeComment(w http.ResponseWriter, r *http.Request, status int, id string) {
-	c, err := s.db.Comment(r.Context(), id, viewer(r))
+	c, err := s.db.Comment(r.Context(), id, viewerOf(r))
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -17,7 +17,7 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	f := projections.SearchFilter{Q: q.Get("q"), In: q.Get("in"), Viewer: viewer(r), PageRequest: pr}
+	f := projections.SearchFilter{Q: q.Get("q"), In: q.Get("in"), Viewer: viewerOf(r), PageRequest: pr}
 	if f.Viewer == "" && f.In == "messages" {
 		s.writeError(w, r, fault.Errorf(fault.EUNAUTHENTICATED, "sign in to search your messages"))
 		return

@@ -92,6 +92,15 @@ func (r *dmReceiver) handle(at time.Time, data []byte) {
 	}
 }
 
+// dmRun is what one dm run shares between its steps.
+type dmRun struct {
+	delivered, acked, sent atomic.Int64
+	errs                   tally
+	g                      connGroup
+	conns                  []*websocket.Conn
+	recvs                  []*dmReceiver
+}
+
 // runDM connects 2·pairs users, one WebSocket each, and has every user send direct messages to its peer
 // (user 2i ↔ 2i+1): --messages in all at --rate per second, within --duration, then waits up to --drain
 // for the deliveries and acks still in flight. It fails only if setup does.
@@ -101,62 +110,28 @@ func (b *bench) runDM(ctx context.Context) (*dmResult, error) {
 	if err != nil {
 		return nil, err
 	}
-
-	var (
-		delivered, acked, sent atomic.Int64
-		errs                   tally
-		g                      connGroup
-	)
-	defer g.closeAll()
-	conns := make([]*websocket.Conn, len(users))
-	recvs := make([]*dmReceiver, len(users))
+	var dr dmRun
+	defer dr.g.closeAll()
 	b.log.Info("setup: opening websockets", "connections", len(users))
 	start := time.Now()
-	err = forEach(ctx, len(users), cfg.dialConcurrency, func(ctx context.Context, i int) error {
-		c, err := b.dial(ctx, users[i])
-		if err != nil {
-			return err
-		}
-		recvs[i] = &dmReceiver{self: users[i].ID, run: b.runID, seen: newBitset(cfg.messages),
-			delivered: &delivered, acked: &acked, errs: &errs}
-		conns[i] = c
-		g.add(c, recvs[i].handle)
-		return nil
-	})
-	if err != nil {
+	if err := b.openDMConns(ctx, &dr, users); err != nil {
 		return nil, fmt.Errorf("open websockets: %w", err)
 	}
-	b.log.Info("setup: websockets open", "connections", len(conns), "took", time.Since(start).Round(time.Millisecond))
+	b.log.Info("setup: websockets open", "connections", len(dr.conns), "took", time.Since(start).Round(time.Millisecond))
 
 	b.log.Info("sending", "messages", cfg.messages, "rate", cfg.rate, "max", cfg.duration)
-	sendCtx, cancel := context.WithTimeout(ctx, cfg.duration)
-	defer cancel()
-	jobs := pace(sendCtx, cfg.messages, cfg.rate)
 	start = time.Now()
-	var writers sync.WaitGroup
-	for i, c := range conns { // one writer per connection: gorilla allows one concurrent writer
-		from, peer := users[i], users[i^1].ID
-		writers.Go(func() {
-			for n := range jobs {
-				if err := b.sendDM(c, from, peer, n); err != nil {
-					errs.add("ws_write", err)
-					continue
-				}
-				sent.Add(1)
-			}
-		})
-	}
-	writers.Wait()
+	b.sendPaced(ctx, &dr, users)
 	sendTook := time.Since(start)
-	b.log.Info("sent; draining", "sent", sent.Load(), "delivered", delivered.Load(), "drain", cfg.drain)
-	drain(ctx, cfg.drain, func() bool { return delivered.Load() >= sent.Load() && acked.Load() >= sent.Load() })
+	b.log.Info("sent; draining", "sent", dr.sent.Load(), "delivered", dr.delivered.Load(), "drain", cfg.drain)
+	drain(ctx, cfg.drain, func() bool { return dr.delivered.Load() >= dr.sent.Load() && dr.acked.Load() >= dr.sent.Load() })
 	elapsed := time.Since(start)
-	dropped := g.dropped.Load()
-	g.closeAll() // the readers are done: their state may be merged
+	dropped := dr.g.dropped.Load()
+	dr.g.closeAll() // the readers are done: their state may be merged
 
 	var lat, ackLat []time.Duration
 	var dups int64
-	for _, r := range recvs {
+	for _, r := range dr.recvs {
 		lat = append(lat, r.latency...)
 		ackLat = append(ackLat, r.ackLatency...)
 		dups += r.duplicates
@@ -165,22 +140,63 @@ func (b *bench) runDM(ctx context.Context) (*dmResult, error) {
 		common:     b.newCommon(len(users), setup),
 		Pairs:      cfg.pairs,
 		TargetRate: cfg.rate,
-		Sent:       sent.Load(),
-		Delivered:  delivered.Load(),
-		Acked:      acked.Load(),
+		Sent:       dr.sent.Load(),
+		Delivered:  dr.delivered.Load(),
+		Acked:      dr.acked.Load(),
 		Duplicates: dups,
 		Dropped:    dropped,
 		Latency:    summarize(lat),
 		AckLatency: summarize(ackLat),
-		SendRate:   perSecond(sent.Load(), sendTook),
-		Throughput: perSecond(delivered.Load(), elapsed),
+		SendRate:   perSecond(dr.sent.Load(), sendTook),
+		Throughput: perSecond(dr.delivered.Load(), elapsed),
 		SendMS:     ms(sendTook),
 	}
 	res.ElapsedMS = ms(elapsed)
 	res.Interrupted = ctx.Err() != nil
-	errs.merge(&g.drops)
-	res.setErrors(&errs)
+	dr.errs.merge(&dr.g.drops)
+	res.setErrors(&dr.errs)
 	return res, nil
+}
+
+// openDMConns opens one connection per user, each read by a receiver of
+// direct messages; it fails if any cannot be opened.
+func (b *bench) openDMConns(ctx context.Context, dr *dmRun, users []benchUser) error {
+	dr.conns = make([]*websocket.Conn, len(users))
+	dr.recvs = make([]*dmReceiver, len(users))
+	return forEach(ctx, len(users), b.cfg.dialConcurrency, func(ctx context.Context, i int) error {
+		c, err := b.dial(ctx, users[i])
+		if err != nil {
+			return err
+		}
+		dr.recvs[i] = &dmReceiver{self: users[i].ID, run: b.runID, seen: newBitset(b.cfg.messages),
+			delivered: &dr.delivered, acked: &dr.acked, errs: &dr.errs}
+		dr.conns[i] = c
+		dr.g.add(c, dr.recvs[i].handle)
+		return nil
+	})
+}
+
+// sendPaced has every user write --messages direct messages in all to its
+// peer at --rate per second within --duration, and returns when all are
+// written.
+func (b *bench) sendPaced(ctx context.Context, dr *dmRun, users []benchUser) {
+	sendCtx, cancel := context.WithTimeout(ctx, b.cfg.duration)
+	defer cancel()
+	jobs := pace(sendCtx, b.cfg.messages, b.cfg.rate)
+	var writers sync.WaitGroup
+	for i, c := range dr.conns { // one writer per connection: gorilla allows one concurrent writer
+		from, peer := users[i], users[i^1].ID
+		writers.Go(func() {
+			for n := range jobs {
+				if err := b.sendDM(c, from, peer, n); err != nil {
+					dr.errs.add("ws_write", err)
+					continue
+				}
+				dr.sent.Add(1)
+			}
+		})
+	}
+	writers.Wait()
 }
 
 // sendDM writes message n from user from to peer, stamped with the moment of writing.

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/gorilla/websocket"
 )
 
 // fanoutPosters is how many post requests the fanout poster keeps in flight at most, so that a slow
@@ -88,6 +90,41 @@ func (r *fanoutReceiver) handle(at time.Time, data []byte) {
 	}
 }
 
+// fanoutRun is what one fanout run shares between its steps.
+type fanoutRun struct {
+	delivered, created atomic.Int64
+	errs               tally
+	g                  connGroup
+	reqLatency         samples
+	recvs              []*fanoutReceiver
+}
+
+// openReceivers opens n connections with dial, each read by a receiver of
+// posts, n in all; it fails if any cannot be opened.
+func (b *bench) openReceivers(ctx context.Context, fr *fanoutRun, n int, dial func(ctx context.Context, i int) (*websocket.Conn, error)) error {
+	fr.recvs = make([]*fanoutReceiver, n)
+	return forEach(ctx, n, b.cfg.dialConcurrency, func(ctx context.Context, i int) error {
+		c, err := dial(ctx, i)
+		if err != nil {
+			return err
+		}
+		fr.recvs[i] = &fanoutReceiver{run: b.runID, seen: newBitset(b.cfg.posts), delivered: &fr.delivered, errs: &fr.errs}
+		fr.g.add(c, fr.recvs[i].handle)
+		return nil
+	})
+}
+
+// receipts gathers what the receivers saw: every latency, the duplicates,
+// and the largest post.created frame.
+func (fr *fanoutRun) receipts() (lat []time.Duration, dups int64, size int) {
+	for _, r := range fr.recvs {
+		lat = append(lat, r.latency...)
+		dups += r.duplicates
+		size = max(size, r.size)
+	}
+	return lat, dups, size
+}
+
 // runFanout opens --clients connections shared by --users users, then has one more user create --posts
 // posts at --rate per second within --duration, and measures how each connection receives them. It
 // waits up to --drain after the last post. It fails only if setup does.
@@ -102,25 +139,12 @@ func (b *bench) runFanout(ctx context.Context) (*fanoutResult, error) {
 	if err != nil {
 		return nil, err
 	}
-
-	var (
-		delivered, created atomic.Int64
-		errs               tally
-		g                  connGroup
-		reqLatency         samples
-	)
-	defer g.closeAll()
-	recvs := make([]*fanoutReceiver, cfg.clients)
+	var fr fanoutRun
+	defer fr.g.closeAll()
 	b.log.Info("setup: opening websockets", "connections", cfg.clients, "users", len(readers))
 	start := time.Now()
-	err = forEach(ctx, cfg.clients, cfg.dialConcurrency, func(ctx context.Context, i int) error {
-		c, err := b.dial(ctx, readers[i%len(readers)])
-		if err != nil {
-			return err
-		}
-		recvs[i] = &fanoutReceiver{run: b.runID, seen: newBitset(cfg.posts), delivered: &delivered, errs: &errs}
-		g.add(c, recvs[i].handle)
-		return nil
+	err = b.openReceivers(ctx, &fr, cfg.clients, func(ctx context.Context, i int) (*websocket.Conn, error) {
+		return b.dial(ctx, readers[i%len(readers)])
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open websockets: %w", err)
@@ -128,55 +152,29 @@ func (b *bench) runFanout(ctx context.Context) (*fanoutResult, error) {
 	b.log.Info("setup: websockets open", "connections", cfg.clients, "took", time.Since(start).Round(time.Millisecond))
 
 	b.log.Info("posting", "posts", cfg.posts, "rate", cfg.rate, "max", cfg.duration, "category", slug)
-	sendCtx, cancel := context.WithTimeout(ctx, cfg.duration)
-	defer cancel()
-	jobs := pace(sendCtx, cfg.posts, cfg.rate)
 	start = time.Now()
-	var posters sync.WaitGroup
-	for range fanoutPosters {
-		posters.Go(func() {
-			for n := range jobs {
-				t0 := time.Now()
-				title := stamp(b.runID, n, t0)
-				_, err := b.api.createPost(ctx, poster.Token, title, pad(title, b.cfg.size), slug)
-				if err != nil {
-					errs.addErr(err)
-					continue
-				}
-				reqLatency.add(time.Since(t0))
-				created.Add(1)
-			}
-		})
-	}
-	posters.Wait()
+	b.postPaced(ctx, &fr, poster, slug)
 	sendTook := time.Since(start)
 	conns := int64(cfg.clients)
-	b.log.Info("posted; draining", "posts", created.Load(), "delivered", delivered.Load(), "drain", cfg.drain)
-	drain(ctx, cfg.drain, func() bool { return delivered.Load() >= created.Load()*conns })
+	b.log.Info("posted; draining", "posts", fr.created.Load(), "delivered", fr.delivered.Load(), "drain", cfg.drain)
+	drain(ctx, cfg.drain, func() bool { return fr.delivered.Load() >= fr.created.Load()*conns })
 	elapsed := time.Since(start)
-	dropped := g.dropped.Load()
-	g.closeAll()
+	dropped := fr.g.dropped.Load()
+	fr.g.closeAll()
 
-	var lat []time.Duration
-	var dups int64
-	size := 0
-	for _, r := range recvs {
-		lat = append(lat, r.latency...)
-		dups += r.duplicates
-		size = max(size, r.size)
-	}
+	lat, dups, size := fr.receipts()
 	res := &fanoutResult{
 		common:     b.newCommon(len(users), setup),
 		Clients:    cfg.clients,
 		TargetRate: cfg.rate,
-		Posts:      created.Load(),
-		Expected:   created.Load() * conns,
-		Delivered:  delivered.Load(),
+		Posts:      fr.created.Load(),
+		Expected:   fr.created.Load() * conns,
+		Delivered:  fr.delivered.Load(),
 		Duplicates: dups,
 		Dropped:    dropped,
 		Latency:    summarize(lat),
-		Request:    reqLatency.summarize(),
-		Throughput: perSecond(delivered.Load(), elapsed),
+		Request:    fr.reqLatency.summarize(),
+		Throughput: perSecond(fr.delivered.Load(), elapsed),
 		SendMS:     ms(sendTook),
 		FrameBytes: size,
 	}
@@ -188,7 +186,33 @@ func (b *bench) runFanout(ctx context.Context) (*fanoutResult, error) {
 	}
 	res.ElapsedMS = ms(elapsed)
 	res.Interrupted = ctx.Err() != nil
-	errs.merge(&g.drops)
-	res.setErrors(&errs)
+	fr.errs.merge(&fr.g.drops)
+	res.setErrors(&fr.errs)
 	return res, nil
+}
+
+// postPaced has poster create --posts posts in slug at --rate per second
+// within --duration, fanoutPosters requests in flight at most, and returns
+// when the last has answered.
+func (b *bench) postPaced(ctx context.Context, fr *fanoutRun, poster benchUser, slug string) {
+	sendCtx, cancel := context.WithTimeout(ctx, b.cfg.duration)
+	defer cancel()
+	jobs := pace(sendCtx, b.cfg.posts, b.cfg.rate)
+	var posters sync.WaitGroup
+	for range fanoutPosters {
+		posters.Go(func() {
+			for n := range jobs {
+				t0 := time.Now()
+				title := stamp(b.runID, n, t0)
+				_, err := b.api.createPost(ctx, poster.Token, title, pad(title, b.cfg.size), slug)
+				if err != nil {
+					fr.errs.addErr(err)
+					continue
+				}
+				fr.reqLatency.add(time.Since(t0))
+				fr.created.Add(1)
+			}
+		})
+	}
+	posters.Wait()
 }

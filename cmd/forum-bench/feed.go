@@ -51,40 +51,79 @@ func (b *bench) runFeed(ctx context.Context) (*feedResult, error) {
 	cfg := b.cfg
 	res := &feedResult{Readers: cfg.clients, SignedIn: cfg.signedIn, TargetRate: cfg.rate, Limit: cfg.limit, Depth: cfg.depth}
 	res.common = b.newCommon(0, 0)
-	var readers []benchUser // signed-in readers; none for anonymous ones
-	if cfg.seed > 0 || cfg.signedIn {
-		n := 1
-		if cfg.signedIn {
-			n = cfg.clients
-		}
-		users, setup, err := b.setupUsers(ctx, n)
-		if err != nil {
+	readers, err := b.setupFeed(ctx, res)
+	if err != nil {
+		return nil, err
+	}
+	var fr feedRun
+	b.log.Info("reading", "requests", cfg.requests, "readers", cfg.clients, "rate", cfg.rate, "max", cfg.duration)
+	start := time.Now()
+	b.readPaced(ctx, &fr, readers)
+	elapsed := time.Since(start)
+
+	res.Requests, res.Pages, res.Items = fr.requests.Load(), fr.pages.Load(), fr.items.Load()
+	res.Failed = res.Requests - res.Pages
+	res.Latency = fr.latency.summarize()
+	res.Throughput = perSecond(res.Pages, elapsed)
+	res.ElapsedMS = ms(elapsed)
+	res.Interrupted = ctx.Err() != nil
+	res.setErrors(&fr.errs)
+	if cfg.raw {
+		b.log.Info("measuring the raw limit: net/http hello world")
+		if res.Raw, err = b.rawHello(ctx); err != nil {
 			return nil, err
 		}
-		res.common = b.newCommon(len(users), setup)
-		if cfg.seed > 0 {
-			if res.Seeded, res.SeedMS, err = b.seedPosts(ctx, users[0]); err != nil {
-				return nil, err
-			}
-		}
-		if cfg.signedIn {
-			readers = users
-			if err := b.voteSome(ctx, readers); err != nil {
-				return nil, err
-			}
+	}
+	return res, nil
+}
+
+// setupFeed signs up the users the feed scenario needs (one to seed
+// --seed posts, or --clients signed-in readers), seeds the posts and has
+// the readers vote, noting it in res. It returns the signed-in readers,
+// none for anonymous ones.
+func (b *bench) setupFeed(ctx context.Context, res *feedResult) ([]benchUser, error) {
+	cfg := b.cfg
+	if cfg.seed <= 0 && !cfg.signedIn {
+		return nil, nil
+	}
+	n := 1
+	if cfg.signedIn {
+		n = cfg.clients
+	}
+	users, setup, err := b.setupUsers(ctx, n)
+	if err != nil {
+		return nil, err
+	}
+	res.common = b.newCommon(len(users), setup)
+	if cfg.seed > 0 {
+		if res.Seeded, res.SeedMS, err = b.seedPosts(ctx, users[0]); err != nil {
+			return nil, err
 		}
 	}
+	if !cfg.signedIn {
+		return nil, nil
+	}
+	if err := b.voteSome(ctx, users); err != nil {
+		return nil, err
+	}
+	return users, nil
+}
 
-	var (
-		requests, pages, items atomic.Int64
-		errs                   tally
-		latency                samples
-	)
-	b.log.Info("reading", "requests", cfg.requests, "readers", cfg.clients, "rate", cfg.rate, "max", cfg.duration)
+// feedRun counts what the feed's readers did.
+type feedRun struct {
+	requests, pages, items atomic.Int64
+	errs                   tally
+	latency                samples
+}
+
+// readPaced has --clients readers (readers[i] when signed in) fetch
+// --requests pages in all at --rate per second within --duration, each
+// following next for up to --depth pages before starting over.
+func (b *bench) readPaced(ctx context.Context, fr *feedRun, readers []benchUser) {
+	cfg := b.cfg
 	sendCtx, cancel := context.WithTimeout(ctx, cfg.duration)
 	defer cancel()
 	jobs := pace(sendCtx, cfg.requests, cfg.rate)
-	start := time.Now()
 	var wg sync.WaitGroup
 	for i := range cfg.clients {
 		token := ""
@@ -97,17 +136,17 @@ func (b *bench) runFeed(ctx context.Context) (*feedResult, error) {
 				if depth >= cfg.depth {
 					cursor, depth = "", 0
 				}
-				requests.Add(1)
+				fr.requests.Add(1)
 				t0 := time.Now()
 				n, next, err := b.api.listPosts(ctx, token, cfg.limit, cursor)
 				if err != nil {
-					errs.addErr(err)
+					fr.errs.addErr(err)
 					cursor, depth = "", 0
 					continue
 				}
-				latency.add(time.Since(t0))
-				pages.Add(1)
-				items.Add(int64(n))
+				fr.latency.add(time.Since(t0))
+				fr.pages.Add(1)
+				fr.items.Add(int64(n))
 				cursor, depth = next, depth+1
 				if next == "" {
 					depth = cfg.depth // the end of the feed: start over
@@ -116,23 +155,6 @@ func (b *bench) runFeed(ctx context.Context) (*feedResult, error) {
 		})
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
-
-	res.Requests, res.Pages, res.Items = requests.Load(), pages.Load(), items.Load()
-	res.Failed = res.Requests - res.Pages
-	res.Latency = latency.summarize()
-	res.Throughput = perSecond(res.Pages, elapsed)
-	res.ElapsedMS = ms(elapsed)
-	res.Interrupted = ctx.Err() != nil
-	res.setErrors(&errs)
-	if cfg.raw {
-		b.log.Info("measuring the raw limit: net/http hello world")
-		var err error
-		if res.Raw, err = b.rawHello(ctx); err != nil {
-			return nil, err
-		}
-	}
-	return res, nil
 }
 
 // seedPosts creates --seed posts as author, --signup-concurrency at a time, within --duration. It

@@ -49,6 +49,16 @@ func (b *bench) floodClient(i int) *http.Client {
 	return &http.Client{Timeout: b.cfg.timeout, Transport: &http.Transport{DialContext: d.DialContext, MaxIdleConnsPerHost: 2}}
 }
 
+// hashflood is one hashflood run: its report, filled in by the flooders,
+// the memory sampler and the honest user at once.
+type hashflood struct {
+	mu             sync.Mutex // guards res's counts and floods
+	res            *hashfloodResult
+	floods         int64
+	errs           tally
+	reads, signins samples
+}
+
 // runHashflood floods for --duration and samples the forum's resident
 // memory (from /metrics) every 100 ms meanwhile.
 func (b *bench) runHashflood(ctx context.Context) (*hashfloodResult, error) {
@@ -62,92 +72,99 @@ func (b *bench) runHashflood(ctx context.Context) (*hashfloodResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &hashfloodResult{common: b.newCommon(1, setup), Clients: cfg.clients, Flood: map[string]int64{}, RSSBefore: before["process_resident_memory_bytes"]}
+	hf := &hashflood{res: &hashfloodResult{common: b.newCommon(1, setup), Clients: cfg.clients, Flood: map[string]int64{}, RSSBefore: before["process_resident_memory_bytes"]}}
 
 	floodCtx, cancel := context.WithTimeout(ctx, cfg.duration)
 	defer cancel()
-	var (
-		mu             sync.Mutex
-		errs           tally
-		reads, signins samples
-		floods         int64
-		wg             sync.WaitGroup
-	)
+	var wg sync.WaitGroup
 	start := time.Now()
 	for i := range cfg.clients {
 		hc := b.floodClient(i)
-		wg.Go(func() {
-			for n := 0; floodCtx.Err() == nil; n++ {
-				req, _ := http.NewRequestWithContext(floodCtx, "GET", cfg.baseURL+"/api/me", nil)
-				req.SetBasicAuth(fmt.Sprintf("%sflood%d-%d", cfg.prefix, i, n), "wrong-password")
-				resp, err := hc.Do(req)
-				if err != nil {
-					if floodCtx.Err() == nil {
-						errs.add("flood", err)
-					}
-					continue
-				}
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				mu.Lock()
-				res.Flood[fmt.Sprint(resp.StatusCode)]++
-				floods++
-				mu.Unlock()
-			}
-		})
+		wg.Go(func() { b.flood(floodCtx, hf, hc, i) })
 	}
-	wg.Go(func() { // resident memory
-		tick := time.NewTicker(100 * time.Millisecond)
-		defer tick.Stop()
-		for floodCtx.Err() == nil {
-			if m, err := b.api.metrics(floodCtx); err == nil {
-				mu.Lock()
-				res.PeakRSS = max(res.PeakRSS, m["process_resident_memory_bytes"])
-				res.RSSSamples++
-				mu.Unlock()
-			}
-			select {
-			case <-tick.C:
-			case <-floodCtx.Done():
-			}
-		}
-	})
-	wg.Go(func() { // an honest user reads with a token, and signs in now and then
-		tick := time.NewTicker(250 * time.Millisecond)
-		defer tick.Stop()
-		for n := 0; floodCtx.Err() == nil; n++ {
-			t0 := time.Now()
-			if err := b.api.do(floodCtx, "GET", "/api/me", honest.Token, nil, nil); err == nil {
-				reads.add(time.Since(t0))
-			} else if floodCtx.Err() == nil {
-				errs.add("honest_read", err)
-			}
-			if n%4 == 0 {
-				t0 = time.Now()
-				body := map[string]string{"login": honest.Nickname, "password": cfg.password}
-				if err := b.api.do(floodCtx, "POST", "/api/signin", "", body, nil); err == nil {
-					signins.add(time.Since(t0))
-				} else if floodCtx.Err() == nil {
-					mu.Lock()
-					res.SignInRefused++
-					mu.Unlock()
-					errs.add("honest_signin", err)
-				}
-			}
-			select {
-			case <-tick.C:
-			case <-floodCtx.Done():
-			}
-		}
-	})
+	wg.Go(func() { b.sampleRSS(floodCtx, hf) })
+	wg.Go(func() { b.honestUser(floodCtx, hf, honest) })
 	wg.Wait()
 	elapsed := time.Since(start)
+	res := hf.res
 	res.ElapsedMS = ms(elapsed)
-	res.FloodRate = perSecond(floods, elapsed)
-	res.HonestRead, res.HonestSignIn = reads.summarize(), signins.summarize()
-	res.setErrors(&errs)
+	res.FloodRate = perSecond(hf.floods, elapsed)
+	res.HonestRead, res.HonestSignIn = hf.reads.summarize(), hf.signins.summarize()
+	res.setErrors(&hf.errs)
 	if len(res.Flood) == 0 {
 		return res, fmt.Errorf("the flood got no answer")
 	}
 	return res, nil
+}
+
+// flood is the i-th flooder: wrong HTTP Basic credentials, a new nickname
+// each time, from hc until ctx ends.
+func (b *bench) flood(ctx context.Context, hf *hashflood, hc *http.Client, i int) {
+	for n := 0; ctx.Err() == nil; n++ {
+		req, _ := http.NewRequestWithContext(ctx, "GET", b.cfg.baseURL+"/api/me", nil)
+		req.SetBasicAuth(fmt.Sprintf("%sflood%d-%d", b.cfg.prefix, i, n), "wrong-password")
+		resp, err := hc.Do(req)
+		if err != nil {
+			if ctx.Err() == nil {
+				hf.errs.add("flood", err)
+			}
+			continue
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		hf.mu.Lock()
+		hf.res.Flood[fmt.Sprint(resp.StatusCode)]++
+		hf.floods++
+		hf.mu.Unlock()
+	}
+}
+
+// sampleRSS notes the forum's peak resident memory every 100 ms until ctx
+// ends.
+func (b *bench) sampleRSS(ctx context.Context, hf *hashflood) {
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for ctx.Err() == nil {
+		if m, err := b.api.metrics(ctx); err == nil {
+			hf.mu.Lock()
+			hf.res.PeakRSS = max(hf.res.PeakRSS, m["process_resident_memory_bytes"])
+			hf.res.RSSSamples++
+			hf.mu.Unlock()
+		}
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+		}
+	}
+}
+
+// honestUser reads with a token every 250 ms, and signs in every fourth
+// time, until ctx ends.
+func (b *bench) honestUser(ctx context.Context, hf *hashflood, honest benchUser) {
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	for n := 0; ctx.Err() == nil; n++ {
+		t0 := time.Now()
+		if err := b.api.do(ctx, "GET", "/api/me", honest.Token, nil, nil); err == nil {
+			hf.reads.add(time.Since(t0))
+		} else if ctx.Err() == nil {
+			hf.errs.add("honest_read", err)
+		}
+		if n%4 == 0 {
+			t0 = time.Now()
+			body := map[string]string{"login": honest.Nickname, "password": b.cfg.password}
+			if err := b.api.do(ctx, "POST", "/api/signin", "", body, nil); err == nil {
+				hf.signins.add(time.Since(t0))
+			} else if ctx.Err() == nil {
+				hf.mu.Lock()
+				hf.res.SignInRefused++
+				hf.mu.Unlock()
+				hf.errs.add("honest_signin", err)
+			}
+		}
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+		}
+	}
 }

@@ -113,111 +113,124 @@ func getDiscard(ctx context.Context, c *http.Client, url string) error {
 	return err
 }
 
+// rawHub is the raw limit's broadcast server: one writer goroutine and
+// channel per connection.
+type rawHub struct {
+	mu   sync.Mutex
+	outs []chan []byte
+	up   websocket.Upgrader
+}
+
+// ServeHTTP upgrades, says hello, and reads until the client goes.
+func (h *rawHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	c, err := h.up.Upgrade(w, r, nil)
+	if err != nil {
+		return
+	}
+	out := make(chan []byte, 256)
+	h.mu.Lock()
+	h.outs = append(h.outs, out)
+	h.mu.Unlock()
+	go func() {
+		for m := range out {
+			c.SetWriteDeadline(time.Now().Add(10 * time.Second))
+			if c.WriteMessage(websocket.TextMessage, m) != nil {
+				break
+			}
+		}
+		c.Close()
+	}()
+	c.WriteMessage(websocket.TextMessage, []byte(`{"type":"hello"}`))
+	for {
+		if _, _, err := c.NextReader(); err != nil {
+			return
+		}
+	}
+}
+
+// broadcast queues m on every connection; a full channel misses it.
+func (h *rawHub) broadcast(m []byte) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, out := range h.outs {
+		select {
+		case out <- m:
+		default: // a full channel: that connection misses the frame
+		}
+	}
+}
+
+// close ends every connection's writer.
+func (h *rawHub) close() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, out := range h.outs {
+		close(out)
+	}
+}
+
 // rawBroadcast is the raw limit of the fanout scenario: a bare gorilla/websocket server (one writer
 // goroutine and channel per connection, as in the library's chat example) with the same number of
 // connections, sent the same number of frames of the same size at the same rate. Latency runs from
 // the broadcast to each read.
 func (b *bench) rawBroadcast(ctx context.Context, size int) (*rawResult, error) {
 	cfg := b.cfg
-	var mu sync.Mutex
-	var outs []chan []byte
-	up := websocket.Upgrader{ReadBufferSize: 1024, WriteBufferSize: 4096, WriteBufferPool: &sync.Pool{}}
-	base, stop, err := serveRaw(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := up.Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
-		out := make(chan []byte, 256)
-		mu.Lock()
-		outs = append(outs, out)
-		mu.Unlock()
-		go func() {
-			for m := range out {
-				c.SetWriteDeadline(time.Now().Add(10 * time.Second))
-				if c.WriteMessage(websocket.TextMessage, m) != nil {
-					break
-				}
-			}
-			c.Close()
-		}()
-		c.WriteMessage(websocket.TextMessage, []byte(`{"type":"hello"}`))
-		for {
-			if _, _, err := c.NextReader(); err != nil {
-				return
-			}
-		}
-	}))
+	h := &rawHub{up: websocket.Upgrader{ReadBufferSize: 1024, WriteBufferSize: 4096, WriteBufferPool: &sync.Pool{}}}
+	base, stop, err := serveRaw(h)
 	if err != nil {
 		return nil, err
 	}
-	defer func() {
-		stop()
-		mu.Lock()
-		for _, out := range outs {
-			close(out)
-		}
-		mu.Unlock()
-	}()
+	defer func() { stop(); h.close() }()
 
-	var delivered atomic.Int64
-	var errs tally
-	var g connGroup
-	defer g.closeAll()
+	var fr fanoutRun
+	defer fr.g.closeAll()
 	url := "ws" + strings.TrimPrefix(base, "http") + "/"
-	recvs := make([]*fanoutReceiver, cfg.clients)
-	err = forEach(ctx, cfg.clients, cfg.dialConcurrency, func(ctx context.Context, i int) error {
+	err = b.openReceivers(ctx, &fr, cfg.clients, func(ctx context.Context, _ int) (*websocket.Conn, error) {
 		c, _, err := b.dialer.DialContext(ctx, url, nil)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		c.SetReadLimit(maxFrame)
 		if _, _, err := c.ReadMessage(); err != nil { // the hello
 			c.Close()
-			return err
+			return nil, err
 		}
-		recvs[i] = &fanoutReceiver{run: b.runID, seen: newBitset(cfg.posts), delivered: &delivered, errs: &errs}
-		g.add(c, recvs[i].handle)
-		return nil
+		return c, nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("raw limit: open websockets: %w", err)
 	}
-
-	sendCtx, cancel := context.WithTimeout(ctx, cfg.duration)
-	defer cancel()
 	start := time.Now()
-	sent := 0
-	frameOf := func(n int, title, body string) []byte {
-		m, _ := json.Marshal(map[string]any{"type": "post.created", "seq": n, "post": map[string]any{"id": fmt.Sprint(n), "title": title, "body": body}})
-		return m
-	}
-	for n := range pace(sendCtx, cfg.posts, cfg.rate) {
-		title := stamp(b.runID, n, time.Now())
-		m := frameOf(n, title, "")
-		m = frameOf(n, title, pad("", size-len(m))) // as long as the forum's frame
-		mu.Lock()
-		for _, out := range outs {
-			select {
-			case out <- m:
-			default: // a full channel: that connection misses the frame
-			}
-		}
-		mu.Unlock()
-		sent++
-	}
+	sent := b.broadcastPaced(ctx, h, size)
 	want := int64(sent) * int64(cfg.clients)
-	drain(ctx, cfg.drain, func() bool { return delivered.Load() >= want })
+	drain(ctx, cfg.drain, func() bool { return fr.delivered.Load() >= want })
 	elapsed := time.Since(start)
-	g.closeAll()
-	var lat []time.Duration
-	for _, r := range recvs {
-		lat = append(lat, r.latency...)
-	}
+	fr.g.closeAll()
+	lat, _, _ := fr.receipts()
 	if sent == 0 {
 		return nil, errors.New("raw limit: nothing was broadcast")
 	}
 	return &rawResult{What: "gorilla/websocket broadcast, same connections, frames and rate", Latency: summarize(lat),
-		Throughput: perSecond(delivered.Load(), elapsed), Delivered: delivered.Load(), Expected: want}, nil
+		Throughput: perSecond(fr.delivered.Load(), elapsed), Delivered: fr.delivered.Load(), Expected: want}, nil
+}
+
+// broadcastPaced broadcasts --posts post.created frames of size bytes on h
+// at --rate per second within --duration, and returns how many it sent.
+func (b *bench) broadcastPaced(ctx context.Context, h *rawHub, size int) int {
+	sendCtx, cancel := context.WithTimeout(ctx, b.cfg.duration)
+	defer cancel()
+	frameOf := func(n int, title, body string) []byte {
+		m, _ := json.Marshal(map[string]any{"type": "post.created", "seq": n, "post": map[string]any{"id": fmt.Sprint(n), "title": title, "body": body}})
+		return m
+	}
+	sent := 0
+	for n := range pace(sendCtx, b.cfg.posts, b.cfg.rate) {
+		title := stamp(b.runID, n, time.Now())
+		m := frameOf(n, title, "")
+		h.broadcast(frameOf(n, title, pad("", size-len(m)))) // as long as the forum's frame
+		sent++
+	}
+	return sent
 }
 
 // helloHandler is the raw limit's server: net/http and nothing else.
