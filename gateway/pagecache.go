@@ -112,37 +112,15 @@ func (c *pageCache) put(seq uint64, key string, p *cachedPage) {
 // with a signed-in reader's votes written into the bytes.
 func (s *Server) readCached(w http.ResponseWriter, r *http.Request, load func(viewer string) (any, error), posts func(any) []string) {
 	viewer := viewerOf(r)
-	if viewer != "" {
-		// A moderator sees hidden items, a user who blocks someone does not
-		// see their posts: pages of their own, not cached.
-		st, err := s.db.StandingOf(r.Context(), viewer)
-		if err == nil && (projections.Moderator(st.Role) || st.Blocks) {
-			v, err := load(viewer)
-			if err != nil {
-				s.writeError(w, r, err)
-				return
-			}
-			writeJSON(w, http.StatusOK, v)
-			return
-		}
+	if viewer != "" && s.readOwnPage(w, r, viewer, load) {
+		return
 	}
 	seq := s.proj.Seq()
 	etag := pageETag(seq, viewer)
 	if s.notModified(w, r, etag) {
 		return
 	}
-	p, kept, err := s.page(seq, r.URL.Path+"?"+r.URL.RawQuery, func() (any, error) { return load("") }, func(p *cachedPage, v any) {
-		if posts != nil {
-			p.posts = posts(v)
-		}
-		p.placeVotes()
-		if len(p.body) >= compressMin {
-			p.gz = gzipBytes(p.body)
-			if p.mergeable && len(p.posts) > 0 {
-				p.splitGzip()
-			}
-		}
-	})
+	p, kept, err := s.page(seq, r.URL.Path+"?"+r.URL.RawQuery, func() (any, error) { return load("") }, preparePage(posts))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -154,6 +132,47 @@ func (s *Server) readCached(w http.ResponseWriter, r *http.Request, load func(vi
 		writeCached(w, r, etag, p.body, p.gz)
 		return
 	}
+	s.writeWithVotes(w, r, p, viewer, seq, etag)
+}
+
+// readOwnPage answers a reader whose pages are their own, not cached: a
+// moderator sees hidden items, a user who blocks someone does not see their
+// posts. It reports whether it answered.
+func (s *Server) readOwnPage(w http.ResponseWriter, r *http.Request, viewer string, load func(viewer string) (any, error)) bool {
+	st, err := s.db.StandingOf(r.Context(), viewer)
+	if err != nil || !(projections.Moderator(st.Role) || st.Blocks) {
+		return false
+	}
+	v, err := load(viewer)
+	if err != nil {
+		s.writeError(w, r, err)
+		return true
+	}
+	writeJSON(w, http.StatusOK, v)
+	return true
+}
+
+// preparePage returns what a freshly encoded page gets before it is kept:
+// the ids of its posts (posts may be nil), the places of their votes, and
+// its gzipped bytes.
+func preparePage(posts func(any) []string) func(p *cachedPage, v any) {
+	return func(p *cachedPage, v any) {
+		if posts != nil {
+			p.posts = posts(v)
+		}
+		p.placeVotes()
+		if len(p.body) >= compressMin {
+			p.gz = gzipBytes(p.body)
+			if p.mergeable && len(p.posts) > 0 {
+				p.splitGzip()
+			}
+		}
+	}
+}
+
+// writeWithVotes answers the cached page p, read at seq, with reader's own
+// votes on its posts written into it.
+func (s *Server) writeWithVotes(w http.ResponseWriter, r *http.Request, p *cachedPage, viewer string, seq uint64, etag string) {
 	if !p.mergeable {
 		s.log.Error("page cache: cannot place the reader's votes", "path", r.URL.Path, "posts", len(p.posts), "found", len(p.votes))
 		s.writeError(w, r, errors.New("page cache: votes not placed"))
