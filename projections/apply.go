@@ -14,10 +14,8 @@ import (
 // timeFormat is how times are stored: fixed width, so text order is time order.
 const timeFormat = "2006-01-02T15:04:05.000Z"
 
-func fmtTime(t time.Time) string { return t.UTC().Format(timeFormat) }
-
 // FormatTime is how the read models and the API write a time.
-func FormatTime(t time.Time) string { return fmtTime(t) }
+func FormatTime(t time.Time) string { return t.UTC().Format(timeFormat) }
 
 // applier applies events inside one transaction. Each statement is prepared
 // once on the writer connection and reused by every batch after (cache);

@@ -47,7 +47,7 @@ func dmConv(a, b string) string   { return "dm:" + events.PairKey(a, b) }
 func roomConv(room string) string { return "room:" + room }
 
 func (a *applier) dmSent(ev events.Event, d events.DMSentData) error {
-	at := fmtTime(ev.Time)
+	at := FormatTime(ev.Time)
 	inserted, err := a.execChanged(`INSERT OR IGNORE INTO messages(seq, id, conv, from_id, to_id, body, body_html, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		ev.Seq, d.MessageID, dmConv(d.From, d.To), d.From, d.To, d.Body, RenderMarkdown(d.Body), at)
 	if err != nil || !inserted {
@@ -77,12 +77,12 @@ func (a *applier) dmRead(_ events.Event, d events.DMReadData) error {
 }
 
 func (a *applier) roomCreated(ev events.Event, d events.RoomCreatedData) error {
-	_, err := a.exec(`INSERT OR IGNORE INTO rooms(name, created_at) VALUES (?, ?)`, d.Room, fmtTime(ev.Time))
+	_, err := a.exec(`INSERT OR IGNORE INTO rooms(name, created_at) VALUES (?, ?)`, d.Room, FormatTime(ev.Time))
 	return err
 }
 
 func (a *applier) roomMessage(ev events.Event, d events.RoomMessageData) error {
-	at := fmtTime(ev.Time)
+	at := FormatTime(ev.Time)
 	if _, err := a.exec(`INSERT OR IGNORE INTO rooms(name, created_at) VALUES (?, ?)`, d.Room, at); err != nil {
 		return err
 	}
@@ -105,7 +105,7 @@ func (a *applier) roomMessage(ev events.Event, d events.RoomMessageData) error {
 }
 
 func (a *applier) roomJoined(ev events.Event, d events.RoomMembershipData) error {
-	at := fmtTime(ev.Time)
+	at := FormatTime(ev.Time)
 	if _, err := a.exec(`INSERT OR IGNORE INTO rooms(name, created_at) VALUES (?, ?)`, d.Room, at); err != nil {
 		return err
 	}

@@ -16,7 +16,7 @@ import (
 
 func (a *applier) logMod(ev events.Event, action, kind, id, reason string) error {
 	_, err := a.exec(`INSERT OR IGNORE INTO mod_log(seq, action, target_kind, target_id, by_id, reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		ev.Seq, action, kind, id, ev.Actor, reason, fmtTime(ev.Time))
+		ev.Seq, action, kind, id, ev.Actor, reason, FormatTime(ev.Time))
 	return err
 }
 
@@ -32,7 +32,7 @@ func (a *applier) roleSet(ev events.Event, d events.UserRoleSetData) error {
 }
 
 func (a *applier) userSuspended(ev events.Event, d events.UserSuspendedData) error {
-	if _, err := a.exec(`UPDATE users SET suspended_until = ?, suspend_reason = ? WHERE id = ?`, fmtTime(d.Until), d.Reason, d.UserID); err != nil {
+	if _, err := a.exec(`UPDATE users SET suspended_until = ?, suspend_reason = ? WHERE id = ?`, FormatTime(d.Until), d.Reason, d.UserID); err != nil {
 		return err
 	}
 	return a.logMod(ev, "suspend", "user", d.UserID, d.Reason)
@@ -48,7 +48,7 @@ func (a *applier) userUnsuspended(ev events.Event, d events.UserModData) error {
 // userBlocked records a block; what the blocked user made the blocker be
 // told of goes (an unblock does not bring it back).
 func (a *applier) userBlocked(ev events.Event, d events.BlockData) error {
-	if _, err := a.exec(`INSERT OR IGNORE INTO blocks(user_id, blocked_id, created_at) VALUES (?, ?, ?)`, d.UserID, d.BlockedID, fmtTime(ev.Time)); err != nil {
+	if _, err := a.exec(`INSERT OR IGNORE INTO blocks(user_id, blocked_id, created_at) VALUES (?, ?, ?)`, d.UserID, d.BlockedID, FormatTime(ev.Time)); err != nil {
 		return err
 	}
 	return a.forgetNotificationsFrom(d.UserID, d.BlockedID)
@@ -61,7 +61,7 @@ func (a *applier) userUnblocked(_ events.Event, d events.BlockData) error {
 
 func (a *applier) flagRaised(ev events.Event, d events.FlagRaisedData) error {
 	_, err := a.exec(`INSERT OR IGNORE INTO flags(id, seq, kind, target_id, target_seq, reason, by_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		d.FlagID, ev.Seq, d.Target.Kind, d.Target.ID, d.TargetSeq, d.Reason, d.UserID, fmtTime(ev.Time))
+		d.FlagID, ev.Seq, d.Target.Kind, d.Target.ID, d.TargetSeq, d.Reason, d.UserID, FormatTime(ev.Time))
 	return err
 }
 
@@ -177,7 +177,7 @@ func (a *applier) setHidden(t events.Target, hide bool) error {
 func (a *applier) userPurged(ev events.Event, d events.UserPurgedData) error {
 	// Stored times have milliseconds: what was written in Since's
 	// millisecond is purged, even just before it.
-	since := fmtTime(d.Since)
+	since := FormatTime(d.Since)
 	for _, q := range []struct{ kind, query string }{
 		{events.KindPost, `SELECT id FROM posts WHERE author_id = ? AND created_at >= ? AND hidden = 0 AND deleted = 0`},
 		{events.KindComment, `SELECT id FROM comments WHERE author_id = ? AND created_at >= ? AND hidden = 0 AND deleted = 0`},

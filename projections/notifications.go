@@ -131,7 +131,7 @@ func (a *applier) addNotification(ev events.Event, user, kind string, n notice) 
 	}
 	_, err := a.exec(`INSERT OR IGNORE INTO notifications(seq, user_id, kind, actor_id, post_id, comment_id, room, message_id, excerpt, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		ev.Seq, user, kind, n.actor, nullable(n.postID), nullable(n.commentID), nullable(n.room), nullable(n.msgID), excerpt(n.body), fmtTime(ev.Time))
+		ev.Seq, user, kind, n.actor, nullable(n.postID), nullable(n.commentID), nullable(n.room), nullable(n.msgID), excerpt(n.body), FormatTime(ev.Time))
 	return err
 }
 

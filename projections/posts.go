@@ -34,13 +34,13 @@ type Post struct {
 // edits yet. It answers the creation without reading the row back;
 // TestCreatedPostIsWhatReadsShow keeps the two the same.
 func FreshPost(id string, seq uint64, author User, title, body string, categories []string, at time.Time) Post {
-	return Post{ID: id, Seq: seq, Author: author, Title: title, Body: body, BodyHTML: RenderMarkdown(body), Categories: categories, CreatedAt: fmtTime(at)}
+	return Post{ID: id, Seq: seq, Author: author, Title: title, Body: body, BodyHTML: RenderMarkdown(body), Categories: categories, CreatedAt: FormatTime(at)}
 }
 
 func (a *applier) postCreated(ev events.Event, d events.PostCreatedData) error {
 	cats, _ := json.Marshal(d.Categories)
 	inserted, err := a.execChanged(`INSERT OR IGNORE INTO posts(id, seq, author_id, title, body, body_html, categories, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		d.PostID, ev.Seq, d.AuthorID, d.Title, d.Body, RenderMarkdown(d.Body), string(cats), fmtTime(ev.Time))
+		d.PostID, ev.Seq, d.AuthorID, d.Title, d.Body, RenderMarkdown(d.Body), string(cats), FormatTime(ev.Time))
 	if err != nil || !inserted {
 		return err
 	}
@@ -61,7 +61,7 @@ func (a *applier) postEdited(ev events.Event, d events.PostEditedData) error {
 	}
 	cats, _ := json.Marshal(d.Categories)
 	if _, err := a.exec(`UPDATE posts SET title = ?, body = ?, body_html = ?, categories = ?, edited_at = ? WHERE id = ?`,
-		d.Title, d.Body, RenderMarkdown(d.Body), string(cats), fmtTime(ev.Time), d.PostID); err != nil {
+		d.Title, d.Body, RenderMarkdown(d.Body), string(cats), FormatTime(ev.Time), d.PostID); err != nil {
 		return err
 	}
 	if err := a.linkCategories(d.PostID, seq, old, -1); err != nil {

@@ -53,18 +53,18 @@ func (a *applier) insertUser(ev events.Event, d events.UserRegisteredData, erase
 	_, err := a.exec(`INSERT OR IGNORE INTO users(id, seq, nickname, nickname_key, email, email_key, password_hash, first_name, last_name, age, gender, created_at, erased)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		d.UserID, ev.Seq, d.Nickname, key, d.Email, strings.ToLower(d.Email), d.PasswordHash,
-		d.FirstName, d.LastName, d.Age, d.Gender, fmtTime(ev.Time), b2i(erased))
+		d.FirstName, d.LastName, d.Age, d.Gender, FormatTime(ev.Time), b2i(erased))
 	return err
 }
 
 func (a *applier) sessionStarted(ev events.Event, d events.SessionStartedData) error {
 	_, err := a.exec(`INSERT OR IGNORE INTO sessions(id, user_id, token_hash, created_at, expires_at, last_used_at, user_agent) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		d.SessionID, d.UserID, d.TokenHash, fmtTime(ev.Time), fmtTime(d.ExpiresAt), fmtTime(ev.Time), d.UserAgent)
+		d.SessionID, d.UserID, d.TokenHash, FormatTime(ev.Time), FormatTime(d.ExpiresAt), FormatTime(ev.Time), d.UserAgent)
 	return err
 }
 
 func (a *applier) sessionUsed(ev events.Event, d events.SessionUsedData) error {
-	_, err := a.exec(`UPDATE sessions SET last_used_at = ?1 WHERE id = ?2 AND user_id = ?3 AND last_used_at < ?1`, fmtTime(ev.Time), d.SessionID, d.UserID)
+	_, err := a.exec(`UPDATE sessions SET last_used_at = ?1 WHERE id = ?2 AND user_id = ?3 AND last_used_at < ?1`, FormatTime(ev.Time), d.SessionID, d.UserID)
 	return err
 }
 
