@@ -101,76 +101,101 @@ func (a *applier) contentRestored(ev events.Event, d events.ContentModData) erro
 // setHidden hides or restores one item that is not deleted: it leaves (or
 // comes back to) every list, count and search result.
 func (a *applier) setHidden(t events.Target, hide bool) error {
-	from, to := 0, 1
-	delta := -1
+	h := hiding{hide: hide, from: 0, to: 1, delta: -1}
 	if !hide {
-		from, to, delta = 1, 0, 1
+		h.from, h.to, h.delta = 1, 0, 1
 	}
 	switch t.Kind {
 	case events.KindPost:
-		var seq uint64
-		var author, title, body, cats string
-		err := a.scanRow(`UPDATE posts SET hidden = ? WHERE id = ? AND hidden = ? AND deleted = 0 RETURNING seq, author_id, title, body, categories`,
-			[]any{to, t.ID, from}, &seq, &author, &title, &body, &cats)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		a.bump("users", "post_count", author, delta)
-		var slugs []string
-		json.Unmarshal([]byte(cats), &slugs)
-		if err := a.linkCategories(t.ID, seq, slugs, delta); err != nil {
-			return err
-		}
-		if hide {
-			if err := a.forgetNotifications(seq); err != nil {
-				return err
-			}
-			return a.unindex(seq)
-		}
-		return a.index(seq, KindPostDoc, title, body)
+		return a.setPostHidden(t.ID, h)
 	case events.KindComment:
-		var seq uint64
-		var author, post, body string
-		err := a.scanRow(`UPDATE comments SET hidden = ? WHERE id = ? AND hidden = ? AND deleted = 0 RETURNING seq, author_id, post_id, body`,
-			[]any{to, t.ID, from}, &seq, &author, &post, &body)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		a.bump("users", "comment_count", author, delta)
-		a.bump("posts", "comment_count", post, delta)
-		if hide {
-			if err := a.forgetNotifications(seq); err != nil {
-				return err
-			}
-			return a.unindex(seq)
-		}
-		return a.index(seq, KindCommentDoc, "", body)
+		return a.setCommentHidden(t.ID, h)
 	case events.KindMessage:
-		var seq uint64
-		var body string
-		err := a.scanRow(`UPDATE messages SET hidden = ? WHERE id = ? AND hidden = ? RETURNING seq, body`, []any{to, t.ID, from}, &seq, &body)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if hide {
-			if err := a.forgetNotifications(seq); err != nil {
-				return err
-			}
-			_, err = a.exec(`DELETE FROM search_messages WHERE rowid = ?`, seq)
-			return err
-		}
-		return a.indexMessage(seq, body)
+		return a.setMessageHidden(t.ID, h)
 	}
 	return nil
+}
+
+// hiding is one hide (or restore): the hidden flag it changes from and to,
+// and what it adds to the counts.
+type hiding struct {
+	hide     bool
+	from, to int
+	delta    int
+}
+
+// setPostHidden hides or restores post id: its author's count, its
+// categories, its notifications (on hiding) and its search entry.
+func (a *applier) setPostHidden(id string, h hiding) error {
+	var seq uint64
+	var author, title, body, cats string
+	err := a.scanRow(`UPDATE posts SET hidden = ? WHERE id = ? AND hidden = ? AND deleted = 0 RETURNING seq, author_id, title, body, categories`,
+		[]any{h.to, id, h.from}, &seq, &author, &title, &body, &cats)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	a.bump("users", "post_count", author, h.delta)
+	var slugs []string
+	json.Unmarshal([]byte(cats), &slugs)
+	if err := a.linkCategories(id, seq, slugs, h.delta); err != nil {
+		return err
+	}
+	if h.hide {
+		if err := a.forgetNotifications(seq); err != nil {
+			return err
+		}
+		return a.unindex(seq)
+	}
+	return a.index(seq, KindPostDoc, title, body)
+}
+
+// setCommentHidden hides or restores comment id: its author's and its
+// post's counts, its notifications (on hiding) and its search entry.
+func (a *applier) setCommentHidden(id string, h hiding) error {
+	var seq uint64
+	var author, post, body string
+	err := a.scanRow(`UPDATE comments SET hidden = ? WHERE id = ? AND hidden = ? AND deleted = 0 RETURNING seq, author_id, post_id, body`,
+		[]any{h.to, id, h.from}, &seq, &author, &post, &body)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	a.bump("users", "comment_count", author, h.delta)
+	a.bump("posts", "comment_count", post, h.delta)
+	if h.hide {
+		if err := a.forgetNotifications(seq); err != nil {
+			return err
+		}
+		return a.unindex(seq)
+	}
+	return a.index(seq, KindCommentDoc, "", body)
+}
+
+// setMessageHidden hides or restores message id: its notifications (on
+// hiding) and its search entry.
+func (a *applier) setMessageHidden(id string, h hiding) error {
+	var seq uint64
+	var body string
+	err := a.scanRow(`UPDATE messages SET hidden = ? WHERE id = ? AND hidden = ? RETURNING seq, body`, []any{h.to, id, h.from}, &seq, &body)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if h.hide {
+		if err := a.forgetNotifications(seq); err != nil {
+			return err
+		}
+		_, err = a.exec(`DELETE FROM search_messages WHERE rowid = ?`, seq)
+		return err
+	}
+	return a.indexMessage(seq, body)
 }
 
 // userPurged hides everything the user wrote since the time given.

@@ -248,6 +248,28 @@ func (p *Projector) follow(ctx context.Context, src Source, until uint64, untilT
 	if p.bulk {
 		size = bulkBatch
 	}
+	ch, errc := readAhead(ctx, f, size)
+	batch := make([]events.Event, 0, size)
+	for {
+		ev, open := <-ch
+		if !open {
+			return <-errc
+		}
+		batch = fillBatch(append(batch[:0], ev), ch, size)
+		todo, stop := cutBatch(batch, until, untilTime)
+		if err := p.Apply(ctx, todo); err != nil {
+			return err
+		}
+		if stop || (until > 0 && p.Seq() >= until) {
+			return nil
+		}
+	}
+}
+
+// readAhead reads f's events, decoded ahead, into a channel of size from a
+// goroutine of its own, until ctx ends or f fails; then it closes the
+// channel, the error waiting on the other.
+func readAhead(ctx context.Context, f *events.Follower, size int) (<-chan events.Event, <-chan error) {
 	ch := make(chan events.Event, size)
 	errc := make(chan error, 1)
 	go func() {
@@ -267,41 +289,37 @@ func (p *Projector) follow(ctx context.Context, src Source, until uint64, untilT
 			}
 		}
 	}()
-	batch := make([]events.Event, 0, size)
-	for {
-		ev, open := <-ch
-		if !open {
-			return <-errc
-		}
-		batch = append(batch[:0], ev)
-	fill:
-		for len(batch) < size {
-			select {
-			case ev, open := <-ch:
-				if !open {
-					break fill
-				}
-				batch = append(batch, ev)
-			default:
-				break fill
+	return ch, errc
+}
+
+// fillBatch adds to batch what ch already holds, up to size events.
+func fillBatch(batch []events.Event, ch <-chan events.Event, size int) []events.Event {
+	for len(batch) < size {
+		select {
+		case ev, open := <-ch:
+			if !open {
+				return batch
 			}
-		}
-		stop := false
-		if until > 0 || !untilTime.IsZero() {
-			for i, ev := range batch {
-				if (until > 0 && ev.Seq > until) || (!untilTime.IsZero() && ev.Time.After(untilTime)) {
-					batch, stop = batch[:i], true
-					break
-				}
-			}
-		}
-		if err := p.Apply(ctx, batch); err != nil {
-			return err
-		}
-		if stop || (until > 0 && p.Seq() >= until) {
-			return nil
+			batch = append(batch, ev)
+		default:
+			return batch
 		}
 	}
+	return batch
+}
+
+// cutBatch cuts batch before its first event past sequence until or time
+// untilTime (each ignored when zero); stop says it was cut.
+func cutBatch(batch []events.Event, until uint64, untilTime time.Time) ([]events.Event, bool) {
+	if until == 0 && untilTime.IsZero() {
+		return batch, false
+	}
+	for i, ev := range batch {
+		if (until > 0 && ev.Seq > until) || (!untilTime.IsZero() && ev.Time.After(untilTime)) {
+			return batch[:i], true
+		}
+	}
+	return batch, false
 }
 
 // Apply applies a batch of events in one transaction together with the
