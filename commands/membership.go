@@ -16,7 +16,7 @@ func membershipKey(room, user string) string { return room + "." + user }
 
 // CheckRoom refuses (EINVALID, field room) a name that is not a room's.
 func CheckRoom(room string) error {
-	if !ValidRoom(room) {
+	if !roomRE.MatchString(room) {
 		return fault.FieldError(fault.EINVALID, "room", "room names are 1 to 32 of a-z, 0-9 and '-'")
 	}
 	return nil

@@ -13,9 +13,6 @@ const MaxMessageLen = 4000
 
 var roomRE = regexp.MustCompile(`^[a-z0-9-]{1,32}$`)
 
-// ValidRoom reports whether name is a valid room name.
-func ValidRoom(name string) bool { return roomRE.MatchString(name) }
-
 // checkClientID bounds the optional client-chosen id of a message.
 func checkClientID(id string) error {
 	if len(id) > 64 {

@@ -367,7 +367,7 @@ func (b *bus) receive(msg *nats.Msg) {
 		}
 	case liveRoomTyping:
 		var m liveTyping
-		if json.Unmarshal(msg.Data, &m) == nil && m.Room == s.name && commands.ValidRoom(m.Room) && events.ValidID(m.From.ID) {
+		if json.Unmarshal(msg.Data, &m) == nil && m.Room == s.name && commands.CheckRoom(m.Room) == nil && events.ValidID(m.From.ID) {
 			b.roomTyping(m.Room, m)
 		}
 	case liveUserTyping:
@@ -394,7 +394,7 @@ func (b *bus) receive(msg *nats.Msg) {
 // presence applies another instance's count of a user's connections
 // (room "") or of those that joined room.
 func (b *bus) presence(m livePresence, room string) {
-	if m.Instance == "" || m.Instance == b.id || !events.ValidID(m.User.ID) || (room != "" && !commands.ValidRoom(room)) {
+	if m.Instance == "" || m.Instance == b.id || !events.ValidID(m.User.ID) || (room != "" && commands.CheckRoom(room) != nil) {
 		return
 	}
 	b.h.mu.Lock()
@@ -445,7 +445,7 @@ func (b *bus) instanceMsg(id string, verb instanceVerb, data []byte) {
 			}
 		}
 		for _, rc := range m.Rooms {
-			if commands.ValidRoom(rc.Room) && events.ValidID(rc.UserID) {
+			if commands.CheckRoom(rc.Room) == nil && events.ValidID(rc.UserID) {
 				part.Rooms = append(part.Rooms, presence.RoomConns{Room: rc.Room, UserID: rc.UserID, Conns: rc.Conns})
 			}
 		}
