@@ -98,7 +98,7 @@ func (s *Service) PublishPost(ctx context.Context, author string, in PostInput) 
 	if err != nil {
 		return projections.Post{ID: id}, err
 	}
-	return projections.FreshPost(id, ack.Seq, user, in.Title, in.Body, in.Categories, ack.Time), nil
+	return s.DB.FreshPost(ctx, id, ack.Seq, user, in.Title, in.Body, in.Categories, ack.Time)
 }
 
 // PostPatch holds the fields of a post to change; nil ones stay as they are.

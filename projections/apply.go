@@ -36,6 +36,9 @@ type applier struct {
 	// notifying is set while an event whose registration says it notifies
 	// is applied: notify refuses to write notifications otherwise.
 	notifying bool
+	// rendered is the HTML of the bodies of the posts the batch created, by
+	// their event's sequence: kept once it commits, for FreshPost.
+	rendered map[uint64]string
 }
 
 // apply folds one event into the read models. Apply functions are pure: all

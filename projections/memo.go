@@ -52,6 +52,14 @@ func (c *memo[K, V]) put(gen uint64, k K, v V) {
 	c.weight += w
 }
 
+// keep keeps v for k: a value that never goes stale, kept as room allows.
+func (c *memo[K, V]) keep(k K, v V) {
+	c.mu.Lock()
+	gen := c.gen
+	c.mu.Unlock()
+	c.put(gen, k, v)
+}
+
 // forget drops the values of keys, or every value when none are given.
 func (c *memo[K, V]) forget(keys ...K) {
 	c.mu.Lock()
@@ -83,6 +91,9 @@ type memos struct {
 	sessions   memo[string, Session]           // by token hash
 	votes      memo[string, map[string]int]    // by user: post id → vote
 	standings  memo[string, Standing]          // by user: forgotten on every role, suspension, block or erasure
+	// rendered is the HTML of the bodies of the posts created lately, as
+	// the projector rendered them, by their event's sequence (FreshPost).
+	rendered memo[uint64, string]
 }
 
 func newMemos() *memos {
@@ -92,12 +103,17 @@ func newMemos() *memos {
 		sessions:   memo[string, Session]{limit: 10000},
 		standings:  memo[string, Standing]{limit: 10000},
 		votes:      memo[string, map[string]int]{limit: maxVoteSetTotal, weigh: func(v map[string]int) int { return max(1, len(v)) }},
+		rendered:   memo[uint64, string]{limit: 8 << 20, weigh: func(html string) int { return max(1, len(html)) }},
 	}
 }
 
 // afterCommit forgets what a committed batch changed: the memos each
-// event's registration says it makes stale (handlers.go).
-func (m *memos) afterCommit(batch []events.Event) {
+// event's registration says it makes stale (handlers.go); and it keeps the
+// bodies the batch rendered for new posts.
+func (m *memos) afterCommit(batch []events.Event, rendered map[uint64]string) {
+	for seq, html := range rendered {
+		m.rendered.keep(seq, html)
+	}
 	var stale [memoCount]bool
 	var voters []string
 	for _, ev := range batch {

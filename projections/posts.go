@@ -29,21 +29,32 @@ type Post struct {
 	MyVote       int      `json:"my_vote"`
 }
 
-// FreshPost is a post as the read models hold it the moment postCreated
-// has applied its event (at sequence seq, time at): no votes, comments or
-// edits yet. It answers the creation without reading the row back;
+// FreshPost returns a post as the read models hold it the moment
+// postCreated has applied its event (at sequence seq, time at): no votes,
+// comments or edits yet, its body's HTML as the projector rendered it. It
+// answers the creation without reading the row back, unless that rendering
+// is no longer kept: then it reads the row (an error as Post's).
 // TestCreatedPostIsWhatReadsShow keeps the two the same.
-func FreshPost(id string, seq uint64, author User, title, body string, categories []string, at time.Time) Post {
-	return Post{ID: id, Seq: seq, Author: author, Title: title, Body: body, BodyHTML: RenderMarkdown(body), Categories: categories, CreatedAt: FormatTime(at)}
+func (db *DB) FreshPost(ctx context.Context, id string, seq uint64, author User, title, body string, categories []string, at time.Time) (Post, error) {
+	html, _, ok := db.memo.rendered.get(seq)
+	if !ok {
+		return db.Post(ctx, id, author.ID)
+	}
+	return Post{ID: id, Seq: seq, Author: author, Title: title, Body: body, BodyHTML: html, Categories: categories, CreatedAt: FormatTime(at)}, nil
 }
 
 func (a *applier) postCreated(ev events.Event, d events.PostCreatedData) error {
 	cats, _ := json.Marshal(d.Categories)
+	html := RenderMarkdown(d.Body)
 	inserted, err := a.execChanged(`INSERT OR IGNORE INTO posts(id, seq, author_id, title, body, body_html, categories, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		d.PostID, ev.Seq, d.AuthorID, d.Title, d.Body, RenderMarkdown(d.Body), string(cats), FormatTime(ev.Time))
+		d.PostID, ev.Seq, d.AuthorID, d.Title, d.Body, html, string(cats), FormatTime(ev.Time))
 	if err != nil || !inserted {
 		return err
 	}
+	if a.rendered == nil {
+		a.rendered = map[uint64]string{}
+	}
+	a.rendered[ev.Seq] = html
 	if err := a.linkCategories(d.PostID, ev.Seq, d.Categories, 1); err != nil {
 		return err
 	}
