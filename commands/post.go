@@ -26,7 +26,7 @@ func Preview(body string) (string, error) {
 	return projections.RenderMarkdown(body), nil
 }
 
-// validate checks lengths and that the categories are 1 to 5 existing ones
+// validatePost checks lengths and that the categories are 1 to 5 existing ones
 // (repeats are dropped, order kept).
 func (s *Service) validatePost(ctx context.Context, in *PostInput) error {
 	if err := checkText("title", in.Title, 1, 200); err != nil {

@@ -233,7 +233,7 @@ const (
 	RoleAdmin     = "admin"
 )
 
-// UserRoleSetData is the payload of user.role_set: UserID's role is now
+// UserRoleSetData is the payload of role.set: UserID's role is now
 // Role (member, moderator or admin).
 type UserRoleSetData struct {
 	UserID string `json:"user_id"`

@@ -142,7 +142,7 @@ func (a *applier) blocks(user, other string) (bool, error) {
 	return n > 0, err
 }
 
-// forget removes the notifications made by the event at seq (what they
+// forgetNotifications removes the notifications made by the event at seq (what they
 // point at is gone).
 func (a *applier) forgetNotifications(seq uint64) error {
 	_, err := a.exec(`DELETE FROM notifications WHERE seq = ?`, seq)

@@ -98,7 +98,7 @@ func build(files fs.FS) (*Bundle, error) {
 const entryScript = `<script type="module" src="/assets/app.js"></script>`
 
 // IslandMark is where index.html may carry the answers its first view
-// needs (InsertIsland), so that they come with the page.
+// needs (the gateway puts them there), so that they come with the page.
 const IslandMark = "<!--preloaded-->"
 
 func (b *Bundle) rewriteIndex(index []byte) ([]byte, error) {

@@ -29,7 +29,7 @@ type Frame struct {
 	Raw  []byte
 }
 
-// decode unmarshals the whole frame into v.
+// Decode unmarshals the whole frame into v.
 func (f Frame) Decode(t testing.TB, v any) {
 	t.Helper()
 	if err := json.Unmarshal(f.Raw, v); err != nil {
@@ -87,7 +87,7 @@ func WSURL(base, query string) string {
 	return u
 }
 
-// dialWS opens /ws as c (Bearer token) with an optional query and waits
+// DialWS opens /ws as c (Bearer token) with an optional query and waits
 // for the hello.
 func (c *Client) DialWS(query string) *WSClient {
 	c.F.T.Helper()
@@ -161,7 +161,7 @@ func (w *WSClient) read() {
 	}
 }
 
-// send writes one frame (any value, marshalled to JSON).
+// Send writes one frame (any value, marshalled to JSON).
 func (w *WSClient) Send(v any) {
 	w.t.Helper()
 	data, err := json.Marshal(v)
@@ -171,7 +171,7 @@ func (w *WSClient) Send(v any) {
 	w.SendRaw(data)
 }
 
-// sendRaw writes one text frame as it is.
+// SendRaw writes one text frame as it is.
 func (w *WSClient) SendRaw(data []byte) {
 	w.t.Helper()
 	w.conn.SetWriteDeadline(time.Now().Add(WSWait))
@@ -180,7 +180,7 @@ func (w *WSClient) SendRaw(data []byte) {
 	}
 }
 
-// next returns the next frame, failing the test if none comes in time.
+// Next returns the next frame, failing the test if none comes in time.
 func (w *WSClient) Next() Frame {
 	w.t.Helper()
 	select {
@@ -199,7 +199,7 @@ func (w *WSClient) Next() Frame {
 	return Frame{}
 }
 
-// nextSkipping returns the next frame whose type is not one of skip.
+// NextSkipping returns the next frame whose type is not one of skip.
 func (w *WSClient) NextSkipping(skip ...string) Frame {
 	w.t.Helper()
 	for {
@@ -210,7 +210,7 @@ func (w *WSClient) NextSkipping(skip ...string) Frame {
 	}
 }
 
-// waitFor skips frames until one matches, failing the test if none does in
+// WaitFor skips frames until one matches, failing the test if none does in
 // time; what names the frame for the failure message.
 func (w *WSClient) WaitFor(what string, match func(Frame) bool) Frame {
 	w.t.Helper()
@@ -229,13 +229,13 @@ func (w *WSClient) WaitFor(what string, match func(Frame) bool) Frame {
 	}
 }
 
-// waitType waits for the next frame of type typ.
+// WaitType waits for the next frame of type typ.
 func (w *WSClient) WaitType(typ string) Frame {
 	w.t.Helper()
 	return w.WaitFor(typ, func(f Frame) bool { return f.Type == typ })
 }
 
-// waitTypes waits until a frame of each of types came, in any order, and
+// WaitTypes waits until a frame of each of types came, in any order, and
 // returns the first of each.
 func (w *WSClient) WaitTypes(types ...string) map[string]Frame {
 	w.t.Helper()
@@ -252,7 +252,7 @@ func (w *WSClient) WaitTypes(types ...string) map[string]Frame {
 	return got
 }
 
-// waitClosed waits until the server ends the connection and returns the
+// WaitClosed waits until the server ends the connection and returns the
 // close code (-1 when it ended without a close frame).
 func (w *WSClient) WaitClosed() int {
 	w.t.Helper()
@@ -268,7 +268,7 @@ func (w *WSClient) WaitClosed() int {
 	return -1
 }
 
-// close closes the connection politely and waits for the reader to end.
+// Close closes the connection politely and waits for the reader to end.
 func (w *WSClient) Close() {
 	w.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
 	select {
