@@ -9,6 +9,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -307,11 +308,67 @@ func (db *DB) Follows(ctx context.Context, id StreamID) (bool, string, error) {
 	return true, "", nil
 }
 
+// Identifier is a stream that can say which one it is: when it was made,
+// and its first and last sequence.
+type Identifier interface {
+	Identity(ctx context.Context) (created time.Time, first, last uint64, err error)
+}
+
+// OpenFor opens the read models at path to follow stream, the road every
+// start takes. Read models of another schema or projector version,
+// unreadable ones (moved aside, as OpenDB does) and ones built from another
+// stream (made anew, or rolled back) are never left to diverge: they are
+// replaced by an empty file, which the projector fills from the stream
+// (Run, in bulk on a long stream), and that is logged. The read models
+// remember which stream they follow.
+func OpenFor(ctx context.Context, path string, stream Identifier, logger *slog.Logger) (*DB, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	db, rebuilt, err := OpenDB(path)
+	if err != nil {
+		return nil, err
+	}
+	if rebuilt {
+		logger.Info("read models of another schema, or unreadable: rebuilding from the stream", "path", path)
+	}
+	created, first, last, err := stream.Identity(ctx)
+	id := StreamID{Created: created, FirstSeq: first, LastSeq: last}
+	ok, why := true, ""
+	if err == nil {
+		ok, why, err = db.Follows(ctx, id)
+	}
+	if err == nil && !ok {
+		logger.Warn("read models of another stream: rebuilding from this one", "why", why, "path", path)
+		db.Close()
+		if err := removeDB(path); err != nil {
+			return nil, err
+		}
+		if db, _, err = OpenDB(path); err != nil {
+			return nil, err
+		}
+	}
+	if err == nil {
+		err = db.Remember(ctx, id)
+	}
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
 // Remember records that the read models follow stream id.
 func (db *DB) Remember(ctx context.Context, id StreamID) error {
-	_, err := db.wr().ExecContext(ctx, `INSERT INTO meta(key, value) VALUES ('stream_created', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
-		id.Created.UTC().Format(time.RFC3339Nano))
-	return err
+	return db.setMeta(ctx, "stream_created", id.Created.UTC().Format(time.RFC3339Nano))
+}
+
+// setMeta sets a value of the meta table.
+func (db *DB) setMeta(ctx context.Context, key, value string) error {
+	if _, err := db.wr().ExecContext(ctx, `INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`, key, value); err != nil {
+		return fmt.Errorf("write meta %s: %w", key, err)
+	}
+	return nil
 }
 
 // Remove deletes the read-model file at path and its journal, for a rebuild

@@ -65,3 +65,11 @@ func SessionsForgotten(db *DB) uint64 {
 	_, gen, _ := db.memo.sessions.get("")
 	return gen
 }
+
+// SetLoadFrom sets the shortest stream p loads in bulk on start.
+func SetLoadFrom(p *Projector, n uint64) { p.loadFrom = n }
+
+// CategorySlugs returns the category slugs as db answers them, memo included.
+func CategorySlugs(ctx context.Context, db *DB) (map[string]bool, error) {
+	return db.categorySlugs(ctx)
+}

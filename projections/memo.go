@@ -107,6 +107,16 @@ func newMemos() *memos {
 	}
 }
 
+// forgetAll forgets every value: the read models were replaced by others
+// that stand at another event (a load at start).
+func (m *memos) forgetAll() {
+	m.users.forget()
+	m.categories.forget()
+	m.sessions.forget()
+	m.votes.forget()
+	m.standings.forget()
+}
+
 // afterCommit forgets what a committed batch changed: the memos each
 // event's registration says it makes stale (handlers.go); and it keeps the
 // bodies the batch rendered for new posts.

@@ -48,6 +48,7 @@ type Projector struct {
 	commits     uint64    // batches committed
 	applied     uint64    // events in those batches
 	stallAfter  time.Duration
+	loadFrom    uint64        // the shortest stream loaded in bulk on start (0: loadAtStartMin)
 	changed     chan struct{} // closed and replaced after every commit
 	feed        ring
 }
@@ -157,11 +158,13 @@ type Head interface {
 // It heals itself: when following fails, or makes no progress for
 // StallAfter while the stream's head is ahead, it logs and counts it and
 // follows afresh (a new consumer) from its own checkpoint, with backoff.
-// It returns only when ctx ends.
+// Read models that are empty on start while the stream is long are loaded
+// on the rebuild road first (loadAtStart). It returns only when ctx ends.
 func (p *Projector) Run(ctx context.Context, src RebuildSource) {
 	if p.keys == nil {
 		p.keys = keysOf(ctx, src)
 	}
+	p.loadAtStart(ctx, src)
 	backoff := 100 * time.Millisecond
 	for {
 		fctx, cancel := context.WithCancel(ctx)

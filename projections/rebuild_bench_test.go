@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -159,6 +160,7 @@ func syntheticForum(tb testing.TB, n int) []benchEvent {
 //     transaction, no projector;
 //   - rebuild: the real thing, reporting its events/s and its ratio to
 //     each limit (x-replay, x-insert);
+//   - start: a projector starting on an empty file, until caught up;
 //   - rebuild-sealed: the same events with their personal data sealed
 //     (as the forum writes them), each user's key read from the bucket the
 //     first time it is needed, and its speed beside the rebuild in clear
@@ -264,6 +266,39 @@ func BenchmarkRebuild100k(b *testing.B) {
 		if rates["replay"] > 0 && rates["insert"] > 0 {
 			b.ReportMetric(rate/rates["replay"], "x-replay")
 			b.ReportMetric(rate/rates["insert"], "x-insert")
+		}
+		b.ReportMetric(0, "ns/op")
+	})
+
+	// start: a projector's start on an empty read.db, until it has caught
+	// up with the stream, beside the rebuild (x-rebuild).
+	b.Run("start", func(b *testing.B) {
+		var applied uint64
+		for b.Loop() {
+			db, _, err := projections.OpenDB(filepath.Join(b.TempDir(), "read.db"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			p, err := projections.NewProjector(db, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			runCtx, cancel := context.WithCancel(ctx)
+			var wg sync.WaitGroup
+			wg.Go(func() { p.Run(runCtx, store) })
+			err = p.WaitFor(ctx, benchEvents)
+			cancel()
+			wg.Wait()
+			if err != nil {
+				b.Fatal(err)
+			}
+			applied += p.Seq()
+			db.Close()
+		}
+		rate := float64(applied) / b.Elapsed().Seconds()
+		b.ReportMetric(rate, "events/s")
+		if rates["rebuild"] > 0 {
+			b.ReportMetric(rate/rates["rebuild"], "x-rebuild")
 		}
 		b.ReportMetric(0, "ns/op")
 	})

@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -16,69 +17,149 @@ import (
 // file is removed once the queries on it have ended. It returns what the
 // rebuild did; a failure leaves the old read models in place.
 func (p *Projector) RebuildOnline(ctx context.Context, src RebuildSource, logger *slog.Logger) (RebuildResult, error) {
+	res, err := p.loadAndSwap(ctx, src, logger, false)
+	if err != nil {
+		return res, fmt.Errorf("rebuild online: %w", err)
+	}
+	return res, nil
+}
+
+// loadAtStartMin is the shortest stream a projector with empty read models
+// loads in bulk on start (Run) rather than follows: below it, following
+// applies the stream in a few transactions anyway.
+const loadAtStartMin = bulkBatch
+
+// loadAtStart loads p's read models on the rebuild road when they are empty
+// and the stream holds at least loadAtStartMin events, so that a first start on
+// a long stream is as fast as a rebuild. p must not be following yet. A
+// load that fails is logged, and p follows the stream instead.
+func (p *Projector) loadAtStart(ctx context.Context, src RebuildSource) {
+	if p.Seq() > 0 {
+		return
+	}
+	if last, err := src.LastSeq(ctx); err != nil || last < cmp.Or(p.loadFrom, loadAtStartMin) {
+		return
+	}
+	p.log.Info("loading the read models from the stream")
+	res, err := p.loadAndSwap(ctx, src, p.log, true)
+	if err != nil {
+		if ctx.Err() == nil {
+			p.log.Warn("loading the read models from the stream: following it instead", "err", err)
+		}
+		return
+	}
+	p.log.Info("loaded the read models from the stream", "events", res.Events, "seconds", res.Duration.Seconds(), "events_per_s", int(res.Rate()), "file", res.Path)
+}
+
+// loadAndSwap loads a fresh file beside p's read models and swaps it in
+// for them between two batches (RebuildOnline). Following p, the load
+// catches up with what p has applied; at start (p not following yet), it
+// catches up with the stream's head, and p then stands where the load
+// does.
+func (p *Projector) loadAndSwap(ctx context.Context, src RebuildSource, logger *slog.Logger, atStart bool) (RebuildResult, error) {
 	live := p.db
 	next := filepath.Join(filepath.Dir(live.path), fmt.Sprintf("read-%d.db", time.Now().UnixNano()))
-	ndb, _, err := OpenDB(next)
+	l, err := newLoad(ctx, next, p.keys, atStart, logger)
 	if err != nil {
 		return RebuildResult{}, err
 	}
-	fail := func(err error) (RebuildResult, error) {
-		ndb.Close()
-		removeFiles(next)
-		return RebuildResult{}, fmt.Errorf("rebuild online: %w", err)
+	if atStart {
+		defer p.progressWith(l.p)()
 	}
-	finish, err := ndb.bulkLoad(ctx)
-	if err != nil {
-		return fail(err)
+	target := func() (uint64, error) { return p.Seq(), nil }
+	if atStart {
+		target = func() (uint64, error) { return src.LastSeq(ctx) }
 	}
-	np, err := NewProjector(ndb, logger)
-	if err != nil {
-		return fail(err)
-	}
-	np.bulk = true
-	np.keys = p.keys
-	start := time.Now()
-	// Catch up from a distance while p goes on, then the last stretch
-	// with p held between batches, so both stand at the same event.
-	for target := p.Seq(); np.Seq()+1000 < target; target = p.Seq() {
-		if err := np.CatchUp(ctx, src, target, time.Time{}); err != nil {
-			return fail(err)
-		}
-	}
-	if err := finish(ctx); err != nil {
-		return fail(err)
+	if err := l.catchUp(ctx, src, target, live); err != nil {
+		l.abort()
+		return RebuildResult{}, err
 	}
 	p.applyMu.Lock()
-	if target := p.Seq(); np.Seq() < target {
-		if err := np.CatchUp(ctx, src, target, time.Time{}); err != nil {
-			p.applyMu.Unlock()
-			return fail(err)
-		}
-	}
-	old := live.cur.Swap(ndb.cur.Load())
-	p.mu.Lock()
-	p.quarantined = np.Quarantined()
-	p.mu.Unlock()
-	p.applyMu.Unlock()
-
-	// The name links to the new file from now on.
-	link := live.path + ".link"
-	os.Remove(link)
-	if err := os.Symlink(filepath.Base(next), link); err == nil {
-		err = os.Rename(link, live.path)
+	err = l.catchUpLast(ctx, src, target)
+	var plain bool
+	if err == nil {
+		plain, err = live.link(next)
 	}
 	if err != nil {
-		return RebuildResult{}, fmt.Errorf("rebuild online: swapped in %s, but %s does not name it: %w", next, live.path, err)
+		p.applyMu.Unlock()
+		l.abort()
+		return RebuildResult{}, err
 	}
-	// The old file goes once the queries that began on it have ended.
+	old := p.takeOver(l.p)
+	p.applyMu.Unlock()
+	go retire(old, plain)
+	return l.result(), nil
+}
+
+// takeOver makes np's file the one p serves and writes, from the same
+// event on: every query from now on reads it. p must hold applyMu. It
+// returns the file p served until now.
+func (p *Projector) takeOver(np *Projector) (old *dbFile) {
+	seq, quarantined := np.Seq(), np.Quarantined()
+	old = p.db.cur.Swap(np.db.cur.Load())
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.quarantined = quarantined
+	if seq != p.seq { // a load at start: p stands where it does now
+		p.seq, p.progressAt = seq, time.Now()
+		p.db.memo.forgetAll()
+		close(p.changed)
+		p.changed = make(chan struct{})
+	}
+	return old
+}
+
+// progressWith counts np's progress as p's until the returned function is
+// called, so that p, waiting for a load at start, is not taken for stalled.
+func (p *Projector) progressWith(np *Projector) (stop func()) {
+	done := make(chan struct{})
 	go func() {
-		old.close()
-		if old.path != live.path {
-			removeFiles(old.path)
-		} else { // a plain file the link replaced: only its journal is left
-			os.Remove(old.path + "-wal")
-			os.Remove(old.path + "-shm")
+		tick := time.NewTicker(p.stallAfter / 5)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+			at := np.LastProgress()
+			p.mu.Lock()
+			if at.After(p.progressAt) {
+				p.progressAt = at
+			}
+			p.mu.Unlock()
 		}
 	}()
-	return RebuildResult{Path: next, Events: np.Seq(), Seq: np.Seq(), Duration: time.Since(start)}, nil
+	return func() { close(done) }
+}
+
+// link makes the read models' name link to file, so a restart opens it.
+// plain says whether the name was a plain file until then (not a link).
+func (db *DB) link(file string) (plain bool, err error) {
+	if fi, err := os.Lstat(db.path); err == nil {
+		plain = fi.Mode()&os.ModeSymlink == 0
+	}
+	link := db.path + ".link"
+	os.Remove(link)
+	err = os.Symlink(filepath.Base(file), link)
+	if err == nil {
+		err = os.Rename(link, db.path)
+	}
+	if err != nil {
+		return plain, fmt.Errorf("name %s by %s: %w", file, db.path, err)
+	}
+	return plain, nil
+}
+
+// retire closes old, once the queries that began on it have ended, and
+// removes it: its journal only when it was a plain file that the link
+// replaced (plain).
+func retire(old *dbFile, plain bool) {
+	old.close()
+	if !plain {
+		removeFiles(old.path)
+		return
+	}
+	os.Remove(old.path + "-wal")
+	os.Remove(old.path + "-shm")
 }

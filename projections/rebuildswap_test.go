@@ -73,3 +73,48 @@ func TestRebuildOnline(t *testing.T) {
 	})
 	t.Logf("rebuilt %d events online in %v while %d posts were written", res.Events, res.Duration, written.Load())
 }
+
+// A projector whose read models are empty on start, on a long enough
+// stream, loads them on the rebuild road (a fresh file in bulk, swapped in
+// and named by read.db), forgets what it answered from the empty file, and
+// follows the stream on from there.
+func TestLoadAtStart(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, 21)
+	w.play(300)
+	head := w.head()
+	path := filepath.Join(t.TempDir(), "read.db")
+	db := openDB(t, path)
+	ctx := forumtest.Context(t)
+	if slugs, err := projections.CategorySlugs(ctx, db); err != nil || len(slugs) != 0 {
+		t.Fatalf("categories of an empty file: %v, %v", slugs, err)
+	}
+	p, err := projections.NewProjector(db, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	projections.SetLoadFrom(p, 1)
+	runCtx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	wg.Go(func() { p.Run(runCtx, w.Store) })
+	if err := p.WaitFor(ctx, head); err != nil {
+		t.Fatal(err)
+	}
+	if target, err := filepath.EvalSymlinks(path); err != nil || filepath.Base(target) == "read.db" {
+		t.Errorf("read.db names %q (%v), want a file loaded on the rebuild road", target, err)
+	}
+	if slugs, err := projections.CategorySlugs(ctx, db); err != nil || len(slugs) != len(commands.DefaultCategories) {
+		t.Errorf("categories after the load: %v, %v; want the %d default ones", slugs, err, len(commands.DefaultCategories))
+	}
+	w.play(50)
+	head = w.head()
+	if err := p.WaitFor(ctx, head); err != nil {
+		t.Fatal(err)
+	}
+	ref, err := projections.Rebuild(ctx, w.Store, projections.RebuildOptions{Path: filepath.Join(t.TempDir(), "ref.db"), UntilSeq: head})
+	if err != nil {
+		t.Fatal(err)
+	}
+	forumtest.CompareDumps(t, "read models loaded at start and followed on vs a rebuild", forumtest.Dump(t, path), forumtest.Dump(t, ref.Path))
+}
