@@ -184,32 +184,6 @@ func (o onOff) Set(s string) error {
 	return nil
 }
 
-// followStream makes sure db was built from store's stream: read models of
-// a stream that was made anew, or rolled back, are thrown away and rebuilt,
-// never left to diverge. It returns the read models to use.
-func followStream(ctx context.Context, store *events.Store, db *projections.DB, path string, logger *slog.Logger) (*projections.DB, error) {
-	created, first, last, err := store.Identity(ctx)
-	if err != nil {
-		return db, err
-	}
-	id := projections.StreamID{Created: created, FirstSeq: first, LastSeq: last}
-	ok, why, err := db.Follows(ctx, id)
-	if err != nil {
-		return db, err
-	}
-	if !ok {
-		logger.Warn("read models of another stream: rebuilding from this one", "why", why, "path", path)
-		db.Close()
-		if err := projections.Remove(path); err != nil {
-			return nil, err
-		}
-		if db, _, err = projections.OpenDB(path); err != nil {
-			return nil, err
-		}
-	}
-	return db, db.Remember(ctx, id)
-}
-
 func splitList(s string) []string {
 	var out []string
 	for _, p := range strings.Split(s, ",") {
@@ -232,7 +206,7 @@ func rebuild(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	if *online {
-		return rebuildOnline(ctx, sf.dbPath(), sf.data, stdout)
+		return rebuildOnline(ctx, sf.data, stdout)
 	}
 	var until time.Time
 	if *untilTime != "" {
@@ -257,51 +231,15 @@ func rebuild(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	// The new file follows this stream: note which.
-	db, _, err := projections.OpenDB(res.Path)
+	db, err := projections.OpenFor(ctx, res.Path, store, logger)
 	if err != nil {
-		return err
-	}
-	if db, err = followStream(ctx, store, db, res.Path, logger); err != nil {
 		return err
 	}
 	if err := db.Close(); err != nil {
 		return err
 	}
-	secs := res.Duration.Seconds()
-	rate := 0.0
-	if secs > 0 {
-		rate = float64(res.Events) / secs
-	}
-	fmt.Fprintf(stdout, "rebuilt %d events in %.3f s (%.0f events/s) up to seq %d into %s\n", res.Events, secs, rate, res.Seq, res.Path)
+	fmt.Fprintf(stdout, "rebuilt %d events in %.3f s (%.0f events/s) up to seq %d into %s\n", res.Events, res.Duration.Seconds(), res.Rate(), res.Seq, res.Path)
 	return nil
-}
-
-// rebuildOnline asks the running forum to rebuild its read models online
-// and waits (up to an hour) until the read models' name links to the new file.
-func rebuildOnline(ctx context.Context, dbPath, dir string, stdout io.Writer) error {
-	before, _ := filepath.EvalSymlinks(dbPath)
-	pid, err := askOnlineRebuild(dir)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "asked the forum (process %d) to rebuild its read models online\n", pid)
-	start := time.Now()
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		if now, err := filepath.EvalSymlinks(dbPath); err == nil && now != before {
-			fmt.Fprintf(stdout, "rebuilt online in %.3f s and swapped in %s\n", time.Since(start).Seconds(), now)
-			return nil
-		}
-		if time.Since(start) > time.Hour {
-			return errors.New("the rebuild did not finish within an hour: see the forum's log")
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-tick.C:
-		}
-	}
 }
 
 // quarantine lists the events the read models went past because they

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -143,20 +144,11 @@ type readModels struct {
 }
 
 // startReadModels opens the read models at path (rebuilt when they belong
-// to another schema or stream) and starts their projector on store; SIGHUP
-// rebuilds them online.
+// to another schema or stream) and starts their projector on store; the
+// admin endpoint rebuilds them online.
 func startReadModels(ctx context.Context, store *events.Store, path string, logger *slog.Logger) (*readModels, error) {
-	db, rebuilt, err := projections.OpenDB(path)
+	db, err := projections.OpenFor(ctx, path, store, logger)
 	if err != nil {
-		return nil, err
-	}
-	if rebuilt {
-		logger.Info("read models of another schema, or unreadable: rebuilding from the stream", "path", path)
-	}
-	if db, err = followStream(ctx, store, db, path, logger); err != nil {
-		if db != nil {
-			db.Close()
-		}
 		return nil, err
 	}
 	rm := &readModels{db: db}
@@ -170,32 +162,15 @@ func startReadModels(ctx context.Context, store *events.Store, path string, logg
 	rm.proj.SetKeys(rm.keys)
 	projCtx, stopProjector := context.WithCancel(context.WithoutCancel(ctx))
 	rm.wg.Go(func() { rm.proj.Run(projCtx, store) })
-	rm.stop = func() { stopProjector(); rm.wg.Wait(); db.Close() }
-	onHangup(projCtx, rebuildOnHangup(projCtx, store, rm, path, logger))
-	return rm, nil
-}
-
-// rebuildOnHangup returns what SIGHUP (forum rebuild --online) does: rebuild
-// the read models into a fresh file while the forum serves, and swap it in.
-func rebuildOnHangup(ctx context.Context, store *events.Store, rm *readModels, path string, logger *slog.Logger) func() {
-	var rebuilding sync.Mutex
-	return func() {
-		if !rebuilding.TryLock() {
-			logger.Warn("an online rebuild is under way already")
-			return
-		}
-		defer rebuilding.Unlock()
-		logger.Info("rebuilding the read models online")
-		res, err := rm.proj.RebuildOnline(ctx, store, logger)
-		if err == nil {
-			_, err = followStream(ctx, store, rm.db, path, logger)
-		}
-		if err != nil {
-			logger.Error("online rebuild", "err", err)
-			return
-		}
-		logger.Info("rebuilt online and swapped in", "events", res.Events, "seconds", res.Duration.Seconds(), "file", res.Path)
+	stopAdmin, err := serveAdmin(projCtx, filepath.Dir(path), func(ctx context.Context) (projections.RebuildResult, error) {
+		return rm.proj.RebuildOnline(ctx, store, logger)
+	}, logger)
+	if err != nil {
+		logger.Warn("no admin endpoint: forum rebuild --online cannot reach this forum", "err", err)
+		stopAdmin = func() {}
 	}
+	rm.stop = func() { stopAdmin(); stopProjector(); rm.wg.Wait(); db.Close() }
+	return rm, nil
 }
 
 // startCommands makes the command handlers, seeds an empty stream and makes
