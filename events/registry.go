@@ -2,6 +2,7 @@ package events
 
 import (
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -24,6 +25,11 @@ type Spec struct {
 	// shared: every type of the aggregate appends to one subject per key
 	// (forum.claim.KEY), so an expected last sequence orders them.
 	shared bool
+	// clear names, by JSON name, the payload's fields of text that the log
+	// keeps in clear, each with why; the rest of its text is personal and
+	// sealed (its Personal method). Ids (id, *_id) and fields of named
+	// string types (roles, actions) are not text.
+	clear map[string]string
 }
 
 // NewPayload returns a pointer to a new zero value of the payload type, to
@@ -33,44 +39,57 @@ func (s Spec) NewPayload() any { return reflect.New(s.Payload).Interface() }
 // NewPayloadValue returns a zero value of the payload type, as New takes it.
 func (s Spec) NewPayloadValue() any { return reflect.Zero(s.Payload).Interface() }
 
-// registry holds every event type this program reads and writes. Adding a
-// type here is the first step; tests then ask for its golden example in
-// schemas/events, its apply case in projections and its decision in the hub.
+// Why fields of text are kept in clear.
+const (
+	isName    = "a name of the forum's own, shown to everyone"
+	isUserRef = "names a user by id"
+	isHash    = "a hash, not the secret"
+	isModNote = "a moderator's note on the record, not the user's own words"
+	isMark    = "a position in a list, not text"
+	isRoom    = "a room's name: public, and part of its subjects"
+)
+
+// registry holds every event type this program reads and writes: one
+// registration each, with the payload's fields of text kept in clear (the
+// rest of its text is sealed by its Personal method). Adding a type here is
+// the first step; tests then ask for its golden example in schemas/events,
+// its registration in projections (handlers.go) and in the hub (pushes.go),
+// and a decision for each field of text.
 var registry = register(
-	spec[CategoryCreatedData](CategoryCreated, 1),
-	spec[ClaimData](ClaimMade, 1).sharedSubject(),
-	spec[ClaimData](ClaimReleased, 1).sharedSubject(),
+	spec[CategoryCreatedData](CategoryCreated, 1).inClear(isName, "slug", "name"),
+	spec[ClaimData](ClaimMade, 1).sharedSubject().inClear(isHash, "kind", "key"),
+	spec[ClaimData](ClaimReleased, 1).sharedSubject().inClear(isHash, "kind", "key"),
 	spec[UserRegisteredData](UserRegistered, 1),
-	spec[SessionStartedData](SessionStarted, 2),
+	spec[SessionStartedData](SessionStarted, 2).inClear(isHash, "token_hash"),
 	spec[SessionEndedData](SessionEnded, 1),
 	spec[SessionUsedData](SessionUsed, 1),
-	spec[PostCreatedData](PostCreated, 2),
-	spec[PostEditedData](PostEdited, 1),
+	spec[PostCreatedData](PostCreated, 2).inClear(isName, "categories"),
+	spec[PostEditedData](PostEdited, 1).inClear(isName, "categories"),
 	spec[PostDeletedData](PostDeleted, 1),
 	spec[VotedData](PostVoted, 1),
 	spec[CommentCreatedData](CommentCreated, 1),
 	spec[CommentEditedData](CommentEdited, 1),
 	spec[CommentDeletedData](CommentDeleted, 1),
 	spec[VotedData](CommentVoted, 1),
-	spec[DMSentData](DMSent, 1),
-	spec[DMReadData](DMRead, 1),
-	spec[RoomCreatedData](RoomCreated, 1),
-	spec[RoomMessageData](RoomMessageSent, 1),
-	spec[RoomMembershipData](RoomJoined, 1),
-	spec[RoomMembershipData](RoomLeft, 1),
-	spec[RoomReadData](RoomRead, 1),
+	spec[DMSentData](DMSent, 1).inClear(isUserRef, "from", "to"),
+	spec[DMReadData](DMRead, 1).inClear(isMark, "up_to"),
+	spec[RoomCreatedData](RoomCreated, 1).inClear(isRoom, "room"),
+	spec[RoomMessageData](RoomMessageSent, 1).inClear(isRoom, "room").inClear(isUserRef, "from"),
+	spec[RoomMembershipData](RoomJoined, 1).inClear(isRoom, "room"),
+	spec[RoomMembershipData](RoomLeft, 1).inClear(isRoom, "room"),
+	spec[RoomReadData](RoomRead, 1).inClear(isRoom, "room"),
 	spec[NotificationsReadData](NotificationsRead, 1),
 	spec[UserRoleSetData](UserRoleSet, 1),
-	spec[UserSuspendedData](UserSuspended, 1),
-	spec[UserModData](UserUnsuspended, 1),
-	spec[UserPurgedData](UserPurged, 1),
+	spec[UserSuspendedData](UserSuspended, 1).inClear(isModNote, "reason"),
+	spec[UserModData](UserUnsuspended, 1).inClear(isModNote, "reason"),
+	spec[UserPurgedData](UserPurged, 1).inClear(isModNote, "reason"),
 	spec[BlockData](UserBlocked, 1),
 	spec[BlockData](UserUnblocked, 1),
-	spec[UserModData](UserErased, 1),
-	spec[FlagRaisedData](FlagRaised, 1),
-	spec[FlagResolvedData](FlagResolved, 1),
-	spec[ContentModData](ContentHidden, 1),
-	spec[ContentModData](ContentRestored, 1),
+	spec[UserModData](UserErased, 1).inClear(isModNote, "reason"),
+	spec[FlagRaisedData](FlagRaised, 1).inClear(isName, "target.kind"),
+	spec[FlagResolvedData](FlagResolved, 1).inClear(isName, "target.kind"),
+	spec[ContentModData](ContentHidden, 1).inClear(isName, "target.kind").inClear(isModNote, "reason"),
+	spec[ContentModData](ContentRestored, 1).inClear(isName, "target.kind").inClear(isModNote, "reason"),
 )
 
 func spec[P any](t Type, version int) Spec {
@@ -82,6 +101,18 @@ func spec[P any](t Type, version int) Spec {
 }
 
 func (s Spec) sharedSubject() Spec { s.shared = true; return s }
+
+// inClear says the payload's fields of text named (by JSON name, "a.b" for
+// a field of a nested struct) are kept in clear in the log, and why.
+func (s Spec) inClear(why string, fields ...string) Spec {
+	clear := make(map[string]string, len(s.clear)+len(fields))
+	maps.Copy(clear, s.clear)
+	for _, f := range fields {
+		clear[f] = why
+	}
+	s.clear = clear
+	return s
+}
 
 func register(specs ...Spec) map[Type]Spec {
 	m := make(map[Type]Spec, len(specs))
