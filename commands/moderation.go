@@ -65,7 +65,7 @@ func (s *Service) CheckActive(ctx context.Context, user string) error {
 	return nil
 }
 
-func rank(role string) int {
+func rank(role events.Role) int {
 	switch role {
 	case events.RoleAdmin:
 		return 2
@@ -76,8 +76,8 @@ func rank(role string) int {
 }
 
 // SetRole makes target a member, moderator or admin (by an admin).
-func (s *Service) SetRole(ctx context.Context, actor, target, role string) error {
-	if role != events.RoleMember && role != events.RoleModerator && role != events.RoleAdmin {
+func (s *Service) SetRole(ctx context.Context, actor, target string, role events.Role) error {
+	if !role.Valid() {
 		return fault.FieldError(fault.EINVALID, "role", `role must be "member", "moderator" or "admin"`)
 	}
 	st, err := s.standing(ctx, actor)
@@ -307,11 +307,11 @@ func (s *Service) Flag(ctx context.Context, user string, t events.Target, reason
 
 // ResolveFlag hides the flagged item or dismisses the flag (with every other
 // open flag on the same item).
-func (s *Service) ResolveFlag(ctx context.Context, actor, flagID, action, reason string) error {
+func (s *Service) ResolveFlag(ctx context.Context, actor, flagID string, action events.FlagAction, reason string) error {
 	if err := s.requireModerator(ctx, actor); err != nil {
 		return err
 	}
-	if action != "hide" && action != "dismiss" {
+	if !action.Valid() {
 		return fault.FieldError(fault.EINVALID, "action", `action must be "hide" or "dismiss"`)
 	}
 	if err := checkReason(reason, false); err != nil {
@@ -330,7 +330,7 @@ func (s *Service) ResolveFlag(ctx context.Context, actor, flagID, action, reason
 	if _, err := s.emit(ctx, events.FlagResolved, flagID, actor, events.FlagResolvedData{FlagID: flagID, Target: f.Target, Action: action}); err != nil {
 		return err
 	}
-	if action == "hide" {
+	if action == events.FlagHide {
 		if reason == "" {
 			reason = "flagged" // not the flagger's words: those are theirs, sealed
 		}

@@ -226,18 +226,25 @@ type NotificationsReadData struct {
 	UpToSeq uint64 `json:"up_to_seq"`
 }
 
-// Roles.
+// Role is what a user may do besides reading and writing: a member
+// nothing more, a moderator moderate, an admin also give roles.
+type Role string
+
+// The roles.
 const (
-	RoleMember    = "member"
-	RoleModerator = "moderator"
-	RoleAdmin     = "admin"
+	RoleMember    Role = "member"
+	RoleModerator Role = "moderator"
+	RoleAdmin     Role = "admin"
 )
+
+// Valid reports whether r is one of the roles.
+func (r Role) Valid() bool { return r == RoleMember || r == RoleModerator || r == RoleAdmin }
 
 // UserRoleSetData is the payload of role.set: UserID's role is now
 // Role (member, moderator or admin).
 type UserRoleSetData struct {
 	UserID string `json:"user_id"`
-	Role   string `json:"role"`
+	Role   Role   `json:"role"`
 }
 
 // UserSuspendedData is the payload of user.suspended: UserID may read but
@@ -292,10 +299,22 @@ func (d *FlagRaisedData) Personal(string) (string, []*string) {
 // FlagResolvedData is the payload of flag.resolved: a moderator hid the
 // flagged item or dismissed the flag (Action "hide" or "dismiss").
 type FlagResolvedData struct {
-	FlagID string `json:"flag_id"`
-	Target Target `json:"target"`
-	Action string `json:"action"`
+	FlagID string     `json:"flag_id"`
+	Target Target     `json:"target"`
+	Action FlagAction `json:"action"`
 }
+
+// FlagAction is how a moderator resolves a flag.
+type FlagAction string
+
+// The ways to resolve a flag: hide the flagged item, or dismiss the flag.
+const (
+	FlagHide    FlagAction = "hide"
+	FlagDismiss FlagAction = "dismiss"
+)
+
+// Valid reports whether a is one of the ways to resolve a flag.
+func (a FlagAction) Valid() bool { return a == FlagHide || a == FlagDismiss }
 
 // ContentModData is the payload of content.hidden and content.restored.
 type ContentModData struct {

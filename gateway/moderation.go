@@ -28,7 +28,7 @@ func decodeOptional(w http.ResponseWriter, r *http.Request, v any) error {
 
 func (s *Server) setRole(w http.ResponseWriter, r *http.Request, p principal) {
 	var in struct {
-		Role string `json:"role"`
+		Role events.Role `json:"role"`
 	}
 	if err := decode(w, r, &in); err != nil {
 		s.writeError(w, r, err)
@@ -137,8 +137,8 @@ func (s *Server) modFlags(w http.ResponseWriter, r *http.Request, _ principal) {
 
 func (s *Server) resolveFlag(w http.ResponseWriter, r *http.Request, p principal) {
 	var in struct {
-		Action string `json:"action"`
-		Reason string `json:"reason"`
+		Action events.FlagAction `json:"action"`
+		Reason string            `json:"reason"`
 	}
 	if err := decode(w, r, &in); err != nil {
 		s.writeError(w, r, err)

@@ -141,7 +141,7 @@ func scanMessageRaw(row scanner) (Message, error) {
 	var toID, toNick, toAt, toRole sql.NullString
 	err := row.Scan(&m.ID, &m.Seq, &m.Room, &m.Body, &m.BodyHTML, &m.CreatedAt, &m.Hidden, &m.From.ID, &m.From.Nickname, &m.From.CreatedAt, &m.From.Role, &toID, &toNick, &toAt, &toRole)
 	if toID.Valid {
-		m.To = &User{ID: toID.String, Nickname: toNick.String, CreatedAt: toAt.String, Role: toRole.String}
+		m.To = &User{ID: toID.String, Nickname: toNick.String, CreatedAt: toAt.String, Role: events.Role(toRole.String)}
 	}
 	return m, err
 }

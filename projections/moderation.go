@@ -28,7 +28,7 @@ func (a *applier) roleSet(ev events.Event, d events.UserRoleSetData) error {
 	if _, err := a.exec(`UPDATE users SET role = ? WHERE id = ?`, role, d.UserID); err != nil {
 		return err
 	}
-	return a.logMod(ev, "role", "user", d.UserID, d.Role)
+	return a.logMod(ev, "role", "user", d.UserID, string(d.Role))
 }
 
 func (a *applier) userSuspended(ev events.Event, d events.UserSuspendedData) error {
@@ -69,13 +69,13 @@ func (a *applier) flagRaised(ev events.Event, d events.FlagRaisedData) error {
 // here, a hide by its own content.hidden event.
 func (a *applier) flagResolved(ev events.Event, d events.FlagResolvedData) error {
 	status := "dismissed"
-	if d.Action == "hide" {
+	if d.Action == events.FlagHide {
 		status = "hidden"
 	}
 	if _, err := a.exec(`UPDATE flags SET status = ? WHERE kind = ? AND target_id = ? AND status = 'open'`, status, d.Target.Kind, d.Target.ID); err != nil {
 		return err
 	}
-	if d.Action == "hide" {
+	if d.Action == events.FlagHide {
 		return nil
 	}
 	return a.logMod(ev, "dismiss", d.Target.Kind, d.Target.ID, "")
@@ -233,7 +233,7 @@ func (a *applier) ids(query string, args ...any) ([]string, error) {
 // Standing is what the gateway needs to know of a signed-in user on every
 // request: their role, and a suspension still running.
 type Standing struct {
-	Role           string
+	Role           events.Role
 	SuspendedUntil *time.Time
 	Reason         string
 	Erased         bool
@@ -241,7 +241,9 @@ type Standing struct {
 }
 
 // Moderator reports whether the role may moderate.
-func Moderator(role string) bool { return role == events.RoleModerator || role == events.RoleAdmin }
+func Moderator(role events.Role) bool {
+	return role == events.RoleModerator || role == events.RoleAdmin
+}
 
 // StandingOf returns user's standing.
 func (db *DB) StandingOf(ctx context.Context, user string) (Standing, error) {
@@ -365,7 +367,7 @@ func (db *DB) ModLog(ctx context.Context, req PageRequest) (Page[ModAction], err
 			var id, nick, at, role sql.NullString
 			err = row.Scan(&m.Seq, &m.Action, &m.Target.Kind, &m.Target.ID, &m.Reason, &m.CreatedAt, &id, &nick, &at, &role)
 			m.ID = strconv.FormatUint(m.Seq, 10)
-			m.By = User{ID: id.String, Nickname: nick.String, CreatedAt: at.String, Role: role.String}
+			m.By = User{ID: id.String, Nickname: nick.String, CreatedAt: at.String, Role: events.Role(role.String)}
 			if !id.Valid {
 				m.By = User{ID: "", Nickname: "the forum"} // set from the command line
 			}

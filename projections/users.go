@@ -20,7 +20,7 @@ type User struct {
 	Age       int    `json:"age,omitempty"`
 	Gender    string `json:"gender,omitempty"`
 	// Role is "moderator" or "admin", empty for a member.
-	Role string `json:"role,omitempty"`
+	Role events.Role `json:"role,omitempty"`
 }
 
 // Session is a signed-in session. LastUsedAt is when it was last recorded
