@@ -18,9 +18,9 @@ import (
 // its start into a fresh file in bulk mode (a load). Rebuild does it
 // offline and renames the file into place; RebuildOnline does it while the
 // forum serves and swaps the file in between two batches; and a projector
-// whose read models are empty on start (a first start on a long stream, a
-// deleted or unreadable file, another schema, another stream) does the same
-// as an online rebuild before it follows the stream.
+// whose read models are empty on start over a long stream (a first start, a
+// deleted or unreadable file, another schema, another stream: OpenFor) does
+// as an online rebuild does before it follows the stream (loadAtStart).
 
 // RebuildSource is the stream as a rebuild reads it.
 type RebuildSource interface {
