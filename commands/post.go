@@ -66,16 +66,10 @@ func quote(s string) string {
 	return "\"" + s + "\""
 }
 
-// CreatePost publishes a new post by author and returns its id.
-func (s *Service) CreatePost(ctx context.Context, author string, in PostInput) (string, error) {
-	p, err := s.PublishPost(ctx, author, in)
-	return p.ID, err
-}
-
-// PublishPost publishes a new post by author and returns it as the read
+// CreatePost publishes a new post by author and returns it as the read
 // models show it to its author. A retried write returns the first
 // attempt's post as it is now; a *Stored error carries the id.
-func (s *Service) PublishPost(ctx context.Context, author string, in PostInput) (projections.Post, error) {
+func (s *Service) CreatePost(ctx context.Context, author string, in PostInput) (projections.Post, error) {
 	if err := s.validatePost(ctx, &in); err != nil {
 		return projections.Post{}, err
 	}

@@ -148,10 +148,11 @@ func (s *Service) seedDemo(ctx context.Context) error {
 		users[i] = id
 	}
 	for _, p := range demoPosts {
-		id, err := demo.CreatePost(ctx, users[p.author], PostInput{Title: p.title, Body: p.body, Categories: p.categories})
+		post, err := demo.CreatePost(ctx, users[p.author], PostInput{Title: p.title, Body: p.body, Categories: p.categories})
 		if err != nil {
 			return fmt.Errorf("post %q: %w", p.title, err)
 		}
+		id := post.ID
 		for _, c := range p.comments {
 			if _, err := demo.CreateComment(ctx, CommentInput{Author: users[c.author], PostID: id, Body: c.body}); err != nil {
 				return fmt.Errorf("comment: %w", err)

@@ -68,7 +68,7 @@ func (s *Server) createPost(w http.ResponseWriter, r *http.Request, p principal)
 		s.writeError(w, r, err)
 		return
 	}
-	post, err := s.cmd.PublishPost(r.Context(), p.UserID, in)
+	post, err := s.cmd.CreatePost(r.Context(), p.UserID, in)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -29,7 +29,8 @@ func TestMyPostVotes(t *testing.T) {
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			id, err := w.Svc.CreatePost(ctx, light, commands.PostInput{Title: fmt.Sprint("post ", i), Body: "body", Categories: []string{"general"}})
+			created, err := w.Svc.CreatePost(ctx, light, commands.PostInput{Title: fmt.Sprint("post ", i), Body: "body", Categories: []string{"general"}})
+			id := created.ID
 			if err == nil {
 				err = w.Svc.Vote(ctx, commands.VoteInput{Voter: heavy, Target: events.Target{Kind: events.KindPost, ID: id}, Value: 1 - 2*(i%2)})
 			}

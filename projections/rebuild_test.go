@@ -98,7 +98,8 @@ func TestRebuildUntil(t *testing.T) {
 	author := w.users[0]
 	post := func(title string) (string, uint64, time.Time) {
 		t.Helper()
-		id, err := w.Svc.CreatePost(ctx, author, commands.PostInput{Title: title, Body: "body", Categories: []string{"general"}})
+		created, err := w.Svc.CreatePost(ctx, author, commands.PostInput{Title: title, Body: "body", Categories: []string{"general"}})
+		id := created.ID
 		if err != nil {
 			t.Fatal(err)
 		}

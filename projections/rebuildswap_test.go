@@ -33,7 +33,8 @@ func TestRebuildOnline(t *testing.T) {
 	var written atomic.Int64
 	wg.Go(func() { // writes and reads go on during the rebuild
 		for i := 0; !stop.Load(); i++ {
-			id, err := c.Cmds.CreatePost(context.Background(), author, commands.PostInput{Title: fmt.Sprint("during ", i), Body: "b", Categories: []string{"general"}})
+			created, err := c.Cmds.CreatePost(context.Background(), author, commands.PostInput{Title: fmt.Sprint("during ", i), Body: "b", Categories: []string{"general"}})
+			id := created.ID
 			if err != nil {
 				t.Errorf("a write during the rebuild: %v", err)
 				return
@@ -55,7 +56,8 @@ func TestRebuildOnline(t *testing.T) {
 		t.Errorf("read.db names %q (%v), want the new file %s", target, err, res.Path)
 	}
 	// After the swap the forum writes and reads on the new file.
-	id, err := c.Cmds.CreatePost(ctx, author, commands.PostInput{Title: "after", Body: "b", Categories: []string{"general"}})
+	created, err := c.Cmds.CreatePost(ctx, author, commands.PostInput{Title: "after", Body: "b", Categories: []string{"general"}})
+	id := created.ID
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -218,7 +218,8 @@ func (w *world) play(n int) {
 				w.ended[s.ID] = true
 			}
 		case r < 25:
-			id, err := w.Svc.CreatePost(ctx, user, commands.PostInput{Title: w.title(), Body: w.body(), Categories: w.categories()})
+			created, err := w.Svc.CreatePost(ctx, user, commands.PostInput{Title: w.title(), Body: w.body(), Categories: w.categories()})
+			id := created.ID
 			w.must("post", err)
 			w.posts = append(w.posts, id)
 			w.authorOf[id] = user

@@ -58,7 +58,8 @@ func TestWSStalledReaderDropped(t *testing.T) {
 		var wg sync.WaitGroup
 		for i := range ids {
 			wg.Go(func() {
-				id, err := f.Cmds.CreatePost(t.Context(), bob.User.ID, commands.PostInput{Title: fmt.Sprint("big ", round, " ", i), Body: body, Categories: []string{"general"}})
+				created, err := f.Cmds.CreatePost(t.Context(), bob.User.ID, commands.PostInput{Title: fmt.Sprint("big ", round, " ", i), Body: body, Categories: []string{"general"}})
+				id := created.ID
 				if err != nil {
 					t.Error(err)
 				}

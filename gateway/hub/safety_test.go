@@ -49,7 +49,8 @@ func typesOf(frames []forumtest.Frame) string {
 func writes(t *testing.T, f *forumtest.Forum, ada, bob *forumtest.Client, word string) []events.Target {
 	t.Helper()
 	ctx := forumtest.Context(t)
-	post, err := f.Cmds.CreatePost(ctx, bob.User.ID, commands.PostInput{Title: word + " title", Body: word + " body @ada", Categories: []string{"general"}})
+	created, err := f.Cmds.CreatePost(ctx, bob.User.ID, commands.PostInput{Title: word + " title", Body: word + " body @ada", Categories: []string{"general"}})
+	post := created.ID
 	if err != nil {
 		t.Fatal(err)
 	}
