@@ -34,7 +34,7 @@ func (s *Server) signup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.setSessionCookie(w, r, sess)
-	writeJSON(w, http.StatusCreated, map[string]any{"user": u, "token": sess.Token})
+	writeJSON(w, http.StatusCreated, accountAnswer{Token: sess.Token, User: u})
 }
 
 func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
@@ -77,7 +77,7 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.setSessionCookie(w, r, sess)
-	writeJSON(w, http.StatusOK, map[string]any{"user": u, "token": sess.Token})
+	writeJSON(w, http.StatusOK, accountAnswer{Token: sess.Token, User: u})
 }
 
 func (s *Server) signout(w http.ResponseWriter, r *http.Request, p principal) {
@@ -103,7 +103,7 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request, p principal) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"user": u, "unread": unread})
+	writeJSON(w, http.StatusOK, meAnswer{Unread: unread, User: u})
 }
 
 // profileView is the answer of GET /api/users/{id}. Online comes last: a
@@ -184,7 +184,7 @@ func (s *Server) listSessions(w http.ResponseWriter, r *http.Request, p principa
 			items = append(items, sessionView{Session: sess, Current: sess.ID == p.SessionID})
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": items, "next": nil})
+	writeJSON(w, http.StatusOK, sessionsAnswer{Items: items})
 }
 
 func (s *Server) endSession(w http.ResponseWriter, r *http.Request, p principal) {

@@ -63,7 +63,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var stored *commands.Stored
 	if errors.As(err, &stored) {
 		// In the log, not yet in this instance's read models: it will appear.
-		writeJSON(w, http.StatusAccepted, map[string]any{"id": stored.ID, "seq": stored.Seq, "status": "stored"})
+		writeJSON(w, http.StatusAccepted, storedAnswer{ID: stored.ID, Seq: stored.Seq, Status: "stored"})
 		return
 	}
 	if r.Context().Err() != nil && errors.Is(err, r.Context().Err()) {

@@ -83,7 +83,7 @@ func (s *Server) writeMessage(w http.ResponseWriter, r *http.Request, seq uint64
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"message": m})
+	writeJSON(w, http.StatusCreated, messageAnswer{Message: m})
 }
 
 func (s *Server) markRead(w http.ResponseWriter, r *http.Request, p principal) {

@@ -64,7 +64,7 @@ func (s *Server) flag(kind string) func(http.ResponseWriter, *http.Request, prin
 			s.writeError(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusCreated, map[string]any{"flag": f})
+		writeJSON(w, http.StatusCreated, flagAnswer{Flag: f})
 	}
 }
 
@@ -132,7 +132,7 @@ func (s *Server) modFlags(w http.ResponseWriter, r *http.Request, _ principal) {
 		}
 		items = append(items, q)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": items, "next": page.Next, "seq": page.Seq})
+	writeJSON(w, http.StatusOK, projections.Page[queuedFlag]{Items: items, Next: page.Next, Seq: page.Seq})
 }
 
 func (s *Server) resolveFlag(w http.ResponseWriter, r *http.Request, p principal) {
@@ -239,7 +239,7 @@ func (s *Server) myBlocks(w http.ResponseWriter, r *http.Request, p principal) {
 			items = append(items, u)
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": items})
+	writeJSON(w, http.StatusOK, usersAnswer{Items: items})
 }
 
 // export streams every event the caller made, oldest first, as one JSON

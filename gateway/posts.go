@@ -42,7 +42,7 @@ func (s *Server) writePost(w http.ResponseWriter, r *http.Request, status int, i
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, status, map[string]any{"post": p})
+	writeJSON(w, status, postAnswer{Post: p})
 }
 
 func (s *Server) getPost(w http.ResponseWriter, r *http.Request) {
@@ -55,11 +55,11 @@ func (s *Server) getPost(w http.ResponseWriter, r *http.Request) {
 		if st, err := s.db.StandingOf(r.Context(), viewer); viewer != "" && err == nil && projections.Moderator(st.Role) {
 			// Not from the cache: a moderator's page, with hidden text.
 			p, err := s.db.PostRevealed(r.Context(), id, viewer)
-			return map[string]any{"post": p}, err
+			return postAnswer{Post: p}, err
 		}
 		p, err := s.db.Post(r.Context(), id, viewer)
-		return map[string]any{"post": p}, err
-	}, func(v any) []string { return []string{v.(map[string]any)["post"].(projections.Post).ID} })
+		return postAnswer{Post: p}, err
+	}, func(v any) []string { return []string{v.(postAnswer).Post.ID} })
 }
 
 func (s *Server) createPost(w http.ResponseWriter, r *http.Request, p principal) {
@@ -73,7 +73,7 @@ func (s *Server) createPost(w http.ResponseWriter, r *http.Request, p principal)
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"post": post})
+	writeJSON(w, http.StatusCreated, postAnswer{Post: post})
 }
 
 func (s *Server) editPost(w http.ResponseWriter, r *http.Request, p principal) {
@@ -139,7 +139,7 @@ func (s *Server) writeComment(w http.ResponseWriter, r *http.Request, status int
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, status, map[string]any{"comment": c})
+	writeJSON(w, status, commentAnswer{Comment: c})
 }
 
 func (s *Server) getComment(w http.ResponseWriter, r *http.Request) {
@@ -245,5 +245,5 @@ func (s *Server) revisions(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": revs})
+	writeJSON(w, http.StatusOK, revisionsAnswer{Items: revs})
 }
