@@ -354,22 +354,9 @@ func (p *Projector) Apply(ctx context.Context, batch []events.Event) error {
 	}
 	defer tx.Rollback()
 	a := &applier{ctx: ctx, tx: tx, cache: f.wstmts, stmts: map[string]*sql.Stmt{}, keys: p.keys}
-	var quarantined uint64
-	for i, ev := range fresh {
-		var err error = errSkip{errors.New(ev.Undecodable)}
-		if ev.Undecodable == "" {
-			fresh[i].Decoded, err = a.applyOpened(ev)
-		}
-		var skip errSkip
-		if errors.As(err, &skip) {
-			if err := a.quarantine(ev, skip.err.Error()); err != nil {
-				return err
-			}
-			quarantined++
-			p.log.Warn("quarantined an event that cannot be applied", "seq", ev.Seq, "subject", ev.Subject, "type", ev.Type, "reason", skip.err)
-		} else if err != nil {
-			return fmt.Errorf("apply %s %d: %w", ev.Type, ev.Seq, err)
-		}
+	quarantined, err := p.applyEach(a, fresh)
+	if err != nil {
+		return err
 	}
 	if err := a.flushCounters(); err != nil {
 		return err
@@ -402,6 +389,29 @@ func (p *Projector) Apply(ctx context.Context, batch []events.Event) error {
 	p.changed = make(chan struct{})
 	p.mu.Unlock()
 	return nil
+}
+
+// applyEach applies fresh with a, setting each event's Decoded to its
+// payload as applied; an event that cannot be applied is quarantined, and
+// counted in quarantined. A database error stops it.
+func (p *Projector) applyEach(a *applier, fresh []events.Event) (quarantined uint64, err error) {
+	for i, ev := range fresh {
+		var err error = errSkip{errors.New(ev.Undecodable)}
+		if ev.Undecodable == "" {
+			fresh[i].Decoded, err = a.applyOpened(ev)
+		}
+		var skip errSkip
+		if errors.As(err, &skip) {
+			if err := a.quarantine(ev, skip.err.Error()); err != nil {
+				return quarantined, err
+			}
+			quarantined++
+			p.log.Warn("quarantined an event that cannot be applied", "seq", ev.Seq, "subject", ev.Subject, "type", ev.Type, "reason", skip.err)
+		} else if err != nil {
+			return quarantined, fmt.Errorf("apply %s %d: %w", ev.Type, ev.Seq, err)
+		}
+	}
+	return quarantined, nil
 }
 
 // SetKeys gives the projector the keyring that opens personal data; it
