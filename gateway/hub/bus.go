@@ -463,7 +463,7 @@ func (b *bus) typing(to string, m liveTyping) {
 	if len(b.h.byUser[to]) == 0 {
 		return
 	}
-	f := b.h.newFrame("typing", 0, typingFrame{Type: "typing", From: m.From, Active: m.Active})
+	f := b.h.newFrame(frameTyping, 0, typingFrame{Type: frameTyping, From: m.From, Active: m.Active})
 	f.author = m.From.ID // not to a user who blocks them
 	for c := range b.h.byUser[to] {
 		b.h.send(c, f)
@@ -478,7 +478,7 @@ func (b *bus) roomTyping(room string, m liveTyping) {
 	if len(b.h.rooms[room]) == 0 {
 		return
 	}
-	f := b.h.newFrame("room.typing", 0, roomTypingFrame{Type: "room.typing", Room: room, From: m.From, Active: m.Active})
+	f := b.h.newFrame(frameRoomTyping, 0, roomTypingFrame{Type: frameRoomTyping, Room: room, From: m.From, Active: m.Active})
 	f.author = m.From.ID // not to those who block them
 	for c := range b.h.rooms[room] {
 		if c.user.ID != m.From.ID {

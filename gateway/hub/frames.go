@@ -459,7 +459,7 @@ func (h *Hub) notes(ctx context.Context, seq uint64) ([]note, error) {
 	}
 	out := make([]note, len(users))
 	for i, u := range users {
-		out[i] = note{user: u, frame: h.newFrame("notification", seq, notificationFrame{Type: "notification", Seq: seq, Notification: list[i]})}
+		out[i] = note{user: u, frame: h.newFrame(frameNotification, seq, notificationFrame{Type: frameNotification, Seq: seq, Notification: list[i]})}
 		out[i].frame.author = list[i].Actor.ID // not to a user who blocks them
 	}
 	return out, nil

@@ -329,7 +329,7 @@ func (h *Hub) tell(ch presence.Changes) {
 
 func (h *Hub) tellUsers(users []projections.User, online bool) {
 	for _, u := range users {
-		f := h.newFrame("presence", 0, presenceFrame{Type: "presence", User: u, Online: online})
+		f := h.newFrame(framePresence, 0, presenceFrame{Type: framePresence, User: u, Online: online})
 		for c := range h.conns {
 			h.send(c, f)
 		}
@@ -386,7 +386,7 @@ func (h *Hub) join(c *conn, room string) error {
 		n, ch = h.presence.Join(room, c.user)
 		h.bus.publishRoom(room, c.user, n)
 	}
-	c.push(h.newFrame("room.joined", 0, roomJoinedFrame{Type: "room.joined", Room: room, Members: h.presence.RoomMembers(room)}))
+	c.push(h.newFrame(frameRoomJoined, 0, roomJoinedFrame{Type: frameRoomJoined, Room: room, Members: h.presence.RoomMembers(room)}))
 	h.tell(ch)
 	return nil
 }
@@ -548,7 +548,7 @@ func (h *Hub) setReadOnly(readOnly bool) {
 	}
 	h.readOnly = readOnly
 	h.log.Warn("the log is out of reach: read-only until it is back", "read_only", readOnly)
-	f := h.newFrame("status", 0, statusFrame{Type: "status", ReadOnly: readOnly})
+	f := h.newFrame(frameStatus, 0, statusFrame{Type: frameStatus, ReadOnly: readOnly})
 	for c := range h.conns {
 		h.send(c, f)
 	}

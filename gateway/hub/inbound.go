@@ -42,22 +42,22 @@ func (c *conn) handle(typ int, data []byte) {
 	}
 	var err error
 	switch in.Type {
-	case "dm":
+	case inDM:
 		err = c.sendDM(in)
-	case "typing":
+	case inTyping:
 		err = c.typingTo(in)
-	case "room.join":
+	case inRoomJoin:
 		if err = commands.CheckRoom(in.Room); err == nil {
 			err = c.hub.join(c, in.Room)
 		}
-	case "room.leave":
+	case inRoomLeave:
 		if err = commands.CheckRoom(in.Room); err == nil {
 			c.setTyping("r:"+in.Room, false, nil)
 			c.hub.leave(c, in.Room)
 		}
-	case "room.message":
+	case inRoomMessage:
 		err = c.sendRoomMessage(in)
-	case "room.typing":
+	case inRoomTyping:
 		err = c.roomTyping(in)
 	case "":
 		err = fault.FieldError(fault.EINVALID, "type", "a frame needs a type")
@@ -100,7 +100,7 @@ func (c *conn) fail(err error, clientID string) {
 		c.hub.log.Error("websocket frame", "user", c.user.ID, "err", err)
 		e = &fault.Error{Code: fault.EINTERNAL, Message: "something went wrong on our side; please try again"}
 	}
-	c.push(c.hub.newFrame("error", 0, errorFrame{Type: "error", Code: e.Code, Message: e.Message, Field: e.Field, ClientID: clientID}))
+	c.push(c.hub.newFrame(frameError, 0, errorFrame{Type: frameError, Code: e.Code, Message: e.Message, Field: e.Field, ClientID: clientID}))
 }
 
 // errTooManyWrites answers a user past their write budget.
@@ -137,7 +137,7 @@ func (c *conn) ack(seq uint64, clientID string) error {
 	if err != nil {
 		return err
 	}
-	c.push(c.hub.newFrame("ack", 0, ackFrame{Type: "ack", ClientID: clientID, Message: m}))
+	c.push(c.hub.newFrame(frameAck, 0, ackFrame{Type: frameAck, ClientID: clientID, Message: m}))
 	return nil
 }
 

@@ -60,9 +60,9 @@ func (h *Hub) open(c *conn, account projections.User, after uint64, resume bool)
 	}
 	boundary := h.seq
 	c.liveAfter = max(after, boundary)
-	c.push(h.newFrame("hello", 0, helloFrame{Type: "hello", User: account, Seq: head, Online: h.presence.OnlineUsers(), ReadOnly: h.readOnly}))
+	c.push(h.newFrame(frameHello, 0, helloFrame{Type: frameHello, User: account, Seq: head, Online: h.presence.OnlineUsers(), ReadOnly: h.readOnly}))
 	if resync {
-		c.push(h.newFrame("resync", 0, resyncFrame{Type: "resync"}))
+		c.push(h.newFrame(frameResync, 0, resyncFrame{Type: frameResync}))
 	}
 	replay := resume && after < boundary
 	var frames []*outFrame
@@ -152,7 +152,7 @@ func (h *Hub) replayMissed(c *conn, after, boundary uint64, replay func(ctx cont
 			return // the connection is going anyway
 		}
 		h.log.Warn("websocket resume failed: sending resync", "user", c.user.ID, "after", after, "boundary", boundary, "err", err)
-		if c.queue.pushWait(c.ctx, h.newFrame("resync", 0, resyncFrame{Type: "resync"}), c.closing, c.startWriter) != nil {
+		if c.queue.pushWait(c.ctx, h.newFrame(frameResync, 0, resyncFrame{Type: frameResync}), c.closing, c.startWriter) != nil {
 			return
 		}
 	}
