@@ -134,7 +134,7 @@ type conn struct {
 	readerDone chan struct{}
 
 	typingMu  sync.Mutex
-	typing    map[string]*typingState // by "u:<user>" or "r:<room>"
+	typing    map[typingKey]*typingState
 	typingEnd bool
 }
 
@@ -142,7 +142,7 @@ func (h *Hub) newConn(ws *websocket.Conn, p Principal, user projections.User) *c
 	c := &conn{
 		hub: h, ws: ws, user: user, session: p.SessionID, queue: newSendQueue(),
 		rooms: map[string]struct{}{}, closing: make(chan struct{}), readerDone: make(chan struct{}),
-		typing: map[string]*typingState{},
+		typing: map[typingKey]*typingState{},
 	}
 	c.ctx, c.cancel = context.WithCancel(h.ctx)
 	if !p.SessionEnd.IsZero() {

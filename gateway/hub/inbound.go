@@ -52,7 +52,7 @@ func (c *conn) handle(typ int, data []byte) {
 		}
 	case inRoomLeave:
 		if err = commands.CheckRoom(in.Room); err == nil {
-			c.setTyping("r:"+in.Room, false, nil)
+			c.setTyping(toRoom(in.Room), false, nil)
 			c.hub.leave(c, in.Room)
 		}
 	case inRoomMessage:
@@ -155,7 +155,7 @@ func (c *conn) typingTo(in clientFrame) error {
 		return err
 	}
 	to := in.To
-	c.setTyping("u:"+to, in.Active, func(active bool) { c.hub.bus.publishTyping(c.user, to, active) })
+	c.setTyping(toUser(to), in.Active, func(active bool) { c.hub.bus.publishTyping(c.user, to, active) })
 	return nil
 }
 
@@ -170,7 +170,7 @@ func (c *conn) roomTyping(in clientFrame) error {
 		return err
 	}
 	room := in.Room
-	c.setTyping("r:"+room, in.Active, func(active bool) { c.hub.bus.publishRoomTyping(room, c.user, active) })
+	c.setTyping(toRoom(room), in.Active, func(active bool) { c.hub.bus.publishRoomTyping(room, c.user, active) })
 	return nil
 }
 

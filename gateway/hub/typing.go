@@ -11,6 +11,16 @@ const (
 	typingRefresh = 2 * time.Second // a typist still going is re-announced at most this often
 )
 
+// typingKey is whom a connection types to: a user, or the members of a
+// room.
+type typingKey struct {
+	room bool // name is a room, else a user id
+	name string
+}
+
+func toUser(id string) typingKey   { return typingKey{name: id} }
+func toRoom(room string) typingKey { return typingKey{room: true, name: room} }
+
 type typingState struct {
 	timer    *time.Timer
 	deadline time.Time
@@ -18,9 +28,9 @@ type typingState struct {
 	publish  func(active bool)
 }
 
-// setTyping records this connection's typing towards key ("u:<user>" or
-// "r:<room>") and announces changes with publish (nil: nothing to start).
-func (c *conn) setTyping(key string, active bool, publish func(bool)) {
+// setTyping records this connection's typing towards key (a user or a room)
+// and announces changes with publish (nil: nothing to start).
+func (c *conn) setTyping(key typingKey, active bool, publish func(bool)) {
 	c.typingMu.Lock()
 	defer c.typingMu.Unlock()
 	if c.typingEnd {
@@ -51,7 +61,7 @@ func (c *conn) setTyping(key string, active bool, publish func(bool)) {
 	st.publish(true)
 }
 
-func (c *conn) typingExpired(key string, st *typingState) {
+func (c *conn) typingExpired(key typingKey, st *typingState) {
 	c.typingMu.Lock()
 	defer c.typingMu.Unlock()
 	if c.typing[key] != st {
