@@ -154,6 +154,18 @@ func (c *config) complete() error {
 	if !ok {
 		return fmt.Errorf("unknown --scenario %q (want dm, fanout, idle, posts, feed or hashflood)", c.scenario)
 	}
+	c.fillDefaults(d)
+	u, err := url.Parse(c.baseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("--url %q: want http://host:port or https://host:port", c.baseURL)
+	}
+	c.baseURL = strings.TrimSuffix(u.String(), "/")
+	return c.check()
+}
+
+// fillDefaults fills in what the flags left to the scenario: d's values,
+// and the users each scenario needs.
+func (c *config) fillDefaults(d scenarioDefaults) {
 	if c.clients == 0 {
 		c.clients = d.clients
 	}
@@ -185,13 +197,10 @@ func (c *config) complete() error {
 	if c.prefix == "" {
 		c.prefix = "fb" + randomHex(4) + "_"
 	}
+}
 
-	u, err := url.Parse(c.baseURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("--url %q: want http://host:port or https://host:port", c.baseURL)
-	}
-	c.baseURL = strings.TrimSuffix(u.String(), "/")
-
+// check returns the first value out of its range, if any.
+func (c *config) check() error {
 	checks := []struct {
 		ok   bool
 		what string

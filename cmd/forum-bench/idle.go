@@ -85,40 +85,15 @@ func (b *bench) runIdle(ctx context.Context) (*idleResult, error) {
 		b.log.Warn("cannot read server metrics; reporting connections only", "err", metricsErr)
 	}
 
-	var (
-		opened, failed atomic.Int64
-		errs           tally
-		g              connGroup
-		connect        samples
-	)
-	defer g.closeAll()
-	dialCtx, cancel := context.WithTimeout(ctx, cfg.duration)
-	defer cancel()
-	every := int64(max(cfg.clients/10, 100)) // progress lines: about ten, none for small runs
-	b.log.Info("opening websockets", "connections", cfg.clients, "users", len(users), "concurrency", cfg.dialConcurrency)
+	var ir idleRun
+	defer ir.g.closeAll()
 	start := time.Now()
-	_ = forEach(dialCtx, cfg.clients, cfg.dialConcurrency, func(ctx context.Context, i int) error {
-		t0 := time.Now()
-		c, err := b.dial(ctx, users[i%len(users)])
-		if err != nil {
-			if ctx.Err() == nil { // not the --duration cap or Ctrl-C
-				failed.Add(1)
-				errs.add("ws_connect", err)
-			}
-			return nil
-		}
-		connect.add(time.Since(t0))
-		g.add(c, nil)
-		if n := opened.Add(1); n%every == 0 {
-			b.log.Info("websockets open", "open", n, "of", cfg.clients, "elapsed", time.Since(start).Round(time.Millisecond))
-		}
-		return nil
-	})
+	b.openIdle(ctx, &ir, users)
 	connectTook := time.Since(start)
-	b.log.Info("websockets open; settling", "open", opened.Load(), "failed", failed.Load(), "settle", cfg.settle)
+	b.log.Info("websockets open; settling", "open", ir.opened.Load(), "failed", ir.failed.Load(), "settle", cfg.settle)
 	sleep(ctx, cfg.settle)
 
-	open := g.open()
+	open := ir.g.open()
 	if metricsErr == nil {
 		var after map[string]float64
 		if after, metricsErr = b.api.metrics(ctx); metricsErr == nil {
@@ -131,20 +106,56 @@ func (b *bench) runIdle(ctx context.Context) (*idleResult, error) {
 	if metricsErr != nil {
 		res.MetricsErr = metricsErr.Error()
 	}
-	res.Frames = g.frames.Load()
-	res.Dropped = g.dropped.Load()
-	g.closeAll()
+	res.Frames = ir.g.frames.Load()
+	res.Dropped = ir.g.dropped.Load()
+	ir.g.closeAll()
 
-	res.Opened, res.Failed, res.Open = opened.Load(), failed.Load(), open
-	res.ConnectRate = perSecond(opened.Load(), connectTook)
+	res.Opened, res.Failed, res.Open = ir.opened.Load(), ir.failed.Load(), open
+	res.ConnectRate = perSecond(ir.opened.Load(), connectTook)
 	res.ConnectMS = ms(connectTook)
-	res.Connect = connect.summarize()
+	res.Connect = ir.connect.summarize()
 	res.SettleMS = ms(cfg.settle)
 	res.ElapsedMS = ms(time.Since(start))
 	res.Interrupted = ctx.Err() != nil
-	errs.merge(&g.drops)
-	res.setErrors(&errs)
+	ir.errs.merge(&ir.g.drops)
+	res.setErrors(&ir.errs)
 	return res, nil
+}
+
+// idleRun is what one idle run shares between its steps.
+type idleRun struct {
+	opened, failed atomic.Int64
+	errs           tally
+	g              connGroup
+	connect        samples
+}
+
+// openIdle opens --clients connections over users within --duration,
+// counting those that fail, and logs its progress about ten times.
+func (b *bench) openIdle(ctx context.Context, ir *idleRun, users []benchUser) {
+	cfg := b.cfg
+	dialCtx, cancel := context.WithTimeout(ctx, cfg.duration)
+	defer cancel()
+	every := int64(max(cfg.clients/10, 100)) // progress lines: about ten, none for small runs
+	b.log.Info("opening websockets", "connections", cfg.clients, "users", len(users), "concurrency", cfg.dialConcurrency)
+	start := time.Now()
+	_ = forEach(dialCtx, cfg.clients, cfg.dialConcurrency, func(ctx context.Context, i int) error {
+		t0 := time.Now()
+		c, err := b.dial(ctx, users[i%len(users)])
+		if err != nil {
+			if ctx.Err() == nil { // not the --duration cap or Ctrl-C
+				ir.failed.Add(1)
+				ir.errs.add("ws_connect", err)
+			}
+			return nil
+		}
+		ir.connect.add(time.Since(t0))
+		ir.g.add(c, nil)
+		if n := ir.opened.Add(1); n%every == 0 {
+			b.log.Info("websockets open", "open", n, "of", cfg.clients, "elapsed", time.Since(start).Round(time.Millisecond))
+		}
+		return nil
+	})
 }
 
 // compareMetrics returns the idle metrics present in both readings, with their growth per connection
