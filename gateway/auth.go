@@ -28,9 +28,9 @@ func (s *Server) cookieName() string {
 // principal is who made a request: a user, and the session they used (empty
 // for HTTP Basic, which has none).
 type principal struct {
-	UserID    string
-	SessionID string
-	Ends      time.Time // when the session ends unless used again (zero for Basic)
+	UserID     string
+	SessionID  string
+	SessionEnd time.Time // when the session ends unless used again (zero for Basic)
 }
 
 type principalKey struct{}
@@ -122,7 +122,7 @@ func (s *Server) sessionPrincipal(ctx context.Context, token string) (principal,
 	if s.cmd.UseDue(sess) {
 		s.gate.touch(sess)
 	}
-	return principal{UserID: sess.UserID, SessionID: sess.ID, Ends: ends}, true
+	return principal{UserID: sess.UserID, SessionID: sess.ID, SessionEnd: ends}, true
 }
 
 // withAuth puts the request's principal, if any, into its context, and
