@@ -265,31 +265,9 @@ func (k *Keyring) Forget(user string) {
 // Personal is a payload that holds personal data: whose it is (actor: who
 // made the event, the owner of an edit) and the fields that hold it. Those
 // fields are sealed when the event is written and opened when it is read.
+// A payload's Personal method sits beside its struct (types.go).
 type Personal interface {
 	Personal(actor string) (owner string, fields []*string)
-}
-
-func (d *UserRegisteredData) Personal(string) (string, []*string) {
-	return d.UserID, []*string{&d.Nickname, &d.Email, &d.PasswordHash, &d.FirstName, &d.LastName, &d.Gender, &d.AgeSealed}
-}
-func (d *SessionStartedData) Personal(string) (string, []*string) {
-	return d.UserID, []*string{&d.UserAgent}
-}
-func (d *PostCreatedData) Personal(string) (string, []*string) {
-	return d.AuthorID, []*string{&d.Title, &d.Body}
-}
-func (d *PostEditedData) Personal(actor string) (string, []*string) {
-	return actor, []*string{&d.Title, &d.Body}
-}
-func (d *CommentCreatedData) Personal(string) (string, []*string) {
-	return d.AuthorID, []*string{&d.Body}
-}
-func (d *CommentEditedData) Personal(actor string) (string, []*string) {
-	return actor, []*string{&d.Body}
-}
-func (d *DMSentData) Personal(string) (string, []*string) { return d.From, []*string{&d.Body} }
-func (d *RoomMessageData) Personal(string) (string, []*string) {
-	return d.From, []*string{&d.Body}
 }
 
 // ErasedText is what a field of an erased user reads as.

@@ -89,6 +89,12 @@ type UserRegisteredData struct {
 	AgeSealed string `json:"age_sealed,omitempty"`
 }
 
+// Personal seals the account's names, email, password hash, gender and age
+// under the user's key.
+func (d *UserRegisteredData) Personal(string) (string, []*string) {
+	return d.UserID, []*string{&d.Nickname, &d.Email, &d.PasswordHash, &d.FirstName, &d.LastName, &d.Gender, &d.AgeSealed}
+}
+
 // Credentials returns the fields that verify the account: left out of exports.
 func (d *UserRegisteredData) Credentials() []*string { return []*string{&d.PasswordHash} }
 
@@ -101,6 +107,11 @@ type SessionStartedData struct {
 	TokenHash string    `json:"token_hash"`
 	ExpiresAt time.Time `json:"expires_at"`
 	UserAgent string    `json:"user_agent"`
+}
+
+// Personal seals the session's user agent under its user's key.
+func (d *SessionStartedData) Personal(string) (string, []*string) {
+	return d.UserID, []*string{&d.UserAgent}
 }
 
 // Credentials returns the fields that verify the session: left out of exports.
@@ -129,12 +140,23 @@ type PostCreatedData struct {
 	Categories []string `json:"categories"`
 }
 
+// Personal seals the post's title and body under its author's key.
+func (d *PostCreatedData) Personal(string) (string, []*string) {
+	return d.AuthorID, []*string{&d.Title, &d.Body}
+}
+
 // PostEditedData is the payload of post.edited: the full new content.
 type PostEditedData struct {
 	PostID     string   `json:"post_id"`
 	Title      string   `json:"title"`
 	Body       string   `json:"body"`
 	Categories []string `json:"categories"`
+}
+
+// Personal seals the new title and body under the key of who edits (its
+// author).
+func (d *PostEditedData) Personal(actor string) (string, []*string) {
+	return actor, []*string{&d.Title, &d.Body}
 }
 
 // PostDeletedData is the payload of post.deleted.
@@ -150,11 +172,21 @@ type CommentCreatedData struct {
 	Body      string `json:"body"`
 }
 
+// Personal seals the comment's body under its author's key.
+func (d *CommentCreatedData) Personal(string) (string, []*string) {
+	return d.AuthorID, []*string{&d.Body}
+}
+
 // CommentEditedData is the payload of comment.edited.
 type CommentEditedData struct {
 	CommentID string `json:"comment_id"`
 	PostID    string `json:"post_id"`
 	Body      string `json:"body"`
+}
+
+// Personal seals the new body under the key of who edits (its author).
+func (d *CommentEditedData) Personal(actor string) (string, []*string) {
+	return actor, []*string{&d.Body}
 }
 
 // CommentDeletedData is the payload of comment.deleted.
@@ -180,6 +212,9 @@ type DMSentData struct {
 	ClientID  string `json:"client_id,omitempty"`
 }
 
+// Personal seals the message's body under its sender's key.
+func (d *DMSentData) Personal(string) (string, []*string) { return d.From, []*string{&d.Body} }
+
 // DMReadData is the payload of dm.read: UserID has read the conversation with
 // PeerID up to and including message UpTo (stream sequence UpToSeq).
 type DMReadData struct {
@@ -201,6 +236,11 @@ type RoomMessageData struct {
 	From      string `json:"from"`
 	Body      string `json:"body"`
 	ClientID  string `json:"client_id,omitempty"`
+}
+
+// Personal seals the message's body under its sender's key.
+func (d *RoomMessageData) Personal(string) (string, []*string) {
+	return d.From, []*string{&d.Body}
 }
 
 // RoomMembershipData is the payload of room.joined and room.left: UserID
