@@ -5,10 +5,9 @@ import (
 	"forum/projections"
 )
 
-// The bodies of the answers that name what they hold (a test holds each to
-// the bytes of the map it replaced). Their fields are in
+// The bodies of the answers that name what they hold. Their fields are in
 // the order of their JSON names, so the bytes are those the API has always
-// written.
+// written (a test holds each to the bytes of the map it replaced).
 type (
 	// postAnswer holds one post.
 	postAnswer struct {
