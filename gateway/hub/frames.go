@@ -314,14 +314,20 @@ type source struct {
 	room string // a membership's room
 }
 
-func (h *Hub) buildPost(ctx context.Context, b *built) error {
+// buildPost builds the frame of a new or edited post, buildDeletedPost
+// that of a deleted one (which names its id).
+func (h *Hub) buildPost(ctx context.Context, b *built) error { return h.postFrame(ctx, b, false) }
+
+func (h *Hub) buildDeletedPost(ctx context.Context, b *built) error { return h.postFrame(ctx, b, true) }
+
+func (h *Hub) postFrame(ctx context.Context, b *built, deleted bool) error {
 	typ := b.ftype
 	p, err := h.read.Post(ctx, b.src.id, "")
 	if err != nil {
 		return err
 	}
 	f := postFrame{Type: typ, Seq: b.seq, Post: p}
-	if b.src.typ == events.PostDeleted {
+	if deleted {
 		f.ID = p.ID
 	}
 	b.frame, b.to = h.newFrame(typ, b.seq, f), audience{all: true}
@@ -330,14 +336,22 @@ func (h *Hub) buildPost(ctx context.Context, b *built) error {
 	return nil
 }
 
-func (h *Hub) buildComment(ctx context.Context, b *built) error {
+// buildComment builds the frame of a new or edited comment,
+// buildDeletedComment that of a deleted one (which names its id).
+func (h *Hub) buildComment(ctx context.Context, b *built) error { return h.commentFrame(ctx, b, false) }
+
+func (h *Hub) buildDeletedComment(ctx context.Context, b *built) error {
+	return h.commentFrame(ctx, b, true)
+}
+
+func (h *Hub) commentFrame(ctx context.Context, b *built, deleted bool) error {
 	typ := b.ftype
 	c, err := h.read.Comment(ctx, b.src.id, "")
 	if err != nil {
 		return err
 	}
 	f := commentFrame{Type: typ, Seq: b.seq, Comment: c}
-	if b.src.typ == events.CommentDeleted {
+	if deleted {
 		f.ID = c.ID
 	}
 	b.frame, b.to = h.newFrame(typ, b.seq, f), audience{all: true}
@@ -366,20 +380,26 @@ func (h *Hub) buildMessage(ctx context.Context, b *built) error {
 	return nil
 }
 
-func (h *Hub) buildMembership(ctx context.Context, b *built) error {
+// buildJoin builds the room.system frame of a user who joined a room,
+// buildLeave that of one who left (who sees it too).
+func (h *Hub) buildJoin(ctx context.Context, b *built) error { return h.membershipFrame(ctx, b, false) }
+
+func (h *Hub) buildLeave(ctx context.Context, b *built) error { return h.membershipFrame(ctx, b, true) }
+
+func (h *Hub) membershipFrame(ctx context.Context, b *built, left bool) error {
 	typ := b.ftype
 	u, err := h.read.User(ctx, b.src.id)
 	if err != nil {
 		return err
 	}
 	kind, text := "join", u.Nickname+" joined the room"
-	if b.src.typ == events.RoomLeft {
+	if left {
 		kind, text = "leave", u.Nickname+" left the room"
 	}
 	if b.to, err = h.roomAudience(ctx, b.src.room); err != nil {
 		return err
 	}
-	if b.src.typ == events.RoomLeft {
+	if left {
 		b.to.users = append(b.to.users, u.ID) // who left sees it too
 	}
 	f := roomSystemFrame{Type: typ, Seq: b.seq, Room: b.src.room, User: u, Kind: kind, Text: text}
@@ -388,12 +408,17 @@ func (h *Hub) buildMembership(ctx context.Context, b *built) error {
 	return nil
 }
 
-// buildVotes builds the frame of a vote: the item's counts now.
-func (h *Hub) buildVotes(ctx context.Context, ev events.Event, d events.VotedData, b *built) error {
-	kind := events.KindPost
-	if ev.Type == events.CommentVoted {
-		kind = events.KindComment
-	}
+// buildPostVotes builds the frame of a vote on a post, buildCommentVotes
+// on a comment: the item's counts now.
+func (h *Hub) buildPostVotes(ctx context.Context, ev events.Event, d events.VotedData, b *built) error {
+	return h.votesFrame(ctx, ev, events.KindPost, d, b)
+}
+
+func (h *Hub) buildCommentVotes(ctx context.Context, ev events.Event, d events.VotedData, b *built) error {
+	return h.votesFrame(ctx, ev, events.KindComment, d, b)
+}
+
+func (h *Hub) votesFrame(ctx context.Context, ev events.Event, kind string, d events.VotedData, b *built) error {
 	v, err := h.read.Votes(ctx, events.Target{Kind: kind, ID: d.TargetID}, "")
 	if err != nil {
 		return err
