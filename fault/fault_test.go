@@ -1,0 +1,35 @@
+package fault_test
+
+import (
+	"os"
+	"testing"
+
+	"forum/fault"
+)
+
+func TestErrorCode(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"nil", nil, ""},
+		{"app error", fault.Errorf(fault.ENOTFOUND, "post not found"), fault.ENOTFOUND},
+		{"field error", fault.FieldError(fault.ETAKEN, "nickname", "taken"), fault.ETAKEN},
+		{"wrapped", errorsJoin(fault.Errorf(fault.ECONFLICT, "x")), fault.ECONFLICT},
+		{"foreign", os.ErrNotExist, fault.EINTERNAL},
+	}
+	for _, tt := range tests {
+		if got := fault.Code(tt.err); got != tt.want {
+			t.Errorf("%s: ErrorCode = %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
+
+func errorsJoin(err error) error { return &wrapped{err} }
+
+type wrapped struct{ err error }
+
+func (w *wrapped) Error() string { return "wrapped: " + w.err.Error() }
+func (w *wrapped) Unwrap() error { return w.err }
