@@ -31,8 +31,8 @@ func (a *applier) commentCreated(ev events.Event, d events.CommentCreatedData) e
 	if err != nil || !inserted {
 		return err
 	}
-	a.bump("posts", "comment_count", d.PostID, 1)
-	a.bump("users", "comment_count", d.AuthorID, 1)
+	a.bump(postComments, d.PostID, 1)
+	a.bump(userComments, d.AuthorID, 1)
 	if err := a.index(ev.Seq, KindCommentDoc, "", d.Body); err != nil {
 		return err
 	}
@@ -81,8 +81,8 @@ func (a *applier) commentDeleted(_ events.Event, d events.CommentDeletedData) er
 	if err := a.unindex(seq); err != nil {
 		return err
 	}
-	a.bump("posts", "comment_count", postID, -1)
-	a.bump("users", "comment_count", authorID, -1)
+	a.bump(postComments, postID, -1)
+	a.bump(userComments, authorID, -1)
 	return nil
 }
 

@@ -14,41 +14,83 @@ import (
 // one post updates that post once. No apply function reads a counter, so
 // nothing in the batch sees them unwritten.
 type counter struct {
-	table, column, key string
+	count count
+	key   string // the row's key
 }
 
-// counterKeys names each counted table's key column.
-var counterKeys = map[string]string{"users": "id", "posts": "id", "comments": "id", "categories": "slug"}
+// count is one counted column of one table.
+type count int
 
-// bump moves the counter (table, column) of the row key by delta.
-func (a *applier) bump(table, column, key string, delta int) {
+// The counted columns.
+const (
+	userPosts count = iota + 1
+	userComments
+	postComments
+	postLikes
+	postDislikes
+	commentLikes
+	commentDislikes
+	categoryPosts
+)
+
+// column returns c's table, its column and the table's key column; ok is
+// false for no count.
+func (c count) column() (table, column, key string, ok bool) {
+	switch c {
+	case userPosts:
+		return "users", "post_count", "id", true
+	case userComments:
+		return "users", "comment_count", "id", true
+	case postComments:
+		return "posts", "comment_count", "id", true
+	case postLikes:
+		return "posts", "likes", "id", true
+	case postDislikes:
+		return "posts", "dislikes", "id", true
+	case commentLikes:
+		return "comments", "likes", "id", true
+	case commentDislikes:
+		return "comments", "dislikes", "id", true
+	case categoryPosts:
+		return "categories", "post_count", "slug", true
+	}
+	return "", "", "", false
+}
+
+// bump moves the count c of the row key by delta.
+func (a *applier) bump(c count, key string, delta int) {
 	if delta == 0 {
 		return
 	}
 	if a.counters == nil {
 		a.counters = map[counter]int{}
 	}
-	a.counters[counter{table, column, key}] += delta
+	a.counters[counter{c, key}] += delta
 }
 
 // flushCounters writes the folded counter moves, in a fixed order.
 func (a *applier) flushCounters() error {
-	keys := make([]counter, 0, len(a.counters))
-	for c, delta := range a.counters {
-		if delta != 0 {
-			keys = append(keys, c)
-		}
+	type move struct {
+		table, column, keyCol, key string
+		delta                      int
 	}
-	slices.SortFunc(keys, func(x, y counter) int {
+	moves := make([]move, 0, len(a.counters))
+	for c, delta := range a.counters {
+		if delta == 0 {
+			continue
+		}
+		table, column, keyCol, ok := c.count.column()
+		if !ok {
+			return fmt.Errorf("counter %d: no such count", c.count)
+		}
+		moves = append(moves, move{table, column, keyCol, c.key, delta})
+	}
+	slices.SortFunc(moves, func(x, y move) int {
 		return cmp.Or(cmp.Compare(x.table, y.table), cmp.Compare(x.column, y.column), cmp.Compare(x.key, y.key))
 	})
-	for _, c := range keys {
-		keyCol, ok := counterKeys[c.table]
-		if !ok {
-			return fmt.Errorf("counter of table %q, which has none", c.table)
-		}
-		// Table and column names come from the apply functions' constants.
-		if _, err := a.exec(`UPDATE `+c.table+` SET `+c.column+` = `+c.column+` + ? WHERE `+keyCol+` = ?`, a.counters[c], c.key); err != nil {
+	for _, m := range moves {
+		// Table and column names come from count.column's constants.
+		if _, err := a.exec(`UPDATE `+m.table+` SET `+m.column+` = `+m.column+` + ? WHERE `+m.keyCol+` = ?`, m.delta, m.key); err != nil {
 			return err
 		}
 	}

@@ -137,7 +137,7 @@ func (a *applier) setPostHidden(id string, h hiding) error {
 	if err != nil {
 		return err
 	}
-	a.bump("users", "post_count", author, h.delta)
+	a.bump(userPosts, author, h.delta)
 	var slugs []string
 	json.Unmarshal([]byte(cats), &slugs)
 	if err := a.linkCategories(id, seq, slugs, h.delta); err != nil {
@@ -165,8 +165,8 @@ func (a *applier) setCommentHidden(id string, h hiding) error {
 	if err != nil {
 		return err
 	}
-	a.bump("users", "comment_count", author, h.delta)
-	a.bump("posts", "comment_count", post, h.delta)
+	a.bump(userComments, author, h.delta)
+	a.bump(postComments, post, h.delta)
 	if h.hide {
 		if err := a.forgetNotifications(seq); err != nil {
 			return err

@@ -61,7 +61,7 @@ func (a *applier) postCreated(ev events.Event, d events.PostCreatedData) error {
 	if err := a.index(ev.Seq, KindPostDoc, d.Title, d.Body); err != nil {
 		return err
 	}
-	a.bump("users", "post_count", d.AuthorID, 1)
+	a.bump(userPosts, d.AuthorID, 1)
 	return a.notify(ev, notice{actor: d.AuthorID, postID: d.PostID, body: d.Body}, "")
 }
 
@@ -99,7 +99,7 @@ func (a *applier) postDeleted(_ events.Event, d events.PostDeletedData) error {
 	if err := a.scanRow(`SELECT author_id FROM posts WHERE id = ?`, []any{d.PostID}, &author); err != nil {
 		return err
 	}
-	a.bump("users", "post_count", author, -1)
+	a.bump(userPosts, author, -1)
 	if err := a.forgetNotifications(seq); err != nil {
 		return err
 	}
@@ -123,7 +123,7 @@ func (a *applier) linkCategories(postID string, postSeq uint64, slugs []string, 
 			return err
 		}
 		if changed {
-			a.bump("categories", "post_count", slug, delta)
+			a.bump(categoryPosts, slug, delta)
 		}
 	}
 	return nil

@@ -45,8 +45,12 @@ func (a *applier) voted(kind string, d events.VotedData) error {
 		return nil
 	}
 	likes, dislikes := b2i(d.Value == 1)-b2i(old == 1), b2i(d.Value == -1)-b2i(old == -1)
-	a.bump(table, "likes", d.TargetID, likes)
-	a.bump(table, "dislikes", d.TargetID, dislikes)
+	likesOf, dislikesOf := postLikes, postDislikes
+	if kind == events.KindComment {
+		likesOf, dislikesOf = commentLikes, commentDislikes
+	}
+	a.bump(likesOf, d.TargetID, likes)
+	a.bump(dislikesOf, d.TargetID, dislikes)
 	if d.Value == 0 {
 		_, err = a.exec(`DELETE FROM votes WHERE kind = ? AND target_id = ? AND user_id = ?`, kind, d.TargetID, d.UserID)
 	} else {
