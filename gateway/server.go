@@ -45,9 +45,10 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// Now is the clock (default time.Now).
 	Now func() time.Time
-	// Hub is the instance's WebSocket hub, built on Gate.
+	// Hub is the instance's WebSocket hub, built on Gate; required.
 	Hub *hub.Hub
-	// Gate is the per-user write budget and session check the hub shares.
+	// Gate is the per-user write budget and session check the hub shares;
+	// required.
 	Gate *Gate
 	// StartHead is the stream's last sequence as the instance started, if
 	// known: /api/health answers starting until the read models reach it.
