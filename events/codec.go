@@ -1,6 +1,9 @@
 // Package events owns the forum's vocabulary: one payload type per event, the
-// versioned envelope and its codec, the subject names, and the store that
-// appends events to the JetStream stream FORUM and reads them back.
+// versioned envelope and its codec, the subject names. Beside it live its
+// adapters on JetStream: the store that appends events to the stream FORUM
+// and reads them back (jetstream.go; the embedded server in embedded.go), the
+// keyring of users' data keys (keyring.go), and the answers kept for
+// Idempotency-Key retries (responses.go).
 package events
 
 import (
