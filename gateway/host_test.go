@@ -32,11 +32,52 @@ func TestDemoSignInOnlyFromLoopback(t *testing.T) {
 			header: map[string]string{"X-Forwarded-For": "2001:db8::1"}}, http.StatusUnauthorized},
 		{"sign-in from this machine through the proxy", request{method: "POST", path: "/api/signin", body: signin,
 			header: map[string]string{"X-Forwarded-For": "127.0.0.1"}}, http.StatusOK},
-		{"sign-in from this machine", request{method: "POST", path: "/api/signin", body: signin}, http.StatusOK},
-		{"Basic from this machine", request{method: "GET", path: "/api/me", header: map[string]string{"Authorization": basic}}, http.StatusOK},
+		{"Basic from this machine through the proxy", request{method: "GET", path: "/api/me",
+			header: map[string]string{"X-Forwarded-For": "127.0.0.1", "Authorization": basic}}, http.StatusOK},
 	} {
 		if got := send(t, base, tc.r).StatusCode; got != tc.want {
 			t.Errorf("%s: %d, want %d", tc.name, got, tc.want)
+		}
+	}
+}
+
+// A trusted proxy's X-Forwarded-For hop may carry a port; a proxy that
+// names no client (no header, an empty one, a hop that is no address) does
+// not make the client local: the demo accounts stay refused.
+func TestDemoClientAProxyDoesNotName(t *testing.T) {
+	t.Parallel()
+	f := forumtest.Start(t, forumtest.Options{Demo: true})
+	base := frontOf(t, f, "", "127.0.0.1/32")
+	signin := `{"login":"ada","password":"` + commands.DemoPassword + `"}`
+	for _, tc := range []struct {
+		xff  []string // nil: no header
+		want int
+	}{
+		{[]string{"127.0.0.1:4444"}, http.StatusOK},
+		{[]string{"[::1]:4444"}, http.StatusOK},
+		{[]string{"203.0.113.5:4444"}, http.StatusUnauthorized},
+		{[]string{"[2001:db8::1]:4444"}, http.StatusUnauthorized},
+		{[]string{"unknown"}, http.StatusUnauthorized},
+		{[]string{"garbage"}, http.StatusUnauthorized},
+		{[]string{"127.0.0.1, garbage"}, http.StatusUnauthorized},
+		{[]string{""}, http.StatusUnauthorized},
+		{nil, http.StatusUnauthorized},
+	} {
+		req, err := http.NewRequest("POST", base+"/api/signin", strings.NewReader(signin))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		for _, v := range tc.xff {
+			req.Header.Add("X-Forwarded-For", v)
+		}
+		resp, err := forumtest.HTTPFrom("127.0.0.1").Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("ada with X-Forwarded-For %q from the trusted proxy: %d, want %d", tc.xff, resp.StatusCode, tc.want)
 		}
 	}
 }

@@ -47,10 +47,11 @@ func ParseTrustedProxies(s string) ([]netip.Prefix, error) {
 // trusted reports whether the peer address ip is one of the trusted proxies.
 func (s *Server) trusted(ip string) bool {
 	a, err := netip.ParseAddr(ip)
-	if err != nil {
-		return false
-	}
-	a = a.Unmap()
+	return err == nil && s.trustedAddr(a.Unmap().WithZone(""))
+}
+
+// trustedAddr reports whether a is one of the trusted proxies.
+func (s *Server) trustedAddr(a netip.Addr) bool {
 	for _, p := range s.cfg.TrustedProxies {
 		if p.Contains(a) {
 			return true
@@ -59,34 +60,82 @@ func (s *Server) trusted(ip string) bool {
 	return false
 }
 
-// clientIP is the address the request came from. Only from a trusted proxy
-// is X-Forwarded-For believed, and then the client is its rightmost address
-// that is not a trusted proxy itself: what any proxy in front added.
+// clientIP is the address the request came from, as rate limits key it:
+// the client the forum believes (believedClient), or, when a trusted proxy
+// names none, the proxy itself.
 func (s *Server) clientIP(r *http.Request) string {
+	if a, ok := s.believedClient(r); ok {
+		return a.String()
+	}
+	return peerOf(r)
+}
+
+// believedClient is the client the forum believes a request came from. From
+// an untrusted peer it is the peer. From a trusted proxy it is the rightmost
+// X-Forwarded-For hop that is not a trusted proxy itself (what the proxy in
+// front added), or the leftmost hop when every one is a trusted proxy. ok
+// is false when a trusted proxy names no client: no header, an empty one,
+// or a garbled hop (unknown, a name) before any untrusted one; nothing to
+// the left of a garbled hop is believed.
+func (s *Server) believedClient(r *http.Request) (client netip.Addr, ok bool) {
+	peer, err := netip.ParseAddr(peerOf(r))
+	if err != nil {
+		return netip.Addr{}, false
+	}
+	if peer = peer.Unmap().WithZone(""); !s.trustedAddr(peer) {
+		return peer, true
+	}
+	hops := forwardedHops(r)
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := parseHop(hops[i])
+		if err != nil {
+			return netip.Addr{}, false
+		}
+		if !s.trustedAddr(a) || i == 0 {
+			return a, true
+		}
+	}
+	return netip.Addr{}, false
+}
+
+// peerOf is the address of the request's connection, without its port.
+func peerOf(r *http.Request) string {
 	peer, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		peer = r.RemoteAddr
+		return r.RemoteAddr
 	}
-	if !s.trusted(peer) {
-		return peer
-	}
+	return peer
+}
+
+// maxHops bounds the X-Forwarded-For hops read from one request.
+const maxHops = 64
+
+// forwardedHops are the hops of every X-Forwarded-For header, in order, at
+// most the last maxHops of them.
+func forwardedHops(r *http.Request) []string {
 	var hops []string
 	for _, h := range r.Header.Values("X-Forwarded-For") {
 		for _, a := range strings.Split(h, ",") {
 			hops = append(hops, strings.TrimSpace(a))
 		}
 	}
-	for i := len(hops) - 1; i >= 0; i-- {
-		a, err := netip.ParseAddr(hops[i])
-		if err != nil {
-			break // a garbled hop: trust nothing to its left
-		}
-		if !s.trusted(a.String()) {
-			return a.Unmap().String()
-		}
-		peer = a.Unmap().String()
+	if len(hops) > maxHops {
+		hops = hops[len(hops)-maxHops:]
 	}
-	return peer
+	return hops
+}
+
+// parseHop parses one X-Forwarded-For hop: an address, ip:port, or
+// [v6]:port, without its zone.
+func parseHop(hop string) (netip.Addr, error) {
+	if ap, err := netip.ParseAddrPort(hop); err == nil {
+		return ap.Addr().Unmap().WithZone(""), nil
+	}
+	a, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(hop, "["), "]"))
+	if err != nil {
+		return netip.Addr{}, fmt.Errorf("forwarded hop %q: %w", hop, err)
+	}
+	return a.Unmap().WithZone(""), nil
 }
 
 // secure reports whether the user reached the forum over https: TLS here,
@@ -170,10 +219,11 @@ func localHost(r *http.Request) bool {
 }
 
 // clientOnLoopback reports whether the client the forum believes (after
-// the trusted proxies) is on this machine.
+// the trusted proxies) is on this machine; a client a trusted proxy does
+// not name is not.
 func (s *Server) clientOnLoopback(r *http.Request) bool {
-	a, err := netip.ParseAddr(s.clientIP(r))
-	return err == nil && a.Unmap().IsLoopback()
+	a, ok := s.believedClient(r)
+	return ok && a.IsLoopback()
 }
 
 // EMISDIRECTED is the code of a request for a host this forum is not.

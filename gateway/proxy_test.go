@@ -145,6 +145,14 @@ func TestTrustedProxies(t *testing.T) {
 	if got := fail("127.0.0.2", "2001:db8:1:3::1"); got != http.StatusUnauthorized {
 		t.Errorf("another /64: %d, want 401", got)
 	}
+	// A hop with a port counts by its address.
+	exhaust("127.0.0.2", "203.0.113.7:1111")
+	if got := fail("127.0.0.2", "[::ffff:203.0.113.7]:2222"); got != http.StatusTooManyRequests {
+		t.Errorf("the same address from another port: %d, want 429", got)
+	}
+	if got := fail("127.0.0.2", "203.0.113.8:1111"); got != http.StatusUnauthorized {
+		t.Errorf("another address with a port: %d, want 401", got)
+	}
 	// X-Forwarded-Proto from the proxy makes the cookie Secure.
 	resp := send(t, base, request{from: "127.0.0.2", method: "POST", path: "/api/signin", body: `{"login":"tess","password":"password-tess"}`,
 		header: map[string]string{"X-Forwarded-For": "198.51.100.9", "X-Forwarded-Proto": "https"}})

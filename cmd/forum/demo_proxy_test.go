@@ -9,8 +9,9 @@ import (
 )
 
 // serve with its demo accounts behind a trusted proxy: a sign-in as ada
-// that the proxy says comes from another machine is refused; from this
-// machine it is not. A request naming another host answers 421.
+// that the proxy says comes from another machine, or names no client for,
+// is refused; from this machine it is not. A request naming another host
+// answers 421.
 func TestDemoBehindAProxy(t *testing.T) {
 	t.Parallel()
 	f := startForum(t, t.TempDir(), "--demo=true", "--trusted-proxies", "127.0.0.1/32")
@@ -39,8 +40,11 @@ func TestDemoBehindAProxy(t *testing.T) {
 	if got := signin("", "rebound.example"); got != http.StatusMisdirectedRequest {
 		t.Errorf("ada for the host rebound.example: %d, want 421", got)
 	}
-	if got := signin("", ""); got != http.StatusOK {
-		t.Errorf("ada from this machine: %d, want 200", got)
+	if got := signin("", ""); got != http.StatusUnauthorized {
+		t.Errorf("ada from the trusted proxy naming no client: %d, want 401", got)
+	}
+	if got := signin("127.0.0.1", ""); got != http.StatusOK {
+		t.Errorf("ada from this machine through the proxy: %d, want 200", got)
 	}
 	f.stop()
 }
