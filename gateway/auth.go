@@ -81,14 +81,15 @@ type throttled struct{ retry int }
 func (throttled) Error() string { return "throttled" }
 
 // basicPrincipal checks HTTP Basic credentials: from the cache when they
-// verified within its TTL, else by password hash, throttled like sign-ins.
+// verified within its TTL (a demo account's for a local client only), else
+// by password hash, throttled like sign-ins.
 func (s *Server) basicPrincipal(r *http.Request, login, password string) (principal, bool, error) {
 	if commands.CheckCredentialLengths(login, password) != nil {
 		return principal{}, false, errBadBasic
 	}
 	now := s.now()
 	k := s.basic.key(login, password)
-	if id, ok := s.basic.lookup(k, now); ok {
+	if id, ok := s.basic.lookup(k, now, s.clientOnLoopback(r)); ok {
 		return principal{UserID: id}, true, nil
 	}
 	addr := addrKey(s.clientIP(r))
@@ -103,7 +104,7 @@ func (s *Server) basicPrincipal(r *http.Request, login, password string) (princi
 		}
 		return principal{}, false, err
 	}
-	s.basic.store(k, id, now)
+	s.basic.store(k, id, password == commands.DemoPassword, now)
 	return principal{UserID: id}, true, nil
 }
 

@@ -12,7 +12,9 @@ import (
 // basicCache remembers HTTP Basic credentials that verified, for a minute, so
 // a script sending Basic on every request does not pay a password hash each
 // time. Entries are keyed by an HMAC under a per-process random key (never
-// the password), bounded in number, and checked against the clock.
+// the password), bounded in number, and checked against the clock. An
+// entry of a demo account serves only a client on this machine, as its
+// password check would: the loopback condition holds on every use.
 type basicCache struct {
 	secret []byte
 	ttl    time.Duration
@@ -23,8 +25,9 @@ type basicCache struct {
 }
 
 type basicEntry struct {
-	userID  string
-	expires time.Time
+	userID    string
+	expires   time.Time
+	localOnly bool // serves only a client on loopback
 }
 
 func newBasicCache() *basicCache {
@@ -46,20 +49,22 @@ func (c *basicCache) key(login, password string) [32]byte {
 }
 
 // lookup returns the user the credentials with key k verified as, if that
-// was less than the TTL ago.
-func (c *basicCache) lookup(k [32]byte, now time.Time) (string, bool) {
+// was less than the TTL ago and, for an entry that serves only local
+// clients, the client is local.
+func (c *basicCache) lookup(k [32]byte, now time.Time, local bool) (string, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.entries[k]
-	if !ok || !now.Before(e.expires) {
+	if !ok || !now.Before(e.expires) || (e.localOnly && !local) {
 		return "", false
 	}
 	return e.userID, true
 }
 
-// store remembers that the credentials with key k verified as userID,
-// dropping expired entries (and, if still full, any) to stay bounded.
-func (c *basicCache) store(k [32]byte, userID string, now time.Time) {
+// store remembers that the credentials with key k verified as userID (for
+// local clients only when localOnly), dropping expired entries (and, if
+// still full, any) to stay bounded.
+func (c *basicCache) store(k [32]byte, userID string, localOnly bool, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.entries) >= c.max {
@@ -69,5 +74,5 @@ func (c *basicCache) store(k [32]byte, userID string, now time.Time) {
 			}
 		}
 	}
-	c.entries[k] = basicEntry{userID: userID, expires: now.Add(c.ttl)}
+	c.entries[k] = basicEntry{userID: userID, expires: now.Add(c.ttl), localOnly: localOnly}
 }

@@ -41,6 +41,38 @@ func TestDemoSignInOnlyFromLoopback(t *testing.T) {
 	}
 }
 
+// HTTP Basic credentials of a demo account that verified for a client on
+// this machine are not taken from the cache for a client elsewhere: the
+// loopback condition holds on every use.
+func TestBasicCacheKeepsDemoAccountsLocal(t *testing.T) {
+	t.Parallel()
+	f := forumtest.Start(t, forumtest.Options{Demo: true})
+	base := frontOf(t, f, "", "127.0.0.1/32")
+	grace, err := f.DB.Credentials(forumtest.Context(t), "grace")
+	if err != nil {
+		t.Fatal(err)
+	}
+	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte("ada:"+commands.DemoPassword))
+	as := func(client, method, path, body string) int {
+		return send(t, base, request{method: method, path: path, body: body,
+			header: map[string]string{"X-Forwarded-For": client, "Authorization": basic}}).StatusCode
+	}
+	for i, step := range []struct {
+		client, method, path, body string
+		want                       int
+	}{
+		{"203.0.113.5", "GET", "/api/me", "", http.StatusUnauthorized},
+		{"127.0.0.1", "GET", "/api/me", "", http.StatusOK},
+		{"203.0.113.5", "GET", "/api/me", "", http.StatusUnauthorized},
+		{"203.0.113.5", "PUT", "/api/users/" + grace.UserID + "/role", `{"role":"admin"}`, http.StatusUnauthorized},
+		{"127.0.0.1", "GET", "/api/me", "", http.StatusOK},
+	} {
+		if got := as(step.client, step.method, step.path, step.body); got != step.want {
+			t.Errorf("step %d: %s %s as ada from %s: %d, want %d", i+1, step.method, step.path, step.client, got, step.want)
+		}
+	}
+}
+
 // A trusted proxy's X-Forwarded-For hop may carry a port; a proxy that
 // names no client (no header, an empty one, a hop that is no address) does
 // not make the client local: the demo accounts stay refused.
