@@ -149,19 +149,34 @@ func TestHostCheckWithoutPublicURL(t *testing.T) {
 	}
 }
 
-// With a public URL, metrics answer its host and the local names only.
+// With a public URL, metrics answer its host and the local names, and only
+// to a client the forum believes is on this machine: what Host a proxy
+// passes on does not decide.
 func TestMetricsHostWithPublicURL(t *testing.T) {
 	t.Parallel()
 	f := forumtest.Start(t, forumtest.Options{})
-	base := frontOf(t, f, "https://forum.example", "")
-	for host, want := range map[string]int{
-		"evil.example":  http.StatusMisdirectedRequest,
-		"forum.example": http.StatusOK,
-		"localhost":     http.StatusOK,
-		"":              http.StatusOK, // the instance's own loopback address
+	base := frontOf(t, f, "https://forum.example", "127.0.0.2/32")
+	for _, tc := range []struct {
+		from, xff, host string
+		want            int
+	}{
+		{"127.0.0.1", "", "evil.example", http.StatusMisdirectedRequest},
+		{"127.0.0.1", "", "forum.example", http.StatusOK},
+		{"127.0.0.1", "", "forum.example:443", http.StatusOK},
+		{"127.0.0.1", "", "localhost", http.StatusOK},
+		{"127.0.0.1", "", "", http.StatusOK}, // the instance's own loopback address
+		{"127.0.0.2", "127.0.0.1", "localhost", http.StatusOK},
+		{"127.0.0.2", "203.0.113.5", "localhost", http.StatusForbidden},
+		{"127.0.0.2", "203.0.113.5", "127.0.0.2", http.StatusForbidden},
+		{"127.0.0.2", "203.0.113.5", "forum.example", http.StatusForbidden},
+		{"127.0.0.2", "", "localhost", http.StatusForbidden},
 	} {
-		if got := send(t, base, request{method: "GET", path: "/metrics", host: host}).StatusCode; got != want {
-			t.Errorf("/metrics for host %q: %d, want %d", host, got, want)
+		r := request{from: tc.from, method: "GET", path: "/metrics", host: tc.host}
+		if tc.xff != "" {
+			r.header = map[string]string{"X-Forwarded-For": tc.xff}
+		}
+		if got := send(t, base, r).StatusCode; got != tc.want {
+			t.Errorf("/metrics for host %q from %s (X-Forwarded-For %q): %d, want %d", tc.host, tc.from, tc.xff, got, tc.want)
 		}
 	}
 }

@@ -18,8 +18,27 @@ func ParsePublicURL(s string) (*url.URL, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "" || u.User != nil {
 		return nil, fmt.Errorf("--public-url %q: want an http or https URL with a host and nothing after it, like https://forum.example", s)
 	}
-	u.Host = strings.ToLower(u.Host)
+	u.Host = withoutDefaultPort(strings.ToLower(u.Host), u.Scheme)
 	return u, nil
+}
+
+// withoutDefaultPort is host without its port when that is the scheme's
+// default (443 for https, 80 for http), as browsers write an origin.
+func withoutDefaultPort(host, scheme string) string {
+	h, port, err := net.SplitHostPort(host)
+	if err != nil || (scheme == "https" && port != "443") || (scheme == "http" && port != "80") {
+		return host
+	}
+	if strings.Contains(h, ":") {
+		return "[" + h + "]"
+	}
+	return h
+}
+
+// publicHost reports whether the request names the public URL's host, its
+// scheme's default port written or not.
+func publicHost(r *http.Request, u *url.URL) bool {
+	return strings.EqualFold(withoutDefaultPort(r.Host, u.Scheme), u.Host)
 }
 
 // ParseTrustedProxies parses a comma-separated list of CIDRs (or single
@@ -167,7 +186,9 @@ func (s *Server) ownOrigin(r *http.Request) string {
 // that a page of another site, its name pointed at this machine (DNS
 // rebinding), reaches nothing. Liveness and readiness are excepted, for
 // probes that use an instance's own address, and so are metrics without a
-// public URL; with one, metrics answer its host and the local names only.
+// public URL. With one, metrics answer its host and the local names, and
+// only to a client the forum believes is on this machine (403 otherwise):
+// a proxy that passes any Host on does not expose them.
 func (s *Server) hostCheck(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u := s.cfg.PublicURL
@@ -175,9 +196,13 @@ func (s *Server) hostCheck(next http.Handler) http.Handler {
 		switch r.URL.Path {
 		case "/health", "/api/health":
 		case "/metrics":
-			ok = u == nil || strings.EqualFold(r.Host, u.Host) || localHost(r)
+			ok = u == nil || publicHost(r, u) || localHost(r)
+			if ok && u != nil && !s.clientOnLoopback(r) {
+				s.writeError(w, r, fault.Errorf(fault.EFORBIDDEN, "metrics are served to this machine only"))
+				return
+			}
 		default:
-			ok = (u == nil && localHost(r)) || (u != nil && strings.EqualFold(r.Host, u.Host))
+			ok = (u == nil && localHost(r)) || (u != nil && publicHost(r, u))
 		}
 		if ok {
 			next.ServeHTTP(w, r)

@@ -84,6 +84,8 @@ func TestPublicURL(t *testing.T) {
 		{"the instance's own address", request{method: "GET", path: "/api/categories"}, http.StatusMisdirectedRequest},
 		{"liveness on the instance's address", request{method: "GET", path: "/health"}, http.StatusOK},
 		{"the public host", request{method: "GET", path: "/api/categories", host: "forum.example"}, http.StatusOK},
+		{"the public host with the default port", request{method: "GET", path: "/api/categories", host: "forum.example:443"}, http.StatusOK},
+		{"the public host with another port", request{method: "GET", path: "/api/categories", host: "forum.example:8443"}, http.StatusMisdirectedRequest},
 		{"the public origin", request{method: "POST", path: "/api/signin", host: "forum.example", body: `{"login":"tess","password":"a-good-passphrase"}`,
 			header: map[string]string{"Origin": "https://forum.example"}}, http.StatusOK},
 		{"the http origin of the same host", request{method: "POST", path: "/api/signin", host: "forum.example", body: `{"login":"tess","password":"x"}`,
@@ -92,6 +94,9 @@ func TestPublicURL(t *testing.T) {
 		if got := send(t, base, tc.r).StatusCode; got != tc.want {
 			t.Errorf("%s: %d, want %d", tc.name, got, tc.want)
 		}
+	}
+	if u, err := gateway.ParsePublicURL("https://Forum.Example:443/"); err != nil || u.Host != "forum.example" {
+		t.Errorf("ParsePublicURL with the default port: %v, %v; want the host forum.example", u, err)
 	}
 	for _, bad := range []string{"forum.example", "ftp://forum.example", "https://forum.example/sub", "https://"} {
 		if _, err := gateway.ParsePublicURL(bad); err == nil {
