@@ -142,6 +142,10 @@ func TestHostCheckWithoutPublicURL(t *testing.T) {
 		{"liveness for any name", request{method: "GET", path: "/health", host: "evil.example"}, http.StatusOK},
 		{"readiness for any name", request{method: "GET", path: "/api/health", host: "evil.example"}, http.StatusOK},
 		{"metrics for any name", request{method: "GET", path: "/metrics", host: "evil.example"}, http.StatusOK},
+		{"an https origin on a plain http request", request{method: "POST", path: "/api/signin", body: signin,
+			header: map[string]string{"Origin": "https://" + f.URL[len("http://"):]}}, http.StatusForbidden},
+		{"the http origin", request{method: "POST", path: "/api/signin", body: signin,
+			header: map[string]string{"Origin": f.URL}}, http.StatusOK},
 	} {
 		if got := send(t, f.URL, tc.r).StatusCode; got != tc.want {
 			t.Errorf("%s: %d, want %d", tc.name, got, tc.want)

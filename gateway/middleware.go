@@ -123,13 +123,10 @@ func (s *Server) originAllowed(r *http.Request) bool {
 	if err != nil || u.Host == "" {
 		return false
 	}
-	own := s.ownOrigin(r)
-	if strings.EqualFold(origin, own) {
-		return true
-	}
-	// Without a public URL, a proxy that terminates TLS may not say so:
-	// the page's https origin on the same host is the forum's own too.
-	if s.cfg.PublicURL == nil && u.Scheme == "https" && strings.EqualFold(u.Host, r.Host) {
+	// The scheme counts: a page served over https is not the forum a
+	// request came to over plain http (a proxy that ends TLS says so
+	// with X-Forwarded-Proto, or the forum has a public URL).
+	if strings.EqualFold(origin, s.ownOrigin(r)) {
 		return true
 	}
 	for _, o := range s.cfg.AllowedOrigins {
