@@ -2,6 +2,7 @@ package projections
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -69,20 +70,32 @@ const (
 
 // searchQuery is what a user typed, made safe for FTS5.
 type searchQuery struct {
-	match  string   // the FTS5 query
 	words  []string // its words, lower-case
 	prefix bool     // the last word is matched as a prefix
+}
+
+// match returns the FTS5 query: every word quoted, the last followed by *
+// when it is matched as a prefix.
+func (q searchQuery) match() string {
+	quoted := make([]string, len(q.words))
+	for i, w := range q.words {
+		quoted[i] = `"` + w + `"`
+	}
+	if q.prefix {
+		quoted[len(quoted)-1] += "*"
+	}
+	return strings.Join(quoted, " ")
 }
 
 // parseSearch turns what a user typed into an FTS5 query: every word must
 // be there (the last one as a prefix, for search as one types, when it has
 // at least minPrefixLen letters); quotes, operators and punctuation are
-// only separators.
+// only separators, as is anything the index's tokenizer separates words by.
 func parseSearch(q string) (searchQuery, error) {
 	if len(q) > MaxSearchLen {
 		return searchQuery{}, fault.FieldError(fault.EINVALID, "q", "a search is at most 200 characters")
 	}
-	words := strings.FieldsFunc(q, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsNumber(r) })
+	words := strings.FieldsFunc(q, func(r rune) bool { _, sep := foldRune(r); return sep })
 	if len(words) == 0 {
 		return searchQuery{}, fault.FieldError(fault.EINVALID, "q", "search for at least one word")
 	}
@@ -90,16 +103,58 @@ func parseSearch(q string) (searchQuery, error) {
 		words = words[:16]
 	}
 	sq := searchQuery{words: make([]string, len(words)), prefix: utf8.RuneCountInString(words[len(words)-1]) >= minPrefixLen}
-	quoted := make([]string, len(words))
 	for i, w := range words {
 		sq.words[i] = strings.ToLower(w)
-		quoted[i] = `"` + w + `"`
 	}
-	if sq.prefix {
-		quoted[len(quoted)-1] += "*"
-	}
-	sq.match = strings.Join(quoted, " ")
 	return sq, nil
+}
+
+// indexedPrefixLen is the longest prefix the search tables index (prefix =
+// '2 3'): a longer one is a merge of every term it starts, so its terms are
+// counted first.
+const indexedPrefixLen = 3
+
+// maxPrefixTerms bounds how many terms a last word may expand to as a
+// prefix; past it the word is matched whole. Merging the doclists of every
+// term a prefix starts costs in proportion to their number, and only the
+// whole word bounds that cost whatever was stored (the most frequent terms
+// would first have to be found among all of them, at the same cost).
+const maxPrefixTerms = 200
+
+// prefixTermsQuery counts the terms from ?1 up to ?2 (excluded) of the
+// search table of in, up to maxPrefixTerms+1, over its fts5vocab table.
+func prefixTermsQuery(in string) string {
+	table := "search_docs_terms"
+	if in == "messages" {
+		table = "search_messages_terms"
+	}
+	return `SELECT count(*) FROM (SELECT 1 FROM ` + table + ` WHERE term >= ?1 AND term < ?2 LIMIT ` + strconv.Itoa(maxPrefixTerms+1) + `)`
+}
+
+// boundPrefix matches the last word of q whole when, as a prefix longer
+// than those indexed, it starts more than maxPrefixTerms terms of the
+// search table of in. The count reads at most maxPrefixTerms+1 terms, by a
+// range of the table's terms.
+func (db *DB) boundPrefix(ctx context.Context, q *searchQuery, in string) error {
+	var folded strings.Builder
+	for _, r := range q.words[len(q.words)-1] {
+		t, _ := foldRune(r)
+		folded.WriteString(t)
+	}
+	term := folded.String()
+	if !q.prefix || utf8.RuneCountInString(term) <= indexedPrefixLen {
+		return nil
+	}
+	above := term[:len(term)-1] + string(term[len(term)-1]+1) // the last byte of UTF-8 is at most 0xBF
+	n, err := one(ctx, db, "terms", prefixTermsQuery(in), func(row scanner) (n int, err error) {
+		err = row.Scan(&n)
+		return n, err
+	}, term, above)
+	if err != nil {
+		return fmt.Errorf("count the terms of a prefix: %w", err)
+	}
+	q.prefix = n <= maxPrefixTerms
+	return nil
 }
 
 // SearchResult is one hit: a post, or a comment with its post, or a
@@ -230,9 +285,12 @@ func (db *DB) Search(ctx context.Context, f SearchFilter) (Page[SearchResult], e
 	if _, err := searchSQL(f.In, true); err != nil {
 		return Page[SearchResult]{}, err
 	}
+	if err := db.boundPrefix(ctx, &sq, f.In); err != nil {
+		return Page[SearchResult]{}, err
+	}
 	limit := ClampLimit(f.Limit, DefaultLimit)
 	page := Page[SearchResult]{Items: []SearchResult{}}
-	hits, seq, err := db.searchHits(ctx, f, sq.match, limit, offset)
+	hits, seq, err := db.searchHits(ctx, f, sq.match(), limit, offset)
 	if err != nil {
 		return Page[SearchResult]{}, err
 	}

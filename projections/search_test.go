@@ -2,6 +2,8 @@ package projections
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -38,8 +40,8 @@ func TestSearchSnippet(t *testing.T) {
 func TestSearchPrefixNeedsTwoLetters(t *testing.T) {
 	t.Parallel()
 	for q, want := range map[string]string{"a": `"a"`, "zq": `"zq"*`, "big z": `"big" "z"`, "é": `"é"`, "éa": `"éa"*`} {
-		if sq, err := parseSearch(q); err != nil || sq.match != want {
-			t.Errorf("parseSearch(%q) = %q, %v; want %q", q, sq.match, err, want)
+		if sq, err := parseSearch(q); err != nil || sq.match() != want {
+			t.Errorf("parseSearch(%q) = %q, %v; want %q", q, sq.match(), err, want)
 		}
 	}
 }
@@ -72,5 +74,70 @@ func TestSearchWithinItsBudget(t *testing.T) {
 	_, err := first(&[2]time.Duration{0, 0})
 	if e, ok := err.(*fault.Error); !ok || e.Code != fault.EUNAVAILABLE || e.RetryAfter < 1 {
 		t.Errorf("no time at all: %v, want unavailable with a Retry-After", err)
+	}
+}
+
+// A last word longer than the prefixes indexed, which starts more than
+// maxPrefixTerms terms stored, is matched whole, however it is typed: its
+// expansion would merge them all. A prefix of fewer terms still expands,
+// in posts and in messages alike.
+func TestSearchLongPrefixOfTooManyTermsMatchesWhole(t *testing.T) {
+	t.Parallel()
+	s := newSearchForum(t)
+	u := s.user("writer")
+	many := s.post(u, "many", prefixWords("zqzq", maxPrefixTerms+1))
+	whole := s.post(u, "whole", "zqzq itself")
+	few := s.post(u, "few", prefixWords("okap", maxPrefixTerms))
+	s.flush()
+	ctx := context.Background()
+	found := func(q string) map[string]bool {
+		t.Helper()
+		page, err := s.db.Search(ctx, SearchFilter{Q: q, PageRequest: PageRequest{Limit: 100}})
+		if err != nil {
+			t.Fatalf("search %q: %v", q, err)
+		}
+		ids := map[string]bool{}
+		for _, r := range page.Items {
+			ids[r.Post.ID] = true
+		}
+		return ids
+	}
+	for _, q := range []string{"zqzq", "ZQZQ", "zqżq", "itself zqzq"} {
+		if ids := found(q); !ids[whole] || ids[many] || len(ids) != 1 {
+			t.Errorf("search %q found %v, want only the post with the word whole (%s)", q, ids, whole)
+		}
+	}
+	if ids := found("zqzq1"); !ids[many] {
+		t.Errorf("search zqzq1 found %v, want the post of many words (a prefix of few terms)", ids)
+	}
+	if ids := found("okap"); !ids[few] {
+		t.Errorf("search okap found %v, want the post of %d words starting it", ids, maxPrefixTerms)
+	}
+	if ids := found("zqz"); !ids[many] || !ids[whole] {
+		t.Errorf("search zqz (an indexed prefix) found %v, want both posts", ids)
+	}
+}
+
+// The terms of a prefix are counted by a range of the index's terms, not by
+// reading them all: the plan constrains term from both sides.
+func TestSearchPrefixTermsAreARange(t *testing.T) {
+	t.Parallel()
+	s := newSearchForum(t)
+	s.flush()
+	for _, in := range []string{"", "messages"} {
+		plan, err := explainPlan(s.db, prefixTermsQuery(in), "zqzq", "zqzr")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var idx int
+		for _, step := range plan {
+			if _, rest, ok := strings.Cut(step, "VIRTUAL TABLE INDEX "); ok {
+				fmt.Sscanf(rest, "%d", &idx)
+			}
+		}
+		const termGE, termLE = 0x200, 0x400 // fts5vocab's idxNum flags
+		if idx&(termGE|termLE) != termGE|termLE {
+			t.Errorf("in=%q: plan %q does not bound term from both sides", in, plan)
+		}
 	}
 }

@@ -176,6 +176,9 @@ CREATE INDEX notifications_user ON notifications(user_id, seq);
 -- look-up instead of a merge of every word it starts.
 CREATE VIRTUAL TABLE search_docs USING fts5(title, body, kind UNINDEXED, tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3');
 CREATE VIRTUAL TABLE search_messages USING fts5(body, tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3');
+-- Their terms, to count how many a longer prefix starts before it is merged.
+CREATE VIRTUAL TABLE search_docs_terms USING fts5vocab(search_docs, row);
+CREATE VIRTUAL TABLE search_messages_terms USING fts5vocab(search_messages, row);
 
 -- Moderation: flags and what became of them, every moderator's action, and
 -- who blocks whom.
