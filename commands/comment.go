@@ -88,10 +88,14 @@ type CommentEdit struct {
 	Body string
 }
 
-// EditComment changes the author's own comment; never after its delete.
+// EditComment changes the author's own comment; never after its delete,
+// nor under a post hidden by a moderator (ECONFLICT).
 func (s *Service) EditComment(ctx context.Context, edit CommentEdit) error {
 	c, err := s.ownComment(ctx, edit.User, edit.ID)
 	if err != nil {
+		return err
+	}
+	if err := s.threadOpen(ctx, c.PostID); err != nil {
 		return err
 	}
 	if err := checkText("body", edit.Body, 1, maxCommentLen); err != nil {

@@ -297,7 +297,7 @@ func (s *Service) Flag(ctx context.Context, user string, t events.Target, reason
 		return "", err
 	}
 	id := s.NewID()
-	_, err = s.emit(ctx, events.FlagRaised, t.Kind+"."+t.ID+"."+user, user,
+	_, err = s.emit(ctx, events.FlagRaised, string(t.Kind)+"."+t.ID+"."+user, user,
 		events.FlagRaisedData{FlagID: id, Target: t, TargetSeq: seq, UserID: user, Reason: reason}, events.ExpectLastSubjectSeq(0))
 	if errors.Is(err, events.ErrConflict) {
 		return "", fault.Errorf(fault.ECONFLICT, "you have flagged this %s already", t.Kind)
@@ -357,7 +357,7 @@ func (s *Service) SetHidden(ctx context.Context, actor string, t events.Target, 
 	if !hide {
 		typ = events.ContentRestored
 	}
-	_, err := s.emit(ctx, typ, t.Kind+"."+t.ID, actor, events.ContentModData{Target: t, Reason: reason})
+	_, err := s.emit(ctx, typ, string(t.Kind)+"."+t.ID, actor, events.ContentModData{Target: t, Reason: reason})
 	return err
 }
 

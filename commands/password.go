@@ -33,16 +33,16 @@ var commonPasswords = sync.OnceValue(func() map[string]struct{} {
 	return set
 })
 
-// checkPasswordStrength refuses a common password, one made of a single
-// repeated character or a plain run (12345678, abcdefgh, 87654321), and
-// one that is the nickname or the email (ignoring case).
+// checkPasswordStrength refuses a common password, one of a simple shape
+// (simplePassword), and one that is the nickname or the email (ignoring
+// case). Spaces around the password do not count.
 func checkPasswordStrength(password, nickname, email string) error {
-	lower := strings.ToLower(password)
+	lower := strings.TrimSpace(strings.ToLower(password))
 	if _, common := commonPasswords()[lower]; common {
 		return fault.FieldError(fault.EINVALID, "password", "that password is one of the most common ones; choose another")
 	}
-	if plainRun(lower) {
-		return fault.FieldError(fault.EINVALID, "password", "that password is one character repeated or a plain run like 12345678; choose another")
+	if simplePassword(lower) {
+		return fault.FieldError(fault.EINVALID, "password", "that password is too simple (a short part repeated, fewer than 4 different characters, or a run like 12345678 or acegikmo); choose another")
 	}
 	if lower == strings.ToLower(nickname) || lower == strings.ToLower(email) {
 		return fault.FieldError(fault.EINVALID, "password", "the password must not be your nickname or email")
@@ -50,33 +50,90 @@ func checkPasswordStrength(password, nickname, email string) error {
 	return nil
 }
 
-// plainRun reports whether s is one character repeated, or a run in which
-// each character follows (or precedes) the one before it: abcdefgh,
-// 12345678, 87654321, 7890123 (the digits wrap from 9 to 0).
-func plainRun(s string) bool {
+// simplePassword reports whether s (lowercased, spaces around it trimmed)
+// is of a shape guessed early: a unit of at most 4 characters repeated
+// (abababab, 12341234), fewer than 4 different characters besides spaces
+// (a a a a a), or a run of constant step (steppedRun).
+func simplePassword(s string) bool {
 	r := []rune(s)
-	if len(r) < 2 {
+	return repeatedUnit(r, 4) || distinct(r) < 4 || steppedRun(r)
+}
+
+// repeatedUnit reports whether r is a unit of at most max characters
+// written at least twice, the last time perhaps in part.
+func repeatedUnit(r []rune, max int) bool {
+	for p := 1; p <= max && 2*p <= len(r); p++ {
+		i := p
+		for i < len(r) && r[i] == r[i-p] {
+			i++
+		}
+		if i == len(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// distinct counts the different characters of r, spaces aside.
+func distinct(r []rune) int {
+	seen := make(map[rune]struct{}, len(r))
+	for _, c := range r {
+		if c != ' ' {
+			seen[c] = struct{}{}
+		}
+	}
+	return len(seen)
+}
+
+// alphabets are the orders a run may step through, each wrapping around:
+// the digits, the letters, and the digits then the letters (13579bdf).
+var alphabets = []string{"0123456789", "abcdefghijklmnopqrstuvwxyz", "0123456789abcdefghijklmnopqrstuvwxyz"}
+
+// steppedRun reports whether each character of r follows the one before
+// by the same step: in code points (any step: 12345678, 87654321,
+// !#%')+-/), or in an alphabet, wrapping around (7890123, xyzabcde,
+// acegikmo, 13579bdf).
+func steppedRun(r []rune) bool {
+	if len(r) < 3 {
 		return true
 	}
-	step := func(a, b rune) rune {
-		switch {
-		case a == '9' && b == '0':
-			return 1
-		case a == '0' && b == '9':
-			return -1
+	if constantStep(r, func(c rune) (int, bool) { return int(c), true }, 0) {
+		return true
+	}
+	for _, a := range alphabets {
+		pos := func(c rune) (int, bool) {
+			i := strings.IndexRune(a, c)
+			return i, i >= 0
 		}
-		return b - a
-	}
-	first := step(r[0], r[1])
-	if first < -1 || first > 1 {
-		return false
-	}
-	for i := 2; i < len(r); i++ {
-		if step(r[i-1], r[i]) != first {
-			return false
+		if constantStep(r, pos, len(a)) {
+			return true
 		}
 	}
-	return true
+	return false
+}
+
+// constantStep reports whether the positions of r's characters (pos; a
+// character without one fails) differ by one step throughout, modulo n
+// when n > 0.
+func constantStep(r []rune, pos func(rune) (int, bool), n int) bool {
+	step := 0
+	prev, ok := pos(r[0])
+	for i := 1; ok && i < len(r); i++ {
+		var cur int
+		if cur, ok = pos(r[i]); !ok {
+			break
+		}
+		d := cur - prev
+		if n > 0 {
+			d = ((d % n) + n) % n
+		}
+		if i == 1 {
+			step = d
+		}
+		ok = d == step
+		prev = cur
+	}
+	return ok
 }
 
 // PasswordHasher hashes passwords and checks them against a stored hash.

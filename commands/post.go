@@ -130,11 +130,15 @@ type PostEdit struct {
 
 // EditPost changes the author's own post; the earlier versions stay in the
 // log. An edit never lands after the post's delete (ECONFLICT), however
-// far behind this instance's read models are.
+// far behind this instance's read models are; a post hidden by a moderator
+// takes none either (ECONFLICT).
 func (s *Service) EditPost(ctx context.Context, edit PostEdit) error {
 	p, err := s.ownPost(ctx, edit.User, edit.ID)
 	if err != nil {
 		return err
+	}
+	if p.Hidden {
+		return fault.Errorf(fault.ECONFLICT, "the post was hidden by a moderator and takes no edits")
 	}
 	in := PostInput{Title: p.Title, Body: p.Body, Categories: p.Categories}
 	if edit.Patch.Title != nil {

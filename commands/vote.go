@@ -21,7 +21,7 @@ func (s *Service) Vote(ctx context.Context, in VoteInput) error {
 	if in.Value < -1 || in.Value > 1 {
 		return fault.FieldError(fault.EINVALID, "value", "value must be 1, -1 or 0")
 	}
-	if err := checkID(in.Target.Kind, in.Target.ID); err != nil {
+	if err := checkID(string(in.Target.Kind), in.Target.ID); err != nil {
 		return err
 	}
 	typ, deletedSubject, what := events.PostVoted, events.PostDeleted.Subject(in.Target.ID), "post"

@@ -318,7 +318,7 @@ type BlockData struct {
 
 // Kinds of things that can be flagged and hidden: KindPost, KindComment and
 // KindMessage.
-const KindMessage = "message"
+const KindMessage Kind = "message"
 
 // FlagRaisedData is the payload of flag.raised: UserID flags the post,
 // comment or message Target (as it was at stream sequence TargetSeq, its
@@ -387,14 +387,18 @@ func PairKey(a, b string) string {
 	return a + "-" + b
 }
 
+// Kind is the kind of thing a Target names: a post, a comment or a
+// message.
+type Kind string
+
 // Kinds of things a user can act on (vote on, for now).
 const (
-	KindPost    = "post"
-	KindComment = "comment"
+	KindPost    Kind = "post"
+	KindComment Kind = "comment"
 )
 
 // Target names one post or comment: its kind and id.
 type Target struct {
-	Kind string `json:"kind"`
+	Kind Kind   `json:"kind"`
 	ID   string `json:"id"`
 }

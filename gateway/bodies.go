@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"forum/commands"
 	"forum/projections"
 )
 
@@ -24,10 +23,6 @@ type (
 	// flagAnswer holds one flag.
 	flagAnswer struct {
 		Flag projections.Flag `json:"flag"`
-	}
-	// revisionsAnswer holds every version of a post.
-	revisionsAnswer struct {
-		Items []commands.Revision `json:"items"`
 	}
 	// usersAnswer holds a list of users, all on one page.
 	usersAnswer struct {

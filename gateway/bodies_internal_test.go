@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"testing"
 
-	"forum/commands"
 	"forum/projections"
 )
 
@@ -22,8 +21,6 @@ func TestAnswerBodiesEncodeAsMaps(t *testing.T) {
 		{"comment", commentAnswer{Comment: projections.Comment{ID: "c1"}}, map[string]any{"comment": projections.Comment{ID: "c1"}}},
 		{"message", messageAnswer{Message: projections.Message{ID: "m1"}}, map[string]any{"message": projections.Message{ID: "m1"}}},
 		{"flag", flagAnswer{Flag: projections.Flag{ID: "f1"}}, map[string]any{"flag": projections.Flag{ID: "f1"}}},
-		{"revisions", revisionsAnswer{Items: []commands.Revision{{}}}, map[string]any{"items": []commands.Revision{{}}}},
-		{"no revisions", revisionsAnswer{}, map[string]any{"items": []commands.Revision(nil)}},
 		{"users", usersAnswer{Items: []projections.User{u}}, map[string]any{"items": []projections.User{u}}},
 		{"sessions", sessionsAnswer{Items: []sessionView{}}, map[string]any{"items": []sessionView{}, "next": nil}},
 		{"account", accountAnswer{Token: "tok", User: u}, map[string]any{"user": u, "token": "tok"}},

@@ -47,7 +47,7 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 // flag answers POST /api/{posts|comments|messages}/{id}/flag.
-func (s *Server) flag(kind string) func(http.ResponseWriter, *http.Request, principal) {
+func (s *Server) flag(kind events.Kind) func(http.ResponseWriter, *http.Request, principal) {
 	return func(w http.ResponseWriter, r *http.Request, p principal) {
 		var in reasonBody
 		if err := decode(w, r, &in); err != nil {
@@ -148,7 +148,7 @@ func (s *Server) resolveFlag(w http.ResponseWriter, r *http.Request, p principal
 }
 
 // kinds maps the plural of the routes to the kind of a target.
-var kinds = map[string]string{"posts": events.KindPost, "comments": events.KindComment, "messages": events.KindMessage}
+var kinds = map[string]events.Kind{"posts": events.KindPost, "comments": events.KindComment, "messages": events.KindMessage}
 
 func (s *Server) setHidden(hide bool) func(http.ResponseWriter, *http.Request, principal) {
 	return func(w http.ResponseWriter, r *http.Request, p principal) {

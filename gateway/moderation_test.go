@@ -203,7 +203,7 @@ func TestFlagHideRestore(t *testing.T) {
 	mod.MustDo("GET", "/api/mod/log", nil, http.StatusOK, &log)
 	var actions []string
 	for _, a := range log.Items {
-		actions = append(actions, a.Action+":"+a.Target.Kind)
+		actions = append(actions, a.Action+":"+string(a.Target.Kind))
 		if a.Action == "role" {
 			if a.By.Nickname != "the forum" || a.Reason != "moderator" || a.Target.ID != mod.User.ID {
 				t.Errorf("the role given from the command line: %+v", a)

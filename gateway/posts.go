@@ -193,7 +193,7 @@ func (s *Server) deleteComment(w http.ResponseWriter, r *http.Request, p princip
 
 // vote returns the handler that sets the reader's vote on a post or comment
 // (kind events.KindPost or events.KindComment).
-func (s *Server) vote(kind string) func(http.ResponseWriter, *http.Request, principal) {
+func (s *Server) vote(kind events.Kind) func(http.ResponseWriter, *http.Request, principal) {
 	return func(w http.ResponseWriter, r *http.Request, p principal) {
 		var in struct {
 			Value *int `json:"value"`

@@ -33,10 +33,8 @@ func (a *applier) commentCreated(ev events.Event, d events.CommentCreatedData) e
 	}
 	a.bump(postComments, d.PostID, 1)
 	a.bump(userComments, d.AuthorID, 1)
-	if err := a.index(ev.Seq, KindCommentDoc, "", d.Body); err != nil {
-		return err
-	}
-	// A comment that raced a hide or a delete of its post tells nobody.
+	// A comment that raced a hide or a delete of its post tells nobody and
+	// stays out of search, as its thread does.
 	var postAuthor string
 	var closed bool
 	err = a.scanRow(`SELECT author_id, hidden OR deleted FROM posts WHERE id = ?`, []any{d.PostID}, &postAuthor, &closed)
@@ -45,6 +43,9 @@ func (a *applier) commentCreated(ev events.Event, d events.CommentCreatedData) e
 	}
 	if closed {
 		return nil
+	}
+	if err := a.index(ev.Seq, KindCommentDoc, "", d.Body); err != nil {
+		return err
 	}
 	return a.notify(ev, notice{actor: d.AuthorID, postID: d.PostID, commentID: d.CommentID, body: d.Body}, postAuthor)
 }
@@ -109,7 +110,7 @@ func scanCommentRaw(row scanner) (Comment, error) {
 }
 
 const (
-	postExistsQuery = `SELECT count(*) FROM posts WHERE id = ?`
+	postHiddenQuery = `SELECT hidden FROM posts WHERE id = ?`
 	commentsQuery   = `SELECT ` + commentCols + ` FROM comments c` + commentJoins + `
 			WHERE c.post_id = ? AND c.seq > ? ORDER BY c.seq LIMIT ?`
 	commentQuery = `SELECT ` + commentCols + ` FROM comments c` + commentJoins + ` WHERE c.id = ?`
@@ -125,7 +126,8 @@ type CommentFilter struct {
 }
 
 // Comments returns a page of a post's comments, oldest first (deleted ones
-// stay in place, shown as removed). ENOTFOUND if the post does not exist.
+// stay in place, shown as removed). ENOTFOUND if the post does not exist,
+// or is hidden and the reader may not Reveal.
 func (db *DB) Comments(ctx context.Context, f CommentFilter) (Page[Comment], error) {
 	after, err := decodeCursor(f.Cursor)
 	if err != nil {
@@ -142,14 +144,13 @@ func (db *DB) Comments(ctx context.Context, f CommentFilter) (Page[Comment], err
 		scan:  scan,
 		key:   func(c Comment) uint64 { return c.Seq },
 		check: func(ctx context.Context, tx readTx) error {
-			var n int
-			if err := tx.QueryRowContext(ctx, postExistsQuery, f.PostID).Scan(&n); err != nil {
-				return err
-			}
-			if n == 0 {
+			// A hidden post's thread is hidden with it, but from moderators.
+			var hidden bool
+			err := tx.QueryRowContext(ctx, postHiddenQuery, f.PostID).Scan(&hidden)
+			if errors.Is(err, sql.ErrNoRows) || (err == nil && hidden && !f.Reveal) {
 				return notFound("post")
 			}
-			return nil
+			return err
 		},
 	})
 }

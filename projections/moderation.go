@@ -14,9 +14,12 @@ import (
 // Moderation: roles, suspensions, flags, hidden items, purges, blocks, and
 // the log of every moderator's action, as read models of their events.
 
-func (a *applier) logMod(ev events.Event, action, kind, id, reason string) error {
+// modLogUser is the kind of a user acted on, in the moderation log.
+const modLogUser events.Kind = "user"
+
+func (a *applier) logMod(ev events.Event, action string, t events.Target, reason string) error {
 	_, err := a.exec(`INSERT OR IGNORE INTO mod_log(seq, action, target_kind, target_id, by_id, reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		ev.Seq, action, kind, id, ev.Actor, reason, FormatTime(ev.Time))
+		ev.Seq, action, t.Kind, t.ID, ev.Actor, reason, FormatTime(ev.Time))
 	return err
 }
 
@@ -28,21 +31,21 @@ func (a *applier) roleSet(ev events.Event, d events.UserRoleSetData) error {
 	if _, err := a.exec(`UPDATE users SET role = ? WHERE id = ?`, role, d.UserID); err != nil {
 		return err
 	}
-	return a.logMod(ev, "role", "user", d.UserID, string(d.Role))
+	return a.logMod(ev, "role", events.Target{Kind: modLogUser, ID: d.UserID}, string(d.Role))
 }
 
 func (a *applier) userSuspended(ev events.Event, d events.UserSuspendedData) error {
 	if _, err := a.exec(`UPDATE users SET suspended_until = ?, suspend_reason = ? WHERE id = ?`, FormatTime(d.Until), d.Reason, d.UserID); err != nil {
 		return err
 	}
-	return a.logMod(ev, "suspend", "user", d.UserID, d.Reason)
+	return a.logMod(ev, "suspend", events.Target{Kind: modLogUser, ID: d.UserID}, d.Reason)
 }
 
 func (a *applier) userUnsuspended(ev events.Event, d events.UserModData) error {
 	if _, err := a.exec(`UPDATE users SET suspended_until = NULL, suspend_reason = '' WHERE id = ?`, d.UserID); err != nil {
 		return err
 	}
-	return a.logMod(ev, "unsuspend", "user", d.UserID, d.Reason)
+	return a.logMod(ev, "unsuspend", events.Target{Kind: modLogUser, ID: d.UserID}, d.Reason)
 }
 
 // userBlocked records a block; what the blocked user made the blocker be
@@ -78,7 +81,7 @@ func (a *applier) flagResolved(ev events.Event, d events.FlagResolvedData) error
 	if d.Action == events.FlagHide {
 		return nil
 	}
-	return a.logMod(ev, "dismiss", d.Target.Kind, d.Target.ID, "")
+	return a.logMod(ev, "dismiss", d.Target, "")
 }
 
 func (a *applier) contentHidden(ev events.Event, d events.ContentModData) error {
@@ -88,14 +91,14 @@ func (a *applier) contentHidden(ev events.Event, d events.ContentModData) error 
 	if _, err := a.exec(`UPDATE flags SET status = 'hidden' WHERE kind = ? AND target_id = ? AND status = 'open'`, d.Target.Kind, d.Target.ID); err != nil {
 		return err
 	}
-	return a.logMod(ev, "hide", d.Target.Kind, d.Target.ID, d.Reason)
+	return a.logMod(ev, "hide", d.Target, d.Reason)
 }
 
 func (a *applier) contentRestored(ev events.Event, d events.ContentModData) error {
 	if err := a.setHidden(d.Target, false); err != nil {
 		return err
 	}
-	return a.logMod(ev, "restore", d.Target.Kind, d.Target.ID, d.Reason)
+	return a.logMod(ev, "restore", d.Target, d.Reason)
 }
 
 // setHidden hides or restores one item that is not deleted: it leaves (or
@@ -203,7 +206,10 @@ func (a *applier) userPurged(ev events.Event, d events.UserPurgedData) error {
 	// Stored times have milliseconds: what was written in Since's
 	// millisecond is purged, even just before it.
 	since := FormatTime(d.Since)
-	for _, q := range []struct{ kind, query string }{
+	for _, q := range []struct {
+		kind  events.Kind
+		query string
+	}{
 		{events.KindPost, `SELECT id FROM posts WHERE author_id = ? AND created_at >= ? AND hidden = 0 AND deleted = 0`},
 		{events.KindComment, `SELECT id FROM comments WHERE author_id = ? AND created_at >= ? AND hidden = 0 AND deleted = 0`},
 		{events.KindMessage, `SELECT id FROM messages WHERE from_id = ? AND created_at >= ? AND hidden = 0`},
@@ -218,7 +224,7 @@ func (a *applier) userPurged(ev events.Event, d events.UserPurgedData) error {
 			}
 		}
 	}
-	return a.logMod(ev, "purge", "user", d.UserID, d.Reason)
+	return a.logMod(ev, "purge", events.Target{Kind: modLogUser, ID: d.UserID}, d.Reason)
 }
 
 // ids returns the first column of every row of query.

@@ -72,9 +72,11 @@ func planCases(t *testing.T) []planCase {
 	}
 	cases = append(cases,
 		planCase{name: "Post", query: postQuery, args: []any{user, post}},
-		planCase{name: "Comments/post exists", query: postExistsQuery, args: []any{post}},
+		planCase{name: "Comments/post hidden", query: postHiddenQuery, args: []any{post}},
 		planCase{name: "Comments", query: commentsQuery, args: []any{user, post, 0, 21}, paged: true},
 		planCase{name: "Comment", query: commentQuery, args: []any{user, comment}},
+		planCase{name: "Revisions", query: revisionsQuery, args: []any{post, 0, 21}, paged: true},
+		planCase{name: "RevisionAt", query: revisionQuery, args: []any{1}},
 		planCase{name: "Votes/post", query: votesQuery(events.KindPost), args: []any{"post", user, post}},
 		planCase{name: "Votes/comment", query: votesQuery(events.KindComment), args: []any{"comment", user, comment}},
 		planCase{name: "DirectMessages", query: messagesQuery, args: []any{"dm:" + user + "-" + other, int64(1<<63 - 1), 11}, paged: true},

@@ -55,6 +55,9 @@ func (a *applier) postCreated(ev events.Event, d events.PostCreatedData) error {
 		a.rendered = map[uint64]string{}
 	}
 	a.rendered[ev.Seq] = html
+	if err := a.keepVersion(ev.Seq, d.PostID, d.Title, d.Body, html, d.Categories, ev.Time); err != nil {
+		return err
+	}
 	if err := a.linkCategories(d.PostID, ev.Seq, d.Categories, 1); err != nil {
 		return err
 	}
@@ -71,8 +74,12 @@ func (a *applier) postEdited(ev events.Event, d events.PostEditedData) error {
 		return err
 	}
 	cats, _ := json.Marshal(d.Categories)
+	html := RenderMarkdown(d.Body)
 	if _, err := a.exec(`UPDATE posts SET title = ?, body = ?, body_html = ?, categories = ?, edited_at = ? WHERE id = ?`,
-		d.Title, d.Body, RenderMarkdown(d.Body), string(cats), FormatTime(ev.Time), d.PostID); err != nil {
+		d.Title, d.Body, html, string(cats), FormatTime(ev.Time), d.PostID); err != nil {
+		return err
+	}
+	if err := a.keepVersion(ev.Seq, d.PostID, d.Title, d.Body, html, d.Categories, ev.Time); err != nil {
 		return err
 	}
 	if err := a.linkCategories(d.PostID, seq, old, -1); err != nil {
@@ -100,6 +107,9 @@ func (a *applier) postDeleted(_ events.Event, d events.PostDeletedData) error {
 		return err
 	}
 	a.bump(userPosts, author, -1)
+	if err := a.dropVersions(d.PostID); err != nil {
+		return err
+	}
 	if err := a.forgetNotifications(seq); err != nil {
 		return err
 	}

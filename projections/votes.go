@@ -17,7 +17,7 @@ type Votes struct {
 }
 
 // voteTables maps a vote target's kind to the table of its counts.
-var voteTables = map[string]string{events.KindPost: "posts", events.KindComment: "comments"}
+var voteTables = map[events.Kind]string{events.KindPost: "posts", events.KindComment: "comments"}
 
 func (a *applier) postVoted(_ events.Event, d events.VotedData) error {
 	return a.voted(events.KindPost, d)
@@ -28,7 +28,7 @@ func (a *applier) commentVoted(_ events.Event, d events.VotedData) error {
 }
 
 // voted sets one voter's vote on a post or comment and moves its counts.
-func (a *applier) voted(kind string, d events.VotedData) error {
+func (a *applier) voted(kind events.Kind, d events.VotedData) error {
 	table := voteTables[kind]
 	// The target's place in its list, and the voter's vote so far (0 for none), in one look.
 	var targetSeq uint64
@@ -61,7 +61,7 @@ func (a *applier) voted(kind string, d events.VotedData) error {
 }
 
 // votesQuery is the SQL of Votes for kind "post" or "comment".
-func votesQuery(kind string) string {
+func votesQuery(kind events.Kind) string {
 	return `SELECT t.likes, t.dislikes, COALESCE(mv.value, 0) FROM ` + voteTables[kind] + ` t
 		LEFT JOIN votes mv ON mv.kind = ? AND mv.target_id = t.id AND mv.user_id = ? WHERE t.id = ?`
 }
@@ -70,9 +70,9 @@ func votesQuery(kind string) string {
 // ENOTFOUND if there is no such target (or it is of another kind).
 func (db *DB) Votes(ctx context.Context, target events.Target, viewer string) (Votes, error) {
 	if voteTables[target.Kind] == "" {
-		return Votes{}, notFound(target.Kind)
+		return Votes{}, notFound(string(target.Kind))
 	}
-	return one(ctx, db, target.Kind, votesQuery(target.Kind), func(row scanner) (v Votes, err error) {
+	return one(ctx, db, string(target.Kind), votesQuery(target.Kind), func(row scanner) (v Votes, err error) {
 		err = row.Scan(&v.Likes, &v.Dislikes, &v.MyVote)
 		return v, err
 	}, target.Kind, viewer, target.ID)

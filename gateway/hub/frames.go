@@ -294,7 +294,7 @@ func (b built) size() int {
 
 // Keys of what frames show: an item ("post:<id>", "comment:<id>",
 // "message:<id>") or a user's name and text ("user:<id>").
-func itemKey(kind, id string) string { return kind + ":" + id }
+func itemKey(kind events.Kind, id string) string { return string(kind) + ":" + id }
 
 func userKey(id string) string { return "user:" + id }
 
@@ -418,7 +418,7 @@ func (h *Hub) buildCommentVotes(ctx context.Context, ev events.Event, d events.V
 	return h.votesFrame(ctx, ev, events.KindComment, d, b)
 }
 
-func (h *Hub) votesFrame(ctx context.Context, ev events.Event, kind string, d events.VotedData, b *built) error {
+func (h *Hub) votesFrame(ctx context.Context, ev events.Event, kind events.Kind, d events.VotedData, b *built) error {
 	v, err := h.read.Votes(ctx, events.Target{Kind: kind, ID: d.TargetID}, "")
 	if err != nil {
 		return err

@@ -22,9 +22,26 @@ export const post = {
     const actions = h('div', { class: 'post-actions' });
     const history = h('section', { id: 'post-history', class: 'post-history', hidden: true, 'aria-labelledby': 'post-history-heading' });
 
-    // "edited" opens every version of the post, read from the log.
+    // "edited" opens the versions of the post, oldest first, a page at a
+    // time: "More versions" reads the next page while there is one.
     function historyToggle() {
       const button = h('button', { type: 'button', id: 'post-history-toggle', class: 'link-button', 'aria-expanded': String(!history.hidden), 'aria-controls': 'post-history' }, 'edited');
+      const heading = h('h2', { id: 'post-history-heading' });
+      const list = h('ol', { class: 'revisions' });
+      const more = h('button', { type: 'button', id: 'post-history-more', class: 'link-button', hidden: true }, 'More versions');
+      let next = null;
+      const load = async (cursor) => {
+        const page = await api.get(path('api', 'posts', id, 'revisions'), { query: { limit: 100, cursor } });
+        const first = list.children.length;
+        list.append(...page.items.map((r, i) => h('li', { class: 'revision' },
+          h('p', { class: 'revision-meta' }, first + i === 0 ? 'Posted ' : `Edit ${first + i} · `, timeEl(r.edited_at), ' · ', r.categories.join(', ')),
+          h('p', { class: 'revision-title' }, r.title),
+          richText('div', 'revision-body', r.body_html))));
+        next = page.next;
+        more.hidden = next == null;
+        heading.textContent = `Edit history (${list.children.length}${next ? '+' : ''} versions)`;
+      };
+      more.addEventListener('click', () => load(next).catch(reportError));
       button.addEventListener('click', async () => {
         if (!history.hidden) {
           history.hidden = true;
@@ -32,12 +49,9 @@ export const post = {
           return;
         }
         try {
-          const { items } = await api.get(path('api', 'posts', id, 'revisions'));
-          history.replaceChildren(h('h2', { id: 'post-history-heading' }, `Edit history (${items.length} versions)`),
-            h('ol', { class: 'revisions' }, items.map((r, i) => h('li', { class: 'revision' },
-              h('p', { class: 'revision-meta' }, i === 0 ? 'Posted ' : `Edit ${i} · `, timeEl(r.edited_at), ' · ', r.categories.join(', ')),
-              h('p', { class: 'revision-title' }, r.title),
-              richText('div', 'revision-body', r.body_html)))));
+          list.replaceChildren();
+          await load(undefined);
+          history.replaceChildren(heading, list, more);
           history.hidden = false;
           button.setAttribute('aria-expanded', 'true');
         } catch (err) {
