@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"forum/fault"
@@ -64,8 +63,10 @@ const (
 	// minPrefixLen is the shortest last word searched as a prefix: a
 	// one-letter prefix would expand to nearly every word stored.
 	minPrefixLen = 2
-	// snippetWords is the length of a snippet, in words.
-	snippetWords = 16
+	// snippetWords is the length of a snippet, in words, and maxSnippetLen
+	// in characters, however long its words.
+	snippetWords  = 16
+	maxSnippetLen = 200
 )
 
 // searchQuery is what a user typed, made safe for FTS5.
@@ -295,24 +296,61 @@ func (db *DB) Search(ctx context.Context, f SearchFilter) (Page[SearchResult], e
 		return Page[SearchResult]{}, err
 	}
 	page.Seq = seq
-	if len(hits) > limit {
-		hits = hits[:limit]
-		if offset+limit <= maxSearchOffset {
-			page.Next = encodePartCursor("o", strconv.Itoa(offset+limit))
-		}
+	more := len(hits) > limit
+	hits = hits[:min(len(hits), limit)]
+	var read int
+	page.Items, read, err = db.searchResults(ctx, sq, hits, f.Viewer)
+	if err != nil {
+		return Page[SearchResult]{}, err
 	}
+	if (more || read < len(hits)) && offset+read <= maxSearchOffset {
+		page.Next = encodePartCursor("o", strconv.Itoa(offset+read))
+	}
+	return page, nil
+}
+
+// maxSearchAnswer bounds the text of a page of results, in bytes: past it
+// the page ends early, its next cursor going on from there, so even a page
+// of 100 results of the longest bodies is assembled and sent in little time.
+const maxSearchAnswer = 512 << 10
+
+// searchResults reads the results of hits, with their snippets, until
+// their text reaches maxSearchAnswer; read is how many hits were used.
+func (db *DB) searchResults(ctx context.Context, sq searchQuery, hits []hit, viewer string) (items []SearchResult, read int, err error) {
+	items = []SearchResult{}
+	size := 0
 	for _, h := range hits {
-		r, err := db.searchResult(ctx, h, f.Viewer)
+		if size >= maxSearchAnswer {
+			break
+		}
+		read++
+		r, err := db.searchResult(ctx, h, viewer)
 		if fault.Code(err) == fault.ENOTFOUND {
 			continue // gone since the search was read
 		}
 		if err != nil {
-			return Page[SearchResult]{}, err
+			return nil, 0, err
 		}
 		r.Snippet = sq.snippet(r)
-		page.Items = append(page.Items, r)
+		size += r.textSize()
+		items = append(items, r)
 	}
-	return page, nil
+	return items, read, nil
+}
+
+// textSize is the length of the text a result carries, in bytes.
+func (r SearchResult) textSize() int {
+	n := len(r.Snippet)
+	if r.Post != nil {
+		n += len(r.Post.Title) + len(r.Post.Body) + len(r.Post.BodyHTML)
+	}
+	if r.Comment != nil {
+		n += len(r.Comment.Body) + len(r.Comment.BodyHTML)
+	}
+	if r.Message != nil {
+		n += len(r.Message.Body) + len(r.Message.BodyHTML)
+	}
+	return n
 }
 
 // snippet returns the snippet of a result: from the body of what was
@@ -332,46 +370,84 @@ func (q searchQuery) snippet(r SearchResult) string {
 	return ""
 }
 
-// snippetOf returns about snippetWords words of text, on one line, from a
-// little before the first word of q found there, with "…" where text was
-// cut; when no word is found, the start of text if orStart, else "". Its
-// cost is linear in the length of text.
-func (q searchQuery) snippetOf(text string, orStart bool) string {
-	type span struct{ start, end int }
-	var words []span
-	found := -1
+// span is a word of a text, by its bytes.
+type span struct{ start, end int }
+
+// eachWord calls fn with each word of text in turn (letters and digits),
+// until fn returns false.
+func eachWord(text string, fn func(w span) bool) {
 	for i := 0; i < len(text); {
 		r, size := utf8.DecodeRuneInString(text[i:])
-		if !unicode.IsLetter(r) && !unicode.IsNumber(r) {
+		if !isLetterOrDigit(r) {
 			i += size
 			continue
 		}
 		start := i
 		for i < len(text) {
 			r, size := utf8.DecodeRuneInString(text[i:])
-			if !unicode.IsLetter(r) && !unicode.IsNumber(r) {
+			if !isLetterOrDigit(r) {
 				break
 			}
 			i += size
 		}
-		words = append(words, span{start, i})
-		if found < 0 && q.matches(text[start:i]) {
-			found = len(words) - 1
-		}
-		if found >= 0 && len(words)-found >= snippetWords {
-			break // the rest is not shown
+		if !fn(span{start, i}) {
+			return
 		}
 	}
-	if found < 0 && !orStart || len(words) == 0 {
+}
+
+// snippetOf returns about snippetWords words of text, on one line, from a
+// little before the first word of q found there, with "…" where text was
+// cut, at most maxSnippetLen characters; when no word is found, the start
+// of text if orStart, else "". Its cost is linear in the length of text,
+// and it keeps no more than snippetWords words of it.
+func (q searchQuery) snippetOf(text string, orStart bool) string {
+	lead := snippetWords / 4
+	var words []span // the words shown, from up to lead words before the first found
+	found := -1
+	eachWord(text, func(w span) bool {
+		if found < 0 && len(words) > lead {
+			words = append(words[:0], words[1:]...)
+		}
+		words = append(words, w)
+		if found < 0 && q.matches(text[w.start:w.end]) {
+			found = len(words) - 1
+			for found > 0 && words[found].start-words[0].start > maxSnippetLen/2 {
+				words, found = words[1:], found-1 // long words before: the word found shows
+			}
+		}
+		return found < 0 || len(words) < snippetWords
+	})
+	if found < 0 {
+		if !orStart {
+			return ""
+		}
+		words = words[:0]
+		eachWord(text, func(w span) bool { words = append(words, w); return len(words) < snippetWords })
+	}
+	if len(words) == 0 {
 		return ""
 	}
-	first := max(0, found-snippetWords/4)
-	last := min(len(words), first+snippetWords) - 1
-	s := strings.Join(strings.Fields(text[words[first].start:words[last].end]), " ")
-	if first > 0 {
+	return snippetText(text, words[0].start, words[len(words)-1].end)
+}
+
+// snippetText returns text[from:to] on one line, cut to maxSnippetLen
+// characters, with "…" where text goes on before or after.
+func snippetText(text string, from, to int) string {
+	hasWord := func(s string) bool { return strings.ContainsFunc(s, isLetterOrDigit) }
+	if to-from > 4*maxSnippetLen { // collapsed, no more than maxSnippetLen are kept
+		for to = from + 4*maxSnippetLen; !utf8.RuneStart(text[to]); to-- {
+		}
+	}
+	s := strings.Join(strings.Fields(text[from:to]), " ")
+	more := hasWord(text[to:])
+	if utf8.RuneCountInString(s) > maxSnippetLen {
+		s, more = string([]rune(s)[:maxSnippetLen]), true
+	}
+	if hasWord(text[:from]) {
 		s = "…" + s
 	}
-	if words[last].end < len(text) && strings.ContainsFunc(text[words[last].end:], func(r rune) bool { return unicode.IsLetter(r) || unicode.IsNumber(r) }) {
+	if more {
 		s += "…"
 	}
 	return s

@@ -11,7 +11,9 @@ import (
 )
 
 // A snippet is made from the stored text: about 16 words from a little
-// before the first word found, on one line, with "…" where text was cut.
+// before the first word found, on one line, with "…" where text was cut,
+// and at most 200 characters, the word found among them, however long the
+// words.
 func TestSearchSnippet(t *testing.T) {
 	t.Parallel()
 	long := prefixWords("w", 40)
@@ -24,6 +26,9 @@ func TestSearchSnippet(t *testing.T) {
 		{"nowhere", long, "w0 w1 w2 w3 w4 w5 w6 w7 w8 w9 w10 w11 w12 w13 w14 w15…"},
 		{"ZQ", prefixWords("zq", 6600), "zq0 zq1 zq2 zq3 zq4 zq5 zq6 zq7 zq8 zq9 zq10 zq11 zq12 zq13 zq14 zq15…"},
 		{"a", "banana a b", "banana a b"},
+		{"zqzq", strings.Repeat("a", 5000) + " b zqzq c", "…b zqzq c"},
+		{"zq", "zq" + strings.Repeat("x", 19998) + " end", "zq" + strings.Repeat("x", maxSnippetLen-2) + "…"},
+		{"nowhere", strings.Repeat("x", 300), strings.Repeat("x", maxSnippetLen) + "…"},
 	} {
 		sq, err := parseSearch(c.q)
 		if err != nil {
@@ -139,5 +144,48 @@ func TestSearchPrefixTermsAreARange(t *testing.T) {
 		if idx&(termGE|termLE) != termGE|termLE {
 			t.Errorf("in=%q: plan %q does not bound term from both sides", in, plan)
 		}
+	}
+}
+
+// A page of results holds at most maxSearchAnswer bytes of text (and one
+// result more): past it the page ends early, and its next cursor goes on
+// from there, so paging still reaches every result once.
+func TestSearchAnswerIsBounded(t *testing.T) {
+	t.Parallel()
+	s := newSearchForum(t)
+	u := s.user("writer")
+	body := strings.Repeat("okapi ", 3300)
+	const posts = 40
+	for i := range posts {
+		s.post(u, fmt.Sprint("okapi ", i), body)
+	}
+	s.flush()
+	ctx := context.Background()
+	seen := map[string]bool{}
+	f := SearchFilter{Q: "okapi", PageRequest: PageRequest{Limit: 100}}
+	for pages := 0; ; pages++ {
+		page, err := s.db.Search(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		size, last := 0, 0
+		for _, r := range page.Items {
+			if seen[r.Post.ID] {
+				t.Errorf("post %s found twice", r.Post.ID)
+			}
+			seen[r.Post.ID] = true
+			last = r.textSize()
+			size += last
+		}
+		if size-last >= maxSearchAnswer || len(page.Items) == 0 {
+			t.Fatalf("page %d: %d results of %d bytes of text, want fewer than %d before the last", pages, len(page.Items), size, maxSearchAnswer)
+		}
+		if page.Next == nil {
+			break
+		}
+		f.Cursor = *page.Next
+	}
+	if len(seen) != posts {
+		t.Errorf("paging found %d posts, want all %d", len(seen), posts)
 	}
 }
