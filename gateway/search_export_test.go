@@ -12,3 +12,17 @@ func (s *Server) HoldSearchSlots() (release func()) {
 		}
 	}
 }
+
+// HoldClientSearchSlots takes every search slot of the client address ip,
+// as that many long searches from it would, until release is called.
+func (s *Server) HoldClientSearchSlots(ip string) (release func()) {
+	key := addrKey(ip)
+	for range maxClientSearches {
+		s.clientSearches.take(key, maxClientSearches)
+	}
+	return func() {
+		for range maxClientSearches {
+			s.clientSearches.give(key)
+		}
+	}
+}

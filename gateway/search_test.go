@@ -2,6 +2,7 @@ package gateway_test
 
 import (
 	"encoding/json"
+	"net"
 	"net/http"
 	"strconv"
 	"testing"
@@ -31,6 +32,45 @@ func TestSearchesBeyondTheLimitAnswer503(t *testing.T) {
 	}
 	if body.Error.Code != "unavailable" || body.Error.Message == "" {
 		t.Errorf("a fifth search: error %+v, want code unavailable with a message", body.Error)
+	}
+	release()
+	f.Anon().MustDo("GET", "/api/search?q=anything", nil, http.StatusOK, nil)
+}
+
+// One client address runs at most two searches at once: with both its
+// slots held, its next search answers 429 rate_limited with Retry-After at
+// once, while a search from another address is served; once its searches
+// end, it searches again.
+func TestSearchesOfOneClientBeyondItsShareAnswer429(t *testing.T) {
+	t.Parallel()
+	f := forumtest.Start(t, forumtest.Options{})
+	release := f.GW.HoldClientSearchSlots("127.0.0.1")
+	resp, err := http.Get(f.URL + "/api/search?q=anything")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body struct {
+		Error struct{ Code, Message string }
+	}
+	json.NewDecoder(resp.Body).Decode(&body)
+	resp.Body.Close()
+	if n, err := strconv.Atoi(resp.Header.Get("Retry-After")); resp.StatusCode != http.StatusTooManyRequests || err != nil || n < 1 {
+		t.Errorf("a third search from one address: %d, Retry-After %q; want 429 with whole seconds >= 1", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	if body.Error.Code != "rate_limited" || body.Error.Message == "" {
+		t.Errorf("a third search from one address: error %+v, want code rate_limited with a message", body.Error)
+	}
+	// Another address on the loopback network: 127.0.0.2.
+	dialer := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}}
+	other := &http.Client{Transport: &http.Transport{DialContext: dialer.DialContext}}
+	defer other.CloseIdleConnections()
+	resp, err = other.Get(f.URL + "/api/search?q=anything")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("a search from another address: %d, want 200", resp.StatusCode)
 	}
 	release()
 	f.Anon().MustDo("GET", "/api/search?q=anything", nil, http.StatusOK, nil)

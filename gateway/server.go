@@ -81,6 +81,8 @@ type Server struct {
 	writeLimits *limit.Keyed    // per client address, everything else
 	signIns     *signInThrottle // failed sign-ins; always on
 	searches    chan struct{}   // a slot per search running (searchSlot)
+
+	clientSearches searchClients // searches running per client address (searchSlot)
 }
 
 // New returns a Server over cfg's Hub and Gate, which the composer builds
