@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
 	"strings"
 	"time"
 
@@ -420,9 +421,21 @@ type Version struct {
 	BodyHTML string `json:"body_html"`
 }
 
-// FlaggedAs returns the flagged item as it was when flagged, read from the
-// log (the event at its TargetSeq).
+// FlaggedAs returns the flagged item as it was when flagged (the version
+// its event at TargetSeq wrote) without rendering Markdown: a post's
+// version is read as the read models keep it rendered; any other text is
+// read from the log and shown as escaped text, which costs no more than
+// its length.
 func (s *Service) FlaggedAs(ctx context.Context, f projections.Flag) (Version, error) {
+	if f.Target.Kind == events.KindPost {
+		r, ok, err := s.DB.RevisionAt(ctx, f.TargetSeq)
+		if err != nil {
+			return Version{}, err
+		}
+		if ok {
+			return Version{Title: r.Title, Body: r.Body, BodyHTML: r.BodyHTML}, nil
+		}
+	}
 	ev, err := s.Store.Get(ctx, f.TargetSeq)
 	if err != nil {
 		return Version{}, err
@@ -441,7 +454,13 @@ func (s *Service) FlaggedAs(ctx context.Context, f projections.Flag) (Version, e
 	}
 	b, _ := json.Marshal(payload)
 	json.Unmarshal(b, &d)
-	return Version{Title: d.Title, Body: d.Body, BodyHTML: projections.RenderMarkdown(d.Body)}, nil
+	return Version{Title: d.Title, Body: d.Body, BodyHTML: textHTML(d.Body)}, nil
+}
+
+// textHTML shows body as text in one paragraph: escaped, a line break for
+// each newline.
+func textHTML(body string) string {
+	return "<p>" + strings.ReplaceAll(html.EscapeString(body), "\n", "<br>\n") + "</p>"
 }
 
 // isConfiguredAdmin reports whether nickname is one of Config.Admins.

@@ -142,13 +142,26 @@ func (s *Server) writeComment(w http.ResponseWriter, r *http.Request, status int
 	writeJSON(w, status, commentAnswer{Comment: c})
 }
 
+// getComment answers one comment; a comment under a hidden post is hidden
+// with its thread, from all but moderators (404, as its post's comments).
 func (s *Server) getComment(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	if !events.ValidID(id) {
 		s.writeError(w, r, fault.Errorf(fault.ENOTFOUND, "comment not found"))
 		return
 	}
-	s.writeComment(w, r, http.StatusOK, id)
+	c, err := s.db.Comment(r.Context(), id, viewerOf(r))
+	if err == nil && !s.readsHidden(r) {
+		var p projections.Post
+		if p, err = s.db.Post(r.Context(), c.PostID, ""); err == nil && p.Hidden {
+			err = fault.Errorf(fault.ENOTFOUND, "comment not found")
+		}
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, commentAnswer{Comment: c})
 }
 
 func (s *Server) createComment(w http.ResponseWriter, r *http.Request, p principal) {
@@ -237,13 +250,19 @@ func (s *Server) preview(w http.ResponseWriter, r *http.Request, _ principal) {
 	writeJSON(w, http.StatusOK, map[string]string{"body_html": html})
 }
 
-// revisions answers every version of a post, read from the log, as the
-// post itself answers this reader: a hidden post's only to moderators.
+// revisions answers a page of the versions of a post, oldest first, as the
+// read models keep them rendered, and as the post itself answers this
+// reader: a hidden post's only to moderators.
 func (s *Server) revisions(w http.ResponseWriter, r *http.Request) {
-	revs, err := s.cmd.Revisions(r.Context(), r.PathValue("id"), s.readsHidden(r))
+	pr, err := pageRequest(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, revisionsAnswer{Items: revs})
+	page, err := s.cmd.Revisions(r.Context(), r.PathValue("id"), s.readsHidden(r), pr)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, page)
 }

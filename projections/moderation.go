@@ -128,7 +128,8 @@ type hiding struct {
 }
 
 // setPostHidden hides or restores post id: its author's count, its
-// categories, its notifications (on hiding) and its search entry.
+// categories, its notifications (on hiding), its search entry, and its
+// thread's (setThreadShown).
 func (a *applier) setPostHidden(id string, h hiding) error {
 	var seq uint64
 	var author, title, body, cats string
@@ -144,6 +145,9 @@ func (a *applier) setPostHidden(id string, h hiding) error {
 	var slugs []string
 	json.Unmarshal([]byte(cats), &slugs)
 	if err := a.linkCategories(id, seq, slugs, h.delta); err != nil {
+		return err
+	}
+	if err := a.setThreadShown(id, !h.hide); err != nil {
 		return err
 	}
 	if h.hide {
@@ -175,6 +179,9 @@ func (a *applier) setCommentHidden(id string, h hiding) error {
 			return err
 		}
 		return a.unindex(seq)
+	}
+	if shown, err := a.threadShown(post); err != nil || !shown {
+		return err
 	}
 	return a.index(seq, KindCommentDoc, "", body)
 }
@@ -416,6 +423,7 @@ func (a *applier) erase(user string) error {
 		{`DELETE FROM search_messages WHERE rowid IN (SELECT seq FROM messages WHERE from_id = ?)`, []any{user}},
 		{`UPDATE posts SET title = ?1, body = ?1, body_html = ?2 WHERE author_id = ?3 AND deleted = 0`, []any{ErasedText, erasedHTML, user}},
 		{`UPDATE comments SET body = ?1, body_html = ?2 WHERE author_id = ?3 AND deleted = 0`, []any{ErasedText, erasedHTML, user}},
+		{`UPDATE post_versions SET title = ?1, body = ?1, body_html = ?2 WHERE post_id IN (SELECT id FROM posts WHERE author_id = ?3)`, []any{ErasedText, erasedHTML, user}},
 		{`UPDATE messages SET body = ?1, body_html = ?2 WHERE from_id = ?3`, []any{ErasedText, erasedHTML, user}},
 		{`DELETE FROM notifications WHERE user_id = ?1 OR actor_id = ?1`, []any{user}},
 		{`UPDATE flags SET reason = '' WHERE by_id = ?`, []any{user}},
