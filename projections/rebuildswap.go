@@ -41,7 +41,9 @@ func (p *Projector) loadAtStart(ctx context.Context, src RebuildSource) {
 		return
 	}
 	p.log.Info("loading the read models from the stream")
+	stop := p.keepProgressing()
 	res, err := p.loadAndSwap(ctx, src, p.log, true)
+	stop()
 	if err != nil {
 		if ctx.Err() == nil {
 			p.log.Warn("loading the read models from the stream: following it instead", "err", err)
@@ -62,9 +64,6 @@ func (p *Projector) loadAndSwap(ctx context.Context, src RebuildSource, logger *
 	l, err := newLoad(ctx, next, p.keys, atStart, logger)
 	if err != nil {
 		return RebuildResult{}, err
-	}
-	if atStart {
-		defer p.progressWith(l.p)()
 	}
 	target := func() (uint64, error) { return p.Seq(), nil }
 	if atStart {
@@ -109,25 +108,23 @@ func (p *Projector) takeOver(np *Projector) (old *dbFile) {
 	return old
 }
 
-// progressWith counts np's progress as p's until the returned function is
-// called, so that p, waiting for a load at start, is not taken for stalled.
-func (p *Projector) progressWith(np *Projector) (stop func()) {
+// keepProgressing counts p as making progress until the returned
+// function is called: a load at start makes p wait, and is no stall (a
+// load that fails ends, and p follows the stream instead).
+func (p *Projector) keepProgressing() (stop func()) {
 	done := make(chan struct{})
 	go func() {
 		tick := time.NewTicker(p.stallAfter / 5)
 		defer tick.Stop()
 		for {
+			p.mu.Lock()
+			p.progressAt = time.Now()
+			p.mu.Unlock()
 			select {
 			case <-done:
 				return
 			case <-tick.C:
 			}
-			at := np.LastProgress()
-			p.mu.Lock()
-			if at.After(p.progressAt) {
-				p.progressAt = at
-			}
-			p.mu.Unlock()
 		}
 	}()
 	return func() { close(done) }
