@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"errors"
 
 	"forum/events"
 	"forum/fault"
@@ -9,7 +10,8 @@ import (
 
 // Erase erases user's account after checking their password: its sessions
 // end, its nickname and email are free again, and its personal data in the
-// log becomes unreadable (its key is destroyed).
+// log becomes unreadable (its key is destroyed). The forum's last admin
+// cannot leave (ECONFLICT); another admin gives up the role first.
 func (s *Service) Erase(ctx context.Context, user, password string) error {
 	acct, err := s.DB.Account(ctx, user)
 	if err != nil {
@@ -21,6 +23,11 @@ func (s *Service) Erase(ctx context.Context, user, password string) error {
 	id, err := s.Authenticate(ctx, acct.Nickname, password)
 	if err != nil || id != user {
 		return fault.FieldError(fault.EUNAUTHENTICATED, "password", "wrong password")
+	}
+	if acct.Role == events.RoleAdmin {
+		if err := s.stepDown(ctx, user); err != nil {
+			return err
+		}
 	}
 	if _, err := s.emit(ctx, events.UserErased, user, user, events.UserModData{UserID: user}); err != nil {
 		return err
@@ -37,4 +44,22 @@ func (s *Service) destroyKey(ctx context.Context, user string) error {
 		return nil
 	}
 	return s.Keys.Destroy(ctx, user)
+}
+
+// stepDown makes an admin who is leaving a member, unless they are the
+// forum's last admin (ECONFLICT), under the same condition as any change
+// of role: two admins leaving at once cannot leave the forum without one.
+func (s *Service) stepDown(ctx context.Context, user string) error {
+	keep, err := s.keepAnAdmin(ctx)
+	if fault.Code(err) == fault.ECONFLICT {
+		return fault.Errorf(fault.ECONFLICT, "the forum's last admin cannot delete their account; make another admin first")
+	}
+	if err != nil {
+		return err
+	}
+	_, err = s.record(ctx, events.UserRoleSet, user, user, events.UserRoleSetData{UserID: user, Role: events.RoleMember}, keep)
+	if errors.Is(err, events.ErrConflict) {
+		return fault.Errorf(fault.ECONFLICT, "roles changed meanwhile; try again")
+	}
+	return err
 }

@@ -136,7 +136,8 @@ func (s *Service) keepAnAdmin(ctx context.Context) (events.AppendOption, error) 
 }
 
 // EnsureAdmins makes admins of the existing users with these nicknames
-// (--admins) who are not admins yet.
+// (--admins) who are not admins yet, if each is the first account ever to
+// hold the nickname.
 func (s *Service) EnsureAdmins(ctx context.Context, nicknames []string) error {
 	for _, nick := range nicknames {
 		cred, err := s.DB.Credentials(ctx, nick)
@@ -145,6 +146,9 @@ func (s *Service) EnsureAdmins(ctx context.Context, nicknames []string) error {
 		}
 		if err != nil {
 			return err
+		}
+		if !s.firstHolder(ctx, nick, cred.UserID) {
+			continue // a later holder, after an erasure: a member
 		}
 		st, err := s.DB.StandingOf(ctx, cred.UserID)
 		if err != nil {

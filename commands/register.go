@@ -89,10 +89,61 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (string, error
 		return "", err
 	}
 	id, err := s.register(ctx, in)
-	if err == nil && s.isConfiguredAdmin(in.Nickname) {
+	if err == nil && s.isConfiguredAdmin(in.Nickname) && s.firstHolder(ctx, in.Nickname, id) {
 		_, err = s.emit(ctx, events.UserRoleSet, id, "", events.UserRoleSetData{UserID: id, Role: events.RoleAdmin})
 	}
 	return id, err
+}
+
+// maxClaimHistory bounds the events read from a nickname's claims to tell
+// its first holder; a nickname taken and given up more often than that has
+// no first holder to make an admin.
+const maxClaimHistory = 256
+
+// firstHolder reports whether user is the first account ever to hold
+// nickname, as the log of its claims tells: a configured admin's nickname
+// makes an admin of that account only, never of a later holder after an
+// erasure. A claim whose user never registered (a sign-up that failed
+// halfway) does not count. When the log cannot tell, the answer is no.
+func (s *Service) firstHolder(ctx context.Context, nickname, user string) bool {
+	first, err := s.firstClaimant(ctx, nickname, user)
+	if err != nil {
+		s.Logger.Error("first holder of a nickname", "user", user, "err", err)
+	}
+	return first && err == nil
+}
+
+func (s *Service) firstClaimant(ctx context.Context, nickname, user string) (bool, error) {
+	key, legacy, err := s.claimKeys(ctx, events.ClaimNickname, nickname)
+	if err != nil {
+		return false, err
+	}
+	claims, err := s.Store.History(ctx, []string{events.ClaimMade.Subject(key), events.ClaimMade.Subject(legacy)}, maxClaimHistory)
+	if err != nil {
+		return false, fmt.Errorf("claims of a nickname: %w", err)
+	}
+	for _, ev := range claims {
+		if ev.Type != events.ClaimMade {
+			continue
+		}
+		var d events.ClaimData
+		if err := ev.Payload(&d); err != nil {
+			return false, fmt.Errorf("claim %d: %w", ev.Seq, err)
+		}
+		if d.UserID == "" {
+			d.UserID = ev.Actor
+		}
+		if d.UserID == user {
+			return true, nil
+		}
+		switch _, err := s.Store.Last(ctx, events.UserRegistered.Subject(d.UserID)); {
+		case err == nil:
+			return false, nil // an account held it before
+		case !errors.Is(err, events.ErrNoEvent):
+			return false, err
+		}
+	}
+	return false, nil
 }
 
 // register signs up a user whose input is valid.

@@ -51,3 +51,28 @@ func TestAdminsSteppingDownAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// The last admin cannot leave by erasing their account (409, and the
+// account stays); beside another admin they can, and a later sign-up with
+// their nickname, any case, is a member.
+func TestLastAdminCannotEraseTheirAccount(t *testing.T) {
+	t.Parallel()
+	f := forumtest.Start(t, forumtest.Options{Configure: func(c *commands.Config) { c.Admins = []string{"boss"} }})
+	boss, ann := f.SignUp("boss"), f.SignUp("ann")
+	leave := map[string]any{"password": forumtest.Password("boss")}
+	if status, body := boss.Do("DELETE", "/api/me", leave); status != http.StatusConflict {
+		t.Fatalf("the last admin erasing their account: %d %s, want 409", status, body)
+	}
+	boss.MustDo("GET", "/api/me", nil, http.StatusOK, nil)
+	boss.MustDo("PUT", "/api/users/"+ann.User.ID+"/role", map[string]any{"role": "admin"}, http.StatusNoContent, nil)
+	boss.MustDo("DELETE", "/api/me", leave, http.StatusNoContent, nil)
+	var out struct {
+		User struct {
+			Role string `json:"role"`
+		} `json:"user"`
+	}
+	f.Anon().MustDo("POST", "/api/signup", map[string]any{"nickname": "BOSS", "email": "other@example.com", "password": "a-good-passphrase"}, http.StatusCreated, &out)
+	if out.User.Role == "admin" {
+		t.Errorf("BOSS, signed up after boss's erasure: an admin, want a member")
+	}
+}
