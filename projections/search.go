@@ -72,6 +72,7 @@ const (
 // searchQuery is what a user typed, made safe for FTS5.
 type searchQuery struct {
 	words  []string // its words, lower-case
+	folded []string // its words as the index's terms
 	prefix bool     // the last word is matched as a prefix
 }
 
@@ -103,9 +104,10 @@ func parseSearch(q string) (searchQuery, error) {
 	if len(words) > 16 {
 		words = words[:16]
 	}
-	sq := searchQuery{words: make([]string, len(words)), prefix: utf8.RuneCountInString(words[len(words)-1]) >= minPrefixLen}
+	sq := searchQuery{words: make([]string, len(words)), folded: make([]string, len(words)),
+		prefix: utf8.RuneCountInString(words[len(words)-1]) >= minPrefixLen}
 	for i, w := range words {
-		sq.words[i] = strings.ToLower(w)
+		sq.words[i], sq.folded[i] = strings.ToLower(w), fold(w)
 	}
 	return sq, nil
 }
@@ -137,12 +139,7 @@ func prefixTermsQuery(in string) string {
 // search table of in. The count reads at most maxPrefixTerms+1 terms, by a
 // range of the table's terms.
 func (db *DB) boundPrefix(ctx context.Context, q *searchQuery, in string) error {
-	var folded strings.Builder
-	for _, r := range q.words[len(q.words)-1] {
-		t, _ := foldRune(r)
-		folded.WriteString(t)
-	}
-	term := folded.String()
+	term := q.folded[len(q.folded)-1]
 	if !q.prefix || utf8.RuneCountInString(term) <= indexedPrefixLen {
 		return nil
 	}
@@ -453,12 +450,12 @@ func snippetText(text string, from, to int) string {
 	return s
 }
 
-// matches reports whether word is one of q's words, ignoring case (the
-// last as a prefix).
+// matches reports whether word is one of q's words, ignoring case and
+// accents as the index does (the last as a prefix).
 func (q searchQuery) matches(word string) bool {
-	w := strings.ToLower(word)
-	for i, qw := range q.words {
-		if w == qw || q.prefix && i == len(q.words)-1 && strings.HasPrefix(w, qw) {
+	for i, qw := range q.folded {
+		starts, whole := foldedPrefix(word, qw)
+		if whole || q.prefix && i == len(q.folded)-1 && starts {
 			return true
 		}
 	}

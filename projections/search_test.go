@@ -29,6 +29,8 @@ func TestSearchSnippet(t *testing.T) {
 		{"zqzq", strings.Repeat("a", 5000) + " b zqzq c", "…b zqzq c"},
 		{"zq", "zq" + strings.Repeat("x", 19998) + " end", "zq" + strings.Repeat("x", maxSnippetLen-2) + "…"},
 		{"nowhere", strings.Repeat("x", 300), strings.Repeat("x", maxSnippetLen) + "…"},
+		{"cafe", long + " Café", "…w36 w37 w38 w39 Café"},
+		{"ÇA", long + " ça", "…w36 w37 w38 w39 ça"},
 	} {
 		sq, err := parseSearch(c.q)
 		if err != nil {

@@ -3,6 +3,7 @@ package projections
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 func isLetterOrDigit(r rune) bool { return unicode.IsLetter(r) || unicode.IsNumber(r) }
@@ -15,6 +16,42 @@ func foldRune(r rune) (term string, sep bool) {
 		return t, t == ""
 	}
 	return strings.ToLower(string(r)), !isLetterOrDigit(r)
+}
+
+// fold returns word as the tokenizer makes it a term.
+func fold(word string) string {
+	var b strings.Builder
+	for _, r := range word {
+		t, _ := foldRune(r)
+		b.WriteString(t)
+	}
+	return b.String()
+}
+
+// foldedPrefix reports whether folded, a term, starts word as the tokenizer
+// folds it, and whether it is all of it. It reads word only as far as the
+// two agree, and allocates nothing.
+func foldedPrefix(word, folded string) (starts, whole bool) {
+	j := 0
+	for _, r := range word {
+		if j == len(folded) {
+			return true, false
+		}
+		if r < utf8.RuneSelf {
+			c := byte(unicode.ToLower(r))
+			if folded[j] != c {
+				return false, false
+			}
+			j++
+			continue
+		}
+		t, _ := foldRune(r)
+		if !strings.HasPrefix(folded[j:], t) {
+			return false, false
+		}
+		j += len(t)
+	}
+	return j == len(folded), j == len(folded)
 }
 
 // tokenizerFold is every letter and digit whose term is not its lower case,
