@@ -52,7 +52,7 @@ func (s *Service) CreateComment(ctx context.Context, in CommentInput) (string, e
 		return "", err
 	}
 	id := s.NewID()
-	ack, err := s.emit(ctx, events.CommentCreated, id, in.Author, events.CommentCreatedData{CommentID: id, PostID: in.PostID, AuthorID: in.Author, Body: in.Body})
+	ack, err := s.emit(ctx, events.CommentCreated, id, in.Author, events.CommentCreatedData{CommentID: id, PostID: in.PostID, AuthorID: in.Author, Body: in.Body, Render: rendering(in.Body)})
 	if ack.Duplicate { // a retried write: the comment is the first attempt's
 		var d events.CommentCreatedData
 		if err := s.original(ctx, ack, &d); err != nil {
@@ -102,7 +102,7 @@ func (s *Service) EditComment(ctx context.Context, edit CommentEdit) error {
 		return err
 	}
 	return s.emitUnlessDeleted(ctx, "comment", events.CommentDeleted.Subject(edit.ID), events.CommentEdited, edit.ID, edit.User,
-		events.CommentEditedData{CommentID: edit.ID, PostID: c.PostID, Body: edit.Body})
+		events.CommentEditedData{CommentID: edit.ID, PostID: c.PostID, Body: edit.Body, Render: rendering(edit.Body)})
 }
 
 // DeleteComment deletes the author's own comment, once; it shows as removed in place.

@@ -65,7 +65,7 @@ func (s *Service) SendDM(ctx context.Context, in DMInput) (uint64, error) {
 		return 0, err
 	}
 	ack, err := s.emit(ctx, events.DMSent, events.PairKey(in.From, in.To), in.From,
-		events.DMSentData{MessageID: s.NewID(), From: in.From, To: in.To, Body: in.Body, ClientID: in.ClientID},
+		events.DMSentData{MessageID: s.NewID(), From: in.From, To: in.To, Body: in.Body, ClientID: in.ClientID, Render: rendering(in.Body)},
 		dedupID(in.From, in.To, in.ClientID)...)
 	return ack.Seq, err
 }
@@ -137,7 +137,7 @@ func (s *Service) SendRoomMessage(ctx context.Context, in RoomMessageInput) (uin
 		return 0, err
 	}
 	ack, err := s.emit(ctx, events.RoomMessageSent, in.Room, in.From,
-		events.RoomMessageData{MessageID: s.NewID(), Room: in.Room, From: in.From, Body: in.Body, ClientID: in.ClientID},
+		events.RoomMessageData{MessageID: s.NewID(), Room: in.Room, From: in.From, Body: in.Body, ClientID: in.ClientID, Render: rendering(in.Body)},
 		dedupID(in.From, "room:"+in.Room, in.ClientID)...)
 	return ack.Seq, err
 }

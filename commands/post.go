@@ -23,7 +23,8 @@ func Preview(body string) (string, error) {
 	if err := checkText("body", body, 1, MaxPostBody); err != nil {
 		return "", err
 	}
-	return projections.RenderMarkdown(body), nil
+	html, _ := decideRendering(body)
+	return html, nil
 }
 
 // validatePost checks lengths and that the categories are 1 to 5 existing ones
@@ -74,7 +75,7 @@ func (s *Service) CreatePost(ctx context.Context, author string, in PostInput) (
 		return projections.Post{}, err
 	}
 	id := s.NewID()
-	ack, err := s.emit(ctx, events.PostCreated, id, author, events.PostCreatedData{PostID: id, AuthorID: author, Title: in.Title, Body: in.Body, Categories: in.Categories})
+	ack, err := s.emit(ctx, events.PostCreated, id, author, events.PostCreatedData{PostID: id, AuthorID: author, Title: in.Title, Body: in.Body, Categories: in.Categories, Render: rendering(in.Body)})
 	if ack.Duplicate { // a retried write: the post is the first attempt's
 		var d events.PostCreatedData
 		if err := s.original(ctx, ack, &d); err != nil {
@@ -154,7 +155,7 @@ func (s *Service) EditPost(ctx context.Context, edit PostEdit) error {
 		return err
 	}
 	return s.emitUnlessDeleted(ctx, "post", events.PostDeleted.Subject(edit.ID), events.PostEdited, edit.ID, edit.User,
-		events.PostEditedData{PostID: edit.ID, Title: in.Title, Body: in.Body, Categories: in.Categories})
+		events.PostEditedData{PostID: edit.ID, Title: in.Title, Body: in.Body, Categories: in.Categories, Render: rendering(in.Body)})
 }
 
 // DeletePost deletes the author's own post, once; it shows as removed in place.

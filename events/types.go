@@ -131,13 +131,26 @@ type SessionEndedData struct {
 	UserID    string `json:"user_id"`
 }
 
+// Rendering says how a body is shown: as Markdown (the zero value, which
+// events written before the choice carry too) or, when the command found its
+// rendering over the budget of time, as escaped text. The command decides
+// it, so the projector's rendering never reads a clock.
+type Rendering string
+
+// The renderings of a body.
+const (
+	AsMarkdown Rendering = ""
+	AsText     Rendering = "text"
+)
+
 // PostCreatedData is the payload of post.created (version 2).
 type PostCreatedData struct {
-	PostID     string   `json:"post_id"`
-	AuthorID   string   `json:"author_id"`
-	Title      string   `json:"title"`
-	Body       string   `json:"body"`
-	Categories []string `json:"categories"`
+	PostID     string    `json:"post_id"`
+	AuthorID   string    `json:"author_id"`
+	Title      string    `json:"title"`
+	Body       string    `json:"body"`
+	Categories []string  `json:"categories"`
+	Render     Rendering `json:"render,omitempty"`
 }
 
 // Personal seals the post's title and body under its author's key.
@@ -147,10 +160,11 @@ func (d *PostCreatedData) Personal(string) (string, []*string) {
 
 // PostEditedData is the payload of post.edited: the full new content.
 type PostEditedData struct {
-	PostID     string   `json:"post_id"`
-	Title      string   `json:"title"`
-	Body       string   `json:"body"`
-	Categories []string `json:"categories"`
+	PostID     string    `json:"post_id"`
+	Title      string    `json:"title"`
+	Body       string    `json:"body"`
+	Categories []string  `json:"categories"`
+	Render     Rendering `json:"render,omitempty"`
 }
 
 // Personal seals the new title and body under the key of who edits (its
@@ -166,10 +180,11 @@ type PostDeletedData struct {
 
 // CommentCreatedData is the payload of comment.created.
 type CommentCreatedData struct {
-	CommentID string `json:"comment_id"`
-	PostID    string `json:"post_id"`
-	AuthorID  string `json:"author_id"`
-	Body      string `json:"body"`
+	CommentID string    `json:"comment_id"`
+	PostID    string    `json:"post_id"`
+	AuthorID  string    `json:"author_id"`
+	Body      string    `json:"body"`
+	Render    Rendering `json:"render,omitempty"`
 }
 
 // Personal seals the comment's body under its author's key.
@@ -179,9 +194,10 @@ func (d *CommentCreatedData) Personal(string) (string, []*string) {
 
 // CommentEditedData is the payload of comment.edited.
 type CommentEditedData struct {
-	CommentID string `json:"comment_id"`
-	PostID    string `json:"post_id"`
-	Body      string `json:"body"`
+	CommentID string    `json:"comment_id"`
+	PostID    string    `json:"post_id"`
+	Body      string    `json:"body"`
+	Render    Rendering `json:"render,omitempty"`
 }
 
 // Personal seals the new body under the key of who edits (its author).
@@ -205,11 +221,12 @@ type VotedData struct {
 
 // DMSentData is the payload of dm.sent.
 type DMSentData struct {
-	MessageID string `json:"message_id"`
-	From      string `json:"from"`
-	To        string `json:"to"`
-	Body      string `json:"body"`
-	ClientID  string `json:"client_id,omitempty"`
+	MessageID string    `json:"message_id"`
+	From      string    `json:"from"`
+	To        string    `json:"to"`
+	Body      string    `json:"body"`
+	ClientID  string    `json:"client_id,omitempty"`
+	Render    Rendering `json:"render,omitempty"`
 }
 
 // Personal seals the message's body under its sender's key.
@@ -231,11 +248,12 @@ type RoomCreatedData struct {
 
 // RoomMessageData is the payload of room.message.
 type RoomMessageData struct {
-	MessageID string `json:"message_id"`
-	Room      string `json:"room"`
-	From      string `json:"from"`
-	Body      string `json:"body"`
-	ClientID  string `json:"client_id,omitempty"`
+	MessageID string    `json:"message_id"`
+	Room      string    `json:"room"`
+	From      string    `json:"from"`
+	Body      string    `json:"body"`
+	ClientID  string    `json:"client_id,omitempty"`
+	Render    Rendering `json:"render,omitempty"`
 }
 
 // Personal seals the message's body under its sender's key.

@@ -27,7 +27,7 @@ type Comment struct {
 
 func (a *applier) commentCreated(ev events.Event, d events.CommentCreatedData) error {
 	inserted, err := a.execChanged(`INSERT OR IGNORE INTO comments(id, seq, post_id, author_id, body, body_html, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		d.CommentID, ev.Seq, d.PostID, d.AuthorID, d.Body, RenderMarkdown(d.Body), FormatTime(ev.Time))
+		d.CommentID, ev.Seq, d.PostID, d.AuthorID, d.Body, RenderBody(d.Body, d.Render), FormatTime(ev.Time))
 	if err != nil || !inserted {
 		return err
 	}
@@ -53,7 +53,7 @@ func (a *applier) commentCreated(ev events.Event, d events.CommentCreatedData) e
 func (a *applier) commentEdited(ev events.Event, d events.CommentEditedData) error {
 	var seq uint64
 	err := a.scanRow(`UPDATE comments SET body = ?, body_html = ?, edited_at = ? WHERE id = ? AND deleted = 0 RETURNING seq`,
-		[]any{d.Body, RenderMarkdown(d.Body), FormatTime(ev.Time), d.CommentID}, &seq)
+		[]any{d.Body, RenderBody(d.Body, d.Render), FormatTime(ev.Time), d.CommentID}, &seq)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil
 	}

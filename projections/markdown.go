@@ -9,11 +9,14 @@ import (
 	"time"
 	"unicode"
 
+	"forum/events"
+
 	"github.com/microcosm-cc/bluemonday"
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/ast"
 	"github.com/yuin/goldmark/extension"
 	"github.com/yuin/goldmark/parser"
+	"github.com/yuin/goldmark/renderer"
 	"github.com/yuin/goldmark/renderer/html"
 	"github.com/yuin/goldmark/text"
 	"github.com/yuin/goldmark/util"
@@ -22,18 +25,36 @@ import (
 // Bodies are Markdown: CommonMark with autolinks and strikethrough, a line
 // break where the author broke the line, and no raw HTML (the parsers for
 // it are left out, so tags typed in a body are text). Quotes and lists nest
-// at most maxNesting deep. RenderMarkdown is part of the projector:
-// changing what it makes is a projectorVersion bump, and the read models
-// are rebuilt with the new rendering.
-var markdown = goldmark.New(
-	goldmark.WithParser(parser.NewParser(
-		parser.WithBlockParsers(nestingCapped(without[parser.BlockParser](parser.DefaultBlockParsers(), parser.NewHTMLBlockParser()))...),
-		parser.WithInlineParsers(without[parser.InlineParser](parser.DefaultInlineParsers(), parser.NewRawHTMLParser())...),
-		parser.WithParagraphTransformers(parser.DefaultParagraphTransformers()...),
-	)),
-	goldmark.WithExtensions(extension.Linkify, extension.Strikethrough),
-	goldmark.WithRendererOptions(html.WithHardWraps()),
+// at most maxNesting deep; a body with over maxDelimiters runs of '*', '_'
+// or '~' outside code is rendered by plainMarkdown, where they are text.
+// RenderMarkdown is part of the projector: changing what it makes is a
+// projectorVersion bump, and the read models are rebuilt with the new
+// rendering.
+var (
+	markdown      = newMarkdown(true)
+	plainMarkdown = newMarkdown(false)
 )
+
+// newMarkdown returns the Markdown of bodies, with emphasis and
+// strikethrough or without them.
+func newMarkdown(emphasis bool) goldmark.Markdown {
+	inlines := without[parser.InlineParser](parser.DefaultInlineParsers(), parser.NewRawHTMLParser())
+	if emphasis {
+		inlines = append(delimitersCounted(inlines), util.Prioritized(countedParser{extension.NewStrikethroughParser()}, 500))
+	} else {
+		inlines = without[parser.InlineParser](inlines, parser.NewEmphasisParser())
+	}
+	return goldmark.New(
+		goldmark.WithParser(parser.NewParser(
+			parser.WithBlockParsers(nestingCapped(without[parser.BlockParser](parser.DefaultBlockParsers(), parser.NewHTMLBlockParser()))...),
+			parser.WithInlineParsers(inlines...),
+			parser.WithParagraphTransformers(parser.DefaultParagraphTransformers()...),
+		)),
+		goldmark.WithExtensions(extension.Linkify),
+		goldmark.WithRendererOptions(html.WithHardWraps(),
+			renderer.WithNodeRenderers(util.Prioritized(extension.NewStrikethroughHTMLRenderer(), 500))),
+	)
+}
 
 // without returns the prioritized parsers of list other than those of the
 // same type as drop.
@@ -48,15 +69,63 @@ func without[T any](list []util.PrioritizedValue, drop T) []util.PrioritizedValu
 }
 
 // Bounds of a rendering, whatever the body: quotes and lists nest at most
-// maxNesting deep (deeper markers are text), the HTML is at most
-// maxOutputRatio times the body's length, and a rendering that takes over
-// renderBudget is dropped; past either bound the body is shown as escaped
-// text.
+// maxNesting deep (deeper markers are text), and the HTML is at most
+// maxOutputRatio times the body's length, else the body is shown as escaped
+// text. Every bound is decided by the body alone, never by a clock, so a
+// body renders the same on every machine and in every rebuild. A command
+// measures its body's rendering against RenderBudget; the event of one
+// over it says to show the body as text (see RenderBody).
 const (
 	maxNesting     = 16
 	maxOutputRatio = 8
-	renderBudget   = 20 * time.Millisecond
+	// RenderBudget is the longest a body's rendering may take when its
+	// command measures it; a body over it is shown as escaped text.
+	RenderBudget = 20 * time.Millisecond
 )
+
+// goldmark matches emphasis by walking back, from every run of '*', '_'
+// or '~' that can close, over every earlier one of its paragraph: the cost
+// grows as the square of their number. A body with more than maxDelimiters
+// of them is rendered without emphasis and strikethrough (plainMarkdown),
+// which bounds that walk at maxDelimiters²/4 steps.
+const maxDelimiters = 400
+
+// delimiterCount is the key, in a parse's context, of the number of runs
+// of '*', '_' and '~' the parse has taken as delimiters.
+var delimiterCount = parser.NewContextKey()
+
+// delimitersCounted returns the inline parsers of list, with that of
+// emphasis counting its delimiters.
+func delimitersCounted(list []util.PrioritizedValue) []util.PrioritizedValue {
+	out := make([]util.PrioritizedValue, len(list))
+	for i, v := range list {
+		out[i] = v
+		if ip := v.Value.(parser.InlineParser); fmt.Sprintf("%T", ip) == fmt.Sprintf("%T", parser.NewEmphasisParser()) {
+			out[i] = util.Prioritized(countedParser{ip}, v.Priority)
+		}
+	}
+	return out
+}
+
+// countedParser is a parser of emphasis or strikethrough delimiters that
+// counts them in the parse's context, and takes none past maxDelimiters.
+type countedParser struct{ parser.InlineParser }
+
+// Parse parses a delimiter unless the body has maxDelimiters already; the
+// count then goes past maxDelimiters, which tells the renderer to parse
+// the body again without emphasis.
+func (c countedParser) Parse(parent ast.Node, block text.Reader, pc parser.Context) ast.Node {
+	n, _ := pc.Get(delimiterCount).(int)
+	if n >= maxDelimiters {
+		pc.Set(delimiterCount, maxDelimiters+1)
+		return nil
+	}
+	node := c.InlineParser.Parse(parent, block, pc)
+	if node != nil {
+		pc.Set(delimiterCount, n+1)
+	}
+	return node
+}
 
 // goldmark's link parser reads, for every "](", the rest of the run of
 // non-blank bytes after it, and works on every "[" with every other: bodies
@@ -153,15 +222,10 @@ var mdBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // linkRel is what every link in a rendered body carries.
 const linkRel = `<a rel="nofollow ugc noopener" href=`
 
-// RenderMarkdown returns body's sanitized HTML: at most maxOutputRatio
-// times as long as body, made within about renderBudget, else body as
-// escaped text.
+// RenderMarkdown returns body's sanitized HTML, at most maxOutputRatio
+// times as long as body, else body as escaped text. It is a function of
+// body alone, and its cost is bounded by the body's length.
 func RenderMarkdown(body string) string {
-	return renderWithin(body, renderBudget)
-}
-
-// renderWithin is RenderMarkdown with a budget of time.
-func renderWithin(body string, budget time.Duration) string {
 	if body == "" {
 		return ""
 	}
@@ -171,12 +235,29 @@ func renderWithin(body string, budget time.Duration) string {
 	if !linkParseable(body) {
 		return renderEscaped(body)
 	}
-	start := time.Now()
-	html := renderFull(body)
-	if len(html) > maxOutputRatio*len(body) || time.Since(start) > budget {
-		return renderEscaped(body)
+	if html := renderFull(body); len(html) <= maxOutputRatio*len(body) {
+		return html
 	}
-	return html
+	return renderEscaped(body)
+}
+
+// RenderBody returns body's HTML as its event says to show it: as escaped
+// text when its command found the rendering over RenderBudget, else as
+// Markdown (events written before the choice say nothing and are Markdown).
+func RenderBody(body string, r events.Rendering) string {
+	if r == events.AsText {
+		return RenderText(body)
+	}
+	return RenderMarkdown(body)
+}
+
+// RenderText returns body as escaped text, as a body over RenderBudget is
+// shown.
+func RenderText(body string) string {
+	if body == "" {
+		return ""
+	}
+	return renderEscaped(body)
 }
 
 // renderEscaped renders body as text: escaped, in one paragraph, a line
@@ -196,7 +277,9 @@ func renderFull(body string) string {
 	buf := mdBuffers.Get().(*bytes.Buffer)
 	defer mdBuffers.Put(buf)
 	buf.Reset()
-	if err := markdown.Convert([]byte(body), buf); err != nil {
+	src := []byte(body)
+	md, doc := parseBounded(src)
+	if err := md.Renderer().Render(buf, src, doc); err != nil {
 		// Rendering to memory fails only on a renderer bug: show the text.
 		buf.Reset()
 		buf.WriteString("<p>")
@@ -206,6 +289,18 @@ func renderFull(body string) string {
 	out := sanitizer.SanitizeBytes(buf.Bytes())
 	s := strings.TrimSuffix(string(out), "\n")
 	return strings.ReplaceAll(s, `<a href=`, linkRel)
+}
+
+// parseBounded parses src with markdown, or with plainMarkdown when it has
+// over maxDelimiters delimiters of emphasis and strikethrough, and returns
+// the one that parsed it with the tree it made.
+func parseBounded(src []byte) (goldmark.Markdown, ast.Node) {
+	pc := parser.NewContext()
+	doc := markdown.Parser().Parse(text.NewReader(src), parser.WithContext(pc))
+	if n, _ := pc.Get(delimiterCount).(int); n > maxDelimiters {
+		return plainMarkdown, plainMarkdown.Parser().Parse(text.NewReader(src))
+	}
+	return markdown, doc
 }
 
 // renderPlain renders a body that uses no Markdown at all (most do): words,

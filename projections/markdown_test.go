@@ -1,10 +1,14 @@
 package projections
 
 import (
+	"go/ast"
+	goparser "go/parser"
+	"go/token"
 	"slices"
 	"strings"
 	"testing"
-	"time"
+
+	"forum/events"
 
 	"golang.org/x/net/html"
 )
@@ -116,6 +120,66 @@ var renderBombs = []struct{ name, body string }{
 	{"www-links", strings.Repeat("www.a ", 3333)},
 	{"line-breaks", strings.Repeat("a\n", 10000)},
 	{"ampersands", strings.Repeat("&", 20000)},
+	{"star-underscore-lines", strings.Repeat("*_\n", 6667)[:20000]},
+	{"a-star-underscore", strings.Repeat("a*_", 6667)[:20000]},
+	{"underscore-a-star", strings.Repeat("_a*", 6667)[:20000]},
+	{"star-underscore-spaces", strings.Repeat("*_ ", 6667)[:20000]},
+	{"star-a", strings.Repeat("*a", 10000)},
+	{"delimiters-at-bound", strings.Repeat("*_\n", maxDelimiters/2) + strings.Repeat("a ", 9000)},
+}
+
+// emphasisBombs are the bodies whose emphasis goldmark took seconds to
+// match (each within the length limit of a post).
+var emphasisBombs = []string{
+	strings.Repeat("*_\n", 6667)[:20000],
+	strings.Repeat("a*_", 6667)[:20000],
+	strings.Repeat("_a*", 6667)[:20000],
+	strings.Repeat("*_ ", 6667)[:20000],
+	strings.Repeat("*a", 10000),
+}
+
+// A body with over maxDelimiters runs of '*', '_' and '~' that may open or
+// close emphasis is parsed without emphasis, whatever the machine or its
+// load: the body decides, and the bodies that took seconds are among them.
+// Runs in code are not counted.
+func TestEmphasisBoundedByTheBody(t *testing.T) {
+	t.Parallel()
+	for _, body := range emphasisBombs {
+		if md, _ := parseBounded([]byte(body)); md != plainMarkdown {
+			t.Errorf("%.30q… is parsed with emphasis", body)
+		}
+	}
+	if got, want := RenderMarkdown(strings.Repeat("*a", 10000)), "<p>"+strings.Repeat("*a", 10000)+"</p>"; got != want {
+		t.Errorf("*a 10,000 times: %.60q…, want the stars as text", got)
+	}
+	within := strings.Repeat("*a* ", maxDelimiters/4) + strings.Repeat("~~b~~ ", maxDelimiters/4)
+	if got := RenderMarkdown(within); strings.Count(got, "<em>a</em>") != maxDelimiters/4 || strings.Count(got, "<del>b</del>") != maxDelimiters/4 {
+		t.Errorf("%d delimiters: %.80q…, want emphasis and strikethrough", maxDelimiters, got)
+	}
+	if got := RenderMarkdown(within + "~~c~~"); strings.Contains(got, "<em>") || strings.Contains(got, "<del>") || !strings.Contains(got, "~~c~~") {
+		t.Errorf("%d delimiters: %.80q…, want them all as text", maxDelimiters+2, got)
+	}
+	if got := RenderMarkdown(within + "`*a* ~~b~~`"); strings.Count(got, "<em>a</em>") != maxDelimiters/4 {
+		t.Errorf("delimiters in code are counted: %.80q…", got)
+	}
+}
+
+// The renderer reads no clock: a body renders the same on every machine,
+// under any load, in every rebuild.
+func TestRenderReadsNoClock(t *testing.T) {
+	t.Parallel()
+	file, err := goparser.ParseFile(token.NewFileSet(), "markdown.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ast.Inspect(file, func(n ast.Node) bool {
+		if sel, ok := n.(*ast.SelectorExpr); ok {
+			if pkg, ok := sel.X.(*ast.Ident); ok && pkg.Name == "time" && sel.Sel.Name != "Duration" && sel.Sel.Name != "Millisecond" {
+				t.Errorf("markdown.go uses time.%s", sel.Sel.Name)
+			}
+		}
+		return true
+	})
 }
 
 // staircase returns a list nested by indentation, n levels deep.
@@ -172,7 +236,7 @@ func checkRenderBounds(t *testing.T, in, out string) (depth int) {
 func TestRenderBounds(t *testing.T) {
 	t.Parallel()
 	for _, c := range renderBombs {
-		out := renderWithin(c.body, time.Hour)
+		out := RenderMarkdown(c.body)
 		depth := checkRenderBounds(t, c.body, out)
 		if c.name == "quotes-19999" && (depth != maxNesting || !strings.HasSuffix(out, "&gt;a</p>"+strings.Repeat("\n</blockquote>", maxNesting))) {
 			t.Errorf("%s: %d quotes deep, ending %q; want 16 quotes around the rest as text", c.name, depth, out[max(0, len(out)-80):])
@@ -185,12 +249,16 @@ func TestRenderBounds(t *testing.T) {
 	}
 }
 
-// A rendering over its budget of time, or over 8 times the body's length,
-// is dropped for the body as escaped text.
+// A rendering over 8 times the body's length is dropped for the body as
+// escaped text, as is a body whose event says so (its command found the
+// rendering over its budget of time).
 func TestRenderFallsBackToText(t *testing.T) {
 	t.Parallel()
-	if got, want := renderWithin("**a** <b>\nc", 0), "<p>**a** &lt;b&gt;<br>\nc</p>"; got != want {
-		t.Errorf("past its budget: %q, want %q", got, want)
+	if got, want := RenderBody("**a** <b>\nc", events.AsText), "<p>**a** &lt;b&gt;<br>\nc</p>"; got != want {
+		t.Errorf("as text: %q, want %q", got, want)
+	}
+	if got, want := RenderBody("**a**", events.AsMarkdown), "<p><strong>a</strong></p>"; got != want {
+		t.Errorf("as Markdown: %q, want %q", got, want)
 	}
 	if got, want := RenderMarkdown("#"), "<p>#</p>"; got != want {
 		t.Errorf("an empty heading, 9 times its body: %q, want %q", got, want)
@@ -217,20 +285,41 @@ func FuzzRenderBounds(f *testing.F) {
 		f.Add(c.body[:min(len(c.body), 2000)]) // whole ones are in testdata
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		checkRenderBounds(t, s, renderWithin(s, time.Hour))
+		checkRenderBounds(t, s, RenderMarkdown(s))
+	})
+}
+
+// FuzzRenderPure: the rendering is a function of the body and its event's
+// choice alone, the same each time, and as text it keeps the bounds too.
+func FuzzRenderPure(f *testing.F) {
+	for _, body := range emphasisBombs {
+		f.Add(body[:2000])
+	}
+	f.Add("**a** _b_ ~~c~~ `d` [e](https://f.g)")
+	f.Fuzz(func(t *testing.T, s string) {
+		md := RenderMarkdown(s)
+		if again := RenderBody(s, events.AsMarkdown); again != md {
+			t.Fatalf("body %q renders %q, then %q", s, md, again)
+		}
+		if old := RenderBody(s, "unknown"); old != md {
+			t.Fatalf("body %q: an unknown rendering makes %q, Markdown %q", s, old, md)
+		}
+		text := RenderBody(s, events.AsText)
+		if text != RenderText(s) || text != RenderBody(s, events.AsText) {
+			t.Fatalf("body %q as text: %q", s, text)
+		}
+		checkRenderBounds(t, s, text)
 	})
 }
 
 // BenchmarkRenderMarkdown measures the renderer on the costliest bodies,
-// with the HTML's length over the body's as out/in. The full renderer's
-// own cost is measured too: the budget of time drops a slow rendering but
-// does not shorten it.
+// with the HTML's length over the body's as out/in.
 func BenchmarkRenderMarkdown(b *testing.B) {
 	for _, c := range renderBombs {
 		b.Run(c.name, func(b *testing.B) {
 			var out string
 			for b.Loop() {
-				out = renderWithin(c.body, time.Hour)
+				out = RenderMarkdown(c.body)
 			}
 			b.ReportMetric(float64(len(out))/float64(len(c.body)), "out/in")
 		})

@@ -49,7 +49,7 @@ func roomConv(room string) string { return "room:" + room }
 func (a *applier) dmSent(ev events.Event, d events.DMSentData) error {
 	at := FormatTime(ev.Time)
 	inserted, err := a.execChanged(`INSERT OR IGNORE INTO messages(seq, id, conv, from_id, to_id, body, body_html, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		ev.Seq, d.MessageID, dmConv(d.From, d.To), d.From, d.To, d.Body, RenderMarkdown(d.Body), at)
+		ev.Seq, d.MessageID, dmConv(d.From, d.To), d.From, d.To, d.Body, RenderBody(d.Body, d.Render), at)
 	if err != nil || !inserted {
 		return err
 	}
@@ -87,7 +87,7 @@ func (a *applier) roomMessage(ev events.Event, d events.RoomMessageData) error {
 		return err
 	}
 	inserted, err := a.execChanged(`INSERT OR IGNORE INTO messages(seq, id, conv, from_id, room, body, body_html, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		ev.Seq, d.MessageID, roomConv(d.Room), d.From, d.Room, d.Body, RenderMarkdown(d.Body), at)
+		ev.Seq, d.MessageID, roomConv(d.Room), d.From, d.Room, d.Body, RenderBody(d.Body, d.Render), at)
 	if err != nil || !inserted {
 		return err
 	}

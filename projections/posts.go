@@ -45,7 +45,7 @@ func (db *DB) FreshPost(ctx context.Context, id string, seq uint64, author User,
 
 func (a *applier) postCreated(ev events.Event, d events.PostCreatedData) error {
 	cats, _ := json.Marshal(d.Categories)
-	html := RenderMarkdown(d.Body)
+	html := RenderBody(d.Body, d.Render)
 	inserted, err := a.execChanged(`INSERT OR IGNORE INTO posts(id, seq, author_id, title, body, body_html, categories, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		d.PostID, ev.Seq, d.AuthorID, d.Title, d.Body, html, string(cats), FormatTime(ev.Time))
 	if err != nil || !inserted {
@@ -74,7 +74,7 @@ func (a *applier) postEdited(ev events.Event, d events.PostEditedData) error {
 		return err
 	}
 	cats, _ := json.Marshal(d.Categories)
-	html := RenderMarkdown(d.Body)
+	html := RenderBody(d.Body, d.Render)
 	if _, err := a.exec(`UPDATE posts SET title = ?, body = ?, body_html = ?, categories = ?, edited_at = ? WHERE id = ?`,
 		d.Title, d.Body, html, string(cats), FormatTime(ev.Time), d.PostID); err != nil {
 		return err
