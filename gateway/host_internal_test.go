@@ -2,9 +2,12 @@ package gateway
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
+	"strings"
 	"testing"
 )
 
@@ -49,6 +52,25 @@ func BenchmarkLocalHost(b *testing.B) {
 	for b.Loop() {
 		if !localHost(r) {
 			b.Fatal("not local")
+		}
+	}
+}
+
+// BenchmarkBelievedClient measures finding the client of a request from a
+// trusted proxy, done on every request: a header of as many hops as are
+// read, each with a port, every one but the first a trusted proxy.
+func BenchmarkBelievedClient(b *testing.B) {
+	s := &Server{cfg: Config{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("127.0.0.1/32")}}}
+	hops := []string{"[2001:db8::1]:4444"}
+	for i := 1; i < maxHops; i++ {
+		hops = append(hops, fmt.Sprintf("10.0.%d.%d:443", i/256, i%256))
+	}
+	r := httptest.NewRequest("GET", "/", nil)
+	r.RemoteAddr = "127.0.0.1:5555"
+	r.Header.Set("X-Forwarded-For", strings.Join(hops, ", "))
+	for b.Loop() {
+		if a, ok := s.believedClient(r); !ok || a.String() != "2001:db8::1" {
+			b.Fatalf("client %v, %v", a, ok)
 		}
 	}
 }
