@@ -6,7 +6,9 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
+	"forum/events"
 	"forum/internal/forumtest"
 )
 
@@ -49,8 +51,14 @@ func TestHiddenPostHidesItsThread(t *testing.T) {
 	if notes, _ := notificationsOf(t, cat); len(notes) != 0 {
 		t.Errorf("cat keeps the mention from the hidden thread: %+v", notes)
 	}
+	// A comment that raced the hide (decided by an instance that had not
+	// applied it yet) stays out of search with its thread.
+	raced := appendComment(t, f, bob, post.ID, mark+" raced")
+	if _, body := cat.Do("GET", "/api/search?q="+mark, nil); bytes.Contains(body, []byte(raced)) {
+		t.Errorf("a comment that raced the hide is found: %s", body)
+	}
 	refuseInThread(t, f, []threadWrite{
-		{ann, "PATCH", "/api/posts/" + post.ID, map[string]any{"body": "sneaky edit"}},
+		{ann, "PATCH", "/api/posts/" + post.ID, map[string]any{"title": "A thread", "body": "sneaky edit"}},
 		{bob, "PUT", "/api/posts/" + post.ID + "/vote", map[string]any{"value": 1}},
 		{cat, "PUT", "/api/comments/" + c.ID + "/vote", map[string]any{"value": -1}},
 		{bob, "PATCH", "/api/comments/" + c.ID, map[string]any{"body": "sneaky comment edit"}},
@@ -66,6 +74,26 @@ func TestHiddenPostHidesItsThread(t *testing.T) {
 	}
 	cat.MustDo("PUT", "/api/comments/"+c.ID+"/vote", map[string]any{"value": 1}, http.StatusOK, nil)
 	ann.MustDo("PATCH", "/api/posts/"+post.ID, map[string]any{"body": "open again"}, http.StatusOK, nil)
+}
+
+// appendComment writes a comment by c on post straight to the log, as an
+// instance whose read models lag would, and waits until it is applied.
+func appendComment(t *testing.T, f *forumtest.Forum, c *forumtest.Client, post, body string) string {
+	t.Helper()
+	ctx := forumtest.Context(t)
+	id := events.NewID(time.Now())
+	env, err := events.New(id, events.CommentCreated, time.Now(), c.User.ID, events.CommentCreatedData{CommentID: id, PostID: post, AuthorID: c.User.ID, Body: body})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ack, err := f.Store.Append(ctx, events.CommentCreated.Subject(id), env)
+	if err == nil {
+		err = f.Proj.WaitFor(ctx, ack.Seq)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
 }
 
 // threadWrite is one write a hidden thread refuses.
