@@ -125,3 +125,37 @@ func TestFlagQueueRendersNothing(t *testing.T) {
 		t.Errorf("the flagged comment then: %+v, want %q", v, want)
 	}
 }
+
+// A page of versions holds at most 512 KiB of text: long versions end it
+// early, and its cursor goes on from there until every version is read.
+func TestRevisionsPageIsBoundedInBytes(t *testing.T) {
+	t.Parallel()
+	f := forumtest.Start(t, forumtest.Options{})
+	ann := f.SignUp("ann")
+	post := mkPost(ann, "Long versions")
+	const edits = 15
+	for i := 1; i <= edits; i++ {
+		ann.MustDo("PATCH", "/api/posts/"+post.ID, map[string]any{"body": strings.Repeat("x", 19990) + fmt.Sprint(i)}, http.StatusOK, nil)
+	}
+	var all []commands.Revision
+	pages, cursor := 0, ""
+	for {
+		var page revisionsPage
+		f.Anon().MustDo("GET", "/api/posts/"+post.ID+"/revisions?limit=100&cursor="+url.QueryEscape(cursor), nil, http.StatusOK, &page)
+		size := 0
+		for _, r := range page.Items {
+			size += len(r.Title) + len(r.Body) + len(r.BodyHTML)
+		}
+		if size > 512<<10 || len(page.Items) == 0 {
+			t.Fatalf("a page of %d versions holds %d bytes of text", len(page.Items), size)
+		}
+		all, pages = append(all, page.Items...), pages+1
+		if page.Next == nil {
+			break
+		}
+		cursor = *page.Next
+	}
+	if len(all) != edits+1 || pages < 2 || all[edits].Body != strings.Repeat("x", 19990)+fmt.Sprint(edits) {
+		t.Errorf("%d versions in %d pages", len(all), pages)
+	}
+}

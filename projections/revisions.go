@@ -56,20 +56,43 @@ func scanRevision(row scanner) (Revision, error) {
 
 // Revisions returns a page of the stored versions of post id, oldest first,
 // with their HTML as rendered when they were written: reading them renders
-// nothing. Who may read them is the caller's to decide; a post that is not
+// nothing. A page holds at most maxRevisionsText bytes of text. Who may read them is the caller's to decide; a post that is not
 // there, or deleted, has none.
 func (db *DB) Revisions(ctx context.Context, id string, req PageRequest) (Page[Revision], error) {
 	after, err := decodeCursor(req.Cursor)
 	if err != nil {
 		return Page[Revision]{}, err
 	}
-	return readList(ctx, db, list[Revision]{
+	page, err := readList(ctx, db, list[Revision]{
 		query: revisionsQuery,
 		args:  []any{id, after},
 		limit: ClampLimit(req.Limit, DefaultLimit),
 		scan:  scanRevision,
 		key:   func(r Revision) uint64 { return r.Seq },
 	})
+	if err != nil {
+		return page, err
+	}
+	return capRevisions(page), nil
+}
+
+// maxRevisionsText bounds the text of one page of versions, in bytes (a
+// version is at most about 100 KiB with its HTML).
+const maxRevisionsText = 512 << 10
+
+// capRevisions ends page early, its next cursor going on from there, once
+// it holds maxRevisionsText bytes of text; it keeps one version at least.
+func capRevisions(page Page[Revision]) Page[Revision] {
+	size := 0
+	for i, r := range page.Items {
+		size += len(r.Title) + len(r.Body) + len(r.BodyHTML)
+		if size > maxRevisionsText && i > 0 {
+			page.Items = page.Items[:i]
+			page.Next = encodeCursor(page.Items[i-1].Seq)
+			break
+		}
+	}
+	return page
 }
 
 // RevisionAt returns the version of a post written by the event at seq;
