@@ -3,6 +3,7 @@ package gateway_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -125,4 +126,32 @@ func refuseInThread(t *testing.T, f *forumtest.Forum, writes []threadWrite) {
 	if after, err := f.Store.LastSeq(ctx); err != nil || after != before {
 		t.Errorf("the log moved from %d to %d (%v)", before, after, err)
 	}
+}
+
+// A resumed WebSocket replays a comment under a post hidden since as the
+// API shows it now: without its text.
+func TestWSResumeHidesTheThread(t *testing.T) {
+	t.Parallel()
+	f := forumtest.Start(t, forumtest.Options{})
+	mod, ann, bob, cat := moderatorOf(t, f, "mod"), f.SignUp("ann"), f.SignUp("bob"), f.SignUp("cat")
+	const mark = "resumemarkzz"
+	post := mkPost(ann, "A thread to hide")
+	ctx := forumtest.Context(t)
+	after, err := f.Store.LastSeq(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := cat.DialWS("") // fans the comment out, so its frame is cached
+	mkComment(bob, post.ID, mark+" in the thread")
+	live.WaitType("comment.created")
+	mod.MustDo("POST", "/api/mod/posts/"+post.ID+"/hide", nil, http.StatusNoContent, nil)
+	marker := mkPost(ann, "Marker after the hide")
+
+	w := cat.DialWS(fmt.Sprintf("after=%d", after))
+	w.WaitFor("the marker post", func(fr forumtest.Frame) bool {
+		if strings.Contains(fr.String(), mark) {
+			t.Errorf("a resumed %s frame carries the hidden thread: %s", fr.Type, fr)
+		}
+		return fr.Type == "post.created" && fr.Post(t).ID == marker.ID
+	})
 }

@@ -350,13 +350,21 @@ func (h *Hub) commentFrame(ctx context.Context, b *built, deleted bool) error {
 	if err != nil {
 		return err
 	}
+	// A hidden post hides its thread: its comments show without text.
+	p, err := h.read.Post(ctx, c.PostID, "")
+	if err != nil {
+		return err
+	}
+	if p.Hidden {
+		c.Body, c.BodyHTML = "", ""
+	}
 	f := commentFrame{Type: typ, Seq: b.seq, Comment: c}
 	if deleted {
 		f.ID = c.ID
 	}
 	b.frame, b.to = h.newFrame(typ, b.seq, f), audience{all: true}
 	b.frame.author = c.Author.ID
-	b.keys = []string{itemKey(events.KindComment, c.ID), userKey(c.Author.ID)}
+	b.keys = []string{itemKey(events.KindComment, c.ID), itemKey(events.KindPost, c.PostID), userKey(c.Author.ID)}
 	return nil
 }
 
