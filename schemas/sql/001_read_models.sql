@@ -72,16 +72,19 @@ CREATE INDEX posts_author_seq ON posts(author_id, seq);
 -- Every version of a post (its creation and each edit), rendered once by
 -- the projector, so reading a post's history renders nothing. A deleted
 -- post's versions go; an erased author's read as [deleted].
+-- Keyed by post, so that applying (a delete, an erasure) finds a post's
+-- versions without a secondary index.
 CREATE TABLE post_versions (
-  seq        INTEGER PRIMARY KEY, -- of the post.created or post.edited event
   post_id    TEXT NOT NULL,
+  seq        INTEGER NOT NULL, -- of the post.created or post.edited event
   title      TEXT NOT NULL,
   body       TEXT NOT NULL,
   body_html  TEXT NOT NULL,
   categories TEXT NOT NULL, -- JSON array of slugs
-  edited_at  TEXT NOT NULL
-);
-CREATE INDEX post_versions_post ON post_versions(post_id, seq);
+  edited_at  TEXT NOT NULL,
+  PRIMARY KEY (post_id, seq)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX post_versions_seq ON post_versions(seq);
 
 CREATE TABLE post_categories (
   slug     TEXT NOT NULL,
