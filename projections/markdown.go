@@ -136,6 +136,18 @@ const (
 	maxLinkScan = 200_000
 )
 
+// goldmark spends microseconds on every line and on every block, and a body
+// of short lines has thousands of both: a body of over maxLines lines is
+// shown as text without parsing (a line break where the author broke the
+// line, as Markdown would).
+const maxLines = 2000
+
+// parseable reports whether body is within maxLines, maxBrackets and
+// maxLinkScan.
+func parseable(body string) bool {
+	return strings.Count(body, "\n") < maxLines && linkParseable(body)
+}
+
 // linkParseable reports whether body is within maxBrackets and maxLinkScan.
 func linkParseable(body string) bool {
 	brackets, scan := 0, 0
@@ -232,7 +244,7 @@ func RenderMarkdown(body string) string {
 	if html, ok := renderPlain(body); ok && len(html) <= maxOutputRatio*len(body) {
 		return html
 	}
-	if !linkParseable(body) {
+	if !parseable(body) {
 		return renderEscaped(body)
 	}
 	if html := renderFull(body); len(html) <= maxOutputRatio*len(body) {

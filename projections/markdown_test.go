@@ -126,6 +126,10 @@ var renderBombs = []struct{ name, body string }{
 	{"star-underscore-spaces", strings.Repeat("*_ ", 6667)[:20000]},
 	{"star-a", strings.Repeat("*a", 10000)},
 	{"delimiters-at-bound", strings.Repeat("*_\n", maxDelimiters/2) + strings.Repeat("a ", 9000)},
+	{"setext-headings", strings.Repeat("a\n=\n", 5000)},
+	{"headings", strings.Repeat("# a\n", 5000)},
+	{"setext-at-bound", strings.Repeat("a\n=\n", maxLines/2-1) + "a\n=" + strings.Repeat(" a", 8000)},
+	{"headings-at-bound", strings.Repeat("# a\n", maxLines-1) + "# a" + strings.Repeat(" a", 6000)},
 }
 
 // emphasisBombs are the bodies whose emphasis goldmark took seconds to
@@ -265,6 +269,13 @@ func TestRenderFallsBackToText(t *testing.T) {
 	}
 	if got, want := RenderMarkdown("&"), "&amp;"; got != want {
 		t.Errorf("an ampersand: %q, want %q", got, want)
+	}
+	// Bodies of too many lines are not parsed; those within are.
+	if got := RenderMarkdown(strings.Repeat("# a\n", maxLines)); got != renderEscaped(strings.Repeat("# a\n", maxLines)) {
+		t.Errorf("%d lines: %.60q…, want text", maxLines+1, got)
+	}
+	if got := RenderMarkdown(strings.Repeat("# a\n", maxLines-1) + "# a"); strings.Count(got, "<h1>a</h1>") != maxLines {
+		t.Errorf("%d lines: %.60q…, want headings", maxLines, got)
 	}
 	// Bodies whose links goldmark would take long to parse are not parsed.
 	for _, body := range []string{strings.Repeat("[a](", 5000), strings.Repeat("[", maxBrackets+1), "[a](" + strings.Repeat("b", maxLinkScan)} {
