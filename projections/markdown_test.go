@@ -130,6 +130,12 @@ var renderBombs = []struct{ name, body string }{
 	{"headings", strings.Repeat("# a\n", 5000)},
 	{"setext-at-bound", strings.Repeat("a\n=\n", maxLines/2-1) + "a\n=" + strings.Repeat(" a", 8000)},
 	{"headings-at-bound", strings.Repeat("# a\n", maxLines-1) + "# a" + strings.Repeat(" a", 6000)},
+	{"code-spans", strings.Repeat("`a", 10000)},
+	{"entities", strings.Repeat("&#1", 6666)},
+	{"autolinks", strings.Repeat("<a@", 6666)},
+	{"intraword-underscores", strings.Repeat("a_", 10000)},
+	{"emails", strings.Repeat("a.", 9990) + "@b.c"},
+	{"nested-brackets-at-bound", strings.Repeat("[a", 1000) + strings.Repeat("]", 1000) + strings.Repeat(" a", 8000)},
 }
 
 // emphasisBombs are the bodies whose emphasis goldmark took seconds to
