@@ -132,7 +132,7 @@ func (c countedParser) Parse(parent ast.Node, block text.Reader, pc parser.Conte
 // past these bounds are shown as text without parsing (whatever their
 // length, those within take a few milliseconds).
 const (
-	maxBrackets = 1000
+	maxBrackets = 500
 	maxLinkScan = 200_000
 )
 
@@ -291,6 +291,9 @@ func renderFull(body string) string {
 	buf.Reset()
 	src := []byte(body)
 	md, doc := parseBounded(src)
+	if elements(doc) > maxElements {
+		return renderEscaped(body)
+	}
 	if err := md.Renderer().Render(buf, src, doc); err != nil {
 		// Rendering to memory fails only on a renderer bug: show the text.
 		buf.Reset()
@@ -301,6 +304,27 @@ func renderFull(body string) string {
 	out := sanitizer.SanitizeBytes(buf.Bytes())
 	s := strings.TrimSuffix(string(out), "\n")
 	return strings.ReplaceAll(s, `<a href=`, linkRel)
+}
+
+// Every element costs the renderer and the sanitizer a microsecond or two,
+// and a body of 20,000 characters can make 10,000 of them (code spans,
+// headings): a body whose Markdown makes over maxElements is shown as text.
+const maxElements = 2000
+
+// elements counts the elements of doc (its nodes but text and itself), up
+// to maxElements+1.
+func elements(doc ast.Node) int {
+	n := 0
+	_ = ast.Walk(doc, func(node ast.Node, entering bool) (ast.WalkStatus, error) {
+		if !entering || node == doc || node.Kind() == ast.KindText {
+			return ast.WalkContinue, nil
+		}
+		if n++; n > maxElements {
+			return ast.WalkStop, nil
+		}
+		return ast.WalkContinue, nil
+	})
+	return n
 }
 
 // parseBounded parses src with markdown, or with plainMarkdown when it has

@@ -110,8 +110,8 @@ var renderBombs = []struct{ name, body string }{
 	{"brackets", strings.Repeat("[", 20000)},
 	{"open-links", strings.Repeat("[a](", 5000)},
 	{"open-links-at-bound", strings.Repeat("[a](", 10) + strings.Repeat("b", 19960)},
-	{"brackets-at-bound", strings.Repeat("[a", 1000) + strings.Repeat("]", 18000)},
-	{"images-at-bound", strings.Repeat("![a](b) ", 1000)},
+	{"brackets-at-bound", strings.Repeat("[a", maxBrackets) + strings.Repeat("]", 19000)},
+	{"images-at-bound", strings.Repeat("![a](b) ", maxBrackets) + strings.Repeat("a", 16000)},
 	{"emphasis-runs", strings.Repeat("*a **a ***a ", 1666)},
 	{"underscores", strings.Repeat("_a __a ___a ", 1666)},
 	{"backtick-runs", backtickRuns(20000)},
@@ -135,7 +135,8 @@ var renderBombs = []struct{ name, body string }{
 	{"autolinks", strings.Repeat("<a@", 6666)},
 	{"intraword-underscores", strings.Repeat("a_", 10000)},
 	{"emails", strings.Repeat("a.", 9990) + "@b.c"},
-	{"nested-brackets-at-bound", strings.Repeat("[a", 1000) + strings.Repeat("]", 1000) + strings.Repeat(" a", 8000)},
+	{"elements-at-bound", strings.Repeat("`a` ", maxElements-1) + strings.Repeat("a", 20000-4*(maxElements-1))},
+	{"nested-brackets-at-bound", strings.Repeat("[a", maxBrackets) + strings.Repeat("]", maxBrackets) + strings.Repeat(" a", 9000)},
 }
 
 // emphasisBombs are the bodies whose emphasis goldmark took seconds to
@@ -282,6 +283,13 @@ func TestRenderFallsBackToText(t *testing.T) {
 	}
 	if got := RenderMarkdown(strings.Repeat("# a\n", maxLines-1) + "# a"); strings.Count(got, "<h1>a</h1>") != maxLines {
 		t.Errorf("%d lines: %.60q…, want headings", maxLines, got)
+	}
+	// Bodies of too many elements are not rendered; those within are.
+	if body := strings.Repeat("`a` ", maxElements); RenderMarkdown(body) != renderEscaped(body) {
+		t.Errorf("%d elements: %.60q…, want text", maxElements+1, RenderMarkdown(body))
+	}
+	if got := RenderMarkdown(strings.Repeat("`a` ", maxElements-1)); strings.Count(got, "<code>a</code>") != maxElements-1 {
+		t.Errorf("%d elements: %.60q…, want code", maxElements, got)
 	}
 	// Bodies whose links goldmark would take long to parse are not parsed.
 	for _, body := range []string{strings.Repeat("[a](", 5000), strings.Repeat("[", maxBrackets+1), "[a](" + strings.Repeat("b", maxLinkScan)} {
