@@ -33,3 +33,21 @@ func ValidID(s string) bool {
 	}
 	return true
 }
+
+// UserID is the id of a user, as made by NewID at sign-up.
+type UserID string
+
+// PostID is the id of a post.
+type PostID string
+
+// CommentID is the id of a comment.
+type CommentID string
+
+// MessageID is the id of a direct or room message.
+type MessageID string
+
+// SessionID is the id of a signed-in session.
+type SessionID string
+
+// FlagID is the id of a flag raised on a post or comment.
+type FlagID string
