@@ -38,21 +38,27 @@ func takesComments(p projections.Post) error {
 
 // CommentInput is a new comment by Author on post PostID.
 type CommentInput struct {
-	Author string
-	PostID string
+	Author events.UserID
+	PostID events.PostID
 	Body   string
 }
 
 // CreateComment comments on a post and returns the comment's id.
-func (s *Service) CreateComment(ctx context.Context, in CommentInput) (string, error) {
-	if err := s.openPost(ctx, in.PostID); err != nil {
+func (s *Service) CreateComment(ctx context.Context, in CommentInput) (events.CommentID, error) {
+	id, err := s.createComment(ctx, string(in.Author), string(in.PostID), in.Body)
+	return events.CommentID(id), err
+}
+
+// createComment is CreateComment over the ids' plain strings.
+func (s *Service) createComment(ctx context.Context, author, postID, body string) (string, error) {
+	if err := s.openPost(ctx, postID); err != nil {
 		return "", err
 	}
-	if err := checkText("body", in.Body, 1, maxCommentLen); err != nil {
+	if err := checkText("body", body, 1, maxCommentLen); err != nil {
 		return "", err
 	}
 	id := s.NewID()
-	ack, err := s.emit(ctx, events.CommentCreated, id, in.Author, events.CommentCreatedData{CommentID: id, PostID: in.PostID, AuthorID: in.Author, Body: in.Body, Render: rendering(in.Body)})
+	ack, err := s.emit(ctx, events.CommentCreated, id, author, events.CommentCreatedData{CommentID: id, PostID: postID, AuthorID: author, Body: body, Render: rendering(body)})
 	if ack.Duplicate { // a retried write: the comment is the first attempt's
 		var d events.CommentCreatedData
 		if err := s.original(ctx, ack, &d); err != nil {
@@ -83,15 +89,16 @@ func (s *Service) ownComment(ctx context.Context, user, id string) (projections.
 
 // CommentEdit is User's new text Body for their comment ID.
 type CommentEdit struct {
-	User string
-	ID   string
+	User events.UserID
+	ID   events.CommentID
 	Body string
 }
 
 // EditComment changes the author's own comment; never after its delete,
 // nor under a post hidden by a moderator (ECONFLICT).
 func (s *Service) EditComment(ctx context.Context, edit CommentEdit) error {
-	c, err := s.ownComment(ctx, edit.User, edit.ID)
+	user, id := string(edit.User), string(edit.ID)
+	c, err := s.ownComment(ctx, user, id)
 	if err != nil {
 		return err
 	}
@@ -101,12 +108,13 @@ func (s *Service) EditComment(ctx context.Context, edit CommentEdit) error {
 	if err := checkText("body", edit.Body, 1, maxCommentLen); err != nil {
 		return err
 	}
-	return s.emitUnlessDeleted(ctx, "comment", events.CommentDeleted.Subject(edit.ID), events.CommentEdited, edit.ID, edit.User,
-		events.CommentEditedData{CommentID: edit.ID, PostID: c.PostID, Body: edit.Body, Render: rendering(edit.Body)})
+	return s.emitUnlessDeleted(ctx, "comment", events.CommentDeleted.Subject(id), events.CommentEdited, id, user,
+		events.CommentEditedData{CommentID: id, PostID: c.PostID, Body: edit.Body, Render: rendering(edit.Body)})
 }
 
 // DeleteComment deletes the author's own comment, once; it shows as removed in place.
-func (s *Service) DeleteComment(ctx context.Context, user, id string) error {
+func (s *Service) DeleteComment(ctx context.Context, userID events.UserID, commentID events.CommentID) error {
+	user, id := string(userID), string(commentID)
 	c, err := s.ownComment(ctx, user, id)
 	if err != nil {
 		return err

@@ -70,7 +70,12 @@ func quote(s string) string {
 // CreatePost publishes a new post by author and returns it as the read
 // models show it to its author. A retried write returns the first
 // attempt's post as it is now; a *Stored error carries the id.
-func (s *Service) CreatePost(ctx context.Context, author string, in PostInput) (projections.Post, error) {
+func (s *Service) CreatePost(ctx context.Context, author events.UserID, in PostInput) (projections.Post, error) {
+	return s.createPost(ctx, string(author), in)
+}
+
+// createPost is CreatePost over the ids' plain strings.
+func (s *Service) createPost(ctx context.Context, author string, in PostInput) (projections.Post, error) {
 	if err := s.validatePost(ctx, &in); err != nil {
 		return projections.Post{}, err
 	}
@@ -124,8 +129,8 @@ func (s *Service) ownPost(ctx context.Context, user, id string) (projections.Pos
 
 // PostEdit is User's change to their post ID.
 type PostEdit struct {
-	User  string
-	ID    string
+	User  events.UserID
+	ID    events.PostID
 	Patch PostPatch
 }
 
@@ -134,7 +139,8 @@ type PostEdit struct {
 // far behind this instance's read models are; a post hidden by a moderator
 // takes none either (ECONFLICT).
 func (s *Service) EditPost(ctx context.Context, edit PostEdit) error {
-	p, err := s.ownPost(ctx, edit.User, edit.ID)
+	user, id := string(edit.User), string(edit.ID)
+	p, err := s.ownPost(ctx, user, id)
 	if err != nil {
 		return err
 	}
@@ -154,12 +160,13 @@ func (s *Service) EditPost(ctx context.Context, edit PostEdit) error {
 	if err := s.validatePost(ctx, &in); err != nil {
 		return err
 	}
-	return s.emitUnlessDeleted(ctx, "post", events.PostDeleted.Subject(edit.ID), events.PostEdited, edit.ID, edit.User,
-		events.PostEditedData{PostID: edit.ID, Title: in.Title, Body: in.Body, Categories: in.Categories, Render: rendering(in.Body)})
+	return s.emitUnlessDeleted(ctx, "post", events.PostDeleted.Subject(id), events.PostEdited, id, user,
+		events.PostEditedData{PostID: id, Title: in.Title, Body: in.Body, Categories: in.Categories, Render: rendering(in.Body)})
 }
 
 // DeletePost deletes the author's own post, once; it shows as removed in place.
-func (s *Service) DeletePost(ctx context.Context, user, id string) error {
+func (s *Service) DeletePost(ctx context.Context, userID events.UserID, postID events.PostID) error {
+	user, id := string(userID), string(postID)
 	if _, err := s.ownPost(ctx, user, id); err != nil {
 		return err
 	}

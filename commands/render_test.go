@@ -49,19 +49,19 @@ func TestSlowRenderingIsRecordedAsText(t *testing.T) {
 	text := "<p>**slow** &lt;b&gt;</p>"
 	commands.SetRenderTook(t, func(time.Time) time.Duration { return projections.RenderBudget + time.Nanosecond })
 
-	post, err := e.Cmds.CreatePost(ctx, ada, commands.PostInput{Title: "t", Body: body, Categories: []string{"general"}})
+	post, err := e.Cmds.CreatePost(ctx, events.UserID(ada), commands.PostInput{Title: "t", Body: body, Categories: []string{"general"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cid, err := e.Cmds.CreateComment(ctx, commands.CommentInput{Author: grace, PostID: post.ID, Body: body})
+	cid, err := e.Cmds.CreateComment(ctx, commands.CommentInput{Author: events.UserID(grace), PostID: events.PostID(post.ID), Body: body})
 	if err != nil {
 		t.Fatal(err)
 	}
 	edited := body + " again"
-	if err := e.Cmds.EditPost(ctx, commands.PostEdit{User: ada, ID: post.ID, Patch: commands.PostPatch{Body: &edited}}); err != nil {
+	if err := e.Cmds.EditPost(ctx, commands.PostEdit{User: events.UserID(ada), ID: events.PostID(post.ID), Patch: commands.PostPatch{Body: &edited}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.Cmds.EditComment(ctx, commands.CommentEdit{User: grace, ID: cid, Body: edited}); err != nil {
+	if err := e.Cmds.EditComment(ctx, commands.CommentEdit{User: events.UserID(grace), ID: cid, Body: edited}); err != nil {
 		t.Fatal(err)
 	}
 	dm, err := e.Cmds.SendDM(ctx, commands.DMInput{From: ada, To: grace, Body: body})
@@ -73,8 +73,8 @@ func TestSlowRenderingIsRecordedAsText(t *testing.T) {
 		t.Fatal(err)
 	}
 	for what, seq := range map[string]uint64{
-		"post.created": post.Seq, "comment.created": lastSeq(t, e, events.CommentCreated.Subject(cid)),
-		"post.edited": lastSeq(t, e, events.PostEdited.Subject(post.ID)), "comment.edited": lastSeq(t, e, events.CommentEdited.Subject(cid)),
+		"post.created": post.Seq, "comment.created": lastSeq(t, e, events.CommentCreated.Subject(string(cid))),
+		"post.edited": lastSeq(t, e, events.PostEdited.Subject(post.ID)), "comment.edited": lastSeq(t, e, events.CommentEdited.Subject(string(cid))),
 		"dm.sent": dm, "room.message": room,
 	} {
 		if got := renderedAs(t, e, seq); got != events.AsText {
@@ -91,14 +91,14 @@ func TestSlowRenderingIsRecordedAsText(t *testing.T) {
 	if err != nil || p.BodyHTML != "<p>**slow** &lt;b&gt; again</p>" {
 		t.Errorf("the edited post shows %q (%v)", p.BodyHTML, err)
 	}
-	c, err := e.DB.Comment(ctx, cid, ada)
+	c, err := e.DB.Comment(ctx, string(cid), ada)
 	if err != nil || c.BodyHTML != "<p>**slow** &lt;b&gt; again</p>" {
 		t.Errorf("the edited comment shows %q (%v)", c.BodyHTML, err)
 	}
 
 	// Within the budget, the event says nothing and the body is Markdown.
 	commands.SetRenderTook(t, func(time.Time) time.Duration { return 0 })
-	quick, err := e.Cmds.CreatePost(ctx, ada, commands.PostInput{Title: "t", Body: body, Categories: []string{"general"}})
+	quick, err := e.Cmds.CreatePost(ctx, events.UserID(ada), commands.PostInput{Title: "t", Body: body, Categories: []string{"general"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -148,13 +148,13 @@ func (s *Service) seedDemo(ctx context.Context) error {
 		users[i] = id
 	}
 	for _, p := range demoPosts {
-		post, err := demo.CreatePost(ctx, users[p.author], PostInput{Title: p.title, Body: p.body, Categories: p.categories})
+		post, err := demo.CreatePost(ctx, events.UserID(users[p.author]), PostInput{Title: p.title, Body: p.body, Categories: p.categories})
 		if err != nil {
 			return fmt.Errorf("post %q: %w", p.title, err)
 		}
 		id := post.ID
 		for _, c := range p.comments {
-			if _, err := demo.CreateComment(ctx, CommentInput{Author: users[c.author], PostID: id, Body: c.body}); err != nil {
+			if _, err := demo.CreateComment(ctx, CommentInput{Author: events.UserID(users[c.author]), PostID: events.PostID(id), Body: c.body}); err != nil {
 				return fmt.Errorf("comment: %w", err)
 			}
 		}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"forum/commands"
+	"forum/events"
 	"forum/internal/forumtest"
 	"forum/projections"
 )
@@ -81,12 +82,12 @@ func TestRetryFindsWhatLanded(t *testing.T) {
 	ada := f.SignUp("ada")
 	ctx := commands.WithIdempotencyKey(forumtest.Context(t), ada.User.ID, "k")
 	in := commands.PostInput{Title: "t", Body: "b", Categories: []string{"general"}}
-	created, err := f.Cmds.CreatePost(ctx, ada.User.ID, in)
+	created, err := f.Cmds.CreatePost(ctx, events.UserID(ada.User.ID), in)
 	id1 := created.ID
 	if err != nil {
 		t.Fatal(err)
 	}
-	retried, err := f.Cmds.CreatePost(commands.WithIdempotencyKey(forumtest.Context(t), ada.User.ID, "k"), ada.User.ID, in)
+	retried, err := f.Cmds.CreatePost(commands.WithIdempotencyKey(forumtest.Context(t), ada.User.ID, "k"), events.UserID(ada.User.ID), in)
 	id2 := retried.ID
 	if err != nil || id2 != id1 {
 		t.Errorf("retry: %s, %v; want the first attempt's post %s", id2, err, id1)

@@ -29,7 +29,7 @@ func TestMyPostVotes(t *testing.T) {
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			created, err := w.Svc.CreatePost(ctx, light, commands.PostInput{Title: fmt.Sprint("post ", i), Body: "body", Categories: []string{"general"}})
+			created, err := w.Svc.CreatePost(ctx, events.UserID(light), commands.PostInput{Title: fmt.Sprint("post ", i), Body: "body", Categories: []string{"general"}})
 			id := created.ID
 			if err == nil {
 				err = w.Svc.Vote(ctx, commands.VoteInput{Voter: heavy, Target: events.Target{Kind: events.KindPost, ID: id}, Value: 1 - 2*(i%2)})
@@ -89,7 +89,7 @@ func TestSessionsKeptUntilASessionChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	kept := projections.SessionsForgotten(w.DB)
-	if _, err := w.Svc.CreatePost(ctx, w.users[0], commands.PostInput{Title: "a post", Body: "body", Categories: []string{"general"}}); err != nil {
+	if _, err := w.Svc.CreatePost(ctx, events.UserID(w.users[0]), commands.PostInput{Title: "a post", Body: "body", Categories: []string{"general"}}); err != nil {
 		t.Fatal(err)
 	}
 	if got := projections.SessionsForgotten(w.DB); got != kept {

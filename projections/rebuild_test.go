@@ -98,7 +98,7 @@ func TestRebuildUntil(t *testing.T) {
 	author := w.users[0]
 	post := func(title string) (string, uint64, time.Time) {
 		t.Helper()
-		created, err := w.Svc.CreatePost(ctx, author, commands.PostInput{Title: title, Body: "body", Categories: []string{"general"}})
+		created, err := w.Svc.CreatePost(ctx, events.UserID(author), commands.PostInput{Title: title, Body: "body", Categories: []string{"general"}})
 		id := created.ID
 		if err != nil {
 			t.Fatal(err)
@@ -112,7 +112,7 @@ func TestRebuildUntil(t *testing.T) {
 	before, beforeSeq, beforeTime := post("before")
 	w.advance(time.Hour)
 	after, _, afterTime := post("after")
-	if _, err := w.Svc.CreateComment(ctx, commands.CommentInput{Author: w.users[1], PostID: before, Body: "a later comment"}); err != nil {
+	if _, err := w.Svc.CreateComment(ctx, commands.CommentInput{Author: events.UserID(w.users[1]), PostID: events.PostID(before), Body: "a later comment"}); err != nil {
 		t.Fatal(err)
 	}
 	head := w.head()

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"forum/commands"
+	"forum/events"
 	"forum/internal/forumtest"
 	"forum/projections"
 )
@@ -23,7 +24,7 @@ func TestRebuildOnline(t *testing.T) {
 	author := c.Register("author")
 	ctx := forumtest.Context(t)
 	for i := range 200 {
-		if _, err := c.Cmds.CreatePost(ctx, author, commands.PostInput{Title: fmt.Sprint("before ", i), Body: "b", Categories: []string{"general"}}); err != nil {
+		if _, err := c.Cmds.CreatePost(ctx, events.UserID(author), commands.PostInput{Title: fmt.Sprint("before ", i), Body: "b", Categories: []string{"general"}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -33,7 +34,7 @@ func TestRebuildOnline(t *testing.T) {
 	var written atomic.Int64
 	wg.Go(func() { // writes and reads go on during the rebuild
 		for i := 0; !stop.Load(); i++ {
-			created, err := c.Cmds.CreatePost(context.Background(), author, commands.PostInput{Title: fmt.Sprint("during ", i), Body: "b", Categories: []string{"general"}})
+			created, err := c.Cmds.CreatePost(context.Background(), events.UserID(author), commands.PostInput{Title: fmt.Sprint("during ", i), Body: "b", Categories: []string{"general"}})
 			id := created.ID
 			if err != nil {
 				t.Errorf("a write during the rebuild: %v", err)
@@ -56,7 +57,7 @@ func TestRebuildOnline(t *testing.T) {
 		t.Errorf("read.db names %q (%v), want the new file %s", target, err, res.Path)
 	}
 	// After the swap the forum writes and reads on the new file.
-	created, err := c.Cmds.CreatePost(ctx, author, commands.PostInput{Title: "after", Body: "b", Categories: []string{"general"}})
+	created, err := c.Cmds.CreatePost(ctx, events.UserID(author), commands.PostInput{Title: "after", Body: "b", Categories: []string{"general"}})
 	id := created.ID
 	if err != nil {
 		t.Fatal(err)

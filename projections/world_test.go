@@ -218,7 +218,7 @@ func (w *world) play(n int) {
 				w.ended[s.ID] = true
 			}
 		case r < 25:
-			created, err := w.Svc.CreatePost(ctx, user, commands.PostInput{Title: w.title(), Body: w.body(), Categories: w.categories()})
+			created, err := w.Svc.CreatePost(ctx, events.UserID(user), commands.PostInput{Title: w.title(), Body: w.body(), Categories: w.categories()})
 			id := created.ID
 			w.must("post", err)
 			w.posts = append(w.posts, id)
@@ -237,30 +237,30 @@ func (w *world) play(n int) {
 					b := w.body()
 					patch.Title, patch.Body, patch.Categories = &title, &b, &cats
 				}
-				w.must("edit post", w.Svc.EditPost(ctx, commands.PostEdit{User: w.authorOf[p], ID: p, Patch: patch}))
+				w.must("edit post", w.Svc.EditPost(ctx, commands.PostEdit{User: events.UserID(w.authorOf[p]), ID: events.PostID(p), Patch: patch}))
 			}
 		case r < 35:
 			if live := w.livePosts(); len(live) > 3 {
 				p := pick(w, live)
-				w.must("delete post", w.Svc.DeletePost(ctx, w.authorOf[p], p))
+				w.must("delete post", w.Svc.DeletePost(ctx, events.UserID(w.authorOf[p]), events.PostID(p)))
 				w.deleted[p] = true
 			}
 		case r < 50:
 			if live := w.livePosts(); len(live) > 0 {
-				id, err := w.Svc.CreateComment(ctx, commands.CommentInput{Author: user, PostID: pick(w, live), Body: w.body()})
+				id, err := w.Svc.CreateComment(ctx, commands.CommentInput{Author: events.UserID(user), PostID: events.PostID(pick(w, live)), Body: w.body()})
 				w.must("comment", err)
-				w.comments = append(w.comments, id)
-				w.authorOf[id] = user
+				w.comments = append(w.comments, string(id))
+				w.authorOf[string(id)] = user
 			}
 		case r < 54:
 			if live := w.liveComments(); len(live) > 0 {
 				c := pick(w, live)
-				w.must("edit comment", w.Svc.EditComment(ctx, commands.CommentEdit{User: w.authorOf[c], ID: c, Body: "edited: " + w.body()}))
+				w.must("edit comment", w.Svc.EditComment(ctx, commands.CommentEdit{User: events.UserID(w.authorOf[c]), ID: events.CommentID(c), Body: "edited: " + w.body()}))
 			}
 		case r < 57:
 			if live := w.liveComments(); len(live) > 2 {
 				c := pick(w, live)
-				w.must("delete comment", w.Svc.DeleteComment(ctx, w.authorOf[c], c))
+				w.must("delete comment", w.Svc.DeleteComment(ctx, events.UserID(w.authorOf[c]), events.CommentID(c)))
 				w.deleted[c] = true
 			}
 		case r < 69:

@@ -14,6 +14,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"forum/commands"
+	"forum/events"
 	"forum/gateway"
 	"forum/internal/forumtest"
 )
@@ -58,7 +59,7 @@ func TestWSStalledReaderDropped(t *testing.T) {
 		var wg sync.WaitGroup
 		for i := range ids {
 			wg.Go(func() {
-				created, err := f.Cmds.CreatePost(t.Context(), bob.User.ID, commands.PostInput{Title: fmt.Sprint("big ", round, " ", i), Body: body, Categories: []string{"general"}})
+				created, err := f.Cmds.CreatePost(t.Context(), events.UserID(bob.User.ID), commands.PostInput{Title: fmt.Sprint("big ", round, " ", i), Body: body, Categories: []string{"general"}})
 				id := created.ID
 				if err != nil {
 					t.Error(err)

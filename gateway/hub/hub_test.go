@@ -556,45 +556,45 @@ func TestWSLiveFeed(t *testing.T) {
 	if vf.ID != postID || vf.Likes != 1 || vf.Dislikes != 0 || vf.Seq == 0 {
 		t.Errorf("post.voted = %s", v)
 	}
-	commentID, err := f.Cmds.CreateComment(ctx, commands.CommentInput{Author: bob.User.ID, PostID: postID, Body: "first!"})
+	commentID, err := f.Cmds.CreateComment(ctx, commands.CommentInput{Author: events.UserID(bob.User.ID), PostID: events.PostID(postID), Body: "first!"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	cc := a.WaitType("comment.created")
 	var cf hub.CommentFrame
 	cc.Decode(t, &cf)
-	if cf.Comment.ID != commentID || cf.Comment.PostID != postID || cf.Comment.Body != "first!" {
+	if cf.Comment.ID != string(commentID) || cf.Comment.PostID != postID || cf.Comment.Body != "first!" {
 		t.Errorf("comment.created = %s", cc)
 	}
-	if err := f.Cmds.Vote(ctx, commands.VoteInput{Voter: ada.User.ID, Target: events.Target{Kind: events.KindComment, ID: commentID}, Value: -1}); err != nil {
+	if err := f.Cmds.Vote(ctx, commands.VoteInput{Voter: ada.User.ID, Target: events.Target{Kind: events.KindComment, ID: string(commentID)}, Value: -1}); err != nil {
 		t.Fatal(err)
 	}
 	a.WaitType("comment.voted").Decode(t, &vf)
-	if vf.ID != commentID || vf.Dislikes != 1 {
+	if vf.ID != string(commentID) || vf.Dislikes != 1 {
 		t.Errorf("comment.voted = %+v", vf)
 	}
-	if err := f.Cmds.EditComment(ctx, commands.CommentEdit{User: bob.User.ID, ID: commentID, Body: "second thoughts"}); err != nil {
+	if err := f.Cmds.EditComment(ctx, commands.CommentEdit{User: events.UserID(bob.User.ID), ID: commentID, Body: "second thoughts"}); err != nil {
 		t.Fatal(err)
 	}
 	a.WaitType("comment.edited").Decode(t, &cf)
 	if cf.Comment.Body != "second thoughts" || cf.Comment.EditedAt == nil {
 		t.Errorf("comment.edited = %+v", cf)
 	}
-	if err := f.Cmds.DeleteComment(ctx, bob.User.ID, commentID); err != nil {
+	if err := f.Cmds.DeleteComment(ctx, events.UserID(bob.User.ID), commentID); err != nil {
 		t.Fatal(err)
 	}
 	a.WaitType("comment.deleted").Decode(t, &cf)
-	if cf.ID != commentID || !cf.Comment.Deleted {
+	if cf.ID != string(commentID) || !cf.Comment.Deleted {
 		t.Errorf("comment.deleted = %+v", cf)
 	}
 	title := "edited title"
-	if err := f.Cmds.EditPost(ctx, commands.PostEdit{User: bob.User.ID, ID: postID, Patch: commands.PostPatch{Title: &title}}); err != nil {
+	if err := f.Cmds.EditPost(ctx, commands.PostEdit{User: events.UserID(bob.User.ID), ID: events.PostID(postID), Patch: commands.PostPatch{Title: &title}}); err != nil {
 		t.Fatal(err)
 	}
 	if p := a.WaitType("post.edited").Post(t); p.Title != title || p.EditedAt == nil {
 		t.Errorf("post.edited = %+v", p)
 	}
-	if err := f.Cmds.DeletePost(ctx, bob.User.ID, postID); err != nil {
+	if err := f.Cmds.DeletePost(ctx, events.UserID(bob.User.ID), events.PostID(postID)); err != nil {
 		t.Fatal(err)
 	}
 	d := a.WaitType("post.deleted")

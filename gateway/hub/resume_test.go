@@ -67,7 +67,7 @@ func TestWSResume(t *testing.T) {
 
 	// While ada is away.
 	p := bob.CreatePost("missed")
-	c, err := f.Cmds.CreateComment(ctx, commands.CommentInput{Author: cyd.User.ID, PostID: p, Body: "a comment"})
+	c, err := f.Cmds.CreateComment(ctx, commands.CommentInput{Author: events.UserID(cyd.User.ID), PostID: events.PostID(p), Body: "a comment"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,10 +80,10 @@ func TestWSResume(t *testing.T) {
 	cyd.MustDo("POST", "/api/rooms/general/messages", map[string]any{"body": "in a room ada has not joined"}, http.StatusCreated, nil)
 	fromAda := dmHTTP(ada, bob, "ada writes from her phone")
 	ada.MustDo("POST", "/api/chats/"+bob.User.ID+"/read", map[string]any{"up_to": toAda}, http.StatusNoContent, nil)
-	if err := f.Cmds.DeleteComment(ctx, cyd.User.ID, c); err != nil {
+	if err := f.Cmds.DeleteComment(ctx, events.UserID(cyd.User.ID), c); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"post.created:" + p, "comment.created:" + c, "post.voted:" + first, "dm:" + toAda, "dm:" + fromAda, "read:" + toAda, "comment.deleted:" + c}
+	want := []string{"post.created:" + p, "comment.created:" + string(c), "post.voted:" + first, "dm:" + toAda, "dm:" + fromAda, "read:" + toAda, "comment.deleted:" + string(c)}
 
 	// Resume: exactly the missed events she may see, once, in order, then live.
 	a = ada.DialWS(fmt.Sprint("after=", last))

@@ -49,12 +49,12 @@ func typesOf(frames []forumtest.Frame) string {
 func writes(t *testing.T, f *forumtest.Forum, ada, bob *forumtest.Client, word string) []events.Target {
 	t.Helper()
 	ctx := forumtest.Context(t)
-	created, err := f.Cmds.CreatePost(ctx, bob.User.ID, commands.PostInput{Title: word + " title", Body: word + " body @ada", Categories: []string{"general"}})
+	created, err := f.Cmds.CreatePost(ctx, events.UserID(bob.User.ID), commands.PostInput{Title: word + " title", Body: word + " body @ada", Categories: []string{"general"}})
 	post := created.ID
 	if err != nil {
 		t.Fatal(err)
 	}
-	comment, err := f.Cmds.CreateComment(ctx, commands.CommentInput{Author: bob.User.ID, PostID: ada.CreatePost("ada's own"), Body: word + " comment @ada"})
+	comment, err := f.Cmds.CreateComment(ctx, commands.CommentInput{Author: events.UserID(bob.User.ID), PostID: events.PostID(ada.CreatePost("ada's own")), Body: word + " comment @ada"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +62,7 @@ func writes(t *testing.T, f *forumtest.Forum, ada, bob *forumtest.Client, word s
 	bob.MustDo("POST", "/api/rooms/general/messages", map[string]any{"body": word + " room @ada"}, http.StatusCreated, &room)
 	bob.MustDo("POST", "/api/chats/"+ada.User.ID+"/messages", map[string]any{"body": word + " dm"}, http.StatusCreated, &dm)
 	return []events.Target{
-		{Kind: events.KindPost, ID: post}, {Kind: events.KindComment, ID: comment},
+		{Kind: events.KindPost, ID: post}, {Kind: events.KindComment, ID: string(comment)},
 		{Kind: events.KindMessage, ID: room.Message.ID}, {Kind: events.KindMessage, ID: dm.Message.ID},
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"forum/commands"
+	"forum/events"
 	"forum/projections"
 )
 
@@ -64,7 +65,7 @@ func (c *Client) Metric(name string) float64 {
 // its id.
 func (c *Client) CreatePost(title string) string {
 	c.F.T.Helper()
-	created, err := c.F.Cmds.CreatePost(Context(c.F.T), c.User.ID, commands.PostInput{Title: title, Body: "body of " + title, Categories: []string{"general"}})
+	created, err := c.F.Cmds.CreatePost(Context(c.F.T), events.UserID(c.User.ID), commands.PostInput{Title: title, Body: "body of " + title, Categories: []string{"general"}})
 	id := created.ID
 	if err != nil {
 		c.F.T.Fatal(err)
