@@ -43,7 +43,7 @@ func TestConfiguredAdminIsTheNicknamesFirstHolder(t *testing.T) {
 		t.Fatalf("after a refused erasure: %+v, %v; want an admin, not erased", st, err)
 	}
 	ann := e.Register("ann")
-	if err := e.Cmds.SetRole(ctx, boss, ann, events.RoleAdmin); err != nil {
+	if err := e.Cmds.SetRole(ctx, events.UserID(boss), events.UserID(ann), events.RoleAdmin); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.Cmds.Erase(ctx, boss, in.Password); err != nil {

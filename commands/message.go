@@ -58,7 +58,7 @@ func (s *Service) SendDM(ctx context.Context, in DMInput) (uint64, error) {
 	if err := s.reachable(ctx, in.To); err != nil {
 		return 0, err
 	}
-	if err := s.CheckActive(ctx, in.From); err != nil {
+	if err := s.CheckActive(ctx, events.UserID(in.From)); err != nil {
 		return 0, err
 	}
 	if err := s.refuseBlocked(ctx, in.From, in.To); err != nil {
@@ -130,7 +130,7 @@ func (s *Service) SendRoomMessage(ctx context.Context, in RoomMessageInput) (uin
 	if err := checkClientID(in.ClientID); err != nil {
 		return 0, err
 	}
-	if err := s.CheckActive(ctx, in.From); err != nil {
+	if err := s.CheckActive(ctx, events.UserID(in.From)); err != nil {
 		return 0, err
 	}
 	if err := s.allowNewRoom(ctx, in.From, in.Room); err != nil {

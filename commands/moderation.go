@@ -50,7 +50,8 @@ func (s *Service) requireModerator(ctx context.Context, actor string) error {
 }
 
 // CheckActive refuses (ESUSPENDED, with the end) a write by a suspended user.
-func (s *Service) CheckActive(ctx context.Context, user string) error {
+func (s *Service) CheckActive(ctx context.Context, userID events.UserID) error {
+	user := string(userID)
 	st, err := s.DB.StandingOf(ctx, user)
 	if err != nil {
 		return err
@@ -77,7 +78,8 @@ func rank(role events.Role) int {
 }
 
 // SetRole makes target a member, moderator or admin (by an admin).
-func (s *Service) SetRole(ctx context.Context, actor, target string, role events.Role) error {
+func (s *Service) SetRole(ctx context.Context, actorID, targetID events.UserID, role events.Role) error {
+	actor, target := string(actorID), string(targetID)
 	if !role.Valid() {
 		return fault.FieldError(fault.EINVALID, "role", `role must be "member", "moderator" or "admin"`)
 	}
@@ -165,7 +167,8 @@ func (s *Service) EnsureAdmins(ctx context.Context, nicknames []string) error {
 
 // Suspend stops target writing until the time given (by a moderator, of
 // someone below them).
-func (s *Service) Suspend(ctx context.Context, actor, target string, until time.Time, reason string) error {
+func (s *Service) Suspend(ctx context.Context, actorID, targetID events.UserID, until time.Time, reason string) error {
+	actor, target := string(actorID), string(targetID)
 	if err := s.requireModerator(ctx, actor); err != nil {
 		return err
 	}
@@ -183,7 +186,8 @@ func (s *Service) Suspend(ctx context.Context, actor, target string, until time.
 }
 
 // Unsuspend lets target write again.
-func (s *Service) Unsuspend(ctx context.Context, actor, target, reason string) error {
+func (s *Service) Unsuspend(ctx context.Context, actorID, targetID events.UserID, reason string) error {
+	actor, target := string(actorID), string(targetID)
 	if err := s.requireModerator(ctx, actor); err != nil {
 		return err
 	}
@@ -214,7 +218,8 @@ func (s *Service) outranks(ctx context.Context, actor, target string) error {
 }
 
 // Purge hides everything target wrote since the time given.
-func (s *Service) Purge(ctx context.Context, actor, target string, since time.Time, reason string) error {
+func (s *Service) Purge(ctx context.Context, actorID, targetID events.UserID, since time.Time, reason string) error {
+	actor, target := string(actorID), string(targetID)
 	if err := s.requireModerator(ctx, actor); err != nil {
 		return err
 	}
@@ -290,7 +295,8 @@ func (s *Service) latest(ctx context.Context, t events.Target, user string) (uin
 }
 
 // Flag records user's flag on an item, once per user and item.
-func (s *Service) Flag(ctx context.Context, user string, t events.Target, reason string) (string, error) {
+func (s *Service) Flag(ctx context.Context, userID events.UserID, t events.Target, reason string) (events.FlagID, error) {
+	user := string(userID)
 	if err := checkTarget(t); err != nil {
 		return "", err
 	}
@@ -307,12 +313,13 @@ func (s *Service) Flag(ctx context.Context, user string, t events.Target, reason
 	if errors.Is(err, events.ErrConflict) {
 		return "", fault.Errorf(fault.ECONFLICT, "you have flagged this %s already", t.Kind)
 	}
-	return id, err
+	return events.FlagID(id), err
 }
 
 // ResolveFlag hides the flagged item or dismisses the flag (with every other
 // open flag on the same item).
-func (s *Service) ResolveFlag(ctx context.Context, actor, flagID string, action events.FlagAction, reason string) error {
+func (s *Service) ResolveFlag(ctx context.Context, actorID events.UserID, flag events.FlagID, action events.FlagAction, reason string) error {
+	actor, flagID := string(actorID), string(flag)
 	if err := s.requireModerator(ctx, actor); err != nil {
 		return err
 	}
@@ -339,13 +346,14 @@ func (s *Service) ResolveFlag(ctx context.Context, actor, flagID string, action 
 		if reason == "" {
 			reason = "flagged" // not the flagger's words: those are theirs, sealed
 		}
-		return s.SetHidden(ctx, actor, f.Target, true, reason)
+		return s.SetHidden(ctx, actorID, f.Target, true, reason)
 	}
 	return nil
 }
 
 // SetHidden hides an item (or restores it) for everyone but moderators.
-func (s *Service) SetHidden(ctx context.Context, actor string, t events.Target, hide bool, reason string) error {
+func (s *Service) SetHidden(ctx context.Context, actorID events.UserID, t events.Target, hide bool, reason string) error {
+	actor := string(actorID)
 	if err := s.requireModerator(ctx, actor); err != nil {
 		return err
 	}
@@ -369,7 +377,8 @@ func (s *Service) SetHidden(ctx context.Context, actor string, t events.Target, 
 // Block makes user's lists and pushes leave out other's posts, comments and
 // room messages, and refuses other's direct messages to user (blocked true),
 // or undoes that.
-func (s *Service) Block(ctx context.Context, user, other string, blocked bool) error {
+func (s *Service) Block(ctx context.Context, userID, otherID events.UserID, blocked bool) error {
+	user, other := string(userID), string(otherID)
 	if !events.ValidID(other) {
 		return fault.Errorf(fault.ENOTFOUND, "user not found")
 	}

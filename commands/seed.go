@@ -159,12 +159,12 @@ func (s *Service) seedDemo(ctx context.Context) error {
 			}
 		}
 		for _, u := range p.likes {
-			if err := demo.Vote(ctx, VoteInput{Voter: users[u], Target: events.Target{Kind: events.KindPost, ID: id}, Value: 1}); err != nil {
+			if err := demo.Vote(ctx, VoteInput{Voter: events.UserID(users[u]), Target: events.Target{Kind: events.KindPost, ID: id}, Value: 1}); err != nil {
 				return err
 			}
 		}
 		for _, u := range p.dislikes {
-			if err := demo.Vote(ctx, VoteInput{Voter: users[u], Target: events.Target{Kind: events.KindPost, ID: id}, Value: -1}); err != nil {
+			if err := demo.Vote(ctx, VoteInput{Voter: events.UserID(users[u]), Target: events.Target{Kind: events.KindPost, ID: id}, Value: -1}); err != nil {
 				return err
 			}
 		}

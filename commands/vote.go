@@ -9,7 +9,7 @@ import (
 
 // VoteInput sets Voter's vote on Target to Value: 1 like, -1 dislike, 0 none.
 type VoteInput struct {
-	Voter  string
+	Voter  events.UserID
 	Target events.Target
 	Value  int
 }
@@ -38,7 +38,7 @@ func (s *Service) Vote(ctx context.Context, in VoteInput) error {
 	if err != nil {
 		return err
 	}
-	return s.emitUnlessDeleted(ctx, what, deletedSubject, typ, in.Target.ID, in.Voter, events.VotedData{TargetID: in.Target.ID, UserID: in.Voter, Value: in.Value})
+	return s.emitUnlessDeleted(ctx, what, deletedSubject, typ, in.Target.ID, string(in.Voter), events.VotedData{TargetID: in.Target.ID, UserID: string(in.Voter), Value: in.Value})
 }
 
 // postTakesVotes says why post id takes no vote: ENOTFOUND, or ECONFLICT

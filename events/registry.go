@@ -66,6 +66,8 @@ var registry = register(
 	spec[PostCreatedData](PostCreated, 2).inClear(isName, "categories"),
 	spec[PostEditedData](PostEdited, 1).inClear(isName, "categories"),
 	spec[PostDeletedData](PostDeleted, 1),
+	spec[PostPinnedData](PostPinned, 1),
+	spec[PostUnpinnedData](PostUnpinned, 1),
 	spec[VotedData](PostVoted, 1),
 	spec[CommentCreatedData](CommentCreated, 1),
 	spec[CommentEditedData](CommentEdited, 1),

@@ -21,6 +21,8 @@ const (
 	PostEdited      Type = "post.edited"
 	PostDeleted     Type = "post.deleted"
 	PostVoted       Type = "post.voted"
+	PostPinned      Type = "post.pinned"
+	PostUnpinned    Type = "post.unpinned"
 	CommentCreated  Type = "comment.created"
 	CommentEdited   Type = "comment.edited"
 	CommentDeleted  Type = "comment.deleted"
@@ -176,6 +178,31 @@ func (d *PostEditedData) Personal(actor string) (string, []*string) {
 // PostDeletedData is the payload of post.deleted.
 type PostDeletedData struct {
 	PostID string `json:"post_id"`
+}
+
+// PinScope is where a pinned post comes first: on every list (global) or on
+// its categories' lists (category).
+type PinScope string
+
+// The scopes of a pin.
+const (
+	PinGlobal   PinScope = "global"
+	PinCategory PinScope = "category"
+)
+
+// Valid reports whether s is one of the scopes of a pin.
+func (s PinScope) Valid() bool { return s == PinGlobal || s == PinCategory }
+
+// PostPinnedData is the payload of post.pinned: a moderator pinned the post
+// with Scope (a post pinned again takes the new scope).
+type PostPinnedData struct {
+	PostID PostID   `json:"post_id"`
+	Scope  PinScope `json:"scope"`
+}
+
+// PostUnpinnedData is the payload of post.unpinned.
+type PostUnpinnedData struct {
+	PostID PostID `json:"post_id"`
 }
 
 // CommentCreatedData is the payload of comment.created.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"forum/commands"
+	"forum/events"
 	"forum/fault"
 )
 
@@ -171,7 +172,7 @@ func (s *Server) signedIn(h func(http.ResponseWriter, *http.Request, principal))
 			}
 			// A suspended user reads, signs out and may leave; nothing else.
 			if !leaving(r) {
-				if err := s.cmd.CheckActive(r.Context(), p.UserID); err != nil {
+				if err := s.cmd.CheckActive(r.Context(), events.UserID(p.UserID)); err != nil {
 					s.writeError(w, r, err)
 					return
 				}

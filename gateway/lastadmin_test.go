@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"forum/commands"
+	"forum/events"
 	"forum/internal/forumtest"
 )
 
@@ -37,7 +38,7 @@ func TestAdminsSteppingDownAtOnce(t *testing.T) {
 	for round := range 30 {
 		var wg sync.WaitGroup
 		for _, c := range []*forumtest.Client{ann, bob} {
-			wg.Go(func() { f.Cmds.SetRole(ctx, c.User.ID, c.User.ID, "member") })
+			wg.Go(func() { f.Cmds.SetRole(ctx, events.UserID(c.User.ID), events.UserID(c.User.ID), "member") })
 		}
 		wg.Wait()
 		n, err := f.DB.AdminCount(ctx)
@@ -45,7 +46,7 @@ func TestAdminsSteppingDownAtOnce(t *testing.T) {
 			t.Fatalf("round %d: %d admins (%v), want 1", round, n, err)
 		}
 		for _, c := range []*forumtest.Client{ann, bob} {
-			if err := f.Cmds.SetRole(ctx, "", c.User.ID, "admin"); err != nil {
+			if err := f.Cmds.SetRole(ctx, "", events.UserID(c.User.ID), "admin"); err != nil {
 				t.Fatal(err)
 			}
 		}

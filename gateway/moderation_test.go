@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"forum/commands"
+	"forum/events"
 	"forum/internal/forumtest"
 	"forum/projections"
 )
@@ -90,7 +91,7 @@ func TestFlagHideRestore(t *testing.T) {
 	t.Parallel()
 	f := forumtest.Start(t, forumtest.Options{})
 	mod, ann, bob := f.SignUp("mod"), f.SignUp("ann"), f.SignUp("bob")
-	if err := f.Cmds.SetRole(forumtest.Context(t), "", mod.User.ID, "moderator"); err != nil {
+	if err := f.Cmds.SetRole(forumtest.Context(t), "", events.UserID(mod.User.ID), "moderator"); err != nil {
 		t.Fatal(err)
 	}
 	var p struct{ Post projections.Post }
@@ -234,7 +235,7 @@ func TestSuspendAndPurge(t *testing.T) {
 		c.Now = func() time.Time { return time.Unix(0, clock.Load()) }
 	}})
 	mod, ann, bob := f.SignUp("mod"), f.SignUp("ann"), f.SignUp("bob")
-	if err := f.Cmds.SetRole(forumtest.Context(t), "", mod.User.ID, "moderator"); err != nil {
+	if err := f.Cmds.SetRole(forumtest.Context(t), "", events.UserID(mod.User.ID), "moderator"); err != nil {
 		t.Fatal(err)
 	}
 	old := mkPost(ann, "Before")

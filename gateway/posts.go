@@ -220,7 +220,7 @@ func (s *Server) vote(kind events.Kind) func(http.ResponseWriter, *http.Request,
 			return
 		}
 		target := events.Target{Kind: kind, ID: r.PathValue("id")}
-		if err := s.cmd.Vote(r.Context(), commands.VoteInput{Voter: p.UserID, Target: target, Value: *in.Value}); err != nil {
+		if err := s.cmd.Vote(r.Context(), commands.VoteInput{Voter: events.UserID(p.UserID), Target: target, Value: *in.Value}); err != nil {
 			s.writeError(w, r, err)
 			return
 		}

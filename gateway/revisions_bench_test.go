@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"forum/events"
 	"forum/internal/forumtest"
 	"forum/projections"
 )
@@ -36,7 +37,7 @@ func BenchmarkRevisionsOfBombs(b *testing.B) {
 func BenchmarkFlagQueueOfBombs(b *testing.B) {
 	f := forumtest.Start(b, forumtest.Options{})
 	mod, ann, bob := f.SignUp("mod"), f.SignUp("ann"), f.SignUp("bob")
-	if err := f.Cmds.SetRole(forumtest.Context(b), "", mod.User.ID, "moderator"); err != nil {
+	if err := f.Cmds.SetRole(forumtest.Context(b), "", events.UserID(mod.User.ID), "moderator"); err != nil {
 		b.Fatal(err)
 	}
 	for i := range 40 {

@@ -23,7 +23,7 @@ import (
 func moderatorOf(t *testing.T, f *forumtest.Forum, nickname string) *forumtest.Client {
 	t.Helper()
 	mod := f.SignUp(nickname)
-	if err := f.Cmds.SetRole(forumtest.Context(t), "", mod.User.ID, "moderator"); err != nil {
+	if err := f.Cmds.SetRole(forumtest.Context(t), "", events.UserID(mod.User.ID), "moderator"); err != nil {
 		t.Fatal(err)
 	}
 	return mod

@@ -130,6 +130,8 @@ var handlers = registerHandlers(
 	on(events.PostCreated, (*applier).postCreated, invalidatesNothing(), notifies("the users its body mentions")),
 	on(events.PostEdited, (*applier).postEdited, invalidatesNothing(), notifiesNobody()),
 	on(events.PostDeleted, (*applier).postDeleted, invalidatesNothing(), notifiesNobody()),
+	on(events.PostPinned, (*applier).postPinned, invalidatesNothing(), notifiesNobody()),
+	on(events.PostUnpinned, (*applier).postUnpinned, invalidatesNothing(), notifiesNobody()),
 	on(events.CommentCreated, (*applier).commentCreated, invalidatesNothing(), notifies("the users its body mentions, and the post's author")),
 	on(events.CommentEdited, (*applier).commentEdited, invalidatesNothing(), notifiesNobody()),
 	on(events.CommentDeleted, (*applier).commentDeleted, invalidatesNothing(), notifiesNobody()),

@@ -32,7 +32,7 @@ func TestMyPostVotes(t *testing.T) {
 			created, err := w.Svc.CreatePost(ctx, events.UserID(light), commands.PostInput{Title: fmt.Sprint("post ", i), Body: "body", Categories: []string{"general"}})
 			id := created.ID
 			if err == nil {
-				err = w.Svc.Vote(ctx, commands.VoteInput{Voter: heavy, Target: events.Target{Kind: events.KindPost, ID: id}, Value: 1 - 2*(i%2)})
+				err = w.Svc.Vote(ctx, commands.VoteInput{Voter: events.UserID(heavy), Target: events.Target{Kind: events.KindPost, ID: id}, Value: 1 - 2*(i%2)})
 			}
 			if err != nil {
 				t.Error(err)
@@ -44,7 +44,7 @@ func TestMyPostVotes(t *testing.T) {
 	if t.Failed() {
 		return
 	}
-	if err := w.Svc.Vote(ctx, commands.VoteInput{Voter: light, Target: events.Target{Kind: events.KindPost, ID: ids[5]}, Value: -1}); err != nil {
+	if err := w.Svc.Vote(ctx, commands.VoteInput{Voter: events.UserID(light), Target: events.Target{Kind: events.KindPost, ID: ids[5]}, Value: -1}); err != nil {
 		t.Fatal(err)
 	}
 	picked := []string{ids[0], ids[5], ids[17], ids[n-1]}
@@ -69,7 +69,7 @@ func TestMyPostVotes(t *testing.T) {
 		}
 	}
 	// A vote that commits is seen at once, though the votes were kept.
-	if err := w.Svc.Vote(ctx, commands.VoteInput{Voter: light, Target: events.Target{Kind: events.KindPost, ID: ids[5]}, Value: 1}); err != nil {
+	if err := w.Svc.Vote(ctx, commands.VoteInput{Voter: events.UserID(light), Target: events.Target{Kind: events.KindPost, ID: ids[5]}, Value: 1}); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := w.DB.MyPostVotes(ctx, light, picked); got[ids[5]] != 1 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"time"
 
@@ -27,6 +28,9 @@ type Post struct {
 	Dislikes     int      `json:"dislikes"`
 	CommentCount int      `json:"comment_count"`
 	MyVote       int      `json:"my_vote"`
+	// Pinned is where the post comes first ("global" or "category"), nil
+	// when it is not pinned.
+	Pinned *events.PinScope `json:"pinned"`
 }
 
 // FreshPost returns a post as the read models hold it the moment
@@ -99,7 +103,7 @@ func (a *applier) postDeleted(_ events.Event, d events.PostDeletedData) error {
 	if err != nil || !ok {
 		return err
 	}
-	if _, err := a.exec(`UPDATE posts SET deleted = 1, title = '', body = '', body_html = '' WHERE id = ?`, d.PostID); err != nil {
+	if _, err := a.exec(`UPDATE posts SET deleted = 1, title = '', body = '', body_html = '', pinned = NULL, pinned_seq = NULL WHERE id = ?`, d.PostID); err != nil {
 		return err
 	}
 	var author string
@@ -117,6 +121,23 @@ func (a *applier) postDeleted(_ events.Event, d events.PostDeletedData) error {
 		return err
 	}
 	return a.linkCategories(d.PostID, seq, cats, -1)
+}
+
+// postPinned pins a post that is not deleted: pinned again, it takes the new
+// scope and comes first among the pins. The moderation log records it.
+func (a *applier) postPinned(ev events.Event, d events.PostPinnedData) error {
+	if _, err := a.exec(`UPDATE posts SET pinned = ?, pinned_seq = ? WHERE id = ? AND deleted = 0`, d.Scope, ev.Seq, d.PostID); err != nil {
+		return err
+	}
+	return a.logMod(ev, "pin", events.Target{Kind: events.KindPost, ID: string(d.PostID)}, string(d.Scope))
+}
+
+// postUnpinned unpins a post; the moderation log records it.
+func (a *applier) postUnpinned(ev events.Event, d events.PostUnpinnedData) error {
+	if _, err := a.exec(`UPDATE posts SET pinned = NULL, pinned_seq = NULL WHERE id = ?`, d.PostID); err != nil {
+		return err
+	}
+	return a.logMod(ev, "unpin", events.Target{Kind: events.KindPost, ID: string(d.PostID)}, "")
 }
 
 // linkCategories adds (delta 1) or removes (delta -1) a post's category rows
@@ -168,7 +189,7 @@ type PostFilter struct {
 }
 
 const postCols = `p.id, p.seq, p.title, p.body, p.body_html, p.categories, p.created_at, p.edited_at, p.deleted, p.hidden, p.likes, p.dislikes, p.comment_count,
-	u.id, u.nickname, u.created_at, u.role, COALESCE(mv.value, 0)`
+	p.pinned, u.id, u.nickname, u.created_at, u.role, COALESCE(mv.value, 0)`
 
 const postJoins = ` JOIN users u ON u.id = p.author_id
 	LEFT JOIN votes mv ON mv.kind = 'post' AND mv.target_id = p.id AND mv.user_id = ?`
@@ -190,10 +211,15 @@ func scanPost(row scanner) (Post, error) {
 func scanPostRaw(row scanner) (Post, error) {
 	var p Post
 	var cats string
+	var pinned sql.NullString
 	err := row.Scan(&p.ID, &p.Seq, &p.Title, &p.Body, &p.BodyHTML, &cats, &p.CreatedAt, &p.EditedAt, &p.Deleted, &p.Hidden, &p.Likes, &p.Dislikes, &p.CommentCount,
-		&p.Author.ID, &p.Author.Nickname, &p.Author.CreatedAt, &p.Author.Role, &p.MyVote)
+		&pinned, &p.Author.ID, &p.Author.Nickname, &p.Author.CreatedAt, &p.Author.Role, &p.MyVote)
 	if err == nil {
 		err = json.Unmarshal([]byte(cats), &p.Categories)
+	}
+	if pinned.Valid {
+		scope := events.PinScope(pinned.String)
+		p.Pinned = &scope
 	}
 	return p, err
 }
@@ -240,8 +266,16 @@ func postsQuery(f PostFilter) (query string, args []any, limit int, err error) {
 		args = append(args, f.Author)
 	}
 	if f.Blocker != "" {
-		where = append(where, "NOT EXISTS (SELECT 1 FROM blocks b WHERE b.user_id = ? AND b.blocked_id = p.author_id)")
+		where = append(where, notBlocked)
 		args = append(args, f.Blocker)
+	}
+	if pinsLead(f) {
+		// The pins that lead the first page are left out of every page.
+		if f.Category != "" {
+			where = append(where, "p.pinned IS NULL")
+		} else {
+			where = append(where, "p.pinned IS NOT 'global'")
+		}
 	}
 	where = append(where, "p.deleted = 0", "p.hidden = 0", key+" < ?")
 	args = append(args, before)
@@ -252,14 +286,58 @@ func postsQuery(f PostFilter) (query string, args []any, limit int, err error) {
 	return query, args, limit, nil
 }
 
+// notBlocked leaves out the posts of the users a reader blocks (its argument).
+const notBlocked = "NOT EXISTS (SELECT 1 FROM blocks b WHERE b.user_id = ? AND b.blocked_id = p.author_id)"
+
+// maxPins bounds the pinned posts that lead a first page.
+const maxPins = MaxLimit
+
+// pinsLead reports whether pinned posts lead the first page of f's list:
+// the feed and a category's list, not a list filtered by author or votes.
+func pinsLead(f PostFilter) bool { return f.Author == "" && f.LikedBy == "" && f.DislikedBy == "" }
+
+// pinsQuery returns the SQL and arguments of the pinned posts that lead
+// the first page of f's list: global pins on every list, category pins on
+// the lists of their categories; global ones first, then the latest pinned.
+func pinsQuery(f PostFilter) (query string, args []any) {
+	args = []any{f.Viewer}
+	where := []string{"p.pinned = 'global'"}
+	if f.Category != "" {
+		where = []string{"(p.pinned = 'global' OR p.pinned = 'category' AND EXISTS (SELECT 1 FROM post_categories c2 WHERE c2.post_id = p.id AND c2.slug = ?))"}
+		args = append(args, f.Category)
+	}
+	if f.Blocker != "" {
+		where = append(where, notBlocked)
+		args = append(args, f.Blocker)
+	}
+	where = append(where, "p.deleted = 0", "p.hidden = 0")
+	return `SELECT ` + postCols + ` FROM posts p` + postJoins + ` WHERE ` + strings.Join(where, " AND ") +
+		` ORDER BY p.pinned = 'category', p.pinned_seq DESC LIMIT ` + strconv.Itoa(maxPins), args
+}
+
 // Posts returns a page of undeleted posts, newest first, matching f
-// (every filter at once), and the stream sequence it was read at.
+// (every filter at once), and the stream sequence it was read at. On the
+// feed and a category's list the pinned posts lead the first page, beyond
+// its limit, and no page shows them again.
 func (db *DB) Posts(ctx context.Context, f PostFilter) (Page[Post], error) {
 	query, args, limit, err := postsQuery(f)
 	if err != nil {
 		return Page[Post]{}, err
 	}
-	return readList(ctx, db, list[Post]{query: query, args: args, limit: limit, scan: scanPost, key: func(p Post) uint64 { return p.Seq }})
+	l := list[Post]{query: query, args: args, limit: limit, scan: scanPost, key: func(p Post) uint64 { return p.Seq }}
+	var pins []Post
+	if f.Cursor == "" && pinsLead(f) {
+		l.check = func(ctx context.Context, tx readTx) (err error) {
+			query, args := pinsQuery(f)
+			pins, err = scanAll(ctx, tx, nil, query, args, scanPost)
+			return err
+		}
+	}
+	page, err := readList(ctx, db, l)
+	if err == nil && len(pins) > 0 {
+		page.Items = append(pins, page.Items...)
+	}
+	return page, err
 }
 
 const postQuery = `SELECT ` + postCols + ` FROM posts p` + postJoins + ` WHERE p.id = ?`

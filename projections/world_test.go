@@ -265,11 +265,11 @@ func (w *world) play(n int) {
 			}
 		case r < 69:
 			if live := w.livePosts(); len(live) > 0 {
-				w.must("vote post", w.Svc.Vote(ctx, commands.VoteInput{Voter: user, Target: events.Target{Kind: events.KindPost, ID: pick(w, live)}, Value: w.intn(3) - 1}))
+				w.must("vote post", w.Svc.Vote(ctx, commands.VoteInput{Voter: events.UserID(user), Target: events.Target{Kind: events.KindPost, ID: pick(w, live)}, Value: w.intn(3) - 1}))
 			}
 		case r < 77:
 			if live := w.liveComments(); len(live) > 0 {
-				w.must("vote comment", w.Svc.Vote(ctx, commands.VoteInput{Voter: user, Target: events.Target{Kind: events.KindComment, ID: pick(w, live)}, Value: w.intn(3) - 1}))
+				w.must("vote comment", w.Svc.Vote(ctx, commands.VoteInput{Voter: events.UserID(user), Target: events.Target{Kind: events.KindComment, ID: pick(w, live)}, Value: w.intn(3) - 1}))
 			}
 		case r < 89:
 			to := pick(w, w.users)

@@ -65,6 +65,8 @@ var examples = map[events.Type]example{
 		PostID: postID, Title: "Notes on the Analytical Engine", Body: "Now with a table of Bernoulli numbers.", Categories: []string{"development"},
 	}},
 	events.PostDeleted:    {userAda, events.PostDeletedData{PostID: postID}},
+	events.PostPinned:     {userGrace, events.PostPinnedData{PostID: events.PostID(postID), Scope: events.PinGlobal}},
+	events.PostUnpinned:   {userGrace, events.PostUnpinnedData{PostID: events.PostID(postID)}},
 	events.PostVoted:      {userGrace, events.VotedData{TargetID: postID, UserID: userGrace, Value: 1}},
 	events.CommentCreated: {userGrace, events.CommentCreatedData{CommentID: commentID, PostID: postID, AuthorID: userGrace, Body: "Lovely. Does it handle loops?"}},
 	events.CommentEdited:  {userGrace, events.CommentEditedData{CommentID: commentID, PostID: postID, Body: "Lovely. Does it handle loops? (It does.)"}},

@@ -82,8 +82,8 @@ type (
 		User   projections.User `json:"user"`
 		Online bool             `json:"online"`
 	}
-	// postFrame is post.created, post.edited and post.deleted (ID is set on
-	// the last only). MyVote in Post is always 0: it is the viewer's own.
+	// postFrame is post.created, post.edited, post.deleted (ID is set on
+	// the last only) and pinned. MyVote in Post is always 0: it is the viewer's own.
 	postFrame struct {
 		Type string           `json:"type"`
 		Seq  uint64           `json:"seq"`

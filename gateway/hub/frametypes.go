@@ -31,6 +31,7 @@ const (
 	frameHidden            = "hidden"
 	frameRestored          = "restored"
 	framePurged            = "purged"
+	framePinned            = "pinned"
 )
 
 // The type field of every client → server frame (docs/PROTOCOL.md).

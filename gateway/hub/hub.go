@@ -59,7 +59,7 @@ type Stream interface {
 type Messenger interface {
 	SendDM(ctx context.Context, in commands.DMInput) (uint64, error)
 	SendRoomMessage(ctx context.Context, in commands.RoomMessageInput) (uint64, error)
-	CheckActive(ctx context.Context, user string) error
+	CheckActive(ctx context.Context, user events.UserID) error
 }
 
 // Config are the hub's dependencies.

@@ -547,7 +547,7 @@ func TestWSLiveFeed(t *testing.T) {
 	if p := pc.Post(t); p.ID != postID || p.Author.ID != bob.User.ID || p.MyVote != 0 || pc.Seq != p.Seq {
 		t.Errorf("post.created = %s", pc)
 	}
-	if err := f.Cmds.Vote(ctx, commands.VoteInput{Voter: ada.User.ID, Target: events.Target{Kind: events.KindPost, ID: postID}, Value: 1}); err != nil {
+	if err := f.Cmds.Vote(ctx, commands.VoteInput{Voter: events.UserID(ada.User.ID), Target: events.Target{Kind: events.KindPost, ID: postID}, Value: 1}); err != nil {
 		t.Fatal(err)
 	}
 	v := a.WaitType("post.voted")
@@ -566,7 +566,7 @@ func TestWSLiveFeed(t *testing.T) {
 	if cf.Comment.ID != string(commentID) || cf.Comment.PostID != postID || cf.Comment.Body != "first!" {
 		t.Errorf("comment.created = %s", cc)
 	}
-	if err := f.Cmds.Vote(ctx, commands.VoteInput{Voter: ada.User.ID, Target: events.Target{Kind: events.KindComment, ID: string(commentID)}, Value: -1}); err != nil {
+	if err := f.Cmds.Vote(ctx, commands.VoteInput{Voter: events.UserID(ada.User.ID), Target: events.Target{Kind: events.KindComment, ID: string(commentID)}, Value: -1}); err != nil {
 		t.Fatal(err)
 	}
 	a.WaitType("comment.voted").Decode(t, &vf)

@@ -181,5 +181,5 @@ func (c *conn) mayType(active bool) error {
 	if !active {
 		return nil
 	}
-	return c.hub.messenger.CheckActive(c.ctx, c.user.ID)
+	return c.hub.messenger.CheckActive(c.ctx, events.UserID(c.user.ID))
 }

@@ -151,6 +151,10 @@ var pushes = registerPushes(
 		changing(func(d events.PostEditedData) string { return itemKey(events.KindPost, d.PostID) })),
 	shows(events.PostDeleted, framePostDeleted, func(d events.PostDeletedData) source { return source{id: d.PostID} }, (*Hub).buildDeletedPost,
 		changing(func(d events.PostDeletedData) string { return itemKey(events.KindPost, d.PostID) })),
+	// A pin or an unpin shows the post with its pinned field, so open
+	// lists and pages move it.
+	shows(events.PostPinned, framePinned, func(d events.PostPinnedData) source { return source{id: string(d.PostID)} }, (*Hub).buildPost),
+	shows(events.PostUnpinned, framePinned, func(d events.PostUnpinnedData) source { return source{id: string(d.PostID)} }, (*Hub).buildPost),
 	frame(events.PostVoted, framePostVoted, (*Hub).buildPostVotes),
 	shows(events.CommentCreated, frameCommentCreated, func(d events.CommentCreatedData) source { return source{id: d.CommentID} }, (*Hub).buildComment),
 	shows(events.CommentEdited, frameCommentEdited, func(d events.CommentEditedData) source { return source{id: d.CommentID} }, (*Hub).buildComment,

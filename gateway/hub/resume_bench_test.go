@@ -22,7 +22,7 @@ func BenchmarkWSResume(b *testing.B) {
 	ctx := forumtest.Context(b)
 	f := forumtest.Start(b, forumtest.Options{})
 	ada, bob, mod := f.SignUp("ada"), f.SignUp("bob"), f.SignUp("mod")
-	if err := f.Cmds.SetRole(ctx, "", mod.User.ID, events.RoleModerator); err != nil {
+	if err := f.Cmds.SetRole(ctx, "", events.UserID(mod.User.ID), events.RoleModerator); err != nil {
 		b.Fatal(err)
 	}
 	watcher := ada.DialWS("")
@@ -60,7 +60,7 @@ func BenchmarkWSResume(b *testing.B) {
 	b.Run("rebuilt", func(b *testing.B) {
 		for i := 0; b.Loop(); i++ {
 			b.StopTimer()
-			if err := f.Cmds.Purge(ctx, mod.User.ID, bob.User.ID, time.Unix(0, 0), fmt.Sprint("purge ", i)); err != nil {
+			if err := f.Cmds.Purge(ctx, events.UserID(mod.User.ID), events.UserID(bob.User.ID), time.Unix(0, 0), fmt.Sprint("purge ", i)); err != nil {
 				b.Fatal(err)
 			}
 			b.StartTimer()

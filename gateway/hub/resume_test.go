@@ -71,7 +71,7 @@ func TestWSResume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.Cmds.Vote(ctx, commands.VoteInput{Voter: cyd.User.ID, Target: events.Target{Kind: events.KindPost, ID: first}, Value: -1}); err != nil {
+	if err := f.Cmds.Vote(ctx, commands.VoteInput{Voter: events.UserID(cyd.User.ID), Target: events.Target{Kind: events.KindPost, ID: first}, Value: -1}); err != nil {
 		t.Fatal(err)
 	}
 	toAda := dmHTTP(bob, ada, "for ada")

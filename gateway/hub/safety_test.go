@@ -99,7 +99,7 @@ func TestWSResumeConcealsHidden(t *testing.T) {
 		f := forumtest.Start(t, forumtest.Options{Dir: dir})
 		ada, mod = f.SignUp("ada"), f.SignUp("mod")
 		bob := f.SignUp("bob")
-		if err := f.Cmds.SetRole(ctx, "", mod.User.ID, events.RoleModerator); err != nil {
+		if err := f.Cmds.SetRole(ctx, "", events.UserID(mod.User.ID), events.RoleModerator); err != nil {
 			t.Fatal(err)
 		}
 		for _, c := range []*forumtest.Client{ada, bob} {
@@ -112,7 +112,7 @@ func TestWSResumeConcealsHidden(t *testing.T) {
 		hidden = writes(t, f, ada, bob, "hush")
 		a.WaitType("dm") // every frame is cached, with its text
 		for _, target := range hidden {
-			if err := f.Cmds.SetHidden(ctx, mod.User.ID, target, true, "spoiler"); err != nil {
+			if err := f.Cmds.SetHidden(ctx, events.UserID(mod.User.ID), target, true, "spoiler"); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -185,7 +185,7 @@ func TestWSResumeBlockedNotifications(t *testing.T) {
 	writes(t, f, ada, bob, "pest")
 	a.WaitType("dm") // cached
 	a.Close()
-	if err := f.Cmds.Block(ctx, ada.User.ID, bob.User.ID, true); err != nil {
+	if err := f.Cmds.Block(ctx, events.UserID(ada.User.ID), events.UserID(bob.User.ID), true); err != nil {
 		t.Fatal(err)
 	}
 	ada.CreatePost("Marker")

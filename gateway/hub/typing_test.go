@@ -48,7 +48,7 @@ func TestWSTypingBlocked(t *testing.T) {
 	}
 	forumtest.Eventually(t, "instance 2 to see everyone in random", func() bool { return bob.As(f2).RoomOnline("random") == 3 })
 
-	if err := f1.Cmds.Block(ctx, bob.User.ID, ann.User.ID, true); err != nil {
+	if err := f1.Cmds.Block(ctx, events.UserID(bob.User.ID), events.UserID(ann.User.ID), true); err != nil {
 		t.Fatal(err)
 	}
 	marker := cy.CreatePost("after the block")
@@ -83,7 +83,7 @@ func TestWSTypingSuspended(t *testing.T) {
 	ctx := forumtest.Context(t)
 	f := forumtest.Start(t, forumtest.Options{})
 	ann, bob, cy, mod := f.SignUp("ann"), f.SignUp("bob"), f.SignUp("cyd"), f.SignUp("mod")
-	if err := f.Cmds.SetRole(ctx, "", mod.User.ID, events.RoleModerator); err != nil {
+	if err := f.Cmds.SetRole(ctx, "", events.UserID(mod.User.ID), events.RoleModerator); err != nil {
 		t.Fatal(err)
 	}
 	a, b, c := ann.DialWS(""), bob.DialWS(""), cy.DialWS("")
@@ -97,7 +97,7 @@ func TestWSTypingSuspended(t *testing.T) {
 	}
 	defer sub.Unsubscribe()
 
-	if err := f.Cmds.Suspend(ctx, mod.User.ID, ann.User.ID, time.Now().Add(time.Hour), "cool down"); err != nil {
+	if err := f.Cmds.Suspend(ctx, events.UserID(mod.User.ID), events.UserID(ann.User.ID), time.Now().Add(time.Hour), "cool down"); err != nil {
 		t.Fatal(err)
 	}
 	for _, frame := range []map[string]any{

@@ -65,9 +65,12 @@ CREATE TABLE posts (
   hidden        INTEGER NOT NULL DEFAULT 0, -- by a moderator
   likes         INTEGER NOT NULL DEFAULT 0,
   dislikes      INTEGER NOT NULL DEFAULT 0,
-  comment_count INTEGER NOT NULL DEFAULT 0
+  comment_count INTEGER NOT NULL DEFAULT 0,
+  pinned        TEXT,    -- 'global' or 'category' while pinned by a moderator
+  pinned_seq    INTEGER  -- of the post.pinned event: the newest pin comes first
 );
 CREATE INDEX posts_author_seq ON posts(author_id, seq);
+CREATE INDEX posts_pinned ON posts(pinned, pinned_seq) WHERE pinned IS NOT NULL;
 
 -- Every version of a post (its creation and each edit), rendered once by
 -- the projector, so reading a post's history renders nothing. A deleted
