@@ -17,11 +17,12 @@ function stats(post) {
   ];
 }
 
-/** postCard is an article.post-card[data-id] with the title, author, categories, time and counts. */
+/** postCard is an article.post-card[data-id] with the title, author, categories, time, a "Pinned" badge and counts. */
 function postCard(post) {
   return h('article', { class: 'post-card', 'data-id': post.id },
     h('h2', { class: 'post-card-title' }, h('a', { href: path('posts', post.id) }, post.deleted ? REMOVED : post.title)),
-    h('p', { class: 'post-meta' }, avatar(post.author), 'by ', userLink(post.author), ' · ', timeEl(post.created_at)),
+    h('p', { class: 'post-meta' }, avatar(post.author), 'by ', userLink(post.author), ' · ', timeEl(post.created_at),
+      post.pinned && [' · ', h('span', { class: 'pinned-badge' }, 'Pinned')]),
     h('ul', { class: 'tags', 'aria-label': 'Categories' },
       post.categories.map((slug) => h('li', {}, h('a', { href: path('c', slug) }, slug)))),
     h('p', { class: 'post-stats' }, stats(post)));

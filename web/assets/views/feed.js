@@ -96,6 +96,16 @@ export const feed = {
         case 'hidden':
           if (msg.target.kind === 'post') posts.remove(msg.target.id);
           break;
+        case 'pinned': {
+          // A pin that leads this list puts the post on top; any other shows its badge where it is.
+          const { post } = msg;
+          const leads = post.pinned === 'global' || (post.pinned === 'category' && slug && post.categories.includes(slug));
+          if (leads && !post.hidden && !post.deleted) {
+            posts.remove(post.id);
+            posts.prepend([post]);
+          } else posts.replace(post);
+          break;
+        }
         case 'purged':
           reload();
           break;

@@ -105,6 +105,16 @@ export const post = {
       }
     }
 
+    async function setPinned(scope) {
+      try {
+        if (scope) await api.post(path('api', 'mod', 'posts', id, 'pin'), { scope });
+        else await api.post(path('api', 'mod', 'posts', id, 'unpin'), {});
+        show({ ...shown, pinned: scope });
+      } catch (err) {
+        reportError(err);
+      }
+    }
+
     function show(item) {
       shown = item;
       // A hidden post shows as such; a moderator still reads it, marked.
@@ -125,7 +135,8 @@ export const post = {
       if (removed) body.textContent = REMOVED;
       else setRichText(body, item.body_html);
       meta.replaceChildren(...(removed ? [] : [avatar(item.author), 'by ', userLink(item.author), roleBadge(item.author), ' · ', timeEl(item.created_at),
-        item.hidden && h('span', { class: 'hidden-badge' }, ' · hidden'), ...(item.edited_at ? [' · ', historyToggle()] : [])].filter(Boolean)));
+        item.hidden && h('span', { class: 'hidden-badge' }, ' · hidden'), item.pinned && ' · ', item.pinned && h('span', { id: 'post-pinned', class: 'pinned-badge' }, 'Pinned'),
+        ...(item.edited_at ? [' · ', historyToggle()] : [])].filter(Boolean)));
       if (removed) history.hidden = true;
       tags.replaceChildren(...(removed ? [] : item.categories.map((slug) => h('li', {}, h('a', { href: path('c', slug) }, slug)))));
       votes = removed ? null : createVotes({
@@ -137,6 +148,10 @@ export const post = {
         own && confirmButton('Delete', 'Delete this post?', remove),
         !removed && me && !own && flagButton('posts', id),
         !removed && isModerator(me) && h('button', { type: 'button', id: 'mod-hide-post', class: 'secondary', onclick: () => setHidden(!item.hidden) }, item.hidden ? 'Restore' : 'Hide'),
+        // Pinned: first on every list (global) or on its categories' lists.
+        !removed && isModerator(me) && !item.pinned && h('button', { type: 'button', id: 'mod-pin-global', class: 'secondary', onclick: () => setPinned('global') }, 'Pin everywhere'),
+        !removed && isModerator(me) && !item.pinned && h('button', { type: 'button', id: 'mod-pin-category', class: 'secondary', onclick: () => setPinned('category') }, 'Pin in its categories'),
+        !removed && isModerator(me) && item.pinned && h('button', { type: 'button', id: 'mod-unpin', class: 'secondary', onclick: () => setPinned(null) }, 'Unpin'),
       ].filter(Boolean));
       if (removed) comments.close();
       countComments(item.comment_count);
@@ -175,6 +190,9 @@ export const post = {
         case 'hidden':
           if (msg.target.kind === 'post' && msg.target.id === id) show({ ...shown, hidden: true });
           if (msg.target.kind === 'comment') comments.hide(msg.target.id);
+          break;
+        case 'pinned':
+          if (msg.post.id === id) show({ ...shown, pinned: msg.post.pinned });
           break;
         case 'post.edited':
         case 'post.deleted':
