@@ -197,7 +197,7 @@ func (w *world) categories() []string {
 
 // play runs n random commands (seeded) against the live forum: sign-ups and
 // sign-ins and -outs, posts, edits, deletes, comments, votes, direct
-// messages, reads and room messages.
+// messages, reads, pins and room messages.
 func (w *world) play(n int) {
 	w.t.Helper()
 	ctx := forumtest.Context(w.t)
@@ -301,6 +301,16 @@ func (w *world) play(n int) {
 					a, b = b, a
 				}
 				w.must("mark read", w.Svc.MarkRead(ctx, commands.ReadInput{User: a, Peer: b, UpTo: pick(w, w.dms[k])}))
+			}
+		case r < 95:
+			// A moderator (here the command line) pins or unpins a post.
+			if live := w.livePosts(); len(live) > 0 {
+				p := events.PostID(pick(w, live))
+				if w.intn(3) == 0 {
+					w.must("unpin", w.Svc.UnpinPost(ctx, "", p))
+				} else {
+					w.must("pin", w.Svc.PinPost(ctx, "", p, []events.PinScope{events.PinGlobal, events.PinCategory}[w.intn(2)]))
+				}
 			}
 		default:
 			room := pick(w, w.rooms)
