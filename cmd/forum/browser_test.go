@@ -43,6 +43,7 @@ func TestBrowser(t *testing.T) {
 		{"SignUpErrors", browserSignUpErrors, nil},
 		{"Accessibility", browserAccessibility, []string{"--admins", "ada"}},
 		{"Moderation", browserModeration, []string{"--admins", "boss"}},
+		{"Pins", browserPins, []string{"--admins", "boss"}},
 	} {
 		t.Run(sc.name, func(t *testing.T) { sc.run(t, newBrowserEnv(t, browser, sc.flags...)) })
 	}
