@@ -35,11 +35,11 @@ func TestConfiguredAdminIsTheNicknamesFirstHolder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := role(boss); r != events.RoleAdmin {
+	if r := role(string(boss)); r != events.RoleAdmin {
 		t.Fatalf("the first account named boss: role %q, want admin", r)
 	}
 	wantCode(t, "the last admin erasing their account", e.Cmds.Erase(ctx, boss, in.Password), fault.ECONFLICT, "")
-	if st, err := e.DB.StandingOf(ctx, boss); err != nil || st.Erased || st.Role != events.RoleAdmin {
+	if st, err := e.DB.StandingOf(ctx, string(boss)); err != nil || st.Erased || st.Role != events.RoleAdmin {
 		t.Fatalf("after a refused erasure: %+v, %v; want an admin, not erased", st, err)
 	}
 	ann := e.Register("ann")
@@ -56,8 +56,8 @@ func TestConfiguredAdminIsTheNicknamesFirstHolder(t *testing.T) {
 	if err := e.Cmds.EnsureAdmins(ctx, admins); err != nil {
 		t.Fatal(err)
 	}
-	if r := role(again); r == events.RoleAdmin {
+	if r := role(string(again)); r == events.RoleAdmin {
 		t.Errorf("BOSS, signed up after boss was erased: role %q, want a member", r)
 	}
-	wantCode(t, "the new last admin erasing their account", e.Cmds.Erase(ctx, ann, forumtest.Password("ann")), fault.ECONFLICT, "")
+	wantCode(t, "the new last admin erasing their account", e.Cmds.Erase(ctx, events.UserID(ann), forumtest.Password("ann")), fault.ECONFLICT, "")
 }

@@ -66,7 +66,7 @@ func TestClaimsHashedWithTheForumsSecret(t *testing.T) {
 			t.Errorf("the %s's claim: %q, want %s", kind, got, events.ClaimMade)
 		}
 	}
-	if err := e.Cmds.Erase(ctx, id, forumtest.Password("carol")); err != nil {
+	if err := e.Cmds.Erase(ctx, events.UserID(id), forumtest.Password("carol")); err != nil {
 		t.Fatal(err)
 	}
 	for kind, v := range values {
@@ -122,7 +122,7 @@ func TestLegacyClaimsStayUnique(t *testing.T) {
 	id := e.Register("olde")
 	legacyClaim(t, e, events.ClaimNickname, "olde", id)
 	legacyClaim(t, e, events.ClaimEmail, "olde@example.com", id)
-	if err := e.Cmds.Erase(ctx, id, forumtest.Password("olde")); err != nil {
+	if err := e.Cmds.Erase(ctx, events.UserID(id), forumtest.Password("olde")); err != nil {
 		t.Fatal(err)
 	}
 	for kind, v := range map[string]string{events.ClaimNickname: "olde", events.ClaimEmail: "olde@example.com"} {
@@ -133,7 +133,7 @@ func TestLegacyClaimsStayUnique(t *testing.T) {
 	e.Register("olde")
 	// Someone else's erasure releases nothing of another's old claim.
 	other := e.Register("other")
-	if err := e.Cmds.Erase(ctx, other, forumtest.Password("other")); err != nil {
+	if err := e.Cmds.Erase(ctx, events.UserID(other), forumtest.Password("other")); err != nil {
 		t.Fatal(err)
 	}
 	if got := lastOn(t, e, events.ClaimKey(events.ClaimNickname, "ghost")); got != events.ClaimMade {

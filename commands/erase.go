@@ -12,7 +12,8 @@ import (
 // end, its nickname and email are free again, and its personal data in the
 // log becomes unreadable (its key is destroyed). The forum's last admin
 // cannot leave (ECONFLICT); another admin gives up the role first.
-func (s *Service) Erase(ctx context.Context, user, password string) error {
+func (s *Service) Erase(ctx context.Context, userID events.UserID, password string) error {
+	user := string(userID)
 	acct, err := s.DB.Account(ctx, user)
 	if err != nil {
 		return err
@@ -21,7 +22,7 @@ func (s *Service) Erase(ctx context.Context, user, password string) error {
 		return fault.FieldError(fault.EINVALID, "password", "enter your password to delete your account")
 	}
 	id, err := s.Authenticate(ctx, acct.Nickname, password)
-	if err != nil || id != user {
+	if err != nil || id != userID {
 		return fault.FieldError(fault.EUNAUTHENTICATED, "password", "wrong password")
 	}
 	if acct.Role == events.RoleAdmin {

@@ -21,7 +21,8 @@ type Exported struct {
 
 // Export calls fn with every event user made, oldest first, its personal
 // data readable.
-func (s *Service) Export(ctx context.Context, user string, fn func(Exported) error) error {
+func (s *Service) Export(ctx context.Context, userID events.UserID, fn func(Exported) error) error {
+	user := string(userID)
 	var after uint64
 	for {
 		seqs, err := s.DB.ActorSeqs(ctx, user, after, 500)

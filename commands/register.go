@@ -81,7 +81,7 @@ func checkEmail(email string) error {
 // first (ETAKEN, with the field, when someone holds it). A claim left over by
 // a sign-up that failed halfway is released, so the value is free again. A
 // common password, or one that is the nickname or email, is refused.
-func (s *Service) Register(ctx context.Context, in RegisterInput) (string, error) {
+func (s *Service) Register(ctx context.Context, in RegisterInput) (events.UserID, error) {
 	if err := in.Validate(); err != nil {
 		return "", err
 	}
@@ -92,7 +92,7 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (string, error
 	if err == nil && s.isConfiguredAdmin(in.Nickname) && s.firstHolder(ctx, in.Nickname, id) {
 		_, err = s.emit(ctx, events.UserRoleSet, id, "", events.UserRoleSetData{UserID: id, Role: events.RoleAdmin})
 	}
-	return id, err
+	return events.UserID(id), err
 }
 
 // maxClaimHistory bounds the events read from a nickname's claims to tell

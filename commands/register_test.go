@@ -32,7 +32,7 @@ func registerAtOnce(t *testing.T, e *forumtest.Core, ins []commands.RegisterInpu
 		wg.Go(func() {
 			<-start
 			id, err := e.Cmds.Register(ctx, in)
-			out[i] = signupResult{in, id, err}
+			out[i] = signupResult{in, string(id), err}
 		})
 	}
 	close(start)
@@ -70,7 +70,7 @@ func TestRegisterConcurrentNickname(t *testing.T) {
 	ctx := forumtest.Context(t)
 	for _, login := range []string{"bob", "BOB", winner.in.Nickname} {
 		id, err := e.Cmds.Authenticate(ctx, login, "correct-horse-battery")
-		if err != nil || id != winner.id {
+		if err != nil || string(id) != winner.id {
 			t.Errorf("sign in as %q = %q, %v; want the winner %q", login, id, err, winner.id)
 		}
 	}
@@ -91,7 +91,7 @@ func TestRegisterConcurrentEmail(t *testing.T) {
 	}
 	winner, losers := oneWinner(t, registerAtOnce(t, e, ins), "email")
 	ctx := forumtest.Context(t)
-	if id, err := e.Cmds.Authenticate(ctx, "CAROL@example.COM", "correct-horse-battery"); err != nil || id != winner.id {
+	if id, err := e.Cmds.Authenticate(ctx, "CAROL@example.COM", "correct-horse-battery"); err != nil || string(id) != winner.id {
 		t.Errorf("sign in by email = %q, %v; want the winner %q", id, err, winner.id)
 	}
 	// Each loser claimed its nickname before failing on the email: the

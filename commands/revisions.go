@@ -17,7 +17,8 @@ type Revision = projections.Revision
 // not there is ENOTFOUND, and so is a hidden one unless reveal (a moderator
 // reads); the versions of an erased author's post read as [deleted], as the
 // read models keep them since the erasure.
-func (s *Service) Revisions(ctx context.Context, postID string, reveal bool, req projections.PageRequest) (projections.Page[Revision], error) {
+func (s *Service) Revisions(ctx context.Context, post events.PostID, reveal bool, req projections.PageRequest) (projections.Page[Revision], error) {
+	postID := string(post)
 	var none projections.Page[Revision]
 	if !events.ValidID(postID) {
 		return none, fault.Errorf(fault.ENOTFOUND, "post not found")

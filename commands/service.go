@@ -206,8 +206,8 @@ type idempotency struct {
 // the same user and key: each event it appends gets a message id derived
 // from them (and its place among the write's events), so the log stores a
 // retried write once, and a retry finds what the first attempt stored.
-func WithIdempotencyKey(ctx context.Context, user, key string) context.Context {
-	sum := sha256.Sum256([]byte(user + "\x00" + key))
+func WithIdempotencyKey(ctx context.Context, user events.UserID, key string) context.Context {
+	sum := sha256.Sum256([]byte(string(user) + "\x00" + key))
 	return context.WithValue(ctx, idempotencyKey{}, &idempotency{prefix: "idem:" + hex.EncodeToString(sum[:16])})
 }
 

@@ -35,7 +35,7 @@ const MaxLoginLen = 256
 // whether or not the account exists), EINVALID for a login or password too
 // long to be one, EUNAVAILABLE when password checks are queued past their
 // bound.
-func (s *Service) Authenticate(ctx context.Context, login, password string) (string, error) {
+func (s *Service) Authenticate(ctx context.Context, login, password string) (events.UserID, error) {
 	if err := CheckCredentialLengths(login, password); err != nil {
 		return "", err
 	}
@@ -54,7 +54,7 @@ func (s *Service) Authenticate(ctx context.Context, login, password string) (str
 	if !ok || cred.UserID == "" || (password == DemoPassword && !(s.DemoSignIn && fromLoopback(ctx))) {
 		return "", wrong
 	}
-	return cred.UserID, nil
+	return events.UserID(cred.UserID), nil
 }
 
 // loopbackKey is the context key that marks a request whose client is on
@@ -89,8 +89,8 @@ func CheckCredentialLengths(login, password string) error {
 // Session is a started session: the token goes to the client once and is
 // never stored; ID names the session in events.
 type Session struct {
-	ID        string
-	UserID    string
+	ID        events.SessionID
+	UserID    events.UserID
 	Token     string
 	ExpiresAt time.Time
 }
@@ -100,14 +100,14 @@ const maxUserAgentLen = 256
 
 // StartSession starts a new session for userID with a fresh 256-bit token,
 // noting the client's userAgent (cut to 256 bytes) for the session list.
-func (s *Service) StartSession(ctx context.Context, userID, userAgent string) (Session, error) {
+func (s *Service) StartSession(ctx context.Context, userID events.UserID, userAgent string) (Session, error) {
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
 		return Session{}, fmt.Errorf("token: %w", err)
 	}
-	sess := Session{ID: s.NewID(), UserID: userID, Token: base64.RawURLEncoding.EncodeToString(raw), ExpiresAt: s.Now().Add(s.SessionTTL).UTC().Truncate(time.Second)}
-	if _, err := s.emit(ctx, events.SessionStarted, sess.ID, userID, events.SessionStartedData{
-		SessionID: sess.ID, UserID: userID, TokenHash: TokenHash(sess.Token), ExpiresAt: sess.ExpiresAt, UserAgent: cleanUserAgent(userAgent),
+	sess := Session{ID: events.SessionID(s.NewID()), UserID: userID, Token: base64.RawURLEncoding.EncodeToString(raw), ExpiresAt: s.Now().Add(s.SessionTTL).UTC().Truncate(time.Second)}
+	if _, err := s.emit(ctx, events.SessionStarted, string(sess.ID), string(userID), events.SessionStartedData{
+		SessionID: string(sess.ID), UserID: string(userID), TokenHash: TokenHash(sess.Token), ExpiresAt: sess.ExpiresAt, UserAgent: cleanUserAgent(userAgent),
 	}); err != nil {
 		return Session{}, err
 	}
@@ -188,17 +188,17 @@ func (s *Service) UseDue(sess projections.Session) bool {
 
 // EndSession ends one of user's sessions: ENOTFOUND unless it is theirs and
 // still in force.
-func (s *Service) EndSession(ctx context.Context, user, sessionID string) error {
-	if err := checkID("session", sessionID); err != nil {
+func (s *Service) EndSession(ctx context.Context, user events.UserID, sessionID events.SessionID) error {
+	if err := checkID("session", string(sessionID)); err != nil {
 		return err
 	}
-	sessions, err := s.DB.Sessions(ctx, user)
+	sessions, err := s.DB.Sessions(ctx, string(user))
 	if err != nil {
 		return err
 	}
 	for _, sess := range sessions {
-		if sess.ID == sessionID {
-			return s.SignOut(ctx, Session{ID: sess.ID, UserID: user})
+		if sess.ID == string(sessionID) {
+			return s.SignOut(ctx, Session{ID: sessionID, UserID: user})
 		}
 	}
 	return fault.Errorf(fault.ENOTFOUND, "session not found")
@@ -206,20 +206,20 @@ func (s *Service) EndSession(ctx context.Context, user, sessionID string) error 
 
 // EndOtherSessions ends every session of user but keep ("" ends them all)
 // and returns the ids of those it ended.
-func (s *Service) EndOtherSessions(ctx context.Context, user, keep string) ([]string, error) {
-	sessions, err := s.DB.Sessions(ctx, user)
+func (s *Service) EndOtherSessions(ctx context.Context, user events.UserID, keep events.SessionID) ([]events.SessionID, error) {
+	sessions, err := s.DB.Sessions(ctx, string(user))
 	if err != nil {
 		return nil, err
 	}
-	var ended []string
+	var ended []events.SessionID
 	for _, sess := range sessions {
-		if sess.ID != keep {
-			err := s.SignOut(ctx, Session{ID: sess.ID, UserID: user})
+		if id := events.SessionID(sess.ID); id != keep {
+			err := s.SignOut(ctx, Session{ID: id, UserID: user})
 			var st *Stored
 			if err != nil && !errors.As(err, &st) {
 				return ended, err
 			}
-			ended = append(ended, sess.ID)
+			ended = append(ended, id)
 		}
 	}
 	return ended, nil
@@ -229,6 +229,6 @@ func (s *Service) EndOtherSessions(ctx context.Context, user, keep string) ([]st
 // needed); its token stops working on every instance as soon as each has
 // applied the event.
 func (s *Service) SignOut(ctx context.Context, sess Session) error {
-	_, err := s.emit(ctx, events.SessionEnded, sess.ID, sess.UserID, events.SessionEndedData{SessionID: sess.ID, UserID: sess.UserID})
+	_, err := s.emit(ctx, events.SessionEnded, string(sess.ID), string(sess.UserID), events.SessionEndedData{SessionID: string(sess.ID), UserID: string(sess.UserID)})
 	return err
 }

@@ -89,7 +89,7 @@ func TestSessions(t *testing.T) {
 			t.Errorf("expires at %v, want %v", s.ExpiresAt, want)
 		}
 		got, err := e.DB.SessionByTokenHash(ctx, commands.TokenHash(s.Token))
-		if err != nil || got.ID != s.ID || got.UserID != id {
+		if err != nil || got.ID != string(s.ID) || got.UserID != string(id) {
 			t.Errorf("SessionByTokenHash = %+v, %v; want session %s of %s", got, err, s.ID, id)
 		}
 		if _, err := e.DB.SessionByTokenHash(ctx, s.Token); fault.Code(err) != fault.ENOTFOUND {
@@ -197,7 +197,7 @@ func TestRealArgon2idSignUpAndSignIn(t *testing.T) {
 		}
 	})
 	// The hash is sealed in the log: opened, it is an argon2id hash.
-	ev, err := e.Store.Last(ctx, events.UserRegistered.Subject(id))
+	ev, err := e.Store.Last(ctx, events.UserRegistered.Subject(string(id)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,7 +28,7 @@ func (s *Server) signup(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	u, err := s.db.Account(r.Context(), id)
+	u, err := s.db.Account(r.Context(), string(id))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -71,7 +71,7 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	u, err := s.db.Account(r.Context(), sess.UserID)
+	u, err := s.db.Account(r.Context(), string(sess.UserID))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -82,7 +82,7 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) signout(w http.ResponseWriter, r *http.Request, p principal) {
 	if p.SessionID != "" {
-		if err := s.cmd.SignOut(r.Context(), commands.Session{ID: p.SessionID, UserID: p.UserID}); err != nil && !isStored(err) {
+		if err := s.cmd.SignOut(r.Context(), commands.Session{ID: events.SessionID(p.SessionID), UserID: events.UserID(p.UserID)}); err != nil && !isStored(err) {
 			s.writeError(w, r, err)
 			return
 		}
@@ -189,7 +189,7 @@ func (s *Server) listSessions(w http.ResponseWriter, r *http.Request, p principa
 
 func (s *Server) endSession(w http.ResponseWriter, r *http.Request, p principal) {
 	id := r.PathValue("id")
-	if err := s.cmd.EndSession(r.Context(), p.UserID, id); err != nil && !isStored(err) {
+	if err := s.cmd.EndSession(r.Context(), events.UserID(p.UserID), events.SessionID(id)); err != nil && !isStored(err) {
 		s.writeError(w, r, err)
 		return
 	}
@@ -201,9 +201,9 @@ func (s *Server) endSession(w http.ResponseWriter, r *http.Request, p principal)
 }
 
 func (s *Server) endOtherSessions(w http.ResponseWriter, r *http.Request, p principal) {
-	ended, err := s.cmd.EndOtherSessions(r.Context(), p.UserID, p.SessionID)
+	ended, err := s.cmd.EndOtherSessions(r.Context(), events.UserID(p.UserID), events.SessionID(p.SessionID))
 	for _, id := range ended {
-		s.hub.EndSession(id)
+		s.hub.EndSession(string(id))
 	}
 	if err != nil && !isStored(err) {
 		s.writeError(w, r, err)

@@ -105,8 +105,8 @@ func (s *Server) basicPrincipal(r *http.Request, login, password string) (princi
 		}
 		return principal{}, false, err
 	}
-	s.basic.store(k, id, password == commands.DemoPassword, now)
-	return principal{UserID: id}, true, nil
+	s.basic.store(k, string(id), password == commands.DemoPassword, now)
+	return principal{UserID: string(id)}, true, nil
 }
 
 func (s *Server) sessionPrincipal(ctx context.Context, token string) (principal, bool) {

@@ -133,7 +133,7 @@ func (s *Server) answerClaimed(w http.ResponseWriter, r *http.Request, a *attemp
 // a retry, or releases the key when there is none worth keeping.
 func (s *Server) perform(w http.ResponseWriter, r *http.Request, next http.Handler, a *attempt) {
 	rec := &recorder{ResponseWriter: w}
-	next.ServeHTTP(rec, r.WithContext(commands.WithIdempotencyKey(r.Context(), a.user, a.key)))
+	next.ServeHTTP(rec, r.WithContext(commands.WithIdempotencyKey(r.Context(), events.UserID(a.user), a.key)))
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 5*time.Second)
 	defer cancel()
 	var err error

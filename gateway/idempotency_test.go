@@ -80,14 +80,14 @@ func TestRetryFindsWhatLanded(t *testing.T) {
 	t.Parallel()
 	f := forumtest.Start(t, forumtest.Options{})
 	ada := f.SignUp("ada")
-	ctx := commands.WithIdempotencyKey(forumtest.Context(t), ada.User.ID, "k")
+	ctx := commands.WithIdempotencyKey(forumtest.Context(t), events.UserID(ada.User.ID), "k")
 	in := commands.PostInput{Title: "t", Body: "b", Categories: []string{"general"}}
 	created, err := f.Cmds.CreatePost(ctx, events.UserID(ada.User.ID), in)
 	id1 := created.ID
 	if err != nil {
 		t.Fatal(err)
 	}
-	retried, err := f.Cmds.CreatePost(commands.WithIdempotencyKey(forumtest.Context(t), ada.User.ID, "k"), events.UserID(ada.User.ID), in)
+	retried, err := f.Cmds.CreatePost(commands.WithIdempotencyKey(forumtest.Context(t), events.UserID(ada.User.ID), "k"), events.UserID(ada.User.ID), in)
 	id2 := retried.ID
 	if err != nil || id2 != id1 {
 		t.Errorf("retry: %s, %v; want the first attempt's post %s", id2, err, id1)

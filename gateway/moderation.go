@@ -270,7 +270,7 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request, p principal) {
 	enc.SetEscapeHTML(false)
 	w.Write([]byte("[\n"))
 	first := true
-	err := s.cmd.Export(r.Context(), p.UserID, func(e commands.Exported) error {
+	err := s.cmd.Export(r.Context(), events.UserID(p.UserID), func(e commands.Exported) error {
 		if !first {
 			if _, err := w.Write([]byte(",")); err != nil {
 				return err
@@ -294,7 +294,7 @@ func (s *Server) erase(w http.ResponseWriter, r *http.Request, p principal) {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.cmd.Erase(r.Context(), p.UserID, in.Password); err != nil {
+	if err := s.cmd.Erase(r.Context(), events.UserID(p.UserID), in.Password); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

@@ -2,6 +2,8 @@ package gateway
 
 import (
 	"net/http"
+
+	"forum/events"
 )
 
 func (s *Server) notifications(w http.ResponseWriter, r *http.Request, p principal) {
@@ -26,7 +28,7 @@ func (s *Server) markNotificationsRead(w http.ResponseWriter, r *http.Request, p
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.cmd.MarkNotificationsRead(r.Context(), p.UserID, in.UpTo); err != nil {
+	if err := s.cmd.MarkNotificationsRead(r.Context(), events.UserID(p.UserID), in.UpTo); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

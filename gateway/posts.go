@@ -259,7 +259,7 @@ func (s *Server) revisions(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	page, err := s.cmd.Revisions(r.Context(), r.PathValue("id"), s.readsHidden(r), pr)
+	page, err := s.cmd.Revisions(r.Context(), events.PostID(r.PathValue("id")), s.readsHidden(r), pr)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -58,7 +58,7 @@ func TestProjectorSurvivesNATSRestart(t *testing.T) {
 	// Write once the connection is back, then wait for the read models.
 	// Each attempt signs up someone new: an attempt that got no answer may
 	// still land its nickname's claim once the connection is back.
-	var id string
+	var id events.UserID
 	attempt := 0
 	forumtest.Eventually(t, "a sign-up after the restart", func() bool {
 		cctx, ccancel := context.WithTimeout(context.Background(), 2*time.Second)
@@ -69,7 +69,7 @@ func TestProjectorSurvivesNATSRestart(t *testing.T) {
 		id, err = cmds.Register(cctx, commands.RegisterInput{Nickname: nick, Email: nick + "@example.com", Password: "a-good-passphrase"})
 		return err == nil
 	})
-	if _, err := db.User(forumtest.Context(t), id); err != nil {
+	if _, err := db.User(forumtest.Context(t), string(id)); err != nil {
 		t.Fatalf("the sign-up after the restart is not in the read models: %v", err)
 	}
 	t.Logf("read models caught up %v after the restart (from %d to %d, %d recoveries)", time.Since(start), before, proj.Seq(), proj.Recoveries())

@@ -155,7 +155,7 @@ func (w *world) signup() {
 		FirstName: pick(w, []string{"", "Ada", "Zoë"}), Age: w.intn(90),
 	})
 	w.must("sign up "+nick, err)
-	w.users = append(w.users, id)
+	w.users = append(w.users, string(id))
 	w.nicks = append(w.nicks, nick)
 	w.signin(n)
 }
@@ -213,9 +213,9 @@ func (w *world) play(n int) {
 			w.signin(w.intn(len(w.users)))
 		case r < 10:
 			s := pick(w, w.sessions)
-			if !w.ended[s.ID] {
+			if !w.ended[string(s.ID)] {
 				w.must("sign out", w.Svc.SignOut(ctx, commands.Session{ID: s.ID, UserID: s.UserID}))
-				w.ended[s.ID] = true
+				w.ended[string(s.ID)] = true
 			}
 		case r < 25:
 			created, err := w.Svc.CreatePost(ctx, events.UserID(user), commands.PostInput{Title: w.title(), Body: w.body(), Categories: w.categories()})
@@ -460,7 +460,7 @@ func (w *world) answers(db *projections.DB) map[string]string {
 		}))
 	}
 	for _, s := range w.sessions {
-		add("session "+s.ID, result(db.SessionByTokenHash(ctx, commands.TokenHash(s.Token))))
+		add("session "+string(s.ID), result(db.SessionByTokenHash(ctx, commands.TokenHash(s.Token))))
 	}
 	return out
 }

@@ -150,7 +150,7 @@ func TestWSResumeAfterErasure(t *testing.T) {
 	w := ada.DialWS(fmt.Sprint("after=", after))
 	ada.CreatePost("Before")
 	secrets{}.replayUntil(t, w, "Before")
-	if err := f.Cmds.Erase(ctx, zed.User.ID, forumtest.Password("zorrino")); err != nil {
+	if err := f.Cmds.Erase(ctx, events.UserID(zed.User.ID), forumtest.Password("zorrino")); err != nil {
 		t.Fatal(err)
 	}
 	ada.CreatePost("Marker")

@@ -344,7 +344,7 @@ func (c *Core) Register(nickname string) string {
 	if err != nil {
 		c.T.Fatalf("register %s: %v", nickname, err)
 	}
-	return id
+	return string(id)
 }
 
 // NATSServer runs a NATS server with JetStream on port (-1: any free one)
