@@ -24,7 +24,8 @@ func CheckRoom(room string) error {
 
 // JoinRoom makes user a member of room (making the room if it is new). A
 // member joining again changes nothing.
-func (s *Service) JoinRoom(ctx context.Context, user, room string) error {
+func (s *Service) JoinRoom(ctx context.Context, userID events.UserID, room string) error {
+	user := string(userID)
 	if err := CheckRoom(room); err != nil {
 		return err
 	}
@@ -41,7 +42,8 @@ func (s *Service) JoinRoom(ctx context.Context, user, room string) error {
 
 // LeaveRoom ends user's membership of room; leaving a room one is not a
 // member of changes nothing.
-func (s *Service) LeaveRoom(ctx context.Context, user, room string) error {
+func (s *Service) LeaveRoom(ctx context.Context, userID events.UserID, room string) error {
+	user := string(userID)
 	if err := CheckRoom(room); err != nil {
 		return err
 	}
@@ -55,7 +57,8 @@ func (s *Service) LeaveRoom(ctx context.Context, user, room string) error {
 
 // MarkRoomRead records that member user has read room up to and including
 // message upTo. Reading back, or a non-member reading, changes nothing.
-func (s *Service) MarkRoomRead(ctx context.Context, user, room, upTo string) error {
+func (s *Service) MarkRoomRead(ctx context.Context, userID events.UserID, room string, message events.MessageID) error {
+	user, upTo := string(userID), string(message)
 	if err := CheckRoom(room); err != nil {
 		return err
 	}

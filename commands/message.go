@@ -34,8 +34,8 @@ func dedupID(from, to, clientID string) []events.AppendOption {
 // DMInput is a direct message From one user To another. ClientID, when set,
 // deduplicates a retried send.
 type DMInput struct {
-	From     string
-	To       string
+	From     events.UserID
+	To       events.UserID
 	Body     string
 	ClientID string
 }
@@ -43,10 +43,11 @@ type DMInput struct {
 // SendDM sends a direct message and returns its stream sequence (the
 // original's, for a retried client_id). From is always the signed-in user.
 func (s *Service) SendDM(ctx context.Context, in DMInput) (uint64, error) {
-	if err := checkID("user", in.To); err != nil {
+	from, to := string(in.From), string(in.To)
+	if err := checkID("user", to); err != nil {
 		return 0, err
 	}
-	if in.To == in.From {
+	if to == from {
 		return 0, fault.FieldError(fault.EINVALID, "to", "you cannot message yourself")
 	}
 	if err := checkText("body", in.Body, 1, MaxMessageLen); err != nil {
@@ -55,18 +56,18 @@ func (s *Service) SendDM(ctx context.Context, in DMInput) (uint64, error) {
 	if err := checkClientID(in.ClientID); err != nil {
 		return 0, err
 	}
-	if err := s.reachable(ctx, in.To); err != nil {
+	if err := s.reachable(ctx, to); err != nil {
 		return 0, err
 	}
-	if err := s.CheckActive(ctx, events.UserID(in.From)); err != nil {
+	if err := s.CheckActive(ctx, in.From); err != nil {
 		return 0, err
 	}
-	if err := s.refuseBlocked(ctx, in.From, in.To); err != nil {
+	if err := s.refuseBlocked(ctx, from, to); err != nil {
 		return 0, err
 	}
-	ack, err := s.emit(ctx, events.DMSent, events.PairKey(in.From, in.To), in.From,
-		events.DMSentData{MessageID: s.NewID(), From: in.From, To: in.To, Body: in.Body, ClientID: in.ClientID, Render: rendering(in.Body)},
-		dedupID(in.From, in.To, in.ClientID)...)
+	ack, err := s.emit(ctx, events.DMSent, events.PairKey(from, to), from,
+		events.DMSentData{MessageID: s.NewID(), From: from, To: to, Body: in.Body, ClientID: in.ClientID, Render: rendering(in.Body)},
+		dedupID(from, to, in.ClientID)...)
 	return ack.Seq, err
 }
 
@@ -86,33 +87,34 @@ func (s *Service) reachable(ctx context.Context, user string) error {
 // ReadInput says that User has read the conversation with Peer up to and
 // including the message UpTo.
 type ReadInput struct {
-	User string
-	Peer string
-	UpTo string
+	User events.UserID
+	Peer events.UserID
+	UpTo events.MessageID
 }
 
 // MarkRead records how far a user has read a conversation.
 func (s *Service) MarkRead(ctx context.Context, in ReadInput) error {
-	if err := checkID("user", in.Peer); err != nil {
+	user, peer, upTo := string(in.User), string(in.Peer), string(in.UpTo)
+	if err := checkID("user", peer); err != nil {
 		return err
 	}
 	notInConversation := fault.FieldError(fault.EINVALID, "up_to", "up_to must be the id of a message in this conversation")
-	if !events.ValidID(in.UpTo) {
+	if !events.ValidID(upTo) {
 		return notInConversation
 	}
-	seq, err := s.DB.DMSeq(ctx, in.UpTo, in.User, in.Peer)
+	seq, err := s.DB.DMSeq(ctx, upTo, user, peer)
 	if err != nil {
 		return notInConversation
 	}
-	_, err = s.emit(ctx, events.DMRead, events.PairKey(in.User, in.Peer), in.User,
-		events.DMReadData{UserID: in.User, PeerID: in.Peer, UpTo: in.UpTo, UpToSeq: seq})
+	_, err = s.emit(ctx, events.DMRead, events.PairKey(user, peer), user,
+		events.DMReadData{UserID: user, PeerID: peer, UpTo: upTo, UpToSeq: seq})
 	return err
 }
 
 // RoomMessageInput is a message From a user to Room. ClientID, when set,
 // deduplicates a retried send.
 type RoomMessageInput struct {
-	From     string
+	From     events.UserID
 	Room     string
 	Body     string
 	ClientID string
@@ -121,6 +123,7 @@ type RoomMessageInput struct {
 // SendRoomMessage posts a message to a room (made on first use) and returns
 // its stream sequence.
 func (s *Service) SendRoomMessage(ctx context.Context, in RoomMessageInput) (uint64, error) {
+	from := string(in.From)
 	if err := CheckRoom(in.Room); err != nil {
 		return 0, err
 	}
@@ -130,14 +133,14 @@ func (s *Service) SendRoomMessage(ctx context.Context, in RoomMessageInput) (uin
 	if err := checkClientID(in.ClientID); err != nil {
 		return 0, err
 	}
-	if err := s.CheckActive(ctx, events.UserID(in.From)); err != nil {
+	if err := s.CheckActive(ctx, in.From); err != nil {
 		return 0, err
 	}
-	if err := s.allowNewRoom(ctx, in.From, in.Room); err != nil {
+	if err := s.allowNewRoom(ctx, from, in.Room); err != nil {
 		return 0, err
 	}
-	ack, err := s.emit(ctx, events.RoomMessageSent, in.Room, in.From,
-		events.RoomMessageData{MessageID: s.NewID(), Room: in.Room, From: in.From, Body: in.Body, ClientID: in.ClientID, Render: rendering(in.Body)},
-		dedupID(in.From, "room:"+in.Room, in.ClientID)...)
+	ack, err := s.emit(ctx, events.RoomMessageSent, in.Room, from,
+		events.RoomMessageData{MessageID: s.NewID(), Room: in.Room, From: from, Body: in.Body, ClientID: in.ClientID, Render: rendering(in.Body)},
+		dedupID(from, "room:"+in.Room, in.ClientID)...)
 	return ack.Seq, err
 }

@@ -20,7 +20,7 @@ func TestMessageRetryDeduplicated(t *testing.T) {
 	ctx := forumtest.Context(t)
 	ann, bob, cid := e.Register("ann"), e.Register("bob"), e.Register("cid")
 
-	first, err := e.Cmds.SendDM(ctx, commands.DMInput{From: ann, To: bob, Body: "hello bob", ClientID: "c1"})
+	first, err := e.Cmds.SendDM(ctx, commands.DMInput{From: events.UserID(ann), To: events.UserID(bob), Body: "hello bob", ClientID: "c1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,19 +30,19 @@ func TestMessageRetryDeduplicated(t *testing.T) {
 		wantNew bool
 	}{
 		{"retry to the same peer", func() (uint64, error) {
-			return e.Cmds.SendDM(ctx, commands.DMInput{From: ann, To: bob, Body: "hello bob", ClientID: "c1"})
+			return e.Cmds.SendDM(ctx, commands.DMInput{From: events.UserID(ann), To: events.UserID(bob), Body: "hello bob", ClientID: "c1"})
 		}, false},
 		{"same client_id, other peer", func() (uint64, error) {
-			return e.Cmds.SendDM(ctx, commands.DMInput{From: ann, To: cid, Body: "hello cid", ClientID: "c1"})
+			return e.Cmds.SendDM(ctx, commands.DMInput{From: events.UserID(ann), To: events.UserID(cid), Body: "hello cid", ClientID: "c1"})
 		}, true},
 		{"same client_id, other sender", func() (uint64, error) {
-			return e.Cmds.SendDM(ctx, commands.DMInput{From: bob, To: ann, Body: "hello ann", ClientID: "c1"})
+			return e.Cmds.SendDM(ctx, commands.DMInput{From: events.UserID(bob), To: events.UserID(ann), Body: "hello ann", ClientID: "c1"})
 		}, true},
 		{"same client_id in a room", func() (uint64, error) {
-			return e.Cmds.SendRoomMessage(ctx, commands.RoomMessageInput{From: ann, Room: "general", Body: "hi all", ClientID: "c1"})
+			return e.Cmds.SendRoomMessage(ctx, commands.RoomMessageInput{From: events.UserID(ann), Room: "general", Body: "hi all", ClientID: "c1"})
 		}, true},
 		{"no client_id: never deduplicated", func() (uint64, error) {
-			return e.Cmds.SendDM(ctx, commands.DMInput{From: ann, To: bob, Body: "hello bob"})
+			return e.Cmds.SendDM(ctx, commands.DMInput{From: events.UserID(ann), To: events.UserID(bob), Body: "hello bob"})
 		}, true},
 	}
 	seen := map[uint64]string{first: "first"}
@@ -57,11 +57,11 @@ func TestMessageRetryDeduplicated(t *testing.T) {
 		}
 		seen[seq] = s.name
 	}
-	room1, err := e.Cmds.SendRoomMessage(ctx, commands.RoomMessageInput{From: ann, Room: "random", Body: "once", ClientID: "r1"})
+	room1, err := e.Cmds.SendRoomMessage(ctx, commands.RoomMessageInput{From: events.UserID(ann), Room: "random", Body: "once", ClientID: "r1"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if room2, err := e.Cmds.SendRoomMessage(ctx, commands.RoomMessageInput{From: ann, Room: "random", Body: "once", ClientID: "r1"}); err != nil || room2 != room1 {
+	if room2, err := e.Cmds.SendRoomMessage(ctx, commands.RoomMessageInput{From: events.UserID(ann), Room: "random", Body: "once", ClientID: "r1"}); err != nil || room2 != room1 {
 		t.Errorf("retried room message: seq %d, %v; want the original %d", room2, err, room1)
 	}
 	page, err := e.DB.DirectMessages(ctx, ann, cid, projections.PageRequest{Limit: 10, Cursor: ""})
@@ -85,43 +85,43 @@ func TestSendValidation(t *testing.T) {
 		code, field string
 	}{
 		{"to oneself", func() error {
-			_, err := e.Cmds.SendDM(ctx, commands.DMInput{From: ann, To: ann, Body: "hi"})
+			_, err := e.Cmds.SendDM(ctx, commands.DMInput{From: events.UserID(ann), To: events.UserID(ann), Body: "hi"})
 			return err
 		}, fault.EINVALID, "to"},
 		{"to nobody", func() error {
-			_, err := e.Cmds.SendDM(ctx, commands.DMInput{From: ann, To: events.NewID(e.Cmds.Now()), Body: "hi"})
+			_, err := e.Cmds.SendDM(ctx, commands.DMInput{From: events.UserID(ann), To: events.UserID(events.NewID(e.Cmds.Now())), Body: "hi"})
 			return err
 		}, fault.ENOTFOUND, ""},
 		{"to a malformed id", func() error {
-			_, err := e.Cmds.SendDM(ctx, commands.DMInput{From: ann, To: "../x", Body: "hi"})
+			_, err := e.Cmds.SendDM(ctx, commands.DMInput{From: events.UserID(ann), To: "../x", Body: "hi"})
 			return err
 		}, fault.ENOTFOUND, ""},
 		{"empty body", func() error {
-			_, err := e.Cmds.SendDM(ctx, commands.DMInput{From: ann, To: bob, Body: "  "})
+			_, err := e.Cmds.SendDM(ctx, commands.DMInput{From: events.UserID(ann), To: events.UserID(bob), Body: "  "})
 			return err
 		}, fault.EINVALID, "body"},
 		{"body of 4001", func() error {
-			_, err := e.Cmds.SendDM(ctx, commands.DMInput{From: ann, To: bob, Body: strings.Repeat("x", 4001)})
+			_, err := e.Cmds.SendDM(ctx, commands.DMInput{From: events.UserID(ann), To: events.UserID(bob), Body: strings.Repeat("x", 4001)})
 			return err
 		}, fault.EINVALID, "body"},
 		{"client_id of 65", func() error {
-			_, err := e.Cmds.SendDM(ctx, commands.DMInput{From: ann, To: bob, Body: "hi", ClientID: strings.Repeat("c", 65)})
+			_, err := e.Cmds.SendDM(ctx, commands.DMInput{From: events.UserID(ann), To: events.UserID(bob), Body: "hi", ClientID: strings.Repeat("c", 65)})
 			return err
 		}, fault.EINVALID, "client_id"},
 		{"bad room name", func() error {
-			_, err := e.Cmds.SendRoomMessage(ctx, commands.RoomMessageInput{From: ann, Room: "General", Body: "hi"})
+			_, err := e.Cmds.SendRoomMessage(ctx, commands.RoomMessageInput{From: events.UserID(ann), Room: "General", Body: "hi"})
 			return err
 		}, fault.EINVALID, "room"},
 		{"room name of 33", func() error {
-			_, err := e.Cmds.SendRoomMessage(ctx, commands.RoomMessageInput{From: ann, Room: strings.Repeat("r", 33), Body: "hi"})
+			_, err := e.Cmds.SendRoomMessage(ctx, commands.RoomMessageInput{From: events.UserID(ann), Room: strings.Repeat("r", 33), Body: "hi"})
 			return err
 		}, fault.EINVALID, "room"},
 		{"room body with a control character", func() error {
-			_, err := e.Cmds.SendRoomMessage(ctx, commands.RoomMessageInput{From: ann, Room: "general", Body: "a\x07b"})
+			_, err := e.Cmds.SendRoomMessage(ctx, commands.RoomMessageInput{From: events.UserID(ann), Room: "general", Body: "a\x07b"})
 			return err
 		}, fault.EINVALID, "body"},
 		{"read up to a message of nobody", func() error {
-			return e.Cmds.MarkRead(ctx, commands.ReadInput{User: ann, Peer: bob, UpTo: events.NewID(e.Cmds.Now())})
+			return e.Cmds.MarkRead(ctx, commands.ReadInput{User: events.UserID(ann), Peer: events.UserID(bob), UpTo: events.MessageID(events.NewID(e.Cmds.Now()))})
 		}, fault.EINVALID, "up_to"},
 	}
 	for _, tt := range tests {

@@ -64,11 +64,11 @@ func TestSlowRenderingIsRecordedAsText(t *testing.T) {
 	if err := e.Cmds.EditComment(ctx, commands.CommentEdit{User: events.UserID(grace), ID: cid, Body: edited}); err != nil {
 		t.Fatal(err)
 	}
-	dm, err := e.Cmds.SendDM(ctx, commands.DMInput{From: ada, To: grace, Body: body})
+	dm, err := e.Cmds.SendDM(ctx, commands.DMInput{From: events.UserID(ada), To: events.UserID(grace), Body: body})
 	if err != nil {
 		t.Fatal(err)
 	}
-	room, err := e.Cmds.SendRoomMessage(ctx, commands.RoomMessageInput{From: ada, Room: "lobby", Body: body})
+	room, err := e.Cmds.SendRoomMessage(ctx, commands.RoomMessageInput{From: events.UserID(ada), Room: "lobby", Body: body})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -137,7 +137,7 @@ func (s *Service) backdated(ago time.Duration) *Service {
 // seedDemo makes the demo content, on s's (backdated) clock.
 func (s *Service) seedDemo(ctx context.Context) error {
 	demo := s
-	users := make([]string, len(DemoUsers))
+	users := make([]events.UserID, len(DemoUsers))
 	for i, nick := range DemoUsers {
 		// The demo accounts share a common password on purpose: they
 		// sign in only where DemoSignIn allows it.
@@ -145,26 +145,26 @@ func (s *Service) seedDemo(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("user %s: %w", nick, err)
 		}
-		users[i] = id
+		users[i] = events.UserID(id)
 	}
 	for _, p := range demoPosts {
-		post, err := demo.CreatePost(ctx, events.UserID(users[p.author]), PostInput{Title: p.title, Body: p.body, Categories: p.categories})
+		post, err := demo.CreatePost(ctx, users[p.author], PostInput{Title: p.title, Body: p.body, Categories: p.categories})
 		if err != nil {
 			return fmt.Errorf("post %q: %w", p.title, err)
 		}
 		id := post.ID
 		for _, c := range p.comments {
-			if _, err := demo.CreateComment(ctx, CommentInput{Author: events.UserID(users[c.author]), PostID: events.PostID(id), Body: c.body}); err != nil {
+			if _, err := demo.CreateComment(ctx, CommentInput{Author: users[c.author], PostID: events.PostID(id), Body: c.body}); err != nil {
 				return fmt.Errorf("comment: %w", err)
 			}
 		}
 		for _, u := range p.likes {
-			if err := demo.Vote(ctx, VoteInput{Voter: events.UserID(users[u]), Target: events.Target{Kind: events.KindPost, ID: id}, Value: 1}); err != nil {
+			if err := demo.Vote(ctx, VoteInput{Voter: users[u], Target: events.Target{Kind: events.KindPost, ID: id}, Value: 1}); err != nil {
 				return err
 			}
 		}
 		for _, u := range p.dislikes {
-			if err := demo.Vote(ctx, VoteInput{Voter: events.UserID(users[u]), Target: events.Target{Kind: events.KindPost, ID: id}, Value: -1}); err != nil {
+			if err := demo.Vote(ctx, VoteInput{Voter: users[u], Target: events.Target{Kind: events.KindPost, ID: id}, Value: -1}); err != nil {
 				return err
 			}
 		}

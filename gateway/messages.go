@@ -68,7 +68,7 @@ func (s *Server) sendDM(w http.ResponseWriter, r *http.Request, p principal) {
 		s.writeError(w, r, err)
 		return
 	}
-	seq, err := s.cmd.SendDM(r.Context(), commands.DMInput{From: p.UserID, To: r.PathValue("userId"), Body: in.Body, ClientID: in.ClientID})
+	seq, err := s.cmd.SendDM(r.Context(), commands.DMInput{From: events.UserID(p.UserID), To: events.UserID(r.PathValue("userId")), Body: in.Body, ClientID: in.ClientID})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -99,7 +99,7 @@ func (s *Server) markRead(w http.ResponseWriter, r *http.Request, p principal) {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.cmd.MarkRead(r.Context(), commands.ReadInput{User: p.UserID, Peer: peer, UpTo: in.UpTo}); err != nil {
+	if err := s.cmd.MarkRead(r.Context(), commands.ReadInput{User: events.UserID(p.UserID), Peer: events.UserID(peer), UpTo: events.MessageID(in.UpTo)}); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -164,7 +164,7 @@ func (s *Server) sendRoomMessage(w http.ResponseWriter, r *http.Request, p princ
 		s.writeError(w, r, err)
 		return
 	}
-	seq, err := s.cmd.SendRoomMessage(r.Context(), commands.RoomMessageInput{From: p.UserID, Room: r.PathValue("name"), Body: in.Body, ClientID: in.ClientID})
+	seq, err := s.cmd.SendRoomMessage(r.Context(), commands.RoomMessageInput{From: events.UserID(p.UserID), Room: r.PathValue("name"), Body: in.Body, ClientID: in.ClientID})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -178,9 +178,9 @@ func (s *Server) roomMembership(join bool) func(http.ResponseWriter, *http.Reque
 		name, err := s.roomName(r)
 		if err == nil {
 			if join {
-				err = s.cmd.JoinRoom(r.Context(), p.UserID, name)
+				err = s.cmd.JoinRoom(r.Context(), events.UserID(p.UserID), name)
 			} else {
-				err = s.cmd.LeaveRoom(r.Context(), p.UserID, name)
+				err = s.cmd.LeaveRoom(r.Context(), events.UserID(p.UserID), name)
 			}
 		}
 		if err != nil {
@@ -201,7 +201,7 @@ func (s *Server) markRoomRead(w http.ResponseWriter, r *http.Request, p principa
 	}
 	name, err := s.roomName(r)
 	if err == nil {
-		err = s.cmd.MarkRoomRead(r.Context(), p.UserID, name, in.UpTo)
+		err = s.cmd.MarkRoomRead(r.Context(), events.UserID(p.UserID), name, events.MessageID(in.UpTo))
 	}
 	if err != nil {
 		s.writeError(w, r, err)

@@ -280,7 +280,7 @@ func (w *world) play(n int) {
 			if w.intn(4) == 0 {
 				clientID = fmt.Sprintf("c%d", w.intn(3)) // sometimes a retry of an earlier send
 			}
-			seq, err := w.Svc.SendDM(ctx, commands.DMInput{From: user, To: to, Body: w.body(), ClientID: clientID})
+			seq, err := w.Svc.SendDM(ctx, commands.DMInput{From: events.UserID(user), To: events.UserID(to), Body: w.body(), ClientID: clientID})
 			w.must("dm", err)
 			m, err := w.DB.MessageBySeq(ctx, seq)
 			w.must("dm stored", err)
@@ -300,7 +300,7 @@ func (w *world) play(n int) {
 				if w.intn(2) == 0 {
 					a, b = b, a
 				}
-				w.must("mark read", w.Svc.MarkRead(ctx, commands.ReadInput{User: a, Peer: b, UpTo: pick(w, w.dms[k])}))
+				w.must("mark read", w.Svc.MarkRead(ctx, commands.ReadInput{User: events.UserID(a), Peer: events.UserID(b), UpTo: events.MessageID(pick(w, w.dms[k]))}))
 			}
 		case r < 95:
 			// A moderator (here the command line) pins or unpins a post.
@@ -320,7 +320,7 @@ func (w *world) play(n int) {
 					w.rooms = append(w.rooms, room)
 				}
 			}
-			_, err := w.Svc.SendRoomMessage(ctx, commands.RoomMessageInput{From: user, Room: room, Body: w.body()})
+			_, err := w.Svc.SendRoomMessage(ctx, commands.RoomMessageInput{From: events.UserID(user), Room: room, Body: w.body()})
 			w.must("room message", err)
 		}
 	}

@@ -113,7 +113,7 @@ func (c *conn) sendDM(in clientFrame) error {
 	if !c.hub.allowWrite(c.user.ID) {
 		return errTooManyWrites
 	}
-	seq, err := c.hub.messenger.SendDM(c.ctx, commands.DMInput{From: c.user.ID, To: in.To, Body: in.Body, ClientID: in.ClientID})
+	seq, err := c.hub.messenger.SendDM(c.ctx, commands.DMInput{From: events.UserID(c.user.ID), To: events.UserID(in.To), Body: in.Body, ClientID: in.ClientID})
 	if err != nil {
 		return err
 	}
@@ -124,7 +124,7 @@ func (c *conn) sendRoomMessage(in clientFrame) error {
 	if !c.hub.allowWrite(c.user.ID) {
 		return errTooManyWrites
 	}
-	seq, err := c.hub.messenger.SendRoomMessage(c.ctx, commands.RoomMessageInput{From: c.user.ID, Room: in.Room, Body: in.Body, ClientID: in.ClientID})
+	seq, err := c.hub.messenger.SendRoomMessage(c.ctx, commands.RoomMessageInput{From: events.UserID(c.user.ID), Room: in.Room, Body: in.Body, ClientID: in.ClientID})
 	if err != nil {
 		return err
 	}

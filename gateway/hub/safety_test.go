@@ -103,7 +103,7 @@ func TestWSResumeConcealsHidden(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, c := range []*forumtest.Client{ada, bob} {
-			if err := f.Cmds.JoinRoom(ctx, c.User.ID, "general"); err != nil {
+			if err := f.Cmds.JoinRoom(ctx, events.UserID(c.User.ID), "general"); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -139,7 +139,7 @@ func TestWSResumeAfterErasure(t *testing.T) {
 	after := a.Hello.Seq
 	a.Close()
 	for _, c := range []*forumtest.Client{ada, zed} {
-		if err := f.Cmds.JoinRoom(ctx, c.User.ID, "general"); err != nil {
+		if err := f.Cmds.JoinRoom(ctx, events.UserID(c.User.ID), "general"); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -176,7 +176,7 @@ func TestWSResumeBlockedNotifications(t *testing.T) {
 	f := forumtest.Start(t, forumtest.Options{})
 	ada, bob := f.SignUp("ada"), f.SignUp("bob")
 	for _, c := range []*forumtest.Client{ada, bob} {
-		if err := f.Cmds.JoinRoom(ctx, c.User.ID, "general"); err != nil {
+		if err := f.Cmds.JoinRoom(ctx, events.UserID(c.User.ID), "general"); err != nil {
 			t.Fatal(err)
 		}
 	}
