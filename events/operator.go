@@ -45,6 +45,9 @@ const (
 	OperatorAPIPrefix = "$FORUM.OPERATOR.API"
 	// OperatorMaxConsumers bounds the consumers of the operator's account.
 	OperatorMaxConsumers = 100
+	// OperatorConsumerIdle is how long a consumer of the operator's lives
+	// unused (the nats CLI's ordered consumers ask for as long).
+	OperatorConsumerIdle = 5 * time.Minute
 )
 
 var (
@@ -153,6 +156,9 @@ func MirrorConfig(replicas int) jetstream.StreamConfig {
 		AllowDirect: true,
 		DenyDelete:  true,
 		DenyPurge:   true,
+		// Every consumer of the operator's, durable or not, goes after
+		// OperatorConsumerIdle without use: none outlives its reader.
+		ConsumerLimits: jetstream.StreamConsumerLimits{InactiveThreshold: OperatorConsumerIdle},
 		Mirror: &jetstream.StreamSource{
 			Name:     StreamName,
 			External: &jetstream.ExternalStream{APIPrefix: MirrorAPIPrefix},

@@ -279,9 +279,16 @@ func TestOperatorReachesNothingButTheLog(t *testing.T) {
 	if !left[forumConsumer] || !left[events.MirrorConsumer] {
 		t.Errorf("the forum's consumers are gone: %v left", left)
 	}
-	// Its consumers are its own, durable ones included, and bounded.
-	if _, err := mirror.CreateConsumer(ctx, jetstream.ConsumerConfig{Durable: "mine"}); err != nil {
-		t.Errorf("durable of its own: %v", err)
+	// Its consumers are its own and bounded, and none is durable: one
+	// asked for as durable goes after a while unused like any other, and
+	// one asking to live longer unused is refused.
+	if c, err := mirror.CreateConsumer(ctx, jetstream.ConsumerConfig{Durable: "mine"}); err != nil {
+		t.Errorf("a consumer of its own: %v", err)
+	} else if got := c.CachedInfo().Config.InactiveThreshold; got != events.OperatorConsumerIdle {
+		t.Errorf("a durable of the operator's lives %v unused, want %v", got, events.OperatorConsumerIdle)
+	}
+	if _, err := mirror.CreateConsumer(ctx, jetstream.ConsumerConfig{Durable: "forever", InactiveThreshold: 24 * time.Hour}); err == nil {
+		t.Error("the operator made a consumer that outlives the idle limit")
 	}
 	info, err := ojs.AccountInfo(ctx)
 	if err != nil {

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"net/http"
 	"sync"
 	"time"
@@ -28,13 +29,18 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	page, err := s.db.Search(r.Context(), f)
-	release()
+	page, err := s.runSearch(r.Context(), f, release)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, page)
+}
+
+// runSearch runs one search and gives its slots back however it ends.
+func (s *Server) runSearch(ctx context.Context, f projections.SearchFilter, release func()) (projections.Page[projections.SearchResult], error) {
+	defer release()
+	return s.db.Search(ctx, f)
 }
 
 // Searches running at once on this instance are at most maxSearches; one
