@@ -17,7 +17,7 @@ func (s *Service) openPost(ctx context.Context, id string) error {
 	if err := checkID("post", id); err != nil {
 		return err
 	}
-	p, err := s.DB.Post(ctx, id, "")
+	p, err := s.DB.Post(ctx, events.PostID(id), "")
 	if err != nil {
 		return err
 	}
@@ -74,7 +74,7 @@ func (s *Service) ownComment(ctx context.Context, user, id string) (projections.
 	if err := checkID("comment", id); err != nil {
 		return projections.Comment{}, err
 	}
-	c, err := s.DB.Comment(ctx, id, user)
+	c, err := s.DB.Comment(ctx, events.CommentID(id), events.UserID(user))
 	if err != nil {
 		return c, err
 	}

@@ -257,7 +257,7 @@ func (s *Service) latest(ctx context.Context, t events.Target, user string) (uin
 	var seq uint64
 	switch t.Kind {
 	case events.KindPost:
-		p, err := s.DB.Post(ctx, t.ID, "")
+		p, err := s.DB.Post(ctx, events.PostID(t.ID), "")
 		if err != nil {
 			return 0, err
 		}
@@ -266,7 +266,7 @@ func (s *Service) latest(ctx context.Context, t events.Target, user string) (uin
 		}
 		seq, edited = p.Seq, events.PostEdited.Subject(t.ID)
 	case events.KindComment:
-		c, err := s.DB.Comment(ctx, t.ID, "")
+		c, err := s.DB.Comment(ctx, events.CommentID(t.ID), "")
 		if err != nil {
 			return 0, err
 		}

@@ -37,7 +37,7 @@ func (s *Service) setPinned(ctx context.Context, actor, id string, scope events.
 	if !events.ValidID(id) {
 		return fault.Errorf(fault.ENOTFOUND, "post not found")
 	}
-	p, err := s.DB.Post(ctx, id, "")
+	p, err := s.DB.Post(ctx, events.PostID(id), "")
 	if err != nil {
 		return err
 	}

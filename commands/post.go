@@ -92,13 +92,13 @@ func (s *Service) createPost(ctx context.Context, author string, in PostInput) (
 		return projections.Post{ID: id}, withID(err, id)
 	}
 	if ack.Duplicate {
-		return s.DB.Post(ctx, id, author)
+		return s.DB.Post(ctx, events.PostID(id), events.UserID(author))
 	}
 	user, err := s.DB.User(ctx, author)
 	if err != nil {
 		return projections.Post{ID: id}, err
 	}
-	return s.DB.FreshPost(ctx, id, ack.Seq, user, in.Title, in.Body, in.Categories, ack.Time)
+	return s.DB.FreshPost(ctx, events.PostID(id), ack.Seq, user, in.Title, in.Body, in.Categories, ack.Time)
 }
 
 // PostPatch holds the fields of a post to change; nil ones stay as they are.
@@ -114,7 +114,7 @@ func (s *Service) ownPost(ctx context.Context, user, id string) (projections.Pos
 	if err := checkID("post", id); err != nil {
 		return projections.Post{}, err
 	}
-	p, err := s.DB.Post(ctx, id, user)
+	p, err := s.DB.Post(ctx, events.PostID(id), events.UserID(user))
 	if err != nil {
 		return p, err
 	}

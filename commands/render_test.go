@@ -87,11 +87,11 @@ func TestSlowRenderingIsRecordedAsText(t *testing.T) {
 	if html, err := commands.Preview(body); err != nil || html != text {
 		t.Errorf("the preview shows %q (%v), want %q", html, err, text)
 	}
-	p, err := e.DB.Post(ctx, post.ID, ada)
+	p, err := e.DB.Post(ctx, events.PostID(post.ID), events.UserID(ada))
 	if err != nil || p.BodyHTML != "<p>**slow** &lt;b&gt; again</p>" {
 		t.Errorf("the edited post shows %q (%v)", p.BodyHTML, err)
 	}
-	c, err := e.DB.Comment(ctx, string(cid), ada)
+	c, err := e.DB.Comment(ctx, cid, events.UserID(ada))
 	if err != nil || c.BodyHTML != "<p>**slow** &lt;b&gt; again</p>" {
 		t.Errorf("the edited comment shows %q (%v)", c.BodyHTML, err)
 	}

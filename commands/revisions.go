@@ -23,12 +23,12 @@ func (s *Service) Revisions(ctx context.Context, post events.PostID, reveal bool
 	if !events.ValidID(postID) {
 		return none, fault.Errorf(fault.ENOTFOUND, "post not found")
 	}
-	p, err := s.DB.Post(ctx, postID, "")
+	p, err := s.DB.Post(ctx, events.PostID(postID), "")
 	if err != nil {
 		return none, err
 	}
 	if p.Deleted || (p.Hidden && !reveal) {
 		return none, fault.Errorf(fault.ENOTFOUND, "post not found")
 	}
-	return s.DB.Revisions(ctx, postID, req)
+	return s.DB.Revisions(ctx, events.PostID(postID), req)
 }

@@ -44,7 +44,7 @@ func (s *Service) Vote(ctx context.Context, in VoteInput) error {
 // postTakesVotes says why post id takes no vote: ENOTFOUND, or ECONFLICT
 // when it is deleted or hidden; nil when it takes one.
 func (s *Service) postTakesVotes(ctx context.Context, id string) error {
-	p, err := s.DB.Post(ctx, id, "")
+	p, err := s.DB.Post(ctx, events.PostID(id), "")
 	switch {
 	case err != nil:
 		return err
@@ -59,7 +59,7 @@ func (s *Service) postTakesVotes(ctx context.Context, id string) error {
 // commentTakesVotes says why comment id takes no vote: ENOTFOUND, or
 // ECONFLICT when it is deleted or hidden, or its post is hidden.
 func (s *Service) commentTakesVotes(ctx context.Context, id string) error {
-	c, err := s.DB.Comment(ctx, id, "")
+	c, err := s.DB.Comment(ctx, events.CommentID(id), "")
 	switch {
 	case err != nil:
 		return err
@@ -74,7 +74,7 @@ func (s *Service) commentTakesVotes(ctx context.Context, id string) error {
 // threadOpen returns ECONFLICT when post id is hidden by a moderator: its
 // thread is closed with it (no edit, no vote).
 func (s *Service) threadOpen(ctx context.Context, id string) error {
-	p, err := s.DB.Post(ctx, id, "")
+	p, err := s.DB.Post(ctx, events.PostID(id), "")
 	if err != nil {
 		return err
 	}

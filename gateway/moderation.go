@@ -135,11 +135,11 @@ func (s *Server) modFlags(w http.ResponseWriter, r *http.Request, _ principal) {
 		}
 		switch f.Target.Kind {
 		case events.KindPost:
-			if v, err := s.db.PostRevealed(r.Context(), f.Target.ID, ""); err == nil {
+			if v, err := s.db.PostRevealed(r.Context(), events.PostID(f.Target.ID), ""); err == nil {
 				q.Now = v
 			}
 		case events.KindComment:
-			if v, err := s.db.CommentRevealed(r.Context(), f.Target.ID); err == nil {
+			if v, err := s.db.CommentRevealed(r.Context(), events.CommentID(f.Target.ID)); err == nil {
 				q.Now = v
 			}
 		case events.KindMessage:

@@ -37,7 +37,7 @@ func (s *Server) listPosts(w http.ResponseWriter, r *http.Request) {
 
 // writePost answers with one post as the reader sees it.
 func (s *Server) writePost(w http.ResponseWriter, r *http.Request, status int, id string) {
-	p, err := s.db.Post(r.Context(), id, viewerOf(r))
+	p, err := s.db.Post(r.Context(), events.PostID(id), events.UserID(viewerOf(r)))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -54,10 +54,10 @@ func (s *Server) getPost(w http.ResponseWriter, r *http.Request) {
 	s.readCached(w, r, func(viewer string) (any, error) {
 		if st, err := s.db.StandingOf(r.Context(), viewer); viewer != "" && err == nil && projections.Moderator(st.Role) {
 			// Not from the cache: a moderator's page, with hidden text.
-			p, err := s.db.PostRevealed(r.Context(), id, viewer)
+			p, err := s.db.PostRevealed(r.Context(), events.PostID(id), events.UserID(viewer))
 			return postAnswer{Post: p}, err
 		}
-		p, err := s.db.Post(r.Context(), id, viewer)
+		p, err := s.db.Post(r.Context(), events.PostID(id), events.UserID(viewer))
 		return postAnswer{Post: p}, err
 	}, func(v any) []string { return []string{v.(postAnswer).Post.ID} })
 }
@@ -134,7 +134,7 @@ func (s *Server) listComments(w http.ResponseWriter, r *http.Request) {
 
 // writeComment answers with one comment as the reader sees it.
 func (s *Server) writeComment(w http.ResponseWriter, r *http.Request, status int, id string) {
-	c, err := s.db.Comment(r.Context(), id, viewerOf(r))
+	c, err := s.db.Comment(r.Context(), events.CommentID(id), events.UserID(viewerOf(r)))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -150,10 +150,10 @@ func (s *Server) getComment(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, fault.Errorf(fault.ENOTFOUND, "comment not found"))
 		return
 	}
-	c, err := s.db.Comment(r.Context(), id, viewerOf(r))
+	c, err := s.db.Comment(r.Context(), events.CommentID(id), events.UserID(viewerOf(r)))
 	if err == nil && !s.readsHidden(r) {
 		var p projections.Post
-		if p, err = s.db.Post(r.Context(), c.PostID, ""); err == nil && p.Hidden {
+		if p, err = s.db.Post(r.Context(), events.PostID(c.PostID), ""); err == nil && p.Hidden {
 			err = fault.Errorf(fault.ENOTFOUND, "comment not found")
 		}
 	}

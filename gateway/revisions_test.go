@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"forum/commands"
+	"forum/events"
 	"forum/internal/forumtest"
 	"forum/projections"
 )
@@ -76,7 +77,7 @@ func TestRevisionsAreReadModels(t *testing.T) {
 	post := mkPost(ann, "Kept versions")
 	ann.MustDo("PATCH", "/api/posts/"+post.ID, map[string]any{"title": "Kept, edited", "body": "second _one_"}, http.StatusOK, nil)
 	ctx := forumtest.Context(t)
-	page, err := f.DB.Revisions(ctx, post.ID, projections.PageRequest{})
+	page, err := f.DB.Revisions(ctx, events.PostID(post.ID), projections.PageRequest{})
 	if err != nil || len(page.Items) != 2 || page.Items[1].Title != "Kept, edited" || page.Items[1].BodyHTML != "<p>second <em>one</em></p>" {
 		t.Fatalf("stored versions: %+v %v", page.Items, err)
 	}

@@ -156,11 +156,11 @@ func (db *DB) Comments(ctx context.Context, f CommentFilter) (Page[Comment], err
 }
 
 // Comment returns one comment, ENOTFOUND if none.
-func (db *DB) Comment(ctx context.Context, id, viewer string) (Comment, error) {
-	return one(ctx, db, "comment", commentQuery, scanComment, viewer, id)
+func (db *DB) Comment(ctx context.Context, id events.CommentID, viewer events.UserID) (Comment, error) {
+	return one(ctx, db, "comment", commentQuery, scanComment, string(viewer), string(id))
 }
 
 // CommentRevealed is Comment for a moderator: a hidden comment with its text.
-func (db *DB) CommentRevealed(ctx context.Context, id string) (Comment, error) {
-	return one(ctx, db, "comment", commentQuery, scanCommentRaw, "", id)
+func (db *DB) CommentRevealed(ctx context.Context, id events.CommentID) (Comment, error) {
+	return one(ctx, db, "comment", commentQuery, scanCommentRaw, "", string(id))
 }

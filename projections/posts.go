@@ -39,12 +39,12 @@ type Post struct {
 // answers the creation without reading the row back, unless that rendering
 // is no longer kept: then it reads the row (an error as Post's).
 // TestCreatedPostIsWhatReadsShow keeps the two the same.
-func (db *DB) FreshPost(ctx context.Context, id string, seq uint64, author User, title, body string, categories []string, at time.Time) (Post, error) {
+func (db *DB) FreshPost(ctx context.Context, id events.PostID, seq uint64, author User, title, body string, categories []string, at time.Time) (Post, error) {
 	html, _, ok := db.memo.rendered.get(seq)
 	if !ok {
-		return db.Post(ctx, id, author.ID)
+		return db.Post(ctx, id, events.UserID(author.ID))
 	}
-	return Post{ID: id, Seq: seq, Author: author, Title: title, Body: body, BodyHTML: html, Categories: categories, CreatedAt: FormatTime(at)}, nil
+	return Post{ID: string(id), Seq: seq, Author: author, Title: title, Body: body, BodyHTML: html, Categories: categories, CreatedAt: FormatTime(at)}, nil
 }
 
 func (a *applier) postCreated(ev events.Event, d events.PostCreatedData) error {
@@ -344,11 +344,11 @@ const postQuery = `SELECT ` + postCols + ` FROM posts p` + postJoins + ` WHERE p
 
 // Post returns one post (deleted ones too, shown as removed; hidden ones
 // without their text), ENOTFOUND if none.
-func (db *DB) Post(ctx context.Context, id, viewer string) (Post, error) {
-	return one(ctx, db, "post", postQuery, scanPost, viewer, id)
+func (db *DB) Post(ctx context.Context, id events.PostID, viewer events.UserID) (Post, error) {
+	return one(ctx, db, "post", postQuery, scanPost, string(viewer), string(id))
 }
 
 // PostRevealed is Post for a moderator: a hidden post with its text.
-func (db *DB) PostRevealed(ctx context.Context, id, viewer string) (Post, error) {
-	return one(ctx, db, "post", postQuery, scanPostRaw, viewer, id)
+func (db *DB) PostRevealed(ctx context.Context, id events.PostID, viewer events.UserID) (Post, error) {
+	return one(ctx, db, "post", postQuery, scanPostRaw, string(viewer), string(id))
 }

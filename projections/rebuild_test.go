@@ -144,10 +144,10 @@ func TestRebuildUntil(t *testing.T) {
 			t.Errorf("%s: stands at seq %d, want %d (the last event before the bound)", tt.name, res.Seq, beforeSeq)
 		}
 		then := openDB(t, res.Path)
-		if p, err := then.Post(ctx, before, ""); err != nil || p.Title != "before" || p.CommentCount != 0 {
+		if p, err := then.Post(ctx, events.PostID(before), ""); err != nil || p.Title != "before" || p.CommentCount != 0 {
 			t.Errorf("%s: the earlier post = %+v, %v; want it, without the later comment", tt.name, p, err)
 		}
-		if _, err := then.Post(ctx, after, ""); fault.Code(err) != fault.ENOTFOUND {
+		if _, err := then.Post(ctx, events.PostID(after), ""); fault.Code(err) != fault.ENOTFOUND {
 			t.Errorf("%s: the later post: err = %v, want ENOTFOUND", tt.name, err)
 		}
 		if seq, err := then.Checkpoint(ctx); err != nil || seq != beforeSeq {
@@ -169,7 +169,7 @@ func TestRebuildUntil(t *testing.T) {
 	if seq := w.Proj.Seq(); seq != head {
 		t.Errorf("live projector at %d, want %d", seq, head)
 	}
-	if _, err := w.DB.Post(ctx, after, ""); err != nil {
+	if _, err := w.DB.Post(ctx, events.PostID(after), ""); err != nil {
 		t.Errorf("main file lost the later post: %v", err)
 	}
 }

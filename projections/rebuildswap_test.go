@@ -40,7 +40,7 @@ func TestRebuildOnline(t *testing.T) {
 				t.Errorf("a write during the rebuild: %v", err)
 				return
 			}
-			if _, err := c.DB.Post(context.Background(), id, ""); err != nil {
+			if _, err := c.DB.Post(context.Background(), events.PostID(id), ""); err != nil {
 				t.Errorf("reading my write during the rebuild: %v", err)
 				return
 			}
@@ -62,7 +62,7 @@ func TestRebuildOnline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.DB.Post(ctx, id, ""); err != nil {
+	if _, err := c.DB.Post(ctx, events.PostID(id), ""); err != nil {
 		t.Errorf("a write after the swap: %v", err)
 	}
 	ref, err := projections.Rebuild(ctx, c.Store, projections.RebuildOptions{Path: filepath.Join(t.TempDir(), "ref.db"), UntilSeq: c.Proj.Seq()})

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"forum/events"
 )
 
 // Revision is one version of a post as it was written: its creation or an
@@ -58,14 +60,14 @@ func scanRevision(row scanner) (Revision, error) {
 // with their HTML as rendered when they were written: reading them renders
 // nothing. A page holds at most maxRevisionsText bytes of text. Who may read them is the caller's to decide; a post that is not
 // there, or deleted, has none.
-func (db *DB) Revisions(ctx context.Context, id string, req PageRequest) (Page[Revision], error) {
+func (db *DB) Revisions(ctx context.Context, id events.PostID, req PageRequest) (Page[Revision], error) {
 	after, err := decodeCursor(req.Cursor)
 	if err != nil {
 		return Page[Revision]{}, err
 	}
 	page, err := readList(ctx, db, list[Revision]{
 		query: revisionsQuery,
-		args:  []any{id, after},
+		args:  []any{string(id), after},
 		limit: ClampLimit(req.Limit, DefaultLimit),
 		scan:  scanRevision,
 		key:   func(r Revision) uint64 { return r.Seq },

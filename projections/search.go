@@ -8,6 +8,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"forum/events"
 	"forum/fault"
 )
 
@@ -471,7 +472,7 @@ func (db *DB) searchResult(ctx context.Context, h hit, viewer string) (SearchRes
 		if err != nil {
 			return r, err
 		}
-		p, err := db.Post(ctx, id, viewer)
+		p, err := db.Post(ctx, events.PostID(id), events.UserID(viewer))
 		r.Post = &p
 		return r, err
 	case KindCommentDoc:
@@ -479,11 +480,11 @@ func (db *DB) searchResult(ctx context.Context, h hit, viewer string) (SearchRes
 		if err != nil {
 			return r, err
 		}
-		c, err := db.Comment(ctx, id, viewer)
+		c, err := db.Comment(ctx, events.CommentID(id), events.UserID(viewer))
 		if err != nil {
 			return r, err
 		}
-		p, err := db.Post(ctx, c.PostID, viewer)
+		p, err := db.Post(ctx, events.PostID(c.PostID), events.UserID(viewer))
 		r.Comment, r.Post = &c, &p
 		return r, err
 	default:

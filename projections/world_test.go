@@ -423,7 +423,7 @@ func (w *world) answers(db *projections.DB) map[string]string {
 			vs = append(vs, other)
 		}
 		for _, v := range vs {
-			add("post "+p+" as "+v, result(db.Post(ctx, p, v)))
+			add("post "+p+" as "+v, result(db.Post(ctx, events.PostID(p), events.UserID(v))))
 			add("votes post "+p+" as "+v, result(db.Votes(ctx, events.Target{Kind: events.KindPost, ID: p}, v)))
 		}
 		add("comments "+p, pages(func(c string) (projections.Page[projections.Comment], error) {
@@ -432,7 +432,7 @@ func (w *world) answers(db *projections.DB) map[string]string {
 	}
 	for i, c := range w.comments {
 		v := nth(viewers, i)
-		add("comment "+c+" "+v, result(db.Comment(ctx, c, v)))
+		add("comment "+c+" "+v, result(db.Comment(ctx, events.CommentID(c), events.UserID(v))))
 		add("votes comment "+c+" "+v, result(db.Votes(ctx, events.Target{Kind: events.KindComment, ID: c}, v)))
 	}
 	for i, u := range w.users {

@@ -322,7 +322,7 @@ func (h *Hub) buildDeletedPost(ctx context.Context, b *built) error { return h.p
 
 func (h *Hub) postFrame(ctx context.Context, b *built, deleted bool) error {
 	typ := b.ftype
-	p, err := h.read.Post(ctx, b.src.id, "")
+	p, err := h.read.Post(ctx, events.PostID(b.src.id), "")
 	if err != nil {
 		return err
 	}
@@ -346,12 +346,12 @@ func (h *Hub) buildDeletedComment(ctx context.Context, b *built) error {
 
 func (h *Hub) commentFrame(ctx context.Context, b *built, deleted bool) error {
 	typ := b.ftype
-	c, err := h.read.Comment(ctx, b.src.id, "")
+	c, err := h.read.Comment(ctx, events.CommentID(b.src.id), "")
 	if err != nil {
 		return err
 	}
 	// A hidden post hides its thread: its comments show without text.
-	p, err := h.read.Post(ctx, c.PostID, "")
+	p, err := h.read.Post(ctx, events.PostID(c.PostID), "")
 	if err != nil {
 		return err
 	}

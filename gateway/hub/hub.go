@@ -28,8 +28,8 @@ import (
 type ReadModels interface {
 	Account(ctx context.Context, id string) (projections.User, error)
 	User(ctx context.Context, id string) (projections.User, error)
-	Post(ctx context.Context, id, viewer string) (projections.Post, error)
-	Comment(ctx context.Context, id, viewer string) (projections.Comment, error)
+	Post(ctx context.Context, id events.PostID, viewer events.UserID) (projections.Post, error)
+	Comment(ctx context.Context, id events.CommentID, viewer events.UserID) (projections.Comment, error)
 	Votes(ctx context.Context, target events.Target, viewer string) (projections.Votes, error)
 	MessageBySeq(ctx context.Context, seq uint64) (projections.Message, error)
 	MessageByID(ctx context.Context, id string) (projections.Message, error)
