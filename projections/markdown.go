@@ -168,38 +168,75 @@ func linkParseable(body string) bool {
 }
 
 // nestingCapped wraps the parsers of quotes and lists in list so that they
-// open no block maxNesting quotes and lists deep (the items of a list that
-// opened always open).
+// open no block maxNesting quotes and lists deep, and the parsers of quotes,
+// lists and items so that they open none once the body has opened over
+// maxElements of them.
 func nestingCapped(list []util.PrioritizedValue) []util.PrioritizedValue {
 	out := make([]util.PrioritizedValue, len(list))
 	for i, v := range list {
 		out[i] = v
-		if bp := v.Value.(parser.BlockParser); isContainer(bp) {
+		switch bp := v.Value.(parser.BlockParser); fmt.Sprintf("%T", bp) {
+		case fmt.Sprintf("%T", parser.NewBlockquoteParser()), fmt.Sprintf("%T", parser.NewListParser()):
 			out[i] = util.Prioritized(cappedParser{bp}, v.Priority)
+		case fmt.Sprintf("%T", parser.NewListItemParser()):
+			out[i] = util.Prioritized(itemParser{bp}, v.Priority)
 		}
 	}
 	return out
 }
 
-// isContainer reports whether bp is goldmark's parser of quotes or lists.
-func isContainer(bp parser.BlockParser) bool {
-	switch fmt.Sprintf("%T", bp) {
-	case fmt.Sprintf("%T", parser.NewBlockquoteParser()), fmt.Sprintf("%T", parser.NewListParser()):
-		return true
-	}
-	return false
+// goldmark tries, on every line, to open a block at every level of the
+// quotes and lists the line is in, and a body of lines of nested list
+// markers opens tens of them a line. Every one opened is an element, so a
+// body that opens over maxElements is shown as text whatever else it holds:
+// once it has, no quote, list or item opens (the rest is paragraphs),
+// which bounds that work by maxElements blocks.
+//
+// containers is the key, in a parse's context, of its *blockCount.
+var containers = parser.NewContextKey()
+
+// blockCount counts the quotes, lists and items a parse has opened.
+type blockCount struct{ opened int }
+
+// opened returns the count of quotes, lists and items of pc's parse.
+func opened(pc parser.Context) *blockCount {
+	return pc.ComputeIfAbsent(containers, func() any { return new(blockCount) }).(*blockCount)
 }
 
 // cappedParser is a parser of quotes or lists that opens nothing at
-// maxNesting quotes and lists deep.
+// maxNesting quotes and lists deep, nor past maxElements blocks.
 type cappedParser struct{ parser.BlockParser }
 
-// Open opens the block unless parent is already maxNesting deep.
+// Open opens the block unless parent is already maxNesting deep or the
+// body has opened over maxElements quotes, lists and items.
 func (c cappedParser) Open(parent ast.Node, reader text.Reader, pc parser.Context) (ast.Node, parser.State) {
-	if nesting(parent) >= maxNesting {
+	count := opened(pc)
+	if count.opened > maxElements || nesting(parent) >= maxNesting {
 		return nil, parser.NoChildren
 	}
-	return c.BlockParser.Open(parent, reader, pc)
+	node, state := c.BlockParser.Open(parent, reader, pc)
+	if node != nil {
+		count.opened++
+	}
+	return node, state
+}
+
+// itemParser is the parser of list items, counting the items it opens and
+// opening none past maxElements blocks.
+type itemParser struct{ parser.BlockParser }
+
+// Open opens a list item unless the body has opened over maxElements
+// quotes, lists and items, and counts it.
+func (c itemParser) Open(parent ast.Node, reader text.Reader, pc parser.Context) (ast.Node, parser.State) {
+	count := opened(pc)
+	if count.opened > maxElements {
+		return nil, parser.NoChildren
+	}
+	node, state := c.BlockParser.Open(parent, reader, pc)
+	if node != nil {
+		count.opened++
+	}
+	return node, state
 }
 
 // nesting counts the quotes and lists n is in, itself included.

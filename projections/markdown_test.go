@@ -10,6 +10,7 @@ import (
 
 	"forum/events"
 
+	mdast "github.com/yuin/goldmark/ast"
 	"golang.org/x/net/html"
 )
 
@@ -136,6 +137,8 @@ var renderBombs = []struct{ name, body string }{
 	{"intraword-underscores", strings.Repeat("a_", 10000)},
 	{"emails", strings.Repeat("a.", 9990) + "@b.c"},
 	{"elements-at-bound", strings.Repeat("`a` ", maxElements-1) + strings.Repeat("a", 20000-4*(maxElements-1))},
+	{"nested-bullet-lines", strings.Repeat(strings.Repeat("* ", 17)+"a\n", 555)},
+	{"nested-bullet-em-lines", strings.Repeat(strings.Repeat("* ", 16)+"*a*\n", 555)},
 	{"nested-brackets-at-bound", strings.Repeat("[a", maxBrackets) + strings.Repeat("]", maxBrackets) + strings.Repeat(" a", 9000)},
 }
 
@@ -258,6 +261,44 @@ func TestRenderBounds(t *testing.T) {
 			t.Errorf("%q renders %q, want 16 quotes and lists", body, got)
 		}
 	}
+}
+
+// A body opens at most maxElements+1 quotes, lists and items, whatever its
+// shape (lines of nested list markers opened tens a line), and one that
+// would open more is shown as text; one within opens them all.
+func TestContainersBoundedByTheBody(t *testing.T) {
+	t.Parallel()
+	for _, body := range []string{
+		strings.Repeat(strings.Repeat("* ", 17)+"a\n", 555),
+		strings.Repeat(strings.Repeat("* ", 16)+"*a*\n", 555),
+		strings.Repeat(strings.Repeat("> 1. ", 8)+"a\n", 555),
+	} {
+		if _, doc := parseBounded([]byte(body)); containerNodes(doc) > maxElements+1 {
+			t.Errorf("%.30q… opens %d quotes, lists and items", body, containerNodes(doc))
+		}
+		if got := RenderMarkdown(body); got != renderEscaped(body) {
+			t.Errorf("%.30q… renders %.60q…, want text", body, got)
+		}
+	}
+	within := strings.Repeat(strings.Repeat("* ", 4)+"a\n", 100)
+	if _, doc := parseBounded([]byte(within)); containerNodes(doc) != 8+7*99 {
+		t.Errorf("100 lines of 4 nested items open %d quotes, lists and items, want 701", containerNodes(doc))
+	}
+}
+
+// containerNodes counts the quotes, lists and items of doc.
+func containerNodes(doc mdast.Node) int {
+	n := 0
+	_ = mdast.Walk(doc, func(node mdast.Node, entering bool) (mdast.WalkStatus, error) {
+		switch node.Kind() {
+		case mdast.KindBlockquote, mdast.KindList, mdast.KindListItem:
+			if entering {
+				n++
+			}
+		}
+		return mdast.WalkContinue, nil
+	})
+	return n
 }
 
 // A rendering over 8 times the body's length is dropped for the body as
