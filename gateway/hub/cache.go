@@ -111,7 +111,8 @@ func (fc *frameCache) since(after, upTo uint64, user string, pending map[string]
 		}
 		if !fc.stale(b, pending) {
 			frames = b.appendFor(frames, user)
-		} else if b.shows(user) {
+		} else if b.shows(user) || b.frame == nil && b.src.typ != "" {
+			// (one that showed nothing, its thread hidden, may show now)
 			stale = append(stale, staleEntry{at: len(frames), seq: b.seq, src: b.src})
 		}
 	}

@@ -350,13 +350,13 @@ func (h *Hub) commentFrame(ctx context.Context, b *built, deleted bool) error {
 	if err != nil {
 		return err
 	}
-	// A hidden post hides its thread: its comments show without text.
+	b.keys = []string{itemKey(events.KindComment, c.ID), itemKey(events.KindPost, c.PostID), userKey(c.Author.ID)}
+	// A hidden post hides its thread: its comments show nothing to anyone
+	// (the API answers 404 but to moderators, who read them over HTTP);
+	// the keys stay, so a restore of the post builds the frame again.
 	p, err := h.read.Post(ctx, events.PostID(c.PostID), "")
-	if err != nil {
+	if err != nil || p.Hidden {
 		return err
-	}
-	if p.Hidden {
-		c.Body, c.BodyHTML = "", ""
 	}
 	f := commentFrame{Type: typ, Seq: b.seq, Comment: c}
 	if deleted {
@@ -364,7 +364,6 @@ func (h *Hub) commentFrame(ctx context.Context, b *built, deleted bool) error {
 	}
 	b.frame, b.to = h.newFrame(typ, b.seq, f), audience{all: true}
 	b.frame.author = c.Author.ID
-	b.keys = []string{itemKey(events.KindComment, c.ID), itemKey(events.KindPost, c.PostID), userKey(c.Author.ID)}
 	return nil
 }
 
