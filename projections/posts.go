@@ -194,10 +194,12 @@ const postCols = `p.id, p.seq, p.title, p.body, p.body_html, p.categories, p.cre
 const postJoins = ` JOIN users u ON u.id = p.author_id
 	LEFT JOIN votes mv ON mv.kind = 'post' AND mv.target_id = p.id AND mv.user_id = ?`
 
-// conceal empties a hidden post's text: what everyone but a moderator sees.
+// conceal empties a hidden post's text and counts no comments, its thread
+// being hidden with it: what everyone but a moderator sees.
 func (p *Post) conceal() {
 	if p.Hidden {
 		p.Title, p.Body, p.BodyHTML = "", "", ""
+		p.CommentCount = 0
 	}
 }
 
