@@ -303,6 +303,9 @@ func (s *Service) Flag(ctx context.Context, userID events.UserID, t events.Targe
 	if err := checkReason(reason, true); err != nil {
 		return "", err
 	}
+	if err := s.checkFlaggable(ctx, t, user); err != nil {
+		return "", err
+	}
 	seq, err := s.latest(ctx, t, user)
 	if err != nil {
 		return "", err
