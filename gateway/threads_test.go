@@ -128,8 +128,9 @@ func refuseInThread(t *testing.T, f *forumtest.Forum, writes []threadWrite) {
 	}
 }
 
-// A resumed WebSocket replays a comment under a post hidden since as the
-// API shows it now: without its text.
+// A resumed WebSocket replays nothing of a comment under a post hidden
+// since: the API answers 404 for it, so no frame names it. Once the post
+// is restored, a resume replays the comment with its text again.
 func TestWSResumeHidesTheThread(t *testing.T) {
 	t.Parallel()
 	f := forumtest.Start(t, forumtest.Options{})
@@ -142,16 +143,87 @@ func TestWSResumeHidesTheThread(t *testing.T) {
 		t.Fatal(err)
 	}
 	live := cat.DialWS("") // fans the comment out, so its frame is cached
-	mkComment(bob, post.ID, mark+" in the thread")
+	c := mkComment(bob, post.ID, mark+" in the thread")
 	live.WaitType("comment.created")
 	mod.MustDo("POST", "/api/mod/posts/"+post.ID+"/hide", nil, http.StatusNoContent, nil)
 	marker := mkPost(ann, "Marker after the hide")
 
+	for _, reader := range []*forumtest.Client{cat, ann, bob} {
+		w := reader.DialWS(fmt.Sprintf("after=%d", after))
+		w.WaitFor("the marker post", func(fr forumtest.Frame) bool {
+			if strings.Contains(fr.String(), mark) || strings.Contains(fr.String(), c.ID) {
+				t.Errorf("a frame resumed by %s shows the hidden thread: %s", reader.User.Nickname, fr)
+			}
+			return fr.Type == "post.created" && fr.Post(t).ID == marker.ID
+		})
+	}
+
+	mod.MustDo("POST", "/api/mod/posts/"+post.ID+"/restore", nil, http.StatusNoContent, nil)
+	marker = mkPost(ann, "Marker after the restore")
+	seen := false
 	w := cat.DialWS(fmt.Sprintf("after=%d", after))
 	w.WaitFor("the marker post", func(fr forumtest.Frame) bool {
-		if strings.Contains(fr.String(), mark) {
-			t.Errorf("a resumed %s frame carries the hidden thread: %s", fr.Type, fr)
-		}
+		seen = seen || fr.Type == "comment.created" && strings.Contains(fr.String(), mark)
 		return fr.Type == "post.created" && fr.Post(t).ID == marker.ID
 	})
+	if !seen {
+		t.Error("a resume after the restore does not replay the comment")
+	}
+}
+
+// A hidden post counts no comments to anyone but moderators, as its thread
+// answers 404 to them; a comment of its thread answers a flag 404 as it
+// does a read (409 to a moderator, the thread being closed), and the post
+// itself, hidden already, answers a flag 409. Nothing reaches the log.
+func TestHiddenThreadNeitherCountsNorTakesFlags(t *testing.T) {
+	t.Parallel()
+	f := forumtest.Start(t, forumtest.Options{})
+	mod, ann, bob, cat := moderatorOf(t, f, "mod"), f.SignUp("ann"), f.SignUp("bob"), f.SignUp("cat")
+	post := mkPost(ann, "A thread to count")
+	c := mkComment(bob, post.ID, "a comment to count")
+	mod.MustDo("POST", "/api/mod/posts/"+post.ID+"/hide", nil, http.StatusNoContent, nil)
+
+	var got struct {
+		Post struct {
+			CommentCount int `json:"comment_count"`
+		}
+	}
+	for _, r := range []*forumtest.Client{f.Anon(), ann, bob, cat} {
+		r.MustDo("GET", "/api/posts/"+post.ID, nil, http.StatusOK, &got)
+		if got.Post.CommentCount != 0 {
+			t.Errorf("%q reads the hidden post's comment_count %d", r.User.Nickname, got.Post.CommentCount)
+		}
+	}
+	mod.MustDo("GET", "/api/posts/"+post.ID, nil, http.StatusOK, &got)
+	if got.Post.CommentCount != 1 {
+		t.Errorf("the moderator reads comment_count %d", got.Post.CommentCount)
+	}
+
+	ctx := forumtest.Context(t)
+	before, err := f.Store.LastSeq(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reason := map[string]any{"reason": "spam"}
+	for _, tc := range []struct {
+		c      *forumtest.Client
+		path   string
+		status int
+	}{
+		{cat, "/api/comments/" + c.ID + "/flag", http.StatusNotFound},
+		{ann, "/api/comments/" + c.ID + "/flag", http.StatusNotFound},
+		{mod, "/api/comments/" + c.ID + "/flag", http.StatusConflict},
+		{cat, "/api/posts/" + post.ID + "/flag", http.StatusConflict},
+		{mod, "/api/posts/" + post.ID + "/flag", http.StatusConflict},
+	} {
+		if status, body := tc.c.Do("POST", tc.path, reason); status != tc.status {
+			t.Errorf("%s flags %s: %d %s, want %d", tc.c.User.Nickname, tc.path, status, body, tc.status)
+		}
+	}
+	if after, err := f.Store.LastSeq(ctx); err != nil || after != before {
+		t.Errorf("the log moved from %d to %d (%v)", before, after, err)
+	}
+	mod.MustDo("POST", "/api/mod/posts/"+post.ID+"/restore", nil, http.StatusNoContent, nil)
+	cat.MustDo("POST", "/api/comments/"+c.ID+"/flag", reason, http.StatusCreated, nil)
+	cat.MustDo("POST", "/api/posts/"+post.ID+"/flag", reason, http.StatusCreated, nil)
 }
