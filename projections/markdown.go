@@ -25,8 +25,9 @@ import (
 // Bodies are Markdown: CommonMark with autolinks and strikethrough, a line
 // break where the author broke the line, and no raw HTML (the parsers for
 // it are left out, so tags typed in a body are text). Quotes and lists nest
-// at most maxNesting deep; a body with over maxDelimiters runs of '*', '_'
-// or '~' outside code is rendered by plainMarkdown, where they are text.
+// at most maxNesting deep; a body whose emphasis would take over maxWalk
+// steps to match is rendered by plainMarkdown, where '*', '_' and '~' are
+// text.
 // RenderMarkdown is part of the projector: changing what it makes is a
 // projectorVersion bump, and the read models are rebuilt with the new
 // rendering.
@@ -83,16 +84,46 @@ const (
 	RenderBudget = 20 * time.Millisecond
 )
 
-// goldmark matches emphasis by walking back, from every run of '*', '_'
-// or '~' that can close, over every earlier one of its paragraph: the cost
-// grows as the square of their number. A body with more than maxDelimiters
-// of them is rendered without emphasis and strikethrough (plainMarkdown),
-// which bounds that walk at maxDelimiters²/4 steps.
-const maxDelimiters = 400
+// goldmark matches emphasis paragraph by paragraph: from every run of '*',
+// '_' or '~' that can close, it walks back over the runs before it in the
+// paragraph that can open or close, so the cost grows as the square of
+// their number. Runs that can do neither (my_var, 2 * 3) are text at once
+// and walked by none. The parse counts, for every closing run, the runs
+// before it in its paragraph: a body whose count passes maxWalk (as a
+// paragraph of maxDelimiters runs, every other one closing, makes) is
+// rendered without emphasis and strikethrough (plainMarkdown), which bounds
+// the walks at maxWalk steps whatever the body.
+const (
+	maxDelimiters = 400
+	maxWalk       = maxDelimiters * maxDelimiters / 4
+)
 
-// delimiterCount is the key, in a parse's context, of the number of runs
-// of '*', '_' and '~' the parse has taken as delimiters.
-var delimiterCount = parser.NewContextKey()
+// emphasisWalk is the key, in a parse's context, of its *walkCount.
+var emphasisWalk = parser.NewContextKey()
+
+// walkCount bounds the walks of a parse's emphasis: the runs that can open
+// or close in the paragraph being parsed, and the steps so far.
+type walkCount struct {
+	block ast.Node // the paragraph (or heading, or item) runs counts
+	runs  int
+	steps int
+}
+
+// add counts a run of block that can open or close.
+func (w *walkCount) add(block ast.Node, closes bool) {
+	if block != w.block {
+		w.block, w.runs = block, 0
+	}
+	if closes {
+		w.steps += w.runs
+	}
+	w.runs++
+}
+
+// walked returns the walkCount of pc's parse.
+func walked(pc parser.Context) *walkCount {
+	return pc.ComputeIfAbsent(emphasisWalk, func() any { return new(walkCount) }).(*walkCount)
+}
 
 // delimitersCounted returns the inline parsers of list, with that of
 // emphasis counting its delimiters.
@@ -108,24 +139,42 @@ func delimitersCounted(list []util.PrioritizedValue) []util.PrioritizedValue {
 }
 
 // countedParser is a parser of emphasis or strikethrough delimiters that
-// counts them in the parse's context, and takes none past maxDelimiters.
+// makes text of runs that can neither open nor close, counts the walks of
+// the others, and takes none once they pass maxWalk.
 type countedParser struct{ parser.InlineParser }
 
-// Parse parses a delimiter unless the body has maxDelimiters already; the
-// count then goes past maxDelimiters, which tells the renderer to parse
-// the body again without emphasis.
+// Parse parses a delimiter unless the body's walks are past maxWalk, which
+// tells the renderer to parse the body again without emphasis.
 func (c countedParser) Parse(parent ast.Node, block text.Reader, pc parser.Context) ast.Node {
-	n, _ := pc.Get(delimiterCount).(int)
-	if n >= maxDelimiters {
-		pc.Set(delimiterCount, maxDelimiters+1)
+	w := walked(pc)
+	if w.steps > maxWalk {
 		return nil
 	}
+	line, segment := block.PeekLine()
+	run := parser.ScanDelimiter(line, block.PrecendingCharacter(), 1, runChars{})
+	if run != nil && !run.CanOpen && !run.CanClose {
+		block.Advance(run.OriginalLength)
+		return ast.NewTextSegment(segment.WithStop(segment.Start + run.OriginalLength))
+	}
 	node := c.InlineParser.Parse(parent, block, pc)
-	if node != nil {
-		pc.Set(delimiterCount, n+1)
+	if d, ok := node.(*parser.Delimiter); ok {
+		w.add(parent, d.CanClose)
 	}
 	return node
 }
+
+// runChars is what parser.ScanDelimiter needs to tell whether a run of
+// '*', '_' or '~' can open or close; it matches nothing.
+type runChars struct{}
+
+// IsDelimiter reports whether b makes runs of emphasis or strikethrough.
+func (runChars) IsDelimiter(b byte) bool { return b == '*' || b == '_' || b == '~' }
+
+// CanOpenCloser is never asked: runChars only scans.
+func (runChars) CanOpenCloser(_, _ *parser.Delimiter) bool { return false }
+
+// OnMatch is never asked: runChars only scans.
+func (runChars) OnMatch(int) ast.Node { return nil }
 
 // goldmark's link parser reads, for every "](", the rest of the run of
 // non-blank bytes after it, and works on every "[" with every other: bodies
@@ -364,13 +413,13 @@ func elements(doc ast.Node) int {
 	return n
 }
 
-// parseBounded parses src with markdown, or with plainMarkdown when it has
-// over maxDelimiters delimiters of emphasis and strikethrough, and returns
-// the one that parsed it with the tree it made.
+// parseBounded parses src with markdown, or with plainMarkdown when its
+// emphasis would take over maxWalk steps to match, and returns the one that
+// parsed it with the tree it made.
 func parseBounded(src []byte) (goldmark.Markdown, ast.Node) {
 	pc := parser.NewContext()
 	doc := markdown.Parser().Parse(text.NewReader(src), parser.WithContext(pc))
-	if n, _ := pc.Get(delimiterCount).(int); n > maxDelimiters {
+	if walked(pc).steps > maxWalk {
 		return plainMarkdown, plainMarkdown.Parser().Parse(text.NewReader(src))
 	}
 	return markdown, doc

@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"bytes"
 	"go/ast"
 	goparser "go/parser"
 	"go/token"
@@ -10,7 +11,13 @@ import (
 
 	"forum/events"
 
+	"github.com/yuin/goldmark"
 	mdast "github.com/yuin/goldmark/ast"
+	"github.com/yuin/goldmark/extension"
+	"github.com/yuin/goldmark/parser"
+	"github.com/yuin/goldmark/renderer"
+	mdhtml "github.com/yuin/goldmark/renderer/html"
+	"github.com/yuin/goldmark/util"
 	"golang.org/x/net/html"
 )
 
@@ -152,10 +159,11 @@ var emphasisBombs = []string{
 	strings.Repeat("*a", 10000),
 }
 
-// A body with over maxDelimiters runs of '*', '_' and '~' that may open or
-// close emphasis is parsed without emphasis, whatever the machine or its
-// load: the body decides, and the bodies that took seconds are among them.
-// Runs in code are not counted.
+// A body whose emphasis would take goldmark over maxWalk steps to match (as
+// one paragraph of over maxDelimiters runs of '*', '_' and '~', every other
+// one closing, would) is parsed without emphasis, whatever the machine or
+// its load: the body decides, and the bodies that took seconds are among
+// them. Runs in code are not counted.
 func TestEmphasisBoundedByTheBody(t *testing.T) {
 	t.Parallel()
 	for _, body := range emphasisBombs {
@@ -176,6 +184,94 @@ func TestEmphasisBoundedByTheBody(t *testing.T) {
 	if got := RenderMarkdown(within + "`*a* ~~b~~`"); strings.Count(got, "<em>a</em>") != maxDelimiters/4 {
 		t.Errorf("delimiters in code are counted: %.80q…", got)
 	}
+}
+
+// Only runs that goldmark would walk count, paragraph by paragraph: runs
+// that can neither open nor close, runs that nothing closes after, and runs
+// of other paragraphs leave a long body its emphasis.
+func TestEmphasisOfLongBodies(t *testing.T) {
+	t.Parallel()
+	var tutorial strings.Builder
+	for tutorial.Len() < 15000 {
+		tutorial.WriteString("Set **my_var** to *2 * 3*, not ~~x~~ or **y**: the loop runs ~5 times, then stops.\n\n")
+	}
+	for name, body := range map[string]string{
+		"my_var":     strings.Repeat("my_var ", 401),
+		"2 * 3":      strings.Repeat("2 * 3 ", 401),
+		"~5":         strings.Repeat("~5 ", 401),
+		"paragraphs": strings.Repeat("**b** x\n\n", 201),
+		"tutorial":   tutorial.String(),
+	} {
+		if md, _ := parseBounded([]byte(body + "*em*")); md != markdown {
+			t.Errorf("%s: parsed without emphasis", name)
+		}
+		if got := RenderMarkdown(body + "*em*"); !strings.HasSuffix(got, "<em>em</em></p>") {
+			t.Errorf("%s: ends %q, want emphasis", name, got[max(0, len(got)-40):])
+		}
+	}
+	if got, n := RenderMarkdown(tutorial.String()), strings.Count(tutorial.String(), "\n\n"); strings.Count(got, "<strong>") != 2*n || strings.Count(got, "<del>x</del>") != n {
+		t.Errorf("tutorial: %.200q…, want %d bold and %d struck", got, 2*n, n)
+	}
+}
+
+// The counting changes nothing within the bound: the body renders as
+// goldmark's own parsers of emphasis and strikethrough render it.
+func TestEmphasisCountingKeepsTheRendering(t *testing.T) {
+	t.Parallel()
+	for _, body := range emphasisCases {
+		if md, _ := parseBounded([]byte(body)); md != markdown {
+			t.Fatalf("%q is parsed without emphasis", body)
+		}
+		if got, want := renderFull(body), referenceRender(body); got != want {
+			t.Errorf("%q renders\n%q\ngoldmark's parsers\n%q", body, got, want)
+		}
+	}
+}
+
+// emphasisCases are bodies whose runs open, close, do both or neither.
+var emphasisCases = []string{
+	"my_var and my__var__ and _x_ and __y__", "2 * 3 * 4", "a * b *c* d", "~5 ~~x~~ ~y~ ~~~z~~~", "**a*b***",
+	"*a **b** c*", "_a_b_ __c__d", "x *\ny* z", "* * *", "a ** b **", "*foo`*`", "[*a* _b](https://e.com) _c_",
+	"***a*** *_b_* _*c*_", "a_\n_b", " _ a _ ", "~ a ~", "**a** ~5 *b*\n\n_c_ x_y", "\\*a* \\_b_",
+	"a_www.e.com _www.e.com* a__b__c", "# *a* my_b\n\n- _c_ ~d~", "x ~~~ y ~~ z~~",
+}
+
+// referenceRender renders body with goldmark's parsers of emphasis and
+// strikethrough as they come, and the sanitizer.
+func referenceRender(body string) string {
+	inlines := without[parser.InlineParser](parser.DefaultInlineParsers(), parser.NewRawHTMLParser())
+	inlines = append(inlines, util.Prioritized(extension.NewStrikethroughParser(), 500))
+	md := goldmark.New(
+		goldmark.WithParser(parser.NewParser(
+			parser.WithBlockParsers(nestingCapped(without[parser.BlockParser](parser.DefaultBlockParsers(), parser.NewHTMLBlockParser()))...),
+			parser.WithInlineParsers(inlines...),
+			parser.WithParagraphTransformers(parser.DefaultParagraphTransformers()...),
+		)),
+		goldmark.WithExtensions(extension.Linkify),
+		goldmark.WithRendererOptions(mdhtml.WithHardWraps(),
+			renderer.WithNodeRenderers(util.Prioritized(extension.NewStrikethroughHTMLRenderer(), 500))),
+	)
+	var buf bytes.Buffer
+	if err := md.Convert([]byte(body), &buf); err != nil {
+		return err.Error()
+	}
+	out := strings.TrimSuffix(string(sanitizer.SanitizeBytes(buf.Bytes())), "\n")
+	return strings.ReplaceAll(out, `<a href=`, linkRel)
+}
+
+// FuzzEmphasisCounting: within the bound, the counting changes nothing.
+func FuzzEmphasisCounting(f *testing.F) {
+	for _, body := range emphasisCases {
+		f.Add(body)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if md, _ := parseBounded([]byte(s)); md != markdown {
+			return
+		}
+		if got, want := renderFull(s), referenceRender(s); got != want {
+			t.Fatalf("%q renders\n%q\ngoldmark's parsers\n%q", s, got, want)
+		}
+	})
 }
 
 // The renderer reads no clock: a body renders the same on every machine,
