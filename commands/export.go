@@ -25,7 +25,7 @@ func (s *Service) Export(ctx context.Context, userID events.UserID, fn func(Expo
 	user := string(userID)
 	var after uint64
 	for {
-		seqs, err := s.DB.ActorSeqs(ctx, user, after, 500)
+		seqs, err := s.DB.ActorSeqs(ctx, events.UserID(user), after, 500)
 		if err != nil {
 			return err
 		}

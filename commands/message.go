@@ -74,7 +74,7 @@ func (s *Service) SendDM(ctx context.Context, in DMInput) (uint64, error) {
 // reachable returns ENOTFOUND unless user is there to take messages: an
 // erased account is not.
 func (s *Service) reachable(ctx context.Context, user string) error {
-	st, err := s.DB.StandingOf(ctx, user)
+	st, err := s.DB.StandingOf(ctx, events.UserID(user))
 	if err != nil {
 		return err
 	}

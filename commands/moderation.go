@@ -33,7 +33,7 @@ func (s *Service) standing(ctx context.Context, user string) (projections.Standi
 	if user == "" {
 		return projections.Standing{Role: events.RoleAdmin}, nil
 	}
-	return s.DB.StandingOf(ctx, user)
+	return s.DB.StandingOf(ctx, events.UserID(user))
 }
 
 // requireModerator refuses (EFORBIDDEN) an actor who is not a moderator or
@@ -52,7 +52,7 @@ func (s *Service) requireModerator(ctx context.Context, actor string) error {
 // CheckActive refuses (ESUSPENDED, with the end) a write by a suspended user.
 func (s *Service) CheckActive(ctx context.Context, userID events.UserID) error {
 	user := string(userID)
-	st, err := s.DB.StandingOf(ctx, user)
+	st, err := s.DB.StandingOf(ctx, events.UserID(user))
 	if err != nil {
 		return err
 	}
@@ -90,7 +90,7 @@ func (s *Service) SetRole(ctx context.Context, actorID, targetID events.UserID, 
 	if st.Role != events.RoleAdmin {
 		return fault.Errorf(fault.EFORBIDDEN, "only admins may change roles")
 	}
-	t, err := s.DB.StandingOf(ctx, target)
+	t, err := s.DB.StandingOf(ctx, events.UserID(target))
 	if err != nil {
 		return err
 	}
@@ -152,7 +152,7 @@ func (s *Service) EnsureAdmins(ctx context.Context, nicknames []string) error {
 		if !s.firstHolder(ctx, nick, cred.UserID) {
 			continue // a later holder, after an erasure: a member
 		}
-		st, err := s.DB.StandingOf(ctx, cred.UserID)
+		st, err := s.DB.StandingOf(ctx, events.UserID(cred.UserID))
 		if err != nil {
 			return err
 		}
@@ -194,7 +194,7 @@ func (s *Service) Unsuspend(ctx context.Context, actorID, targetID events.UserID
 	if err := checkReason(reason, false); err != nil {
 		return err
 	}
-	if _, err := s.DB.User(ctx, target); err != nil {
+	if _, err := s.DB.User(ctx, events.UserID(target)); err != nil {
 		return err
 	}
 	_, err := s.emit(ctx, events.UserUnsuspended, target, actor, events.UserModData{UserID: target, Reason: reason})
@@ -207,7 +207,7 @@ func (s *Service) outranks(ctx context.Context, actor, target string) error {
 	if err != nil {
 		return err
 	}
-	t, err := s.DB.StandingOf(ctx, target)
+	t, err := s.DB.StandingOf(ctx, events.UserID(target))
 	if err != nil {
 		return err
 	}
@@ -335,7 +335,7 @@ func (s *Service) ResolveFlag(ctx context.Context, actorID events.UserID, flag e
 	if !events.ValidID(flagID) {
 		return fault.Errorf(fault.ENOTFOUND, "flag not found")
 	}
-	f, err := s.DB.FlagByID(ctx, flagID)
+	f, err := s.DB.FlagByID(ctx, events.FlagID(flagID))
 	if err != nil {
 		return err
 	}
@@ -388,10 +388,10 @@ func (s *Service) Block(ctx context.Context, userID, otherID events.UserID, bloc
 	if other == user {
 		return fault.FieldError(fault.EINVALID, "user", "you cannot block yourself")
 	}
-	if _, err := s.DB.User(ctx, other); err != nil {
+	if _, err := s.DB.User(ctx, events.UserID(other)); err != nil {
 		return err
 	}
-	already, err := s.DB.Blocks(ctx, user, other)
+	already, err := s.DB.Blocks(ctx, events.UserID(user), events.UserID(other))
 	if err != nil || already == blocked {
 		return err
 	}
@@ -406,11 +406,11 @@ func (s *Service) Block(ctx context.Context, userID, otherID events.UserID, bloc
 // refuseBlocked answers EFORBIDDEN when to blocks from. Most users block
 // nobody: their standing (kept in memory) says so without a query.
 func (s *Service) refuseBlocked(ctx context.Context, from, to string) error {
-	st, err := s.DB.StandingOf(ctx, to)
+	st, err := s.DB.StandingOf(ctx, events.UserID(to))
 	if err != nil || !st.Blocks {
 		return err
 	}
-	blocked, err := s.DB.Blocks(ctx, to, from)
+	blocked, err := s.DB.Blocks(ctx, events.UserID(to), events.UserID(from))
 	if err != nil {
 		return err
 	}

@@ -94,7 +94,7 @@ func (s *Service) createPost(ctx context.Context, author string, in PostInput) (
 	if ack.Duplicate {
 		return s.DB.Post(ctx, events.PostID(id), events.UserID(author))
 	}
-	user, err := s.DB.User(ctx, author)
+	user, err := s.DB.User(ctx, events.UserID(author))
 	if err != nil {
 		return projections.Post{ID: id}, err
 	}

@@ -192,7 +192,7 @@ func (s *Service) EndSession(ctx context.Context, user events.UserID, sessionID 
 	if err := checkID("session", string(sessionID)); err != nil {
 		return err
 	}
-	sessions, err := s.DB.Sessions(ctx, string(user))
+	sessions, err := s.DB.Sessions(ctx, user)
 	if err != nil {
 		return err
 	}
@@ -207,7 +207,7 @@ func (s *Service) EndSession(ctx context.Context, user events.UserID, sessionID 
 // EndOtherSessions ends every session of user but keep ("" ends them all)
 // and returns the ids of those it ended.
 func (s *Service) EndOtherSessions(ctx context.Context, user events.UserID, keep events.SessionID) ([]events.SessionID, error) {
-	sessions, err := s.DB.Sessions(ctx, string(user))
+	sessions, err := s.DB.Sessions(ctx, user)
 	if err != nil {
 		return nil, err
 	}

@@ -28,7 +28,7 @@ func (s *Server) signup(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	u, err := s.db.Account(r.Context(), string(id))
+	u, err := s.db.Account(r.Context(), id)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -71,7 +71,7 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	u, err := s.db.Account(r.Context(), string(sess.UserID))
+	u, err := s.db.Account(r.Context(), sess.UserID)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -93,12 +93,12 @@ func (s *Server) signout(w http.ResponseWriter, r *http.Request, p principal) {
 }
 
 func (s *Server) me(w http.ResponseWriter, r *http.Request, p principal) {
-	u, err := s.db.Account(r.Context(), p.UserID)
+	u, err := s.db.Account(r.Context(), events.UserID(p.UserID))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	unread, err := s.db.UnreadCounts(r.Context(), p.UserID)
+	unread, err := s.db.UnreadCounts(r.Context(), events.UserID(p.UserID))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -128,10 +128,10 @@ func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	load := func() (profileView, error) {
-		prof, err := s.db.Profile(r.Context(), id)
+		prof, err := s.db.Profile(r.Context(), events.UserID(id))
 		v := profileView{User: prof.User, PostCount: prof.Posts, CommentCount: prof.Comments}
 		if err == nil && viewerOf(r) == id {
-			v.User, err = s.db.Account(r.Context(), id)
+			v.User, err = s.db.Account(r.Context(), events.UserID(id))
 		}
 		return v, err
 	}
@@ -173,7 +173,7 @@ type sessionView struct {
 }
 
 func (s *Server) listSessions(w http.ResponseWriter, r *http.Request, p principal) {
-	sessions, err := s.db.Sessions(r.Context(), p.UserID)
+	sessions, err := s.db.Sessions(r.Context(), events.UserID(p.UserID))
 	if err != nil {
 		s.writeError(w, r, err)
 		return

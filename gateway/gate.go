@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"forum/commands"
+	"forum/events"
 	"forum/fault"
 	"forum/internal/limit"
 	"forum/projections"
@@ -51,7 +52,7 @@ func (g *Gate) AllowWrite(user string) bool {
 // ends unless used again. A session it cannot read now counts as in force,
 // ending at the zero time.
 func (g *Gate) CheckSession(ctx context.Context, id string) (time.Time, bool) {
-	sess, err := g.db.Session(ctx, id)
+	sess, err := g.db.Session(ctx, events.SessionID(id))
 	if err != nil {
 		return time.Time{}, fault.Code(err) != fault.ENOTFOUND
 	}

@@ -32,7 +32,7 @@ func (s *Server) peer(r *http.Request, p principal) (string, error) {
 	if !events.ValidID(id) {
 		return "", fault.Errorf(fault.ENOTFOUND, "user not found")
 	}
-	if _, err := s.db.User(r.Context(), id); err != nil {
+	if _, err := s.db.User(r.Context(), events.UserID(id)); err != nil {
 		return "", err
 	}
 	return id, nil

@@ -59,7 +59,7 @@ func (s *Server) flag(kind events.Kind) func(http.ResponseWriter, *http.Request,
 			s.writeError(w, r, err)
 			return
 		}
-		f, err := s.db.FlagByID(r.Context(), string(id))
+		f, err := s.db.FlagByID(r.Context(), id)
 		if err != nil {
 			s.writeError(w, r, err)
 			return
@@ -88,7 +88,7 @@ func (s *Server) unpin(w http.ResponseWriter, r *http.Request, p principal) {
 // moderator wraps a handler for moderators only.
 func (s *Server) moderator(h func(http.ResponseWriter, *http.Request, principal)) http.HandlerFunc {
 	return s.signedIn(func(w http.ResponseWriter, r *http.Request, p principal) {
-		st, err := s.db.StandingOf(r.Context(), p.UserID)
+		st, err := s.db.StandingOf(r.Context(), events.UserID(p.UserID))
 		if err != nil {
 			s.writeError(w, r, err)
 			return
@@ -245,14 +245,14 @@ func (s *Server) block(blocked bool) func(http.ResponseWriter, *http.Request, pr
 }
 
 func (s *Server) myBlocks(w http.ResponseWriter, r *http.Request, p principal) {
-	ids, err := s.db.BlockedIDs(r.Context(), p.UserID)
+	ids, err := s.db.BlockedIDs(r.Context(), events.UserID(p.UserID))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	items := []projections.User{}
 	for _, id := range ids {
-		if u, err := s.db.User(r.Context(), id); err == nil {
+		if u, err := s.db.User(r.Context(), events.UserID(id)); err == nil {
 			items = append(items, u)
 		}
 	}
@@ -308,11 +308,11 @@ func withoutBlocked[T any](s *Server, r *http.Request, items []T, author func(T)
 	if viewer == "" {
 		return items, nil
 	}
-	st, err := s.db.StandingOf(r.Context(), viewer)
+	st, err := s.db.StandingOf(r.Context(), events.UserID(viewer))
 	if err != nil || !st.Blocks {
 		return items, err
 	}
-	ids, err := s.db.BlockedIDs(r.Context(), viewer)
+	ids, err := s.db.BlockedIDs(r.Context(), events.UserID(viewer))
 	if err != nil {
 		return nil, err
 	}

@@ -12,7 +12,7 @@ func (s *Server) notifications(w http.ResponseWriter, r *http.Request, p princip
 		s.writeError(w, r, err)
 		return
 	}
-	page, err := s.db.Notifications(r.Context(), p.UserID, pr)
+	page, err := s.db.Notifications(r.Context(), events.UserID(p.UserID), pr)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"sync"
 
+	"forum/events"
 	"forum/projections"
 )
 
@@ -139,7 +140,7 @@ func (s *Server) readCached(w http.ResponseWriter, r *http.Request, load func(vi
 // moderator sees hidden items, a user who blocks someone does not see their
 // posts. It reports whether it answered.
 func (s *Server) readOwnPage(w http.ResponseWriter, r *http.Request, viewer string, load func(viewer string) (any, error)) bool {
-	st, err := s.db.StandingOf(r.Context(), viewer)
+	st, err := s.db.StandingOf(r.Context(), events.UserID(viewer))
 	if err != nil || !(projections.Moderator(st.Role) || st.Blocks) {
 		return false
 	}
@@ -178,7 +179,7 @@ func (s *Server) writeWithVotes(w http.ResponseWriter, r *http.Request, p *cache
 		s.writeError(w, r, errors.New("page cache: votes not placed"))
 		return
 	}
-	votes, err := s.db.MyPostVotes(r.Context(), viewer, p.posts)
+	votes, err := s.db.MyPostVotes(r.Context(), events.UserID(viewer), p.posts)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

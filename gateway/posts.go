@@ -52,7 +52,7 @@ func (s *Server) getPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.readCached(w, r, func(viewer string) (any, error) {
-		if st, err := s.db.StandingOf(r.Context(), viewer); viewer != "" && err == nil && projections.Moderator(st.Role) {
+		if st, err := s.db.StandingOf(r.Context(), events.UserID(viewer)); viewer != "" && err == nil && projections.Moderator(st.Role) {
 			// Not from the cache: a moderator's page, with hidden text.
 			p, err := s.db.PostRevealed(r.Context(), events.PostID(id), events.UserID(viewer))
 			return postAnswer{Post: p}, err
@@ -105,7 +105,7 @@ func (s *Server) readsHidden(r *http.Request) bool {
 	if viewer == "" {
 		return false
 	}
-	st, err := s.db.StandingOf(r.Context(), viewer)
+	st, err := s.db.StandingOf(r.Context(), events.UserID(viewer))
 	return err == nil && projections.Moderator(st.Role)
 }
 
@@ -224,7 +224,7 @@ func (s *Server) vote(kind events.Kind) func(http.ResponseWriter, *http.Request,
 			s.writeError(w, r, err)
 			return
 		}
-		v, err := s.db.Votes(r.Context(), target, p.UserID)
+		v, err := s.db.Votes(r.Context(), target, events.UserID(p.UserID))
 		if err != nil {
 			s.writeError(w, r, err)
 			return

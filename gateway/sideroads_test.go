@@ -204,11 +204,11 @@ func TestBlockedUsersNotifyNobody(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer rebuilt.Close()
-	again, err := rebuilt.Notifications(ctx, bob.User.ID, projections.PageRequest{})
+	again, err := rebuilt.Notifications(ctx, events.UserID(bob.User.ID), projections.PageRequest{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	live, err := f.DB.Notifications(ctx, bob.User.ID, projections.PageRequest{})
+	live, err := f.DB.Notifications(ctx, events.UserID(bob.User.ID), projections.PageRequest{})
 	if err != nil {
 		t.Fatal(err)
 	}

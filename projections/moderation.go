@@ -259,7 +259,8 @@ func Moderator(role events.Role) bool {
 }
 
 // StandingOf returns user's standing.
-func (db *DB) StandingOf(ctx context.Context, user string) (Standing, error) {
+func (db *DB) StandingOf(ctx context.Context, userID events.UserID) (Standing, error) {
+	user := string(userID)
 	kept, gen, ok := db.memo.standings.get(user)
 	if ok {
 		return kept, nil
@@ -298,14 +299,16 @@ func (db *DB) AdminCount(ctx context.Context) (int, error) {
 }
 
 // Blocks reports whether user blocks other.
-func (db *DB) Blocks(ctx context.Context, user, other string) (bool, error) {
+func (db *DB) Blocks(ctx context.Context, userID, otherID events.UserID) (bool, error) {
+	user, other := string(userID), string(otherID)
 	var n int
 	err := db.queryRow(ctx, `SELECT count(*) FROM blocks WHERE user_id = ? AND blocked_id = ?`, user, other).Scan(&n)
 	return n > 0, err
 }
 
 // BlockedIDs returns the ids of the users user blocks.
-func (db *DB) BlockedIDs(ctx context.Context, user string) ([]string, error) {
+func (db *DB) BlockedIDs(ctx context.Context, userID events.UserID) ([]string, error) {
+	user := string(userID)
 	return column[string](db.query(ctx, `SELECT blocked_id FROM blocks WHERE user_id = ? ORDER BY created_at`, user))
 }
 
@@ -346,7 +349,8 @@ func (db *DB) Flags(ctx context.Context, status string, req PageRequest) (Page[F
 }
 
 // FlagByID returns one flag, ENOTFOUND if none.
-func (db *DB) FlagByID(ctx context.Context, id string) (Flag, error) {
+func (db *DB) FlagByID(ctx context.Context, flagID events.FlagID) (Flag, error) {
+	id := string(flagID)
 	return one(ctx, db, "flag", `SELECT f.id, f.seq, f.kind, f.target_id, f.target_seq, f.reason, f.created_at, f.status, `+userColsOf("u")+`
 		FROM flags f JOIN users u ON u.id = f.by_id WHERE f.id = ?`, func(row scanner) (f Flag, err error) {
 		err = row.Scan(append([]any{&f.ID, &f.Seq, &f.Target.Kind, &f.Target.ID, &f.TargetSeq, &f.Reason, &f.CreatedAt, &f.Status}, userDest(&f.By)...)...)
@@ -392,7 +396,8 @@ func (db *DB) ModLog(ctx context.Context, req PageRequest) (Page[ModAction], err
 
 // ActorSeqs returns the stream sequences of the events user made, in
 // order, after after, at most limit.
-func (db *DB) ActorSeqs(ctx context.Context, user string, after uint64, limit int) ([]uint64, error) {
+func (db *DB) ActorSeqs(ctx context.Context, userID events.UserID, after uint64, limit int) ([]uint64, error) {
+	user := string(userID)
 	return column[uint64](db.query(ctx, `SELECT seq FROM actor_events WHERE user_id = ? AND seq > ? ORDER BY seq LIMIT ?`, user, after, limit))
 }
 

@@ -53,13 +53,13 @@ func TestMyPostVotes(t *testing.T) {
 		want[ids[i]] = 1 - 2*(i%2)
 	}
 	for user, want := range map[string]map[string]int{heavy: want, light: {ids[5]: -1}} {
-		for name, read := range map[string]func(context.Context, string, []string) (map[string]int, error){
+		for name, read := range map[string]func(context.Context, events.UserID, []string) (map[string]int, error){
 			"kept in memory": w.DB.MyPostVotes,
-			"looked up": func(ctx context.Context, u string, ids []string) (map[string]int, error) {
-				return projections.LookUpPostVotes(ctx, w.DB, u, ids)
+			"looked up": func(ctx context.Context, u events.UserID, ids []string) (map[string]int, error) {
+				return projections.LookUpPostVotes(ctx, w.DB, string(u), ids)
 			},
 		} {
-			got, err := read(ctx, user, picked)
+			got, err := read(ctx, events.UserID(user), picked)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -72,7 +72,7 @@ func TestMyPostVotes(t *testing.T) {
 	if err := w.Svc.Vote(ctx, commands.VoteInput{Voter: events.UserID(light), Target: events.Target{Kind: events.KindPost, ID: ids[5]}, Value: 1}); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := w.DB.MyPostVotes(ctx, light, picked); got[ids[5]] != 1 {
+	if got, _ := w.DB.MyPostVotes(ctx, events.UserID(light), picked); got[ids[5]] != 1 {
 		t.Errorf("after light's new vote: %v", got)
 	}
 }

@@ -186,7 +186,8 @@ func scanNotification(row scanner) (Notification, error) {
 }
 
 // Notifications returns a page of user's notifications, newest first.
-func (db *DB) Notifications(ctx context.Context, user string, req PageRequest) (Page[Notification], error) {
+func (db *DB) Notifications(ctx context.Context, userID events.UserID, req PageRequest) (Page[Notification], error) {
+	user := string(userID)
 	before, err := decodeBefore(req.Cursor)
 	if err != nil {
 		return Page[Notification]{}, err
@@ -229,7 +230,8 @@ func notificationDest(n *Notification) []any {
 // LastNotificationSeq returns the sequence of user's newest notification at
 // or before upTo (0 if none), what "read up to" can mark, and how far they
 // have read.
-func (db *DB) LastNotificationSeq(ctx context.Context, user string, upTo uint64) (seq, read uint64, err error) {
+func (db *DB) LastNotificationSeq(ctx context.Context, userID events.UserID, upTo uint64) (seq, read uint64, err error) {
+	user := string(userID)
 	err = db.queryRow(ctx, `SELECT COALESCE((SELECT MAX(seq) FROM notifications WHERE user_id = ?1 AND seq <= ?2), 0),
 		COALESCE((SELECT notifications_read FROM users WHERE id = ?1), 0)`, user, upTo).Scan(&seq, &read)
 	return seq, read, err
@@ -242,7 +244,8 @@ type Unread struct {
 }
 
 // UnreadCounts returns user's unread counts.
-func (db *DB) UnreadCounts(ctx context.Context, user string) (Unread, error) {
+func (db *DB) UnreadCounts(ctx context.Context, userID events.UserID) (Unread, error) {
+	user := string(userID)
 	var u Unread
 	err := db.queryRow(ctx, `SELECT
 		(SELECT count(*) FROM notifications WHERE user_id = ?1 AND seq > (SELECT notifications_read FROM users WHERE id = ?1)),

@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"forum/events"
 	"forum/internal/forumtest"
 	"forum/projections"
 
@@ -35,7 +36,7 @@ func TestPoisonEventsAreQuarantined(t *testing.T) {
 	}
 	// A good event after the junk is applied.
 	id := c.Register("after")
-	if _, err := c.DB.User(ctx, id); err != nil {
+	if _, err := c.DB.User(ctx, events.UserID(id)); err != nil {
 		t.Fatalf("the event after the poison was not applied: %v", err)
 	}
 	q, err := c.DB.Quarantined(context.Background())

@@ -69,7 +69,7 @@ func TestProjectorSurvivesNATSRestart(t *testing.T) {
 		id, err = cmds.Register(cctx, commands.RegisterInput{Nickname: nick, Email: nick + "@example.com", Password: "a-good-passphrase"})
 		return err == nil
 	})
-	if _, err := db.User(forumtest.Context(t), string(id)); err != nil {
+	if _, err := db.User(forumtest.Context(t), id); err != nil {
 		t.Fatalf("the sign-up after the restart is not in the read models: %v", err)
 	}
 	t.Logf("read models caught up %v after the restart (from %d to %d, %d recoveries)", time.Since(start), before, proj.Seq(), proj.Recoveries())

@@ -84,7 +84,8 @@ func userDest(u *User) []any { return []any{&u.ID, &u.Nickname, &u.CreatedAt, &u
 // User returns a user's public fields, ENOTFOUND if there is no such user.
 // Those fields never change once the user is registered: they are kept in
 // memory (memo.go).
-func (db *DB) User(ctx context.Context, id string) (User, error) {
+func (db *DB) User(ctx context.Context, userID events.UserID) (User, error) {
+	id := string(userID)
 	u, gen, ok := db.memo.users.get(id)
 	if ok {
 		return u, nil
@@ -100,7 +101,8 @@ func (db *DB) User(ctx context.Context, id string) (User, error) {
 }
 
 // Account returns a user with their private fields, for themself.
-func (db *DB) Account(ctx context.Context, id string) (User, error) {
+func (db *DB) Account(ctx context.Context, userID events.UserID) (User, error) {
+	id := string(userID)
 	return one(ctx, db, "user", `SELECT `+userCols+`, email, first_name, last_name, age, gender FROM users u WHERE u.id = ?`, func(row scanner) (u User, err error) {
 		err = row.Scan(append(userDest(&u), &u.Email, &u.FirstName, &u.LastName, &u.Age, &u.Gender)...)
 		return u, err
@@ -115,7 +117,8 @@ type Profile struct {
 }
 
 // Profile returns a user's profile, ENOTFOUND if there is no such user.
-func (db *DB) Profile(ctx context.Context, id string) (Profile, error) {
+func (db *DB) Profile(ctx context.Context, userID events.UserID) (Profile, error) {
+	id := string(userID)
 	return one(ctx, db, "user", `SELECT `+userCols+`, post_count, comment_count FROM users u WHERE u.id = ?`, func(row scanner) (p Profile, err error) {
 		err = row.Scan(append(userDest(&p.User), &p.Posts, &p.Comments)...)
 		return p, err
@@ -174,7 +177,8 @@ func (db *DB) SessionByTokenHash(ctx context.Context, tokenHash string) (Session
 
 // Session returns the session id if it has not been ended, ENOTFOUND if
 // none. Expiry is the caller's to check.
-func (db *DB) Session(ctx context.Context, id string) (Session, error) {
+func (db *DB) Session(ctx context.Context, sessionID events.SessionID) (Session, error) {
+	id := string(sessionID)
 	return one(ctx, db, "session", `SELECT `+sessionCols+` FROM sessions WHERE id = ? AND ended = 0`, scanSession, id)
 }
 
@@ -182,7 +186,8 @@ const sessionsOfQuery = `SELECT ` + sessionCols + ` FROM sessions WHERE user_id 
 
 // Sessions returns the sessions of user that have not been ended, newest
 // first (at most 1,000). Expiry is the caller's to check.
-func (db *DB) Sessions(ctx context.Context, user string) ([]Session, error) {
+func (db *DB) Sessions(ctx context.Context, userID events.UserID) ([]Session, error) {
+	user := string(userID)
 	page, err := readList(ctx, db, list[Session]{query: sessionsOfQuery, args: []any{user}, scan: scanSession})
 	return page.Items, err
 }

@@ -68,7 +68,8 @@ func votesQuery(kind events.Kind) string {
 
 // Votes returns the counts on a post or comment and viewer's own vote,
 // ENOTFOUND if there is no such target (or it is of another kind).
-func (db *DB) Votes(ctx context.Context, target events.Target, viewer string) (Votes, error) {
+func (db *DB) Votes(ctx context.Context, target events.Target, viewerID events.UserID) (Votes, error) {
+	viewer := string(viewerID)
 	if voteTables[target.Kind] == "" {
 		return Votes{}, notFound(string(target.Kind))
 	}
@@ -82,7 +83,8 @@ func (db *DB) Votes(ctx context.Context, target events.Target, viewer string) (V
 // by post id; posts they have not voted on are absent. It takes them from
 // the user's vote set in memory (votesets.go); a user with too many votes
 // to keep has the posts looked up.
-func (db *DB) MyPostVotes(ctx context.Context, user string, ids []string) (map[string]int, error) {
+func (db *DB) MyPostVotes(ctx context.Context, userID events.UserID, ids []string) (map[string]int, error) {
+	user := string(userID)
 	if user == "" || len(ids) == 0 {
 		return nil, nil
 	}

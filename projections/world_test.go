@@ -424,7 +424,7 @@ func (w *world) answers(db *projections.DB) map[string]string {
 		}
 		for _, v := range vs {
 			add("post "+p+" as "+v, result(db.Post(ctx, events.PostID(p), events.UserID(v))))
-			add("votes post "+p+" as "+v, result(db.Votes(ctx, events.Target{Kind: events.KindPost, ID: p}, v)))
+			add("votes post "+p+" as "+v, result(db.Votes(ctx, events.Target{Kind: events.KindPost, ID: p}, events.UserID(v))))
 		}
 		add("comments "+p, pages(func(c string) (projections.Page[projections.Comment], error) {
 			return db.Comments(ctx, projections.CommentFilter{PostID: p, Viewer: nth(viewers, i), PageRequest: projections.PageRequest{Limit: 2, Cursor: c}})
@@ -433,15 +433,15 @@ func (w *world) answers(db *projections.DB) map[string]string {
 	for i, c := range w.comments {
 		v := nth(viewers, i)
 		add("comment "+c+" "+v, result(db.Comment(ctx, events.CommentID(c), events.UserID(v))))
-		add("votes comment "+c+" "+v, result(db.Votes(ctx, events.Target{Kind: events.KindComment, ID: c}, v)))
+		add("votes comment "+c+" "+v, result(db.Votes(ctx, events.Target{Kind: events.KindComment, ID: c}, events.UserID(v))))
 	}
 	for i, u := range w.users {
 		add("contacts "+u, pages(func(c string) (projections.Page[projections.Contact], error) {
 			return db.Contacts(ctx, u, projections.ListFilter{PageRequest: projections.PageRequest{Limit: 3, Cursor: c}})
 		}))
-		add("user "+u, result(db.User(ctx, u)))
-		add("account "+u, result(db.Account(ctx, u)))
-		add("profile "+u, result(db.Profile(ctx, u)))
+		add("user "+u, result(db.User(ctx, events.UserID(u))))
+		add("account "+u, result(db.Account(ctx, events.UserID(u))))
+		add("profile "+u, result(db.Profile(ctx, events.UserID(u))))
 		add("credentials "+u, result(db.Credentials(ctx, strings.ToUpper(w.nicks[i]))))
 		for _, peer := range w.users[i+1:] {
 			add("dms "+u+" "+peer, pages(func(c string) (projections.Page[projections.Message], error) {

@@ -13,6 +13,7 @@ import (
 	"github.com/gorilla/websocket"
 	"golang.org/x/time/rate"
 
+	"forum/events"
 	"forum/fault"
 	"forum/projections"
 )
@@ -74,7 +75,7 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request, p Principal) error
 	if h.rateLimit && h.LocalConns(p.UserID) >= MaxConnsPerUser {
 		return &fault.Error{Code: fault.ERATELIMITED, Message: fmt.Sprintf("you have %d connections open already; close one first", MaxConnsPerUser), RetryAfter: 5}
 	}
-	account, err := h.read.Account(r.Context(), p.UserID)
+	account, err := h.read.Account(r.Context(), events.UserID(p.UserID))
 	if err != nil {
 		return err
 	}

@@ -395,7 +395,7 @@ func (h *Hub) buildLeave(ctx context.Context, b *built) error { return h.members
 
 func (h *Hub) membershipFrame(ctx context.Context, b *built, left bool) error {
 	typ := b.ftype
-	u, err := h.read.User(ctx, b.src.id)
+	u, err := h.read.User(ctx, events.UserID(b.src.id))
 	if err != nil {
 		return err
 	}

@@ -26,16 +26,16 @@ import (
 
 // ReadModels are the queries the hub builds frames from.
 type ReadModels interface {
-	Account(ctx context.Context, id string) (projections.User, error)
-	User(ctx context.Context, id string) (projections.User, error)
+	Account(ctx context.Context, id events.UserID) (projections.User, error)
+	User(ctx context.Context, id events.UserID) (projections.User, error)
 	Post(ctx context.Context, id events.PostID, viewer events.UserID) (projections.Post, error)
 	Comment(ctx context.Context, id events.CommentID, viewer events.UserID) (projections.Comment, error)
-	Votes(ctx context.Context, target events.Target, viewer string) (projections.Votes, error)
+	Votes(ctx context.Context, target events.Target, viewer events.UserID) (projections.Votes, error)
 	MessageBySeq(ctx context.Context, seq uint64) (projections.Message, error)
 	MessageByID(ctx context.Context, id string) (projections.Message, error)
 	NotificationsAt(ctx context.Context, seq uint64) (users []string, notes []projections.Notification, err error)
 	RoomMemberIDs(ctx context.Context, room string) ([]string, error)
-	BlockedIDs(ctx context.Context, user string) ([]string, error)
+	BlockedIDs(ctx context.Context, user events.UserID) ([]string, error)
 }
 
 // ChangeFeed is the projector as the hub follows it: how far the read models

@@ -148,7 +148,7 @@ func (c *conn) typingTo(in clientFrame) error {
 	if in.To == c.user.ID {
 		return fault.FieldError(fault.EINVALID, "to", "you cannot type to yourself")
 	}
-	if _, err := c.hub.read.User(c.ctx, in.To); err != nil {
+	if _, err := c.hub.read.User(c.ctx, events.UserID(in.To)); err != nil {
 		return err
 	}
 	if err := c.mayType(in.Active); err != nil {

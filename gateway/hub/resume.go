@@ -108,7 +108,7 @@ func (h *Hub) resumePoint(after uint64, resume bool, head uint64) (uint64, bool,
 // loadBlocked reads whom c's user blocks.
 func (h *Hub) loadBlocked(c *conn) {
 	c.blocked = map[string]struct{}{}
-	if ids, err := h.read.BlockedIDs(c.ctx, c.user.ID); err == nil {
+	if ids, err := h.read.BlockedIDs(c.ctx, events.UserID(c.user.ID)); err == nil {
 		for _, id := range ids {
 			c.blocked[id] = struct{}{}
 		}
