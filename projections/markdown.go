@@ -151,10 +151,9 @@ func (c countedParser) Parse(parent ast.Node, block text.Reader, pc parser.Conte
 		return nil
 	}
 	line, segment := block.PeekLine()
-	run := parser.ScanDelimiter(line, block.PrecendingCharacter(), 1, runChars{})
-	if run != nil && !run.CanOpen && !run.CanClose {
-		block.Advance(run.OriginalLength)
-		return ast.NewTextSegment(segment.WithStop(segment.Start + run.OriginalLength))
+	if n := inertRun(line, block.PrecendingCharacter()); n > 0 {
+		block.Advance(n)
+		return ast.NewTextSegment(segment.WithStop(segment.Start + n))
 	}
 	node := c.InlineParser.Parse(parent, block, pc)
 	if d, ok := node.(*parser.Delimiter); ok {
@@ -163,18 +162,33 @@ func (c countedParser) Parse(parent ast.Node, block text.Reader, pc parser.Conte
 	return node
 }
 
-// runChars is what parser.ScanDelimiter needs to tell whether a run of
-// '*', '_' or '~' can open or close; it matches nothing.
-type runChars struct{}
-
-// IsDelimiter reports whether b makes runs of emphasis or strikethrough.
-func (runChars) IsDelimiter(b byte) bool { return b == '*' || b == '_' || b == '~' }
-
-// CanOpenCloser is never asked: runChars only scans.
-func (runChars) CanOpenCloser(_, _ *parser.Delimiter) bool { return false }
-
-// OnMatch is never asked: runChars only scans.
-func (runChars) OnMatch(int) ast.Node { return nil }
+// inertRun returns the length of the run of '*', '_' or '~' line starts
+// with when it can neither open nor close emphasis (as goldmark's
+// parser.ScanDelimiter tells, without making a delimiter), else 0.
+func inertRun(line []byte, before rune) int {
+	if len(line) == 0 || line[0] != '*' && line[0] != '_' && line[0] != '~' {
+		return 0
+	}
+	n := 1
+	for n < len(line) && line[n] == line[0] {
+		n++
+	}
+	after := ' '
+	if n < len(line) {
+		after = util.ToRune(line, n)
+	}
+	beforePunct, beforeSpace := util.IsPunctRune(before), util.IsSpaceRune(before)
+	afterPunct, afterSpace := util.IsPunctRune(after), util.IsSpaceRune(after)
+	left := !afterSpace && (!afterPunct || beforeSpace || beforePunct)
+	right := !beforeSpace && (!beforePunct || afterSpace || afterPunct)
+	if line[0] == '_' {
+		left, right = left && (!right || beforePunct), right && (!left || afterPunct)
+	}
+	if left || right {
+		return 0
+	}
+	return n
+}
 
 // goldmark's link parser reads, for every "](", the rest of the run of
 // non-blank bytes after it, and works on every "[" with every other: bodies

@@ -234,6 +234,7 @@ var emphasisCases = []string{
 	"*a **b** c*", "_a_b_ __c__d", "x *\ny* z", "* * *", "a ** b **", "*foo`*`", "[*a* _b](https://e.com) _c_",
 	"***a*** *_b_* _*c*_", "a_\n_b", " _ a _ ", "~ a ~", "**a** ~5 *b*\n\n_c_ x_y", "\\*a* \\_b_",
 	"a_www.e.com _www.e.com* a__b__c", "# *a* my_b\n\n- _c_ ~d~", "x ~~~ y ~~ z~~",
+	" ~~~ www.e.com ~~~www.e.com", "\\~~ x~~", "a**_b_**c _*a*_", "é_ü_ *«a»* _„b“_",
 }
 
 // referenceRender renders body with goldmark's parsers of emphasis and
