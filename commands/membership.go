@@ -29,7 +29,7 @@ func (s *Service) JoinRoom(ctx context.Context, userID events.UserID, room strin
 	if err := CheckRoom(room); err != nil {
 		return err
 	}
-	m, err := s.DB.RoomMembership(ctx, room, user)
+	m, err := s.DB.RoomMembership(ctx, room, events.UserID(user))
 	if err != nil || m.Member {
 		return err
 	}
@@ -47,7 +47,7 @@ func (s *Service) LeaveRoom(ctx context.Context, userID events.UserID, room stri
 	if err := CheckRoom(room); err != nil {
 		return err
 	}
-	m, err := s.DB.RoomMembership(ctx, room, user)
+	m, err := s.DB.RoomMembership(ctx, room, events.UserID(user))
 	if err != nil || !m.Member {
 		return err
 	}
@@ -66,11 +66,11 @@ func (s *Service) MarkRoomRead(ctx context.Context, userID events.UserID, room s
 	if !events.ValidID(upTo) {
 		return notInRoom
 	}
-	seq, err := s.DB.RoomMessageSeq(ctx, upTo, room)
+	seq, err := s.DB.RoomMessageSeq(ctx, message, room)
 	if err != nil {
 		return notInRoom
 	}
-	m, err := s.DB.RoomMembership(ctx, room, user)
+	m, err := s.DB.RoomMembership(ctx, room, events.UserID(user))
 	if err != nil || !m.Member || m.ReadSeq >= seq {
 		return err
 	}

@@ -102,7 +102,7 @@ func (s *Service) MarkRead(ctx context.Context, in ReadInput) error {
 	if !events.ValidID(upTo) {
 		return notInConversation
 	}
-	seq, err := s.DB.DMSeq(ctx, upTo, user, peer)
+	seq, err := s.DB.DMSeq(ctx, in.UpTo, in.User, in.Peer)
 	if err != nil {
 		return notInConversation
 	}

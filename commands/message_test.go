@@ -64,11 +64,11 @@ func TestMessageRetryDeduplicated(t *testing.T) {
 	if room2, err := e.Cmds.SendRoomMessage(ctx, commands.RoomMessageInput{From: events.UserID(ann), Room: "random", Body: "once", ClientID: "r1"}); err != nil || room2 != room1 {
 		t.Errorf("retried room message: seq %d, %v; want the original %d", room2, err, room1)
 	}
-	page, err := e.DB.DirectMessages(ctx, ann, cid, projections.PageRequest{Limit: 10, Cursor: ""})
+	page, err := e.DB.DirectMessages(ctx, events.UserID(ann), events.UserID(cid), projections.PageRequest{Limit: 10, Cursor: ""})
 	if err != nil || len(page.Items) != 1 || page.Items[0].Body != "hello cid" {
 		t.Errorf("ann–cid conversation = %+v, %v; want the one message", page.Items, err)
 	}
-	page, err = e.DB.DirectMessages(ctx, ann, bob, projections.PageRequest{Limit: 10, Cursor: ""})
+	page, err = e.DB.DirectMessages(ctx, events.UserID(ann), events.UserID(bob), projections.PageRequest{Limit: 10, Cursor: ""})
 	if err != nil || len(page.Items) != 3 {
 		t.Errorf("ann–bob conversation has %d messages (%v), want 3", len(page.Items), err)
 	}

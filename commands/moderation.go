@@ -275,7 +275,7 @@ func (s *Service) latest(ctx context.Context, t events.Target, user string) (uin
 		}
 		seq, edited = c.Seq, events.CommentEdited.Subject(t.ID)
 	case events.KindMessage:
-		m, err := s.DB.MessageByID(ctx, t.ID)
+		m, err := s.DB.MessageByID(ctx, events.MessageID(t.ID))
 		if err != nil {
 			return 0, err
 		}

@@ -15,7 +15,7 @@ func (s *Server) contacts(w http.ResponseWriter, r *http.Request, p principal) {
 		s.writeError(w, r, err)
 		return
 	}
-	page, err := s.db.Contacts(r.Context(), p.UserID, projections.ListFilter{Q: r.URL.Query().Get("q"), PageRequest: pr})
+	page, err := s.db.Contacts(r.Context(), events.UserID(p.UserID), projections.ListFilter{Q: r.URL.Query().Get("q"), PageRequest: pr})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -49,7 +49,7 @@ func (s *Server) listDMs(w http.ResponseWriter, r *http.Request, p principal) {
 		s.writeError(w, r, err)
 		return
 	}
-	page, err := s.db.DirectMessages(r.Context(), p.UserID, peer, pr)
+	page, err := s.db.DirectMessages(r.Context(), events.UserID(p.UserID), events.UserID(peer), pr)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -115,7 +115,7 @@ func (s *Server) rooms(w http.ResponseWriter, r *http.Request, p principal) {
 	var page projections.Page[projections.Room]
 	switch mine := r.URL.Query().Get("mine"); mine {
 	case "true":
-		page, err = s.db.MyRooms(r.Context(), p.UserID, pr)
+		page, err = s.db.MyRooms(r.Context(), events.UserID(p.UserID), pr)
 	case "", "false":
 		page, err = s.db.Rooms(r.Context(), projections.ListFilter{Q: r.URL.Query().Get("q"), PageRequest: pr})
 	default:
@@ -229,7 +229,7 @@ func (s *Server) roomMembers(w http.ResponseWriter, r *http.Request, p principal
 	for i := range page.Items {
 		page.Items[i].Online = s.hub.Online(page.Items[i].User.ID)
 	}
-	m, err := s.db.RoomMembership(r.Context(), name, p.UserID)
+	m, err := s.db.RoomMembership(r.Context(), name, events.UserID(p.UserID))
 	if err != nil {
 		s.writeError(w, r, err)
 		return

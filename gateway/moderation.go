@@ -143,7 +143,7 @@ func (s *Server) modFlags(w http.ResponseWriter, r *http.Request, _ principal) {
 				q.Now = v
 			}
 		case events.KindMessage:
-			if v, err := s.db.MessageRevealed(r.Context(), f.Target.ID); err == nil {
+			if v, err := s.db.MessageRevealed(r.Context(), events.MessageID(f.Target.ID)); err == nil {
 				q.Now = v
 			}
 		}

@@ -152,13 +152,15 @@ func (db *DB) MessageBySeq(ctx context.Context, seq uint64) (Message, error) {
 }
 
 // MessageByID returns a message, ENOTFOUND if none.
-func (db *DB) MessageByID(ctx context.Context, id string) (Message, error) {
+func (db *DB) MessageByID(ctx context.Context, messageID events.MessageID) (Message, error) {
+	id := string(messageID)
 	return one(ctx, db, "message", `SELECT `+messageCols+` FROM messages m`+messageJoins+` WHERE m.id = ?`, scanMessage, id)
 }
 
 // DirectMessages returns a page of the conversation between two users,
 // newest first, paging back in time (10 a page by default).
-func (db *DB) DirectMessages(ctx context.Context, a, b string, pr PageRequest) (Page[Message], error) {
+func (db *DB) DirectMessages(ctx context.Context, userA, userB events.UserID, pr PageRequest) (Page[Message], error) {
+	a, b := string(userA), string(userB)
 	return db.messages(ctx, dmConv(a, b), ClampLimit(pr.Limit, 10), pr.Cursor)
 }
 
@@ -228,7 +230,8 @@ func scanContact(row scanner) (c contactRow, err error) {
 // f.Q: those I have messages with first, by last message (newest first),
 // then the rest by nickname, erased accounts left out (50 a page by
 // default). Online is left false.
-func (db *DB) Contacts(ctx context.Context, me string, f ListFilter) (Page[Contact], error) {
+func (db *DB) Contacts(ctx context.Context, user events.UserID, f ListFilter) (Page[Contact], error) {
+	me := string(user)
 	q, err := checkPrefix(f.Q)
 	if err != nil {
 		return Page[Contact]{}, err
@@ -354,7 +357,8 @@ func (db *DB) Rooms(ctx context.Context, f ListFilter) (Page[Room], error) {
 
 // DMSeq returns the stream sequence of a direct message in the conversation
 // of a and b, ENOTFOUND if it is not one of theirs.
-func (db *DB) DMSeq(ctx context.Context, messageID, a, b string) (uint64, error) {
+func (db *DB) DMSeq(ctx context.Context, message events.MessageID, userA, userB events.UserID) (uint64, error) {
+	messageID, a, b := string(message), string(userA), string(userB)
 	return db.messageSeq(ctx, messageID, dmConv(a, b))
 }
 
@@ -381,7 +385,8 @@ func (db *DB) RoomMemberIDs(ctx context.Context, room string) ([]string, error) 
 
 // RoomMessageSeq returns the sequence of message messageID in room,
 // ENOTFOUND if it is not one of the room's.
-func (db *DB) RoomMessageSeq(ctx context.Context, messageID, room string) (uint64, error) {
+func (db *DB) RoomMessageSeq(ctx context.Context, message events.MessageID, room string) (uint64, error) {
+	messageID := string(message)
 	return db.messageSeq(ctx, messageID, roomConv(room))
 }
 
@@ -393,7 +398,8 @@ type Membership struct {
 }
 
 // RoomMembership returns user's membership of room.
-func (db *DB) RoomMembership(ctx context.Context, room, user string) (Membership, error) {
+func (db *DB) RoomMembership(ctx context.Context, room string, userID events.UserID) (Membership, error) {
+	user := string(userID)
 	var m Membership
 	err := db.queryRow(ctx, `SELECT read_seq FROM room_members WHERE room = ? AND user_id = ?`, room, user).Scan(&m.ReadSeq)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -405,7 +411,8 @@ func (db *DB) RoomMembership(ctx context.Context, room, user string) (Membership
 
 // MyRooms returns a page of the rooms user is a member of, by name, each
 // with the number of messages they have not read.
-func (db *DB) MyRooms(ctx context.Context, user string, req PageRequest) (Page[Room], error) {
+func (db *DB) MyRooms(ctx context.Context, userID events.UserID, req PageRequest) (Page[Room], error) {
+	user := string(userID)
 	part, after, err := decodePartCursor(req.Cursor)
 	if err != nil || (part != "" && part != "r") {
 		return Page[Room]{}, fault.FieldError(fault.EINVALID, "cursor", "cursor is not one this server gave out")
@@ -480,6 +487,7 @@ func (m *Message) conceal() {
 }
 
 // MessageRevealed is MessageByID for a moderator: a hidden message's text too.
-func (db *DB) MessageRevealed(ctx context.Context, id string) (Message, error) {
+func (db *DB) MessageRevealed(ctx context.Context, messageID events.MessageID) (Message, error) {
+	id := string(messageID)
 	return one(ctx, db, "message", `SELECT `+messageCols+` FROM messages m`+messageJoins+` WHERE m.id = ?`, scanMessageRaw, id)
 }

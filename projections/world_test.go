@@ -437,7 +437,7 @@ func (w *world) answers(db *projections.DB) map[string]string {
 	}
 	for i, u := range w.users {
 		add("contacts "+u, pages(func(c string) (projections.Page[projections.Contact], error) {
-			return db.Contacts(ctx, u, projections.ListFilter{PageRequest: projections.PageRequest{Limit: 3, Cursor: c}})
+			return db.Contacts(ctx, events.UserID(u), projections.ListFilter{PageRequest: projections.PageRequest{Limit: 3, Cursor: c}})
 		}))
 		add("user "+u, result(db.User(ctx, events.UserID(u))))
 		add("account "+u, result(db.Account(ctx, events.UserID(u))))
@@ -445,13 +445,13 @@ func (w *world) answers(db *projections.DB) map[string]string {
 		add("credentials "+u, result(db.Credentials(ctx, strings.ToUpper(w.nicks[i]))))
 		for _, peer := range w.users[i+1:] {
 			add("dms "+u+" "+peer, pages(func(c string) (projections.Page[projections.Message], error) {
-				return db.DirectMessages(ctx, u, peer, projections.PageRequest{Limit: 3, Cursor: c})
+				return db.DirectMessages(ctx, events.UserID(u), events.UserID(peer), projections.PageRequest{Limit: 3, Cursor: c})
 			}))
 		}
 	}
 	for _, ids := range w.dms {
 		for _, id := range ids {
-			add("message "+id, result(db.MessageByID(ctx, id)))
+			add("message "+id, result(db.MessageByID(ctx, events.MessageID(id))))
 		}
 	}
 	for _, r := range w.rooms {

@@ -463,7 +463,7 @@ func (h *Hub) buildDMRead(_ context.Context, ev events.Event, d events.DMReadDat
 func (h *Hub) buildHidden(ctx context.Context, ev events.Event, d events.ContentModData, b *built) error {
 	b.to = audience{all: true}
 	if d.Target.Kind == events.KindMessage {
-		m, err := h.read.MessageByID(ctx, d.Target.ID)
+		m, err := h.read.MessageByID(ctx, events.MessageID(d.Target.ID))
 		if err == nil {
 			b.to, err = h.messageAudience(ctx, m)
 		}

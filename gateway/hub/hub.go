@@ -32,7 +32,7 @@ type ReadModels interface {
 	Comment(ctx context.Context, id events.CommentID, viewer events.UserID) (projections.Comment, error)
 	Votes(ctx context.Context, target events.Target, viewer events.UserID) (projections.Votes, error)
 	MessageBySeq(ctx context.Context, seq uint64) (projections.Message, error)
-	MessageByID(ctx context.Context, id string) (projections.Message, error)
+	MessageByID(ctx context.Context, id events.MessageID) (projections.Message, error)
 	NotificationsAt(ctx context.Context, seq uint64) (users []string, notes []projections.Notification, err error)
 	RoomMemberIDs(ctx context.Context, room string) ([]string, error)
 	BlockedIDs(ctx context.Context, user events.UserID) ([]string, error)
