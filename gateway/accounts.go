@@ -82,23 +82,23 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) signout(w http.ResponseWriter, r *http.Request, p principal) {
 	if p.SessionID != "" {
-		if err := s.cmd.SignOut(r.Context(), commands.Session{ID: events.SessionID(p.SessionID), UserID: events.UserID(p.UserID)}); err != nil && !isStored(err) {
+		if err := s.cmd.SignOut(r.Context(), commands.Session{ID: p.SessionID, UserID: p.UserID}); err != nil && !isStored(err) {
 			s.writeError(w, r, err)
 			return
 		}
-		s.hub.EndSession(p.SessionID)
+		s.hub.EndSession(string(p.SessionID))
 	}
 	s.clearSessionCookie(w, r)
 	w.WriteHeader(http.StatusNoContent)
 }
 
 func (s *Server) me(w http.ResponseWriter, r *http.Request, p principal) {
-	u, err := s.db.Account(r.Context(), events.UserID(p.UserID))
+	u, err := s.db.Account(r.Context(), p.UserID)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	unread, err := s.db.UnreadCounts(r.Context(), events.UserID(p.UserID))
+	unread, err := s.db.UnreadCounts(r.Context(), p.UserID)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -173,7 +173,7 @@ type sessionView struct {
 }
 
 func (s *Server) listSessions(w http.ResponseWriter, r *http.Request, p principal) {
-	sessions, err := s.db.Sessions(r.Context(), events.UserID(p.UserID))
+	sessions, err := s.db.Sessions(r.Context(), p.UserID)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -181,19 +181,19 @@ func (s *Server) listSessions(w http.ResponseWriter, r *http.Request, p principa
 	items := []sessionView{}
 	for _, sess := range sessions {
 		if s.cmd.Live(sess, s.now()) {
-			items = append(items, sessionView{Session: sess, Current: sess.ID == p.SessionID})
+			items = append(items, sessionView{Session: sess, Current: events.SessionID(sess.ID) == p.SessionID})
 		}
 	}
 	writeJSON(w, http.StatusOK, sessionsAnswer{Items: items})
 }
 
 func (s *Server) endSession(w http.ResponseWriter, r *http.Request, p principal) {
-	id := r.PathValue("id")
-	if err := s.cmd.EndSession(r.Context(), events.UserID(p.UserID), events.SessionID(id)); err != nil && !isStored(err) {
+	id := events.SessionID(r.PathValue("id"))
+	if err := s.cmd.EndSession(r.Context(), p.UserID, id); err != nil && !isStored(err) {
 		s.writeError(w, r, err)
 		return
 	}
-	s.hub.EndSession(id)
+	s.hub.EndSession(string(id))
 	if id == p.SessionID {
 		s.clearSessionCookie(w, r)
 	}
@@ -201,7 +201,7 @@ func (s *Server) endSession(w http.ResponseWriter, r *http.Request, p principal)
 }
 
 func (s *Server) endOtherSessions(w http.ResponseWriter, r *http.Request, p principal) {
-	ended, err := s.cmd.EndOtherSessions(r.Context(), events.UserID(p.UserID), events.SessionID(p.SessionID))
+	ended, err := s.cmd.EndOtherSessions(r.Context(), p.UserID, p.SessionID)
 	for _, id := range ended {
 		s.hub.EndSession(string(id))
 	}

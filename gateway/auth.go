@@ -29,8 +29,8 @@ func (s *Server) cookieName() string {
 // principal is who made a request: a user, and the session they used (empty
 // for HTTP Basic, which has none).
 type principal struct {
-	UserID     string
-	SessionID  string
+	UserID     events.UserID
+	SessionID  events.SessionID
 	SessionEnd time.Time // when the session ends unless used again (zero for Basic)
 }
 
@@ -46,7 +46,7 @@ func principalOf(r *http.Request) (principal, bool) {
 // when it is anonymous.
 func viewerOf(r *http.Request) string {
 	p, _ := principalOf(r)
-	return p.UserID
+	return string(p.UserID)
 }
 
 // authenticate resolves the request's credentials: a Bearer token, HTTP
@@ -91,7 +91,7 @@ func (s *Server) basicPrincipal(r *http.Request, login, password string) (princi
 	now := s.now()
 	k := s.basic.key(login, password)
 	if id, ok := s.basic.lookup(k, now, s.clientOnLoopback(r)); ok {
-		return principal{UserID: id}, true, nil
+		return principal{UserID: events.UserID(id)}, true, nil
 	}
 	addr := addrKey(s.clientIP(r))
 	if blocked, retry := s.signIns.blocked(login, addr, now); blocked {
@@ -106,7 +106,7 @@ func (s *Server) basicPrincipal(r *http.Request, login, password string) (princi
 		return principal{}, false, err
 	}
 	s.basic.store(k, string(id), password == commands.DemoPassword, now)
-	return principal{UserID: string(id)}, true, nil
+	return principal{UserID: id}, true, nil
 }
 
 func (s *Server) sessionPrincipal(ctx context.Context, token string) (principal, bool) {
@@ -124,7 +124,7 @@ func (s *Server) sessionPrincipal(ctx context.Context, token string) (principal,
 	if s.cmd.UseDue(sess) {
 		s.gate.touch(sess)
 	}
-	return principal{UserID: sess.UserID, SessionID: sess.ID, SessionEnd: ends}, true
+	return principal{UserID: events.UserID(sess.UserID), SessionID: events.SessionID(sess.ID), SessionEnd: ends}, true
 }
 
 // withAuth puts the request's principal, if any, into its context, and
@@ -166,13 +166,13 @@ func (s *Server) signedIn(h func(http.ResponseWriter, *http.Request, principal))
 			return
 		}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			if !s.gate.AllowWrite(p.UserID) {
+			if !s.gate.AllowWrite(string(p.UserID)) {
 				s.writeError(w, r, errTooManyWrites)
 				return
 			}
 			// A suspended user reads, signs out and may leave; nothing else.
 			if !leaving(r) {
-				if err := s.cmd.CheckActive(r.Context(), events.UserID(p.UserID)); err != nil {
+				if err := s.cmd.CheckActive(r.Context(), p.UserID); err != nil {
 					s.writeError(w, r, err)
 					return
 				}

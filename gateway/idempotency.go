@@ -40,7 +40,7 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		a, err := s.newAttempt(w, r, p.UserID, key)
+		a, err := s.newAttempt(w, r, string(p.UserID), key)
 		if err != nil {
 			s.writeError(w, r, err)
 			return

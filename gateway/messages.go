@@ -15,7 +15,7 @@ func (s *Server) contacts(w http.ResponseWriter, r *http.Request, p principal) {
 		s.writeError(w, r, err)
 		return
 	}
-	page, err := s.db.Contacts(r.Context(), events.UserID(p.UserID), projections.ListFilter{Q: r.URL.Query().Get("q"), PageRequest: pr})
+	page, err := s.db.Contacts(r.Context(), p.UserID, projections.ListFilter{Q: r.URL.Query().Get("q"), PageRequest: pr})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -49,7 +49,7 @@ func (s *Server) listDMs(w http.ResponseWriter, r *http.Request, p principal) {
 		s.writeError(w, r, err)
 		return
 	}
-	page, err := s.db.DirectMessages(r.Context(), events.UserID(p.UserID), events.UserID(peer), pr)
+	page, err := s.db.DirectMessages(r.Context(), p.UserID, events.UserID(peer), pr)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -68,7 +68,7 @@ func (s *Server) sendDM(w http.ResponseWriter, r *http.Request, p principal) {
 		s.writeError(w, r, err)
 		return
 	}
-	seq, err := s.cmd.SendDM(r.Context(), commands.DMInput{From: events.UserID(p.UserID), To: events.UserID(r.PathValue("userId")), Body: in.Body, ClientID: in.ClientID})
+	seq, err := s.cmd.SendDM(r.Context(), commands.DMInput{From: p.UserID, To: events.UserID(r.PathValue("userId")), Body: in.Body, ClientID: in.ClientID})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -99,7 +99,7 @@ func (s *Server) markRead(w http.ResponseWriter, r *http.Request, p principal) {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.cmd.MarkRead(r.Context(), commands.ReadInput{User: events.UserID(p.UserID), Peer: events.UserID(peer), UpTo: events.MessageID(in.UpTo)}); err != nil {
+	if err := s.cmd.MarkRead(r.Context(), commands.ReadInput{User: p.UserID, Peer: events.UserID(peer), UpTo: events.MessageID(in.UpTo)}); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -115,7 +115,7 @@ func (s *Server) rooms(w http.ResponseWriter, r *http.Request, p principal) {
 	var page projections.Page[projections.Room]
 	switch mine := r.URL.Query().Get("mine"); mine {
 	case "true":
-		page, err = s.db.MyRooms(r.Context(), events.UserID(p.UserID), pr)
+		page, err = s.db.MyRooms(r.Context(), p.UserID, pr)
 	case "", "false":
 		page, err = s.db.Rooms(r.Context(), projections.ListFilter{Q: r.URL.Query().Get("q"), PageRequest: pr})
 	default:
@@ -164,7 +164,7 @@ func (s *Server) sendRoomMessage(w http.ResponseWriter, r *http.Request, p princ
 		s.writeError(w, r, err)
 		return
 	}
-	seq, err := s.cmd.SendRoomMessage(r.Context(), commands.RoomMessageInput{From: events.UserID(p.UserID), Room: r.PathValue("name"), Body: in.Body, ClientID: in.ClientID})
+	seq, err := s.cmd.SendRoomMessage(r.Context(), commands.RoomMessageInput{From: p.UserID, Room: r.PathValue("name"), Body: in.Body, ClientID: in.ClientID})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -178,9 +178,9 @@ func (s *Server) roomMembership(join bool) func(http.ResponseWriter, *http.Reque
 		name, err := s.roomName(r)
 		if err == nil {
 			if join {
-				err = s.cmd.JoinRoom(r.Context(), events.UserID(p.UserID), name)
+				err = s.cmd.JoinRoom(r.Context(), p.UserID, name)
 			} else {
-				err = s.cmd.LeaveRoom(r.Context(), events.UserID(p.UserID), name)
+				err = s.cmd.LeaveRoom(r.Context(), p.UserID, name)
 			}
 		}
 		if err != nil {
@@ -201,7 +201,7 @@ func (s *Server) markRoomRead(w http.ResponseWriter, r *http.Request, p principa
 	}
 	name, err := s.roomName(r)
 	if err == nil {
-		err = s.cmd.MarkRoomRead(r.Context(), events.UserID(p.UserID), name, events.MessageID(in.UpTo))
+		err = s.cmd.MarkRoomRead(r.Context(), p.UserID, name, events.MessageID(in.UpTo))
 	}
 	if err != nil {
 		s.writeError(w, r, err)
@@ -229,7 +229,7 @@ func (s *Server) roomMembers(w http.ResponseWriter, r *http.Request, p principal
 	for i := range page.Items {
 		page.Items[i].Online = s.hub.Online(page.Items[i].User.ID)
 	}
-	m, err := s.db.RoomMembership(r.Context(), name, events.UserID(p.UserID))
+	m, err := s.db.RoomMembership(r.Context(), name, p.UserID)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

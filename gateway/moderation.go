@@ -34,7 +34,7 @@ func (s *Server) setRole(w http.ResponseWriter, r *http.Request, p principal) {
 		s.writeError(w, r, err)
 		return
 	}
-	s.answer(w, r, s.cmd.SetRole(r.Context(), events.UserID(p.UserID), events.UserID(r.PathValue("id")), in.Role))
+	s.answer(w, r, s.cmd.SetRole(r.Context(), p.UserID, events.UserID(r.PathValue("id")), in.Role))
 }
 
 // answer writes 204 for a write that succeeded, the error otherwise.
@@ -54,7 +54,7 @@ func (s *Server) flag(kind events.Kind) func(http.ResponseWriter, *http.Request,
 			s.writeError(w, r, err)
 			return
 		}
-		id, err := s.cmd.Flag(r.Context(), events.UserID(p.UserID), events.Target{Kind: kind, ID: r.PathValue("id")}, in.Reason)
+		id, err := s.cmd.Flag(r.Context(), p.UserID, events.Target{Kind: kind, ID: r.PathValue("id")}, in.Reason)
 		if err != nil {
 			s.writeError(w, r, err)
 			return
@@ -77,18 +77,18 @@ func (s *Server) pin(w http.ResponseWriter, r *http.Request, p principal) {
 		s.writeError(w, r, err)
 		return
 	}
-	s.answer(w, r, s.cmd.PinPost(r.Context(), events.UserID(p.UserID), events.PostID(r.PathValue("id")), in.Scope))
+	s.answer(w, r, s.cmd.PinPost(r.Context(), p.UserID, events.PostID(r.PathValue("id")), in.Scope))
 }
 
 // unpin answers POST /api/mod/posts/{id}/unpin.
 func (s *Server) unpin(w http.ResponseWriter, r *http.Request, p principal) {
-	s.answer(w, r, s.cmd.UnpinPost(r.Context(), events.UserID(p.UserID), events.PostID(r.PathValue("id"))))
+	s.answer(w, r, s.cmd.UnpinPost(r.Context(), p.UserID, events.PostID(r.PathValue("id"))))
 }
 
 // moderator wraps a handler for moderators only.
 func (s *Server) moderator(h func(http.ResponseWriter, *http.Request, principal)) http.HandlerFunc {
 	return s.signedIn(func(w http.ResponseWriter, r *http.Request, p principal) {
-		st, err := s.db.StandingOf(r.Context(), events.UserID(p.UserID))
+		st, err := s.db.StandingOf(r.Context(), p.UserID)
 		if err != nil {
 			s.writeError(w, r, err)
 			return
@@ -161,7 +161,7 @@ func (s *Server) resolveFlag(w http.ResponseWriter, r *http.Request, p principal
 		s.writeError(w, r, err)
 		return
 	}
-	s.answer(w, r, s.cmd.ResolveFlag(r.Context(), events.UserID(p.UserID), events.FlagID(r.PathValue("id")), in.Action, in.Reason))
+	s.answer(w, r, s.cmd.ResolveFlag(r.Context(), p.UserID, events.FlagID(r.PathValue("id")), in.Action, in.Reason))
 }
 
 // kinds maps the plural of the routes to the kind of a target.
@@ -179,7 +179,7 @@ func (s *Server) setHidden(hide bool) func(http.ResponseWriter, *http.Request, p
 			s.writeError(w, r, err)
 			return
 		}
-		s.answer(w, r, s.cmd.SetHidden(r.Context(), events.UserID(p.UserID), events.Target{Kind: kind, ID: r.PathValue("id")}, hide, in.Reason))
+		s.answer(w, r, s.cmd.SetHidden(r.Context(), p.UserID, events.Target{Kind: kind, ID: r.PathValue("id")}, hide, in.Reason))
 	}
 }
 
@@ -194,7 +194,7 @@ func (s *Server) suspend(w http.ResponseWriter, r *http.Request, p principal) {
 	}
 	until, err := commands.ParseTime("until", in.Until)
 	if err == nil {
-		err = s.cmd.Suspend(r.Context(), events.UserID(p.UserID), events.UserID(r.PathValue("id")), until, in.Reason)
+		err = s.cmd.Suspend(r.Context(), p.UserID, events.UserID(r.PathValue("id")), until, in.Reason)
 	}
 	s.answer(w, r, err)
 }
@@ -205,7 +205,7 @@ func (s *Server) unsuspend(w http.ResponseWriter, r *http.Request, p principal) 
 		s.writeError(w, r, err)
 		return
 	}
-	s.answer(w, r, s.cmd.Unsuspend(r.Context(), events.UserID(p.UserID), events.UserID(r.PathValue("id")), in.Reason))
+	s.answer(w, r, s.cmd.Unsuspend(r.Context(), p.UserID, events.UserID(r.PathValue("id")), in.Reason))
 }
 
 func (s *Server) purge(w http.ResponseWriter, r *http.Request, p principal) {
@@ -219,7 +219,7 @@ func (s *Server) purge(w http.ResponseWriter, r *http.Request, p principal) {
 	}
 	since, err := commands.ParseTime("since", in.Since)
 	if err == nil {
-		err = s.cmd.Purge(r.Context(), events.UserID(p.UserID), events.UserID(r.PathValue("id")), since, in.Reason)
+		err = s.cmd.Purge(r.Context(), p.UserID, events.UserID(r.PathValue("id")), since, in.Reason)
 	}
 	s.answer(w, r, err)
 }
@@ -240,12 +240,12 @@ func (s *Server) modLog(w http.ResponseWriter, r *http.Request, _ principal) {
 
 func (s *Server) block(blocked bool) func(http.ResponseWriter, *http.Request, principal) {
 	return func(w http.ResponseWriter, r *http.Request, p principal) {
-		s.answer(w, r, s.cmd.Block(r.Context(), events.UserID(p.UserID), events.UserID(r.PathValue("id")), blocked))
+		s.answer(w, r, s.cmd.Block(r.Context(), p.UserID, events.UserID(r.PathValue("id")), blocked))
 	}
 }
 
 func (s *Server) myBlocks(w http.ResponseWriter, r *http.Request, p principal) {
-	ids, err := s.db.BlockedIDs(r.Context(), events.UserID(p.UserID))
+	ids, err := s.db.BlockedIDs(r.Context(), p.UserID)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -270,7 +270,7 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request, p principal) {
 	enc.SetEscapeHTML(false)
 	w.Write([]byte("[\n"))
 	first := true
-	err := s.cmd.Export(r.Context(), events.UserID(p.UserID), func(e commands.Exported) error {
+	err := s.cmd.Export(r.Context(), p.UserID, func(e commands.Exported) error {
 		if !first {
 			if _, err := w.Write([]byte(",")); err != nil {
 				return err
@@ -294,7 +294,7 @@ func (s *Server) erase(w http.ResponseWriter, r *http.Request, p principal) {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.cmd.Erase(r.Context(), events.UserID(p.UserID), in.Password); err != nil {
+	if err := s.cmd.Erase(r.Context(), p.UserID, in.Password); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

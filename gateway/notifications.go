@@ -2,8 +2,6 @@ package gateway
 
 import (
 	"net/http"
-
-	"forum/events"
 )
 
 func (s *Server) notifications(w http.ResponseWriter, r *http.Request, p principal) {
@@ -12,7 +10,7 @@ func (s *Server) notifications(w http.ResponseWriter, r *http.Request, p princip
 		s.writeError(w, r, err)
 		return
 	}
-	page, err := s.db.Notifications(r.Context(), events.UserID(p.UserID), pr)
+	page, err := s.db.Notifications(r.Context(), p.UserID, pr)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -28,7 +26,7 @@ func (s *Server) markNotificationsRead(w http.ResponseWriter, r *http.Request, p
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.cmd.MarkNotificationsRead(r.Context(), events.UserID(p.UserID), in.UpTo); err != nil {
+	if err := s.cmd.MarkNotificationsRead(r.Context(), p.UserID, in.UpTo); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

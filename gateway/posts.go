@@ -68,7 +68,7 @@ func (s *Server) createPost(w http.ResponseWriter, r *http.Request, p principal)
 		s.writeError(w, r, err)
 		return
 	}
-	post, err := s.cmd.CreatePost(r.Context(), events.UserID(p.UserID), in)
+	post, err := s.cmd.CreatePost(r.Context(), p.UserID, in)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -83,7 +83,7 @@ func (s *Server) editPost(w http.ResponseWriter, r *http.Request, p principal) {
 		return
 	}
 	id := r.PathValue("id")
-	if err := s.cmd.EditPost(r.Context(), commands.PostEdit{User: events.UserID(p.UserID), ID: events.PostID(id), Patch: patch}); err != nil {
+	if err := s.cmd.EditPost(r.Context(), commands.PostEdit{User: p.UserID, ID: events.PostID(id), Patch: patch}); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -91,7 +91,7 @@ func (s *Server) editPost(w http.ResponseWriter, r *http.Request, p principal) {
 }
 
 func (s *Server) deletePost(w http.ResponseWriter, r *http.Request, p principal) {
-	if err := s.cmd.DeletePost(r.Context(), events.UserID(p.UserID), events.PostID(r.PathValue("id"))); err != nil {
+	if err := s.cmd.DeletePost(r.Context(), p.UserID, events.PostID(r.PathValue("id"))); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -172,7 +172,7 @@ func (s *Server) createComment(w http.ResponseWriter, r *http.Request, p princip
 		s.writeError(w, r, err)
 		return
 	}
-	id, err := s.cmd.CreateComment(r.Context(), commands.CommentInput{Author: events.UserID(p.UserID), PostID: events.PostID(r.PathValue("id")), Body: in.Body})
+	id, err := s.cmd.CreateComment(r.Context(), commands.CommentInput{Author: p.UserID, PostID: events.PostID(r.PathValue("id")), Body: in.Body})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -189,7 +189,7 @@ func (s *Server) editComment(w http.ResponseWriter, r *http.Request, p principal
 		return
 	}
 	id := r.PathValue("id")
-	if err := s.cmd.EditComment(r.Context(), commands.CommentEdit{User: events.UserID(p.UserID), ID: events.CommentID(id), Body: in.Body}); err != nil {
+	if err := s.cmd.EditComment(r.Context(), commands.CommentEdit{User: p.UserID, ID: events.CommentID(id), Body: in.Body}); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -197,7 +197,7 @@ func (s *Server) editComment(w http.ResponseWriter, r *http.Request, p principal
 }
 
 func (s *Server) deleteComment(w http.ResponseWriter, r *http.Request, p principal) {
-	if err := s.cmd.DeleteComment(r.Context(), events.UserID(p.UserID), events.CommentID(r.PathValue("id"))); err != nil {
+	if err := s.cmd.DeleteComment(r.Context(), p.UserID, events.CommentID(r.PathValue("id"))); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -220,11 +220,11 @@ func (s *Server) vote(kind events.Kind) func(http.ResponseWriter, *http.Request,
 			return
 		}
 		target := events.Target{Kind: kind, ID: r.PathValue("id")}
-		if err := s.cmd.Vote(r.Context(), commands.VoteInput{Voter: events.UserID(p.UserID), Target: target, Value: *in.Value}); err != nil {
+		if err := s.cmd.Vote(r.Context(), commands.VoteInput{Voter: p.UserID, Target: target, Value: *in.Value}); err != nil {
 			s.writeError(w, r, err)
 			return
 		}
-		v, err := s.db.Votes(r.Context(), target, events.UserID(p.UserID))
+		v, err := s.db.Votes(r.Context(), target, p.UserID)
 		if err != nil {
 			s.writeError(w, r, err)
 			return
