@@ -14,7 +14,7 @@ import (
 // cannot leave (ECONFLICT); another admin gives up the role first.
 func (s *Service) Erase(ctx context.Context, userID events.UserID, password string) error {
 	user := string(userID)
-	acct, err := s.DB.Account(ctx, events.UserID(user))
+	acct, err := s.DB.Account(ctx, userID)
 	if err != nil {
 		return err
 	}

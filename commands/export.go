@@ -21,11 +21,10 @@ type Exported struct {
 
 // Export calls fn with every event user made, oldest first, its personal
 // data readable.
-func (s *Service) Export(ctx context.Context, userID events.UserID, fn func(Exported) error) error {
-	user := string(userID)
+func (s *Service) Export(ctx context.Context, user events.UserID, fn func(Exported) error) error {
 	var after uint64
 	for {
-		seqs, err := s.DB.ActorSeqs(ctx, events.UserID(user), after, 500)
+		seqs, err := s.DB.ActorSeqs(ctx, user, after, 500)
 		if err != nil {
 			return err
 		}

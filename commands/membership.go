@@ -29,7 +29,7 @@ func (s *Service) JoinRoom(ctx context.Context, userID events.UserID, room strin
 	if err := CheckRoom(room); err != nil {
 		return err
 	}
-	m, err := s.DB.RoomMembership(ctx, room, events.UserID(user))
+	m, err := s.DB.RoomMembership(ctx, room, userID)
 	if err != nil || m.Member {
 		return err
 	}
@@ -47,7 +47,7 @@ func (s *Service) LeaveRoom(ctx context.Context, userID events.UserID, room stri
 	if err := CheckRoom(room); err != nil {
 		return err
 	}
-	m, err := s.DB.RoomMembership(ctx, room, events.UserID(user))
+	m, err := s.DB.RoomMembership(ctx, room, userID)
 	if err != nil || !m.Member {
 		return err
 	}
@@ -70,7 +70,7 @@ func (s *Service) MarkRoomRead(ctx context.Context, userID events.UserID, room s
 	if err != nil {
 		return notInRoom
 	}
-	m, err := s.DB.RoomMembership(ctx, room, events.UserID(user))
+	m, err := s.DB.RoomMembership(ctx, room, userID)
 	if err != nil || !m.Member || m.ReadSeq >= seq {
 		return err
 	}

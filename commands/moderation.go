@@ -50,9 +50,8 @@ func (s *Service) requireModerator(ctx context.Context, actor string) error {
 }
 
 // CheckActive refuses (ESUSPENDED, with the end) a write by a suspended user.
-func (s *Service) CheckActive(ctx context.Context, userID events.UserID) error {
-	user := string(userID)
-	st, err := s.DB.StandingOf(ctx, events.UserID(user))
+func (s *Service) CheckActive(ctx context.Context, user events.UserID) error {
+	st, err := s.DB.StandingOf(ctx, user)
 	if err != nil {
 		return err
 	}
@@ -90,7 +89,7 @@ func (s *Service) SetRole(ctx context.Context, actorID, targetID events.UserID, 
 	if st.Role != events.RoleAdmin {
 		return fault.Errorf(fault.EFORBIDDEN, "only admins may change roles")
 	}
-	t, err := s.DB.StandingOf(ctx, events.UserID(target))
+	t, err := s.DB.StandingOf(ctx, targetID)
 	if err != nil {
 		return err
 	}
@@ -194,7 +193,7 @@ func (s *Service) Unsuspend(ctx context.Context, actorID, targetID events.UserID
 	if err := checkReason(reason, false); err != nil {
 		return err
 	}
-	if _, err := s.DB.User(ctx, events.UserID(target)); err != nil {
+	if _, err := s.DB.User(ctx, targetID); err != nil {
 		return err
 	}
 	_, err := s.emit(ctx, events.UserUnsuspended, target, actor, events.UserModData{UserID: target, Reason: reason})
@@ -335,7 +334,7 @@ func (s *Service) ResolveFlag(ctx context.Context, actorID events.UserID, flag e
 	if !events.ValidID(flagID) {
 		return fault.Errorf(fault.ENOTFOUND, "flag not found")
 	}
-	f, err := s.DB.FlagByID(ctx, events.FlagID(flagID))
+	f, err := s.DB.FlagByID(ctx, flag)
 	if err != nil {
 		return err
 	}
@@ -388,10 +387,10 @@ func (s *Service) Block(ctx context.Context, userID, otherID events.UserID, bloc
 	if other == user {
 		return fault.FieldError(fault.EINVALID, "user", "you cannot block yourself")
 	}
-	if _, err := s.DB.User(ctx, events.UserID(other)); err != nil {
+	if _, err := s.DB.User(ctx, otherID); err != nil {
 		return err
 	}
-	already, err := s.DB.Blocks(ctx, events.UserID(user), events.UserID(other))
+	already, err := s.DB.Blocks(ctx, userID, otherID)
 	if err != nil || already == blocked {
 		return err
 	}

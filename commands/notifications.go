@@ -17,7 +17,7 @@ func (s *Service) MarkNotificationsRead(ctx context.Context, userID events.UserI
 	if err != nil || n == 0 || strconv.FormatUint(n, 10) != upTo {
 		return fault.FieldError(fault.EINVALID, "up_to", "up_to must be the id of a notification")
 	}
-	seq, read, err := s.DB.LastNotificationSeq(ctx, events.UserID(user), n)
+	seq, read, err := s.DB.LastNotificationSeq(ctx, userID, n)
 	if err != nil || seq == 0 || seq <= read {
 		return err
 	}

@@ -17,18 +17,17 @@ type Revision = projections.Revision
 // not there is ENOTFOUND, and so is a hidden one unless reveal (a moderator
 // reads); the versions of an erased author's post read as [deleted], as the
 // read models keep them since the erasure.
-func (s *Service) Revisions(ctx context.Context, post events.PostID, reveal bool, req projections.PageRequest) (projections.Page[Revision], error) {
-	postID := string(post)
+func (s *Service) Revisions(ctx context.Context, postID events.PostID, reveal bool, req projections.PageRequest) (projections.Page[Revision], error) {
 	var none projections.Page[Revision]
-	if !events.ValidID(postID) {
+	if !events.ValidID(string(postID)) {
 		return none, fault.Errorf(fault.ENOTFOUND, "post not found")
 	}
-	p, err := s.DB.Post(ctx, events.PostID(postID), "")
+	p, err := s.DB.Post(ctx, postID, "")
 	if err != nil {
 		return none, err
 	}
 	if p.Deleted || (p.Hidden && !reveal) {
 		return none, fault.Errorf(fault.ENOTFOUND, "post not found")
 	}
-	return s.DB.Revisions(ctx, events.PostID(postID), req)
+	return s.DB.Revisions(ctx, postID, req)
 }
