@@ -86,7 +86,7 @@ func (s *Server) signout(w http.ResponseWriter, r *http.Request, p principal) {
 			s.writeError(w, r, err)
 			return
 		}
-		s.hub.EndSession(string(p.SessionID))
+		s.hub.EndSession(p.SessionID)
 	}
 	s.clearSessionCookie(w, r)
 	w.WriteHeader(http.StatusNoContent)
@@ -193,7 +193,7 @@ func (s *Server) endSession(w http.ResponseWriter, r *http.Request, p principal)
 		s.writeError(w, r, err)
 		return
 	}
-	s.hub.EndSession(string(id))
+	s.hub.EndSession(id)
 	if id == p.SessionID {
 		s.clearSessionCookie(w, r)
 	}
@@ -203,7 +203,7 @@ func (s *Server) endSession(w http.ResponseWriter, r *http.Request, p principal)
 func (s *Server) endOtherSessions(w http.ResponseWriter, r *http.Request, p principal) {
 	ended, err := s.cmd.EndOtherSessions(r.Context(), p.UserID, p.SessionID)
 	for _, id := range ended {
-		s.hub.EndSession(string(id))
+		s.hub.EndSession(id)
 	}
 	if err != nil && !isStored(err) {
 		s.writeError(w, r, err)

@@ -114,7 +114,7 @@ func (s *Server) sessionPrincipal(ctx context.Context, token string) (principal,
 		return principal{}, false
 	}
 	sess, err := s.db.SessionByTokenHash(ctx, commands.TokenHash(token))
-	if err != nil || s.hub.Ended(sess.ID) {
+	if err != nil || s.hub.Ended(events.SessionID(sess.ID)) {
 		return principal{}, false
 	}
 	ends, ok := s.cmd.Ends(sess)

@@ -15,7 +15,7 @@ func (s *Server) ws(w http.ResponseWriter, r *http.Request, p principal) {
 	rc := http.NewResponseController(w)
 	rc.SetReadDeadline(time.Time{})
 	rc.SetWriteDeadline(time.Time{})
-	if err := s.hub.ServeWS(w, r, hub.Principal{UserID: string(p.UserID), SessionID: string(p.SessionID), SessionEnd: p.SessionEnd}); err != nil {
+	if err := s.hub.ServeWS(w, r, hub.Principal{UserID: p.UserID, SessionID: p.SessionID, SessionEnd: p.SessionEnd}); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

@@ -51,8 +51,8 @@ func newUpgrader() *websocket.Upgrader {
 // Principal is who opens a connection: a user, the session they used (""
 // for HTTP Basic, which has none) and when it ends unless used again.
 type Principal struct {
-	UserID     string
-	SessionID  string
+	UserID     events.UserID
+	SessionID  events.SessionID
 	SessionEnd time.Time
 }
 
@@ -72,10 +72,10 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request, p Principal) error
 	if h.isClosed() {
 		return fault.Errorf(fault.EUNAVAILABLE, "the server is shutting down; connect again shortly")
 	}
-	if h.rateLimit && h.LocalConns(p.UserID) >= MaxConnsPerUser {
+	if h.rateLimit && h.LocalConns(string(p.UserID)) >= MaxConnsPerUser {
 		return &fault.Error{Code: fault.ERATELIMITED, Message: fmt.Sprintf("you have %d connections open already; close one first", MaxConnsPerUser), RetryAfter: 5}
 	}
-	account, err := h.read.Account(r.Context(), events.UserID(p.UserID))
+	account, err := h.read.Account(r.Context(), p.UserID)
 	if err != nil {
 		return err
 	}
@@ -141,7 +141,7 @@ type conn struct {
 
 func (h *Hub) newConn(ws *websocket.Conn, p Principal, user projections.User) *conn {
 	c := &conn{
-		hub: h, ws: ws, user: user, session: p.SessionID, queue: newSendQueue(),
+		hub: h, ws: ws, user: user, session: string(p.SessionID), queue: newSendQueue(),
 		rooms: map[string]struct{}{}, closing: make(chan struct{}), readerDone: make(chan struct{}),
 		typing: map[typingKey]*typingState{},
 	}

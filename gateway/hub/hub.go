@@ -507,7 +507,8 @@ const (
 // EndSession drops session id on every instance at once: its sockets here
 // close with 1008, the other instances hear it on live.>, and Ended reports
 // it until the projectors have applied its end.
-func (h *Hub) EndSession(id string) {
+func (h *Hub) EndSession(session events.SessionID) {
+	id := string(session)
 	h.sessionEnded(id)
 	h.mu.Lock()
 	h.bus.publishSessionEnded(id)
@@ -515,10 +516,10 @@ func (h *Hub) EndSession(id string) {
 }
 
 // Ended reports whether session id was ended lately (on any instance).
-func (h *Hub) Ended(id string) bool {
+func (h *Hub) Ended(id events.SessionID) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	at, ok := h.ended[id]
+	at, ok := h.ended[string(id)]
 	return ok && time.Since(at) < endedKeep
 }
 
