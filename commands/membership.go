@@ -55,8 +55,8 @@ func (s *Service) LeaveRoom(ctx context.Context, userID events.UserID, room stri
 	return err
 }
 
-// MarkRoomRead records that member user has read room up to and including
-// message upTo. Reading back, or a non-member reading, changes nothing.
+// MarkRoomRead records that member userID has read room up to and
+// including message. Reading back, or a non-member reading, changes nothing.
 func (s *Service) MarkRoomRead(ctx context.Context, userID events.UserID, room string, message events.MessageID) error {
 	user, upTo := string(userID), string(message)
 	if err := CheckRoom(room); err != nil {

@@ -226,8 +226,8 @@ func scanContact(row scanner) (c contactRow, err error) {
 	return c, err
 }
 
-// Contacts returns a page of every user but me whose nickname starts with
-// f.Q: those I have messages with first, by last message (newest first),
+// Contacts returns a page of every user but user whose nickname starts
+// with f.Q: those user has messages with first, by last message (newest first),
 // then the rest by nickname, erased accounts left out (50 a page by
 // default). Online is left false.
 func (db *DB) Contacts(ctx context.Context, user events.UserID, f ListFilter) (Page[Contact], error) {
@@ -356,7 +356,7 @@ func (db *DB) Rooms(ctx context.Context, f ListFilter) (Page[Room], error) {
 }
 
 // DMSeq returns the stream sequence of a direct message in the conversation
-// of a and b, ENOTFOUND if it is not one of theirs.
+// of userA and userB, ENOTFOUND if it is not one of theirs.
 func (db *DB) DMSeq(ctx context.Context, message events.MessageID, userA, userB events.UserID) (uint64, error) {
 	messageID, a, b := string(message), string(userA), string(userB)
 	return db.messageSeq(ctx, messageID, dmConv(a, b))
@@ -383,7 +383,7 @@ func (db *DB) RoomMemberIDs(ctx context.Context, room string) ([]string, error) 
 	return column[string](db.query(ctx, `SELECT user_id FROM room_members WHERE room = ?`, room))
 }
 
-// RoomMessageSeq returns the sequence of message messageID in room,
+// RoomMessageSeq returns the sequence of message in room,
 // ENOTFOUND if it is not one of the room's.
 func (db *DB) RoomMessageSeq(ctx context.Context, message events.MessageID, room string) (uint64, error) {
 	messageID := string(message)
