@@ -135,7 +135,7 @@ func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
 		}
 		return v, err
 	}
-	online := s.hub.Online(id)
+	online := s.hub.Online(events.UserID(id))
 	if viewerOf(r) == id {
 		v, err := load()
 		if err != nil {

@@ -21,7 +21,7 @@ func (s *Server) contacts(w http.ResponseWriter, r *http.Request, p principal) {
 		return
 	}
 	for i := range page.Items {
-		page.Items[i].Online = s.hub.Online(page.Items[i].User.ID)
+		page.Items[i].Online = s.hub.Online(events.UserID(page.Items[i].User.ID))
 	}
 	writeJSON(w, http.StatusOK, page)
 }
@@ -227,7 +227,7 @@ func (s *Server) roomMembers(w http.ResponseWriter, r *http.Request, p principal
 		return
 	}
 	for i := range page.Items {
-		page.Items[i].Online = s.hub.Online(page.Items[i].User.ID)
+		page.Items[i].Online = s.hub.Online(events.UserID(page.Items[i].User.ID))
 	}
 	m, err := s.db.RoomMembership(r.Context(), name, p.UserID)
 	if err != nil {

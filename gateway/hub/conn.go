@@ -72,7 +72,7 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request, p Principal) error
 	if h.isClosed() {
 		return fault.Errorf(fault.EUNAVAILABLE, "the server is shutting down; connect again shortly")
 	}
-	if h.rateLimit && h.LocalConns(string(p.UserID)) >= MaxConnsPerUser {
+	if h.rateLimit && h.LocalConns(p.UserID) >= MaxConnsPerUser {
 		return &fault.Error{Code: fault.ERATELIMITED, Message: fmt.Sprintf("you have %d connections open already; close one first", MaxConnsPerUser), RetryAfter: 5}
 	}
 	account, err := h.read.Account(r.Context(), p.UserID)

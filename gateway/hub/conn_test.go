@@ -51,7 +51,7 @@ func TestWSStalledReaderDropped(t *testing.T) {
 	// Big posts until the server gives up on it.
 	body := strings.Repeat("😀", 20000)
 	var posted []string
-	for round := 0; f.GW.Hub().LocalConns(slow.User.ID) > 0; round++ {
+	for round := 0; f.GW.Hub().LocalConns(events.UserID(slow.User.ID)) > 0; round++ {
 		if round == 100 {
 			t.Fatalf("the stalled client is still connected after %d posts", len(posted))
 		}
@@ -154,9 +154,9 @@ func TestWSShutdown(t *testing.T) {
 		t.Errorf("dial after shutdown: %d, want 503", status)
 	}
 	// The other instance on the same NATS forgets the gone one's users.
-	if f.GW.Hub().Online(ada.User.ID) || f.GW.Hub().RoomOnline("general") != 0 {
+	if f.GW.Hub().Online(events.UserID(ada.User.ID)) || f.GW.Hub().RoomOnline("general") != 0 {
 		forumtest.Eventually(t, "ada and bob to be offline everywhere", func() bool {
-			return !f.GW.Hub().Online(ada.User.ID) && !f.GW.Hub().Online(bob.User.ID) && f.GW.Hub().RoomOnline("general") == 0
+			return !f.GW.Hub().Online(events.UserID(ada.User.ID)) && !f.GW.Hub().Online(events.UserID(bob.User.ID)) && f.GW.Hub().RoomOnline("general") == 0
 		})
 	}
 }

@@ -167,10 +167,10 @@ func New(cfg Config) *Hub {
 func (h *Hub) SetMaxReplay(n uint64) { h.maxReplay.Store(n) }
 
 // Online reports whether user id has a connection open on any instance.
-func (h *Hub) Online(id string) bool {
+func (h *Hub) Online(id events.UserID) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return h.presence.Online(id)
+	return h.presence.Online(string(id))
 }
 
 // RoomOnline returns how many users are in room, on every instance.
@@ -181,10 +181,10 @@ func (h *Hub) RoomOnline(room string) int {
 }
 
 // LocalConns returns how many connections user id has open on this instance.
-func (h *Hub) LocalConns(id string) int {
+func (h *Hub) LocalConns(id events.UserID) int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return h.presence.LocalConns(id)
+	return h.presence.LocalConns(string(id))
 }
 
 // InstanceID returns the id this instance goes by on the live.> bus.

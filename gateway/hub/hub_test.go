@@ -420,7 +420,7 @@ func TestWSPresenceTabs(t *testing.T) {
 	}
 	tab2 := bob.DialWS("")
 	tab1.Close()
-	forumtest.Eventually(t, "the first tab to close", func() bool { return f.GW.Hub().LocalConns(bob.User.ID) == 1 })
+	forumtest.Eventually(t, "the first tab to close", func() bool { return f.GW.Hub().LocalConns(events.UserID(bob.User.ID)) == 1 })
 	if !online() {
 		t.Error("contacts: bob offline with his second tab open")
 	}

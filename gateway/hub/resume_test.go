@@ -63,7 +63,7 @@ func TestWSResume(t *testing.T) {
 	first := bob.CreatePost("seen live")
 	last := a.WaitType("post.created").Seq
 	a.Close()
-	forumtest.Eventually(t, "ada to go", func() bool { return f.GW.Hub().LocalConns(ada.User.ID) == 0 })
+	forumtest.Eventually(t, "ada to go", func() bool { return f.GW.Hub().LocalConns(events.UserID(ada.User.ID)) == 0 })
 
 	// While ada is away.
 	p := bob.CreatePost("missed")
