@@ -104,10 +104,7 @@ func (a *applier) contentRestored(ev events.Event, d events.ContentModData) erro
 // setHidden hides or restores one item that is not deleted: it leaves (or
 // comes back to) every list, count and search result.
 func (a *applier) setHidden(t events.Target, hide bool) error {
-	h := hiding{hide: hide, from: 0, to: 1, delta: -1}
-	if !hide {
-		h.from, h.to, h.delta = 1, 0, 1
-	}
+	h := hiding(hide)
 	switch t.Kind {
 	case events.KindPost:
 		return a.setPostHidden(t.ID, h)
@@ -119,12 +116,23 @@ func (a *applier) setHidden(t events.Target, hide bool) error {
 	return nil
 }
 
-// hiding is one hide (or restore): the hidden flag it changes from and to,
-// and what it adds to the counts.
-type hiding struct {
-	hide     bool
-	from, to int
-	delta    int
+// hiding is one hide (true) or restore (false).
+type hiding bool
+
+// flags returns the hidden flag it changes from and to.
+func (h hiding) flags() (from, to int) {
+	if h {
+		return 0, 1
+	}
+	return 1, 0
+}
+
+// delta is what it adds to the counts.
+func (h hiding) delta() int {
+	if h {
+		return -1
+	}
+	return 1
 }
 
 // setPostHidden hides or restores post id: its author's count, its
@@ -133,24 +141,25 @@ type hiding struct {
 func (a *applier) setPostHidden(id string, h hiding) error {
 	var seq uint64
 	var author, title, body, cats string
+	from, to := h.flags()
 	err := a.scanRow(`UPDATE posts SET hidden = ? WHERE id = ? AND hidden = ? AND deleted = 0 RETURNING seq, author_id, title, body, categories`,
-		[]any{h.to, id, h.from}, &seq, &author, &title, &body, &cats)
+		[]any{to, id, from}, &seq, &author, &title, &body, &cats)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	a.bump(userPosts, author, h.delta)
+	a.bump(userPosts, author, h.delta())
 	var slugs []string
 	json.Unmarshal([]byte(cats), &slugs)
-	if err := a.linkCategories(id, seq, slugs, h.delta); err != nil {
+	if err := a.linkCategories(id, seq, slugs, h.delta()); err != nil {
 		return err
 	}
-	if err := a.setThreadShown(id, !h.hide); err != nil {
+	if err := a.setThreadShown(id, !bool(h)); err != nil {
 		return err
 	}
-	if h.hide {
+	if h {
 		if err := a.forgetNotifications(seq); err != nil {
 			return err
 		}
@@ -164,17 +173,18 @@ func (a *applier) setPostHidden(id string, h hiding) error {
 func (a *applier) setCommentHidden(id string, h hiding) error {
 	var seq uint64
 	var author, post, body string
+	from, to := h.flags()
 	err := a.scanRow(`UPDATE comments SET hidden = ? WHERE id = ? AND hidden = ? AND deleted = 0 RETURNING seq, author_id, post_id, body`,
-		[]any{h.to, id, h.from}, &seq, &author, &post, &body)
+		[]any{to, id, from}, &seq, &author, &post, &body)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	a.bump(userComments, author, h.delta)
-	a.bump(postComments, post, h.delta)
-	if h.hide {
+	a.bump(userComments, author, h.delta())
+	a.bump(postComments, post, h.delta())
+	if h {
 		if err := a.forgetNotifications(seq); err != nil {
 			return err
 		}
@@ -191,14 +201,15 @@ func (a *applier) setCommentHidden(id string, h hiding) error {
 func (a *applier) setMessageHidden(id string, h hiding) error {
 	var seq uint64
 	var body string
-	err := a.scanRow(`UPDATE messages SET hidden = ? WHERE id = ? AND hidden = ? RETURNING seq, body`, []any{h.to, id, h.from}, &seq, &body)
+	from, to := h.flags()
+	err := a.scanRow(`UPDATE messages SET hidden = ? WHERE id = ? AND hidden = ? RETURNING seq, body`, []any{to, id, from}, &seq, &body)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	if h.hide {
+	if h {
 		if err := a.forgetNotifications(seq); err != nil {
 			return err
 		}
