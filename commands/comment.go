@@ -21,17 +21,18 @@ func (s *Service) openPost(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	return takesComments(p)
+	return postTakes(p, "comments")
 }
 
-// takesComments says why a post takes no new comment (ECONFLICT), or nil.
-// A lock, when posts have one, belongs here too.
-func takesComments(p projections.Post) error {
+// postTakes says why a post takes no new comments or votes (what), as
+// ECONFLICT: deleted or hidden by a moderator; nil when it takes them. A
+// lock, when posts have one, belongs here too.
+func postTakes(p projections.Post, what string) error {
 	switch {
 	case p.Deleted:
 		return fault.Errorf(fault.ECONFLICT, "the post was deleted")
 	case p.Hidden:
-		return fault.Errorf(fault.ECONFLICT, "the post was hidden by a moderator and takes no comments")
+		return fault.Errorf(fault.ECONFLICT, "the post was hidden by a moderator and takes no %s", what)
 	}
 	return nil
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"html"
 	"strings"
 	"time"
 
@@ -469,13 +468,7 @@ func (s *Service) FlaggedAs(ctx context.Context, f projections.Flag) (Version, e
 	}
 	b, _ := json.Marshal(payload)
 	json.Unmarshal(b, &d)
-	return Version{Title: d.Title, Body: d.Body, BodyHTML: textHTML(d.Body)}, nil
-}
-
-// textHTML shows body as text in one paragraph: escaped, a line break for
-// each newline.
-func textHTML(body string) string {
-	return "<p>" + strings.ReplaceAll(html.EscapeString(body), "\n", "<br>\n") + "</p>"
+	return Version{Title: d.Title, Body: d.Body, BodyHTML: projections.RenderText(d.Body)}, nil
 }
 
 // isConfiguredAdmin reports whether nickname is one of Config.Admins.

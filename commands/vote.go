@@ -45,15 +45,10 @@ func (s *Service) Vote(ctx context.Context, in VoteInput) error {
 // when it is deleted or hidden; nil when it takes one.
 func (s *Service) postTakesVotes(ctx context.Context, id string) error {
 	p, err := s.DB.Post(ctx, events.PostID(id), "")
-	switch {
-	case err != nil:
+	if err != nil {
 		return err
-	case p.Deleted:
-		return fault.Errorf(fault.ECONFLICT, "the post was deleted")
-	case p.Hidden:
-		return fault.Errorf(fault.ECONFLICT, "the post was hidden by a moderator and takes no votes")
 	}
-	return nil
+	return postTakes(p, "votes")
 }
 
 // commentTakesVotes says why comment id takes no vote: ENOTFOUND, or
