@@ -239,11 +239,7 @@ func (h *Hub) build(ctx context.Context, ev events.Event) built {
 	if err != nil && fault.Code(err) != fault.ENOTFOUND && ctx.Err() == nil {
 		h.log.Warn("websocket frame", "seq", ev.Seq, "type", ev.Type, "err", err)
 	}
-	if payload != nil && p.changes != nil {
-		if key := p.changes(payload); key != "" {
-			b.changes = []string{key}
-		}
-	}
+	b.changes = p.changedKeys(payload)
 	return b
 }
 
@@ -257,6 +253,15 @@ func changesOf(ev events.Event) []string {
 	}
 	payload, err := p.decode(ev)
 	if err != nil {
+		return nil
+	}
+	return p.changedKeys(payload)
+}
+
+// changedKeys names what payload, of p's type, changes in the frames of
+// events before it (nil for none, or no payload).
+func (p push) changedKeys(payload any) []string {
+	if payload == nil || p.changes == nil {
 		return nil
 	}
 	if key := p.changes(payload); key != "" {
