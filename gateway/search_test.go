@@ -18,7 +18,16 @@ func TestSearchesBeyondTheLimitAnswer503(t *testing.T) {
 	t.Parallel()
 	f := forumtest.Start(t, forumtest.Options{})
 	release := f.GW.HoldSearchSlots()
-	resp, err := http.Get(f.URL + "/api/search?q=anything")
+	wantRefusal(t, f.URL+"/api/search?q=anything", "a fifth search", http.StatusServiceUnavailable, "unavailable")
+	release()
+	f.Anon().MustDo("GET", "/api/search?q=anything", nil, http.StatusOK, nil)
+}
+
+// wantRefusal gets url and wants it refused with status, Retry-After in
+// whole seconds >= 1, and an error of code with a message.
+func wantRefusal(t *testing.T, url, what string, status int, code string) {
+	t.Helper()
+	resp, err := http.Get(url)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,14 +36,12 @@ func TestSearchesBeyondTheLimitAnswer503(t *testing.T) {
 	}
 	json.NewDecoder(resp.Body).Decode(&body)
 	resp.Body.Close()
-	if n, err := strconv.Atoi(resp.Header.Get("Retry-After")); resp.StatusCode != http.StatusServiceUnavailable || err != nil || n < 1 {
-		t.Errorf("a fifth search: %d, Retry-After %q; want 503 with whole seconds >= 1", resp.StatusCode, resp.Header.Get("Retry-After"))
+	if n, err := strconv.Atoi(resp.Header.Get("Retry-After")); resp.StatusCode != status || err != nil || n < 1 {
+		t.Errorf("%s: %d, Retry-After %q; want %d with whole seconds >= 1", what, resp.StatusCode, resp.Header.Get("Retry-After"), status)
 	}
-	if body.Error.Code != "unavailable" || body.Error.Message == "" {
-		t.Errorf("a fifth search: error %+v, want code unavailable with a message", body.Error)
+	if body.Error.Code != code || body.Error.Message == "" {
+		t.Errorf("%s: error %+v, want code %s with a message", what, body.Error, code)
 	}
-	release()
-	f.Anon().MustDo("GET", "/api/search?q=anything", nil, http.StatusOK, nil)
 }
 
 // One client address runs at most two searches at once: with both its
@@ -45,26 +52,12 @@ func TestSearchesOfOneClientBeyondItsShareAnswer429(t *testing.T) {
 	t.Parallel()
 	f := forumtest.Start(t, forumtest.Options{})
 	release := f.GW.HoldClientSearchSlots("127.0.0.1")
-	resp, err := http.Get(f.URL + "/api/search?q=anything")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var body struct {
-		Error struct{ Code, Message string }
-	}
-	json.NewDecoder(resp.Body).Decode(&body)
-	resp.Body.Close()
-	if n, err := strconv.Atoi(resp.Header.Get("Retry-After")); resp.StatusCode != http.StatusTooManyRequests || err != nil || n < 1 {
-		t.Errorf("a third search from one address: %d, Retry-After %q; want 429 with whole seconds >= 1", resp.StatusCode, resp.Header.Get("Retry-After"))
-	}
-	if body.Error.Code != "rate_limited" || body.Error.Message == "" {
-		t.Errorf("a third search from one address: error %+v, want code rate_limited with a message", body.Error)
-	}
+	wantRefusal(t, f.URL+"/api/search?q=anything", "a third search from one address", http.StatusTooManyRequests, "rate_limited")
 	// Another address on the loopback network: 127.0.0.2.
 	dialer := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}}
 	other := &http.Client{Transport: &http.Transport{DialContext: dialer.DialContext}}
 	defer other.CloseIdleConnections()
-	resp, err = other.Get(f.URL + "/api/search?q=anything")
+	resp, err := other.Get(f.URL + "/api/search?q=anything")
 	if err != nil {
 		t.Fatal(err)
 	}

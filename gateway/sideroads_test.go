@@ -97,20 +97,9 @@ func TestRevisionsAnswerAsThePost(t *testing.T) {
 	// A post written in clear before personal data was sealed: erasure
 	// cannot shred it in the log, and its versions read [deleted] all the same.
 	cyd := f.SignUp("cyd")
-	ctx := forumtest.Context(t)
 	id := events.NewID(time.Now())
-	env, err := events.New(id, events.PostCreated, time.Now(), cyd.User.ID,
+	appendApplied(t, f, id, events.PostCreated, cyd.User.ID,
 		events.PostCreatedData{PostID: id, AuthorID: cyd.User.ID, Title: "cyd's clear title", Body: "cyd's clear body", Categories: []string{"general"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ack, err := f.Store.Append(ctx, events.PostCreated.Subject(id), env)
-	if err == nil {
-		err = f.Proj.WaitFor(ctx, ack.Seq)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
 	cyd.MustDo("DELETE", "/api/me", map[string]any{"password": forumtest.Password("cyd")}, http.StatusNoContent, nil)
 	status, revs, body = revisionsOf(t, ann, id)
 	if status != http.StatusOK || len(revs) != 1 || revs[0].Body != "[deleted]" || bytes.Contains(body, []byte("clear")) {
@@ -291,18 +280,7 @@ func TestNoCommentsOnHiddenPosts(t *testing.T) {
 
 	// A comment that raced the hide (decided by an instance that had not
 	// applied it yet) is in the log: it is kept, and tells nobody.
-	id := events.NewID(time.Now())
-	env, err := events.New(id, events.CommentCreated, time.Now(), bob.User.ID, events.CommentCreatedData{CommentID: id, PostID: post.ID, AuthorID: bob.User.ID, Body: "raced @ann"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ack, err := f.Store.Append(ctx, events.CommentCreated.Subject(id), env)
-	if err == nil {
-		err = f.Proj.WaitFor(ctx, ack.Seq)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	appendComment(t, f, bob, post.ID, "raced @ann")
 	if notes, n := notificationsOf(t, ann); len(notes) != 0 || n != 0 {
 		t.Errorf("ann is told of a comment that raced the hide: %+v", notes)
 	}

@@ -81,20 +81,27 @@ func TestHiddenPostHidesItsThread(t *testing.T) {
 // instance whose read models lag would, and waits until it is applied.
 func appendComment(t *testing.T, f *forumtest.Forum, c *forumtest.Client, post, body string) string {
 	t.Helper()
-	ctx := forumtest.Context(t)
 	id := events.NewID(time.Now())
-	env, err := events.New(id, events.CommentCreated, time.Now(), c.User.ID, events.CommentCreatedData{CommentID: id, PostID: post, AuthorID: c.User.ID, Body: body})
+	appendApplied(t, f, id, events.CommentCreated, c.User.ID, events.CommentCreatedData{CommentID: id, PostID: post, AuthorID: c.User.ID, Body: body})
+	return id
+}
+
+// appendApplied writes an event of type typ about id by actor straight to
+// the log, bypassing the gateway's checks, and waits until it is applied.
+func appendApplied(t *testing.T, f *forumtest.Forum, id string, typ events.Type, actor string, data any) {
+	t.Helper()
+	ctx := forumtest.Context(t)
+	env, err := events.New(id, typ, time.Now(), actor, data)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ack, err := f.Store.Append(ctx, events.CommentCreated.Subject(id), env)
+	ack, err := f.Store.Append(ctx, typ.Subject(id), env)
 	if err == nil {
 		err = f.Proj.WaitFor(ctx, ack.Seq)
 	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	return id
 }
 
 // threadWrite is one write a hidden thread refuses.
