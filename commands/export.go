@@ -32,6 +32,7 @@ func (s *Service) Export(ctx context.Context, user events.UserID, fn func(Export
 			return nil
 		}
 		for _, seq := range seqs {
+			after = seq // a missing event too: the next page starts past it
 			ev, err := s.Store.Get(ctx, seq)
 			if errors.Is(err, events.ErrNoEvent) {
 				continue
@@ -46,7 +47,6 @@ func (s *Service) Export(ctx context.Context, user events.UserID, fn func(Export
 			if err := fn(Exported{Seq: ev.Seq, Subject: ev.Subject, Type: ev.Type, Version: ev.Version, Time: ev.Time, Data: data}); err != nil {
 				return err
 			}
-			after = seq
 		}
 	}
 }
