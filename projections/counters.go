@@ -33,28 +33,27 @@ const (
 	categoryPosts
 )
 
+// countColumns names each count's table, its column and the table's key
+// column.
+var countColumns = [...]struct{ table, column, key string }{
+	userPosts:       {"users", "post_count", "id"},
+	userComments:    {"users", "comment_count", "id"},
+	postComments:    {"posts", "comment_count", "id"},
+	postLikes:       {"posts", "likes", "id"},
+	postDislikes:    {"posts", "dislikes", "id"},
+	commentLikes:    {"comments", "likes", "id"},
+	commentDislikes: {"comments", "dislikes", "id"},
+	categoryPosts:   {"categories", "post_count", "slug"},
+}
+
 // column returns c's table, its column and the table's key column; ok is
 // false for no count.
 func (c count) column() (table, column, key string, ok bool) {
-	switch c {
-	case userPosts:
-		return "users", "post_count", "id", true
-	case userComments:
-		return "users", "comment_count", "id", true
-	case postComments:
-		return "posts", "comment_count", "id", true
-	case postLikes:
-		return "posts", "likes", "id", true
-	case postDislikes:
-		return "posts", "dislikes", "id", true
-	case commentLikes:
-		return "comments", "likes", "id", true
-	case commentDislikes:
-		return "comments", "dislikes", "id", true
-	case categoryPosts:
-		return "categories", "post_count", "slug", true
+	if c <= 0 || int(c) >= len(countColumns) {
+		return "", "", "", false
 	}
-	return "", "", "", false
+	col := countColumns[c]
+	return col.table, col.column, col.key, true
 }
 
 // bump moves the count c of the row key by delta.
