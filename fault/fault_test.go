@@ -1,6 +1,7 @@
 package fault_test
 
 import (
+	"fmt"
 	"os"
 	"testing"
 
@@ -17,7 +18,7 @@ func TestErrorCode(t *testing.T) {
 		{"nil", nil, ""},
 		{"app error", fault.Errorf(fault.ENOTFOUND, "post not found"), fault.ENOTFOUND},
 		{"field error", fault.FieldError(fault.ETAKEN, "nickname", "taken"), fault.ETAKEN},
-		{"wrapped", errorsJoin(fault.Errorf(fault.ECONFLICT, "x")), fault.ECONFLICT},
+		{"wrapped", fmt.Errorf("wrapped: %w", fault.Errorf(fault.ECONFLICT, "x")), fault.ECONFLICT},
 		{"foreign", os.ErrNotExist, fault.EINTERNAL},
 	}
 	for _, tt := range tests {
@@ -26,10 +27,3 @@ func TestErrorCode(t *testing.T) {
 		}
 	}
 }
-
-func errorsJoin(err error) error { return &wrapped{err} }
-
-type wrapped struct{ err error }
-
-func (w *wrapped) Error() string { return "wrapped: " + w.err.Error() }
-func (w *wrapped) Unwrap() error { return w.err }
