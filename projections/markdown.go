@@ -240,9 +240,9 @@ func nestingCapped(list []util.PrioritizedValue) []util.PrioritizedValue {
 		out[i] = v
 		switch bp := v.Value.(parser.BlockParser); fmt.Sprintf("%T", bp) {
 		case fmt.Sprintf("%T", parser.NewBlockquoteParser()), fmt.Sprintf("%T", parser.NewListParser()):
-			out[i] = util.Prioritized(cappedParser{bp}, v.Priority)
+			out[i] = util.Prioritized(cappedParser{bp, true}, v.Priority)
 		case fmt.Sprintf("%T", parser.NewListItemParser()):
-			out[i] = util.Prioritized(itemParser{bp}, v.Priority)
+			out[i] = util.Prioritized(cappedParser{bp, false}, v.Priority)
 		}
 	}
 	return out
@@ -266,33 +266,20 @@ func opened(pc parser.Context) *blockCount {
 	return pc.ComputeIfAbsent(containers, func() any { return new(blockCount) }).(*blockCount)
 }
 
-// cappedParser is a parser of quotes or lists that opens nothing at
-// maxNesting quotes and lists deep, nor past maxElements blocks.
-type cappedParser struct{ parser.BlockParser }
-
-// Open opens the block unless parent is already maxNesting deep or the
-// body has opened over maxElements quotes, lists and items.
-func (c cappedParser) Open(parent ast.Node, reader text.Reader, pc parser.Context) (ast.Node, parser.State) {
-	count := opened(pc)
-	if count.opened > maxElements || nesting(parent) >= maxNesting {
-		return nil, parser.NoChildren
-	}
-	node, state := c.BlockParser.Open(parent, reader, pc)
-	if node != nil {
-		count.opened++
-	}
-	return node, state
+// cappedParser is a parser of quotes, lists or items that opens nothing
+// past maxElements blocks, nor, for quotes and lists (nests), at
+// maxNesting quotes and lists deep.
+type cappedParser struct {
+	parser.BlockParser
+	nests bool
 }
 
-// itemParser is the parser of list items, counting the items it opens and
-// opening none past maxElements blocks.
-type itemParser struct{ parser.BlockParser }
-
-// Open opens a list item unless the body has opened over maxElements
-// quotes, lists and items, and counts it.
-func (c itemParser) Open(parent ast.Node, reader text.Reader, pc parser.Context) (ast.Node, parser.State) {
+// Open opens the block unless the body has opened over maxElements quotes,
+// lists and items, or, for a quote or list, parent is already maxNesting
+// deep; and counts it.
+func (c cappedParser) Open(parent ast.Node, reader text.Reader, pc parser.Context) (ast.Node, parser.State) {
 	count := opened(pc)
-	if count.opened > maxElements {
+	if count.opened > maxElements || c.nests && nesting(parent) >= maxNesting {
 		return nil, parser.NoChildren
 	}
 	node, state := c.BlockParser.Open(parent, reader, pc)
