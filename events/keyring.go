@@ -52,26 +52,31 @@ func (s *Store) Keys(ctx context.Context) (*Keyring, error) {
 	return s.keys, s.keysErr
 }
 
+// kvStream makes or updates the stream of a key-value bucket, one value a
+// key, with cfg's description and limits (the rest is every bucket's), for
+// a bucket the key-value API cannot make as it must be.
+func (s *Store) kvStream(ctx context.Context, bucket string, cfg jetstream.StreamConfig) (jetstream.Stream, error) {
+	cfg.Name = "KV_" + bucket
+	cfg.Subjects = []string{"$KV." + bucket + ".>"}
+	cfg.MaxMsgsPerSubject = 1
+	cfg.MaxMsgs, cfg.MaxConsumers = -1, -1
+	cfg.Storage = jetstream.FileStorage
+	cfg.Replicas = s.replicas
+	cfg.AllowRollup, cfg.AllowDirect = true, true
+	cfg.Duplicates = 2 * time.Minute
+	return s.js.CreateOrUpdateStream(ctx, cfg)
+}
+
 // OpenKeyring opens a keyring of its own on the store's bucket of data keys.
 func OpenKeyring(ctx context.Context, s *Store) (*Keyring, error) {
 	// The bucket's stream is made here rather than by the key-value API,
 	// which makes its streams refuse deleting single messages: this one
 	// must allow it, for Destroy to erase a key's message securely.
-	st, err := s.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name:              "KV_" + KeysBucket,
-		Description:       "Each user's data key: destroying one erases their personal data from the log.",
-		Subjects:          []string{"$KV." + KeysBucket + ".>"},
-		MaxMsgsPerSubject: 1,
-		MaxBytes:          -1,
-		MaxMsgs:           -1,
-		MaxConsumers:      -1,
-		MaxMsgSize:        1024,
-		Storage:           jetstream.FileStorage,
-		Replicas:          s.replicas,
-		AllowRollup:       true,
-		AllowDirect:       true,
-		Discard:           jetstream.DiscardNew,
-		Duplicates:        2 * time.Minute,
+	st, err := s.kvStream(ctx, KeysBucket, jetstream.StreamConfig{
+		Description: "Each user's data key: destroying one erases their personal data from the log.",
+		MaxBytes:    -1,
+		MaxMsgSize:  1024,
+		Discard:     jetstream.DiscardNew,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("keys bucket's stream: %w", err)

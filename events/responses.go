@@ -47,23 +47,13 @@ const responseMaxValue = 128 << 10
 // refuse new values when full: this one drops its oldest instead, so that
 // it is bounded and one user filling it stops nobody's writes.
 func (s *Store) Responses(ctx context.Context) (*Responses, error) {
-	_, err := s.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name:              "KV_" + ResponsesBucket,
-		Description:       "Answers to writes made with an Idempotency-Key.",
-		Subjects:          []string{"$KV." + ResponsesBucket + ".>"},
-		MaxMsgsPerSubject: 1,
-		MaxAge:            ResponseTTL,
-		MaxBytes:          ResponsesMaxBytes,
-		MaxMsgs:           -1,
-		MaxConsumers:      -1,
-		MaxMsgSize:        responseMaxValue,
-		Storage:           jetstream.FileStorage,
-		Replicas:          s.replicas,
-		AllowRollup:       true,
-		DenyDelete:        true,
-		AllowDirect:       true,
-		Discard:           jetstream.DiscardOld,
-		Duplicates:        2 * time.Minute,
+	_, err := s.kvStream(ctx, ResponsesBucket, jetstream.StreamConfig{
+		Description: "Answers to writes made with an Idempotency-Key.",
+		MaxAge:      ResponseTTL,
+		MaxBytes:    ResponsesMaxBytes,
+		MaxMsgSize:  responseMaxValue,
+		DenyDelete:  true,
+		Discard:     jetstream.DiscardOld,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("responses bucket's stream: %w", err)
