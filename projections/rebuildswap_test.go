@@ -35,12 +35,11 @@ func TestRebuildOnline(t *testing.T) {
 	wg.Go(func() { // writes and reads go on during the rebuild
 		for i := 0; !stop.Load(); i++ {
 			created, err := c.Cmds.CreatePost(context.Background(), events.UserID(author), commands.PostInput{Title: fmt.Sprint("during ", i), Body: "b", Categories: []string{"general"}})
-			id := created.ID
 			if err != nil {
 				t.Errorf("a write during the rebuild: %v", err)
 				return
 			}
-			if _, err := c.DB.Post(context.Background(), events.PostID(id), ""); err != nil {
+			if _, err := c.DB.Post(context.Background(), events.PostID(created.ID), ""); err != nil {
 				t.Errorf("reading my write during the rebuild: %v", err)
 				return
 			}
@@ -58,11 +57,10 @@ func TestRebuildOnline(t *testing.T) {
 	}
 	// After the swap the forum writes and reads on the new file.
 	created, err := c.Cmds.CreatePost(ctx, events.UserID(author), commands.PostInput{Title: "after", Body: "b", Categories: []string{"general"}})
-	id := created.ID
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.DB.Post(ctx, events.PostID(id), ""); err != nil {
+	if _, err := c.DB.Post(ctx, events.PostID(created.ID), ""); err != nil {
 		t.Errorf("a write after the swap: %v", err)
 	}
 	ref, err := projections.Rebuild(ctx, c.Store, projections.RebuildOptions{Path: filepath.Join(t.TempDir(), "ref.db"), UntilSeq: c.Proj.Seq()})

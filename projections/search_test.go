@@ -72,7 +72,7 @@ func TestSearchWithinItsBudget(t *testing.T) {
 		}
 		return page.Items[0].Post.ID, nil
 	}
-	if id, err := first(nil); err != nil || id != relevant {
+	if id, err := first(&[2]time.Duration{time.Minute, time.Minute}); err != nil || id != relevant {
 		t.Errorf("ranked: first %q, %v; want the most relevant, %q", id, err, relevant)
 	}
 	if id, err := first(&[2]time.Duration{0, time.Minute}); err != nil || id != newest {
