@@ -39,7 +39,7 @@ func TestConfiguredAdminIsTheNicknamesFirstHolder(t *testing.T) {
 		t.Fatalf("the first account named boss: role %q, want admin", r)
 	}
 	wantCode(t, "the last admin erasing their account", e.Cmds.Erase(ctx, boss, in.Password), fault.ECONFLICT, "")
-	if st, err := e.DB.StandingOf(ctx, events.UserID(string(boss))); err != nil || st.Erased || st.Role != events.RoleAdmin {
+	if st, err := e.DB.StandingOf(ctx, boss); err != nil || st.Erased || st.Role != events.RoleAdmin {
 		t.Fatalf("after a refused erasure: %+v, %v; want an admin, not erased", st, err)
 	}
 	ann := e.Register("ann")
