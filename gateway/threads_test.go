@@ -55,8 +55,8 @@ func TestHiddenPostHidesItsThread(t *testing.T) {
 	// A comment that raced the hide (decided by an instance that had not
 	// applied it yet) stays out of search with its thread.
 	raced := appendComment(t, f, bob, post.ID, mark+" raced")
-	if _, body := cat.Do("GET", "/api/search?q="+mark, nil); bytes.Contains(body, []byte(raced)) {
-		t.Errorf("a comment that raced the hide is found: %s", body)
+	if status, body := cat.Do("GET", "/api/search?q="+mark, nil); status != http.StatusOK || bytes.Contains(body, []byte(raced)) {
+		t.Errorf("a comment that raced the hide is found: %d %s", status, body)
 	}
 	refuseInThread(t, f, []threadWrite{
 		{ann, "PATCH", "/api/posts/" + post.ID, map[string]any{"title": "A thread", "body": "sneaky edit"}},
