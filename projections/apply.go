@@ -44,16 +44,10 @@ type applier struct {
 // apply folds one event into the read models. Apply functions are pure: all
 // they use is the event. A payload that does not decode is skipped (it would
 // fail the same way on every replay), and so is a type this program does not
-// know (errNoApplyCase); a database error is returned.
-func (a *applier) apply(ev events.Event) error {
-	_, err := a.applyOpened(ev)
-	return err
-}
-
-// applyOpened is apply that also returns the payload it applied, decoded and
-// opened (a pointer to the registered type; nil when it did not decode), to
-// be handed on with the change feed.
-func (a *applier) applyOpened(ev events.Event) (any, error) {
+// know (errNoApplyCase); a database error is returned. It returns the
+// payload it applied, decoded and opened (a pointer to the registered type;
+// nil when it did not decode), to be handed on with the change feed.
+func (a *applier) apply(ev events.Event) (any, error) {
 	if ev.Actor != "" {
 		// Every event a user made, for their export.
 		if _, err := a.exec(`INSERT OR IGNORE INTO actor_events(user_id, seq) VALUES (?, ?)`, ev.Actor, ev.Seq); err != nil {

@@ -34,7 +34,7 @@ func TestEveryEventTypeHasAnApplyCase(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		err = a.apply(events.Event{Seq: uint64(i + 1), Subject: typ.Subject("k"), Envelope: env})
+		_, err = a.apply(events.Event{Seq: uint64(i + 1), Subject: typ.Subject("k"), Envelope: env})
 		if errors.Is(err, errNoApplyCase) {
 			t.Errorf("%s has no apply case in projections/apply.go", typ)
 		} else if err != nil {
@@ -42,7 +42,7 @@ func TestEveryEventTypeHasAnApplyCase(t *testing.T) {
 		}
 	}
 	unknown := events.Event{Seq: 1000, Envelope: events.Envelope{Type: "post.exploded", Version: 1, Data: []byte(`{}`)}}
-	if err := a.apply(unknown); !errors.Is(err, errNoApplyCase) {
+	if _, err := a.apply(unknown); !errors.Is(err, errNoApplyCase) {
 		t.Errorf("an unknown type: apply = %v, want the default branch", err)
 	}
 }

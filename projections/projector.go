@@ -398,7 +398,7 @@ func (p *Projector) applyEach(a *applier, fresh []events.Event) (quarantined uin
 	for i, ev := range fresh {
 		var err error = errSkip{errors.New(ev.Undecodable)}
 		if ev.Undecodable == "" {
-			fresh[i].Decoded, err = a.applyOpened(ev)
+			fresh[i].Decoded, err = a.apply(ev)
 		}
 		var skip errSkip
 		if errors.As(err, &skip) {
