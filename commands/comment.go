@@ -46,12 +46,7 @@ type CommentInput struct {
 
 // CreateComment comments on a post and returns the comment's id.
 func (s *Service) CreateComment(ctx context.Context, in CommentInput) (events.CommentID, error) {
-	id, err := s.createComment(ctx, string(in.Author), string(in.PostID), in.Body)
-	return events.CommentID(id), err
-}
-
-// createComment is CreateComment over the ids' plain strings.
-func (s *Service) createComment(ctx context.Context, author, postID, body string) (string, error) {
+	author, postID, body := string(in.Author), string(in.PostID), in.Body
 	if err := s.openPost(ctx, postID); err != nil {
 		return "", err
 	}
@@ -67,7 +62,7 @@ func (s *Service) createComment(ctx context.Context, author, postID, body string
 		}
 		id = d.CommentID
 	}
-	return id, withID(err, id)
+	return events.CommentID(id), withID(err, id)
 }
 
 // ownComment returns the comment if it exists, is not deleted and user wrote it.

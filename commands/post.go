@@ -70,12 +70,8 @@ func quote(s string) string {
 // CreatePost publishes a new post by author and returns it as the read
 // models show it to its author. A retried write returns the first
 // attempt's post as it is now; a *Stored error carries the id.
-func (s *Service) CreatePost(ctx context.Context, author events.UserID, in PostInput) (projections.Post, error) {
-	return s.createPost(ctx, string(author), in)
-}
-
-// createPost is CreatePost over the ids' plain strings.
-func (s *Service) createPost(ctx context.Context, author string, in PostInput) (projections.Post, error) {
+func (s *Service) CreatePost(ctx context.Context, authorID events.UserID, in PostInput) (projections.Post, error) {
+	author := string(authorID)
 	if err := s.validatePost(ctx, &in); err != nil {
 		return projections.Post{}, err
 	}
@@ -92,9 +88,9 @@ func (s *Service) createPost(ctx context.Context, author string, in PostInput) (
 		return projections.Post{ID: id}, withID(err, id)
 	}
 	if ack.Duplicate {
-		return s.DB.Post(ctx, events.PostID(id), events.UserID(author))
+		return s.DB.Post(ctx, events.PostID(id), authorID)
 	}
-	user, err := s.DB.User(ctx, events.UserID(author))
+	user, err := s.DB.User(ctx, authorID)
 	if err != nil {
 		return projections.Post{ID: id}, err
 	}
