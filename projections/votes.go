@@ -19,6 +19,9 @@ type Votes struct {
 // voteTables maps a vote target's kind to the table of its counts.
 var voteTables = map[events.Kind]string{events.KindPost: "posts", events.KindComment: "comments"}
 
+// voteCounts maps a vote target's kind to its counts of likes and dislikes.
+var voteCounts = map[events.Kind][2]count{events.KindPost: {postLikes, postDislikes}, events.KindComment: {commentLikes, commentDislikes}}
+
 func (a *applier) postVoted(_ events.Event, d events.VotedData) error {
 	return a.voted(events.KindPost, d)
 }
@@ -45,12 +48,9 @@ func (a *applier) voted(kind events.Kind, d events.VotedData) error {
 		return nil
 	}
 	likes, dislikes := b2i(d.Value == 1)-b2i(old == 1), b2i(d.Value == -1)-b2i(old == -1)
-	likesOf, dislikesOf := postLikes, postDislikes
-	if kind == events.KindComment {
-		likesOf, dislikesOf = commentLikes, commentDislikes
-	}
-	a.bump(likesOf, d.TargetID, likes)
-	a.bump(dislikesOf, d.TargetID, dislikes)
+	counts := voteCounts[kind]
+	a.bump(counts[0], d.TargetID, likes)
+	a.bump(counts[1], d.TargetID, dislikes)
 	if d.Value == 0 {
 		_, err = a.exec(`DELETE FROM votes WHERE kind = ? AND target_id = ? AND user_id = ?`, kind, d.TargetID, d.UserID)
 	} else {
