@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"forum/commands"
-	"forum/events"
 	"forum/internal/forumtest"
 	"forum/projections"
 )
@@ -90,10 +89,7 @@ type flagQueue struct {
 func TestFlagHideRestore(t *testing.T) {
 	t.Parallel()
 	f := forumtest.Start(t, forumtest.Options{})
-	mod, ann, bob := f.SignUp("mod"), f.SignUp("ann"), f.SignUp("bob")
-	if err := f.Cmds.SetRole(forumtest.Context(t), "", events.UserID(mod.User.ID), "moderator"); err != nil {
-		t.Fatal(err)
-	}
+	mod, ann, bob := moderatorOf(t, f, "mod"), f.SignUp("ann"), f.SignUp("bob")
 	var p struct{ Post projections.Post }
 	ann.MustDo("POST", "/api/posts", map[string]any{"title": "Spammy", "body": "buy pills original", "categories": []string{"general"}}, http.StatusCreated, &p)
 	bobWS := bob.DialWS("")
@@ -234,10 +230,7 @@ func TestSuspendAndPurge(t *testing.T) {
 	f := forumtest.Start(t, forumtest.Options{Configure: func(c *commands.Config) {
 		c.Now = func() time.Time { return time.Unix(0, clock.Load()) }
 	}})
-	mod, ann, bob := f.SignUp("mod"), f.SignUp("ann"), f.SignUp("bob")
-	if err := f.Cmds.SetRole(forumtest.Context(t), "", events.UserID(mod.User.ID), "moderator"); err != nil {
-		t.Fatal(err)
-	}
+	mod, ann, bob := moderatorOf(t, f, "mod"), f.SignUp("ann"), f.SignUp("bob")
 	old := mkPost(ann, "Before")
 	clock.Add(int64(time.Minute))
 	since := time.Unix(0, clock.Load()).UTC() // purged: what is written from here on
