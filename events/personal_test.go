@@ -32,7 +32,7 @@ func TestEveryFieldOfTextIsSealedOrDeclaredClear(t *testing.T) {
 			case isSealed && isClear:
 				t.Errorf("%s: field %s is sealed and declared in clear", typ, name)
 			case !isSealed && !isClear:
-				t.Errorf("%s: field %s is text neither sealed (its Personal method, events/keyring.go) nor declared in clear (inClear in events/registry.go)", typ, name)
+				t.Errorf("%s: field %s is text neither sealed (its Personal method, events/types.go) nor declared in clear (inClear in events/registry.go)", typ, name)
 			}
 		}
 		for name := range s.clear {
