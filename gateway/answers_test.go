@@ -52,6 +52,10 @@ func TestLargeAnswersNotKept(t *testing.T) {
 	if _, replayed, _ := idemDo(t, ann, f.URL, "POST", "/api/posts", "small-1", small); !replayed {
 		t.Errorf("a small answer was not replayed")
 	}
+	// The key the large answer was looked for under is where answers are kept.
+	if _, err := kv.Get(forumtest.Context(t), responseKey(ann.User.ID, "small-1")); err != nil {
+		t.Errorf("the small answer in the bucket: %v", err)
+	}
 	cfg := stream.CachedInfo().Config
 	if cfg.MaxBytes != events.ResponsesMaxBytes || cfg.Discard != jetstream.DiscardOld || cfg.MaxAge != events.ResponseTTL || cfg.MaxMsgSize <= 0 {
 		t.Errorf("the bucket's stream: max bytes %d, discard %v, max age %v, max value %d; want %d, old, %v and a bound",
