@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"forum/events"
 	"forum/internal/forumtest"
 	"forum/projections"
 )
@@ -36,10 +35,7 @@ func BenchmarkRevisionsOfBombs(b *testing.B) {
 // One page of the moderators' queue of 40 flagged bomb posts.
 func BenchmarkFlagQueueOfBombs(b *testing.B) {
 	f := forumtest.Start(b, forumtest.Options{})
-	mod, ann, bob := f.SignUp("mod"), f.SignUp("ann"), f.SignUp("bob")
-	if err := f.Cmds.SetRole(forumtest.Context(b), "", events.UserID(mod.User.ID), "moderator"); err != nil {
-		b.Fatal(err)
-	}
+	mod, ann, bob := moderatorOf(b, f, "mod"), f.SignUp("ann"), f.SignUp("bob")
 	for i := range 40 {
 		var p struct{ Post projections.Post }
 		ann.MustDo("POST", "/api/posts", map[string]any{"title": "Bomb", "body": bomb(i), "categories": []string{"general"}}, http.StatusCreated, &p)

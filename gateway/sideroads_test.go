@@ -20,7 +20,7 @@ import (
 // reaches them by a revision, a notification, an export or a list.
 
 // moderatorOf signs up a moderator of f.
-func moderatorOf(t *testing.T, f *forumtest.Forum, nickname string) *forumtest.Client {
+func moderatorOf(t testing.TB, f *forumtest.Forum, nickname string) *forumtest.Client {
 	t.Helper()
 	mod := f.SignUp(nickname)
 	if err := f.Cmds.SetRole(forumtest.Context(t), "", events.UserID(mod.User.ID), "moderator"); err != nil {
