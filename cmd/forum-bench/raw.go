@@ -127,6 +127,11 @@ func (h *rawHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
+	// The hello goes out before the writer starts: a connection has one writer.
+	if c.WriteMessage(websocket.TextMessage, []byte(`{"type":"hello"}`)) != nil {
+		c.Close()
+		return
+	}
 	out := make(chan []byte, 256)
 	h.mu.Lock()
 	h.outs = append(h.outs, out)
@@ -140,7 +145,6 @@ func (h *rawHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		c.Close()
 	}()
-	c.WriteMessage(websocket.TextMessage, []byte(`{"type":"hello"}`))
 	for {
 		if _, _, err := c.NextReader(); err != nil {
 			return
