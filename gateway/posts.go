@@ -120,7 +120,7 @@ func (s *Server) listComments(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	f := projections.CommentFilter{PostID: id, Viewer: viewerOf(r), Reveal: s.readsHidden(r), PageRequest: pr}
+	f := projections.CommentFilter{PostID: id, Viewer: viewerOf(r), Reveal: s.readsHidden(r), From: r.URL.Query().Get("from"), PageRequest: pr}
 	page, err := s.db.Comments(r.Context(), f)
 	if err == nil {
 		page.Items, err = withoutBlocked(s, r, page.Items, func(c projections.Comment) string { return c.Author.ID })

@@ -6,6 +6,7 @@ import (
 	"errors"
 
 	"forum/events"
+	"forum/fault"
 )
 
 // Comment is a comment as a reader sees it.
@@ -113,7 +114,8 @@ const (
 	postHiddenQuery = `SELECT hidden FROM posts WHERE id = ?`
 	commentsQuery   = `SELECT ` + commentCols + ` FROM comments c` + commentJoins + `
 			WHERE c.post_id = ? AND c.seq > ? ORDER BY c.seq LIMIT ?`
-	commentQuery = `SELECT ` + commentCols + ` FROM comments c` + commentJoins + ` WHERE c.id = ?`
+	commentFromQuery = `SELECT p.hidden, c.seq FROM posts p LEFT JOIN comments c ON c.id = ? AND c.post_id = p.id WHERE p.id = ?`
+	commentQuery     = `SELECT ` + commentCols + ` FROM comments c` + commentJoins + ` WHERE c.id = ?`
 )
 
 // CommentFilter selects the comments of one post. Viewer is the reader (for my_vote).
@@ -122,14 +124,21 @@ type CommentFilter struct {
 	Viewer string
 	// Reveal shows hidden comments' text (for a moderator).
 	Reveal bool
+	// From, when set, starts the page at that comment of the post (a
+	// permalink, or the first unread); it takes the place of a cursor.
+	From string
 	PageRequest
 }
 
 // Comments returns a page of a post's comments, oldest first (deleted ones
 // stay in place, shown as removed). ENOTFOUND if the post does not exist,
-// or is hidden and the reader may not Reveal.
+// or is hidden and the reader may not Reveal; EINVALID field "from" if From
+// is not a comment of that post, or comes with a cursor.
 func (db *DB) Comments(ctx context.Context, f CommentFilter) (Page[Comment], error) {
 	after, err := decodeCursor(f.Cursor)
+	if err == nil && f.From != "" {
+		after, err = db.commentsFrom(ctx, f)
+	}
 	if err != nil {
 		return Page[Comment]{}, err
 	}
@@ -153,6 +162,27 @@ func (db *DB) Comments(ctx context.Context, f CommentFilter) (Page[Comment], err
 			return err
 		},
 	})
+}
+
+// commentsFrom returns the key the page starting at comment f.From follows:
+// ENOTFOUND as Comments for a missing or hidden post, then EINVALID field
+// "from" if f.From is not one of its comments.
+func (db *DB) commentsFrom(ctx context.Context, f CommentFilter) (uint64, error) {
+	if f.Cursor != "" {
+		return 0, fault.FieldError(fault.EINVALID, "from", "from starts a list: give it without a cursor")
+	}
+	var hidden bool
+	var seq sql.NullInt64
+	err := db.queryRow(ctx, commentFromQuery, f.From, f.PostID).Scan(&hidden, &seq)
+	switch {
+	case errors.Is(err, sql.ErrNoRows) || (err == nil && hidden && !f.Reveal):
+		return 0, notFound("post")
+	case err != nil:
+		return 0, err
+	case !seq.Valid:
+		return 0, fault.FieldError(fault.EINVALID, "from", "from is not a comment of this post")
+	}
+	return uint64(seq.Int64) - 1, nil
 }
 
 // Comment returns one comment, ENOTFOUND if none.
