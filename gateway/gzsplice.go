@@ -5,15 +5,14 @@ import (
 	"compress/flate"
 	"encoding/binary"
 	"hash/crc32"
-	"strconv"
 	"sync"
 )
 
-// A cached page with posts is also kept gzipped in parts cut at its votes,
-// so that a signed-in reader's answer, their votes written in, goes out
-// gzipped without compressing the page again: each stretch between two
-// votes is deflated on its own (no back-reference crosses a vote), each
-// vote goes in between as a stored block, and only the checksum is
+// A cached page with posts is also kept gzipped in parts cut at its slots,
+// so that a signed-in reader's answer, their votes and marks written in,
+// goes out gzipped without compressing the page again: each stretch between
+// two slots is deflated on its own (no back-reference crosses a slot), each
+// slot's content goes in between as stored blocks, and only the checksum is
 // computed afresh.
 
 var flateWriters = sync.Pool{New: func() any {
@@ -34,10 +33,10 @@ func deflatePart(b []byte) []byte {
 	return buf.Bytes()
 }
 
-// splitGzip cuts p's body at its votes and deflates each part.
+// splitGzip cuts p's body at its slots and deflates each part.
 func (p *cachedPage) splitGzip() {
 	start := 0
-	for _, at := range p.votes {
+	for _, at := range p.slots {
 		p.gzParts = append(p.gzParts, deflatePart(p.body[start:at]))
 		start = at + 1
 	}
@@ -47,26 +46,41 @@ func (p *cachedPage) splitGzip() {
 // gzipHeader is a gzip member header: deflate, no name, no time, unknown OS.
 var gzipHeader = []byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff}
 
-// gzipWithVotes returns plain, which is p's body with votes written in
-// (withVotes), gzipped from p's parts.
-func (p *cachedPage) gzipWithVotes(votes map[string]int, plain []byte) []byte {
-	n := len(gzipHeader) + 13 + 7*len(p.votes)
+// gzipWithFills returns plain, which is p's body with fills in its slots
+// (withFills), gzipped from p's parts.
+func (p *cachedPage) gzipWithFills(fills [][]byte, plain []byte) []byte {
+	n := len(gzipHeader) + 13 + 6*len(p.slots)
 	for _, part := range p.gzParts {
 		n += len(part)
+	}
+	for _, f := range fills {
+		n += len(f) + 5*(len(f)/maxStored)
 	}
 	out := append(make([]byte, 0, n), gzipHeader...)
 	for i, part := range p.gzParts {
 		out = append(out, part...)
-		if i == len(p.votes) {
+		if i == len(p.slots) {
 			break
 		}
-		var v [2]byte
-		digits := strconv.AppendInt(v[:0], int64(votes[p.posts[i]]), 10)
-		// A stored block, not the last: header byte, LEN, NLEN, the bytes.
-		out = append(out, 0, byte(len(digits)), 0, ^byte(len(digits)), 0xff)
-		out = append(out, digits...)
+		fill := fills[i]
+		if fill == nil {
+			fill = zero
+		}
+		for len(fill) > 0 {
+			k := min(len(fill), maxStored)
+			// A stored block, not the last: header byte, LEN, NLEN, the bytes.
+			out = append(out, 0, byte(k), byte(k>>8), ^byte(k), ^byte(k>>8))
+			out = append(out, fill[:k]...)
+			fill = fill[k:]
+		}
 	}
 	out = append(out, 1, 0, 0, 0xff, 0xff) // the last block: stored, empty
 	out = binary.LittleEndian.AppendUint32(out, crc32.ChecksumIEEE(plain))
 	return binary.LittleEndian.AppendUint32(out, uint32(len(plain)))
 }
+
+// maxStored is the most bytes a stored deflate block holds.
+const maxStored = 0xffff
+
+// zero is a slot's own content.
+var zero = []byte("0")

@@ -34,12 +34,13 @@ type pageCache struct {
 
 type cachedPage struct {
 	body, gz []byte
-	// posts are the posts the page shows, in order, and votes where each
-	// one's "my_vote":0 sits in body: a signed-in reader's own votes are
-	// written there, without encoding the page again. mergeable is false
-	// for a page whose votes could not be placed.
+	// posts are the posts the page shows, in order, and slots where each
+	// one's "my_vote":0 sits in body (the 0): a signed-in reader's own
+	// vote and marks (projections.Mine) are written there, without
+	// encoding the page again. mergeable is false for a page whose slots
+	// could not be placed.
 	posts     []string
-	votes     []int
+	slots     []int
 	mergeable bool
 	gzParts   [][]byte // see gzsplice.go; nil for a page too small to gzip
 }
@@ -49,30 +50,51 @@ type cachedPage struct {
 // no user text can fake it.
 var myVoteKey = []byte(`"my_vote":0`)
 
-// placeVotes finds where the my_vote of each of p's posts sits.
-func (p *cachedPage) placeVotes() {
+// placeSlots finds where the my_vote of each of p's posts sits.
+func (p *cachedPage) placeSlots() {
 	for at := 0; ; {
 		i := bytes.Index(p.body[at:], myVoteKey)
 		if i < 0 {
 			break
 		}
-		p.votes = append(p.votes, at+i+len(myVoteKey)-1)
+		p.slots = append(p.slots, at+i+len(myVoteKey)-1)
 		at += i + len(myVoteKey)
 	}
-	p.mergeable = len(p.votes) == len(p.posts)
+	p.mergeable = len(p.slots) == len(p.posts)
 }
 
-// withVotes returns p's body with the reader's votes (by post id) in place.
-func (p *cachedPage) withVotes(votes map[string]int) []byte {
-	out := make([]byte, 0, len(p.body)+len(votes))
+// readerFills returns, for each of posts in order, what its slot holds for
+// one reader: their vote and the JSON fragment of their marks (nil where
+// that is the page's own 0 and nothing); nil when every one is.
+func readerFills(posts []string, votes map[string]int, frags map[string][]byte) [][]byte {
+	var fills [][]byte
+	for i, id := range posts {
+		v, frag := votes[id], frags[id]
+		if v == 0 && len(frag) == 0 {
+			continue
+		}
+		if fills == nil {
+			fills = make([][]byte, len(posts))
+		}
+		fills[i] = append(strconv.AppendInt(nil, int64(v), 10), frag...)
+	}
+	return fills
+}
+
+// withFills returns p's body with fills (readerFills) in its slots.
+func (p *cachedPage) withFills(fills [][]byte) []byte {
+	n := len(p.body)
+	for _, f := range fills {
+		n += len(f)
+	}
+	out := make([]byte, 0, n)
 	last := 0
-	for i, at := range p.votes {
-		v, ok := votes[p.posts[i]]
-		if !ok || v == 0 {
+	for i, at := range p.slots {
+		if fills[i] == nil {
 			continue
 		}
 		out = append(out, p.body[last:at]...)
-		out = strconv.AppendInt(out, int64(v), 10)
+		out = append(out, fills[i]...)
 		last = at + 1
 	}
 	return append(out, p.body[last:]...)
@@ -161,7 +183,7 @@ func preparePage(posts func(any) []string) func(p *cachedPage, v any) {
 		if posts != nil {
 			p.posts = posts(v)
 		}
-		p.placeVotes()
+		p.placeSlots()
 		if len(p.body) >= compressMin {
 			p.gz = gzipBytes(p.body)
 			if p.mergeable && len(p.posts) > 0 {
@@ -172,14 +194,14 @@ func preparePage(posts func(any) []string) func(p *cachedPage, v any) {
 }
 
 // writeWithVotes answers the cached page p, read at seq, with reader's own
-// votes on its posts written into it.
+// votes and marks on its posts written into it.
 func (s *Server) writeWithVotes(w http.ResponseWriter, r *http.Request, p *cachedPage, viewer string, seq uint64, etag string) {
 	if !p.mergeable {
-		s.log.Error("page cache: cannot place the reader's votes", "path", r.URL.Path, "posts", len(p.posts), "found", len(p.votes))
+		s.log.Error("page cache: cannot place the reader's votes", "path", r.URL.Path, "posts", len(p.posts), "found", len(p.slots))
 		s.writeError(w, r, errors.New("page cache: votes not placed"))
 		return
 	}
-	votes, err := s.db.MyPostVotes(r.Context(), events.UserID(viewer), p.posts)
+	fills, err := s.readerFills(r, viewer, p.posts)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -187,16 +209,43 @@ func (s *Server) writeWithVotes(w http.ResponseWriter, r *http.Request, p *cache
 	if s.proj.Seq() != seq {
 		etag = "" // the votes may be newer than the page
 	}
-	if len(votes) == 0 {
+	if fills == nil {
 		writeCached(w, r, etag, p.body, p.gz)
 		return
 	}
-	plain := p.withVotes(votes)
+	plain := p.withFills(fills)
 	var gz []byte
 	if p.gzParts != nil && acceptsGzip(r.Header.Get("Accept-Encoding")) {
-		gz = p.gzipWithVotes(votes, plain)
+		gz = p.gzipWithFills(fills, plain)
 	}
 	writeCached(w, r, etag, plain, gz)
+}
+
+// readerFills reads viewer's votes and marks on posts and returns what the
+// slots of a page of them hold (see readerFills).
+func (s *Server) readerFills(r *http.Request, viewer string, posts []string) ([][]byte, error) {
+	votes, err := s.db.MyPostVotes(r.Context(), events.UserID(viewer), posts)
+	if err != nil {
+		return nil, err
+	}
+	mines, err := s.db.Mines(r.Context(), events.UserID(viewer), posts)
+	if err != nil {
+		return nil, err
+	}
+	var frags map[string][]byte
+	for id, m := range mines {
+		frag, err := projections.MineFragment(m)
+		if err != nil {
+			return nil, err
+		}
+		if len(frag) > 0 {
+			if frags == nil {
+				frags = make(map[string][]byte, len(mines))
+			}
+			frags[id] = frag
+		}
+	}
+	return readerFills(posts, votes, frags), nil
 }
 
 // notModified sets the Cache-Control of a cached read (private for a

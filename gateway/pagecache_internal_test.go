@@ -34,10 +34,10 @@ func TestPageCacheBounds(t *testing.T) {
 	}
 }
 
-// A page gzipped in parts, the reader's votes written in between, is the
-// gzip of the page with those votes: what a gzip reader makes of it is
-// byte for byte the plain answer.
-func TestGzipWithVotesDecodesToThePlainAnswer(t *testing.T) {
+// A page gzipped in parts, the reader's votes and marks written in between,
+// is the gzip of the page with them: what a gzip reader makes of it is byte
+// for byte the plain answer, whatever the length of what is written in.
+func TestGzipWithFillsDecodesToThePlainAnswer(t *testing.T) {
 	var body bytes.Buffer
 	body.WriteString(`{"items":[`)
 	var posts []string
@@ -47,41 +47,61 @@ func TestGzipWithVotesDecodesToThePlainAnswer(t *testing.T) {
 		if i > 0 {
 			body.WriteByte(',')
 		}
-		fmt.Fprintf(&body, `{"id":%q,"title":"post %d","body":%q,"my_vote":0}`, id, i, strings.Repeat("text \"my_vote\":0 ", i))
+		fmt.Fprintf(&body, `{"id":%q,"title":"post %d","body":%q,"my_vote":0,"pinned":null}`, id, i, strings.Repeat("text \"my_vote\":0 ", i))
 	}
 	body.WriteString(`],"next":null}`)
 	p := &cachedPage{body: body.Bytes(), posts: posts}
-	p.placeVotes()
+	p.placeSlots()
 	if !p.mergeable {
-		t.Fatalf("placed %d votes for %d posts", len(p.votes), len(posts))
+		t.Fatalf("placed %d slots for %d posts", len(p.slots), len(posts))
 	}
 	p.splitGzip()
-	for _, votes := range []map[string]int{{}, {"p00": 1}, {"p29": -1}, {"p03": 1, "p04": -1, "p17": 1, "p28": -1}} {
-		plain := p.withVotes(votes)
+	long := `,"mark":"` + strings.Repeat("m", 70000) + `"`
+	cases := []struct {
+		votes map[string]int
+		frags map[string][]byte
+	}{
+		{votes: map[string]int{"p00": 1}},
+		{votes: map[string]int{"p29": -1}},
+		{votes: map[string]int{"p03": 1, "p04": -1, "p17": 1, "p28": -1}},
+		{frags: map[string][]byte{"p00": []byte(`,"mark":"a"`), "p05": []byte(`,"mark":"b"`)}},
+		{votes: map[string]int{"p05": -1}, frags: map[string][]byte{"p05": []byte(long), "p29": []byte(`,"mark":"z"`)}},
+	}
+	for n, tc := range cases {
+		fills := readerFills(posts, tc.votes, tc.frags)
+		plain := p.withFills(fills)
 		var page struct {
 			Items []struct {
 				ID     string `json:"id"`
 				MyVote int    `json:"my_vote"`
+				Mark   string `json:"mark"`
 			}
 		}
 		if err := json.Unmarshal(plain, &page); err != nil {
-			t.Fatalf("votes %v: %v", votes, err)
+			t.Fatalf("case %d: %v", n, err)
 		}
 		for _, it := range page.Items {
-			if it.MyVote != votes[it.ID] {
-				t.Fatalf("votes %v: post %s shows %d", votes, it.ID, it.MyVote)
+			want := ""
+			if f := tc.frags[it.ID]; f != nil {
+				want = strings.TrimSuffix(strings.TrimPrefix(string(f), `,"mark":"`), `"`)
+			}
+			if it.MyVote != tc.votes[it.ID] || it.Mark != want {
+				t.Fatalf("case %d: post %s shows vote %d and a mark of %d bytes", n, it.ID, it.MyVote, len(it.Mark))
 			}
 		}
-		zr, err := gzip.NewReader(bytes.NewReader(p.gzipWithVotes(votes, plain)))
+		zr, err := gzip.NewReader(bytes.NewReader(p.gzipWithFills(fills, plain)))
 		if err != nil {
 			t.Fatal(err)
 		}
 		got, err := io.ReadAll(zr)
 		if err != nil {
-			t.Fatalf("votes %v: gunzip: %v", votes, err)
+			t.Fatalf("case %d: gunzip: %v", n, err)
 		}
 		if !bytes.Equal(got, plain) {
-			t.Fatalf("votes %v: gunzip gives %d bytes that differ from the %d plain ones", votes, len(got), len(plain))
+			t.Fatalf("case %d: gunzip gives %d bytes that differ from the %d plain ones", n, len(got), len(plain))
 		}
+	}
+	if readerFills(posts, map[string]int{}, nil) != nil {
+		t.Error("a reader with neither votes nor marks gets fills")
 	}
 }

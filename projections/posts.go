@@ -28,6 +28,9 @@ type Post struct {
 	Dislikes     int      `json:"dislikes"`
 	CommentCount int      `json:"comment_count"`
 	MyVote       int      `json:"my_vote"`
+	// Mine is the reader's own marks on the post: nil for an anonymous
+	// reader. Its fields follow my_vote in the JSON (see MineFragment).
+	*Mine
 	// Pinned is where the post comes first ("global" or "category"), nil
 	// when it is not pinned.
 	Pinned *events.PinScope `json:"pinned"`
@@ -44,7 +47,9 @@ func (db *DB) FreshPost(ctx context.Context, id events.PostID, seq uint64, autho
 	if !ok {
 		return db.Post(ctx, id, events.UserID(author.ID))
 	}
-	return Post{ID: string(id), Seq: seq, Author: author, Title: title, Body: body, BodyHTML: html, Categories: categories, CreatedAt: FormatTime(at)}, nil
+	posts := []Post{{ID: string(id), Seq: seq, Author: author, Title: title, Body: body, BodyHTML: html, Categories: categories, CreatedAt: FormatTime(at)}}
+	err := db.fillMine(ctx, author.ID, posts)
+	return posts[0], err
 }
 
 func (a *applier) postCreated(ev events.Event, d events.PostCreatedData) error {
@@ -339,6 +344,9 @@ func (db *DB) Posts(ctx context.Context, f PostFilter) (Page[Post], error) {
 	if err == nil && len(pins) > 0 {
 		page.Items = append(pins, page.Items...)
 	}
+	if err == nil {
+		err = db.fillMine(ctx, f.Viewer, page.Items)
+	}
 	return page, err
 }
 
@@ -347,10 +355,21 @@ const postQuery = `SELECT ` + postCols + ` FROM posts p` + postJoins + ` WHERE p
 // Post returns one post (deleted ones too, shown as removed; hidden ones
 // without their text), ENOTFOUND if none.
 func (db *DB) Post(ctx context.Context, id events.PostID, viewer events.UserID) (Post, error) {
-	return one(ctx, db, "post", postQuery, scanPost, string(viewer), string(id))
+	return db.onePost(ctx, id, viewer, scanPost)
+}
+
+// onePost reads one post with scan, with viewer's own marks.
+func (db *DB) onePost(ctx context.Context, id events.PostID, viewer events.UserID, scan func(scanner) (Post, error)) (Post, error) {
+	p, err := one(ctx, db, "post", postQuery, scan, string(viewer), string(id))
+	if err != nil {
+		return p, err
+	}
+	posts := []Post{p}
+	err = db.fillMine(ctx, string(viewer), posts)
+	return posts[0], err
 }
 
 // PostRevealed is Post for a moderator: a hidden post with its text.
 func (db *DB) PostRevealed(ctx context.Context, id events.PostID, viewer events.UserID) (Post, error) {
-	return one(ctx, db, "post", postQuery, scanPostRaw, string(viewer), string(id))
+	return db.onePost(ctx, id, viewer, scanPostRaw)
 }

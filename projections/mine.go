@@ -1,0 +1,84 @@
+package projections
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"forum/events"
+)
+
+// Mine is what a post carries for a signed-in reader alone: their own marks
+// on it (beside Post.MyVote). A post holds it as an embedded pointer, nil
+// for an anonymous reader, so that its fields are absent from the JSON of
+// an anonymous answer (and of frames, which are everyone's).
+//
+// A feature that adds a field here adds its lookup to Mines; every road
+// that answers posts fills Mine through Mines, and the page cache writes
+// its JSON into a shared page after the reader's my_vote (MineFragment).
+type Mine struct{}
+
+// mineLookup fills its own fields of the mines of the posts (by post id,
+// every one present) for user.
+type mineLookup func(ctx context.Context, db *DB, user string, mines map[string]*Mine) error
+
+// mineLookups are the lookups of Mine's fields, one per feature.
+var mineLookups = []mineLookup{}
+
+// maxMines bounds the posts of one Mines call: a page.
+const maxMines = MaxLimit + maxPins
+
+// Mines returns viewer's own marks on the posts ids, by post id (every id
+// present); nil for an anonymous viewer.
+func (db *DB) Mines(ctx context.Context, viewer events.UserID, ids []string) (map[string]*Mine, error) {
+	if viewer == "" {
+		return nil, nil
+	}
+	if len(ids) > maxMines {
+		return nil, fmt.Errorf("mines: %d posts, at most %d", len(ids), maxMines)
+	}
+	mines := make(map[string]*Mine, len(ids))
+	for _, id := range ids {
+		mines[id] = &Mine{}
+	}
+	for _, look := range mineLookups {
+		if err := look(ctx, db, string(viewer), mines); err != nil {
+			return nil, err
+		}
+	}
+	return mines, nil
+}
+
+// fillMine gives each of posts viewer's own marks (nothing for an
+// anonymous viewer).
+func (db *DB) fillMine(ctx context.Context, viewer string, posts []Post) error {
+	if viewer == "" || len(posts) == 0 {
+		return nil
+	}
+	ids := make([]string, len(posts))
+	for i, p := range posts {
+		ids[i] = p.ID
+	}
+	mines, err := db.Mines(ctx, events.UserID(viewer), ids)
+	if err != nil {
+		return err
+	}
+	for i := range posts {
+		posts[i].Mine = mines[posts[i].ID]
+	}
+	return nil
+}
+
+// MineFragment returns m's fields as they follow a post's my_vote in its
+// JSON: empty, or a comma and the fields without braces.
+func MineFragment(m *Mine) ([]byte, error) {
+	if m == nil {
+		return nil, nil
+	}
+	b, err := json.Marshal(m)
+	if err != nil || len(b) <= 2 {
+		return nil, err
+	}
+	b[0] = ','
+	return b[:len(b)-1], nil
+}
