@@ -37,11 +37,38 @@ func postTakes(p projections.Post, what string) error {
 	return nil
 }
 
-// CommentInput is a new comment by Author on post PostID.
+// CommentInput is a new comment by Author on post PostID, answering the
+// comment ReplyTo of the same post when set.
 type CommentInput struct {
-	Author events.UserID
-	PostID events.PostID
-	Body   string
+	Author  events.UserID
+	PostID  events.PostID
+	Body    string
+	ReplyTo events.CommentID
+}
+
+// checkReplyTo refuses (EINVALID, field reply_to) a comment to answer that
+// is not a shown comment of post: unknown, of another post, deleted or
+// hidden by a moderator.
+func (s *Service) checkReplyTo(ctx context.Context, post string, id events.CommentID) error {
+	if id == "" {
+		return nil
+	}
+	bad := func(why string) error { return fault.FieldError(fault.EINVALID, "reply_to", why) }
+	if !events.ValidID(string(id)) {
+		return bad("reply_to names no comment")
+	}
+	c, err := s.DB.Comment(ctx, id, "")
+	switch {
+	case fault.Code(err) == fault.ENOTFOUND:
+		return bad("reply_to names no comment")
+	case err != nil:
+		return err
+	case c.PostID != post:
+		return bad("reply_to must be a comment of the same post")
+	case c.Deleted || c.Hidden:
+		return bad("the comment replied to is no longer shown")
+	}
+	return nil
 }
 
 // CreateComment comments on a post and returns the comment's id.
@@ -53,8 +80,11 @@ func (s *Service) CreateComment(ctx context.Context, in CommentInput) (events.Co
 	if err := checkText("body", body, 1, maxCommentLen); err != nil {
 		return "", err
 	}
+	if err := s.checkReplyTo(ctx, postID, in.ReplyTo); err != nil {
+		return "", err
+	}
 	id := s.NewID()
-	ack, err := s.emit(ctx, events.CommentCreated, id, author, events.CommentCreatedData{CommentID: id, PostID: postID, AuthorID: author, Body: body, Render: rendering(body)})
+	ack, err := s.emit(ctx, events.CommentCreated, id, author, events.CommentCreatedData{CommentID: id, PostID: postID, AuthorID: author, Body: body, Render: rendering(body), ReplyTo: in.ReplyTo})
 	if ack.Duplicate { // a retried write: the comment is the first attempt's
 		var d events.CommentCreatedData
 		if err := s.original(ctx, ack, &d); err != nil {

@@ -212,6 +212,8 @@ type CommentCreatedData struct {
 	AuthorID  string    `json:"author_id"`
 	Body      string    `json:"body"`
 	Render    Rendering `json:"render,omitempty"`
+	// ReplyTo is the comment of the same post this one answers, if any.
+	ReplyTo CommentID `json:"reply_to,omitempty"`
 }
 
 // Personal seals the comment's body under its author's key.

@@ -166,13 +166,14 @@ func (s *Server) getComment(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) createComment(w http.ResponseWriter, r *http.Request, p principal) {
 	var in struct {
-		Body string `json:"body"`
+		Body    string           `json:"body"`
+		ReplyTo events.CommentID `json:"reply_to"`
 	}
 	if err := decode(w, r, &in); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	id, err := s.cmd.CreateComment(r.Context(), commands.CommentInput{Author: p.UserID, PostID: events.PostID(r.PathValue("id")), Body: in.Body})
+	id, err := s.cmd.CreateComment(r.Context(), commands.CommentInput{Author: p.UserID, PostID: events.PostID(r.PathValue("id")), Body: in.Body, ReplyTo: in.ReplyTo})
 	if err != nil {
 		s.writeError(w, r, err)
 		return

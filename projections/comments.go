@@ -24,11 +24,20 @@ type Comment struct {
 	Likes     int     `json:"likes"`
 	Dislikes  int     `json:"dislikes"`
 	MyVote    int     `json:"my_vote"`
+	// ReplyTo is the comment this one answers, null for none. It stays
+	// when that comment is later deleted or hidden.
+	ReplyTo *CommentRef `json:"reply_to"`
+}
+
+// CommentRef names a comment and its author: what a reply points at.
+type CommentRef struct {
+	ID     string `json:"id"`
+	Author User   `json:"author"`
 }
 
 func (a *applier) commentCreated(ev events.Event, d events.CommentCreatedData) error {
-	inserted, err := a.execChanged(`INSERT OR IGNORE INTO comments(id, seq, post_id, author_id, body, body_html, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		d.CommentID, ev.Seq, d.PostID, d.AuthorID, d.Body, RenderBody(d.Body, d.Render), FormatTime(ev.Time))
+	inserted, err := a.execChanged(`INSERT OR IGNORE INTO comments(id, seq, post_id, author_id, body, body_html, created_at, reply_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		d.CommentID, ev.Seq, d.PostID, d.AuthorID, d.Body, RenderBody(d.Body, d.Render), FormatTime(ev.Time), nullable(string(d.ReplyTo)))
 	if err != nil || !inserted {
 		return err
 	}
@@ -48,7 +57,27 @@ func (a *applier) commentCreated(ev events.Event, d events.CommentCreatedData) e
 	if err := a.index(ev.Seq, KindCommentDoc, "", d.Body); err != nil {
 		return err
 	}
-	return a.notify(ev, notice{actor: d.AuthorID, postID: d.PostID, commentID: d.CommentID, body: d.Body}, postAuthor)
+	replied, err := a.repliedAuthor(d)
+	if err != nil {
+		return err
+	}
+	return a.notify(ev, notice{actor: d.AuthorID, postID: d.PostID, commentID: d.CommentID, body: d.Body}, replied, postAuthor)
+}
+
+// repliedAuthor is the author of the comment d answers, "" when it answers
+// none, or one that is not (or no longer) a shown comment of the same post:
+// a reply that raced that comment's delete or hide tells its author nothing.
+func (a *applier) repliedAuthor(d events.CommentCreatedData) (string, error) {
+	if d.ReplyTo == "" {
+		return "", nil
+	}
+	var author string
+	err := a.scanRow(`SELECT author_id FROM comments WHERE id = ? AND post_id = ? AND deleted = 0 AND hidden = 0`,
+		[]any{string(d.ReplyTo), d.PostID}, &author)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return author, err
 }
 
 func (a *applier) commentEdited(ev events.Event, d events.CommentEditedData) error {
@@ -89,10 +118,13 @@ func (a *applier) commentDeleted(_ events.Event, d events.CommentDeletedData) er
 }
 
 const commentCols = `c.id, c.seq, c.post_id, c.body, c.body_html, c.created_at, c.edited_at, c.deleted, c.hidden, c.likes, c.dislikes,
-	u.id, u.nickname, u.created_at, u.role, COALESCE(mv.value, 0)`
+	u.id, u.nickname, u.created_at, u.role, COALESCE(mv.value, 0),
+	rc.id, ru.id, ru.nickname, ru.created_at, ru.role`
 
 const commentJoins = ` JOIN users u ON u.id = c.author_id
-	LEFT JOIN votes mv ON mv.kind = 'comment' AND mv.target_id = c.id AND mv.user_id = ?`
+	LEFT JOIN votes mv ON mv.kind = 'comment' AND mv.target_id = c.id AND mv.user_id = ?
+	LEFT JOIN comments rc ON rc.id = c.reply_to
+	LEFT JOIN users ru ON ru.id = rc.author_id`
 
 func scanComment(row scanner) (Comment, error) {
 	c, err := scanCommentRaw(row)
@@ -105,8 +137,13 @@ func scanComment(row scanner) (Comment, error) {
 // scanCommentRaw is scanComment for moderators: hidden text too.
 func scanCommentRaw(row scanner) (Comment, error) {
 	var c Comment
+	var rID, ruID, ruNick, ruAt, ruRole sql.NullString
 	err := row.Scan(&c.ID, &c.Seq, &c.PostID, &c.Body, &c.BodyHTML, &c.CreatedAt, &c.EditedAt, &c.Deleted, &c.Hidden, &c.Likes, &c.Dislikes,
-		&c.Author.ID, &c.Author.Nickname, &c.Author.CreatedAt, &c.Author.Role, &c.MyVote)
+		&c.Author.ID, &c.Author.Nickname, &c.Author.CreatedAt, &c.Author.Role, &c.MyVote,
+		&rID, &ruID, &ruNick, &ruAt, &ruRole)
+	if rID.Valid {
+		c.ReplyTo = &CommentRef{ID: rID.String, Author: User{ID: ruID.String, Nickname: ruNick.String, CreatedAt: ruAt.String, Role: events.Role(ruRole.String)}}
+	}
 	return c, err
 }
 

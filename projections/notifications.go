@@ -82,17 +82,24 @@ type notice struct {
 	body                           string
 }
 
-// notify writes the notifications of the event at seq: one per mentioned
-// user (not the actor), then a reply to replyTo unless that is the actor
-// or they were mentioned already (one notification per user and event).
+// notify writes the notifications of the event at seq: a reply to the
+// first of replyTo (the author of the comment answered), then one per
+// mentioned user, then a reply to each other of replyTo (the post's
+// author), never to the actor and one per user and event.
 // Nobody is told of what a user they block did. Only a type registered as
 // one that notifies (handlers.go) may: the hub pushes the notifications of
 // those types alone.
-func (a *applier) notify(ev events.Event, n notice, replyTo string) error {
+func (a *applier) notify(ev events.Event, n notice, replyTo ...string) error {
 	if !a.notifying {
 		return fmt.Errorf("notify: %s is registered as notifying nobody", ev.Type)
 	}
 	told := []string{n.actor}
+	if len(replyTo) > 0 && replyTo[0] != "" && !slices.Contains(told, replyTo[0]) {
+		told = append(told, replyTo[0])
+		if err := a.addNotification(ev, replyTo[0], KindReply, n); err != nil {
+			return err
+		}
+	}
 	for _, nick := range Mentions(n.body) {
 		id, err := a.userByNickname(nick)
 		if err == nil && id == "" && strings.TrimRight(nick, ".-") != nick {
@@ -109,8 +116,14 @@ func (a *applier) notify(ev events.Event, n notice, replyTo string) error {
 			return err
 		}
 	}
-	if replyTo != "" && !slices.Contains(told, replyTo) {
-		return a.addNotification(ev, replyTo, KindReply, n)
+	for _, user := range replyTo {
+		if user == "" || slices.Contains(told, user) {
+			continue
+		}
+		told = append(told, user)
+		if err := a.addNotification(ev, user, KindReply, n); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -44,6 +44,7 @@ type world struct {
 	authorOf map[string]string
 	deleted  map[string]bool
 	comments []string
+	postOf   map[string]string // comment → its post
 	rooms    []string
 	dms      map[string][]string // pair key → message ids
 }
@@ -82,6 +83,7 @@ func newWorld(t *testing.T, seed uint64) *world {
 		rnd:      rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
 		ended:    map[string]bool{},
 		authorOf: map[string]string{},
+		postOf:   map[string]string{},
 		deleted:  map[string]bool{},
 		dms:      map[string][]string{},
 		rooms:    slices.Clone(commands.DefaultRooms),
@@ -247,10 +249,18 @@ func (w *world) play(n int) {
 			}
 		case r < 50:
 			if live := w.livePosts(); len(live) > 0 {
-				id, err := w.Svc.CreateComment(ctx, commands.CommentInput{Author: events.UserID(user), PostID: events.PostID(pick(w, live)), Body: w.body()})
+				in := commands.CommentInput{Author: events.UserID(user), PostID: events.PostID(pick(w, live)), Body: w.body()}
+				if answered := w.liveComments(); len(answered) > 0 && w.intn(2) == 0 {
+					c := pick(w, answered)
+					if !w.deleted[w.postOf[c]] { // a reply, in the answered comment's post
+						in.PostID, in.ReplyTo = events.PostID(w.postOf[c]), events.CommentID(c)
+					}
+				}
+				id, err := w.Svc.CreateComment(ctx, in)
 				w.must("comment", err)
 				w.comments = append(w.comments, string(id))
 				w.authorOf[string(id)] = user
+				w.postOf[string(id)] = string(in.PostID)
 			}
 		case r < 54:
 			if live := w.liveComments(); len(live) > 0 {

@@ -24,12 +24,13 @@ var update = flag.Bool("update", false, "rewrite the golden event examples of th
 
 // Fixed ids of the examples.
 const (
-	userAda   = "01jq8r4m2v6e3k0tdw5x7y9zab"
-	userGrace = "01jq8r4m3a7f4m1vex6y8z0hcd"
-	postID    = "01jq8r5b1c2d3e4f5g6h7j8k9m"
-	commentID = "01jq8r6n0p1q2r3s4t5v6w7x8y"
-	sessionID = "01jq8r7z9y8x7w6v5t4s3r2q1p"
-	messageID = "01jq8r8a0b1c2d3e4f5g6h7j8k"
+	userAda    = "01jq8r4m2v6e3k0tdw5x7y9zab"
+	userGrace  = "01jq8r4m3a7f4m1vex6y8z0hcd"
+	postID     = "01jq8r5b1c2d3e4f5g6h7j8k9m"
+	commentID  = "01jq8r6n0p1q2r3s4t5v6w7x8y"
+	commentID2 = "01jq8r6m9n0p1q2r3s4t5v6w7x"
+	sessionID  = "01jq8r7z9y8x7w6v5t4s3r2q1p"
+	messageID  = "01jq8r8a0b1c2d3e4f5g6h7j8k"
 )
 
 var exampleTime = time.Date(2026, 2, 3, 14, 15, 16, 789000000, time.UTC)
@@ -68,7 +69,7 @@ var examples = map[events.Type]example{
 	events.PostPinned:     {userGrace, events.PostPinnedData{PostID: events.PostID(postID), Scope: events.PinGlobal}},
 	events.PostUnpinned:   {userGrace, events.PostUnpinnedData{PostID: events.PostID(postID)}},
 	events.PostVoted:      {userGrace, events.VotedData{TargetID: postID, UserID: userGrace, Value: 1}},
-	events.CommentCreated: {userGrace, events.CommentCreatedData{CommentID: commentID, PostID: postID, AuthorID: userGrace, Body: "Lovely. Does it handle loops?"}},
+	events.CommentCreated: {userGrace, events.CommentCreatedData{CommentID: commentID, PostID: postID, AuthorID: userGrace, Body: "Lovely. Does it handle loops?", ReplyTo: commentID2}},
 	events.CommentEdited:  {userGrace, events.CommentEditedData{CommentID: commentID, PostID: postID, Body: "Lovely. Does it handle loops? (It does.)"}},
 	events.CommentDeleted: {userGrace, events.CommentDeletedData{CommentID: commentID, PostID: postID}},
 	events.CommentVoted:   {userAda, events.VotedData{TargetID: commentID, UserID: userAda, Value: -1}},

@@ -109,7 +109,8 @@ CREATE TABLE comments (
   deleted    INTEGER NOT NULL DEFAULT 0,
   hidden     INTEGER NOT NULL DEFAULT 0,
   likes      INTEGER NOT NULL DEFAULT 0,
-  dislikes   INTEGER NOT NULL DEFAULT 0
+  dislikes   INTEGER NOT NULL DEFAULT 0,
+  reply_to   TEXT -- the comment of the same post it answers
 );
 CREATE INDEX comments_post_seq ON comments(post_id, seq);
 CREATE INDEX comments_author_seq ON comments(author_id, seq);

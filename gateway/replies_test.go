@@ -1,0 +1,182 @@
+package gateway_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"forum/internal/forumtest"
+	"forum/projections"
+)
+
+type oneComment struct{ Comment projections.Comment }
+
+// commentOn comments on post as c, answering replyTo when it is not "".
+func commentOn(t *testing.T, c *forumtest.Client, post, body, replyTo string) projections.Comment {
+	t.Helper()
+	in := map[string]any{"body": body}
+	if replyTo != "" {
+		in["reply_to"] = replyTo
+	}
+	var out oneComment
+	c.MustDo("POST", "/api/posts/"+post+"/comments", in, http.StatusCreated, &out)
+	return out.Comment
+}
+
+// refusedReply checks that a reply to replyTo answers 400 naming the field
+// reply_to, and that nothing reaches the log.
+func refusedReply(t *testing.T, f *forumtest.Forum, c *forumtest.Client, post, replyTo, what string) {
+	t.Helper()
+	ctx := forumtest.Context(t)
+	before, err := f.Store.LastSeq(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, body := c.Do("POST", "/api/posts/"+post+"/comments", map[string]any{"body": "a reply", "reply_to": replyTo})
+	var e struct{ Error struct{ Code, Field string } }
+	json.Unmarshal(body, &e)
+	if status != http.StatusBadRequest || e.Error.Code != "validation" || e.Error.Field != "reply_to" {
+		t.Errorf("a reply to %s: %d %s, want 400 validation with field reply_to", what, status, body)
+	}
+	if after, err := f.Store.LastSeq(ctx); err != nil || after != before {
+		t.Errorf("a reply to %s: the log moved from %d to %d (%v)", what, before, after, err)
+	}
+}
+
+// A reply names a shown comment of the same post: comment.reply_to is that
+// comment and its author, in the answer, the list, the frame and the
+// export, and stays when that comment is deleted; anything else is refused
+// with field reply_to and stores nothing.
+func TestCommentReplies(t *testing.T) {
+	t.Parallel()
+	f := forumtest.Start(t, forumtest.Options{})
+	ada, bob, cyd := f.SignUp("ada"), f.SignUp("bob"), f.SignUp("cyd")
+	mod := moderatorOf(t, f, "moddy")
+	post, other := cyd.CreatePost("Replies"), cyd.CreatePost("Elsewhere")
+	first := commentOn(t, ada, post, "First", "")
+	if first.ReplyTo != nil {
+		t.Errorf("a comment answering none: reply_to %+v, want null", first.ReplyTo)
+	}
+
+	cydWS := cyd.DialWS("")
+	reply := commentOn(t, bob, post, "Answer", first.ID)
+	if r := reply.ReplyTo; r == nil || r.ID != first.ID || r.Author.ID != ada.User.ID || r.Author.Nickname != "ada" {
+		t.Fatalf("reply_to %+v, want %s by ada", reply.ReplyTo, first.ID)
+	}
+	fr := cydWS.WaitFor("the reply's frame", func(fr forumtest.Frame) bool {
+		return fr.Str(t, "type") == "comment.created" && strings.Contains(fr.String(), reply.ID)
+	})
+	var frame struct{ Comment projections.Comment }
+	fr.Decode(t, &frame)
+	if r := frame.Comment.ReplyTo; r == nil || r.ID != first.ID || r.Author.ID != ada.User.ID {
+		t.Errorf("the comment frame's reply_to: %s", fr)
+	}
+
+	theirs := commentOn(t, ada, other, "On another post", "")
+	deleted := commentOn(t, ada, post, "Soon gone", "")
+	ada.MustDo("DELETE", "/api/comments/"+deleted.ID, nil, http.StatusNoContent, nil)
+	hidden := commentOn(t, ada, post, "Soon hidden", "")
+	mod.MustDo("POST", "/api/mod/comments/"+hidden.ID+"/hide", map[string]any{"reason": "spam"}, http.StatusNoContent, nil)
+	refusedReply(t, f, bob, post, theirs.ID, "another post's comment")
+	refusedReply(t, f, bob, post, deleted.ID, "a deleted comment")
+	refusedReply(t, f, bob, post, hidden.ID, "a hidden comment")
+	refusedReply(t, f, bob, post, "01jq8r6n0p1q2r3s4t5v6w7x8y", "an unknown id")
+	refusedReply(t, f, bob, post, "not an id", "a malformed id")
+
+	// Deleting the answered comment leaves the reply pointing at it.
+	ada.MustDo("DELETE", "/api/comments/"+first.ID, nil, http.StatusNoContent, nil)
+	var page projections.Page[projections.Comment]
+	bob.MustDo("GET", "/api/posts/"+post+"/comments", nil, http.StatusOK, &page)
+	var listed *projections.Comment
+	for i := range page.Items {
+		if page.Items[i].ID == reply.ID {
+			listed = &page.Items[i]
+		}
+	}
+	if listed == nil || listed.ReplyTo == nil || listed.ReplyTo.ID != first.ID || listed.ReplyTo.Author.ID != ada.User.ID {
+		t.Errorf("the reply in the list after its comment's delete: %+v", listed)
+	}
+
+	var exported []struct {
+		Type string
+		Data struct {
+			CommentID string `json:"comment_id"`
+			ReplyTo   string `json:"reply_to"`
+		}
+	}
+	bob.MustDo("GET", "/api/me/export", nil, http.StatusOK, &exported)
+	found := false
+	for _, e := range exported {
+		found = found || (e.Type == "comment.created" && e.Data.CommentID == reply.ID && e.Data.ReplyTo == first.ID)
+	}
+	if !found {
+		t.Errorf("bob's export has no comment.created of %s with reply_to %s: %+v", reply.ID, first.ID, exported)
+	}
+}
+
+// The author of the comment answered is told (kind reply), once even when
+// also mentioned, never of their own reply nor of one by a user they block;
+// the post's author is told of a reply to another's comment as of any
+// comment, and once of a reply to their own.
+func TestReplyNotifications(t *testing.T) {
+	t.Parallel()
+	f := forumtest.Start(t, forumtest.Options{})
+	ada, bob, cyd, dan := f.SignUp("ada"), f.SignUp("bob"), f.SignUp("cyd"), f.SignUp("dan")
+	post := cyd.CreatePost("Replies")
+	first := commentOn(t, ada, post, "First", "")
+	adaWS := ada.DialWS("")
+
+	reply := commentOn(t, bob, post, "Indeed, @ada, and @cyd too", first.ID)
+	fr := adaWS.WaitType("notification")
+	var got struct{ Notification projections.Notification }
+	fr.Decode(t, &got)
+	if n := got.Notification; n.Kind != "reply" || n.Actor.ID != bob.User.ID || n.CommentID == nil || *n.CommentID != reply.ID || *n.PostID != post {
+		t.Errorf("ada's notification of the reply: %s", fr)
+	}
+	if ns, _ := notificationsOf(t, ada); len(ns) != 1 {
+		t.Errorf("ada, answered and mentioned: %d notifications %+v, want one", len(ns), ns)
+	}
+	// cyd, the post's author, mentioned too: one notification of it.
+	if ns, _ := notificationsOf(t, cyd); len(ns) != 2 || ns[0].Kind != "mention" || *ns[0].CommentID != reply.ID || *ns[1].CommentID != first.ID {
+		t.Errorf("cyd: %+v, want the mention, then ada's comment", ns)
+	}
+
+	// Her own reply tells ada nothing.
+	commentOn(t, ada, post, "Answering myself", first.ID)
+	if ns, _ := notificationsOf(t, ada); len(ns) != 1 {
+		t.Errorf("after ada's reply to herself: %d notifications, want 1", len(ns))
+	}
+
+	// ada blocks dan: his reply tells her nothing.
+	ada.MustDo("PUT", "/api/users/"+dan.User.ID+"/block", nil, http.StatusNoContent, nil)
+	commentOn(t, dan, post, "Again", first.ID)
+	if ns, _ := notificationsOf(t, ada); len(ns) != 1 {
+		t.Errorf("after a reply by a user she blocks: %d notifications, want 1", len(ns))
+	}
+
+	// A reply to cyd's own post's comment by ada: cyd told once, as a reply.
+	theirs := commentOn(t, cyd, post, "From the author", "")
+	last := commentOn(t, ada, post, "To the author", theirs.ID)
+	if ns, _ := notificationsOf(t, cyd); len(ns) < 2 || ns[0].Kind != "reply" || *ns[0].CommentID != last.ID || *ns[1].CommentID == last.ID {
+		t.Errorf("cyd after ada's reply to her comment: %+v", ns)
+	}
+}
+
+// An erased user's answered comment shows its author as the erased user,
+// as the comment itself does.
+func TestReplyToErasedAuthor(t *testing.T) {
+	t.Parallel()
+	f := forumtest.Start(t, forumtest.Options{})
+	ada, bob := f.SignUp("ada"), f.SignUp("bob")
+	post := bob.CreatePost("Replies")
+	first := commentOn(t, ada, post, "First", "")
+	reply := commentOn(t, bob, post, "Answer", first.ID)
+	ada.MustDo("DELETE", "/api/me", map[string]any{"password": forumtest.Password("ada")}, http.StatusNoContent, nil)
+	var a, r oneComment
+	bob.MustDo("GET", "/api/comments/"+first.ID, nil, http.StatusOK, &a)
+	bob.MustDo("GET", "/api/comments/"+reply.ID, nil, http.StatusOK, &r)
+	if r.Comment.ReplyTo == nil || r.Comment.ReplyTo.Author != a.Comment.Author || a.Comment.Author.Nickname == "ada" {
+		t.Errorf("reply_to %+v, the erased author shows as %+v", r.Comment.ReplyTo, a.Comment.Author)
+	}
+}
