@@ -44,6 +44,7 @@ func TestBrowser(t *testing.T) {
 		{"Accessibility", browserAccessibility, []string{"--admins", "ada"}},
 		{"Moderation", browserModeration, []string{"--admins", "boss"}},
 		{"Pins", browserPins, []string{"--admins", "boss"}},
+		{"Replies", browserReplies, nil},
 	} {
 		t.Run(sc.name, func(t *testing.T) { sc.run(t, newBrowserEnv(t, browser, sc.flags...)) })
 	}

@@ -24,7 +24,7 @@ export function hrefOf(n) {
 /** describe is a notification as one sentence. */
 export function describe(n) {
   const who = n.actor.nickname;
-  if (n.kind === 'reply') return `${who} commented on your post: ${excerpt(n.excerpt, 80)}`;
+  if (n.kind === 'reply') return `${who} replied to you: ${excerpt(n.excerpt, 80)}`;
   const where = n.room ? `#${n.room}` : n.comment_id ? 'a comment' : 'a post';
   return `${who} mentioned you in ${where}: ${excerpt(n.excerpt, 80)}`;
 }

@@ -1,20 +1,24 @@
 // A post's comments, oldest first: paged with "Load more comments", new ones added live at the end,
-// each shown once; votes on each, edit and delete for its author, and the form to add one.
+// each shown once and in order; votes on each, Reply, Quote and Copy link, edit and delete for its author,
+// and the form to add one. A comment not loaded yet is reached by the page that starts at it (reveal); the
+// comments between it and those loaded before stay behind a "Load earlier comments" gap.
 import { h, path, userLink, timeEl, avatar, REMOVED } from '../dom.js';
 import { api } from '../api.js';
 import { richText } from '../richtext.js';
 import { currentUser } from '../state.js';
-import { reportError } from '../toast.js';
+import { reportError, toast } from '../toast.js';
 import { field, onSubmit } from '../forms.js';
 import { createVotes } from './votes.js';
 import { confirmButton } from './confirm.js';
 import { composer } from './composer.js';
 import { flagButton, roleBadge } from './flag.js';
+import { permalink, copyLinkButton, selectedIn, quoteMarkdown, insertAtCaret, replyingLine } from './replies.js';
 
 const PAGE_SIZE = 20;
+const HIGHLIGHT_MS = 4000;
 
 /**
- * createComments returns {el, loadMore, add, update, setVotes, close, dispose} for the comments of
+ * createComments returns {el, loadMore, reveal, add, update, setVotes, close, dispose} for the comments of
  * postId; onNew(comment) runs for each comment added after the first load (live or mine), and
  * onRemoved(comment) for each shown comment deleted since (live or by me).
  */
@@ -26,8 +30,10 @@ export function createComments({ postId, onNew, onRemoved }) {
   const more = h('button', { type: 'button', class: 'load-more', hidden: true }, 'Load more comments');
   let next = null;
   let loading = false;
-  // New comments go to the end while older pages are still to come; those pages go in before them.
-  let tailStart = null;
+  // Holes in the list, each a "Load earlier comments" item before the first comment after it: gap → cursor.
+  const gaps = new Map();
+  let box = null; // the comment form's textarea, when signed in
+  let replying = null;
 
   function render(entry) {
     const { comment, el } = entry;
@@ -45,13 +51,51 @@ export function createComments({ postId, onNew, onRemoved }) {
     const own = me && comment.author.id === me.id;
     const editButton = h('button', { type: 'button', class: 'edit-comment' }, 'Edit');
     editButton.addEventListener('click', () => edit(entry));
+    const body = richText('div', 'comment-body', comment.body_html);
     el.replaceChildren(
-      h('p', { class: 'comment-meta' }, avatar(comment.author), userLink(comment.author), roleBadge(comment.author), ' · ', timeEl(comment.created_at), comment.edited_at && ' · edited'),
-      richText('div', 'comment-body', comment.body_html),
+      h('p', { class: 'comment-meta' }, avatar(comment.author), userLink(comment.author), roleBadge(comment.author), ' · ', timeEl(comment.created_at), comment.edited_at && ' · edited',
+        comment.reply_to && ' · ', comment.reply_to && inReplyTo(comment.reply_to)),
+      body,
       h('div', { class: 'comment-actions' }, entry.votes.el,
+        me && h('button', { type: 'button', class: 'link-button reply-comment', onclick: () => replyTo(entry) }, 'Reply'),
+        me && quoteButton(entry, body),
+        copyLinkButton(postId, comment.id),
         own && editButton,
         own && confirmButton('Delete', 'Delete this comment?', () => remove(entry)),
         me && !own && flagButton('comments', comment.id)));
+  }
+
+  // "in reply to @x": goes to the comment answered, loading its page when it is not shown yet.
+  function inReplyTo(ref) {
+    return h('a', {
+      href: permalink(postId, ref.id), class: 'in-reply-to', 'data-reply-to': ref.id,
+      onclick: (event) => {
+        event.preventDefault();
+        reveal(ref.id).catch(reportError);
+      },
+    }, `in reply to @${ref.author.nickname}`);
+  }
+
+  function replyTo(entry) {
+    replying.set(entry.comment);
+    box.focus({ preventScroll: true });
+    box.closest('form').scrollIntoView({ block: 'nearest' });
+  }
+
+  // Quote: the text selected in the comment (read before the click can move the selection), else all of it.
+  function quoteButton(entry, body) {
+    let selected = '';
+    return h('button', {
+      type: 'button', class: 'link-button quote-comment',
+      onmousedown: () => {
+        selected = selectedIn(body);
+      },
+      onclick: () => {
+        const text = selected || selectedIn(body) || entry.comment.body;
+        selected = '';
+        insertAtCaret(box, quoteMarkdown(entry.comment, text));
+      },
+    }, 'Quote');
   }
 
   function edit(entry) {
@@ -81,19 +125,39 @@ export function createComments({ postId, onNew, onRemoved }) {
     }
   }
 
+  // place puts el (a comment or a gap) in the list in the order of data-seq.
+  function place(el) {
+    const seq = Number(el.dataset.seq);
+    const after = [...list.children].find((other) => Number(other.dataset.seq) > seq);
+    list.insertBefore(el, after ?? null);
+  }
+
   function create(comment) {
-    const entry = { comment, el: h('li', { class: 'comment', id: `comment-${comment.id}`, 'data-id': comment.id }), votes: null };
+    const el = h('li', { class: 'comment', id: `comment-${comment.id}`, 'data-id': comment.id, 'data-seq': String(comment.seq), tabindex: '-1' });
+    const entry = { comment, el, votes: null };
     entries.set(comment.id, entry);
     render(entry);
-    return entry.el;
+    place(el);
   }
+
+  // insert shows the comments of a page not shown yet; it says whether some were shown already.
+  function insert(items) {
+    let met = false;
+    for (const comment of items) {
+      if (entries.has(comment.id)) met = true;
+      else create(comment);
+    }
+    return met;
+  }
+
+  const fetchPage = (query) => api.get(path('api', 'posts', postId, 'comments'), { query: { limit: PAGE_SIZE, ...query }, signal: controller.signal });
 
   async function loadMore() {
     if (loading) return;
     loading = true;
     try {
-      const page = await api.get(path('api', 'posts', postId, 'comments'), { query: { limit: PAGE_SIZE, cursor: next }, signal: controller.signal });
-      for (const comment of page.items) if (!entries.has(comment.id)) list.insertBefore(create(comment), tailStart);
+      const page = await fetchPage({ cursor: next });
+      insert(page.items);
       next = page.next ?? null;
       more.hidden = next == null;
     } finally {
@@ -101,26 +165,89 @@ export function createComments({ postId, onNew, onRemoved }) {
     }
   }
 
-  /** add shows a new comment at the end, once. */
+  // A gap before the comment at seq: the comments after cursor, up to it, not loaded yet.
+  function addGap(seq, cursor) {
+    const el = h('li', { class: 'comments-gap', 'data-seq': String(seq - 0.5) });
+    el.append(h('button', { type: 'button', class: 'load-more', onclick: () => fillGap(el).catch(reportError) }, 'Load earlier comments'));
+    gaps.set(el, cursor);
+    place(el);
+  }
+
+  // closeOrMove ends a gap once its comments reach those shown, or moves its cursor on.
+  function closeOrMove(gap, met, cursor) {
+    if (met || cursor == null) {
+      gaps.delete(gap);
+      gap.remove();
+    } else gaps.set(gap, cursor);
+  }
+
+  async function fillGap(gap) {
+    const page = await fetchPage({ cursor: gaps.get(gap) });
+    closeOrMove(gap, insert(page.items), page.next ?? null);
+  }
+
+  // loadFrom shows the page that starts at comment id, in the hole it falls in (a gap, or the end).
+  async function loadFrom(id) {
+    let page;
+    try {
+      page = await fetchPage({ from: id });
+    } catch (err) {
+      if (err.status === 400) return; // not a comment of this post (any more)
+      throw err;
+    }
+    const first = page.items[0];
+    if (!first) return;
+    const hole = [...gaps.keys()].filter((g) => Number(g.dataset.seq) > first.seq).sort((a, b) => a.dataset.seq - b.dataset.seq)[0];
+    const met = insert(page.items);
+    if (hole) {
+      addGap(first.seq, gaps.get(hole));
+      closeOrMove(hole, met, page.next ?? null);
+    } else if (next != null) {
+      addGap(first.seq, next);
+      next = page.next ?? null;
+      more.hidden = next == null;
+    }
+  }
+
+  /**
+   * reveal scrolls to comment id and highlights it briefly, loading its page when it is not shown; a
+   * comment deleted or hidden since, or not shown to this reader, is said to be gone.
+   */
+  async function reveal(id) {
+    if (!entries.has(id)) await loadFrom(id);
+    const entry = entries.get(id);
+    if (!entry || entry.comment.deleted || (entry.comment.hidden && !entry.comment.body)) {
+      toast('That comment is gone: it was deleted or hidden, or is not shown to you.');
+      if (!entry) return false;
+    }
+    entry.el.classList.add('target');
+    entry.el.scrollIntoView({ block: 'center' });
+    entry.el.focus({ preventScroll: true });
+    clearTimeout(entry.highlight);
+    entry.highlight = setTimeout(() => entry.el.classList.remove('target'), HIGHLIGHT_MS);
+    return true;
+  }
+
+  /** add shows a new comment in its place (the end, unless pages before it are still to come), once. */
   function add(comment) {
     if (entries.has(comment.id)) return;
-    const el = create(comment);
-    list.append(el);
-    if (next != null && !tailStart) tailStart = el;
+    create(comment);
     onNew(comment);
   }
 
   let form;
   if (me) {
-    const box = h('textarea', { rows: '3', maxlength: '10000', required: true });
+    box = h('textarea', { rows: '3', maxlength: '10000', required: true });
     const boxField = field('Add a comment', 'body', { control: box });
     const writing = composer(box, { draftKey: `comment.${postId}` });
-    form = h('form', { id: 'comment-form', class: 'comment-form' }, boxField, writing.el,
+    replying = replyingLine({ onCancel: () => box.focus(), onFollow: (id) => reveal(id).catch(reportError) });
+    form = h('form', { id: 'comment-form', class: 'comment-form' }, replying.el, boxField, writing.el,
       h('div', { class: 'form-actions' }, h('button', { type: 'submit' }, 'Comment')));
     onSubmit(form, async (data) => {
-      const { comment } = await api.post(path('api', 'posts', postId, 'comments'), { body: data.get('body') });
+      const { comment } = await api.post(path('api', 'posts', postId, 'comments'), { body: data.get('body'), reply_to: replying.target()?.id });
       add(comment);
       writing.clear();
+      replying.clear();
     });
   } else {
     form = h('p', { class: 'hint' }, h('a', { href: `/signin?next=${encodeURIComponent(path('posts', postId))}` }, 'Sign in'), ' to comment.');
@@ -131,7 +258,7 @@ export function createComments({ postId, onNew, onRemoved }) {
   return {
     el: h('div', { class: 'comments-wrap' }, list, more, form),
     loadMore,
-    hasMore: () => next != null,
+    reveal,
     add,
     /** update shows a shown comment as a frame carries it (edited or deleted), keeping my vote. */
     update(comment) {

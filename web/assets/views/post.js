@@ -1,4 +1,4 @@
-// A post (/posts/{id}) with its votes, its author's edit and delete, and its comments, all kept live.
+// A post (/posts/{id}, opened at one comment with ?comment={id}) with its votes, its author's edit and delete, and its comments, all kept live.
 import { h, path, userLink, timeEl, avatar, REMOVED } from '../dom.js';
 import { api } from '../api.js';
 import { reload } from '../router.js';
@@ -12,7 +12,7 @@ import { flagButton, roleBadge, isModerator } from '../components/flag.js';
 
 export const post = {
   name: 'post',
-  async mount({ main, params, scope, setTitle }) {
+  async mount({ main, params, query, scope, setTitle }) {
     const me = currentUser();
     const { id } = params;
     const title = h('h1', { id: 'post-title' });
@@ -162,16 +162,9 @@ export const post = {
     main.append(
       h('article', { class: 'post-full', 'aria-labelledby': 'post-title' }, title, meta, tags, body, actions, history),
       h('section', { class: 'comments-section', 'aria-labelledby': 'comments-heading' }, commentsHeading, comments.el));
-    // A link to one comment (#comment-<id>, from a notification): load pages until it shows, then go there.
-    const wanted = /^#comment-([0-9a-z]+)$/.exec(location.hash)?.[1];
-    if (wanted) {
-      for (let i = 0; i < 20 && !document.getElementById(`comment-${wanted}`) && comments.hasMore(); i++) await comments.loadMore();
-      const target = document.getElementById(`comment-${wanted}`);
-      if (target) {
-        target.classList.add('target');
-        target.scrollIntoView({ block: 'center' });
-      }
-    }
+    // A link to one comment (?comment=<id>, or #comment-<id> from a notification): open the comments there.
+    const wanted = query.get('comment') ?? /^#comment-([0-9a-z]+)$/.exec(location.hash)?.[1];
+    if (wanted) await comments.reveal(wanted);
 
     scope.listen((msg) => {
       switch (msg.type) {
