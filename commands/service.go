@@ -76,6 +76,9 @@ type Config struct {
 	WaitTimeout time.Duration
 	// Keys seals personal data in the events written (nil: written in clear).
 	Keys *events.Keyring
+	// ReadEvery is how often at most a reader's position in a post is
+	// written (default 5 s; a first opening always is).
+	ReadEvery time.Duration
 	// Admins are the nicknames of the users who are admins from the start
 	// (--admins): made admins when they sign up, or at start if they have.
 	Admins []string
@@ -86,6 +89,7 @@ type Service struct {
 	Config
 	gate   *hashGate
 	secret *claimSecret
+	reads  *readMarks
 }
 
 // claimSecret keeps the forum's claim secret once read from the store.
@@ -115,10 +119,13 @@ func New(cfg Config) *Service {
 	if cfg.WaitTimeout == 0 {
 		cfg.WaitTimeout = 10 * time.Second
 	}
+	if cfg.ReadEvery == 0 {
+		cfg.ReadEvery = readEvery
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{Config: cfg, gate: newHashGate(cfg.HashSlots, cfg.HashQueue, cfg.HashWait), secret: &claimSecret{}}
+	return &Service{Config: cfg, gate: newHashGate(cfg.HashSlots, cfg.HashQueue, cfg.HashWait), secret: &claimSecret{}, reads: newReadMarks(readMarksMax, cfg.ReadEvery)}
 }
 
 // emit is the append half of every command: the command has decided on one

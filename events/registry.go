@@ -68,6 +68,7 @@ var registry = register(
 	spec[PostDeletedData](PostDeleted, 1),
 	spec[PostPinnedData](PostPinned, 1),
 	spec[PostUnpinnedData](PostUnpinned, 1),
+	spec[PostReadData](PostRead, 1),
 	spec[VotedData](PostVoted, 1),
 	spec[CommentCreatedData](CommentCreated, 1),
 	spec[CommentEditedData](CommentEdited, 1),

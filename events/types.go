@@ -23,6 +23,8 @@ const (
 	PostVoted       Type = "post.voted"
 	PostPinned      Type = "post.pinned"
 	PostUnpinned    Type = "post.unpinned"
+	// PostRead: a reader opened a post and read its comments up to one.
+	PostRead Type = "post.read"
 	CommentCreated  Type = "comment.created"
 	CommentEdited   Type = "comment.edited"
 	CommentDeleted  Type = "comment.deleted"
@@ -203,6 +205,16 @@ type PostPinnedData struct {
 // PostUnpinnedData is the payload of post.unpinned.
 type PostUnpinnedData struct {
 	PostID PostID `json:"post_id"`
+}
+
+// PostReadData is the payload of post.read: UserID opened the post and has
+// read its comments up to and including CommentID, the comment at stream
+// sequence UpToSeq (none: "" and 0). A position never goes back.
+type PostReadData struct {
+	PostID    PostID    `json:"post_id"`
+	UserID    UserID    `json:"user_id"`
+	CommentID CommentID `json:"comment_id,omitempty"`
+	UpToSeq   uint64    `json:"up_to_seq"`
 }
 
 // CommentCreatedData is the payload of comment.created.

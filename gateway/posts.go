@@ -14,6 +14,10 @@ func (s *Server) categories(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listPosts(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Query().Has("filter") {
+		s.listReading(w, r)
+		return
+	}
 	// The query is read only when the page is not cached: a cached page
 	// was read from the same query, which was valid then.
 	s.readCached(w, r, func(viewer string) (any, error) {

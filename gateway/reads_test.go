@@ -3,8 +3,10 @@ package gateway_test
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"forum/commands"
 	"forum/internal/forumtest"
@@ -78,5 +80,95 @@ func TestCommentsFrom(t *testing.T) {
 	}
 	if got, _ := commentIDs(boss, base+"?from="+all[3]); strings.Join(got, ",") != strings.Join(all[3:], ",") {
 		t.Errorf("moderator on a hidden post: %v, want %v", got, all[3:])
+	}
+}
+
+// readUpTo has c read post up to comment upTo ("" for none): 204.
+func readUpTo(c *forumtest.Client, post, upTo string) {
+	c.F.T.Helper()
+	body := map[string]any{"up_to_comment": nil}
+	if upTo != "" {
+		body["up_to_comment"] = upTo
+	}
+	c.MustDo("POST", "/api/posts/"+post+"/read", body, http.StatusNoContent, nil)
+}
+
+// POST /api/posts/{id}/read and the reader's lists: signed in only, a
+// comment of the post or null, 404 for a hidden post; posts count their
+// distinct readers; ?filter=new lists posts never opened made since the
+// reader signed up, ?filter=unread posts opened with newer comments, each
+// in a category too, paged.
+func TestReadTracking(t *testing.T) {
+	t.Parallel()
+	f := forumtest.Start(t, forumtest.Options{Configure: func(c *commands.Config) {
+		c.Admins = []string{"boss"}
+		c.ReadEvery = time.Nanosecond // every move is written: coalescing is the commands' test
+	}})
+	boss, ann, bob := f.SignUp("boss"), f.SignUp("ann"), f.SignUp("bob")
+	old := mkPost(ann, "Before cid").ID
+	cid := f.SignUp("cid")
+	general, help := mkPost(ann, "General").ID, mkPost(ann, "Help", "help").ID
+	third := mkPost(bob, "Third").ID
+	own := mkPost(cid, "Cid's own").ID
+	c1 := mkComment(bob, general, "first").ID
+	other := mkComment(bob, help, "on help").ID
+
+	for _, bad := range []struct {
+		name, path string
+		body       any
+		status     int
+		field      string
+		who        *forumtest.Client
+	}{
+		{"anonymous read", "/api/posts/" + general + "/read", map[string]any{"up_to_comment": nil}, 401, "", f.Anon()},
+		{"another post's comment", "/api/posts/" + general + "/read", map[string]any{"up_to_comment": other}, 400, "up_to_comment", cid},
+		{"unknown comment", "/api/posts/" + general + "/read", map[string]any{"up_to_comment": unknownID}, 400, "up_to_comment", cid},
+		{"empty comment", "/api/posts/" + general + "/read", map[string]any{"up_to_comment": ""}, 400, "up_to_comment", cid},
+		{"wrong type", "/api/posts/" + general + "/read", map[string]any{"up_to_comment": 3}, 400, "up_to_comment", cid},
+		{"unknown post", "/api/posts/" + unknownID + "/read", map[string]any{"up_to_comment": nil}, 404, "", cid},
+	} {
+		status, body := bad.who.Do("POST", bad.path, bad.body)
+		if status != bad.status || (bad.field != "" && !strings.Contains(string(body), fieldIs(bad.field))) {
+			t.Errorf("%s: %d %s, want %d field %q", bad.name, status, body, bad.status, bad.field)
+		}
+	}
+	for _, q := range []string{"?filter=unread", "?filter=new"} {
+		if status, _ := f.Anon().Do("GET", "/api/posts"+q, nil); status != http.StatusUnauthorized {
+			t.Errorf("anonymous %s: %d, want 401", q, status)
+		}
+	}
+	if status, body := cid.Do("GET", "/api/posts?filter=bogus", nil); status != 400 || !strings.Contains(string(body), fieldIs("filter")) {
+		t.Errorf("unknown filter: %d %s, want 400 field filter", status, body)
+	}
+
+	wantOnce(t, "cid's new posts", feedIDs(cid, "/api/posts?filter=new"), []string{third, help, general})
+	wantOnce(t, "cid's new posts in help", feedIDs(cid, "/api/posts?filter=new&category=help"), []string{help})
+	readUpTo(cid, general, c1)
+	readUpTo(cid, help, "")
+	readUpTo(bob, general, "")
+	wantOnce(t, "cid's new posts after reading", feedIDs(cid, "/api/posts?filter=new"), []string{third})
+	wantOnce(t, "cid's unread: help opened, its comment not read", feedIDs(cid, "/api/posts?filter=unread"), []string{help})
+	readUpTo(cid, help, other)
+	wantOnce(t, "cid's unread, all read", feedIDs(cid, "/api/posts?filter=unread"), nil)
+	mkComment(bob, general, "second")
+	mkComment(ann, help, "answer")
+	mkComment(cid, third, "cid's own comment, on a post cid never opened")
+	wantOnce(t, "cid's unread", feedIDs(cid, "/api/posts?filter=unread"), []string{general, help})
+	wantOnce(t, "cid's unread in help", feedIDs(cid, "/api/posts?filter=unread&category=help"), []string{help})
+
+	var got struct{ Post projections.Post }
+	ann.MustDo("GET", "/api/posts/"+general, nil, http.StatusOK, &got)
+	if got.Post.ViewCount != 2 {
+		t.Errorf("view_count %d, want 2 (cid and bob)", got.Post.ViewCount)
+	}
+	boss.MustDo("POST", "/api/mod/posts/"+general+"/hide", map[string]any{"reason": "spam"}, http.StatusNoContent, nil)
+	if status, body := cid.Do("POST", "/api/posts/"+general+"/read", map[string]any{"up_to_comment": nil}); status != http.StatusNotFound {
+		t.Errorf("read of a hidden post: %d %s, want 404", status, body)
+	}
+	wantOnce(t, "cid's unread without the hidden post", feedIDs(cid, "/api/posts?filter=unread"), []string{help})
+	for _, id := range []string{old, own} {
+		if slices.Contains(feedIDs(cid, "/api/posts?filter=new"), id) {
+			t.Errorf("post %s in cid's new posts: made before cid signed up, or by cid", id)
+		}
 	}
 }

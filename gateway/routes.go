@@ -36,6 +36,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /api/posts/{id}/revisions", s.revisions)
 	mux.HandleFunc("GET /api/posts/{id}/comments", s.listComments)
 	mux.HandleFunc("POST /api/posts/{id}/comments", s.signedIn(s.createComment))
+	mux.HandleFunc("POST /api/posts/{id}/read", s.signedIn(s.readPost))
 	mux.HandleFunc("PUT /api/posts/{id}/vote", s.signedIn(s.vote(events.KindPost)))
 	mux.HandleFunc("GET /api/comments/{id}", s.getComment)
 	mux.HandleFunc("PATCH /api/comments/{id}", s.signedIn(s.editComment))

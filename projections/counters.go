@@ -31,6 +31,7 @@ const (
 	commentLikes
 	commentDislikes
 	categoryPosts
+	postViews
 )
 
 // countColumns names each count's table, its column and the table's key
@@ -44,6 +45,7 @@ var countColumns = [...]struct{ table, column, key string }{
 	commentLikes:    {"comments", "likes", "id"},
 	commentDislikes: {"comments", "dislikes", "id"},
 	categoryPosts:   {"categories", "post_count", "slug"},
+	postViews:       {"posts", "view_count", "id"},
 }
 
 // column returns c's table, its column and the table's key column; ok is

@@ -132,6 +132,7 @@ var handlers = registerHandlers(
 	on(events.PostDeleted, (*applier).postDeleted, invalidatesNothing(), notifiesNobody()),
 	on(events.PostPinned, (*applier).postPinned, invalidatesNothing(), notifiesNobody()),
 	on(events.PostUnpinned, (*applier).postUnpinned, invalidatesNothing(), notifiesNobody()),
+	on(events.PostRead, (*applier).postRead, invalidatesNothing(), notifiesNobody()),
 	on(events.CommentCreated, (*applier).commentCreated, invalidatesNothing(), notifies("the users its body mentions, and the post's author")),
 	on(events.CommentEdited, (*applier).commentEdited, invalidatesNothing(), notifiesNobody()),
 	on(events.CommentDeleted, (*applier).commentDeleted, invalidatesNothing(), notifiesNobody()),

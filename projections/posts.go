@@ -27,7 +27,9 @@ type Post struct {
 	Likes        int      `json:"likes"`
 	Dislikes     int      `json:"dislikes"`
 	CommentCount int      `json:"comment_count"`
-	MyVote       int      `json:"my_vote"`
+	// ViewCount is how many signed-in readers have opened the post.
+	ViewCount int `json:"view_count"`
+	MyVote    int `json:"my_vote"`
 	// Mine is the reader's own marks on the post: nil for an anonymous
 	// reader. Its fields follow my_vote in the JSON (see MineFragment).
 	*Mine
@@ -194,7 +196,7 @@ type PostFilter struct {
 }
 
 const postCols = `p.id, p.seq, p.title, p.body, p.body_html, p.categories, p.created_at, p.edited_at, p.deleted, p.hidden, p.likes, p.dislikes, p.comment_count,
-	p.pinned, u.id, u.nickname, u.created_at, u.role, COALESCE(mv.value, 0)`
+	p.view_count, p.pinned, u.id, u.nickname, u.created_at, u.role, COALESCE(mv.value, 0)`
 
 const postJoins = ` JOIN users u ON u.id = p.author_id
 	LEFT JOIN votes mv ON mv.kind = 'post' AND mv.target_id = p.id AND mv.user_id = ?`
@@ -220,7 +222,7 @@ func scanPostRaw(row scanner) (Post, error) {
 	var cats string
 	var pinned sql.NullString
 	err := row.Scan(&p.ID, &p.Seq, &p.Title, &p.Body, &p.BodyHTML, &cats, &p.CreatedAt, &p.EditedAt, &p.Deleted, &p.Hidden, &p.Likes, &p.Dislikes, &p.CommentCount,
-		&pinned, &p.Author.ID, &p.Author.Nickname, &p.Author.CreatedAt, &p.Author.Role, &p.MyVote)
+		&p.ViewCount, &pinned, &p.Author.ID, &p.Author.Nickname, &p.Author.CreatedAt, &p.Author.Role, &p.MyVote)
 	if err == nil {
 		err = json.Unmarshal([]byte(cats), &p.Categories)
 	}

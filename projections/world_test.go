@@ -322,6 +322,8 @@ func (w *world) play(n int) {
 					w.must("pin", w.Svc.PinPost(ctx, "", p, []events.PinScope{events.PinGlobal, events.PinCategory}[w.intn(2)]))
 				}
 			}
+		case r < 98:
+			w.read(user)
 		default:
 			room := pick(w, w.rooms)
 			if w.intn(8) == 0 {
@@ -334,6 +336,27 @@ func (w *world) play(n int) {
 			w.must("room message", err)
 		}
 	}
+}
+
+// read has user read a post, up to one of its comments or none; a second
+// read of a post within seconds is coalesced away by the command.
+func (w *world) read(user string) {
+	live := w.livePosts()
+	if len(live) == 0 {
+		return
+	}
+	post := pick(w, live)
+	var ofPost []string
+	for _, c := range w.comments {
+		if w.postOf[c] == post {
+			ofPost = append(ofPost, c)
+		}
+	}
+	in := commands.ReadPostInput{User: events.UserID(user), PostID: events.PostID(post)}
+	if len(ofPost) > 0 && w.intn(4) > 0 {
+		in.UpTo = events.CommentID(pick(w, ofPost))
+	}
+	w.must("read post", w.Svc.ReadPost(forumtest.Context(w.t), in))
 }
 
 // scaled returns n, or a third of it under the race detector.
@@ -440,6 +463,7 @@ func (w *world) answers(db *projections.DB) map[string]string {
 			return db.Comments(ctx, projections.CommentFilter{PostID: p, Viewer: nth(viewers, i), PageRequest: projections.PageRequest{Limit: 2, Cursor: c}})
 		}))
 	}
+	w.readingAnswers(db, add)
 	for i, c := range w.comments {
 		v := nth(viewers, i)
 		add("comment "+c+" "+v, result(db.Comment(ctx, events.CommentID(c), events.UserID(v))))
@@ -473,6 +497,25 @@ func (w *world) answers(db *projections.DB) map[string]string {
 		add("session "+string(s.ID), result(db.SessionByTokenHash(ctx, commands.TokenHash(s.Token))))
 	}
 	return out
+}
+
+// readingAnswers asks db each user's read states of every post, and their
+// unread and new lists (in a category too).
+func (w *world) readingAnswers(db *projections.DB, add func(key, v string)) {
+	ctx := forumtest.Context(w.t)
+	for i, u := range w.users {
+		for at := 0; at < len(w.posts); at += projections.MaxLimit {
+			ids := w.posts[at:min(at+projections.MaxLimit, len(w.posts))]
+			add(fmt.Sprintf("read states %s %d", u, at), result(db.ReadStates(ctx, events.UserID(u), ids)))
+		}
+		for _, list := range []string{projections.ListUnread, projections.ListNew} {
+			for _, cat := range []string{"", commands.DefaultCategories[i%len(commands.DefaultCategories)].Slug} {
+				add("reading "+list+" "+u+" "+cat, pages(func(c string) (projections.Page[projections.Post], error) {
+					return db.ReadingPosts(ctx, projections.ReadingFilter{List: list, Viewer: events.UserID(u), Category: cat, PageRequest: projections.PageRequest{Limit: 2, Cursor: c}})
+				}))
+			}
+		}
+	}
 }
 
 // compareAnswers fails the test on every query whose answers differ.

@@ -175,6 +175,7 @@ var pushes = registerPushes(
 	notPushed(events.RoomCreated, "rooms are read once per page"),
 	notPushed(events.ClaimMade, "claims are private"),
 	notPushed(events.ClaimReleased, "claims are private"),
+	notPushed(events.PostRead, "a reader's position is theirs alone, read with the posts; a view count moves too often to push"),
 	notPushed(events.UserRegistered, "users are shown only through other objects"),
 	notPushed(events.SessionStarted, "sessions are private"),
 	notPushed(events.SessionUsed, "sessions are private"),

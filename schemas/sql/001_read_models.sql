@@ -67,7 +67,8 @@ CREATE TABLE posts (
   dislikes      INTEGER NOT NULL DEFAULT 0,
   comment_count INTEGER NOT NULL DEFAULT 0,
   pinned        TEXT,    -- 'global' or 'category' while pinned by a moderator
-  pinned_seq    INTEGER  -- of the post.pinned event: the newest pin comes first
+  pinned_seq    INTEGER, -- of the post.pinned event: the newest pin comes first
+  view_count    INTEGER NOT NULL DEFAULT 0 -- distinct readers (post_reads rows)
 );
 CREATE INDEX posts_author_seq ON posts(author_id, seq);
 CREATE INDEX posts_pinned ON posts(pinned, pinned_seq) WHERE pinned IS NOT NULL;
@@ -114,6 +115,18 @@ CREATE TABLE comments (
 );
 CREATE INDEX comments_post_seq ON comments(post_id, seq);
 CREATE INDEX comments_author_seq ON comments(author_id, seq);
+
+-- Who has opened which post, and the stream sequence of the last comment
+-- they have read there (0: none yet). A position never goes back. post_seq
+-- orders a reader's unread list like the feed.
+CREATE TABLE post_reads (
+  user_id  TEXT NOT NULL,
+  post_id  TEXT NOT NULL,
+  post_seq INTEGER NOT NULL,
+  read_seq INTEGER NOT NULL,
+  PRIMARY KEY (user_id, post_id)
+) WITHOUT ROWID;
+CREATE INDEX post_reads_user_post_seq ON post_reads(user_id, post_seq);
 
 -- One row per (target, voter) with a non-zero vote. target_seq orders the
 -- "liked by" and "disliked by" lists like the feed.

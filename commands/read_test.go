@@ -1,0 +1,138 @@
+package commands_test
+
+import (
+	"testing"
+	"time"
+
+	"forum/commands"
+	"forum/events"
+	"forum/fault"
+	"forum/internal/forumtest"
+)
+
+// readCore is a forum core whose clock the test moves, with a moderator
+// "boss".
+func readCore(t *testing.T) (*forumtest.Core, func(time.Duration)) {
+	t.Helper()
+	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	var clock = now
+	e := forumtest.NewCore(t, forumtest.Options{Configure: func(c *commands.Config) {
+		c.Admins = []string{"boss"}
+		c.Now = func() time.Time { return clock }
+		c.NewID = func() string { clock = clock.Add(time.Millisecond); return events.NewID(clock) }
+	}})
+	return e, func(d time.Duration) { clock = clock.Add(d) }
+}
+
+// ReadPost refuses a comment of another post and a hidden post, writes
+// nothing when the position does not move, and writes a reader's position
+// in a post at most once every few seconds (a first opening always).
+func TestReadPostCoalesces(t *testing.T) {
+	t.Parallel()
+	e, advance := readCore(t)
+	ctx := forumtest.Context(t)
+	boss, ann, bob := e.Register("boss"), e.Register("ann"), e.Register("bob")
+	mk := func(title string) string {
+		p, err := e.Cmds.CreatePost(ctx, events.UserID(ann), commands.PostInput{Title: title, Body: "Body", Categories: []string{"general"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.ID
+	}
+	post, other := mk("Thread"), mk("Other")
+	var cs []events.CommentID
+	for range 3 {
+		id, err := e.Cmds.CreateComment(ctx, commands.CommentInput{Author: events.UserID(ann), PostID: events.PostID(post), Body: "a comment"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cs = append(cs, id)
+	}
+	elsewhere, err := e.Cmds.CreateComment(ctx, commands.CommentInput{Author: events.UserID(ann), PostID: events.PostID(other), Body: "elsewhere"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := func() uint64 {
+		t.Helper()
+		seq, err := e.Store.LastSeq(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return seq
+	}
+	read := func(upTo events.CommentID) error {
+		return e.Cmds.ReadPost(ctx, commands.ReadPostInput{User: events.UserID(bob), PostID: events.PostID(post), UpTo: upTo})
+	}
+	before := last()
+	wantCode(t, "another post's comment", read(elsewhere), fault.EINVALID, "up_to_comment")
+	wantCode(t, "not an id", read("nope"), fault.EINVALID, "up_to_comment")
+	wantCode(t, "unknown post", e.Cmds.ReadPost(ctx, commands.ReadPostInput{User: events.UserID(bob), PostID: "0000000000000000000000000z"}), fault.ENOTFOUND, "")
+	if got := last(); got != before {
+		t.Fatalf("refused reads stored events: last seq %d, want %d", got, before)
+	}
+	steps := []struct {
+		name    string
+		advance time.Duration
+		upTo    events.CommentID
+		stored  bool
+	}{
+		{"first opening", 0, cs[0], true},
+		{"further, too soon", time.Second, cs[2], false},
+		{"not further", 10 * time.Second, cs[0], false},
+		{"further, later", 0, cs[1], true},
+		{"opened again with none", 10 * time.Second, "", false},
+		{"the last, later", 0, cs[2], true},
+	}
+	for _, s := range steps {
+		advance(s.advance)
+		before := last()
+		if err := read(s.upTo); err != nil {
+			t.Fatalf("%s: %v", s.name, err)
+		}
+		if got := last() != before; got != s.stored {
+			t.Errorf("%s: stored %v, want %v", s.name, got, s.stored)
+		}
+	}
+	if err := e.Cmds.SetHidden(ctx, events.UserID(boss), events.Target{Kind: events.KindPost, ID: post}, true, "spam"); err != nil {
+		t.Fatal(err)
+	}
+	advance(10 * time.Second)
+	wantCode(t, "hidden post", read(cs[2]), fault.ENOTFOUND, "")
+}
+
+// Twenty readers opening a post at once count twenty views, exactly.
+func TestReadPostConcurrentViews(t *testing.T) {
+	t.Parallel()
+	e := forumtest.NewCore(t, forumtest.Options{})
+	ctx := forumtest.Context(t)
+	ann := e.Register("ann")
+	post, err := e.Cmds.CreatePost(ctx, events.UserID(ann), commands.PostInput{Title: "Popular", Body: "Body", Categories: []string{"general"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var readers []string
+	for i := range 20 {
+		readers = append(readers, e.Register("reader"+string(rune('a'+i))))
+	}
+	errs := make(chan error, 2*len(readers))
+	for _, r := range readers {
+		for range 2 { // each twice at once: one view still
+			go func() {
+				errs <- e.Cmds.ReadPost(ctx, commands.ReadPostInput{User: events.UserID(r), PostID: events.PostID(post.ID)})
+			}()
+		}
+	}
+	for range 2 * len(readers) {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	p, err := e.DB.Post(ctx, events.PostID(post.ID), "")
+	if err != nil || p.ViewCount != 20 {
+		t.Fatalf("view count %d (%v), want 20", p.ViewCount, err)
+	}
+	states, err := e.DB.ReadStates(ctx, events.UserID(readers[7]), []string{post.ID})
+	if err != nil || !states[post.ID].Read {
+		t.Errorf("a reader's state %+v (%v), want read", states, err)
+	}
+}

@@ -1,0 +1,168 @@
+package projections
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"forum/events"
+	"forum/fault"
+)
+
+// postRead records that a reader opened a post and how far they read its
+// comments: the first read of a post counts one more view, and a position
+// only moves forward. A read of a post the read models do not hold changes
+// nothing.
+func (a *applier) postRead(_ events.Event, d events.PostReadData) error {
+	var postSeq uint64
+	err := a.scanRow(`SELECT seq FROM posts WHERE id = ?`, []any{d.PostID}, &postSeq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	inserted, err := a.execChanged(`INSERT OR IGNORE INTO post_reads(user_id, post_id, post_seq, read_seq) VALUES (?, ?, ?, ?)`,
+		d.UserID, d.PostID, postSeq, d.UpToSeq)
+	if err != nil {
+		return err
+	}
+	if inserted {
+		a.bump(postViews, string(d.PostID), 1)
+		return nil
+	}
+	_, err = a.exec(`UPDATE post_reads SET read_seq = ? WHERE user_id = ? AND post_id = ? AND read_seq < ?`,
+		d.UpToSeq, d.UserID, d.PostID, d.UpToSeq)
+	return err
+}
+
+// ReadPosition returns how far user has read post: the stream sequence of
+// the last comment read (0 for none), and opened false if they never
+// opened it.
+func (db *DB) ReadPosition(ctx context.Context, user events.UserID, post events.PostID) (seq uint64, opened bool, err error) {
+	err = db.queryRow(ctx, `SELECT read_seq FROM post_reads WHERE user_id = ? AND post_id = ?`, string(user), string(post)).Scan(&seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	}
+	return seq, err == nil, err
+}
+
+// CommentSeq returns the stream sequence of comment id of post, ENOTFOUND
+// if the post has no such comment.
+func (db *DB) CommentSeq(ctx context.Context, post events.PostID, id events.CommentID) (uint64, error) {
+	var seq uint64
+	err := db.queryRow(ctx, `SELECT seq FROM comments WHERE id = ? AND post_id = ?`, string(id), string(post)).Scan(&seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, notFound("comment")
+	}
+	return seq, err
+}
+
+// ReadState is how far a reader has read one post: Read once they opened
+// it (their own posts count as read), UnreadComments the comments after
+// the last one they read, leaving out their own, those of users they
+// block, and hidden and deleted ones (0 for a post never opened).
+type ReadState struct {
+	Read           bool
+	UnreadComments int
+}
+
+// unseenComments counts, for the reader ?1, the comments of post p after
+// sequence r.read_seq that they would see and did not write.
+const unseenComments = `(SELECT count(*) FROM comments c WHERE c.post_id = p.id AND c.seq > r.read_seq
+		AND c.deleted = 0 AND c.hidden = 0 AND c.author_id != ?1
+		AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.user_id = ?1 AND b.blocked_id = c.author_id))`
+
+var readStatesQuery = `SELECT p.id, r.user_id IS NOT NULL OR p.author_id = ?1,
+	CASE WHEN r.user_id IS NULL AND p.author_id != ?1 OR p.hidden THEN 0 ELSE ` +
+	strings.ReplaceAll(unseenComments, "r.read_seq", "COALESCE(r.read_seq, 0)") + ` END
+	FROM posts p LEFT JOIN post_reads r ON r.user_id = ?1 AND r.post_id = p.id
+	WHERE p.id IN (SELECT value FROM json_each(?2))`
+
+// ReadStates returns viewer's ReadState of each of the posts ids (at most
+// MaxLimit), by post id; nil for an anonymous viewer.
+func (db *DB) ReadStates(ctx context.Context, viewer events.UserID, ids []string) (map[string]ReadState, error) {
+	if viewer == "" || len(ids) == 0 {
+		return nil, nil
+	}
+	if len(ids) > MaxLimit {
+		return nil, fmt.Errorf("read states: %d posts, at most %d", len(ids), MaxLimit)
+	}
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := db.query(ctx, readStatesQuery, string(viewer), string(list))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	states := make(map[string]ReadState, len(ids))
+	for rows.Next() {
+		var id string
+		var st ReadState
+		if err := rows.Scan(&id, &st.Read, &st.UnreadComments); err != nil {
+			return nil, err
+		}
+		states[id] = st
+	}
+	return states, rows.Err()
+}
+
+// Reading lists: which of a reader's lists ReadingFilter asks for.
+const (
+	// ListUnread is the posts the reader has opened that have comments
+	// after the last one they read.
+	ListUnread = "unread"
+	// ListNew is the posts created since the reader signed up that they
+	// have never opened (their own left out).
+	ListNew = "new"
+)
+
+// ReadingFilter selects a page of one of a signed-in reader's lists (List:
+// ListUnread or ListNew), in one Category if set, newest post first.
+type ReadingFilter struct {
+	List     string
+	Viewer   events.UserID
+	Category string
+	PageRequest
+}
+
+// ReadingPosts returns a page of the reader's list f.List, keyset-paged by
+// post; the posts of users they block, hidden and deleted ones are left
+// out. EINVALID field "filter" for another list.
+func (db *DB) ReadingPosts(ctx context.Context, f ReadingFilter) (Page[Post], error) {
+	before, err := decodeBefore(f.Cursor)
+	if err != nil {
+		return Page[Post]{}, err
+	}
+	viewer := string(f.Viewer)
+	var from, key string
+	var where []string
+	switch f.List {
+	case ListUnread:
+		from, key = ` FROM post_reads r INDEXED BY post_reads_user_post_seq JOIN posts p ON p.id = r.post_id`, "r.post_seq"
+		where = []string{"r.user_id = ?1", "EXISTS " + strings.Replace(unseenComments, "count(*)", "1", 1)}
+	case ListNew:
+		from, key = ` FROM posts p`, "p.seq"
+		where = []string{"p.seq > (SELECT seq FROM users WHERE id = ?1)", "p.author_id != ?1",
+			"NOT EXISTS (SELECT 1 FROM post_reads r WHERE r.user_id = ?1 AND r.post_id = p.id)"}
+	default:
+		return Page[Post]{}, fault.FieldError(fault.EINVALID, "filter", `filter must be "unread" or "new"`)
+	}
+	args := []any{viewer, before}
+	if f.Category != "" {
+		where = append(where, "EXISTS (SELECT 1 FROM post_categories c2 WHERE c2.post_id = p.id AND c2.slug = ?3)")
+		args = append(args, f.Category)
+	}
+	where = append(where, "p.deleted = 0", "p.hidden = 0", key+" < ?2",
+		"NOT EXISTS (SELECT 1 FROM blocks b WHERE b.user_id = ?1 AND b.blocked_id = p.author_id)")
+	limit := ClampLimit(f.Limit, DefaultLimit)
+	query := `SELECT ` + postCols + from + strings.Replace(postJoins, "mv.user_id = ?", "mv.user_id = ?1", 1) +
+		` WHERE ` + strings.Join(where, " AND ") + ` ORDER BY ` + key + ` DESC LIMIT ?` + fmt.Sprint(len(args)+1)
+	return readList(ctx, db, list[Post]{query: query, args: args, limit: limit, scan: scanPost,
+		key: func(p Post) uint64 { return p.Seq }})
+}

@@ -1,0 +1,103 @@
+package projections_test
+
+import (
+	"testing"
+	"time"
+
+	"forum/commands"
+	"forum/events"
+	"forum/internal/forumtest"
+	"forum/projections"
+)
+
+// readCore is a forum core whose clock the test moves, with a moderator
+// "boss".
+func readCore(t *testing.T) (*forumtest.Core, func(time.Duration)) {
+	t.Helper()
+	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	var clock = now
+	e := forumtest.NewCore(t, forumtest.Options{Configure: func(c *commands.Config) {
+		c.Admins = []string{"boss"}
+		c.Now = func() time.Time { return clock }
+		c.NewID = func() string { clock = clock.Add(time.Millisecond); return events.NewID(clock) }
+	}})
+	return e, func(d time.Duration) { clock = clock.Add(d) }
+}
+
+// A post's view count is its distinct readers, and a reader's unread count
+// is the comments after the last one they read that they would see: not
+// their own, not those of users they block, not hidden or deleted ones.
+func TestReadStates(t *testing.T) {
+	t.Parallel()
+	e, advance := readCore(t)
+	ctx := forumtest.Context(t)
+	boss, ann, bob, cid := e.Register("boss"), e.Register("ann"), e.Register("bob"), e.Register("cid")
+	post, err := e.Cmds.CreatePost(ctx, events.UserID(ann), commands.PostInput{Title: "Thread", Body: "Body", Categories: []string{"general"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	comment := func(author string) events.CommentID {
+		t.Helper()
+		id, err := e.Cmds.CreateComment(ctx, commands.CommentInput{Author: events.UserID(author), PostID: events.PostID(post.ID), Body: "a comment"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	read := func(user string, upTo events.CommentID) {
+		t.Helper()
+		advance(10 * time.Second)
+		if err := e.Cmds.ReadPost(ctx, commands.ReadPostInput{User: events.UserID(user), PostID: events.PostID(post.ID), UpTo: upTo}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	state := func(user string) projections.ReadState {
+		t.Helper()
+		states, err := e.DB.ReadStates(ctx, events.UserID(user), []string{post.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return states[post.ID]
+	}
+
+	first := comment(bob)
+	if got := state(cid); got != (projections.ReadState{}) {
+		t.Errorf("never opened: %+v, want unread and 0", got)
+	}
+	if got := state(ann); got != (projections.ReadState{Read: true, UnreadComments: 1}) {
+		t.Errorf("the author, never opened: %+v, want read with bob's comment unread", got)
+	}
+	read(bob, "")
+	read(cid, first)
+	read(cid, "") // opening again moves nothing back
+	if got := state(cid); got != (projections.ReadState{Read: true}) {
+		t.Errorf("cid read up to the last comment: %+v, want read, 0 unread", got)
+	}
+	if err := e.Cmds.Block(ctx, events.UserID(cid), events.UserID(bob), true); err != nil {
+		t.Fatal(err)
+	}
+	comment(cid)
+	comment(bob)
+	hidden, deleted := comment(ann), comment(ann)
+	comment(ann)
+	if err := e.Cmds.SetHidden(ctx, events.UserID(boss), events.Target{Kind: events.KindComment, ID: string(hidden)}, true, "spam"); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Cmds.DeleteComment(ctx, events.UserID(ann), deleted); err != nil {
+		t.Fatal(err)
+	}
+	// After first: cid's own, bob's, ann's hidden, deleted and visible.
+	if got := state(cid); got != (projections.ReadState{Read: true, UnreadComments: 1}) {
+		t.Errorf("cid: %+v, want 1 unread (not their own, not bob's whom they block, not hidden or deleted)", got)
+	}
+	if got := state(bob); got != (projections.ReadState{Read: true, UnreadComments: 2}) {
+		t.Errorf("bob, opened before any comment read: %+v, want 2 unread (cid's and ann's visible; not his own)", got)
+	}
+	p, err := e.DB.Post(ctx, events.PostID(post.ID), "")
+	if err != nil || p.ViewCount != 2 {
+		t.Errorf("view count %d (%v), want 2 distinct readers: bob and cid", p.ViewCount, err)
+	}
+	if states, err := e.DB.ReadStates(ctx, "", []string{post.ID}); err != nil || states != nil {
+		t.Errorf("anonymous read states %v, %v; want none", states, err)
+	}
+}
