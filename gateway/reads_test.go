@@ -155,6 +155,17 @@ func TestReadTracking(t *testing.T) {
 	mkComment(cid, third, "cid's own comment, on a post cid never opened")
 	wantOnce(t, "cid's unread", feedIDs(cid, "/api/posts?filter=unread"), []string{general, help})
 	wantOnce(t, "cid's unread in help", feedIDs(cid, "/api/posts?filter=unread&category=help"), []string{help})
+	wantMarks := map[string]projections.Mine{general: {Read: true, UnreadComments: 1}, help: {Read: true, UnreadComments: 1},
+		third: {Read: false, UnreadComments: 0}, own: {Read: true, UnreadComments: 0}}
+	for _, path := range []string{"/api/posts?limit=50", "/api/posts?filter=unread"} {
+		var page projections.Page[projections.Post]
+		cid.MustDo("GET", path, nil, http.StatusOK, &page)
+		for _, p := range page.Items {
+			if want, ok := wantMarks[p.ID]; ok && (p.Mine == nil || p.Read != want.Read || p.UnreadComments != want.UnreadComments) {
+				t.Errorf("%s: post %q carries %+v, want %+v", path, p.Title, p.Mine, want)
+			}
+		}
+	}
 
 	var got struct{ Post projections.Post }
 	ann.MustDo("GET", "/api/posts/"+general, nil, http.StatusOK, &got)

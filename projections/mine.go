@@ -16,14 +16,20 @@ import (
 // A feature that adds a field here adds its lookup to Mines; every road
 // that answers posts fills Mine through Mines, and the page cache writes
 // its JSON into a shared page after the reader's my_vote (MineFragment).
-type Mine struct{}
+type Mine struct {
+	// Read is whether the reader has opened the post (their own posts
+	// count as read); UnreadComments the comments after the last one they
+	// read (see ReadState).
+	Read           bool `json:"read"`
+	UnreadComments int  `json:"unread_comments"`
+}
 
 // mineLookup fills its own fields of the mines of the posts (by post id,
 // every one present) for user.
 type mineLookup func(ctx context.Context, db *DB, user string, mines map[string]*Mine) error
 
 // mineLookups are the lookups of Mine's fields, one per feature.
-var mineLookups = []mineLookup{}
+var mineLookups = []mineLookup{lookUpReads}
 
 // maxMines bounds the posts of one Mines call: a page.
 const maxMines = MaxLimit + maxPins

@@ -83,13 +83,13 @@ var readStatesQuery = `SELECT p.id, r.user_id IS NOT NULL OR p.author_id = ?1,
 	WHERE p.id IN (SELECT value FROM json_each(?2))`
 
 // ReadStates returns viewer's ReadState of each of the posts ids (at most
-// MaxLimit), by post id; nil for an anonymous viewer.
+// a page's), by post id; nil for an anonymous viewer.
 func (db *DB) ReadStates(ctx context.Context, viewer events.UserID, ids []string) (map[string]ReadState, error) {
 	if viewer == "" || len(ids) == 0 {
 		return nil, nil
 	}
-	if len(ids) > MaxLimit {
-		return nil, fmt.Errorf("read states: %d posts, at most %d", len(ids), MaxLimit)
+	if len(ids) > maxMines {
+		return nil, fmt.Errorf("read states: %d posts, at most %d", len(ids), maxMines)
 	}
 	list, err := json.Marshal(ids)
 	if err != nil {
@@ -110,6 +110,19 @@ func (db *DB) ReadStates(ctx context.Context, viewer events.UserID, ids []string
 		states[id] = st
 	}
 	return states, rows.Err()
+}
+
+// lookUpReads fills the Read and UnreadComments of mines.
+func lookUpReads(ctx context.Context, db *DB, user string, mines map[string]*Mine) error {
+	ids := make([]string, 0, len(mines))
+	for id := range mines {
+		ids = append(ids, id)
+	}
+	states, err := db.ReadStates(ctx, events.UserID(user), ids)
+	for id, st := range states {
+		mines[id].Read, mines[id].UnreadComments = st.Read, st.UnreadComments
+	}
+	return err
 }
 
 // Reading lists: which of a reader's lists ReadingFilter asks for.
@@ -163,6 +176,10 @@ func (db *DB) ReadingPosts(ctx context.Context, f ReadingFilter) (Page[Post], er
 	limit := ClampLimit(f.Limit, DefaultLimit)
 	query := `SELECT ` + postCols + from + strings.Replace(postJoins, "mv.user_id = ?", "mv.user_id = ?1", 1) +
 		` WHERE ` + strings.Join(where, " AND ") + ` ORDER BY ` + key + ` DESC LIMIT ?` + fmt.Sprint(len(args)+1)
-	return readList(ctx, db, list[Post]{query: query, args: args, limit: limit, scan: scanPost,
+	page, err := readList(ctx, db, list[Post]{query: query, args: args, limit: limit, scan: scanPost,
 		key: func(p Post) uint64 { return p.Seq }})
+	if err == nil {
+		err = db.fillMine(ctx, viewer, page.Items)
+	}
+	return page, err
 }
