@@ -5,7 +5,9 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
+	"forum/events"
 	"forum/internal/forumtest"
 	"forum/projections"
 )
@@ -178,5 +180,38 @@ func TestReplyToErasedAuthor(t *testing.T) {
 	bob.MustDo("GET", "/api/comments/"+reply.ID, nil, http.StatusOK, &r)
 	if r.Comment.ReplyTo == nil || r.Comment.ReplyTo.Author != a.Comment.Author || a.Comment.Author.Nickname == "ada" {
 		t.Errorf("reply_to %+v, the erased author shows as %+v", r.Comment.ReplyTo, a.Comment.Author)
+	}
+}
+
+// A reply that lands after the comment it answers was deleted (it passed
+// the check before the delete) keeps its reply_to and tells that comment's
+// author nothing; one naming another post's comment, which only a write
+// past the command could make, answers none and tells nobody of it.
+func TestReplyRacingItsCommentsDelete(t *testing.T) {
+	t.Parallel()
+	f := forumtest.Start(t, forumtest.Options{})
+	ada, bob := f.SignUp("ada"), f.SignUp("bob")
+	post, other := bob.CreatePost("Replies"), bob.CreatePost("Elsewhere")
+	first := commentOn(t, ada, post, "First", "")
+	elsewhere := commentOn(t, ada, other, "Elsewhere", "")
+	ada.MustDo("DELETE", "/api/comments/"+first.ID, nil, http.StatusNoContent, nil)
+	before, _ := notificationsOf(t, ada)
+
+	late := events.NewID(time.Now())
+	appendApplied(t, f, late, events.CommentCreated, bob.User.ID, events.CommentCreatedData{CommentID: late, PostID: post, AuthorID: bob.User.ID, Body: "Late", ReplyTo: events.CommentID(first.ID)})
+	stray := events.NewID(time.Now())
+	appendApplied(t, f, stray, events.CommentCreated, bob.User.ID, events.CommentCreatedData{CommentID: stray, PostID: post, AuthorID: bob.User.ID, Body: "Stray", ReplyTo: events.CommentID(elsewhere.ID)})
+
+	if after, _ := notificationsOf(t, ada); len(after) != len(before) {
+		t.Errorf("ada was told of a reply to a deleted comment or to another post's: %+v", after)
+	}
+	var got oneComment
+	bob.MustDo("GET", "/api/comments/"+late, nil, http.StatusOK, &got)
+	if r := got.Comment.ReplyTo; r == nil || r.ID != first.ID || r.Author.ID != ada.User.ID {
+		t.Errorf("the late reply's reply_to: %+v", got.Comment.ReplyTo)
+	}
+	bob.MustDo("GET", "/api/comments/"+stray, nil, http.StatusOK, &got)
+	if got.Comment.ReplyTo != nil {
+		t.Errorf("a reply to another post's comment: reply_to %+v, want null", got.Comment.ReplyTo)
 	}
 }

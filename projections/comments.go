@@ -36,8 +36,12 @@ type CommentRef struct {
 }
 
 func (a *applier) commentCreated(ev events.Event, d events.CommentCreatedData) error {
+	replied, err := a.replied(d)
+	if err != nil {
+		return err
+	}
 	inserted, err := a.execChanged(`INSERT OR IGNORE INTO comments(id, seq, post_id, author_id, body, body_html, created_at, reply_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		d.CommentID, ev.Seq, d.PostID, d.AuthorID, d.Body, RenderBody(d.Body, d.Render), FormatTime(ev.Time), nullable(string(d.ReplyTo)))
+		d.CommentID, ev.Seq, d.PostID, d.AuthorID, d.Body, RenderBody(d.Body, d.Render), FormatTime(ev.Time), nullable(replied.id))
 	if err != nil || !inserted {
 		return err
 	}
@@ -57,27 +61,32 @@ func (a *applier) commentCreated(ev events.Event, d events.CommentCreatedData) e
 	if err := a.index(ev.Seq, KindCommentDoc, "", d.Body); err != nil {
 		return err
 	}
-	replied, err := a.repliedAuthor(d)
-	if err != nil {
-		return err
+	var repliedAuthor string
+	if !replied.gone { // a reply that raced that comment's delete or hide tells its author nothing
+		repliedAuthor = replied.author
 	}
-	return a.notify(ev, notice{actor: d.AuthorID, postID: d.PostID, commentID: d.CommentID, body: d.Body}, replied, postAuthor)
+	return a.notify(ev, notice{actor: d.AuthorID, postID: d.PostID, commentID: d.CommentID, body: d.Body}, repliedAuthor, postAuthor)
 }
 
-// repliedAuthor is the author of the comment d answers, "" when it answers
-// none, or one that is not (or no longer) a shown comment of the same post:
-// a reply that raced that comment's delete or hide tells its author nothing.
-func (a *applier) repliedAuthor(d events.CommentCreatedData) (string, error) {
-	if d.ReplyTo == "" {
-		return "", nil
+// repliedTo is the comment a new one answers: its id and author, and
+// whether it is deleted or hidden.
+type repliedTo struct {
+	id, author string
+	gone       bool
+}
+
+// replied returns the comment d answers, if it is a comment of the same
+// post (the command checks it is; a write past it answers none).
+func (a *applier) replied(d events.CommentCreatedData) (repliedTo, error) {
+	r := repliedTo{id: string(d.ReplyTo)}
+	if r.id == "" {
+		return r, nil
 	}
-	var author string
-	err := a.scanRow(`SELECT author_id FROM comments WHERE id = ? AND post_id = ? AND deleted = 0 AND hidden = 0`,
-		[]any{string(d.ReplyTo), d.PostID}, &author)
+	err := a.scanRow(`SELECT author_id, deleted OR hidden FROM comments WHERE id = ? AND post_id = ?`, []any{r.id, d.PostID}, &r.author, &r.gone)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
+		return repliedTo{}, nil
 	}
-	return author, err
+	return r, err
 }
 
 func (a *applier) commentEdited(ev events.Event, d events.CommentEditedData) error {
