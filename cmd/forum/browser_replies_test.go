@@ -19,8 +19,9 @@ import (
 // scrolls to her comment and highlights it; Copy link puts the comment's
 // permalink on the clipboard; a permalink opens a post of more comments than
 // a page at that comment, with the comments before it behind a gap; a
-// reply to a comment deleted since says it is gone; axe finds nothing
-// serious on the post with these controls.
+// reply to a comment deleted meanwhile is refused beside the replying line,
+// and following a reply to it says it is gone; axe finds nothing serious
+// on the post with these controls.
 func browserReplies(t *testing.T, e *browserEnv) {
 	a, b := signUp(e.srv, "ada"), signUp(e.srv, "bob")
 	postID := createPost(e.srv, a.Token, "The engine", "Notes.", "general")
@@ -106,9 +107,21 @@ func browserReplies(t *testing.T, e *browserEnv) {
 		return seqs.length === 26 && seqs.every((s, i) => i === 0 || seqs[i - 1] < s) && !document.querySelector('.comments-gap');
 	})()`)
 
-	// Ada deletes her comment: following the reply to it says it is gone.
+	// Ada deletes her comment while bob replies to it: his reply is refused
+	// beside the replying line, ✕ ends the reply, and following his earlier
+	// reply to it says it is gone.
+	bob.click(target + " .reply-comment")
+	bob.typeInto(`#comment-form textarea`, "Too late")
 	e.srv.mustDo("DELETE", "/api/comments/"+first.Comment.ID, a.Token, nil, http.StatusNoContent, nil)
 	bob.waitJS("the comment removed, live", fmt.Sprintf(`document.querySelector(%q).classList.contains('removed')`, target))
+	bob.click(`#comment-form button[type=submit]`)
+	bob.waitJS("the refusal beside the replying line", `(() => {
+		const slot = document.querySelector('#comment-form .field-error[data-field=reply_to]');
+		return !slot.hidden && slot.textContent === 'the comment replied to is no longer shown';
+	})()`)
+	bob.click(`#replying-to .replying-cancel`)
+	bob.waitJS("the reply ended", `document.getElementById('replying-to').hidden && document.querySelector('#comment-form .field-error[data-field=reply_to]').hidden &&
+		document.querySelector('#comment-form textarea').value === 'Too late'`)
 	bob.click(fmt.Sprintf(`#comment-%s .in-reply-to`, replyID))
 	bob.waitJS("the gone toast", `[...document.querySelectorAll('#toasts .toast')].some((t) => t.textContent.startsWith('That comment is gone'))`)
 

@@ -7,7 +7,7 @@ import { api } from '../api.js';
 import { richText } from '../richtext.js';
 import { currentUser } from '../state.js';
 import { reportError, toast } from '../toast.js';
-import { field, onSubmit } from '../forms.js';
+import { field, errorSlot, onSubmit } from '../forms.js';
 import { createVotes } from './votes.js';
 import { confirmButton } from './confirm.js';
 import { composer } from './composer.js';
@@ -240,8 +240,13 @@ export function createComments({ postId, onNew, onRemoved }) {
     box = h('textarea', { rows: '3', maxlength: '10000', required: true });
     const boxField = field('Add a comment', 'body', { control: box });
     const writing = composer(box, { draftKey: `comment.${postId}` });
-    replying = replyingLine({ onCancel: () => box.focus(), onFollow: (id) => reveal(id).catch(reportError) });
-    form = h('form', { id: 'comment-form', class: 'comment-form' }, replying.el, boxField, writing.el,
+    const refused = errorSlot('reply_to');
+    const cancelReply = () => {
+      refused.hidden = true;
+      box.focus();
+    };
+    replying = replyingLine({ onCancel: cancelReply, onFollow: (id) => reveal(id).catch(reportError) });
+    form = h('form', { id: 'comment-form', class: 'comment-form' }, replying.el, refused, boxField, writing.el,
       h('div', { class: 'form-actions' }, h('button', { type: 'submit' }, 'Comment')));
     onSubmit(form, async (data) => {
       const { comment } = await api.post(path('api', 'posts', postId, 'comments'), { body: data.get('body'), reply_to: replying.target()?.id });
