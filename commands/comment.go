@@ -12,8 +12,9 @@ import (
 const maxCommentLen = 10000
 
 // openPost returns ENOTFOUND if the post does not exist, and ECONFLICT if
-// it takes no comments: deleted or hidden by a moderator.
-func (s *Service) openPost(ctx context.Context, id string) error {
+// it takes no comments from author: deleted or hidden by a moderator, or
+// locked by one (moderators still comment on a locked post).
+func (s *Service) openPost(ctx context.Context, id, author string) error {
 	if err := checkID("post", id); err != nil {
 		return err
 	}
@@ -21,12 +22,18 @@ func (s *Service) openPost(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	return postTakes(p, "comments")
+	if err := postTakes(p, "comments"); err != nil {
+		return err
+	}
+	if p.Locked && s.requireModerator(ctx, author) != nil {
+		return fault.Errorf(fault.ECONFLICT, "the post is locked by a moderator and takes no new comments")
+	}
+	return nil
 }
 
 // postTakes says why a post takes no new comments or votes (what), as
 // ECONFLICT: deleted or hidden by a moderator; nil when it takes them. A
-// lock, when posts have one, belongs here too.
+// lock closes a post to comments only (openPost): votes go on.
 func postTakes(p projections.Post, what string) error {
 	switch {
 	case p.Deleted:
@@ -74,7 +81,7 @@ func (s *Service) checkReplyTo(ctx context.Context, post string, id events.Comme
 // CreateComment comments on a post and returns the comment's id.
 func (s *Service) CreateComment(ctx context.Context, in CommentInput) (events.CommentID, error) {
 	author, postID, body := string(in.Author), string(in.PostID), in.Body
-	if err := s.openPost(ctx, postID); err != nil {
+	if err := s.openPost(ctx, postID, author); err != nil {
 		return "", err
 	}
 	if err := checkText("body", body, 1, maxCommentLen); err != nil {

@@ -69,6 +69,8 @@ var registry = register(
 	spec[PostPinnedData](PostPinned, 1),
 	spec[PostUnpinnedData](PostUnpinned, 1),
 	spec[PostReadData](PostRead, 1),
+	spec[PostLockData](PostLocked, 1),
+	spec[PostLockData](PostUnlocked, 1),
 	spec[VotedData](PostVoted, 1),
 	spec[CommentCreatedData](CommentCreated, 1),
 	spec[CommentEditedData](CommentEdited, 1),

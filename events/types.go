@@ -24,7 +24,9 @@ const (
 	PostPinned      Type = "post.pinned"
 	PostUnpinned    Type = "post.unpinned"
 	// PostRead: a reader opened a post and read its comments up to one.
-	PostRead Type = "post.read"
+	PostRead        Type = "post.read"
+	PostLocked      Type = "post.locked"
+	PostUnlocked    Type = "post.unlocked"
 	CommentCreated  Type = "comment.created"
 	CommentEdited   Type = "comment.edited"
 	CommentDeleted  Type = "comment.deleted"
@@ -215,6 +217,12 @@ type PostReadData struct {
 	UserID    UserID    `json:"user_id"`
 	CommentID CommentID `json:"comment_id,omitempty"`
 	UpToSeq   uint64    `json:"up_to_seq"`
+}
+
+// PostLockData is the payload of post.locked and post.unlocked: a
+// moderator closed the post to new comments, or opened it again.
+type PostLockData struct {
+	PostID PostID `json:"post_id"`
 }
 
 // CommentCreatedData is the payload of comment.created.

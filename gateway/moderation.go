@@ -85,6 +85,13 @@ func (s *Server) unpin(w http.ResponseWriter, r *http.Request, p principal) {
 	s.answer(w, r, s.cmd.UnpinPost(r.Context(), p.UserID, events.PostID(r.PathValue("id"))))
 }
 
+// lock answers POST /api/mod/posts/{id}/lock and /unlock.
+func (s *Server) lock(locked bool) func(http.ResponseWriter, *http.Request, principal) {
+	return func(w http.ResponseWriter, r *http.Request, p principal) {
+		s.answer(w, r, s.cmd.LockPost(r.Context(), p.UserID, events.PostID(r.PathValue("id")), locked))
+	}
+}
+
 // moderator wraps a handler for moderators only.
 func (s *Server) moderator(h func(http.ResponseWriter, *http.Request, principal)) http.HandlerFunc {
 	return s.signedIn(func(w http.ResponseWriter, r *http.Request, p principal) {

@@ -20,23 +20,48 @@ func (s *Server) listPosts(w http.ResponseWriter, r *http.Request) {
 	}
 	// The query is read only when the page is not cached: a cached page
 	// was read from the same query, which was valid then.
-	s.readCached(w, r, func(viewer string) (any, error) {
+	filter := func(viewer string) (projections.PostFilter, error) {
 		q := r.URL.Query()
 		limit, err := queryInt(r, "limit")
 		if err != nil {
+			return projections.PostFilter{}, err
+		}
+		sort, period, err := projections.ParseSort(q.Get("sort"), q.Get("period"))
+		return projections.PostFilter{
+			Category: q.Get("category"), Author: q.Get("author"), LikedBy: q.Get("liked_by"), DislikedBy: q.Get("disliked_by"),
+			Viewer: viewer, Blocker: viewer, Sort: sort, Period: period, Now: s.now(), Limit: limit, Cursor: q.Get("cursor"),
+		}, err
+	}
+	load := func(viewer string) (any, error) {
+		f, err := filter(viewer)
+		if err != nil {
 			return nil, err
 		}
-		return s.db.Posts(r.Context(), projections.PostFilter{
-			Category: q.Get("category"), Author: q.Get("author"), LikedBy: q.Get("liked_by"), DislikedBy: q.Get("disliked_by"),
-			Viewer: viewer, Blocker: viewer, Limit: limit, Cursor: q.Get("cursor"),
-		})
-	}, func(v any) []string {
+		return s.db.Posts(r.Context(), f)
+	}
+	if f, err := filter(""); err != nil || f.TimeBound() {
+		// Top within a period moves with the clock alone: read afresh.
+		s.readFresh(w, r, load)
+		return
+	}
+	s.readCached(w, r, load, func(v any) []string {
 		var ids []string
 		for _, p := range v.(projections.Page[projections.Post]).Items {
 			ids = append(ids, p.ID)
 		}
 		return ids
 	})
+}
+
+// readFresh answers a read that no cache may keep, as the reader sees it.
+func (s *Server) readFresh(w http.ResponseWriter, r *http.Request, load func(viewer string) (any, error)) {
+	v, err := load(viewerOf(r))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header()["Cache-Control"] = headerNoCache
+	writeJSON(w, http.StatusOK, v)
 }
 
 // writePost answers with one post as the reader sees it.

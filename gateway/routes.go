@@ -73,6 +73,8 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /api/mod/{kind}/{id}/restore", s.moderator(s.setHidden(false)))
 	mux.HandleFunc("POST /api/mod/posts/{id}/pin", s.moderator(s.pin))
 	mux.HandleFunc("POST /api/mod/posts/{id}/unpin", s.moderator(s.unpin))
+	mux.HandleFunc("POST /api/mod/posts/{id}/lock", s.moderator(s.lock(true)))
+	mux.HandleFunc("POST /api/mod/posts/{id}/unlock", s.moderator(s.lock(false)))
 	mux.HandleFunc("POST /api/mod/users/{id}/suspend", s.moderator(s.suspend))
 	mux.HandleFunc("POST /api/mod/users/{id}/unsuspend", s.moderator(s.unsuspend))
 	mux.HandleFunc("POST /api/mod/users/{id}/purge", s.moderator(s.purge))

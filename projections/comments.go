@@ -47,6 +47,9 @@ func (a *applier) commentCreated(ev events.Event, d events.CommentCreatedData) e
 	}
 	a.bump(postComments, d.PostID, 1)
 	a.bump(userComments, d.AuthorID, 1)
+	if err := a.commented(d.PostID, d.AuthorID, ev.Seq, FormatTime(ev.Time)); err != nil {
+		return err
+	}
 	// A comment that raced a hide or a delete of its post tells nobody and
 	// stays out of search, as its thread does.
 	var postAuthor string
@@ -123,7 +126,7 @@ func (a *applier) commentDeleted(_ events.Event, d events.CommentDeletedData) er
 	}
 	a.bump(postComments, postID, -1)
 	a.bump(userComments, authorID, -1)
-	return nil
+	return a.recount(postID, authorID)
 }
 
 const commentCols = `c.id, c.seq, c.post_id, c.body, c.body_html, c.created_at, c.edited_at, c.deleted, c.hidden, c.likes, c.dislikes,

@@ -377,11 +377,12 @@ func Remove(path string) error { return removeDB(path) }
 
 // applyIndexes are the secondary indexes an apply function looks rows up
 // by (a read receipt counts a conversation's unread messages, a mention
-// finds its user by nickname, a hidden post's thread is found by post):
+// finds its user by nickname, a hidden post's thread is found by post, a
+// post finds its newest participant):
 // they stay
 // through a bulk load. TestBulkLoadKeepsWhatApplyNeeds checks that no
 // apply statement scans a whole table without the others.
-var applyIndexes = map[string]bool{"messages_conv_seq": true, "users_nickname_key": true, "flags_target": true, "comments_post_seq": true}
+var applyIndexes = map[string]bool{"messages_conv_seq": true, "users_nickname_key": true, "flags_target": true, "comments_post_seq": true, "post_participants_recent": true}
 
 // bulkLoad readies a fresh file for a rebuild: no waiting for the disk
 // and a rollback journal in memory (a crash means starting over, and the

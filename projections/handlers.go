@@ -133,6 +133,8 @@ var handlers = registerHandlers(
 	on(events.PostPinned, (*applier).postPinned, invalidatesNothing(), notifiesNobody()),
 	on(events.PostUnpinned, (*applier).postUnpinned, invalidatesNothing(), notifiesNobody()),
 	on(events.PostRead, (*applier).postRead, invalidatesNothing(), notifiesNobody()),
+	on(events.PostLocked, (*applier).postLocked, invalidatesNothing(), notifiesNobody()),
+	on(events.PostUnlocked, (*applier).postUnlocked, invalidatesNothing(), notifiesNobody()),
 	on(events.CommentCreated, (*applier).commentCreated, invalidatesNothing(), notifies("the users its body mentions, and the post's author")),
 	on(events.CommentEdited, (*applier).commentEdited, invalidatesNothing(), notifiesNobody()),
 	on(events.CommentDeleted, (*applier).commentDeleted, invalidatesNothing(), notifiesNobody()),

@@ -184,6 +184,9 @@ func (a *applier) setCommentHidden(id string, h hiding) error {
 	}
 	a.bump(userComments, author, h.delta())
 	a.bump(postComments, post, h.delta())
+	if err := a.recount(post, author); err != nil {
+		return err
+	}
 	if h {
 		if err := a.forgetNotifications(seq); err != nil {
 			return err

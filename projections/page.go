@@ -98,6 +98,8 @@ type list[T any] struct {
 	limit int
 	scan  func(scanner) (T, error)
 	key   func(T) uint64
+	// cursor, when set, makes the next page's cursor instead of key.
+	cursor func(T) *string
 	// check, when set, runs first in the same snapshot (e.g. that the
 	// parent exists); its error is returned as it is.
 	check func(ctx context.Context, tx readTx) error
@@ -127,7 +129,11 @@ func readList[T any](ctx context.Context, db *DB, l list[T]) (Page[T], error) {
 	page.Seq = seq
 	if l.limit > 0 && len(page.Items) > l.limit {
 		page.Items = page.Items[:l.limit]
-		page.Next = encodeCursor(l.key(page.Items[l.limit-1]))
+		if l.cursor != nil {
+			page.Next = l.cursor(page.Items[l.limit-1])
+		} else {
+			page.Next = encodeCursor(l.key(page.Items[l.limit-1]))
+		}
 	}
 	return page, nil
 }

@@ -31,47 +31,60 @@ func planCases(t *testing.T) []planCase {
 	t.Helper()
 	var cases []planCase
 	const user, other, post, comment = "06h0000000000000000000000a", "06h0000000000000000000000b", "06h0000000000000000000000c", "06h0000000000000000000000d"
-	// Posts: every combination of the four filters, first page and later.
-	for mask := range 16 {
-		f := PostFilter{Viewer: user, Limit: 20}
-		var parts []string
-		if mask&1 != 0 {
-			f.Category = "general"
-			parts = append(parts, "category")
-		}
-		if mask&2 != 0 {
-			f.Author = other
-			parts = append(parts, "author")
-		}
-		if mask&4 != 0 {
-			f.LikedBy = user
-			parts = append(parts, "liked_by")
-		}
-		if mask&8 != 0 {
-			f.DislikedBy = other
-			parts = append(parts, "disliked_by")
-		}
-		name := strings.Join(parts, "+")
-		if name == "" {
-			name = "none"
-		}
-		for _, cursor := range []string{"", *encodeCursor(12345)} {
-			f.Cursor = cursor
-			q, args, limit, err := postsQuery(f)
-			if err != nil {
-				t.Fatal(err)
+	// Posts: every sort with every combination of the four filters, first
+	// page and later.
+	sorts := []struct {
+		sort   PostSort
+		period Period
+		cursor string
+	}{
+		{SortNew, "", *encodeCursor(12345)},
+		{SortLatest, "", *encodePartCursor("l", "12345")},
+		{SortTop, PeriodAll, *encodePartCursor("t", "all:3:12345")},
+		{SortTop, PeriodWeek, *encodePartCursor("t", "week:-2:12345")},
+	}
+	for _, sort := range sorts {
+		for mask := range 16 {
+			f := PostFilter{Viewer: user, Limit: 20, Sort: sort.sort, Period: sort.period}
+			var parts []string
+			if mask&1 != 0 {
+				f.Category = "general"
+				parts = append(parts, "category")
 			}
-			args = append(args, limit+1) // readList adds the LIMIT
+			if mask&2 != 0 {
+				f.Author = other
+				parts = append(parts, "author")
+			}
+			if mask&4 != 0 {
+				f.LikedBy = user
+				parts = append(parts, "liked_by")
+			}
+			if mask&8 != 0 {
+				f.DislikedBy = other
+				parts = append(parts, "disliked_by")
+			}
+			name := strings.Join(parts, "+")
+			if name == "" {
+				name = "none"
+			}
+			for _, cursor := range []string{"", sort.cursor} {
+				f.Cursor = cursor
+				q, args, limit, err := postsQuery(f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				args = append(args, limit+1) // readList adds the LIMIT
 
-			n := "Posts/" + name
-			if cursor != "" {
-				n += "/cursor"
+				n := "Posts/" + string(sort.sort) + string(sort.period) + "/" + name
+				if cursor != "" {
+					n += "/cursor"
+				}
+				cases = append(cases, planCase{name: n, query: q, args: args, paged: true, allowScan: []string{"recent"}})
 			}
-			cases = append(cases, planCase{name: n, query: q, args: args, paged: true})
 		}
 	}
 	cases = append(cases,
-		planCase{name: "Post", query: postQuery, args: []any{user, post}},
+		planCase{name: "Post", query: postQuery, args: []any{user, post}, allowScan: []string{"recent"}},
 		planCase{name: "Comments/post hidden", query: postHiddenQuery, args: []any{post}},
 		planCase{name: "Comments", query: commentsQuery, args: []any{user, post, 0, 21}, paged: true},
 		planCase{name: "Comment", query: commentQuery, args: []any{user, comment}},

@@ -36,6 +36,19 @@ type Post struct {
 	// Pinned is where the post comes first ("global" or "category"), nil
 	// when it is not pinned.
 	Pinned *events.PinScope `json:"pinned"`
+	// Locked posts take no new comments but from moderators.
+	Locked bool `json:"locked"`
+	// LastActivityAt is when the post or its newest comment that shows was
+	// written; LastCommenter that comment's author (nil for none).
+	LastActivityAt string `json:"last_activity_at"`
+	LastCommenter  *User  `json:"last_commenter"`
+	// Participants are the author, then up to four of the most recent
+	// distinct commenters, newest first.
+	Participants []User `json:"participants"`
+	// activitySeq and score are the post's places in the latest and top
+	// lists (their cursors).
+	activitySeq uint64
+	score       int
 }
 
 // FreshPost returns a post as the read models hold it the moment
@@ -49,7 +62,9 @@ func (db *DB) FreshPost(ctx context.Context, id events.PostID, seq uint64, autho
 	if !ok {
 		return db.Post(ctx, id, events.UserID(author.ID))
 	}
-	posts := []Post{{ID: string(id), Seq: seq, Author: author, Title: title, Body: body, BodyHTML: html, Categories: categories, CreatedAt: FormatTime(at)}}
+	created := FormatTime(at)
+	posts := []Post{{ID: string(id), Seq: seq, Author: author, Title: title, Body: body, BodyHTML: html, Categories: categories, CreatedAt: created,
+		LastActivityAt: created, Participants: []User{author}, activitySeq: seq}}
 	err := db.fillMine(ctx, author.ID, posts)
 	return posts[0], err
 }
@@ -57,8 +72,9 @@ func (db *DB) FreshPost(ctx context.Context, id events.PostID, seq uint64, autho
 func (a *applier) postCreated(ev events.Event, d events.PostCreatedData) error {
 	cats, _ := json.Marshal(d.Categories)
 	html := RenderBody(d.Body, d.Render)
-	inserted, err := a.execChanged(`INSERT OR IGNORE INTO posts(id, seq, author_id, title, body, body_html, categories, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		d.PostID, ev.Seq, d.AuthorID, d.Title, d.Body, html, string(cats), FormatTime(ev.Time))
+	at := FormatTime(ev.Time)
+	inserted, err := a.execChanged(`INSERT OR IGNORE INTO posts(id, seq, author_id, title, body, body_html, categories, created_at, activity_seq, activity_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, d.PostID, ev.Seq, d.AuthorID, d.Title, d.Body, html, string(cats), at, ev.Seq, at)
 	if err != nil || !inserted {
 		return err
 	}
@@ -151,7 +167,8 @@ func (a *applier) postUnpinned(ev events.Event, d events.PostUnpinnedData) error
 // and moves the categories' post counts with them.
 func (a *applier) linkCategories(postID string, postSeq uint64, slugs []string, delta int) error {
 	for _, slug := range slugs {
-		query := `INSERT OR IGNORE INTO post_categories(slug, post_seq, post_id) VALUES (?, ?, ?)`
+		query := `INSERT OR IGNORE INTO post_categories(slug, post_seq, post_id, activity_seq, score, created_at)
+			SELECT ?, ?, id, activity_seq, likes - dislikes, created_at FROM posts WHERE id = ?`
 		args := []any{slug, postSeq, postID}
 		if delta < 0 {
 			query, args = `DELETE FROM post_categories WHERE slug = ? AND post_seq = ?`, args[:2]
@@ -191,14 +208,21 @@ type PostFilter struct {
 	Viewer     string
 	// Blocker leaves out the posts of the users this user blocks.
 	Blocker string
-	Limit   int
-	Cursor  string
+	// Sort orders the list (new when empty); Period bounds top, counted
+	// back from Now (the clock when zero).
+	Sort   PostSort
+	Period Period
+	Now    time.Time
+	Limit  int
+	Cursor string
 }
 
 const postCols = `p.id, p.seq, p.title, p.body, p.body_html, p.categories, p.created_at, p.edited_at, p.deleted, p.hidden, p.likes, p.dislikes, p.comment_count,
-	p.view_count, p.pinned, u.id, u.nickname, u.created_at, u.role, COALESCE(mv.value, 0)`
+	p.view_count, p.pinned, p.locked, p.activity_seq, p.activity_at, lc.id, lc.nickname, lc.created_at, lc.role, ` + participantsCol + `,
+	u.id, u.nickname, u.created_at, u.role, COALESCE(mv.value, 0)`
 
 const postJoins = ` JOIN users u ON u.id = p.author_id
+	LEFT JOIN users lc ON lc.id = p.last_commenter_id
 	LEFT JOIN votes mv ON mv.kind = 'post' AND mv.target_id = p.id AND mv.user_id = ?`
 
 // conceal empties a hidden post's text and counts no comments, its thread
@@ -207,6 +231,8 @@ func (p *Post) conceal() {
 	if p.Hidden {
 		p.Title, p.Body, p.BodyHTML = "", "", ""
 		p.CommentCount = 0
+		p.LastCommenter, p.LastActivityAt = nil, p.CreatedAt
+		p.Participants = []User{p.Author}
 	}
 }
 
@@ -220,12 +246,19 @@ func scanPost(row scanner) (Post, error) {
 func scanPostRaw(row scanner) (Post, error) {
 	var p Post
 	var cats string
-	var pinned sql.NullString
+	var pinned, others sql.NullString
+	var lc nullUser
 	err := row.Scan(&p.ID, &p.Seq, &p.Title, &p.Body, &p.BodyHTML, &cats, &p.CreatedAt, &p.EditedAt, &p.Deleted, &p.Hidden, &p.Likes, &p.Dislikes, &p.CommentCount,
-		&p.ViewCount, &pinned, &p.Author.ID, &p.Author.Nickname, &p.Author.CreatedAt, &p.Author.Role, &p.MyVote)
+		&p.ViewCount, &pinned, &p.Locked, &p.activitySeq, &p.LastActivityAt, &lc.id, &lc.nickname, &lc.createdAt, &lc.role, &others,
+		&p.Author.ID, &p.Author.Nickname, &p.Author.CreatedAt, &p.Author.Role, &p.MyVote)
 	if err == nil {
 		err = json.Unmarshal([]byte(cats), &p.Categories)
 	}
+	if err == nil {
+		err = p.setParticipants(others)
+	}
+	p.LastCommenter = lc.user()
+	p.score = p.Likes - p.Dislikes
 	if pinned.Valid {
 		scope := events.PinScope(pinned.String)
 		p.Pinned = &scope
@@ -234,39 +267,43 @@ func scanPostRaw(row scanner) (Post, error) {
 }
 
 // postsQuery returns the SQL (ending in LIMIT ?) and arguments of Posts for
-// f, and the page size. Every filter is served by an index: the most
-// selective drives the scan.
+// f, and the page size. Every sort walks an index in its order (orderOf);
+// the filters its driver does not serve are conditions on the walk.
 func postsQuery(f PostFilter) (query string, args []any, limit int, err error) {
 	limit = ClampLimit(f.Limit, DefaultLimit)
-	before, err := decodeBefore(f.Cursor)
+	o, err := orderOf(f)
 	if err != nil {
 		return "", nil, 0, err
 	}
-	var from, key string
 	var where []string
 	args = []any{f.Viewer}
-	switch {
-	case f.LikedBy != "" || f.DislikedBy != "":
+	if o.byVotes {
 		voter, value := f.LikedBy, 1
 		if voter == "" {
 			voter, value = f.DislikedBy, -1
 		}
-		from, key = ` FROM votes v JOIN posts p ON p.id = v.target_id`, "v.target_seq"
 		where = append(where, "v.user_id = ?", "v.kind = 'post'", "v.value = ?")
 		args = append(args, voter, value)
-	case f.Category != "":
-		from, key = ` FROM post_categories pc JOIN posts p ON p.id = pc.post_id`, "pc.post_seq"
-		where = append(where, "pc.slug = ?")
-		args = append(args, f.Category)
-	default:
-		from, key = ` FROM posts p`, "p.seq"
+	} else {
+		for _, vote := range []struct {
+			voter string
+			value int
+		}{{f.LikedBy, 1}, {f.DislikedBy, -1}} {
+			if vote.voter != "" {
+				where = append(where, "EXISTS (SELECT 1 FROM votes v2 WHERE v2.kind = 'post' AND v2.target_id = p.id AND v2.user_id = ? AND v2.value = ?)")
+				args = append(args, vote.voter, vote.value)
+			}
+		}
 	}
-	if f.LikedBy != "" && f.DislikedBy != "" {
+	if f.LikedBy != "" && f.DislikedBy != "" && o.byVotes {
 		// Liked by one reader and disliked by another (by the same one: none).
 		where = append(where, "EXISTS (SELECT 1 FROM votes v2 WHERE v2.kind = 'post' AND v2.target_id = p.id AND v2.user_id = ? AND v2.value = -1)")
 		args = append(args, f.DislikedBy)
 	}
-	if f.Category != "" && key != "pc.post_seq" {
+	if o.byCategory {
+		where = append(where, "pc.slug = ?")
+		args = append(args, f.Category)
+	} else if f.Category != "" {
 		where = append(where, "EXISTS (SELECT 1 FROM post_categories c2 WHERE c2.post_id = p.id AND c2.slug = ?)")
 		args = append(args, f.Category)
 	}
@@ -286,12 +323,9 @@ func postsQuery(f PostFilter) (query string, args []any, limit int, err error) {
 			where = append(where, "p.pinned IS NOT 'global'")
 		}
 	}
-	where = append(where, "p.deleted = 0", "p.hidden = 0", key+" < ?")
-	args = append(args, before)
-	query = `SELECT ` + postCols + from + postJoins + ` WHERE ` + strings.Join(where, " AND ") + ` ORDER BY ` + key + ` DESC LIMIT ?`
-	if f.Author != "" && key == "p.seq" {
-		query = strings.Replace(query, " FROM posts p", " FROM posts p INDEXED BY posts_author_seq", 1)
-	}
+	where = append(where, "p.deleted = 0", "p.hidden = 0", o.bound)
+	args = append(args, o.boundArgs...)
+	query = `SELECT ` + postCols + o.from + postJoins + ` WHERE ` + strings.Join(where, " AND ") + ` ORDER BY ` + o.order + ` LIMIT ?`
 	return query, args, limit, nil
 }
 
@@ -302,8 +336,12 @@ const notBlocked = "NOT EXISTS (SELECT 1 FROM blocks b WHERE b.user_id = ? AND b
 const maxPins = MaxLimit
 
 // pinsLead reports whether pinned posts lead the first page of f's list:
-// the feed and a category's list, not a list filtered by author or votes.
-func pinsLead(f PostFilter) bool { return f.Author == "" && f.LikedBy == "" && f.DislikedBy == "" }
+// the feed and a category's list, new or latest, not a list filtered by
+// author or votes.
+// On the top list a pin does not lead: it is ranked by its score.
+func pinsLead(f PostFilter) bool {
+	return f.Author == "" && f.LikedBy == "" && f.DislikedBy == "" && f.Sort != SortTop
+}
 
 // pinsQuery returns the SQL and arguments of the pinned posts that lead
 // the first page of f's list: global pins on every list, category pins on
@@ -333,7 +371,7 @@ func (db *DB) Posts(ctx context.Context, f PostFilter) (Page[Post], error) {
 	if err != nil {
 		return Page[Post]{}, err
 	}
-	l := list[Post]{query: query, args: args, limit: limit, scan: scanPost, key: func(p Post) uint64 { return p.Seq }}
+	l := list[Post]{query: query, args: args, limit: limit, scan: scanPost, cursor: func(p Post) *string { return cursorOf(f, p) }}
 	var pins []Post
 	if f.Cursor == "" && pinsLead(f) {
 		l.check = func(ctx context.Context, tx readTx) (err error) {
@@ -345,6 +383,9 @@ func (db *DB) Posts(ctx context.Context, f PostFilter) (Page[Post], error) {
 	page, err := readList(ctx, db, l)
 	if err == nil && len(pins) > 0 {
 		page.Items = append(pins, page.Items...)
+	}
+	if err == nil {
+		err = db.hideBlocked(ctx, f.Blocker, page.Items)
 	}
 	if err == nil {
 		err = db.fillMine(ctx, f.Viewer, page.Items)
@@ -360,13 +401,16 @@ func (db *DB) Post(ctx context.Context, id events.PostID, viewer events.UserID) 
 	return db.onePost(ctx, id, viewer, scanPost)
 }
 
-// onePost reads one post with scan, with viewer's own marks.
+// onePost reads one post with scan, as viewer sees it, with their own marks.
 func (db *DB) onePost(ctx context.Context, id events.PostID, viewer events.UserID, scan func(scanner) (Post, error)) (Post, error) {
 	p, err := one(ctx, db, "post", postQuery, scan, string(viewer), string(id))
 	if err != nil {
 		return p, err
 	}
 	posts := []Post{p}
+	if err := db.hideBlocked(ctx, string(viewer), posts); err != nil {
+		return p, err
+	}
 	err = db.fillMine(ctx, string(viewer), posts)
 	return posts[0], err
 }

@@ -179,6 +179,9 @@ func (db *DB) ReadingPosts(ctx context.Context, f ReadingFilter) (Page[Post], er
 	page, err := readList(ctx, db, list[Post]{query: query, args: args, limit: limit, scan: scanPost,
 		key: func(p Post) uint64 { return p.Seq }})
 	if err == nil {
+		err = db.hideBlocked(ctx, viewer, page.Items)
+	}
+	if err == nil {
 		err = db.fillMine(ctx, viewer, page.Items)
 	}
 	return page, err

@@ -43,6 +43,8 @@ type world struct {
 	posts    []string // every post, deleted ones too
 	authorOf map[string]string
 	deleted  map[string]bool
+	hidden   map[string]bool // comments hidden by a moderator
+	locked   map[string]bool // posts locked by a moderator
 	comments []string
 	postOf   map[string]string // comment → its post
 	rooms    []string
@@ -85,6 +87,8 @@ func newWorld(t *testing.T, seed uint64) *world {
 		authorOf: map[string]string{},
 		postOf:   map[string]string{},
 		deleted:  map[string]bool{},
+		hidden:   map[string]bool{},
+		locked:   map[string]bool{},
 		dms:      map[string][]string{},
 		rooms:    slices.Clone(commands.DefaultRooms),
 	}
@@ -182,7 +186,7 @@ func (w *world) livePosts() []string {
 func (w *world) liveComments() []string {
 	var out []string
 	for _, c := range w.comments {
-		if !w.deleted[c] {
+		if !w.deleted[c] && !w.hidden[c] {
 			out = append(out, c)
 		}
 	}
@@ -248,11 +252,12 @@ func (w *world) play(n int) {
 				w.deleted[p] = true
 			}
 		case r < 50:
-			if live := w.livePosts(); len(live) > 0 {
+			live := slices.DeleteFunc(w.livePosts(), func(p string) bool { return w.locked[p] })
+			if len(live) > 0 {
 				in := commands.CommentInput{Author: events.UserID(user), PostID: events.PostID(pick(w, live)), Body: w.body()}
 				if answered := w.liveComments(); len(answered) > 0 && w.intn(2) == 0 {
 					c := pick(w, answered)
-					if !w.deleted[w.postOf[c]] { // a reply, in the answered comment's post
+					if !w.deleted[w.postOf[c]] && !w.locked[w.postOf[c]] { // a reply, in the answered comment's post
 						in.PostID, in.ReplyTo = events.PostID(w.postOf[c]), events.CommentID(c)
 					}
 				}
@@ -311,6 +316,28 @@ func (w *world) play(n int) {
 					a, b = b, a
 				}
 				w.must("mark read", w.Svc.MarkRead(ctx, commands.ReadInput{User: events.UserID(a), Peer: events.UserID(b), UpTo: events.MessageID(pick(w, w.dms[k]))}))
+			}
+		case r < 94 && w.intn(3) == 0:
+			// A moderator (here the command line) locks or unlocks a post,
+			// or hides or restores a comment (its post's last activity
+			// and participants move).
+			if live := w.livePosts(); len(live) > 0 && w.intn(2) == 0 {
+				p, lock := pick(w, live), w.intn(2) == 0
+				w.must("lock", w.Svc.LockPost(ctx, "", events.PostID(p), lock))
+				w.locked[p] = lock
+			} else if live := w.liveComments(); len(live) > 0 {
+				c, hide := pick(w, live), true
+				var hidden []string
+				for _, h := range w.comments {
+					if w.hidden[h] {
+						hidden = append(hidden, h)
+					}
+				}
+				if len(hidden) > 0 && w.intn(2) == 0 {
+					c, hide = pick(w, hidden), false
+				}
+				w.must("hide comment", w.Svc.SetHidden(ctx, "", events.Target{Kind: events.KindComment, ID: c}, hide, "spam"))
+				w.hidden[c] = hide
 			}
 		case r < 95:
 			// A moderator (here the command line) pins or unpins a post.
@@ -441,7 +468,19 @@ func (w *world) answers(db *projections.DB) map[string]string {
 			projections.PostFilter{LikedBy: u, DislikedBy: u},
 		)
 	}
-	for i, f := range filters {
+	// Every list in every sort; top within a week of a moment fixed for both.
+	now := w.now
+	sorted := filters[:len(filters):len(filters)]
+	for _, f := range filters {
+		for _, s := range []struct {
+			sort   projections.PostSort
+			period projections.Period
+		}{{projections.SortLatest, ""}, {projections.SortTop, projections.PeriodAll}, {projections.SortTop, projections.PeriodWeek}} {
+			f.Sort, f.Period, f.Now = s.sort, s.period, now
+			sorted = append(sorted, f)
+		}
+	}
+	for i, f := range sorted {
 		for _, limit := range []int{0, 3} {
 			f.Limit = limit
 			add(fmt.Sprintf("posts %d %+v", i, f), pages(func(c string) (projections.Page[projections.Post], error) {

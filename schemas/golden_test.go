@@ -69,6 +69,8 @@ var examples = map[events.Type]example{
 	events.PostPinned:     {userGrace, events.PostPinnedData{PostID: events.PostID(postID), Scope: events.PinGlobal}},
 	events.PostUnpinned:   {userGrace, events.PostUnpinnedData{PostID: events.PostID(postID)}},
 	events.PostRead:       {userGrace, events.PostReadData{PostID: events.PostID(postID), UserID: events.UserID(userGrace), CommentID: events.CommentID(commentID), UpToSeq: 7}},
+	events.PostLocked:     {userGrace, events.PostLockData{PostID: events.PostID(postID)}},
+	events.PostUnlocked:   {userGrace, events.PostLockData{PostID: events.PostID(postID)}},
 	events.PostVoted:      {userGrace, events.VotedData{TargetID: postID, UserID: userGrace, Value: 1}},
 	events.CommentCreated: {userGrace, events.CommentCreatedData{CommentID: commentID, PostID: postID, AuthorID: userGrace, Body: "Lovely. Does it handle loops?", ReplyTo: commentID2}},
 	events.CommentEdited:  {userGrace, events.CommentEditedData{CommentID: commentID, PostID: postID, Body: "Lovely. Does it handle loops? (It does.)"}},

@@ -83,7 +83,8 @@ type (
 		Online bool             `json:"online"`
 	}
 	// postFrame is post.created, post.edited, post.deleted (ID is set on
-	// the last only) and pinned. MyVote in Post is always 0: it is the viewer's own.
+	// the last only), pinned and locked. MyVote in Post is always 0: it is
+	// the viewer's own; participants and last_commenter are null.
 	postFrame struct {
 		Type string           `json:"type"`
 		Seq  uint64           `json:"seq"`
@@ -326,6 +327,9 @@ func (h *Hub) postFrame(ctx context.Context, b *built, deleted bool) error {
 	if err != nil {
 		return err
 	}
+	// Who commented depends on whom the reader blocks, and a frame is one
+	// for every reader: lists and pages read it over HTTP.
+	p.Participants, p.LastCommenter = nil, nil
 	f := postFrame{Type: typ, Seq: b.seq, Post: p}
 	if deleted {
 		f.ID = p.ID

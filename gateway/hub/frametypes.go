@@ -32,6 +32,7 @@ const (
 	frameRestored          = "restored"
 	framePurged            = "purged"
 	framePinned            = "pinned"
+	frameLocked            = "locked"
 )
 
 // The type field of every client → server frame (docs/PROTOCOL.md).

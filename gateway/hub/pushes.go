@@ -155,6 +155,10 @@ var pushes = registerPushes(
 	// lists and pages move it.
 	shows(events.PostPinned, framePinned, func(d events.PostPinnedData) source { return source{id: string(d.PostID)} }, (*Hub).buildPost),
 	shows(events.PostUnpinned, framePinned, func(d events.PostUnpinnedData) source { return source{id: string(d.PostID)} }, (*Hub).buildPost),
+	// A lock or an unlock shows the post with its locked field, so open
+	// pages close or open their comment box.
+	shows(events.PostLocked, frameLocked, func(d events.PostLockData) source { return source{id: string(d.PostID)} }, (*Hub).buildPost),
+	shows(events.PostUnlocked, frameLocked, func(d events.PostLockData) source { return source{id: string(d.PostID)} }, (*Hub).buildPost),
 	frame(events.PostVoted, framePostVoted, (*Hub).buildPostVotes),
 	shows(events.CommentCreated, frameCommentCreated, func(d events.CommentCreatedData) source { return source{id: d.CommentID} }, (*Hub).buildComment),
 	shows(events.CommentEdited, frameCommentEdited, func(d events.CommentEditedData) source { return source{id: d.CommentID} }, (*Hub).buildComment,

@@ -68,10 +68,23 @@ CREATE TABLE posts (
   comment_count INTEGER NOT NULL DEFAULT 0,
   pinned        TEXT,    -- 'global' or 'category' while pinned by a moderator
   pinned_seq    INTEGER, -- of the post.pinned event: the newest pin comes first
-  view_count    INTEGER NOT NULL DEFAULT 0 -- distinct readers (post_reads rows)
+  view_count    INTEGER NOT NULL DEFAULT 0, -- distinct readers (post_reads rows)
+  locked        INTEGER NOT NULL DEFAULT 0, -- by a moderator: no new comments
+  -- The last activity: the post's own seq and time, or its newest comment
+  -- neither hidden nor deleted (then last_commenter_id is that comment's
+  -- author). Sequences are unique over the stream, so activity_seq orders
+  -- the "latest" list without ties.
+  activity_seq      INTEGER NOT NULL,
+  activity_at       TEXT NOT NULL,
+  last_commenter_id TEXT,
+  score         INTEGER GENERATED ALWAYS AS (likes - dislikes) VIRTUAL -- orders "top"
 );
 CREATE INDEX posts_author_seq ON posts(author_id, seq);
 CREATE INDEX posts_pinned ON posts(pinned, pinned_seq) WHERE pinned IS NOT NULL;
+-- The "latest" and "top" lists walk these; created_at in posts_top filters a
+-- period without reading the rows.
+CREATE INDEX posts_latest ON posts(activity_seq) WHERE deleted = 0 AND hidden = 0;
+CREATE INDEX posts_top ON posts(score, seq, created_at) WHERE deleted = 0 AND hidden = 0;
 
 -- Every version of a post (its creation and each edit), rendered once by
 -- the projector, so reading a post's history renders nothing. A deleted
@@ -90,13 +103,38 @@ CREATE TABLE post_versions (
 ) WITHOUT ROWID;
 CREATE UNIQUE INDEX post_versions_seq ON post_versions(seq);
 
+-- A category's posts that are neither deleted nor hidden, with their places
+-- in the "latest" and "top" lists (copied from posts as they move), so that
+-- a category's list walks an index of its own.
 CREATE TABLE post_categories (
-  slug     TEXT NOT NULL,
-  post_seq INTEGER NOT NULL,
-  post_id  TEXT NOT NULL,
+  slug         TEXT NOT NULL,
+  post_seq     INTEGER NOT NULL,
+  post_id      TEXT NOT NULL,
+  activity_seq INTEGER NOT NULL,
+  score        INTEGER NOT NULL,
+  created_at   TEXT NOT NULL,
   PRIMARY KEY (slug, post_seq)
 ) WITHOUT ROWID;
 CREATE INDEX post_categories_post ON post_categories(post_id);
+CREATE INDEX post_categories_latest ON post_categories(slug, activity_seq);
+CREATE INDEX post_categories_top ON post_categories(slug, score, post_seq, created_at);
+
+-- A post's score and activity follow it into its categories' rows (by
+-- their primary key: no secondary index needed while applying).
+CREATE TRIGGER posts_rank_to_categories AFTER UPDATE OF likes, dislikes, activity_seq ON posts BEGIN
+  UPDATE post_categories SET score = NEW.likes - NEW.dislikes, activity_seq = NEW.activity_seq
+    WHERE slug IN (SELECT value FROM json_each(NEW.categories)) AND post_seq = NEW.seq;
+END;
+
+-- Who took part in a post's thread: each commenter with their newest comment
+-- neither hidden nor deleted (last_seq). The newest few show on the post.
+CREATE TABLE post_participants (
+  post_id  TEXT NOT NULL,
+  user_id  TEXT NOT NULL,
+  last_seq INTEGER NOT NULL,
+  PRIMARY KEY (post_id, user_id)
+) WITHOUT ROWID;
+CREATE INDEX post_participants_recent ON post_participants(post_id, last_seq);
 
 CREATE TABLE comments (
   id         TEXT PRIMARY KEY,
