@@ -40,8 +40,9 @@ func (a *applier) commentCreated(ev events.Event, d events.CommentCreatedData) e
 	if err != nil {
 		return err
 	}
-	inserted, err := a.execChanged(`INSERT OR IGNORE INTO comments(id, seq, post_id, author_id, body, body_html, created_at, reply_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		d.CommentID, ev.Seq, d.PostID, d.AuthorID, d.Body, RenderBody(d.Body, d.Render), FormatTime(ev.Time), nullable(replied.id))
+	inserted, err := a.execChanged(`INSERT OR IGNORE INTO comments(id, seq, post_id, author_id, body, body_html, created_at, reply_to, reply_author)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		d.CommentID, ev.Seq, d.PostID, d.AuthorID, d.Body, RenderBody(d.Body, d.Render), FormatTime(ev.Time), nullable(replied.id), nullable(replied.author))
 	if err != nil || !inserted {
 		return err
 	}
@@ -131,12 +132,11 @@ func (a *applier) commentDeleted(_ events.Event, d events.CommentDeletedData) er
 
 const commentCols = `c.id, c.seq, c.post_id, c.body, c.body_html, c.created_at, c.edited_at, c.deleted, c.hidden, c.likes, c.dislikes,
 	u.id, u.nickname, u.created_at, u.role, COALESCE(mv.value, 0),
-	rc.id, ru.id, ru.nickname, ru.created_at, ru.role`
+	c.reply_to, ru.id, ru.nickname, ru.created_at, ru.role`
 
 const commentJoins = ` JOIN users u ON u.id = c.author_id
 	LEFT JOIN votes mv ON mv.kind = 'comment' AND mv.target_id = c.id AND mv.user_id = ?
-	LEFT JOIN comments rc ON rc.id = c.reply_to
-	LEFT JOIN users ru ON ru.id = rc.author_id`
+	LEFT JOIN users ru ON ru.id = c.reply_author`
 
 func scanComment(row scanner) (Comment, error) {
 	c, err := scanCommentRaw(row)

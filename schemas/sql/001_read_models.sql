@@ -149,7 +149,8 @@ CREATE TABLE comments (
   hidden     INTEGER NOT NULL DEFAULT 0,
   likes      INTEGER NOT NULL DEFAULT 0,
   dislikes   INTEGER NOT NULL DEFAULT 0,
-  reply_to   TEXT -- the comment of the same post it answers
+  reply_to   TEXT, -- the comment of the same post it answers
+  reply_author TEXT -- that comment's author (a comment's author never changes)
 );
 CREATE INDEX comments_post_seq ON comments(post_id, seq);
 CREATE INDEX comments_author_seq ON comments(author_id, seq);
