@@ -95,6 +95,8 @@ var registry = register(
 	spec[FlagResolvedData](FlagResolved, 1).inClear(isName, "target.kind"),
 	spec[ContentModData](ContentHidden, 1).inClear(isName, "target.kind").inClear(isModNote, "reason"),
 	spec[ContentModData](ContentRestored, 1).inClear(isName, "target.kind").inClear(isModNote, "reason"),
+	spec[ReactionData](ReactionAdded, 1).inClear(isName, "target.kind"),
+	spec[ReactionData](ReactionRemoved, 1).inClear(isName, "target.kind"),
 )
 
 func spec[P any](t Type, version int) Spec {

@@ -53,6 +53,10 @@ const (
 	FlagResolved    Type = "flag.resolved"
 	ContentHidden   Type = "content.hidden"
 	ContentRestored Type = "content.restored"
+
+	// Reactions: a user put an emoji on a post, comment or message, or took it off.
+	ReactionAdded   Type = "reaction.added"
+	ReactionRemoved Type = "reaction.removed"
 )
 
 // Claim kinds: values that must be unique across the whole forum.
@@ -266,6 +270,32 @@ type VotedData struct {
 	TargetID string `json:"target_id"`
 	UserID   string `json:"user_id"`
 	Value    int    `json:"value"`
+}
+
+// ReactionName is one of the emoji a user can put on a post, comment or
+// message.
+type ReactionName string
+
+// ReactionNames are the reactions there are, in the order they are shown.
+var ReactionNames = []ReactionName{"+1", "heart", "laugh", "tada", "surprised", "sad", "pray", "eyes"}
+
+// Valid reports whether n is one of ReactionNames.
+func (n ReactionName) Valid() bool {
+	for _, r := range ReactionNames {
+		if r == n {
+			return true
+		}
+	}
+	return false
+}
+
+// ReactionData is the payload of reaction.added and reaction.removed:
+// UserID put the reaction Name on Target (a post, comment or message), or
+// took it off.
+type ReactionData struct {
+	Target Target       `json:"target"`
+	UserID string       `json:"user_id"`
+	Name   ReactionName `json:"name"`
 }
 
 // DMSentData is the payload of dm.sent.

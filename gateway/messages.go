@@ -147,7 +147,7 @@ func (s *Server) listRoomMessages(w http.ResponseWriter, r *http.Request, p prin
 		s.writeError(w, r, err)
 		return
 	}
-	page, err := s.db.RoomMessages(r.Context(), name, pr)
+	page, err := s.db.RoomMessages(r.Context(), name, p.UserID, pr)
 	if err == nil {
 		page.Items, err = withoutBlocked(s, r, page.Items, func(m projections.Message) string { return m.From.ID })
 	}

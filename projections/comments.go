@@ -27,6 +27,10 @@ type Comment struct {
 	// ReplyTo is the comment this one answers, null for none. It stays
 	// when that comment is later deleted or hidden.
 	ReplyTo *CommentRef `json:"reply_to"`
+	// Reactions are the counts by reaction; MyReactions the reader's own
+	// (absent for an anonymous reader).
+	Reactions   ReactionCounts `json:"reactions"`
+	MyReactions []string       `json:"my_reactions,omitzero"`
 }
 
 // CommentRef names a comment and its author: what a reply points at.
@@ -130,13 +134,20 @@ func (a *applier) commentDeleted(_ events.Event, d events.CommentDeletedData) er
 	return a.recount(postID, authorID)
 }
 
-const commentCols = `c.id, c.seq, c.post_id, c.body, c.body_html, c.created_at, c.edited_at, c.deleted, c.hidden, c.likes, c.dislikes,
+var commentCols = `c.id, c.seq, c.post_id, c.body, c.body_html, c.created_at, c.edited_at, c.deleted, c.hidden, c.likes, c.dislikes,
 	u.id, u.nickname, u.created_at, u.role, COALESCE(mv.value, 0),
-	c.reply_to, ru.id, ru.nickname, ru.created_at, ru.role`
+	c.reply_to, ru.id, ru.nickname, ru.created_at, ru.role, c.reactions, ` + myCommentReactions
 
+// myCommentReactions is the reader's own reactions on a comment: its
+// argument is the reader, like commentJoins'.
+var myCommentReactions = myReactionsCol(events.KindComment, "c.id")
+
+// commentJoins' argument is the reader (for my_vote).
 const commentJoins = ` JOIN users u ON u.id = c.author_id
 	LEFT JOIN votes mv ON mv.kind = 'comment' AND mv.target_id = c.id AND mv.user_id = ?
 	LEFT JOIN users ru ON ru.id = c.reply_author`
+
+func commentMine(c *Comment) *[]string { return &c.MyReactions }
 
 func scanComment(row scanner) (Comment, error) {
 	c, err := scanCommentRaw(row)
@@ -150,16 +161,18 @@ func scanComment(row scanner) (Comment, error) {
 func scanCommentRaw(row scanner) (Comment, error) {
 	var c Comment
 	var rID, ruID, ruNick, ruAt, ruRole sql.NullString
+	var mine myReactions
 	err := row.Scan(&c.ID, &c.Seq, &c.PostID, &c.Body, &c.BodyHTML, &c.CreatedAt, &c.EditedAt, &c.Deleted, &c.Hidden, &c.Likes, &c.Dislikes,
 		&c.Author.ID, &c.Author.Nickname, &c.Author.CreatedAt, &c.Author.Role, &c.MyVote,
-		&rID, &ruID, &ruNick, &ruAt, &ruRole)
+		&rID, &ruID, &ruNick, &ruAt, &ruRole, &c.Reactions, &mine)
 	if rID.Valid {
 		c.ReplyTo = &CommentRef{ID: rID.String, Author: User{ID: ruID.String, Nickname: ruNick.String, CreatedAt: ruAt.String, Role: events.Role(ruRole.String)}}
 	}
+	c.MyReactions = mine
 	return c, err
 }
 
-const (
+var (
 	postHiddenQuery = `SELECT hidden FROM posts WHERE id = ?`
 	commentsQuery   = `SELECT ` + commentCols + ` FROM comments c` + commentJoins + `
 			WHERE c.post_id = ? AND c.seq > ? ORDER BY c.seq LIMIT ?`
@@ -195,9 +208,10 @@ func (db *DB) Comments(ctx context.Context, f CommentFilter) (Page[Comment], err
 	if f.Reveal {
 		scan = scanCommentRaw
 	}
+	scan = anonymous(f.Viewer, scan, commentMine)
 	return readList(ctx, db, list[Comment]{
 		query: commentsQuery,
-		args:  []any{f.Viewer, f.PostID, after},
+		args:  []any{f.Viewer, f.Viewer, f.PostID, after},
 		limit: ClampLimit(f.Limit, DefaultLimit),
 		scan:  scan,
 		key:   func(c Comment) uint64 { return c.Seq },
@@ -236,10 +250,10 @@ func (db *DB) commentsFrom(ctx context.Context, f CommentFilter) (uint64, error)
 
 // Comment returns one comment, ENOTFOUND if none.
 func (db *DB) Comment(ctx context.Context, id events.CommentID, viewer events.UserID) (Comment, error) {
-	return one(ctx, db, "comment", commentQuery, scanComment, string(viewer), string(id))
+	return one(ctx, db, "comment", commentQuery, anonymous(string(viewer), scanComment, commentMine), string(viewer), string(viewer), string(id))
 }
 
 // CommentRevealed is Comment for a moderator: a hidden comment with its text.
 func (db *DB) CommentRevealed(ctx context.Context, id events.CommentID) (Comment, error) {
-	return one(ctx, db, "comment", commentQuery, scanCommentRaw, "", string(id))
+	return one(ctx, db, "comment", commentQuery, anonymous("", scanCommentRaw, commentMine), "", "", string(id))
 }

@@ -159,6 +159,8 @@ var handlers = registerHandlers(
 	on(events.FlagResolved, (*applier).flagResolved, invalidatesNothing(), notifiesNobody()),
 	on(events.ContentHidden, (*applier).contentHidden, invalidatesNothing(), notifiesNobody()),
 	on(events.ContentRestored, (*applier).contentRestored, invalidatesNothing(), notifiesNobody()),
+	on(events.ReactionAdded, (*applier).reactionAdded, invalidatesNothing(), notifiesNobody()),
+	on(events.ReactionRemoved, (*applier).reactionRemoved, invalidatesNothing(), notifiesNobody()),
 )
 
 func registerHandlers(hs ...handler) map[events.Type]handler {

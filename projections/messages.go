@@ -22,6 +22,10 @@ type Message struct {
 	BodyHTML  string  `json:"body_html"`
 	Hidden    bool    `json:"hidden"`
 	CreatedAt string  `json:"created_at"`
+	// Reactions are the counts by reaction; MyReactions the reader's own
+	// (absent where no reader is known, as in frames).
+	Reactions   ReactionCounts `json:"reactions"`
+	MyReactions []string       `json:"my_reactions,omitzero"`
 }
 
 // Contact is another user as listed in someone's contacts.
@@ -125,9 +129,13 @@ func (a *applier) roomRead(_ events.Event, d events.RoomReadData) error {
 	return err
 }
 
-const messageCols = `m.id, m.seq, m.room, m.body, m.body_html, m.created_at, m.hidden, f.id, f.nickname, f.created_at, f.role, t.id, t.nickname, t.created_at, t.role`
+// messageCols' argument is the reader, for my_reactions ("" for none).
+var messageCols = `m.id, m.seq, m.room, m.body, m.body_html, m.created_at, m.hidden, f.id, f.nickname, f.created_at, f.role, t.id, t.nickname, t.created_at, t.role,
+	m.reactions, ` + myReactionsCol(events.KindMessage, "m.id")
 
 const messageJoins = ` JOIN users f ON f.id = m.from_id LEFT JOIN users t ON t.id = m.to_id`
+
+func messageMine(m *Message) *[]string { return &m.MyReactions }
 
 func scanMessage(row scanner) (Message, error) {
 	m, err := scanMessageRaw(row)
@@ -139,7 +147,10 @@ func scanMessage(row scanner) (Message, error) {
 func scanMessageRaw(row scanner) (Message, error) {
 	var m Message
 	var toID, toNick, toAt, toRole sql.NullString
-	err := row.Scan(&m.ID, &m.Seq, &m.Room, &m.Body, &m.BodyHTML, &m.CreatedAt, &m.Hidden, &m.From.ID, &m.From.Nickname, &m.From.CreatedAt, &m.From.Role, &toID, &toNick, &toAt, &toRole)
+	var mine myReactions
+	err := row.Scan(&m.ID, &m.Seq, &m.Room, &m.Body, &m.BodyHTML, &m.CreatedAt, &m.Hidden, &m.From.ID, &m.From.Nickname, &m.From.CreatedAt, &m.From.Role, &toID, &toNick, &toAt, &toRole,
+		&m.Reactions, &mine)
+	m.MyReactions = mine
 	if toID.Valid {
 		m.To = &User{ID: toID.String, Nickname: toNick.String, CreatedAt: toAt.String, Role: events.Role(toRole.String)}
 	}
@@ -148,39 +159,39 @@ func scanMessageRaw(row scanner) (Message, error) {
 
 // MessageBySeq returns the message stored by the event at seq, ENOTFOUND if none.
 func (db *DB) MessageBySeq(ctx context.Context, seq uint64) (Message, error) {
-	return one(ctx, db, "message", `SELECT `+messageCols+` FROM messages m`+messageJoins+` WHERE m.seq = ?`, scanMessage, seq)
+	return one(ctx, db, "message", `SELECT `+messageCols+` FROM messages m`+messageJoins+` WHERE m.seq = ?`, anonymous("", scanMessage, messageMine), "", seq)
 }
 
 // MessageByID returns a message, ENOTFOUND if none.
 func (db *DB) MessageByID(ctx context.Context, messageID events.MessageID) (Message, error) {
 	id := string(messageID)
-	return one(ctx, db, "message", `SELECT `+messageCols+` FROM messages m`+messageJoins+` WHERE m.id = ?`, scanMessage, id)
+	return one(ctx, db, "message", `SELECT `+messageCols+` FROM messages m`+messageJoins+` WHERE m.id = ?`, anonymous("", scanMessage, messageMine), "", id)
 }
 
 // DirectMessages returns a page of the conversation between two users,
-// newest first, paging back in time (10 a page by default).
+// newest first, paging back in time (10 a page by default), as userA reads it.
 func (db *DB) DirectMessages(ctx context.Context, userA, userB events.UserID, pr PageRequest) (Page[Message], error) {
 	a, b := string(userA), string(userB)
-	return db.messages(ctx, dmConv(a, b), ClampLimit(pr.Limit, 10), pr.Cursor)
+	return db.messages(ctx, a, dmConv(a, b), ClampLimit(pr.Limit, 10), pr.Cursor)
 }
 
 // RoomMessages returns a page of a room's messages, newest first (50 a page
-// by default).
-func (db *DB) RoomMessages(ctx context.Context, room string, pr PageRequest) (Page[Message], error) {
-	return db.messages(ctx, roomConv(room), ClampLimit(pr.Limit, 50), pr.Cursor)
+// by default), as viewer reads it.
+func (db *DB) RoomMessages(ctx context.Context, room string, viewer events.UserID, pr PageRequest) (Page[Message], error) {
+	return db.messages(ctx, string(viewer), roomConv(room), ClampLimit(pr.Limit, 50), pr.Cursor)
 }
 
-const messagesQuery = `SELECT ` + messageCols + ` FROM messages m` + messageJoins + `
+var messagesQuery = `SELECT ` + messageCols + ` FROM messages m` + messageJoins + `
 			WHERE m.conv = ? AND m.seq < ? ORDER BY m.seq DESC LIMIT ?`
 
-func (db *DB) messages(ctx context.Context, conv string, limit int, cursor string) (Page[Message], error) {
+func (db *DB) messages(ctx context.Context, viewer, conv string, limit int, cursor string) (Page[Message], error) {
 	before, err := decodeBefore(cursor)
 	if err != nil {
 		return Page[Message]{}, err
 	}
 	return readList(ctx, db, list[Message]{
-		query: messagesQuery, args: []any{conv, before}, limit: limit,
-		scan: scanMessage, key: func(m Message) uint64 { return m.Seq },
+		query: messagesQuery, args: []any{viewer, conv, before}, limit: limit,
+		scan: anonymous(viewer, scanMessage, messageMine), key: func(m Message) uint64 { return m.Seq },
 	})
 }
 
@@ -489,5 +500,5 @@ func (m *Message) conceal() {
 // MessageRevealed is MessageByID for a moderator: a hidden message's text too.
 func (db *DB) MessageRevealed(ctx context.Context, messageID events.MessageID) (Message, error) {
 	id := string(messageID)
-	return one(ctx, db, "message", `SELECT `+messageCols+` FROM messages m`+messageJoins+` WHERE m.id = ?`, scanMessageRaw, id)
+	return one(ctx, db, "message", `SELECT `+messageCols+` FROM messages m`+messageJoins+` WHERE m.id = ?`, anonymous("", scanMessageRaw, messageMine), "", id)
 }

@@ -45,6 +45,8 @@ type Post struct {
 	// Participants are the author, then up to four of the most recent
 	// distinct commenters, newest first.
 	Participants []User `json:"participants"`
+	// Reactions are the counts by reaction (the reader's own are in Mine).
+	Reactions ReactionCounts `json:"reactions"`
 	// activitySeq and score are the post's places in the latest and top
 	// lists (their cursors).
 	activitySeq uint64
@@ -64,7 +66,7 @@ func (db *DB) FreshPost(ctx context.Context, id events.PostID, seq uint64, autho
 	}
 	created := FormatTime(at)
 	posts := []Post{{ID: string(id), Seq: seq, Author: author, Title: title, Body: body, BodyHTML: html, Categories: categories, CreatedAt: created,
-		LastActivityAt: created, Participants: []User{author}, activitySeq: seq}}
+		LastActivityAt: created, Participants: []User{author}, activitySeq: seq, Reactions: ReactionCounts{}}}
 	err := db.fillMine(ctx, author.ID, posts)
 	return posts[0], err
 }
@@ -218,7 +220,7 @@ type PostFilter struct {
 }
 
 const postCols = `p.id, p.seq, p.title, p.body, p.body_html, p.categories, p.created_at, p.edited_at, p.deleted, p.hidden, p.likes, p.dislikes, p.comment_count,
-	p.view_count, p.pinned, p.locked, p.activity_seq, p.activity_at, lc.id, lc.nickname, lc.created_at, lc.role, ` + participantsCol + `,
+	p.view_count, p.pinned, p.locked, p.activity_seq, p.activity_at, lc.id, lc.nickname, lc.created_at, lc.role, ` + participantsCol + `, p.reactions,
 	u.id, u.nickname, u.created_at, u.role, COALESCE(mv.value, 0)`
 
 const postJoins = ` JOIN users u ON u.id = p.author_id
@@ -249,7 +251,7 @@ func scanPostRaw(row scanner) (Post, error) {
 	var pinned, others sql.NullString
 	var lc nullUser
 	err := row.Scan(&p.ID, &p.Seq, &p.Title, &p.Body, &p.BodyHTML, &cats, &p.CreatedAt, &p.EditedAt, &p.Deleted, &p.Hidden, &p.Likes, &p.Dislikes, &p.CommentCount,
-		&p.ViewCount, &pinned, &p.Locked, &p.activitySeq, &p.LastActivityAt, &lc.id, &lc.nickname, &lc.createdAt, &lc.role, &others,
+		&p.ViewCount, &pinned, &p.Locked, &p.activitySeq, &p.LastActivityAt, &lc.id, &lc.nickname, &lc.createdAt, &lc.role, &others, &p.Reactions,
 		&p.Author.ID, &p.Author.Nickname, &p.Author.CreatedAt, &p.Author.Role, &p.MyVote)
 	if err == nil {
 		err = json.Unmarshal([]byte(cats), &p.Categories)

@@ -349,8 +349,10 @@ func (w *world) play(n int) {
 					w.must("pin", w.Svc.PinPost(ctx, "", p, []events.PinScope{events.PinGlobal, events.PinCategory}[w.intn(2)]))
 				}
 			}
-		case r < 98:
+		case r < 96:
 			w.read(user)
+		case r < 98:
+			w.react(user)
 		default:
 			room := pick(w, w.rooms)
 			if w.intn(8) == 0 {
@@ -384,6 +386,45 @@ func (w *world) read(user string) {
 		in.UpTo = events.CommentID(pick(w, ofPost))
 	}
 	w.must("read post", w.Svc.ReadPost(forumtest.Context(w.t), in))
+}
+
+// react puts a random reaction of user's on a live post, comment or one of
+// their direct messages, or takes it off.
+func (w *world) react(user string) {
+	w.t.Helper()
+	var targets []events.Target
+	for _, p := range w.livePosts() {
+		targets = append(targets, events.Target{Kind: events.KindPost, ID: p})
+	}
+	for _, c := range w.liveComments() {
+		targets = append(targets, events.Target{Kind: events.KindComment, ID: c})
+	}
+	for _, m := range w.dmsOf(user) {
+		targets = append(targets, events.Target{Kind: events.KindMessage, ID: m})
+	}
+	if len(targets) == 0 {
+		return
+	}
+	in := commands.ReactInput{User: events.UserID(user), Target: pick(w, targets), Name: pick(w, events.ReactionNames[:3]), On: w.intn(3) > 0}
+	_, err := w.Svc.React(forumtest.Context(w.t), in)
+	w.must("react", err)
+}
+
+// dmsOf returns the ids of the direct messages user sent or received, in
+// a fixed order.
+func (w *world) dmsOf(user string) []string {
+	keys := make([]string, 0, len(w.dms))
+	for k := range w.dms {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var out []string
+	for _, k := range keys {
+		if a, b, _ := strings.Cut(k, "-"); a == user || b == user {
+			out = append(out, w.dms[k]...)
+		}
+	}
+	return out
 }
 
 // scaled returns n, or a third of it under the race detector.
@@ -529,9 +570,10 @@ func (w *world) answers(db *projections.DB) map[string]string {
 	}
 	for _, r := range w.rooms {
 		add("room "+r, pages(func(c string) (projections.Page[projections.Message], error) {
-			return db.RoomMessages(ctx, r, projections.PageRequest{Limit: 4, Cursor: c})
+			return db.RoomMessages(ctx, r, events.UserID(nth(viewers, len(r))), projections.PageRequest{Limit: 4, Cursor: c})
 		}))
 	}
+	w.reactionAnswers(db, add)
 	for _, s := range w.sessions {
 		add("session "+string(s.ID), result(db.SessionByTokenHash(ctx, commands.TokenHash(s.Token))))
 	}
@@ -553,6 +595,42 @@ func (w *world) readingAnswers(db *projections.DB, add func(key, v string)) {
 					return db.ReadingPosts(ctx, projections.ReadingFilter{List: list, Viewer: events.UserID(u), Category: cat, PageRequest: projections.PageRequest{Limit: 2, Cursor: c}})
 				}))
 			}
+		}
+	}
+}
+
+// reactionAnswers asks db the reactions on everything the world made, and
+// who reacted, as every user sees them.
+func (w *world) reactionAnswers(db *projections.DB, add func(key, v string)) {
+	ctx := forumtest.Context(w.t)
+	var targets []events.Target
+	for _, p := range w.posts {
+		targets = append(targets, events.Target{Kind: events.KindPost, ID: p})
+	}
+	for _, c := range w.comments {
+		targets = append(targets, events.Target{Kind: events.KindComment, ID: c})
+	}
+	for _, u := range w.users {
+		for _, m := range w.dmsOf(u) {
+			targets = append(targets, events.Target{Kind: events.KindMessage, ID: m})
+		}
+	}
+	seen := map[string]bool{}
+	for i, t := range targets {
+		key := string(t.Kind) + " " + t.ID
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		v := ""
+		if i%2 == 1 {
+			v = w.users[i%len(w.users)]
+		}
+		add("reactions "+key+" as "+v, result(db.Reactions(ctx, t, events.UserID(v))))
+		for _, name := range events.ReactionNames[:3] {
+			add("reactors "+key+" "+string(name), pages(func(c string) (projections.Page[projections.User], error) {
+				return db.Reactors(ctx, projections.ReactorFilter{Target: t, Name: name, PageRequest: projections.PageRequest{Limit: 2, Cursor: c}})
+			}))
 		}
 	}
 }

@@ -98,6 +98,8 @@ var examples = map[events.Type]example{
 	events.FlagResolved:    {userAda, events.FlagResolvedData{FlagID: "01jq8r9k0zqrbcnhzcrrjk3kt1", Target: events.Target{Kind: "post", ID: postID}, Action: "hide"}},
 	events.ContentHidden:   {userAda, events.ContentModData{Target: events.Target{Kind: "post", ID: postID}, Reason: "spam"}},
 	events.ContentRestored: {userAda, events.ContentModData{Target: events.Target{Kind: "post", ID: postID}, Reason: "a mistake"}},
+	events.ReactionAdded:   {userGrace, events.ReactionData{Target: events.Target{Kind: "post", ID: postID}, UserID: userGrace, Name: "tada"}},
+	events.ReactionRemoved: {userGrace, events.ReactionData{Target: events.Target{Kind: "message", ID: messageID}, UserID: userGrace, Name: "+1"}},
 }
 
 // exampleID returns a fixed id of the shape events.NewID makes, one per type.

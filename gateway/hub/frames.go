@@ -106,6 +106,19 @@ type (
 		Likes    int    `json:"likes"`
 		Dislikes int    `json:"dislikes"`
 	}
+	// reactionFrame (reaction.added and reaction.removed) tells who is
+	// shown an item its counts of reactions now, and who put Name on it
+	// (Added) or took it off. PostID is a comment's post.
+	reactionFrame struct {
+		Type      string                     `json:"type"` // reaction
+		Seq       uint64                     `json:"seq"`
+		Target    events.Target              `json:"target"`
+		PostID    string                     `json:"post_id,omitempty"`
+		Name      events.ReactionName        `json:"name"`
+		Added     bool                       `json:"added"`
+		User      projections.User           `json:"user"`
+		Reactions projections.ReactionCounts `json:"reactions"`
+	}
 	// messageFrame is dm and room.message.
 	messageFrame struct {
 		Type    string              `json:"type"`
@@ -437,6 +450,75 @@ func (h *Hub) votesFrame(ctx context.Context, ev events.Event, kind events.Kind,
 	f := voteFrame{Type: b.ftype, Seq: ev.Seq, ID: d.TargetID, Likes: v.Likes, Dislikes: v.Dislikes}
 	b.frame, b.to = h.newFrame(b.ftype, ev.Seq, f), audience{all: true}
 	return nil
+}
+
+// buildReactionAdded builds the frame of a reaction put on an item,
+// buildReactionRemoved of one taken off.
+func (h *Hub) buildReactionAdded(ctx context.Context, ev events.Event, d events.ReactionData, b *built) error {
+	return h.reactionFrame(ctx, ev, d, true, b)
+}
+
+func (h *Hub) buildReactionRemoved(ctx context.Context, ev events.Event, d events.ReactionData, b *built) error {
+	return h.reactionFrame(ctx, ev, d, false, b)
+}
+
+// reactionFrame builds a reaction frame for who is shown its item: a post
+// or comment to everyone while its thread is not hidden, a message to its
+// conversation or its room; never to a user who blocks the reactor. A
+// hidden item's reactions are pushed to nobody.
+func (h *Hub) reactionFrame(ctx context.Context, ev events.Event, d events.ReactionData, added bool, b *built) error {
+	to, postID, err := h.reactionAudience(ctx, d.Target)
+	if err != nil || to == nil {
+		return err
+	}
+	u, err := h.read.User(ctx, events.UserID(d.UserID))
+	if err != nil {
+		return err
+	}
+	r, err := h.read.Reactions(ctx, d.Target, "")
+	if err != nil {
+		return err
+	}
+	f := reactionFrame{Type: b.ftype, Seq: ev.Seq, Target: d.Target, PostID: postID, Name: d.Name, Added: added, User: u, Reactions: r.Counts}
+	b.frame, b.to = h.newFrame(b.ftype, ev.Seq, f), *to
+	b.frame.author = d.UserID
+	b.keys = []string{itemKey(d.Target.Kind, d.Target.ID), userKey(d.UserID)}
+	if postID != "" {
+		b.keys = append(b.keys, itemKey(events.KindPost, postID))
+	}
+	return nil
+}
+
+// reactionAudience is who is shown the reactions on target, nil for
+// nobody (a hidden item, or one in a hidden thread), and a comment's post.
+func (h *Hub) reactionAudience(ctx context.Context, target events.Target) (to *audience, postID string, err error) {
+	everyone := &audience{all: true}
+	switch target.Kind {
+	case events.KindPost:
+		p, err := h.read.Post(ctx, events.PostID(target.ID), "")
+		if err != nil || p.Hidden {
+			return nil, "", err
+		}
+		return everyone, "", nil
+	case events.KindComment:
+		c, err := h.read.Comment(ctx, events.CommentID(target.ID), "")
+		if err != nil || c.Hidden {
+			return nil, "", err
+		}
+		p, err := h.read.Post(ctx, events.PostID(c.PostID), "")
+		if err != nil || p.Hidden {
+			return nil, "", err
+		}
+		return everyone, c.PostID, nil
+	case events.KindMessage:
+		m, err := h.read.MessageByID(ctx, events.MessageID(target.ID))
+		if err != nil || m.Hidden {
+			return nil, "", err
+		}
+		a, err := h.messageAudience(ctx, m)
+		return &a, "", err
+	}
+	return nil, "", nil
 }
 
 // buildRoomRead tells the reader's own connections how far they read a room.

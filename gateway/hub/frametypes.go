@@ -33,6 +33,7 @@ const (
 	framePurged            = "purged"
 	framePinned            = "pinned"
 	frameLocked            = "locked"
+	frameReaction          = "reaction"
 )
 
 // The type field of every client → server frame (docs/PROTOCOL.md).

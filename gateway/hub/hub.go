@@ -31,6 +31,7 @@ type ReadModels interface {
 	Post(ctx context.Context, id events.PostID, viewer events.UserID) (projections.Post, error)
 	Comment(ctx context.Context, id events.CommentID, viewer events.UserID) (projections.Comment, error)
 	Votes(ctx context.Context, target events.Target, viewer events.UserID) (projections.Votes, error)
+	Reactions(ctx context.Context, target events.Target, viewer events.UserID) (projections.Reactions, error)
 	MessageBySeq(ctx context.Context, seq uint64) (projections.Message, error)
 	MessageByID(ctx context.Context, id events.MessageID) (projections.Message, error)
 	NotificationsAt(ctx context.Context, seq uint64) (users []string, notes []projections.Notification, err error)

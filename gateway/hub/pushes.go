@@ -166,6 +166,8 @@ var pushes = registerPushes(
 	shows(events.CommentDeleted, frameCommentDeleted, func(d events.CommentDeletedData) source { return source{id: d.CommentID} }, (*Hub).buildDeletedComment,
 		changing(func(d events.CommentDeletedData) string { return itemKey(events.KindComment, d.CommentID) })),
 	frame(events.CommentVoted, frameCommentVoted, (*Hub).buildCommentVotes),
+	frame(events.ReactionAdded, frameReaction, (*Hub).buildReactionAdded),
+	frame(events.ReactionRemoved, frameReaction, (*Hub).buildReactionRemoved),
 	shows(events.DMSent, frameDM, messageSource[events.DMSentData], (*Hub).buildMessage),
 	frame(events.DMRead, frameRead, (*Hub).buildDMRead),
 	shows(events.RoomMessageSent, frameRoomMessage, messageSource[events.RoomMessageData], (*Hub).buildMessage),
