@@ -1,0 +1,135 @@
+package commands
+
+import (
+	"context"
+	"strings"
+
+	"forum/events"
+	"forum/fault"
+	"forum/projections"
+)
+
+// ReactInput puts User's reaction Name on Target (a post, comment or
+// message), or takes it off (On false).
+type ReactInput struct {
+	User   events.UserID
+	Target events.Target
+	Name   events.ReactionName
+	On     bool
+}
+
+// errReactionName is the answer to a name that is not a reaction.
+var errReactionName = fault.FieldError(fault.EINVALID, "name", "name must be one of "+strings.Join(reactionNames(), ", "))
+
+func reactionNames() []string {
+	out := make([]string, len(events.ReactionNames))
+	for i, n := range events.ReactionNames {
+		out[i] = string(n)
+	}
+	return out
+}
+
+// React puts a reaction on, or takes it off, and returns the target's
+// reactions as the user now sees them. Like a vote it sets, not toggles: a
+// reaction already on (or already off) appends nothing. Each user's
+// reaction is a row of its own in the read models, so users reacting at
+// once are all counted. EINVALID (field name) for a name that is not a
+// reaction; ENOTFOUND for a missing target, or a message the user is not
+// shown; ECONFLICT for a deleted or hidden one (or a comment under a hidden
+// post); EFORBIDDEN for a direct message whose other side blocks the user.
+func (s *Service) React(ctx context.Context, in ReactInput) (projections.Reactions, error) {
+	user := string(in.User)
+	if !in.Name.Valid() {
+		return projections.Reactions{}, errReactionName
+	}
+	if err := checkID(string(in.Target.Kind), in.Target.ID); err != nil {
+		return projections.Reactions{}, err
+	}
+	if err := s.CheckActive(ctx, in.User); err != nil {
+		return projections.Reactions{}, err
+	}
+	deleted, err := s.takesReactions(ctx, in.Target, user)
+	if err != nil {
+		return projections.Reactions{}, err
+	}
+	on, err := s.DB.HasReaction(ctx, in.Target, in.User, in.Name)
+	if err != nil {
+		return projections.Reactions{}, err
+	}
+	if on != in.On {
+		typ := events.ReactionAdded
+		if !in.On {
+			typ = events.ReactionRemoved
+		}
+		data := events.ReactionData{Target: in.Target, UserID: user, Name: in.Name}
+		if deleted != "" {
+			err = s.emitUnlessDeleted(ctx, string(in.Target.Kind), deleted, typ, in.Target.ID, user, data)
+		} else {
+			_, err = s.emit(ctx, typ, in.Target.ID, user, data)
+		}
+		if err != nil {
+			return projections.Reactions{}, err
+		}
+	}
+	return s.DB.Reactions(ctx, in.Target, in.User)
+}
+
+// takesReactions says why user may not react to t (see React), and returns
+// the subject of its deletion in the log ("" for a message, which has none).
+func (s *Service) takesReactions(ctx context.Context, t events.Target, user string) (deleted string, err error) {
+	switch t.Kind {
+	case events.KindPost:
+		p, err := s.DB.Post(ctx, events.PostID(t.ID), "")
+		if err != nil {
+			return "", err
+		}
+		return events.PostDeleted.Subject(t.ID), postTakes(p, "reactions")
+	case events.KindComment:
+		return events.CommentDeleted.Subject(t.ID), s.commentTakesVotes(ctx, t.ID)
+	case events.KindMessage:
+		return "", s.MayReadMessage(ctx, events.MessageID(t.ID), events.UserID(user), true)
+	}
+	return "", fault.Errorf(fault.ENOTFOUND, "%s not found", t.Kind)
+}
+
+// MayReadMessage returns ENOTFOUND unless user is shown message id: one of
+// the two sides of a direct message, or a member of the message's room.
+// With writing, it also refuses (ECONFLICT) a hidden message, and
+// (EFORBIDDEN) a direct message whose other side blocks user.
+func (s *Service) MayReadMessage(ctx context.Context, id events.MessageID, user events.UserID, writing bool) error {
+	if !events.ValidID(string(id)) {
+		return fault.Errorf(fault.ENOTFOUND, "message not found")
+	}
+	m, err := s.DB.MessageByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	notFound := fault.Errorf(fault.ENOTFOUND, "message not found")
+	other := ""
+	switch {
+	case m.Room != nil:
+		mem, err := s.DB.RoomMembership(ctx, *m.Room, user)
+		if err != nil {
+			return err
+		}
+		if !mem.Member {
+			return notFound
+		}
+	case m.To != nil && m.From.ID == string(user):
+		other = m.To.ID
+	case m.To != nil && m.To.ID == string(user):
+		other = m.From.ID
+	default:
+		return notFound
+	}
+	if !writing {
+		return nil
+	}
+	if m.Hidden {
+		return fault.Errorf(fault.ECONFLICT, "the message was hidden by a moderator and takes no reactions")
+	}
+	if other != "" {
+		return s.refuseBlocked(ctx, string(user), other)
+	}
+	return nil
+}
