@@ -96,8 +96,18 @@ func TestReactionsContract(t *testing.T) {
 		t.Errorf("the comment as an anonymous reader reads it: %s", raw)
 	}
 	_, raw = f.Anon().Do("GET", "/api/posts/"+post.ID, nil)
-	if !bytes.Contains(raw, []byte(`"reactions":{"+1":1,"tada":1}`)) {
-		t.Errorf("the post: %s", raw)
+	if !bytes.Contains(raw, []byte(`"reactions":{"+1":1,"tada":1}`)) || bytes.Contains(raw, []byte(`my_reactions`)) {
+		t.Errorf("the post as an anonymous reader reads it: %s", raw)
+	}
+	for _, path := range []string{"/api/posts/" + post.ID, "/api/posts?limit=5"} {
+		_, raw = ann.Do("GET", path, nil)
+		if !bytes.Contains(raw, []byte(`"reactions":{"+1":1,"tada":1}`)) || !bytes.Contains(raw, []byte(`"my_reactions":["+1","tada"]`)) {
+			t.Errorf("GET %s as ann: %s", path, raw)
+		}
+		_, raw = bob.Do("GET", path, nil)
+		if !bytes.Contains(raw, []byte(`"my_reactions":[]`)) {
+			t.Errorf("GET %s as bob, who took his off: %s", path, raw)
+		}
 	}
 	var msgs projections.Page[projections.Message]
 	bob.MustDo("GET", "/api/chats/"+ann.User.ID+"/messages", nil, http.StatusOK, &msgs)

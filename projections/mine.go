@@ -22,6 +22,9 @@ type Mine struct {
 	// read (see ReadState).
 	Read           bool `json:"read"`
 	UnreadComments int  `json:"unread_comments"`
+	// MyReactions are the reader's own reactions on the post, in the order
+	// the forum shows them ([] for none).
+	MyReactions []string `json:"my_reactions"`
 }
 
 // mineLookup fills its own fields of the mines of the posts (by post id,
@@ -29,7 +32,7 @@ type Mine struct {
 type mineLookup func(ctx context.Context, db *DB, user string, mines map[string]*Mine) error
 
 // mineLookups are the lookups of Mine's fields, one per feature.
-var mineLookups = []mineLookup{lookUpReads}
+var mineLookups = []mineLookup{lookUpReads, lookUpMyReactions}
 
 // maxMines bounds the posts of one Mines call: a page.
 const maxMines = MaxLimit + maxPins

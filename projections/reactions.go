@@ -227,6 +227,23 @@ func (db *DB) Reactors(ctx context.Context, f ReactorFilter) (Page[User], error)
 	return users, err
 }
 
+// lookUpMyReactions fills the MyReactions of mines, by post id, with
+// user's own reactions on those posts.
+func lookUpMyReactions(ctx context.Context, db *DB, user string, mines map[string]*Mine) error {
+	ids := make([]string, 0, len(mines))
+	for id, m := range mines {
+		ids = append(ids, id)
+		m.MyReactions = []string{}
+	}
+	mine, err := db.myPostReactions(ctx, user, ids)
+	for id, names := range mine {
+		if m := mines[id]; m != nil {
+			m.MyReactions = names
+		}
+	}
+	return err
+}
+
 // myPostReactions returns user's own reactions on the posts ids (at most
 // a page of them), by post id: posts without one are absent.
 func (db *DB) myPostReactions(ctx context.Context, user string, ids []string) (map[string][]string, error) {
