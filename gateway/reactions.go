@@ -9,6 +9,16 @@ import (
 	"forum/projections"
 )
 
+// reactionRoutes registers the routes of reactions on posts, comments and
+// messages.
+func (s *Server) reactionRoutes(mux *http.ServeMux) {
+	for plural, kind := range kinds {
+		mux.HandleFunc("PUT /api/"+plural+"/{id}/reactions/{name}", s.signedIn(s.react(kind, true)))
+		mux.HandleFunc("DELETE /api/"+plural+"/{id}/reactions/{name}", s.signedIn(s.react(kind, false)))
+		mux.HandleFunc("GET /api/"+plural+"/{id}/reactions/{name}", s.reactors(kind))
+	}
+}
+
 // react answers PUT (on true) and DELETE (on false)
 // /api/{posts|comments|messages}/{id}/reactions/{name}: the target's
 // reactions as the user now sees them.

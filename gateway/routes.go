@@ -42,11 +42,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("PATCH /api/comments/{id}", s.signedIn(s.editComment))
 	mux.HandleFunc("DELETE /api/comments/{id}", s.signedIn(s.deleteComment))
 	mux.HandleFunc("PUT /api/comments/{id}/vote", s.signedIn(s.vote(events.KindComment)))
-	for plural, kind := range kinds {
-		mux.HandleFunc("PUT /api/"+plural+"/{id}/reactions/{name}", s.signedIn(s.react(kind, true)))
-		mux.HandleFunc("DELETE /api/"+plural+"/{id}/reactions/{name}", s.signedIn(s.react(kind, false)))
-		mux.HandleFunc("GET /api/"+plural+"/{id}/reactions/{name}", s.reactors(kind))
-	}
+	s.reactionRoutes(mux)
 
 	mux.HandleFunc("GET /api/contacts", s.signedIn(s.contacts))
 	mux.HandleFunc("GET /api/chats/{userId}/messages", s.signedIn(s.listDMs))
