@@ -9,6 +9,7 @@ import { currentUser } from '../state.js';
 import { reportError, toast } from '../toast.js';
 import { field, errorSlot, onSubmit } from '../forms.js';
 import { createVotes } from './votes.js';
+import { createReactions } from './reactions.js';
 import { confirmButton } from './confirm.js';
 import { composer } from './composer.js';
 import { flagButton, roleBadge } from './flag.js';
@@ -18,7 +19,7 @@ const PAGE_SIZE = 20;
 const HIGHLIGHT_MS = 4000;
 
 /**
- * createComments returns {el, loadMore, reveal, add, update, setVotes, close, dispose} for the comments of
+ * createComments returns {el, loadMore, reveal, add, update, setVotes, react, close, dispose} for the comments of
  * postId; onNew(comment) runs for each comment added after the first load (live or mine), and
  * onRemoved(comment) for each shown comment deleted since (live or by me).
  */
@@ -38,6 +39,7 @@ export function createComments({ postId, onNew, onRemoved }) {
   function render(entry) {
     const { comment, el } = entry;
     entry.votes = null;
+    entry.reactions = null;
     el.classList.toggle('removed', Boolean(comment.deleted));
     if (comment.deleted) {
       el.replaceChildren(h('div', { class: 'comment-body' }, REMOVED));
@@ -48,6 +50,7 @@ export function createComments({ postId, onNew, onRemoved }) {
       return;
     }
     entry.votes = createVotes({ url: path('api', 'comments', comment.id, 'vote'), item: comment, label: 'Votes on this comment' });
+    entry.reactions = createReactions({ base: path('api', 'comments', comment.id), kind: 'comment', id: comment.id, item: comment, label: 'Reactions to this comment' });
     const own = me && comment.author.id === me.id;
     const editButton = h('button', { type: 'button', class: 'edit-comment' }, 'Edit');
     editButton.addEventListener('click', () => edit(entry));
@@ -56,7 +59,7 @@ export function createComments({ postId, onNew, onRemoved }) {
       h('p', { class: 'comment-meta' }, avatar(comment.author), userLink(comment.author), roleBadge(comment.author), ' · ', timeEl(comment.created_at), comment.edited_at && ' · edited',
         comment.reply_to && ' · ', comment.reply_to && inReplyTo(comment.reply_to)),
       body,
-      h('div', { class: 'comment-actions' }, entry.votes.el,
+      h('div', { class: 'comment-actions' }, entry.votes.el, entry.reactions.el,
         me && h('button', { type: 'button', class: 'link-button reply-comment', onclick: () => replyTo(entry) }, 'Reply'),
         me && quoteButton(entry, body),
         copyLinkButton(postId, comment.id),
@@ -134,7 +137,7 @@ export function createComments({ postId, onNew, onRemoved }) {
 
   function create(comment) {
     const el = h('li', { class: 'comment', id: `comment-${comment.id}`, 'data-id': comment.id, 'data-seq': String(comment.seq), tabindex: '-1' });
-    const entry = { comment, el, votes: null };
+    const entry = { comment, el, votes: null, reactions: null };
     entries.set(comment.id, entry);
     render(entry);
     place(el);
@@ -270,7 +273,7 @@ export function createComments({ postId, onNew, onRemoved }) {
       const entry = entries.get(comment.id);
       if (!entry) return;
       const removed = Boolean(comment.deleted) && !entry.comment.deleted;
-      entry.comment = { ...comment, my_vote: entry.votes?.myVote() ?? 0 };
+      entry.comment = { ...comment, my_vote: entry.votes?.myVote() ?? 0, my_reactions: entry.reactions?.mine() ?? [] };
       render(entry);
       if (removed) onRemoved(comment);
     },
@@ -283,6 +286,10 @@ export function createComments({ postId, onNew, onRemoved }) {
     },
     setVotes(commentId, counts) {
       entries.get(commentId)?.votes?.set(counts);
+    },
+    /** react applies a reaction frame to the comment it is about, if shown. */
+    react(msg) {
+      entries.get(msg.target.id)?.reactions?.frame(msg);
     },
     /** close removes the form: a removed post takes no more comments. */
     close: () => form.remove(),

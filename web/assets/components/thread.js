@@ -12,6 +12,7 @@ import { createTypingSender, createTypingIndicator } from './typing.js';
 import { keepDraft, clearDraft } from '../drafts.js';
 import { attachMentions, formattingHelp } from './composer.js';
 import { flagButton } from './flag.js';
+import { createReactions } from './reactions.js';
 
 const NEAR_EDGE_PX = 48;
 const OLDER_EVERY_MS = 500;
@@ -25,9 +26,10 @@ let nextInputId = 0;
  *   send(body, clientId): sends over the WebSocket, returns false when not connected;
  *   post(body, clientId): sends over HTTP instead, resolves to {message};
  *   sendTyping(active): tells the others whether I am typing;
- *   draftKey: where what is typed is kept; outboxKey: where messages not yet stored are kept.
+ *   draftKey: where what is typed is kept; outboxKey: where messages not yet stored are kept;
+ *   mayReact(): true when the reader may react to the messages, else why not (see createReactions).
  */
-export function createThread({ listId, formId, label, loadPage, send, post, sendTyping, draftKey, outboxKey }) {
+export function createThread({ listId, formId, label, loadPage, send, post, sendTyping, draftKey, outboxKey, mayReact }) {
   const me = currentUser();
   const controller = new AbortController();
   const shown = new Set();
@@ -52,10 +54,16 @@ export function createThread({ listId, formId, label, loadPage, send, post, send
   const help = formattingHelp();
   const typing = createTypingSender(sendTyping);
 
-  const messageEl = (m) => h('li', { class: m.from.id === me.id ? 'message mine' : 'message', 'data-id': m.id, 'data-seq': String(m.seq), 'data-at': m.created_at },
-    h('p', { class: 'message-meta' }, avatar(m.from), h('span', { class: 'message-from' }, m.from.nickname), ' ', timeEl(m.created_at),
-      m.from.id !== me.id && !m.hidden ? flagButton('messages', m.id) : null),
-    m.hidden && !m.body_html ? h('div', { class: 'message-body hint' }, 'Hidden by a moderator.') : richText('div', 'message-body', m.body_html));
+  const reactionBars = new Map(); // message id → its reaction bar
+  const messageEl = (m) => {
+    const bar = m.hidden ? null : createReactions({ base: `/api/messages/${encodeURIComponent(m.id)}`, kind: 'message', id: m.id, item: m, label: 'Reactions to this message', mayReact });
+    if (bar) reactionBars.set(m.id, bar);
+    return h('li', { class: m.from.id === me.id ? 'message mine' : 'message', 'data-id': m.id, 'data-seq': String(m.seq), 'data-at': m.created_at },
+      h('p', { class: 'message-meta' }, avatar(m.from), h('span', { class: 'message-from' }, m.from.nickname), ' ', timeEl(m.created_at),
+        m.from.id !== me.id && !m.hidden ? flagButton('messages', m.id) : null),
+      m.hidden && !m.body_html ? h('div', { class: 'message-body hint' }, 'Hidden by a moderator.') : richText('div', 'message-body', m.body_html),
+      bar?.el);
+  };
 
   // Date lines: one before the first message of each day, redrawn whenever messages come in.
   function redrawDays() {
@@ -284,6 +292,12 @@ export function createThread({ listId, formId, label, loadPage, send, post, send
     hide(id) {
       const el = list.querySelector(`.message[data-id="${CSS.escape(id)}"] .message-body`);
       el?.replaceWith(h('div', { class: 'message-body hint' }, 'Hidden by a moderator.'));
+      reactionBars.get(id)?.el.remove();
+      reactionBars.delete(id);
+    },
+    /** reaction applies a reaction frame to the message it is about, if shown. */
+    reaction(msg) {
+      if (msg.target.kind === 'message') reactionBars.get(msg.target.id)?.frame(msg);
     },
     /** system shows a line from the server (someone joined or left). */
     system: (text) => append(h('li', { class: 'system' }, text), false),

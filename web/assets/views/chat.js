@@ -62,6 +62,9 @@ function createConversation(peerId, { contacts, setTitle }) {
         case 'hidden':
           if (msg.target.kind === 'message') thread.hide(msg.target.id);
           break;
+        case 'reaction':
+          thread.reaction(msg);
+          break;
         case 'ack':
           thread.ack(msg.client_id, msg.message);
           break;

@@ -6,6 +6,7 @@ import { setRichText, richText } from '../richtext.js';
 import { currentUser } from '../state.js';
 import { reportError } from '../toast.js';
 import { createVotes } from '../components/votes.js';
+import { createReactions } from '../components/reactions.js';
 import { createComments } from '../components/comments.js';
 import { confirmButton } from '../components/confirm.js';
 import { flagButton, roleBadge, isModerator } from '../components/flag.js';
@@ -63,6 +64,7 @@ export const post = {
     const commentsHeading = h('h2', { id: 'comments-heading' });
     let shown = null;
     let votes = null;
+    let reactions = null;
 
     const countComments = (n) => {
       shown.comment_count = n;
@@ -116,6 +118,8 @@ export const post = {
     }
 
     function show(item) {
+      // The bar shown so far has the latest reactions (frames reach it in order): they carry over.
+      if (reactions) item = { ...item, reactions: reactions.counts(), my_reactions: reactions.mine() };
       shown = item;
       // A hidden post shows as such; a moderator still reads it, marked.
       if (item.hidden && !isModerator(me)) {
@@ -142,8 +146,12 @@ export const post = {
       votes = removed ? null : createVotes({
         url: path('api', 'posts', id, 'vote'), item, ids: { like: 'like-post', dislike: 'dislike-post' }, label: 'Votes on this post',
       });
+      reactions = removed ? null : createReactions({
+        base: path('api', 'posts', id), kind: 'post', id, item, label: 'Reactions to this post',
+      });
       actions.replaceChildren(...[
         votes?.el,
+        reactions?.el,
         own && h('a', { href: path('posts', id, 'edit'), class: 'button' }, 'Edit'),
         own && confirmButton('Delete', 'Delete this post?', remove),
         !removed && me && !own && flagButton('posts', id),
@@ -173,6 +181,10 @@ export const post = {
           break;
         case 'comment.voted':
           comments.setVotes(msg.id, { likes: msg.likes, dislikes: msg.dislikes });
+          break;
+        case 'reaction':
+          if (msg.target.kind === 'post') reactions?.frame(msg);
+          if (msg.target.kind === 'comment' && msg.post_id === id) comments.react(msg);
           break;
         case 'comment.created':
           if (msg.comment.post_id === id) comments.add(msg.comment);

@@ -168,6 +168,7 @@ export const room = {
       post: (body, clientId) => api.post(path('api', 'rooms', name, 'messages'), { body, client_id: clientId }),
       sendTyping: (active) => ws.send({ type: 'room.typing', room: name, active }),
       outboxKey: `room.${name}`,
+      mayReact: () => member || 'Join the room to react to its messages.',
     });
     scope.add(thread.dispose);
     const members = createMembers(name, scope.signal);
@@ -228,6 +229,9 @@ export const room = {
           break;
         case 'hidden':
           if (msg.target.kind === 'message') thread.hide(msg.target.id);
+          break;
+        case 'reaction':
+          thread.reaction(msg);
           break;
         case 'ack':
           thread.ack(msg.client_id, msg.message);
