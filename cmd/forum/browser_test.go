@@ -45,6 +45,7 @@ func TestBrowser(t *testing.T) {
 		{"Moderation", browserModeration, []string{"--admins", "boss"}},
 		{"Pins", browserPins, []string{"--admins", "boss"}},
 		{"Replies", browserReplies, nil},
+		{"Reactions", browserReactions, nil},
 	} {
 		t.Run(sc.name, func(t *testing.T) { sc.run(t, newBrowserEnv(t, browser, sc.flags...)) })
 	}
