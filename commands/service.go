@@ -79,6 +79,10 @@ type Config struct {
 	// ReadEvery is how often at most a reader's position in a post is
 	// written (default 5 s; a first opening always is).
 	ReadEvery time.Duration
+	// MaxBookmarks and MaxPostWatches bound the posts one user bookmarks
+	// and sets a watch level on (default projections.MaxBookmarks and
+	// projections.MaxPostWatches).
+	MaxBookmarks, MaxPostWatches int
 	// Admins are the nicknames of the users who are admins from the start
 	// (--admins): made admins when they sign up, or at start if they have.
 	Admins []string
@@ -121,6 +125,12 @@ func New(cfg Config) *Service {
 	}
 	if cfg.ReadEvery == 0 {
 		cfg.ReadEvery = readEvery
+	}
+	if cfg.MaxBookmarks == 0 {
+		cfg.MaxBookmarks = projections.MaxBookmarks
+	}
+	if cfg.MaxPostWatches == 0 {
+		cfg.MaxPostWatches = projections.MaxPostWatches
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)

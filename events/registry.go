@@ -97,6 +97,9 @@ var registry = register(
 	spec[ContentModData](ContentRestored, 1).inClear(isName, "target.kind").inClear(isModNote, "reason"),
 	spec[ReactionData](ReactionAdded, 1).inClear(isName, "target.kind"),
 	spec[ReactionData](ReactionRemoved, 1).inClear(isName, "target.kind"),
+	spec[BookmarkData](BookmarkAdded, 1).sharedSubject(),
+	spec[BookmarkData](BookmarkRemoved, 1).sharedSubject(),
+	spec[WatchSetData](WatchSet, 1).sharedSubject().inClear(isName, "category"),
 )
 
 func spec[P any](t Type, version int) Spec {

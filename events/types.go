@@ -57,6 +57,11 @@ const (
 	// Reactions: a user put an emoji on a post, comment or message, or took it off.
 	ReactionAdded   Type = "reaction.added"
 	ReactionRemoved Type = "reaction.removed"
+
+	// Reading: a reader's bookmarks and watch levels.
+	BookmarkAdded   Type = "bookmark.added"
+	BookmarkRemoved Type = "bookmark.removed"
+	WatchSet        Type = "watch.set"
 )
 
 // Claim kinds: values that must be unique across the whole forum.
@@ -498,4 +503,37 @@ const (
 type Target struct {
 	Kind Kind   `json:"kind"`
 	ID   string `json:"id"`
+}
+
+// BookmarkData is the payload of bookmark.added and bookmark.removed: UserID
+// bookmarked (or no longer bookmarks) PostID. A user's bookmarks share one
+// subject, so a bookmark is decided against the user's latest one.
+type BookmarkData struct {
+	UserID string `json:"user_id"`
+	PostID PostID `json:"post_id"`
+}
+
+// WatchLevel is how closely a reader follows a post or a category: watching
+// (told of every new comment, or every new post), normal, or muted (told of
+// nothing, and left out of the reader's lists).
+type WatchLevel string
+
+// The watch levels.
+const (
+	WatchWatching WatchLevel = "watching"
+	WatchNormal   WatchLevel = "normal"
+	WatchMuted    WatchLevel = "muted"
+)
+
+// Valid reports whether l is one of the watch levels.
+func (l WatchLevel) Valid() bool { return l == WatchWatching || l == WatchNormal || l == WatchMuted }
+
+// WatchSetData is the payload of watch.set: UserID follows PostID, or the
+// category Category (exactly one of them is set), at Level. A user's watch
+// levels share one subject, so one is decided against the user's latest.
+type WatchSetData struct {
+	UserID   string     `json:"user_id"`
+	PostID   PostID     `json:"post_id,omitempty"`
+	Category string     `json:"category,omitempty"`
+	Level    WatchLevel `json:"level"`
 }

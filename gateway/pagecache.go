@@ -160,10 +160,11 @@ func (s *Server) readCached(w http.ResponseWriter, r *http.Request, load func(vi
 
 // readOwnPage answers a reader whose pages are their own, not cached: a
 // moderator sees hidden items, a user who blocks someone does not see their
-// posts. It reports whether it answered.
+// posts, nor one who mutes a post or a category those. It reports whether
+// it answered.
 func (s *Server) readOwnPage(w http.ResponseWriter, r *http.Request, viewer string, load func(viewer string) (any, error)) bool {
 	st, err := s.db.StandingOf(r.Context(), events.UserID(viewer))
-	if err != nil || !(projections.Moderator(st.Role) || st.Blocks) {
+	if err != nil || !(projections.Moderator(st.Role) || st.Blocks || st.Mutes) {
 		return false
 	}
 	v, err := load(viewer)

@@ -29,7 +29,7 @@ func (s *Server) listPosts(w http.ResponseWriter, r *http.Request) {
 		sort, period, err := projections.ParseSort(q.Get("sort"), q.Get("period"))
 		return projections.PostFilter{
 			Category: q.Get("category"), Author: q.Get("author"), LikedBy: q.Get("liked_by"), DislikedBy: q.Get("disliked_by"),
-			Viewer: viewer, Blocker: viewer, Sort: sort, Period: period, Now: s.now(), Limit: limit, Cursor: q.Get("cursor"),
+			Viewer: viewer, Blocker: viewer, Muter: viewer, Sort: sort, Period: period, Now: s.now(), Limit: limit, Cursor: q.Get("cursor"),
 		}, err
 	}
 	load := func(viewer string) (any, error) {

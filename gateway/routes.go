@@ -43,6 +43,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("DELETE /api/comments/{id}", s.signedIn(s.deleteComment))
 	mux.HandleFunc("PUT /api/comments/{id}/vote", s.signedIn(s.vote(events.KindComment)))
 	s.reactionRoutes(mux)
+	s.readingRoutes(mux)
 
 	mux.HandleFunc("GET /api/contacts", s.signedIn(s.contacts))
 	mux.HandleFunc("GET /api/chats/{userId}/messages", s.signedIn(s.listDMs))
@@ -97,6 +98,16 @@ func (s *Server) routes() http.Handler {
 	h = s.hostCheck(h)
 	h = s.securityHeaders(h)
 	return s.observe(h)
+}
+
+// readingRoutes are the routes of a reader's own marks: bookmarks and watch
+// levels.
+func (s *Server) readingRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("PUT /api/posts/{id}/bookmark", s.signedIn(s.bookmark(true)))
+	mux.HandleFunc("DELETE /api/posts/{id}/bookmark", s.signedIn(s.bookmark(false)))
+	mux.HandleFunc("GET /api/me/bookmarks", s.signedIn(s.myBookmarks))
+	mux.HandleFunc("PUT /api/posts/{id}/watch", s.signedIn(s.watchPost))
+	mux.HandleFunc("PUT /api/categories/{slug}/watch", s.signedIn(s.watchCategory))
 }
 
 // apiMethodErrors answers a known /api/ path with the wrong method with a

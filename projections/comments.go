@@ -73,7 +73,15 @@ func (a *applier) commentCreated(ev events.Event, d events.CommentCreatedData) e
 	if !replied.gone { // a reply that raced that comment's delete or hide tells its author nothing
 		repliedAuthor = replied.author
 	}
-	return a.notify(ev, notice{actor: d.AuthorID, postID: d.PostID, commentID: d.CommentID, body: d.Body}, repliedAuthor, postAuthor)
+	n := notice{actor: d.AuthorID, postID: d.PostID, commentID: d.CommentID, body: d.Body}
+	if err := a.notify(ev, n, repliedAuthor, postAuthor); err != nil {
+		return err
+	}
+	cats, err := a.postCategories(d.PostID)
+	if err != nil {
+		return err
+	}
+	return a.notifyWatchers(ev, n, KindComment, cats, ownWatchersQuery, catWatchersQuery, participantsQuery)
 }
 
 // repliedTo is the comment a new one answers: its id and author, and

@@ -127,7 +127,7 @@ var handlers = registerHandlers(
 	on(events.SessionStarted, (*applier).sessionStarted, invalidates(memoSessions), notifiesNobody()),
 	on(events.SessionEnded, (*applier).sessionEnded, invalidates(memoSessions), notifiesNobody()),
 	on(events.SessionUsed, (*applier).sessionUsed, invalidates(memoSessions), notifiesNobody()),
-	on(events.PostCreated, (*applier).postCreated, invalidatesNothing(), notifies("the users its body mentions")),
+	on(events.PostCreated, (*applier).postCreated, invalidatesNothing(), notifies("the users its body mentions, and those who watch one of its categories")),
 	on(events.PostEdited, (*applier).postEdited, invalidatesNothing(), notifiesNobody()),
 	on(events.PostDeleted, (*applier).postDeleted, invalidatesNothing(), notifiesNobody()),
 	on(events.PostPinned, (*applier).postPinned, invalidatesNothing(), notifiesNobody()),
@@ -135,7 +135,7 @@ var handlers = registerHandlers(
 	on(events.PostRead, (*applier).postRead, invalidatesNothing(), notifiesNobody()),
 	on(events.PostLocked, (*applier).postLocked, invalidatesNothing(), notifiesNobody()),
 	on(events.PostUnlocked, (*applier).postUnlocked, invalidatesNothing(), notifiesNobody()),
-	on(events.CommentCreated, (*applier).commentCreated, invalidatesNothing(), notifies("the users its body mentions, and the post's author")),
+	on(events.CommentCreated, (*applier).commentCreated, invalidatesNothing(), notifies("the users its body mentions, the post's author, and those who watch the post")),
 	on(events.CommentEdited, (*applier).commentEdited, invalidatesNothing(), notifiesNobody()),
 	on(events.CommentDeleted, (*applier).commentDeleted, invalidatesNothing(), notifiesNobody()),
 	on(events.PostVoted, (*applier).postVoted, invalidatesVotesOf(voterOf), notifiesNobody()),
@@ -161,6 +161,9 @@ var handlers = registerHandlers(
 	on(events.ContentRestored, (*applier).contentRestored, invalidatesNothing(), notifiesNobody()),
 	on(events.ReactionAdded, (*applier).reactionAdded, invalidatesNothing(), notifiesNobody()),
 	on(events.ReactionRemoved, (*applier).reactionRemoved, invalidatesNothing(), notifiesNobody()),
+	on(events.BookmarkAdded, (*applier).bookmarkAdded, invalidatesNothing(), notifiesNobody()),
+	on(events.BookmarkRemoved, (*applier).bookmarkRemoved, invalidatesNothing(), notifiesNobody()),
+	on(events.WatchSet, (*applier).watchSet, invalidates(memoStandings), notifiesNobody()),
 )
 
 func registerHandlers(hs ...handler) map[events.Type]handler {

@@ -25,6 +25,10 @@ type Mine struct {
 	// MyReactions are the reader's own reactions on the post, in the order
 	// the forum shows them ([] for none).
 	MyReactions []string `json:"my_reactions"`
+	// Bookmarked says whether the reader bookmarked the post.
+	Bookmarked bool `json:"bookmarked"`
+	// Watch is the reader's watch level on the post (watches.go).
+	Watch events.WatchLevel `json:"watch"`
 }
 
 // mineLookup fills its own fields of the mines of the posts (by post id,
@@ -32,7 +36,7 @@ type Mine struct {
 type mineLookup func(ctx context.Context, db *DB, user string, mines map[string]*Mine) error
 
 // mineLookups are the lookups of Mine's fields, one per feature.
-var mineLookups = []mineLookup{lookUpReads, lookUpMyReactions}
+var mineLookups = []mineLookup{lookUpReads, lookUpMyReactions, lookBookmarks, lookWatches}
 
 // maxMines bounds the posts of one Mines call: a page.
 const maxMines = MaxLimit + maxPins

@@ -265,6 +265,7 @@ type Standing struct {
 	Reason         string
 	Erased         bool
 	Blocks         bool // they block someone
+	Mutes          bool // they mute a post or a category
 }
 
 // Moderator reports whether the role may moderate.
@@ -289,8 +290,10 @@ func (db *DB) StandingOf(ctx context.Context, userID events.UserID) (Standing, e
 func (db *DB) standingOf(ctx context.Context, user string) (Standing, error) {
 	var s Standing
 	var until sql.NullString
-	err := db.queryRow(ctx, `SELECT role, suspended_until, suspend_reason, erased, EXISTS (SELECT 1 FROM blocks WHERE user_id = ?1) FROM users WHERE id = ?1`, user).
-		Scan(&s.Role, &until, &s.Reason, &s.Erased, &s.Blocks)
+	err := db.queryRow(ctx, `SELECT role, suspended_until, suspend_reason, erased, EXISTS (SELECT 1 FROM blocks WHERE user_id = ?1),
+		EXISTS (SELECT 1 FROM post_watches WHERE user_id = ?1 AND level = 'muted') OR EXISTS (SELECT 1 FROM category_watches WHERE user_id = ?1 AND level = 'muted')
+		FROM users WHERE id = ?1`, user).
+		Scan(&s.Role, &until, &s.Reason, &s.Erased, &s.Blocks, &s.Mutes)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Standing{}, notFound("user")
 	}
@@ -449,6 +452,9 @@ func (a *applier) erase(user string) error {
 		{`DELETE FROM room_members WHERE user_id = ?`, []any{user}},
 		{`DELETE FROM blocks WHERE user_id = ?1 OR blocked_id = ?1`, []any{user}},
 		{`DELETE FROM actor_events WHERE user_id = ?`, []any{user}},
+		{`DELETE FROM bookmarks WHERE user_id = ?`, []any{user}},
+		{`DELETE FROM post_watches WHERE user_id = ?`, []any{user}},
+		{`DELETE FROM category_watches WHERE user_id = ?`, []any{user}},
 		// Deleted rows of a full-text index live on in its segments until
 		// they are merged: merge them now, so the words are gone from the file.
 		{`INSERT INTO search_docs(search_docs) VALUES ('optimize')`, nil},

@@ -15,12 +15,13 @@ import (
 )
 
 // Notification tells a user of a mention of them (in a post, comment or
-// room message) or of a comment on their post (a reply). Its id is the
-// stream sequence of the event that made it.
+// room message), of a comment on their post (a reply) or on a post they
+// watch (a comment), or of a new post in a category they watch (a topic).
+// Its id is the stream sequence of the event that made it.
 type Notification struct {
 	ID        string  `json:"id"`
 	Seq       uint64  `json:"seq"`
-	Kind      string  `json:"kind"` // mention or reply
+	Kind      string  `json:"kind"` // mention, reply, comment or topic
 	Actor     User    `json:"actor"`
 	PostID    *string `json:"post_id,omitempty"`
 	CommentID *string `json:"comment_id,omitempty"`
@@ -137,10 +138,17 @@ func (a *applier) userByNickname(key string) (string, error) {
 	return id, err
 }
 
-// addNotification tells user of the event, unless user blocks its actor.
+// addNotification tells user of the event, unless user blocks its actor or
+// mutes the post it is about (muted means told of nothing, mentions and
+// replies too). Watchers (kinds comment and topic) are chosen unmuted.
 func (a *applier) addNotification(ev events.Event, user, kind string, n notice) error {
 	if blocked, err := a.blocks(user, n.actor); err != nil || blocked {
 		return err
+	}
+	if n.postID != "" && kind != KindComment && kind != KindTopic {
+		if muted, err := a.mutes(user, n.postID); err != nil || muted {
+			return err
+		}
 	}
 	_, err := a.exec(`INSERT OR IGNORE INTO notifications(seq, user_id, kind, actor_id, post_id, comment_id, room, message_id, excerpt, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,

@@ -94,7 +94,11 @@ func (a *applier) postCreated(ev events.Event, d events.PostCreatedData) error {
 		return err
 	}
 	a.bump(userPosts, d.AuthorID, 1)
-	return a.notify(ev, notice{actor: d.AuthorID, postID: d.PostID, body: d.Body}, "")
+	n := notice{actor: d.AuthorID, postID: d.PostID, body: d.Body}
+	if err := a.notify(ev, n, ""); err != nil {
+		return err
+	}
+	return a.notifyWatchers(ev, n, KindTopic, d.Categories, catWatchersQuery)
 }
 
 func (a *applier) postEdited(ev events.Event, d events.PostEditedData) error {
@@ -215,6 +219,9 @@ type PostFilter struct {
 	Sort   PostSort
 	Period Period
 	Now    time.Time
+	// Muter leaves out the posts this user mutes: on a category's list
+	// those muted themselves, on the feed those of muted categories too.
+	Muter  string
 	Limit  int
 	Cursor string
 }
@@ -317,6 +324,7 @@ func postsQuery(f PostFilter) (query string, args []any, limit int, err error) {
 		where = append(where, notBlocked)
 		args = append(args, f.Blocker)
 	}
+	where, args = notMuted(f, where, args)
 	if pinsLead(f) {
 		// The pins that lead the first page are left out of every page.
 		if f.Category != "" {
@@ -333,6 +341,18 @@ func postsQuery(f PostFilter) (query string, args []any, limit int, err error) {
 
 // notBlocked leaves out the posts of the users a reader blocks (its argument).
 const notBlocked = "NOT EXISTS (SELECT 1 FROM blocks b WHERE b.user_id = ? AND b.blocked_id = p.author_id)"
+
+// notMuted adds to a feed's or a category's list the condition that
+// leaves out what f.Muter mutes (mutedClause).
+func notMuted(f PostFilter, where []string, args []any) ([]string, []any) {
+	if f.Muter == "" || !pinsLead(f) {
+		return where, args
+	}
+	if f.Category != "" {
+		return append(where, notMutedClause("?", true)), append(args, f.Muter)
+	}
+	return append(where, notMutedClause("?", false)), append(args, f.Muter, f.Muter)
+}
 
 // maxPins bounds the pinned posts that lead a first page.
 const maxPins = MaxLimit
@@ -359,6 +379,7 @@ func pinsQuery(f PostFilter) (query string, args []any) {
 		where = append(where, notBlocked)
 		args = append(args, f.Blocker)
 	}
+	where, args = notMuted(f, where, args)
 	where = append(where, "p.deleted = 0", "p.hidden = 0")
 	return `SELECT ` + postCols + ` FROM posts p` + postJoins + ` WHERE ` + strings.Join(where, " AND ") +
 		` ORDER BY p.pinned = 'category', p.pinned_seq DESC LIMIT ` + strconv.Itoa(maxPins), args

@@ -145,8 +145,9 @@ type ReadingFilter struct {
 }
 
 // ReadingPosts returns a page of the reader's list f.List, keyset-paged by
-// post; the posts of users they block, hidden and deleted ones are left
-// out. EINVALID field "filter" for another list.
+// post; the posts of users they block, those they mute (as on the feed, or
+// on a category's list), hidden and deleted ones are left out. EINVALID
+// field "filter" for another list.
 func (db *DB) ReadingPosts(ctx context.Context, f ReadingFilter) (Page[Post], error) {
 	before, err := decodeBefore(f.Cursor)
 	if err != nil {
@@ -172,7 +173,7 @@ func (db *DB) ReadingPosts(ctx context.Context, f ReadingFilter) (Page[Post], er
 		args = append(args, f.Category)
 	}
 	where = append(where, "p.deleted = 0", "p.hidden = 0", key+" < ?2",
-		"NOT EXISTS (SELECT 1 FROM blocks b WHERE b.user_id = ?1 AND b.blocked_id = p.author_id)")
+		"NOT EXISTS (SELECT 1 FROM blocks b WHERE b.user_id = ?1 AND b.blocked_id = p.author_id)", notMutedClause("?1", f.Category != ""))
 	limit := ClampLimit(f.Limit, DefaultLimit)
 	query := `SELECT ` + postCols + from + strings.Replace(postJoins, "mv.user_id = ?", "mv.user_id = ?1", 1) +
 		` WHERE ` + strings.Join(where, " AND ") + ` ORDER BY ` + key + ` DESC LIMIT ?` + fmt.Sprint(len(args)+1)

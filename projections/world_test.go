@@ -1,6 +1,7 @@
 package projections_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -353,6 +354,8 @@ func (w *world) play(n int) {
 			w.read(user)
 		case r < 98:
 			w.react(user)
+		case r < 99:
+			w.mark(ctx, user)
 		default:
 			room := pick(w, w.rooms)
 			if w.intn(8) == 0 {
@@ -425,6 +428,25 @@ func (w *world) dmsOf(user string) []string {
 		}
 	}
 	return out
+}
+
+// mark has user bookmark a post or take a bookmark away, or set a watch
+// level on a post or a category.
+func (w *world) mark(ctx context.Context, user string) {
+	live := w.livePosts()
+	if len(live) == 0 {
+		return
+	}
+	p := events.PostID(pick(w, live))
+	level := []events.WatchLevel{events.WatchWatching, events.WatchNormal, events.WatchMuted}[w.intn(3)]
+	switch w.intn(4) {
+	case 0, 1:
+		w.must("bookmark", w.Svc.SetBookmark(ctx, events.UserID(user), p, w.intn(3) > 0))
+	case 2:
+		w.must("watch post", w.Svc.WatchPost(ctx, events.UserID(user), p, level))
+	default:
+		w.must("watch category", w.Svc.WatchCategory(ctx, events.UserID(user), pick(w, commands.DefaultCategories).Slug, level))
+	}
 }
 
 // scaled returns n, or a third of it under the race detector.
@@ -509,6 +531,11 @@ func (w *world) answers(db *projections.DB) map[string]string {
 			projections.PostFilter{LikedBy: u, DislikedBy: u},
 		)
 	}
+	for i, u := range w.users {
+		filters = append(filters,
+			projections.PostFilter{Viewer: u, Blocker: u, Muter: u},
+			projections.PostFilter{Category: cats[i%len(cats)].Slug, Viewer: u, Muter: u})
+	}
 	// Every list in every sort; top within a week of a moment fixed for both.
 	now := w.now
 	sorted := filters[:len(filters):len(filters)]
@@ -554,6 +581,13 @@ func (w *world) answers(db *projections.DB) map[string]string {
 			return db.Contacts(ctx, events.UserID(u), projections.ListFilter{PageRequest: projections.PageRequest{Limit: 3, Cursor: c}})
 		}))
 		add("user "+u, result(db.User(ctx, events.UserID(u))))
+		add("bookmarks "+u, pages(func(c string) (projections.Page[projections.Post], error) {
+			return db.Bookmarks(ctx, projections.BookmarkFilter{User: events.UserID(u), PageRequest: projections.PageRequest{Limit: 2, Cursor: c}})
+		}))
+		add("notifications "+u, pages(func(c string) (projections.Page[projections.Notification], error) {
+			return db.Notifications(ctx, events.UserID(u), projections.PageRequest{Limit: 5, Cursor: c})
+		}))
+		add("standing "+u, result(db.StandingOf(ctx, events.UserID(u))))
 		add("account "+u, result(db.Account(ctx, events.UserID(u))))
 		add("profile "+u, result(db.Profile(ctx, events.UserID(u))))
 		add("credentials "+u, result(db.Credentials(ctx, strings.ToUpper(w.nicks[i]))))

@@ -100,6 +100,9 @@ var examples = map[events.Type]example{
 	events.ContentRestored: {userAda, events.ContentModData{Target: events.Target{Kind: "post", ID: postID}, Reason: "a mistake"}},
 	events.ReactionAdded:   {userGrace, events.ReactionData{Target: events.Target{Kind: "post", ID: postID}, UserID: userGrace, Name: "tada"}},
 	events.ReactionRemoved: {userGrace, events.ReactionData{Target: events.Target{Kind: "message", ID: messageID}, UserID: userGrace, Name: "+1"}},
+	events.BookmarkAdded:   {userGrace, events.BookmarkData{UserID: userGrace, PostID: postID}},
+	events.BookmarkRemoved: {userGrace, events.BookmarkData{UserID: userGrace, PostID: postID}},
+	events.WatchSet:        {userGrace, events.WatchSetData{UserID: userGrace, Category: "development", Level: events.WatchWatching}},
 }
 
 // exampleID returns a fixed id of the shape events.NewID makes, one per type.

@@ -199,6 +199,9 @@ var pushes = registerPushes(
 	notPushed(events.UserUnsuspended, "suspensions are read by who needs them"),
 	acts(events.UserBlocked, "a block is private", func(d events.BlockData) effect { return blockSet{user: d.UserID, other: d.BlockedID, blocked: true} }),
 	acts(events.UserUnblocked, "a block is private", func(d events.BlockData) effect { return blockSet{user: d.UserID, other: d.BlockedID} }),
+	notPushed(events.BookmarkAdded, "bookmarks are their reader's own, read once per page"),
+	notPushed(events.BookmarkRemoved, "bookmarks are their reader's own, read once per page"),
+	notPushed(events.WatchSet, "watch levels are their reader's own, read once per page"),
 	acts(events.UserErased, "everything of the account changes with it", func(d events.UserModData) effect { return closeUser(d.UserID) },
 		changing(func(d events.UserModData) string { return userKey(d.UserID) })),
 )

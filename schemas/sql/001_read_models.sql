@@ -225,13 +225,14 @@ CREATE TABLE room_members (
 ) WITHOUT ROWID;
 CREATE INDEX room_members_user ON room_members(user_id, room);
 
--- What a user is told of: a mention of them, or a comment on their post.
+-- What a user is told of: a mention of them, a comment on their post or on
+-- a post they watch, a new post in a category they watch.
 -- seq is the stream sequence of the event that made it (the post, comment
 -- or message), so it goes with what it points at.
 CREATE TABLE notifications (
   seq        INTEGER NOT NULL,
   user_id    TEXT NOT NULL,
-  kind       TEXT NOT NULL, -- 'mention' or 'reply'
+  kind       TEXT NOT NULL, -- 'mention', 'reply', 'comment' or 'topic'
   actor_id   TEXT NOT NULL,
   post_id    TEXT,
   comment_id TEXT,
@@ -242,6 +243,39 @@ CREATE TABLE notifications (
   PRIMARY KEY (seq, user_id)
 ) WITHOUT ROWID;
 CREATE INDEX notifications_user ON notifications(user_id, seq);
+
+-- A reader's bookmarks: seq (of the bookmark.added event) orders their list,
+-- newest first.
+CREATE TABLE bookmarks (
+  user_id TEXT NOT NULL,
+  post_id TEXT NOT NULL,
+  seq     INTEGER NOT NULL,
+  PRIMARY KEY (user_id, post_id)
+) WITHOUT ROWID;
+CREATE INDEX bookmarks_user_seq ON bookmarks(user_id, seq);
+
+-- Watch levels a reader set: on a post ('watching', 'normal' or 'muted',
+-- each over the post's categories' and the default), on a category
+-- ('watching' or 'muted'; 'normal' is no row). seq is of the watch.set
+-- event: the oldest watchers are told first when there are more than a
+-- notification's fan-out bound.
+CREATE TABLE post_watches (
+  post_id TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  level   TEXT NOT NULL,
+  seq     INTEGER NOT NULL,
+  PRIMARY KEY (post_id, user_id)
+) WITHOUT ROWID;
+CREATE INDEX post_watches_user ON post_watches(user_id, level);
+
+CREATE TABLE category_watches (
+  slug    TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  level   TEXT NOT NULL,
+  seq     INTEGER NOT NULL,
+  PRIMARY KEY (slug, user_id)
+) WITHOUT ROWID;
+CREATE INDEX category_watches_user ON category_watches(user_id, level);
 
 -- Full-text search (FTS5): posts and comments that are not deleted (rowid:
 -- the post's or comment's seq), and messages (rowid: the message's seq).
