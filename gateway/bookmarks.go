@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"forum/events"
+	"forum/fault"
 	"forum/projections"
 )
 
@@ -53,4 +54,23 @@ func (s *Server) watchCategory(w http.ResponseWriter, r *http.Request, p princip
 		return
 	}
 	s.answer(w, r, s.cmd.WatchCategory(r.Context(), p.UserID, r.PathValue("slug"), in.Level))
+}
+
+// categoryWatch answers GET /api/categories/{slug}/watch: the caller's
+// level on the category.
+func (s *Server) categoryWatch(w http.ResponseWriter, r *http.Request, p principal) {
+	slug := r.PathValue("slug")
+	missing, err := s.db.MissingCategory(r.Context(), []string{slug})
+	if err == nil && missing != "" {
+		err = fault.Errorf(fault.ENOTFOUND, "category not found")
+	}
+	var level events.WatchLevel
+	if err == nil {
+		level, err = s.db.CategoryWatch(r.Context(), p.UserID, slug)
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, watchInput{Level: level})
 }

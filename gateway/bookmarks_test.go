@@ -286,6 +286,19 @@ func TestWatchLevels(t *testing.T) {
 		}
 	}
 	setWatch(dan, "/api/categories/help", "watching")
+	var level struct{ Level events.WatchLevel }
+	for slug, want := range map[string]events.WatchLevel{"help": "watching", "showcase": "muted", "general": "normal"} {
+		dan.MustDo("GET", "/api/categories/"+slug+"/watch", nil, http.StatusOK, &level)
+		if level.Level != want {
+			t.Errorf("dan's level on %s: %s, want %s", slug, level.Level, want)
+		}
+	}
+	if status, _ := dan.Do("GET", "/api/categories/nope/watch", nil); status != http.StatusNotFound {
+		t.Errorf("the level on no category: %d", status)
+	}
+	if status, _ := f.Anon().Do("GET", "/api/categories/help/watch", nil); status != http.StatusUnauthorized {
+		t.Errorf("an anonymous reader's level: %d", status)
+	}
 	if got := watchOf(dan, both); got != "watching" {
 		t.Errorf("a post in a watched and a muted category: %s, want watching", got)
 	}

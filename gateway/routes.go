@@ -108,6 +108,7 @@ func (s *Server) readingRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/me/bookmarks", s.signedIn(s.myBookmarks))
 	mux.HandleFunc("PUT /api/posts/{id}/watch", s.signedIn(s.watchPost))
 	mux.HandleFunc("PUT /api/categories/{slug}/watch", s.signedIn(s.watchCategory))
+	mux.HandleFunc("GET /api/categories/{slug}/watch", s.signedIn(s.categoryWatch))
 }
 
 // apiMethodErrors answers a known /api/ path with the wrong method with a
