@@ -17,6 +17,7 @@ import { rooms, room } from './views/rooms.js';
 import { notFound } from './views/notfound.js';
 import { search } from './views/search.js';
 import { settings } from './views/settings.js';
+import { bookmarks } from './views/bookmarks.js';
 import { modQueue, modLog } from './views/mod.js';
 import { navigate } from './router.js';
 
@@ -35,6 +36,7 @@ const ROUTES = [
   ['/rooms/:name', room],
   ['/search', search],
   ['/settings', settings],
+  ['/bookmarks', bookmarks],
   ['/mod', modQueue],
   ['/mod/log', modLog],
 ];

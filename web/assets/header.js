@@ -34,6 +34,7 @@ function renderAccount(user) {
   account.replaceChildren(...[bellButton(),
     isModerator(user) && h('a', { href: '/mod', class: 'mod-link' }, 'Moderation'),
     h('a', { href: path('users', user.id), class: 'me' }, user.nickname),
+    h('a', { href: '/bookmarks', class: 'bookmarks-link' }, 'Bookmarks'),
     h('a', { href: '/settings', class: 'settings-link' }, 'Settings'), button].filter(Boolean));
 }
 

@@ -25,6 +25,8 @@ export function hrefOf(n) {
 export function describe(n) {
   const who = n.actor.nickname;
   if (n.kind === 'reply') return `${who} replied to you: ${excerpt(n.excerpt, 80)}`;
+  if (n.kind === 'comment') return `${who} commented on a post you watch: ${excerpt(n.excerpt, 80)}`;
+  if (n.kind === 'topic') return `${who} posted in a category you watch: ${excerpt(n.excerpt, 80)}`;
   const where = n.room ? `#${n.room}` : n.comment_id ? 'a comment' : 'a post';
   return `${who} mentioned you in ${where}: ${excerpt(n.excerpt, 80)}`;
 }
@@ -132,7 +134,7 @@ async function openPanel(bell) {
   more.addEventListener('click', () => load(next).catch(reportError));
   try {
     const page = await load(undefined);
-    if (page.items.length === 0) list.replaceWith(h('p', { class: 'hint' }, 'Nothing yet. When someone mentions you or comments on your post, it shows here.'));
+    if (page.items.length === 0) list.replaceWith(h('p', { class: 'hint' }, 'Nothing yet. When someone mentions you, comments on your post or on a post you watch, it shows here.'));
     const newest = page.items[0];
     if (newest && !newest.read) {
       await api.post('/api/notifications/read', { up_to: newest.id });

@@ -3,6 +3,7 @@
 import { h, path, userLink, timeEl, count, avatar, REMOVED } from '../dom.js';
 import { api } from '../api.js';
 import { reportError } from '../toast.js';
+import { bookmarkButton } from './marks.js';
 
 const PAGE_SIZE = 20;
 
@@ -17,7 +18,10 @@ function stats(post) {
   ];
 }
 
-/** postCard is an article.post-card[data-id] with the title, author, categories, time, a "Pinned" badge and counts. */
+/**
+ * postCard is an article.post-card[data-id] with the title, author, categories, time, a "Pinned" badge, counts and,
+ * for a signed-in reader, the bookmark toggle.
+ */
 function postCard(post) {
   return h('article', { class: 'post-card', 'data-id': post.id },
     h('h2', { class: 'post-card-title' }, h('a', { href: path('posts', post.id) }, post.deleted ? REMOVED : post.title)),
@@ -25,15 +29,17 @@ function postCard(post) {
       post.pinned && [' · ', h('span', { class: 'pinned-badge' }, 'Pinned')]),
     h('ul', { class: 'tags', 'aria-label': 'Categories' },
       post.categories.map((slug) => h('li', {}, h('a', { href: path('c', slug) }, slug)))),
-    h('p', { class: 'post-stats' }, stats(post)));
+    h('p', { class: 'post-stats' }, stats(post)),
+    // A signed-in reader's posts say whether they bookmarked each (an anonymous reader's have no such field).
+    post.bookmarked !== undefined && !post.deleted && bookmarkButton(post, { onChange: (on) => { post.bookmarked = on; } }));
 }
 
 /**
  * createPostList returns {el, loadMore, has, prepend, update, replace, remove, dispose}. query: the filter parameters of
- * GET /api/posts; id: the list element's id. loadMore rejects on failure (the first page's error is the
+ * GET url (default /api/posts); id: the list element's id. loadMore rejects on failure (the first page's error is the
  * view's), later pages triggered by scrolling report theirs.
  */
-export function createPostList({ id, query, empty }) {
+export function createPostList({ id, query, empty, url = '/api/posts' }) {
   const controller = new AbortController();
   const cards = new Map();
   const list = h('div', { id, class: 'post-list' });
@@ -61,7 +67,7 @@ export function createPostList({ id, query, empty }) {
     loading = true;
     status.textContent = 'Loading…';
     try {
-      const page = await api.get('/api/posts', { query: { ...query, limit: PAGE_SIZE, cursor: next }, signal: controller.signal });
+      const page = await api.get(url, { query: { ...query, limit: PAGE_SIZE, cursor: next }, signal: controller.signal });
       for (const post of page.items) if (!cards.has(post.id)) add(post, 'append');
       next = page.next ?? null;
       done = next == null;
@@ -99,6 +105,10 @@ export function createPostList({ id, query, empty }) {
     replace(post) {
       const entry = cards.get(post.id);
       if (!entry) return;
+      // A frame's post is everyone's: the reader's own marks shown so far carry over.
+      if (post.bookmarked === undefined && entry.post.bookmarked !== undefined) {
+        post = { ...post, bookmarked: entry.post.bookmarked, watch: entry.post.watch };
+      }
       const el = postCard(post);
       entry.el.replaceWith(el);
       Object.assign(entry, { post, el });

@@ -4,6 +4,8 @@ import { h, path, count, hiddenText } from '../dom.js';
 import { api, ApiError, prefetch } from '../api.js';
 import { createPostList, firstPage } from '../components/postlist.js';
 import { reload } from '../router.js';
+import { currentUser } from '../state.js';
+import { watchControl } from '../components/marks.js';
 
 export const feed = {
   name: 'feed',
@@ -27,6 +29,12 @@ export const feed = {
     if (slug && !current) throw new ApiError(404, { code: 'not_found', message: 'No such category' });
     heading.textContent = current ? current.name : 'Latest posts';
     setTitle(current ? current.name : 'Feed');
+    if (slug && currentUser()) {
+      // The reader's watch level on this category: its posts can tell them of themselves, or leave their feed.
+      const url = path('api', 'categories', slug, 'watch');
+      const { level } = await api.get(url, { signal: scope.signal });
+      heading.after(watchControl({ url, what: 'category', level, id: 'watch-category' }));
+    }
     // Back to this feed: as many pages as were shown when it was left (the router then scrolls).
     for (let i = 1; i < Math.min(restored?.snapshot?.pages ?? 1, 25); i++) await posts.loadMore();
 

@@ -7,6 +7,7 @@ import { currentUser } from '../state.js';
 import { reportError } from '../toast.js';
 import { createVotes } from '../components/votes.js';
 import { createReactions } from '../components/reactions.js';
+import { bookmarkButton, watchControl } from '../components/marks.js';
 import { createComments } from '../components/comments.js';
 import { confirmButton } from '../components/confirm.js';
 import { flagButton, roleBadge, isModerator } from '../components/flag.js';
@@ -120,6 +121,8 @@ export const post = {
     function show(item) {
       // The bar shown so far has the latest reactions (frames reach it in order): they carry over.
       if (reactions) item = { ...item, reactions: reactions.counts(), my_reactions: reactions.mine() };
+      // So do the reader's bookmark and watch level: a frame's post is everyone's.
+      if (item.bookmarked === undefined && shown?.bookmarked !== undefined) item = { ...item, bookmarked: shown.bookmarked, watch: shown.watch };
       shown = item;
       // A hidden post shows as such; a moderator still reads it, marked.
       if (item.hidden && !isModerator(me)) {
@@ -152,6 +155,7 @@ export const post = {
       actions.replaceChildren(...[
         votes?.el,
         reactions?.el,
+        !removed && item.bookmarked !== undefined && bookmarkButton(item, { id: 'bookmark-post', onChange: (on) => { shown.bookmarked = on; } }),
         own && h('a', { href: path('posts', id, 'edit'), class: 'button' }, 'Edit'),
         own && confirmButton('Delete', 'Delete this post?', remove),
         !removed && me && !own && flagButton('posts', id),
@@ -161,6 +165,9 @@ export const post = {
         !removed && isModerator(me) && !item.pinned && h('button', { type: 'button', id: 'mod-pin-category', class: 'secondary', onclick: () => setPinned('category') }, 'Pin in its categories'),
         !removed && isModerator(me) && item.pinned && h('button', { type: 'button', id: 'mod-unpin', class: 'secondary', onclick: () => setPinned(null) }, 'Unpin'),
       ].filter(Boolean));
+      if (!removed && item.watch) {
+        actions.append(watchControl({ url: path('api', 'posts', id, 'watch'), what: 'post', level: item.watch, id: 'watch-post', onChange: (level) => { shown.watch = level; } }));
+      }
       if (removed) comments.close();
       countComments(item.comment_count);
     }

@@ -1,0 +1,84 @@
+// A reader's own marks on posts and categories: the bookmark toggle (aria-pressed says whether the post is
+// bookmarked) and the watch-level control (Watching, Normal or Muted, each with a line saying what it does).
+import { h, path } from '../dom.js';
+import { api } from '../api.js';
+import { reportError } from '../toast.js';
+
+/**
+ * bookmarkButton returns a button.bookmark-toggle for post ({id, bookmarked}); onChange(bookmarked) follows
+ * each change once stored.
+ */
+export function bookmarkButton(post, { id, onChange } = {}) {
+  let on = Boolean(post.bookmarked);
+  let busy = false;
+  const label = h('span', {});
+  const el = h('button', { type: 'button', id, class: 'bookmark-toggle', 'aria-pressed': 'false' },
+    h('span', { 'aria-hidden': 'true' }, '★ '), label);
+  const render = () => {
+    el.setAttribute('aria-pressed', String(on));
+    label.textContent = on ? 'Bookmarked' : 'Bookmark';
+  };
+  el.addEventListener('click', async () => {
+    if (busy) return;
+    busy = true;
+    try {
+      const url = path('api', 'posts', post.id, 'bookmark');
+      if (on) await api.del(url);
+      else await api.put(url, {});
+      on = !on;
+      render();
+      onChange?.(on);
+    } catch (err) {
+      reportError(err);
+    } finally {
+      busy = false;
+    }
+  });
+  render();
+  return el;
+}
+
+const LEVELS = {
+  post: {
+    watching: 'You are told of every new comment.',
+    normal: 'You are told when someone mentions you or replies to you.',
+    muted: 'You are told of nothing here, and the post leaves your lists.',
+  },
+  category: {
+    watching: 'You are told of every new post in this category.',
+    normal: 'Its posts show as usual; you are told of mentions and replies.',
+    muted: 'Its posts leave your feed (they stay here), and you are told of nothing in them.',
+  },
+};
+const NAMES = { watching: 'Watching', normal: 'Normal', muted: 'Muted' };
+
+/**
+ * watchControl returns a labelled select of the watch level at url (PUT {level}) with a line explaining the level
+ * chosen. what: 'post' or 'category'; level: the reader's level now; id: the select's id.
+ */
+export function watchControl({ url, what, level, id, onChange }) {
+  let current = level ?? 'normal';
+  const help = h('p', { class: 'watch-help', id: `${id}-help` });
+  const select = h('select', { id, class: 'watch-select', 'aria-describedby': `${id}-help` },
+    Object.entries(NAMES).map(([value, name]) => h('option', { value }, name)));
+  select.value = current;
+  const render = () => { help.textContent = LEVELS[what][current]; };
+  select.addEventListener('change', async () => {
+    const wanted = select.value;
+    select.disabled = true;
+    try {
+      await api.put(url, { level: wanted });
+      current = wanted;
+      onChange?.(current);
+    } catch (err) {
+      select.value = current;
+      reportError(err);
+    } finally {
+      select.disabled = false;
+      render();
+    }
+  });
+  render();
+  return h('div', { class: 'watch-control' },
+    h('label', { for: id }, what === 'post' ? 'Notifications for this post' : 'Notifications for this category'), ' ', select, help);
+}
