@@ -46,6 +46,7 @@ func TestBrowser(t *testing.T) {
 		{"Pins", browserPins, []string{"--admins", "boss"}},
 		{"Replies", browserReplies, nil},
 		{"Reactions", browserReactions, nil},
+		{"Marks", browserMarks, nil},
 	} {
 		t.Run(sc.name, func(t *testing.T) { sc.run(t, newBrowserEnv(t, browser, sc.flags...)) })
 	}

@@ -1,0 +1,88 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+)
+
+// chooseLevel picks level in the watch select sel, as a reader does, and
+// waits until it is stored (the select takes input again, its line says
+// what the level does).
+func chooseLevel(p *tab, sel, level, says string) {
+	p.t.Helper()
+	p.js(fmt.Sprintf(`(() => { const s = document.querySelector(%q); s.value = %q; s.dispatchEvent(new Event('change')); })()`, sel, level))
+	p.waitJS(level+" stored", fmt.Sprintf(`(() => {
+		const s = document.querySelector(%q);
+		return !s.disabled && s.value === %q && document.getElementById(s.getAttribute('aria-describedby')).textContent.includes(%q);
+	})()`, sel, level, says))
+}
+
+// Bookmarks and watch levels in the browser: ann bookmarks a post from its
+// page and finds it on her Bookmarks page, reached from the header; she
+// watches a category from its page and a new post there lights her bell
+// live; she mutes a post from its page and it leaves her feed. axe finds
+// nothing serious on the Bookmarks page and the post's controls.
+func browserMarks(t *testing.T, e *browserEnv) {
+	signUp(e.srv, "ann")
+	b := signUp(e.srv, "bob")
+	keep := createPost(e.srv, b.Token, "Keep this", "Worth finding again.", "general")
+	mute := createPost(e.srv, b.Token, "Mute this", "Noise.", "general")
+	ann := e.newTab("ann")
+	ann.signIn("ann")
+
+	ann.open("/posts/"+keep, "post")
+	ann.waitJS("the bookmark toggle, not pressed", `document.getElementById('bookmark-post')?.getAttribute('aria-pressed') === 'false'`)
+	ann.click(`#bookmark-post`)
+	ann.waitJS("the bookmark pressed", `document.getElementById('bookmark-post').getAttribute('aria-pressed') === 'true'`)
+	ann.click(`#account .bookmarks-link`)
+	ann.waitView("bookmarks")
+	ann.waitJS("the bookmarked post listed, pressed", fmt.Sprintf(
+		`document.querySelector('#bookmarks article.post-card[data-id=%q] .bookmark-toggle')?.getAttribute('aria-pressed') === 'true'`, keep))
+	if got := ann.ids(`#bookmarks article.post-card`); len(got) != 1 {
+		t.Errorf("the bookmarks page lists %v, want the one post", got)
+	}
+	marksAxe(t, ann, "the bookmarks page")
+
+	// Watching a category: a new post there tells her, live.
+	ann.open("/c/help", "feed")
+	ann.waitLive()
+	chooseLevel(ann, "#watch-category", "watching", "every new post")
+	createPost(e.srv, b.Token, "Fresh help", "A question.", "help")
+	ann.waitJS("the bell counts the new post", `document.querySelector('#bell .unread')?.textContent === '1'`)
+	ann.click(`#bell`)
+	ann.waitJS("the notification listed", `document.querySelectorAll('#notifications-panel .notice').length === 1`)
+	if got := ann.text(`#notifications-panel .notice a`); !strings.HasPrefix(got, "bob posted in a category you watch: A question.") {
+		t.Errorf("the notification says %q", got)
+	}
+
+	// Muting a post: it leaves her feed.
+	ann.open("/posts/"+mute, "post")
+	ann.waitJS("the post's watch control, at normal", `document.getElementById('watch-post')?.value === 'normal'`)
+	chooseLevel(ann, "#watch-post", "muted", "leaves your lists")
+	marksAxe(t, ann, "the post with its watch control")
+	ann.open("/", "feed")
+	ann.waitJS("the feed loaded", fmt.Sprintf(`!!document.querySelector('#feed article.post-card[data-id=%q]')`, keep))
+	if ann.count(fmt.Sprintf(`#feed article.post-card[data-id=%q]`, mute)) != 0 {
+		t.Error("the muted post is still in her feed")
+	}
+}
+
+// marksAxe runs axe on p's page and fails on anything serious.
+func marksAxe(t *testing.T, p *tab, what string) {
+	t.Helper()
+	source, err := os.ReadFile(axePath)
+	if err != nil {
+		t.Skipf("axe-core is missing (%s): %v", axePath, err)
+	}
+	var serious []string
+	for _, v := range p.axe(string(source)) {
+		if v.Impact == "serious" || v.Impact == "critical" {
+			serious = append(serious, fmt.Sprintf("%s (%s): %s, first %s", v.ID, v.Impact, v.Help, v.Target))
+		}
+	}
+	if len(serious) > 0 {
+		t.Errorf("axe on %s: %s", what, strings.Join(serious, "; "))
+	}
+}
