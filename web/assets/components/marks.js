@@ -3,6 +3,26 @@
 import { h, path } from '../dom.js';
 import { api } from '../api.js';
 import { reportError } from '../toast.js';
+import { on } from '../state.js';
+
+// The reader's levels on categories, by slug (each a promise of the level), read when first needed.
+const categoryLevels = new Map();
+on('me', () => categoryLevels.clear());
+
+/** categoryLevel resolves to the signed-in reader's level on the category slug. */
+export function categoryLevel(slug) {
+  if (!categoryLevels.has(slug)) {
+    const level = api.get(path('api', 'categories', slug, 'watch')).then((r) => r.level, () => 'normal');
+    categoryLevels.set(slug, level);
+  }
+  return categoryLevels.get(slug);
+}
+
+/** mutedByCategory resolves to whether the reader's feed leaves post out for its categories: one muted, none watched. */
+export async function mutedByCategory(post) {
+  const levels = await Promise.all(post.categories.map(categoryLevel));
+  return levels.includes('muted') && !levels.includes('watching');
+}
 
 /**
  * bookmarkButton returns a button.bookmark-toggle for post ({id, bookmarked}); onChange(bookmarked) follows
@@ -54,9 +74,9 @@ const NAMES = { watching: 'Watching', normal: 'Normal', muted: 'Muted' };
 
 /**
  * watchControl returns a labelled select of the watch level at url (PUT {level}) with a line explaining the level
- * chosen. what: 'post' or 'category'; level: the reader's level now; id: the select's id.
+ * chosen. what: 'post' or 'category' (category: its slug); level: the reader's level now; id: the select's id.
  */
-export function watchControl({ url, what, level, id, onChange }) {
+export function watchControl({ url, what, level, id, onChange, category }) {
   let current = level ?? 'normal';
   const help = h('p', { class: 'watch-help', id: `${id}-help` });
   const select = h('select', { id, class: 'watch-select', 'aria-describedby': `${id}-help` },
@@ -69,6 +89,7 @@ export function watchControl({ url, what, level, id, onChange }) {
     try {
       await api.put(url, { level: wanted });
       current = wanted;
+      if (category) categoryLevels.set(category, Promise.resolve(current));
       onChange?.(current);
     } catch (err) {
       select.value = current;

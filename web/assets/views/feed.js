@@ -5,7 +5,7 @@ import { api, ApiError, prefetch } from '../api.js';
 import { createPostList, firstPage } from '../components/postlist.js';
 import { reload } from '../router.js';
 import { currentUser } from '../state.js';
-import { watchControl } from '../components/marks.js';
+import { watchControl, mutedByCategory } from '../components/marks.js';
 
 export const feed = {
   name: 'feed',
@@ -33,7 +33,7 @@ export const feed = {
       // The reader's watch level on this category: its posts can tell them of themselves, or leave their feed.
       const url = path('api', 'categories', slug, 'watch');
       const { level } = await api.get(url, { signal: scope.signal });
-      heading.after(watchControl({ url, what: 'category', level, id: 'watch-category' }));
+      heading.after(watchControl({ url, what: 'category', level, id: 'watch-category', category: slug }));
     }
     // Back to this feed: as many pages as were shown when it was left (the router then scrolls).
     for (let i = 1; i < Math.min(restored?.snapshot?.pages ?? 1, 25); i++) await posts.loadMore();
@@ -74,8 +74,13 @@ export const feed = {
           if (posts.has(post.id) || waiting.some((p) => p.id === post.id)) break;
           countPosts(msg, 1);
           if (slug && !post.categories.includes(slug)) break;
-          waiting.push(post);
-          showBanner();
+          // On the feed, a post of the categories the reader mutes is not offered (their lists leave it out).
+          const muted = !slug && currentUser() ? mutedByCategory(post) : Promise.resolve(false);
+          muted.then((skip) => {
+            if (skip || posts.has(post.id) || waiting.some((p) => p.id === post.id)) return;
+            waiting.push(post);
+            showBanner();
+          });
           break;
         }
         case 'post.deleted': {
