@@ -12,6 +12,7 @@ import (
 // what the level does).
 func chooseLevel(p *tab, sel, level, says string) {
 	p.t.Helper()
+	p.waitJS("the watch control", fmt.Sprintf(`!!document.querySelector(%q)`, sel))
 	p.js(fmt.Sprintf(`(() => { const s = document.querySelector(%q); s.value = %q; s.dispatchEvent(new Event('change')); })()`, sel, level))
 	p.waitJS(level+" stored", fmt.Sprintf(`(() => {
 		const s = document.querySelector(%q);
@@ -22,7 +23,8 @@ func chooseLevel(p *tab, sel, level, says string) {
 // Bookmarks and watch levels in the browser: ann bookmarks a post from its
 // page and finds it on her Bookmarks page, reached from the header; she
 // watches a category from its page and a new post there lights her bell
-// live; she mutes a post from its page and it leaves her feed. axe finds
+// live; she mutes a post from its page and it leaves her feed, and a
+// category, whose new posts her open feed does not offer. axe finds
 // nothing serious on the Bookmarks page and the post's controls.
 func browserMarks(t *testing.T, e *browserEnv) {
 	signUp(e.srv, "ann")
@@ -66,6 +68,20 @@ func browserMarks(t *testing.T, e *browserEnv) {
 	ann.waitJS("the feed loaded", fmt.Sprintf(`!!document.querySelector('#feed article.post-card[data-id=%q]')`, keep))
 	if ann.count(fmt.Sprintf(`#feed article.post-card[data-id=%q]`, mute)) != 0 {
 		t.Error("the muted post is still in her feed")
+	}
+
+	// Muting a category: its new posts are not offered on her open feed.
+	ann.open("/c/showcase", "feed")
+	chooseLevel(ann, "#watch-category", "muted", "leave your feed")
+	ann.open("/", "feed")
+	ann.waitLive()
+	createPost(e.srv, b.Token, "Showing off", "Look.", "showcase")
+	general := createPost(e.srv, b.Token, "General news", "Read.", "general")
+	ann.waitJS("one new post offered", `document.getElementById('new-posts-banner')?.textContent.includes('1 new post')`)
+	ann.click(`#new-posts-banner`)
+	ann.waitJS("the general post on top", fmt.Sprintf(`document.querySelector('#feed article.post-card')?.dataset.id === %q`, general))
+	if got := ann.js(`document.getElementById('feed').textContent.includes('Showing off')`); got != "false" {
+		t.Error("the post of the muted category shows on her feed")
 	}
 }
 
