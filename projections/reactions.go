@@ -47,7 +47,7 @@ func (c *ReactionCounts) Scan(src any) error {
 }
 
 // myReactions reads a reader's own reactions on one item: a JSON array of
-// names (the column reactionsOf makes), in the order the forum shows them.
+// names (the column myReactionsCol makes), in the order the forum shows them.
 type myReactions []string
 
 // Scan reads a JSON array of names; NULL (no reader) leaves it nil.
