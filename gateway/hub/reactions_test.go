@@ -1,6 +1,7 @@
 package hub_test
 
 import (
+	"fmt"
 	"net/http"
 	"slices"
 	"testing"
@@ -47,7 +48,8 @@ func reactionsUntil(t *testing.T, w *forumtest.WSClient, sentinel string) []stri
 
 // A reaction frame goes where its item is seen: a post's and a comment's
 // to everyone but who blocks the reactor, a direct message's to its two
-// sides only, a room message's to the room's members and watchers only.
+// sides only, a room message's to the room's members and watchers only;
+// live and when a connection resumes alike.
 func TestWSReactionFrames(t *testing.T) {
 	t.Parallel()
 	f := forumtest.Start(t, forumtest.Options{})
@@ -67,6 +69,7 @@ func TestWSReactionFrames(t *testing.T) {
 	ada.MustDo("POST", "/api/chats/"+bob.User.ID+"/messages", map[string]any{"body": "just us"}, http.StatusCreated, &dm)
 	ada.MustDo("POST", "/api/rooms/general/messages", map[string]any{"body": "the room"}, http.StatusCreated, &rm)
 
+	before := f.Proj.Seq()
 	bob.MustDo("PUT", "/api/posts/"+post+"/reactions/heart", nil, http.StatusOK, nil)
 	cyd.MustDo("PUT", "/api/comments/"+c.Comment.ID+"/reactions/laugh", nil, http.StatusOK, nil)
 	bob.MustDo("PUT", "/api/messages/"+dm.Message.ID+"/reactions/eyes", nil, http.StatusOK, nil)
@@ -84,6 +87,16 @@ func TestWSReactionFrames(t *testing.T) {
 	for name, w := range ws {
 		if got := reactionsUntil(t, w, sentinel); !slices.Equal(got, want[name]) {
 			t.Errorf("%s's reaction frames: %v, want %v", name, got, want[name])
+		}
+	}
+
+	// A resume replays the same, but to cyd, whose new connection watches
+	// no room: the room's reactions are not hers then.
+	want["cyd"] = []string{all[0], all[1], all[4]}
+	for name, c := range map[string]*forumtest.Client{"ada": ada, "bob": bob, "cyd": cyd, "dan": dan} {
+		w := c.DialWS(fmt.Sprintf("after=%d", before))
+		if got := reactionsUntil(t, w, sentinel); !slices.Equal(got, want[name]) {
+			t.Errorf("%s's resumed reaction frames: %v, want %v", name, got, want[name])
 		}
 	}
 }
