@@ -73,3 +73,11 @@ func SetLoadFrom(p *Projector, n uint64) { p.loadFrom = n }
 func CategorySlugs(ctx context.Context, db *DB) (map[string]bool, error) {
 	return db.categorySlugs(ctx)
 }
+
+// SetMaxWatchNotices sets the fan-out bound of watching to n and returns
+// what puts it back. Only a test that is not parallel may call it.
+func SetMaxWatchNotices(n int) (restore func()) {
+	old := maxWatchNotices
+	maxWatchNotices = n
+	return func() { maxWatchNotices = old }
+}

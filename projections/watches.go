@@ -20,10 +20,12 @@ const (
 	MaxBookmarks = 10_000
 	// MaxPostWatches bounds the posts one user sets a watch level on.
 	MaxPostWatches = 10_000
-	// maxWatchNotices bounds the users one post or comment notifies for
-	// watching it or its categories: the oldest watchers first.
-	maxWatchNotices = 1_000
 )
+
+// maxWatchNotices bounds the users one post or comment notifies for
+// watching it or its categories: the oldest watchers first. A variable for
+// tests alone.
+var maxWatchNotices = 1_000
 
 // Notification kinds of watching: a comment on a post the user watches, a
 // post in a category they watch.
