@@ -221,16 +221,54 @@ func (a *apiClient) createPost(ctx context.Context, token, title, body, category
 // listPosts fetches one page of the newest posts, starting at cursor ("" for the first page), and
 // returns how many items it held and the next cursor ("" at the end).
 func (a *apiClient) listPosts(ctx context.Context, token string, limit int, cursor string) (int, string, error) {
+	path, raw, err := a.listPage(ctx, token, limit, cursor)
+	if err != nil {
+		return 0, "", err
+	}
+	return scanPage(path, raw)
+}
+
+// listPage fetches one page of the newest posts and returns its path and bytes.
+func (a *apiClient) listPage(ctx context.Context, token string, limit int, cursor string) (string, []byte, error) {
 	q := url.Values{"limit": {strconv.Itoa(limit)}}
 	if cursor != "" {
 		q.Set("cursor", cursor)
 	}
 	var raw []byte
 	path := "/api/posts?" + q.Encode()
-	if err := a.do(ctx, http.MethodGet, path, token, nil, &raw); err != nil {
-		return 0, "", err
+	err := a.do(ctx, http.MethodGet, path, token, nil, &raw)
+	return path, raw, err
+}
+
+// pageIDs returns the ids of the posts of a feed page, in order, without decoding it: a post object
+// opens with its id right after the list's "[" or the "," between two posts (an author's object
+// follows a key's colon instead).
+func pageIDs(raw []byte) []string {
+	var ids []string
+	open := []byte(`{"id":"`)
+	for at := 0; ; {
+		i := bytes.Index(raw[at:], open)
+		if i < 0 {
+			return ids
+		}
+		i += at
+		at = i + len(open)
+		if i == 0 || (raw[i-1] != '[' && raw[i-1] != ',') {
+			continue
+		}
+		if end := bytes.IndexByte(raw[at:], '"'); end > 0 {
+			ids = append(ids, string(raw[at:at+end]))
+		}
 	}
-	return scanPage(path, raw)
+}
+
+// streamSeq returns the stream sequence the forum's read models are at, from a feed page's seq.
+func (a *apiClient) streamSeq(ctx context.Context) (uint64, error) {
+	var page struct {
+		Seq uint64 `json:"seq"`
+	}
+	err := a.do(ctx, http.MethodGet, "/api/posts?limit=1", "", nil, &page)
+	return page.Seq, err
 }
 
 // scanPage reads a feed page's item count and next cursor without decoding it, so that the readers'

@@ -58,6 +58,7 @@ type config struct {
 	json     bool
 	raw      bool // fanout, feed, posts: measure the raw limit too
 	signedIn bool // feed: readers signed in (their own votes merged into each page)
+	readEach bool // feed: each page view also opens one of its posts (a read event)
 }
 
 // scenarioDefaults are the values a flag left at 0 takes, per scenario.
@@ -123,6 +124,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.password, "password", "forum-bench-password", "password of generated users")
 	fs.BoolVar(&c.json, "json", false, "print one JSON object instead of text")
 	fs.BoolVar(&c.signedIn, "signed-in", false, "feed: each reader is a signed-in user who has voted on some posts, instead of anonymous")
+	fs.BoolVar(&c.readEach, "read-each-view", false, "feed, with --signed-in: after each page the reader opens one of its posts (POST /api/posts/{id}/read), one read event per page view; the pages are read first without reads, then with them, and both p99s are reported")
 	fs.BoolVar(&c.raw, "raw", true, "fanout, feed, posts: also measure the raw limit in the same run (a bare gorilla/websocket broadcast; net/http hello world) and print the ratio")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -210,6 +212,7 @@ func (c *config) check() error {
 		{c.scenario == scenarioFeed || c.users >= 1 && c.users <= c.clients, "--users must be between 1 and --clients"},
 		{c.messages >= 0 && c.posts >= 0 && c.requests >= 0 && c.seed >= 0, "counts must not be negative"},
 		{c.depth >= 1, "--depth must be at least 1"},
+		{!c.readEach || c.signedIn, "--read-each-view needs --signed-in"},
 		{c.rate >= 0, "--rate must not be negative"},
 		{c.limit >= 1 && c.limit <= 100, "--limit must be between 1 and 100"},
 		{c.size >= 0 && c.size <= 4000, "--size must be between 0 and 4000"},

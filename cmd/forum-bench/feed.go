@@ -27,6 +27,9 @@ type feedResult struct {
 	Latency    summary    `json:"latency_ms"`
 	Throughput float64    `json:"rate_per_s"`
 	Raw        *rawResult `json:"raw,omitempty"` // pages per second
+	// Reads, with --read-each-view: the read events sent beside the pages, and the pages read before
+	// without them; Latency and Throughput are then those of the pages read with them.
+	Reads *readsResult `json:"reads,omitempty"`
 }
 
 // writeText prints the report as a summary line and detail lines.
@@ -39,6 +42,7 @@ func (r *feedResult) writeText(w io.Writer) {
 	}
 	fmt.Fprintf(w, "pages: limit=%d depth=%d items=%d items_per_page=%.1f seeded=%d seed_took=%.2fs\n",
 		r.Limit, r.Depth, r.Items, avg, r.Seeded, r.SeedMS/1000)
+	r.Reads.writeText(w, r.Latency.P99, r.Throughput)
 	r.Raw.writeText(w, r.Throughput, r.Latency.P99)
 	r.writeFooter(w)
 }
@@ -55,11 +59,28 @@ func (b *bench) runFeed(ctx context.Context) (*feedResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.readEach {
+		if res.Reads, err = b.pagesWithoutReads(ctx, readers); err != nil {
+			return nil, err
+		}
+	}
 	var fr feedRun
-	b.log.Info("reading", "requests", cfg.requests, "readers", cfg.clients, "rate", cfg.rate, "max", cfg.duration)
+	if cfg.readEach {
+		fr.reads = &readRun{}
+	}
+	b.log.Info("reading", "requests", cfg.requests, "readers", cfg.clients, "rate", cfg.rate, "max", cfg.duration, "read_each_view", cfg.readEach)
+	seqBefore, err := b.api.streamSeq(ctx)
+	if err != nil {
+		return nil, err
+	}
 	start := time.Now()
 	b.readPaced(ctx, &fr, readers)
 	elapsed := time.Since(start)
+	if fr.reads != nil {
+		if err := res.Reads.add(ctx, b.api, fr.reads, seqBefore, elapsed); err != nil {
+			return nil, err
+		}
+	}
 
 	res.Requests, res.Pages, res.Items = fr.requests.Load(), fr.pages.Load(), fr.items.Load()
 	res.Failed = res.Requests - res.Pages
@@ -114,6 +135,7 @@ type feedRun struct {
 	requests, pages, items atomic.Int64
 	errs                   tally
 	latency                samples
+	reads                  *readRun // nil: no reads
 }
 
 // readPaced has --clients readers (readers[i] when signed in) fetch
@@ -131,14 +153,19 @@ func (b *bench) readPaced(ctx context.Context, fr *feedRun, readers []benchUser)
 			token = readers[i].Token
 		}
 		wg.Go(func() {
-			cursor, depth := "", 0
+			cursor, depth, views := "", 0, 0
 			for range jobs {
 				if depth >= cfg.depth {
 					cursor, depth = "", 0
 				}
 				fr.requests.Add(1)
 				t0 := time.Now()
-				n, next, err := b.api.listPosts(ctx, token, cfg.limit, cursor)
+				path, raw, err := b.api.listPage(ctx, token, cfg.limit, cursor)
+				var n int
+				var next string
+				if err == nil {
+					n, next, err = scanPage(path, raw)
+				}
 				if err != nil {
 					fr.errs.addErr(err)
 					cursor, depth = "", 0
@@ -147,6 +174,10 @@ func (b *bench) readPaced(ctx context.Context, fr *feedRun, readers []benchUser)
 				fr.latency.add(time.Since(t0))
 				fr.pages.Add(1)
 				fr.items.Add(int64(n))
+				if fr.reads != nil {
+					fr.reads.open(ctx, b.api, token, pageIDs(raw), i+views/cfg.depth, &fr.errs) // a post not opened yet, while they last
+					views++
+				}
 				cursor, depth = next, depth+1
 				if next == "" {
 					depth = cfg.depth // the end of the feed: start over

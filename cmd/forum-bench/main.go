@@ -6,6 +6,8 @@
 //	idle    many idle connections; the server's memory per connection from /metrics
 //	posts   concurrent users create posts over HTTP (posts/s, request latency)
 //	feed    concurrent readers page through GET /api/posts (pages/s, page latency)
+//	        with --signed-in --read-each-view, each page view also opens one of its posts (a read event):
+//	        the pages are read first without reads, then with them (both p99s, the write rate of reads)
 //
 // It prints throughput and latency percentiles as one "key=value" summary line plus a few detail lines,
 // or with --json a single JSON object (durations in milliseconds). Progress goes to stderr. Every loop is

@@ -118,3 +118,23 @@ func TestUnreachableForumFails(t *testing.T) {
 		t.Errorf("run against a closed port = %v, want a 'not reachable' error", err)
 	}
 }
+
+// The feed with a read event per page view reads the pages first without
+// reads, then with them: every view opens a post not opened before, so
+// each read is an event in the log.
+func TestFeedWithReads(t *testing.T) {
+	t.Parallel()
+	out := runBench(t, newForum(t), "--scenario", "feed", "--clients", "3", "--requests", "30", "--seed", "30", "--depth", "1", "--signed-in", "--read-each-view")
+	reads, _ := out["reads"].(map[string]any)
+	for k, want := range map[string]float64{"baseline_pages": 30, "sent": 30, "failed": 0, "events": 30} {
+		if got, _ := reads[k].(float64); got != want {
+			t.Errorf("reads.%s = %v, want %v (report %v)", k, reads[k], want, out)
+		}
+	}
+	if got, _ := out["pages"].(float64); got != 30 {
+		t.Errorf("pages = %v, want 30", out["pages"])
+	}
+	if _, ok := out["errors"]; ok {
+		t.Errorf("errors = %v (first: %v)", out["errors"], out["first_error"])
+	}
+}
