@@ -19,9 +19,10 @@ import (
 type Mine struct {
 	// Read is whether the reader has opened the post (their own posts
 	// count as read); UnreadComments the comments after the last one they
-	// read (see ReadState).
-	Read           bool `json:"read"`
-	UnreadComments int  `json:"unread_comments"`
+	// read, FirstUnread the first of those (see ReadState).
+	Read           bool    `json:"read"`
+	UnreadComments int     `json:"unread_comments"`
+	FirstUnread    *string `json:"first_unread"`
 	// MyReactions are the reader's own reactions on the post, in the order
 	// the forum shows them ([] for none).
 	MyReactions []string `json:"my_reactions"`

@@ -68,6 +68,8 @@ func (db *DB) CommentSeq(ctx context.Context, post events.PostID, id events.Comm
 type ReadState struct {
 	Read           bool
 	UnreadComments int
+	// FirstUnread is the id of the first of those comments, nil for none.
+	FirstUnread *string
 }
 
 // unseenComments counts, for the reader ?1, the comments of post p after
@@ -76,11 +78,20 @@ const unseenComments = `(SELECT count(*) FROM comments c WHERE c.post_id = p.id 
 		AND c.deleted = 0 AND c.hidden = 0 AND c.author_id != ?1
 		AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.user_id = ?1 AND b.blocked_id = c.author_id))`
 
+// firstUnseen is the first of unseenComments, by id.
+var firstUnseen = strings.TrimSuffix(strings.Replace(unseenComments, "count(*)", "c.id", 1), ")") + ` ORDER BY c.seq LIMIT 1)`
+
+// readStatesQuery reads the read states of the posts of a JSON list of ids
+// (?2) for the reader ?1: a post never opened, or hidden, has nothing unread.
 var readStatesQuery = `SELECT p.id, r.user_id IS NOT NULL OR p.author_id = ?1,
-	CASE WHEN r.user_id IS NULL AND p.author_id != ?1 OR p.hidden THEN 0 ELSE ` +
-	strings.ReplaceAll(unseenComments, "r.read_seq", "COALESCE(r.read_seq, 0)") + ` END
+	CASE WHEN r.user_id IS NULL AND p.author_id != ?1 OR p.hidden THEN 0 ELSE ` + since(unseenComments) + ` END,
+	CASE WHEN r.user_id IS NULL AND p.author_id != ?1 OR p.hidden THEN NULL ELSE ` + since(firstUnseen) + ` END
 	FROM posts p LEFT JOIN post_reads r ON r.user_id = ?1 AND r.post_id = p.id
 	WHERE p.id IN (SELECT value FROM json_each(?2))`
+
+// since reads a query over unseen comments after the position of a reader
+// who may never have opened the post (0).
+func since(q string) string { return strings.ReplaceAll(q, "r.read_seq", "COALESCE(r.read_seq, 0)") }
 
 // ReadStates returns viewer's ReadState of each of the posts ids (at most
 // a page's), by post id; nil for an anonymous viewer.
@@ -104,7 +115,7 @@ func (db *DB) ReadStates(ctx context.Context, viewer events.UserID, ids []string
 	for rows.Next() {
 		var id string
 		var st ReadState
-		if err := rows.Scan(&id, &st.Read, &st.UnreadComments); err != nil {
+		if err := rows.Scan(&id, &st.Read, &st.UnreadComments, &st.FirstUnread); err != nil {
 			return nil, err
 		}
 		states[id] = st
@@ -120,7 +131,7 @@ func lookUpReads(ctx context.Context, db *DB, user string, mines map[string]*Min
 	}
 	states, err := db.ReadStates(ctx, events.UserID(user), ids)
 	for id, st := range states {
-		mines[id].Read, mines[id].UnreadComments = st.Read, st.UnreadComments
+		mines[id].Read, mines[id].UnreadComments, mines[id].FirstUnread = st.Read, st.UnreadComments, st.FirstUnread
 	}
 	return err
 }

@@ -7,7 +7,6 @@ import (
 	"forum/commands"
 	"forum/events"
 	"forum/internal/forumtest"
-	"forum/projections"
 )
 
 // readCore is a forum core whose clock the test moves, with a moderator
@@ -51,35 +50,45 @@ func TestReadStates(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	state := func(user string) projections.ReadState {
+	type readState struct {
+		Read           bool
+		UnreadComments int
+		FirstUnread    events.CommentID
+	}
+	state := func(user string) readState {
 		t.Helper()
 		states, err := e.DB.ReadStates(ctx, events.UserID(user), []string{post.ID})
 		if err != nil {
 			t.Fatal(err)
 		}
-		return states[post.ID]
+		st := states[post.ID]
+		got := readState{Read: st.Read, UnreadComments: st.UnreadComments}
+		if st.FirstUnread != nil {
+			got.FirstUnread = events.CommentID(*st.FirstUnread)
+		}
+		return got
 	}
 
 	first := comment(bob)
-	if got := state(cid); got != (projections.ReadState{}) {
+	if got := state(cid); got != (readState{}) {
 		t.Errorf("never opened: %+v, want unread and 0", got)
 	}
-	if got := state(ann); got != (projections.ReadState{Read: true, UnreadComments: 1}) {
+	if got := state(ann); got != (readState{Read: true, UnreadComments: 1, FirstUnread: first}) {
 		t.Errorf("the author, never opened: %+v, want read with bob's comment unread", got)
 	}
 	read(bob, "")
 	read(cid, first)
 	read(cid, "") // opening again moves nothing back
-	if got := state(cid); got != (projections.ReadState{Read: true}) {
+	if got := state(cid); got != (readState{Read: true}) {
 		t.Errorf("cid read up to the last comment: %+v, want read, 0 unread", got)
 	}
 	if err := e.Cmds.Block(ctx, events.UserID(cid), events.UserID(bob), true); err != nil {
 		t.Fatal(err)
 	}
-	comment(cid)
+	cidsOwn := comment(cid)
 	comment(bob)
 	hidden, deleted := comment(ann), comment(ann)
-	comment(ann)
+	visible := comment(ann)
 	if err := e.Cmds.SetHidden(ctx, events.UserID(boss), events.Target{Kind: events.KindComment, ID: string(hidden)}, true, "spam"); err != nil {
 		t.Fatal(err)
 	}
@@ -87,10 +96,10 @@ func TestReadStates(t *testing.T) {
 		t.Fatal(err)
 	}
 	// After first: cid's own, bob's, ann's hidden, deleted and visible.
-	if got := state(cid); got != (projections.ReadState{Read: true, UnreadComments: 1}) {
+	if got := state(cid); got != (readState{Read: true, UnreadComments: 1, FirstUnread: visible}) {
 		t.Errorf("cid: %+v, want 1 unread (not their own, not bob's whom they block, not hidden or deleted)", got)
 	}
-	if got := state(bob); got != (projections.ReadState{Read: true, UnreadComments: 2}) {
+	if got := state(bob); got != (readState{Read: true, UnreadComments: 2, FirstUnread: cidsOwn}) {
 		t.Errorf("bob, opened before any comment read: %+v, want 2 unread (cid's and ann's visible; not his own)", got)
 	}
 	p, err := e.DB.Post(ctx, events.PostID(post.ID), "")
