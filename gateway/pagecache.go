@@ -8,31 +8,40 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"time"
 
 	"forum/events"
 	"forum/projections"
 )
 
-// Bounds of the page cache: it holds answers as of one projection sequence,
-// and forgets them all when the read models move on.
+// Bounds of the page cache: it holds answers as of one shown sequence
+// (projections.Projector.ShownSeq), and forgets them all when the read
+// models show anything new.
 const (
 	pageCacheEntries  = 1024
 	pageCacheBytes    = 32 << 20
 	pageCacheKeyBytes = 512
+	// viewCountLag is how long a kept answer is served while only readers'
+	// reads came after it: its view counts lag behind by at most that.
+	viewCountLag = 2 * time.Second
 )
 
 // pageCache holds anonymous answers of the hot read routes (feed pages,
-// posts, categories) encoded, and gzipped when large, for the projection
-// sequence they were read at. Every commit moves the sequence and so drops
-// them: what is served is never older than what a fresh read would give.
+// posts, categories) encoded, and gzipped when large, for the shown
+// sequence they were read at. Every commit that shows something new drops
+// them: what is served is never older than what a fresh read would give,
+// but for posts' view counts, which readers' reads move many times a
+// second: an answer read before some reads is served for viewCountLag.
 type pageCache struct {
 	mu      sync.Mutex
-	seq     uint64
+	shown   uint64
 	bytes   int
 	entries map[string]*cachedPage
 }
 
 type cachedPage struct {
+	seq      uint64    // the projection sequence it was read at (or after)
+	at       time.Time // when it was read
 	body, gz []byte
 	// posts are the posts the page shows, in order, and slots where each
 	// one's "my_vote":0 sits in body (the 0): a signed-in reader's own
@@ -100,20 +109,26 @@ func (p *cachedPage) withFills(fills [][]byte) []byte {
 	return append(out, p.body[last:]...)
 }
 
-func (c *pageCache) get(seq uint64, key string) *cachedPage {
+// get returns the answer kept for key at shown sequence shown, if it was
+// read at seq or less than viewCountLag ago.
+func (c *pageCache) get(shown, seq uint64, key string, now time.Time) *cachedPage {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.seq != seq {
+	if c.shown != shown {
 		return nil
 	}
-	return c.entries[key]
+	p := c.entries[key]
+	if p == nil || (p.seq != seq && now.Sub(p.at) >= viewCountLag) {
+		return nil
+	}
+	return p
 }
 
-func (c *pageCache) put(seq uint64, key string, p *cachedPage) {
+func (c *pageCache) put(shown uint64, key string, p *cachedPage) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.seq != seq || c.entries == nil {
-		c.seq, c.bytes, c.entries = seq, 0, map[string]*cachedPage{}
+	if c.shown != shown || c.entries == nil {
+		c.shown, c.bytes, c.entries = shown, 0, map[string]*cachedPage{}
 	}
 	size := len(key) + len(p.body) + len(p.gz)
 	for _, part := range p.gzParts {
@@ -265,12 +280,14 @@ func (s *Server) notModified(w http.ResponseWriter, r *http.Request, etag string
 	return true
 }
 
-// page returns the cached answer of key as of seq, or loads and encodes it,
-// lets prepare add to it, and keeps it. kept is false when the read models
-// moved while it was read: it may be newer than seq, so it is neither kept
-// nor to be labelled with seq.
+// page returns the cached answer of key as of seq (see pageCache), or
+// loads and encodes it, lets prepare add to it, and keeps it unless the
+// read models showed something new meanwhile. kept is false when the read
+// models moved while it was read: it may be newer than seq, so it is not to
+// be labelled with seq.
 func (s *Server) page(seq uint64, key string, load func() (any, error), prepare func(*cachedPage, any)) (p *cachedPage, kept bool, err error) {
-	if p := s.pages.get(seq, key); p != nil {
+	shown, now := s.proj.ShownSeq(), time.Now()
+	if p := s.pages.get(shown, seq, key, now); p != nil {
 		return p, true, nil
 	}
 	v, err := load()
@@ -281,15 +298,14 @@ func (s *Server) page(seq uint64, key string, load func() (any, error), prepare 
 	if err := jsonEncoder(&buf).Encode(v); err != nil {
 		return nil, false, err
 	}
-	p = &cachedPage{body: buf.Bytes()}
+	p = &cachedPage{seq: seq, at: now, body: buf.Bytes()}
 	if prepare != nil {
 		prepare(p, v)
 	}
-	if s.proj.Seq() != seq {
-		return p, false, nil
+	if s.proj.ShownSeq() == shown {
+		s.pages.put(shown, key, p)
 	}
-	s.pages.put(seq, key, p)
-	return p, true, nil
+	return p, s.proj.Seq() == seq, nil
 }
 
 // pageETag names a cached answer: the projection sequence it was read at,

@@ -9,12 +9,14 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
-// The page cache keeps one sequence's answers, within its bounds.
+// The page cache keeps one shown sequence's answers, within its bounds.
 func TestPageCacheBounds(t *testing.T) {
 	var c pageCache
-	page := &cachedPage{body: []byte("{}")}
+	now := time.Now()
+	page := &cachedPage{seq: 7, at: now, body: []byte("{}")}
 	for i := range 2 * pageCacheEntries {
 		c.put(7, "/api/posts?cursor="+strconv.Itoa(i), page)
 	}
@@ -22,15 +24,32 @@ func TestPageCacheBounds(t *testing.T) {
 		t.Errorf("%d entries, want at most %d", len(c.entries), pageCacheEntries)
 	}
 	c.put(7, "/api/posts?q="+strings.Repeat("x", pageCacheKeyBytes), page)
-	if c.get(7, "/api/posts?q="+strings.Repeat("x", pageCacheKeyBytes)) != nil {
+	if c.get(7, 7, "/api/posts?q="+strings.Repeat("x", pageCacheKeyBytes), now) != nil {
 		t.Error("an over-long key was kept")
 	}
-	if c.get(8, "/api/posts?cursor=1") != nil || c.get(7, "/api/posts?cursor=1") == nil {
-		t.Error("an answer of sequence 7 is not found at 7 only")
+	if c.get(8, 8, "/api/posts?cursor=1", now) != nil || c.get(7, 7, "/api/posts?cursor=1", now) == nil {
+		t.Error("an answer of shown sequence 7 is not found at 7 only")
 	}
 	c.put(8, "/api/posts", &cachedPage{body: make([]byte, pageCacheBytes)})
-	if len(c.entries) != 0 || c.get(7, "/api/posts?cursor=1") != nil {
+	if len(c.entries) != 0 || c.get(7, 7, "/api/posts?cursor=1", now) != nil {
 		t.Errorf("a new sequence kept %d entries of the old one, or took an over-large page", len(c.entries))
+	}
+}
+
+// An answer read before some reads (the sequence moved, the shown sequence
+// did not) is served for viewCountLag, then read again.
+func TestPageCacheLagsOnlyViewCounts(t *testing.T) {
+	var c pageCache
+	now := time.Now()
+	c.put(7, "/api/posts", &cachedPage{seq: 9, at: now, body: []byte("{}")})
+	if c.get(7, 12, "/api/posts", now.Add(viewCountLag-time.Millisecond)) == nil {
+		t.Error("an answer read before reads alone is not served within the lag")
+	}
+	if c.get(7, 12, "/api/posts", now.Add(viewCountLag)) != nil {
+		t.Error("an answer read before reads alone is served past the lag")
+	}
+	if c.get(7, 9, "/api/posts", now.Add(time.Hour)) == nil {
+		t.Error("an answer of the current sequence is not served")
 	}
 }
 

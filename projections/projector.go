@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -41,6 +42,7 @@ type Projector struct {
 
 	mu          sync.Mutex
 	seq         uint64    // last applied stream sequence
+	shown       uint64    // last commit that changed more than view counts (see ShownSeq)
 	quarantined uint64    // events recorded in quarantine instead of applied
 	progressAt  time.Time // last commit, or the last (re)start of following
 	recoveries  uint64    // times following failed or stalled and started over
@@ -66,7 +68,7 @@ func NewProjector(db *DB, logger *slog.Logger) (*Projector, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Projector{db: db, log: logger, seq: seq, quarantined: q, stallAfter: StallAfter, progressAt: time.Now(), changed: make(chan struct{}), feed: newRing(10000, 32<<20)}, nil
+	return &Projector{db: db, log: logger, seq: seq, shown: seq, quarantined: q, stallAfter: StallAfter, progressAt: time.Now(), changed: make(chan struct{}), feed: newRing(10000, 32<<20)}, nil
 }
 
 // DB returns the read models the projector writes.
@@ -77,6 +79,16 @@ func (p *Projector) Seq() uint64 {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.seq
+}
+
+// ShownSeq returns the stream sequence of the last commit that changed what
+// the read models show anyone other than posts' view counts: a commit of
+// only post.read events moves Seq and not ShownSeq (it changes readers'
+// own marks, which nothing shared holds, and view counts).
+func (p *Projector) ShownSeq() uint64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.shown
 }
 
 // Quarantined returns how many events the read models hold in quarantine.
@@ -376,6 +388,9 @@ func (p *Projector) Apply(ctx context.Context, batch []events.Event) error {
 	}
 	p.mu.Lock()
 	p.seq = last
+	if slices.ContainsFunc(fresh, func(ev events.Event) bool { return ev.Type != events.PostRead }) {
+		p.shown = last
+	}
 	p.quarantined += quarantined
 	p.progressAt = time.Now()
 	p.commits++
