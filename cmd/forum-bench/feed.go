@@ -42,7 +42,7 @@ func (r *feedResult) writeText(w io.Writer) {
 	}
 	fmt.Fprintf(w, "pages: limit=%d depth=%d items=%d items_per_page=%.1f seeded=%d seed_took=%.2fs\n",
 		r.Limit, r.Depth, r.Items, avg, r.Seeded, r.SeedMS/1000)
-	r.Reads.writeText(w, r.Latency.P99, r.Throughput)
+	r.Reads.writeText(w, r.Latency.P99)
 	r.Raw.writeText(w, r.Throughput, r.Latency.P99)
 	r.writeFooter(w)
 }
@@ -59,14 +59,10 @@ func (b *bench) runFeed(ctx context.Context) (*feedResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cfg.readEach {
-		if res.Reads, err = b.pagesWithoutReads(ctx, readers); err != nil {
-			return nil, err
-		}
-	}
 	var fr feedRun
 	if cfg.readEach {
-		fr.reads = &readRun{}
+		fr.reads = &readRun{start: time.Now()}
+		res.Reads = &readsResult{}
 	}
 	b.log.Info("reading", "requests", cfg.requests, "readers", cfg.clients, "rate", cfg.rate, "max", cfg.duration, "read_each_view", cfg.readEach)
 	seqBefore, err := b.api.streamSeq(ctx)
@@ -171,10 +167,14 @@ func (b *bench) readPaced(ctx context.Context, fr *feedRun, readers []benchUser)
 					cursor, depth = "", 0
 					continue
 				}
-				fr.latency.add(time.Since(t0))
 				fr.pages.Add(1)
 				fr.items.Add(int64(n))
-				if fr.reads != nil {
+				if fr.reads == nil {
+					fr.latency.add(time.Since(t0))
+				} else if !fr.reads.on(t0) {
+					fr.reads.baseline.add(time.Since(t0))
+				} else {
+					fr.latency.add(time.Since(t0))
 					fr.reads.open(ctx, b.api, token, pageIDs(raw), i+views/cfg.depth, &fr.errs) // a post not opened yet, while they last
 					views++
 				}

@@ -119,20 +119,22 @@ func TestUnreachableForumFails(t *testing.T) {
 	}
 }
 
-// The feed with a read event per page view reads the pages first without
-// reads, then with them: every view opens a post not opened before, so
-// each read is an event in the log.
+// The feed with a read event per page view reads the pages with reads and
+// without in turn: every page read with them opens a post not opened
+// before, so each read is an event in the log.
 func TestFeedWithReads(t *testing.T) {
 	t.Parallel()
-	out := runBench(t, newForum(t), "--scenario", "feed", "--clients", "3", "--requests", "30", "--seed", "30", "--depth", "1", "--signed-in", "--read-each-view")
+	out := runBench(t, newForum(t), "--scenario", "feed", "--clients", "3", "--requests", "50", "--rate", "20", "--seed", "30", "--depth", "1", "--signed-in", "--read-each-view")
 	reads, _ := out["reads"].(map[string]any)
-	for k, want := range map[string]float64{"baseline_pages": 30, "sent": 30, "failed": 0, "events": 30} {
-		if got, _ := reads[k].(float64); got != want {
-			t.Errorf("reads.%s = %v, want %v (report %v)", k, reads[k], want, out)
-		}
+	num := func(m map[string]any, k string) float64 { v, _ := m[k].(float64); return v }
+	if num(out, "pages") != 50 || num(reads, "failed") != 0 {
+		t.Fatalf("pages %v, failed reads %v; want 50 and none (report %v)", out["pages"], reads["failed"], out)
 	}
-	if got, _ := out["pages"].(float64); got != 30 {
-		t.Errorf("pages = %v, want 30", out["pages"])
+	if sent, base := num(reads, "sent"), num(reads, "baseline_pages"); sent == 0 || base == 0 || sent+base != 50 {
+		t.Errorf("%v pages with reads and %v without, want some of each and 50 in all", sent, base)
+	}
+	if num(reads, "events") != num(reads, "sent") {
+		t.Errorf("%v events for %v reads of posts never opened, want one each", reads["events"], reads["sent"])
 	}
 	if _, ok := out["errors"]; ok {
 		t.Errorf("errors = %v (first: %v)", out["errors"], out["first_error"])
