@@ -28,47 +28,57 @@ type ReadPostInput struct {
 // ReadPost records how far a reader has read a post: a post.read event,
 // unless nothing moved (the post opened before and UpTo not after the
 // comment they had read) or the reader's last position in that post was
-// written less than ReadEvery ago on this instance (then it is dropped: the
-// reader sends it again as they go on). It returns ENOTFOUND for a post
-// that does not exist or is hidden, EINVALID field "up_to_comment" for a
-// comment that is not one of the post's.
-func (s *Service) ReadPost(ctx context.Context, in ReadPostInput) error {
-	if err := checkID("post", string(in.PostID)); err != nil {
-		return err
-	}
-	p, err := s.DB.Post(ctx, in.PostID, "")
+// written less than ReadEvery ago on this instance: then it is dropped, and
+// again is how long until it would be taken (the reader sends it again
+// then). It returns ENOTFOUND for a post that does not exist or is hidden,
+// EINVALID field "up_to_comment" for a comment that is not one of the
+// post's.
+func (s *Service) ReadPost(ctx context.Context, in ReadPostInput) (again time.Duration, err error) {
+	upToSeq, err := s.readTarget(ctx, in)
 	if err != nil {
-		return err
-	}
-	if p.Hidden {
-		return fault.Errorf(fault.ENOTFOUND, "post not found")
-	}
-	var upToSeq uint64
-	if in.UpTo != "" {
-		notOfPost := fault.FieldError(fault.EINVALID, "up_to_comment", "up_to_comment must be the id of a comment of this post")
-		if !events.ValidID(string(in.UpTo)) {
-			return notOfPost
-		}
-		if upToSeq, err = s.DB.CommentSeq(ctx, in.PostID, in.UpTo); err != nil {
-			return notOfPost
-		}
+		return 0, err
 	}
 	at, opened, err := s.DB.ReadPosition(ctx, in.User, in.PostID)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if opened && upToSeq <= at {
-		return nil
+		return 0, nil
 	}
-	if opened && !s.reads.take(readMark{in.User, in.PostID}, s.Now()) {
-		return nil
-	}
-	if !opened {
-		s.reads.take(readMark{in.User, in.PostID}, s.Now())
+	mark := readMark{in.User, in.PostID}
+	if again := s.reads.take(mark, s.Now(), !opened); again > 0 {
+		return again, nil
 	}
 	_, err = s.emit(ctx, events.PostRead, string(in.PostID), string(in.User),
 		events.PostReadData{PostID: in.PostID, UserID: in.User, CommentID: in.UpTo, UpToSeq: upToSeq})
-	return err
+	return 0, err
+}
+
+// readTarget checks that in names a shown post and, if any, a comment of
+// it, and returns that comment's sequence (0 for none).
+func (s *Service) readTarget(ctx context.Context, in ReadPostInput) (uint64, error) {
+	if err := checkID("post", string(in.PostID)); err != nil {
+		return 0, err
+	}
+	p, err := s.DB.Post(ctx, in.PostID, "")
+	if err != nil {
+		return 0, err
+	}
+	if p.Hidden {
+		return 0, fault.Errorf(fault.ENOTFOUND, "post not found")
+	}
+	if in.UpTo == "" {
+		return 0, nil
+	}
+	notOfPost := fault.FieldError(fault.EINVALID, "up_to_comment", "up_to_comment must be the id of a comment of this post")
+	if !events.ValidID(string(in.UpTo)) {
+		return 0, notOfPost
+	}
+	seq, err := s.DB.CommentSeq(ctx, in.PostID, in.UpTo)
+	if err != nil {
+		return 0, notOfPost
+	}
+	return seq, nil
 }
 
 // readMark names one reader's position in one post.
@@ -90,15 +100,15 @@ func newReadMarks(max int, every time.Duration) *readMarks {
 	return &readMarks{max: max, every: every, last: map[readMark]time.Time{}}
 }
 
-// take reports whether m may be written at now (its last write r.every
-// ago or more, or none known), and if so counts it as written at now. Full,
-// it forgets the writes older than r.every, then everything: a write
-// more then, never one lost.
-func (r *readMarks) take(m readMark, now time.Time) bool {
+// take returns 0 if m may be written at now (its last write r.every ago
+// or more, none known, or first set), and then counts it as written at now;
+// else how long until it may. Full, it forgets the writes older than
+// r.every, then everything: a write more then, never one lost.
+func (r *readMarks) take(m readMark, now time.Time, first bool) time.Duration {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if last, ok := r.last[m]; ok && now.Sub(last) < r.every && now.Sub(last) >= 0 {
-		return false
+	if last, ok := r.last[m]; ok && !first && now.Sub(last) < r.every && now.Sub(last) >= 0 {
+		return r.every - now.Sub(last)
 	}
 	if _, ok := r.last[m]; !ok && len(r.last) >= r.max {
 		for k, t := range r.last {
@@ -111,5 +121,5 @@ func (r *readMarks) take(m readMark, now time.Time) bool {
 		}
 	}
 	r.last[m] = now
-	return true
+	return 0
 }

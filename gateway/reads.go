@@ -2,6 +2,8 @@ package gateway
 
 import (
 	"net/http"
+	"strconv"
+	"time"
 
 	"forum/commands"
 	"forum/events"
@@ -10,7 +12,9 @@ import (
 )
 
 // readPost records how far the reader has read a post: 204, whether the
-// position was written or there was nothing new to write.
+// position was written or there was nothing new to write; with Retry-After
+// (seconds) when it came too soon after the last and was dropped, so the
+// app sends it again then.
 func (s *Server) readPost(w http.ResponseWriter, r *http.Request, p principal) {
 	var in struct {
 		UpToComment *string `json:"up_to_comment"`
@@ -27,9 +31,13 @@ func (s *Server) readPost(w http.ResponseWriter, r *http.Request, p principal) {
 		}
 		read.UpTo = events.CommentID(*in.UpToComment)
 	}
-	if err := s.cmd.ReadPost(r.Context(), read); err != nil {
+	again, err := s.cmd.ReadPost(r.Context(), read)
+	if err != nil {
 		s.writeError(w, r, err)
 		return
+	}
+	if again > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int((again+time.Second-1)/time.Second)))
 	}
 	w.WriteHeader(http.StatusNoContent)
 }

@@ -388,7 +388,8 @@ func (w *world) read(user string) {
 	if len(ofPost) > 0 && w.intn(4) > 0 {
 		in.UpTo = events.CommentID(pick(w, ofPost))
 	}
-	w.must("read post", w.Svc.ReadPost(forumtest.Context(w.t), in))
+	_, err := w.Svc.ReadPost(forumtest.Context(w.t), in)
+	w.must("read post", err)
 }
 
 // react puts a random reaction of user's on a live post, comment or one of
