@@ -33,7 +33,7 @@ func (s *Server) spaRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { s.serveFeedPage(w, r, "") })
 	mux.HandleFunc("GET /c/{category}", func(w http.ResponseWriter, r *http.Request) { s.serveFeedPage(w, r, r.PathValue("category")) })
 	for _, route := range []string{"/posts/{id}", "/posts/{id}/edit", "/new", "/signin", "/signup",
-		"/users/{id}", "/chat", "/chat/{userId}", "/rooms", "/rooms/{name}", "/search", "/settings", "/mod", "/mod/log", "/bookmarks"} {
+		"/users/{id}", "/chat", "/chat/{userId}", "/rooms", "/rooms/{name}", "/search", "/settings", "/mod", "/mod/log", "/bookmarks", "/unread", "/fresh"} {
 		mux.HandleFunc("GET "+route, serveIndex(http.StatusOK))
 	}
 	mux.HandleFunc("/", serveIndex(http.StatusNotFound))

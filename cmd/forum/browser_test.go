@@ -47,6 +47,7 @@ func TestBrowser(t *testing.T) {
 		{"Replies", browserReplies, nil},
 		{"Reactions", browserReactions, nil},
 		{"Marks", browserMarks, nil},
+		{"Reads", browserReads, nil},
 	} {
 		t.Run(sc.name, func(t *testing.T) { sc.run(t, newBrowserEnv(t, browser, sc.flags...)) })
 	}

@@ -8,6 +8,7 @@ import { start, reload, prefetch } from './router.js';
 import { toast, reportError } from './toast.js';
 import { initHeader, markSection } from './header.js';
 import { feed } from './views/feed.js';
+import { unread, fresh } from './views/reading.js';
 import { post } from './views/post.js';
 import { newPost, editPost } from './views/editor.js';
 import { signin, signup } from './views/auth.js';
@@ -24,6 +25,8 @@ import { navigate } from './router.js';
 const ROUTES = [
   ['/', feed],
   ['/c/:category', feed],
+  ['/unread', unread],
+  ['/fresh', fresh],
   ['/posts/:id', post],
   ['/posts/:id/edit', editPost],
   ['/new', newPost],

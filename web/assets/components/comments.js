@@ -20,10 +20,11 @@ const HIGHLIGHT_MS = 4000;
 
 /**
  * createComments returns {el, loadMore, reveal, add, update, setVotes, react, close, dispose} for the comments of
- * postId; onNew(comment) runs for each comment added after the first load (live or mine), and
- * onRemoved(comment) for each shown comment deleted since (live or by me).
+ * postId; onNew(comment) runs for each comment added after the first load (live or mine),
+ * onRemoved(comment) for each shown comment deleted since (live or by me), and onShown(el), when given, for
+ * each comment's element put in the list.
  */
-export function createComments({ postId, onNew, onRemoved }) {
+export function createComments({ postId, onNew, onRemoved, onShown }) {
   const me = currentUser();
   const controller = new AbortController();
   const entries = new Map(); // comment id → {comment, el, votes}
@@ -141,6 +142,7 @@ export function createComments({ postId, onNew, onRemoved }) {
     entries.set(comment.id, entry);
     render(entry);
     place(el);
+    onShown?.(el);
   }
 
   // insert shows the comments of a page not shown yet; it says whether some were shown already.

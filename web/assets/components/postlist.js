@@ -4,6 +4,7 @@ import { h, path, userLink, timeEl, count, avatar, REMOVED } from '../dom.js';
 import { api } from '../api.js';
 import { reportError } from '../toast.js';
 import { bookmarkButton } from './marks.js';
+import { currentUser } from '../state.js';
 
 const PAGE_SIZE = 20;
 
@@ -15,16 +16,46 @@ function stats(post) {
     h('span', { class: 'likes' }, count(post.likes, 'like')),
     h('span', { class: 'dislikes' }, count(post.dislikes, 'dislike')),
     h('span', { class: 'comment-count' }, count(post.comment_count, 'comment')),
+    post.view_count != null && h('span', { class: 'view-count' }, count(post.view_count, 'view')),
   ];
 }
 
 /**
- * postCard is an article.post-card[data-id] with the title, author, categories, time, a "Pinned" badge, counts and,
- * for a signed-in reader, the bookmark toggle.
+ * isNew says a signed-in reader never opened post, made since they signed up (what the New view lists);
+ * their own posts count as opened.
  */
+export const isNew = (post) => {
+  const me = currentUser();
+  return Boolean(me && post.read === false && !post.deleted && post.created_at > me.created_at);
+};
+
+/**
+ * withComment is the change a new comment makes to a shown post: one more comment, and one more unread for
+ * a signed-in reader who opened the post and did not write it (comments of users they block never come).
+ */
+export function withComment(post, comment) {
+  const me = currentUser();
+  const change = { comment_count: post.comment_count + 1 };
+  if (me && post.read && comment.author.id !== me.id) {
+    change.unread_comments = (post.unread_comments ?? 0) + 1;
+    change.first_unread = post.first_unread ?? comment.id;
+  }
+  return change;
+}
+
+/** readMarks are the card's "New" badge or its count of unread comments, linking to the first of them. */
+function readMarks(post) {
+  if (isNew(post)) return h('span', { class: 'new-badge' }, 'New');
+  if (!post.read || !(post.unread_comments > 0)) return null;
+  const href = path('posts', post.id) + (post.first_unread ? `?comment=${encodeURIComponent(post.first_unread)}` : '');
+  return h('a', { class: 'unread-badge', href }, count(post.unread_comments, 'unread comment'));
+}
+
+/** postCard is an article.post-card[data-id] with the title, author, categories, time, a "Pinned" badge, read marks and counts. */
 function postCard(post) {
   return h('article', { class: 'post-card', 'data-id': post.id },
-    h('h2', { class: 'post-card-title' }, h('a', { href: path('posts', post.id) }, post.deleted ? REMOVED : post.title)),
+    h('h2', { class: 'post-card-title' }, h('a', { href: path('posts', post.id) }, post.deleted ? REMOVED : post.title),
+      h('span', { class: 'read-marks' }, readMarks(post))),
     h('p', { class: 'post-meta' }, avatar(post.author), 'by ', userLink(post.author), ' · ', timeEl(post.created_at),
       post.pinned && [' · ', h('span', { class: 'pinned-badge' }, 'Pinned')]),
     h('ul', { class: 'tags', 'aria-label': 'Categories' },
@@ -94,12 +125,13 @@ export function createPostList({ id, query, empty, url = '/api/posts' }) {
       status.textContent = cards.size === 0 ? empty : '';
       return list.firstElementChild;
     },
-    /** update changes counts (likes, dislikes, comment_count) of a shown post: change(post) returns them. */
+    /** update changes counts (likes, dislikes, comment_count, unread_comments) of a shown post: change(post) returns them. */
     update(postId, change) {
       const entry = cards.get(postId);
       if (!entry) return;
       Object.assign(entry.post, change(entry.post));
-      entry.el.querySelector('.post-stats').replaceChildren(...stats(entry.post));
+      entry.el.querySelector('.post-stats').replaceChildren(...stats(entry.post).filter(Boolean));
+      entry.el.querySelector('.read-marks').replaceChildren(...[readMarks(entry.post)].filter(Boolean));
     },
     /** replace shows the new version of an edited post in place, if it is shown. */
     replace(post) {

@@ -2,7 +2,7 @@
 // "N new posts" banner for posts created since.
 import { h, path, count, hiddenText } from '../dom.js';
 import { api, ApiError, prefetch } from '../api.js';
-import { createPostList, firstPage } from '../components/postlist.js';
+import { createPostList, firstPage, withComment } from '../components/postlist.js';
 import { reload } from '../router.js';
 import { currentUser } from '../state.js';
 import { watchControl, mutedByCategory } from '../components/marks.js';
@@ -41,7 +41,7 @@ export const feed = {
     const badges = new Map(); // slug → its post count
     const link = (href, label, isCurrent, badge) =>
       h('li', {}, h('a', { href, 'aria-current': isCurrent ? 'page' : null }, label, badge && ' ', badge));
-    categories.append(link('/', 'All posts', !slug), ...items.map((c) => {
+    categories.append(link('/', 'All posts', !slug), ...(currentUser() ? [link('/unread', 'Unread'), link('/fresh', 'New to you')] : []), ...items.map((c) => {
       const badge = h('span', { class: 'count' }, c.post_count);
       badges.set(c.slug, badge);
       return link(path('c', c.slug), c.name, c.slug === slug, [badge, hiddenText(' posts')]);
@@ -126,7 +126,7 @@ export const feed = {
           posts.update(msg.id, () => ({ likes: msg.likes, dislikes: msg.dislikes }));
           break;
         case 'comment.created':
-          posts.update(msg.comment.post_id, (post) => ({ comment_count: post.comment_count + 1 }));
+          posts.update(msg.comment.post_id, (post) => withComment(post, msg.comment));
           break;
         case 'comment.deleted':
           posts.update(msg.comment.post_id, (post) => ({ comment_count: post.comment_count - 1 }));

@@ -9,6 +9,7 @@ import { createVotes } from '../components/votes.js';
 import { createReactions } from '../components/reactions.js';
 import { bookmarkButton, watchControl } from '../components/marks.js';
 import { createComments } from '../components/comments.js';
+import { trackReading } from '../components/readtracker.js';
 import { confirmButton } from '../components/confirm.js';
 import { flagButton, roleBadge, isModerator } from '../components/flag.js';
 
@@ -71,12 +72,16 @@ export const post = {
       shown.comment_count = n;
       commentsHeading.textContent = `Comments (${n})`;
     };
+    // A signed-in reader's position in the comments goes to the server as they scroll.
+    const reading = me ? trackReading(id) : null;
     const comments = createComments({
       postId: id,
       onNew: () => countComments(shown.comment_count + 1),
       onRemoved: () => countComments(shown.comment_count - 1),
+      onShown: reading && ((el) => reading.observe(el)),
     });
     scope.add(comments.dispose);
+    if (reading) scope.add(reading.dispose);
 
     // After deleting one's post: a page that says so, and where to go next.
     function showDeleted(postTitle) {
@@ -180,6 +185,9 @@ export const post = {
     // A link to one comment (?comment=<id>, or #comment-<id> from a notification): open the comments there.
     const wanted = query.get('comment') ?? /^#comment-([0-9a-z]+)$/.exec(location.hash)?.[1];
     if (wanted) await comments.reveal(wanted);
+    // Opened again: the comments open at the first one not read yet.
+    else if (data.post.read && data.post.first_unread) await comments.reveal(data.post.first_unread);
+    if (!data.post.hidden || isModerator(me)) reading?.start();
 
     scope.listen((msg) => {
       switch (msg.type) {

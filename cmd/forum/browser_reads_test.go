@@ -1,0 +1,88 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"forum/internal/forumtest"
+)
+
+// Reading in the browser: bob has read a long thread up to a comment; his
+// feed shows its unread comments, and the count rises live as ann
+// comments; the Unread view lists it (and passes axe); opening the post
+// jumps to the first unread comment, past the first page, and the position
+// bob reads to goes back to the server as he looks.
+func browserReads(t *testing.T, e *browserEnv) {
+	a, b := signUp(e.srv, "ann"), signUp(e.srv, "bob")
+	postID := createPost(e.srv, a.Token, "A long thread", "Many answers below.", "general")
+	var comments []string
+	for i := range 25 {
+		var c struct {
+			Comment struct {
+				ID string `json:"id"`
+			} `json:"comment"`
+		}
+		e.srv.mustDo("POST", "/api/posts/"+postID+"/comments", a.Token, map[string]any{"body": fmt.Sprintf("Answer %d", i+1)}, http.StatusCreated, &c)
+		comments = append(comments, c.Comment.ID)
+	}
+	e.srv.mustDo("POST", "/api/posts/"+postID+"/read", b.Token, map[string]any{"up_to_comment": comments[21]}, http.StatusNoContent, nil)
+	fresh := createPost(e.srv, a.Token, "Not opened yet", "A post bob has not seen.", "general")
+
+	bob := e.newTab("bob")
+	bob.signIn("bob")
+	bob.open("/", "feed")
+	bob.waitLive()
+	card := func(id string) string {
+		return fmt.Sprintf(`document.querySelector('#feed article.post-card[data-id=%q]')`, id)
+	}
+	bob.waitJS("3 unread comments on the thread", card(postID)+`?.querySelector('.unread-badge')?.textContent === '3 unread comments'`)
+	bob.waitJS("the post bob never opened marked new", card(fresh)+`?.querySelector('.new-badge')?.textContent === 'New'`)
+
+	e.srv.mustDo("POST", "/api/posts/"+postID+"/comments", a.Token, map[string]any{"body": "One more answer"}, http.StatusCreated, nil)
+	bob.waitJS("4 unread comments, live", card(postID)+`?.querySelector('.unread-badge')?.textContent === '4 unread comments'`)
+
+	bob.open("/unread", "unread")
+	bob.waitJS("the thread in the Unread view", `[...document.querySelectorAll('#unread-posts article.post-card')].map((c) => c.dataset.id).join() === `+fmt.Sprintf("%q", postID))
+	readsAxe(t, bob)
+
+	bob.click(fmt.Sprintf(`#unread-posts article.post-card[data-id=%q] .post-card-title a`, postID))
+	bob.waitView("post")
+	first := "comment-" + comments[22]
+	bob.waitJS("the first unread comment in focus", fmt.Sprintf(`document.activeElement?.id === %q && document.getElementById(%q).classList.contains('target')`, first, first))
+	if n := bob.count(`#comments .comment[data-id]`); n >= 26 {
+		t.Errorf("opening at the first unread loaded all %d comments", n)
+	}
+	var got struct {
+		Post struct {
+			UnreadComments int `json:"unread_comments"`
+		} `json:"post"`
+	}
+	if !forumtest.WaitUntil(15*time.Second, func() bool {
+		e.srv.mustDo("GET", "/api/posts/"+postID, b.Token, nil, http.StatusOK, &got)
+		return got.Post.UnreadComments < 4
+	}) {
+		t.Errorf("bob still has %d unread comments after reading them", got.Post.UnreadComments)
+	}
+}
+
+// readsAxe runs axe on the view as it is.
+func readsAxe(t *testing.T, p *tab) {
+	t.Helper()
+	source, err := os.ReadFile(axePath)
+	if err != nil {
+		t.Skipf("axe-core is missing (%s): %v", axePath, err)
+	}
+	var serious []string
+	for _, v := range p.axe(string(source)) {
+		if v.Impact == "serious" || v.Impact == "critical" {
+			serious = append(serious, fmt.Sprintf("%s (%s): %s, first %s", v.ID, v.Impact, v.Help, v.Target))
+		}
+	}
+	if len(serious) > 0 {
+		t.Errorf("axe on the Unread view: %s", strings.Join(serious, "; "))
+	}
+}
