@@ -240,26 +240,21 @@ func (a *apiClient) listPage(ctx context.Context, token string, limit int, curso
 	return path, raw, err
 }
 
-// pageIDs returns the ids of the posts of a feed page, in order, without decoding it: a post object
-// opens with its id right after the list's "[" or the "," between two posts (an author's object
-// follows a key's colon instead).
+// pageIDs returns the ids of the posts of a feed page, in order (none if it cannot be read).
 func pageIDs(raw []byte) []string {
-	var ids []string
-	open := []byte(`{"id":"`)
-	for at := 0; ; {
-		i := bytes.Index(raw[at:], open)
-		if i < 0 {
-			return ids
-		}
-		i += at
-		at = i + len(open)
-		if i == 0 || (raw[i-1] != '[' && raw[i-1] != ',') {
-			continue
-		}
-		if end := bytes.IndexByte(raw[at:], '"'); end > 0 {
-			ids = append(ids, string(raw[at:at+end]))
-		}
+	var page struct {
+		Items []struct {
+			ID string `json:"id"`
+		} `json:"items"`
 	}
+	if json.Unmarshal(raw, &page) != nil {
+		return nil
+	}
+	ids := make([]string, len(page.Items))
+	for i, p := range page.Items {
+		ids[i] = p.ID
+	}
+	return ids
 }
 
 // streamSeq returns the stream sequence the forum's read models are at, from a feed page's seq.
