@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -181,5 +182,45 @@ func TestReadTracking(t *testing.T) {
 		if slices.Contains(feedIDs(cid, "/api/posts?filter=new"), id) {
 			t.Errorf("post %s in cid's new posts: made before cid signed up, or by cid", id)
 		}
+	}
+}
+
+// postRead sends POST /api/posts/{post}/read up to upTo as c and returns
+// the status and the Retry-After header.
+func postRead(t *testing.T, c *forumtest.Client, post, upTo string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, c.F.URL+"/api/posts/"+post+"/read", strings.NewReader(`{"up_to_comment":"`+upTo+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+c.Token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode, resp.Header.Get("Retry-After")
+}
+
+// A position sent again within 5 seconds is dropped, and the answer says
+// when it would be taken.
+func TestReadTooSoonSaysWhen(t *testing.T) {
+	t.Parallel()
+	f := forumtest.Start(t, forumtest.Options{})
+	ann, bob := f.SignUp("ann"), f.SignUp("bob")
+	post := mkPost(ann, "Thread").ID
+	c1, c2 := mkComment(ann, post, "one").ID, mkComment(ann, post, "two").ID
+	if status, again := postRead(t, bob, post, c1); status != http.StatusNoContent || again != "" {
+		t.Errorf("first opening: %d Retry-After %q, want 204 and none", status, again)
+	}
+	status, again := postRead(t, bob, post, c2)
+	if n, err := strconv.Atoi(again); status != http.StatusNoContent || err != nil || n < 1 || n > 5 {
+		t.Errorf("further at once: %d Retry-After %q, want 204 and 1 to 5 seconds", status, again)
+	}
+	var got struct{ Post projections.Post }
+	bob.MustDo("GET", "/api/posts/"+post, nil, http.StatusOK, &got)
+	if got.Post.UnreadComments != 1 || got.Post.FirstUnread == nil || *got.Post.FirstUnread != c2 {
+		t.Errorf("after the dropped position: %d unread, first %v; want 1, %s", got.Post.UnreadComments, got.Post.FirstUnread, c2)
 	}
 }

@@ -36,7 +36,6 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /api/posts/{id}/revisions", s.revisions)
 	mux.HandleFunc("GET /api/posts/{id}/comments", s.listComments)
 	mux.HandleFunc("POST /api/posts/{id}/comments", s.signedIn(s.createComment))
-	mux.HandleFunc("POST /api/posts/{id}/read", s.signedIn(s.readPost))
 	mux.HandleFunc("PUT /api/posts/{id}/vote", s.signedIn(s.vote(events.KindPost)))
 	mux.HandleFunc("GET /api/comments/{id}", s.getComment)
 	mux.HandleFunc("PATCH /api/comments/{id}", s.signedIn(s.editComment))
@@ -100,9 +99,10 @@ func (s *Server) routes() http.Handler {
 	return s.observe(h)
 }
 
-// readingRoutes are the routes of a reader's own marks: bookmarks and watch
-// levels.
+// readingRoutes are the routes of a reader's own marks: bookmarks, watch
+// levels and how far they have read each post.
 func (s *Server) readingRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("POST /api/posts/{id}/read", s.signedIn(s.readPost))
 	mux.HandleFunc("PUT /api/posts/{id}/bookmark", s.signedIn(s.bookmark(true)))
 	mux.HandleFunc("DELETE /api/posts/{id}/bookmark", s.signedIn(s.bookmark(false)))
 	mux.HandleFunc("GET /api/me/bookmarks", s.signedIn(s.myBookmarks))
