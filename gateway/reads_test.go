@@ -178,6 +178,11 @@ func TestReadTracking(t *testing.T) {
 		t.Errorf("read of a hidden post: %d %s, want 404", status, body)
 	}
 	wantOnce(t, "cid's unread without the hidden post", feedIDs(cid, "/api/posts?filter=unread"), []string{help})
+	cid.MustDo("PUT", "/api/posts/"+help+"/watch", map[string]any{"level": "muted"}, http.StatusNoContent, nil)
+	wantOnce(t, "cid's unread without the muted post", feedIDs(cid, "/api/posts?filter=unread"), nil)
+	wantOnce(t, "cid's new posts", feedIDs(cid, "/api/posts?filter=new"), []string{third})
+	cid.MustDo("PUT", "/api/categories/general/watch", map[string]any{"level": "muted"}, http.StatusNoContent, nil)
+	wantOnce(t, "cid's new posts, general muted", feedIDs(cid, "/api/posts?filter=new"), nil)
 	for _, id := range []string{old, own} {
 		if slices.Contains(feedIDs(cid, "/api/posts?filter=new"), id) {
 			t.Errorf("post %s in cid's new posts: made before cid signed up, or by cid", id)
