@@ -68,6 +68,15 @@ func (s *Server) flag(kind events.Kind) func(http.ResponseWriter, *http.Request,
 	}
 }
 
+// postModRoutes registers what moderators do to a post besides hiding it:
+// pins and locks.
+func (s *Server) postModRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("POST /api/mod/posts/{id}/pin", s.moderator(s.pin))
+	mux.HandleFunc("POST /api/mod/posts/{id}/unpin", s.moderator(s.unpin))
+	mux.HandleFunc("POST /api/mod/posts/{id}/lock", s.moderator(s.lock(true)))
+	mux.HandleFunc("POST /api/mod/posts/{id}/unlock", s.moderator(s.lock(false)))
+}
+
 // pin answers POST /api/mod/posts/{id}/pin {scope}.
 func (s *Server) pin(w http.ResponseWriter, r *http.Request, p principal) {
 	var in struct {
