@@ -17,7 +17,7 @@ import (
 
 // benchFeedDataVersion names the synthetic data of benchFeedDB; bump it when
 // buildBenchFeedDB changes what it writes, so cached files are rebuilt.
-const benchFeedDataVersion = 1
+const benchFeedDataVersion = 2
 
 var benchCategories = []string{"general", "announcements", "help", "development", "showcase", "off-topic", "feedback"}
 
@@ -73,7 +73,8 @@ func benchFeedDB(b *testing.B, n int) (db *DB, users []string, lastSeq uint64) {
 
 // buildBenchFeedDB writes read models with the default categories, 1,000
 // users and n posts in one or two categories each, about one in ten liked
-// and one in forty disliked, by applying synthetic events in big batches.
+// and one in forty disliked, and a comment on an earlier post after about
+// one in five, by applying synthetic events in big batches.
 func buildBenchFeedDB(path string, n int) error {
 	if err := removeDB(path); err != nil {
 		return err
@@ -120,8 +121,10 @@ func buildBenchFeedDB(path string, n int) error {
 		}
 	}
 	body := strings.Repeat("Synthetic post body for the feed benchmark. ", 5)
+	posts := make([]string, 0, n)
 	for i := range n {
 		id := events.NewID(at)
+		posts = append(posts, id)
 		cats := []string{benchCategories[rng.IntN(len(benchCategories))]}
 		if extra := benchCategories[rng.IntN(len(benchCategories))]; rng.IntN(2) == 0 && extra != cats[0] {
 			cats = append(cats, extra)
@@ -135,6 +138,9 @@ func buildBenchFeedDB(path string, n int) error {
 			err = add(events.PostVoted, events.VotedData{TargetID: id, UserID: users[rng.IntN(len(users))], Value: 1})
 		case r == 4:
 			err = add(events.PostVoted, events.VotedData{TargetID: id, UserID: users[rng.IntN(len(users))], Value: -1})
+		case r < 13:
+			err = add(events.CommentCreated, events.CommentCreatedData{CommentID: events.NewID(at), PostID: posts[rng.IntN(len(posts))],
+				AuthorID: users[rng.IntN(len(users))], Body: "A synthetic comment."})
 		}
 		if err != nil {
 			return err
@@ -161,6 +167,11 @@ func BenchmarkFeed(b *testing.B) {
 			}
 			db, users, last := benchFeedDB(b, n)
 			deep := *encodeCursor(last / 2)
+			var end string
+			if err := db.rd().QueryRow(`SELECT max(created_at) FROM posts`).Scan(&end); err != nil {
+				b.Fatal(err)
+			}
+			newest, _ := time.Parse(timeFormat, end)
 			for _, tc := range []struct {
 				name string
 				f    PostFilter
@@ -169,6 +180,16 @@ func BenchmarkFeed(b *testing.B) {
 				{"deep", PostFilter{Cursor: deep}},
 				{"category/first", PostFilter{Category: "help"}},
 				{"category/deep", PostFilter{Category: "help", Cursor: deep}},
+				{"latest/first", PostFilter{Sort: SortLatest}},
+				{"latest/deep", PostFilter{Sort: SortLatest, Cursor: *encodePartCursor("l", fmt.Sprint(last/2))}},
+				{"latest/category/first", PostFilter{Sort: SortLatest, Category: "help"}},
+				{"top/first", PostFilter{Sort: SortTop, Period: PeriodAll}},
+				{"top/deep", PostFilter{Sort: SortTop, Period: PeriodAll, Cursor: *encodePartCursor("t", fmt.Sprintf("all:0:%d", last/2))}},
+				{"top/category/first", PostFilter{Sort: SortTop, Period: PeriodAll, Category: "help"}},
+				// A day that holds most posts, and one that holds the last
+				// hour's only: the walk passes the older posts above them.
+				{"top/day", PostFilter{Sort: SortTop, Period: PeriodDay, Now: newest}},
+				{"top/day-sparse", PostFilter{Sort: SortTop, Period: PeriodDay, Now: newest.Add(23 * time.Hour)}},
 			} {
 				b.Run(tc.name, func(b *testing.B) {
 					ctx := context.Background()
