@@ -19,14 +19,25 @@ import (
 // islandSlug is a category slug as the feed's route may name one.
 var islandSlug = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,63}$`)
 
+// feedSorts maps the last segment of a feed's path to the sort it asks for.
+var feedSorts = map[string]string{"": "latest", "latest": "latest", "newest": "new", "top": "top"}
+
 // islandReads returns the reads of the first view of the feed (of category,
-// if set), spelt as the app asks for them.
-func islandReads(category string) []string {
-	posts := "/api/posts?limit=20"
+// if set, in sort, top of period if set), spelt as the app asks for them.
+func islandReads(category, sort, period string) []string {
+	q := url.Values{}
 	if category != "" {
-		posts = "/api/posts?category=" + url.QueryEscape(category) + "&limit=20"
+		q.Set("category", category)
 	}
-	return []string{"/api/me", "/api/categories", posts}
+	posts := "/api/posts?" + q.Encode()
+	if category != "" {
+		posts += "&"
+	}
+	posts += "sort=" + sort
+	if period != "" {
+		posts += "&period=" + url.QueryEscape(period)
+	}
+	return []string{"/api/me", "/api/categories", posts + "&limit=20"}
 }
 
 // islandAnswer is one read's answer as the app takes it.
@@ -68,13 +79,23 @@ func (s *Server) island(r *http.Request, reads []string) []byte {
 }
 
 // serveFeedPage answers the feed's route with the page and its island.
-func (s *Server) serveFeedPage(w http.ResponseWriter, r *http.Request, category string) {
+func (s *Server) serveFeedPage(w http.ResponseWriter, r *http.Request, category, segment string) {
+	sort, known := feedSorts[segment]
+	if !known {
+		w.Header().Set("Cache-Control", "no-cache")
+		serveAsset(w, r, s.app.Index, http.StatusNotFound)
+		return
+	}
 	if r.Method != http.MethodGet || category != "" && !islandSlug.MatchString(category) {
 		w.Header().Set("Cache-Control", "no-cache")
 		serveAsset(w, r, s.app.Index, http.StatusOK)
 		return
 	}
-	body := bytes.Replace(s.app.Index.Body, []byte(web.IslandMark), s.island(r, islandReads(category)), 1)
+	period := ""
+	if sort == "top" {
+		period = r.URL.Query().Get("period")
+	}
+	body := bytes.Replace(s.app.Index.Body, []byte(web.IslandMark), s.island(r, islandReads(category, sort, period)), 1)
 	h := w.Header()
 	h.Set("Content-Type", s.app.Index.ContentType)
 	h.Set("Vary", "Accept-Encoding, Cookie, Authorization")

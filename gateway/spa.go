@@ -30,8 +30,14 @@ func (s *Server) spaRoutes(mux *http.ServeMux) {
 			serveAsset(w, r, s.app.Index, status)
 		}
 	}
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { s.serveFeedPage(w, r, "") })
-	mux.HandleFunc("GET /c/{category}", func(w http.ResponseWriter, r *http.Request) { s.serveFeedPage(w, r, r.PathValue("category")) })
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { s.serveFeedPage(w, r, "", "") })
+	for _, sort := range []string{"latest", "newest", "top"} {
+		mux.HandleFunc("GET /"+sort, func(w http.ResponseWriter, r *http.Request) { s.serveFeedPage(w, r, "", sort) })
+	}
+	mux.HandleFunc("GET /c/{category}", func(w http.ResponseWriter, r *http.Request) { s.serveFeedPage(w, r, r.PathValue("category"), "") })
+	mux.HandleFunc("GET /c/{category}/{sort}", func(w http.ResponseWriter, r *http.Request) {
+		s.serveFeedPage(w, r, r.PathValue("category"), r.PathValue("sort"))
+	})
 	for _, route := range []string{"/posts/{id}", "/posts/{id}/edit", "/new", "/signin", "/signup",
 		"/users/{id}", "/chat", "/chat/{userId}", "/rooms", "/rooms/{name}", "/search", "/settings", "/mod", "/mod/log", "/bookmarks", "/unread", "/fresh"} {
 		mux.HandleFunc("GET "+route, serveIndex(http.StatusOK))

@@ -146,12 +146,24 @@ func TestFeedPageBringsItsAnswers(t *testing.T) {
 	if resp.Header.Get("Cache-Control") != "no-cache" || resp.Header.Get("ETag") != "" {
 		t.Errorf("anonymous feed page: Cache-Control %q, ETag %q", resp.Header.Get("Cache-Control"), resp.Header.Get("ETag"))
 	}
-	if anon["/api/me"].Status != 401 || anon["/api/categories"].Status != 200 || !strings.Contains(string(anon["/api/posts?limit=20"].Body), `\u003c/script\u003e`) {
+	if anon["/api/me"].Status != 401 || anon["/api/categories"].Status != 200 || !strings.Contains(string(anon["/api/posts?sort=latest&limit=20"].Body), `\u003c/script\u003e`) {
 		t.Fatalf("anonymous answers: %v", anon)
 	}
 	_, cat := island("/c/general")
-	if cat["/api/posts?category=general&limit=20"].Status != 200 {
+	if cat["/api/posts?category=general&sort=latest&limit=20"].Status != 200 {
 		t.Errorf("category page answers: %v", cat)
+	}
+	// Every tab of the feed, and of a category, comes with its first page.
+	for page, read := range map[string]string{
+		"/newest": "/api/posts?sort=new&limit=20", "/top?period=week": "/api/posts?sort=top&period=week&limit=20",
+		"/c/general/top": "/api/posts?category=general&sort=top&limit=20", "/c/general/latest": "/api/posts?category=general&sort=latest&limit=20",
+	} {
+		if _, answers := island(page); answers[read].Status != 200 {
+			t.Errorf("%s: no answer to %s in %v", page, read, answers)
+		}
+	}
+	if r, _ := get(t, f.URL+"/c/general/hottest"); r.StatusCode != http.StatusNotFound {
+		t.Errorf("a feed of no sort: %d, want 404", r.StatusCode)
 	}
 
 	resp, mine := island("/", "Cookie", gateway.CookieName+"="+ada.Token)

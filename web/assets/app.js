@@ -24,9 +24,13 @@ import { navigate } from './router.js';
 
 const ROUTES = [
   ['/', feed],
+  ['/latest', feed],
+  ['/newest', feed],
+  ['/top', feed],
   ['/c/:category', feed],
   ['/unread', unread],
   ['/fresh', fresh],
+  ['/c/:category/:sort', feed],
   ['/posts/:id', post],
   ['/posts/:id/edit', editPost],
   ['/new', newPost],

@@ -264,9 +264,10 @@ export function createComments({ postId, onNew, onRemoved, onShown }) {
   }
 
   more.addEventListener('click', () => loadMore().catch(reportError));
+  const lockedNote = h('p', { id: 'post-locked-note', class: 'locked-note', hidden: true });
 
   return {
-    el: h('div', { class: 'comments-wrap' }, list, more, form),
+    el: h('div', { class: 'comments-wrap' }, list, more, lockedNote, form),
     loadMore,
     reveal,
     add,
@@ -292,6 +293,15 @@ export function createComments({ postId, onNew, onRemoved, onShown }) {
     /** react applies a reaction frame to the comment it is about, if shown. */
     react(msg) {
       entries.get(msg.target.id)?.reactions?.frame(msg);
+    },
+    /**
+     * setLocked says whether the post is locked: it takes no new comments, so the form gives way to a note,
+     * but for a moderator (mayStill), who still comments under the note.
+     */
+    setLocked(locked, mayStill) {
+      lockedNote.hidden = !locked;
+      lockedNote.textContent = mayStill ? 'This topic is locked: only moderators may comment.' : 'This topic is locked: it takes no new comments.';
+      form.hidden = locked && !mayStill;
     },
     /** close removes the form: a removed post takes no more comments. */
     close: () => form.remove(),

@@ -1,23 +1,46 @@
-// A list of post cards from GET /api/posts, newest first, paged by cursor: the next page loads when the
-// "Load more" button at its end scrolls into view (or is pressed).
-import { h, path, userLink, timeEl, count, avatar, REMOVED } from '../dom.js';
+// A list of topics from GET /api/posts, one dense row each (title, category, participants, replies, views,
+// last activity), paged by cursor: the next page loads when the "Load more" button at its end scrolls into
+// view (or is pressed).
+import { h, path, userLink, timeEl, count, avatar, hiddenText, excerpt, REMOVED } from '../dom.js';
 import { api } from '../api.js';
 import { reportError } from '../toast.js';
 import { bookmarkButton } from './marks.js';
 import { currentUser } from '../state.js';
 
 const PAGE_SIZE = 20;
+const CATEGORY_COLOURS = 12;
 
 /** firstPage is the query of a list's first page, for prefetching it. */
 export const firstPage = (query) => ({ ...query, limit: PAGE_SIZE });
 
+/** categoryColour is the class of a category's colour, stable for its slug (categories have none of their own yet). */
+export function categoryColour(slug) {
+  let hash = 0;
+  for (const ch of slug) hash = (hash * 31 + ch.charCodeAt(0)) >>> 0;
+  return `cat-c${hash % CATEGORY_COLOURS}`;
+}
+
+/** categoryLink is a category's name beside its colour. */
+export const categoryLink = (slug) =>
+  h('a', { href: path('c', slug), class: 'cat-link' }, h('span', { class: `cat-dot ${categoryColour(slug)}`, 'aria-hidden': 'true' }), slug);
+
 function stats(post) {
   return [
-    h('span', { class: 'likes' }, count(post.likes, 'like')),
-    h('span', { class: 'dislikes' }, count(post.dislikes, 'dislike')),
-    h('span', { class: 'comment-count' }, count(post.comment_count, 'comment')),
-    post.view_count != null && h('span', { class: 'view-count' }, count(post.view_count, 'view')),
+    h('span', { class: 'comment-count', title: count(post.comment_count, 'reply', 'replies') },
+      h('span', { class: 'num' }, post.comment_count), h('span', { class: 'unit' }, post.comment_count === 1 ? ' comment' : ' comments')),
+    post.view_count != null && h('span', { class: 'view-count' },
+      h('span', { class: 'num' }, post.view_count), h('span', { class: 'unit' }, post.view_count === 1 ? ' view' : ' views')),
+    h('span', { class: 'likes' }, h('span', { class: 'num' }, post.likes), h('span', { class: 'unit' }, post.likes === 1 ? ' like' : ' likes')),
+    h('span', { class: 'dislikes visually-hidden' }, count(post.dislikes, 'dislike')),
   ];
+}
+
+/** participants are the author then the latest commenters: pictures when they have one, initials otherwise. */
+function participants(post) {
+  const users = (post.participants ?? [post.author]).slice(0, 5);
+  return h('ul', { class: 'participants', 'aria-label': 'Participants' }, users.map((u) =>
+    h('li', { title: u.nickname }, u.avatar_url ? h('img', { class: 'avatar', src: u.avatar_url, alt: '', width: 24, height: 24 }) : avatar(u),
+      hiddenText(u.nickname))));
 }
 
 /**
@@ -51,18 +74,28 @@ function readMarks(post) {
   return h('a', { class: 'unread-badge', href }, count(post.unread_comments, 'unread comment'));
 }
 
-/** postCard is an article.post-card[data-id] with the title, author, categories, time, a "Pinned" badge, read marks and counts. */
+/**
+ * postCard is one topic's row, an article.post-card[data-id]: title and badges, read marks, categories, author
+ * and excerpt, then (for a signed-in reader) the bookmark toggle, participants, counts and last activity.
+ */
 function postCard(post) {
-  return h('article', { class: 'post-card', 'data-id': post.id },
-    h('h2', { class: 'post-card-title' }, h('a', { href: path('posts', post.id) }, post.deleted ? REMOVED : post.title),
-      h('span', { class: 'read-marks' }, readMarks(post))),
-    h('p', { class: 'post-meta' }, avatar(post.author), 'by ', userLink(post.author), ' · ', timeEl(post.created_at),
-      post.pinned && [' · ', h('span', { class: 'pinned-badge' }, 'Pinned')]),
-    h('ul', { class: 'tags', 'aria-label': 'Categories' },
-      post.categories.map((slug) => h('li', {}, h('a', { href: path('c', slug) }, slug)))),
-    h('p', { class: 'post-stats' }, stats(post)),
+  const removed = Boolean(post.deleted);
+  return h('article', { class: 'post-card topic-row', 'data-id': post.id },
+    h('div', { class: 'topic-main' },
+      h('div', { class: 'topic-title' },
+        h('h2', { class: 'post-card-title' }, h('a', { href: path('posts', post.id) }, removed ? REMOVED : post.title)),
+        post.pinned && h('span', { class: 'pinned-badge' }, 'Pinned'),
+        post.locked && h('span', { class: 'locked-badge' }, h('span', { 'aria-hidden': 'true' }, '🔒 '), 'Locked')),
+      h('p', { class: 'post-meta' }, h('span', { class: 'read-marks' }, readMarks(post)),
+        h('span', { class: 'tags' }, hiddenText('In '), post.categories.map((slug, i) => [i > 0 && ' ', categoryLink(slug)])),
+        ' · by ', userLink(post.author),
+        !removed && post.body && h('span', { class: 'topic-excerpt' }, ' · ', excerpt(post.body.replace(/[*_`#>~[\]|]/g, ''), 160)))),
     // A signed-in reader's posts say whether they bookmarked each (an anonymous reader's have no such field).
-    post.bookmarked !== undefined && !post.deleted && bookmarkButton(post, { onChange: (on) => { post.bookmarked = on; } }));
+    post.bookmarked !== undefined && !removed && bookmarkButton(post, { onChange: (on) => { post.bookmarked = on; } }),
+    participants(post),
+    h('p', { class: 'post-stats' }, stats(post)),
+    h('p', { class: 'topic-activity' }, hiddenText(post.last_commenter ? `Last reply by ${post.last_commenter.nickname}, ` : 'Posted '),
+      timeEl(post.last_activity_at ?? post.created_at)));
 }
 
 /**
@@ -73,7 +106,7 @@ function postCard(post) {
 export function createPostList({ id, query, empty, url = '/api/posts' }) {
   const controller = new AbortController();
   const cards = new Map();
-  const list = h('div', { id, class: 'post-list' });
+  const list = h('div', { id, class: 'post-list topic-list' });
   const status = h('p', { class: 'list-status', role: 'status' });
   const more = h('button', { type: 'button', class: 'load-more', hidden: true }, 'Load more posts');
   let next = null;
@@ -85,6 +118,12 @@ export function createPostList({ id, query, empty, url = '/api/posts' }) {
     if (entries.some((e) => e.isIntersecting)) loadMore().catch(reportError);
   }, { rootMargin: '300px' });
   more.addEventListener('click', () => loadMore().catch(reportError));
+
+  function render(entry, post) {
+    const el = postCard(post);
+    entry.el.replaceWith(el);
+    Object.assign(entry, { post, el });
+  }
 
   function add(post, where) {
     const entry = { post, el: postCard(post) };
@@ -125,25 +164,31 @@ export function createPostList({ id, query, empty, url = '/api/posts' }) {
       status.textContent = cards.size === 0 ? empty : '';
       return list.firstElementChild;
     },
-    /** update changes counts (likes, dislikes, comment_count, unread_comments) of a shown post: change(post) returns them. */
+    /** update changes fields of a shown post (counts, unread comments, last activity): change(post) returns them. */
     update(postId, change) {
       const entry = cards.get(postId);
       if (!entry) return;
-      Object.assign(entry.post, change(entry.post));
-      entry.el.querySelector('.post-stats').replaceChildren(...stats(entry.post).filter(Boolean));
-      entry.el.querySelector('.read-marks').replaceChildren(...[readMarks(entry.post)].filter(Boolean));
+      render(entry, { ...entry.post, ...change(entry.post) });
     },
-    /** replace shows the new version of an edited post in place, if it is shown. */
+    /**
+     * replace shows the new version of a post in place, if it is shown. A frame's post has no participants
+     * or last commenter (they depend on the reader): those shown stay, and so do the reader's own fields.
+     */
     replace(post) {
       const entry = cards.get(post.id);
       if (!entry) return;
-      // A frame's post is everyone's: the reader's own marks shown so far carry over.
+      // A frame's post is everyone's: the reader's own marks shown so far carry over, and so do the participants
+      // and last commenter it does not carry (they depend on the reader).
       if (post.bookmarked === undefined && entry.post.bookmarked !== undefined) {
         post = { ...post, bookmarked: entry.post.bookmarked, watch: entry.post.watch };
       }
-      const el = postCard(post);
-      entry.el.replaceWith(el);
-      Object.assign(entry, { post, el });
+      const kept = post.participants == null ? { participants: entry.post.participants, last_commenter: entry.post.last_commenter } : {};
+      render(entry, { ...entry.post, ...post, ...kept, my_vote: entry.post.my_vote });
+    },
+    /** promote moves a shown post to the top of the list (its latest activity is the newest). */
+    promote(postId) {
+      const entry = cards.get(postId);
+      if (entry) list.prepend(entry.el);
     },
     /** remove takes a deleted post off the list. */
     remove(postId) {

@@ -1,5 +1,6 @@
-// The feed (/ and /c/{category}): posts newest first with infinite scroll, the category filter, and a
-// "N new posts" banner for posts created since.
+// The feed (/, /latest, /newest, /top and the same under /c/{category}): the topics as one dense list, sorted by
+// latest activity (the default), newest or top (within a period), with infinite scroll, the category filter,
+// and a "N new posts" banner for posts created since.
 import { h, path, count, hiddenText } from '../dom.js';
 import { api, ApiError, prefetch } from '../api.js';
 import { createPostList, firstPage, withComment } from '../components/postlist.js';
@@ -7,33 +8,64 @@ import { reload } from '../router.js';
 import { currentUser } from '../state.js';
 import { watchControl, mutedByCategory } from '../components/marks.js';
 
+// The tabs: each sort's path segment, its label and its sort parameter.
+const SORTS = [
+  { segment: 'latest', label: 'Latest', sort: 'latest' },
+  { segment: 'newest', label: 'New', sort: 'new' },
+  { segment: 'top', label: 'Top', sort: 'top' },
+];
+const PERIODS = [['day', 'Today'], ['week', 'This week'], ['month', 'This month'], ['year', 'This year'], ['all', 'All time']];
+
+/** sortOf reads the sort and period of a feed's URL: its last path segment, latest by default. */
+function sortOf(pathname, query) {
+  const segment = pathname.split('/').pop();
+  const tab = SORTS.find((s) => s.segment === segment) ?? SORTS[0];
+  const period = tab.sort === 'top' && PERIODS.some(([p]) => p === query.get('period')) ? query.get('period') : null;
+  return { tab, period };
+}
+
+/** feedQuery is the query of a feed's posts, spelt as the server's page preloads it. */
+const feedQuery = (category, { tab, period }) => ({ category, sort: tab.sort, period });
+
+function sortTabs(slug, { tab, period }) {
+  const base = slug ? path('c', slug) : '';
+  const tabs = h('nav', { class: 'sort-tabs', 'aria-label': 'Sort topics' }, h('ul', {}, SORTS.map((s) =>
+    h('li', {}, h('a', { href: `${base}/${s.segment}`, id: `sort-${s.segment}`, 'aria-current': s === tab ? 'page' : null }, s.label)))));
+  if (tab.sort !== 'top') return tabs;
+  const shown = period ?? 'all';
+  return [tabs, h('nav', { class: 'period-picker', 'aria-label': 'Top of' }, h('ul', {}, PERIODS.map(([p, label]) =>
+    h('li', {}, h('a', { href: `${base}/top?period=${p}`, id: `period-${p}`, 'aria-current': p === shown ? 'page' : null }, label)))))];
+}
+
 export const feed = {
   name: 'feed',
   prefetch({ category }) {
     prefetch('/api/categories');
-    prefetch('/api/posts', firstPage({ category }));
+    prefetch('/api/posts', firstPage(feedQuery(category, sortOf(location.pathname, new URLSearchParams(location.search)))));
   },
-  async mount({ main, params, scope, setTitle, restored }) {
+  async mount({ main, params, query, scope, setTitle, restored }) {
     const slug = params.category ?? null;
-    const heading = h('h1', {}, 'Latest posts');
+    if (params.sort && !SORTS.some((s) => s.segment === params.sort)) throw new ApiError(404, { code: 'not_found', message: 'No such list' });
+    const sorted = sortOf(location.pathname, query);
+    const heading = h('h1', {}, 'Topics');
     const categories = h('ul', { class: 'category-list' });
     const banner = h('button', { type: 'button', id: 'new-posts-banner', class: 'banner', hidden: true });
-    const posts = createPostList({ id: 'feed', query: { category: slug }, empty: 'No posts yet.' });
+    const posts = createPostList({ id: 'feed', query: feedQuery(slug, sorted), empty: 'No posts yet.' });
     scope.add(posts.dispose);
     main.append(h('div', { class: 'feed-layout' },
       h('nav', { class: 'categories', 'aria-label': 'Categories' }, h('h2', {}, 'Categories'), categories),
-      h('section', { class: 'feed-main', 'aria-label': 'Posts' }, heading, banner, posts.el)));
+      h('section', { class: 'feed-main', 'aria-label': 'Posts' }, h('div', { class: 'feed-head' }, heading, sortTabs(slug, sorted)), banner, posts.el)));
 
     let [{ items, seq: countedAt }] = await Promise.all([api.get('/api/categories', { signal: scope.signal }), posts.loadMore()]);
     const current = items.find((c) => c.slug === slug);
     if (slug && !current) throw new ApiError(404, { code: 'not_found', message: 'No such category' });
-    heading.textContent = current ? current.name : 'Latest posts';
-    setTitle(current ? current.name : 'Feed');
+    heading.textContent = current ? current.name : 'Topics';
+    setTitle(`${current ? current.name : 'Feed'} · ${sorted.tab.label}`);
     if (slug && currentUser()) {
       // The reader's watch level on this category: its posts can tell them of themselves, or leave their feed.
       const url = path('api', 'categories', slug, 'watch');
       const { level } = await api.get(url, { signal: scope.signal });
-      heading.after(watchControl({ url, what: 'category', level, id: 'watch-category', category: slug }));
+      heading.parentElement.after(watchControl({ url, what: 'category', level, id: 'watch-category', category: slug }));
     }
     // Back to this feed: as many pages as were shown when it was left (the router then scrolls).
     for (let i = 1; i < Math.min(restored?.snapshot?.pages ?? 1, 25); i++) await posts.loadMore();
@@ -41,10 +73,11 @@ export const feed = {
     const badges = new Map(); // slug → its post count
     const link = (href, label, isCurrent, badge) =>
       h('li', {}, h('a', { href, 'aria-current': isCurrent ? 'page' : null }, label, badge && ' ', badge));
-    categories.append(link('/', 'All posts', !slug), ...(currentUser() ? [link('/unread', 'Unread'), link('/fresh', 'New to you')] : []), ...items.map((c) => {
+    const tabPath = sorted.tab === SORTS[0] ? '' : `/${sorted.tab.segment}`;
+    categories.append(link(tabPath || '/', 'All posts', !slug), ...(currentUser() ? [link('/unread', 'Unread'), link('/fresh', 'New to you')] : []), ...items.map((c) => {
       const badge = h('span', { class: 'count' }, c.post_count);
       badges.set(c.slug, badge);
-      return link(path('c', c.slug), c.name, c.slug === slug, [badge, hiddenText(' posts')]);
+      return link(path('c', c.slug) + tabPath, c.name, c.slug === slug, [badge, hiddenText(' posts')]);
     }));
 
     // The badges count the posts as of countedAt: a frame held while the view loaded may be counted already.
@@ -112,7 +145,7 @@ export const feed = {
         case 'pinned': {
           // A pin that leads this list puts the post on top; any other shows its badge where it is.
           const { post } = msg;
-          const leads = post.pinned === 'global' || (post.pinned === 'category' && slug && post.categories.includes(slug));
+          const leads = sorted.tab.sort !== 'top' && (post.pinned === 'global' || (post.pinned === 'category' && slug && post.categories.includes(slug)));
           if (leads && !post.hidden && !post.deleted) {
             posts.remove(post.id);
             posts.prepend([post]);
@@ -125,8 +158,19 @@ export const feed = {
         case 'post.voted':
           posts.update(msg.id, () => ({ likes: msg.likes, dislikes: msg.dislikes }));
           break;
-        case 'comment.created':
-          posts.update(msg.comment.post_id, (post) => withComment(post, msg.comment));
+        case 'comment.created': {
+          // The comment is the post's latest activity: on the latest list it moves to the top.
+          const { comment } = msg;
+          posts.update(comment.post_id, (post) => ({
+            ...withComment(post, comment), last_activity_at: comment.created_at, last_commenter: comment.author,
+            participants: [post.author, comment.author, ...(post.participants ?? []).slice(1).filter((u) => u.id !== comment.author.id)]
+              .filter((u, i) => i === 0 || u.id !== post.author.id).slice(0, 5),
+          }));
+          if (sorted.tab.sort === 'latest') posts.promote(comment.post_id);
+          break;
+        }
+        case 'locked':
+          posts.replace(msg.post);
           break;
         case 'comment.deleted':
           posts.update(msg.comment.post_id, (post) => ({ comment_count: post.comment_count - 1 }));

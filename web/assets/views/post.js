@@ -123,6 +123,15 @@ export const post = {
       }
     }
 
+    async function setLocked(locked) {
+      try {
+        await api.post(path('api', 'mod', 'posts', id, locked ? 'lock' : 'unlock'), {});
+        show({ ...shown, locked });
+      } catch (err) {
+        reportError(err);
+      }
+    }
+
     function show(item) {
       // The bar shown so far has the latest reactions (frames reach it in order): they carry over.
       if (reactions) item = { ...item, reactions: reactions.counts(), my_reactions: reactions.mine() };
@@ -148,6 +157,7 @@ export const post = {
       else setRichText(body, item.body_html);
       meta.replaceChildren(...(removed ? [] : [avatar(item.author), 'by ', userLink(item.author), roleBadge(item.author), ' · ', timeEl(item.created_at),
         item.hidden && h('span', { class: 'hidden-badge' }, ' · hidden'), item.pinned && ' · ', item.pinned && h('span', { id: 'post-pinned', class: 'pinned-badge' }, 'Pinned'),
+        item.locked && ' · ', item.locked && h('span', { id: 'post-locked', class: 'locked-badge' }, h('span', { 'aria-hidden': 'true' }, '🔒 '), 'Locked'),
         ...(item.edited_at ? [' · ', historyToggle()] : [])].filter(Boolean)));
       if (removed) history.hidden = true;
       tags.replaceChildren(...(removed ? [] : item.categories.map((slug) => h('li', {}, h('a', { href: path('c', slug) }, slug)))));
@@ -169,10 +179,13 @@ export const post = {
         !removed && isModerator(me) && !item.pinned && h('button', { type: 'button', id: 'mod-pin-global', class: 'secondary', onclick: () => setPinned('global') }, 'Pin everywhere'),
         !removed && isModerator(me) && !item.pinned && h('button', { type: 'button', id: 'mod-pin-category', class: 'secondary', onclick: () => setPinned('category') }, 'Pin in its categories'),
         !removed && isModerator(me) && item.pinned && h('button', { type: 'button', id: 'mod-unpin', class: 'secondary', onclick: () => setPinned(null) }, 'Unpin'),
+        // Locked: no new comments but from moderators.
+        !removed && isModerator(me) && h('button', { type: 'button', id: item.locked ? 'mod-unlock' : 'mod-lock', class: 'secondary', onclick: () => setLocked(!item.locked) }, item.locked ? 'Unlock' : 'Lock'),
       ].filter(Boolean));
       if (!removed && item.watch) {
         actions.append(watchControl({ url: path('api', 'posts', id, 'watch'), what: 'post', level: item.watch, id: 'watch-post', onChange: (level) => { shown.watch = level; } }));
       }
+      comments.setLocked(!removed && Boolean(item.locked), isModerator(me));
       if (removed) comments.close();
       countComments(item.comment_count);
     }
@@ -213,6 +226,9 @@ export const post = {
           break;
         case 'pinned':
           if (msg.post.id === id) show({ ...shown, pinned: msg.post.pinned });
+          break;
+        case 'locked':
+          if (msg.post.id === id) show({ ...shown, locked: msg.post.locked });
           break;
         case 'post.edited':
         case 'post.deleted':

@@ -1,0 +1,162 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+)
+
+// TestBrowserTopics runs the topic list's scenarios: the sort tabs, locks,
+// and the density of the list.
+func TestBrowserTopics(t *testing.T) {
+	browser := startChromium(t)
+	for _, sc := range []struct {
+		name  string
+		run   func(*testing.T, *browserEnv)
+		flags []string
+	}{
+		{"Tabs", browserTopicTabs, nil},
+		{"Lock", browserLock, []string{"--admins", "boss"}},
+		{"Density", browserTopicDensity, nil},
+	} {
+		t.Run(sc.name, func(t *testing.T) { sc.run(t, newBrowserEnv(t, browser, sc.flags...)) })
+	}
+}
+
+// feedOrder is the ids of the rows of the feed, top first.
+const feedOrder = `[...document.querySelectorAll('#feed article.post-card')].map((el) => el.dataset.id).join(',')`
+
+// axeClean fails the test on every serious or critical axe violation of p's page as it is.
+func axeClean(t *testing.T, p *tab, what string) {
+	t.Helper()
+	source, err := os.ReadFile(axePath)
+	if err != nil {
+		t.Logf("axe-core is missing (%s): %s not checked", axePath, what)
+		return
+	}
+	for _, v := range p.axe(string(source)) {
+		if v.Impact == "serious" || v.Impact == "critical" {
+			t.Errorf("%s: axe %s (%s): %s, %d nodes, first %s", what, v.ID, v.Impact, v.Help, v.Nodes, v.Target)
+		}
+	}
+}
+
+// The front page opens on Latest (last activity first); New and Top are
+// tabs with their own URLs, Top with a period picker, and a category has
+// the same tabs under its path.
+func browserTopicTabs(t *testing.T, e *browserEnv) {
+	a, b := signUp(e.srv, "ada"), signUp(e.srv, "bob")
+	old := createPost(e.srv, a.Token, "An old question", "Who knows?", "general")
+	liked := createPost(e.srv, a.Token, "A liked answer", "Everyone agrees.", "help")
+	fresh := createPost(e.srv, b.Token, "Fresh news", "Something new.", "general")
+	e.srv.mustDo("POST", "/api/posts/"+old+"/comments", b.Token, map[string]any{"body": "Me!"}, http.StatusCreated, nil)
+	e.srv.mustDo("PUT", "/api/posts/"+liked+"/vote", b.Token, map[string]any{"value": 1}, http.StatusOK, nil)
+	bob := e.newTab("bob")
+	bob.signIn("bob")
+
+	bob.open("/", "feed")
+	bob.waitJS("latest first: the commented post on top", fmt.Sprintf(`%s === %q`, feedOrder, strings.Join([]string{old, fresh, liked}, ",")))
+	if got := bob.js(`document.querySelector('.sort-tabs [aria-current=page]').id`); got != "sort-latest" {
+		t.Errorf("the current tab on the front page is %q, want sort-latest", got)
+	}
+	if got := bob.text(`#feed article.post-card[data-id="` + old + `"] .participants`); !strings.Contains(got, "ada") || !strings.Contains(got, "bob") {
+		t.Errorf("the commented post's participants say %q", got)
+	}
+	axeClean(t, bob, "the latest tab")
+
+	bob.click(`#sort-newest`)
+	bob.waitJS("the new tab", fmt.Sprintf(`location.pathname === '/newest' && %s === %q`, feedOrder, strings.Join([]string{fresh, liked, old}, ",")))
+	bob.click(`#sort-top`)
+	bob.waitJS("the top tab", fmt.Sprintf(`location.pathname === '/top' && %s.startsWith(%q)`, feedOrder, liked))
+	bob.waitJS("the period picker", `document.querySelector('.period-picker [aria-current=page]')?.id === 'period-all'`)
+	bob.click(`#period-week`)
+	bob.waitJS("the top of the week", fmt.Sprintf(`location.search === '?period=week' && document.querySelector('.period-picker [aria-current=page]')?.id === 'period-week' && %s.startsWith(%q)`, feedOrder, liked))
+	axeClean(t, bob, "the top tab")
+
+	// A category keeps the tab: its link goes to the same sort there.
+	bob.click(`.category-list a[href="/c/general/top"]`)
+	bob.waitJS("general's top", fmt.Sprintf(`location.pathname === '/c/general/top' && %s === %q`, feedOrder, strings.Join([]string{fresh, old}, ",")))
+	bob.click(`#sort-latest`)
+	bob.waitJS("general's latest", fmt.Sprintf(`location.pathname === '/c/general/latest' && %s === %q`, feedOrder, strings.Join([]string{old, fresh}, ",")))
+
+	// On Latest, a new comment brings its post to the top, live.
+	bob.open("/latest", "feed")
+	bob.waitLive()
+	e.srv.mustDo("POST", "/api/posts/"+liked+"/comments", a.Token, map[string]any{"body": "Indeed."}, http.StatusCreated, nil)
+	bob.waitJS("the commented post on top, live", fmt.Sprintf(`%s.startsWith(%q)`, feedOrder, liked))
+}
+
+// A moderator locks a post from its page: a member's open page loses the
+// comment box for "This topic is locked", live, and the feed shows the
+// lock; the moderator still comments, and unlocks.
+func browserLock(t *testing.T, e *browserEnv) {
+	signUp(e.srv, "boss")
+	a := signUp(e.srv, "ann")
+	id := createPost(e.srv, a.Token, "A heated debate", "Opinions.", "general")
+	ann, boss := e.newTab("ann"), e.newTab("boss")
+	ann.signIn("ann")
+	boss.signIn("boss")
+
+	ann.open("/posts/"+id, "post")
+	ann.waitLive()
+	ann.waitJS("the comment box", `document.getElementById('comment-form')?.hidden === false && document.getElementById('post-locked-note')?.hidden === true`)
+	if ann.count(`#mod-lock, #mod-unlock`) != 0 {
+		t.Error("a member is offered to lock")
+	}
+	boss.open("/posts/"+id, "post")
+	boss.click(`#mod-lock`)
+	boss.waitJS("the post locked", `!!document.getElementById('post-locked') && !!document.getElementById('mod-unlock')`)
+	ann.waitJS("the box gone for the note, live", `document.getElementById('comment-form')?.hidden === true && document.getElementById('post-locked-note')?.hidden === false
+		&& document.getElementById('post-locked-note')?.textContent.includes('This topic is locked') && !!document.getElementById('post-locked')`)
+	axeClean(t, ann, "a locked post")
+	// The moderator still comments, under the note.
+	boss.waitJS("the moderator's box", `document.getElementById('comment-form')?.hidden === false && document.getElementById('post-locked-note')?.hidden === false`)
+	boss.fill(`#comment-form textarea`, "Locked: please cool down.")
+	boss.click(`#comment-form button[type=submit]`)
+	ann.waitJS("the moderator's comment, live", `[...document.querySelectorAll('#comments .comment')].some((c) => c.textContent.includes('please cool down'))`)
+
+	ann.open("/", "feed")
+	ann.waitJS("the lock in the list", fmt.Sprintf(`!!document.querySelector('#feed article.post-card[data-id=%q] .locked-badge')`, id))
+	boss.click(`#mod-unlock`)
+	ann.waitJS("the lock gone from the list, live", fmt.Sprintf(`!document.querySelector('#feed article.post-card[data-id=%q] .locked-badge')`, id))
+	ann.open("/posts/"+id, "post")
+	ann.waitJS("the comment box back", `document.getElementById('comment-form')?.hidden === false && !document.getElementById('post-locked')`)
+}
+
+// inViewport counts the topic rows whose whole box lies in the viewport.
+const inViewport = `[...document.querySelectorAll('#feed article.post-card')].filter((el) => {
+	const r = el.getBoundingClientRect();
+	return r.top >= 0 && r.bottom <= innerHeight && r.left >= 0 && r.right <= innerWidth;
+}).length`
+
+// The list is dense: at 1280 × 800 at least 9 topics show whole in the
+// first screen, at 375 px the first one does; axe passes at both widths.
+func browserTopicDensity(t *testing.T, e *browserEnv) {
+	a, b := signUp(e.srv, "ada"), signUp(e.srv, "bob")
+	for i := range 25 {
+		id := createPost(e.srv, a.Token, fmt.Sprintf("Topic number %d about something worth a longer title", i),
+			"A body with **some** words, long enough to make an excerpt that runs on past the width of the row.", []string{"general", "help", "development"}[i%3])
+		if i%2 == 0 {
+			e.srv.mustDo("POST", "/api/posts/"+id+"/comments", b.Token, map[string]any{"body": "A reply."}, http.StatusCreated, nil)
+		}
+	}
+	ada := e.newTab("ada")
+	ada.signIn("ada")
+	for _, w := range []int64{1280, 375} {
+		ada.setWidth(w)
+		ada.open("/", "feed")
+		ada.waitJS("the first page", `document.querySelectorAll('#feed article.post-card').length === 20`)
+		n := eval[int](ada, inViewport)
+		t.Logf("at %d × 800: %d topics whole in the first screen", w, n)
+		ada.screenshot(fmt.Sprintf("topics-%d", w))
+		switch {
+		case w == 1280 && n < 9:
+			t.Errorf("at 1280 × 800, %d topics show whole in the first screen, want at least 9", n)
+		case w == 375 && n < 1:
+			t.Errorf("at 375 × 800 the first topic does not show whole")
+		}
+		axeClean(t, ada, fmt.Sprintf("the topic list at %d px", w))
+	}
+}
