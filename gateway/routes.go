@@ -44,39 +44,8 @@ func (s *Server) routes() http.Handler {
 	s.reactionRoutes(mux)
 	s.readingRoutes(mux)
 
-	mux.HandleFunc("GET /api/contacts", s.signedIn(s.contacts))
-	mux.HandleFunc("GET /api/chats/{userId}/messages", s.signedIn(s.listDMs))
-	mux.HandleFunc("POST /api/chats/{userId}/messages", s.signedIn(s.sendDM))
-	mux.HandleFunc("POST /api/chats/{userId}/read", s.signedIn(s.markRead))
-	mux.HandleFunc("GET /api/rooms", s.signedIn(s.rooms))
-	mux.HandleFunc("GET /api/rooms/{name}/messages", s.signedIn(s.listRoomMessages))
-	mux.HandleFunc("POST /api/rooms/{name}/messages", s.signedIn(s.sendRoomMessage))
-	mux.HandleFunc("POST /api/rooms/{name}/join", s.signedIn(s.roomMembership(true)))
-	mux.HandleFunc("POST /api/rooms/{name}/leave", s.signedIn(s.roomMembership(false)))
-	mux.HandleFunc("POST /api/rooms/{name}/read", s.signedIn(s.markRoomRead))
-	mux.HandleFunc("GET /api/rooms/{name}/members", s.signedIn(s.roomMembers))
-	mux.HandleFunc("GET /api/notifications", s.signedIn(s.notifications))
-	mux.HandleFunc("POST /api/notifications/read", s.signedIn(s.markNotificationsRead))
-
-	// Moderation and privacy.
-	mux.HandleFunc("PUT /api/users/{id}/role", s.signedIn(s.setRole))
-	mux.HandleFunc("PUT /api/users/{id}/block", s.signedIn(s.block(true)))
-	mux.HandleFunc("DELETE /api/users/{id}/block", s.signedIn(s.block(false)))
-	mux.HandleFunc("GET /api/me/blocks", s.signedIn(s.myBlocks))
-	mux.HandleFunc("GET /api/me/export", s.signedIn(s.export))
-	mux.HandleFunc("DELETE /api/me", s.signedIn(s.erase))
-	mux.HandleFunc("POST /api/posts/{id}/flag", s.signedIn(s.flag(events.KindPost)))
-	mux.HandleFunc("POST /api/comments/{id}/flag", s.signedIn(s.flag(events.KindComment)))
-	mux.HandleFunc("POST /api/messages/{id}/flag", s.signedIn(s.flag(events.KindMessage)))
-	mux.HandleFunc("GET /api/mod/flags", s.moderator(s.modFlags))
-	mux.HandleFunc("POST /api/mod/flags/{id}/resolve", s.moderator(s.resolveFlag))
-	mux.HandleFunc("POST /api/mod/{kind}/{id}/hide", s.moderator(s.setHidden(true)))
-	mux.HandleFunc("POST /api/mod/{kind}/{id}/restore", s.moderator(s.setHidden(false)))
-	s.postModRoutes(mux)
-	mux.HandleFunc("POST /api/mod/users/{id}/suspend", s.moderator(s.suspend))
-	mux.HandleFunc("POST /api/mod/users/{id}/unsuspend", s.moderator(s.unsuspend))
-	mux.HandleFunc("POST /api/mod/users/{id}/purge", s.moderator(s.purge))
-	mux.HandleFunc("GET /api/mod/log", s.moderator(s.modLog))
+	s.chatRoutes(mux)
+	s.moderationRoutes(mux)
 
 	mux.HandleFunc("GET /ws", s.signedIn(s.ws))
 
@@ -142,4 +111,43 @@ func allowedMethods(mux *http.ServeMux, r *http.Request) []string {
 		}
 	}
 	return allow
+}
+
+// chatRoutes are the routes of direct messages, rooms and notifications.
+func (s *Server) chatRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /api/contacts", s.signedIn(s.contacts))
+	mux.HandleFunc("GET /api/chats/{userId}/messages", s.signedIn(s.listDMs))
+	mux.HandleFunc("POST /api/chats/{userId}/messages", s.signedIn(s.sendDM))
+	mux.HandleFunc("POST /api/chats/{userId}/read", s.signedIn(s.markRead))
+	mux.HandleFunc("GET /api/rooms", s.signedIn(s.rooms))
+	mux.HandleFunc("GET /api/rooms/{name}/messages", s.signedIn(s.listRoomMessages))
+	mux.HandleFunc("POST /api/rooms/{name}/messages", s.signedIn(s.sendRoomMessage))
+	mux.HandleFunc("POST /api/rooms/{name}/join", s.signedIn(s.roomMembership(true)))
+	mux.HandleFunc("POST /api/rooms/{name}/leave", s.signedIn(s.roomMembership(false)))
+	mux.HandleFunc("POST /api/rooms/{name}/read", s.signedIn(s.markRoomRead))
+	mux.HandleFunc("GET /api/rooms/{name}/members", s.signedIn(s.roomMembers))
+	mux.HandleFunc("GET /api/notifications", s.signedIn(s.notifications))
+	mux.HandleFunc("POST /api/notifications/read", s.signedIn(s.markNotificationsRead))
+}
+
+// moderationRoutes are the routes of moderation and of a user's privacy.
+func (s *Server) moderationRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("PUT /api/users/{id}/role", s.signedIn(s.setRole))
+	mux.HandleFunc("PUT /api/users/{id}/block", s.signedIn(s.block(true)))
+	mux.HandleFunc("DELETE /api/users/{id}/block", s.signedIn(s.block(false)))
+	mux.HandleFunc("GET /api/me/blocks", s.signedIn(s.myBlocks))
+	mux.HandleFunc("GET /api/me/export", s.signedIn(s.export))
+	mux.HandleFunc("DELETE /api/me", s.signedIn(s.erase))
+	mux.HandleFunc("POST /api/posts/{id}/flag", s.signedIn(s.flag(events.KindPost)))
+	mux.HandleFunc("POST /api/comments/{id}/flag", s.signedIn(s.flag(events.KindComment)))
+	mux.HandleFunc("POST /api/messages/{id}/flag", s.signedIn(s.flag(events.KindMessage)))
+	mux.HandleFunc("GET /api/mod/flags", s.moderator(s.modFlags))
+	mux.HandleFunc("POST /api/mod/flags/{id}/resolve", s.moderator(s.resolveFlag))
+	mux.HandleFunc("POST /api/mod/{kind}/{id}/hide", s.moderator(s.setHidden(true)))
+	mux.HandleFunc("POST /api/mod/{kind}/{id}/restore", s.moderator(s.setHidden(false)))
+	s.postModRoutes(mux)
+	mux.HandleFunc("POST /api/mod/users/{id}/suspend", s.moderator(s.suspend))
+	mux.HandleFunc("POST /api/mod/users/{id}/unsuspend", s.moderator(s.unsuspend))
+	mux.HandleFunc("POST /api/mod/users/{id}/purge", s.moderator(s.purge))
+	mux.HandleFunc("GET /api/mod/log", s.moderator(s.modLog))
 }
