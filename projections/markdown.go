@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	stdhtml "html"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -31,14 +33,22 @@ import (
 // RenderMarkdown is part of the projector: changing what it makes is a
 // projectorVersion bump, and the read models are rebuilt with the new
 // rendering.
+// GFM tables render too, unless a body's table could make over
+// maxTableCells cells (see tablesBounded): then its pipes are text.
 var (
-	markdown      = newMarkdown(true)
-	plainMarkdown = newMarkdown(false)
+	markdown           = newMarkdown(true, true)
+	plainMarkdown      = newMarkdown(false, true)
+	tablelessMarkdown  = newMarkdown(true, false)
+	tablelessPlainMark = newMarkdown(false, false)
 )
 
 // newMarkdown returns the Markdown of bodies, with emphasis and
-// strikethrough or without them.
-func newMarkdown(emphasis bool) goldmark.Markdown {
+// strikethrough or without them, with tables or without.
+func newMarkdown(emphasis, tables bool) goldmark.Markdown {
+	exts := []goldmark.Extender{extension.Linkify}
+	if tables {
+		exts = append(exts, extension.NewTable(extension.WithTableCellAlignMethod(extension.TableCellAlignAttribute)))
+	}
 	inlines := without[parser.InlineParser](parser.DefaultInlineParsers(), parser.NewRawHTMLParser())
 	if emphasis {
 		inlines = append(delimitersCounted(inlines), util.Prioritized(countedParser{extension.NewStrikethroughParser()}, 500))
@@ -51,7 +61,7 @@ func newMarkdown(emphasis bool) goldmark.Markdown {
 			parser.WithInlineParsers(inlines...),
 			parser.WithParagraphTransformers(parser.DefaultParagraphTransformers()...),
 		)),
-		goldmark.WithExtensions(extension.Linkify),
+		goldmark.WithExtensions(exts...),
 		goldmark.WithRendererOptions(html.WithHardWraps(),
 			renderer.WithNodeRenderers(util.Prioritized(extension.NewStrikethroughHTMLRenderer(), 500))),
 	)
@@ -307,14 +317,28 @@ func nesting(n ast.Node) int {
 var sanitizer = func() *bluemonday.Policy {
 	p := bluemonday.NewPolicy()
 	p.AllowElements("p", "br", "hr", "em", "strong", "del", "code", "pre", "blockquote",
-		"ul", "ol", "li", "h1", "h2", "h3", "h4", "h5", "h6", "a")
-	p.AllowAttrs("href").OnElements("a")
+		"ul", "ol", "li", "h1", "h2", "h3", "h4", "h5", "h6", "a",
+		"table", "thead", "tbody", "tr", "th", "td")
+	// Links go to http, https and mailto alone; the one relative address
+	// kept is an image's, and only of this forum's pictures.
+	p.AllowAttrs("href").Matching(absoluteLink).OnElements("a")
 	p.AllowAttrs("start").Matching(bluemonday.Integer).OnElements("ol")
+	p.AllowAttrs("align").Matching(regexp.MustCompile(`^(left|center|right)$`)).OnElements("th", "td")
+	p.AllowAttrs("src").Matching(mediaSrc).OnElements("img")
+	p.AllowAttrs("alt").OnElements("img")
+	p.AllowAttrs("width", "height").Matching(bluemonday.Integer).OnElements("img")
+	p.AllowAttrs("loading").Matching(regexp.MustCompile(`^lazy$`)).OnElements("img")
 	p.AllowURLSchemes("http", "https", "mailto")
-	p.AllowRelativeURLs(false)
+	p.AllowRelativeURLs(true)
 	p.RequireParseableURLs(true)
 	return p
 }()
+
+// absoluteLink is the address a link may have: http, https or mailto.
+var absoluteLink = regexp.MustCompile(`^(?i)(https?:|mailto:)`)
+
+// mediaSrc is the address an image may have: one of this forum's pictures.
+var mediaSrc = regexp.MustCompile(`^/media/[0-9a-z]{26}$`)
 
 var mdBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
@@ -324,7 +348,21 @@ const linkRel = `<a rel="nofollow ugc noopener" href=`
 // RenderMarkdown returns body's sanitized HTML, at most maxOutputRatio
 // times as long as body, else body as escaped text. It is a function of
 // body alone, and its cost is bounded by the body's length.
-func RenderMarkdown(body string) string {
+func RenderMarkdown(body string) string { return RenderMarkdownWith(body, nil) }
+
+// MediaInfo is what a rendering knows of one of the forum's pictures: its
+// size in pixels.
+type MediaInfo struct{ Width, Height int }
+
+// MediaLookup says whether id names one of the forum's pictures, and its
+// size. A rendering asks it, in the body's order, about every image whose
+// address is /media/{id}; nil knows none.
+type MediaLookup func(id string) (MediaInfo, bool)
+
+// RenderMarkdownWith is RenderMarkdown showing the images of this forum's
+// pictures that media knows (with their width and height, loaded lazily);
+// every other image is shown as a link to it, with its alt text.
+func RenderMarkdownWith(body string, media MediaLookup) string {
 	if body == "" {
 		return ""
 	}
@@ -334,7 +372,7 @@ func RenderMarkdown(body string) string {
 	if !parseable(body) {
 		return renderEscaped(body)
 	}
-	if html := renderFull(body); len(html) <= maxOutputRatio*len(body) {
+	if html := renderFull(body, media); len(html) <= maxOutputRatio*len(body) {
 		return html
 	}
 	return renderEscaped(body)
@@ -343,11 +381,14 @@ func RenderMarkdown(body string) string {
 // RenderBody returns body's HTML as its event says to show it: as escaped
 // text when its command found the rendering over RenderBudget, else as
 // Markdown (events written before the choice say nothing and are Markdown).
-func RenderBody(body string, r events.Rendering) string {
+func RenderBody(body string, r events.Rendering) string { return RenderBodyWith(body, r, nil) }
+
+// RenderBodyWith is RenderBody showing the pictures media knows.
+func RenderBodyWith(body string, r events.Rendering, media MediaLookup) string {
 	if r == events.AsText {
 		return RenderText(body)
 	}
-	return RenderMarkdown(body)
+	return RenderMarkdownWith(body, media)
 }
 
 // RenderText returns body as escaped text, as a body over RenderBudget is
@@ -372,7 +413,7 @@ func renderEscaped(body string) string {
 }
 
 // renderFull renders body with the Markdown parser and the sanitizer.
-func renderFull(body string) string {
+func renderFull(body string, media MediaLookup) string {
 	buf := mdBuffers.Get().(*bytes.Buffer)
 	defer mdBuffers.Put(buf)
 	buf.Reset()
@@ -381,6 +422,7 @@ func renderFull(body string) string {
 	if elements(doc) > maxElements {
 		return renderEscaped(body)
 	}
+	showImages(doc, src, media)
 	if err := md.Renderer().Render(buf, src, doc); err != nil {
 		// Rendering to memory fails only on a renderer bug: show the text.
 		buf.Reset()
@@ -391,6 +433,46 @@ func renderFull(body string) string {
 	out := sanitizer.SanitizeBytes(buf.Bytes())
 	s := strings.TrimSuffix(string(out), "\n")
 	return strings.ReplaceAll(s, `<a href=`, linkRel)
+}
+
+// showImages keeps in doc the images of the pictures media knows, with
+// their size and lazy loading, and turns every other image into a link to
+// its address with its alt text (the address itself when it has none).
+func showImages(doc ast.Node, src []byte, media MediaLookup) {
+	var images []*ast.Image
+	_ = ast.Walk(doc, func(node ast.Node, entering bool) (ast.WalkStatus, error) {
+		if img, ok := node.(*ast.Image); ok && entering {
+			images = append(images, img)
+		}
+		return ast.WalkContinue, nil
+	})
+	for _, img := range images {
+		id, ok := strings.CutPrefix(string(img.Destination), "/media/")
+		var m MediaInfo
+		if ok && events.ValidID(id) && media != nil {
+			m, ok = media(id)
+		} else {
+			ok = false
+		}
+		if ok {
+			img.Title = nil
+			img.SetAttributeString("width", []byte(strconv.Itoa(m.Width)))
+			img.SetAttributeString("height", []byte(strconv.Itoa(m.Height)))
+			img.SetAttributeString("loading", []byte("lazy"))
+			continue
+		}
+		link := ast.NewLink()
+		link.Destination = img.Destination
+		for c := img.FirstChild(); c != nil; {
+			next := c.NextSibling()
+			link.AppendChild(link, c)
+			c = next
+		}
+		if !link.HasChildren() {
+			link.AppendChild(link, ast.NewString(img.Destination))
+		}
+		img.Parent().ReplaceChild(img.Parent(), img, link)
+	}
 }
 
 // Every element costs the renderer and the sanitizer a microsecond or two,
@@ -418,12 +500,37 @@ func elements(doc ast.Node) int {
 // emphasis would take over maxWalk steps to match, and returns the one that
 // parsed it with the tree it made.
 func parseBounded(src []byte) (goldmark.Markdown, ast.Node) {
-	pc := parser.NewContext()
-	doc := markdown.Parser().Parse(text.NewReader(src), parser.WithContext(pc))
-	if walked(pc).steps > maxWalk {
-		return plainMarkdown, plainMarkdown.Parser().Parse(text.NewReader(src))
+	md, plain := markdown, plainMarkdown
+	if !tablesBounded(src) {
+		md, plain = tablelessMarkdown, tablelessPlainMark
 	}
-	return markdown, doc
+	pc := parser.NewContext()
+	doc := md.Parser().Parse(text.NewReader(src), parser.WithContext(pc))
+	if walked(pc).steps > maxWalk {
+		return plain, plain.Parser().Parse(text.NewReader(src))
+	}
+	return md, doc
+}
+
+// A table has as many cells a row as its delimiter row has columns, even
+// on rows of one pipe: a wide delimiter row over many short lines would
+// make cells as the square of the body's length. A body whose widest
+// delimiter row times its lines passes maxTableCells renders its tables as
+// text.
+const maxTableCells = 4000
+
+// tablesBounded reports whether src's tables make at most maxTableCells
+// cells whatever their rows.
+func tablesBounded(src []byte) bool {
+	lines := bytes.Count(src, []byte("\n")) + 1
+	widest := 0
+	for line := range bytes.SplitSeq(src, []byte("\n")) {
+		if !bytes.Contains(line, []byte("-")) || len(bytes.Trim(line, "|:- \t\r")) > 0 {
+			continue
+		}
+		widest = max(widest, bytes.Count(line, []byte("|"))+1)
+	}
+	return widest*lines <= maxTableCells
 }
 
 // renderPlain renders a body that uses no Markdown at all (most do): words,

@@ -37,7 +37,10 @@ func TestRenderMarkdown(t *testing.T) {
 		{"[x](data:text/html,hi)", "<p>x</p>"},
 		{"[x](/relative)", "<p>x</p>"},
 		{`[x](https://e.com "a title")`, `<p><a rel="nofollow ugc noopener" href="https://e.com">x</a></p>`},
-		{"![pic](https://e.com/p.png)", "<p></p>"},
+		{"![pic](https://e.com/p.png)", `<p><a rel="nofollow ugc noopener" href="https://e.com/p.png">pic</a></p>`},
+		{"![](https://e.com/p.png)", `<p><a rel="nofollow ugc noopener" href="https://e.com/p.png">https://e.com/p.png</a></p>`},
+		{"![pic](/media/01jq8r9b2c3d4e5f6g7h8j9k0m)", "<p>pic</p>"}, // known to no lookup
+		{"| a | b |\n|:-|-:|\n| 1 | *2* |", "<table>\n<thead>\n<tr>\n<th align=\"left\">a</th>\n<th align=\"right\">b</th>\n</tr>\n</thead>\n<tbody>\n<tr>\n<td align=\"left\">1</td>\n<td align=\"right\"><em>2</em></td>\n</tr>\n</tbody>\n</table>"},
 		{"# Title\n\n3. c\n4. d", "<h1>Title</h1>\n<ol start=\"3\">\n<li>c</li>\n<li>d</li>\n</ol>"},
 		{"```\n<b>\n```", "<pre><code>&lt;b&gt;\n</code></pre>"},
 		{"> quoted", "<blockquote>\n<p>quoted</p>\n</blockquote>"},
@@ -51,15 +54,16 @@ func TestRenderMarkdown(t *testing.T) {
 // FuzzRenderMarkdown: whatever is typed, only the sanitizer's elements and
 // attributes come out, and links only to http, https and mailto.
 func FuzzRenderMarkdown(f *testing.F) {
-	for _, s := range []string{"<script>x</script>", "[a](javascript:x)", "<a href=x onclick=y>", "*a* `b` ~~c~~ https://d.e", "[a](https://x \"t\")"} {
+	for _, s := range []string{"<script>x</script>", "[a](javascript:x)", "<a href=x onclick=y>", "*a* `b` ~~c~~ https://d.e", "[a](https://x \"t\")",
+		"![a](/media/01jq8r9b2c3d4e5f6g7h8j9k0m \"t\")", "![a *b*](javascript:x)", "![](/media/../x)", "|a|b|\n|-|:-:|\n|![c](/media/01jq8r9b2c3d4e5f6g7h8j9k0m)|d|"} {
 		f.Add(s)
 	}
-	allowed := map[string][]string{"a": {"rel", "href"}, "ol": {"start"}}
-	for _, el := range strings.Fields("p br hr em strong del code pre blockquote ul li h1 h2 h3 h4 h5 h6") {
+	allowed := map[string][]string{"a": {"rel", "href"}, "ol": {"start"}, "img": {"src", "alt", "width", "height", "loading"}, "th": {"align"}, "td": {"align"}}
+	for _, el := range strings.Fields("p br hr em strong del code pre blockquote ul li h1 h2 h3 h4 h5 h6 table thead tbody tr") {
 		allowed[el] = nil
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		out := RenderMarkdown(s)
+		out := RenderMarkdownWith(s, everyMedia)
 		z := html.NewTokenizer(strings.NewReader(out))
 		for {
 			tt := z.Next()
@@ -81,6 +85,9 @@ func FuzzRenderMarkdown(f *testing.F) {
 				if scheme, _, _ := strings.Cut(strings.ToLower(a.Val), ":"); a.Key == "href" && scheme != "http" && scheme != "https" && scheme != "mailto" {
 					t.Fatalf("RenderMarkdown(%q) = %q links to %q", s, out, a.Val)
 				}
+				if a.Key == "src" && !mediaSrc.MatchString(a.Val) {
+					t.Fatalf("RenderMarkdown(%q) = %q shows the image %q", s, out, a.Val)
+				}
 				if a.Key == "rel" && a.Val != "nofollow ugc noopener" {
 					t.Fatalf("RenderMarkdown(%q) = %q has rel %q", s, out, a.Val)
 				}
@@ -100,7 +107,7 @@ func FuzzRenderPlain(f *testing.F) {
 		if !ok {
 			return
 		}
-		if full := renderFull(s); plain != full {
+		if full := renderFull(s, nil); plain != full {
 			t.Fatalf("body %q: the plain path makes\n%q\nthe full renderer\n%q", s, plain, full)
 		}
 	})
@@ -222,7 +229,7 @@ func TestEmphasisCountingKeepsTheRendering(t *testing.T) {
 		if md, _ := parseBounded([]byte(body)); md != markdown {
 			t.Fatalf("%q is parsed without emphasis", body)
 		}
-		if got, want := renderFull(body), referenceRender(body); got != want {
+		if got, want := renderFull(body, nil), referenceRender(body); got != want {
 			t.Errorf("%q renders\n%q\ngoldmark's parsers\n%q", body, got, want)
 		}
 	}
@@ -269,7 +276,7 @@ func FuzzEmphasisCounting(f *testing.F) {
 		if md, _ := parseBounded([]byte(s)); md != markdown {
 			return
 		}
-		if got, want := renderFull(s), referenceRender(s); got != want {
+		if got, want := renderFull(s, nil), referenceRender(s); got != want {
 			t.Fatalf("%q renders\n%q\ngoldmark's parsers\n%q", s, got, want)
 		}
 	})
@@ -354,7 +361,7 @@ func TestRenderBounds(t *testing.T) {
 		}
 	}
 	for _, body := range []string{strings.Repeat("- ", 30) + "a", staircase(30), strings.Repeat("> 1. ", 15) + "> > a"} {
-		if got := renderFull(body); strings.Count(got, "<ul>")+strings.Count(got, "<ol>")+strings.Count(got, "<blockquote>") != maxNesting {
+		if got := renderFull(body, nil); strings.Count(got, "<ul>")+strings.Count(got, "<ol>")+strings.Count(got, "<blockquote>") != maxNesting {
 			t.Errorf("%q renders %q, want 16 quotes and lists", body, got)
 		}
 	}
@@ -447,8 +454,11 @@ func FuzzRenderBounds(f *testing.F) {
 	for _, c := range renderBombs {
 		f.Add(c.body[:min(len(c.body), 2000)]) // whole ones are in testdata
 	}
+	f.Add("|" + strings.Repeat("a|", 300) + "\n|" + strings.Repeat("-|", 300) + "\n" + strings.Repeat("|\n", 300))
+	f.Add(strings.Repeat("![](/media/01jq8r9b2c3d4e5f6g7h8j9k0m)", 60))
 	f.Fuzz(func(t *testing.T, s string) {
 		checkRenderBounds(t, s, RenderMarkdown(s))
+		checkRenderBounds(t, s, RenderMarkdownWith(s, everyMedia))
 	})
 }
 
@@ -486,5 +496,35 @@ func BenchmarkRenderMarkdown(b *testing.B) {
 			}
 			b.ReportMetric(float64(len(out))/float64(len(c.body)), "out/in")
 		})
+	}
+}
+
+// everyMedia knows every id as a picture of the largest size taken.
+func everyMedia(string) (MediaInfo, bool) { return MediaInfo{Width: 40000, Height: 40000}, true }
+
+// A picture of the forum's shows as an image with its size, loaded lazily,
+// wherever it stands; any other image stays a link; a wide table over many
+// lines renders as text, in bounded time.
+func TestRenderMedia(t *testing.T) {
+	const id = "01jq8r9b2c3d4e5f6g7h8j9k0m"
+	known := func(got string) (MediaInfo, bool) { return MediaInfo{Width: 640, Height: 480}, got == id }
+	for _, c := range []struct{ in, want string }{
+		{"![a cat](/media/" + id + ")", `<p><img src="/media/` + id + `" alt="a cat" width="640" height="480" loading="lazy"></p>`},
+		{"![a cat](/media/" + id + ` "title")`, `<p><img src="/media/` + id + `" alt="a cat" width="640" height="480" loading="lazy"></p>`},
+		{"- ![x](/media/" + id + ")", "<ul>\n<li><img src=\"/media/" + id + `" alt="x" width="640" height="480" loading="lazy"></li>` + "\n</ul>"},
+		{"![x](/media/01jq8r9b2c3d4e5f6g7h8j9k0n)", "<p>x</p>"},
+		{"![x](https://e.com/media/" + id + ")", `<p><a rel="nofollow ugc noopener" href="https://e.com/media/` + id + `">x</a></p>`},
+		{"![x](/media/" + id + "/thumb)", "<p>x</p>"},
+	} {
+		if got := RenderMarkdownWith(c.in, known); got != c.want {
+			t.Errorf("RenderMarkdownWith(%q)\n got %q\nwant %q", c.in, got, c.want)
+		}
+	}
+	wide := "|" + strings.Repeat("a|", 1000) + "\n|" + strings.Repeat("-|", 1000) + "\n" + strings.Repeat("|\n", 1000)
+	if got := RenderMarkdown(wide); strings.Contains(got, "<table>") {
+		t.Errorf("a table of a million cells renders as a table")
+	}
+	if got := RenderMarkdown("|a|b|\n|-|-|\n|c|d|"); !strings.Contains(got, "<td>d</td>") {
+		t.Errorf("a small table: %q", got)
 	}
 }
