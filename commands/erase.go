@@ -30,12 +30,26 @@ func (s *Service) Erase(ctx context.Context, userID events.UserID, password stri
 			return err
 		}
 	}
+	uploads, err := s.DB.UploadsOf(ctx, userID)
+	if err != nil {
+		return err
+	}
 	if _, err := s.emit(ctx, events.UserErased, user, user, events.UserModData{UserID: user}); err != nil {
 		return err
 	}
 	s.release(ctx, events.ClaimNickname, acct.Nickname, user)
 	s.release(ctx, events.ClaimEmail, acct.Email, user)
-	return s.destroyKey(ctx, user)
+	if err := s.destroyKey(ctx, user); err != nil {
+		return err
+	}
+	// Their pictures are unreadable now; their objects go too, as far as
+	// they can.
+	if m, err := s.media(ctx); err == nil {
+		for _, id := range uploads {
+			s.dropObjects(ctx, m, id)
+		}
+	}
+	return nil
 }
 
 // destroyKey destroys user's data key, so that their personal data in the

@@ -86,6 +86,17 @@ type Config struct {
 	// Admins are the nicknames of the users who are admins from the start
 	// (--admins): made admins when they sign up, or at start if they have.
 	Admins []string
+	// Media is the bucket of pictures (default: the Store's, FORUM_MEDIA).
+	Media MediaStore
+	// MediaSlots bounds the pictures decoded at once on this instance
+	// (default 2; one a user), MediaWait how long one waits for a slot
+	// before a 503 (default 3 s).
+	MediaSlots int
+	MediaWait  time.Duration
+	// UploadsADay and UploadQuotaBytes are each user's quotas (default
+	// UploadsADay and UploadQuotaBytes).
+	UploadsADay      int
+	UploadQuotaBytes int64
 }
 
 // Service runs the commands.
@@ -94,6 +105,7 @@ type Service struct {
 	gate   *hashGate
 	secret *claimSecret
 	reads  *readMarks
+	slots  *mediaSlots
 }
 
 // claimSecret keeps the forum's claim secret once read from the store.
@@ -135,7 +147,20 @@ func New(cfg Config) *Service {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{Config: cfg, gate: newHashGate(cfg.HashSlots, cfg.HashQueue, cfg.HashWait), secret: &claimSecret{}, reads: newReadMarks(readMarksMax, cfg.ReadEvery)}
+	if cfg.MediaSlots == 0 {
+		cfg.MediaSlots = 2
+	}
+	if cfg.UploadsADay == 0 {
+		cfg.UploadsADay = UploadsADay
+	}
+	if cfg.UploadQuotaBytes == 0 {
+		cfg.UploadQuotaBytes = UploadQuotaBytes
+	}
+	if cfg.MediaWait == 0 {
+		cfg.MediaWait = 3 * time.Second
+	}
+	return &Service{Config: cfg, gate: newHashGate(cfg.HashSlots, cfg.HashQueue, cfg.HashWait), secret: &claimSecret{}, reads: newReadMarks(readMarksMax, cfg.ReadEvery),
+		slots: newMediaSlots(cfg.MediaSlots, cfg.MediaWait)}
 }
 
 // emit is the append half of every command: the command has decided on one

@@ -74,6 +74,9 @@ type Store struct {
 	keysOnce sync.Once // Keys opens the bucket of data keys once
 	keys     *Keyring
 	keysErr  error
+
+	mediaMu sync.Mutex // Media opens the bucket of pictures once it can
+	media   *Media
 }
 
 // OpenStore starts the embedded NATS server (or connects to cfg.URL), then

@@ -7,6 +7,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"image"
+	"image/png"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -124,6 +127,7 @@ func TestOperatorSeesNoDataKey(t *testing.T) {
 	ada.MustDo("POST", "/api/chats/"+bob.User.ID+"/messages", map[string]any{"body": "a DM"}, http.StatusCreated, nil)
 	keyedPost(t, f.URL, bob.Token)
 	keyedPost(t, f.URL, bob.Token) // answered from the bucket
+	picture := uploadPicture(t, f.URL, ada.Token)
 
 	keys := map[string][]byte{}
 	kv, err := jetstream.New(store.Conn())
@@ -166,6 +170,54 @@ func TestOperatorSeesNoDataKey(t *testing.T) {
 			}
 		}
 	}
+	if bytes.Contains(op.got.Bytes(), picture) {
+		t.Errorf("the operator received a picture's bytes")
+	}
+	if _, err := ojs.ObjectStore(ctx, events.MediaBucket); err == nil {
+		t.Errorf("the operator opens the bucket of pictures")
+	}
+}
+
+// uploadPicture uploads a PNG whose pixels are a pattern of its own and
+// returns a stretch of its bytes as the forum serves them.
+func uploadPicture(t *testing.T, base, token string) []byte {
+	t.Helper()
+	img := image.NewGray(image.Rect(0, 0, 64, 64))
+	for i := range img.Pix {
+		img.Pix[i] = byte(i * 31 % 251)
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequest("POST", base+"/api/uploads", bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "image/png")
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Idempotency-Key", "operator-picture-1")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Upload struct{ URL string } `json:"upload"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("upload: status %d, %v", resp.StatusCode, err)
+	}
+	got, err := http.Get(base + out.Upload.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer got.Body.Close()
+	served, _ := io.ReadAll(got.Body)
+	if len(served) < 300 {
+		t.Fatalf("the picture served: %d bytes", len(served))
+	}
+	return served[len(served)/2-64 : len(served)/2+64]
 }
 
 // keyedPost writes a post with an Idempotency-Key.
@@ -196,6 +248,9 @@ func TestOperatorReachesNothingButTheLog(t *testing.T) {
 	store, url := openListening(t)
 	ctx := testCtx(t)
 	if _, err := store.Keys(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Media(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := store.Responses(ctx); err != nil {

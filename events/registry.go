@@ -100,6 +100,9 @@ var registry = register(
 	spec[BookmarkData](BookmarkAdded, 1).sharedSubject(),
 	spec[BookmarkData](BookmarkRemoved, 1).sharedSubject(),
 	spec[WatchSetData](WatchSet, 1).sharedSubject().inClear(isName, "category"),
+	spec[UploadCreatedData](UploadCreated, 1),
+	spec[UploadDeletedData](UploadDeleted, 1),
+	spec[AvatarSetData](AvatarSet, 1),
 )
 
 func spec[P any](t Type, version int) Spec {

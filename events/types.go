@@ -62,6 +62,11 @@ const (
 	BookmarkAdded   Type = "bookmark.added"
 	BookmarkRemoved Type = "bookmark.removed"
 	WatchSet        Type = "watch.set"
+
+	// Pictures.
+	UploadCreated Type = "upload.created"
+	UploadDeleted Type = "upload.deleted"
+	AvatarSet     Type = "avatar.set"
 )
 
 // Claim kinds: values that must be unique across the whole forum.
@@ -536,4 +541,52 @@ type WatchSetData struct {
 	PostID   PostID     `json:"post_id,omitempty"`
 	Category string     `json:"category,omitempty"`
 	Level    WatchLevel `json:"level"`
+}
+
+// MediaType is the type of a stored picture: image/png or image/jpeg.
+type MediaType string
+
+// UploadID is the id of an uploaded picture.
+type UploadID string
+
+// UploadCreatedData is the payload of upload.created: OwnerID uploaded a
+// picture, decoded and encoded again as ContentType (Size bytes, Width ×
+// Height pixels), with a thumbnail (ThumbType, ThumbSize bytes, ThumbWidth
+// × ThumbHeight, at most 400 pixels on its longer side). Both are objects
+// of the bucket FORUM_MEDIA, sealed under the owner's key.
+type UploadCreatedData struct {
+	UploadID    UploadID  `json:"upload_id"`
+	OwnerID     UserID    `json:"owner_id"`
+	ContentType MediaType `json:"content_type"`
+	Size        int64     `json:"size"`
+	Width       int       `json:"width"`
+	Height      int       `json:"height"`
+	ThumbType   MediaType `json:"thumb_type"`
+	ThumbSize   int64     `json:"thumb_size"`
+	ThumbWidth  int       `json:"thumb_width"`
+	ThumbHeight int       `json:"thumb_height"`
+}
+
+// UploadDeleteReason says why a picture went.
+type UploadDeleteReason string
+
+// The reasons a picture goes.
+const (
+	// UploadUnused: nothing used it within a day of its upload.
+	UploadUnused UploadDeleteReason = "unused"
+)
+
+// UploadDeletedData is the payload of upload.deleted: the picture and its
+// thumbnail are gone from the bucket.
+type UploadDeletedData struct {
+	UploadID UploadID           `json:"upload_id"`
+	OwnerID  UserID             `json:"owner_id"`
+	Reason   UploadDeleteReason `json:"reason"`
+}
+
+// AvatarSetData is the payload of avatar.set: UserID shows UploadID (one
+// of their own uploads) as their avatar; "" removes it.
+type AvatarSetData struct {
+	UserID   UserID   `json:"user_id"`
+	UploadID UploadID `json:"upload_id,omitempty"`
 }

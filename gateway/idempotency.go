@@ -68,9 +68,13 @@ type attempt struct {
 // newAttempt reads r's body (and puts it back) to fingerprint the request;
 // it fails if the body is too large or the answers cannot be reached.
 func (s *Server) newAttempt(w http.ResponseWriter, r *http.Request, user, key string) (*attempt, error) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	limit := int64(maxBody)
+	if r.URL.Path == "/api/uploads" {
+		limit = uploadLimit // a picture: what readUpload reads anyway
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
-		return nil, fault.Errorf(fault.ETOOLARGE, "the request body is larger than %d KiB", maxBody>>10)
+		return nil, fault.Errorf(fault.ETOOLARGE, "the request body is larger than %d KiB", limit>>10)
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	responses, err := s.responses(r.Context())

@@ -47,6 +47,7 @@ func (s *Server) routes() http.Handler {
 	s.chatRoutes(mux)
 	s.moderationRoutes(mux)
 
+	s.mediaRoutes(mux)
 	mux.HandleFunc("GET /ws", s.signedIn(s.ws))
 
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
@@ -75,6 +76,15 @@ func (s *Server) readingRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("PUT /api/posts/{id}/watch", s.signedIn(s.watchPost))
 	mux.HandleFunc("PUT /api/categories/{slug}/watch", s.signedIn(s.watchCategory))
 	mux.HandleFunc("GET /api/categories/{slug}/watch", s.signedIn(s.categoryWatch))
+}
+
+// mediaRoutes are the routes of pictures: uploads, avatars and /media.
+func (s *Server) mediaRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("POST /api/uploads", s.signedIn(s.upload))
+	mux.HandleFunc("PUT /api/me/avatar", s.signedIn(s.setAvatar))
+	mux.HandleFunc("DELETE /api/me/avatar", s.signedIn(s.removeAvatar))
+	mux.HandleFunc("GET /media/{id}", s.media(false))
+	mux.HandleFunc("GET /media/{id}/thumb", s.media(true))
 }
 
 // apiMethodErrors answers a known /api/ path with the wrong method with a

@@ -44,9 +44,13 @@ func (a *applier) commentCreated(ev events.Event, d events.CommentCreatedData) e
 	if err != nil {
 		return err
 	}
+	html, err := a.renderBody(d.Body, d.Render)
+	if err != nil {
+		return err
+	}
 	inserted, err := a.execChanged(`INSERT OR IGNORE INTO comments(id, seq, post_id, author_id, body, body_html, created_at, reply_to, reply_author)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		d.CommentID, ev.Seq, d.PostID, d.AuthorID, d.Body, RenderBody(d.Body, d.Render), FormatTime(ev.Time), nullable(replied.id), nullable(replied.author))
+		d.CommentID, ev.Seq, d.PostID, d.AuthorID, d.Body, html, FormatTime(ev.Time), nullable(replied.id), nullable(replied.author))
 	if err != nil || !inserted {
 		return err
 	}
@@ -107,8 +111,12 @@ func (a *applier) replied(d events.CommentCreatedData) (repliedTo, error) {
 
 func (a *applier) commentEdited(ev events.Event, d events.CommentEditedData) error {
 	var seq uint64
-	err := a.scanRow(`UPDATE comments SET body = ?, body_html = ?, edited_at = ? WHERE id = ? AND deleted = 0 RETURNING seq`,
-		[]any{d.Body, RenderBody(d.Body, d.Render), FormatTime(ev.Time), d.CommentID}, &seq)
+	html, err := a.renderBody(d.Body, d.Render)
+	if err != nil {
+		return err
+	}
+	err = a.scanRow(`UPDATE comments SET body = ?, body_html = ?, edited_at = ? WHERE id = ? AND deleted = 0 RETURNING seq`,
+		[]any{d.Body, html, FormatTime(ev.Time), d.CommentID}, &seq)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil
 	}
@@ -143,8 +151,8 @@ func (a *applier) commentDeleted(_ events.Event, d events.CommentDeletedData) er
 }
 
 var commentCols = `c.id, c.seq, c.post_id, c.body, c.body_html, c.created_at, c.edited_at, c.deleted, c.hidden, c.likes, c.dislikes,
-	u.id, u.nickname, u.created_at, u.role, COALESCE(mv.value, 0),
-	c.reply_to, ru.id, ru.nickname, ru.created_at, ru.role, c.reactions, ` + myCommentReactions
+	u.id, u.nickname, u.created_at, u.role, u.avatar, COALESCE(mv.value, 0),
+	c.reply_to, ru.id, ru.nickname, ru.created_at, ru.role, ru.avatar, c.reactions, ` + myCommentReactions
 
 // myCommentReactions is the reader's own reactions on a comment: its
 // argument is the reader, like commentJoins'.
@@ -168,13 +176,13 @@ func scanComment(row scanner) (Comment, error) {
 // scanCommentRaw is scanComment for moderators: hidden text too.
 func scanCommentRaw(row scanner) (Comment, error) {
 	var c Comment
-	var rID, ruID, ruNick, ruAt, ruRole sql.NullString
+	var rID, ruID, ruNick, ruAt, ruRole, ruAvatar sql.NullString
 	var mine myReactions
 	err := row.Scan(&c.ID, &c.Seq, &c.PostID, &c.Body, &c.BodyHTML, &c.CreatedAt, &c.EditedAt, &c.Deleted, &c.Hidden, &c.Likes, &c.Dislikes,
-		&c.Author.ID, &c.Author.Nickname, &c.Author.CreatedAt, &c.Author.Role, &c.MyVote,
-		&rID, &ruID, &ruNick, &ruAt, &ruRole, &c.Reactions, &mine)
+		&c.Author.ID, &c.Author.Nickname, &c.Author.CreatedAt, &c.Author.Role, avatarDest{&c.Author.AvatarURL}, &c.MyVote,
+		&rID, &ruID, &ruNick, &ruAt, &ruRole, &ruAvatar, &c.Reactions, &mine)
 	if rID.Valid {
-		c.ReplyTo = &CommentRef{ID: rID.String, Author: User{ID: ruID.String, Nickname: ruNick.String, CreatedAt: ruAt.String, Role: events.Role(ruRole.String)}}
+		c.ReplyTo = &CommentRef{ID: rID.String, Author: User{ID: ruID.String, Nickname: ruNick.String, CreatedAt: ruAt.String, Role: events.Role(ruRole.String), AvatarURL: avatarURL(ruAvatar.String)}}
 	}
 	c.MyReactions = mine
 	return c, err

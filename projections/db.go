@@ -25,7 +25,7 @@ import (
 
 // projectorVersion is bumped whenever an apply function changes what it
 // writes, so existing read models are rebuilt on the next start.
-const projectorVersion = 16
+const projectorVersion = 17
 
 // DB is the read models: one writer connection for the projector and a pool
 // of readers for queries (WAL lets them run side by side), on a file that
@@ -382,7 +382,7 @@ func Remove(path string) error { return removeDB(path) }
 // they stay
 // through a bulk load. TestBulkLoadKeepsWhatApplyNeeds checks that no
 // apply statement scans a whole table without the others.
-var applyIndexes = map[string]bool{"messages_conv_seq": true, "users_nickname_key": true, "flags_target": true, "comments_post_seq": true, "post_participants_recent": true}
+var applyIndexes = map[string]bool{"messages_conv_seq": true, "users_nickname_key": true, "flags_target": true, "comments_post_seq": true, "post_participants_recent": true, "uploads_owner": true}
 
 // bulkLoad readies a fresh file for a rebuild: no waiting for the disk
 // and a rollback journal in memory (a crash means starting over, and the

@@ -164,6 +164,9 @@ var handlers = registerHandlers(
 	on(events.BookmarkAdded, (*applier).bookmarkAdded, invalidatesNothing(), notifiesNobody()),
 	on(events.BookmarkRemoved, (*applier).bookmarkRemoved, invalidatesNothing(), notifiesNobody()),
 	on(events.WatchSet, (*applier).watchSet, invalidates(memoStandings), notifiesNobody()),
+	on(events.UploadCreated, (*applier).uploadCreated, invalidatesNothing(), notifiesNobody()),
+	on(events.UploadDeleted, (*applier).uploadDeleted, invalidates(memoUsers), notifiesNobody()),
+	on(events.AvatarSet, (*applier).avatarSet, invalidates(memoUsers), notifiesNobody()),
 )
 
 func registerHandlers(hs ...handler) map[events.Type]handler {

@@ -52,8 +52,12 @@ func roomConv(room string) string { return "room:" + room }
 
 func (a *applier) dmSent(ev events.Event, d events.DMSentData) error {
 	at := FormatTime(ev.Time)
+	html, err := a.renderBody(d.Body, d.Render)
+	if err != nil {
+		return err
+	}
 	inserted, err := a.execChanged(`INSERT OR IGNORE INTO messages(seq, id, conv, from_id, to_id, body, body_html, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		ev.Seq, d.MessageID, dmConv(d.From, d.To), d.From, d.To, d.Body, RenderBody(d.Body, d.Render), at)
+		ev.Seq, d.MessageID, dmConv(d.From, d.To), d.From, d.To, d.Body, html, at)
 	if err != nil || !inserted {
 		return err
 	}
@@ -90,8 +94,12 @@ func (a *applier) roomMessage(ev events.Event, d events.RoomMessageData) error {
 	if _, err := a.exec(`INSERT OR IGNORE INTO rooms(name, created_at) VALUES (?, ?)`, d.Room, at); err != nil {
 		return err
 	}
+	html, err := a.renderBody(d.Body, d.Render)
+	if err != nil {
+		return err
+	}
 	inserted, err := a.execChanged(`INSERT OR IGNORE INTO messages(seq, id, conv, from_id, room, body, body_html, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		ev.Seq, d.MessageID, roomConv(d.Room), d.From, d.Room, d.Body, RenderBody(d.Body, d.Render), at)
+		ev.Seq, d.MessageID, roomConv(d.Room), d.From, d.Room, d.Body, html, at)
 	if err != nil || !inserted {
 		return err
 	}
@@ -130,7 +138,7 @@ func (a *applier) roomRead(_ events.Event, d events.RoomReadData) error {
 }
 
 // messageCols' argument is the reader, for my_reactions ("" for none).
-var messageCols = `m.id, m.seq, m.room, m.body, m.body_html, m.created_at, m.hidden, f.id, f.nickname, f.created_at, f.role, t.id, t.nickname, t.created_at, t.role,
+var messageCols = `m.id, m.seq, m.room, m.body, m.body_html, m.created_at, m.hidden, f.id, f.nickname, f.created_at, f.role, f.avatar, t.id, t.nickname, t.created_at, t.role, t.avatar,
 	m.reactions, ` + myReactionsCol(events.KindMessage, "m.id")
 
 const messageJoins = ` JOIN users f ON f.id = m.from_id LEFT JOIN users t ON t.id = m.to_id`
@@ -146,13 +154,13 @@ func scanMessage(row scanner) (Message, error) {
 // scanMessageRaw is scanMessage for moderators: hidden text too.
 func scanMessageRaw(row scanner) (Message, error) {
 	var m Message
-	var toID, toNick, toAt, toRole sql.NullString
+	var toID, toNick, toAt, toRole, toAvatar sql.NullString
 	var mine myReactions
-	err := row.Scan(&m.ID, &m.Seq, &m.Room, &m.Body, &m.BodyHTML, &m.CreatedAt, &m.Hidden, &m.From.ID, &m.From.Nickname, &m.From.CreatedAt, &m.From.Role, &toID, &toNick, &toAt, &toRole,
+	err := row.Scan(&m.ID, &m.Seq, &m.Room, &m.Body, &m.BodyHTML, &m.CreatedAt, &m.Hidden, &m.From.ID, &m.From.Nickname, &m.From.CreatedAt, &m.From.Role, avatarDest{&m.From.AvatarURL}, &toID, &toNick, &toAt, &toRole, &toAvatar,
 		&m.Reactions, &mine)
 	m.MyReactions = mine
 	if toID.Valid {
-		m.To = &User{ID: toID.String, Nickname: toNick.String, CreatedAt: toAt.String, Role: events.Role(toRole.String)}
+		m.To = &User{ID: toID.String, Nickname: toNick.String, CreatedAt: toAt.String, Role: events.Role(toRole.String), AvatarURL: avatarURL(toAvatar.String)}
 	}
 	return m, err
 }
@@ -214,11 +222,11 @@ func checkPrefix(q string) (string, error) {
 // newest first (part "c", keyed by the conversation's last sequence), then
 // everyone else by nickname (part "u", keyed by nickname and id).
 const (
-	contactsWithConversation = `SELECT u.id, u.nickname, u.created_at, u.role, c.last_message_at, c.unread, c.last_seq, u.nickname_key
+	contactsWithConversation = `SELECT u.id, u.nickname, u.created_at, u.role, u.avatar, c.last_message_at, c.unread, c.last_seq, u.nickname_key
 			FROM conversations c JOIN users u ON u.id = c.peer_id
 			WHERE c.user_id = ? AND c.last_seq < ? AND u.nickname_key >= ? AND u.nickname_key < ?
 			ORDER BY c.last_seq DESC LIMIT ?`
-	contactsWithout = `SELECT u.id, u.nickname, u.created_at, u.role, NULL, 0, 0, u.nickname_key
+	contactsWithout = `SELECT u.id, u.nickname, u.created_at, u.role, u.avatar, NULL, 0, 0, u.nickname_key
 			FROM users u
 			WHERE (u.nickname_key, u.id) > (?, ?) AND u.nickname_key >= ? AND u.nickname_key < ? AND u.id != ? AND u.erased = 0
 			  AND NOT EXISTS (SELECT 1 FROM conversations c WHERE c.user_id = ? AND c.peer_id = u.id)
@@ -233,7 +241,7 @@ type contactRow struct {
 }
 
 func scanContact(row scanner) (c contactRow, err error) {
-	err = row.Scan(&c.User.ID, &c.User.Nickname, &c.User.CreatedAt, &c.User.Role, &c.LastMessageAt, &c.Unread, &c.lastSeq, &c.key)
+	err = row.Scan(&c.User.ID, &c.User.Nickname, &c.User.CreatedAt, &c.User.Role, avatarDest{&c.User.AvatarURL}, &c.LastMessageAt, &c.Unread, &c.lastSeq, &c.key)
 	return c, err
 }
 
@@ -471,7 +479,7 @@ func (db *DB) RoomMembers(ctx context.Context, room string, req PageRequest) (Pa
 	page := Page[Member]{Items: []Member{}}
 	page.Seq, err = db.read(ctx, func(tx readTx) error {
 		var err error
-		page.Items, err = scanAll(ctx, tx, page.Items, `SELECT u.id, u.nickname, u.created_at, u.role FROM room_members m JOIN users u ON u.id = m.user_id
+		page.Items, err = scanAll(ctx, tx, page.Items, `SELECT `+userCols+` FROM room_members m JOIN users u ON u.id = m.user_id
 			WHERE m.room = ? AND m.user_id > ? ORDER BY m.user_id LIMIT ?`, []any{room, after, limit + 1},
 			func(row scanner) (m Member, err error) {
 				err = row.Scan(userDest(&m.User)...)

@@ -398,10 +398,10 @@ func (db *DB) ModLog(ctx context.Context, req PageRequest) (Page[ModAction], err
 		args:  []any{before},
 		limit: ClampLimit(req.Limit, DefaultLimit),
 		scan: func(row scanner) (m ModAction, err error) {
-			var id, nick, at, role sql.NullString
-			err = row.Scan(&m.Seq, &m.Action, &m.Target.Kind, &m.Target.ID, &m.Reason, &m.CreatedAt, &id, &nick, &at, &role)
+			var id, nick, at, role, avatar sql.NullString
+			err = row.Scan(&m.Seq, &m.Action, &m.Target.Kind, &m.Target.ID, &m.Reason, &m.CreatedAt, &id, &nick, &at, &role, &avatar)
 			m.ID = strconv.FormatUint(m.Seq, 10)
-			m.By = User{ID: id.String, Nickname: nick.String, CreatedAt: at.String, Role: events.Role(role.String)}
+			m.By = User{ID: id.String, Nickname: nick.String, CreatedAt: at.String, Role: events.Role(role.String), AvatarURL: avatarURL(avatar.String)}
 			if !id.Valid {
 				m.By = User{ID: "", Nickname: "the forum"} // set from the command line
 			}
@@ -439,7 +439,8 @@ func (a *applier) erase(user string) error {
 		args  []any
 	}{
 		{`UPDATE users SET nickname = ?, nickname_key = '', email = '', email_key = '', password_hash = '', first_name = '', last_name = '',
-			age = 0, gender = '', role = '', erased = 1 WHERE id = ?`, []any{ErasedNickname, user}},
+			age = 0, gender = '', role = '', erased = 1, avatar = '' WHERE id = ?`, []any{ErasedNickname, user}},
+		{`UPDATE uploads SET deleted = 1 WHERE owner_id = ?`, []any{user}},
 		{`UPDATE sessions SET ended = 1, user_agent = '', token_hash = '' WHERE user_id = ?`, []any{user}},
 		{`DELETE FROM search_docs WHERE rowid IN (SELECT seq FROM posts WHERE author_id = ?1 UNION ALL SELECT seq FROM comments WHERE author_id = ?1)`, []any{user}},
 		{`DELETE FROM search_messages WHERE rowid IN (SELECT seq FROM messages WHERE from_id = ?)`, []any{user}},

@@ -197,7 +197,7 @@ func nullable(s string) any {
 }
 
 const notificationCols = `n.seq, n.kind, n.post_id, n.comment_id, n.room, n.message_id, n.excerpt, n.created_at,
-	n.seq <= (SELECT notifications_read FROM users WHERE id = n.user_id), u.id, u.nickname, u.created_at, u.role`
+	n.seq <= (SELECT notifications_read FROM users WHERE id = n.user_id), u.id, u.nickname, u.created_at, u.role, u.avatar`
 
 func scanNotification(row scanner) (Notification, error) {
 	var n Notification
@@ -245,7 +245,7 @@ func (db *DB) NotificationsAt(ctx context.Context, seq uint64) (users []string, 
 
 func notificationDest(n *Notification) []any {
 	return []any{&n.Seq, &n.Kind, &n.PostID, &n.CommentID, &n.Room, &n.MessageID, &n.Excerpt, &n.CreatedAt, &n.Read,
-		&n.Actor.ID, &n.Actor.Nickname, &n.Actor.CreatedAt, &n.Actor.Role}
+		&n.Actor.ID, &n.Actor.Nickname, &n.Actor.CreatedAt, &n.Actor.Role, avatarDest{&n.Actor.AvatarURL}}
 }
 
 // LastNotificationSeq returns the sequence of user's newest notification at

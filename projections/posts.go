@@ -73,7 +73,10 @@ func (db *DB) FreshPost(ctx context.Context, id events.PostID, seq uint64, autho
 
 func (a *applier) postCreated(ev events.Event, d events.PostCreatedData) error {
 	cats, _ := json.Marshal(d.Categories)
-	html := RenderBody(d.Body, d.Render)
+	html, err := a.renderBody(d.Body, d.Render)
+	if err != nil {
+		return err
+	}
 	at := FormatTime(ev.Time)
 	inserted, err := a.execChanged(`INSERT OR IGNORE INTO posts(id, seq, author_id, title, body, body_html, categories, created_at, activity_seq, activity_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, d.PostID, ev.Seq, d.AuthorID, d.Title, d.Body, html, string(cats), at, ev.Seq, at)
@@ -107,7 +110,10 @@ func (a *applier) postEdited(ev events.Event, d events.PostEditedData) error {
 		return err
 	}
 	cats, _ := json.Marshal(d.Categories)
-	html := RenderBody(d.Body, d.Render)
+	html, err := a.renderBody(d.Body, d.Render)
+	if err != nil {
+		return err
+	}
 	if _, err := a.exec(`UPDATE posts SET title = ?, body = ?, body_html = ?, categories = ?, edited_at = ? WHERE id = ?`,
 		d.Title, d.Body, html, string(cats), FormatTime(ev.Time), d.PostID); err != nil {
 		return err
@@ -227,8 +233,8 @@ type PostFilter struct {
 }
 
 const postCols = `p.id, p.seq, p.title, p.body, p.body_html, p.categories, p.created_at, p.edited_at, p.deleted, p.hidden, p.likes, p.dislikes, p.comment_count,
-	p.view_count, p.pinned, p.locked, p.activity_seq, p.activity_at, lc.id, lc.nickname, lc.created_at, lc.role, ` + participantsCol + `, p.reactions,
-	u.id, u.nickname, u.created_at, u.role, COALESCE(mv.value, 0)`
+	p.view_count, p.pinned, p.locked, p.activity_seq, p.activity_at, lc.id, lc.nickname, lc.created_at, lc.role, lc.avatar, ` + participantsCol + `, p.reactions,
+	u.id, u.nickname, u.created_at, u.role, u.avatar, COALESCE(mv.value, 0)`
 
 const postJoins = ` JOIN users u ON u.id = p.author_id
 	LEFT JOIN users lc ON lc.id = p.last_commenter_id
@@ -258,8 +264,8 @@ func scanPostRaw(row scanner) (Post, error) {
 	var pinned, others sql.NullString
 	var lc nullUser
 	err := row.Scan(&p.ID, &p.Seq, &p.Title, &p.Body, &p.BodyHTML, &cats, &p.CreatedAt, &p.EditedAt, &p.Deleted, &p.Hidden, &p.Likes, &p.Dislikes, &p.CommentCount,
-		&p.ViewCount, &pinned, &p.Locked, &p.activitySeq, &p.LastActivityAt, &lc.id, &lc.nickname, &lc.createdAt, &lc.role, &others, &p.Reactions,
-		&p.Author.ID, &p.Author.Nickname, &p.Author.CreatedAt, &p.Author.Role, &p.MyVote)
+		&p.ViewCount, &pinned, &p.Locked, &p.activitySeq, &p.LastActivityAt, &lc.id, &lc.nickname, &lc.createdAt, &lc.role, &lc.avatar, &others, &p.Reactions,
+		&p.Author.ID, &p.Author.Nickname, &p.Author.CreatedAt, &p.Author.Role, avatarDest{&p.Author.AvatarURL}, &p.MyVote)
 	if err == nil {
 		err = json.Unmarshal([]byte(cats), &p.Categories)
 	}

@@ -98,7 +98,7 @@ const maxParticipants = 5
 // a JSON array of [last_seq, id, nickname, created_at, role], at most
 // four, the most recent (setParticipants puts them in order). recent is a
 // derived table of those four rows, the only one it scans.
-const participantsCol = `(SELECT json_group_array(json_array(recent.last_seq, u.id, u.nickname, u.created_at, u.role))
+const participantsCol = `(SELECT json_group_array(json_array(recent.last_seq, u.id, u.nickname, u.created_at, u.role, u.avatar))
 		FROM (SELECT user_id, last_seq FROM post_participants WHERE post_id = p.id AND user_id != p.author_id ORDER BY last_seq DESC LIMIT 4) recent
 		JOIN users u ON u.id = recent.user_id)`
 
@@ -109,18 +109,18 @@ func (p *Post) setParticipants(others sql.NullString) error {
 	if !others.Valid {
 		return nil
 	}
-	var rows [][5]any
+	var rows [][6]any
 	if err := json.Unmarshal([]byte(others.String), &rows); err != nil {
 		return err
 	}
-	seq := func(r [5]any) float64 { f, _ := r[0].(float64); return f }
-	slices.SortFunc(rows, func(x, y [5]any) int { return cmp.Compare(seq(y), seq(x)) })
+	seq := func(r [6]any) float64 { f, _ := r[0].(float64); return f }
+	slices.SortFunc(rows, func(x, y [6]any) int { return cmp.Compare(seq(y), seq(x)) })
 	for _, r := range rows[:min(len(rows), maxParticipants-1)] {
 		id, _ := r[1].(string)
 		nickname, _ := r[2].(string)
 		created, _ := r[3].(string)
 		role, _ := r[4].(string)
-		p.Participants = append(p.Participants, User{ID: id, Nickname: nickname, CreatedAt: created, Role: events.Role(role)})
+		p.Participants = append(p.Participants, User{ID: id, Nickname: nickname, CreatedAt: created, Role: events.Role(role), AvatarURL: avatarURL(r[5])})
 	}
 	return nil
 }
@@ -144,13 +144,13 @@ func (p *Post) withoutBlocked(blocked map[string]bool) {
 }
 
 // nullUser scans a user of a LEFT JOIN, absent when its id is NULL.
-type nullUser struct{ id, nickname, createdAt, role sql.NullString }
+type nullUser struct{ id, nickname, createdAt, role, avatar sql.NullString }
 
 func (n nullUser) user() *User {
 	if !n.id.Valid {
 		return nil
 	}
-	return &User{ID: n.id.String, Nickname: n.nickname.String, CreatedAt: n.createdAt.String, Role: events.Role(n.role.String)}
+	return &User{ID: n.id.String, Nickname: n.nickname.String, CreatedAt: n.createdAt.String, Role: events.Role(n.role.String), AvatarURL: avatarURL(n.avatar.String)}
 }
 
 // hideBlocked leaves the users viewer blocks out of posts' participants and

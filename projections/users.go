@@ -21,6 +21,33 @@ type User struct {
 	Gender    string `json:"gender,omitempty"`
 	// Role is "moderator" or "admin", empty for a member.
 	Role events.Role `json:"role,omitempty"`
+	// AvatarURL is where the user's avatar is served, nil for none.
+	AvatarURL *string `json:"avatar_url"`
+}
+
+// avatarDest scans the avatar column (an upload's id, ” for none) into
+// the URL it is served at.
+type avatarDest struct{ url **string }
+
+func (d avatarDest) Scan(v any) error {
+	*d.url = avatarURL(v)
+	return nil
+}
+
+// avatarURL is the URL of the avatar whose upload id is v (” or NULL: none).
+func avatarURL(v any) *string {
+	var id string
+	switch v := v.(type) {
+	case string:
+		id = v
+	case []byte:
+		id = string(v)
+	}
+	if id == "" {
+		return nil
+	}
+	u := ThumbURL(id)
+	return &u
 }
 
 // Session is a signed-in session. LastUsedAt is when it was last recorded
@@ -73,13 +100,15 @@ func (a *applier) sessionEnded(_ events.Event, d events.SessionEndedData) error 
 	return err
 }
 
-const userCols = `u.id, u.nickname, u.created_at, u.role`
+const userCols = `u.id, u.nickname, u.created_at, u.role, u.avatar`
 
 // userColsOf is userCols of the users table under another alias.
 func userColsOf(alias string) string { return strings.ReplaceAll(userCols, "u.", alias+".") }
 
 // userDest is where a row's userCols go.
-func userDest(u *User) []any { return []any{&u.ID, &u.Nickname, &u.CreatedAt, &u.Role} }
+func userDest(u *User) []any {
+	return []any{&u.ID, &u.Nickname, &u.CreatedAt, &u.Role, avatarDest{&u.AvatarURL}}
+}
 
 // User returns a user's public fields, ENOTFOUND if there is no such user.
 // Those fields never change once the user is registered: they are kept in

@@ -31,6 +31,7 @@ const (
 	commentID2 = "01jq8r6m9n0p1q2r3s4t5v6w7x"
 	sessionID  = "01jq8r7z9y8x7w6v5t4s3r2q1p"
 	messageID  = "01jq8r8a0b1c2d3e4f5g6h7j8k"
+	uploadID   = "01jq8r9b2c3d4e5f6g7h8j9k0m"
 )
 
 var exampleTime = time.Date(2026, 2, 3, 14, 15, 16, 789000000, time.UTC)
@@ -103,6 +104,10 @@ var examples = map[events.Type]example{
 	events.BookmarkAdded:   {userGrace, events.BookmarkData{UserID: userGrace, PostID: postID}},
 	events.BookmarkRemoved: {userGrace, events.BookmarkData{UserID: userGrace, PostID: postID}},
 	events.WatchSet:        {userGrace, events.WatchSetData{UserID: userGrace, Category: "development", Level: events.WatchWatching}},
+	events.UploadCreated: {userAda, events.UploadCreatedData{UploadID: uploadID, OwnerID: userAda, ContentType: "image/png", Size: 48213, Width: 1200, Height: 800,
+		ThumbType: "image/png", ThumbSize: 9120, ThumbWidth: 400, ThumbHeight: 267}},
+	events.UploadDeleted: {"", events.UploadDeletedData{UploadID: uploadID, OwnerID: userAda, Reason: events.UploadUnused}},
+	events.AvatarSet:     {userAda, events.AvatarSetData{UserID: userAda, UploadID: uploadID}},
 }
 
 // exampleID returns a fixed id of the shape events.NewID makes, one per type.

@@ -125,6 +125,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	// Uploads nothing shows within a day go, whichever instance sweeps them.
+	rm.wg.Go(func() { cmds.SweepUploadsEvery(ctx, 10*time.Minute) })
 	gw := newGateway(ctx, gateway.Config{
 		Commands: cmds, DB: rm.db, Projector: rm.proj, Store: store, Logger: logger,
 		RateLimits: f.rateLimits, AllowedOrigins: splitList(f.origins), PublicURL: r.public, TrustedProxies: r.trusted,

@@ -84,7 +84,7 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request, p Principal) error
 	if err != nil {
 		return nil // the upgrader has answered
 	}
-	c := h.newConn(ws, p, projections.User{ID: account.ID, Nickname: account.Nickname, CreatedAt: account.CreatedAt})
+	c := h.newConn(ws, p, projections.User{ID: account.ID, Nickname: account.Nickname, CreatedAt: account.CreatedAt, AvatarURL: account.AvatarURL})
 	c.batch = bw.conn
 	go c.serve(account, after, resume)
 	return nil

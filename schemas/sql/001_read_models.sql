@@ -32,7 +32,8 @@ CREATE TABLE users (
   role          TEXT NOT NULL DEFAULT '', -- '' (a member), 'moderator' or 'admin'
   suspended_until TEXT,
   suspend_reason  TEXT NOT NULL DEFAULT '',
-  erased        INTEGER NOT NULL DEFAULT 0
+  erased        INTEGER NOT NULL DEFAULT 0,
+  avatar        TEXT NOT NULL DEFAULT '' -- the id of the upload shown as the user's avatar, '' for none
 );
 -- Lookups only: uniqueness is decided by claims in the log, not here.
 CREATE INDEX users_nickname_key ON users(nickname_key, id);
@@ -326,6 +327,28 @@ CREATE TABLE actor_events (
   seq     INTEGER NOT NULL,
   PRIMARY KEY (user_id, seq)
 ) WITHOUT ROWID;
+
+-- Uploaded pictures (their bytes are objects of the bucket FORUM_MEDIA). used
+-- is set once a post, comment, message or avatar shows one; deleted once it is
+-- gone (unused a day, or its owner erased).
+CREATE TABLE uploads (
+  id           TEXT PRIMARY KEY,
+  seq          INTEGER NOT NULL,
+  owner_id     TEXT NOT NULL,
+  content_type TEXT NOT NULL,
+  size         INTEGER NOT NULL,
+  width        INTEGER NOT NULL,
+  height       INTEGER NOT NULL,
+  thumb_type   TEXT NOT NULL,
+  thumb_size   INTEGER NOT NULL,
+  thumb_width  INTEGER NOT NULL,
+  thumb_height INTEGER NOT NULL,
+  created_at   TEXT NOT NULL,
+  used         INTEGER NOT NULL DEFAULT 0,
+  deleted      INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX uploads_owner ON uploads(owner_id, seq);
+CREATE INDEX uploads_unused ON uploads(created_at) WHERE used = 0 AND deleted = 0;
 
 -- Events that could not be applied (undecodable, an unknown version or type):
 -- recorded here and gone past, for an operator to look at.

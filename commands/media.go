@@ -1,0 +1,233 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"forum/events"
+	"forum/fault"
+	"forum/projections"
+)
+
+// Upload takes a picture of owner's: recognised by its bytes (PNG, JPEG,
+// GIF or WebP, agreeing with its declared type, else 415), at most
+// MaxUploadBytes (413) and MaxUploadPixels (400, read from its header
+// before decoding), within owner's quotas (UploadsADay: 429,
+// UploadQuotaBytes: 413). It is decoded and encoded again with a
+// thumbnail, both stored sealed under owner's key, and recorded as
+// upload.created. Pictures are decoded a few at a time (503 when the
+// instance is busy).
+func (s *Service) Upload(ctx context.Context, owner events.UserID, in UploadInput) (projections.Upload, error) {
+	if len(in.Data) > MaxUploadBytes {
+		return projections.Upload{}, fault.FieldError(fault.ETOOLARGE, "file", "a picture is at most 10 MiB")
+	}
+	typ, err := checkType(in)
+	if err != nil {
+		return projections.Upload{}, err
+	}
+	if err := checkSize(typ, in.Data); err != nil {
+		return projections.Upload{}, err
+	}
+	release, err := s.slots.take(ctx, string(owner))
+	if err != nil {
+		return projections.Upload{}, err
+	}
+	defer release()
+	quota, err := s.checkQuota(ctx, owner, 0)
+	if err != nil {
+		return projections.Upload{}, err
+	}
+	pic, err := Reencode(typ, in.Data)
+	if err != nil {
+		return projections.Upload{}, err
+	}
+	if _, err := s.checkQuota(ctx, owner, int64(len(pic.Data)+len(pic.Thumb))); err != nil {
+		return projections.Upload{}, err
+	}
+	return s.storeUpload(ctx, owner, pic, quota.LastSeq)
+}
+
+// checkQuota returns what owner has used of their quotas, or the error of
+// one that adding a picture of adding bytes would pass.
+func (s *Service) checkQuota(ctx context.Context, owner events.UserID, adding int64) (projections.UploadQuota, error) {
+	q, err := s.DB.UploadQuota(ctx, owner, s.Now().Add(-24*time.Hour))
+	switch {
+	case err != nil:
+		return q, err
+	case q.Today >= s.UploadsADay:
+		return q, &fault.Error{Code: fault.ERATELIMITED, Message: fmt.Sprintf("at most %d pictures a day; try again tomorrow", s.UploadsADay), RetryAfter: 3600}
+	case q.Bytes+adding > s.UploadQuotaBytes:
+		return q, fault.FieldError(fault.ETOOLARGE, "file", fmt.Sprintf("your pictures take the %d MiB you have", s.UploadQuotaBytes>>20))
+	}
+	return q, nil
+}
+
+// storeUpload stores pic's objects and records the upload, unless another
+// upload of owner's landed after lastSeq (their latest the quota counted):
+// then the objects go and the write is refused as busy, to be tried again.
+func (s *Service) storeUpload(ctx context.Context, owner events.UserID, pic Picture, lastSeq uint64) (projections.Upload, error) {
+	m, err := s.media(ctx)
+	if err != nil {
+		return projections.Upload{}, err
+	}
+	id := s.NewID()
+	if err := m.Put(ctx, string(owner), id, pic.Data); err != nil {
+		return projections.Upload{}, err
+	}
+	if err := m.Put(ctx, string(owner), thumbName(id), pic.Thumb); err != nil {
+		s.dropObjects(ctx, m, id)
+		return projections.Upload{}, err
+	}
+	d := events.UploadCreatedData{UploadID: events.UploadID(id), OwnerID: owner, ContentType: events.MediaType(pic.Type), Size: int64(len(pic.Data)),
+		Width: pic.Width, Height: pic.Height, ThumbType: events.MediaType(pic.ThumbType), ThumbSize: int64(len(pic.Thumb)),
+		ThumbWidth: pic.ThumbWidth, ThumbHeight: pic.ThumbHeight}
+	subject := events.UploadCreated.Subject(string(owner))
+	ack, err := s.emit(ctx, events.UploadCreated, string(owner), string(owner), d, events.ExpectLastSeqOn(subject, lastSeq))
+	if errors.Is(err, events.ErrConflict) {
+		s.dropObjects(ctx, m, id)
+		return projections.Upload{}, &fault.Error{Code: fault.EUNAVAILABLE, Message: "another of your pictures was stored meanwhile; try again", RetryAfter: 1}
+	}
+	if ack.Duplicate {
+		// A retry of a write that landed: the first attempt's picture stays.
+		s.dropObjects(ctx, m, id)
+		if err := s.original(ctx, ack, &d); err != nil {
+			return projections.Upload{}, err
+		}
+		id = string(d.UploadID)
+	}
+	if err != nil {
+		return projections.Upload{}, withID(err, id)
+	}
+	return s.DB.Upload(ctx, events.UploadID(id))
+}
+
+// dropObjects deletes an upload's objects, as far as it can: what stays is
+// sealed, and nothing names it.
+func (s *Service) dropObjects(ctx context.Context, m MediaStore, id string) {
+	for _, name := range []string{id, thumbName(id)} {
+		if err := m.Delete(context.WithoutCancel(ctx), name); err != nil {
+			s.Logger.Warn("a picture's object stays", "object", name, "err", err)
+		}
+	}
+}
+
+// MediaObject is a picture as it is served.
+type MediaObject struct {
+	Type string
+	Data []byte
+}
+
+// ReadMedia returns an upload's picture (or its thumbnail), opened with its
+// owner's key: ENOTFOUND for an upload deleted, of an erased owner, or
+// whose key is gone.
+func (s *Service) ReadMedia(ctx context.Context, id events.UploadID, thumb bool) (MediaObject, error) {
+	if !events.ValidID(string(id)) {
+		return MediaObject{}, fault.Errorf(fault.ENOTFOUND, "picture not found")
+	}
+	u, err := s.DB.Upload(ctx, id)
+	if err != nil {
+		return MediaObject{}, err
+	}
+	m, err := s.media(ctx)
+	if err != nil {
+		return MediaObject{}, err
+	}
+	name, typ := string(id), u.ContentType
+	if thumb {
+		name, typ = thumbName(name), u.ThumbType
+	}
+	data, err := m.Get(ctx, u.OwnerID, name)
+	if errors.Is(err, events.ErrKeyGone) || errors.Is(err, events.ErrNoMedia) {
+		return MediaObject{}, fault.Errorf(fault.ENOTFOUND, "picture not found")
+	}
+	if err != nil {
+		return MediaObject{}, err
+	}
+	return MediaObject{Type: typ, Data: data}, nil
+}
+
+// SetAvatar shows one of user's uploads as their avatar; "" removes it.
+// ENOTFOUND for an upload that is not kept, EFORBIDDEN for another's.
+func (s *Service) SetAvatar(ctx context.Context, user events.UserID, upload events.UploadID) error {
+	acct, err := s.DB.User(ctx, user)
+	if err != nil {
+		return err
+	}
+	if upload == "" {
+		if acct.AvatarURL == nil {
+			return nil
+		}
+		_, err := s.emit(ctx, events.AvatarSet, string(user), string(user), events.AvatarSetData{UserID: user})
+		return err
+	}
+	if !events.ValidID(string(upload)) {
+		return fault.FieldError(fault.ENOTFOUND, "upload_id", "picture not found")
+	}
+	u, err := s.DB.Upload(ctx, upload)
+	if fault.Code(err) == fault.ENOTFOUND {
+		return fault.FieldError(fault.ENOTFOUND, "upload_id", "picture not found")
+	} else if err != nil {
+		return err
+	}
+	if u.OwnerID != string(user) {
+		return fault.FieldError(fault.EFORBIDDEN, "upload_id", "an avatar is a picture of your own")
+	}
+	err = s.emitUnlessDeleted(ctx, "picture", events.UploadDeleted.Subject(string(upload)), events.AvatarSet, string(user), string(user),
+		events.AvatarSetData{UserID: user, UploadID: upload})
+	return err
+}
+
+// SweepUploads deletes the uploads that nothing has shown within
+// UnusedUploadTTL, up to limit of them: an upload.deleted each (at most
+// one an upload, whichever instance sweeps: it lands only while the upload's
+// delete subject is empty), then its objects. It returns how many it
+// deleted.
+func (s *Service) SweepUploads(ctx context.Context, limit int) (int, error) {
+	unused, err := s.DB.UnusedUploads(ctx, s.Now().Add(-UnusedUploadTTL), limit)
+	if err != nil {
+		return 0, err
+	}
+	m, err := s.media(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, u := range unused {
+		d := events.UploadDeletedData{UploadID: events.UploadID(u.ID), OwnerID: events.UserID(u.OwnerID), Reason: events.UploadUnused}
+		_, err := s.emit(ctx, events.UploadDeleted, u.ID, "", d, unlessDeleted(events.UploadDeleted.Subject(u.ID)), events.WithMsgID("upload.deleted:"+u.ID))
+		switch {
+		case errors.Is(err, events.ErrConflict): // another instance swept it
+		case err != nil:
+			return n, err
+		default:
+			n++
+		}
+		s.dropObjects(ctx, m, u.ID)
+	}
+	return n, nil
+}
+
+// SweepUploadsEvery sweeps unused uploads now and then every period until
+// ctx ends.
+func (s *Service) SweepUploadsEvery(ctx context.Context, period time.Duration) {
+	tick := time.NewTicker(period)
+	defer tick.Stop()
+	for {
+		for {
+			n, err := s.SweepUploads(ctx, 100)
+			if err != nil {
+				s.Logger.Warn("sweeping unused pictures", "err", err)
+			}
+			if err != nil || n < 100 {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}

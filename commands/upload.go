@@ -1,0 +1,264 @@
+package commands
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image"
+	"image/gif"
+	"image/jpeg"
+	"image/png"
+	"mime"
+	"sync"
+	"time"
+
+	"golang.org/x/image/draw"
+	"golang.org/x/image/webp"
+
+	"forum/events"
+	"forum/fault"
+)
+
+// The bounds of uploads.
+const (
+	// MaxUploadBytes is the largest picture taken, as sent.
+	MaxUploadBytes = 10 << 20
+	// MaxUploadPixels is the most pixels a picture may have, read from its
+	// header before anything is decoded.
+	MaxUploadPixels = 40_000_000
+	// ThumbSide is the longer side of a thumbnail at most.
+	ThumbSide = 400
+	// UploadsADay is how many pictures a user may upload in 24 hours.
+	UploadsADay = 50
+	// UploadQuotaBytes is how much a user's kept pictures (and their
+	// thumbnails) may weigh in all.
+	UploadQuotaBytes = 500 << 20
+	// UnusedUploadTTL is how long an upload that nothing shows is kept.
+	UnusedUploadTTL = 24 * time.Hour
+	// jpegQuality is the quality pictures are encoded again at as JPEG.
+	jpegQuality = 85
+)
+
+// unsupportedMedia is the code of a body of a type the forum does not take (415).
+const unsupportedMedia = "unsupported_media_type"
+
+// The picture formats taken, by the type they are sent as.
+const (
+	typePNG  = "image/png"
+	typeJPEG = "image/jpeg"
+	typeGIF  = "image/gif"
+	typeWebP = "image/webp"
+)
+
+// UploadInput is a picture as sent: its bytes and the type its sender
+// declared ("" or application/octet-stream: none).
+type UploadInput struct {
+	Data     []byte
+	Declared string
+}
+
+// sniff returns the type of a picture from its first bytes ("" for none
+// taken).
+func sniff(b []byte) string {
+	switch {
+	case bytes.HasPrefix(b, []byte("\x89PNG\r\n\x1a\n")):
+		return typePNG
+	case bytes.HasPrefix(b, []byte("\xff\xd8\xff")):
+		return typeJPEG
+	case bytes.HasPrefix(b, []byte("GIF87a")), bytes.HasPrefix(b, []byte("GIF89a")):
+		return typeGIF
+	case len(b) >= 12 && string(b[:4]) == "RIFF" && string(b[8:12]) == "WEBP":
+		return typeWebP
+	}
+	return ""
+}
+
+// checkType returns the type of in's picture, recognised by its bytes,
+// which its declared type (if any) must agree with.
+func checkType(in UploadInput) (string, error) {
+	got := sniff(in.Data)
+	if got == "" {
+		return "", &fault.Error{Code: unsupportedMedia, Field: "file", Message: "a picture is a PNG, JPEG, GIF or WebP image"}
+	}
+	declared := in.Declared
+	if declared != "" {
+		t, _, err := mime.ParseMediaType(declared)
+		if err != nil {
+			return "", &fault.Error{Code: unsupportedMedia, Field: "file", Message: "the declared type of the picture is not a media type"}
+		}
+		declared = t
+	}
+	if declared != "" && declared != "application/octet-stream" && declared != got {
+		return "", &fault.Error{Code: unsupportedMedia, Field: "file", Message: fmt.Sprintf("the picture is sent as %s but is %s", declared, got)}
+	}
+	return got, nil
+}
+
+// decoders are the decoders of the types taken (a GIF's first frame).
+var decoders = map[string]struct {
+	config func(*bytes.Reader) (image.Config, error)
+	decode func(*bytes.Reader) (image.Image, error)
+}{
+	typePNG:  {func(r *bytes.Reader) (image.Config, error) { return png.DecodeConfig(r) }, func(r *bytes.Reader) (image.Image, error) { return png.Decode(r) }},
+	typeJPEG: {func(r *bytes.Reader) (image.Config, error) { return jpeg.DecodeConfig(r) }, func(r *bytes.Reader) (image.Image, error) { return jpeg.Decode(r) }},
+	typeGIF:  {func(r *bytes.Reader) (image.Config, error) { return gif.DecodeConfig(r) }, func(r *bytes.Reader) (image.Image, error) { return gif.Decode(r) }},
+	typeWebP: {func(r *bytes.Reader) (image.Config, error) { return webp.DecodeConfig(r) }, func(r *bytes.Reader) (image.Image, error) { return webp.Decode(r) }},
+}
+
+// Picture is a picture decoded and encoded again, with its thumbnail:
+// nothing of what was sent but its pixels survives (no metadata, comments,
+// profiles or further frames).
+type Picture struct {
+	Type, ThumbType         string
+	Data, Thumb             []byte
+	Width, Height           int
+	ThumbWidth, ThumbHeight int
+}
+
+// checkSize reads the picture's size from its header alone: a picture of
+// over MaxUploadPixels is refused before any of it is decoded.
+func checkSize(typ string, data []byte) error {
+	cfg, err := decoders[typ].config(bytes.NewReader(data))
+	if err != nil {
+		return fault.FieldError(fault.EINVALID, "file", "the picture cannot be read: "+err.Error())
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 {
+		return fault.FieldError(fault.EINVALID, "file", "the picture has no pixels")
+	}
+	if int64(cfg.Width)*int64(cfg.Height) > MaxUploadPixels {
+		return fault.FieldError(fault.EINVALID, "file", fmt.Sprintf("a picture has at most %d megapixels (this one is %d × %d)", MaxUploadPixels/1_000_000, cfg.Width, cfg.Height))
+	}
+	return nil
+}
+
+// Reencode decodes a picture of type typ (its size already checked) and
+// encodes it again with its thumbnail: a JPEG (and a lossy WebP without
+// transparency) as JPEG, anything else as PNG.
+func Reencode(typ string, data []byte) (Picture, error) {
+	img, err := decoders[typ].decode(bytes.NewReader(data))
+	if err != nil {
+		return Picture{}, fault.FieldError(fault.EINVALID, "file", "the picture cannot be read: "+err.Error())
+	}
+	out := typePNG
+	if _, ycc := img.(*image.YCbCr); ycc || typ == typeJPEG {
+		out = typeJPEG
+	}
+	b := img.Bounds()
+	p := Picture{Type: out, ThumbType: out, Width: b.Dx(), Height: b.Dy()}
+	if p.Data, err = encode(out, img); err != nil {
+		return Picture{}, err
+	}
+	thumb := img
+	if longer := max(b.Dx(), b.Dy()); longer > ThumbSide {
+		w, h := max(1, b.Dx()*ThumbSide/longer), max(1, b.Dy()*ThumbSide/longer)
+		dst := image.NewRGBA(image.Rect(0, 0, w, h))
+		draw.BiLinear.Scale(dst, dst.Bounds(), img, b, draw.Src, nil)
+		thumb = dst
+	}
+	tb := thumb.Bounds()
+	p.ThumbWidth, p.ThumbHeight = tb.Dx(), tb.Dy()
+	if thumb == img {
+		p.Thumb = p.Data
+	} else if p.Thumb, err = encode(out, thumb); err != nil {
+		return Picture{}, err
+	}
+	return p, nil
+}
+
+func encode(typ string, img image.Image) ([]byte, error) {
+	var buf bytes.Buffer
+	var err error
+	if typ == typeJPEG {
+		err = jpeg.Encode(&buf, img, &jpeg.Options{Quality: jpegQuality})
+	} else {
+		err = (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&buf, img)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("encode a picture: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// mediaSlots bounds the pictures decoded at once: at most slots on the
+// instance, one a user; a picture waits at most wait for both, then 503.
+type mediaSlots struct {
+	slots chan struct{}
+	wait  time.Duration
+
+	mu    sync.Mutex
+	users map[string]chan struct{} // one slot a user with a picture under way or waiting
+	refs  map[string]int
+}
+
+func newMediaSlots(n int, wait time.Duration) *mediaSlots {
+	return &mediaSlots{slots: make(chan struct{}, n), wait: wait, users: map[string]chan struct{}{}, refs: map[string]int{}}
+}
+
+// take takes user's slot then one of the instance's; release gives both back.
+func (m *mediaSlots) take(ctx context.Context, user string) (release func(), err error) {
+	m.mu.Lock()
+	ch, ok := m.users[user]
+	if !ok {
+		ch = make(chan struct{}, 1)
+		m.users[user] = ch
+	}
+	m.refs[user]++
+	m.mu.Unlock()
+	done := func() {
+		m.mu.Lock()
+		if m.refs[user]--; m.refs[user] == 0 {
+			delete(m.users, user)
+			delete(m.refs, user)
+		}
+		m.mu.Unlock()
+	}
+	timer := time.NewTimer(m.wait)
+	defer timer.Stop()
+	busy := &fault.Error{Code: fault.EUNAVAILABLE, Message: "too many pictures are being processed; try again shortly", RetryAfter: 2}
+	select {
+	case ch <- struct{}{}:
+	case <-timer.C:
+		done()
+		return nil, busy
+	case <-ctx.Done():
+		done()
+		return nil, ctx.Err()
+	}
+	select {
+	case m.slots <- struct{}{}:
+		return func() { <-m.slots; <-ch; done() }, nil
+	case <-timer.C:
+	case <-ctx.Done():
+		busy = nil
+	}
+	<-ch
+	done()
+	if busy == nil {
+		return nil, ctx.Err()
+	}
+	return nil, busy
+}
+
+// MediaStore is the bucket of pictures as commands use it (events.Media).
+type MediaStore interface {
+	Put(ctx context.Context, owner, name string, data []byte) error
+	Get(ctx context.Context, owner, name string) ([]byte, error)
+	Delete(ctx context.Context, name string) error
+}
+
+// media returns the store's bucket of pictures.
+func (s *Service) media(ctx context.Context) (MediaStore, error) {
+	if s.Media != nil {
+		return s.Media, nil
+	}
+	st, ok := s.Store.(interface {
+		Media(context.Context) (*events.Media, error)
+	})
+	if !ok {
+		return nil, fault.Errorf(fault.EUNAVAILABLE, "this forum keeps no pictures")
+	}
+	return st.Media(ctx)
+}
+
+// thumbName is the object of an upload's thumbnail.
+func thumbName(id string) string { return id + ".thumb" }

@@ -1,0 +1,161 @@
+package gateway
+
+import (
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+
+	"forum/commands"
+	"forum/events"
+	"forum/fault"
+)
+
+// uploadOverhead is what a multipart upload may carry beside its picture
+// (boundaries, part headers, other small fields).
+const uploadOverhead = 64 << 10
+
+// uploadLimit is the most a request to POST /api/uploads may send.
+const uploadLimit = commands.MaxUploadBytes + uploadOverhead
+
+// upload answers POST /api/uploads: the picture as the raw body (with its
+// type as Content-Type) or as the field file of a multipart form.
+func (s *Server) upload(w http.ResponseWriter, r *http.Request, p principal) {
+	data, declared, err := readUpload(w, r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	u, err := s.cmd.Upload(r.Context(), p.UserID, commands.UploadInput{Data: data, Declared: declared})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"upload": u})
+}
+
+// errUploadTooLarge is a picture over commands.MaxUploadBytes.
+var errUploadTooLarge = fault.FieldError(fault.ETOOLARGE, "file", "a picture is at most 10 MiB")
+
+// readUpload reads the picture of an upload and its declared type, never
+// more than commands.MaxUploadBytes of it.
+func readUpload(w http.ResponseWriter, r *http.Request) ([]byte, string, error) {
+	if r.ContentLength > uploadLimit {
+		return nil, "", errUploadTooLarge
+	}
+	body := http.MaxBytesReader(w, r.Body, uploadLimit)
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if ct != "multipart/form-data" {
+		data, err := readCapped(body)
+		return data, r.Header.Get("Content-Type"), err
+	}
+	r.Body = body
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return nil, "", fault.FieldError(fault.EINVALID, "file", "the form cannot be read: "+err.Error())
+	}
+	for {
+		part, err := mr.NextPart()
+		if err != nil {
+			return nil, "", uploadReadError(err, "the form has no field file")
+		}
+		if part.FormName() != "file" {
+			continue
+		}
+		data, err := readCapped(part)
+		return data, part.Header.Get("Content-Type"), err
+	}
+}
+
+// readCapped reads r whole if it holds at most commands.MaxUploadBytes.
+func readCapped(r io.Reader) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, commands.MaxUploadBytes+1))
+	if err != nil {
+		return nil, uploadReadError(err, "")
+	}
+	if len(data) > commands.MaxUploadBytes {
+		return nil, errUploadTooLarge
+	}
+	if len(data) == 0 {
+		return nil, fault.FieldError(fault.EINVALID, "file", "the picture is empty")
+	}
+	return data, nil
+}
+
+// uploadReadError is the error of a body that could not be read: too
+// large, or cut short (missing: what io.EOF means here).
+func uploadReadError(err error, missing string) error {
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		return errUploadTooLarge
+	case errors.Is(err, io.EOF) && missing != "":
+		return fault.FieldError(fault.EINVALID, "file", missing)
+	}
+	return fault.FieldError(fault.EINVALID, "file", "the picture cannot be read: "+err.Error())
+}
+
+// Header values of every picture served.
+var (
+	headerImmutable = []string{"public, max-age=31536000, immutable"}
+	headerNoneCSP   = []string{"default-src 'none'"}
+)
+
+// media answers GET and HEAD /media/{id} (thumb: /media/{id}/thumb): the
+// picture with its type and length, cached for good under a strong ETag
+// (a picture never changes), 304 to an If-None-Match that names it; 404
+// for one deleted or of an erased account.
+func (s *Server) media(thumb bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id := r.PathValue("id")
+		etag := `"` + id + `"`
+		if thumb {
+			etag = `"` + id + `-thumb"`
+		}
+		h := w.Header()
+		h["Content-Security-Policy"] = headerNoneCSP
+		if etagMatches(r.Header.Get("If-None-Match"), etag) && events.ValidID(id) {
+			if _, err := s.db.Upload(r.Context(), events.UploadID(id)); err == nil {
+				h.Set("ETag", etag)
+				h["Cache-Control"] = headerImmutable
+				w.WriteHeader(http.StatusNotModified)
+				return
+			}
+		}
+		obj, err := s.cmd.ReadMedia(r.Context(), events.UploadID(id), thumb)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		h.Set("Content-Type", obj.Type)
+		h.Set("Content-Length", strconv.Itoa(len(obj.Data)))
+		h.Set("ETag", etag)
+		h["Cache-Control"] = headerImmutable
+		w.WriteHeader(http.StatusOK)
+		if r.Method != http.MethodHead {
+			w.Write(obj.Data)
+		}
+	}
+}
+
+// setAvatar answers PUT /api/me/avatar {upload_id}.
+func (s *Server) setAvatar(w http.ResponseWriter, r *http.Request, p principal) {
+	var in struct {
+		UploadID events.UploadID `json:"upload_id"`
+	}
+	if err := decode(w, r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if in.UploadID == "" {
+		s.writeError(w, r, fault.FieldError(fault.EINVALID, "upload_id", "upload_id names one of your pictures"))
+		return
+	}
+	s.answer(w, r, s.cmd.SetAvatar(r.Context(), p.UserID, in.UploadID))
+}
+
+// removeAvatar answers DELETE /api/me/avatar.
+func (s *Server) removeAvatar(w http.ResponseWriter, r *http.Request, p principal) {
+	s.answer(w, r, s.cmd.SetAvatar(r.Context(), p.UserID, ""))
+}

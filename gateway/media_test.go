@@ -1,0 +1,540 @@
+package gateway_test
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"image"
+	"image/color"
+	"image/gif"
+	"image/jpeg"
+	"image/png"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"forum/commands"
+	"forum/events"
+	"forum/internal/forumtest"
+	"forum/projections"
+)
+
+// picture returns a w × h picture of stripes.
+func picture(w, h int) *image.RGBA {
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			img.Set(x, y, color.RGBA{uint8(x * 7), uint8(y * 3), uint8(x + y), 255})
+		}
+	}
+	return img
+}
+
+func pngOf(t testing.TB, img image.Image) []byte {
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// pngChunk is one PNG chunk with its CRC.
+func pngChunk(typ string, data []byte) []byte {
+	out := binary.BigEndian.AppendUint32(nil, uint32(len(data)))
+	out = append(out, typ...)
+	out = append(out, data...)
+	return binary.BigEndian.AppendUint32(out, crc32.ChecksumIEEE(append([]byte(typ), data...)))
+}
+
+// withTextChunk puts a tEXt chunk holding text right after a PNG's IHDR.
+func withTextChunk(p []byte, text string) []byte {
+	const ihdrEnd = 8 + 25
+	out := append([]byte{}, p[:ihdrEnd]...)
+	out = append(out, pngChunk("tEXt", []byte("Comment\x00"+text))...)
+	return append(out, p[ihdrEnd:]...)
+}
+
+// pngHeader is the start of a PNG of w × h pixels: its signature and IHDR
+// alone, with no pixels after.
+func pngHeader(w, h int) []byte {
+	ihdr := binary.BigEndian.AppendUint32(nil, uint32(w))
+	ihdr = binary.BigEndian.AppendUint32(ihdr, uint32(h))
+	ihdr = append(ihdr, 8, 2, 0, 0, 0)
+	return append([]byte("\x89PNG\r\n\x1a\n"), pngChunk("IHDR", ihdr)...)
+}
+
+// jpegWithExif returns a JPEG with an APP1 Exif segment holding text.
+func jpegWithExif(t testing.TB, img image.Image, text string) []byte {
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, img, nil); err != nil {
+		t.Fatal(err)
+	}
+	payload := append([]byte("Exif\x00\x00"), text...)
+	seg := append([]byte{0xff, 0xe1}, byte((len(payload)+2)>>8), byte(len(payload)+2))
+	seg = append(seg, payload...)
+	b := buf.Bytes()
+	return append(append(append([]byte{}, b[:2]...), seg...), b[2:]...)
+}
+
+// sendUpload posts body to /api/uploads as c with the Content-Type given.
+func sendUpload(c *forumtest.Client, contentType string, body []byte) (int, []byte) {
+	c.F.T.Helper()
+	req, _ := http.NewRequest("POST", c.F.URL+"/api/uploads", bytes.NewReader(body))
+	req.Header.Set("Content-Type", contentType)
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.F.T.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+// multipartOf is a form with the field file holding data of type typ.
+func multipartOf(t testing.TB, typ string, data []byte) (string, []byte) {
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	h := make(map[string][]string)
+	h["Content-Disposition"] = []string{`form-data; name="file"; filename="p"`}
+	if typ != "" {
+		h["Content-Type"] = []string{typ}
+	}
+	part, err := mw.CreatePart(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	part.Write(data)
+	mw.Close()
+	return mw.FormDataContentType(), buf.Bytes()
+}
+
+// uploaded uploads a picture as c and returns it, failing unless 201.
+func uploaded(c *forumtest.Client, typ string, data []byte) projections.Upload {
+	c.F.T.Helper()
+	status, b := sendUpload(c, typ, data)
+	if status != http.StatusCreated {
+		c.F.T.Fatalf("upload: %d %s", status, b)
+	}
+	var out struct{ Upload projections.Upload }
+	if err := json.Unmarshal(b, &out); err != nil {
+		c.F.T.Fatal(err)
+	}
+	return out.Upload
+}
+
+// fetchMedia gets a picture's URL with the header given.
+func fetchMedia(t testing.TB, f *forumtest.Forum, method, path string, header map[string]string) (*http.Response, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest(method, f.URL+path, nil)
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, b
+}
+
+func wantStatus(t *testing.T, what string, status int, body []byte, want int, code string) {
+	t.Helper()
+	if status != want || !strings.Contains(string(body), code) {
+		t.Errorf("%s: %d %s, want %d %s", what, status, body, want, code)
+	}
+}
+
+// A picture is taken raw or from a form, recognised by its bytes, and
+// served made again: a PNG's text chunk and a JPEG's Exif do not survive,
+// a GIF and a WebP come back as PNG or JPEG as content_type says, with a
+// thumbnail at most 400 pixels on its longer side.
+func TestUploadsAreMadeAgain(t *testing.T) {
+	t.Parallel()
+	f := forumtest.Start(t, forumtest.Options{})
+	ada := f.SignUp("ada")
+
+	p := uploaded(ada, "image/png", withTextChunk(pngOf(t, picture(1000, 500)), "GPS 51.5N secret"))
+	if p.ContentType != "image/png" || p.Width != 1000 || p.Height != 500 || p.URL != "/media/"+p.ID || p.ThumbURL != "/media/"+p.ID+"/thumb" || p.Size == 0 {
+		t.Fatalf("upload: %+v", p)
+	}
+	resp, body := fetchMedia(t, f, "GET", p.URL, nil)
+	if resp.StatusCode != 200 || bytes.Contains(body, []byte("secret")) || bytes.Contains(body, []byte("tEXt")) || int64(len(body)) != p.Size {
+		t.Fatalf("the PNG served: %d, %d bytes, text kept: %v", resp.StatusCode, len(body), bytes.Contains(body, []byte("secret")))
+	}
+	if cfg, err := png.DecodeConfig(bytes.NewReader(body)); err != nil || cfg.Width != 1000 || cfg.Height != 500 {
+		t.Fatalf("the PNG served: %+v %v", cfg, err)
+	}
+	_, thumb := fetchMedia(t, f, "GET", p.ThumbURL, nil)
+	if cfg, err := png.DecodeConfig(bytes.NewReader(thumb)); err != nil || cfg.Width != 400 || cfg.Height != 200 {
+		t.Fatalf("the thumbnail: %+v %v", cfg, err)
+	}
+
+	ct, form := multipartOf(t, "image/jpeg", jpegWithExif(t, picture(64, 48), "GPSLatitude 48.85 secret"))
+	j := uploaded(ada, ct, form)
+	_, body = fetchMedia(t, f, "GET", j.URL, nil)
+	if j.ContentType != "image/jpeg" || bytes.Contains(body, []byte("Exif")) || bytes.Contains(body, []byte("secret")) {
+		t.Fatalf("the JPEG: %+v, Exif kept: %v", j, bytes.Contains(body, []byte("Exif")))
+	}
+	if _, err := jpeg.Decode(bytes.NewReader(body)); err != nil {
+		t.Fatal(err)
+	}
+
+	var g bytes.Buffer
+	gif.Encode(&g, picture(30, 20), nil)
+	if u := uploaded(ada, "image/gif", g.Bytes()); u.ContentType != "image/png" || u.Width != 30 {
+		t.Errorf("a GIF: %+v", u)
+	}
+	webp, err := os.ReadFile(filepath.Join("testdata", "lossy.webp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ct, form = multipartOf(t, "", webp)
+	if u := uploaded(ada, ct, form); u.ContentType != "image/jpeg" || u.Width == 0 {
+		t.Errorf("a lossy WebP: %+v", u)
+	}
+}
+
+// Every way a picture is refused, with nothing stored.
+func TestUploadsRefused(t *testing.T) {
+	t.Parallel()
+	f := forumtest.Start(t, forumtest.Options{})
+	ada := f.SignUp("ada")
+	small := pngOf(t, picture(8, 8))
+
+	status, body := sendUpload(f.Anon(), "image/png", small)
+	wantStatus(t, "signed out", status, body, 401, "unauthenticated")
+	status, body = sendUpload(ada, "image/jpeg", small)
+	wantStatus(t, "a PNG sent as a JPEG", status, body, 415, "unsupported_media_type")
+	status, body = sendUpload(ada, "image/png", []byte("<svg xmlns='http://www.w3.org/2000/svg'/>"))
+	wantStatus(t, "an SVG", status, body, 415, "unsupported_media_type")
+	ct, form := multipartOf(t, "text/html", small)
+	status, body = sendUpload(ada, ct, form)
+	wantStatus(t, "a form's PNG sent as HTML", status, body, 415, "unsupported_media_type")
+	big := append(append([]byte{}, small...), make([]byte, commands.MaxUploadBytes)...)
+	status, body = sendUpload(ada, "image/png", big)
+	wantStatus(t, "over 10 MiB", status, body, 413, "too_large")
+	ct, form = multipartOf(t, "image/png", big)
+	status, body = sendUpload(ada, ct, form)
+	wantStatus(t, "over 10 MiB in a form", status, body, 413, "too_large")
+	ct, form = multipartOf(t, "", nil)
+	status, body = sendUpload(ada, strings.Replace(ct, "form-data", "form-data", 1), []byte(strings.Replace(string(form), `name="file"`, `name="other"`, 1)))
+	wantStatus(t, "a form without file", status, body, 400, `"field":"file"`)
+
+	// 8,000 × 6,000: refused from its header, which is all there is.
+	start := time.Now()
+	status, body = sendUpload(ada, "image/png", pngHeader(8000, 6000))
+	wantStatus(t, "48 megapixels", status, body, 400, "megapixels")
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("refusing a header took %v", took)
+	}
+	if q, err := f.DB.UploadQuota(forumtest.Context(t), events.UserID(ada.User.ID), time.Time{}); err != nil || q.Today != 0 {
+		t.Errorf("refused uploads are stored: %+v %v", q, err)
+	}
+}
+
+// A picture is served with its type and length, a strong ETag, cached for
+// good, sniffing off and nothing run in it; HEAD says the same without the
+// bytes; the ETag again answers 304; an unknown one 404.
+func TestMediaHeaders(t *testing.T) {
+	t.Parallel()
+	f := forumtest.Start(t, forumtest.Options{})
+	ada := f.SignUp("ada")
+	p := uploaded(ada, "image/png", pngOf(t, picture(20, 10)))
+	for _, method := range []string{"GET", "HEAD"} {
+		resp, body := fetchMedia(t, f, method, p.URL, nil)
+		h := resp.Header
+		want := map[string]string{"Content-Type": "image/png", "Content-Length": fmt.Sprint(p.Size), "ETag": `"` + p.ID + `"`,
+			"Cache-Control": "public, max-age=31536000, immutable", "X-Content-Type-Options": "nosniff", "Content-Security-Policy": "default-src 'none'"}
+		for k, v := range want {
+			if h.Get(k) != v {
+				t.Errorf("%s %s: %s = %q, want %q", method, p.URL, k, h.Get(k), v)
+			}
+		}
+		if method == "HEAD" && len(body) != 0 || method == "GET" && int64(len(body)) != p.Size {
+			t.Errorf("%s: %d bytes", method, len(body))
+		}
+	}
+	resp, body := fetchMedia(t, f, "GET", p.URL, map[string]string{"If-None-Match": `"` + p.ID + `"`})
+	if resp.StatusCode != 304 || len(body) != 0 || resp.Header.Get("ETag") != `"`+p.ID+`"` {
+		t.Errorf("If-None-Match: %d, %d bytes", resp.StatusCode, len(body))
+	}
+	resp, _ = fetchMedia(t, f, "GET", p.ThumbURL, map[string]string{"If-None-Match": `"` + p.ID + `"`})
+	if resp.StatusCode != 200 || resp.Header.Get("ETag") != `"`+p.ID+`-thumb"` {
+		t.Errorf("the thumbnail under the picture's ETag: %d %s", resp.StatusCode, resp.Header.Get("ETag"))
+	}
+	for _, path := range []string{"/media/01jq8r9b2c3d4e5f6g7h8j9k0m", "/media/x", "/media/" + p.ID + "/other"} {
+		if resp, _ := fetchMedia(t, f, "GET", path, nil); resp.StatusCode != 404 {
+			t.Errorf("%s: %d", path, resp.StatusCode)
+		}
+	}
+}
+
+// clock is a settable clock for commands.
+type clock struct{ offset atomic.Int64 }
+
+func (c *clock) Now() time.Time          { return time.Now().Add(time.Duration(c.offset.Load())) }
+func (c *clock) advance(d time.Duration) { c.offset.Add(int64(d)) }
+
+// A user uploads at most UploadsADay pictures a day (429) and keeps at most
+// UploadQuotaBytes (413); a day later they upload again.
+func TestUploadQuotas(t *testing.T) {
+	t.Parallel()
+	var now clock
+	f := forumtest.Start(t, forumtest.Options{Configure: func(c *commands.Config) {
+		c.Now = now.Now
+		c.UploadsADay, c.UploadQuotaBytes = 3, 0
+	}})
+	ada, bob := f.SignUp("ada"), f.SignUp("bob")
+	small := pngOf(t, picture(8, 8))
+	for range 3 {
+		uploaded(ada, "image/png", small)
+	}
+	status, body := sendUpload(ada, "image/png", small)
+	wantStatus(t, "a fourth upload in a day", status, body, 429, "rate_limited")
+	uploaded(bob, "image/png", small) // a quota each
+	now.advance(25 * time.Hour)
+	uploaded(ada, "image/png", small)
+
+	g := forumtest.Start(t, forumtest.Options{Configure: func(c *commands.Config) { c.UploadQuotaBytes = 3000 }})
+	cy := g.SignUp("cyd")
+	u := uploaded(cy, "image/png", pngOf(t, picture(40, 40)))
+	for status, body = sendUpload(cy, "image/png", pngOf(t, picture(40, 40))); status == 201; status, body = sendUpload(cy, "image/png", pngOf(t, picture(40, 40))) {
+	}
+	wantStatus(t, "over the bytes kept", status, body, 413, "too_large")
+	if q, _ := g.DB.UploadQuota(forumtest.Context(t), events.UserID(cy.User.ID), time.Time{}); q.Bytes > 3000 || u.Size == 0 {
+		t.Errorf("kept %d bytes of 3000", q.Bytes)
+	}
+}
+
+// Concurrent uploads of one user never pass the quota: of 6 at once with
+// room for 3, exactly 3 are stored.
+func TestUploadQuotaUnderConcurrency(t *testing.T) {
+	t.Parallel()
+	f := forumtest.Start(t, forumtest.Options{Configure: func(c *commands.Config) { c.UploadsADay, c.MediaWait = 3, 20*time.Second }})
+	ada := f.SignUp("ada")
+	small := pngOf(t, picture(8, 8))
+	statuses := make(chan int, 6)
+	for range 6 {
+		go func() { s, _ := sendUpload(ada, "image/png", small); statuses <- s }()
+	}
+	created := 0
+	for range 6 {
+		if <-statuses == 201 {
+			created++
+		}
+	}
+	q, _ := f.DB.UploadQuota(forumtest.Context(t), events.UserID(ada.User.ID), time.Time{})
+	if created != 3 || q.Today != 3 {
+		t.Errorf("%d created, %d stored, want 3", created, q.Today)
+	}
+}
+
+// An upload that no post, comment, message or avatar shows within a day is
+// deleted by the sweep, once however many instances sweep; one shown
+// stays.
+func TestUnusedUploadsAreSwept(t *testing.T) {
+	t.Parallel()
+	var now clock
+	f := forumtest.Start(t, forumtest.Options{Configure: func(c *commands.Config) { c.Now = now.Now }})
+	ada := f.SignUp("ada")
+	small := pngOf(t, picture(8, 8))
+	unused, inPost, inComment, inDM, avatar := uploaded(ada, "image/png", small), uploaded(ada, "image/png", small), uploaded(ada, "image/png", small), uploaded(ada, "image/png", small), uploaded(ada, "image/png", small)
+	bob := f.SignUp("bob")
+	var post struct{ Post projections.Post }
+	ada.MustDo("POST", "/api/posts", map[string]any{"title": "pics", "body": "![a](" + inPost.URL + ")", "categories": []string{"general"}}, 201, &post)
+	ada.MustDo("POST", "/api/posts/"+post.Post.ID+"/comments", map[string]any{"body": "![b](" + inComment.URL + ")"}, 201, nil)
+	ada.MustDo("POST", "/api/chats/"+bob.User.ID+"/messages", map[string]any{"body": "![c](" + inDM.URL + ")"}, 201, nil)
+	ada.MustDo("PUT", "/api/me/avatar", map[string]any{"upload_id": avatar.ID}, 204, nil)
+
+	ctx := forumtest.Context(t)
+	if n, err := f.Cmds.SweepUploads(ctx, 100); err != nil || n != 0 {
+		t.Fatalf("a sweep within the day: %d %v", n, err)
+	}
+	now.advance(25 * time.Hour)
+	other := commands.New(commands.Config{Store: f.Store, DB: f.DB, Projector: f.Proj, Now: now.Now, Keys: mustKeys(t, f)})
+	counts := make(chan int, 2)
+	for _, s := range []*commands.Service{f.Cmds, other} {
+		go func() {
+			n, err := s.SweepUploads(ctx, 100)
+			if err != nil {
+				t.Error(err)
+			}
+			counts <- n
+		}()
+	}
+	if total := <-counts + <-counts; total != 1 {
+		t.Errorf("two sweeps deleted %d uploads, want 1", total)
+	}
+	if resp, _ := fetchMedia(t, f, "GET", unused.URL, nil); resp.StatusCode != 404 {
+		t.Errorf("the unused upload: %d", resp.StatusCode)
+	}
+	for _, u := range []projections.Upload{inPost, inComment, inDM, avatar} {
+		if resp, _ := fetchMedia(t, f, "GET", u.URL, nil); resp.StatusCode != 200 {
+			t.Errorf("a shown upload: %d", resp.StatusCode)
+		}
+	}
+	evs, err := f.Store.History(ctx, []string{events.UploadDeleted.Subject(unused.ID)}, 10)
+	if err != nil || len(evs) != 1 {
+		t.Errorf("upload.deleted events: %d %v", len(evs), err)
+	}
+	if _, err := f.Cmds.SweepUploads(ctx, 100); err != nil {
+		t.Fatal(err)
+	}
+	m, err := f.Store.Media(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Raw(ctx, unused.ID); !errors.Is(err, events.ErrNoMedia) {
+		t.Errorf("the swept object stays: %v", err)
+	}
+}
+
+func mustKeys(t *testing.T, f *forumtest.Forum) *events.Keyring {
+	keys, err := f.Store.Keys(forumtest.Context(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return keys
+}
+
+// Erasing an account makes its pictures unreadable everywhere: /media
+// answers 404, and the sealed object, as stored, cannot be opened.
+func TestErasedUploadsAreGone(t *testing.T) {
+	t.Parallel()
+	f := forumtest.Start(t, forumtest.Options{})
+	ada := f.SignUp("ada")
+	p := uploaded(ada, "image/png", pngOf(t, picture(16, 16)))
+	ctx := forumtest.Context(t)
+	m, err := f.Store.Media(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed, err := m.Raw(ctx, p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := png.DecodeConfig(bytes.NewReader(sealed)); err == nil {
+		t.Fatal("the stored object is a PNG in clear")
+	}
+	keys := mustKeys(t, f)
+	if _, err := keys.OpenBytes(ctx, ada.User.ID, p.ID, sealed); err != nil {
+		t.Fatalf("the owner's key does not open it: %v", err)
+	}
+	ada.MustDo("DELETE", "/api/me", map[string]string{"password": forumtest.Password("ada")}, 204, nil)
+	for _, path := range []string{p.URL, p.ThumbURL} {
+		if resp, _ := fetchMedia(t, f, "GET", path, nil); resp.StatusCode != 404 {
+			t.Errorf("%s after erasure: %d", path, resp.StatusCode)
+		}
+	}
+	if _, err := keys.OpenBytes(ctx, ada.User.ID, p.ID, sealed); !errors.Is(err, events.ErrKeyGone) {
+		t.Errorf("the object as it was stored opens after erasure: %v", err)
+	}
+	fresh, err := events.OpenKeyring(ctx, f.Store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fresh.OpenBytes(ctx, ada.User.ID, p.ID, sealed); !errors.Is(err, events.ErrKeyGone) {
+		t.Errorf("another instance's keyring opens it: %v", err)
+	}
+}
+
+// A user shows one of their own pictures as their avatar: every answer
+// that carries them says where (avatar_url), until they remove it.
+func TestAvatar(t *testing.T) {
+	t.Parallel()
+	f := forumtest.Start(t, forumtest.Options{})
+	ada, bob := f.SignUp("ada"), f.SignUp("bob")
+	if ada.User.AvatarURL != nil {
+		t.Fatalf("a new user's avatar: %v", *ada.User.AvatarURL)
+	}
+	mine, bobs := uploaded(ada, "image/png", pngOf(t, picture(600, 600))), uploaded(bob, "image/png", pngOf(t, picture(8, 8)))
+	status, body := ada.Do("PUT", "/api/me/avatar", map[string]any{"upload_id": bobs.ID})
+	wantStatus(t, "another's picture", status, body, 403, `"field":"upload_id"`)
+	status, body = ada.Do("PUT", "/api/me/avatar", map[string]any{"upload_id": "01jq8r9b2c3d4e5f6g7h8j9k0m"})
+	wantStatus(t, "no such picture", status, body, 404, `"field":"upload_id"`)
+	status, body = ada.Do("PUT", "/api/me/avatar", map[string]any{})
+	wantStatus(t, "no upload_id", status, body, 400, `"field":"upload_id"`)
+	ada.MustDo("PUT", "/api/me/avatar", map[string]any{"upload_id": mine.ID}, 204, nil)
+
+	var post struct{ Post projections.Post }
+	ada.MustDo("POST", "/api/posts", map[string]any{"title": "hello", "body": "hi", "categories": []string{"general"}}, 201, &post)
+	var user struct{ User projections.User }
+	bob.MustDo("GET", "/api/users/"+ada.User.ID, nil, 200, &user)
+	var read struct{ Post projections.Post }
+	bob.MustDo("GET", "/api/posts/"+post.Post.ID, nil, 200, &read)
+	for what, got := range map[string]*string{"the user": user.User.AvatarURL, "the post's author": read.Post.Author.AvatarURL} {
+		if got == nil || *got != mine.ThumbURL {
+			t.Errorf("%s's avatar_url: %v, want %s", what, got, mine.ThumbURL)
+		}
+	}
+	if resp, _ := fetchMedia(t, f, "GET", mine.ThumbURL, nil); resp.StatusCode != 200 {
+		t.Errorf("the avatar: %d", resp.StatusCode)
+	}
+	ada.MustDo("DELETE", "/api/me/avatar", nil, 204, nil)
+	bob.MustDo("GET", "/api/users/"+ada.User.ID, nil, 200, &user)
+	if user.User.AvatarURL != nil {
+		t.Errorf("a removed avatar: %v", *user.User.AvatarURL)
+	}
+	if _, b := bob.Do("GET", "/api/users/"+ada.User.ID, nil); !strings.Contains(string(b), `"avatar_url":null`) {
+		t.Errorf("a user without an avatar: %s", b)
+	}
+}
+
+// A body shows this forum's pictures as images with their size, loaded
+// lazily, and every other image as a link; tables render; and the read
+// models rebuilt from the log are the same as those folded as it grew.
+func TestBodiesShowPictures(t *testing.T) {
+	t.Parallel()
+	f := forumtest.Start(t, forumtest.Options{})
+	ada, bob := f.SignUp("ada"), f.SignUp("bob")
+	p := uploaded(ada, "image/png", pngOf(t, picture(300, 200)))
+	body := "![a cat](" + p.URL + ")\n\n![elsewhere](https://e.com/x.png)\n\n| a | b |\n|---|---|\n| 1 | 2 |"
+	var post struct{ Post projections.Post }
+	bob.MustDo("POST", "/api/posts", map[string]any{"title": "pics", "body": body, "categories": []string{"general"}}, 201, &post)
+	html := post.Post.BodyHTML
+	for _, want := range []string{`<img src="` + p.URL + `" alt="a cat" width="300" height="200" loading="lazy">`,
+		`<a rel="nofollow ugc noopener" href="https://e.com/x.png">elsewhere</a>`, "<table>", "<td>2</td>"} {
+		if !strings.Contains(html, want) {
+			t.Errorf("body_html %q lacks %q", html, want)
+		}
+	}
+	var c struct{ Comment projections.Comment }
+	ada.MustDo("POST", "/api/posts/"+post.Post.ID+"/comments", map[string]any{"body": "![](" + p.URL + ")"}, 201, &c)
+	if !strings.Contains(c.Comment.BodyHTML, "<img") {
+		t.Errorf("a comment's picture: %q", c.Comment.BodyHTML)
+	}
+	ada.MustDo("PUT", "/api/me/avatar", map[string]any{"upload_id": p.ID}, 204, nil)
+	uploaded(ada, "image/png", pngOf(t, picture(8, 8)))
+
+	ctx := forumtest.Context(t)
+	head, err := f.Store.LastSeq(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Proj.WaitFor(ctx, head); err != nil {
+		t.Fatal(err)
+	}
+	res, err := projections.Rebuild(ctx, f.Store, projections.RebuildOptions{Path: filepath.Join(t.TempDir(), "read.db"), UntilSeq: head, Keys: mustKeys(t, f)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, want := forumtest.Dump(t, res.Path), forumtest.Dump(t, filepath.Join(f.Dir, "read.db"))
+	for _, table := range []string{"uploads", "users", "posts", "comments"} {
+		if strings.Join(got[table], "\n") != strings.Join(want[table], "\n") {
+			t.Errorf("the rebuilt %s differ:\n%s\nwant\n%s", table, strings.Join(got[table], "\n"), strings.Join(want[table], "\n"))
+		}
+	}
+}
