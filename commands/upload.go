@@ -133,7 +133,8 @@ func checkSize(typ string, data []byte) error {
 
 // Reencode decodes a picture of type typ (its size already checked) and
 // encodes it again with its thumbnail: a JPEG (and a lossy WebP without
-// transparency) as JPEG, anything else as PNG.
+// transparency) as JPEG, anything else as PNG. A JPEG is first turned as
+// its Exif orientation says, since the Exif does not survive.
 func Reencode(typ string, data []byte) (Picture, error) {
 	img, err := decoders[typ].decode(bytes.NewReader(data))
 	if err != nil {
@@ -142,6 +143,9 @@ func Reencode(typ string, data []byte) (Picture, error) {
 	out := typePNG
 	if _, ycc := img.(*image.YCbCr); ycc || typ == typeJPEG {
 		out = typeJPEG
+	}
+	if typ == typeJPEG {
+		img = orient(img, jpegOrientation(data))
 	}
 	b := img.Bounds()
 	p := Picture{Type: out, ThumbType: out, Width: b.Dx(), Height: b.Dy()}
