@@ -19,11 +19,15 @@ type PostInput struct {
 const MaxPostBody = 20000
 
 // Preview returns body rendered as it would show once posted.
-func Preview(body string) (string, error) {
+func Preview(body string) (string, error) { return PreviewWith(body, nil) }
+
+// PreviewWith is Preview showing the pictures media knows (the forum's
+// uploads, as a body written now would show them).
+func PreviewWith(body string, media projections.MediaLookup) (string, error) {
 	if err := checkText("body", body, 1, MaxPostBody); err != nil {
 		return "", err
 	}
-	html, _ := decideRendering(body)
+	html, _ := decideRenderingWith(body, media)
 	return html, nil
 }
 

@@ -17,9 +17,12 @@ var renderTook = time.Since
 // projections.RenderBudget. The command decides and the event carries the
 // decision, so the projector's rendering reads no clock and a rebuild makes
 // the same HTML on any machine under any load.
-func decideRendering(body string) (string, events.Rendering) {
+func decideRendering(body string) (string, events.Rendering) { return decideRenderingWith(body, nil) }
+
+// decideRenderingWith is decideRendering showing the pictures media knows.
+func decideRenderingWith(body string, media projections.MediaLookup) (string, events.Rendering) {
 	start := time.Now()
-	html := projections.RenderMarkdown(body)
+	html := projections.RenderMarkdownWith(body, media)
 	if renderTook(start) > projections.RenderBudget {
 		return projections.RenderText(body), events.AsText
 	}

@@ -192,6 +192,12 @@ func TestUploadsAreMadeAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// Turned as its Exif orientation (6: a quarter turn clockwise) said.
+	turned := jpegWithExif(t, picture(64, 48), "MM\x00*\x00\x00\x00\x08\x00\x01\x01\x12\x00\x03\x00\x00\x00\x01\x00\x06\x00\x00")
+	if u := uploaded(ada, "image/jpeg", turned); u.Width != 48 || u.Height != 64 {
+		t.Errorf("a JPEG of orientation 6: %d × %d, want 48 × 64", u.Width, u.Height)
+	}
+
 	var g bytes.Buffer
 	gif.Encode(&g, picture(30, 20), nil)
 	if u := uploaded(ada, "image/gif", g.Bytes()); u.ContentType != "image/png" || u.Width != 30 {
@@ -510,6 +516,13 @@ func TestBodiesShowPictures(t *testing.T) {
 		if !strings.Contains(html, want) {
 			t.Errorf("body_html %q lacks %q", html, want)
 		}
+	}
+	var preview struct {
+		BodyHTML string `json:"body_html"`
+	}
+	ada.MustDo("POST", "/api/preview", map[string]any{"body": body}, 200, &preview)
+	if preview.BodyHTML != html {
+		t.Errorf("the preview %q, the post %q", preview.BodyHTML, html)
 	}
 	var c struct{ Comment projections.Comment }
 	ada.MustDo("POST", "/api/posts/"+post.Post.ID+"/comments", map[string]any{"body": "![](" + p.URL + ")"}, 201, &c)

@@ -272,7 +272,7 @@ func (s *Server) preview(w http.ResponseWriter, r *http.Request, _ principal) {
 		s.writeError(w, r, err)
 		return
 	}
-	html, err := commands.Preview(in.Body)
+	html, err := commands.PreviewWith(in.Body, s.db.MediaLookup(r.Context()))
 	if err != nil {
 		s.writeError(w, r, err)
 		return

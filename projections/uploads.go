@@ -97,6 +97,24 @@ func (a *applier) renderBody(body string, r events.Rendering) (string, error) {
 	return html, nil
 }
 
+// MediaLookup returns a lookup of the kept uploads, as a body written now
+// would show them, for a preview: at most maxImages a rendering, and it
+// marks none used.
+func (db *DB) MediaLookup(ctx context.Context) MediaLookup {
+	shown := 0
+	return func(id string) (MediaInfo, bool) {
+		if shown >= maxImages {
+			return MediaInfo{}, false
+		}
+		u, err := db.Upload(ctx, events.UploadID(id))
+		if err != nil {
+			return MediaInfo{}, false
+		}
+		shown++
+		return MediaInfo{Width: u.Width, Height: u.Height}, true
+	}
+}
+
 const uploadCols = `id, seq, owner_id, content_type, size, width, height, thumb_type, thumb_size, created_at, used`
 
 func scanUpload(row scanner) (u Upload, err error) {
