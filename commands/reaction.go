@@ -87,43 +87,45 @@ func (s *Service) takesReactions(ctx context.Context, t events.Target, user stri
 	case events.KindComment:
 		return events.CommentDeleted.Subject(t.ID), s.commentTakesVotes(ctx, t.ID)
 	case events.KindMessage:
-		return "", s.MayReadMessage(ctx, events.MessageID(t.ID), events.UserID(user), true)
+		return "", s.mayReactToMessage(ctx, events.MessageID(t.ID), events.UserID(user))
 	}
 	return "", fault.Errorf(fault.ENOTFOUND, "%s not found", t.Kind)
 }
 
-// MayReadMessage returns ENOTFOUND unless user is shown message id: one of
-// the two sides of a direct message, or a member of the message's room.
-// With writing, it also refuses (ECONFLICT) a hidden message, and
-// (EFORBIDDEN) a direct message whose other side blocks user.
-func (s *Service) MayReadMessage(ctx context.Context, id events.MessageID, user events.UserID, writing bool) error {
-	if !events.ValidID(string(id)) {
-		return fault.Errorf(fault.ENOTFOUND, "message not found")
-	}
-	m, err := s.DB.MessageByID(ctx, id)
+// MayReadMessage returns ENOTFOUND unless user is shown message id and who
+// reacted to it: one of the two sides of a direct message, or anyone signed
+// in for a room's message (a room's history is open to all, as are its
+// reaction frames to whoever watches it); a hidden message only to a
+// moderator (reveal).
+func (s *Service) MayReadMessage(ctx context.Context, id events.MessageID, user events.UserID, reveal bool) error {
+	m, _, err := s.messageShown(ctx, id, user)
 	if err != nil {
 		return err
 	}
-	notFound := fault.Errorf(fault.ENOTFOUND, "message not found")
-	other := ""
-	switch {
-	case m.Room != nil:
+	if m.Hidden && !reveal {
+		return fault.Errorf(fault.ENOTFOUND, "message not found")
+	}
+	return nil
+}
+
+// mayReactToMessage returns ENOTFOUND unless user may react to message id:
+// one of the two sides of a direct message, or a member of the message's
+// room (as in Discourse's chat, reading a room is open to all but taking
+// part in it is for its members). It refuses (ECONFLICT) a hidden message,
+// and (EFORBIDDEN) a direct message whose other side blocks user.
+func (s *Service) mayReactToMessage(ctx context.Context, id events.MessageID, user events.UserID) error {
+	m, other, err := s.messageShown(ctx, id, user)
+	if err != nil {
+		return err
+	}
+	if m.Room != nil {
 		mem, err := s.DB.RoomMembership(ctx, *m.Room, user)
 		if err != nil {
 			return err
 		}
 		if !mem.Member {
-			return notFound
+			return fault.Errorf(fault.ENOTFOUND, "message not found")
 		}
-	case m.To != nil && m.From.ID == string(user):
-		other = m.To.ID
-	case m.To != nil && m.To.ID == string(user):
-		other = m.From.ID
-	default:
-		return notFound
-	}
-	if !writing {
-		return nil
 	}
 	if m.Hidden {
 		return fault.Errorf(fault.ECONFLICT, "the message was hidden by a moderator and takes no reactions")
@@ -132,4 +134,26 @@ func (s *Service) MayReadMessage(ctx context.Context, id events.MessageID, user 
 		return s.refuseBlocked(ctx, string(user), other)
 	}
 	return nil
+}
+
+// messageShown returns message id if user is shown it (a room's message,
+// or a direct message they are a side of, whose other side is other), else
+// ENOTFOUND.
+func (s *Service) messageShown(ctx context.Context, id events.MessageID, user events.UserID) (m projections.Message, other string, err error) {
+	notFound := fault.Errorf(fault.ENOTFOUND, "message not found")
+	if !events.ValidID(string(id)) {
+		return m, "", notFound
+	}
+	if m, err = s.DB.MessageByID(ctx, id); err != nil {
+		return m, "", err
+	}
+	switch {
+	case m.Room != nil:
+		return m, "", nil
+	case m.To != nil && m.From.ID == string(user):
+		return m, m.To.ID, nil
+	case m.To != nil && m.To.ID == string(user):
+		return m, m.From.ID, nil
+	}
+	return m, "", notFound
 }

@@ -41,7 +41,7 @@ func (s *Server) react(kind events.Kind, on bool) func(http.ResponseWriter, *htt
 
 // reactors answers GET /api/{posts|comments|messages}/{id}/reactions/{name}:
 // a page of the users who reacted so, first to react first, as the reader
-// may see them (not the users they block; a message only to who is shown
+// may see them (not the users they block; a message only to who may read
 // it, a hidden item only to moderators).
 func (s *Server) reactors(kind events.Kind) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
@@ -67,8 +67,9 @@ func (s *Server) reactors(kind events.Kind) http.HandlerFunc {
 }
 
 // mayListReactions returns ENOTFOUND unless the reader may see target: a
-// post or comment that is not hidden (with its thread) but to moderators,
-// a message only to its conversation or its room's members.
+// post, comment or message that is not hidden (a post or comment with its
+// thread) but to moderators; a direct message only to its two sides, a
+// room's message to anyone signed in, as the room's history.
 func (s *Server) mayListReactions(r *http.Request, target events.Target) error {
 	notFound := fault.Errorf(fault.ENOTFOUND, "%s not found", target.Kind)
 	if !events.ValidID(target.ID) {
@@ -82,7 +83,7 @@ func (s *Server) mayListReactions(r *http.Request, target events.Target) error {
 		if viewer == "" {
 			return fault.Errorf(fault.EUNAUTHENTICATED, "sign in first")
 		}
-		return s.cmd.MayReadMessage(ctx, events.MessageID(target.ID), events.UserID(viewer), false)
+		return s.cmd.MayReadMessage(ctx, events.MessageID(target.ID), events.UserID(viewer), s.readsHidden(r))
 	case events.KindComment:
 		c, err := s.db.Comment(ctx, events.CommentID(target.ID), "")
 		if err != nil {

@@ -137,7 +137,8 @@ func TestReactionsContract(t *testing.T) {
 }
 
 // Messages are reacted to, and who reacted listed, only by who is shown
-// them: a third user gets 404 and no frame; a non-member of the room 404.
+// them: a third user gets 404 and no frame; a non-member of the room 404
+// on reacting (TestRoomMessageReactionReaders has the rest).
 // A hidden post takes no reaction (409) and its list is not found; a
 // reaction of a blocked user leaves the blocker's list; an erased user's
 // reaction still counts and shows as the deleted user.
@@ -152,6 +153,9 @@ func TestReactionsPrivacy(t *testing.T) {
 	ann.MustDo("POST", "/api/rooms/general/messages", map[string]any{"body": "members"}, http.StatusCreated, &rm)
 	for _, path := range []string{"/api/messages/" + dm.Message.ID, "/api/messages/" + rm.Message.ID} {
 		for _, method := range []string{"PUT", "DELETE", "GET"} {
+			if method == "GET" && path == "/api/messages/"+rm.Message.ID {
+				continue // a room's history is open to all
+			}
 			if status, body := cid.Do(method, path+"/reactions/eyes", nil); status != http.StatusNotFound {
 				t.Errorf("cid %s %s: %d %s, want 404", method, path, status, body)
 			}
@@ -217,6 +221,65 @@ func TestReactionsPrivacy(t *testing.T) {
 	}
 	if got := whoReacted(boss, "/api/posts/"+post.ID, "heart"); len(got) != 2 {
 		t.Errorf("the moderator's list of who reacted on a hidden post: %v", got)
+	}
+}
+
+// Who reacted to a room's message is listed to whoever may read the room's
+// history, members or not, while reacting is for members (404 to others,
+// as before they join); a hidden message's list, in a room or a
+// conversation, is the moderators' alone (404 to its readers, members and
+// sides included), and it takes no reaction (409). A count includes the
+// reaction of a user the reader blocks, whom the list leaves out.
+func TestRoomMessageReactionReaders(t *testing.T) {
+	t.Parallel()
+	f := forumtest.Start(t, forumtest.Options{})
+	boss, ann, bob, cid := moderatorOf(t, f, "boss"), f.SignUp("ann"), f.SignUp("bob"), f.SignUp("cid")
+	var rm, dm struct{ Message projections.Message }
+	for _, c := range []*forumtest.Client{ann, bob} {
+		c.MustDo("POST", "/api/rooms/general/join", nil, http.StatusNoContent, nil)
+	}
+	ann.MustDo("POST", "/api/rooms/general/messages", map[string]any{"body": "open to read"}, http.StatusCreated, &rm)
+	ann.MustDo("POST", "/api/chats/"+bob.User.ID+"/messages", map[string]any{"body": "between us"}, http.StatusCreated, &dm)
+	room, conv := "/api/messages/"+rm.Message.ID, "/api/messages/"+dm.Message.ID
+	bob.MustDo("PUT", room+"/reactions/eyes", nil, http.StatusOK, nil)
+	ann.MustDo("PUT", room+"/reactions/eyes", nil, http.StatusOK, nil)
+	bob.MustDo("PUT", conv+"/reactions/eyes", nil, http.StatusOK, nil)
+
+	cid.MustDo("GET", "/api/rooms/general/messages", nil, http.StatusOK, nil)
+	if got := whoReacted(cid, room, "eyes"); !reflect.DeepEqual(got, []string{"bob", "ann"}) {
+		t.Errorf("a non-member's list of who reacted to a room's message: %v", got)
+	}
+	for _, method := range []string{"PUT", "DELETE"} {
+		if status, body := cid.Do(method, room+"/reactions/heart", nil); status != http.StatusNotFound {
+			t.Errorf("a non-member's %s of a reaction: %d %s, want 404", method, status, body)
+		}
+	}
+
+	// Blocks: cid blocks bob; bob leaves cid's list, his reaction counts on.
+	cid.MustDo("PUT", "/api/users/"+bob.User.ID+"/block", nil, http.StatusNoContent, nil)
+	if got := whoReacted(cid, room, "eyes"); !reflect.DeepEqual(got, []string{"ann"}) {
+		t.Errorf("the list of who reacted, for bob's blocker: %v", got)
+	}
+	var page struct{ Items []projections.Message }
+	cid.MustDo("GET", "/api/rooms/general/messages", nil, http.StatusOK, &page)
+	if len(page.Items) == 0 || page.Items[0].ID != rm.Message.ID || page.Items[0].Reactions["eyes"] != 2 {
+		t.Errorf("the count for bob's blocker: %+v, want 2 eyes on %s", page.Items, rm.Message.ID)
+	}
+
+	// Hidden: the list is the moderators', no reaction goes on.
+	for _, path := range []string{room, conv} {
+		boss.MustDo("POST", "/api/mod"+path[len("/api"):]+"/hide", nil, http.StatusNoContent, nil)
+		for _, c := range []*forumtest.Client{ann, bob, cid} {
+			if status, body := c.Do("GET", path+"/reactions/eyes", nil); status != http.StatusNotFound {
+				t.Errorf("%s lists who reacted to hidden %s: %d %s, want 404", c.User.Nickname, path, status, body)
+			}
+		}
+		if status, body := ann.Do("PUT", path+"/reactions/heart", nil); status != http.StatusConflict {
+			t.Errorf("a reaction to hidden %s: %d %s, want 409", path, status, body)
+		}
+	}
+	if got := whoReacted(boss, room, "eyes"); !reflect.DeepEqual(got, []string{"bob", "ann"}) {
+		t.Errorf("the moderator's list of who reacted to a hidden room message: %v", got)
 	}
 }
 
