@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"errors"
 
 	"forum/events"
 	"forum/fault"
@@ -78,20 +79,27 @@ func (s *Service) checkReplyTo(ctx context.Context, post string, id events.Comme
 	return nil
 }
 
-// CreateComment comments on a post and returns the comment's id.
+// CreateComment comments on a post and returns the comment's id. It is
+// decided against the post's latest lock or unlock (underLock): a comment
+// by a member never lands after a lock of its post.
 func (s *Service) CreateComment(ctx context.Context, in CommentInput) (events.CommentID, error) {
 	author, postID, body := string(in.Author), string(in.PostID), in.Body
-	if err := s.openPost(ctx, postID, author); err != nil {
-		return "", err
-	}
-	if err := checkText("body", body, 1, maxCommentLen); err != nil {
-		return "", err
-	}
-	if err := s.checkReplyTo(ctx, postID, in.ReplyTo); err != nil {
-		return "", err
-	}
 	id := s.NewID()
-	ack, err := s.emit(ctx, events.CommentCreated, id, author, events.CommentCreatedData{CommentID: id, PostID: postID, AuthorID: author, Body: body, Render: rendering(body), ReplyTo: in.ReplyTo})
+	decide := func() error {
+		if err := s.openPost(ctx, postID, author); err != nil {
+			return err
+		}
+		if err := checkText("body", body, 1, maxCommentLen); err != nil {
+			return err
+		}
+		return s.checkReplyTo(ctx, postID, in.ReplyTo)
+	}
+	data := events.CommentCreatedData{CommentID: id, PostID: postID, AuthorID: author, Body: body, Render: rendering(body), ReplyTo: in.ReplyTo}
+	var ack events.Ack
+	err := s.underLock(ctx, postID, decide, func(opts ...events.AppendOption) (err error) {
+		ack, err = s.emit(ctx, events.CommentCreated, id, author, data, opts...)
+		return err
+	})
 	if ack.Duplicate { // a retried write: the comment is the first attempt's
 		var d events.CommentCreatedData
 		if err := s.original(ctx, ack, &d); err != nil {
@@ -100,6 +108,42 @@ func (s *Service) CreateComment(ctx context.Context, in CommentInput) (events.Co
 		id = d.CommentID
 	}
 	return events.CommentID(id), withID(err, id)
+}
+
+// lockAttempts bounds how often underLock decides again when a lock or
+// unlock of the post lands meanwhile.
+const lockAttempts = 5
+
+// underLock runs decide against the read models once they include the
+// latest lock or unlock of post (they share one subject), then appends
+// with appendIt, expecting that subject unchanged: a write decided while
+// the post was open that a lock overtakes is decided again, and refused.
+// Every attempt appends with the same message id, so a retried write is
+// still stored once.
+func (s *Service) underLock(ctx context.Context, post string, decide func() error, appendIt func(...events.AppendOption) error) error {
+	subject := events.PostLocked.Subject(post)
+	msgID := s.msgID(ctx)
+	for range lockAttempts {
+		var seq uint64
+		switch last, err := s.Store.Last(ctx, subject); {
+		case errors.Is(err, events.ErrNoEvent):
+		case err != nil:
+			return err
+		default:
+			seq = last.Seq
+		}
+		if err := s.wait(ctx, seq); err != nil {
+			return err
+		}
+		if err := decide(); err != nil {
+			return err
+		}
+		opts := append(msgID, events.ExpectLastSeqOn(subject, seq))
+		if err := appendIt(opts...); !errors.Is(err, events.ErrConflict) {
+			return err
+		}
+	}
+	return fault.Errorf(fault.ECONFLICT, "the post was locked and unlocked meanwhile; try again")
 }
 
 // ownComment returns the comment if it exists, is not deleted and user wrote it.

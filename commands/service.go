@@ -253,6 +253,17 @@ func WithIdempotencyKey(ctx context.Context, user events.UserID, key string) con
 	return context.WithValue(ctx, idempotencyKey{}, &idempotency{prefix: "idem:" + hex.EncodeToString(sum[:16])})
 }
 
+// msgID returns, for a write with an idempotency key, the option that
+// sets the message id of its next event, so a write that appends again
+// after a conflict uses one id for all its attempts; none without a key.
+func (s *Service) msgID(ctx context.Context) []events.AppendOption {
+	idem, ok := ctx.Value(idempotencyKey{}).(*idempotency)
+	if !ok {
+		return nil
+	}
+	return []events.AppendOption{events.WithMsgID(fmt.Sprintf("%s:%d", idem.prefix, idem.n.Add(1)))}
+}
+
 // record appends one event like emit, without waiting for the read models:
 // for events no read model shows (claims).
 func (s *Service) record(ctx context.Context, typ events.Type, key, actor string, data any, opts ...events.AppendOption) (events.Ack, error) {

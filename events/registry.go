@@ -22,8 +22,10 @@ type Spec struct {
 	// aggregate and verb split Type at its first dot: events of type
 	// "post.created" about post P go to forum.post.P.created.
 	aggregate, verb string
-	// shared: every type of the aggregate appends to one subject per key
-	// (forum.claim.KEY), so an expected last sequence orders them.
+	// shared: the aggregate's types marked so append to one subject per
+	// key (forum.claim.KEY), so an expected last sequence orders them: a
+	// post's lock and unlock share forum.post.P, which a comment on P
+	// expects unchanged from when it was decided.
 	shared bool
 	// clear names, by JSON name, the payload's fields of text that the log
 	// keeps in clear, each with why; the rest of its text is personal and
@@ -69,8 +71,8 @@ var registry = register(
 	spec[PostPinnedData](PostPinned, 1),
 	spec[PostUnpinnedData](PostUnpinned, 1),
 	spec[PostReadData](PostRead, 1),
-	spec[PostLockData](PostLocked, 1),
-	spec[PostLockData](PostUnlocked, 1),
+	spec[PostLockData](PostLocked, 1).sharedSubject(),
+	spec[PostLockData](PostUnlocked, 1).sharedSubject(),
 	spec[VotedData](PostVoted, 1),
 	spec[CommentCreatedData](CommentCreated, 1),
 	spec[CommentEditedData](CommentEdited, 1),
