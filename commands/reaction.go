@@ -2,6 +2,8 @@ package commands
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 
 	"forum/events"
@@ -38,7 +40,6 @@ func reactionNames() []string {
 // shown; ECONFLICT for a deleted or hidden one (or a comment under a hidden
 // post); EFORBIDDEN for a direct message whose other side blocks the user.
 func (s *Service) React(ctx context.Context, in ReactInput) (projections.Reactions, error) {
-	user := string(in.User)
 	if !in.Name.Valid() {
 		return projections.Reactions{}, errReactionName
 	}
@@ -48,30 +49,52 @@ func (s *Service) React(ctx context.Context, in ReactInput) (projections.Reactio
 	if err := s.CheckActive(ctx, in.User); err != nil {
 		return projections.Reactions{}, err
 	}
-	deleted, err := s.takesReactions(ctx, in.Target, user)
-	if err != nil {
+	if err := s.setReaction(ctx, in); err != nil {
 		return projections.Reactions{}, err
-	}
-	on, err := s.DB.HasReaction(ctx, in.Target, in.User, in.Name)
-	if err != nil {
-		return projections.Reactions{}, err
-	}
-	if on != in.On {
-		typ := events.ReactionAdded
-		if !in.On {
-			typ = events.ReactionRemoved
-		}
-		data := events.ReactionData{Target: in.Target, UserID: user, Name: in.Name}
-		if deleted != "" {
-			err = s.emitUnlessDeleted(ctx, string(in.Target.Kind), deleted, typ, in.Target.ID, user, data)
-		} else {
-			_, err = s.emit(ctx, typ, in.Target.ID, user, data)
-		}
-		if err != nil {
-			return projections.Reactions{}, err
-		}
 	}
 	return s.DB.Reactions(ctx, in.Target, in.User)
+}
+
+// setReaction appends the event that sets in, if any. Each user's
+// reactions on one target share a subject: the reaction is decided against
+// the read models once they include the latest event on it, and appended
+// with a message id made of that event's sequence and what it sets, so
+// the same reaction set at once by many requests (on any instance) is
+// stored once. It never lands after the target's deletion.
+func (s *Service) setReaction(ctx context.Context, in ReactInput) error {
+	user, key := string(in.User), in.Target.ID+"."+string(in.User)
+	var seq uint64
+	switch last, err := s.Store.Last(ctx, events.ReactionAdded.Subject(key)); {
+	case errors.Is(err, events.ErrNoEvent):
+	case err != nil:
+		return err
+	default:
+		seq = last.Seq
+	}
+	if err := s.wait(ctx, seq); err != nil {
+		return err
+	}
+	deleted, err := s.takesReactions(ctx, in.Target, user)
+	if err != nil {
+		return err
+	}
+	on, err := s.DB.HasReaction(ctx, in.Target, in.User, in.Name)
+	if err != nil || on == in.On {
+		return err
+	}
+	typ := events.ReactionAdded
+	if !in.On {
+		typ = events.ReactionRemoved
+	}
+	opts := []events.AppendOption{events.WithMsgID(fmt.Sprintf("reaction:%s:%d:%s:%t", key, seq, in.Name, in.On))}
+	if deleted != "" {
+		opts = append(opts, unlessDeleted(deleted))
+	}
+	_, err = s.emit(ctx, typ, key, user, events.ReactionData{Target: in.Target, UserID: user, Name: in.Name}, opts...)
+	if errors.Is(err, events.ErrConflict) {
+		return fault.Errorf(fault.ECONFLICT, "the %s was deleted", in.Target.Kind)
+	}
+	return err
 }
 
 // takesReactions says why user may not react to t (see React), and returns

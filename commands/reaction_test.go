@@ -177,3 +177,65 @@ func TestReactConcurrentUsersAllCount(t *testing.T) {
 		t.Errorf("who reacted: %d users (%d distinct), want 20", len(page.Items), len(seen))
 	}
 }
+
+// TestReactAtOnceStoresOneEvent: the same reaction put on by one user 40
+// times at once is one reaction.added in the log, taken off 40 times at
+// once one reaction.removed, while another user's reaction at the same
+// time is stored too.
+func TestReactAtOnceStoresOneEvent(t *testing.T) {
+	t.Parallel()
+	e := forumtest.NewCore(t, forumtest.Options{})
+	ctx := forumtest.Context(t)
+	ann, bob := events.UserID(e.Register("ann")), events.UserID(e.Register("bob"))
+	post, err := e.Cmds.CreatePost(ctx, ann, commands.PostInput{Title: "t", Body: "b", Categories: []string{"general"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := events.Target{Kind: events.KindPost, ID: post.ID}
+	stored := func(user events.UserID, typ events.Type) (n int) {
+		evs, err := e.Store.History(ctx, []string{"forum.reaction.>"}, 10_000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ev := range evs {
+			var d events.ReactionData
+			if err := ev.Payload(&d); err != nil {
+				t.Fatal(err)
+			}
+			if ev.Type == typ && d.UserID == string(user) {
+				n++
+			}
+		}
+		return n
+	}
+	for _, on := range []bool{true, false} {
+		var wg sync.WaitGroup
+		for range 40 {
+			wg.Go(func() {
+				if _, err := e.Cmds.React(ctx, commands.ReactInput{User: ann, Target: target, Name: "heart", On: on}); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Go(func() {
+			if _, err := e.Cmds.React(ctx, commands.ReactInput{User: bob, Target: target, Name: "heart", On: on}); err != nil {
+				t.Error(err)
+			}
+		})
+		wg.Wait()
+		typ := map[bool]events.Type{true: events.ReactionAdded, false: events.ReactionRemoved}[on]
+		if n := stored(ann, typ); n != 1 {
+			t.Errorf("one reaction set 40 times at once (on %v): %d %s events, want 1", on, n, typ)
+		}
+		if n := stored(bob, typ); n != 1 {
+			t.Errorf("another user's at the same time (on %v): %d %s events, want 1", on, n, typ)
+		}
+		r, err := e.DB.Reactions(ctx, target, ann)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want, got := map[bool]int{true: 2, false: 0}[on], r.Counts["heart"]; got != want || len(r.Mine) != want/2 {
+			t.Errorf("on %v: heart counts %d (mine %v), want %d", on, got, r.Mine, want)
+		}
+	}
+}

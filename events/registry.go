@@ -25,7 +25,8 @@ type Spec struct {
 	// shared: the aggregate's types marked so append to one subject per
 	// key (forum.claim.KEY), so an expected last sequence orders them: a
 	// post's lock and unlock share forum.post.P, which a comment on P
-	// expects unchanged from when it was decided.
+	// expects unchanged from when it was decided; one user's reactions on
+	// one target share forum.reaction.TARGET.USER.
 	shared bool
 	// clear names, by JSON name, the payload's fields of text that the log
 	// keeps in clear, each with why; the rest of its text is personal and
@@ -97,8 +98,8 @@ var registry = register(
 	spec[FlagResolvedData](FlagResolved, 1).inClear(isName, "target.kind"),
 	spec[ContentModData](ContentHidden, 1).inClear(isName, "target.kind").inClear(isModNote, "reason"),
 	spec[ContentModData](ContentRestored, 1).inClear(isName, "target.kind").inClear(isModNote, "reason"),
-	spec[ReactionData](ReactionAdded, 1).inClear(isName, "target.kind"),
-	spec[ReactionData](ReactionRemoved, 1).inClear(isName, "target.kind"),
+	spec[ReactionData](ReactionAdded, 1).sharedSubject().inClear(isName, "target.kind"),
+	spec[ReactionData](ReactionRemoved, 1).sharedSubject().inClear(isName, "target.kind"),
 	spec[BookmarkData](BookmarkAdded, 1).sharedSubject(),
 	spec[BookmarkData](BookmarkRemoved, 1).sharedSubject(),
 	spec[WatchSetData](WatchSet, 1).sharedSubject().inClear(isName, "category"),
