@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -30,9 +31,9 @@ type ReadPostInput struct {
 // comment they had read) or the reader's last position in that post was
 // written less than ReadEvery ago on this instance: then it is dropped, and
 // again is how long until it would be taken (the reader sends it again
-// then). It returns ENOTFOUND for a post that does not exist or is hidden,
-// EINVALID field "up_to_comment" for a comment that is not one of the
-// post's.
+// then). It returns ENOTFOUND for a post that does not exist, is deleted
+// (a read racing the deletion too) or is hidden, EINVALID field
+// "up_to_comment" for a comment that is not one of the post's.
 func (s *Service) ReadPost(ctx context.Context, in ReadPostInput) (again time.Duration, err error) {
 	upToSeq, err := s.readTarget(ctx, in)
 	if err != nil {
@@ -50,9 +51,16 @@ func (s *Service) ReadPost(ctx context.Context, in ReadPostInput) (again time.Du
 		return again, nil
 	}
 	_, err = s.emit(ctx, events.PostRead, string(in.PostID), string(in.User),
-		events.PostReadData{PostID: in.PostID, UserID: in.User, CommentID: in.UpTo, UpToSeq: upToSeq})
+		events.PostReadData{PostID: in.PostID, UserID: in.User, CommentID: in.UpTo, UpToSeq: upToSeq},
+		unlessDeleted(events.PostDeleted.Subject(string(in.PostID))))
+	if errors.Is(err, events.ErrConflict) {
+		return 0, errPostNotFound
+	}
 	return 0, err
 }
+
+// errPostNotFound answers a read of a post that is not there to read.
+var errPostNotFound = fault.Errorf(fault.ENOTFOUND, "post not found")
 
 // readTarget checks that in names a shown post and, if any, a comment of
 // it, and returns that comment's sequence (0 for none).
@@ -64,8 +72,8 @@ func (s *Service) readTarget(ctx context.Context, in ReadPostInput) (uint64, err
 	if err != nil {
 		return 0, err
 	}
-	if p.Hidden {
-		return 0, fault.Errorf(fault.ENOTFOUND, "post not found")
+	if p.Hidden || p.Deleted {
+		return 0, errPostNotFound
 	}
 	if in.UpTo == "" {
 		return 0, nil

@@ -1,6 +1,7 @@
 package commands_test
 
 import (
+	"sync"
 	"testing"
 	"time"
 
@@ -139,5 +140,64 @@ func TestReadPostConcurrentViews(t *testing.T) {
 	states, err := e.DB.ReadStates(ctx, events.UserID(readers[7]), []string{post.ID})
 	if err != nil || !states[post.ID].Read {
 		t.Errorf("a reader's state %+v (%v), want read", states, err)
+	}
+}
+
+// A deleted post takes no reads: refused as not found, nothing stored, no
+// view counted; and readers racing its deletion store no read after it.
+func TestReadPostRefusesADeletedPost(t *testing.T) {
+	t.Parallel()
+	e := forumtest.NewCore(t, forumtest.Options{})
+	ctx := forumtest.Context(t)
+	ann := e.Register("ann")
+	var readers []string
+	for i := range 16 {
+		readers = append(readers, e.Register("reader"+string(rune('a'+i))))
+	}
+	ids := posts(t, e, ann, 2)
+	if err := e.Cmds.DeletePost(ctx, events.UserID(ann), ids[0]); err != nil {
+		t.Fatal(err)
+	}
+	_, err := e.Cmds.ReadPost(ctx, commands.ReadPostInput{User: events.UserID(readers[0]), PostID: ids[0]})
+	wantCode(t, "a deleted post", err, fault.ENOTFOUND, "")
+	if n := eventsOn(t, e, events.PostRead.Subject(string(ids[0]))); n != 0 {
+		t.Errorf("a read of a deleted post stored %d events", n)
+	}
+	if p, err := e.DB.Post(ctx, ids[0], ""); err != nil || p.ViewCount != 0 {
+		t.Errorf("the deleted post's views: %d (%v), want 0", p.ViewCount, err)
+	}
+
+	race := ids[1]
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for _, r := range readers {
+		wg.Go(func() {
+			<-start
+			_, err := e.Cmds.ReadPost(ctx, commands.ReadPostInput{User: events.UserID(r), PostID: race})
+			if err != nil && fault.Code(err) != fault.ENOTFOUND {
+				t.Errorf("a read racing the delete: %v", err)
+			}
+		})
+	}
+	wg.Go(func() {
+		<-start
+		if err := e.Cmds.DeletePost(ctx, events.UserID(ann), race); err != nil {
+			t.Error(err)
+		}
+	})
+	close(start)
+	wg.Wait()
+	del, err := e.Store.Last(ctx, events.PostDeleted.Subject(string(race)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reads, err := e.Store.History(ctx, []string{events.PostRead.Subject(string(race))}, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range reads {
+		if ev.Seq > del.Seq {
+			t.Errorf("a read stored at %d, after the delete at %d", ev.Seq, del.Seq)
+		}
 	}
 }
