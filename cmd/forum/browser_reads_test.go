@@ -45,6 +45,13 @@ func browserReads(t *testing.T, e *browserEnv) {
 	e.srv.mustDo("POST", "/api/posts/"+postID+"/comments", a.Token, map[string]any{"body": "One more answer"}, http.StatusCreated, nil)
 	bob.waitJS("4 unread comments, live", card(postID)+`?.querySelector('.unread-badge')?.textContent === '4 unread comments'`)
 
+	// A post that comes live is new to bob, with its bookmark toggle, as it would be after a reload.
+	live := createPost(e.srv, a.Token, "Written while bob looks", "Fresh off the press.", "general")
+	bob.waitJS("the new-posts banner", `!document.getElementById('new-posts-banner').hidden`)
+	bob.click("#new-posts-banner")
+	bob.waitJS("the live post marked new", card(live)+`?.querySelector('.new-badge')?.textContent === 'New'`)
+	bob.waitJS("the live post's bookmark toggle", card(live)+`?.querySelector('.bookmark-toggle')?.getAttribute('aria-pressed') === 'false'`)
+
 	bob.open("/unread", "unread")
 	bob.waitJS("the thread in the Unread view", `[...document.querySelectorAll('#unread-posts article.post-card')].map((c) => c.dataset.id).join() === `+fmt.Sprintf("%q", postID))
 	readsAxe(t, bob)

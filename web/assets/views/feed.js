@@ -6,7 +6,7 @@ import { api, ApiError, prefetch } from '../api.js';
 import { createPostList, firstPage, withComment } from '../components/postlist.js';
 import { reload } from '../router.js';
 import { currentUser } from '../state.js';
-import { watchControl, mutedByCategory } from '../components/marks.js';
+import { watchControl, mutedByCategory, categoryLevel } from '../components/marks.js';
 
 // The tabs: each sort's path segment, its label and its sort parameter.
 const SORTS = [
@@ -35,6 +35,20 @@ function sortTabs(slug, { tab, period }) {
   const shown = period ?? 'all';
   return [tabs, h('nav', { class: 'period-picker', 'aria-label': 'Top of' }, h('ul', {}, PERIODS.map(([p, label]) =>
     h('li', {}, h('a', { href: `${base}/top?period=${p}`, id: `period-${p}`, 'aria-current': p === shown ? 'page' : null }, label)))))];
+}
+
+/**
+ * readersPost is a frame's new post as the signed-in reader's lists show it: the frame is everyone's, so the
+ * reader's own fields are filled in (unread unless they wrote it, not bookmarked, the watch level its categories
+ * or authorship give). An anonymous reader's post is the frame's.
+ */
+async function readersPost(post) {
+  const me = currentUser();
+  if (!me) return post;
+  const levels = await Promise.all(post.categories.map(categoryLevel));
+  const mine = post.author.id === me.id;
+  const watch = levels.includes('watching') ? 'watching' : levels.includes('muted') ? 'muted' : mine ? 'watching' : 'normal';
+  return { ...post, read: mine, unread_comments: 0, first_unread: null, bookmarked: false, watch };
 }
 
 export const feed = {
@@ -109,9 +123,9 @@ export const feed = {
           if (slug && !post.categories.includes(slug)) break;
           // On the feed, a post of the categories the reader mutes is not offered (their lists leave it out).
           const muted = !slug && currentUser() ? mutedByCategory(post) : Promise.resolve(false);
-          muted.then((skip) => {
+          Promise.all([muted, readersPost(post)]).then(([skip, shown]) => {
             if (skip || posts.has(post.id) || waiting.some((p) => p.id === post.id)) return;
-            waiting.push(post);
+            waiting.push(shown);
             showBanner();
           });
           break;
