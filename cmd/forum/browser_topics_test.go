@@ -95,6 +95,7 @@ func browserLock(t *testing.T, e *browserEnv) {
 	signUp(e.srv, "boss")
 	a := signUp(e.srv, "ann")
 	id := createPost(e.srv, a.Token, "A heated debate", "Opinions.", "general")
+	e.srv.mustDo("POST", "/api/posts/"+id+"/comments", a.Token, map[string]any{"body": "My opinion."}, http.StatusCreated, nil)
 	ann, boss := e.newTab("ann"), e.newTab("boss")
 	ann.signIn("ann")
 	boss.signIn("boss")
@@ -116,6 +117,10 @@ func browserLock(t *testing.T, e *browserEnv) {
 	boss.fill(`#comment-form textarea`, "Locked: please cool down.")
 	boss.click(`#comment-form button[type=submit]`)
 	ann.waitJS("the moderator's comment, live", `[...document.querySelectorAll('#comments .comment')].some((c) => c.textContent.includes('please cool down'))`)
+	// Reply and Quote would write into the box ann no longer has: they are gone, live; the moderator keeps them.
+	const replyShown = `[...document.querySelectorAll('#comments .reply-comment, #comments .quote-comment')].filter((b) => b.offsetParent !== null).length`
+	ann.waitJS("no Reply or Quote on a locked post", replyShown+` === 0 && document.querySelectorAll('#comments .reply-comment').length === 2`)
+	boss.waitJS("the moderator's Reply and Quote", replyShown+` === 4`)
 
 	ann.open("/", "feed")
 	ann.waitJS("the lock in the list", fmt.Sprintf(`!!document.querySelector('#feed article.post-card[data-id=%q] .locked-badge')`, id))
@@ -123,6 +128,7 @@ func browserLock(t *testing.T, e *browserEnv) {
 	ann.waitJS("the lock gone from the list, live", fmt.Sprintf(`!document.querySelector('#feed article.post-card[data-id=%q] .locked-badge')`, id))
 	ann.open("/posts/"+id, "post")
 	ann.waitJS("the comment box back", `document.getElementById('comment-form')?.hidden === false && !document.getElementById('post-locked')`)
+	ann.waitJS("Reply and Quote back", replyShown+` === 4`)
 }
 
 // inViewport counts the topic rows whose whole box lies in the viewport.

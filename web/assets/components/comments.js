@@ -265,9 +265,10 @@ export function createComments({ postId, onNew, onRemoved, onShown }) {
 
   more.addEventListener('click', () => loadMore().catch(reportError));
   const lockedNote = h('p', { id: 'post-locked-note', class: 'locked-note', hidden: true });
+  const wrap = h('div', { class: 'comments-wrap' }, list, more, lockedNote, form);
 
   return {
-    el: h('div', { class: 'comments-wrap' }, list, more, lockedNote, form),
+    el: wrap,
     loadMore,
     reveal,
     add,
@@ -296,12 +297,14 @@ export function createComments({ postId, onNew, onRemoved, onShown }) {
     },
     /**
      * setLocked says whether the post is locked: it takes no new comments, so the form gives way to a note,
-     * but for a moderator (mayStill), who still comments under the note.
+     * but for a moderator (mayStill), who still comments under the note; Reply and Quote go with the form.
      */
     setLocked(locked, mayStill) {
       lockedNote.hidden = !locked;
       lockedNote.textContent = mayStill ? 'This topic is locked: only moderators may comment.' : 'This topic is locked: it takes no new comments.';
       form.hidden = locked && !mayStill;
+      // Reply and Quote write into the form: gone with it.
+      wrap.classList.toggle('closed', form.hidden);
     },
     /** close removes the form: a removed post takes no more comments. */
     close: () => form.remove(),
