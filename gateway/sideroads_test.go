@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"forum/commands"
 	"forum/events"
@@ -458,5 +459,20 @@ func TestPurgedUserOnEveryRoad(t *testing.T) {
 		if status, body := mod.Do("GET", path, nil); status != http.StatusOK || !bytes.Contains(body, []byte(text)) {
 			t.Errorf("the moderator GET %s: %d %s", path, status, body)
 		}
+	}
+}
+
+// A notification's excerpt is the text as it reads, not the Markdown as
+// typed: a quote's link and marks do not show, and it stays one short line.
+func TestNotificationExcerptsAreText(t *testing.T) {
+	t.Parallel()
+	f := forumtest.Start(t, forumtest.Options{})
+	ann, bob := f.SignUp("ann"), f.SignUp("bob")
+	post := mkPost(bob, "Bob's")
+	mkComment(ann, post.ID, "[@pablo wrote:](http://example.com/posts/1?comment=2)\n> **quoted** `words` &amp; more\n\nHi @bob, see _this_.\n\n"+strings.Repeat("long ", 100))
+	notes, _ := notificationsOf(t, bob)
+	const want = "@pablo wrote: quoted words & more Hi @bob, see this. long"
+	if len(notes) != 1 || !strings.HasPrefix(notes[0].Excerpt, want) || utf8.RuneCountInString(notes[0].Excerpt) != 140 {
+		t.Errorf("the excerpt of a quote: %+v, want it to begin %q, 140 characters", notes, want)
 	}
 }

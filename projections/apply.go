@@ -39,6 +39,9 @@ type applier struct {
 	// rendered is the HTML of the bodies of the posts the batch created, by
 	// their event's sequence: kept once it commits, for FreshPost.
 	rendered map[uint64]string
+	// lastExcerpt is the last body a notification's excerpt was made of, and
+	// that excerpt.
+	lastExcerpt [2]string
 }
 
 // apply folds one event into the read models. Apply functions are pure: all

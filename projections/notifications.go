@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"html"
 	"regexp"
 	"slices"
 	"strconv"
@@ -12,6 +13,8 @@ import (
 	"unicode/utf8"
 
 	"forum/events"
+
+	"github.com/microcosm-cc/bluemonday"
 )
 
 // Notification tells a user of a mention of them (in a post, comment or
@@ -65,9 +68,27 @@ func Mentions(body string) []string {
 	return out
 }
 
-// excerpt is the first words of body, on one line: what a notification shows.
+// excerptSource is how much of a body its excerpt is read from: enough for
+// 140 characters of text under a good deal of Markdown, and a bound on the
+// rendering each notifying event pays.
+const excerptSource = 2000
+
+// plainText is the text of rendered HTML: its tags gone, its entities read.
+var plainText = bluemonday.StrictPolicy()
+
+// excerpt is the first words of body as it reads, on one line: what a
+// notification shows. Its Markdown is rendered and only the text is kept, so
+// a quote's link or a list's marks do not show as typed.
 func excerpt(body string) string {
-	line := strings.Join(strings.Fields(body), " ")
+	if len(body) > excerptSource {
+		cut := excerptSource
+		for cut > 0 && !utf8.RuneStart(body[cut]) {
+			cut--
+		}
+		body = body[:cut]
+	}
+	text := html.UnescapeString(plainText.Sanitize(RenderMarkdown(body)))
+	line := strings.Join(strings.Fields(text), " ")
 	if utf8.RuneCountInString(line) <= 140 {
 		return line
 	}
@@ -152,7 +173,7 @@ func (a *applier) addNotification(ev events.Event, user, kind string, n notice) 
 	}
 	_, err := a.exec(`INSERT OR IGNORE INTO notifications(seq, user_id, kind, actor_id, post_id, comment_id, room, message_id, excerpt, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		ev.Seq, user, kind, n.actor, nullable(n.postID), nullable(n.commentID), nullable(n.room), nullable(n.msgID), excerpt(n.body), FormatTime(ev.Time))
+		ev.Seq, user, kind, n.actor, nullable(n.postID), nullable(n.commentID), nullable(n.room), nullable(n.msgID), a.excerpt(n.body), FormatTime(ev.Time))
 	return err
 }
 
@@ -180,8 +201,17 @@ func (a *applier) forgetNotificationsFrom(user, other string) error {
 // renotice rewrites the excerpt of the notifications made by the event at
 // seq to the text as it now is: an edit leaves none of the old text there.
 func (a *applier) renotice(seq uint64, body string) error {
-	_, err := a.exec(`UPDATE notifications SET excerpt = ? WHERE seq = ?`, excerpt(body), seq)
+	_, err := a.exec(`UPDATE notifications SET excerpt = ? WHERE seq = ?`, a.excerpt(body), seq)
 	return err
+}
+
+// excerpt is excerpt(body), rendered once for the many notifications of one
+// event.
+func (a *applier) excerpt(body string) string {
+	if a.lastExcerpt[0] != body {
+		a.lastExcerpt = [2]string{body, excerpt(body)}
+	}
+	return a.lastExcerpt[1]
 }
 
 func (a *applier) notificationsRead(_ events.Event, d events.NotificationsReadData) error {
