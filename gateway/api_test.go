@@ -584,7 +584,7 @@ func TestAPIRoutingAndHeaders(t *testing.T) {
 	})
 
 	// Pages: the SPA with a CSP whose script policy has no 'unsafe-inline'.
-	for _, page := range []string{"/", "/c/general", "/posts/" + p.ID, "/new", "/signin", "/signup", "/users/" + alice.User.ID,
+	for _, page := range []string{"/", "/c/general", "/posts/" + p.ID, "/new", "/new-topic", "/signin", "/signup", "/users/" + alice.User.ID,
 		"/chat", "/chat/" + alice.User.ID, "/rooms", "/rooms/general"} {
 		r := sendScenario(t, f.URL, scenario{Method: "GET", URL: page})
 		checkEveryResponse(t, "GET", page, r)

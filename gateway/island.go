@@ -20,7 +20,8 @@ import (
 var islandSlug = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,63}$`)
 
 // feedSorts maps the last segment of a feed's path to the sort it asks for.
-var feedSorts = map[string]string{"": "latest", "latest": "latest", "newest": "new", "top": "top"}
+// "newest" is the old name of "new": the app shows it under its name now.
+var feedSorts = map[string]string{"": "latest", "latest": "latest", "new": "new", "newest": "new", "top": "top"}
 
 // islandReads returns the reads of the first view of the feed (of category,
 // if set, in sort, top of period if set), spelt as the app asks for them.

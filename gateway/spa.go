@@ -31,14 +31,14 @@ func (s *Server) spaRoutes(mux *http.ServeMux) {
 		}
 	}
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { s.serveFeedPage(w, r, "", "") })
-	for _, sort := range []string{"latest", "newest", "top"} {
+	for _, sort := range []string{"latest", "new", "newest", "top"} {
 		mux.HandleFunc("GET /"+sort, func(w http.ResponseWriter, r *http.Request) { s.serveFeedPage(w, r, "", sort) })
 	}
 	mux.HandleFunc("GET /c/{category}", func(w http.ResponseWriter, r *http.Request) { s.serveFeedPage(w, r, r.PathValue("category"), "") })
 	mux.HandleFunc("GET /c/{category}/{sort}", func(w http.ResponseWriter, r *http.Request) {
 		s.serveFeedPage(w, r, r.PathValue("category"), r.PathValue("sort"))
 	})
-	for _, route := range []string{"/posts/{id}", "/posts/{id}/edit", "/new", "/signin", "/signup",
+	for _, route := range []string{"/posts/{id}", "/posts/{id}/edit", "/new-topic", "/signin", "/signup",
 		"/users/{id}", "/chat", "/chat/{userId}", "/rooms", "/rooms/{name}", "/search", "/settings", "/mod", "/mod/log", "/bookmarks", "/unread", "/fresh"} {
 		mux.HandleFunc("GET "+route, serveIndex(http.StatusOK))
 	}

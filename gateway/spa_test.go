@@ -45,9 +45,9 @@ func get(t *testing.T, url string, header ...string) (*http.Response, []byte) {
 func TestAssetsAreCachedAndCompressed(t *testing.T) {
 	f := forumtest.Start(t, forumtest.Options{})
 
-	resp, page := get(t, f.URL+"/new", "Accept-Encoding", "gzip, deflate, br")
+	resp, page := get(t, f.URL+"/new-topic", "Accept-Encoding", "gzip, deflate, br")
 	if resp.StatusCode != 200 || resp.Header.Get("Content-Encoding") != "gzip" {
-		t.Fatalf("GET /new = %d, Content-Encoding %q; want gzip", resp.StatusCode, resp.Header.Get("Content-Encoding"))
+		t.Fatalf("GET /new-topic = %d, Content-Encoding %q; want gzip", resp.StatusCode, resp.Header.Get("Content-Encoding"))
 	}
 	zr, err := gzip.NewReader(bytes.NewReader(page))
 	if err != nil {
@@ -55,19 +55,19 @@ func TestAssetsAreCachedAndCompressed(t *testing.T) {
 	}
 	index, _ := io.ReadAll(zr)
 	if !strings.Contains(resp.Header.Get("Vary"), "Accept-Encoding") || resp.Header.Get("Cache-Control") != "no-cache" {
-		t.Errorf("GET /new: Vary %q, Cache-Control %q", resp.Header.Get("Vary"), resp.Header.Get("Cache-Control"))
+		t.Errorf("GET /new-topic: Vary %q, Cache-Control %q", resp.Header.Get("Vary"), resp.Header.Get("Cache-Control"))
 	}
 	if !strings.Contains(string(index), `class="skeleton"`) {
 		t.Error("index.html has no skeleton to show while the app loads")
 	}
 	etag := resp.Header.Get("ETag")
-	if r, body := get(t, f.URL+"/new", "Accept-Encoding", "gzip", "If-None-Match", etag); r.StatusCode != http.StatusNotModified || len(body) != 0 {
-		t.Errorf("GET /new If-None-Match %s = %d with %d bytes, want 304 and nothing", etag, r.StatusCode, len(body))
+	if r, body := get(t, f.URL+"/new-topic", "Accept-Encoding", "gzip", "If-None-Match", etag); r.StatusCode != http.StatusNotModified || len(body) != 0 {
+		t.Errorf("GET /new-topic If-None-Match %s = %d with %d bytes, want 304 and nothing", etag, r.StatusCode, len(body))
 	}
-	if r, body := get(t, f.URL+"/new", "If-None-Match", etag); r.StatusCode != 200 || r.Header.Get("Content-Encoding") != "" || !bytes.Equal(body, index) {
-		t.Errorf("GET /new without gzip, with the gzipped variant's ETag = %d %q: want the page, plain", r.StatusCode, r.Header.Get("Content-Encoding"))
+	if r, body := get(t, f.URL+"/new-topic", "If-None-Match", etag); r.StatusCode != 200 || r.Header.Get("Content-Encoding") != "" || !bytes.Equal(body, index) {
+		t.Errorf("GET /new-topic without gzip, with the gzipped variant's ETag = %d %q: want the page, plain", r.StatusCode, r.Header.Get("Content-Encoding"))
 	}
-	if r, _ := get(t, f.URL+"/new", "Accept-Encoding", "gzip;q=0"); r.Header.Get("Content-Encoding") != "" {
+	if r, _ := get(t, f.URL+"/new-topic", "Accept-Encoding", "gzip;q=0"); r.Header.Get("Content-Encoding") != "" {
 		t.Errorf("gzip;q=0 got Content-Encoding %q", r.Header.Get("Content-Encoding"))
 	}
 	if r, _ := get(t, f.URL+"/no/such/page", "If-None-Match", etag, "Accept-Encoding", "gzip"); r.StatusCode != 404 {
@@ -155,7 +155,7 @@ func TestFeedPageBringsItsAnswers(t *testing.T) {
 	}
 	// Every tab of the feed, and of a category, comes with its first page.
 	for page, read := range map[string]string{
-		"/newest": "/api/posts?sort=new&limit=20", "/top?period=week": "/api/posts?sort=top&period=week&limit=20",
+		"/new": "/api/posts?sort=new&limit=20", "/newest": "/api/posts?sort=new&limit=20", "/c/general/new": "/api/posts?category=general&sort=new&limit=20", "/top?period=week": "/api/posts?sort=top&period=week&limit=20",
 		"/c/general/top": "/api/posts?category=general&sort=top&limit=20", "/c/general/latest": "/api/posts?category=general&sort=latest&limit=20",
 	} {
 		if _, answers := island(page); answers[read].Status != 200 {

@@ -179,7 +179,7 @@ func browserLiveFeedAndVotes(t *testing.T, e *browserEnv) {
 	bob.waitLive()
 
 	// A post needs a category: the error shows beside the checkboxes.
-	ada.click(`.site-nav a[href="/new"]`)
+	ada.click(`.site-nav a[href="/new-topic"]`)
 	ada.waitView("new")
 	ada.typeInto(`#post-form [name=title]`, "Hello from ada")
 	ada.fill(`#post-form [name=body]`, "First post.\nSecond line.")
@@ -624,7 +624,7 @@ func browserStoredXSS(t *testing.T, e *browserEnv) {
 
 	title := xssImg
 	body := xssScript + "\n" + xssImg
-	ada.open("/new", "new")
+	ada.open("/new-topic", "new")
 	ada.fill(`#post-form [name=title]`, title)
 	ada.fill(`#post-form [name=body]`, body)
 	ada.click(`#post-form input[name=categories][value=general]`)
@@ -688,7 +688,7 @@ func browserStoredXSS(t *testing.T, e *browserEnv) {
 	// post; links that would run script, raw HTML and images do not.
 	md := "**strong** and [ok](https://example.com/a) and [run](javascript:window.__xss=1) and [data](data:text/html,x)\n\n" +
 		"<a href=\"javascript:window.__xss=1\">raw</a> ![pic](x\" onerror=\"window.__xss=1) <style>body{display:none}</style>"
-	ada.open("/new", "new")
+	ada.open("/new-topic", "new")
 	ada.fill(`#post-form [name=title]`, "Markdown")
 	ada.fill(`#post-form [name=body]`, md)
 	ada.click(`#post-form .composer-toggle`)

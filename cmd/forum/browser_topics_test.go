@@ -66,8 +66,14 @@ func browserTopicTabs(t *testing.T, e *browserEnv) {
 	}
 	axeClean(t, bob, "the latest tab")
 
-	bob.click(`#sort-newest`)
-	bob.waitJS("the new tab", fmt.Sprintf(`location.pathname === '/newest' && %s === %q`, feedOrder, strings.Join([]string{fresh, liked, old}, ",")))
+	bob.click(`#sort-new`)
+	bob.waitJS("the new tab", fmt.Sprintf(`location.pathname === '/new' && %s === %q`, feedOrder, strings.Join([]string{fresh, liked, old}, ",")))
+	if got := bob.js(`[...document.querySelectorAll('.sort-tabs a')].map((a) => a.textContent).join(' · ')`); got != "Latest · New · Top" {
+		t.Errorf("the tabs say %q", got)
+	}
+	// The New tab's old address shows it under its name.
+	bob.open("/newest", "feed")
+	bob.waitJS("/newest replaced by /new", `location.pathname === '/new' && document.querySelector('.sort-tabs [aria-current=page]')?.id === 'sort-new'`)
 	bob.click(`#sort-top`)
 	bob.waitJS("the top tab", fmt.Sprintf(`location.pathname === '/top' && %s.startsWith(%q)`, feedOrder, liked))
 	bob.waitJS("the period picker", `document.querySelector('.period-picker [aria-current=page]')?.id === 'period-all'`)

@@ -110,7 +110,7 @@ func browserDrafts(t *testing.T, e *browserEnv) {
 	a, b := signUp(e.srv, "ada"), signUp(e.srv, "bob")
 	ada := e.newTab("ada")
 	ada.signIn("ada")
-	ada.open("/new", "new")
+	ada.open("/new-topic", "new")
 	ada.typeInto(`#post-form [name=title]`, "Half a title")
 	ada.typeInto(`#post-form [name=body]`, "Half a thought")
 	ada.do("reload", chromedp.Reload())
@@ -344,7 +344,7 @@ func browserAccessibility(t *testing.T, e *browserEnv) {
 			p.click(`#post-history-toggle`)
 			p.waitJS("the history", `document.querySelectorAll('#post-history .revision').length === 2`)
 		}},
-		{"new", "/new", "new", `!!document.getElementById('post-form')`, ada, nil},
+		{"new", "/new-topic", "new", `!!document.getElementById('post-form')`, ada, nil},
 		{"profile", "/users/" + a.User.ID + "?tab=liked", "profile", `document.getElementById('tab-liked')?.getAttribute('aria-selected') === 'true'`, ada, nil},
 		{"chat", "/chat/" + b.User.ID, "chat", `document.querySelectorAll('#messages .message[data-id]').length === 1`, ada, nil},
 		{"rooms", "/rooms", "rooms", `document.querySelectorAll('#all-rooms .room').length >= 1`, ada, nil},

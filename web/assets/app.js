@@ -25,6 +25,7 @@ import { navigate } from './router.js';
 const ROUTES = [
   ['/', feed],
   ['/latest', feed],
+  ['/new', feed],
   ['/newest', feed],
   ['/top', feed],
   ['/c/:category', feed],
@@ -33,7 +34,7 @@ const ROUTES = [
   ['/c/:category/:sort', feed],
   ['/posts/:id', post],
   ['/posts/:id/edit', editPost],
-  ['/new', newPost],
+  ['/new-topic', newPost],
   ['/signin', signin],
   ['/signup', signup],
   ['/users/:id', profile],

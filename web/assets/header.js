@@ -84,7 +84,7 @@ export function initHeader() {
 export function markSection(pathname) {
   for (const link of document.querySelectorAll('.site-nav a')) {
     const href = link.getAttribute('href');
-    const here = href === '/' ? pathname === '/' || pathname.startsWith('/c/') || ['/latest', '/newest', '/top'].includes(pathname) : pathname === href || pathname.startsWith(`${href}/`);
+    const here = href === '/' ? pathname === '/' || pathname.startsWith('/c/') || ['/latest', '/new', '/newest', '/top'].includes(pathname) : pathname === href || pathname.startsWith(`${href}/`);
     if (here) link.setAttribute('aria-current', 'page');
     else link.removeAttribute('aria-current');
   }

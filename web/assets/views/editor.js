@@ -1,4 +1,4 @@
-// Writing a post (/new) and editing one (/posts/{id}/edit): title, body and 1 to 5 categories.
+// Writing a post (/new-topic) and editing one (/posts/{id}/edit): title, body and 1 to 5 categories.
 import { h, path } from '../dom.js';
 import { api } from '../api.js';
 import { currentUser } from '../state.js';

@@ -1,24 +1,25 @@
-// The feed (/, /latest, /newest, /top and the same under /c/{category}): the topics as one dense list, sorted by
+// The feed (/, /latest, /new, /top and the same under /c/{category}; /newest is an old name of /new): the topics
+// as one dense list, sorted by
 // latest activity (the default), newest or top (within a period), with infinite scroll, the category filter,
 // and a "N new posts" banner for posts created since.
 import { h, path, count, hiddenText } from '../dom.js';
 import { api, ApiError, prefetch } from '../api.js';
 import { createPostList, firstPage, withComment } from '../components/postlist.js';
-import { reload } from '../router.js';
+import { reload, navigate } from '../router.js';
 import { currentUser } from '../state.js';
 import { watchControl, mutedByCategory, categoryLevel } from '../components/marks.js';
 
 // The tabs: each sort's path segment, its label and its sort parameter.
 const SORTS = [
   { segment: 'latest', label: 'Latest', sort: 'latest' },
-  { segment: 'newest', label: 'New', sort: 'new' },
+  { segment: 'new', label: 'New', sort: 'new' },
   { segment: 'top', label: 'Top', sort: 'top' },
 ];
 const PERIODS = [['day', 'Today'], ['week', 'This week'], ['month', 'This month'], ['year', 'This year'], ['all', 'All time']];
 
 /** sortOf reads the sort and period of a feed's URL: its last path segment, latest by default. */
 function sortOf(pathname, query) {
-  const segment = pathname.split('/').pop();
+  const segment = pathname.split('/').pop().replace(/^newest$/, 'new');
   const tab = SORTS.find((s) => s.segment === segment) ?? SORTS[0];
   const period = tab.sort === 'top' && PERIODS.some(([p]) => p === query.get('period')) ? query.get('period') : null;
   return { tab, period };
@@ -59,6 +60,11 @@ export const feed = {
   },
   async mount({ main, params, query, scope, setTitle, restored }) {
     const slug = params.category ?? null;
+    if (location.pathname.endsWith('/newest')) {
+      // The New tab's old address: the same list under its name now.
+      navigate(location.pathname.replace(/newest$/, 'new') + location.search, { replace: true });
+      return;
+    }
     if (params.sort && !SORTS.some((s) => s.segment === params.sort)) throw new ApiError(404, { code: 'not_found', message: 'No such list' });
     const sorted = sortOf(location.pathname, query);
     const heading = h('h1', {}, 'Topics');

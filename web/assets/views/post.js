@@ -90,7 +90,7 @@ export const post = {
       const heading = h('h1', { tabindex: '-1' }, 'Post deleted');
       main.replaceChildren(h('section', { class: 'deleted-page', id: 'post-deleted' }, heading,
         h('p', {}, `“${postTitle}” is deleted: it no longer shows in the feed, in search or on your profile, and its comments went with it.`),
-        h('p', { class: 'form-actions' }, h('a', { href: '/', class: 'button' }, 'Back to the feed'), h('a', { href: '/new' }, 'Write a new post'))));
+        h('p', { class: 'form-actions' }, h('a', { href: '/', class: 'button' }, 'Back to the feed'), h('a', { href: '/new-topic' }, 'Write a new post'))));
       heading.focus();
     }
 
