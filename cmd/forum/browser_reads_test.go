@@ -31,6 +31,8 @@ func browserReads(t *testing.T, e *browserEnv) {
 	}
 	e.srv.mustDo("POST", "/api/posts/"+postID+"/read", b.Token, map[string]any{"up_to_comment": comments[21]}, http.StatusNoContent, nil)
 	fresh := createPost(e.srv, a.Token, "Not opened yet", "A post bob has not seen.", "general")
+	upToDate := createPost(e.srv, a.Token, "Read to the end", "Nothing more to read.", "general")
+	e.srv.mustDo("POST", "/api/posts/"+upToDate+"/read", b.Token, map[string]any{"up_to_comment": nil}, http.StatusNoContent, nil)
 
 	bob := e.newTab("bob")
 	bob.signIn("bob")
@@ -41,6 +43,7 @@ func browserReads(t *testing.T, e *browserEnv) {
 	}
 	bob.waitJS("3 unread comments on the thread", card(postID)+`?.querySelector('.unread-badge')?.textContent === '3 unread comments'`)
 	bob.waitJS("the post bob never opened marked new", card(fresh)+`?.querySelector('.new-badge')?.textContent === 'New'`)
+	bob.waitJS("the counts of bob's lists", `document.getElementById('unread-count')?.textContent === '1' && document.getElementById('new-count')?.textContent === '1'`)
 
 	e.srv.mustDo("POST", "/api/posts/"+postID+"/comments", a.Token, map[string]any{"body": "One more answer"}, http.StatusCreated, nil)
 	bob.waitJS("4 unread comments, live", card(postID)+`?.querySelector('.unread-badge')?.textContent === '4 unread comments'`)
@@ -51,10 +54,15 @@ func browserReads(t *testing.T, e *browserEnv) {
 	bob.click("#new-posts-banner")
 	bob.waitJS("the live post marked new", card(live)+`?.querySelector('.new-badge')?.textContent === 'New'`)
 	bob.waitJS("the live post's bookmark toggle", card(live)+`?.querySelector('.bookmark-toggle')?.getAttribute('aria-pressed') === 'false'`)
+	bob.waitJS("one more post new to bob, live", `document.getElementById('new-count')?.textContent === '2'`)
 
 	bob.open("/unread", "unread")
 	bob.waitJS("the thread in the Unread view", `[...document.querySelectorAll('#unread-posts article.post-card')].map((c) => c.dataset.id).join() === `+fmt.Sprintf("%q", postID))
 	readsAxe(t, bob)
+	// A comment on a post bob had read to the end puts it on his Unread list, live.
+	bob.waitLive()
+	e.srv.mustDo("POST", "/api/posts/"+upToDate+"/comments", a.Token, map[string]any{"body": "A late answer"}, http.StatusCreated, nil)
+	bob.waitJS("the post read to the end now unread, live", fmt.Sprintf(`document.querySelector('#unread-posts article.post-card[data-id=%q] .unread-badge')?.textContent === '1 unread comment'`, upToDate))
 
 	bob.click(fmt.Sprintf(`#unread-posts article.post-card[data-id=%q] .post-card-title a`, postID))
 	bob.waitView("post")
@@ -74,6 +82,12 @@ func browserReads(t *testing.T, e *browserEnv) {
 	}) {
 		t.Errorf("bob still has %d unread comments after reading them", got.Post.UnreadComments)
 	}
+
+	// A post written while bob looks at the posts new to him joins them.
+	bob.open("/fresh", "fresh")
+	bob.waitLive()
+	later := createPost(e.srv, a.Token, "Later still", "Another one.", "general")
+	bob.waitJS("the new post new to bob, live", fmt.Sprintf(`!!document.querySelector('#fresh-posts article.post-card[data-id=%q] .new-badge')`, later))
 }
 
 // readsAxe runs axe on the view as it is.

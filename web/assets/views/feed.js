@@ -8,6 +8,7 @@ import { createPostList, firstPage, withComment } from '../components/postlist.j
 import { reload, navigate } from '../router.js';
 import { currentUser } from '../state.js';
 import { watchControl, mutedByCategory, categoryLevel } from '../components/marks.js';
+import { readingCounts } from './reading.js';
 
 // The tabs: each sort's path segment, its label and its sort parameter.
 const SORTS = [
@@ -94,7 +95,9 @@ export const feed = {
     const link = (href, label, isCurrent, badge) =>
       h('li', {}, h('a', { href, 'aria-current': isCurrent ? 'page' : null }, label, badge && ' ', badge));
     const tabPath = sorted.tab === SORTS[0] ? '' : `/${sorted.tab.segment}`;
-    categories.append(link(tabPath || '/', 'All posts', !slug), ...(currentUser() ? [link('/unread', 'Unread'), link('/fresh', 'New to you')] : []), ...items.map((c) => {
+    // The reader's own lists, with how many posts each holds, read again as frames may change them.
+    const reading = currentUser() ? readingCounts(scope, link) : { links: [], later: () => {} };
+    categories.append(link(tabPath || '/', 'All posts', !slug), ...reading.links, ...items.map((c) => {
       const badge = h('span', { class: 'count' }, c.post_count);
       badges.set(c.slug, badge);
       return link(path('c', c.slug) + tabPath, c.name, c.slug === slug, [badge, hiddenText(' posts')]);
@@ -121,6 +124,7 @@ export const feed = {
     });
 
     scope.listen((msg) => {
+      if (['post.created', 'comment.created', 'post.deleted', 'hidden', 'comment.deleted'].includes(msg.type)) reading.later();
       switch (msg.type) {
         case 'post.created': {
           const { post } = msg;
