@@ -320,21 +320,9 @@ func (s *Server) erase(w http.ResponseWriter, r *http.Request, p principal) {
 
 // withoutBlocked leaves out of items those by the users the reader blocks.
 func withoutBlocked[T any](s *Server, r *http.Request, items []T, author func(T) string) ([]T, error) {
-	viewer := viewerOf(r)
-	if viewer == "" {
-		return items, nil
-	}
-	st, err := s.db.StandingOf(r.Context(), events.UserID(viewer))
-	if err != nil || !st.Blocks {
+	blocked, err := s.blockedBy(r)
+	if err != nil || len(blocked) == 0 {
 		return items, err
-	}
-	ids, err := s.db.BlockedIDs(r.Context(), events.UserID(viewer))
-	if err != nil {
-		return nil, err
-	}
-	blocked := map[string]bool{}
-	for _, id := range ids {
-		blocked[id] = true
 	}
 	out := items[:0]
 	for _, it := range items {
@@ -343,4 +331,46 @@ func withoutBlocked[T any](s *Server, r *http.Request, items []T, author func(T)
 		}
 	}
 	return out, nil
+}
+
+// blockedBy returns the set of users the reader blocks (none for an
+// anonymous reader).
+func (s *Server) blockedBy(r *http.Request) (map[string]bool, error) {
+	viewer := viewerOf(r)
+	if viewer == "" {
+		return nil, nil
+	}
+	st, err := s.db.StandingOf(r.Context(), events.UserID(viewer))
+	if err != nil || !st.Blocks {
+		return nil, err
+	}
+	ids, err := s.db.BlockedIDs(r.Context(), events.UserID(viewer))
+	if err != nil {
+		return nil, err
+	}
+	blocked := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		blocked[id] = true
+	}
+	return blocked, nil
+}
+
+// blindComments leaves out of comments' reply_to the authors the reader
+// blocks, whose comments they are not shown (reply_to.author null).
+func (s *Server) blindComments(r *http.Request, comments []projections.Comment) error {
+	blocked, err := s.blockedBy(r)
+	if err != nil || len(blocked) == 0 {
+		return err
+	}
+	for i := range comments {
+		comments[i] = comments[i].Blind(func(id string) bool { return blocked[id] })
+	}
+	return nil
+}
+
+// blindComment is blindComments for one comment.
+func (s *Server) blindComment(r *http.Request, c projections.Comment) (projections.Comment, error) {
+	cs := []projections.Comment{c}
+	err := s.blindComments(r, cs)
+	return cs[0], err
 }

@@ -154,6 +154,9 @@ func (s *Server) listComments(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		page.Items, err = withoutBlocked(s, r, page.Items, func(c projections.Comment) string { return c.Author.ID })
 	}
+	if err == nil {
+		err = s.blindComments(r, page.Items)
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -164,6 +167,9 @@ func (s *Server) listComments(w http.ResponseWriter, r *http.Request) {
 // writeComment answers with one comment as the reader sees it.
 func (s *Server) writeComment(w http.ResponseWriter, r *http.Request, status int, id string) {
 	c, err := s.db.Comment(r.Context(), events.CommentID(id), events.UserID(viewerOf(r)))
+	if err == nil {
+		c, err = s.blindComment(r, c)
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -185,6 +191,9 @@ func (s *Server) getComment(w http.ResponseWriter, r *http.Request) {
 		if p, err = s.db.Post(r.Context(), events.PostID(c.PostID), ""); err == nil && p.Hidden {
 			err = fault.Errorf(fault.ENOTFOUND, "comment not found")
 		}
+	}
+	if err == nil {
+		c, err = s.blindComment(r, c)
 	}
 	if err != nil {
 		s.writeError(w, r, err)

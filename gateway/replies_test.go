@@ -2,6 +2,7 @@ package gateway_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -117,6 +118,75 @@ func TestCommentReplies(t *testing.T) {
 	}
 }
 
+// A reader who blocks the author of the comment a reply answers, whose
+// comments they are not shown, is not shown that author in reply_to either
+// (reply_to.author null, its id kept): in the list, from a permalink, one
+// comment, the live frames (created and edited) and a resume's, while
+// other readers see the author everywhere.
+func TestReplyToBlockedAuthor(t *testing.T) {
+	t.Parallel()
+	f := forumtest.Start(t, forumtest.Options{})
+	grace, linus, ken := f.SignUp("grace"), f.SignUp("linus"), f.SignUp("ken")
+	post := ken.CreatePost("Replies and blocks")
+	first := commentOn(t, linus, post, "Linus speaks", "")
+	grace.MustDo("PUT", "/api/users/"+linus.User.ID+"/block", nil, http.StatusNoContent, nil)
+	graceWS, kenWS := grace.DialWS(""), ken.DialWS("")
+	before := graceWS.Hello.Seq
+	reply := commentOn(t, ken, post, "Ken answers", first.ID)
+	ken.MustDo("PATCH", "/api/comments/"+reply.ID, map[string]any{"body": "Ken answers again"}, http.StatusOK, nil)
+
+	// check asserts what reader is shown of the reply's reply_to.
+	check := func(road string, c *projections.Comment, blind bool) {
+		t.Helper()
+		switch r := c.ReplyTo; {
+		case r == nil || r.ID != first.ID:
+			t.Errorf("%s: reply_to %+v, want %s", road, r, first.ID)
+		case blind && r.Author != nil:
+			t.Errorf("%s: reply_to.author %+v for linus's blocker, want null", road, r.Author)
+		case !blind && (r.Author == nil || r.Author.ID != linus.User.ID):
+			t.Errorf("%s: reply_to.author %+v, want linus", road, r.Author)
+		}
+	}
+	for _, q := range []string{"", "?from=" + reply.ID} {
+		for _, reader := range []*forumtest.Client{grace, ken} {
+			var page projections.Page[projections.Comment]
+			reader.MustDo("GET", "/api/posts/"+post+"/comments"+q, nil, http.StatusOK, &page)
+			var listed *projections.Comment
+			for i := range page.Items {
+				if page.Items[i].ID == reply.ID {
+					listed = &page.Items[i]
+				}
+			}
+			if listed == nil {
+				t.Fatalf("%s's list%s has no reply: %+v", reader.User.Nickname, q, page.Items)
+			}
+			check(reader.User.Nickname+"'s list"+q, listed, reader == grace)
+		}
+	}
+	for _, reader := range []*forumtest.Client{grace, ken} {
+		var one oneComment
+		reader.MustDo("GET", "/api/comments/"+reply.ID, nil, http.StatusOK, &one)
+		check(reader.User.Nickname+"'s comment", &one.Comment, reader == grace)
+	}
+
+	// frames checks the reply's created and edited frames on w.
+	frames := func(road string, w *forumtest.WSClient, blind bool) {
+		t.Helper()
+		for _, typ := range []string{"comment.created", "comment.edited"} {
+			fr := w.WaitFor(road+" "+typ, func(fr forumtest.Frame) bool {
+				return fr.Str(t, "type") == typ && strings.Contains(fr.String(), reply.ID)
+			})
+			var frame struct{ Comment projections.Comment }
+			fr.Decode(t, &frame)
+			check(road+" "+typ, &frame.Comment, blind)
+		}
+	}
+	frames("grace's live", graceWS, true)
+	frames("ken's live", kenWS, false)
+	frames("grace's resumed", grace.DialWS(fmt.Sprint("after=", before)), true)
+	frames("ken's resumed", ken.DialWS(fmt.Sprint("after=", before)), false)
+}
+
 // The author of the comment answered is told (kind reply), once even when
 // also mentioned, never of their own reply nor of one by a user they block;
 // the post's author is told of a reply to another's comment as of any
@@ -178,7 +248,7 @@ func TestReplyToErasedAuthor(t *testing.T) {
 	var a, r oneComment
 	bob.MustDo("GET", "/api/comments/"+first.ID, nil, http.StatusOK, &a)
 	bob.MustDo("GET", "/api/comments/"+reply.ID, nil, http.StatusOK, &r)
-	if r.Comment.ReplyTo == nil || r.Comment.ReplyTo.Author != a.Comment.Author || a.Comment.Author.Nickname == "ada" {
+	if r.Comment.ReplyTo == nil || r.Comment.ReplyTo.Author == nil || *r.Comment.ReplyTo.Author != a.Comment.Author || a.Comment.Author.Nickname == "ada" {
 		t.Errorf("reply_to %+v, the erased author shows as %+v", r.Comment.ReplyTo, a.Comment.Author)
 	}
 }

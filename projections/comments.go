@@ -34,9 +34,20 @@ type Comment struct {
 }
 
 // CommentRef names a comment and its author: what a reply points at.
+// Author is nil for a reader who blocks them (see Blind).
 type CommentRef struct {
 	ID     string `json:"id"`
-	Author User   `json:"author"`
+	Author *User  `json:"author"`
+}
+
+// Blind returns c as a reader who blocks the author of the comment it
+// answers sees it: that author left out (reply_to.author null), as their
+// comments are. c itself is not changed.
+func (c Comment) Blind(blocked func(id string) bool) Comment {
+	if c.ReplyTo != nil && c.ReplyTo.Author != nil && blocked(c.ReplyTo.Author.ID) {
+		c.ReplyTo = &CommentRef{ID: c.ReplyTo.ID}
+	}
+	return c
 }
 
 func (a *applier) commentCreated(ev events.Event, d events.CommentCreatedData) error {
@@ -182,7 +193,7 @@ func scanCommentRaw(row scanner) (Comment, error) {
 		&c.Author.ID, &c.Author.Nickname, &c.Author.CreatedAt, &c.Author.Role, avatarDest{&c.Author.AvatarURL}, &c.MyVote,
 		&rID, &ruID, &ruNick, &ruAt, &ruRole, &ruAvatar, &c.Reactions, &mine)
 	if rID.Valid {
-		c.ReplyTo = &CommentRef{ID: rID.String, Author: User{ID: ruID.String, Nickname: ruNick.String, CreatedAt: ruAt.String, Role: events.Role(ruRole.String), AvatarURL: avatarURL(ruAvatar.String)}}
+		c.ReplyTo = &CommentRef{ID: rID.String, Author: &User{ID: ruID.String, Nickname: ruNick.String, CreatedAt: ruAt.String, Role: events.Role(ruRole.String), AvatarURL: avatarURL(ruAvatar.String)}}
 	}
 	c.MyReactions = mine
 	return c, err

@@ -45,6 +45,7 @@ func TestBrowser(t *testing.T) {
 		{"Moderation", browserModeration, []string{"--admins", "boss"}},
 		{"Pins", browserPins, []string{"--admins", "boss"}},
 		{"Replies", browserReplies, nil},
+		{"ReplyToBlocked", browserReplyToBlocked, nil},
 		{"Reactions", browserReactions, nil},
 		{"Marks", browserMarks, nil},
 		{"Reads", browserReads, nil},

@@ -316,3 +316,14 @@ func (c *conn) stopWriting() {
 	c.queue.stop()
 	c.ws.Close()
 }
+
+// seen returns the frame c's user is shown for f: its blind variant when
+// they block whom f is also about (the hub's lock is held).
+func (c *conn) seen(f *outFrame) *outFrame {
+	if f.blind != nil {
+		if _, blocked := c.blocked[f.about]; blocked {
+			return f.blind
+		}
+	}
+	return f
+}

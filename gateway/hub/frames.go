@@ -23,8 +23,12 @@ type outFrame struct {
 	typ    string
 	seq    uint64 // stream sequence of the event it shows; 0 for frames from no event
 	author string // who wrote or did what it shows (a post, comment, room message, notification or typing), for blocks
-	data   []byte
-	sent   prometheus.Counter
+	// blind, when set, takes the frame's place for a reader who blocks
+	// about: a reply's frame without the author of the comment it answers.
+	about string
+	blind *outFrame
+	data  []byte
+	sent  prometheus.Counter
 
 	prepare sync.Once
 	pm      *websocket.PreparedMessage
@@ -296,6 +300,9 @@ func (b built) size() int {
 	n := 64
 	if b.frame != nil {
 		n += len(b.frame.data)
+		if b.frame.blind != nil {
+			n += len(b.frame.blind.data)
+		}
 	}
 	for _, nt := range b.notes {
 		n += len(nt.frame.data) + 16
@@ -381,6 +388,15 @@ func (h *Hub) commentFrame(ctx context.Context, b *built, deleted bool) error {
 	}
 	b.frame, b.to = h.newFrame(typ, b.seq, f), audience{all: true}
 	b.frame.author = c.Author.ID
+	if r := c.ReplyTo; r != nil && r.Author != nil {
+		// Whom the reply answers is left out for a reader who blocks them,
+		// as the API leaves it out: such a reader gets the blind frame.
+		about := r.Author.ID
+		f.Comment = c.Blind(func(id string) bool { return id == about })
+		b.frame.about, b.frame.blind = about, h.newFrame(typ, b.seq, f)
+		b.frame.blind.author = c.Author.ID
+		b.keys = append(b.keys, userKey(about))
+	}
 	return nil
 }
 

@@ -317,7 +317,7 @@ func (h *Hub) send(c *conn, f *outFrame) {
 	if _, blocked := c.blocked[f.author]; blocked && f.author != "" {
 		return // what a user they block wrote
 	}
-	c.push(f)
+	c.push(c.seen(f))
 }
 
 // tell turns presence changes into presence frames to everyone. Who opens

@@ -168,7 +168,8 @@ func (h *Hub) replayMissed(c *conn, after, boundary uint64, replay func(ctx cont
 // replay queues frames to c, but those of a user c's user blocks.
 func (h *Hub) replay(ctx context.Context, c *conn, frames []*outFrame) error {
 	for _, f := range frames {
-		if h.blockedFor(c, f) {
+		f, blocked := h.blockedFor(c, f)
+		if blocked {
 			continue
 		}
 		if err := c.queue.pushWait(ctx, f, c.closing, c.startWriter); err != nil {
@@ -275,13 +276,13 @@ func (h *Hub) readStream(ctx context.Context, after, upTo uint64, fn func(events
 }
 
 // blockedFor reports whether f shows what a user c's user blocks wrote (a
-// replayed frame: live ones are checked in send, under the same lock).
-func (h *Hub) blockedFor(c *conn, f *outFrame) bool {
-	if f.author == "" {
-		return false
-	}
+// replayed frame: live ones are checked in send, under the same lock), and
+// else returns the frame c's user is shown in its place (see conn.seen).
+func (h *Hub) blockedFor(c *conn, f *outFrame) (*outFrame, bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	_, blocked := c.blocked[f.author]
-	return blocked
+	if _, blocked := c.blocked[f.author]; blocked && f.author != "" {
+		return nil, true
+	}
+	return c.seen(f), false
 }

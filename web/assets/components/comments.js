@@ -69,8 +69,10 @@ export function createComments({ postId, onNew, onRemoved, onShown }) {
         me && !own && flagButton('comments', comment.id)));
   }
 
-  // "in reply to @x": goes to the comment answered, loading its page when it is not shown yet.
+  // "in reply to @x": goes to the comment answered, loading its page when it is not shown yet. Its author is null
+  // for a reader who blocks them, whose comments are not shown: then it says so, and leads nowhere.
   function inReplyTo(ref) {
+    if (!ref.author) return h('span', { class: 'in-reply-to', 'data-reply-to': ref.id }, 'in reply to a user you block');
     return h('a', {
       href: permalink(postId, ref.id), class: 'in-reply-to', 'data-reply-to': ref.id,
       onclick: (event) => {
