@@ -61,41 +61,66 @@ func TestReadPostCoalesces(t *testing.T) {
 		}
 		return seq
 	}
-	var again time.Duration
-	read := func(upTo events.CommentID) (err error) {
-		again, err = e.Cmds.ReadPost(ctx, commands.ReadPostInput{User: events.UserID(bob), PostID: events.PostID(post), UpTo: upTo})
-		return err
+	read := func(upTo events.CommentID) error {
+		return e.Cmds.ReadPost(ctx, commands.ReadPostInput{User: events.UserID(bob), PostID: events.PostID(post), UpTo: upTo})
 	}
 	before := last()
 	wantCode(t, "another post's comment", read(elsewhere), fault.EINVALID, "up_to_comment")
 	wantCode(t, "not an id", read("nope"), fault.EINVALID, "up_to_comment")
-	_, err = e.Cmds.ReadPost(ctx, commands.ReadPostInput{User: events.UserID(bob), PostID: "0000000000000000000000000z"})
+	err = e.Cmds.ReadPost(ctx, commands.ReadPostInput{User: events.UserID(bob), PostID: "0000000000000000000000000z"})
 	wantCode(t, "unknown post", err, fault.ENOTFOUND, "")
 	if got := last(); got != before {
 		t.Fatalf("refused reads stored events: last seq %d, want %d", got, before)
+	}
+	position := func() uint64 {
+		t.Helper()
+		at, _, err := e.DB.ReadPosition(ctx, events.UserID(bob), events.PostID(post))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return at
+	}
+	seqOf := func(c events.CommentID) uint64 {
+		t.Helper()
+		seq, err := e.DB.CommentSeq(ctx, events.PostID(post), c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return seq
 	}
 	steps := []struct {
 		name    string
 		advance time.Duration
 		upTo    events.CommentID
 		stored  bool
-		dropped bool // said to come again (in about 4 s: 5 s after the last write)
+		flush   bool // the held position is written now
 	}{
 		{"first opening", 0, cs[0], true, false},
-		{"further, too soon", time.Second, cs[2], false, true},
+		{"further, too soon: held", time.Second, cs[1], false, false},
+		{"further still, too soon: held instead", 0, cs[2], false, true},
 		{"not further", 10 * time.Second, cs[0], false, false},
-		{"further, later", 0, cs[1], true, false},
 		{"opened again with none", 10 * time.Second, "", false, false},
-		{"the last, later", 0, cs[2], true, false},
 	}
-	for _, s := range steps {
+	var held uint64 // the last seq before the first position held
+	for i, s := range steps {
 		advance(s.advance)
 		before := last()
+		if i == 1 {
+			held = before
+		}
 		if err := read(s.upTo); err != nil {
 			t.Fatalf("%s: %v", s.name, err)
 		}
-		if got := last() != before; got != s.stored || (again > 3*time.Second && again <= 4*time.Second) != s.dropped {
-			t.Errorf("%s: stored %v, again in %v; want stored %v, dropped %v", s.name, got, again, s.stored, s.dropped)
+		if got := last() != before; got != s.stored && !s.flush {
+			t.Errorf("%s: stored %v, want %v", s.name, got, s.stored)
+		}
+		if s.flush {
+			// The held position is written when its interval ends (a
+			// timer, maybe already) or at the latest at FlushReads: once.
+			e.Cmds.FlushReads(ctx)
+			if got := last(); got != held+1 || position() != seqOf(cs[2]) {
+				t.Errorf("%s: %d events, position %d; want 1, at %s (%d)", s.name, got-held, position(), cs[2], seqOf(cs[2]))
+			}
 		}
 	}
 	if err := e.Cmds.SetHidden(ctx, events.UserID(boss), events.Target{Kind: events.KindPost, ID: post}, true, "spam"); err != nil {
@@ -103,6 +128,69 @@ func TestReadPostCoalesces(t *testing.T) {
 	}
 	advance(10 * time.Second)
 	wantCode(t, "hidden post", read(cs[2]), fault.ENOTFOUND, "")
+}
+
+// Two positions sent 100 ms apart are both written: the second, held,
+// within the interval, and nothing else.
+func TestReadPostHeldLands(t *testing.T) {
+	t.Parallel()
+	const every = time.Second
+	e := forumtest.NewCore(t, forumtest.Options{Configure: func(c *commands.Config) { c.ReadEvery = every }})
+	ctx := forumtest.Context(t)
+	ann, bob := e.Register("ann"), e.Register("bob")
+	post, err := e.Cmds.CreatePost(ctx, events.UserID(ann), commands.PostInput{Title: "Thread", Body: "Body", Categories: []string{"general"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cs []events.CommentID
+	for range 2 {
+		id, err := e.Cmds.CreateComment(ctx, commands.CommentInput{Author: events.UserID(ann), PostID: events.PostID(post.ID), Body: "a comment"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cs = append(cs, id)
+	}
+	before, err := e.Store.LastSeq(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	for i, c := range cs {
+		if i > 0 {
+			time.Sleep(100 * time.Millisecond) // the reader scrolls on, then leaves
+		}
+		if err := e.Cmds.ReadPost(ctx, commands.ReadPostInput{User: events.UserID(bob), PostID: events.PostID(post.ID), UpTo: c}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := e.DB.CommentSeq(ctx, events.PostID(post.ID), cs[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	forumtest.Eventually(t, "the last position written", func() bool {
+		at, _, err := e.DB.ReadPosition(ctx, events.UserID(bob), events.PostID(post.ID))
+		return err == nil && at == want
+	})
+	if took := time.Since(start); took > every+2*time.Second {
+		t.Errorf("the held position landed after %v, want about %v", took, every)
+	}
+	last, err := e.Store.LastSeq(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reads int
+	for seq := before + 1; seq <= last; seq++ {
+		ev, err := e.Store.Get(ctx, seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.Type == events.PostRead {
+			reads++
+		}
+	}
+	if reads != 2 || last != before+2 {
+		t.Errorf("%d post.read events of %d, want exactly 2", reads, last-before)
+	}
 }
 
 // Twenty readers opening a post at once count twenty views, exactly.
@@ -123,7 +211,7 @@ func TestReadPostConcurrentViews(t *testing.T) {
 	for _, r := range readers {
 		for range 2 { // each twice at once: one view still
 			go func() {
-				_, err := e.Cmds.ReadPost(ctx, commands.ReadPostInput{User: events.UserID(r), PostID: events.PostID(post.ID)})
+				err := e.Cmds.ReadPost(ctx, commands.ReadPostInput{User: events.UserID(r), PostID: events.PostID(post.ID)})
 				errs <- err
 			}()
 		}
@@ -158,7 +246,7 @@ func TestReadPostRefusesADeletedPost(t *testing.T) {
 	if err := e.Cmds.DeletePost(ctx, events.UserID(ann), ids[0]); err != nil {
 		t.Fatal(err)
 	}
-	_, err := e.Cmds.ReadPost(ctx, commands.ReadPostInput{User: events.UserID(readers[0]), PostID: ids[0]})
+	err := e.Cmds.ReadPost(ctx, commands.ReadPostInput{User: events.UserID(readers[0]), PostID: ids[0]})
 	wantCode(t, "a deleted post", err, fault.ENOTFOUND, "")
 	if n := eventsOn(t, e, events.PostRead.Subject(string(ids[0]))); n != 0 {
 		t.Errorf("a read of a deleted post stored %d events", n)
@@ -173,7 +261,7 @@ func TestReadPostRefusesADeletedPost(t *testing.T) {
 	for _, r := range readers {
 		wg.Go(func() {
 			<-start
-			_, err := e.Cmds.ReadPost(ctx, commands.ReadPostInput{User: events.UserID(r), PostID: race})
+			err := e.Cmds.ReadPost(ctx, commands.ReadPostInput{User: events.UserID(r), PostID: race})
 			if err != nil && fault.Code(err) != fault.ENOTFOUND {
 				t.Errorf("a read racing the delete: %v", err)
 			}

@@ -77,7 +77,8 @@ type Config struct {
 	// Keys seals personal data in the events written (nil: written in clear).
 	Keys *events.Keyring
 	// ReadEvery is how often at most a reader's position in a post is
-	// written (default 5 s; a first opening always is).
+	// written (default 5 s; a first opening always is; one that comes
+	// sooner is written when the interval ends).
 	ReadEvery time.Duration
 	// MaxBookmarks and MaxPostWatches bound the posts one user bookmarks
 	// and sets a watch level on (default projections.MaxBookmarks and
@@ -159,7 +160,7 @@ func New(cfg Config) *Service {
 	if cfg.MediaWait == 0 {
 		cfg.MediaWait = 3 * time.Second
 	}
-	return &Service{Config: cfg, gate: newHashGate(cfg.HashSlots, cfg.HashQueue, cfg.HashWait), secret: &claimSecret{}, reads: newReadMarks(readMarksMax, cfg.ReadEvery),
+	return &Service{Config: cfg, gate: newHashGate(cfg.HashSlots, cfg.HashQueue, cfg.HashWait), secret: &claimSecret{}, reads: newReadMarks(readMarksMax, readHeldMax, cfg.ReadEvery),
 		slots: newMediaSlots(cfg.MediaSlots, cfg.MediaWait)}
 }
 

@@ -2,8 +2,6 @@ package gateway
 
 import (
 	"net/http"
-	"strconv"
-	"time"
 
 	"forum/commands"
 	"forum/events"
@@ -12,9 +10,8 @@ import (
 )
 
 // readPost records how far the reader has read a post: 204, whether the
-// position was written or there was nothing new to write; with Retry-After
-// (seconds) when it came too soon after the last and was dropped, so the
-// app sends it again then.
+// position was written, held back to be written when its interval ends,
+// or there was nothing new to write.
 func (s *Server) readPost(w http.ResponseWriter, r *http.Request, p principal) {
 	var in struct {
 		UpToComment *string `json:"up_to_comment"`
@@ -31,13 +28,9 @@ func (s *Server) readPost(w http.ResponseWriter, r *http.Request, p principal) {
 		}
 		read.UpTo = events.CommentID(*in.UpToComment)
 	}
-	again, err := s.cmd.ReadPost(r.Context(), read)
-	if err != nil {
+	if err := s.cmd.ReadPost(r.Context(), read); err != nil {
 		s.writeError(w, r, err)
 		return
-	}
-	if again > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(int((again+time.Second-1)/time.Second)))
 	}
 	w.WriteHeader(http.StatusNoContent)
 }

@@ -46,7 +46,7 @@ func TestReadStates(t *testing.T) {
 	read := func(user string, upTo events.CommentID) {
 		t.Helper()
 		advance(10 * time.Second)
-		if _, err := e.Cmds.ReadPost(ctx, commands.ReadPostInput{User: events.UserID(user), PostID: events.PostID(post.ID), UpTo: upTo}); err != nil {
+		if err := e.Cmds.ReadPost(ctx, commands.ReadPostInput{User: events.UserID(user), PostID: events.PostID(post.ID), UpTo: upTo}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -388,7 +388,7 @@ func (w *world) read(user string) {
 	if len(ofPost) > 0 && w.intn(4) > 0 {
 		in.UpTo = events.CommentID(pick(w, ofPost))
 	}
-	_, err := w.Svc.ReadPost(forumtest.Context(w.t), in)
+	err := w.Svc.ReadPost(forumtest.Context(w.t), in)
 	w.must("read post", err)
 }
 

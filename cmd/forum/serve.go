@@ -125,6 +125,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	defer flushReads(cmds)
 	// Uploads nothing shows within a day go, whichever instance sweeps them.
 	rm.wg.Go(func() { cmds.SweepUploadsEvery(ctx, 10*time.Minute) })
 	gw := newGateway(ctx, gateway.Config{
@@ -198,6 +199,14 @@ func startCommands(ctx context.Context, f *serveFlags, local bool, store *events
 		}
 	}
 	return cmds, nil
+}
+
+// flushReads writes the read positions held back, once HTTP is shut
+// down and before the read models and the store close.
+func flushReads(cmds *commands.Service) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cmds.FlushReads(ctx)
 }
 
 // natsAddr says where NATS is, for the log.

@@ -121,6 +121,11 @@ func NewCore(t testing.TB, o Options) *Core {
 		o.Configure(&cfg)
 	}
 	c.Cmds = commands.New(cfg)
+	t.Cleanup(func() { // the read positions held back, as a forum that shuts down
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		c.Cmds.FlushReads(ctx)
+	})
 	if !o.Empty {
 		if _, err := c.Cmds.Seed(Context(t), o.Demo); err != nil {
 			t.Fatal(err)

@@ -1,7 +1,7 @@
 // How far the reader has read a post: the furthest comment that came into view, sent to the server as
 // they scroll (POST /api/posts/{id}/read), at most once every few seconds, and the last position once
-// more when the post is left. The server keeps one position a reader and post every 5 s: one it drops
-// answers with Retry-After, and is sent again then.
+// more when the post is left. The server writes one position a reader and post every 5 s: one that
+// comes sooner is held and written when the interval ends, so the last send on leaving is never lost.
 import { path } from '../dom.js';
 
 const FIRST_MS = 800; // what is in view first, before the first send
@@ -26,12 +26,8 @@ export function trackReading(postId) {
       keepalive,
       body: JSON.stringify({ up_to_comment: seen?.id ?? null }),
     });
-    const again = Number(res.headers.get('Retry-After'));
-    if (res.ok && again > 0) nextAt = Date.now() + again * 1000 + MARGIN_MS;
-    else {
-      if (res.ok) sent = upTo;
-      nextAt = Date.now() + EVERY_MS + MARGIN_MS;
-    }
+    if (res.ok) sent = upTo;
+    nextAt = Date.now() + EVERY_MS + MARGIN_MS;
   }
 
   const send = async () => {
@@ -76,7 +72,7 @@ export function trackReading(postId) {
     dispose() {
       observer.disconnect();
       clearTimeout(timer);
-      if (started && !busy && (seen?.seq ?? 0) > sent) post(seen?.seq ?? 0, true).catch(() => {});
+      if (started && (seen?.seq ?? 0) > sent) post(seen?.seq ?? 0, true).catch(() => {});
     },
   };
 }
