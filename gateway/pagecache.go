@@ -282,13 +282,15 @@ func (s *Server) notModified(w http.ResponseWriter, r *http.Request, etag string
 
 // page returns the cached answer of key as of seq (see pageCache), or
 // loads and encodes it, lets prepare add to it, and keeps it unless the
-// read models showed something new meanwhile. kept is false when the read
-// models moved while it was read: it may be newer than seq, so it is not to
-// be labelled with seq.
+// read models showed something new meanwhile. kept is true when the
+// answer is as of seq, to be labelled with it: false when the read models
+// moved while it was read (it may be newer than seq), and for a kept answer
+// read before seq, whose view counts lag behind (labelled with seq, a
+// client would keep them past viewCountLag with 304s).
 func (s *Server) page(seq uint64, key string, load func() (any, error), prepare func(*cachedPage, any)) (p *cachedPage, kept bool, err error) {
 	shown, now := s.proj.ShownSeq(), time.Now()
 	if p := s.pages.get(shown, seq, key, now); p != nil {
-		return p, true, nil
+		return p, p.seq == seq, nil
 	}
 	v, err := load()
 	if err != nil {

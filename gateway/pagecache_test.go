@@ -260,3 +260,54 @@ func TestCreatedPostIsWhatReadsShow(t *testing.T) {
 		t.Errorf("categories %s, want [help general]", cats)
 	}
 }
+
+// A kept page read before some readers' reads, whose view counts lag
+// behind, carries no ETag naming the newer sequence: a client never keeps
+// those counts with 304s past the lag.
+func TestLaggingViewCountsAreNotLabelledNewer(t *testing.T) {
+	t.Parallel()
+	f := forumtest.Start(t, forumtest.Options{})
+	ada, bob := f.SignUp("ada"), f.SignUp("bob")
+	id := ada.CreatePost("Read me")
+	const path = "/api/posts?sort=latest"
+	type feed struct {
+		Items []struct {
+			ID        string `json:"id"`
+			ViewCount int    `json:"view_count"`
+		}
+	}
+	views := func(body []byte) int {
+		var page feed
+		if err := json.Unmarshal(body, &page); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range page.Items {
+			if p.ID == id {
+				return p.ViewCount
+			}
+		}
+		t.Fatalf("post %s not in %s", id, body)
+		return 0
+	}
+	first, body := get(t, f.URL+path)
+	if views(body) != 0 || first.Header.Get("ETag") == "" {
+		t.Fatalf("first read: %d views, ETag %q", views(body), first.Header.Get("ETag"))
+	}
+	bob.MustDo("POST", "/api/posts/"+id+"/read", map[string]any{"up_to_comment": nil}, http.StatusNoContent, nil)
+	// Now a page with 0 views may be served for a while, but never
+	// labelled as of the read's sequence; once labelled newer, it shows it.
+	forumtest.Eventually(t, "the view counted", func() bool {
+		resp, body := get(t, f.URL+path)
+		etag := resp.Header.Get("ETag")
+		if views(body) == 0 {
+			if etag != "" && etag != first.Header.Get("ETag") {
+				t.Fatalf("a page showing 0 views is labelled %s, newer than %s", etag, first.Header.Get("ETag"))
+			}
+			return false
+		}
+		if r, _ := get(t, f.URL+path, "If-None-Match", etag); etag == "" || r.StatusCode != http.StatusNotModified {
+			t.Errorf("the fresh page: ETag %q, then %d", etag, r.StatusCode)
+		}
+		return true
+	})
+}
