@@ -9,8 +9,9 @@ import (
 
 // LockPost locks a post (by a moderator), or unlocks it (locked false): a
 // locked post takes no new comments but from moderators. It returns
-// EFORBIDDEN for an actor who is not a moderator and ENOTFOUND for a post
-// that does not exist or is deleted. A post locked (or unlocked) already
+// EFORBIDDEN for an actor who is not a moderator, ENOTFOUND for a post
+// that does not exist or is deleted and ECONFLICT for locking a post hidden by
+// a moderator (unlocking one is fine). A post locked (or unlocked) already
 // stays as it is: no event.
 func (s *Service) LockPost(ctx context.Context, actor events.UserID, post events.PostID, locked bool) error {
 	if err := s.requireModerator(ctx, string(actor)); err != nil {
@@ -26,6 +27,9 @@ func (s *Service) LockPost(ctx context.Context, actor events.UserID, post events
 	}
 	if p.Deleted {
 		return fault.Errorf(fault.ENOTFOUND, "post not found")
+	}
+	if p.Hidden && locked {
+		return fault.Errorf(fault.ECONFLICT, "the post is hidden by a moderator: restore it before locking it")
 	}
 	if p.Locked == locked {
 		return nil

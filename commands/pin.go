@@ -10,8 +10,9 @@ import (
 // PinPost pins a post (by a moderator) where scope says: first on every
 // list (global) or on its categories' lists (category). It returns
 // EFORBIDDEN for an actor who is not a moderator, EINVALID for another
-// scope and ENOTFOUND for a post that does not exist or is deleted. A post
-// pinned with that scope already stays as it is: no event.
+// scope, ENOTFOUND for a post that does not exist or is deleted and
+// ECONFLICT for a post hidden by a moderator (unpinning one is fine). A
+// post pinned with that scope already stays as it is: no event.
 func (s *Service) PinPost(ctx context.Context, actor events.UserID, post events.PostID, scope events.PinScope) error {
 	if err := s.requireModerator(ctx, string(actor)); err != nil {
 		return err
@@ -43,6 +44,9 @@ func (s *Service) setPinned(ctx context.Context, actor, id string, scope events.
 	}
 	if p.Deleted {
 		return fault.Errorf(fault.ENOTFOUND, "post not found")
+	}
+	if p.Hidden && scope != "" {
+		return fault.Errorf(fault.ECONFLICT, "the post is hidden by a moderator: restore it before pinning it")
 	}
 	var now events.PinScope
 	if p.Pinned != nil {

@@ -184,3 +184,78 @@ func TestPins(t *testing.T) {
 		t.Errorf("the moderation log, newest first: %s", got)
 	}
 }
+
+// A hidden post is neither pinned nor locked (409, nothing stored); one
+// pinned and locked before it was hidden leaves page one of every list,
+// and its unpin and unlock go through, their frames showing it concealed
+// as members read it.
+func TestHiddenPostsTakeNoPinOrLock(t *testing.T) {
+	t.Parallel()
+	f := forumtest.Start(t, forumtest.Options{Configure: func(c *commands.Config) { c.Admins = []string{"boss"} }})
+	boss, ann, bob := f.SignUp("boss"), f.SignUp("ann"), f.SignUp("bob")
+	hidden, pinned, other := mkPost(ann, "Spam").ID, mkPost(ann, "Pinned").ID, mkPost(ann, "Other").ID
+	boss.MustDo("POST", "/api/mod/posts/"+hidden+"/hide", nil, http.StatusNoContent, nil)
+	var log projections.Page[projections.ModAction]
+	boss.MustDo("GET", "/api/mod/log", nil, http.StatusOK, &log)
+	logged := len(log.Items)
+	for _, try := range []struct {
+		url  string
+		body any
+	}{{"/pin", map[string]any{"scope": "global"}}, {"/pin", map[string]any{"scope": "category"}}, {"/lock", nil}} {
+		status, body := boss.Do("POST", "/api/mod/posts/"+hidden+try.url, try.body)
+		if code, _ := errorOf(t, body); status != http.StatusConflict || code != "conflict" || !bytes.Contains(body, []byte("hidden")) {
+			t.Errorf("POST %s %v of a hidden post: %d %s, want 409 conflict", try.url, try.body, status, body)
+		}
+	}
+	var got struct{ Post projections.Post }
+	boss.MustDo("GET", "/api/posts/"+hidden, nil, http.StatusOK, &got)
+	boss.MustDo("GET", "/api/mod/log", nil, http.StatusOK, &log)
+	if got.Post.Pinned != nil || got.Post.Locked || len(log.Items) != logged {
+		t.Errorf("refused pins and locks stored something: pinned %v, locked %v, %d log entries (was %d)", got.Post.Pinned, got.Post.Locked, len(log.Items), logged)
+	}
+
+	boss.MustDo("POST", "/api/mod/posts/"+pinned+"/pin", map[string]any{"scope": "global"}, http.StatusNoContent, nil)
+	boss.MustDo("POST", "/api/mod/posts/"+pinned+"/lock", nil, http.StatusNoContent, nil)
+	for _, who := range []*forumtest.Client{f.Anon(), bob} {
+		if first := firstIDs(who, "/api/posts?"); !slices.Equal(first, []string{pinned, other, hidden}[:2]) {
+			t.Errorf("the feed's first page with the pin: %v", first)
+		}
+	}
+	boss.MustDo("POST", "/api/mod/posts/"+pinned+"/hide", nil, http.StatusNoContent, nil)
+	for _, who := range []*forumtest.Client{f.Anon(), bob, boss} {
+		if first := firstIDs(who, "/api/posts?"); slices.Contains(first, pinned) || slices.Contains(first, hidden) {
+			t.Errorf("the feed's first page once the pinned post is hidden: %v", first)
+		}
+	}
+	if bob.MustDo("GET", "/api/posts/"+pinned, nil, http.StatusOK, &got); !got.Post.Hidden || got.Post.Title != "" {
+		t.Errorf("the hidden post to a member: %+v, want it concealed", got.Post)
+	}
+
+	boss.MustDo("POST", "/api/mod/posts/"+pinned+"/restore", nil, http.StatusNoContent, nil)
+	if first := firstIDs(bob, "/api/posts?"); len(first) == 0 || first[0] != pinned {
+		t.Errorf("the feed's first page once the pinned post is restored: %v", first)
+	}
+	boss.MustDo("POST", "/api/mod/posts/"+pinned+"/hide", nil, http.StatusNoContent, nil)
+
+	bobWS := bob.DialWS("")
+	boss.MustDo("POST", "/api/mod/posts/"+pinned+"/unpin", nil, http.StatusNoContent, nil)
+	boss.MustDo("POST", "/api/mod/posts/"+pinned+"/unlock", nil, http.StatusNoContent, nil)
+	boss.MustDo("GET", "/api/posts/"+pinned, nil, http.StatusOK, &got)
+	if got.Post.Pinned != nil || got.Post.Locked {
+		t.Errorf("the hidden post unpinned and unlocked: pinned %v, locked %v", got.Post.Pinned, got.Post.Locked)
+	}
+	marker := mkPost(ann, "After").ID
+	seen := 0
+	bobWS.WaitFor("the later post", func(fr forumtest.Frame) bool {
+		if strings.Contains(fr.String(), pinned) {
+			if p := fr.Post(t); !p.Hidden || p.Title != "" || strings.Contains(fr.String(), "Pinned") {
+				t.Errorf("a frame about the hidden post shows it: %s", fr)
+			}
+			seen++
+		}
+		return fr.Type == "post.created" && fr.Post(t).ID == marker
+	})
+	if seen != 2 {
+		t.Errorf("%d frames of the unpin and unlock, want 2 (concealed as the post is to members)", seen)
+	}
+}
