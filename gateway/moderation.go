@@ -368,6 +368,20 @@ func (s *Server) blindComments(r *http.Request, comments []projections.Comment) 
 	return nil
 }
 
+// blindResults is blindComments for the comments search results show.
+func (s *Server) blindResults(r *http.Request, results []projections.SearchResult) error {
+	blocked, err := s.blockedBy(r)
+	if err != nil || len(blocked) == 0 {
+		return err
+	}
+	for _, res := range results {
+		if res.Comment != nil {
+			*res.Comment = res.Comment.Blind(func(id string) bool { return blocked[id] })
+		}
+	}
+	return nil
+}
+
 // blindComment is blindComments for one comment.
 func (s *Server) blindComment(r *http.Request, c projections.Comment) (projections.Comment, error) {
 	cs := []projections.Comment{c}

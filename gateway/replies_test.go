@@ -121,7 +121,7 @@ func TestCommentReplies(t *testing.T) {
 // A reader who blocks the author of the comment a reply answers, whose
 // comments they are not shown, is not shown that author in reply_to either
 // (reply_to.author null, its id kept): in the list, from a permalink, one
-// comment, the live frames (created and edited) and a resume's, while
+// comment, search, the live frames (created and edited) and a resume's, while
 // other readers see the author everywhere.
 func TestReplyToBlockedAuthor(t *testing.T) {
 	t.Parallel()
@@ -167,6 +167,12 @@ func TestReplyToBlockedAuthor(t *testing.T) {
 		var one oneComment
 		reader.MustDo("GET", "/api/comments/"+reply.ID, nil, http.StatusOK, &one)
 		check(reader.User.Nickname+"'s comment", &one.Comment, reader == grace)
+		var found projections.Page[projections.SearchResult]
+		reader.MustDo("GET", "/api/search?q=again", nil, http.StatusOK, &found)
+		if len(found.Items) != 1 || found.Items[0].Comment == nil {
+			t.Fatalf("%s's search: %+v, want the reply", reader.User.Nickname, found.Items)
+		}
+		check(reader.User.Nickname+"'s search", found.Items[0].Comment, reader == grace)
 	}
 
 	// frames checks the reply's created and edited frames on w.

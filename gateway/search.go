@@ -30,6 +30,9 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	page, err := s.runSearch(r.Context(), f, release)
+	if err == nil {
+		err = s.blindResults(r, page.Items)
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
