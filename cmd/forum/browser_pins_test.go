@@ -8,7 +8,7 @@ import (
 // Pins in the browser: an admin pins an old post everywhere from its page,
 // and it moves to the top of a member's open feed with a "Pinned" badge;
 // the member's open post page shows the badge, and loses it live when the
-// admin unpins.
+// admin unpins. A hidden post offers no pin or lock until it is restored.
 func browserPins(t *testing.T, e *browserEnv) {
 	signUp(e.srv, "boss")
 	a := signUp(e.srv, "ann")
@@ -42,4 +42,10 @@ func browserPins(t *testing.T, e *browserEnv) {
 	ann.waitJS("the badge gone, live", `!document.getElementById('post-pinned')`)
 	ann.open("/", "feed")
 	ann.waitJS("the newest post first again", fmt.Sprintf(`%s?.dataset.id === %q`, firstCard, fresh))
+
+	// A hidden post is not offered to be pinned or locked until it is restored.
+	boss.click(`#mod-hide-post`)
+	boss.waitJS("no pin or lock on the hidden post", `document.getElementById('mod-hide-post')?.textContent === 'Restore' && !document.querySelector('#mod-pin-global, #mod-pin-category, #mod-lock')`)
+	boss.click(`#mod-hide-post`)
+	boss.waitJS("pin and lock back once it is restored", `document.getElementById('mod-hide-post')?.textContent === 'Hide' && document.querySelectorAll('#mod-pin-global, #mod-pin-category, #mod-lock').length === 3`)
 }

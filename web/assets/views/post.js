@@ -175,12 +175,13 @@ export const post = {
         own && confirmButton('Delete', 'Delete this post?', remove),
         !removed && me && !own && flagButton('posts', id),
         !removed && isModerator(me) && h('button', { type: 'button', id: 'mod-hide-post', class: 'secondary', onclick: () => setHidden(!item.hidden) }, item.hidden ? 'Restore' : 'Hide'),
-        // Pinned: first on every list (global) or on its categories' lists.
-        !removed && isModerator(me) && !item.pinned && h('button', { type: 'button', id: 'mod-pin-global', class: 'secondary', onclick: () => setPinned('global') }, 'Pin everywhere'),
-        !removed && isModerator(me) && !item.pinned && h('button', { type: 'button', id: 'mod-pin-category', class: 'secondary', onclick: () => setPinned('category') }, 'Pin in its categories'),
+        // Pinned: first on every list (global) or on its categories' lists. A hidden post is restored before it
+        // is pinned or locked; its pin or lock may still be taken away.
+        !removed && isModerator(me) && !item.pinned && !item.hidden && h('button', { type: 'button', id: 'mod-pin-global', class: 'secondary', onclick: () => setPinned('global') }, 'Pin everywhere'),
+        !removed && isModerator(me) && !item.pinned && !item.hidden && h('button', { type: 'button', id: 'mod-pin-category', class: 'secondary', onclick: () => setPinned('category') }, 'Pin in its categories'),
         !removed && isModerator(me) && item.pinned && h('button', { type: 'button', id: 'mod-unpin', class: 'secondary', onclick: () => setPinned(null) }, 'Unpin'),
         // Locked: no new comments but from moderators.
-        !removed && isModerator(me) && h('button', { type: 'button', id: item.locked ? 'mod-unlock' : 'mod-lock', class: 'secondary', onclick: () => setLocked(!item.locked) }, item.locked ? 'Unlock' : 'Lock'),
+        !removed && isModerator(me) && (item.locked || !item.hidden) && h('button', { type: 'button', id: item.locked ? 'mod-unlock' : 'mod-lock', class: 'secondary', onclick: () => setLocked(!item.locked) }, item.locked ? 'Unlock' : 'Lock'),
       ].filter(Boolean));
       if (!removed && item.watch) {
         actions.append(watchControl({ url: path('api', 'posts', id, 'watch'), what: 'post', level: item.watch, id: 'watch-post', onChange: (level) => { shown.watch = level; } }));
