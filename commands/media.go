@@ -196,9 +196,9 @@ func (s *Service) SweepUploads(ctx context.Context, limit int) (int, error) {
 	n := 0
 	for _, u := range unused {
 		d := events.UploadDeletedData{UploadID: events.UploadID(u.ID), OwnerID: events.UserID(u.OwnerID), Reason: events.UploadUnused}
-		_, err := s.emit(ctx, events.UploadDeleted, u.ID, "", d, unlessDeleted(events.UploadDeleted.Subject(u.ID)), events.WithMsgID("upload.deleted:"+u.ID))
+		ack, err := s.emit(ctx, events.UploadDeleted, u.ID, "", d, unlessDeleted(events.UploadDeleted.Subject(u.ID)), events.WithMsgID("upload.deleted:"+u.ID))
 		switch {
-		case errors.Is(err, events.ErrConflict): // another instance swept it
+		case errors.Is(err, events.ErrConflict), err == nil && ack.Duplicate: // another instance swept it
 		case err != nil:
 			return n, err
 		default:
