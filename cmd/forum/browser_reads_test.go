@@ -54,6 +54,12 @@ func browserReads(t *testing.T, e *browserEnv) {
 	bob.click("#new-posts-banner")
 	bob.waitJS("the live post marked new", card(live)+`?.querySelector('.new-badge')?.textContent === 'New'`)
 	bob.waitJS("the live post's bookmark toggle", card(live)+`?.querySelector('.bookmark-toggle')?.getAttribute('aria-pressed') === 'false'`)
+	if got := bob.text(`#feed article.post-card[data-id="` + live + `"] .bookmark-toggle`); got != "☆ Bookmark “Written while bob looks”" {
+		t.Errorf("the bookmark toggle of a row reads %q, want an outlined star and the post's title", got)
+	}
+	if got := bob.text(`#feed article.post-card[data-id="` + live + `"] .topic-activity time`); got != "now" && got != "1m" {
+		t.Errorf("a row's activity time reads %q, want it compact", got)
+	}
 	bob.waitJS("one more post new to bob, live", `document.getElementById('new-count')?.textContent === '2'`)
 
 	bob.open("/unread", "unread")

@@ -59,20 +59,36 @@ export function ago(when, now = Date.now()) {
   return dateTime.format(when);
 }
 
+const shortDate = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short' });
+const shortDateYear = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short', year: 'numeric' });
+
+/** agoCompact is how long ago when was, tersely, as lists of topics say it: "now", "3m", "2h", "5d", then a date. */
+export function agoCompact(when, now = Date.now()) {
+  const s = Math.max(0, Math.round((now - when.getTime()) / 1000));
+  if (s < 60) return 'now';
+  if (s < 3600) return `${Math.floor(s / 60)}m`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h`;
+  if (s < 30 * 86400) return `${Math.floor(s / 86400)}d`;
+  return (when.getFullYear() === new Date(now).getFullYear() ? shortDate : shortDateYear).format(when);
+}
+
 /**
  * timeEl is a <time> with the ISO instant in datetime, the exact local time on hover (title), and as
- * its text how long ago it was (kept current), or the date alone with date: true.
+ * its text how long ago it was (kept current; tersely with compact: true), or the date alone with date: true.
  */
-export function timeEl(iso, { date = false } = {}) {
+export function timeEl(iso, { date = false, compact = false } = {}) {
   const when = new Date(iso);
   if (date) return h('time', { datetime: iso, title: exact.format(when) }, dateOnly.format(when));
+  if (compact) return h('time', { datetime: iso, title: exact.format(when), 'data-relative': 'compact' }, agoCompact(when));
   return h('time', { datetime: iso, title: exact.format(when), 'data-relative': '' }, ago(when));
 }
 
 // One timer for the whole page keeps every relative time current.
 setInterval(() => {
   if (document.visibilityState !== 'visible') return;
-  for (const el of document.querySelectorAll('time[data-relative]')) el.textContent = ago(new Date(el.dateTime));
+  for (const el of document.querySelectorAll('time[data-relative]')) {
+    el.textContent = (el.dataset.relative === 'compact' ? agoCompact : ago)(new Date(el.dateTime));
+  }
 }, 30_000);
 
 /** sameDay tells whether two instants fall on the same local day. */

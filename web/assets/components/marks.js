@@ -1,6 +1,6 @@
 // A reader's own marks on posts and categories: the bookmark toggle (aria-pressed says whether the post is
 // bookmarked) and the watch-level control (Watching, Normal or Muted, each with a line saying what it does).
-import { h, path } from '../dom.js';
+import { h, path, hiddenText } from '../dom.js';
 import { api } from '../api.js';
 import { reportError } from '../toast.js';
 import { on } from '../state.js';
@@ -25,17 +25,20 @@ export async function mutedByCategory(post) {
 }
 
 /**
- * bookmarkButton returns a button.bookmark-toggle for post ({id, bookmarked}); onChange(bookmarked) follows
- * each change once stored.
+ * bookmarkButton returns a button.bookmark-toggle for post ({id, title, bookmarked}), a filled star when it is
+ * bookmarked and an outlined one when not, named with the post's title (in a list there are many such buttons);
+ * onChange(bookmarked) follows each change once stored.
  */
 export function bookmarkButton(post, { id, onChange } = {}) {
   let on = Boolean(post.bookmarked);
   let busy = false;
   const label = h('span', {});
+  const star = h('span', { 'aria-hidden': 'true', class: 'star' });
   const el = h('button', { type: 'button', id, class: 'bookmark-toggle', 'aria-pressed': 'false' },
-    h('span', { 'aria-hidden': 'true' }, '★ '), label);
+    star, label, post.title && hiddenText(` “${post.title}”`));
   const render = () => {
     el.setAttribute('aria-pressed', String(on));
+    star.textContent = on ? '★ ' : '☆ ';
     label.textContent = on ? 'Bookmarked' : 'Bookmark';
   };
   el.addEventListener('click', async () => {

@@ -95,7 +95,7 @@ function postCard(post) {
     participants(post),
     h('p', { class: 'post-stats' }, stats(post)),
     h('p', { class: 'topic-activity' }, hiddenText(post.last_commenter ? `Last reply by ${post.last_commenter.nickname}, ` : 'Posted '),
-      timeEl(post.last_activity_at ?? post.created_at)));
+      timeEl(post.last_activity_at ?? post.created_at, { compact: true })));
 }
 
 /**
