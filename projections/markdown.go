@@ -319,8 +319,9 @@ var sanitizer = func() *bluemonday.Policy {
 	p.AllowElements("p", "br", "hr", "em", "strong", "del", "code", "pre", "blockquote",
 		"ul", "ol", "li", "h1", "h2", "h3", "h4", "h5", "h6", "a",
 		"table", "thead", "tbody", "tr", "th", "td")
-	// Links go to http, https and mailto alone; the one relative address
-	// kept is an image's, and only of this forum's pictures.
+	// Links go to http, https and mailto alone, and within this forum to a
+	// post or a comment of one (what a quote links to); the other relative
+	// address kept is an image's, and only of this forum's pictures.
 	p.AllowAttrs("href").Matching(absoluteLink).OnElements("a")
 	p.AllowAttrs("start").Matching(bluemonday.Integer).OnElements("ol")
 	p.AllowAttrs("align").Matching(regexp.MustCompile(`^(left|center|right)$`)).OnElements("th", "td")
@@ -334,8 +335,9 @@ var sanitizer = func() *bluemonday.Policy {
 	return p
 }()
 
-// absoluteLink is the address a link may have: http, https or mailto.
-var absoluteLink = regexp.MustCompile(`^(?i)(https?:|mailto:)`)
+// absoluteLink is the address a link may have: http, https or mailto, or a
+// post's page of this forum, at a comment or not.
+var absoluteLink = regexp.MustCompile(`^(?i)(https?:|mailto:)|^/posts/[0-9a-z]{1,40}(\?comment=[0-9a-z]{1,40})?$`)
 
 // mediaSrc is the address an image may have: one of this forum's pictures.
 var mediaSrc = regexp.MustCompile(`^/media/[0-9a-z]{26}$`)

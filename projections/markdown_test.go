@@ -5,6 +5,7 @@ import (
 	"go/ast"
 	goparser "go/parser"
 	"go/token"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -36,6 +37,9 @@ func TestRenderMarkdown(t *testing.T) {
 		{"[x](javascript:alert(1))", "<p>x</p>"},
 		{"[x](data:text/html,hi)", "<p>x</p>"},
 		{"[x](/relative)", "<p>x</p>"},
+		{"[x](//e.com/posts/a)", "<p>x</p>"},
+		{"[x](/posts/../signout)", "<p>x</p>"},
+		{"[@ada wrote:](/posts/06h52k42qcfv5sfj0b66bx6tpr?comment=06h52k42qcfv5sfj0b66bx6tps)", `<p><a rel="nofollow ugc noopener" href="/posts/06h52k42qcfv5sfj0b66bx6tpr?comment=06h52k42qcfv5sfj0b66bx6tps">@ada wrote:</a></p>`},
 		{`[x](https://e.com "a title")`, `<p><a rel="nofollow ugc noopener" href="https://e.com">x</a></p>`},
 		{"![pic](https://e.com/p.png)", `<p><a rel="nofollow ugc noopener" href="https://e.com/p.png">pic</a></p>`},
 		{"![](https://e.com/p.png)", `<p><a rel="nofollow ugc noopener" href="https://e.com/p.png">https://e.com/p.png</a></p>`},
@@ -51,11 +55,15 @@ func TestRenderMarkdown(t *testing.T) {
 	}
 }
 
+// postLink is the one relative link a body may have: a post's page, at a
+// comment or not.
+var postLink = regexp.MustCompile(`^/posts/[0-9a-z]+(\?comment=[0-9a-z]+)?$`)
+
 // FuzzRenderMarkdown: whatever is typed, only the sanitizer's elements and
-// attributes come out, and links only to http, https and mailto.
+// attributes come out, and links only to http, https, mailto and a post.
 func FuzzRenderMarkdown(f *testing.F) {
 	for _, s := range []string{"<script>x</script>", "[a](javascript:x)", "<a href=x onclick=y>", "*a* `b` ~~c~~ https://d.e", "[a](https://x \"t\")",
-		"![a](/media/01jq8r9b2c3d4e5f6g7h8j9k0m \"t\")", "![a *b*](javascript:x)", "![](/media/../x)", "|a|b|\n|-|:-:|\n|![c](/media/01jq8r9b2c3d4e5f6g7h8j9k0m)|d|"} {
+		"![a](/media/01jq8r9b2c3d4e5f6g7h8j9k0m \"t\")", "![a *b*](javascript:x)", "![](/media/../x)", "|a|b|\n|-|:-:|\n|![c](/media/01jq8r9b2c3d4e5f6g7h8j9k0m)|d|", "[a](/posts/b?comment=c)", "[a](/posts/b/../../x)"} {
 		f.Add(s)
 	}
 	allowed := map[string][]string{"a": {"rel", "href"}, "ol": {"start"}, "img": {"src", "alt", "width", "height", "loading"}, "th": {"align"}, "td": {"align"}}
@@ -82,7 +90,7 @@ func FuzzRenderMarkdown(f *testing.F) {
 				if !slices.Contains(attrs, a.Key) {
 					t.Fatalf("RenderMarkdown(%q) = %q has <%s %s>", s, out, tok.Data, a.Key)
 				}
-				if scheme, _, _ := strings.Cut(strings.ToLower(a.Val), ":"); a.Key == "href" && scheme != "http" && scheme != "https" && scheme != "mailto" {
+				if scheme, _, _ := strings.Cut(strings.ToLower(a.Val), ":"); a.Key == "href" && scheme != "http" && scheme != "https" && scheme != "mailto" && !postLink.MatchString(a.Val) {
 					t.Fatalf("RenderMarkdown(%q) = %q links to %q", s, out, a.Val)
 				}
 				if a.Key == "src" && !mediaSrc.MatchString(a.Val) {

@@ -46,6 +46,9 @@ func browserReplies(t *testing.T, e *browserEnv) {
 	if got := bob.text(`#replying-to`); got != "Replying to @ada ✕" {
 		t.Errorf("the replying line says %q", got)
 	}
+	// ✕ ends the reply; a quote answers the comment quoted all the same.
+	bob.click(`#replying-to .replying-cancel`)
+	bob.waitJS("the reply ended", `document.getElementById('replying-to').hidden`)
 	// Select "algebraic patterns" in ada's comment, then Quote.
 	bob.js(fmt.Sprintf(`(() => {
 		const body = document.querySelector(%q);
@@ -58,8 +61,11 @@ func browserReplies(t *testing.T, e *browserEnv) {
 		getSelection().addRange(range);
 	})()`, target+" .comment-body"))
 	bob.click(target + " .quote-comment")
-	quote := fmt.Sprintf("[@ada wrote:](%s/posts/%s?comment=%s)\n> algebraic patterns\n\n", bob.base, postID, first.Comment.ID)
+	quote := fmt.Sprintf("[@ada wrote:](/posts/%s?comment=%s)\n> algebraic patterns\n\n", postID, first.Comment.ID)
 	bob.waitJS("the quote in the box", fmt.Sprintf(`document.querySelector('#comment-form textarea').value === %q`, quote))
+	if got := bob.text(`#replying-to`); got != "Replying to @ada ✕" {
+		t.Errorf("after a quote the replying line says %q", got)
+	}
 	bob.typeInto(`#comment-form textarea`, "Indeed.")
 	bob.click(`#comment-form button[type=submit]`)
 	bob.waitJS("the reply shown", `document.querySelector('#comments .comment[data-id]:last-of-type .in-reply-to')?.textContent === 'in reply to @ada'`)
@@ -80,7 +86,7 @@ func browserReplies(t *testing.T, e *browserEnv) {
 		const c = document.getElementById('comment-%s');
 		return c.querySelector('.comment-body blockquote')?.textContent.trim() === 'algebraic patterns' &&
 			c.querySelector('.comment-body a')?.getAttribute('href') === %q;
-	})()`, replyID, fmt.Sprintf("%s/posts/%s?comment=%s", bob.base, postID, first.Comment.ID)))
+	})()`, replyID, fmt.Sprintf("/posts/%s?comment=%s", postID, first.Comment.ID)))
 
 	// "in reply to @ada" scrolls to her comment and highlights it.
 	bob.js(`scrollTo(0, document.body.scrollHeight)`)
@@ -90,6 +96,9 @@ func browserReplies(t *testing.T, e *browserEnv) {
 		const r = el.getBoundingClientRect();
 		return el.classList.contains('target') && r.top >= 0 && r.bottom <= innerHeight;
 	})()`, target))
+	if got := bob.js(`location.pathname + location.search`); got != fmt.Sprintf("/posts/%s?comment=%s", postID, first.Comment.ID) {
+		t.Errorf("following the reply left the address at %s", got)
+	}
 
 	copyLink(t, bob, target, fmt.Sprintf("%s/posts/%s?comment=%s", bob.base, postID, first.Comment.ID))
 

@@ -10,6 +10,8 @@ const ALLOWED = new Map([
   ['OL', ['start']],
 ]);
 const SCHEMES = new Set(['http:', 'https:', 'mailto:']);
+// The one relative link a body keeps: a post's page, at a comment or not.
+const POST_LINK = /^\/posts\/[0-9a-z]+(\?comment=[0-9a-z]+)?$/;
 
 const policy = globalThis.trustedTypes?.createPolicy('forum-body', { createHTML: (html) => html });
 
@@ -25,7 +27,7 @@ function clean(root) {
     if (el.tagName === 'A') {
       let scheme = '';
       try { scheme = new URL(el.getAttribute('href') ?? '').protocol; } catch { /* not a URL */ }
-      if (!SCHEMES.has(scheme)) el.removeAttribute('href');
+      if (!SCHEMES.has(scheme) && !POST_LINK.test(el.getAttribute('href') ?? '')) el.removeAttribute('href');
       el.setAttribute('rel', 'nofollow ugc noopener');
     }
   }

@@ -69,14 +69,16 @@ export function createComments({ postId, onNew, onRemoved, onShown }) {
         me && !own && flagButton('comments', comment.id)));
   }
 
-  // "in reply to @x": goes to the comment answered, loading its page when it is not shown yet. Its author is null
-  // for a reader who blocks them, whose comments are not shown: then it says so, and leads nowhere.
+  // "in reply to @x": goes to the comment answered, loading its page when it is not shown yet; the address
+  // says which comment is shown, so a reload or a shared link opens there. Its author is null for a reader
+  // who blocks them, whose comments are not shown: then it says so, and leads nowhere.
   function inReplyTo(ref) {
     if (!ref.author) return h('span', { class: 'in-reply-to', 'data-reply-to': ref.id }, 'in reply to a user you block');
     return h('a', {
       href: permalink(postId, ref.id), class: 'in-reply-to', 'data-reply-to': ref.id,
       onclick: (event) => {
         event.preventDefault();
+        history.replaceState(history.state, '', permalink(postId, ref.id));
         reveal(ref.id).catch(reportError);
       },
     }, `in reply to @${ref.author.nickname}`);
@@ -88,7 +90,8 @@ export function createComments({ postId, onNew, onRemoved, onShown }) {
     box.closest('form').scrollIntoView({ block: 'nearest' });
   }
 
-  // Quote: the text selected in the comment (read before the click can move the selection), else all of it.
+  // Quote: the text selected in the comment (read before the click can move the selection), else all of it;
+  // the comment written answers the one quoted.
   function quoteButton(entry, body) {
     let selected = '';
     return h('button', {
@@ -100,6 +103,7 @@ export function createComments({ postId, onNew, onRemoved, onShown }) {
         const text = selected || selectedIn(body) || entry.comment.body;
         selected = '';
         insertAtCaret(box, quoteMarkdown(entry.comment, text));
+        replying.set(entry.comment);
       },
     }, 'Quote');
   }

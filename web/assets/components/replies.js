@@ -36,10 +36,10 @@ export function selectedIn(el) {
   return el.contains(range.commonAncestorContainer) ? sel.toString().trim() : '';
 }
 
-/** quoteMarkdown is text quoted as Markdown, attributed to its author and linked to the comment. */
+/** quoteMarkdown is text quoted as Markdown, attributed to its author and linked to the comment (within the forum). */
 export function quoteMarkdown(comment, text) {
   const lines = text.replace(/\r\n?/g, '\n').trim().split('\n').map((line) => (line ? `> ${line}` : '>'));
-  return `[@${comment.author.nickname} wrote:](${permalink(comment.post_id, comment.id, { absolute: true })})\n${lines.join('\n')}\n\n`;
+  return `[@${comment.author.nickname} wrote:](${permalink(comment.post_id, comment.id)})\n${lines.join('\n')}\n\n`;
 }
 
 /** insertAtCaret puts text into textarea at its caret (on a line of its own) and focuses it. */
