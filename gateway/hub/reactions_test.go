@@ -11,14 +11,18 @@ import (
 )
 
 // reactionsUntil returns "kind:name on|off by nickname" of every reaction frame w
-// receives before the post.created frame of sentinel.
-func reactionsUntil(t *testing.T, w *forumtest.WSClient, sentinel string) []string {
+// receives before the post.created frame of sentinel, and the counts the
+// last frame of each item gave (by kind:name), which are the item's final
+// counts: a frame carries them as it is built, after its change and any
+// that followed.
+func reactionsUntil(t *testing.T, w *forumtest.WSClient, sentinel string) ([]string, map[string]int) {
 	t.Helper()
 	var got []string
+	last := map[string]int{}
 	for {
 		fr := w.Next()
 		if fr.Type == "post.created" && fr.Post(t).ID == sentinel {
-			return got
+			return got, last
 		}
 		if fr.Type != "reaction" {
 			continue
@@ -35,9 +39,7 @@ func reactionsUntil(t *testing.T, w *forumtest.WSClient, sentinel string) []stri
 		if rf.Target.Kind == "comment" && rf.PostID == "" {
 			t.Errorf("%s: a comment's reaction frame without its post: %s", w.Name, fr)
 		}
-		if (rf.Reactions[rf.Name] > 0) != rf.Added {
-			t.Errorf("%s: a reaction frame whose count disagrees: %s", w.Name, fr)
-		}
+		last[rf.Target.Kind+":"+rf.Name] = rf.Reactions[rf.Name]
 		verb := " on by "
 		if !rf.Added {
 			verb = " off by "
@@ -84,9 +86,16 @@ func TestWSReactionFrames(t *testing.T) {
 		"cyd": {all[0], all[1], all[3], all[4]},
 		"dan": {all[1]}, // dan blocks bob
 	}
+	final := map[string]int{"post:heart": 0, "comment:laugh": 1, "message:eyes": 1, "message:tada": 1}
 	for name, w := range ws {
-		if got := reactionsUntil(t, w, sentinel); !slices.Equal(got, want[name]) {
+		got, last := reactionsUntil(t, w, sentinel)
+		if !slices.Equal(got, want[name]) {
 			t.Errorf("%s's reaction frames: %v, want %v", name, got, want[name])
+		}
+		for item, n := range last {
+			if n != final[item] {
+				t.Errorf("%s: the last frame of %s counts %d, want %d", name, item, n, final[item])
+			}
 		}
 	}
 
@@ -95,7 +104,7 @@ func TestWSReactionFrames(t *testing.T) {
 	want["cyd"] = []string{all[0], all[1], all[4]}
 	for name, c := range map[string]*forumtest.Client{"ada": ada, "bob": bob, "cyd": cyd, "dan": dan} {
 		w := c.DialWS(fmt.Sprintf("after=%d", before))
-		if got := reactionsUntil(t, w, sentinel); !slices.Equal(got, want[name]) {
+		if got, _ := reactionsUntil(t, w, sentinel); !slices.Equal(got, want[name]) {
 			t.Errorf("%s's resumed reaction frames: %v, want %v", name, got, want[name])
 		}
 	}
