@@ -152,11 +152,19 @@ func TestReadTracking(t *testing.T) {
 	wantOnce(t, "cid's unread, all read", feedIDs(cid, "/api/posts?filter=unread"), nil)
 	mkComment(bob, general, "second")
 	mkComment(ann, help, "answer")
+	// Writing a comment counts as reading the post up to it: a post cid
+	// commented on without opening it is no longer new to them.
 	mkComment(cid, third, "cid's own comment, on a post cid never opened")
+	wantOnce(t, "cid's new posts after commenting", feedIDs(cid, "/api/posts?filter=new"), nil)
 	wantOnce(t, "cid's unread", feedIDs(cid, "/api/posts?filter=unread"), []string{general, help})
+	// A post's author has read it from its creation: a comment on it is
+	// unread to them, in the marks and on the unread list alike.
+	onOwn := mkComment(bob, own, "on cid's post").ID
+	wantOnce(t, "cid's unread with a comment on their own post", feedIDs(cid, "/api/posts?filter=unread"), []string{own, general, help})
+	readUpTo(cid, own, onOwn)
 	wantOnce(t, "cid's unread in help", feedIDs(cid, "/api/posts?filter=unread&category=help"), []string{help})
 	wantMarks := map[string]projections.Mine{general: {Read: true, UnreadComments: 1}, help: {Read: true, UnreadComments: 1},
-		third: {Read: false, UnreadComments: 0}, own: {Read: true, UnreadComments: 0}}
+		third: {Read: true, UnreadComments: 0}, own: {Read: true, UnreadComments: 0}}
 	for _, path := range []string{"/api/posts?limit=50", "/api/posts?filter=unread"} {
 		var page projections.Page[projections.Post]
 		cid.MustDo("GET", path, nil, http.StatusOK, &page)
@@ -169,8 +177,8 @@ func TestReadTracking(t *testing.T) {
 
 	var got struct{ Post projections.Post }
 	ann.MustDo("GET", "/api/posts/"+general, nil, http.StatusOK, &got)
-	if got.Post.ViewCount != 2 {
-		t.Errorf("view_count %d, want 2 (cid and bob)", got.Post.ViewCount)
+	if got.Post.ViewCount != 3 {
+		t.Errorf("view_count %d, want 3 (ann who wrote it, bob and cid)", got.Post.ViewCount)
 	}
 	boss.MustDo("POST", "/api/mod/posts/"+general+"/hide", map[string]any{"reason": "spam"}, http.StatusNoContent, nil)
 	if status, body := cid.Do("POST", "/api/posts/"+general+"/read", map[string]any{"up_to_comment": nil}); status != http.StatusNotFound {
@@ -179,7 +187,8 @@ func TestReadTracking(t *testing.T) {
 	wantOnce(t, "cid's unread without the hidden post", feedIDs(cid, "/api/posts?filter=unread"), []string{help})
 	cid.MustDo("PUT", "/api/posts/"+help+"/watch", map[string]any{"level": "muted"}, http.StatusNoContent, nil)
 	wantOnce(t, "cid's unread without the muted post", feedIDs(cid, "/api/posts?filter=unread"), nil)
-	wantOnce(t, "cid's new posts", feedIDs(cid, "/api/posts?filter=new"), []string{third})
+	fourth := mkPost(bob, "Fourth").ID
+	wantOnce(t, "cid's new posts", feedIDs(cid, "/api/posts?filter=new"), []string{fourth})
 	cid.MustDo("PUT", "/api/categories/general/watch", map[string]any{"level": "muted"}, http.StatusNoContent, nil)
 	wantOnce(t, "cid's new posts, general muted", feedIDs(cid, "/api/posts?filter=new"), nil)
 	for _, id := range []string{old, own} {

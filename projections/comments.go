@@ -81,6 +81,11 @@ func (a *applier) commentCreated(ev events.Event, d events.CommentCreatedData) e
 	if closed {
 		return nil
 	}
+	// Its author has read the post up to their comment (a view if it is
+	// their first).
+	if err := a.postRead(ev, events.PostReadData{PostID: events.PostID(d.PostID), UserID: events.UserID(d.AuthorID), UpToSeq: ev.Seq}); err != nil {
+		return err
+	}
 	if err := a.index(ev.Seq, KindCommentDoc, "", d.Body); err != nil {
 		return err
 	}

@@ -55,7 +55,8 @@ type Post struct {
 
 // FreshPost returns a post as the read models hold it the moment
 // postCreated has applied its event (at sequence seq, time at): no votes,
-// comments or edits yet, its body's HTML as the projector rendered it. It
+// comments or edits yet, one view (its author's), its body's HTML as the
+// projector rendered it. It
 // answers the creation without reading the row back, unless that rendering
 // is no longer kept: then it reads the row (an error as Post's).
 // TestCreatedPostIsWhatReadsShow keeps the two the same.
@@ -66,7 +67,7 @@ func (db *DB) FreshPost(ctx context.Context, id events.PostID, seq uint64, autho
 	}
 	created := FormatTime(at)
 	posts := []Post{{ID: string(id), Seq: seq, Author: author, Title: title, Body: body, BodyHTML: html, Categories: categories, CreatedAt: created,
-		LastActivityAt: created, Participants: []User{author}, activitySeq: seq, Reactions: ReactionCounts{}}}
+		ViewCount: 1, LastActivityAt: created, Participants: []User{author}, activitySeq: seq, Reactions: ReactionCounts{}}}
 	err := db.fillMine(ctx, author.ID, posts)
 	return posts[0], err
 }
@@ -97,6 +98,10 @@ func (a *applier) postCreated(ev events.Event, d events.PostCreatedData) error {
 		return err
 	}
 	a.bump(userPosts, d.AuthorID, 1)
+	// Its author has read it, with none of its comments yet: a view.
+	if err := a.postRead(ev, events.PostReadData{PostID: events.PostID(d.PostID), UserID: events.UserID(d.AuthorID)}); err != nil {
+		return err
+	}
 	n := notice{actor: d.AuthorID, postID: d.PostID, body: d.Body}
 	if err := a.notify(ev, n, ""); err != nil {
 		return err

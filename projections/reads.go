@@ -14,7 +14,9 @@ import (
 
 // postRead records that a reader opened a post and how far they read its
 // comments: the first read of a post counts one more view, and a position
-// only moves forward. A read of a post the read models do not hold changes
+// only moves forward. Writing a post or a comment counts as reading the
+// post up to it (postCreated, commentCreated): its author's view counts,
+// as on Discourse. A read of a post the read models do not hold changes
 // nothing.
 func (a *applier) postRead(_ events.Event, d events.PostReadData) error {
 	var postSeq uint64
@@ -173,7 +175,8 @@ func (db *DB) ReadingPosts(ctx context.Context, f ReadingFilter) (Page[Post], er
 		where = []string{"r.user_id = ?1", "EXISTS " + strings.Replace(unseenComments, "count(*)", "1", 1)}
 	case ListNew:
 		from, key = ` FROM posts p`, "p.seq"
-		where = []string{"p.seq > (SELECT seq FROM users WHERE id = ?1)", "p.author_id != ?1",
+		// Made since the reader signed up, by the times the app compares too.
+		where = []string{"p.created_at > (SELECT created_at FROM users WHERE id = ?1)", "p.author_id != ?1",
 			"NOT EXISTS (SELECT 1 FROM post_reads r WHERE r.user_id = ?1 AND r.post_id = p.id)"}
 	default:
 		return Page[Post]{}, fault.FieldError(fault.EINVALID, "filter", `filter must be "unread" or "new"`)
