@@ -13,8 +13,8 @@ import (
 const maxCommentLen = 10000
 
 // openPost returns ENOTFOUND if the post does not exist, and ECONFLICT if
-// it takes no comments from author: deleted or hidden by a moderator, or
-// locked by one (moderators still comment on a locked post).
+// it takes no comments: deleted or hidden by a moderator, or locked by one
+// (from anyone, moderators too: they unlock it first).
 func (s *Service) openPost(ctx context.Context, id, author string) error {
 	if err := checkID("post", id); err != nil {
 		return err
@@ -26,7 +26,7 @@ func (s *Service) openPost(ctx context.Context, id, author string) error {
 	if err := postTakes(p, "comments"); err != nil {
 		return err
 	}
-	if p.Locked && s.requireModerator(ctx, author) != nil {
+	if p.Locked {
 		return fault.Errorf(fault.ECONFLICT, "the post is locked by a moderator and takes no new comments")
 	}
 	return nil

@@ -302,13 +302,13 @@ export function createComments({ postId, onNew, onRemoved, onShown }) {
       entries.get(msg.target.id)?.reactions?.frame(msg);
     },
     /**
-     * setLocked says whether the post is locked: it takes no new comments, so the form gives way to a note,
-     * but for a moderator (mayStill), who still comments under the note; Reply and Quote go with the form.
+     * setLocked says whether the post is locked: it takes no new comments from anyone (a moderator unlocks it
+     * first), so the form gives way to a note; Reply and Quote go with the form.
      */
-    setLocked(locked, mayStill) {
+    setLocked(locked) {
       lockedNote.hidden = !locked;
-      lockedNote.textContent = mayStill ? 'This topic is locked: only moderators may comment.' : 'This topic is locked: it takes no new comments.';
-      form.hidden = locked && !mayStill;
+      lockedNote.textContent = 'This topic is locked: it takes no new comments.';
+      form.hidden = locked;
       // Reply and Quote write into the form: gone with it.
       wrap.classList.toggle('closed', form.hidden);
     },

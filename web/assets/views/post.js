@@ -186,7 +186,7 @@ export const post = {
       if (!removed && item.watch) {
         actions.append(watchControl({ url: path('api', 'posts', id, 'watch'), what: 'post', level: item.watch, id: 'watch-post', onChange: (level) => { shown.watch = level; } }));
       }
-      comments.setLocked(!removed && Boolean(item.locked), isModerator(me));
+      comments.setLocked(!removed && Boolean(item.locked));
       if (removed) comments.close();
       countComments(item.comment_count);
     }
