@@ -134,6 +134,18 @@ func (s *Service) backdated(ago time.Duration) *Service {
 	return &b
 }
 
+// seedReads has those who voted on a demo post open it and read up to its
+// first comment (if any): the post counts their views, and the comments
+// after it are unread to them.
+func (s *Service) seedReads(ctx context.Context, post events.PostID, first events.CommentID, users []events.UserID, p demoPost) error {
+	for _, u := range append(append([]int(nil), p.likes...), p.dislikes...) {
+		if err := s.ReadPost(ctx, ReadPostInput{User: users[u], PostID: post, UpTo: first}); err != nil {
+			return fmt.Errorf("read: %w", err)
+		}
+	}
+	return nil
+}
+
 // seedDemo makes the demo content, on s's (backdated) clock.
 func (s *Service) seedDemo(ctx context.Context) error {
 	demo := s
@@ -147,16 +159,29 @@ func (s *Service) seedDemo(ctx context.Context) error {
 		}
 		users[i] = events.UserID(id)
 	}
-	for _, p := range demoPosts {
+	for i, p := range demoPosts {
 		post, err := demo.CreatePost(ctx, users[p.author], PostInput{Title: p.title, Body: p.body, Categories: p.categories})
 		if err != nil {
 			return fmt.Errorf("post %q: %w", p.title, err)
 		}
 		id := post.ID
+		if i == 0 { // the welcome, pinned first on every list by the forum
+			if err := demo.setPinned(ctx, "", id, events.PinGlobal); err != nil {
+				return fmt.Errorf("pin %q: %w", p.title, err)
+			}
+		}
+		var first events.CommentID
 		for _, c := range p.comments {
-			if _, err := demo.CreateComment(ctx, CommentInput{Author: users[c.author], PostID: events.PostID(id), Body: c.body}); err != nil {
+			cid, err := demo.CreateComment(ctx, CommentInput{Author: users[c.author], PostID: events.PostID(id), Body: c.body})
+			if err != nil {
 				return fmt.Errorf("comment: %w", err)
 			}
+			if first == "" {
+				first = cid
+			}
+		}
+		if err := demo.seedReads(ctx, events.PostID(id), first, users, p); err != nil {
+			return err
 		}
 		for _, u := range p.likes {
 			if err := demo.Vote(ctx, VoteInput{Voter: users[u], Target: events.Target{Kind: events.KindPost, ID: id}, Value: 1}); err != nil {

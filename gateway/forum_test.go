@@ -689,10 +689,34 @@ func TestDemoContent(t *testing.T) {
 	if used < 5 {
 		t.Errorf("demo posts in %d categories, want several: %+v", used, cats.Items)
 	}
+	// The welcome leads every list, pinned; views and unread marks are not
+	// all zero.
+	welcome := feed.Items[0]
+	if welcome.Title != "Welcome to the forum!" || welcome.Pinned == nil || *welcome.Pinned != events.PinGlobal {
+		t.Errorf("the first post on the feed: %q pinned %v, want the welcome pinned globally", welcome.Title, welcome.Pinned)
+	}
 	var cs projections.Page[projections.Comment]
-	f.Anon().MustDo("GET", "/api/posts/"+feed.Items[len(feed.Items)-1].ID+"/comments", nil, http.StatusOK, &cs)
+	f.Anon().MustDo("GET", "/api/posts/"+welcome.ID+"/comments", nil, http.StatusOK, &cs)
 	if len(cs.Items) == 0 {
 		t.Errorf("the first demo post has no comments")
+	}
+	viewed := 0
+	for _, p := range feed.Items {
+		if p.ViewCount > 1 {
+			viewed++
+		}
+	}
+	if viewed < len(feed.Items)/2 {
+		t.Errorf("%d of %d demo posts viewed by more than their author", viewed, len(feed.Items))
+	}
+	unread := 0
+	for _, c := range users {
+		var mine projections.Page[projections.Post]
+		c.MustDo("GET", "/api/posts?filter=unread", nil, http.StatusOK, &mine)
+		unread += len(mine.Items)
+	}
+	if unread == 0 {
+		t.Errorf("no demo user has a post with unread comments")
 	}
 
 	ada, grace := users["ada"], users["grace"]
