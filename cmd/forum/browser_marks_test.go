@@ -7,17 +7,26 @@ import (
 	"testing"
 )
 
-// chooseLevel picks level in the watch select sel, as a reader does, and
-// waits until it is stored (the select takes input again, its line says
-// what the level does).
+// chooseLevel picks level in the watch control sel as a reader does (opens
+// its menu, picks the level whose line says says) and waits until it is
+// stored (the button says the level and its menu is closed).
 func chooseLevel(p *tab, sel, level, says string) {
 	p.t.Helper()
 	p.waitJS("the watch control", fmt.Sprintf(`!!document.querySelector(%q)`, sel))
-	p.js(fmt.Sprintf(`(() => { const s = document.querySelector(%q); s.value = %q; s.dispatchEvent(new Event('change')); })()`, sel, level))
+	p.click(sel)
+	item := fmt.Sprintf("%s-%s", sel, level)
+	p.waitJS("the watch menu open, explaining "+level, fmt.Sprintf(`(() => {
+		const b = document.querySelector(%q), m = document.getElementById(b.getAttribute('aria-controls'));
+		const r = m.getBoundingClientRect();
+		return b.getAttribute('aria-expanded') === 'true' && !m.hidden && r.left >= 0 && r.right <= document.documentElement.clientWidth &&
+			document.querySelector(%q)?.textContent.includes(%q);
+	})()`, sel, item, says))
+	p.click(item)
 	p.waitJS(level+" stored", fmt.Sprintf(`(() => {
-		const s = document.querySelector(%q);
-		return !s.disabled && s.value === %q && document.getElementById(s.getAttribute('aria-describedby')).textContent.includes(%q);
-	})()`, sel, level, says))
+		const b = document.querySelector(%q);
+		return b.dataset.level === %q && !b.hasAttribute('aria-busy') && b.getAttribute('aria-expanded') === 'false' &&
+			document.querySelector(%q).getAttribute('aria-checked') === 'true';
+	})()`, sel, level, item))
 }
 
 // Bookmarks and watch levels in the browser: ann bookmarks a post from its
@@ -61,7 +70,7 @@ func browserMarks(t *testing.T, e *browserEnv) {
 
 	// Muting a post: it leaves her feed.
 	ann.open("/posts/"+mute, "post")
-	ann.waitJS("the post's watch control, at normal", `document.getElementById('watch-post')?.value === 'normal'`)
+	ann.waitJS("the post's watch control, at normal", `document.getElementById('watch-post')?.dataset.level === 'normal'`)
 	chooseLevel(ann, "#watch-post", "muted", "leaves your lists")
 	marksAxe(t, ann, "the post with its watch control")
 	ann.open("/", "feed")
@@ -69,6 +78,32 @@ func browserMarks(t *testing.T, e *browserEnv) {
 	if ann.count(fmt.Sprintf(`#feed article.post-card[data-id=%q]`, mute)) != 0 {
 		t.Error("the muted post is still in her feed")
 	}
+
+	// On a phone the header keeps the search box wide: her own pages are in the
+	// account menu, and the watch control is one short line.
+	ann.setWidth(375)
+	ann.open("/c/general", "feed")
+	ann.waitJS("the compact watch control", `!!document.getElementById('watch-category')`)
+	ann.waitJS("the search box wide, Bookmarks in the menu not the header", `(() => {
+		const search = document.querySelector('.site-search input').getBoundingClientRect();
+		const link = document.querySelector('#account .bookmarks-link');
+		return search.width >= 100 && (!link || link.offsetWidth === 0);
+	})()`)
+	if h := eval[float64](ann, `document.getElementById('watch-category').closest('.watch-control').getBoundingClientRect().height`); h > 44 {
+		t.Errorf("the watch control is %.0f px tall at 375 px, want one line", h)
+	}
+	ann.screenshot("marks-phone")
+	ann.click(`#account .account-menu .menu-button`)
+	ann.waitJS("the account menu open inside the page", `(() => {
+		const m = document.querySelector('#account .account-menu .menu'), r = m.getBoundingClientRect();
+		return !m.hidden && r.left >= 0 && r.right <= document.documentElement.clientWidth && m.textContent.includes('Bookmarks') &&
+			document.activeElement === m.querySelector('[role=menuitem]');
+	})()`)
+	ann.pressKey("ArrowDown", "ArrowDown", 40, "")
+	ann.waitJS("Bookmarks focused", `document.activeElement?.textContent === 'Bookmarks'`)
+	ann.pressKey("Enter", "Enter", 13, "\r")
+	ann.waitView("bookmarks")
+	ann.setWidth(1280)
 
 	// Muting a category: its new posts are not offered on her open feed.
 	ann.open("/c/showcase", "feed")

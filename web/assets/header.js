@@ -7,6 +7,7 @@ import { navigate } from './router.js';
 import { reportError } from './toast.js';
 import { bellButton } from './notices.js';
 import { isModerator } from './components/flag.js';
+import { menuButton } from './components/menu.js';
 
 const CONN_TEXT = { live: 'live', connecting: 'connecting…', offline: 'offline' };
 
@@ -31,11 +32,19 @@ function renderAccount(user) {
   }
   const button = h('button', { type: 'button', id: 'signout' }, 'Sign out');
   button.addEventListener('click', signOut);
+  // On a phone the links to the reader's own pages are in one menu, so the search box keeps its width.
+  const mine = menuButton({
+    cls: 'account-menu', title: 'Your account', label: h('span', { 'aria-hidden': 'true' }, '☰'),
+    items: [{ label: 'Your profile', onSelect: () => navigate(path('users', user.id)) },
+      { label: 'Bookmarks', onSelect: () => navigate('/bookmarks') },
+      { label: 'Settings', onSelect: () => navigate('/settings') },
+      isModerator(user) && { label: 'Moderation', onSelect: () => navigate('/mod') }],
+  });
   account.replaceChildren(...[bellButton(),
     isModerator(user) && h('a', { href: '/mod', class: 'mod-link' }, 'Moderation'),
     h('a', { href: path('users', user.id), class: 'me' }, user.nickname),
     h('a', { href: '/bookmarks', class: 'bookmarks-link' }, 'Bookmarks'),
-    h('a', { href: '/settings', class: 'settings-link' }, 'Settings'), button].filter(Boolean));
+    h('a', { href: '/settings', class: 'settings-link' }, 'Settings'), mine.el, button].filter(Boolean));
 }
 
 // The reconnecting banner shows once a live connection has been lost for a moment (not while the first

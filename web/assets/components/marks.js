@@ -2,6 +2,7 @@
 // bookmarked) and the watch-level control (Watching, Normal or Muted, each with a line saying what it does).
 import { h, path, hiddenText } from '../dom.js';
 import { api } from '../api.js';
+import { menuButton } from './menu.js';
 import { reportError } from '../toast.js';
 import { on } from '../state.js';
 
@@ -75,34 +76,57 @@ const LEVELS = {
 };
 const NAMES = { watching: 'Watching', normal: 'Normal', muted: 'Muted' };
 
+/** bell is the icon of the watch control, drawn so no emoji font is needed. */
+function bell() {
+  const ns = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(ns, 'svg');
+  for (const [k, v] of Object.entries({ viewBox: '0 0 24 24', width: '18', height: '18', fill: 'none', stroke: 'currentColor', 'stroke-width': '2', 'stroke-linecap': 'round', 'stroke-linejoin': 'round', 'aria-hidden': 'true', focusable: 'false' })) svg.setAttribute(k, v);
+  for (const d of ['M6 8a6 6 0 0 1 12 0c0 7 3 9 3 9H3s3-2 3-9', 'M10.3 21a1.94 1.94 0 0 0 3.4 0']) {
+    const part = document.createElementNS(ns, 'path');
+    part.setAttribute('d', d);
+    svg.append(part);
+  }
+  return svg;
+}
+
 /**
- * watchControl returns a labelled select of the watch level at url (PUT {level}) with a line explaining the level
- * chosen. what: 'post' or 'category' (category: its slug); level: the reader's level now; id: the select's id.
+ * watchControl returns a compact button (a bell and the level now) opening a menu of the watch levels at url
+ * (PUT {level}), each with a line saying what it does. what: 'post' or 'category' (category: its slug); level:
+ * the reader's level now; id: the button's id (its data-level is the level stored); onChange(level) follows changes.
  */
 export function watchControl({ url, what, level, id, onChange, category }) {
   let current = level ?? 'normal';
-  const help = h('p', { class: 'watch-help', id: `${id}-help` });
-  const select = h('select', { id, class: 'watch-select', 'aria-describedby': `${id}-help` },
-    Object.entries(NAMES).map(([value, name]) => h('option', { value }, name)));
-  select.value = current;
-  const render = () => { help.textContent = LEVELS[what][current]; };
-  select.addEventListener('change', async () => {
-    const wanted = select.value;
-    select.disabled = true;
+  let busy = false;
+  const name = h('span', { class: 'watch-level' });
+  const title = what === 'post' ? 'Notifications for this post' : 'Notifications for this category';
+  const choose = async (wanted) => {
+    if (busy || wanted === current) return;
+    busy = true;
+    menu.button.setAttribute('aria-busy', 'true');
     try {
       await api.put(url, { level: wanted });
       current = wanted;
       if (category) categoryLevels.set(category, Promise.resolve(current));
       onChange?.(current);
     } catch (err) {
-      select.value = current;
       reportError(err);
     } finally {
-      select.disabled = false;
+      busy = false;
+      menu.button.removeAttribute('aria-busy');
       render();
     }
+  };
+  const menu = menuButton({
+    id, cls: 'watch-control', title, label: [bell(), name],
+    items: Object.entries(NAMES).map(([value, label]) => ({ id: `${id}-${value}`, label, hint: LEVELS[what][value], checked: value === current, onSelect: () => choose(value) })),
   });
+  function render() {
+    name.textContent = NAMES[current];
+    menu.button.dataset.level = current;
+    menu.button.setAttribute('aria-label', `${title}: ${NAMES[current]}`);
+    menu.button.title = `${title}: ${LEVELS[what][current]}`;
+    for (const entry of menu.entries) entry.setAttribute('aria-checked', String(entry.id === `${id}-${current}`));
+  }
   render();
-  return h('div', { class: 'watch-control' },
-    h('label', { for: id }, what === 'post' ? 'Notifications for this post' : 'Notifications for this category'), ' ', select, help);
+  return menu.el;
 }
