@@ -87,9 +87,24 @@ func browserReactions(t *testing.T, e *browserEnv) {
 	bob.waitJS("bob's heart pressed", fmt.Sprintf(`%s?.getAttribute('aria-pressed') === 'true' && %s.querySelector('.count').textContent === '2'`, heart, heart))
 	ann.waitJS("two hearts, live, ann's still pressed", fmt.Sprintf(`%s?.querySelector('.count').textContent === '2' && %s.getAttribute('aria-pressed') === 'true'`, heart, heart))
 	bob.js(heart + `.focus()`)
-	bob.waitJS("who reacted, on focus", fmt.Sprintf(`%s?.title === 'Heart: ann, bob'`, heart))
+	bob.waitJS("who reacted, in a tip shown on focus", fmt.Sprintf(`(() => {
+		const c = %s, tip = document.getElementById(c?.getAttribute('aria-describedby'));
+		return tip?.getAttribute('role') === 'tooltip' && !tip.hidden && tip.offsetHeight > 0 && tip.textContent === 'Heart: ann, bob';
+	})()`, heart))
+	// Mine is a pill filled in the accent colour, anyone else's is not; the add button is a drawn icon.
+	bob.waitJS("bob's heart filled in the accent colour, ann's hooray-free bar plain", fmt.Sprintf(`(() => {
+		const c = %s, probe = document.createElement('span');
+		probe.style.backgroundColor = 'var(--accent)';
+		document.body.append(probe);
+		const accent = getComputedStyle(probe).backgroundColor;
+		probe.remove();
+		const add = document.querySelector('.post-full .reaction-add');
+		return getComputedStyle(c).backgroundColor === accent && parseFloat(getComputedStyle(c).borderTopLeftRadius) >= 10 &&
+			add.querySelector('svg') !== null && !add.textContent.includes('🙂');
+	})()`, heart))
 	bob.click(post + ` .reaction-chip[data-name="heart"]`)
 	ann.waitJS("bob's heart gone, live", fmt.Sprintf(`%s?.querySelector('.count').textContent === '1'`, heart))
+	bob.waitJS("bob's heart, no longer his, not filled", fmt.Sprintf(`%s?.getAttribute('aria-pressed') === 'false' && getComputedStyle(%s).backgroundColor !== getComputedStyle(document.querySelector('.post-full .reaction-add')).color`, heart, heart))
 
 	// A comment: ann picks Hooray with the mouse; bob sees it.
 	comment := "#comment-" + c.Comment.ID
@@ -116,8 +131,13 @@ func browserReactions(t *testing.T, e *browserEnv) {
 	bob.waitJS("the comment's picker open, inside the viewport", fmt.Sprintf(`(() => {
 		const picker = document.querySelector(%q);
 		const r = picker.getBoundingClientRect();
-		return !picker.hidden && r.left >= 0 && r.right <= document.documentElement.clientWidth;
+		return !picker.hidden && r.left >= 0 && r.right <= document.documentElement.clientWidth &&
+			getComputedStyle(picker).position === 'absolute' && r.height < 60;
 	})()`, comment+" .reaction-picker"))
+	bob.pressKey("Escape", "Escape", 27, "")
+	bob.waitJS("Escape closes the picker, focus back on the add button", fmt.Sprintf(`document.querySelector(%q).hidden && document.activeElement === document.querySelector(%q)`, comment+" .reaction-picker", comment+" .reaction-add"))
+	bob.click(comment + " .reaction-add")
+	bob.waitJS("the picker open again", fmt.Sprintf(`!document.querySelector(%q).hidden`, comment+" .reaction-picker"))
 	bob.screenshot("reactions")
 	reactionsAxe(t, bob)
 }

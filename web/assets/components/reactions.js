@@ -1,7 +1,7 @@
 // A compact bar of reactions under a post, a comment or a chat message: the reactions it has, as chips with
 // their emoji and count (pressed when one is mine; a click puts mine on or takes it off), and a "+" button that
-// opens a small picker of the eight. Who reacted shows on hover or focus of a chip (its title, read from the
-// list of who reacted), and the counts follow the reaction frames.
+// opens a small picker of the eight over the page. Who reacted shows in a tip under a chip on hover, focus or
+// a tap (read from the list of who reacted), and the counts follow the reaction frames.
 import { h, hiddenText } from '../dom.js';
 import { api } from '../api.js';
 import { currentUser } from '../state.js';
@@ -14,7 +14,30 @@ export const REACTIONS = [
 ];
 
 const WHO_SHOWN = 10;
+const EDGE = 4; // px kept between the picker or the tip and the viewport's edges
 let nextPickerId = 0;
+
+/** smiley is the icon of the button that adds a reaction: a face and a plus, drawn, so no emoji font is needed. */
+function smiley() {
+  const ns = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(ns, 'svg');
+  for (const [k, v] of Object.entries({ viewBox: '0 0 24 24', width: '20', height: '20', fill: 'none', stroke: 'currentColor', 'stroke-width': '2', 'stroke-linecap': 'round', 'aria-hidden': 'true', focusable: 'false' })) svg.setAttribute(k, v);
+  for (const d of ['M20.5 11.5a8.5 8.5 0 1 1-7-8.4', 'M8 14.5s1.5 2 4 2 4-2 4-2', 'M9 9.5h.01', 'M15 9.5h.01', 'M19 2v6', 'M16 5h6']) {
+    const part = document.createElementNS(ns, 'path');
+    part.setAttribute('d', d);
+    svg.append(part);
+  }
+  return svg;
+}
+
+/** inView shifts el (absolutely placed at its left) so that it lies inside the viewport's width. */
+function inView(el, left) {
+  el.style.left = `${left}px`;
+  const r = el.getBoundingClientRect();
+  const width = document.documentElement.clientWidth;
+  if (r.right > width - EDGE) el.style.left = `${left - (r.right - (width - EDGE))}px`;
+  if (el.getBoundingClientRect().left < EDGE) el.style.left = `${left + EDGE - r.left}px`;
+}
 
 /**
  * createReactions returns {el, set(fields), frame(msg), mine(), counts()} for the reactions of the item at base (its API path,
@@ -29,7 +52,9 @@ export function createReactions({ base, kind, id, item, label, mayReact = () => 
   const chips = h('span', { class: 'reaction-chips' });
   const pickerId = `reaction-picker-${++nextPickerId}`;
   const add = h('button', { type: 'button', class: 'reaction-add', 'aria-expanded': 'false', 'aria-controls': pickerId, title: 'Add a reaction' },
-    h('span', { 'aria-hidden': 'true' }, '🙂+'), hiddenText('Add a reaction'));
+    smiley(), hiddenText('Add a reaction'));
+  const tip = h('span', { id: `${pickerId}-who`, class: 'reaction-who', role: 'tooltip', hidden: true });
+  let tipFor = null; // the name of the chip whose tip shows
   const picker = h('span', { id: pickerId, class: 'reaction-picker', role: 'group', 'aria-label': 'Pick a reaction', hidden: true });
   const options = REACTIONS.map(([name, emoji, text]) => {
     const b = h('button', { type: 'button', class: 'reaction-option', 'data-name': name, 'aria-pressed': 'false', title: text },
@@ -45,21 +70,45 @@ export function createReactions({ base, kind, id, item, label, mayReact = () => 
   function render() {
     chips.replaceChildren(...REACTIONS.filter(([name]) => state.counts[name] > 0).map(([name, emoji, text]) => {
       const n = state.counts[name];
-      const chip = h('button', { type: 'button', class: 'reaction-chip', 'data-name': name, 'aria-pressed': String(state.mine.has(name)), title: who.get(name) ?? text },
-        h('span', { 'aria-hidden': 'true' }, emoji), hiddenText(`${text}:`), ' ', h('span', { class: 'count' }, n));
-      chip.addEventListener('click', () => toggle(name));
-      chip.addEventListener('mouseenter', () => explain(chip, name));
-      chip.addEventListener('focus', () => explain(chip, name));
+      const chip = h('button', { type: 'button', class: 'reaction-chip', 'data-name': name, 'aria-pressed': String(state.mine.has(name)), 'aria-describedby': tip.id },
+        h('span', { 'aria-hidden': 'true' }, emoji), hiddenText(`${text}:`), h('span', { class: 'count' }, n));
+      chip.addEventListener('click', () => {
+        toggle(name);
+        showWho(chip, name);
+      });
+      chip.addEventListener('mouseenter', () => showWho(chip, name));
+      chip.addEventListener('focus', () => showWho(chip, name));
+      chip.addEventListener('mouseleave', () => { if (document.activeElement !== chip) hideWho(); });
+      chip.addEventListener('blur', hideWho);
+      chip.addEventListener('keydown', (event) => { if (event.key === 'Escape') hideWho(); });
       return chip;
     }));
+    if (tipFor) {
+      const chip = chips.querySelector(`[data-name="${tipFor}"]`);
+      if (chip) showWho(chip, tipFor);
+      else hideWho();
+    }
     for (const o of options) o.setAttribute('aria-pressed', String(state.mine.has(o.dataset.name)));
     add.hidden = !currentUser();
   }
 
-  // explain fills a chip's title with who reacted so (the first few, then how many more).
-  async function explain(chip, name) {
-    if (who.has(name)) return;
-    who.set(name, chip.title);
+  // showWho shows the tip of who reacted name under its chip, reading the list when first wanted.
+  function showWho(chip, name) {
+    tipFor = name;
+    tip.textContent = who.get(name) ?? REACTIONS.find(([n]) => n === name)[2];
+    tip.hidden = false;
+    inView(tip, chip.offsetLeft);
+    if (!who.has(name)) explain(name);
+  }
+
+  function hideWho() {
+    tipFor = null;
+    tip.hidden = true;
+  }
+
+  // explain finds who reacted so (the first few, then how many more), for the chip's tip.
+  async function explain(name) {
+    who.set(name, REACTIONS.find(([n]) => n === name)[2]);
     try {
       const page = await api.get(`${base}/reactions/${encodeURIComponent(name)}`, { query: { limit: WHO_SHOWN } });
       const names = page.items.map((u) => u.nickname);
@@ -67,7 +116,8 @@ export function createReactions({ base, kind, id, item, label, mayReact = () => 
       const text = REACTIONS.find(([n]) => n === name)[2];
       const title = `${text}: ${names.join(', ')}${rest > 0 ? ` and ${rest} more` : ''}`;
       who.set(name, title);
-      chip.title = title;
+      const shown = chips.querySelector(`[data-name="${name}"]`);
+      if (tipFor === name && shown) showWho(shown, name);
     } catch {
       who.delete(name); // asked again on the next hover
     }
@@ -98,6 +148,7 @@ export function createReactions({ base, kind, id, item, label, mayReact = () => 
   function open() {
     picker.hidden = false;
     add.setAttribute('aria-expanded', 'true');
+    inView(picker, add.parentElement.offsetLeft);
     options[0].focus();
     document.addEventListener('pointerdown', outside, true);
   }
@@ -151,7 +202,7 @@ export function createReactions({ base, kind, id, item, label, mayReact = () => 
     set({ reactions: msg.reactions });
   }
 
-  const el = h('div', { class: 'reactions', role: 'group', 'aria-label': label }, chips, h('span', { class: 'reaction-more' }, add, picker));
+  const el = h('div', { class: 'reactions', role: 'group', 'aria-label': label }, chips, h('span', { class: 'reaction-more' }, add), picker, tip);
   render();
   return {
     el, set, frame,
