@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -140,10 +141,34 @@ const inViewport = `[...document.querySelectorAll('#feed article.post-card')].fi
 	return r.top >= 0 && r.bottom <= innerHeight && r.left >= 0 && r.right <= innerWidth;
 }).length`
 
+// rowsOverlapping is the JS of the rows whose participants overlap their counts.
+const rowsOverlapping = `[...document.querySelectorAll('#feed article.post-card')].filter((row) => {
+	const stats = row.querySelector('.post-stats').getBoundingClientRect();
+	return [...row.querySelectorAll('.participants .avatar')].some((a) => {
+		const r = a.getBoundingClientRect();
+		return r.right > stats.left && r.left < stats.right && r.bottom > stats.top && r.top < stats.bottom;
+	});
+}).length`
+
+// categoryLook is the JS of the feed's categories as shown: every category's
+// sidebar colour, and the words of the rows' category links.
+const categoryLook = `JSON.stringify({
+	sidebar: [...document.querySelectorAll('.category-list a[href^="/c/"] .cat-dot')].map((d) => getComputedStyle(d).backgroundColor),
+	rows: [...new Set([...document.querySelectorAll('#feed .cat-link')].map((a) => a.textContent))].sort(),
+	rowColours: Object.fromEntries([...document.querySelectorAll('#feed .cat-link')].map((a) => [a.textContent, getComputedStyle(a.querySelector('.cat-dot')).backgroundColor])),
+})`
+
 // The list is dense: at 1280 × 800 at least 9 topics show whole in the
-// first screen, at 375 px the first one does; axe passes at both widths.
+// first screen, at 375 px the first one does; five participants fit beside
+// the counts; categories show by name, each in a colour of its own, in the
+// rows and the sidebar; axe passes at both widths.
 func browserTopicDensity(t *testing.T, e *browserEnv) {
 	a, b := signUp(e.srv, "ada"), signUp(e.srv, "bob")
+	busy := createPost(e.srv, a.Token, "A busy topic", "Everyone came.", "general")
+	for _, name := range []string{"cat", "dan", "eve", "fay"} {
+		e.srv.mustDo("POST", "/api/posts/"+busy+"/comments", signUp(e.srv, name).Token, map[string]any{"body": "Me too."}, http.StatusCreated, nil)
+	}
+	e.srv.mustDo("POST", "/api/posts/"+busy+"/comments", b.Token, map[string]any{"body": "And me."}, http.StatusCreated, nil)
 	for i := range 25 {
 		id := createPost(e.srv, a.Token, fmt.Sprintf("Topic number %d about something worth a longer title", i),
 			"A body with **some** words, long enough to make an excerpt that runs on past the width of the row.", []string{"general", "help", "development"}[i%3])
@@ -167,5 +192,45 @@ func browserTopicDensity(t *testing.T, e *browserEnv) {
 			t.Errorf("at 375 × 800 the first topic does not show whole")
 		}
 		axeClean(t, ada, fmt.Sprintf("the topic list at %d px", w))
+		if n := eval[int](ada, rowsOverlapping); n != 0 {
+			t.Errorf("at %d px, %d rows have participants over their counts", w, n)
+		}
 	}
+	ada.open("/c/general", "feed")
+	ada.waitJS("the busy topic's five participants", fmt.Sprintf(`document.querySelectorAll('#feed article.post-card[data-id=%q] .participants li').length === 5`, busy))
+	if n := eval[int](ada, rowsOverlapping); n != 0 {
+		t.Errorf("at 375 px, %d rows of general have participants over their counts", n)
+	}
+	ada.setWidth(1280)
+	ada.open("/", "feed")
+	ada.waitJS("the first page", `document.querySelectorAll('#feed article.post-card').length === 20`)
+	if n := eval[int](ada, rowsOverlapping); n != 0 {
+		t.Errorf("at 1280 px, %d rows have participants over their counts", n)
+	}
+	var look struct {
+		Sidebar    []string
+		Rows       []string
+		RowColours map[string]string
+	}
+	if err := json.Unmarshal([]byte(eval[string](ada, categoryLook)), &look); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, c := range look.Sidebar {
+		if seen[c] || c == "" || c == "rgba(0, 0, 0, 0)" {
+			t.Errorf("the sidebar's category colours repeat or are missing: %v", look.Sidebar)
+			break
+		}
+		seen[c] = true
+	}
+	if n := ada.count(`.category-list a[href^="/c/"]`); n < 7 || len(look.Sidebar) != n {
+		t.Errorf("the sidebar shows %d category colours, want every category's", len(look.Sidebar))
+	}
+	if want := []string{"Development", "General", "Help & Questions"}; fmt.Sprint(look.Rows) != fmt.Sprint(want) {
+		t.Errorf("the rows name their categories %q, want %q", look.Rows, want)
+	}
+	if look.RowColours["General"] == look.RowColours["Help & Questions"] || look.RowColours["General"] == look.RowColours["Development"] {
+		t.Errorf("categories share a colour in the rows: %v", look.RowColours)
+	}
+	ada.screenshot("topics-categories")
 }

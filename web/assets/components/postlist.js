@@ -6,23 +6,12 @@ import { api } from '../api.js';
 import { reportError } from '../toast.js';
 import { bookmarkButton } from './marks.js';
 import { currentUser } from '../state.js';
+import { categoryLink, loadCategories } from './categories.js';
 
 const PAGE_SIZE = 20;
-const CATEGORY_COLOURS = 12;
 
 /** firstPage is the query of a list's first page, for prefetching it. */
 export const firstPage = (query) => ({ ...query, limit: PAGE_SIZE });
-
-/** categoryColour is the class of a category's colour, stable for its slug (categories have none of their own yet). */
-export function categoryColour(slug) {
-  let hash = 0;
-  for (const ch of slug) hash = (hash * 31 + ch.charCodeAt(0)) >>> 0;
-  return `cat-c${hash % CATEGORY_COLOURS}`;
-}
-
-/** categoryLink is a category's name beside its colour. */
-export const categoryLink = (slug) =>
-  h('a', { href: path('c', slug), class: 'cat-link' }, h('span', { class: `cat-dot ${categoryColour(slug)}`, 'aria-hidden': 'true' }), slug);
 
 function stats(post) {
   return [
@@ -137,7 +126,7 @@ export function createPostList({ id, query, empty, url = '/api/posts' }) {
     loading = true;
     status.textContent = 'Loading…';
     try {
-      const page = await api.get(url, { query: { ...query, limit: PAGE_SIZE, cursor: next }, signal: controller.signal });
+      const [page] = await Promise.all([api.get(url, { query: { ...query, limit: PAGE_SIZE, cursor: next }, signal: controller.signal }), loadCategories()]);
       for (const post of page.items) if (!cards.has(post.id)) add(post, 'append');
       next = page.next ?? null;
       done = next == null;

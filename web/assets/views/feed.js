@@ -9,6 +9,7 @@ import { reload, navigate } from '../router.js';
 import { currentUser } from '../state.js';
 import { watchControl, mutedByCategory, categoryLevel } from '../components/marks.js';
 import { readingCounts } from './reading.js';
+import { categoryDot, fetchCategories } from '../components/categories.js';
 
 // The tabs: each sort's path segment, its label and its sort parameter.
 const SORTS = [
@@ -77,7 +78,7 @@ export const feed = {
       h('nav', { class: 'categories', 'aria-label': 'Categories' }, h('h2', {}, 'Categories'), categories),
       h('section', { class: 'feed-main', 'aria-label': 'Posts' }, h('div', { class: 'feed-head' }, heading, sortTabs(slug, sorted)), banner, posts.el)));
 
-    let [{ items, seq: countedAt }] = await Promise.all([api.get('/api/categories', { signal: scope.signal }), posts.loadMore()]);
+    let [{ items, seq: countedAt }] = await Promise.all([fetchCategories({ signal: scope.signal }), posts.loadMore()]);
     const current = items.find((c) => c.slug === slug);
     if (slug && !current) throw new ApiError(404, { code: 'not_found', message: 'No such category' });
     heading.textContent = current ? current.name : 'Topics';
@@ -86,21 +87,21 @@ export const feed = {
       // The reader's watch level on this category: its posts can tell them of themselves, or leave their feed.
       const url = path('api', 'categories', slug, 'watch');
       const { level } = await api.get(url, { signal: scope.signal });
-      heading.parentElement.after(watchControl({ url, what: 'category', level, id: 'watch-category', category: slug }));
+      heading.parentElement.append(watchControl({ url, what: 'category', level, id: 'watch-category', category: slug }));
     }
     // Back to this feed: as many pages as were shown when it was left (the router then scrolls).
     for (let i = 1; i < Math.min(restored?.snapshot?.pages ?? 1, 25); i++) await posts.loadMore();
 
     const badges = new Map(); // slug → its post count
-    const link = (href, label, isCurrent, badge) =>
-      h('li', {}, h('a', { href, 'aria-current': isCurrent ? 'page' : null }, label, badge && ' ', badge));
+    const link = (href, label, isCurrent, badge, dot) =>
+      h('li', {}, h('a', { href, 'aria-current': isCurrent ? 'page' : null }, dot ? h('span', { class: 'cat-name' }, dot, label) : label, badge && ' ', badge));
     const tabPath = sorted.tab === SORTS[0] ? '' : `/${sorted.tab.segment}`;
     // The reader's own lists, with how many posts each holds, read again as frames may change them.
     const reading = currentUser() ? readingCounts(scope, link) : { links: [], later: () => {} };
     categories.append(link(tabPath || '/', 'All posts', !slug), ...reading.links, ...items.map((c) => {
       const badge = h('span', { class: 'count' }, c.post_count);
       badges.set(c.slug, badge);
-      return link(path('c', c.slug) + tabPath, c.name, c.slug === slug, [badge, hiddenText(' posts')]);
+      return link(path('c', c.slug) + tabPath, c.name, c.slug === slug, [badge, hiddenText(' posts')], categoryDot(c.slug));
     }));
 
     // The badges count the posts as of countedAt: a frame held while the view loaded may be counted already.
