@@ -485,3 +485,15 @@ func noStrayNull(p *tab) {
 		p.t.Errorf("%s: stray null or undefined text in %s", p.name, got)
 	}
 }
+
+// menuPick opens the menu of the menu button sel as a reader does and
+// picks its item item (a selector of the page), once it shows.
+func (p *tab) menuPick(sel, item string) {
+	p.t.Helper()
+	p.click(sel)
+	p.waitJS("the menu open on "+item, fmt.Sprintf(`(() => {
+		const b = document.querySelector(%q), i = document.querySelector(%q);
+		return b?.getAttribute('aria-expanded') === 'true' && i !== null && i.offsetParent !== null;
+	})()`, sel, item))
+	p.click(item)
+}

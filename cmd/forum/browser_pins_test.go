@@ -24,7 +24,12 @@ func browserPins(t *testing.T, e *browserEnv) {
 	ann.waitJS("the newest post first", fmt.Sprintf(`%s?.dataset.id === %q && !%s.querySelector('.pinned-badge')`, firstCard, fresh, firstCard))
 
 	boss.open("/posts/"+old, "post")
-	boss.click(`#mod-pin-global`)
+	boss.waitJS("the moderator's actions in one closed Moderate menu", `(() => {
+		const b = document.getElementById('mod-menu');
+		return b?.getAttribute('aria-haspopup') === 'menu' && b.getAttribute('aria-expanded') === 'false' &&
+			['mod-hide-post', 'mod-pin-global', 'mod-pin-category', 'mod-lock'].every((id) => document.getElementById(id)?.offsetParent === null);
+	})()`)
+	boss.menuPick(`#mod-menu`, `#mod-pin-global`)
 	boss.waitJS("the post pinned", `!!document.getElementById('post-pinned') && !!document.getElementById('mod-unpin')`)
 	ann.waitJS("the pinned post on top, live", fmt.Sprintf(`%s?.dataset.id === %q && %s.querySelector('.pinned-badge')?.textContent === 'Pinned'`, firstCard, old, firstCard))
 	if got := ann.count(`#feed article.post-card`); got != 2 {
@@ -37,15 +42,15 @@ func browserPins(t *testing.T, e *browserEnv) {
 	if ann.count(`#mod-unpin, #mod-pin-global, #mod-pin-category`) != 0 {
 		t.Error("a member is offered to pin")
 	}
-	boss.click(`#mod-unpin`)
+	boss.menuPick(`#mod-menu`, `#mod-unpin`)
 	boss.waitJS("the pin buttons back", `!!document.getElementById('mod-pin-global') && !!document.getElementById('mod-pin-category')`)
 	ann.waitJS("the badge gone, live", `!document.getElementById('post-pinned')`)
 	ann.open("/", "feed")
 	ann.waitJS("the newest post first again", fmt.Sprintf(`%s?.dataset.id === %q`, firstCard, fresh))
 
 	// A hidden post is not offered to be pinned or locked until it is restored.
-	boss.click(`#mod-hide-post`)
+	boss.menuPick(`#mod-menu`, `#mod-hide-post`)
 	boss.waitJS("no pin or lock on the hidden post", `document.getElementById('mod-hide-post')?.textContent === 'Restore' && !document.querySelector('#mod-pin-global, #mod-pin-category, #mod-lock')`)
-	boss.click(`#mod-hide-post`)
+	boss.menuPick(`#mod-menu`, `#mod-hide-post`)
 	boss.waitJS("pin and lock back once it is restored", `document.getElementById('mod-hide-post')?.textContent === 'Hide' && document.querySelectorAll('#mod-pin-global, #mod-pin-category, #mod-lock').length === 3`)
 }

@@ -139,6 +139,31 @@ func browserReactions(t *testing.T, e *browserEnv) {
 	bob.click(comment + " .reaction-add")
 	bob.waitJS("the picker open again", fmt.Sprintf(`!document.querySelector(%q).hidden`, comment+" .reaction-picker"))
 	bob.screenshot("reactions")
+
+	// A one-line comment is short at a phone's width: votes, reactions and
+	// Reply, the rest in a "…" menu that the keyboard works.
+	bob.click(comment + " .reaction-add")
+	if h := eval[float64](bob, fmt.Sprintf(`document.querySelector(%q).getBoundingClientRect().height`, comment)); h > 140 {
+		t.Errorf("a one-line comment is %.0f px tall at 375 px, want at most 140", h)
+	}
+	more := comment + " .comment-more .menu-button"
+	bob.js(fmt.Sprintf(`document.querySelector(%q).focus()`, more))
+	bob.pressKey("ArrowDown", "ArrowDown", 40, "")
+	bob.waitJS("the menu open on its first item, inside the viewport", fmt.Sprintf(`(() => {
+		const b = document.querySelector(%q), m = document.getElementById(b.getAttribute('aria-controls')), r = m.getBoundingClientRect();
+		return b.getAttribute('aria-haspopup') === 'menu' && b.getAttribute('aria-expanded') === 'true' && !m.hidden &&
+			r.left >= 0 && r.right <= document.documentElement.clientWidth && document.activeElement === m.querySelector('[role=menuitem]') &&
+			[...m.querySelectorAll('[role=menuitem]')].map((i) => i.textContent).join() === 'Quote,Copy link,Edit,Delete';
+	})()`, more))
+	bob.pressKey("End", "End", 35, "")
+	bob.waitJS("End on Delete", `document.activeElement?.textContent === 'Delete'`)
+	bob.pressKey("ArrowDown", "ArrowDown", 40, "")
+	bob.waitJS("down wraps to Quote", `document.activeElement?.textContent === 'Quote'`)
+	bob.pressKey("Escape", "Escape", 27, "")
+	bob.waitJS("Escape closes the menu, focus back on its button", fmt.Sprintf(`(() => {
+		const b = document.querySelector(%q);
+		return b.getAttribute('aria-expanded') === 'false' && document.activeElement === b;
+	})()`, more))
 	reactionsAxe(t, bob)
 }
 

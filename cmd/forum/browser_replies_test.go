@@ -60,7 +60,7 @@ func browserReplies(t *testing.T, e *browserEnv) {
 		getSelection().removeAllRanges();
 		getSelection().addRange(range);
 	})()`, target+" .comment-body"))
-	bob.click(target + " .quote-comment")
+	bob.menuPick(target+" .comment-more .menu-button", target+" .comment-more .quote-comment")
 	quote := fmt.Sprintf("[@ada wrote:](/posts/%s?comment=%s)\n> algebraic patterns\n\n", postID, first.Comment.ID)
 	bob.waitJS("the quote in the box", fmt.Sprintf(`document.querySelector('#comment-form textarea').value === %q`, quote))
 	if got := bob.text(`#replying-to`); got != "Replying to @ada ✕" {
@@ -152,7 +152,7 @@ func copyLink(t *testing.T, p *tab, sel, want string) {
 		_, err := cdp.Call(ctx, tg, emulation.SetFocusEmulationEnabled, emulation.SetFocusEmulationEnabledParams{Enabled: true})
 		return err
 	}))
-	p.click(sel + " .copy-link")
+	p.menuPick(sel+" .comment-more .menu-button", sel+" .comment-more .copy-link")
 	p.waitJS("the copied toast", `[...document.querySelectorAll('#toasts .toast')].some((t) => t.textContent === 'Link copied to the clipboard.')`)
 	if got := eval[string](p, `navigator.clipboard.readText()`); got != want {
 		t.Errorf("the clipboard holds %q, want %q", got, want)

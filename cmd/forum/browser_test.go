@@ -251,7 +251,7 @@ func browserLiveFeedAndVotes(t *testing.T, e *browserEnv) {
 
 	// Deleting asks in place first; the comment, then the post, show as
 	// removed in both browsers, and the post leaves the other's feed.
-	ada.click(`#comments .comment .confirm-wrap > button.danger`)
+	ada.menuPick(`#comments .comment .comment-more .menu-button`, `#comments .comment .comment-more .delete-comment`)
 	ada.click(`#comments .comment .confirm-yes`)
 	for _, p := range []*tab{ada, bob} {
 		p.waitJS("the comment removed", `document.querySelector('#comments .comment')?.classList.contains('removed')

@@ -114,21 +114,22 @@ func browserLock(t *testing.T, e *browserEnv) {
 		t.Error("a member is offered to lock")
 	}
 	boss.open("/posts/"+id, "post")
-	boss.click(`#mod-lock`)
+	boss.menuPick(`#mod-menu`, `#mod-lock`)
 	boss.waitJS("the post locked", `!!document.getElementById('post-locked') && !!document.getElementById('mod-unlock')`)
 	ann.waitJS("the box gone for the note, live", `document.getElementById('comment-form')?.hidden === true && document.getElementById('post-locked-note')?.hidden === false
 		&& document.getElementById('post-locked-note')?.textContent.includes('This topic is locked') && !!document.getElementById('post-locked')`)
 	axeClean(t, ann, "a locked post")
 	// The moderator has the note, not the box: they unlock to comment.
 	boss.waitJS("the moderator's note, no box", `document.getElementById('comment-form')?.hidden === true && document.getElementById('post-locked-note')?.hidden === false`)
-	// Reply and Quote would write into the box nobody has: they are gone, live.
-	const replyShown = `[...document.querySelectorAll('#comments .reply-comment, #comments .quote-comment')].filter((b) => b.offsetParent !== null).length`
+	// Reply and Quote would write into the box nobody has: they are gone, live. (Quote is in each comment's
+	// "…" menu: offered is what shows once the menu opens.)
+	const replyShown = `[...document.querySelectorAll('#comments .reply-comment, #comments .quote-comment')].filter((b) => getComputedStyle(b).display !== 'none').length`
 	ann.waitJS("no Reply or Quote on a locked post", replyShown+` === 0 && document.querySelectorAll('#comments .reply-comment').length === 1`)
 	boss.waitJS("no Reply or Quote for the moderator either", replyShown+` === 0`)
 
 	ann.open("/", "feed")
 	ann.waitJS("the lock in the list", fmt.Sprintf(`!!document.querySelector('#feed article.post-card[data-id=%q] .locked-badge')`, id))
-	boss.click(`#mod-unlock`)
+	boss.menuPick(`#mod-menu`, `#mod-unlock`)
 	ann.waitJS("the lock gone from the list, live", fmt.Sprintf(`!document.querySelector('#feed article.post-card[data-id=%q] .locked-badge')`, id))
 	ann.open("/posts/"+id, "post")
 	ann.waitJS("the comment box back", `document.getElementById('comment-form')?.hidden === false && !document.getElementById('post-locked')`)

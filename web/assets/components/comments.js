@@ -1,5 +1,6 @@
 // A post's comments, oldest first: paged with "Load more comments", new ones added live at the end,
-// each shown once and in order; votes on each, Reply, Quote and Copy link, edit and delete for its author,
+// each shown once and in order; votes on each, its reactions and Reply, then a "…" menu of Quote and Copy link,
+// edit and delete for its author and Flag for others,
 // and the form to add one. A comment not loaded yet is reached by the page that starts at it (reveal); the
 // comments between it and those loaded before stay behind a "Load earlier comments" gap.
 import { h, path, userLink, timeEl, avatar, REMOVED } from '../dom.js';
@@ -13,7 +14,8 @@ import { createReactions } from './reactions.js';
 import { confirmButton } from './confirm.js';
 import { composer } from './composer.js';
 import { flagButton, roleBadge } from './flag.js';
-import { permalink, copyLinkButton, selectedIn, quoteMarkdown, insertAtCaret, replyingLine } from './replies.js';
+import { menuButton } from './menu.js';
+import { permalink, copyLink, selectedIn, quoteMarkdown, insertAtCaret, replyingLine } from './replies.js';
 
 const PAGE_SIZE = 20;
 const HIGHLIGHT_MS = 4000;
@@ -53,8 +55,6 @@ export function createComments({ postId, onNew, onRemoved, onShown }) {
     entry.votes = createVotes({ url: path('api', 'comments', comment.id, 'vote'), item: comment, label: 'Votes on this comment' });
     entry.reactions = createReactions({ base: path('api', 'comments', comment.id), kind: 'comment', id: comment.id, item: comment, label: 'Reactions to this comment' });
     const own = me && comment.author.id === me.id;
-    const editButton = h('button', { type: 'button', class: 'edit-comment' }, 'Edit');
-    editButton.addEventListener('click', () => edit(entry));
     const body = richText('div', 'comment-body', comment.body_html);
     el.replaceChildren(
       h('p', { class: 'comment-meta' }, avatar(comment.author), userLink(comment.author), roleBadge(comment.author), ' · ', timeEl(comment.created_at), comment.edited_at && ' · edited',
@@ -62,11 +62,33 @@ export function createComments({ postId, onNew, onRemoved, onShown }) {
       body,
       h('div', { class: 'comment-actions' }, entry.votes.el, entry.reactions.el,
         me && h('button', { type: 'button', class: 'link-button reply-comment', onclick: () => replyTo(entry) }, 'Reply'),
-        me && quoteButton(entry, body),
-        copyLinkButton(postId, comment.id),
-        own && editButton,
-        own && confirmButton('Delete', 'Delete this comment?', () => remove(entry)),
-        me && !own && flagButton('comments', comment.id)));
+        moreActions(entry, body, own)));
+  }
+
+  // The comment's other actions (Quote, Copy link, Edit, Delete, Flag) are in a "…" menu; Delete asks and Flag
+  // takes its reason in place, in the row.
+  function moreActions(entry, body, own) {
+    const { comment } = entry;
+    const remover = own ? confirmButton('Delete', 'Delete this comment?', () => remove(entry)) : null;
+    const flag = me && !own ? flagButton('comments', comment.id) : null;
+    let selected = ''; // the text selected in the comment when the menu was opened
+    const more = menuButton({
+      cls: 'comment-more', title: 'More actions', label: h('span', { 'aria-hidden': 'true' }, '…'),
+      items: [
+        me && { label: 'Quote', class: 'quote-comment', onSelect: () => quote(entry, selected || selectedIn(body)) },
+        { label: 'Copy link', class: 'copy-link', onSelect: () => copyLink(postId, comment.id) },
+        own && { label: 'Edit', class: 'edit-comment', onSelect: () => edit(entry) },
+        own && { label: 'Delete', class: 'delete-comment danger', onSelect: () => remover.querySelector('button').click() },
+        flag && { label: 'Flag', class: 'flag-comment', onSelect: () => flag.querySelector('.flag-button').click() },
+      ],
+    });
+    const remember = () => { selected = selectedIn(body); };
+    more.button.addEventListener('pointerdown', remember);
+    more.button.addEventListener('keydown', remember);
+    // Backing out of Delete or Flag gives the focus back to the menu's button (their own buttons are the menu's).
+    remover?.querySelector('.confirm-no').addEventListener('click', () => more.button.focus());
+    flag?.querySelector('.flag-cancel').addEventListener('click', () => more.button.focus());
+    return [more.el, remover, flag];
   }
 
   // "in reply to @x": goes to the comment answered, loading its page when it is not shown yet; the address
@@ -90,22 +112,11 @@ export function createComments({ postId, onNew, onRemoved, onShown }) {
     box.closest('form').scrollIntoView({ block: 'nearest' });
   }
 
-  // Quote: the text selected in the comment (read before the click can move the selection), else all of it;
-  // the comment written answers the one quoted.
-  function quoteButton(entry, body) {
-    let selected = '';
-    return h('button', {
-      type: 'button', class: 'link-button quote-comment',
-      onmousedown: () => {
-        selected = selectedIn(body);
-      },
-      onclick: () => {
-        const text = selected || selectedIn(body) || entry.comment.body;
-        selected = '';
-        insertAtCaret(box, quoteMarkdown(entry.comment, text));
-        replying.set(entry.comment);
-      },
-    }, 'Quote');
+  // Quote: the text selected in the comment when its menu opened, else all of it; the comment written answers
+  // the one quoted.
+  function quote(entry, text) {
+    insertAtCaret(box, quoteMarkdown(entry.comment, text || entry.comment.body));
+    replying.set(entry.comment);
   }
 
   function edit(entry) {

@@ -41,7 +41,8 @@ export function menuButton({ label, title, items, cls = '', id }) {
     menu.hidden = false;
     button.setAttribute('aria-expanded', 'true');
     place();
-    entries[(at + entries.length) % entries.length]?.focus();
+    const shown = entries.filter((e) => e.offsetParent !== null);
+    shown[(at + shown.length) % shown.length]?.focus();
     document.addEventListener('pointerdown', outside, true);
   }
 
@@ -65,8 +66,9 @@ export function menuButton({ label, title, items, cls = '', id }) {
     }
   });
   menu.addEventListener('keydown', (event) => {
-    const at = entries.indexOf(document.activeElement);
-    const go = { ArrowDown: at + 1, ArrowUp: at - 1, Home: 0, End: entries.length - 1 }[event.key];
+    const shown = entries.filter((e) => e.offsetParent !== null); // an item a style hides is skipped
+    const at = shown.indexOf(document.activeElement);
+    const go = { ArrowDown: at + 1, ArrowUp: at - 1, Home: 0, End: shown.length - 1 }[event.key];
     if (event.key === 'Escape') {
       event.preventDefault();
       close(true);
@@ -74,7 +76,7 @@ export function menuButton({ label, title, items, cls = '', id }) {
       close(false);
     } else if (go !== undefined) {
       event.preventDefault();
-      entries[(go + entries.length) % entries.length].focus();
+      shown[(go + shown.length) % shown.length]?.focus();
     }
   });
   menu.addEventListener('focusout', (event) => {

@@ -9,25 +9,20 @@ export function permalink(postId, commentId, { absolute = false } = {}) {
   return absolute ? location.origin + url : url;
 }
 
-/** copyLinkButton copies the comment's permalink to the clipboard and says so. */
-export function copyLinkButton(postId, commentId) {
-  return h('button', {
-    type: 'button', class: 'link-button copy-link',
-    onclick: async () => {
-      const url = permalink(postId, commentId, { absolute: true });
-      try {
-        await navigator.clipboard.writeText(url);
-        toast('Link copied to the clipboard.');
-      } catch {
-        toast(`Copy this link: ${url}`);
-      }
-    },
-  }, 'Copy link');
+/** copyLink puts the absolute permalink of a comment on the clipboard, and says so (or shows it to copy by hand). */
+export async function copyLink(postId, commentId) {
+  const url = permalink(postId, commentId, { absolute: true });
+  try {
+    await navigator.clipboard.writeText(url);
+    toast('Link copied to the clipboard.');
+  } catch {
+    toast(`Copy this link: ${url}`);
+  }
 }
 
 /**
  * selectedIn is the text selected inside el, or '' when nothing is selected there. It is read on
- * mousedown of the Quote button, before the click could move the selection.
+ * opening of a comment's menu, before a click could move the selection.
  */
 export function selectedIn(el) {
   const sel = getSelection();

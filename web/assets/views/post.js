@@ -12,6 +12,7 @@ import { createComments } from '../components/comments.js';
 import { trackReading } from '../components/readtracker.js';
 import { confirmButton } from '../components/confirm.js';
 import { flagButton, roleBadge, isModerator } from '../components/flag.js';
+import { menuButton } from '../components/menu.js';
 
 export const post = {
   name: 'post',
@@ -132,6 +133,22 @@ export const post = {
       }
     }
 
+    // A moderator's actions on the post are in one "Moderate" menu: hide or restore, pin or unpin, lock or unlock.
+    // Pinned: first on every list (global) or on its categories' lists. Locked: no new comments but from
+    // moderators. A hidden post is restored before it is pinned or locked; its pin or lock may still be taken away.
+    function moderateMenu(item) {
+      return menuButton({
+        id: 'mod-menu', cls: 'moderate-menu', label: 'Moderate',
+        items: [
+          { id: 'mod-hide-post', label: item.hidden ? 'Restore' : 'Hide', onSelect: () => setHidden(!item.hidden) },
+          !item.pinned && !item.hidden && { id: 'mod-pin-global', label: 'Pin everywhere', onSelect: () => setPinned('global') },
+          !item.pinned && !item.hidden && { id: 'mod-pin-category', label: 'Pin in its categories', onSelect: () => setPinned('category') },
+          item.pinned && { id: 'mod-unpin', label: 'Unpin', onSelect: () => setPinned(null) },
+          (item.locked || !item.hidden) && { id: item.locked ? 'mod-unlock' : 'mod-lock', label: item.locked ? 'Unlock' : 'Lock', onSelect: () => setLocked(!item.locked) },
+        ],
+      }).el;
+    }
+
     function show(item) {
       // The bar shown so far has the latest reactions (frames reach it in order): they carry over.
       if (reactions) item = { ...item, reactions: reactions.counts(), my_reactions: reactions.mine() };
@@ -174,14 +191,7 @@ export const post = {
         own && h('a', { href: path('posts', id, 'edit'), class: 'button' }, 'Edit'),
         own && confirmButton('Delete', 'Delete this post?', remove),
         !removed && me && !own && flagButton('posts', id),
-        !removed && isModerator(me) && h('button', { type: 'button', id: 'mod-hide-post', class: 'secondary', onclick: () => setHidden(!item.hidden) }, item.hidden ? 'Restore' : 'Hide'),
-        // Pinned: first on every list (global) or on its categories' lists. A hidden post is restored before it
-        // is pinned or locked; its pin or lock may still be taken away.
-        !removed && isModerator(me) && !item.pinned && !item.hidden && h('button', { type: 'button', id: 'mod-pin-global', class: 'secondary', onclick: () => setPinned('global') }, 'Pin everywhere'),
-        !removed && isModerator(me) && !item.pinned && !item.hidden && h('button', { type: 'button', id: 'mod-pin-category', class: 'secondary', onclick: () => setPinned('category') }, 'Pin in its categories'),
-        !removed && isModerator(me) && item.pinned && h('button', { type: 'button', id: 'mod-unpin', class: 'secondary', onclick: () => setPinned(null) }, 'Unpin'),
-        // Locked: no new comments but from moderators.
-        !removed && isModerator(me) && (item.locked || !item.hidden) && h('button', { type: 'button', id: item.locked ? 'mod-unlock' : 'mod-lock', class: 'secondary', onclick: () => setLocked(!item.locked) }, item.locked ? 'Unlock' : 'Lock'),
+        !removed && isModerator(me) && moderateMenu(item),
       ].filter(Boolean));
       if (!removed && item.watch) {
         actions.append(watchControl({ url: path('api', 'posts', id, 'watch'), what: 'post', level: item.watch, id: 'watch-post', onChange: (level) => { shown.watch = level; } }));
