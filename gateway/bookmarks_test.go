@@ -210,16 +210,17 @@ func TestWatchLevels(t *testing.T) {
 		}
 	}
 
-	// The defaults: the author watches, a commenter too, the others not.
+	// The defaults: the author watches; a commenter does not (told of
+	// replies and mentions), nor the others.
 	mkComment(cid, post, "First!")
-	for who, want := range map[*forumtest.Client]events.WatchLevel{ann: "watching", cid: "watching", bob: "normal", dan: "normal"} {
+	for who, want := range map[*forumtest.Client]events.WatchLevel{ann: "watching", cid: "normal", bob: "normal", dan: "normal"} {
 		if got := watchOf(who, post); got != want {
 			t.Errorf("%s's level on the post: %s, want %s", who.User.Nickname, got, want)
 		}
 	}
 
-	// bob watches the category, dan the post; a comment by ann tells them
-	// and cid (a commenter), not ann.
+	// bob watches the category, dan the post; a comment by ann tells them,
+	// not cid (a commenter), nor ann.
 	bobWS := bob.DialWS("")
 	setWatch(bob, "/api/categories/help", "watching")
 	setWatch(dan, "/api/posts/"+post, "watching")
@@ -233,10 +234,13 @@ func TestWatchLevels(t *testing.T) {
 		t.Errorf("bob's level through the category: %s", got)
 	}
 	mkComment(ann, post, "Thanks")
-	for _, who := range []*forumtest.Client{bob, cid, dan} {
+	for _, who := range []*forumtest.Client{bob, dan} {
 		if got := notificationKinds(who); len(got) == 0 || got[0] != "comment:"+post {
 			t.Errorf("%s's notifications %v, want a comment on the post first", who.User.Nickname, got)
 		}
+	}
+	if got := notificationKinds(cid); len(got) != 0 {
+		t.Errorf("cid's notifications %v, want none: a commenter is told of replies and mentions", got)
 	}
 	if got := notificationKinds(ann); len(got) != 1 || got[0] != "reply:"+post {
 		t.Errorf("ann's notifications %v, want cid's reply alone", got)

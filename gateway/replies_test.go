@@ -271,9 +271,8 @@ func TestReplyRacingItsCommentsDelete(t *testing.T) {
 	first := commentOn(t, ada, post, "First", "")
 	elsewhere := commentOn(t, ada, other, "Elsewhere", "")
 	ada.MustDo("DELETE", "/api/comments/"+first.ID, nil, http.StatusNoContent, nil)
-	// ada commented, so she watches the post: back to normal, only a reply
-	// or a mention could tell her of a comment.
-	ada.MustDo("PUT", "/api/posts/"+post+"/watch", map[string]any{"level": "normal"}, http.StatusNoContent, nil)
+	// ada commented, which leaves her at normal: only a reply or a mention
+	// could tell her of a comment.
 	before, _ := notificationsOf(t, ada)
 
 	late := events.NewID(time.Now())

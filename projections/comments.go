@@ -101,7 +101,7 @@ func (a *applier) commentCreated(ev events.Event, d events.CommentCreatedData) e
 	if err != nil {
 		return err
 	}
-	return a.notifyWatchers(ev, n, KindComment, cats, ownWatchersQuery, catWatchersQuery, participantsQuery)
+	return a.notifyWatchers(ev, n, KindComment, cats, ownWatchersQuery, catWatchersQuery)
 }
 
 // repliedTo is the comment a new one answers: its id and author, and

@@ -65,15 +65,16 @@ func (a *applier) watchSet(ev events.Event, d events.WatchSetData) error {
 // levelOf is the SQL of a reader's watch level on a post (?1 the reader, post
 // an expression naming the post's id): the post's own level, else its
 // categories' (watching if one is watched, else muted if one is muted),
-// else watching for its author and those with a comment on it that shows
-// (post_participants), else normal.
+// else watching for its author, else normal (a commenter too, as
+// Discourse's "tracking": told of replies and mentions, not every comment).
+// The author is told of every comment as its author (notify), whatever
+// this says, unless they mute it.
 func levelOf(post string) string {
 	return strings.ReplaceAll(`COALESCE(
 		(SELECT pw.level FROM post_watches pw WHERE pw.post_id = $post AND pw.user_id = ?1),
 		(SELECT CASE WHEN MAX(cw.level = 'watching') THEN 'watching' WHEN count(*) > 0 THEN 'muted' END
 			FROM post_categories pc JOIN category_watches cw ON cw.slug = pc.slug AND cw.user_id = ?1 WHERE pc.post_id = $post),
-		CASE WHEN EXISTS (SELECT 1 FROM post_participants pp WHERE pp.post_id = $post AND pp.user_id = ?1)
-			OR EXISTS (SELECT 1 FROM posts po WHERE po.id = $post AND po.author_id = ?1) THEN 'watching' END,
+		CASE WHEN EXISTS (SELECT 1 FROM posts po WHERE po.id = $post AND po.author_id = ?1) THEN 'watching' END,
 		'normal')`, "$post", post)
 }
 
@@ -141,17 +142,14 @@ func (a *applier) mutes(user, post string) (bool, error) {
 
 // The watchers of a post (?6) in its categories (?1 to ?5), each source
 // the oldest watch first, at most ?7: those who set watching on it; those
-// who watch one of its categories and set no level on it; those who
-// commented on it and set no level on it or its categories.
+// who watch one of its categories and set no level on it. Its author is
+// told as its author (notify); those who commented on it only of replies
+// and mentions, unless they watch it.
 const (
 	ownWatchersQuery = `SELECT user_id, seq FROM post_watches WHERE post_id = ?6 AND level = 'watching' ORDER BY seq LIMIT ?7`
 	catWatchersQuery = `SELECT cw.user_id, MIN(cw.seq) FROM category_watches cw WHERE cw.slug IN (?1, ?2, ?3, ?4, ?5) AND cw.level = 'watching'
 		AND NOT EXISTS (SELECT 1 FROM post_watches pw WHERE pw.post_id = ?6 AND pw.user_id = cw.user_id)
 		GROUP BY cw.user_id ORDER BY MIN(cw.seq) LIMIT ?7`
-	participantsQuery = `SELECT pp.user_id, pp.last_seq FROM post_participants pp WHERE pp.post_id = ?6
-		AND NOT EXISTS (SELECT 1 FROM post_watches pw WHERE pw.post_id = ?6 AND pw.user_id = pp.user_id)
-		AND NOT EXISTS (SELECT 1 FROM category_watches cw WHERE cw.slug IN (?1, ?2, ?3, ?4, ?5) AND cw.user_id = pp.user_id)
-		ORDER BY pp.last_seq LIMIT ?7`
 )
 
 // watchers returns who the queries select for post in cats, the oldest
