@@ -340,6 +340,14 @@ func TestMutedPostsLeaveTheFeed(t *testing.T) {
 			t.Errorf("bob's feed (gzip %v): %v, want %v", gz, ids, want)
 		}
 	}
+	for _, sort := range []string{"latest", "top", "top&period=day"} {
+		if got := feedIDs(bob, "/api/posts?sort="+sort); !slices.Equal(got, []string{kept, shown}) {
+			t.Errorf("bob's feed sorted %s: %v, want the muted ones gone", sort, got)
+		}
+		if got := feedIDs(bob, "/api/posts?category=general&sort="+sort); !slices.Equal(got, []string{shown}) {
+			t.Errorf("general for bob sorted %s: %v, want the muted post gone", sort, got)
+		}
+	}
 	if got := feedIDs(bob, "/api/posts?filter=new"); !slices.Equal(got, []string{kept, shown}) {
 		t.Errorf("bob's new posts: %v, want the muted ones gone", got)
 	}

@@ -353,10 +353,10 @@ func postsQuery(f PostFilter) (query string, args []any, limit int, err error) {
 // notBlocked leaves out the posts of the users a reader blocks (its argument).
 const notBlocked = "NOT EXISTS (SELECT 1 FROM blocks b WHERE b.user_id = ? AND b.blocked_id = p.author_id)"
 
-// notMuted adds to a feed's or a category's list the condition that
-// leaves out what f.Muter mutes (mutedClause).
+// notMuted adds to a feed's or a category's list, whatever the sort, the
+// condition that leaves out what f.Muter mutes (mutedClause).
 func notMuted(f PostFilter, where []string, args []any) ([]string, []any) {
-	if f.Muter == "" || !pinsLead(f) {
+	if f.Muter == "" || !feedList(f) {
 		return where, args
 	}
 	if f.Category != "" {
@@ -368,12 +368,17 @@ func notMuted(f PostFilter, where []string, args []any) ([]string, []any) {
 // maxPins bounds the pinned posts that lead a first page.
 const maxPins = MaxLimit
 
+// feedList reports whether f is the feed or a category's list, in any
+// sort: not a list filtered by author or votes.
+func feedList(f PostFilter) bool {
+	return f.Author == "" && f.LikedBy == "" && f.DislikedBy == ""
+}
+
 // pinsLead reports whether pinned posts lead the first page of f's list:
-// the feed and a category's list, new or latest, not a list filtered by
-// author or votes.
+// the feed and a category's list, new or latest.
 // On the top list a pin does not lead: it is ranked by its score.
 func pinsLead(f PostFilter) bool {
-	return f.Author == "" && f.LikedBy == "" && f.DislikedBy == "" && f.Sort != SortTop
+	return feedList(f) && f.Sort != SortTop
 }
 
 // pinsQuery returns the SQL and arguments of the pinned posts that lead
