@@ -35,6 +35,10 @@ func (s *Server) readPost(w http.ResponseWriter, r *http.Request, p principal) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// readingNotWith are the feed's parameters a reader's list does not take:
+// it is newest post first, of every author.
+var readingNotWith = []string{"sort", "period", "author", "liked_by", "disliked_by"}
+
 // listReading answers one of a signed-in reader's own lists of posts
 // (?filter=unread or new), never from the page cache: 401 for a reader
 // not signed in.
@@ -50,6 +54,12 @@ func (s *Server) listReading(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
+	for _, name := range readingNotWith {
+		if q.Has(name) {
+			s.writeError(w, r, fault.FieldError(fault.EINVALID, name, name+" does not go with filter: a reader's list takes category, limit and cursor"))
+			return
+		}
+	}
 	page, err := s.db.ReadingPosts(r.Context(), projections.ReadingFilter{
 		List: q.Get("filter"), Viewer: events.UserID(viewer), Category: q.Get("category"), PageRequest: pr,
 	})

@@ -140,6 +140,12 @@ func TestReadTracking(t *testing.T) {
 	if status, body := cid.Do("GET", "/api/posts?filter=bogus", nil); status != 400 || !strings.Contains(string(body), fieldIs("filter")) {
 		t.Errorf("unknown filter: %d %s, want 400 field filter", status, body)
 	}
+	for _, field := range []string{"sort=top", "sort=new", "period=week", "author=" + ann.User.ID, "liked_by=" + ann.User.ID, "disliked_by=" + ann.User.ID} {
+		name, _, _ := strings.Cut(field, "=")
+		if status, body := cid.Do("GET", "/api/posts?filter=new&"+field, nil); status != 400 || !strings.Contains(string(body), fieldIs(name)) {
+			t.Errorf("filter with %s: %d %s, want 400 field %s", field, status, body, name)
+		}
+	}
 
 	wantOnce(t, "cid's new posts", feedIDs(cid, "/api/posts?filter=new"), []string{third, help, general})
 	wantOnce(t, "cid's new posts in help", feedIDs(cid, "/api/posts?filter=new&category=help"), []string{help})
