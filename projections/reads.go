@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"forum/events"
@@ -66,7 +67,8 @@ func (db *DB) CommentSeq(ctx context.Context, post events.PostID, id events.Comm
 // ReadState is how far a reader has read one post: Read once they opened
 // it (their own posts count as read), UnreadComments the comments after
 // the last one they read, leaving out their own, those of users they
-// block, and hidden and deleted ones (0 for a post never opened).
+// block, and hidden and deleted ones (0 for a post never opened), at most
+// MaxUnreadComments.
 type ReadState struct {
 	Read           bool
 	UnreadComments int
@@ -74,14 +76,22 @@ type ReadState struct {
 	FirstUnread *string
 }
 
-// unseenComments counts, for the reader ?1, the comments of post p after
-// sequence r.read_seq that they would see and did not write.
-const unseenComments = `(SELECT count(*) FROM comments c WHERE c.post_id = p.id AND c.seq > r.read_seq
-		AND c.deleted = 0 AND c.hidden = 0 AND c.author_id != ?1
-		AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.user_id = ?1 AND b.blocked_id = c.author_id))`
+// MaxUnreadComments bounds the count of a post's unread comments: a
+// thread with more says this many, so a long thread costs a reader's page
+// no more than a short one.
+const MaxUnreadComments = 100
 
-// firstUnseen is the first of unseenComments, by id.
-var firstUnseen = strings.TrimSuffix(strings.Replace(unseenComments, "count(*)", "c.id", 1), ")") + ` ORDER BY c.seq LIMIT 1)`
+// unseenWhere holds, for the reader ?1, the comments c of post p after
+// sequence r.read_seq that they would see and did not write.
+const unseenWhere = `c.post_id = p.id AND c.seq > r.read_seq
+		AND c.deleted = 0 AND c.hidden = 0 AND c.author_id != ?1
+		AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.user_id = ?1 AND b.blocked_id = c.author_id)`
+
+// unseenComments counts those comments, up to MaxUnreadComments.
+var unseenComments = `(SELECT count(*) FROM (SELECT 1 FROM comments c WHERE ` + unseenWhere + ` LIMIT ` + strconv.Itoa(MaxUnreadComments) + `))`
+
+// firstUnseen is the first of them, by id.
+const firstUnseen = `(SELECT c.id FROM comments c WHERE ` + unseenWhere + ` ORDER BY c.seq LIMIT 1)`
 
 // readStatesQuery reads the read states of the posts of a JSON list of ids
 // (?2) for the reader ?1: a post never opened, or hidden, has nothing unread.
@@ -172,7 +182,7 @@ func (db *DB) ReadingPosts(ctx context.Context, f ReadingFilter) (Page[Post], er
 	switch f.List {
 	case ListUnread:
 		from, key = ` FROM post_reads r INDEXED BY post_reads_user_post_seq JOIN posts p ON p.id = r.post_id`, "r.post_seq"
-		where = []string{"r.user_id = ?1", "EXISTS " + strings.Replace(unseenComments, "count(*)", "1", 1)}
+		where = []string{"r.user_id = ?1", "EXISTS (SELECT 1 FROM comments c WHERE " + unseenWhere + ")"}
 	case ListNew:
 		from, key = ` FROM posts p`, "p.seq"
 		// Made since the reader signed up, by the times the app compares too.

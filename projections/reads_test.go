@@ -7,6 +7,7 @@ import (
 	"forum/commands"
 	"forum/events"
 	"forum/internal/forumtest"
+	"forum/projections"
 )
 
 // readCore is a forum core whose clock the test moves, with a moderator
@@ -108,5 +109,51 @@ func TestReadStates(t *testing.T) {
 	}
 	if states, err := e.DB.ReadStates(ctx, "", []string{post.ID}); err != nil || states != nil {
 		t.Errorf("anonymous read states %v, %v; want none", states, err)
+	}
+}
+
+// A thread's unread comments are counted up to MaxUnreadComments: more
+// say that many, fewer are exact.
+func TestUnreadCommentsCapped(t *testing.T) {
+	t.Parallel()
+	e, advance := readCore(t)
+	ctx := forumtest.Context(t)
+	ann, bob := e.Register("ann"), e.Register("bob")
+	post, err := e.Cmds.CreatePost(ctx, events.UserID(ann), commands.PostInput{Title: "Long", Body: "Body", Categories: []string{"general"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Cmds.ReadPost(ctx, commands.ReadPostInput{User: events.UserID(bob), PostID: events.PostID(post.ID)}); err != nil {
+		t.Fatal(err)
+	}
+	var ids []events.CommentID
+	for range projections.MaxUnreadComments + 2 {
+		id, err := e.Cmds.CreateComment(ctx, commands.CommentInput{Author: events.UserID(ann), PostID: events.PostID(post.ID), Body: "more"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	unread := func() (int, string) {
+		t.Helper()
+		states, err := e.DB.ReadStates(ctx, events.UserID(bob), []string{post.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := states[post.ID]
+		if st.FirstUnread == nil {
+			return st.UnreadComments, ""
+		}
+		return st.UnreadComments, *st.FirstUnread
+	}
+	if n, first := unread(); n != projections.MaxUnreadComments || first != string(ids[0]) {
+		t.Errorf("%d comments unread: counted %d from %s, want %d from %s", len(ids), n, first, projections.MaxUnreadComments, ids[0])
+	}
+	advance(time.Minute)
+	if err := e.Cmds.ReadPost(ctx, commands.ReadPostInput{User: events.UserID(bob), PostID: events.PostID(post.ID), UpTo: ids[2]}); err != nil {
+		t.Fatal(err)
+	}
+	if n, first := unread(); n != len(ids)-3 || first != string(ids[3]) {
+		t.Errorf("%d comments unread: counted %d from %s, want them all from %s", len(ids)-3, n, first, ids[3])
 	}
 }

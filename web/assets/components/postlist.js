@@ -60,7 +60,9 @@ function readMarks(post) {
   if (isNew(post)) return h('span', { class: 'new-badge' }, 'New');
   if (!post.read || !(post.unread_comments > 0)) return null;
   const href = path('posts', post.id) + (post.first_unread ? `?comment=${encodeURIComponent(post.first_unread)}` : '');
-  return h('a', { class: 'unread-badge', href }, count(post.unread_comments, 'unread comment'));
+  // The server counts at most 100: more read as "99+".
+  const text = post.unread_comments > 99 ? '99+ unread comments' : count(post.unread_comments, 'unread comment');
+  return h('a', { class: 'unread-badge', href }, text);
 }
 
 /**
