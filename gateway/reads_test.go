@@ -149,6 +149,8 @@ func TestReadTracking(t *testing.T) {
 
 	wantOnce(t, "cid's new posts", feedIDs(cid, "/api/posts?filter=new"), []string{third, help, general})
 	wantOnce(t, "cid's new posts in help", feedIDs(cid, "/api/posts?filter=new&category=help"), []string{help})
+	wantOnce(t, "cid's new posts in an unknown category, as on the feed", feedIDs(cid, "/api/posts?filter=new&category=nosuch"), nil)
+	wantOnce(t, "cid's unread in an unknown category, as on the feed", feedIDs(cid, "/api/posts?filter=unread&category=nosuch"), nil)
 	readUpTo(cid, general, c1)
 	readUpTo(cid, help, "")
 	readUpTo(bob, general, "")

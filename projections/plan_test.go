@@ -83,6 +83,22 @@ func planCases(t *testing.T) []planCase {
 			}
 		}
 	}
+	// A reader's lists: the window of rows a page may look at, then the page.
+	for _, f := range []ReadingFilter{{List: ListNew}, {List: ListNew, Category: "general"}, {List: ListUnread}, {List: ListUnread, Category: "general"}} {
+		window, query, err := readingQuery(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		args := []any{user, 12345, 100}
+		if f.Category != "" {
+			args = append(args, f.Category)
+		}
+		name := "Reading/" + f.List + "/" + f.Category
+		cases = append(cases,
+			// The window holds at most readingScan keys, read from an index.
+			planCase{name: name + "/window", query: window, args: args, allowScan: []string{"(subquery-1)", "(subquery-2)"}},
+			planCase{name: name, query: query, args: append(slices.Clip(args), 21), paged: true, allowScan: []string{"recent"}})
+	}
 	cases = append(cases,
 		planCase{name: "Post", query: postQuery, args: []any{user, post}, allowScan: []string{"recent"}},
 		planCase{name: "ReadStates", query: readStatesQuery, args: []any{user, `["` + post + `"]`}, allowScan: []string{"json_each", "(subquery-2)"}}, // the subquery holds at most MaxUnreadComments rows

@@ -167,42 +167,104 @@ type ReadingFilter struct {
 	PageRequest
 }
 
+// readingScan bounds the rows of a reader's history that one page of their
+// lists looks at: a page that finds fewer posts than asked among that many
+// still has a next cursor, below the last row looked at, and the list goes
+// on from there. A reader who has read everything gets short pages, not
+// slow ones.
+const readingScan = 1000
+
+// signupSeq is the stream sequence of the reader ?1's sign-up: what they
+// have not seen was posted after it.
+const signupSeq = `(SELECT seq FROM users WHERE id = ?1)`
+
+// readingQuery is the SQL of a page of a reader's list: window selects the
+// keys of the rows it walks below the cursor, newest first (readingScan of
+// them bound the page), and query the page itself. Both take ?1 the
+// reader, ?2 the cursor's key, ?3 the lowest key the page may reach and ?4
+// the category (when f has one); query ends in a LIMIT parameter.
+func readingQuery(f ReadingFilter) (window, query string, err error) {
+	var from, key string
+	var where []string
+	switch {
+	case f.List == ListUnread:
+		from, key = ` FROM post_reads r INDEXED BY post_reads_user_post_seq JOIN posts p ON p.id = r.post_id`, "r.post_seq"
+		window = `SELECT post_seq AS k FROM post_reads WHERE user_id = ?1 AND post_seq < ?2 ORDER BY post_seq DESC`
+		// The newest comment that shows is after the reader's position
+		// (activity_seq, read from the post's row, before the exact look).
+		where = []string{"r.user_id = ?1", "p.activity_seq > r.read_seq", "p.activity_seq != p.seq",
+			"EXISTS (SELECT 1 FROM comments c WHERE " + unseenWhere + ")"}
+		if f.Category != "" {
+			where = append(where, "EXISTS (SELECT 1 FROM post_categories c2 WHERE c2.slug = ?4 AND c2.post_seq = p.seq)")
+		}
+	case f.List == ListNew && f.Category != "":
+		// A category's rows hold only posts neither deleted nor hidden.
+		from, key = ` FROM post_categories pc JOIN posts p ON p.seq = pc.post_seq`, "pc.post_seq"
+		window = `SELECT post_seq AS k FROM post_categories WHERE slug = ?4 AND post_seq < ?2 AND post_seq > ` + signupSeq + ` ORDER BY post_seq DESC`
+		where = []string{"pc.slug = ?4"}
+	case f.List == ListNew:
+		from, key = ` FROM posts p`, "p.seq"
+		window = `SELECT seq AS k FROM posts WHERE seq < ?2 AND seq > ` + signupSeq + ` ORDER BY seq DESC`
+	default:
+		return "", "", fault.FieldError(fault.EINVALID, "filter", `filter must be "unread" or "new"`)
+	}
+	if f.List == ListNew {
+		// Made since the reader signed up, by the times the app compares too;
+		// the walk stops at their sign-up in the stream.
+		where = append(where, key+" > "+signupSeq, "p.created_at > (SELECT created_at FROM users WHERE id = ?1)", "p.author_id != ?1",
+			"NOT EXISTS (SELECT 1 FROM post_reads r WHERE r.user_id = ?1 AND r.post_id = p.id)")
+	}
+	where = append(where, "p.deleted = 0", "p.hidden = 0", key+" < ?2", key+" >= ?3",
+		"NOT EXISTS (SELECT 1 FROM blocks b WHERE b.user_id = ?1 AND b.blocked_id = p.author_id)", notMutedClause("?1", f.Category != ""))
+	limit := "?4"
+	if f.Category != "" {
+		limit = "?5"
+	}
+	query = `SELECT ` + postCols + from + strings.Replace(postJoins, "mv.user_id = ?", "mv.user_id = ?1", 1) +
+		` WHERE ` + strings.Join(where, " AND ") + ` ORDER BY ` + key + ` DESC LIMIT ` + limit
+	window = `SELECT count(*), COALESCE(min(k), 0) FROM (` + window + ` LIMIT ` + strconv.Itoa(readingScan) + `)`
+	return window, query, nil
+}
+
 // ReadingPosts returns a page of the reader's list f.List, keyset-paged by
 // post; the posts of users they block, those they mute (as on the feed, or
-// on a category's list), hidden and deleted ones are left out. EINVALID
-// field "filter" for another list.
+// on a category's list), hidden and deleted ones are left out. A page looks
+// at readingScan rows at most (a short page may have a next cursor).
+// EINVALID field "filter" for another list.
 func (db *DB) ReadingPosts(ctx context.Context, f ReadingFilter) (Page[Post], error) {
 	before, err := decodeBefore(f.Cursor)
 	if err != nil {
 		return Page[Post]{}, err
 	}
+	window, query, err := readingQuery(f)
+	if err != nil {
+		return Page[Post]{}, err
+	}
 	viewer := string(f.Viewer)
-	var from, key string
-	var where []string
-	switch f.List {
-	case ListUnread:
-		from, key = ` FROM post_reads r INDEXED BY post_reads_user_post_seq JOIN posts p ON p.id = r.post_id`, "r.post_seq"
-		where = []string{"r.user_id = ?1", "EXISTS (SELECT 1 FROM comments c WHERE " + unseenWhere + ")"}
-	case ListNew:
-		from, key = ` FROM posts p`, "p.seq"
-		// Made since the reader signed up, by the times the app compares too.
-		where = []string{"p.created_at > (SELECT created_at FROM users WHERE id = ?1)", "p.author_id != ?1",
-			"NOT EXISTS (SELECT 1 FROM post_reads r WHERE r.user_id = ?1 AND r.post_id = p.id)"}
-	default:
-		return Page[Post]{}, fault.FieldError(fault.EINVALID, "filter", `filter must be "unread" or "new"`)
-	}
-	args := []any{viewer, before}
+	args := []any{viewer, before, 0}
+	var missing string
 	if f.Category != "" {
-		where = append(where, "EXISTS (SELECT 1 FROM post_categories c2 WHERE c2.post_id = p.id AND c2.slug = ?3)")
 		args = append(args, f.Category)
+		if missing, err = db.MissingCategory(ctx, []string{f.Category}); err != nil {
+			return Page[Post]{}, err
+		}
 	}
-	where = append(where, "p.deleted = 0", "p.hidden = 0", key+" < ?2",
-		"NOT EXISTS (SELECT 1 FROM blocks b WHERE b.user_id = ?1 AND b.blocked_id = p.author_id)", notMutedClause("?1", f.Category != ""))
-	limit := ClampLimit(f.Limit, DefaultLimit)
-	query := `SELECT ` + postCols + from + strings.Replace(postJoins, "mv.user_id = ?", "mv.user_id = ?1", 1) +
-		` WHERE ` + strings.Join(where, " AND ") + ` ORDER BY ` + key + ` DESC LIMIT ?` + fmt.Sprint(len(args)+1)
-	page, err := readList(ctx, db, list[Post]{query: query, args: args, limit: limit, scan: scanPost,
+	var seen int
+	var low uint64
+	if missing != "" {
+		// No category of that name: nothing in it, as on the feed.
+		args[2] = before
+	} else if err := db.queryRow(ctx, window, args...).Scan(&seen, &low); err != nil {
+		return Page[Post]{}, err
+	}
+	if seen == readingScan {
+		args[2] = low
+	}
+	page, err := readList(ctx, db, list[Post]{query: query, args: args, limit: ClampLimit(f.Limit, DefaultLimit), scan: scanPost,
 		key: func(p Post) uint64 { return p.Seq }})
+	if err == nil && page.Next == nil && seen == readingScan {
+		page.Next = encodeCursor(low)
+	}
 	if err == nil {
 		err = db.hideBlocked(ctx, viewer, page.Items)
 	}

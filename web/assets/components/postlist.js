@@ -136,7 +136,8 @@ export function createPostList({ id, query, empty, url = '/api/posts' }) {
     } finally {
       loading = false;
       more.hidden = done;
-      status.textContent = cards.size === 0 ? empty : '';
+      // A page may hold no post and still have a next one: the list is empty only once it is done.
+      status.textContent = cards.size === 0 && done ? empty : '';
     }
     // Observe afresh: the observer reports again whether the button is still in view after this page.
     observer.unobserve(more);
