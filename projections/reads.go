@@ -209,9 +209,10 @@ func readingQuery(f ReadingFilter) (window, query string, err error) {
 		return "", "", fault.FieldError(fault.EINVALID, "filter", `filter must be "unread" or "new"`)
 	}
 	if f.List == ListNew {
-		// Made since the reader signed up, by the times the app compares too;
-		// the walk stops at their sign-up in the stream.
-		where = append(where, key+" > "+signupSeq, "p.created_at > (SELECT created_at FROM users WHERE id = ?1)", "p.author_id != ?1",
+		// Made since the reader signed up (in the same millisecond too), by
+		// the times the app compares too; the walk stops at their sign-up in
+		// the stream.
+		where = append(where, key+" > "+signupSeq, "p.created_at >= (SELECT created_at FROM users WHERE id = ?1)", "p.author_id != ?1",
 			"NOT EXISTS (SELECT 1 FROM post_reads r WHERE r.user_id = ?1 AND r.post_id = p.id)")
 	}
 	where = append(where, "p.deleted = 0", "p.hidden = 0", key+" < ?2", key+" >= ?3",

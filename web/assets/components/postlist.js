@@ -38,7 +38,7 @@ function participants(post) {
  */
 export const isNew = (post) => {
   const me = currentUser();
-  return Boolean(me && post.read === false && !post.deleted && post.created_at > me.created_at);
+  return Boolean(me && post.read === false && !post.deleted && post.created_at >= me.created_at);
 };
 
 /**
