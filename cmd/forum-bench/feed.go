@@ -95,9 +95,10 @@ func (b *bench) runFeed(ctx context.Context) (*feedResult, error) {
 }
 
 // setupFeed signs up the users the feed scenario needs (one to seed
-// --seed posts, or --clients signed-in readers), seeds the posts and has
-// the readers vote, noting it in res. It returns the signed-in readers,
-// none for anonymous ones.
+// --seed posts, and --clients signed-in readers besides: writing a post
+// counts as reading it, so its author is no reader of it), seeds the posts
+// and has the readers vote, noting it in res. It returns the signed-in
+// readers, none for anonymous ones.
 func (b *bench) setupFeed(ctx context.Context, res *feedResult) ([]benchUser, error) {
 	cfg := b.cfg
 	if cfg.seed <= 0 && !cfg.signedIn {
@@ -105,7 +106,7 @@ func (b *bench) setupFeed(ctx context.Context, res *feedResult) ([]benchUser, er
 	}
 	n := 1
 	if cfg.signedIn {
-		n = cfg.clients
+		n += cfg.clients
 	}
 	users, setup, err := b.setupUsers(ctx, n)
 	if err != nil {
@@ -120,10 +121,11 @@ func (b *bench) setupFeed(ctx context.Context, res *feedResult) ([]benchUser, er
 	if !cfg.signedIn {
 		return nil, nil
 	}
-	if err := b.voteSome(ctx, users); err != nil {
+	readers := users[1:]
+	if err := b.voteSome(ctx, readers); err != nil {
 		return nil, err
 	}
-	return users, nil
+	return readers, nil
 }
 
 // feedRun counts what the feed's readers did.
