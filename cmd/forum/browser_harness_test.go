@@ -497,3 +497,24 @@ func (p *tab) menuPick(sel, item string) {
 	})()`, sel, item))
 	p.click(item)
 }
+
+// axeClean fails the test on every serious or critical axe violation of p's
+// page as it is, what naming it. Without axe-core the check is skipped
+// loudly, and fails under CI.
+func axeClean(t *testing.T, p *tab, what string) {
+	t.Helper()
+	source, err := os.ReadFile(axePath)
+	if err != nil {
+		msg := fmt.Sprintf("axe-core is missing (%s), so %s is not checked: npm install --prefix cmd/forum/testdata/axe axe-core", axePath, what)
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg)
+		}
+		t.Log("!!!!!!!! SKIPPING: " + msg + " !!!!!!!!")
+		t.Skip(msg)
+	}
+	for _, v := range p.axe(string(source)) {
+		if v.Impact == "serious" || v.Impact == "critical" {
+			t.Errorf("%s: axe %s (%s): %s, %d nodes, first %s", what, v.ID, v.Impact, v.Help, v.Nodes, v.Target)
+		}
+	}
+}

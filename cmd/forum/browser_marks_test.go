@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 )
@@ -54,7 +53,7 @@ func browserMarks(t *testing.T, e *browserEnv) {
 	if got := ann.ids(`#bookmarks article.post-card`); len(got) != 1 {
 		t.Errorf("the bookmarks page lists %v, want the one post", got)
 	}
-	marksAxe(t, ann, "the bookmarks page")
+	axeClean(t, ann, "the bookmarks page")
 
 	// Watching a category: a new post there tells her, live.
 	ann.open("/c/help", "feed")
@@ -72,7 +71,7 @@ func browserMarks(t *testing.T, e *browserEnv) {
 	ann.open("/posts/"+mute, "post")
 	ann.waitJS("the post's watch control, at normal", `document.getElementById('watch-post')?.dataset.level === 'normal'`)
 	chooseLevel(ann, "#watch-post", "muted", "leaves your lists")
-	marksAxe(t, ann, "the post with its watch control")
+	axeClean(t, ann, "the post with its watch control")
 	ann.open("/", "feed")
 	ann.waitJS("the feed loaded", fmt.Sprintf(`!!document.querySelector('#feed article.post-card[data-id=%q]')`, keep))
 	if ann.count(fmt.Sprintf(`#feed article.post-card[data-id=%q]`, mute)) != 0 {
@@ -117,23 +116,5 @@ func browserMarks(t *testing.T, e *browserEnv) {
 	ann.waitJS("the general post on top", fmt.Sprintf(`document.querySelector('#feed article.post-card')?.dataset.id === %q`, general))
 	if got := ann.js(`document.getElementById('feed').textContent.includes('Showing off')`); got != "false" {
 		t.Error("the post of the muted category shows on her feed")
-	}
-}
-
-// marksAxe runs axe on p's page and fails on anything serious.
-func marksAxe(t *testing.T, p *tab, what string) {
-	t.Helper()
-	source, err := os.ReadFile(axePath)
-	if err != nil {
-		t.Skipf("axe-core is missing (%s): %v", axePath, err)
-	}
-	var serious []string
-	for _, v := range p.axe(string(source)) {
-		if v.Impact == "serious" || v.Impact == "critical" {
-			serious = append(serious, fmt.Sprintf("%s (%s): %s, first %s", v.ID, v.Impact, v.Help, v.Target))
-		}
-	}
-	if len(serious) > 0 {
-		t.Errorf("axe on %s: %s", what, strings.Join(serious, "; "))
 	}
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"os"
-	"strings"
 	"testing"
 
 	"github.com/chromedp/cdproto/cdp"
@@ -164,24 +162,5 @@ func browserReactions(t *testing.T, e *browserEnv) {
 		const b = document.querySelector(%q);
 		return b.getAttribute('aria-expanded') === 'false' && document.activeElement === b;
 	})()`, more))
-	reactionsAxe(t, bob)
-}
-
-// reactionsAxe runs axe on the post view with reaction chips and an open
-// picker shown.
-func reactionsAxe(t *testing.T, p *tab) {
-	t.Helper()
-	source, err := os.ReadFile(axePath)
-	if err != nil {
-		t.Skipf("axe-core is missing (%s): %v", axePath, err)
-	}
-	var serious []string
-	for _, v := range p.axe(string(source)) {
-		if v.Impact == "serious" || v.Impact == "critical" {
-			serious = append(serious, fmt.Sprintf("%s (%s): %s, first %s", v.ID, v.Impact, v.Help, v.Target))
-		}
-	}
-	if len(serious) > 0 {
-		t.Errorf("axe on the post with reactions: %s", strings.Join(serious, "; "))
-	}
+	axeClean(t, bob, "the post with reactions")
 }

@@ -3,8 +3,6 @@ package main
 import (
 	"fmt"
 	"net/http"
-	"os"
-	"strings"
 	"testing"
 	"time"
 
@@ -64,7 +62,7 @@ func browserReads(t *testing.T, e *browserEnv) {
 
 	bob.open("/unread", "unread")
 	bob.waitJS("the thread in the Unread view", `[...document.querySelectorAll('#unread-posts article.post-card')].map((c) => c.dataset.id).join() === `+fmt.Sprintf("%q", postID))
-	readsAxe(t, bob)
+	axeClean(t, bob, "the Unread view")
 	// A comment on a post bob had read to the end puts it on his Unread list, live.
 	bob.waitLive()
 	e.srv.mustDo("POST", "/api/posts/"+upToDate+"/comments", a.Token, map[string]any{"body": "A late answer"}, http.StatusCreated, nil)
@@ -94,22 +92,4 @@ func browserReads(t *testing.T, e *browserEnv) {
 	bob.waitLive()
 	later := createPost(e.srv, a.Token, "Later still", "Another one.", "general")
 	bob.waitJS("the new post new to bob, live", fmt.Sprintf(`!!document.querySelector('#fresh-posts article.post-card[data-id=%q] .new-badge')`, later))
-}
-
-// readsAxe runs axe on the view as it is.
-func readsAxe(t *testing.T, p *tab) {
-	t.Helper()
-	source, err := os.ReadFile(axePath)
-	if err != nil {
-		t.Skipf("axe-core is missing (%s): %v", axePath, err)
-	}
-	var serious []string
-	for _, v := range p.axe(string(source)) {
-		if v.Impact == "serious" || v.Impact == "critical" {
-			serious = append(serious, fmt.Sprintf("%s (%s): %s, first %s", v.ID, v.Impact, v.Help, v.Target))
-		}
-	}
-	if len(serious) > 0 {
-		t.Errorf("axe on the Unread view: %s", strings.Join(serious, "; "))
-	}
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"os"
-	"strings"
 	"testing"
 
 	"github.com/chromedp/cdproto/browser"
@@ -163,21 +161,9 @@ func copyLink(t *testing.T, p *tab, sel, want string) {
 // replying line and an "in reply to" link shown.
 func repliesAxe(t *testing.T, p *tab, sel string) {
 	t.Helper()
-	source, err := os.ReadFile(axePath)
-	if err != nil {
-		t.Skipf("axe-core is missing (%s): %v", axePath, err)
-	}
 	p.js(`scrollTo(0, 0)`)
 	p.click(`#comments .comment[data-id]:last-of-type .reply-comment`)
 	p.waitJS("the replying line", `!document.getElementById('replying-to').hidden`)
 	p.screenshot("replies")
-	var serious []string
-	for _, v := range p.axe(string(source)) {
-		if v.Impact == "serious" || v.Impact == "critical" {
-			serious = append(serious, fmt.Sprintf("%s (%s): %s, first %s", v.ID, v.Impact, v.Help, v.Target))
-		}
-	}
-	if len(serious) > 0 {
-		t.Errorf("axe on the post with replies: %s", strings.Join(serious, "; "))
-	}
+	axeClean(t, p, "the post with replies")
 }

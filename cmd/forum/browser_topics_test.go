@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 )
@@ -28,21 +27,6 @@ func TestBrowserTopics(t *testing.T) {
 
 // feedOrder is the ids of the rows of the feed, top first.
 const feedOrder = `[...document.querySelectorAll('#feed article.post-card')].map((el) => el.dataset.id).join(',')`
-
-// axeClean fails the test on every serious or critical axe violation of p's page as it is.
-func axeClean(t *testing.T, p *tab, what string) {
-	t.Helper()
-	source, err := os.ReadFile(axePath)
-	if err != nil {
-		t.Logf("axe-core is missing (%s): %s not checked", axePath, what)
-		return
-	}
-	for _, v := range p.axe(string(source)) {
-		if v.Impact == "serious" || v.Impact == "critical" {
-			t.Errorf("%s: axe %s (%s): %s, %d nodes, first %s", what, v.ID, v.Impact, v.Help, v.Nodes, v.Target)
-		}
-	}
-}
 
 // The front page opens on Latest (last activity first); New and Top are
 // tabs with their own URLs, Top with a period picker, and a category has
