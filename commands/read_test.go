@@ -11,26 +11,12 @@ import (
 	"forum/internal/forumtest"
 )
 
-// readCore is a forum core whose clock the test moves, with a moderator
-// "boss".
-func readCore(t *testing.T) (*forumtest.Core, func(time.Duration)) {
-	t.Helper()
-	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
-	var clock = now
-	e := forumtest.NewCore(t, forumtest.Options{Configure: func(c *commands.Config) {
-		c.Admins = []string{"boss"}
-		c.Now = func() time.Time { return clock }
-		c.NewID = func() string { clock = clock.Add(time.Millisecond); return events.NewID(clock) }
-	}})
-	return e, func(d time.Duration) { clock = clock.Add(d) }
-}
-
 // ReadPost refuses a comment of another post and a hidden post, writes
 // nothing when the position does not move, and writes a reader's position
 // in a post at most once every few seconds (a first opening always).
 func TestReadPostCoalesces(t *testing.T) {
 	t.Parallel()
-	e, advance := readCore(t)
+	e, advance := forumtest.ClockedCore(t, "boss")
 	ctx := forumtest.Context(t)
 	boss, ann, bob := e.Register("boss"), e.Register("ann"), e.Register("bob")
 	mk := func(title string) string {

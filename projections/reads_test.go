@@ -10,26 +10,12 @@ import (
 	"forum/projections"
 )
 
-// readCore is a forum core whose clock the test moves, with a moderator
-// "boss".
-func readCore(t *testing.T) (*forumtest.Core, func(time.Duration)) {
-	t.Helper()
-	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
-	var clock = now
-	e := forumtest.NewCore(t, forumtest.Options{Configure: func(c *commands.Config) {
-		c.Admins = []string{"boss"}
-		c.Now = func() time.Time { return clock }
-		c.NewID = func() string { clock = clock.Add(time.Millisecond); return events.NewID(clock) }
-	}})
-	return e, func(d time.Duration) { clock = clock.Add(d) }
-}
-
 // A post's view count is its distinct readers, and a reader's unread count
 // is the comments after the last one they read that they would see: not
 // their own, not those of users they block, not hidden or deleted ones.
 func TestReadStates(t *testing.T) {
 	t.Parallel()
-	e, advance := readCore(t)
+	e, advance := forumtest.ClockedCore(t, "boss")
 	ctx := forumtest.Context(t)
 	boss, ann, bob, cid := e.Register("boss"), e.Register("ann"), e.Register("bob"), e.Register("cid")
 	post, err := e.Cmds.CreatePost(ctx, events.UserID(ann), commands.PostInput{Title: "Thread", Body: "Body", Categories: []string{"general"}})
@@ -116,7 +102,7 @@ func TestReadStates(t *testing.T) {
 // say that many, fewer are exact.
 func TestUnreadCommentsCapped(t *testing.T) {
 	t.Parallel()
-	e, advance := readCore(t)
+	e, advance := forumtest.ClockedCore(t, "boss")
 	ctx := forumtest.Context(t)
 	ann, bob := e.Register("ann"), e.Register("bob")
 	post, err := e.Cmds.CreatePost(ctx, events.UserID(ann), commands.PostInput{Title: "Long", Body: "Body", Categories: []string{"general"}})

@@ -368,3 +368,16 @@ func NATSServer(t testing.TB, port int, dir string) *server.Server {
 	t.Cleanup(s.Shutdown)
 	return s
 }
+
+// ClockedCore is a Core whose clock the test moves with the function it
+// returns (every new id a millisecond later), admins its admins.
+func ClockedCore(t testing.TB, admins ...string) (*Core, func(time.Duration)) {
+	t.Helper()
+	clock := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	c := NewCore(t, Options{Configure: func(cfg *commands.Config) {
+		cfg.Admins = admins
+		cfg.Now = func() time.Time { return clock }
+		cfg.NewID = func() string { clock = clock.Add(time.Millisecond); return events.NewID(clock) }
+	}})
+	return c, func(d time.Duration) { clock = clock.Add(d) }
+}
