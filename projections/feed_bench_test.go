@@ -90,23 +90,8 @@ func buildBenchFeedDB(path string, n int) error {
 	}
 	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(42, uint64(n)))
-	at := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-	var seq uint64
-	batch := make([]events.Event, 0, 20000)
-	add := func(typ events.Type, data any) error {
-		seq++
-		at = at.Add(time.Second)
-		env, err := events.New(fmt.Sprintf("bench-%d", seq), typ, at, "", data)
-		if err != nil {
-			return err
-		}
-		batch = append(batch, events.Event{Seq: seq, Subject: "forum.bench." + string(typ), Envelope: env})
-		if len(batch) == cap(batch) {
-			err = p.Apply(ctx, batch)
-			batch = batch[:0]
-		}
-		return err
-	}
+	w := &benchWriter{p: p, ctx: ctx, at: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
+	add := w.add
 	for i, slug := range benchCategories {
 		if err := add(events.CategoryCreated, events.CategoryCreatedData{Slug: slug, Name: slug, Position: i + 1}); err != nil {
 			return err
@@ -114,7 +99,7 @@ func buildBenchFeedDB(path string, n int) error {
 	}
 	users := make([]string, 1000)
 	for i := range users {
-		users[i] = events.NewID(at)
+		users[i] = events.NewID(w.at)
 		nick := fmt.Sprintf("user%04d", i)
 		if err := add(events.UserRegistered, events.UserRegisteredData{UserID: users[i], Nickname: nick, Email: nick + "@example.com", PasswordHash: "x"}); err != nil {
 			return err
@@ -123,7 +108,7 @@ func buildBenchFeedDB(path string, n int) error {
 	body := strings.Repeat("Synthetic post body for the feed benchmark. ", 5)
 	posts := make([]string, 0, n)
 	for i := range n {
-		id := events.NewID(at)
+		id := events.NewID(w.at)
 		posts = append(posts, id)
 		cats := []string{benchCategories[rng.IntN(len(benchCategories))]}
 		if extra := benchCategories[rng.IntN(len(benchCategories))]; rng.IntN(2) == 0 && extra != cats[0] {
@@ -139,17 +124,15 @@ func buildBenchFeedDB(path string, n int) error {
 		case r == 4:
 			err = add(events.PostVoted, events.VotedData{TargetID: id, UserID: users[rng.IntN(len(users))], Value: -1})
 		case r < 13:
-			err = add(events.CommentCreated, events.CommentCreatedData{CommentID: events.NewID(at), PostID: posts[rng.IntN(len(posts))],
+			err = add(events.CommentCreated, events.CommentCreatedData{CommentID: events.NewID(w.at), PostID: posts[rng.IntN(len(posts))],
 				AuthorID: users[rng.IntN(len(users))], Body: "A synthetic comment."})
 		}
 		if err != nil {
 			return err
 		}
 	}
-	if len(batch) > 0 {
-		if err := p.Apply(ctx, batch); err != nil {
-			return err
-		}
+	if err := w.flush(); err != nil {
+		return err
 	}
 	return db.Close()
 }
@@ -223,4 +206,39 @@ func reportPercentiles(b *testing.B, lat []time.Duration) {
 	}
 	b.ReportMetric(at(0.50), "p50-µs")
 	b.ReportMetric(at(0.99), "p99-µs")
+}
+
+// benchWriter applies synthetic events to a projector in batches of
+// 20,000, each event a second after the one before.
+type benchWriter struct {
+	p     *Projector
+	ctx   context.Context
+	seq   uint64
+	at    time.Time // of the latest event
+	batch []events.Event
+}
+
+// add appends an event of typ with data, applying the batch when full.
+func (w *benchWriter) add(typ events.Type, data any) error {
+	w.seq++
+	w.at = w.at.Add(time.Second)
+	env, err := events.New(fmt.Sprintf("bench-%d", w.seq), typ, w.at, "", data)
+	if err != nil {
+		return err
+	}
+	w.batch = append(w.batch, events.Event{Seq: w.seq, Subject: "forum.bench." + string(typ), Envelope: env})
+	if len(w.batch) == 20000 {
+		return w.flush()
+	}
+	return nil
+}
+
+// flush applies the events not applied yet.
+func (w *benchWriter) flush() error {
+	if len(w.batch) == 0 {
+		return nil
+	}
+	err := w.p.Apply(w.ctx, w.batch)
+	w.batch = w.batch[:0]
+	return err
 }

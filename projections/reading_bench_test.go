@@ -85,23 +85,8 @@ func buildBenchReadingDB(path string) error {
 	}
 	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(7, 7))
-	at := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-	var seq uint64
-	batch := make([]events.Event, 0, 20000)
-	add := func(typ events.Type, data any) error {
-		seq++
-		at = at.Add(time.Second)
-		env, err := events.New(fmt.Sprintf("bench-%d", seq), typ, at, "", data)
-		if err != nil {
-			return err
-		}
-		batch = append(batch, events.Event{Seq: seq, Subject: "forum.bench." + string(typ), Envelope: env})
-		if len(batch) == cap(batch) {
-			err = p.Apply(ctx, batch)
-			batch = batch[:0]
-		}
-		return err
-	}
+	w := &benchWriter{p: p, ctx: ctx, at: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
+	add := w.add
 	for i, slug := range append([]string{"empty"}, benchCategories...) {
 		if err := add(events.CategoryCreated, events.CategoryCreatedData{Slug: slug, Name: slug, Position: i + 1}); err != nil {
 			return err
@@ -109,7 +94,7 @@ func buildBenchReadingDB(path string) error {
 	}
 	users := make([]string, 100)
 	for i := range users {
-		users[i] = events.NewID(at)
+		users[i] = events.NewID(w.at)
 		nick := fmt.Sprintf("user%04d", i)
 		if err := add(events.UserRegistered, events.UserRegisteredData{UserID: users[i], Nickname: nick, Email: nick + "@example.com", PasswordHash: "x"}); err != nil {
 			return err
@@ -117,7 +102,7 @@ func buildBenchReadingDB(path string) error {
 	}
 	ids := make([]string, posts)
 	for i := range ids {
-		ids[i] = events.NewID(at)
+		ids[i] = events.NewID(w.at)
 		cats := []string{benchCategories[rng.IntN(len(benchCategories))]}
 		if extra := benchCategories[rng.IntN(len(benchCategories))]; rng.IntN(2) == 0 && extra != cats[0] {
 			cats = append(cats, extra)
@@ -133,15 +118,13 @@ func buildBenchReadingDB(path string) error {
 		}
 	}
 	for range comments {
-		if err := add(events.CommentCreated, events.CommentCreatedData{CommentID: events.NewID(at), PostID: ids[0],
+		if err := add(events.CommentCreated, events.CommentCreatedData{CommentID: events.NewID(w.at), PostID: ids[0],
 			AuthorID: users[1+rng.IntN(len(users)-1)], Body: "A synthetic comment."}); err != nil {
 			return err
 		}
 	}
-	if len(batch) > 0 {
-		if err := p.Apply(ctx, batch); err != nil {
-			return err
-		}
+	if err := w.flush(); err != nil {
+		return err
 	}
 	return db.Close()
 }
