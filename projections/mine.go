@@ -32,9 +32,9 @@ type Mine struct {
 	Watch events.WatchLevel `json:"watch"`
 }
 
-// mineLookup fills its own fields of the mines of the posts (by post id,
-// every one present) for user.
-type mineLookup func(ctx context.Context, db *DB, user string, mines map[string]*Mine) error
+// mineLookup fills its own fields of the mines of the posts ids (mines by
+// post id, every one present) for user.
+type mineLookup func(ctx context.Context, db *DB, user string, ids []string, mines map[string]*Mine) error
 
 // mineLookups are the lookups of Mine's fields, one per feature.
 var mineLookups = []mineLookup{lookUpReads, lookUpMyReactions, lookBookmarks, lookWatches}
@@ -56,7 +56,7 @@ func (db *DB) Mines(ctx context.Context, viewer events.UserID, ids []string) (ma
 		mines[id] = &Mine{}
 	}
 	for _, look := range mineLookups {
-		if err := look(ctx, db, string(viewer), mines); err != nil {
+		if err := look(ctx, db, string(viewer), ids, mines); err != nil {
 			return nil, err
 		}
 	}

@@ -229,10 +229,8 @@ func (db *DB) Reactors(ctx context.Context, f ReactorFilter) (Page[User], error)
 
 // lookUpMyReactions fills the MyReactions of mines, by post id, with
 // user's own reactions on those posts.
-func lookUpMyReactions(ctx context.Context, db *DB, user string, mines map[string]*Mine) error {
-	ids := make([]string, 0, len(mines))
-	for id, m := range mines {
-		ids = append(ids, id)
+func lookUpMyReactions(ctx context.Context, db *DB, user string, ids []string, mines map[string]*Mine) error {
+	for _, m := range mines {
 		m.MyReactions = []string{}
 	}
 	mine, err := db.myPostReactions(ctx, user, ids)

@@ -136,11 +136,7 @@ func (db *DB) ReadStates(ctx context.Context, viewer events.UserID, ids []string
 }
 
 // lookUpReads fills the Read and UnreadComments of mines.
-func lookUpReads(ctx context.Context, db *DB, user string, mines map[string]*Mine) error {
-	ids := make([]string, 0, len(mines))
-	for id := range mines {
-		ids = append(ids, id)
-	}
+func lookUpReads(ctx context.Context, db *DB, user string, ids []string, mines map[string]*Mine) error {
 	states, err := db.ReadStates(ctx, events.UserID(user), ids)
 	for id, st := range states {
 		mines[id].Read, mines[id].UnreadComments, mines[id].FirstUnread = st.Read, st.UnreadComments, st.FirstUnread

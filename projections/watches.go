@@ -253,8 +253,8 @@ func (db *DB) MyWatches(ctx context.Context, userID events.UserID, ids []string)
 }
 
 // lookBookmarks fills Mine.Bookmarked.
-func lookBookmarks(ctx context.Context, db *DB, user string, mines map[string]*Mine) error {
-	marked, err := db.MyBookmarks(ctx, events.UserID(user), slices.Collect(maps.Keys(mines)))
+func lookBookmarks(ctx context.Context, db *DB, user string, ids []string, mines map[string]*Mine) error {
+	marked, err := db.MyBookmarks(ctx, events.UserID(user), ids)
 	for id := range marked {
 		mines[id].Bookmarked = true
 	}
@@ -262,8 +262,8 @@ func lookBookmarks(ctx context.Context, db *DB, user string, mines map[string]*M
 }
 
 // lookWatches fills Mine.Watch.
-func lookWatches(ctx context.Context, db *DB, user string, mines map[string]*Mine) error {
-	levels, err := db.MyWatches(ctx, events.UserID(user), slices.Collect(maps.Keys(mines)))
+func lookWatches(ctx context.Context, db *DB, user string, ids []string, mines map[string]*Mine) error {
+	levels, err := db.MyWatches(ctx, events.UserID(user), ids)
 	for id, level := range levels {
 		if m, ok := mines[id]; ok {
 			m.Watch = level
