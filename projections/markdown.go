@@ -337,7 +337,7 @@ var sanitizer = func() *bluemonday.Policy {
 
 // absoluteLink is the address a link may have: http, https or mailto, or a
 // post's page of this forum, at a comment or not.
-var absoluteLink = regexp.MustCompile(`^(?i)(https?:|mailto:)|^/posts/[0-9a-z]{1,40}(\?comment=[0-9a-z]{1,40})?$`)
+var absoluteLink = regexp.MustCompile(`^(?i:https?:|mailto:)|^/posts/[0-9a-z]{1,40}(\?comment=[0-9a-z]{1,40})?$`)
 
 // mediaSrc is the address an image may have: one of this forum's pictures.
 var mediaSrc = regexp.MustCompile(`^/media/[0-9a-z]{26}$`)
