@@ -1,11 +1,12 @@
 package gateway
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"mime"
 	"net/http"
-	"strconv"
+	"time"
 
 	"forum/commands"
 	"forum/events"
@@ -105,7 +106,9 @@ var (
 // media answers GET and HEAD /media/{id} (thumb: /media/{id}/thumb): the
 // picture with its type and length, cached for good under a strong ETag
 // (a picture never changes), 304 to an If-None-Match that names it; 404
-// for one deleted or of an erased account.
+// for one deleted or of an erased account. Range requests are answered as
+// net/http answers them for a file (206 with one range or several as
+// multipart/byteranges, 416 for none satisfiable, If-Range by the ETag).
 func (s *Server) media(thumb bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
@@ -129,13 +132,11 @@ func (s *Server) media(thumb bool) http.HandlerFunc {
 			return
 		}
 		h.Set("Content-Type", obj.Type)
-		h.Set("Content-Length", strconv.Itoa(len(obj.Data)))
 		h.Set("ETag", etag)
 		h["Cache-Control"] = headerImmutable
-		w.WriteHeader(http.StatusOK)
-		if r.Method != http.MethodHead {
-			w.Write(obj.Data)
-		}
+		// ServeContent sets Content-Length, answers HEAD without the body,
+		// and drops the ETag and caching from an error (a 416).
+		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(obj.Data))
 	}
 }
 

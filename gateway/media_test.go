@@ -13,6 +13,7 @@ import (
 	"image/jpeg"
 	"image/png"
 	"io"
+	"mime"
 	"mime/multipart"
 	"net/http"
 	"os"
@@ -555,4 +556,96 @@ func TestBodiesShowPictures(t *testing.T) {
 		t.Fatal(err)
 	}
 	forumtest.CompareDumps(t, "rebuilt vs folded", forumtest.Dump(t, res.Path), forumtest.Dump(t, filepath.Join(f.Dir, "read.db")))
+}
+
+// A picture answers Range requests as a file server does: one range is a
+// 206 with its Content-Range, several a multipart/byteranges, one past the
+// end a 416 that is not cached; If-Range by the ETag; HEAD has no body.
+func TestMediaRanges(t *testing.T) {
+	t.Parallel()
+	f := forumtest.Start(t, forumtest.Options{})
+	ada := f.SignUp("ada")
+	p := uploaded(ada, "image/png", pngOf(t, picture(300, 200)))
+	_, whole := fetchMedia(t, f, "GET", p.URL, nil)
+	if int64(len(whole)) != p.Size || p.Size < 100 {
+		t.Fatalf("the picture: %d bytes of %d", len(whole), p.Size)
+	}
+	etag := `"` + p.ID + `"`
+	size := fmt.Sprint(p.Size)
+	wantHeaders := func(what string, h http.Header, want map[string]string) {
+		t.Helper()
+		for k, v := range want {
+			if h.Get(k) != v {
+				t.Errorf("%s: %s = %q, want %q", what, k, h.Get(k), v)
+			}
+		}
+	}
+	kept := map[string]string{"ETag": etag, "Cache-Control": "public, max-age=31536000, immutable",
+		"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "default-src 'none'", "Accept-Ranges": "bytes"}
+
+	resp, body := fetchMedia(t, f, "GET", p.URL, map[string]string{"Range": "bytes=10-29"})
+	if resp.StatusCode != http.StatusPartialContent || !bytes.Equal(body, whole[10:30]) {
+		t.Errorf("one range: %d, %d bytes", resp.StatusCode, len(body))
+	}
+	wantHeaders("one range", resp.Header, kept)
+	wantHeaders("one range", resp.Header, map[string]string{"Content-Range": "bytes 10-29/" + size, "Content-Length": "20", "Content-Type": "image/png"})
+
+	resp, body = fetchMedia(t, f, "GET", p.URL, map[string]string{"Range": "bytes=-5"})
+	if resp.StatusCode != http.StatusPartialContent || !bytes.Equal(body, whole[len(whole)-5:]) {
+		t.Errorf("the last 5 bytes: %d, %d bytes", resp.StatusCode, len(body))
+	}
+
+	resp, body = fetchMedia(t, f, "GET", p.URL, map[string]string{"Range": "bytes=0-3,50-59"})
+	mt, params, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	if resp.StatusCode != http.StatusPartialContent || mt != "multipart/byteranges" {
+		t.Fatalf("two ranges: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	wantHeaders("two ranges", resp.Header, kept)
+	mr := multipart.NewReader(bytes.NewReader(body), params["boundary"])
+	for _, want := range []struct {
+		from, to int
+	}{{0, 3}, {50, 59}} {
+		part, err := mr.NextPart()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(part)
+		if cr := part.Header.Get("Content-Range"); cr != fmt.Sprintf("bytes %d-%d/%s", want.from, want.to, size) || !bytes.Equal(got, whole[want.from:want.to+1]) || part.Header.Get("Content-Type") != "image/png" {
+			t.Errorf("a part: %s %s, %d bytes", cr, part.Header.Get("Content-Type"), len(got))
+		}
+	}
+	if _, err := mr.NextPart(); err != io.EOF {
+		t.Errorf("a third part: %v", err)
+	}
+
+	resp, body = fetchMedia(t, f, "GET", p.URL, map[string]string{"Range": "bytes=" + size + "-"})
+	if resp.StatusCode != http.StatusRequestedRangeNotSatisfiable || resp.Header.Get("Content-Range") != "bytes */"+size {
+		t.Errorf("a range past the end: %d %q", resp.StatusCode, resp.Header.Get("Content-Range"))
+	}
+	if cc, et := resp.Header.Get("Cache-Control"), resp.Header.Get("ETag"); strings.Contains(cc, "immutable") || et != "" || bytes.Contains(body, whole[:16]) {
+		t.Errorf("a 416 is cached or carries the picture: Cache-Control %q, ETag %q", cc, et)
+	}
+
+	resp, body = fetchMedia(t, f, "GET", p.URL, map[string]string{"Range": "bytes=0-9", "If-Range": etag})
+	if resp.StatusCode != http.StatusPartialContent || len(body) != 10 {
+		t.Errorf("If-Range of its ETag: %d, %d bytes", resp.StatusCode, len(body))
+	}
+	resp, body = fetchMedia(t, f, "GET", p.URL, map[string]string{"Range": "bytes=0-9", "If-Range": `"another"`})
+	if resp.StatusCode != http.StatusOK || !bytes.Equal(body, whole) {
+		t.Errorf("If-Range of another ETag: %d, %d bytes", resp.StatusCode, len(body))
+	}
+
+	resp, body = fetchMedia(t, f, "HEAD", p.URL, map[string]string{"Range": "bytes=10-29"})
+	if resp.StatusCode != http.StatusPartialContent || len(body) != 0 || resp.Header.Get("Content-Length") != "20" {
+		t.Errorf("HEAD of a range: %d, %d bytes, Content-Length %s", resp.StatusCode, len(body), resp.Header.Get("Content-Length"))
+	}
+	resp, body = fetchMedia(t, f, "HEAD", p.ThumbURL, nil)
+	if resp.StatusCode != http.StatusOK || len(body) != 0 || resp.Header.Get("Content-Length") == "" || resp.Header.Get("ETag") != `"`+p.ID+`-thumb"` {
+		t.Errorf("HEAD of the thumbnail: %d, %d bytes, %v", resp.StatusCode, len(body), resp.Header)
+	}
+	_, thumb := fetchMedia(t, f, "GET", p.ThumbURL, nil)
+	resp, body = fetchMedia(t, f, "GET", p.ThumbURL, map[string]string{"Range": "bytes=1-4"})
+	if resp.StatusCode != http.StatusPartialContent || !bytes.Equal(body, thumb[1:5]) {
+		t.Errorf("a range of the thumbnail: %d, %d bytes", resp.StatusCode, len(body))
+	}
 }
