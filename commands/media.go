@@ -119,18 +119,23 @@ type MediaObject struct {
 	Data []byte
 }
 
+// mediaOpenTimeout bounds the reading and opening of one picture.
+const mediaOpenTimeout = 30 * time.Second
+
 // ReadMedia returns an upload's picture (or its thumbnail), opened with its
 // owner's key: ENOTFOUND for an upload deleted, of an erased owner, or
-// whose key is gone.
+// whose key is gone. The read models are asked first, every time, so a
+// picture kept open in memory is never served past its deletion or its
+// owner's erasure on this instance; one not in memory is opened once for
+// all the requests that want it meanwhile.
 func (s *Service) ReadMedia(ctx context.Context, id events.UploadID, thumb bool) (MediaObject, error) {
 	if !events.ValidID(string(id)) {
 		return MediaObject{}, fault.Errorf(fault.ENOTFOUND, "picture not found")
 	}
 	u, err := s.DB.Upload(ctx, id)
-	if err != nil {
-		return MediaObject{}, err
+	if fault.Code(err) == fault.ENOTFOUND {
+		s.mediaCache.drop(string(id), thumbName(string(id)))
 	}
-	m, err := s.media(ctx)
 	if err != nil {
 		return MediaObject{}, err
 	}
@@ -138,14 +143,32 @@ func (s *Service) ReadMedia(ctx context.Context, id events.UploadID, thumb bool)
 	if thumb {
 		name, typ = thumbName(name), u.ThumbType
 	}
-	data, err := m.Get(ctx, u.OwnerID, name)
+	if obj, ok := s.mediaCache.get(name); ok {
+		return obj, nil
+	}
+	v, err, _ := s.mediaOpening.Do(name, func() (any, error) {
+		m, err := s.media(ctx)
+		if err != nil {
+			return nil, err
+		}
+		// Shared by the requests waiting: the first one's going does not end it.
+		octx, cancel := context.WithTimeout(context.WithoutCancel(ctx), mediaOpenTimeout)
+		defer cancel()
+		data, err := m.Get(octx, u.OwnerID, name)
+		if err != nil {
+			return nil, err
+		}
+		obj := MediaObject{Type: typ, Data: data}
+		s.mediaCache.put(name, obj)
+		return obj, nil
+	})
 	if errors.Is(err, events.ErrKeyGone) || errors.Is(err, events.ErrNoMedia) {
 		return MediaObject{}, fault.Errorf(fault.ENOTFOUND, "picture not found")
 	}
 	if err != nil {
 		return MediaObject{}, err
 	}
-	return MediaObject{Type: typ, Data: data}, nil
+	return v.(MediaObject), nil
 }
 
 // SetAvatar shows one of user's uploads as their avatar; "" removes it.

@@ -18,6 +18,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"golang.org/x/sync/singleflight"
 	"golang.org/x/time/rate"
 
 	"forum/events"
@@ -98,6 +99,10 @@ type Config struct {
 	// UploadsADay and UploadQuotaBytes).
 	UploadsADay      int
 	UploadQuotaBytes int64
+	// MediaCacheBytes bounds the opened pictures kept in memory (default
+	// DefaultMediaCacheBytes; negative: none kept), MediaCacheEntry the
+	// largest one kept (default DefaultMediaCacheEntry).
+	MediaCacheBytes, MediaCacheEntry int64
 }
 
 // Service runs the commands.
@@ -107,6 +112,9 @@ type Service struct {
 	secret *claimSecret
 	reads  *readMarks
 	slots  *mediaSlots
+
+	mediaCache   *mediaCache
+	mediaOpening *singleflight.Group // one opening of a picture at a time, shared by its requests
 }
 
 // claimSecret keeps the forum's claim secret once read from the store.
@@ -160,8 +168,14 @@ func New(cfg Config) *Service {
 	if cfg.MediaWait == 0 {
 		cfg.MediaWait = 3 * time.Second
 	}
+	if cfg.MediaCacheBytes == 0 {
+		cfg.MediaCacheBytes = DefaultMediaCacheBytes
+	}
+	if cfg.MediaCacheEntry == 0 {
+		cfg.MediaCacheEntry = DefaultMediaCacheEntry
+	}
 	return &Service{Config: cfg, gate: newHashGate(cfg.HashSlots, cfg.HashQueue, cfg.HashWait), secret: &claimSecret{}, reads: newReadMarks(readMarksMax, readHeldMax, cfg.ReadEvery),
-		slots: newMediaSlots(cfg.MediaSlots, cfg.MediaWait)}
+		slots: newMediaSlots(cfg.MediaSlots, cfg.MediaWait), mediaCache: newMediaCache(cfg.MediaCacheBytes, cfg.MediaCacheEntry), mediaOpening: new(singleflight.Group)}
 }
 
 // emit is the append half of every command: the command has decided on one

@@ -2,6 +2,7 @@ package gateway_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -647,5 +648,151 @@ func TestMediaRanges(t *testing.T) {
 	resp, body = fetchMedia(t, f, "GET", p.ThumbURL, map[string]string{"Range": "bytes=1-4"})
 	if resp.StatusCode != http.StatusPartialContent || !bytes.Equal(body, thumb[1:5]) {
 		t.Errorf("a range of the thumbnail: %d, %d bytes", resp.StatusCode, len(body))
+	}
+}
+
+// A picture kept open in memory is served from there (the metrics count
+// it) only while the read models keep it: once an instance has applied its
+// deletion or its owner's erasure, it answers 404 however warm its cache,
+// and so does every other instance once it has.
+func TestMediaCacheFollowsTheReadModels(t *testing.T) {
+	t.Parallel()
+	var now clock
+	f := forumtest.Start(t, forumtest.Options{Configure: func(c *commands.Config) { c.Now = now.Now }})
+	g := forumtest.Start(t, forumtest.Options{Store: f.Store, Empty: true})
+	ada, bob := f.SignUp("ada"), f.SignUp("bob")
+	unused := uploaded(ada, "image/png", pngOf(t, picture(500, 300)))
+	avatar := uploaded(bob, "image/png", pngOf(t, picture(60, 60)))
+	bob.MustDo("PUT", "/api/me/avatar", map[string]any{"upload_id": avatar.ID}, 204, nil)
+	ctx := forumtest.Context(t)
+	caughtUp := func() {
+		t.Helper()
+		head, err := f.Store.LastSeq(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []*forumtest.Core{f.Core, g.Core} {
+			if err := c.Proj.WaitFor(ctx, head); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	caughtUp()
+	urls := []string{unused.URL, unused.ThumbURL, avatar.URL, avatar.ThumbURL}
+	for _, fo := range []*forumtest.Forum{f, g} {
+		for _, u := range urls {
+			if resp, _ := fetchMedia(t, fo, "GET", u, nil); resp.StatusCode != 200 {
+				t.Fatalf("%s: %d", u, resp.StatusCode)
+			}
+		}
+	}
+	anon := g.Anon()
+	hits, misses := anon.Metric("forum_media_cache_hits_total"), anon.Metric("forum_media_cache_misses_total")
+	for _, u := range urls {
+		if resp, _ := fetchMedia(t, g, "GET", u, map[string]string{"Range": "bytes=0-7"}); resp.StatusCode != 206 {
+			t.Fatalf("%s: %d", u, resp.StatusCode)
+		}
+	}
+	if h, m := anon.Metric("forum_media_cache_hits_total"), anon.Metric("forum_media_cache_misses_total"); h != hits+4 || m != misses {
+		t.Errorf("served again: %v hits and %v misses, want %v and %v", h, m, hits+4, misses)
+	}
+	if st := g.Cmds.MediaCacheStats(); st.Entries != 4 || st.Bytes < unused.Size+avatar.Size {
+		t.Errorf("the cache holds %+v", st)
+	}
+
+	now.advance(25 * time.Hour)
+	if n, err := f.Cmds.SweepUploads(ctx, 100); err != nil || n != 1 {
+		t.Fatalf("the sweep: %d %v", n, err)
+	}
+	caughtUp()
+	for _, fo := range []*forumtest.Forum{f, g} {
+		for _, u := range []string{unused.URL, unused.ThumbURL} {
+			if resp, _ := fetchMedia(t, fo, "GET", u, nil); resp.StatusCode != 404 {
+				t.Errorf("%s deleted, on instance %s: %d", u, fo.URL, resp.StatusCode)
+			}
+		}
+		if resp, _ := fetchMedia(t, fo, "GET", avatar.URL, nil); resp.StatusCode != 200 {
+			t.Errorf("the avatar kept: %d", resp.StatusCode)
+		}
+	}
+
+	bob.MustDo("DELETE", "/api/me", map[string]string{"password": forumtest.Password("bob")}, 204, nil)
+	caughtUp()
+	for _, fo := range []*forumtest.Forum{f, g} {
+		for _, u := range []string{avatar.URL, avatar.ThumbURL} {
+			for _, h := range []map[string]string{nil, {"Range": "bytes=0-7"}, {"If-None-Match": `"` + avatar.ID + `"`}} {
+				if resp, _ := fetchMedia(t, fo, "GET", u, h); resp.StatusCode != 404 {
+					t.Errorf("%s %v after erasure, on instance %s: %d", u, h, fo.URL, resp.StatusCode)
+				}
+			}
+		}
+	}
+	if st := g.Cmds.MediaCacheStats(); st.Entries != 0 || st.Bytes != 0 {
+		t.Errorf("the cache still holds %+v", st)
+	}
+}
+
+// countingMedia is the store's bucket of pictures, counting the objects read.
+type countingMedia struct {
+	store *events.Store
+	gets  atomic.Int64
+}
+
+func (m *countingMedia) bucket(ctx context.Context) *events.Media {
+	b, err := m.store.Media(ctx)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+func (m *countingMedia) Put(ctx context.Context, owner, name string, data []byte) error {
+	return m.bucket(ctx).Put(ctx, owner, name, data)
+}
+
+func (m *countingMedia) Get(ctx context.Context, owner, name string) ([]byte, error) {
+	m.gets.Add(1)
+	return m.bucket(ctx).Get(ctx, owner, name)
+}
+
+func (m *countingMedia) Delete(ctx context.Context, name string) error {
+	return m.bucket(ctx).Delete(ctx, name)
+}
+
+// A popular picture is read from the store and opened once: 32 requests at
+// once for a picture not yet in memory read it once between them, and the
+// requests after read it no more.
+func TestPopularPictureOpenedOnce(t *testing.T) {
+	t.Parallel()
+	var media countingMedia
+	f := forumtest.Start(t, forumtest.Options{Configure: func(c *commands.Config) {
+		media.store = c.Store.(*events.Store)
+		c.Media = &media
+	}})
+	ada := f.SignUp("ada")
+	p := uploaded(ada, "image/png", pngOf(t, picture(400, 300)))
+	statuses := make(chan int, 32)
+	for range 32 {
+		go func() {
+			resp, err := http.Get(f.URL + p.URL)
+			if err != nil {
+				statuses <- 0
+				return
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			statuses <- resp.StatusCode
+		}()
+	}
+	for range 32 {
+		if s := <-statuses; s != 200 {
+			t.Errorf("a request: %d", s)
+		}
+	}
+	for range 10 {
+		fetchMedia(t, f, "GET", p.URL, nil)
+	}
+	if n := media.gets.Load(); n != 1 {
+		t.Errorf("the picture was read %d times, want once", n)
 	}
 }

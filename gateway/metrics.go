@@ -54,6 +54,15 @@ func newMetrics(s *Server) *metrics {
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "forum_projector_events_total", Help: "Events the projector applied (events_total / commits_total is the mean batch).",
 		}, func() float64 { _, n := s.proj.Commits(); return float64(n) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "forum_media_cache_hits_total", Help: "Pictures served from the cache of opened pictures.",
+		}, func() float64 { return float64(s.cmd.MediaCacheStats().Hits) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "forum_media_cache_misses_total", Help: "Pictures not in the cache of opened pictures, opened from the store.",
+		}, func() float64 { return float64(s.cmd.MediaCacheStats().Misses) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "forum_media_cache_bytes", Help: "What the opened pictures kept in memory weigh.",
+		}, func() float64 { return float64(s.cmd.MediaCacheStats().Bytes) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "forum_quarantined_events", Help: "Events the read models went past because they cannot be applied.",
 		}, func() float64 { return float64(s.proj.Quarantined()) }),
