@@ -81,3 +81,23 @@ func SetMaxWatchNotices(n int) (restore func()) {
 	maxWatchNotices = n
 	return func() { maxWatchNotices = old }
 }
+
+// LookUpMines reads a user's marks on posts as for a user with too many
+// marks to keep in memory.
+func LookUpMines(ctx context.Context, db *DB, user string, ids []string) (map[string]*Mine, error) {
+	states, _, err := db.readStates(ctx, user, ids, false)
+	if err != nil {
+		return nil, err
+	}
+	mines := make(map[string]*Mine, len(ids))
+	for _, id := range ids {
+		st := states[id]
+		mines[id] = &Mine{Read: st.Read, UnreadComments: st.UnreadComments, FirstUnread: st.FirstUnread}
+	}
+	for _, look := range markLookups {
+		if err := look(ctx, db, user, ids, mines); err != nil {
+			return nil, err
+		}
+	}
+	return mines, nil
+}

@@ -23,12 +23,15 @@ type handler struct {
 	apply   func(a *applier, ev events.Event, payload any) error
 	noApply string
 
-	// forgets are the memos every event of the type makes stale, and voter
-	// (when set) names the reader whose own votes it changes; memoDecided
-	// is false until the registration says either, or that it keeps all.
+	// forgets are the memos every event of the type makes stale, voter
+	// (when set) names the reader whose own votes it changes, and marker
+	// the reader whose own marks (marks.go) it changes; memoDecided is
+	// false until the registration says one of them, or that it keeps all.
 	forgets     []memoID
 	voter       func(payload any) string
 	voterOf     reflect.Type
+	marker      func(payload any) string
+	markerOf    reflect.Type
 	memoDecided bool
 
 	// notifies says whom its apply function notifies ("" for nobody);
@@ -83,6 +86,9 @@ func handlerOf[T any](t events.Type, ds []decision) handler {
 	if h.voterOf != nil && h.voterOf != h.payload {
 		panic(fmt.Sprintf("projections: %s: its voter reads a %v, its payload is a %v", t, h.voterOf, h.payload))
 	}
+	if h.markerOf != nil && h.markerOf != h.payload {
+		panic(fmt.Sprintf("projections: %s: its marker reads a %v, its payload is a %v", t, h.markerOf, h.payload))
+	}
 	return h
 }
 
@@ -103,6 +109,16 @@ func invalidatesVotesOf[T any](voter func(T) string) decision {
 	}
 }
 
+// invalidatesMarksOf says the type changes the own marks on posts (watch
+// levels, bookmarks, reactions: marks.go) of the reader marker names in
+// its payload.
+func invalidatesMarksOf[T any](marker func(T) string) decision {
+	return func(h *handler) {
+		h.marker = func(payload any) string { return marker(*payload.(*T)) }
+		h.markerOf, h.memoDecided = reflect.TypeFor[T](), true
+	}
+}
+
 // notifies says whom the type's apply function notifies.
 func notifies(whom string) decision {
 	return func(h *handler) { h.notifies, h.notifyDecided = whom, true }
@@ -116,6 +132,11 @@ func notifiesNobody() decision { return func(h *handler) { h.notifyDecided = tru
 func Notifies(t events.Type) bool { return handlers[t].notifies != "" }
 
 func voterOf(d events.VotedData) string { return d.UserID }
+
+func erasedOf(d events.UserModData) string      { return d.UserID }
+func reactorOf(d events.ReactionData) string    { return d.UserID }
+func bookmarkerOf(d events.BookmarkData) string { return d.UserID }
+func watcherOf(d events.WatchSetData) string    { return d.UserID }
 
 // handlers is the read models' registration of every event type: one line
 // each, dispatched by apply.
@@ -154,16 +175,16 @@ var handlers = registerHandlers(
 	on(events.UserPurged, (*applier).userPurged, invalidatesNothing(), notifiesNobody()),
 	on(events.UserBlocked, (*applier).userBlocked, invalidates(memoStandings), notifiesNobody()),
 	on(events.UserUnblocked, (*applier).userUnblocked, invalidates(memoStandings), notifiesNobody()),
-	on(events.UserErased, (*applier).userErased, invalidates(memoSessions, memoUsers, memoStandings), notifiesNobody()),
+	on(events.UserErased, (*applier).userErased, invalidates(memoSessions, memoUsers, memoStandings), invalidatesMarksOf(erasedOf), notifiesNobody()),
 	on(events.FlagRaised, (*applier).flagRaised, invalidatesNothing(), notifiesNobody()),
 	on(events.FlagResolved, (*applier).flagResolved, invalidatesNothing(), notifiesNobody()),
 	on(events.ContentHidden, (*applier).contentHidden, invalidatesNothing(), notifiesNobody()),
 	on(events.ContentRestored, (*applier).contentRestored, invalidatesNothing(), notifiesNobody()),
-	on(events.ReactionAdded, (*applier).reactionAdded, invalidatesNothing(), notifiesNobody()),
-	on(events.ReactionRemoved, (*applier).reactionRemoved, invalidatesNothing(), notifiesNobody()),
-	on(events.BookmarkAdded, (*applier).bookmarkAdded, invalidatesNothing(), notifiesNobody()),
-	on(events.BookmarkRemoved, (*applier).bookmarkRemoved, invalidatesNothing(), notifiesNobody()),
-	on(events.WatchSet, (*applier).watchSet, invalidates(memoStandings), notifiesNobody()),
+	on(events.ReactionAdded, (*applier).reactionAdded, invalidatesMarksOf(reactorOf), notifiesNobody()),
+	on(events.ReactionRemoved, (*applier).reactionRemoved, invalidatesMarksOf(reactorOf), notifiesNobody()),
+	on(events.BookmarkAdded, (*applier).bookmarkAdded, invalidatesMarksOf(bookmarkerOf), notifiesNobody()),
+	on(events.BookmarkRemoved, (*applier).bookmarkRemoved, invalidatesMarksOf(bookmarkerOf), notifiesNobody()),
+	on(events.WatchSet, (*applier).watchSet, invalidates(memoStandings), invalidatesMarksOf(watcherOf), notifiesNobody()),
 	on(events.UploadCreated, (*applier).uploadCreated, invalidatesNothing(), notifiesNobody()),
 	on(events.UploadDeleted, (*applier).uploadDeleted, invalidates(memoUsers), notifiesNobody()),
 	on(events.AvatarSet, (*applier).avatarSet, invalidates(memoUsers), notifiesNobody()),

@@ -7,7 +7,7 @@ import (
 )
 
 // The read models keep a few answers in memory: users' public fields, the
-// categories' slugs, sessions by token hash, readers' own post votes. Each
+// categories' slugs, sessions by token hash, readers' own post votes and marks. Each
 // is a memo; after every commit the projector calls afterCommit, which
 // forgets what the batch changed. A value read while something was
 // forgotten is not kept (it may predate the change), so a memo never
@@ -90,6 +90,7 @@ type memos struct {
 	categories memo[struct{}, map[string]bool] // the slugs
 	sessions   memo[string, Session]           // by token hash
 	votes      memo[string, map[string]int]    // by user: post id → vote
+	marks      memo[string, *readerMarks]      // by user: their watch levels, bookmarks, reactions
 	standings  memo[string, Standing]          // by user: forgotten on every role, suspension, block or erasure
 	// rendered is the HTML of the bodies of the posts created lately, as
 	// the projector rendered them, by their event's sequence (FreshPost).
@@ -103,6 +104,7 @@ func newMemos() *memos {
 		sessions:   memo[string, Session]{limit: 10000},
 		standings:  memo[string, Standing]{limit: 10000},
 		votes:      memo[string, map[string]int]{limit: maxVoteSetTotal, weigh: func(v map[string]int) int { return max(1, len(v)) }},
+		marks:      memo[string, *readerMarks]{limit: maxMarkSetTotal, weigh: (*readerMarks).weight},
 		rendered:   memo[uint64, string]{limit: 8 << 20, weigh: func(html string) int { return max(1, len(html)) }},
 	}
 }
@@ -114,6 +116,7 @@ func (m *memos) forgetAll() {
 	m.categories.forget()
 	m.sessions.forget()
 	m.votes.forget()
+	m.marks.forget()
 	m.standings.forget()
 }
 
@@ -125,7 +128,7 @@ func (m *memos) afterCommit(batch []events.Event, rendered map[uint64]string) {
 		m.rendered.keep(seq, html)
 	}
 	var stale [memoCount]bool
-	var voters []string
+	var voters, markers []string
 	for _, ev := range batch {
 		h, ok := handlers[ev.Type]
 		if !ok {
@@ -137,6 +140,11 @@ func (m *memos) afterCommit(batch []events.Event, rendered map[uint64]string) {
 		if h.voter != nil {
 			if payload, err := h.decode(ev); err == nil {
 				voters = append(voters, h.voter(payload))
+			}
+		}
+		if h.marker != nil {
+			if payload, err := h.decode(ev); err == nil {
+				markers = append(markers, h.marker(payload))
 			}
 		}
 	}
@@ -154,5 +162,8 @@ func (m *memos) afterCommit(batch []events.Event, rendered map[uint64]string) {
 	}
 	if voters != nil {
 		m.votes.forget(voters...)
+	}
+	if markers != nil {
+		m.marks.forget(markers...)
 	}
 }

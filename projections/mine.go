@@ -13,9 +13,12 @@ import (
 // for an anonymous reader, so that its fields are absent from the JSON of
 // an anonymous answer (and of frames, which are everyone's).
 //
-// A feature that adds a field here adds its lookup to Mines; every road
-// that answers posts fills Mine through Mines, and the page cache writes
-// its JSON into a shared page after the reader's my_vote (MineFragment).
+// A feature that adds a field here fills it in Mines: from the reader's
+// read states (one query a page), from their marks kept in memory
+// (marks.go), and in markLookups for a reader with too many marks to keep.
+// Every road that answers posts fills Mine through Mines, and the page
+// cache writes its JSON into a shared page after the reader's my_vote
+// (MineFragment).
 type Mine struct {
 	// Read is whether the reader has opened the post (their own posts
 	// count as read); UnreadComments the comments after the last one they
@@ -36,8 +39,9 @@ type Mine struct {
 // post id, every one present) for user.
 type mineLookup func(ctx context.Context, db *DB, user string, ids []string, mines map[string]*Mine) error
 
-// mineLookups are the lookups of Mine's fields, one per feature.
-var mineLookups = []mineLookup{lookUpReads, lookUpMyReactions, lookBookmarks, lookWatches}
+// markLookups look up the marks of a reader with too many to keep in
+// memory, one query each.
+var markLookups = []mineLookup{lookUpMyReactions, lookBookmarks, lookWatches}
 
 // maxMines bounds the posts of one Mines call: a page.
 const maxMines = MaxLimit + maxPins
@@ -51,12 +55,26 @@ func (db *DB) Mines(ctx context.Context, viewer events.UserID, ids []string) (ma
 	if len(ids) > maxMines {
 		return nil, fmt.Errorf("mines: %d posts, at most %d", len(ids), maxMines)
 	}
+	user := string(viewer)
+	marks, kept, err := db.marksOf(ctx, user)
+	if err != nil {
+		return nil, err
+	}
+	states, facts, err := db.readStates(ctx, user, ids, kept && len(marks.catWatch) > 0)
+	if err != nil {
+		return nil, err
+	}
 	mines := make(map[string]*Mine, len(ids))
 	for _, id := range ids {
-		mines[id] = &Mine{}
+		st := states[id]
+		mines[id] = &Mine{Read: st.Read, UnreadComments: st.UnreadComments, FirstUnread: st.FirstUnread}
 	}
-	for _, look := range mineLookups {
-		if err := look(ctx, db, string(viewer), ids, mines); err != nil {
+	if kept {
+		marks.fill(user, mines, facts)
+		return mines, nil
+	}
+	for _, look := range markLookups {
+		if err := look(ctx, db, user, ids, mines); err != nil {
 			return nil, err
 		}
 	}

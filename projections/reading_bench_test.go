@@ -142,6 +142,14 @@ func BenchmarkReading(b *testing.B) {
 			return err
 		}
 	}
+	latest, err := fx.db.Posts(ctx, PostFilter{Sort: SortLatest, Limit: 20})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var page []string
+	for _, p := range latest.Items {
+		page = append(page, p.ID)
+	}
 	for _, tc := range []struct {
 		name string
 		run  func() error
@@ -162,6 +170,10 @@ func BenchmarkReading(b *testing.B) {
 		}},
 		{"post/signed-in", func() error {
 			_, err := fx.db.Post(ctx, events.PostID(fx.thread), events.UserID(fx.reader))
+			return err
+		}},
+		{"mines", func() error {
+			_, err := fx.db.Mines(ctx, events.UserID(fx.reader), page)
 			return err
 		}},
 		{"post/anonymous", func() error {

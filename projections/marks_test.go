@@ -1,0 +1,53 @@
+package projections_test
+
+import (
+	"encoding/json"
+	"testing"
+
+	"forum/events"
+	"forum/internal/forumtest"
+	"forum/projections"
+)
+
+// A reader's own marks on a page (watch levels, bookmarks, reactions, read
+// states) come back the same whether kept in memory or looked up mark by
+// mark, while the forum lives: the kept ones are read between rounds of
+// bookmarks, watches (of posts and categories), reactions, reads,
+// comments, hiding and erasure, so a mark kept past a change that should
+// forget it shows.
+func TestKeptMarksAgreeWithTheirLookups(t *testing.T) {
+	w := newWorld(t, 17)
+	ctx := forumtest.Context(t)
+	compared, marked := 0, 0
+	for round := range 12 {
+		w.play(scaled(60))
+		for _, u := range w.users {
+			for at := 0; at < len(w.posts); at += projections.MaxLimit {
+				ids := w.posts[at:min(at+projections.MaxLimit, len(w.posts))]
+				kept, err := w.DB.Mines(ctx, events.UserID(u), ids)
+				if err != nil {
+					t.Fatal(err)
+				}
+				looked, err := projections.LookUpMines(ctx, w.DB, u, ids)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, id := range ids {
+					a, _ := json.Marshal(kept[id])
+					b, _ := json.Marshal(looked[id])
+					if string(a) != string(b) {
+						t.Fatalf("round %d, %s on %s: kept %s, looked up %s", round, u, id, a, b)
+					}
+					if m := looked[id]; m.Bookmarked || len(m.MyReactions) > 0 || m.Watch != events.WatchNormal {
+						marked++
+					}
+					compared++
+				}
+			}
+		}
+	}
+	if marked == 0 || marked == compared {
+		t.Fatalf("%d of %d compared marks set: the world did not mark enough to tell", marked, compared)
+	}
+	t.Logf("%d marks compared, %d of them set", compared, marked)
+}
