@@ -584,7 +584,16 @@ func TestMediaRanges(t *testing.T) {
 	kept := map[string]string{"ETag": etag, "Cache-Control": "public, max-age=31536000, immutable",
 		"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "default-src 'none'", "Accept-Ranges": "bytes"}
 
-	resp, body := fetchMedia(t, f, "GET", p.URL, map[string]string{"Range": "bytes=10-29"})
+	for _, method := range []string{"GET", "HEAD"} {
+		resp, _ := fetchMedia(t, f, method, p.URL, nil)
+		wantHeaders(method+" of the whole", resp.Header, kept)
+	}
+	resp, body := fetchMedia(t, f, "GET", p.URL, map[string]string{"If-Match": `"another"`})
+	if resp.StatusCode != http.StatusPreconditionFailed || len(body) >= len(whole) {
+		t.Errorf("If-Match of another ETag: %d, %d bytes", resp.StatusCode, len(body))
+	}
+
+	resp, body = fetchMedia(t, f, "GET", p.URL, map[string]string{"Range": "bytes=10-29"})
 	if resp.StatusCode != http.StatusPartialContent || !bytes.Equal(body, whole[10:30]) {
 		t.Errorf("one range: %d, %d bytes", resp.StatusCode, len(body))
 	}
