@@ -21,6 +21,7 @@ import { settings } from './views/settings.js';
 import { bookmarks } from './views/bookmarks.js';
 import { modQueue, modLog } from './views/mod.js';
 import { navigate } from './router.js';
+import './components/lightbox.js';
 
 const ROUTES = [
   ['/', feed],

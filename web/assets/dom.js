@@ -23,13 +23,20 @@ export function path(...segments) {
 }
 
 const AVATAR_COLOURS = 12;
+// The one address an avatar may have: the thumbnail of one of this forum's pictures.
+const AVATAR_URL = /^\/media\/[0-9a-z]{26}\/thumb$/;
+const AVATAR_PX = { small: 24, large: 44 };
 
 /**
- * avatar is a user's generated picture: their initial on a colour picked from their id (no uploads). It is
- * decoration beside the nickname: hidden from assistive technology, its letter drawn by CSS (data-initial)
- * so it adds nothing to the text around it.
+ * avatar is a user's picture: the one they chose (avatar_url), else their initial on a colour picked from
+ * their id. It is decoration beside the nickname: hidden from assistive technology (an empty alt), the
+ * initial drawn by CSS (data-initial) so it adds nothing to the text around it.
  */
 export function avatar(user, { size = 'small' } = {}) {
+  if (typeof user.avatar_url === 'string' && AVATAR_URL.test(user.avatar_url)) {
+    const px = AVATAR_PX[size] ?? AVATAR_PX.small;
+    return h('img', { class: `avatar avatar-${size} avatar-picture`, src: user.avatar_url, alt: '', width: px, height: px, loading: 'lazy', decoding: 'async' });
+  }
   let hash = 0;
   for (const ch of user.id) hash = (hash * 31 + ch.charCodeAt(0)) >>> 0;
   const initial = [...(user.nickname || '?')][0].toUpperCase();

@@ -13,6 +13,7 @@ import { createVotes } from './votes.js';
 import { createReactions } from './reactions.js';
 import { confirmButton } from './confirm.js';
 import { composer } from './composer.js';
+import { attachPictures } from './attach.js';
 import { flagButton, roleBadge } from './flag.js';
 import { menuButton } from './menu.js';
 import { permalink, copyLink, selectedIn, quoteMarkdown, insertAtCaret, replyingLine } from './replies.js';
@@ -122,8 +123,9 @@ export function createComments({ postId, onNew, onRemoved, onShown }) {
   function edit(entry) {
     const textarea = h('textarea', { rows: '3', maxlength: '10000', value: entry.comment.body });
     const cancel = h('button', { type: 'button' }, 'Cancel');
-    const form = h('form', { class: 'comment-edit' }, field('Edit comment', 'body', { control: textarea }),
-      h('div', { class: 'form-actions' }, h('button', { type: 'submit' }, 'Save'), cancel));
+    const pictures = attachPictures(textarea);
+    const form = h('form', { class: 'comment-edit' }, field('Edit comment', 'body', { control: textarea }), pictures.list,
+      h('div', { class: 'form-actions' }, h('button', { type: 'submit' }, 'Save'), cancel, pictures.button));
     cancel.addEventListener('click', () => render(entry));
     onSubmit(form, async (data) => {
       const { comment } = await api.patch(path('api', 'comments', entry.comment.id), { body: data.get('body') });

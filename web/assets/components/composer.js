@@ -1,15 +1,18 @@
 // A Markdown text box: Write and Preview tabs (the preview rendered by the server, shown through the one
-// HTML sink), formatting help, @-mention completion from the forum's users, and its draft kept per place.
+// HTML sink), pictures attached, pasted or dropped, formatting help, @-mention completion from the forum's
+// users, and its draft kept per place.
 import { h, path } from '../dom.js';
 import { api } from '../api.js';
 import { setRichText } from '../richtext.js';
 import { keepDraft, clearDraft } from '../drafts.js';
+import { attachPictures } from './attach.js';
 
 let nextId = 0;
 
 const HELP = [
   ['**bold**', 'bold'], ['*italic*', 'italic'], ['~~struck~~', 'strikethrough'], ['`code`', 'code'],
   ['[text](https://…)', 'link'], ['> quote', 'quote'], ['- item', 'list'], ['@nickname', 'mention'],
+  ['![alt](/media/…)', 'picture (attach, paste or drop one)'], ['| a | b |', 'table'],
 ];
 
 /** formattingHelp is a disclosure listing the Markdown this forum understands. */
@@ -104,8 +107,8 @@ export function attachMentions(textarea) {
 }
 
 /**
- * composer wraps textarea (already labelled by its field) with Write/Preview, formatting help and
- * mention completion, and keeps its draft under draftKey. It returns {el, clear}: clear() forgets the
+ * composer wraps textarea (already labelled by its field) with Write/Preview, pictures (attachPictures),
+ * formatting help and mention completion, and keeps its draft under draftKey. It returns {el, clear}: clear() forgets the
  * draft and empties the box, once what was typed is posted.
  */
 export function composer(textarea, { draftKey, preview = true } = {}) {
@@ -134,9 +137,10 @@ export function composer(textarea, { draftKey, preview = true } = {}) {
       shown.textContent = `No preview: ${err.message}`;
     }
   });
-  const tools = h('div', { class: 'composer-tools' }, preview && toggle, formattingHelp(),
+  const pictures = attachPictures(textarea);
+  const tools = h('div', { class: 'composer-tools' }, pictures.button, preview && toggle, formattingHelp(),
     restored && h('span', { class: 'hint draft-note' }, 'Draft restored'));
-  textarea.after(shown, attachMentions(textarea));
+  textarea.after(shown, pictures.list, attachMentions(textarea));
   return {
     el: tools,
     clear() {

@@ -1,6 +1,6 @@
 // The chat contacts sidebar: every other user with an online dot and an unread badge, kept in the API's
 // order (those with messages first, latest first; then the rest by nickname) as messages and presence arrive.
-import { h, path, count } from '../dom.js';
+import { h, path, count, avatar } from '../dom.js';
 import { api } from '../api.js';
 import { currentUser, isConversationVisible } from '../state.js';
 import { reportError } from '../toast.js';
@@ -64,7 +64,7 @@ export function createContacts() {
       unreadText: h('span', { class: 'visually-hidden' }),
     };
     entry.link = h('a', { href: path('chat', contact.user.id) },
-      entry.dot, h('span', { class: 'contact-name' }, contact.user.nickname), entry.status, entry.badge, entry.unreadText);
+      entry.dot, avatar(contact.user), h('span', { class: 'contact-name' }, contact.user.nickname), entry.status, entry.badge, entry.unreadText);
     entry.li = h('li', { class: 'contact', 'data-user-id': contact.user.id }, entry.link);
     entries.set(contact.user.id, entry);
     list.append(entry.li);

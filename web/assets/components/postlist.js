@@ -28,7 +28,7 @@ function stats(post) {
 function participants(post) {
   const users = (post.participants ?? [post.author]).slice(0, 5);
   return h('ul', { class: 'participants', 'aria-label': 'Participants' }, users.map((u) =>
-    h('li', { title: u.nickname }, u.avatar_url ? h('img', { class: 'avatar', src: u.avatar_url, alt: '', width: 24, height: 24 }) : avatar(u),
+    h('li', { title: u.nickname }, avatar(u),
       hiddenText(u.nickname))));
 }
 

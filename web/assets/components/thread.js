@@ -11,6 +11,7 @@ import { reportError } from '../toast.js';
 import { createTypingSender, createTypingIndicator } from './typing.js';
 import { keepDraft, clearDraft } from '../drafts.js';
 import { attachMentions, formattingHelp } from './composer.js';
+import { attachPictures } from './attach.js';
 import { flagButton } from './flag.js';
 import { createReactions } from './reactions.js';
 
@@ -47,8 +48,9 @@ export function createThread({ listId, formId, label, loadPage, send, post, send
   const older = h('button', { type: 'button', class: 'load-older', hidden: true }, 'Load older messages');
   const indicator = createTypingIndicator();
   const input = h('textarea', { id: `message-input-${++nextInputId}`, name: 'body', rows: '2', maxlength: '4000', placeholder: 'Write a message…' });
+  const pictures = attachPictures(input);
   const form = h('form', { id: formId, class: 'message-form' },
-    h('label', { for: input.id, class: 'visually-hidden' }, 'Message'), input, h('button', { type: 'submit' }, 'Send'));
+    h('label', { for: input.id, class: 'visually-hidden' }, 'Message'), input, pictures.button, h('button', { type: 'submit' }, 'Send'));
   if (draftKey) keepDraft(input, `chat.${draftKey}`);
   const mentions = attachMentions(input);
   const help = formattingHelp();
@@ -260,7 +262,7 @@ export function createThread({ listId, formId, label, loadPage, send, post, send
   older.addEventListener('click', requestOlder);
 
   return {
-    el: h('section', { class: 'thread', 'aria-label': label }, older, log, indicator.el, form, mentions, help),
+    el: h('section', { class: 'thread', 'aria-label': label }, older, log, indicator.el, pictures.list, form, mentions, help),
     /** load shows the newest page, scrolled to the bottom, then what waits in the outbox; it rejects if that page cannot be had. */
     async load() {
       await fetchPage(undefined);

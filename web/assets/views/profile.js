@@ -67,7 +67,7 @@ export const profile = {
         h('div', {}, h('dt', {}, 'Comments'), h('dd', {}, data.comment_count))),
       me && me.id !== user.id && h('p', { class: 'form-actions' }, h('a', { href: path('chat', user.id), class: 'button' }, 'Send a message'), blockButton(user)),
       me && me.id !== user.id && isModerator(me) ? modTools(user, me) : null,
-      me && me.id === user.id ? h('p', {}, h('a', { href: '/settings' }, 'Your settings: blocked users, your data, deleting your account')) : null));
+      me && me.id === user.id ? h('p', {}, h('a', { href: '/settings' }, 'Your settings: your picture, blocked users, your data, deleting your account')) : null));
     main.querySelector('.profile-name').append(roleBadge(user) ?? '');
   },
 };

@@ -1,7 +1,7 @@
 // Chat rooms: the list (/rooms) with the rooms one is a member of and their unread counts, kept live,
 // then every room, and a form to open one by name; and a room (/rooms/{name}) with its members, who is
 // online, and Join / Leave. Opening a room's page watches it; membership is a choice of its own.
-import { h, path, timeEl, count, hiddenText } from '../dom.js';
+import { h, path, timeEl, count, hiddenText, avatar } from '../dom.js';
 import { api, ApiError } from '../api.js';
 import * as ws from '../ws.js';
 import { currentUser, isVisible } from '../state.js';
@@ -106,7 +106,7 @@ function createMembers(name, signal) {
     if (entries.has(user.id)) return;
     const dot = h('span', { class: 'online-dot', 'aria-hidden': 'true' });
     const status = hiddenText('');
-    const li = h('li', { class: 'member', 'data-id': user.id }, dot, h('a', { href: path('users', user.id) }, user.nickname), status);
+    const li = h('li', { class: 'member', 'data-id': user.id }, dot, avatar(user), h('a', { href: path('users', user.id) }, user.nickname), status);
     entries.set(user.id, { li, dot, status });
     list.append(li);
     setOnline(user.id, online);

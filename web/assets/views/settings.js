@@ -1,10 +1,82 @@
-// Settings (/settings): the users one blocks, a download of one's data, and deleting one's account.
-import { h, path, userLink } from '../dom.js';
+// Settings (/settings): one's picture, the users one blocks, a download of one's data, and deleting one's account.
+import { h, path, userLink, avatar } from '../dom.js';
 import { api } from '../api.js';
-import { setCurrentUser } from '../state.js';
+import { currentUser, setCurrentUser } from '../state.js';
 import { navigate } from '../router.js';
 import { field, onSubmit } from '../forms.js';
 import { reportError, toast } from '../toast.js';
+import { uploadPicture, UploadError } from '../components/attach.js';
+
+// avatarSection is one's picture: shown as others see it, chosen from a file (uploaded, then set with
+// PUT /api/me/avatar) or removed (DELETE). The signed-in user is asked again after each change, so every
+// view rendered since shows the new picture.
+function avatarSection(scope) {
+  const shown = h('div', { id: 'avatar-current', class: 'avatar-current' });
+  const input = h('input', { type: 'file', id: 'avatar-input', accept: 'image/*', hidden: true, tabindex: '-1' });
+  const choose = h('button', { type: 'button', id: 'avatar-choose' }, 'Choose a picture');
+  const remove = h('button', { type: 'button', id: 'avatar-remove', class: 'secondary' }, 'Remove picture');
+  const bar = h('progress', { id: 'avatar-progress', max: '1', 'aria-label': 'Uploading your picture', hidden: true });
+  const status = h('p', { id: 'avatar-status', class: 'hint', role: 'status' });
+
+  const show = () => {
+    const me = currentUser();
+    if (!me) return;
+    shown.replaceChildren(avatar(me, { size: 'large' }), h('span', {}, me.avatar_url ? 'Your picture' : 'Your initial, until you choose a picture'));
+    remove.hidden = !me.avatar_url;
+  };
+  const busy = (on) => {
+    choose.disabled = on;
+    remove.disabled = on;
+  };
+  const refresh = async (said) => {
+    const { user } = await api.get('/api/me');
+    setCurrentUser(user);
+    show();
+    status.textContent = said;
+  };
+
+  choose.addEventListener('click', () => input.click());
+  input.addEventListener('change', async () => {
+    const file = input.files[0];
+    input.value = '';
+    if (!file) return;
+    busy(true);
+    bar.hidden = false;
+    bar.removeAttribute('value');
+    status.textContent = 'Uploading your picture…';
+    try {
+      const upload = await uploadPicture(file, {
+        signal: scope.signal,
+        onWaiting: (waiting) => (waiting ? bar.removeAttribute('value') : (bar.value = 0)),
+        onProgress: (fraction) => { bar.value = fraction; },
+      });
+      await api.put('/api/me/avatar', { upload_id: upload.id });
+      await refresh('Your picture is set.');
+    } catch (err) {
+      status.textContent = '';
+      if (err instanceof UploadError) toast(err.message, { kind: 'error' });
+      else reportError(err);
+    } finally {
+      bar.hidden = true;
+      busy(false);
+    }
+  });
+  remove.addEventListener('click', async () => {
+    busy(true);
+    try {
+      await api.del('/api/me/avatar');
+      await refresh('Your picture is removed: your initial shows instead.');
+    } catch (err) {
+      reportError(err);
+    } finally {
+      busy(false);
+    }
+  });
+  show();
+  return h('section', { 'aria-labelledby': 'avatar-heading' }, h('h2', { id: 'avatar-heading' }, 'Your picture'),
+    h('p', { class: 'hint' }, 'Shown beside your name everywhere: a PNG, JPEG, GIF or WebP of 10 MB at most.'),
+    shown, h('div', { class: 'form-actions' }, choose, remove, input), bar, status);
+}
 
 export const settings = {
   name: 'settings',
@@ -32,7 +104,7 @@ export const settings = {
       navigate('/', { replace: true });
     });
 
-    main.append(h('h1', {}, 'Settings'),
+    main.append(h('h1', {}, 'Settings'), avatarSection(scope),
       h('section', { 'aria-labelledby': 'blocked-heading' }, h('h2', { id: 'blocked-heading' }, 'Blocked users'),
         h('p', { class: 'hint' }, 'You do not see their posts, comments and room messages, and they cannot send you direct messages.'), blocked, noneBlocked),
       h('section', { 'aria-labelledby': 'export-heading' }, h('h2', { id: 'export-heading' }, 'Your data'),

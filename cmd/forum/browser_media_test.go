@@ -1,0 +1,306 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"regexp"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestBrowserMedia runs the scenarios of pictures in the app: pasting,
+// dropping and attaching them in every editor, their errors, the picture
+// shown large, and avatars.
+func TestBrowserMedia(t *testing.T) {
+	browser := startChromium(t)
+	for _, sc := range []struct {
+		name string
+		run  func(*testing.T, *browserEnv)
+	}{
+		{"PastePost", browserPastePicture},
+		{"DropAndErrors", browserDropPictures},
+		{"Chat", browserChatPicture},
+		{"Avatar", browserAvatar},
+	} {
+		t.Run(sc.name, func(t *testing.T) { sc.run(t, newBrowserEnv(t, browser)) })
+	}
+}
+
+// noisePNG returns a w × h PNG of random pixels (so it does not compress:
+// about 4 bytes a pixel, enough for an upload to report its progress).
+func noisePNG(t *testing.T, w, h int, seed uint64) []byte {
+	t.Helper()
+	r := rand.New(rand.NewPCG(seed, seed))
+	img := image.NewNRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			img.Set(x, y, color.NRGBA{uint8(r.Uint32()), uint8(r.Uint32()), uint8(r.Uint32()), 255})
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// fileJS is a file for the page: its name, type and bytes.
+type fileJS struct {
+	Name string `json:"name"`
+	Type string `json:"type"`
+	Data []byte `json:"data"` // base64 in JSON
+}
+
+// dispatchFiles builds, in the page, a DataTransfer carrying files made of
+// the given bytes and dispatches on the element sel a paste (a
+// ClipboardEvent) or a drop (a DragEvent, after its dragover) with it, as
+// the browser does when a person pastes or drops them.
+func dispatchFiles(p *tab, sel, kind string, files ...fileJS) {
+	p.t.Helper()
+	list, err := json.Marshal(files)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	eval[chromedp.Void](p, fmt.Sprintf(`(() => {
+		const el = document.querySelector(%q);
+		el.focus();
+		const dt = new DataTransfer();
+		for (const f of %s) dt.items.add(new File([Uint8Array.from(atob(f.data), (c) => c.charCodeAt(0))], f.name, { type: f.type }));
+		if (%q === 'paste') {
+			el.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
+		} else {
+			el.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
+			el.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+		}
+	})()`, sel, list, kind))
+}
+
+// recordProgress makes the page note, from now on, the highest value each
+// progress bar reached, by its accessible label (window.progressSeen).
+func recordProgress(p *tab) {
+	p.t.Helper()
+	eval[chromedp.Void](p, `(() => {
+		window.progressSeen = {};
+		const note = () => {
+			for (const b of document.querySelectorAll('progress')) {
+				const label = b.getAttribute('aria-label');
+				window.progressSeen[label] = Math.max(window.progressSeen[label] ?? -1, Number(b.getAttribute('value') ?? -1));
+			}
+		};
+		new MutationObserver(note).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['value'] });
+	})()`)
+}
+
+var mediaMarkdown = regexp.MustCompile(`^!\[gopher\]\(/media/[0-9a-z]{26}\)$`)
+
+// A picture pasted into the new-topic editor shows its progress, takes its
+// place at the caret as Markdown, shows in the preview and, once
+// published, in the post with its width and height; a click opens it large
+// (Escape closes it, the focus goes back), a click outside closes it too.
+// Tables render and a picture of another site stays a link. The editor,
+// the post and the open picture are axe-clean and fit 375 px.
+func browserPastePicture(t *testing.T, e *browserEnv) {
+	signUp(e.srv, "ann")
+	ann := e.newTab("ann")
+	ann.signIn("ann")
+	ann.setWidth(375)
+	ann.open("/new-topic", "new")
+	ann.typeInto(`#post-form [name=title]`, "A gopher")
+	ann.typeInto(`#post-form textarea`, "Look:\n")
+	recordProgress(ann)
+	pic := noisePNG(t, 400, 300, 1)
+	dispatchFiles(ann, `#post-form textarea`, "paste", fileJS{Name: "gopher.png", Type: "image/png", Data: pic})
+	ann.waitJS("the placeholder at the caret", `document.querySelector('#post-form textarea').value.includes('![Uploading gopher…]()') || /!\[gopher\]\(\/media\//.test(document.querySelector('#post-form textarea').value)`)
+	ann.waitJS("the picture's Markdown in place of the placeholder", `/^Look:\n!\[gopher\]\(\/media\/[0-9a-z]{26}\)\n$/.test(document.querySelector('#post-form textarea').value)`)
+	if got := ann.js(`window.progressSeen['Uploading gopher']`); got != "1" {
+		t.Errorf("the progress bar labelled 'Uploading gopher' reached %s, want 1 (full)", got)
+	}
+	ann.waitJS("the list of uploads hidden once done", `document.querySelector('#post-form .upload-list').hidden`)
+	line := eval[string](ann, `document.querySelector('#post-form textarea').value.split('\n')[1]`)
+	if !mediaMarkdown.MatchString(line) {
+		t.Fatalf("the inserted line is %q", line)
+	}
+	mediaURL := line[len("![gopher](") : len(line)-1]
+
+	// A table, and a picture of another site, rendered as the server does.
+	ann.js(`(() => {
+		const ta = document.querySelector('#post-form textarea');
+		ta.setRangeText('| Left | Centre |\n|:-----|:------:|\n| a | b |\n\n![a cat](https://example.com/cat.png)\n', ta.value.length, ta.value.length, 'end');
+		ta.dispatchEvent(new Event('input', { bubbles: true }));
+	})()`)
+	ann.click(`#post-form .composer-toggle`)
+	ann.waitJS("the picture in the preview", fmt.Sprintf(`(() => {
+		const img = document.querySelector('#post-form .composer-preview img');
+		return img?.getAttribute('src') === %q && img.getAttribute('width') === '400' && img.complete && img.naturalWidth === 400;
+	})()`, mediaURL))
+	axeClean(t, ann, "the editor with its preview")
+	ann.screenshot("media-editor")
+	ann.click(`#post-form .composer-toggle`)
+	ann.click(`#post-form input[name=categories][value=general]`)
+	ann.click(`#post-form button[type=submit]`)
+	ann.waitView("post")
+
+	ann.waitJS("the picture in the post, its size given, loaded", fmt.Sprintf(`(() => {
+		const img = document.querySelector('#post-body a.picture-link img');
+		return img?.getAttribute('src') === %q && img.getAttribute('alt') === 'gopher' && img.getAttribute('width') === '400' &&
+			img.getAttribute('height') === '300' && img.getAttribute('loading') === 'lazy' && img.complete && img.naturalWidth === 400;
+	})()`, mediaURL))
+	ann.waitJS("the table, its alignment kept", `document.querySelector('#post-body table th[align="center"]')?.textContent === 'Centre' && document.querySelectorAll('#post-body td').length === 2`)
+	if got := ann.js(`[...document.querySelectorAll('#post-body img')].map((i) => i.getAttribute('src')).join(' ')`); got != mediaURL {
+		t.Errorf("the post shows the images %q, want only %q", got, mediaURL)
+	}
+	if got := ann.js(`[...document.querySelectorAll('#post-body a')].find((a) => a.textContent === 'a cat')?.getAttribute('href')`); got != "https://example.com/cat.png" {
+		t.Errorf("the picture of another site shows as a link to %q, want its address", got)
+	}
+	if got := ann.js(`document.querySelector('#post-body img').getBoundingClientRect().width <= document.querySelector('#post-body').clientWidth`); got != "true" {
+		t.Errorf("the picture is wider than the post at 375 px")
+	}
+	ann.screenshot("media-post")
+
+	// Large: a click opens it, focus inside; Escape closes, focus back.
+	ann.click(`#post-body a.picture-link`)
+	ann.waitJS("the picture shown large", fmt.Sprintf(`(() => {
+		const d = document.getElementById('lightbox');
+		return d?.open && d.querySelector('img').getAttribute('src') === %q && d.querySelector('img').naturalWidth === 400 &&
+			d.querySelector('figcaption').textContent === 'gopher' && d.contains(document.activeElement) &&
+			document.getElementById(d.getAttribute('aria-labelledby'))?.textContent === 'gopher';
+	})()`, mediaURL))
+	if got := ann.js(`location.pathname.startsWith('/posts/')`); got != "true" {
+		t.Errorf("the click on the picture left the post for %s", ann.js(`location.pathname`))
+	}
+	axeClean(t, ann, "the picture shown large")
+	ann.screenshot("media-lightbox")
+	ann.pressKey("Escape", "Escape", 27, "")
+	ann.waitJS("the picture closed, the focus back on it", `!document.getElementById('lightbox').open && document.activeElement === document.querySelector('#post-body a.picture-link')`)
+	// Enter on the focused picture opens it again; a click outside closes it.
+	ann.pressKey("Enter", "Enter", 13, "\r")
+	ann.waitJS("the picture open again from the keyboard", `document.getElementById('lightbox').open`)
+	ann.do("click outside the picture", chromedp.MouseClickXY(2, 2))
+	ann.waitJS("the picture closed by a click outside", `!document.getElementById('lightbox').open`)
+	axeClean(t, ann, "a post with a picture and a table")
+	noStrayNull(ann)
+}
+
+// Two pictures dropped on the comment box at once both go up and both show
+// in the comment; a file that is not a picture, attached with the button,
+// is refused in plain words, and so is one that says it is a PNG and is
+// not (the server's 415), each leaving no placeholder behind; a comment
+// edited takes a picture too.
+func browserDropPictures(t *testing.T, e *browserEnv) {
+	a := signUp(e.srv, "ann")
+	postID := createPost(e.srv, a.Token, "Pictures below", "Drop them here.", "general")
+	ann := e.newTab("ann")
+	ann.signIn("ann")
+	ann.open("/posts/"+postID, "post")
+	box := `#comment-form textarea`
+	recordProgress(ann)
+	dispatchFiles(ann, box, "drop",
+		fileJS{Name: "one.png", Type: "image/png", Data: noisePNG(t, 120, 80, 2)},
+		fileJS{Name: "two.png", Type: "image/png", Data: noisePNG(t, 90, 60, 3)})
+	ann.waitJS("both pictures' Markdown in the box", `/^!\[one\]\(\/media\/[0-9a-z]{26}\)\n!\[two\]\(\/media\/[0-9a-z]{26}\)\n$/.test(document.querySelector('#comment-form textarea').value)`)
+	for _, label := range []string{"Uploading one", "Uploading two"} {
+		if got := ann.js(fmt.Sprintf(`window.progressSeen[%q]`, label)); got != "1" {
+			t.Errorf("the progress bar %q reached %s, want 1", label, got)
+		}
+	}
+	ann.click(`#comment-form button[type=submit]`)
+	ann.waitJS("the comment with both pictures", `(() => {
+		const imgs = [...document.querySelectorAll('#comments .comment-body img')];
+		return imgs.length === 2 && imgs[0].getAttribute('width') === '120' && imgs[1].getAttribute('height') === '60' && imgs.every((i) => i.complete && i.naturalWidth > 0);
+	})()`)
+
+	// Not a picture, picked with the attach button's file input.
+	notes := filepath.Join(t.TempDir(), "notes.txt")
+	if err := os.WriteFile(notes, []byte("just words"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := ann.js(`(() => { const b = document.querySelector('#comment-form .attach-button'); b.focus(); return document.activeElement === b && b.textContent; })()`); got != "Attach picture" {
+		t.Errorf("the attach button, focused, is named %q", got)
+	}
+	ann.do("attach notes.txt", chromedp.SetUploadFiles(chromedp.CSS(`#comment-form input[type=file]`), []string{notes}))
+	ann.waitJS("the plain refusal", `[...document.querySelectorAll('#toasts .toast-error')].some((t) => t.textContent === 'notes.txt is not a picture: PNG, JPEG, GIF or WebP.')`)
+	// Words dressed as a PNG: the server refuses it by its bytes.
+	dispatchFiles(ann, box, "paste", fileJS{Name: "fake.png", Type: "image/png", Data: []byte("not a png at all")})
+	ann.waitJS("the server's refusal in plain words", `[...document.querySelectorAll('#toasts .toast-error')].some((t) => t.textContent === 'fake.png is not a picture: PNG, JPEG, GIF or WebP.')`)
+	ann.waitJS("no placeholder left", `document.querySelector('#comment-form textarea').value === '' && document.querySelector('#comment-form .upload-list').hidden`)
+
+	// Editing the comment: a picture pasted into the edit box.
+	ann.menuPick(`#comments .comment .comment-more .menu-button`, `#comments .comment .edit-comment`)
+	ann.waitJS("the edit box", `!!document.querySelector('.comment-edit textarea')`)
+	dispatchFiles(ann, `.comment-edit textarea`, "paste", fileJS{Name: "three.png", Type: "image/png", Data: noisePNG(t, 50, 40, 4)})
+	ann.waitJS("the third picture in the edit box", `/!\[three\]\(\/media\/[0-9a-z]{26}\)\n$/.test(document.querySelector('.comment-edit textarea').value)`)
+	ann.click(`.comment-edit button[type=submit]`)
+	ann.waitJS("the edited comment with three pictures", `document.querySelectorAll('#comments .comment-body img').length === 3`)
+	noStrayNull(ann)
+}
+
+// A picture pasted into a direct message goes with it, and shows on both
+// sides; the conversation fits 375 px.
+func browserChatPicture(t *testing.T, e *browserEnv) {
+	a, b := signUp(e.srv, "ann"), signUp(e.srv, "bob")
+	ann, bob := e.newTab("ann"), e.newTab("bob")
+	ann.signIn("ann")
+	bob.signIn("bob")
+	ann.setWidth(375)
+	ann.open("/chat/"+b.User.ID, "chat")
+	bob.open("/chat/"+a.User.ID, "chat")
+	ann.waitLive()
+	bob.waitLive()
+	dispatchFiles(ann, `#message-form textarea`, "paste", fileJS{Name: "chat.png", Type: "image/png", Data: noisePNG(t, 200, 100, 5)})
+	ann.waitJS("the picture's Markdown in the message", `/^!\[chat\]\(\/media\/[0-9a-z]{26}\)\n$/.test(document.querySelector('#message-form textarea').value)`)
+	ann.pressEnter()
+	for _, p := range []*tab{ann, bob} {
+		p.waitJS("the picture in the conversation", `(() => {
+			const img = document.querySelector('#messages .message[data-id] .message-body img');
+			return img?.getAttribute('width') === '200' && img.complete && img.naturalWidth === 200;
+		})()`)
+	}
+	axeClean(t, ann, "a conversation with a picture")
+	ann.screenshot("media-chat")
+}
+
+// An avatar chosen in Settings shows there, on one's posts and in the
+// feed's participants, for others too; removing it brings the initial back.
+func browserAvatar(t *testing.T, e *browserEnv) {
+	a := signUp(e.srv, "ann")
+	signUp(e.srv, "bob")
+	postID := createPost(e.srv, a.Token, "Whose face", "Mine.", "general")
+	ann, bob := e.newTab("ann"), e.newTab("bob")
+	ann.signIn("ann")
+	bob.signIn("bob")
+	ann.setWidth(375)
+	ann.open("/settings", "settings")
+	face := filepath.Join(t.TempDir(), "face.png")
+	if err := os.WriteFile(face, noisePNG(t, 300, 300, 6), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ann.do("choose face.png", chromedp.SetUploadFiles(chromedp.CSS(`#avatar-input`), []string{face}))
+	ann.waitJS("the picture set", `(() => {
+		const img = document.querySelector('#avatar-current img.avatar-picture');
+		return /^\/media\/[0-9a-z]{26}\/thumb$/.test(img?.getAttribute('src')) && img.complete && img.naturalWidth === 300 && !document.getElementById('avatar-remove').hidden;
+	})()`)
+	avatarURL := ann.js(`document.querySelector('#avatar-current img').getAttribute('src')`)
+	axeClean(t, ann, "the settings with a picture")
+	ann.screenshot("media-settings")
+
+	ann.open("/posts/"+postID, "post")
+	ann.waitJS("ann's picture on her post", fmt.Sprintf(`document.querySelector('.post-full .post-meta img.avatar')?.getAttribute('src') === %q`, avatarURL))
+	bob.open("/", "feed")
+	bob.waitJS("ann's picture among the participants, for bob", fmt.Sprintf(`document.querySelector('.post-card[data-id=%q] .participants img.avatar')?.getAttribute('src') === %q`, postID, avatarURL))
+	bob.open("/users/"+a.User.ID, "profile")
+	bob.waitJS("ann's picture on her profile", fmt.Sprintf(`document.querySelector('.profile-name img.avatar-large')?.getAttribute('src') === %q`, avatarURL))
+
+	ann.open("/settings", "settings")
+	ann.click(`#avatar-remove`)
+	ann.waitJS("the initial back", `!!document.querySelector('#avatar-current span.avatar[data-initial="A"]') && document.getElementById('avatar-remove').hidden`)
+	ann.open("/posts/"+postID, "post")
+	ann.waitJS("the initial on her post", `!!document.querySelector('.post-full .post-meta span.avatar[data-initial="A"]') && !document.querySelector('.post-full .post-meta img.avatar')`)
+}
