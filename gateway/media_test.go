@@ -805,3 +805,87 @@ func TestPopularPictureOpenedOnce(t *testing.T) {
 		t.Errorf("the picture was read %d times, want once", n)
 	}
 }
+
+// exifGPS is an Exif block (TIFF, big-endian) as a camera writes one: IFD0
+// with the orientation given and a pointer to a GPS IFD that holds a
+// latitude of 48° 51' 29.59" N.
+func exifGPS(orientation uint16) []byte {
+	be := binary.BigEndian
+	tiff := []byte("MM\x00\x2a\x00\x00\x00\x08")
+	entry := func(b []byte, tag, typ uint16, count, value uint32) []byte {
+		b = be.AppendUint16(b, tag)
+		b = be.AppendUint16(b, typ)
+		b = be.AppendUint32(b, count)
+		return be.AppendUint32(b, value)
+	}
+	// IFD0 at 8 (30 bytes), the GPS IFD at 38 (30 bytes), its rationals at 68.
+	tiff = be.AppendUint16(tiff, 2)
+	tiff = entry(tiff, 0x0112, 3, 1, uint32(orientation)<<16) // Orientation, SHORT
+	tiff = entry(tiff, 0x8825, 4, 1, 38)                      // GPSInfo IFD pointer
+	tiff = be.AppendUint32(tiff, 0)
+	tiff = be.AppendUint16(tiff, 2)
+	tiff = entry(tiff, 0x0001, 2, 2, uint32('N')<<24) // GPSLatitudeRef "N"
+	tiff = entry(tiff, 0x0002, 5, 3, 68)              // GPSLatitude, 3 RATIONAL
+	tiff = be.AppendUint32(tiff, 0)
+	for _, r := range [][2]uint32{{48, 1}, {51, 1}, {2959, 100}} {
+		tiff = be.AppendUint32(tiff, r[0])
+		tiff = be.AppendUint32(tiff, r[1])
+	}
+	return tiff
+}
+
+// A JPEG carrying Exif with a GPS IFD comes out with no Exif (no APP1
+// segment, none of the GPS values) and turned as its orientation said: the
+// red corner at the top left of a picture of orientation 6 (a quarter turn
+// clockwise) is at the top right of what is served, which is 48 × 64.
+func TestJPEGLosesGPSAndKeepsItsOrientation(t *testing.T) {
+	t.Parallel()
+	f := forumtest.Start(t, forumtest.Options{})
+	ada := f.SignUp("ada")
+	img := image.NewRGBA(image.Rect(0, 0, 64, 48))
+	for y := range 48 {
+		for x := range 64 {
+			c := color.RGBA{20, 20, 20, 255}
+			if x < 16 && y < 16 {
+				c = color.RGBA{250, 0, 0, 255}
+			}
+			img.Set(x, y, c)
+		}
+	}
+	exif := exifGPS(6)
+	sent := jpegWithExif(t, img, string(exif))
+	gps := exif[68:]
+	if !bytes.Contains(sent, gps) || !bytes.Contains(sent, []byte{0xff, 0xe1}) {
+		t.Fatal("the JPEG sent carries no GPS")
+	}
+	if cfg, err := jpeg.DecodeConfig(bytes.NewReader(sent)); err != nil || cfg.Width != 64 {
+		t.Fatalf("the JPEG sent: %+v %v", cfg, err)
+	}
+	u := uploaded(ada, "image/jpeg", sent)
+	if u.ContentType != "image/jpeg" || u.Width != 48 || u.Height != 64 {
+		t.Errorf("the upload: %+v, want a 48 × 64 JPEG", u)
+	}
+	for _, path := range []string{u.URL, u.ThumbURL} {
+		resp, body := fetchMedia(t, f, "GET", path, nil)
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: %d", path, resp.StatusCode)
+		}
+		for what, b := range map[string][]byte{"an APP1 segment": {0xff, 0xe1}, "Exif": []byte("Exif"), "the GPS latitude": gps, "the TIFF header": exif[:8]} {
+			if bytes.Contains(body, b) {
+				t.Errorf("%s holds %s", path, what)
+			}
+		}
+		got, err := jpeg.Decode(bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := got.Bounds()
+		if b.Dx() != 48 || b.Dy() != 64 {
+			t.Fatalf("%s: %v", path, b)
+		}
+		red := func(x, y int) bool { r, g, _, _ := got.At(x, y).RGBA(); return r>>8 > 180 && g>>8 < 80 }
+		if !red(b.Max.X-4, 4) || red(4, 4) || red(4, b.Max.Y-4) {
+			t.Errorf("%s is not turned a quarter clockwise: red at top right %v, top left %v, bottom left %v", path, red(b.Max.X-4, 4), red(4, 4), red(4, b.Max.Y-4))
+		}
+	}
+}
