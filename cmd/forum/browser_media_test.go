@@ -84,19 +84,28 @@ func dispatchFiles(p *tab, sel, kind string, files ...fileJS) {
 }
 
 // recordProgress makes the page note, from now on, the highest value each
-// progress bar reached, by its accessible label (window.progressSeen).
+// progress bar reached, by its accessible label (window.progressSeen), and
+// every toast shown (window.toastsSeen: the test's log names them if it
+// fails, as they go by themselves).
 func recordProgress(p *tab) {
 	p.t.Helper()
 	eval[chromedp.Void](p, `(() => {
 		window.progressSeen = {};
-		const note = () => {
+		window.toastsSeen = [];
+		const note = (records) => {
 			for (const b of document.querySelectorAll('progress')) {
 				const label = b.getAttribute('aria-label');
 				window.progressSeen[label] = Math.max(window.progressSeen[label] ?? -1, Number(b.getAttribute('value') ?? -1));
 			}
+			for (const r of records) for (const n of r.addedNodes) if (n.classList?.contains('toast')) window.toastsSeen.push(n.textContent);
 		};
 		new MutationObserver(note).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['value'] });
 	})()`)
+	p.t.Cleanup(func() {
+		if p.t.Failed() {
+			p.t.Logf("%s: toasts shown: %s", p.name, p.js(`JSON.stringify(window.toastsSeen ?? null)`))
+		}
+	})
 }
 
 var mediaMarkdown = regexp.MustCompile(`^!\[gopher\]\(/media/[0-9a-z]{26}\)$`)
@@ -192,8 +201,8 @@ func browserPastePicture(t *testing.T, e *browserEnv) {
 // Two pictures dropped on the comment box at once both go up and both show
 // in the comment; a file that is not a picture, attached with the button,
 // is refused in plain words, and so is one that says it is a PNG and is
-// not (the server's 415), each leaving no placeholder behind; a comment
-// edited takes a picture too.
+// not (the server's 415), each leaving no placeholder behind, and one over
+// 10 MiB; a comment edited takes a picture too.
 func browserDropPictures(t *testing.T, e *browserEnv) {
 	a := signUp(e.srv, "ann")
 	postID := createPost(e.srv, a.Token, "Pictures below", "Drop them here.", "general")
@@ -231,6 +240,13 @@ func browserDropPictures(t *testing.T, e *browserEnv) {
 	dispatchFiles(ann, box, "paste", fileJS{Name: "fake.png", Type: "image/png", Data: []byte("not a png at all")})
 	ann.waitJS("the server's refusal in plain words", `[...document.querySelectorAll('#toasts .toast-error')].some((t) => t.textContent === 'fake.png is not a picture: PNG, JPEG, GIF or WebP.')`)
 	ann.waitJS("no placeholder left", `document.querySelector('#comment-form textarea').value === '' && document.querySelector('#comment-form .upload-list').hidden`)
+	// Over 10 MiB: refused before it is sent.
+	ann.js(`(() => {
+		const dt = new DataTransfer();
+		dt.items.add(new File([new Uint8Array((10 << 20) + 1)], 'big.png', { type: 'image/png' }));
+		document.querySelector('#comment-form textarea').dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
+	})()`)
+	ann.waitJS("the size refused in plain words", `[...document.querySelectorAll('#toasts .toast-error')].some((t) => t.textContent === 'big.png is too large (10 MB at most).')`)
 
 	// Editing the comment: a picture pasted into the edit box.
 	ann.menuPick(`#comments .comment .comment-more .menu-button`, `#comments .comment .edit-comment`)
@@ -243,7 +259,7 @@ func browserDropPictures(t *testing.T, e *browserEnv) {
 }
 
 // A picture pasted into a direct message goes with it, and shows on both
-// sides; the conversation fits 375 px.
+// sides; the conversation fits 375 px. A room's message takes one too.
 func browserChatPicture(t *testing.T, e *browserEnv) {
 	a, b := signUp(e.srv, "ann"), signUp(e.srv, "bob")
 	ann, bob := e.newTab("ann"), e.newTab("bob")
@@ -265,6 +281,17 @@ func browserChatPicture(t *testing.T, e *browserEnv) {
 	}
 	axeClean(t, ann, "a conversation with a picture")
 	ann.screenshot("media-chat")
+
+	ann.open("/rooms/lobby", "room")
+	ann.waitLive()
+	dispatchFiles(ann, `#room-form textarea`, "drop", fileJS{Name: "room.png", Type: "image/png", Data: noisePNG(t, 160, 90, 7)})
+	ann.waitJS("the picture's Markdown in the room's message", `/^!\[room\]\(\/media\/[0-9a-z]{26}\)\n$/.test(document.querySelector('#room-form textarea').value)`)
+	ann.pressEnter()
+	ann.waitJS("the picture in the room", `(() => {
+		const img = document.querySelector('#room-messages .message[data-id] .message-body img');
+		return img?.getAttribute('width') === '160' && img.complete && img.naturalWidth === 160;
+	})()`)
+	ann.screenshot("media-room")
 }
 
 // An avatar chosen in Settings shows there, on one's posts and in the
