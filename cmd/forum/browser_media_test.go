@@ -114,8 +114,9 @@ var mediaMarkdown = regexp.MustCompile(`^!\[gopher\]\(/media/[0-9a-z]{26}\)$`)
 // place at the caret as Markdown, shows in the preview and, once
 // published, in the post with its width and height; a click opens it large
 // (Escape closes it, the focus goes back), a click outside closes it too.
-// Tables render and a picture of another site stays a link. The editor,
-// the post and the open picture are axe-clean and fit 375 px.
+// Tables render and a picture of another site stays a link; the feed's
+// excerpt says their alt text. The editor, the post and the open picture
+// are axe-clean and fit 375 px.
 func browserPastePicture(t *testing.T, e *browserEnv) {
 	signUp(e.srv, "ann")
 	ann := e.newTab("ann")
@@ -196,6 +197,13 @@ func browserPastePicture(t *testing.T, e *browserEnv) {
 	ann.waitJS("the picture closed by a click outside", `!document.getElementById('lightbox').open`)
 	axeClean(t, ann, "a post with a picture and a table")
 	noStrayNull(ann)
+
+	// The feed's excerpt names the picture by its alt text, not its address.
+	ann.open("/", "feed")
+	ann.waitJS("the excerpt in words", `(() => {
+		const x = document.querySelector('#feed .topic-excerpt')?.textContent ?? '';
+		return x.includes('Look: gopher') && x.includes('a cat') && !x.includes('/media/') && !x.includes('https://');
+	})()`)
 }
 
 // Two pictures dropped on the comment box at once both go up and both show

@@ -122,6 +122,14 @@ export function hiddenText(text) {
   return h('span', { class: 'visually-hidden' }, text);
 }
 
+// A Markdown image or link, ![alt](address) or [text](address): its text is what an excerpt shows of it.
+const MARKDOWN_LINK = /!?\[([^\]\n]{0,200})\]\([^)\s]{0,2000}\)/g;
+
+/** plainText is Markdown as words: pictures and links as their text, the marks of emphasis, code, quotes and tables gone. */
+export function plainText(markdown) {
+  return markdown.replace(MARKDOWN_LINK, '$1').replace(/[*_`#>~[\]|]/g, '');
+}
+
 /** excerpt shortens text to at most n characters, on one line. */
 export function excerpt(text, n) {
   const line = text.replace(/\s+/g, ' ').trim();

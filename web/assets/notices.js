@@ -1,7 +1,7 @@
 // What the signed-in user has not seen: the bell in the header (notifications of mentions and replies,
 // with their list), the unread count on the Chat link, the count in the tab's title, toasts that lead to
 // what they announce, and, when asked for with a click, desktop notifications while the tab is hidden.
-import { h, path, excerpt, timeEl, hiddenText } from './dom.js';
+import { h, path, excerpt, plainText, timeEl, hiddenText } from './dom.js';
 import { api } from './api.js';
 import * as ws from './ws.js';
 import { on, currentUser, isConversationVisible } from './state.js';
@@ -218,7 +218,7 @@ export function initNotices(unread) {
         if (m.from.id === me.id || isConversationVisible(m.from.id)) break;
         setCounts({ ...counts, dms: counts.dms + 1 });
         refresh();
-        announce(`${m.from.nickname}: ${excerpt(m.body, 80)}`, path('chat', m.from.id), `dm-${m.from.id}`);
+        announce(`${m.from.nickname}: ${excerpt(plainText(m.body), 80)}`, path('chat', m.from.id), `dm-${m.from.id}`);
         break;
       }
     }

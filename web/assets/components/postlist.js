@@ -1,7 +1,7 @@
 // A list of topics from GET /api/posts, one dense row each (title, category, participants, replies, views,
 // last activity), paged by cursor: the next page loads when the "Load more" button at its end scrolls into
 // view (or is pressed).
-import { h, path, userLink, timeEl, count, avatar, hiddenText, excerpt, REMOVED } from '../dom.js';
+import { h, path, userLink, timeEl, count, avatar, hiddenText, excerpt, plainText, REMOVED } from '../dom.js';
 import { api } from '../api.js';
 import { reportError } from '../toast.js';
 import { bookmarkButton } from './marks.js';
@@ -80,7 +80,7 @@ function postCard(post) {
       h('p', { class: 'post-meta' }, h('span', { class: 'read-marks' }, readMarks(post)),
         h('span', { class: 'tags' }, hiddenText('In '), post.categories.map((slug, i) => [i > 0 && ' ', categoryLink(slug)])),
         ' · by ', userLink(post.author),
-        !removed && post.body && h('span', { class: 'topic-excerpt' }, ' · ', excerpt(post.body.replace(/[*_`#>~[\]|]/g, ''), 160)))),
+        !removed && post.body && h('span', { class: 'topic-excerpt' }, ' · ', excerpt(plainText(post.body), 160)))),
     // A signed-in reader's posts say whether they bookmarked each (an anonymous reader's have no such field).
     post.bookmarked !== undefined && !removed && bookmarkButton(post, { onChange: (on) => { post.bookmarked = on; } }),
     participants(post),
