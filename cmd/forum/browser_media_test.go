@@ -8,12 +8,16 @@ import (
 	"image/color"
 	"image/png"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
 )
 
 // TestBrowserMedia runs the scenarios of pictures in the app: pasting,
@@ -29,6 +33,7 @@ func TestBrowserMedia(t *testing.T) {
 		{"DropAndErrors", browserDropPictures},
 		{"Chat", browserChatPicture},
 		{"Avatar", browserAvatar},
+		{"RichTextAgrees", browserRichTextAgrees},
 	} {
 		t.Run(sc.name, func(t *testing.T) { sc.run(t, newBrowserEnv(t, browser)) })
 	}
@@ -256,8 +261,13 @@ func browserDropPictures(t *testing.T, e *browserEnv) {
 	})()`)
 	ann.waitJS("the size refused in plain words", `[...document.querySelectorAll('#toasts .toast-error')].some((t) => t.textContent === 'big.png is too large (10 MB at most).')`)
 
+	// A placeholder left in a draft by a page that went away is not sent.
+	ann.fill(box, "![Uploading lost…]()\nWords stay.")
+	ann.click(`#comment-form button[type=submit]`)
+	ann.waitJS("the comment without the stale placeholder", `[...document.querySelectorAll('#comments .comment-body')].some((b) => b.textContent === 'Words stay.')`)
+
 	// Editing the comment: a picture pasted into the edit box.
-	ann.menuPick(`#comments .comment .comment-more .menu-button`, `#comments .comment .edit-comment`)
+	ann.menuPick(`#comments .comment:first-child .comment-more .menu-button`, `#comments .comment:first-child .edit-comment`)
 	ann.waitJS("the edit box", `!!document.querySelector('.comment-edit textarea')`)
 	dispatchFiles(ann, `.comment-edit textarea`, "paste", fileJS{Name: "three.png", Type: "image/png", Data: noisePNG(t, 50, 40, 4)})
 	ann.waitJS("the third picture in the edit box", `/!\[three\]\(\/media\/[0-9a-z]{26}\)\n$/.test(document.querySelector('.comment-edit textarea').value)`)
@@ -338,4 +348,92 @@ func browserAvatar(t *testing.T, e *browserEnv) {
 	ann.waitJS("the initial back", `!!document.querySelector('#avatar-current span.avatar[data-initial="A"]') && document.getElementById('avatar-remove').hidden`)
 	ann.open("/posts/"+postID, "post")
 	ann.waitJS("the initial on her post", `!!document.querySelector('.post-full .post-meta span.avatar[data-initial="A"]') && !document.querySelector('.post-full .post-meta img.avatar')`)
+}
+
+// What the server renders, the app shows as it is: for a body using every
+// element, attribute and kind of link and image the server keeps, the
+// preview's HTML in the page (its pictures taken out of the links the app
+// puts them in) is the server's own, parsed; and what the server would
+// never send (scripts, handlers, other images, other links) is not shown.
+func browserRichTextAgrees(t *testing.T, e *browserEnv) {
+	a := signUp(e.srv, "ann")
+	picture := uploadPNG(t, e.srv, a.Token, noisePNG(t, 64, 48, 8))
+	ann := e.newTab("ann")
+	ann.signIn("ann")
+	ann.open("/new-topic", "new")
+	body := "# One\n## Two\n###### Six\n\n*em* **strong** ~~del~~ `code` [web](https://example.com) <https://example.org> " +
+		"[mail](mailto:a@example.com) [post](/posts/0abc?comment=0def) [rel](/elsewhere) [js](javascript:alert(1))\n" +
+		"line two\n\n> quoted\n\n3. three\n4. four\n\n- a\n- b\n\n---\n\n```\npre <b>\n```\n\n" +
+		"| L | C | R | N |\n|:--|:-:|--:|---|\n| 1 | 2 | 3 | 4 |\n\n" +
+		"![ours](" + picture + ") ![](" + picture + ") ![theirs](https://example.com/x.png) ![rel](/media/nope) <img src=x onerror=alert(1)>\n"
+	var preview struct {
+		BodyHTML string `json:"body_html"`
+	}
+	e.srv.mustDo("POST", "/api/preview", a.Token, map[string]any{"body": body}, http.StatusOK, &preview)
+	ann.fill(`#post-form textarea`, body)
+	ann.click(`#post-form .composer-toggle`)
+	ann.waitJS("the preview", `!!document.querySelector('#post-form .composer-preview p')`)
+	shown := ann.js(`(() => {
+		const shown = document.querySelector('#post-form .composer-preview').cloneNode(true);
+		for (const a of shown.querySelectorAll('a.picture-link')) a.replaceWith(...a.childNodes);
+		return shown.innerHTML;
+	})()`)
+	server, app := normalHTML(t, preview.BodyHTML), normalHTML(t, shown)
+	if server != app {
+		t.Errorf("the app shows the server's rendering otherwise:\nserver: %s\napp:    %s", server, app)
+	}
+	for _, want := range []string{`<th align="center">C</th>`, `<img src="` + picture + `" alt="ours" width="64" height="48" loading="lazy"/>`,
+		`<a href="https://example.com/x.png" rel="nofollow ugc noopener">theirs</a>`, `<ol start="3">`, `<del>del</del>`} {
+		if !strings.Contains(app, want) {
+			t.Errorf("the app's rendering lacks %s:\n%s", want, app)
+		}
+	}
+	for _, never := range []string{`onerror="`, "javascript:", "<script", `src="x"`, `href="/elsewhere"`, `<img src="/media/nope"`} {
+		if strings.Contains(app, never) {
+			t.Errorf("the app's rendering holds %s:\n%s", never, app)
+		}
+	}
+	if got := ann.count(`#post-form .composer-preview a.picture-link[aria-label="Picture"] img[alt=""]`); got != 1 {
+		t.Errorf("%d pictures without alt text are named Picture, want 1", got)
+	}
+}
+
+// uploadPNG uploads a PNG as the raw body of POST /api/uploads and returns
+// its url.
+func uploadPNG(t *testing.T, f *forum, token string, data []byte) string {
+	t.Helper()
+	req, err := http.NewRequest("POST", "http://"+f.HTTP+"/api/uploads", bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "image/png")
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var up struct{ Upload struct{ URL string } }
+	if err := json.NewDecoder(resp.Body).Decode(&up); err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("upload: %d, %v", resp.StatusCode, err)
+	}
+	return up.Upload.URL
+}
+
+// normalHTML is a fragment of HTML as an HTML parser reads it, written
+// again: the same tree always reads the same.
+func normalHTML(t *testing.T, fragment string) string {
+	t.Helper()
+	body := &html.Node{Type: html.ElementNode, Data: "body", DataAtom: atom.Body}
+	nodes, err := html.ParseFragment(strings.NewReader(fragment), body)
+	if err != nil {
+		t.Fatalf("parse %q: %v", fragment, err)
+	}
+	var b strings.Builder
+	for _, n := range nodes {
+		if err := html.Render(&b, n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return b.String()
 }

@@ -138,15 +138,22 @@ function altOf(file) {
 let nextAttachId = 0;
 
 // The text boxes with pictures on their way: a form holding one is not sent until they are stored (the text
-// would carry their placeholders). A file dropped beside a text box is ignored rather than opened by the
+// would carry their placeholders). A placeholder left by a page that went away meanwhile (kept in a draft) is
+// taken out of a form as it is sent. A file dropped beside a text box is ignored rather than opened by the
 // browser in place of the page.
 const busy = new Set();
+const STALE_PLACEHOLDER = /^!\[Uploading [^\]\n]*…\]\(\)\n?/gm;
 const carriesFiles = (event) => [...(event.dataTransfer?.types ?? [])].includes('Files');
 document.addEventListener('submit', (event) => {
-  if (![...busy].some((box) => event.target.contains(box))) return;
-  event.preventDefault();
-  event.stopImmediatePropagation();
-  toast('Your pictures are on their way: send once they are stored.', { kind: 'error' });
+  if ([...busy].some((box) => event.target.contains(box))) {
+    event.preventDefault();
+    event.stopImmediatePropagation();
+    toast('Your pictures are on their way: send once they are stored.', { kind: 'error' });
+    return;
+  }
+  for (const box of event.target.querySelectorAll?.('textarea') ?? []) {
+    if (box.value.includes('![Uploading ')) box.value = box.value.replace(STALE_PLACEHOLDER, '');
+  }
 }, true);
 for (const type of ['dragover', 'drop']) {
   document.addEventListener(type, (event) => {
