@@ -4,6 +4,7 @@
 // meanwhile, and becomes ![name](/media/id) once it is stored. What goes wrong is said in words, in a toast.
 import { h, uuid } from '../dom.js';
 import { toast } from '../toast.js';
+import { currentUser, setCurrentUser } from '../state.js';
 
 /** MAX_BYTES is the largest picture the forum takes (10 MiB). */
 export const MAX_BYTES = 10 << 20;
@@ -106,6 +107,8 @@ export function uploadPicture(file, { onProgress = () => {}, onWaiting = () => {
       onWaiting(false);
       const answer = await send(file, key, onProgress, signal);
       if (answer.status === 201 && answer.body?.upload) return answer.body.upload;
+      // The session ended: the app shows it signed out, as for any other request.
+      if (answer.status === 401 && currentUser()) setCurrentUser(null);
       if (answer.status === 503 && attempt < BUSY_RETRIES) {
         onWaiting(true);
         await wait(Math.min(answer.retryAfter ?? 1, MAX_WAIT_S), signal);

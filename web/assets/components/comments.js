@@ -125,7 +125,8 @@ export function createComments({ postId, onNew, onRemoved, onShown }) {
     const cancel = h('button', { type: 'button' }, 'Cancel');
     const pictures = attachPictures(textarea);
     const form = h('form', { class: 'comment-edit' }, field('Edit comment', 'body', { control: textarea }), pictures.list,
-      h('div', { class: 'form-actions' }, h('button', { type: 'submit' }, 'Save'), cancel, pictures.button));
+      h('div', { class: 'composer-tools' }, pictures.button),
+      h('div', { class: 'form-actions' }, h('button', { type: 'submit' }, 'Save'), cancel));
     cancel.addEventListener('click', () => render(entry));
     onSubmit(form, async (data) => {
       const { comment } = await api.patch(path('api', 'comments', entry.comment.id), { body: data.get('body') });
