@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"image"
@@ -15,6 +16,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
@@ -120,8 +123,9 @@ var mediaMarkdown = regexp.MustCompile(`^!\[gopher\]\(/media/[0-9a-z]{26}\)$`)
 // published, in the post with its width and height; a click opens it large
 // (Escape closes it, the focus goes back), a click outside closes it too.
 // Tables render and a picture of another site stays a link; the feed's
-// excerpt says their alt text. The editor, the post and the open picture
-// are axe-clean and fit 375 px.
+// excerpt says their alt text. The editor (with an upload on its way, sent
+// slowly), the post and the open picture (light and dark) are axe-clean
+// and fit 375 px.
 func browserPastePicture(t *testing.T, e *browserEnv) {
 	signUp(e.srv, "ann")
 	ann := e.newTab("ann")
@@ -132,8 +136,15 @@ func browserPastePicture(t *testing.T, e *browserEnv) {
 	ann.typeInto(`#post-form textarea`, "Look:\n")
 	recordProgress(ann)
 	pic := noisePNG(t, 400, 300, 1)
+	// Uploads at 100 kB/s: the picture (about 480 kB) takes seconds, and shows its progress meanwhile.
+	ann.throttleUploads(100_000)
 	dispatchFiles(ann, `#post-form textarea`, "paste", fileJS{Name: "gopher.png", Type: "image/png", Data: pic})
-	ann.waitJS("the placeholder at the caret", `document.querySelector('#post-form textarea').value.includes('![Uploading gopher…]()') || /!\[gopher\]\(\/media\//.test(document.querySelector('#post-form textarea').value)`)
+	ann.waitJS("the placeholder at the caret, the progress on its way", `(() => {
+		const bar = document.querySelector('#post-form .upload-list progress[aria-label="Uploading gopher"]');
+		return document.querySelector('#post-form textarea').value === 'Look:\n![Uploading gopher…]()\n' && bar?.value > 0 && bar.value < 1;
+	})()`)
+	axeClean(t, ann, "the editor with an upload on its way")
+	ann.throttleUploads(-1)
 	ann.waitJS("the picture's Markdown in place of the placeholder", `/^Look:\n!\[gopher\]\(\/media\/[0-9a-z]{26}\)\n$/.test(document.querySelector('#post-form textarea').value)`)
 	if got := ann.js(`window.progressSeen['Uploading gopher']`); got != "1" {
 		t.Errorf("the progress bar labelled 'Uploading gopher' reached %s, want 1 (full)", got)
@@ -193,6 +204,10 @@ func browserPastePicture(t *testing.T, e *browserEnv) {
 	}
 	axeClean(t, ann, "the picture shown large")
 	ann.screenshot("media-lightbox")
+	ann.setDark(true)
+	axeClean(t, ann, "the picture shown large, dark")
+	ann.screenshot("media-lightbox-dark")
+	ann.setDark(false)
 	ann.pressKey("Escape", "Escape", 27, "")
 	ann.waitJS("the picture closed, the focus back on it", `!document.getElementById('lightbox').open && document.activeElement === document.querySelector('#post-body a.picture-link')`)
 	// Enter on the focused picture opens it again; a click outside closes it.
@@ -436,4 +451,20 @@ func normalHTML(t *testing.T, fragment string) string {
 		}
 	}
 	return b.String()
+}
+
+// throttleUploads limits what the tab sends to bytesPerSecond (-1: no limit).
+func (p *tab) throttleUploads(bytesPerSecond float64) {
+	p.t.Helper()
+	p.do("throttle uploads", chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		if _, err := cdp.Call(ctx, t, network.Enable, network.EnableParams{}); err != nil {
+			return err
+		}
+		rules := []*network.Conditions{}
+		if bytesPerSecond > 0 {
+			rules = append(rules, &network.Conditions{DownloadThroughput: -1, UploadThroughput: bytesPerSecond})
+		}
+		_, err := cdp.Call(ctx, t, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{MatchedNetworkConditions: rules})
+		return err
+	}))
 }
