@@ -230,7 +230,8 @@ func browserPastePicture(t *testing.T, e *browserEnv) {
 // in the comment; a file that is not a picture, attached with the button,
 // is refused in plain words, and so is one that says it is a PNG and is
 // not (the server's 415), each leaving no placeholder behind, and one over
-// 10 MiB; a comment edited takes a picture too.
+// 10 MiB; a form is not sent while a picture is on its way, which Cancel
+// takes out; a comment edited takes a picture too.
 func browserDropPictures(t *testing.T, e *browserEnv) {
 	a := signUp(e.srv, "ann")
 	postID := createPost(e.srv, a.Token, "Pictures below", "Drop them here.", "general")
@@ -275,6 +276,19 @@ func browserDropPictures(t *testing.T, e *browserEnv) {
 		document.querySelector('#comment-form textarea').dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
 	})()`)
 	ann.waitJS("the size refused in plain words", `[...document.querySelectorAll('#toasts .toast-error')].some((t) => t.textContent === 'big.png is too large (10 MB at most).')`)
+
+	// While a picture is on its way the form is not sent; Cancel takes it out.
+	ann.throttleUploads(50_000)
+	dispatchFiles(ann, box, "paste", fileJS{Name: "slow.png", Type: "image/png", Data: noisePNG(t, 300, 300, 9)})
+	ann.waitJS("the slow picture on its way", `document.querySelector('#comment-form progress[aria-label="Uploading slow"]')?.value > 0`)
+	ann.click(`#comment-form button[type=submit]`)
+	ann.waitJS("the form held back, in words", `[...document.querySelectorAll('#toasts .toast-error')].some((t) => t.textContent.startsWith('Your pictures are on their way'))`)
+	ann.click(`#comment-form .upload-cancel`)
+	ann.waitJS("the cancelled picture gone, placeholder and all", `document.querySelector('#comment-form textarea').value === '' && document.querySelector('#comment-form .upload-list').hidden`)
+	ann.throttleUploads(-1)
+	if got := ann.count(`#comments .comment`); got != 1 {
+		t.Errorf("%d comments after a send held back, want 1", got)
+	}
 
 	// A placeholder left in a draft by a page that went away is not sent.
 	ann.fill(box, "![Uploading lost…]()\nWords stay.")
