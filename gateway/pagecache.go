@@ -48,7 +48,7 @@ type cachedPage struct {
 	// vote and marks (projections.Mine) are written there, without
 	// encoding the page again. mergeable is false for a page whose slots
 	// could not be placed.
-	posts     []string
+	posts     []projections.PostRef
 	slots     []int
 	mergeable bool
 	gzParts   [][]byte // see gzsplice.go; nil for a page too small to gzip
@@ -148,7 +148,7 @@ func (c *pageCache) put(shown uint64, key string, p *cachedPage) {
 // projection sequence (and the reader), so a repeat gets 304 while nothing
 // changed, and are served from the page cache: encoded once per sequence,
 // with a signed-in reader's votes written into the bytes.
-func (s *Server) readCached(w http.ResponseWriter, r *http.Request, load func(viewer string) (any, error), posts func(any) []string) {
+func (s *Server) readCached(w http.ResponseWriter, r *http.Request, load func(viewer string) (any, error), posts func(any) []projections.PostRef) {
 	viewer := viewerOf(r)
 	if viewer != "" && s.readOwnPage(w, r, viewer, load) {
 		return
@@ -194,7 +194,7 @@ func (s *Server) readOwnPage(w http.ResponseWriter, r *http.Request, viewer stri
 // preparePage returns what a freshly encoded page gets before it is kept:
 // the ids of its posts (posts may be nil), the places of their votes, and
 // its gzipped bytes.
-func preparePage(posts func(any) []string) func(p *cachedPage, v any) {
+func preparePage(posts func(any) []projections.PostRef) func(p *cachedPage, v any) {
 	return func(p *cachedPage, v any) {
 		if posts != nil {
 			p.posts = posts(v)
@@ -239,8 +239,12 @@ func (s *Server) writeWithVotes(w http.ResponseWriter, r *http.Request, p *cache
 
 // readerFills reads viewer's votes and marks on posts and returns what the
 // slots of a page of them hold (see readerFills).
-func (s *Server) readerFills(r *http.Request, viewer string, posts []string) ([][]byte, error) {
-	votes, err := s.db.MyPostVotes(r.Context(), events.UserID(viewer), posts)
+func (s *Server) readerFills(r *http.Request, viewer string, posts []projections.PostRef) ([][]byte, error) {
+	ids := make([]string, len(posts))
+	for i, p := range posts {
+		ids[i] = p.ID
+	}
+	votes, err := s.db.MyPostVotes(r.Context(), events.UserID(viewer), ids)
 	if err != nil {
 		return nil, err
 	}
@@ -261,7 +265,7 @@ func (s *Server) readerFills(r *http.Request, viewer string, posts []string) ([]
 			frags[id] = frag
 		}
 	}
-	return readerFills(posts, votes, frags), nil
+	return readerFills(ids, votes, frags), nil
 }
 
 // notModified sets the Cache-Control of a cached read (private for a

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"forum/projections"
 )
 
 // The page cache keeps one shown sequence's answers, within its bounds.
@@ -60,16 +62,18 @@ func TestGzipWithFillsDecodesToThePlainAnswer(t *testing.T) {
 	var body bytes.Buffer
 	body.WriteString(`{"items":[`)
 	var posts []string
+	var refs []projections.PostRef
 	for i := range 30 {
 		id := fmt.Sprintf("p%02d", i)
 		posts = append(posts, id)
+		refs = append(refs, projections.PostRef{ID: id})
 		if i > 0 {
 			body.WriteByte(',')
 		}
 		fmt.Fprintf(&body, `{"id":%q,"title":"post %d","body":%q,"my_vote":0,"pinned":null}`, id, i, strings.Repeat("text \"my_vote\":0 ", i))
 	}
 	body.WriteString(`],"next":null}`)
-	p := &cachedPage{body: body.Bytes(), posts: posts}
+	p := &cachedPage{body: body.Bytes(), posts: refs}
 	p.placeSlots()
 	if !p.mergeable {
 		t.Fatalf("placed %d slots for %d posts", len(p.slots), len(posts))

@@ -44,12 +44,12 @@ func (s *Server) listPosts(w http.ResponseWriter, r *http.Request) {
 		s.readFresh(w, r, load)
 		return
 	}
-	s.readCached(w, r, load, func(v any) []string {
-		var ids []string
+	s.readCached(w, r, load, func(v any) []projections.PostRef {
+		var refs []projections.PostRef
 		for _, p := range v.(projections.Page[projections.Post]).Items {
-			ids = append(ids, p.ID)
+			refs = append(refs, p.Ref())
 		}
-		return ids
+		return refs
 	})
 }
 
@@ -88,7 +88,7 @@ func (s *Server) getPost(w http.ResponseWriter, r *http.Request) {
 		}
 		p, err := s.db.Post(r.Context(), events.PostID(id), events.UserID(viewer))
 		return postAnswer{Post: p}, err
-	}, func(v any) []string { return []string{v.(postAnswer).Post.ID} })
+	}, func(v any) []projections.PostRef { return []projections.PostRef{v.(postAnswer).Post.Ref()} })
 }
 
 func (s *Server) createPost(w http.ResponseWriter, r *http.Request, p principal) {

@@ -39,6 +39,9 @@ type applier struct {
 	// rendered is the HTML of the bodies of the posts the batch created, by
 	// their event's sequence: kept once it commits, for FreshPost.
 	rendered map[uint64]string
+	// reads are the read positions postRead moved, for the readers' kept
+	// marks (marks.go).
+	reads []readMove
 	// lastExcerpt is the last body a notification's excerpt was made of, and
 	// that excerpt.
 	lastExcerpt [2]string

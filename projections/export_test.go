@@ -62,8 +62,8 @@ func LookUpPostVotes(ctx context.Context, db *DB, user string, ids []string) (ma
 
 // SessionsForgotten counts the times the kept sessions were forgotten.
 func SessionsForgotten(db *DB) uint64 {
-	_, gen, _ := db.memo.sessions.get("")
-	return gen
+	_, tok, _ := db.memo.sessions.get("")
+	return tok.gen
 }
 
 // SetLoadFrom sets the shortest stream p loads in bulk on start.
@@ -85,7 +85,7 @@ func SetMaxWatchNotices(n int) (restore func()) {
 // LookUpMines reads a user's marks on posts as for a user with too many
 // marks to keep in memory.
 func LookUpMines(ctx context.Context, db *DB, user string, ids []string) (map[string]*Mine, error) {
-	states, _, err := db.readStates(ctx, user, ids, false)
+	states, err := db.readStates(ctx, user, ids)
 	if err != nil {
 		return nil, err
 	}

@@ -25,8 +25,9 @@ type handler struct {
 
 	// forgets are the memos every event of the type makes stale, voter
 	// (when set) names the reader whose own votes it changes, and marker
-	// the reader whose own marks (marks.go) it changes; memoDecided is
-	// false until the registration says one of them, or that it keeps all.
+	// the reader whose own marks (marks.go) it changes, but for read
+	// positions, which postRead moves in place; memoDecided is false until
+	// the registration says one of them, or that it keeps all.
 	forgets     []memoID
 	voter       func(payload any) string
 	voterOf     reflect.Type

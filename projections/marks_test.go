@@ -23,8 +23,16 @@ func TestKeptMarksAgreeWithTheirLookups(t *testing.T) {
 		w.play(scaled(60))
 		for _, u := range w.users {
 			for at := 0; at < len(w.posts); at += projections.MaxLimit {
-				ids := w.posts[at:min(at+projections.MaxLimit, len(w.posts))]
-				kept, err := w.DB.Mines(ctx, events.UserID(u), ids)
+				var ids []string
+				var refs []projections.PostRef
+				for _, id := range w.posts[at:min(at+projections.MaxLimit, len(w.posts))] {
+					p, err := w.DB.Post(ctx, events.PostID(id), "")
+					if err != nil {
+						continue // deleted
+					}
+					ids, refs = append(ids, id), append(refs, p.Ref())
+				}
+				kept, err := w.DB.Mines(ctx, events.UserID(u), refs)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -20,26 +20,38 @@ type memo[K comparable, V any] struct {
 	limit int
 	weigh func(V) int
 
-	mu     sync.Mutex
-	gen    uint64 // moves at every forget
-	weight int
-	m      map[K]V
+	mu      sync.Mutex
+	gen     uint64       // moves at every forget of every value
+	keyGens map[K]uint64 // by key: moves at every forget or update of its value since
+	weight  int
+	m       map[K]V
 }
 
-// get returns the value of k if kept, and the generation to hand to put.
-func (c *memo[K, V]) get(k K) (v V, gen uint64, ok bool) {
+// memoToken is what get hands to put: the generations a value was read
+// in, so that a value read while its key was forgotten is not kept. A key
+// forgotten does not stop values of other keys read meanwhile from being
+// kept: one reader's marks moving at every page they read leave the
+// others' to be kept.
+type memoToken struct{ gen, key uint64 }
+
+// maxKeyGens bounds the keys whose generations a memo tracks: past it, it
+// starts again from a new generation of every value.
+const maxKeyGens = 100_000
+
+// get returns the value of k if kept, and the token to hand to put.
+func (c *memo[K, V]) get(k K) (v V, tok memoToken, ok bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	v, ok = c.m[k]
-	return v, c.gen, ok
+	return v, memoToken{c.gen, c.keyGens[k]}, ok
 }
 
-// put keeps v for k, unless something was forgotten since get gave gen.
-func (c *memo[K, V]) put(gen uint64, k K, v V) {
+// put keeps v for k, unless k was forgotten since get gave tok.
+func (c *memo[K, V]) put(tok memoToken, k K, v V) {
 	w := c.weightOf(v)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.gen != gen || w > c.limit {
+	if c.gen != tok.gen || c.keyGens[k] != tok.key || w > c.limit {
 		return
 	}
 	if old, ok := c.m[k]; ok {
@@ -54,27 +66,54 @@ func (c *memo[K, V]) put(gen uint64, k K, v V) {
 
 // keep keeps v for k: a value that never goes stale, kept as room allows.
 func (c *memo[K, V]) keep(k K, v V) {
-	c.mu.Lock()
-	gen := c.gen
-	c.mu.Unlock()
-	c.put(gen, k, v)
+	_, tok, _ := c.get(k)
+	c.put(tok, k, v)
 }
 
 // forget drops the values of keys, or every value when none are given.
 func (c *memo[K, V]) forget(keys ...K) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.gen++
 	if len(keys) == 0 {
-		c.m, c.weight = nil, 0
+		c.gen++
+		c.m, c.weight, c.keyGens = nil, 0, nil
 		return
 	}
 	for _, k := range keys {
+		c.moved(k)
 		if old, ok := c.m[k]; ok {
 			c.weight -= c.weightOf(old)
 			delete(c.m, k)
 		}
 	}
+}
+
+// update changes the value kept for k, if any, in place with change (which
+// must hold the value's own lock if others read it meanwhile); a value of k
+// read before is not kept.
+func (c *memo[K, V]) update(k K, change func(V)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.moved(k)
+	v, ok := c.m[k]
+	if !ok {
+		return
+	}
+	before := c.weightOf(v)
+	change(v)
+	c.weight += c.weightOf(v) - before
+	if c.weight > c.limit {
+		c.m, c.weight = nil, 0
+	}
+}
+
+// moved notes that the value of k changed: c.mu held.
+func (c *memo[K, V]) moved(k K) {
+	if c.keyGens == nil || len(c.keyGens) >= maxKeyGens {
+		c.gen++
+		c.keyGens = map[K]uint64{}
+	}
+	c.keyGens[k]++
 }
 
 func (c *memo[K, V]) weightOf(v V) int {
@@ -121,11 +160,15 @@ func (m *memos) forgetAll() {
 }
 
 // afterCommit forgets what a committed batch changed: the memos each
-// event's registration says it makes stale (handlers.go); and it keeps the
-// bodies the batch rendered for new posts.
-func (m *memos) afterCommit(batch []events.Event, rendered map[uint64]string) {
+// event's registration says it makes stale (handlers.go); it moves the
+// kept read positions the batch moved (postRead noted them in reads); and
+// it keeps the bodies the batch rendered for new posts.
+func (m *memos) afterCommit(batch []events.Event, rendered map[uint64]string, reads []readMove) {
 	for seq, html := range rendered {
 		m.rendered.keep(seq, html)
+	}
+	for _, r := range reads {
+		m.marks.update(r.user, func(rm *readerMarks) { rm.moveRead(r.post, r.upTo) })
 	}
 	var stale [memoCount]bool
 	var voters, markers []string

@@ -35,6 +35,27 @@ type Mine struct {
 	Watch events.WatchLevel `json:"watch"`
 }
 
+// PostRef names a post for Mines with what its reader's marks are decided
+// from beside the reader's own, as a page read it: its author, its last
+// activity, whether it is hidden, and the categories it is listed in.
+type PostRef struct {
+	ID          string
+	author      string
+	seq         uint64
+	activitySeq uint64
+	hidden      bool
+	listed      []string
+}
+
+// Ref returns p's PostRef.
+func (p Post) Ref() PostRef {
+	ref := PostRef{ID: p.ID, author: p.Author.ID, seq: p.Seq, activitySeq: p.activitySeq, hidden: p.Hidden}
+	if !p.Hidden && !p.Deleted {
+		ref.listed = p.Categories // a hidden or deleted post leaves its categories' lists
+	}
+	return ref
+}
+
 // mineLookup fills its own fields of the mines of the posts ids (mines by
 // post id, every one present) for user.
 type mineLookup func(ctx context.Context, db *DB, user string, ids []string, mines map[string]*Mine) error
@@ -46,36 +67,49 @@ var markLookups = []mineLookup{lookUpMyReactions, lookBookmarks, lookWatches}
 // maxMines bounds the posts of one Mines call: a page.
 const maxMines = MaxLimit + maxPins
 
-// Mines returns viewer's own marks on the posts ids, by post id (every id
+// Mines returns viewer's own marks on posts, by post id (every one
 // present); nil for an anonymous viewer.
-func (db *DB) Mines(ctx context.Context, viewer events.UserID, ids []string) (map[string]*Mine, error) {
+func (db *DB) Mines(ctx context.Context, viewer events.UserID, posts []PostRef) (map[string]*Mine, error) {
 	if viewer == "" {
 		return nil, nil
 	}
-	if len(ids) > maxMines {
-		return nil, fmt.Errorf("mines: %d posts, at most %d", len(ids), maxMines)
+	if len(posts) > maxMines {
+		return nil, fmt.Errorf("mines: %d posts, at most %d", len(posts), maxMines)
 	}
 	user := string(viewer)
 	marks, kept, err := db.marksOf(ctx, user)
 	if err != nil {
 		return nil, err
 	}
-	states, facts, err := db.readStates(ctx, user, ids, kept && len(marks.catWatch) > 0)
-	if err != nil {
-		return nil, err
+	mines := make(map[string]*Mine, len(posts))
+	var unread []string
+	for _, p := range posts {
+		if !kept {
+			mines[p.ID] = &Mine{}
+			unread = append(unread, p.ID)
+			continue
+		}
+		m, look := marks.mine(p, user)
+		mines[p.ID] = m
+		if look {
+			unread = append(unread, p.ID)
+		}
 	}
-	mines := make(map[string]*Mine, len(ids))
-	for _, id := range ids {
-		st := states[id]
-		mines[id] = &Mine{Read: st.Read, UnreadComments: st.UnreadComments, FirstUnread: st.FirstUnread}
-	}
-	if kept {
-		marks.fill(user, mines, facts)
-		return mines, nil
-	}
-	for _, look := range markLookups {
-		if err := look(ctx, db, user, ids, mines); err != nil {
+	if len(unread) > 0 {
+		states, err := db.readStates(ctx, user, unread)
+		if err != nil {
 			return nil, err
+		}
+		for _, id := range unread {
+			st := states[id]
+			mines[id].Read, mines[id].UnreadComments, mines[id].FirstUnread = st.Read, st.UnreadComments, st.FirstUnread
+		}
+	}
+	if !kept {
+		for _, look := range markLookups {
+			if err := look(ctx, db, user, unread, mines); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return mines, nil
@@ -87,11 +121,11 @@ func (db *DB) fillMine(ctx context.Context, viewer string, posts []Post) error {
 	if viewer == "" || len(posts) == 0 {
 		return nil
 	}
-	ids := make([]string, len(posts))
-	for i, p := range posts {
-		ids[i] = p.ID
+	refs := make([]PostRef, len(posts))
+	for i := range posts {
+		refs[i] = posts[i].Ref()
 	}
-	mines, err := db.Mines(ctx, events.UserID(viewer), ids)
+	mines, err := db.Mines(ctx, events.UserID(viewer), refs)
 	if err != nil {
 		return err
 	}

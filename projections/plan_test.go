@@ -101,7 +101,7 @@ func planCases(t *testing.T) []planCase {
 	}
 	cases = append(cases,
 		planCase{name: "Post", query: postQuery, args: []any{user, post}, allowScan: []string{"recent"}},
-		planCase{name: "ReadStates", query: readStatesQuery, args: []any{user, `["` + post + `"]`, true}, allowScan: []string{"json_each", "(subquery-3)"}},
+		planCase{name: "ReadStates", query: readStatesQuery, args: []any{user, `["` + post + `"]`}, allowScan: []string{"json_each", "(subquery-2)"}},
 		planCase{name: "ReaderMarks", query: readerMarksQuery, args: []any{user, maxMarkSetSize + 1}}, // the subquery holds at most MaxUnreadComments rows
 		planCase{name: "Comments/post hidden", query: postHiddenQuery, args: []any{post}},
 		planCase{name: "Comments", query: commentsQuery, args: []any{user, user, post, 0, 21}, paged: true},

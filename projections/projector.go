@@ -380,7 +380,7 @@ func (p *Projector) Apply(ctx context.Context, batch []events.Event) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
-	p.db.memo.afterCommit(fresh, a.rendered)
+	p.db.memo.afterCommit(fresh, a.rendered, a.reads)
 	for _, q := range a.missed {
 		if _, err := f.wstmts.get(ctx, q); err != nil {
 			return err

@@ -146,9 +146,9 @@ func BenchmarkReading(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	var page []string
+	var page []PostRef
 	for _, p := range latest.Items {
-		page = append(page, p.ID)
+		page = append(page, p.Ref())
 	}
 	for _, tc := range []struct {
 		name string

@@ -33,6 +33,7 @@ func (a *applier) postRead(_ events.Event, d events.PostReadData) error {
 	if err != nil {
 		return err
 	}
+	a.reads = append(a.reads, readMove{string(d.UserID), string(d.PostID), d.UpToSeq})
 	if inserted {
 		a.bump(postViews, string(d.PostID), 1)
 		return nil
@@ -94,13 +95,10 @@ var unseenComments = `(SELECT count(*) FROM (SELECT 1 FROM comments c WHERE ` + 
 const firstUnseen = `(SELECT c.id FROM comments c WHERE ` + unseenWhere + ` ORDER BY c.seq LIMIT 1)`
 
 // readStatesQuery reads the read states of the posts of a JSON list of ids
-// (?2) for the reader ?1, with each post's author and, when ?3, the
-// categories it is listed in (for the reader's watch levels, marks.go): a
-// post never opened, or hidden, or with no comment that shows after the
-// reader's position (its last activity), has nothing unread.
-var readStatesQuery = `SELECT p.id, p.author_id,
-	CASE WHEN ?3 THEN (SELECT json_group_array(pc.slug) FROM post_categories pc WHERE pc.post_id = p.id) END,
-	r.user_id IS NOT NULL OR p.author_id = ?1,
+// (?2) for the reader ?1: a post never opened, or hidden, or with no
+// comment that shows after the reader's position (its last activity), has
+// nothing unread.
+var readStatesQuery = `SELECT p.id, r.user_id IS NOT NULL OR p.author_id = ?1,
 	CASE WHEN ` + nothingUnread + ` THEN 0 ELSE ` + since(unseenComments) + ` END,
 	CASE WHEN ` + nothingUnread + ` THEN NULL ELSE ` + since(firstUnseen) + ` END
 	FROM posts p LEFT JOIN post_reads r ON r.user_id = ?1 AND r.post_id = p.id
@@ -108,7 +106,7 @@ var readStatesQuery = `SELECT p.id, p.author_id,
 
 // nothingUnread holds for a post p where the reader ?1 has nothing unread
 // without looking at its comments.
-const nothingUnread = `r.user_id IS NULL AND p.author_id != ?1 OR p.hidden OR COALESCE(r.read_seq, 0) >= p.activity_seq`
+const nothingUnread = `r.user_id IS NULL AND p.author_id != ?1 OR p.hidden OR p.activity_seq <= max(COALESCE(r.read_seq, 0), p.seq)`
 
 // since reads a query over unseen comments after the position of a reader
 // who may never have opened the post (0).
@@ -120,41 +118,32 @@ func (db *DB) ReadStates(ctx context.Context, viewer events.UserID, ids []string
 	if viewer == "" || len(ids) == 0 {
 		return nil, nil
 	}
-	states, _, err := db.readStates(ctx, string(viewer), ids, false)
-	return states, err
+	return db.readStates(ctx, string(viewer), ids)
 }
 
-// readStates returns viewer's ReadState of each of the posts ids, and
-// each one's author and (when categories) the categories it is listed in.
-func (db *DB) readStates(ctx context.Context, viewer string, ids []string, categories bool) (map[string]ReadState, map[string]postFacts, error) {
+func (db *DB) readStates(ctx context.Context, viewer string, ids []string) (map[string]ReadState, error) {
 	if len(ids) > maxMines {
-		return nil, nil, fmt.Errorf("read states: %d posts, at most %d", len(ids), maxMines)
+		return nil, fmt.Errorf("read states: %d posts, at most %d", len(ids), maxMines)
 	}
 	list, err := json.Marshal(ids)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	rows, err := db.query(ctx, readStatesQuery, viewer, string(list), categories)
+	rows, err := db.query(ctx, readStatesQuery, viewer, string(list))
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	defer rows.Close()
 	states := make(map[string]ReadState, len(ids))
-	facts := make(map[string]postFacts, len(ids))
 	for rows.Next() {
 		var id string
-		var f postFacts
-		var slugs *string
 		var st ReadState
-		if err := rows.Scan(&id, &f.author, &slugs, &st.Read, &st.UnreadComments, &st.FirstUnread); err != nil {
-			return nil, nil, err
+		if err := rows.Scan(&id, &st.Read, &st.UnreadComments, &st.FirstUnread); err != nil {
+			return nil, err
 		}
-		if f.categories, err = parseSlugs(slugs); err != nil {
-			return nil, nil, err
-		}
-		states[id], facts[id] = st, f
+		states[id] = st
 	}
-	return states, facts, rows.Err()
+	return states, rows.Err()
 }
 
 // Reading lists: which of a reader's lists ReadingFilter asks for.
