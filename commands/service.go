@@ -103,15 +103,19 @@ type Config struct {
 	// DefaultMediaCacheBytes; negative: none kept), MediaCacheEntry the
 	// largest one kept (default DefaultMediaCacheEntry).
 	MediaCacheBytes, MediaCacheEntry int64
+	// Ceremonies keeps passkey ceremonies under way (default: the Store's
+	// bucket, FORUM_CEREMONIES).
+	Ceremonies CeremonyStore
 }
 
 // Service runs the commands.
 type Service struct {
 	Config
-	gate   *hashGate
-	secret *claimSecret
-	reads  *readMarks
-	slots  *mediaSlots
+	gate     *hashGate
+	secret   *claimSecret
+	reads    *readMarks
+	slots    *mediaSlots
+	passkeys *passkeyState
 
 	mediaCache   *mediaCache
 	mediaOpening *singleflight.Group // one opening of a picture at a time, shared by its requests
@@ -175,7 +179,7 @@ func New(cfg Config) *Service {
 		cfg.MediaCacheEntry = DefaultMediaCacheEntry
 	}
 	return &Service{Config: cfg, gate: newHashGate(cfg.HashSlots, cfg.HashQueue, cfg.HashWait), secret: &claimSecret{}, reads: newReadMarks(readMarksMax, readHeldMax, cfg.ReadEvery),
-		slots: newMediaSlots(cfg.MediaSlots, cfg.MediaWait), mediaCache: newMediaCache(cfg.MediaCacheBytes, cfg.MediaCacheEntry), mediaOpening: new(singleflight.Group)}
+		slots: newMediaSlots(cfg.MediaSlots, cfg.MediaWait), mediaCache: newMediaCache(cfg.MediaCacheBytes, cfg.MediaCacheEntry), mediaOpening: new(singleflight.Group), passkeys: &passkeyState{}}
 }
 
 // emit is the append half of every command: the command has decided on one

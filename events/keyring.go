@@ -59,7 +59,10 @@ func (s *Store) kvStream(ctx context.Context, bucket string, cfg jetstream.Strea
 	cfg.Name = "KV_" + bucket
 	cfg.Subjects = []string{"$KV." + bucket + ".>"}
 	cfg.MaxMsgsPerSubject = 1
-	cfg.MaxMsgs, cfg.MaxConsumers = -1, -1
+	if cfg.MaxMsgs == 0 {
+		cfg.MaxMsgs = -1
+	}
+	cfg.MaxConsumers = -1
 	cfg.Storage = jetstream.FileStorage
 	cfg.Replicas = s.replicas
 	cfg.AllowRollup, cfg.AllowDirect = true, true

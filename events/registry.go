@@ -106,6 +106,10 @@ var registry = register(
 	spec[UploadCreatedData](UploadCreated, 1),
 	spec[UploadDeletedData](UploadDeleted, 1),
 	spec[AvatarSetData](AvatarSet, 1),
+	spec[PasskeyAddedData](PasskeyAdded, 1).sharedSubject(),
+	spec[PasskeyRenamedData](PasskeyRenamed, 1).sharedSubject(),
+	spec[PasskeyUsedData](PasskeyUsed, 1).sharedSubject(),
+	spec[PasskeyRemovedData](PasskeyRemoved, 1).sharedSubject(),
 )
 
 func spec[P any](t Type, version int) Spec {

@@ -43,6 +43,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("PUT /api/comments/{id}/vote", s.signedIn(s.vote(events.KindComment)))
 	s.reactionRoutes(mux)
 	s.readingRoutes(mux)
+	s.passkeyRoutes(mux)
 
 	s.chatRoutes(mux)
 	s.moderationRoutes(mux)

@@ -189,6 +189,10 @@ var handlers = registerHandlers(
 	on(events.UploadCreated, (*applier).uploadCreated, invalidatesNothing(), notifiesNobody()),
 	on(events.UploadDeleted, (*applier).uploadDeleted, invalidates(memoUsers), notifiesNobody()),
 	on(events.AvatarSet, (*applier).avatarSet, invalidates(memoUsers), notifiesNobody()),
+	on(events.PasskeyAdded, (*applier).passkeyAdded, invalidatesNothing(), notifiesNobody()),
+	on(events.PasskeyRenamed, (*applier).passkeyRenamed, invalidatesNothing(), notifiesNobody()),
+	on(events.PasskeyUsed, (*applier).passkeyUsed, invalidatesNothing(), notifiesNobody()),
+	on(events.PasskeyRemoved, (*applier).passkeyRemoved, invalidatesNothing(), notifiesNobody()),
 )
 
 func registerHandlers(hs ...handler) map[events.Type]handler {

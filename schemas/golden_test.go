@@ -108,7 +108,16 @@ var examples = map[events.Type]example{
 		ThumbType: "image/png", ThumbSize: 9120, ThumbWidth: 400, ThumbHeight: 267}},
 	events.UploadDeleted: {"", events.UploadDeletedData{UploadID: uploadID, OwnerID: userAda, Reason: events.UploadUnused}},
 	events.AvatarSet:     {userAda, events.AvatarSetData{UserID: userAda, UploadID: uploadID}},
+	events.PasskeyAdded: {userAda, events.PasskeyAddedData{UserID: userAda, PasskeyID: passkeyID, Name: "Laptop",
+		CredentialID: "q2q3ptPv8kGkZ0UxBq5t8w", Credential: `{"id":"q2q3ptPv8kGkZ0UxBq5t8w==","publicKey":"pQECAyYgASFYIA==","attestationType":"none","flags":{"userPresent":true,"userVerified":true,"backupEligible":false,"backupState":false},"authenticator":{"AAGUID":"AAAAAAAAAAAAAAAAAAAAAA==","signCount":1}}`}},
+	events.PasskeyRenamed: {userAda, events.PasskeyRenamedData{UserID: userAda, PasskeyID: passkeyID, Name: "Phone"}},
+	events.PasskeyUsed: {userAda, events.PasskeyUsedData{UserID: userAda, PasskeyID: passkeyID,
+		Credential: `{"id":"q2q3ptPv8kGkZ0UxBq5t8w==","publicKey":"pQECAyYgASFYIA==","attestationType":"none","flags":{"userPresent":true,"userVerified":true,"backupEligible":false,"backupState":false},"authenticator":{"AAGUID":"AAAAAAAAAAAAAAAAAAAAAA==","signCount":2}}`}},
+	events.PasskeyRemoved: {userAda, events.PasskeyRemovedData{UserID: userAda, PasskeyID: passkeyID}},
 }
+
+// passkeyID is the passkey of the passkey examples.
+const passkeyID = "01jq8rb0p4s5k6e7y8z9a0b1c2"
 
 // exampleID returns a fixed id of the shape events.NewID makes, one per type.
 func exampleID(typ events.Type) string {

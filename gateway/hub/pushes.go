@@ -205,6 +205,10 @@ var pushes = registerPushes(
 	notPushed(events.BookmarkAdded, "bookmarks are their reader's own, read once per page"),
 	notPushed(events.BookmarkRemoved, "bookmarks are their reader's own, read once per page"),
 	notPushed(events.WatchSet, "watch levels are their reader's own, read once per page"),
+	notPushed(events.PasskeyAdded, "passkeys are their owner's own, listed on request"),
+	notPushed(events.PasskeyRenamed, "passkeys are their owner's own, listed on request"),
+	notPushed(events.PasskeyUsed, "a sign-in answers its own request"),
+	notPushed(events.PasskeyRemoved, "passkeys are their owner's own, listed on request"),
 	acts(events.UserErased, "everything of the account changes with it", func(d events.UserModData) effect { return closeUser(d.UserID) },
 		changing(func(d events.UserModData) string { return userKey(d.UserID) })),
 )
