@@ -5,6 +5,7 @@ import { api } from '../api.js';
 import { setCurrentUser } from '../state.js';
 import { navigate } from '../router.js';
 import { field, onSubmit } from '../forms.js';
+import { passkeysSupported, reportPasskeyError, signInWithPasskey } from '../passkeys.js';
 
 function nextPath(query) {
   const next = query.get('next');
@@ -29,7 +30,22 @@ export const signin = {
       setCurrentUser(user);
       navigate(nextPath(query), { replace: true });
     });
-    main.append(h('h1', {}, 'Sign in'), form,
+    const passkey = passkeysSupported() && h('button', {
+      type: 'button', id: 'passkey-signin',
+      onclick: async () => {
+        passkey.disabled = true;
+        try {
+          const { user } = await signInWithPasskey();
+          setCurrentUser(user);
+          navigate(nextPath(query), { replace: true });
+        } catch (err) {
+          reportPasskeyError(err);
+        } finally {
+          passkey.disabled = false;
+        }
+      },
+    }, 'Sign in with a passkey');
+    main.append(h('h1', {}, 'Sign in'), form, passkey && h('div', { class: 'form-actions' }, passkey),
       h('p', {}, 'New here? ', h('a', { href: withNext('/signup', query) }, 'Create an account')));
   },
 };

@@ -1,4 +1,4 @@
-// Settings (/settings): one's picture, the users one blocks, a download of one's data, and deleting one's account.
+// Settings (/settings): one's picture, one's passkeys, the users one blocks, a download of one's data, and deleting one's account.
 import { h, path, userLink, avatar } from '../dom.js';
 import { api } from '../api.js';
 import { currentUser, setCurrentUser } from '../state.js';
@@ -6,6 +6,7 @@ import { navigate } from '../router.js';
 import { field, onSubmit } from '../forms.js';
 import { reportError, toast } from '../toast.js';
 import { uploadPicture, UploadError } from '../components/attach.js';
+import { passkeysSection } from '../components/passkeylist.js';
 
 // avatarSection is one's picture: shown as others see it, chosen from a file (uploaded, then set with
 // PUT /api/me/avatar) or removed (DELETE). The signed-in user is asked again after each change, so every
@@ -104,7 +105,7 @@ export const settings = {
       navigate('/', { replace: true });
     });
 
-    main.append(h('h1', {}, 'Settings'), avatarSection(scope),
+    main.append(h('h1', {}, 'Settings'), avatarSection(scope), passkeysSection(scope),
       h('section', { 'aria-labelledby': 'blocked-heading' }, h('h2', { id: 'blocked-heading' }, 'Blocked users'),
         h('p', { class: 'hint' }, 'You do not see their posts, comments and room messages, and they cannot send you direct messages.'), blocked, noneBlocked),
       h('section', { 'aria-labelledby': 'export-heading' }, h('h2', { id: 'export-heading' }, 'Your data'),
