@@ -4,6 +4,7 @@ import (
 	"context"
 	"regexp"
 	"strconv"
+	"testing"
 )
 
 // AppliedQueries returns the statements the projector has prepared on db's
@@ -100,4 +101,12 @@ func LookUpMines(ctx context.Context, db *DB, user string, ids []string) (map[st
 		}
 	}
 	return mines, nil
+}
+
+// SetMaxMarkSet sets how many marks of a reader are kept at most, until
+// the test ends.
+func SetMaxMarkSet(t testing.TB, n int) {
+	old := maxMarkSetSize
+	maxMarkSetSize = n
+	t.Cleanup(func() { maxMarkSetSize = old })
 }

@@ -21,14 +21,17 @@ import (
 // a post or a comment they wrote), which move its read positions in place
 // (postRead notes them, afterCommit moves them): the most frequent writes
 // of the forum do not make a reader's next page read everything again.
-const (
-	maxMarkSetSize  = 10_000
-	maxMarkSetTotal = 500_000
-)
+var maxMarkSetSize = 20_000 // a variable for tests
+
+const maxMarkSetTotal = 400_000
 
 // readerMarks are one reader's own marks on posts. Shared by every page the
-// reader is served while kept: read only but for reads, under mu.
+// reader is served while kept: read only but for reads, under mu. For a
+// reader with too many marks to keep, only oversize is set (kept, so that
+// their pages do not count their marks again until one changes).
 type readerMarks struct {
+	oversize bool
+
 	postWatch map[string]events.WatchLevel // post id → the level set on it
 	catWatch  map[string]events.WatchLevel // category slug → watching or muted
 	bookmarks map[string]bool
@@ -49,6 +52,9 @@ func (m *readerMarks) weight() int {
 func (m *readerMarks) moveRead(post string, upTo uint64) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.oversize {
+		return
+	}
 	if at, ok := m.reads[post]; !ok || at < upTo {
 		m.reads[post] = upTo
 	}
@@ -70,11 +76,12 @@ const readerMarksQuery = `SELECT 'w', post_id, level FROM post_watches WHERE use
 	LIMIT ?2`
 
 // marksOf returns user's marks from memory, reading them first if need
-// be; ok is false for a reader with too many to keep.
+// be; ok is false for a reader with too many to keep (whose marks are
+// then looked up page by page).
 func (db *DB) marksOf(ctx context.Context, user string) (marks *readerMarks, ok bool, err error) {
 	marks, tok, found := db.memo.marks.get(user)
 	if found {
-		return marks, true, nil
+		return marks, !marks.oversize, nil
 	}
 	rows, err := db.query(ctx, readerMarksQuery, user, maxMarkSetSize+1)
 	if err != nil {
@@ -109,6 +116,7 @@ func (db *DB) marksOf(ctx context.Context, user string) (marks *readerMarks, ok 
 		return nil, false, err
 	}
 	if n > maxMarkSetSize {
+		db.memo.marks.put(tok, user, &readerMarks{oversize: true})
 		return nil, false, nil
 	}
 	for _, names := range marks.reactions {

@@ -15,8 +15,19 @@ import (
 // bookmarks, watches (of posts and categories), reactions, reads,
 // comments, hiding and erasure, so a mark kept past a change that should
 // forget it shows.
+//
+// With room for few marks a reader, most readers have too many to keep and
+// their pages look them up: the same again.
 func TestKeptMarksAgreeWithTheirLookups(t *testing.T) {
-	w := newWorld(t, 17)
+	t.Run("kept", func(t *testing.T) { compareKeptMarks(t, 17) })
+	t.Run("too many to keep", func(t *testing.T) {
+		projections.SetMaxMarkSet(t, 3)
+		compareKeptMarks(t, 19)
+	})
+}
+
+func compareKeptMarks(t *testing.T, seed uint64) {
+	w := newWorld(t, seed)
 	ctx := forumtest.Context(t)
 	compared, marked := 0, 0
 	for round := range 12 {
