@@ -68,11 +68,12 @@ type fileJS struct {
 }
 
 // dispatchFiles builds, in the page, a DataTransfer carrying files made of
-// the given bytes and dispatches on the element sel a paste (a
-// ClipboardEvent) or a drop (a DragEvent, after its dragover) with it, as
-// the browser does when a person pastes or drops them.
+// the given bytes and dispatches on the element sel, once it shows, a
+// paste (a ClipboardEvent) or a drop (a DragEvent, after its dragover) with
+// it, as the browser does when a person pastes or drops them.
 func dispatchFiles(p *tab, sel, kind string, files ...fileJS) {
 	p.t.Helper()
+	p.waitJS(sel, fmt.Sprintf(`!!document.querySelector(%q)`, sel))
 	list, err := json.Marshal(files)
 	if err != nil {
 		p.t.Fatal(err)

@@ -47,6 +47,11 @@ export function openLightbox(src, alt, from) {
   dialog.querySelector('.lightbox-close').focus();
 }
 
+// Going Back or Forward leaves the picture, as it leaves the page it was opened from.
+addEventListener('popstate', () => {
+  if (dialog?.open) dialog.close();
+});
+
 // Clicks on pictures, taken before the router sees the link (capture): a plain click opens the lightbox;
 // one with a modifier key opens the picture itself, as links do.
 document.addEventListener('click', (event) => {
