@@ -70,3 +70,31 @@ func compareKeptMarks(t *testing.T, seed uint64) {
 	}
 	t.Logf("%d marks compared, %d of them set", compared, marked)
 }
+
+// MineFragment writes what encoding/json writes of a Mine, after a comma
+// and without its braces.
+func TestMineFragmentIsItsJSON(t *testing.T) {
+	first := "0123456789abcdefghjkmnpqrs"
+	odd := "a\"b<c>&\\\u00e9\n"
+	for _, m := range []*projections.Mine{
+		{},
+		{Read: true, UnreadComments: 99, FirstUnread: &first, MyReactions: []string{"heart", "laugh"}, Bookmarked: true, Watch: events.WatchWatching},
+		{MyReactions: []string{}, Watch: events.WatchMuted},
+		{FirstUnread: &odd, MyReactions: []string{odd}, Watch: events.WatchLevel(odd)},
+	} {
+		want, err := json.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := projections.MineFragment(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w := "," + string(want[1:len(want)-1]); string(got) != w {
+			t.Errorf("MineFragment:\n got %s\nwant %s", got, w)
+		}
+	}
+	if got, _ := projections.MineFragment(nil); got != nil {
+		t.Errorf("MineFragment(nil) = %q", got)
+	}
+}
