@@ -95,6 +95,11 @@ type Config struct {
 	// before a 503 (default 3 s).
 	MediaSlots int
 	MediaWait  time.Duration
+	// MediaIntake bounds the pictures being received at once on this
+	// instance, each held in memory until it is stored (default 8; one a
+	// user); one that finds no room within MediaWait is refused (503)
+	// before its bytes are read.
+	MediaIntake int
 	// UploadsADay and UploadQuotaBytes are each user's quotas (default
 	// UploadsADay and UploadQuotaBytes).
 	UploadsADay      int
@@ -115,6 +120,7 @@ type Service struct {
 	secret   *claimSecret
 	reads    *readMarks
 	slots    *mediaSlots
+	intake   *mediaSlots
 	passkeys *passkeyState
 
 	mediaCache   *mediaCache
@@ -163,6 +169,9 @@ func New(cfg Config) *Service {
 	if cfg.MediaSlots == 0 {
 		cfg.MediaSlots = 2
 	}
+	if cfg.MediaIntake == 0 {
+		cfg.MediaIntake = 8
+	}
 	if cfg.UploadsADay == 0 {
 		cfg.UploadsADay = UploadsADay
 	}
@@ -179,7 +188,7 @@ func New(cfg Config) *Service {
 		cfg.MediaCacheEntry = DefaultMediaCacheEntry
 	}
 	return &Service{Config: cfg, gate: newHashGate(cfg.HashSlots, cfg.HashQueue, cfg.HashWait), secret: &claimSecret{}, reads: newReadMarks(readMarksMax, readHeldMax, cfg.ReadEvery),
-		slots: newMediaSlots(cfg.MediaSlots, cfg.MediaWait), mediaCache: newMediaCache(cfg.MediaCacheBytes, cfg.MediaCacheEntry), mediaOpening: new(singleflight.Group), passkeys: &passkeyState{}}
+		slots: newMediaSlots(cfg.MediaSlots, cfg.MediaWait), intake: newMediaSlots(cfg.MediaIntake, cfg.MediaWait), mediaCache: newMediaCache(cfg.MediaCacheBytes, cfg.MediaCacheEntry), mediaOpening: new(singleflight.Group), passkeys: &passkeyState{}}
 }
 
 // emit is the append half of every command: the command has decided on one

@@ -149,7 +149,7 @@ func Reencode(typ string, data []byte) (Picture, error) {
 	}
 	b := img.Bounds()
 	p := Picture{Type: out, ThumbType: out, Width: b.Dx(), Height: b.Dy()}
-	if p.Data, err = encode(out, img); err != nil {
+	if p.Data, err = encode(out, img, len(data)); err != nil {
 		return Picture{}, err
 	}
 	thumb := img
@@ -163,19 +163,21 @@ func Reencode(typ string, data []byte) (Picture, error) {
 	p.ThumbWidth, p.ThumbHeight = tb.Dx(), tb.Dy()
 	if thumb == img {
 		p.Thumb = p.Data
-	} else if p.Thumb, err = encode(out, thumb); err != nil {
+	} else if p.Thumb, err = encode(out, thumb, 0); err != nil {
 		return Picture{}, err
 	}
 	return p, nil
 }
 
-func encode(typ string, img image.Image) ([]byte, error) {
-	var buf bytes.Buffer
+// encode encodes img as typ, into a buffer of hint bytes to start with (the
+// size sent), so a large picture is not copied as the buffer grows.
+func encode(typ string, img image.Image, hint int) ([]byte, error) {
+	buf := bytes.NewBuffer(make([]byte, 0, hint))
 	var err error
 	if typ == typeJPEG {
-		err = jpeg.Encode(&buf, img, &jpeg.Options{Quality: jpegQuality})
+		err = jpeg.Encode(buf, img, &jpeg.Options{Quality: jpegQuality})
 	} else {
-		err = (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&buf, img)
+		err = (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(buf, img)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("encode a picture: %w", err)
@@ -241,6 +243,16 @@ func (m *mediaSlots) take(ctx context.Context, user string) (release func(), err
 		return nil, ctx.Err()
 	}
 	return nil, busy
+}
+
+// ReceiveUpload reserves room for one picture of owner's to be received:
+// at most MediaIntake at once on the instance and one a user, so the
+// pictures held in memory, received and waiting to be decoded, are
+// bounded however many are sent at once. It waits at most MediaWait, then
+// answers EUNAVAILABLE (503) before a byte is read; release gives the room
+// back once the picture is stored or refused.
+func (s *Service) ReceiveUpload(ctx context.Context, owner events.UserID) (release func(), err error) {
+	return s.intake.take(ctx, string(owner))
 }
 
 // MediaStore is the bucket of pictures as commands use it (events.Media).

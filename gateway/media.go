@@ -24,6 +24,12 @@ const uploadLimit = commands.MaxUploadBytes + uploadOverhead
 // upload answers POST /api/uploads: the picture as the raw body (with its
 // type as Content-Type) or as the field file of a multipart form.
 func (s *Server) upload(w http.ResponseWriter, r *http.Request, p principal) {
+	release, err := s.cmd.ReceiveUpload(r.Context(), p.UserID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	defer release()
 	data, declared, err := readUpload(w, r)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -49,7 +55,7 @@ func readUpload(w http.ResponseWriter, r *http.Request) ([]byte, string, error) 
 	body := http.MaxBytesReader(w, r.Body, uploadLimit)
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if ct != "multipart/form-data" {
-		data, err := readCapped(body)
+		data, err := readCapped(body, r.ContentLength)
 		return data, r.Header.Get("Content-Type"), err
 	}
 	r.Body = body
@@ -65,14 +71,18 @@ func readUpload(w http.ResponseWriter, r *http.Request) ([]byte, string, error) 
 		if part.FormName() != "file" {
 			continue
 		}
-		data, err := readCapped(part)
+		data, err := readCapped(part, r.ContentLength)
 		return data, part.Header.Get("Content-Type"), err
 	}
 }
 
-// readCapped reads r whole if it holds at most commands.MaxUploadBytes.
-func readCapped(r io.Reader) ([]byte, error) {
-	data, err := io.ReadAll(io.LimitReader(r, commands.MaxUploadBytes+1))
+// readCapped reads r whole if it holds at most commands.MaxUploadBytes,
+// into a buffer of the size hinted (the request's length, when known), so
+// a picture is not copied as the buffer grows.
+func readCapped(r io.Reader, hint int64) ([]byte, error) {
+	buf := bytes.NewBuffer(make([]byte, 0, min(max(hint, 0), commands.MaxUploadBytes+1)+bytes.MinRead))
+	_, err := buf.ReadFrom(io.LimitReader(r, commands.MaxUploadBytes+1))
+	data := buf.Bytes()
 	if err != nil {
 		return nil, uploadReadError(err, "")
 	}

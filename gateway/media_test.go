@@ -17,6 +17,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptrace"
 	"os"
 	"path/filepath"
 	"strings"
@@ -888,4 +889,62 @@ func TestJPEGLosesGPSAndKeepsItsOrientation(t *testing.T) {
 			t.Errorf("%s is not turned a quarter clockwise: red at top right %v, top left %v, bottom left %v", path, red(b.Max.X-4, 4), red(4, 4), red(4, b.Max.Y-4))
 		}
 	}
+}
+
+// Pictures are received a bounded number at a time (MediaIntake), each
+// held in memory until stored: while one is being received, another sent
+// finds no room and is refused with 503 and Retry-After, before its bytes
+// are read; the first, once sent whole, is stored.
+func TestUploadIntakeIsBounded(t *testing.T) {
+	t.Parallel()
+	f := forumtest.Start(t, forumtest.Options{Configure: func(c *commands.Config) { c.MediaIntake, c.MediaWait = 1, 50*time.Millisecond }})
+	ada, bob := f.SignUp("ada"), f.SignUp("bob")
+	pic := pngOf(t, picture(200, 100))
+
+	pr, pw := io.Pipe()
+	req, _ := http.NewRequest("POST", f.URL+"/api/uploads", pr)
+	req.ContentLength = int64(len(pic))
+	req.Header.Set("Content-Type", "image/png")
+	req.Header.Set("Authorization", "Bearer "+ada.Token)
+	req.Header.Set("Expect", "100-continue")
+	reading := make(chan struct{}) // the server asked for the body: ada's picture holds the room
+	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{Got100Continue: func() { close(reading) }}))
+	first := make(chan int, 1)
+	go func() {
+		resp, err := (&http.Client{Transport: &http.Transport{ExpectContinueTimeout: time.Minute}}).Do(req)
+		if err != nil {
+			t.Error(err)
+			first <- 0
+			return
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		first <- resp.StatusCode
+	}()
+	select {
+	case <-reading:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the server never asked for the first picture")
+	}
+	pw.Write(pic[:len(pic)/2])
+
+	req2, _ := http.NewRequest("POST", f.URL+"/api/uploads", bytes.NewReader(pic))
+	req2.Header.Set("Content-Type", "image/png")
+	req2.Header.Set("Authorization", "Bearer "+bob.Token)
+	resp, err := http.DefaultClient.Do(req2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("a second picture while the first is received: %d %s", resp.StatusCode, body)
+	}
+
+	pw.Write(pic[len(pic)/2:])
+	pw.Close()
+	if s := <-first; s != http.StatusCreated {
+		t.Errorf("the first picture: %d", s)
+	}
+	uploaded(bob, "image/png", pic) // the room is free again
 }
