@@ -106,6 +106,8 @@ func (b *bench) run(ctx context.Context) (result, error) {
 		return asResult(b.runFeed(ctx))
 	case scenarioFlood:
 		return asResult(b.runHashflood(ctx))
+	case scenarioUpload:
+		return asResult(b.runUploads(ctx))
 	}
 	return nil, fmt.Errorf("unknown scenario %q", b.cfg.scenario)
 }

@@ -25,6 +25,7 @@ const (
 	scenarioPosts  = "posts"
 	scenarioFeed   = "feed"
 	scenarioFlood  = "hashflood"
+	scenarioUpload = "uploads"
 )
 
 // config is the parsed command line, with each scenario's defaults filled in.
@@ -59,6 +60,10 @@ type config struct {
 	raw      bool // fanout, feed, posts: measure the raw limit too
 	signedIn bool // feed: readers signed in (their own votes merged into each page)
 	readEach bool // feed: each page view also opens one of its posts (a read event)
+
+	pid        int // uploads: the forum's process (0: the one listening on the URL's port)
+	rounds     int // uploads: times every client uploads
+	uploadSize int // uploads: the size of the picture, in bytes at most
 }
 
 // scenarioDefaults are the values a flag left at 0 takes, per scenario.
@@ -82,6 +87,8 @@ func defaultsFor(scenario string) (scenarioDefaults, bool) {
 		return scenarioDefaults{clients: 32, count: 2000}, true
 	case scenarioFlood:
 		return scenarioDefaults{clients: 150}, true
+	case scenarioUpload:
+		return scenarioDefaults{clients: 8}, true
 	}
 	return scenarioDefaults{}, false
 }
@@ -97,13 +104,13 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs := flag.NewFlagSet("forum-bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: forum-bench --scenario dm|fanout|idle|posts|feed|hashflood [flags]\n\n")
+		fmt.Fprintf(fs.Output(), "usage: forum-bench --scenario dm|fanout|idle|posts|feed|hashflood|uploads [flags]\n\n")
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&c.baseURL, "url", "http://127.0.0.1:8080", "forum base URL")
-	fs.StringVar(&c.scenario, "scenario", scenarioDM, "scenario: dm, fanout, idle, posts, feed or hashflood")
+	fs.StringVar(&c.scenario, "scenario", scenarioDM, "scenario: dm, fanout, idle, posts, feed, hashflood or uploads")
 	fs.IntVar(&c.pairs, "pairs", 100, "dm: pairs of users, one WebSocket each")
-	fs.IntVar(&c.clients, "clients", 0, "connections (fanout 100, idle 1000), writers (posts 32), readers (feed 32) or flooders (hashflood 150); 0 = scenario default")
+	fs.IntVar(&c.clients, "clients", 0, "connections (fanout 100, idle 1000), writers (posts 32), readers (feed 32) flooders (hashflood 150) or uploaders (uploads 8, each its own user); 0 = scenario default")
 	fs.IntVar(&c.users, "users", 0, "fanout, idle: distinct users the connections share; 0 = min(clients, 100)")
 	fs.IntVar(&c.messages, "messages", 0, "dm: messages in total; 0 = 2000")
 	fs.IntVar(&c.posts, "posts", 0, "fanout, posts: posts in total; 0 = 100 (fanout), 1000 (posts)")
@@ -125,6 +132,9 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&c.json, "json", false, "print one JSON object instead of text")
 	fs.BoolVar(&c.signedIn, "signed-in", false, "feed: each reader is a signed-in user who has voted on some posts, instead of anonymous")
 	fs.BoolVar(&c.readEach, "read-each-view", false, "feed, with --signed-in: after each page the reader opens one of its posts (POST /api/posts/{id}/read), one read event per page view; the pages are read first without reads, then with them, and both p99s are reported")
+	fs.IntVar(&c.pid, "pid", 0, "uploads: the forum's process id, whose /proc/PID/status is read; 0 = the process listening on --url's port on this machine")
+	fs.IntVar(&c.rounds, "rounds", 3, "uploads: times every uploader sends its picture, all of them at once")
+	fs.IntVar(&c.uploadSize, "upload-size", 10<<20-64<<10, "uploads: the bytes of the noisy PNG uploaded, at most (the forum takes 10 MiB)")
 	fs.BoolVar(&c.raw, "raw", true, "fanout, feed, posts: also measure the raw limit in the same run (a bare gorilla/websocket broadcast; net/http hello world) and print the ratio")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -154,7 +164,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 func (c *config) complete() error {
 	d, ok := defaultsFor(c.scenario)
 	if !ok {
-		return fmt.Errorf("unknown --scenario %q (want dm, fanout, idle, posts, feed or hashflood)", c.scenario)
+		return fmt.Errorf("unknown --scenario %q (want dm, fanout, idle, posts, feed, hashflood or uploads)", c.scenario)
 	}
 	c.fillDefaults(d)
 	u, err := url.Parse(c.baseURL)
@@ -174,7 +184,7 @@ func (c *config) fillDefaults(d scenarioDefaults) {
 	switch c.scenario {
 	case scenarioDM: // one connection per user, two users per pair
 		c.clients, c.users = 2*c.pairs, 2*c.pairs
-	case scenarioPosts: // each writer its own user
+	case scenarioPosts, scenarioUpload: // each writer its own user
 		c.users = c.clients
 	case scenarioFeed: // readers are anonymous
 		c.users = 0
@@ -219,6 +229,8 @@ func (c *config) check() error {
 		{c.duration > 0 && c.timeout > 0, "--duration and --timeout must be positive"},
 		{c.drain >= 0 && c.settle >= 0, "--drain and --settle must not be negative"},
 		{c.signupConcurrency >= 1 && c.dialConcurrency >= 1, "concurrency flags must be at least 1"},
+		{c.rounds >= 1 && c.pid >= 0, "--rounds must be at least 1 and --pid not negative"},
+		{c.uploadSize >= 1<<10 && c.uploadSize <= 10<<20, "--upload-size must be between 1 KiB and 10 MiB"},
 		{len(c.password) >= 8, "--password needs at least 8 characters"},
 		{prefixPattern.MatchString(c.prefix) && !strings.Contains(c.prefix, ".."),
 			"--prefix must start with a letter or digit and use only A-Z a-z 0-9 _ . - (no \"..\")"},

@@ -8,6 +8,9 @@
 //	feed    concurrent readers page through GET /api/posts (pages/s, page latency)
 //	        with --signed-in --read-each-view, each page view also opens one of its posts (a read event):
 //	        the pages are read first without reads, then with them (both p99s, the write rate of reads)
+//	hashflood  parallel floods of wrong HTTP Basic credentials; the server's peak memory, an honest user's latency
+//	uploads concurrent users upload a noisy PNG of about 10 MiB each, in rounds; the forum process's idle and
+//	        peak resident memory from /proc/PID/status (VmRSS, VmHWM)
 //
 // It prints throughput and latency percentiles as one "key=value" summary line plus a few detail lines,
 // or with --json a single JSON object (durations in milliseconds). Progress goes to stderr. Every loop is

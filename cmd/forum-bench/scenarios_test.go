@@ -57,6 +57,8 @@ func TestScenarios(t *testing.T) {
 			map[string]float64{"requests": 30, "pages": 30, "failed": 0, "items": 600, "signed_in": 1}},
 		{"hashflood", []string{"--scenario", "hashflood", "--clients", "4", "--duration", "1s"},
 			map[string]float64{"clients": 4, "honest_signin_refused": 0}},
+		{"uploads", []string{"--scenario", "uploads", "--clients", "2", "--rounds", "2", "--upload-size", "200000"},
+			map[string]float64{"clients": 2, "rounds": 2, "uploaded": 4, "failed": 0}},
 	}
 	for _, tc := range tests {
 		t.Run(strings.Join(tc.args[1:], " "), func(t *testing.T) {
