@@ -94,6 +94,8 @@ func browserLock(t *testing.T, e *browserEnv) {
 	ann.open("/posts/"+id, "post")
 	ann.waitLive()
 	ann.waitJS("the comment box", `document.getElementById('comment-form')?.hidden === false && document.getElementById('post-locked-note')?.hidden === true`)
+	// The post's category is named as the sidebar names it, not by its slug.
+	ann.waitJS("the category named", `document.querySelector('ul.tags a')?.textContent === 'General'`)
 	if ann.count(`#mod-lock, #mod-unlock`) != 0 {
 		t.Error("a member is offered to lock")
 	}

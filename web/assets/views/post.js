@@ -13,6 +13,7 @@ import { trackReading } from '../components/readtracker.js';
 import { confirmButton } from '../components/confirm.js';
 import { flagButton, roleBadge, isModerator } from '../components/flag.js';
 import { menuButton } from '../components/menu.js';
+import { categoryLink, categoryName, loadCategories } from '../components/categories.js';
 
 export const post = {
   name: 'post',
@@ -38,7 +39,7 @@ export const post = {
         const page = await api.get(path('api', 'posts', id, 'revisions'), { query: { limit: 100, cursor } });
         const first = list.children.length;
         list.append(...page.items.map((r, i) => h('li', { class: 'revision' },
-          h('p', { class: 'revision-meta' }, first + i === 0 ? 'Posted ' : `Edit ${first + i} · `, timeEl(r.edited_at), ' · ', r.categories.join(', ')),
+          h('p', { class: 'revision-meta' }, first + i === 0 ? 'Posted ' : `Edit ${first + i} · `, timeEl(r.edited_at), ' · ', r.categories.map(categoryName).join(', ')),
           h('p', { class: 'revision-title' }, r.title),
           richText('div', 'revision-body', r.body_html))));
         next = page.next;
@@ -177,7 +178,9 @@ export const post = {
         item.locked && ' · ', item.locked && h('span', { id: 'post-locked', class: 'locked-badge' }, h('span', { 'aria-hidden': 'true' }, '🔒 '), 'Locked'),
         ...(item.edited_at ? [' · ', historyToggle()] : [])].filter(Boolean)));
       if (removed) history.hidden = true;
-      tags.replaceChildren(...(removed ? [] : item.categories.map((slug) => h('li', {}, h('a', { href: path('c', slug) }, slug)))));
+      const showTags = () => tags.replaceChildren(...(removed ? [] : item.categories.map((slug) => h('li', {}, categoryLink(slug)))));
+      showTags();
+      loadCategories()?.then(showTags, () => {}); // named once the categories are known
       votes = removed ? null : createVotes({
         url: path('api', 'posts', id, 'vote'), item, ids: { like: 'like-post', dislike: 'dislike-post' }, label: 'Votes on this post',
       });
