@@ -1,7 +1,9 @@
 package gateway_test
 
 import (
+	"context"
 	"encoding/json"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -305,5 +307,96 @@ func TestPasskeyCeremonyIsTakenOnce(t *testing.T) {
 	}
 	if ok != 1 {
 		t.Fatalf("%d of %d sign-ins with one challenge passed (%v), want 1", ok, racers, statuses)
+	}
+}
+
+// via returns a copy of c that names the forum as c does (its Host and
+// origin) but reaches another instance, g: as a load balancer in front of
+// both would.
+func via(c *forumtest.Client, g *forumtest.Forum) *forumtest.Client {
+	addr := strings.TrimPrefix(g.URL, "http://")
+	d := &net.Dialer{}
+	hc := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return d.DialContext(ctx, network, addr)
+	}}}
+	return &forumtest.Client{F: c.F, Token: c.Token, User: c.User, HTTP: hc}
+}
+
+// A ceremony begun on one instance finishes on another: the bucket of
+// ceremonies is shared.
+func TestPasskeyCeremonyAcrossInstances(t *testing.T) {
+	t.Parallel()
+	f := forumtest.Start(t, forumtest.Options{})
+	g := forumtest.Start(t, forumtest.Options{Store: f.Store})
+	ann := byName(f.SignUp("ann"))
+	forumtest.Eventually(t, "the second instance to catch up", func() bool { return g.Proj.Seq() >= f.Proj.Seq() })
+	annOnG := via(ann, g)
+	key := newSoftKey(t)
+
+	var opts options
+	ann.MustDo("POST", "/api/me/passkeys/begin", nil, http.StatusOK, &opts)
+	var got passkeyBody
+	annOnG.MustDo("POST", "/api/me/passkeys/finish", key.create(opts, origin(ann)), http.StatusCreated, &got)
+	forumtest.Eventually(t, "the first instance to catch up", func() bool { return f.Proj.Seq() >= g.Proj.Seq() })
+
+	var in options
+	(&forumtest.Client{F: ann.F, HTTP: annOnG.HTTP}).MustDo("POST", "/api/signin/passkey/begin", nil, http.StatusOK, &in)
+	var s signedIn
+	(&forumtest.Client{F: ann.F}).MustDo("POST", "/api/signin/passkey/finish", key.get(in, origin(ann), 1), http.StatusOK, &s)
+	if s.User.ID != ann.User.ID {
+		t.Fatalf("signed in as %+v", s.User)
+	}
+}
+
+// Finishing an enrolment with an Idempotency-Key, then again with the same
+// key, answers the first 201 again and enrols once; racing enrolments past
+// the bound of 20 passkeys leave exactly 20.
+func TestPasskeyIdempotencyAndBound(t *testing.T) {
+	t.Parallel()
+	f := forumtest.Start(t, forumtest.Options{})
+	ann := byName(f.SignUp("ann"))
+	var opts options
+	ann.MustDo("POST", "/api/me/passkeys/begin", nil, http.StatusOK, &opts)
+	body := newSoftKey(t).create(opts, origin(ann))
+	s1, r1, b1 := idemDo(t, ann, ann.F.URL, "POST", "/api/me/passkeys/finish", "enrol-1", body)
+	s2, r2, b2 := idemDo(t, ann, ann.F.URL, "POST", "/api/me/passkeys/finish", "enrol-1", body)
+	if s1 != http.StatusCreated || s2 != s1 || b2 != b1 || r1 || !r2 {
+		t.Fatalf("first %d (replayed %v), retry %d (replayed %v): %s / %s", s1, r1, s2, r2, b1, b2)
+	}
+
+	for range projections.MaxPasskeys - 2 {
+		enrol(ann, newSoftKey(t), "")
+	}
+	const racers = 4
+	bodies := make([]any, racers)
+	for i := range bodies {
+		ann.MustDo("POST", "/api/me/passkeys/begin", nil, http.StatusOK, &opts)
+		bodies[i] = newSoftKey(t).create(opts, origin(ann))
+	}
+	statuses := make([]int, racers)
+	var wg sync.WaitGroup
+	for i := range racers {
+		wg.Go(func() { statuses[i], _ = ann.Do("POST", "/api/me/passkeys/finish", bodies[i]) })
+	}
+	wg.Wait()
+	created := 0
+	for _, s := range statuses {
+		switch s {
+		case http.StatusCreated:
+			created++
+		case http.StatusConflict:
+		default:
+			t.Errorf("a racing enrolment answered %d", s)
+		}
+	}
+	var list struct {
+		Items []projections.Passkey `json:"items"`
+	}
+	ann.MustDo("GET", "/api/me/passkeys", nil, http.StatusOK, &list)
+	if created != 1 || len(list.Items) != projections.MaxPasskeys {
+		t.Fatalf("%d of %d racing enrolments passed, %d passkeys; want 1 and %d", created, racers, len(list.Items), projections.MaxPasskeys)
+	}
+	if status, _ := ann.Do("POST", "/api/me/passkeys/begin", nil); status != http.StatusConflict {
+		t.Errorf("begin past the bound: %d, want 409", status)
 	}
 }
