@@ -126,7 +126,7 @@ var mediaMarkdown = regexp.MustCompile(`^!\[gopher\]\(/media/[0-9a-z]{26}\)$`)
 // Tables render and a picture of another site stays a link; the feed's
 // excerpt says their alt text. The editor (with an upload on its way, sent
 // slowly), the post and the open picture (light and dark) are axe-clean
-// and fit 375 px.
+// and fit 375 px (the post and the open picture 1280 px too).
 func browserPastePicture(t *testing.T, e *browserEnv) {
 	signUp(e.srv, "ann")
 	ann := e.newTab("ann")
@@ -218,6 +218,13 @@ func browserPastePicture(t *testing.T, e *browserEnv) {
 	ann.waitJS("the picture closed by a click outside", `!document.getElementById('lightbox').open`)
 	axeClean(t, ann, "a post with a picture and a table")
 	noStrayNull(ann)
+	ann.setWidth(1280)
+	ann.click(`#post-body a.picture-link`)
+	ann.waitJS("the picture shown large on a wide screen", `document.getElementById('lightbox').open`)
+	ann.screenshot("media-lightbox")
+	ann.pressKey("Escape", "Escape", 27, "")
+	ann.waitJS("the picture closed", `!document.getElementById('lightbox').open`)
+	ann.screenshot("media-post")
 
 	// The feed's excerpt names the picture by its alt text, not its address.
 	ann.open("/", "feed")
