@@ -131,10 +131,15 @@ type SignInInput struct {
 	Login, Password, UserAgent string
 }
 
-// SignIn checks the password and starts a new session.
+// SignIn checks the password and starts a new session; for a user with two
+// factors on, it answers fault.ESECONDFACTOR with a ticket instead, and
+// SecondFactor starts the session.
 func (s *Service) SignIn(ctx context.Context, in SignInInput) (Session, error) {
 	id, err := s.Authenticate(ctx, in.Login, in.Password)
 	if err != nil {
+		return Session{}, err
+	}
+	if err := s.askSecondFactor(ctx, id); err != nil {
 		return Session{}, err
 	}
 	return s.StartSession(ctx, id, in.UserAgent)

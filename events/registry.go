@@ -110,6 +110,10 @@ var registry = register(
 	spec[PasskeyRenamedData](PasskeyRenamed, 1).sharedSubject(),
 	spec[PasskeyUsedData](PasskeyUsed, 1).sharedSubject(),
 	spec[PasskeyRemovedData](PasskeyRemoved, 1).sharedSubject(),
+	spec[TOTPStartedData](TOTPStarted, 1).sharedSubject(),
+	spec[TOTPEnabledData](TOTPEnabled, 1).sharedSubject(),
+	spec[TOTPUsedData](TOTPUsed, 1).sharedSubject(),
+	spec[TOTPDisabledData](TOTPDisabled, 1).sharedSubject(),
 )
 
 func spec[P any](t Type, version int) Spec {

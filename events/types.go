@@ -67,6 +67,13 @@ const (
 	UploadCreated Type = "upload.created"
 	UploadDeleted Type = "upload.deleted"
 	AvatarSet     Type = "avatar.set"
+
+	// Two factors: a user's one-time codes (TOTP), each of their events on
+	// one subject, forum.totp.<user>, so each is decided against the last.
+	TOTPStarted  Type = "totp.started"
+	TOTPEnabled  Type = "totp.enabled"
+	TOTPUsed     Type = "totp.used"
+	TOTPDisabled Type = "totp.disabled"
 )
 
 // Claim kinds: values that must be unique across the whole forum.
@@ -589,4 +596,55 @@ type UploadDeletedData struct {
 type AvatarSetData struct {
 	UserID   UserID   `json:"user_id"`
 	UploadID UploadID `json:"upload_id,omitempty"`
+}
+
+// TOTPStartedData is the payload of totp.started: UserID began to enrol an
+// authenticator with Secret (base32, RFC 6238), which counts only once a
+// code of it confirms it (totp.enabled). A new start replaces the secret
+// of one not confirmed.
+type TOTPStartedData struct {
+	UserID UserID `json:"user_id"`
+	Secret string `json:"secret"`
+}
+
+// Personal seals the secret under its user's key.
+func (d *TOTPStartedData) Personal(string) (string, []*string) {
+	return string(d.UserID), []*string{&d.Secret}
+}
+
+// Credentials returns the secret: left out of exports.
+func (d *TOTPStartedData) Credentials() []*string { return []*string{&d.Secret} }
+
+// TOTPEnabledData is the payload of totp.enabled: a code of the secret
+// last started, of time step Step, confirmed it, and sign-ins of UserID
+// now ask for a second factor. RecoveryHashes are the hex SHA-256 of the
+// ten recovery codes, space-separated, in their order (never the codes).
+type TOTPEnabledData struct {
+	UserID         UserID `json:"user_id"`
+	Step           int64  `json:"step"`
+	RecoveryHashes string `json:"recovery_hashes"`
+}
+
+// Personal seals the recovery codes' hashes under their user's key.
+func (d *TOTPEnabledData) Personal(string) (string, []*string) {
+	return string(d.UserID), []*string{&d.RecoveryHashes}
+}
+
+// Credentials returns the recovery codes' hashes: left out of exports.
+func (d *TOTPEnabledData) Credentials() []*string { return []*string{&d.RecoveryHashes} }
+
+// TOTPUsedData is the payload of totp.used: UserID passed the second
+// factor of a sign-in with the code of time step Step, which no sign-in
+// takes again, nor any code of an earlier step; or, Step 0, with their
+// recovery code number RecoveryCode (1 to 10), which is spent.
+type TOTPUsedData struct {
+	UserID       UserID `json:"user_id"`
+	Step         int64  `json:"step,omitempty"`
+	RecoveryCode int    `json:"recovery_code,omitempty"`
+}
+
+// TOTPDisabledData is the payload of totp.disabled: UserID's sign-ins ask
+// for a password alone again; the secret and recovery codes are dropped.
+type TOTPDisabledData struct {
+	UserID UserID `json:"user_id"`
 }

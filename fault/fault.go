@@ -22,6 +22,9 @@ const (
 	ERATELIMITED     = "rate_limited"
 	EUNAVAILABLE     = "unavailable"
 	EINTERNAL        = "internal"
+	// ESECONDFACTOR: the password was right, and the account asks for a
+	// second factor too (401, with Ticket).
+	ESECONDFACTOR = "second_factor"
 )
 
 // Error is an application error: a code from the list above, a message fit for
@@ -38,6 +41,9 @@ type Error struct {
 	Problems []*Error
 	// Until, for ESUSPENDED, is when the suspension ends.
 	Until *time.Time
+	// Ticket, for ESECONDFACTOR, is what the second step of the sign-in
+	// takes with the second factor.
+	Ticket string
 }
 
 // Error returns the code and the message, and the field when there is one.

@@ -103,7 +103,12 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request, p principal) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, meAnswer{Unread: unread, User: u})
+	tf, err := s.db.TOTP(r.Context(), p.UserID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, meAnswer{Unread: unread, User: u, TwoFactor: twoFactorState(tf)})
 }
 
 // profileView is the answer of GET /api/users/{id}. Online comes last: a

@@ -91,6 +91,9 @@ func (s *Server) basicPrincipal(r *http.Request, login, password string) (princi
 	now := s.now()
 	k := s.basic.key(login, password)
 	if id, ok := s.basic.lookup(k, now, s.clientOnLoopback(r)); ok {
+		if err := s.basicAllowed(r.Context(), events.UserID(id)); err != nil {
+			return principal{}, false, err
+		}
 		return principal{UserID: events.UserID(id)}, true, nil
 	}
 	addr := addrKey(s.clientIP(r))
@@ -105,8 +108,27 @@ func (s *Server) basicPrincipal(r *http.Request, login, password string) (princi
 		}
 		return principal{}, false, err
 	}
+	if err := s.basicAllowed(r.Context(), id); err != nil {
+		return principal{}, false, err
+	}
 	s.basic.store(k, string(id), password == commands.DemoPassword, now)
 	return principal{UserID: id}, true, nil
+}
+
+// errBasicSecondFactor answers HTTP Basic for an account with two factors on.
+var errBasicSecondFactor = fault.Errorf(fault.EUNAUTHENTICATED, "this account signs in with a second factor: HTTP Basic cannot give it; sign in at /api/signin and send the token")
+
+// basicAllowed refuses HTTP Basic, a password alone, for a user with two
+// factors on (checked on every use, a remembered one too).
+func (s *Server) basicAllowed(ctx context.Context, user events.UserID) error {
+	on, err := s.db.TOTPOn(ctx, user)
+	if err != nil {
+		return err
+	}
+	if on {
+		return errBasicSecondFactor
+	}
+	return nil
 }
 
 func (s *Server) sessionPrincipal(ctx context.Context, token string) (principal, bool) {
@@ -148,7 +170,7 @@ func (s *Server) withAuth(next http.Handler) http.Handler {
 		}
 		// What a signed-in user reads, and any token handed out, is theirs
 		// alone: no cache keeps it.
-		if strings.HasPrefix(r.URL.Path, "/api/") && (ok || r.URL.Path == "/api/signup" || r.URL.Path == "/api/signin") {
+		if strings.HasPrefix(r.URL.Path, "/api/") && (ok || r.URL.Path == "/api/signup" || strings.HasPrefix(r.URL.Path, "/api/signin")) {
 			w.Header().Set("Cache-Control", "no-store")
 		}
 		next.ServeHTTP(w, r)

@@ -41,8 +41,10 @@ type (
 	}
 	// meAnswer holds the signed-in user and their unread counts.
 	meAnswer struct {
-		Unread projections.Unread `json:"unread"`
-		User   projections.User   `json:"user"`
+		// TwoFactor is "on", "pending" (an enrolment not yet confirmed) or "off".
+		TwoFactor string             `json:"two_factor"`
+		Unread    projections.Unread `json:"unread"`
+		User      projections.User   `json:"user"`
 	}
 	// storedAnswer says a write is in the log, not yet in this instance's
 	// read models.

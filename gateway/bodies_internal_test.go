@@ -24,7 +24,7 @@ func TestAnswerBodiesEncodeAsMaps(t *testing.T) {
 		{"users", usersAnswer{Items: []projections.User{u}}, map[string]any{"items": []projections.User{u}}},
 		{"sessions", sessionsAnswer{Items: []sessionView{}}, map[string]any{"items": []sessionView{}, "next": nil}},
 		{"account", accountAnswer{Token: "tok", User: u}, map[string]any{"user": u, "token": "tok"}},
-		{"me", meAnswer{Unread: projections.Unread{}, User: u}, map[string]any{"user": u, "unread": projections.Unread{}}},
+		{"me", meAnswer{TwoFactor: "off", Unread: projections.Unread{}, User: u}, map[string]any{"two_factor": "off", "user": u, "unread": projections.Unread{}}},
 		{"stored", storedAnswer{ID: "x", Seq: 7, Status: "stored"}, map[string]any{"id": "x", "seq": uint64(7), "status": "stored"}},
 		{"flags page", projections.Page[queuedFlag]{Items: []queuedFlag{}, Next: &next, Seq: 3},
 			map[string]any{"items": []queuedFlag{}, "next": &next, "seq": uint64(3)}},

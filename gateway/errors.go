@@ -17,7 +17,7 @@ func statusOf(code string) int {
 	switch code {
 	case fault.EINVALID:
 		return http.StatusBadRequest
-	case fault.EUNAUTHENTICATED:
+	case fault.EUNAUTHENTICATED, fault.ESECONDFACTOR:
 		return http.StatusUnauthorized
 	case fault.EFORBIDDEN, fault.ESUSPENDED:
 		return http.StatusForbidden
@@ -54,6 +54,9 @@ type errorDetail struct {
 	Errors []errorDetail `json:"errors,omitempty"`
 	// Until is when a suspension ends (code suspended).
 	Until string `json:"until,omitempty"`
+	// Ticket is the ticket of a sign-in that asks for a second factor
+	// (code second_factor).
+	Ticket string `json:"ticket,omitempty"`
 }
 
 // writeError writes err as the JSON error of docs/API.md. Application errors
@@ -81,7 +84,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if e.Code == fault.EUNAVAILABLE || e.Code == fault.ERATELIMITED {
 		w.Header().Set("Retry-After", strconv.Itoa(max(1, e.RetryAfter)))
 	}
-	detail := errorDetail{Code: e.Code, Message: e.Message, Field: e.Field}
+	detail := errorDetail{Code: e.Code, Message: e.Message, Field: e.Field, Ticket: e.Ticket}
 	if e.Until != nil {
 		detail.Until = e.Until.UTC().Format(time.RFC3339)
 	}

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"forum/events"
 	"forum/internal/limit"
 	"net/http"
 	"net/netip"
@@ -34,12 +35,17 @@ func addrKey(ip string) string {
 type signInThrottle struct {
 	pair *limit.Keyed // (login, address): at most 100 failures an hour
 	addr *limit.Keyed // address, across logins
+	// account counts wrong second factors of one account from every
+	// address: whoever gives them has its password already, and six
+	// digits are guessed sooner than a password.
+	account *limit.Keyed
 }
 
 func newSignInThrottle() *signInThrottle {
 	return &signInThrottle{
-		pair: limit.New(rate.Every(time.Hour/90), 10),
-		addr: limit.New(rate.Every(12*time.Second), 30),
+		pair:    limit.New(rate.Every(time.Hour/90), 10),
+		addr:    limit.New(rate.Every(12*time.Second), 30),
+		account: limit.New(rate.Every(12*time.Second), 30),
 	}
 }
 
@@ -57,6 +63,25 @@ func (t *signInThrottle) blocked(login, addr string, now time.Time) (bool, int) 
 func (t *signInThrottle) failed(login, addr string, now time.Time) {
 	t.pair.Allow(pairKey(login, addr), now)
 	t.addr.Allow(addr, now)
+}
+
+// secondFactorLogin is the login a user's second factors are counted
+// under: one no sign-in can type.
+func secondFactorLogin(user events.UserID) string { return "\x00totp:" + string(user) }
+
+// blockedSecondFactor reports whether a second factor of user's from addr
+// must wait, and for how many seconds: like a sign-in as the user from
+// addr, and while the user's account has had too many wrong ones.
+func (t *signInThrottle) blockedSecondFactor(user events.UserID, addr string, now time.Time) (bool, int) {
+	b1, r1 := t.blocked(secondFactorLogin(user), addr, now)
+	b2, r2 := t.account.Blocked(string(user), now)
+	return b1 || b2, max(r1, r2)
+}
+
+// failedSecondFactor counts one wrong second factor of user's from addr.
+func (t *signInThrottle) failedSecondFactor(user events.UserID, addr string, now time.Time) {
+	t.failed(secondFactorLogin(user), addr, now)
+	t.account.Allow(string(user), now)
 }
 
 // rateLimit limits requests per client address: reads generously, writes

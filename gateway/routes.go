@@ -24,6 +24,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("DELETE /api/sessions", s.signedIn(s.endOtherSessions))
 	mux.HandleFunc("DELETE /api/sessions/{id}", s.signedIn(s.endSession))
 	mux.HandleFunc("GET /api/users/{id}", s.getUser)
+	s.totpRoutes(mux)
 
 	mux.HandleFunc("GET /api/categories", s.categories)
 	mux.HandleFunc("GET /api/posts", s.listPosts)

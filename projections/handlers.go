@@ -193,6 +193,10 @@ var handlers = registerHandlers(
 	on(events.PasskeyRenamed, (*applier).passkeyRenamed, invalidatesNothing(), notifiesNobody()),
 	on(events.PasskeyUsed, (*applier).passkeyUsed, invalidatesNothing(), notifiesNobody()),
 	on(events.PasskeyRemoved, (*applier).passkeyRemoved, invalidatesNothing(), notifiesNobody()),
+	on(events.TOTPStarted, (*applier).totpStarted, invalidatesNothing(), notifiesNobody()),
+	on(events.TOTPEnabled, (*applier).totpEnabled, invalidatesNothing(), notifiesNobody()),
+	on(events.TOTPUsed, (*applier).totpUsed, invalidatesNothing(), notifiesNobody()),
+	on(events.TOTPDisabled, (*applier).totpDisabled, invalidatesNothing(), notifiesNobody()),
 )
 
 func registerHandlers(hs ...handler) map[events.Type]handler {

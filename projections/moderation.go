@@ -457,6 +457,8 @@ func (a *applier) erase(user string) error {
 		{`DELETE FROM post_watches WHERE user_id = ?`, []any{user}},
 		{`DELETE FROM category_watches WHERE user_id = ?`, []any{user}},
 		{`DELETE FROM passkeys WHERE user_id = ?`, []any{user}},
+		{`DELETE FROM totp WHERE user_id = ?`, []any{user}},
+		{`DELETE FROM totp_recovery WHERE user_id = ?`, []any{user}},
 		// Deleted rows of a full-text index live on in its segments until
 		// they are merged: merge them now, so the words are gone from the file.
 		{`INSERT INTO search_docs(search_docs) VALUES ('optimize')`, nil},

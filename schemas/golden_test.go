@@ -114,6 +114,11 @@ var examples = map[events.Type]example{
 	events.PasskeyUsed: {userAda, events.PasskeyUsedData{UserID: userAda, PasskeyID: passkeyID,
 		Credential: `{"id":"q2q3ptPv8kGkZ0UxBq5t8w==","publicKey":"pQECAyYgASFYIA==","attestationType":"none","flags":{"userPresent":true,"userVerified":true,"backupEligible":false,"backupState":false},"authenticator":{"AAGUID":"AAAAAAAAAAAAAAAAAAAAAA==","signCount":2}}`}},
 	events.PasskeyRemoved: {userAda, events.PasskeyRemovedData{UserID: userAda, PasskeyID: passkeyID}},
+	events.TOTPStarted:    {userAda, events.TOTPStartedData{UserID: userAda, Secret: "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"}},
+	events.TOTPEnabled: {userAda, events.TOTPEnabledData{UserID: userAda, Step: 59382710, RecoveryHashes: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08 " +
+		"60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752"}},
+	events.TOTPUsed:     {userAda, events.TOTPUsedData{UserID: userAda, RecoveryCode: 3}},
+	events.TOTPDisabled: {userAda, events.TOTPDisabledData{UserID: userAda}},
 }
 
 // passkeyID is the passkey of the passkey examples.
