@@ -256,6 +256,9 @@ func TestOperatorReachesNothingButTheLog(t *testing.T) {
 	if _, err := store.Responses(ctx); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := store.Ceremonies(ctx); err != nil {
+		t.Fatal(err)
+	}
 	follower, err := store.Follow(ctx, 1)
 	if err != nil {
 		t.Fatal(err)
@@ -281,7 +284,7 @@ func TestOperatorReachesNothingButTheLog(t *testing.T) {
 
 	op := dialOperator(t, url)
 	js := "$JS.API."
-	for _, st := range []string{"KV_" + events.KeysBucket, "KV_" + events.ResponsesBucket, "OBJ_FORUM_MEDIA"} {
+	for _, st := range []string{"KV_" + events.KeysBucket, "KV_" + events.ResponsesBucket, "KV_" + events.CeremoniesBucket, "OBJ_FORUM_MEDIA"} {
 		op.request(js+"STREAM.INFO."+st, "")
 		op.request(js+"STREAM.MSG.GET."+st, `{"seq":1}`)
 		op.request(js+"DIRECT.GET."+st, `{"seq":1}`)
