@@ -27,7 +27,8 @@ func (s *Service) Upload(ctx context.Context, owner events.UserID, in UploadInpu
 	if err != nil {
 		return projections.Upload{}, err
 	}
-	if err := checkSize(typ, in.Data); err != nil {
+	pixels, err := checkSize(typ, in.Data)
+	if err != nil {
 		return projections.Upload{}, err
 	}
 	release, err := s.slots.take(ctx, string(owner))
@@ -35,6 +36,11 @@ func (s *Service) Upload(ctx context.Context, owner events.UserID, in UploadInpu
 		return projections.Upload{}, err
 	}
 	defer release()
+	releasePixels, err := s.takePixels(ctx, pixels)
+	if err != nil {
+		return projections.Upload{}, err
+	}
+	defer releasePixels()
 	quota, err := s.checkQuota(ctx, owner, 0)
 	if err != nil {
 		return projections.Upload{}, err

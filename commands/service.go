@@ -18,6 +18,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"golang.org/x/sync/semaphore"
 	"golang.org/x/sync/singleflight"
 	"golang.org/x/time/rate"
 
@@ -100,6 +101,11 @@ type Config struct {
 	// user); one that finds no room within MediaWait is refused (503)
 	// before its bytes are read.
 	MediaIntake int
+	// MediaPixels bounds the pixels of the pictures decoded at once on
+	// this instance, whatever their number (default 48 million: one
+	// picture of the largest size, MaxUploadPixels, with room for small
+	// ones beside it; never less than MaxUploadPixels).
+	MediaPixels int64
 	// UploadsADay and UploadQuotaBytes are each user's quotas (default
 	// UploadsADay and UploadQuotaBytes).
 	UploadsADay      int
@@ -121,6 +127,7 @@ type Service struct {
 	reads    *readMarks
 	slots    *mediaSlots
 	intake   *mediaSlots
+	pixels   *semaphore.Weighted
 	passkeys *passkeyState
 
 	mediaCache   *mediaCache
@@ -172,6 +179,10 @@ func New(cfg Config) *Service {
 	if cfg.MediaIntake == 0 {
 		cfg.MediaIntake = 8
 	}
+	if cfg.MediaPixels == 0 {
+		cfg.MediaPixels = 48_000_000
+	}
+	cfg.MediaPixels = max(cfg.MediaPixels, MaxUploadPixels)
 	if cfg.UploadsADay == 0 {
 		cfg.UploadsADay = UploadsADay
 	}
@@ -188,7 +199,7 @@ func New(cfg Config) *Service {
 		cfg.MediaCacheEntry = DefaultMediaCacheEntry
 	}
 	return &Service{Config: cfg, gate: newHashGate(cfg.HashSlots, cfg.HashQueue, cfg.HashWait), secret: &claimSecret{}, reads: newReadMarks(readMarksMax, readHeldMax, cfg.ReadEvery),
-		slots: newMediaSlots(cfg.MediaSlots, cfg.MediaWait), intake: newMediaSlots(cfg.MediaIntake, cfg.MediaWait), mediaCache: newMediaCache(cfg.MediaCacheBytes, cfg.MediaCacheEntry), mediaOpening: new(singleflight.Group), passkeys: &passkeyState{}}
+		slots: newMediaSlots(cfg.MediaSlots, cfg.MediaWait), intake: newMediaSlots(cfg.MediaIntake, cfg.MediaWait), pixels: semaphore.NewWeighted(cfg.MediaPixels), mediaCache: newMediaCache(cfg.MediaCacheBytes, cfg.MediaCacheEntry), mediaOpening: new(singleflight.Group), passkeys: &passkeyState{}}
 }
 
 // emit is the append half of every command: the command has decided on one

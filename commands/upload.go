@@ -115,20 +115,38 @@ type Picture struct {
 	ThumbWidth, ThumbHeight int
 }
 
-// checkSize reads the picture's size from its header alone: a picture of
-// over MaxUploadPixels is refused before any of it is decoded.
-func checkSize(typ string, data []byte) error {
+// checkSize reads the picture's size from its header alone and returns its
+// pixels: a picture of over MaxUploadPixels is refused before any of it is
+// decoded.
+func checkSize(typ string, data []byte) (int64, error) {
 	cfg, err := decoders[typ].config(bytes.NewReader(data))
 	if err != nil {
-		return fault.FieldError(fault.EINVALID, "file", "the picture cannot be read: "+err.Error())
+		return 0, fault.FieldError(fault.EINVALID, "file", "the picture cannot be read: "+err.Error())
 	}
 	if cfg.Width <= 0 || cfg.Height <= 0 {
-		return fault.FieldError(fault.EINVALID, "file", "the picture has no pixels")
+		return 0, fault.FieldError(fault.EINVALID, "file", "the picture has no pixels")
 	}
-	if int64(cfg.Width)*int64(cfg.Height) > MaxUploadPixels {
-		return fault.FieldError(fault.EINVALID, "file", fmt.Sprintf("a picture has at most %d megapixels (this one is %d × %d)", MaxUploadPixels/1_000_000, cfg.Width, cfg.Height))
+	pixels := int64(cfg.Width) * int64(cfg.Height)
+	if pixels > MaxUploadPixels {
+		return 0, fault.FieldError(fault.EINVALID, "file", fmt.Sprintf("a picture has at most %d megapixels (this one is %d × %d)", MaxUploadPixels/1_000_000, cfg.Width, cfg.Height))
 	}
-	return nil
+	return pixels, nil
+}
+
+// takePixels reserves room for decoding a picture of pixels pixels within
+// the instance's MediaPixels, waiting at most MediaWait (then 503), so the
+// pictures decoded at once never hold more than MediaPixels pixels however
+// large each is; release gives the room back.
+func (s *Service) takePixels(ctx context.Context, pixels int64) (release func(), err error) {
+	wctx, cancel := context.WithTimeout(ctx, s.MediaWait)
+	defer cancel()
+	if err := s.pixels.Acquire(wctx, pixels); err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, &fault.Error{Code: fault.EUNAVAILABLE, Message: "too many pictures are being processed; try again shortly", RetryAfter: 2}
+	}
+	return func() { s.pixels.Release(pixels) }, nil
 }
 
 // Reencode decodes a picture of type typ (its size already checked) and
