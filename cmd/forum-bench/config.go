@@ -61,9 +61,10 @@ type config struct {
 	signedIn bool // feed: readers signed in (their own votes merged into each page)
 	readEach bool // feed: each page view also opens one of its posts (a read event)
 
-	pid        int // uploads: the forum's process (0: the one listening on the URL's port)
-	rounds     int // uploads: times every client uploads
-	uploadSize int // uploads: the size of the picture, in bytes at most
+	pid          int // uploads: the forum's process (0: the one listening on the URL's port)
+	rounds       int // uploads: times every client uploads
+	uploadSize   int // uploads: the size of the picture, in bytes at most
+	uploadPixels int // uploads: when set, a picture of this many pixels that compresses well instead
 }
 
 // scenarioDefaults are the values a flag left at 0 takes, per scenario.
@@ -135,6 +136,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.pid, "pid", 0, "uploads: the forum's process id, whose /proc/PID/status is read; 0 = the process listening on --url's port on this machine")
 	fs.IntVar(&c.rounds, "rounds", 3, "uploads: times every uploader sends its picture, all of them at once")
 	fs.IntVar(&c.uploadSize, "upload-size", 10<<20-64<<10, "uploads: the bytes of the noisy PNG uploaded, at most (the forum takes 10 MiB)")
+	fs.IntVar(&c.uploadPixels, "upload-pixels", 0, "uploads: upload a PNG of this many pixels that compresses well (e.g. 40000000, the most the forum decodes) instead of noise")
 	fs.BoolVar(&c.raw, "raw", true, "fanout, feed, posts: also measure the raw limit in the same run (a bare gorilla/websocket broadcast; net/http hello world) and print the ratio")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -229,7 +231,7 @@ func (c *config) check() error {
 		{c.duration > 0 && c.timeout > 0, "--duration and --timeout must be positive"},
 		{c.drain >= 0 && c.settle >= 0, "--drain and --settle must not be negative"},
 		{c.signupConcurrency >= 1 && c.dialConcurrency >= 1, "concurrency flags must be at least 1"},
-		{c.rounds >= 1 && c.pid >= 0, "--rounds must be at least 1 and --pid not negative"},
+		{c.rounds >= 1 && c.pid >= 0 && c.uploadPixels >= 0, "--rounds must be at least 1, --pid and --upload-pixels not negative"},
 		{c.uploadSize >= 1<<10 && c.uploadSize <= 10<<20, "--upload-size must be between 1 KiB and 10 MiB"},
 		{len(c.password) >= 8, "--password needs at least 8 characters"},
 		{prefixPattern.MatchString(c.prefix) && !strings.Contains(c.prefix, ".."),

@@ -22,7 +22,8 @@ import (
 )
 
 // uploadsResult is the report of the uploads scenario: --clients users each
-// upload a noisy PNG of about --upload-size bytes, all at once, --rounds
+// upload a noisy PNG of about --upload-size bytes (or, with
+// --upload-pixels, a large PNG that compresses well), all at once, --rounds
 // times, while the forum process's resident memory is read from
 // /proc/PID/status: its idle size before, its peak (VmHWM, reset before the
 // uploads when the kernel lets us) and the most seen by sampling VmRSS.
@@ -32,6 +33,7 @@ type uploadsResult struct {
 	Clients     int     `json:"clients"`
 	Rounds      int     `json:"rounds"`
 	PictureSize int     `json:"picture_bytes"`
+	Pixels      int     `json:"picture_pixels,omitempty"`
 	Uploaded    int64   `json:"uploaded"`
 	Failed      int64   `json:"failed"`
 	Busy        int64   `json:"busy_retries"` // 503s waited out and sent again
@@ -45,8 +47,8 @@ type uploadsResult struct {
 }
 
 func (r *uploadsResult) writeText(w io.Writer) {
-	fmt.Fprintf(w, "scenario=uploads pid=%d clients=%d rounds=%d picture=%s uploaded=%d failed=%d busy_retries=%d elapsed=%.2fs\n",
-		r.PID, r.Clients, r.Rounds, bytesText(float64(r.PictureSize)), r.Uploaded, r.Failed, r.Busy, r.ElapsedMS/1000)
+	fmt.Fprintf(w, "scenario=uploads pid=%d clients=%d rounds=%d picture=%s pixels=%d uploaded=%d failed=%d busy_retries=%d elapsed=%.2fs\n",
+		r.PID, r.Clients, r.Rounds, bytesText(float64(r.PictureSize)), r.Pixels, r.Uploaded, r.Failed, r.Busy, r.ElapsedMS/1000)
 	fmt.Fprintf(w, "  memory: idle rss=%s peak (VmHWM%s)=%s sampled peak=%s (%d samples); peak before the uploads=%s\n",
 		bytesText(r.IdleRSS), map[bool]string{true: ", reset first", false: ", not reset"}[r.HWMReset], bytesText(r.PeakRSS),
 		bytesText(r.SampledPeak), r.RSSSamples, bytesText(r.HWMBefore))
@@ -65,8 +67,11 @@ func (b *bench) runUploads(ctx context.Context) (*uploadsResult, error) {
 			return nil, fmt.Errorf("find the forum's process (give --pid): %w", err)
 		}
 	}
-	b.log.Info("making the picture", "bytes", cfg.uploadSize)
+	b.log.Info("making the picture", "bytes", cfg.uploadSize, "pixels", cfg.uploadPixels)
 	pic, err := noisyPNG(cfg.uploadSize)
+	if cfg.uploadPixels > 0 {
+		pic, err = largePNG(cfg.uploadPixels)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +84,7 @@ func (b *bench) runUploads(ctx context.Context) (*uploadsResult, error) {
 		return nil, err
 	}
 	res := &uploadsResult{common: b.newCommon(len(users), setup), PID: pid, Clients: cfg.clients, Rounds: cfg.rounds,
-		PictureSize: len(pic), IdleRSS: status["VmRSS"], HWMBefore: status["VmHWM"]}
+		PictureSize: len(pic), Pixels: cfg.uploadPixels, IdleRSS: status["VmRSS"], HWMBefore: status["VmHWM"]}
 	// Writing 5 to clear_refs sets VmHWM to the present VmRSS (Linux 4.0+).
 	res.HWMReset = os.WriteFile(filepath.Join("/proc", strconv.Itoa(pid), "clear_refs"), []byte("5"), 0) == nil
 
@@ -205,6 +210,27 @@ func noisyPNG(size int) ([]byte, error) {
 		side = side * 99 / 100
 	}
 	return nil, fmt.Errorf("no picture fits in %d bytes", size)
+}
+
+// largePNG returns a PNG of about pixels pixels (a square) that compresses
+// well: few bytes sent, the most memory decoded.
+func largePNG(pixels int) ([]byte, error) {
+	side := int(math.Sqrt(float64(pixels)))
+	img := image.NewRGBA(image.Rect(0, 0, side, side))
+	for y := range side {
+		row := img.Pix[y*img.Stride : y*img.Stride+4*side]
+		for x := 0; x < len(row); x += 4 {
+			row[x], row[x+1], row[x+2], row[x+3] = byte(y), byte(x/4), 90, 255
+		}
+	}
+	var buf bytes.Buffer
+	if err := (&png.Encoder{CompressionLevel: png.BestCompression}).Encode(&buf, img); err != nil {
+		return nil, err
+	}
+	if buf.Len() > 10<<20 {
+		return nil, fmt.Errorf("a picture of %d pixels takes %d bytes, over 10 MiB", pixels, buf.Len())
+	}
+	return buf.Bytes(), nil
 }
 
 // procStatus returns the memory fields (Vm…, in bytes) of /proc/PID/status.
