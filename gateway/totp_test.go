@@ -449,3 +449,26 @@ func TestTOTPWrongCodesThrottledPerAccount(t *testing.T) {
 	status, body := f.Anon().From("127.0.0.8").Do("POST", "/api/signin/second-factor", map[string]string{"ticket": ticket, "code": good})
 	wantStatus(t, "the right code after 30 wrong ones from elsewhere", status, body, 429, "rate_limited")
 }
+
+// A ticket given by one instance is taken by another on the same stream,
+// once: the second factor is decided in the log, not in an instance's memory.
+func TestTOTPTicketOnAnotherInstance(t *testing.T) {
+	t.Parallel()
+	f, now := totpForum(t, forumtest.Options{})
+	other := forumtest.Start(t, forumtest.Options{Store: f.Store, Empty: true, Configure: func(c *commands.Config) { c.Now = now.Now }})
+	ada := f.SignUp("ada")
+	secret, _ := enrolTOTP(t, ada, now)
+	now.advance(30 * time.Second)
+	ticket, code := ticketOf(t, ada), codeAt(t, secret, now.Now())
+	var in struct {
+		Token string `json:"token"`
+	}
+	other.Anon().MustDo("POST", "/api/signin/second-factor", map[string]string{"ticket": ticket, "code": code}, http.StatusOK, &in)
+	(&forumtest.Client{F: f, Token: in.Token}).MustDo("GET", "/api/me", nil, http.StatusOK, nil)
+	now.advance(30 * time.Second)
+	status, body := f.Anon().Do("POST", "/api/signin/second-factor", map[string]string{"ticket": ticket, "code": codeAt(t, secret, now.Now())})
+	wantStatus(t, "the ticket again, on the instance that gave it", status, body, 401, `"field":"ticket"`)
+	if status := basicStatus(t, ada.As(other), "/api/me"); status != http.StatusUnauthorized {
+		t.Errorf("Basic on the other instance: %d, want 401", status)
+	}
+}
