@@ -219,8 +219,10 @@ func (s *Server) clearSessionCookie(w http.ResponseWriter, r *http.Request) {
 }
 
 // leaving reports whether a write ends the user's presence here (signing
-// out, ending sessions, erasing the account): a suspended user may do those.
+// out, ending sessions, removing a passkey, erasing the account): a
+// suspended user may do those.
 func leaving(r *http.Request) bool {
 	p := r.URL.Path
-	return p == "/api/signout" || p == "/api/me" || strings.HasPrefix(p, "/api/sessions")
+	return p == "/api/signout" || p == "/api/me" || strings.HasPrefix(p, "/api/sessions") ||
+		(r.Method == http.MethodDelete && strings.HasPrefix(p, "/api/me/passkeys/"))
 }

@@ -8,7 +8,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"forum/commands"
 	"forum/events"
 	"forum/internal/forumtest"
 	"forum/projections"
@@ -399,4 +401,26 @@ func TestPasskeyIdempotencyAndBound(t *testing.T) {
 	if status, _ := ann.Do("POST", "/api/me/passkeys/begin", nil); status != http.StatusConflict {
 		t.Errorf("begin past the bound: %d, want 409", status)
 	}
+}
+
+// A suspended user enrols no passkey, removes one, and signs in with one as
+// with a password.
+func TestPasskeysOfASuspendedUser(t *testing.T) {
+	t.Parallel()
+	f := forumtest.Start(t, forumtest.Options{Configure: func(c *commands.Config) { c.Admins = []string{"boss"} }})
+	boss, ann := f.SignUp("boss"), byName(f.SignUp("ann"))
+	key := newSoftKey(t)
+	laptop := enrol(ann, key, "Laptop")
+	phone := enrol(ann, newSoftKey(t), "Phone")
+	boss.MustDo("POST", "/api/mod/users/"+ann.User.ID+"/suspend", map[string]any{"until": time.Now().Add(time.Hour).UTC().Format(time.RFC3339), "reason": "cool off"}, http.StatusNoContent, nil)
+
+	if status, body := ann.Do("POST", "/api/me/passkeys/begin", nil); status != http.StatusForbidden || !strings.Contains(string(body), `"suspended"`) {
+		t.Errorf("a suspended user begins an enrolment: %d %s, want 403 suspended", status, body)
+	}
+	if status, body := ann.Do("PATCH", "/api/me/passkeys/"+laptop.ID, map[string]any{"name": "x"}); status != http.StatusForbidden {
+		t.Errorf("a suspended user renames a passkey: %d %s, want 403", status, body)
+	}
+	ann.MustDo("DELETE", "/api/me/passkeys/"+phone.ID, nil, http.StatusNoContent, nil)
+	var s signedIn
+	(&forumtest.Client{F: ann.F}).MustDo("POST", "/api/signin/passkey/finish", key.get(beginSignIn(ann), origin(ann), 1), http.StatusOK, &s)
 }
