@@ -28,8 +28,11 @@ import (
 
 const (
 	chromiumPath = "/usr/bin/chromium"
-	// browserTestTimeout bounds each browser scenario as a whole.
-	browserTestTimeout = 60 * time.Second
+	// browserTestTimeout bounds each browser scenario as a whole: a guard
+	// against a hang, not a measure (the longest, Accessibility, checks
+	// every view light and dark with axe-core and takes most of a minute on
+	// a busy machine).
+	browserTestTimeout = 150 * time.Second
 	// stepTimeout bounds each wait and each action in a page.
 	stepTimeout = 15 * time.Second
 	// screenshotDir is git-ignored: the PNGs are for people to look at.
