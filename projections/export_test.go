@@ -2,8 +2,11 @@ package projections
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -109,4 +112,70 @@ func SetMaxMarkSet(t testing.TB, n int) {
 	old := maxMarkSetSize
 	maxMarkSetSize = n
 	t.Cleanup(func() { maxMarkSetSize = old })
+}
+
+// BulkBatch is how many events a transaction of a rebuild applies.
+const BulkBatch = bulkBatch
+
+// RawTable is one table's rows, each with a value per column of Cols.
+type RawTable struct {
+	Name string
+	Cols []string
+	Rows [][]any
+}
+
+// RawLoad writes tables into the fresh read models db the way a rebuild
+// loads a file, without a projector: the same pragmas, the same indexes
+// and triggers put off until the end and that end itself (bulkLoad), each
+// row an INSERT prepared once per transaction, the rows cut into txs
+// transactions of equal size. It returns the rows written.
+func RawLoad(ctx context.Context, db *DB, tables []RawTable, txs int) (int, error) {
+	finish, err := db.bulkLoad(ctx)
+	if err != nil {
+		return 0, err
+	}
+	total := 0
+	for _, t := range tables {
+		total += len(t.Rows)
+	}
+	perTx := (total + txs - 1) / max(txs, 1)
+	w := db.wr()
+	var tx *sql.Tx
+	stmts := map[string]*sql.Stmt{}
+	written := 0
+	for _, t := range tables {
+		query := `INSERT INTO ` + t.Name + `(` + strings.Join(t.Cols, ", ") + `) VALUES (?` + strings.Repeat(", ?", len(t.Cols)-1) + `)`
+		for _, row := range t.Rows {
+			if tx == nil {
+				if tx, err = w.BeginTx(ctx, nil); err != nil {
+					return written, err
+				}
+				clear(stmts)
+			}
+			st, ok := stmts[t.Name]
+			if !ok {
+				if st, err = tx.PrepareContext(ctx, query); err != nil {
+					tx.Rollback()
+					return written, err
+				}
+				stmts[t.Name] = st
+			}
+			if _, err := st.ExecContext(ctx, row...); err != nil {
+				tx.Rollback()
+				return written, fmt.Errorf("%s: %w", t.Name, err)
+			}
+			if written++; written%perTx == 0 {
+				if err := tx.Commit(); err != nil {
+					return written, err
+				}
+				tx = nil
+			}
+		}
+	}
+	if tx != nil {
+		if err := tx.Commit(); err != nil {
+			return written, err
+		}
+	}
+	return written, finish(ctx)
 }
