@@ -14,7 +14,9 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -384,12 +386,27 @@ func Remove(path string) error { return removeDB(path) }
 // apply statement scans a whole table without the others.
 var applyIndexes = map[string]bool{"messages_conv_seq": true, "users_nickname_key": true, "flags_target": true, "comments_post_seq": true, "post_participants_recent": true, "uploads_owner": true}
 
+// deferredTriggers are the triggers a bulk load drops, each with the
+// statement that sets at once, after the load, every value it would have
+// kept up to date row by row. Besides its own cost, a trigger makes its
+// statement write under a statement journal, and opening one flushes the
+// full-text tables' pending terms to a segment of their own: a trigger
+// fired once per comment would cut the search index into a segment per
+// comment, merged again and again.
+var deferredTriggers = map[string]string{
+	// A post's score and activity, copied into its categories' rows.
+	"posts_rank_to_categories": `UPDATE post_categories SET score = p.likes - p.dislikes, activity_seq = p.activity_seq
+		FROM posts p WHERE p.seq = post_categories.post_seq`,
+}
+
 // bulkLoad readies a fresh file for a rebuild: no waiting for the disk
 // and a rollback journal in memory (a crash means starting over, and the
-// file is not in use yet), and no secondary index that applying does not
-// need: those are built once, after the load, which is faster than
-// keeping them up to date row by row. finish builds them and puts the file
-// in its serving mode (WAL, synchronous=NORMAL).
+// file is not in use yet), no secondary index that applying does not
+// need and none of the deferredTriggers: those indexes are built once,
+// after the load, which is faster than keeping them up to date row by row,
+// and what those triggers keep is set in one statement each. finish does
+// both, puts the triggers back and puts the file in its serving mode (WAL,
+// synchronous=NORMAL).
 func (db *DB) bulkLoad(ctx context.Context) (finish func(context.Context) error, err error) {
 	w := db.wr()
 	for _, p := range []string{`PRAGMA synchronous = OFF`, `PRAGMA journal_mode = MEMORY`} {
@@ -397,12 +414,21 @@ func (db *DB) bulkLoad(ctx context.Context) (finish func(context.Context) error,
 			return nil, fmt.Errorf("bulk load: %s: %w", p, err)
 		}
 	}
+	triggers, err := db.dropDeferred(ctx, "trigger", func(name string) bool { return deferredTriggers[name] != "" })
+	if err != nil {
+		return nil, fmt.Errorf("bulk load: %w", err)
+	}
 	deferred, err := db.dropDeferredIndexes(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("bulk load: %w", err)
 	}
 	return func(ctx context.Context) error {
-		for _, create := range deferred {
+		for _, t := range triggers {
+			if _, err := w.ExecContext(ctx, deferredTriggers[t.name]); err != nil {
+				return fmt.Errorf("after the bulk load: %s: %w", t.name, err)
+			}
+		}
+		for _, create := range slices.Concat(deferred, createStatements(triggers)) {
 			if _, err := w.ExecContext(ctx, create); err != nil {
 				return fmt.Errorf("after the bulk load: %s: %w", create, err)
 			}
@@ -419,29 +445,49 @@ func (db *DB) bulkLoad(ctx context.Context) (finish func(context.Context) error,
 // dropDeferredIndexes drops every secondary index but applyIndexes and
 // returns the statements that create them again.
 func (db *DB) dropDeferredIndexes(ctx context.Context) ([]string, error) {
+	dropped, err := db.dropDeferred(ctx, "index", func(name string) bool { return !applyIndexes[name] })
+	return createStatements(dropped), err
+}
+
+// schemaObject is an index or trigger of the schema: its name and the
+// statement that creates it.
+type schemaObject struct{ name, create string }
+
+// createStatements returns the statements that create objs, in order.
+func createStatements(objs []schemaObject) []string {
+	creates := make([]string, len(objs))
+	for i, o := range objs {
+		creates[i] = o.create
+	}
+	return creates
+}
+
+// dropDeferred drops the objects of a type ("index" or "trigger") that
+// defer selects by name, and returns them, in the order of their names.
+func (db *DB) dropDeferred(ctx context.Context, typ string, deferred func(name string) bool) ([]schemaObject, error) {
 	w := db.wr()
-	rows, err := w.QueryContext(ctx, `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name`)
+	rows, err := w.QueryContext(ctx, `SELECT name, sql FROM sqlite_master WHERE type = ? AND sql IS NOT NULL ORDER BY name`, typ)
 	if err != nil {
 		return nil, err
 	}
-	var names, creates []string
+	var objs []schemaObject
 	for rows.Next() {
-		var name, create string
-		if err := rows.Scan(&name, &create); err != nil {
+		var o schemaObject
+		if err := rows.Scan(&o.name, &o.create); err != nil {
 			rows.Close()
 			return nil, err
 		}
-		if !applyIndexes[name] {
-			names, creates = append(names, name), append(creates, create)
+		if deferred(o.name) {
+			objs = append(objs, o)
 		}
 	}
 	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
 		return nil, err
 	}
-	for _, name := range names {
-		if _, err := w.ExecContext(ctx, `DROP INDEX `+name); err != nil {
-			return nil, fmt.Errorf("drop %s: %w", name, err)
+	for _, o := range objs {
+		if _, err := w.ExecContext(ctx, `DROP `+strings.ToUpper(typ)+` `+o.name); err != nil {
+			return nil, fmt.Errorf("drop %s: %w", o.name, err)
 		}
 	}
-	return creates, nil
+	return objs, nil
 }
