@@ -1,10 +1,12 @@
 package projections
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -45,6 +47,16 @@ type applier struct {
 	// lastExcerpt is the last body a notification's excerpt was made of, and
 	// that excerpt.
 	lastExcerpt [2]string
+	// actorEvents are the batch's rows of actor_events, written together
+	// (flushActorEvents) when it commits, or before an apply function
+	// deletes some.
+	actorEvents []actorEvent
+}
+
+// actorEvent is a row of actor_events: an event and the user who made it.
+type actorEvent struct {
+	user string
+	seq  uint64
 }
 
 // apply folds one event into the read models. Apply functions are pure: all
@@ -56,9 +68,7 @@ type applier struct {
 func (a *applier) apply(ev events.Event) (any, error) {
 	if ev.Actor != "" {
 		// Every event a user made, for their export.
-		if _, err := a.exec(`INSERT OR IGNORE INTO actor_events(user_id, seq) VALUES (?, ?)`, ev.Actor, ev.Seq); err != nil {
-			return nil, err
-		}
+		a.actorEvents = append(a.actorEvents, actorEvent{ev.Actor, ev.Seq})
 	}
 	h, ok := handlers[ev.Type]
 	if !ok {
@@ -79,6 +89,36 @@ func (a *applier) apply(ev events.Event) (any, error) {
 	a.notifying = h.notifies != ""
 	defer func() { a.notifying = false }()
 	return payload, h.apply(a, ev, payload)
+}
+
+// actorEventsChunk is how many rows of actor_events one statement writes.
+const actorEventsChunk = 100
+
+var actorEventsChunkQuery = `INSERT OR IGNORE INTO actor_events(user_id, seq) VALUES (?, ?)` + strings.Repeat(`, (?, ?)`, actorEventsChunk-1)
+
+// flushActorEvents writes the rows of actor_events the batch has made so
+// far, in the table's order, many a statement: one row each, they are
+// most of a rebuild's statements.
+func (a *applier) flushActorEvents() error {
+	rows := a.actorEvents
+	slices.SortFunc(rows, func(x, y actorEvent) int { return cmp.Or(strings.Compare(x.user, y.user), cmp.Compare(x.seq, y.seq)) })
+	args := make([]any, 0, 2*actorEventsChunk)
+	for ; len(rows) >= actorEventsChunk; rows = rows[actorEventsChunk:] {
+		args = args[:0]
+		for _, r := range rows[:actorEventsChunk] {
+			args = append(args, r.user, r.seq)
+		}
+		if _, err := a.exec(actorEventsChunkQuery, args...); err != nil {
+			return err
+		}
+	}
+	for _, r := range rows {
+		if _, err := a.exec(`INSERT OR IGNORE INTO actor_events(user_id, seq) VALUES (?, ?)`, r.user, r.seq); err != nil {
+			return err
+		}
+	}
+	a.actorEvents = a.actorEvents[:0]
+	return nil
 }
 
 // quarantine records ev, which cannot be applied, and why.

@@ -434,6 +434,9 @@ const (
 )
 
 func (a *applier) erase(user string) error {
+	if err := a.flushActorEvents(); err != nil { // their rows go too
+		return err
+	}
 	steps := []struct {
 		query string
 		args  []any

@@ -370,6 +370,9 @@ func (p *Projector) Apply(ctx context.Context, batch []events.Event) error {
 	if err != nil {
 		return err
 	}
+	if err := a.flushActorEvents(); err != nil {
+		return err
+	}
 	if err := a.flushCounters(); err != nil {
 		return err
 	}
