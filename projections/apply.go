@@ -51,6 +51,8 @@ type applier struct {
 	// (flushActorEvents) when it commits, or before an apply function
 	// deletes some.
 	actorEvents []actorEvent
+	// posts are the facts of the posts the batch has looked up (postFacts).
+	posts map[string]postFacts
 }
 
 // actorEvent is a row of actor_events: an event and the user who made it.

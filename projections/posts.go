@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -123,6 +124,7 @@ func (a *applier) postEdited(ev events.Event, d events.PostEditedData) error {
 		d.Title, d.Body, html, string(cats), FormatTime(ev.Time), d.PostID); err != nil {
 		return err
 	}
+	delete(a.posts, d.PostID) // its categories
 	if err := a.keepVersion(ev.Seq, d.PostID, d.Title, d.Body, html, d.Categories, ev.Time); err != nil {
 		return err
 	}
@@ -199,6 +201,41 @@ func (a *applier) linkCategories(postID string, postSeq uint64, slugs []string, 
 		}
 	}
 	return nil
+}
+
+// postFacts are what apply functions look up of a post again and again:
+// its sequence and author, which never change, and its categories, which
+// change with an edit alone. A batch keeps them once read (postFacts), so
+// a comment does not read its post's row for each of them; postEdited
+// forgets them. cats is not to be changed.
+type postFacts struct {
+	seq    uint64
+	author string
+	cats   []string
+}
+
+// postFacts returns the facts of post id; ok is false when there is no
+// such post.
+func (a *applier) postFacts(id string) (f postFacts, ok bool, err error) {
+	if f, ok := a.posts[id]; ok {
+		return f, true, nil
+	}
+	var raw string
+	err = a.scanRow(`SELECT seq, author_id, categories FROM posts WHERE id = ?`, []any{id}, &f.seq, &f.author, &raw)
+	if errors.Is(err, sql.ErrNoRows) {
+		return postFacts{}, false, nil
+	}
+	if err == nil {
+		err = json.Unmarshal([]byte(raw), &f.cats)
+	}
+	if err != nil {
+		return postFacts{}, false, err
+	}
+	if a.posts == nil {
+		a.posts = map[string]postFacts{}
+	}
+	a.posts[id] = f
+	return f, true, nil
 }
 
 // livePost returns the sequence and categories of a post that exists and is

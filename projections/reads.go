@@ -20,16 +20,12 @@ import (
 // as on Discourse. A read of a post the read models do not hold changes
 // nothing.
 func (a *applier) postRead(_ events.Event, d events.PostReadData) error {
-	var postSeq uint64
-	err := a.scanRow(`SELECT seq FROM posts WHERE id = ?`, []any{d.PostID}, &postSeq)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil
-	}
-	if err != nil {
+	post, ok, err := a.postFacts(string(d.PostID))
+	if err != nil || !ok {
 		return err
 	}
 	inserted, err := a.execChanged(`INSERT OR IGNORE INTO post_reads(user_id, post_id, post_seq, read_seq) VALUES (?, ?, ?, ?)`,
-		d.UserID, d.PostID, postSeq, d.UpToSeq)
+		d.UserID, d.PostID, post.seq, d.UpToSeq)
 	if err != nil {
 		return err
 	}

@@ -110,16 +110,8 @@ func slugArgs(cats []string) []any {
 
 // postCategories returns the categories of post, nil for none.
 func (a *applier) postCategories(post string) ([]string, error) {
-	var raw string
-	err := a.scanRow(`SELECT categories FROM posts WHERE id = ?`, []any{post}, &raw)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
-	var cats []string
-	if err == nil {
-		err = json.Unmarshal([]byte(raw), &cats)
-	}
-	return cats, err
+	f, _, err := a.postFacts(post)
+	return f.cats, err
 }
 
 // mutes reports whether user mutes post: the level set on it, else one of
