@@ -17,8 +17,9 @@ import (
 // before decoding), within owner's quotas (UploadsADay: 429,
 // UploadQuotaBytes: 413). It is decoded and encoded again with a
 // thumbnail, both stored sealed under owner's key, and recorded as
-// upload.created. Pictures are decoded a few at a time (503 when the
-// instance is busy).
+// upload.created. Pictures are decoded a few at a time (MediaSlots, one
+// a user) and a bounded number of pixels at a time (MediaPixels); 503 when
+// the instance is busy.
 func (s *Service) Upload(ctx context.Context, owner events.UserID, in UploadInput) (projections.Upload, error) {
 	if len(in.Data) > MaxUploadBytes {
 		return projections.Upload{}, fault.FieldError(fault.ETOOLARGE, "file", "a picture is at most 10 MiB")
