@@ -36,8 +36,17 @@ const MaxLoginLen = 256
 // long to be one, EUNAVAILABLE when password checks are queued past their
 // bound.
 func (s *Service) Authenticate(ctx context.Context, login, password string) (events.UserID, error) {
+	id, _, err := s.AuthenticateHash(ctx, login, password)
+	return id, err
+}
+
+// AuthenticateHash is Authenticate, also returning the password hash the
+// password held against: a cache of verified credentials keeps it, and
+// holds them only while it is still the account's (a changed password ends
+// them).
+func (s *Service) AuthenticateHash(ctx context.Context, login, password string) (events.UserID, string, error) {
 	if err := CheckCredentialLengths(login, password); err != nil {
-		return "", err
+		return "", "", err
 	}
 	wrong := fault.Errorf(fault.EUNAUTHENTICATED, "wrong login or password")
 	cred, err := s.DB.Credentials(ctx, login)
@@ -45,16 +54,16 @@ func (s *Service) Authenticate(ctx context.Context, login, password string) (eve
 	if fault.Code(err) == fault.ENOTFOUND {
 		hash = dummyHash // as long as a real check, so timing tells nothing
 	} else if err != nil {
-		return "", err
+		return "", "", err
 	}
 	ok, err := s.verify(ctx, hash, password)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	if !ok || cred.UserID == "" || (password == DemoPassword && !(s.DemoSignIn && fromLoopback(ctx))) {
-		return "", wrong
+		return "", "", wrong
 	}
-	return events.UserID(cred.UserID), nil
+	return events.UserID(cred.UserID), hash, nil
 }
 
 // loopbackKey is the context key that marks a request whose client is on

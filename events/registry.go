@@ -114,6 +114,9 @@ var registry = register(
 	spec[TOTPEnabledData](TOTPEnabled, 1).sharedSubject(),
 	spec[TOTPUsedData](TOTPUsed, 1).sharedSubject(),
 	spec[TOTPDisabledData](TOTPDisabled, 1).sharedSubject(),
+	spec[PasswordChangedData](PasswordChanged, 1),
+	spec[ProfileUpdatedData](ProfileUpdated, 1),
+	spec[PreferencesSetData](PreferencesSet, 1),
 )
 
 func spec[P any](t Type, version int) Spec {

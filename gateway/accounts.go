@@ -108,7 +108,12 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request, p principal) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, meAnswer{Unread: unread, User: u, TwoFactor: twoFactorState(tf)})
+	prefs, err := s.db.Preferences(r.Context(), p.UserID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, meAnswer{Preferences: prefs, TwoFactor: twoFactorState(tf), Unread: unread, User: u})
 }
 
 // profileView is the answer of GET /api/users/{id}. Online comes last: a

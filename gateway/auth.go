@@ -90,17 +90,22 @@ func (s *Server) basicPrincipal(r *http.Request, login, password string) (princi
 	}
 	now := s.now()
 	k := s.basic.key(login, password)
-	if id, ok := s.basic.lookup(k, now, s.clientOnLoopback(r)); ok {
-		if err := s.basicAllowed(r.Context(), events.UserID(id)); err != nil {
-			return principal{}, false, err
+	if id, hash, ok := s.basic.lookup(k, now, s.clientOnLoopback(r)); ok {
+		// They hold while the password they verified against is the
+		// account's: a changed password (or an erased account) ends them.
+		if cur, err := s.db.PasswordHash(r.Context(), events.UserID(id)); err == nil && cur == hash {
+			if err := s.basicAllowed(r.Context(), events.UserID(id)); err != nil {
+				return principal{}, false, err
+			}
+			return principal{UserID: events.UserID(id)}, true, nil
 		}
-		return principal{UserID: events.UserID(id)}, true, nil
+		s.basic.forget(k)
 	}
 	addr := addrKey(s.clientIP(r))
 	if blocked, retry := s.signIns.blocked(login, addr, now); blocked {
 		return principal{}, false, throttled{retry}
 	}
-	id, err := s.cmd.Authenticate(r.Context(), login, password)
+	id, hash, err := s.cmd.AuthenticateHash(r.Context(), login, password)
 	if err != nil {
 		if fault.Code(err) == fault.EUNAUTHENTICATED {
 			s.signIns.failed(login, addr, now)
@@ -111,7 +116,7 @@ func (s *Server) basicPrincipal(r *http.Request, login, password string) (princi
 	if err := s.basicAllowed(r.Context(), id); err != nil {
 		return principal{}, false, err
 	}
-	s.basic.store(k, string(id), password == commands.DemoPassword, now)
+	s.basic.store(k, string(id), hash, password == commands.DemoPassword, now)
 	return principal{UserID: id}, true, nil
 }
 
@@ -219,10 +224,11 @@ func (s *Server) clearSessionCookie(w http.ResponseWriter, r *http.Request) {
 }
 
 // leaving reports whether a write ends the user's presence here (signing
-// out, ending sessions, removing a passkey, erasing the account): a
-// suspended user may do those.
+// out, ending sessions, removing a passkey, erasing the account) or keeps
+// the account safe and quiet (changing its password, its mail preference):
+// a suspended user may do those.
 func leaving(r *http.Request) bool {
 	p := r.URL.Path
-	return p == "/api/signout" || p == "/api/me" || strings.HasPrefix(p, "/api/sessions") ||
-		(r.Method == http.MethodDelete && strings.HasPrefix(p, "/api/me/passkeys/"))
+	return p == "/api/signout" || (p == "/api/me" && r.Method == http.MethodDelete) || strings.HasPrefix(p, "/api/sessions") ||
+		(r.Method == http.MethodDelete && strings.HasPrefix(p, "/api/me/passkeys/")) || p == "/api/me/password" || p == "/api/me/preferences"
 }

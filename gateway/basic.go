@@ -26,6 +26,7 @@ type basicCache struct {
 
 type basicEntry struct {
 	userID    string
+	hash      string // the password hash they verified against: they hold while it is the account's
 	expires   time.Time
 	localOnly bool // serves only a client on loopback
 }
@@ -48,23 +49,30 @@ func (c *basicCache) key(login, password string) [32]byte {
 	return k
 }
 
-// lookup returns the user the credentials with key k verified as, if that
-// was less than the TTL ago and, for an entry that serves only local
-// clients, the client is local.
-func (c *basicCache) lookup(k [32]byte, now time.Time, local bool) (string, bool) {
+// lookup returns the user the credentials with key k verified as, and the
+// password hash they verified against, if that was less than the TTL ago
+// and, for an entry that serves only local clients, the client is local.
+func (c *basicCache) lookup(k [32]byte, now time.Time, local bool) (userID, hash string, ok bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.entries[k]
 	if !ok || !now.Before(e.expires) || (e.localOnly && !local) {
-		return "", false
+		return "", "", false
 	}
-	return e.userID, true
+	return e.userID, e.hash, true
 }
 
-// store remembers that the credentials with key k verified as userID (for
-// local clients only when localOnly), dropping expired entries (and, if
-// still full, any) to stay bounded.
-func (c *basicCache) store(k [32]byte, userID string, localOnly bool, now time.Time) {
+// forget drops the entry with key k.
+func (c *basicCache) forget(k [32]byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.entries, k)
+}
+
+// store remembers that the credentials with key k verified as userID
+// against hash (for local clients only when localOnly), dropping expired
+// entries (and, if still full, any) to stay bounded.
+func (c *basicCache) store(k [32]byte, userID, hash string, localOnly bool, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.entries) >= c.max {
@@ -74,5 +82,5 @@ func (c *basicCache) store(k [32]byte, userID string, localOnly bool, now time.T
 			}
 		}
 	}
-	c.entries[k] = basicEntry{userID: userID, expires: now.Add(c.ttl), localOnly: localOnly}
+	c.entries[k] = basicEntry{userID: userID, hash: hash, expires: now.Add(c.ttl), localOnly: localOnly}
 }

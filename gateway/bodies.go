@@ -39,12 +39,18 @@ type (
 		Token string           `json:"token"`
 		User  projections.User `json:"user"`
 	}
-	// meAnswer holds the signed-in user and their unread counts.
+	// meAnswer holds the signed-in user, their preferences and their
+	// unread counts.
 	meAnswer struct {
+		Preferences projections.Preferences `json:"preferences"`
 		// TwoFactor is "on", "pending" (an enrolment not yet confirmed) or "off".
 		TwoFactor string             `json:"two_factor"`
 		Unread    projections.Unread `json:"unread"`
 		User      projections.User   `json:"user"`
+	}
+	// userAnswer holds one user.
+	userAnswer struct {
+		User projections.User `json:"user"`
 	}
 	// storedAnswer says a write is in the log, not yet in this instance's
 	// read models.

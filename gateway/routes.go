@@ -25,6 +25,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("DELETE /api/sessions/{id}", s.signedIn(s.endSession))
 	mux.HandleFunc("GET /api/users/{id}", s.getUser)
 	s.totpRoutes(mux)
+	s.accountSettingsRoutes(mux)
 
 	mux.HandleFunc("GET /api/categories", s.categories)
 	mux.HandleFunc("GET /api/posts", s.listPosts)

@@ -27,7 +27,7 @@ import (
 
 // projectorVersion is bumped whenever an apply function changes what it
 // writes, so existing read models are rebuilt on the next start.
-const projectorVersion = 22
+const projectorVersion = 23
 
 // DB is the read models: one writer connection for the projector and a pool
 // of readers for queries (WAL lets them run side by side), on a file that
@@ -380,11 +380,11 @@ func Remove(path string) error { return removeDB(path) }
 // applyIndexes are the secondary indexes an apply function looks rows up
 // by (a read receipt counts a conversation's unread messages, a mention
 // finds its user by nickname, a hidden post's thread is found by post, a
-// post finds its newest participant):
-// they stay
-// through a bulk load. TestBulkLoadKeepsWhatApplyNeeds checks that no
-// apply statement scans a whole table without the others.
-var applyIndexes = map[string]bool{"messages_conv_seq": true, "users_nickname_key": true, "flags_target": true, "comments_post_seq": true, "post_participants_recent": true, "uploads_owner": true}
+// post finds its newest participant, a changed password ends its account's
+// sessions): they stay through a bulk load. TestBulkLoadKeepsWhatApplyNeeds
+// checks that no apply statement scans a whole table without the others.
+var applyIndexes = map[string]bool{"messages_conv_seq": true, "users_nickname_key": true, "flags_target": true, "comments_post_seq": true,
+	"post_participants_recent": true, "uploads_owner": true, "sessions_user": true}
 
 // deferredTriggers are the triggers a bulk load drops, each with the
 // statement that sets at once, after the load, every value it would have

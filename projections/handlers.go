@@ -197,6 +197,9 @@ var handlers = registerHandlers(
 	on(events.TOTPEnabled, (*applier).totpEnabled, invalidatesNothing(), notifiesNobody()),
 	on(events.TOTPUsed, (*applier).totpUsed, invalidatesNothing(), notifiesNobody()),
 	on(events.TOTPDisabled, (*applier).totpDisabled, invalidatesNothing(), notifiesNobody()),
+	on(events.PasswordChanged, (*applier).passwordChanged, invalidates(memoSessions), notifiesNobody()),
+	on(events.ProfileUpdated, (*applier).profileUpdated, invalidatesNothing(), notifiesNobody()),
+	on(events.PreferencesSet, (*applier).preferencesSet, invalidatesNothing(), notifiesNobody()),
 )
 
 func registerHandlers(hs ...handler) map[events.Type]handler {

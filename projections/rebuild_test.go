@@ -31,6 +31,9 @@ func TestIncrementalEqualsRebuild(t *testing.T) {
 			ctx := forumtest.Context(t)
 			for round := range 3 {
 				w.play(scaled(80))
+				for range 3 { // changes of accounts: profiles, preferences, passwords
+					w.account(ctx)
+				}
 				// Time travel to now must equal the live state so far.
 				head := w.head()
 				res, err := projections.Rebuild(ctx, w.Store, projections.RebuildOptions{Path: filepath.Join(t.TempDir(), "then.db"), UntilSeq: head})

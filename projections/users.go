@@ -19,6 +19,9 @@ type User struct {
 	LastName  string `json:"last_name,omitempty"`
 	Age       int    `json:"age,omitempty"`
 	Gender    string `json:"gender,omitempty"`
+	// Bio is the user's words about themself, shown on their profile: only
+	// the answers of a profile and of one's own account carry it.
+	Bio string `json:"bio,omitempty"`
 	// Role is "moderator" or "admin", empty for a member.
 	Role events.Role `json:"role,omitempty"`
 	// AvatarURL is where the user's avatar is served, nil for none.
@@ -132,13 +135,13 @@ func (db *DB) User(ctx context.Context, userID events.UserID) (User, error) {
 // Account returns a user with their private fields, for themself.
 func (db *DB) Account(ctx context.Context, userID events.UserID) (User, error) {
 	id := string(userID)
-	return one(ctx, db, "user", `SELECT `+userCols+`, email, first_name, last_name, age, gender FROM users u WHERE u.id = ?`, func(row scanner) (u User, err error) {
-		err = row.Scan(append(userDest(&u), &u.Email, &u.FirstName, &u.LastName, &u.Age, &u.Gender)...)
+	return one(ctx, db, "user", `SELECT `+userCols+`, email, first_name, last_name, age, gender, bio FROM users u WHERE u.id = ?`, func(row scanner) (u User, err error) {
+		err = row.Scan(append(userDest(&u), &u.Email, &u.FirstName, &u.LastName, &u.Age, &u.Gender, &u.Bio)...)
 		return u, err
 	}, id)
 }
 
-// Profile is a user's public fields and their post and comment counts.
+// Profile is a user's public fields, their bio, and their post and comment counts.
 type Profile struct {
 	User     User
 	Posts    int
@@ -148,8 +151,8 @@ type Profile struct {
 // Profile returns a user's profile, ENOTFOUND if there is no such user.
 func (db *DB) Profile(ctx context.Context, userID events.UserID) (Profile, error) {
 	id := string(userID)
-	return one(ctx, db, "user", `SELECT `+userCols+`, post_count, comment_count FROM users u WHERE u.id = ?`, func(row scanner) (p Profile, err error) {
-		err = row.Scan(append(userDest(&p.User), &p.Posts, &p.Comments)...)
+	return one(ctx, db, "user", `SELECT `+userCols+`, bio, post_count, comment_count FROM users u WHERE u.id = ?`, func(row scanner) (p Profile, err error) {
+		err = row.Scan(append(userDest(&p.User), &p.User.Bio, &p.Posts, &p.Comments)...)
 		return p, err
 	}, id)
 }

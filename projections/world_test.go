@@ -355,7 +355,11 @@ func (w *world) play(n int) {
 		case r < 98:
 			w.react(user)
 		case r < 99:
-			w.mark(ctx, user)
+			if w.intn(3) == 0 {
+				w.account(ctx)
+			} else {
+				w.mark(ctx, user)
+			}
 		default:
 			room := pick(w, w.rooms)
 			if w.intn(8) == 0 {
@@ -447,6 +451,42 @@ func (w *world) mark(ctx context.Context, user string) {
 		w.must("watch post", w.Svc.WatchPost(ctx, events.UserID(user), p, level))
 	default:
 		w.must("watch category", w.Svc.WatchCategory(ctx, events.UserID(user), pick(w, commands.DefaultCategories).Slug, level))
+	}
+}
+
+// account has a user change their profile, their mail preference, or
+// their password (ending their other sessions; then back, so they sign in
+// again as before).
+func (w *world) account(ctx context.Context) {
+	i := w.intn(len(w.users))
+	user := events.UserID(w.users[i])
+	switch w.intn(3) {
+	case 0:
+		bio, gender, age := pick(w, []string{"", "Poetical *scientist*.\nLoops.", "Ünïcödé ✓"}), pick(w, []string{"", "female"}), w.intn(90)
+		in := commands.ProfileInput{Bio: &bio}
+		if w.intn(2) == 0 {
+			in.Gender, in.Age = &gender, &age
+		}
+		w.must("profile", w.Svc.UpdateProfile(ctx, user, in))
+	case 1:
+		w.must("preferences", w.Svc.SetPreferences(ctx, user, pick(w, []events.EmailNotifications{events.EmailImmediately, events.EmailDaily, events.EmailWeekly, events.EmailOff})))
+	default:
+		var keep events.SessionID
+		for _, s := range w.sessions {
+			if s.UserID == user && !w.ended[string(s.ID)] {
+				keep = s.ID
+			}
+		}
+		pw := "password-" + w.nicks[i]
+		_, err := w.Svc.ChangePassword(ctx, user, keep, commands.ChangePasswordInput{CurrentPassword: pw, Password: "changed-" + pw})
+		w.must("change password", err)
+		_, err = w.Svc.ChangePassword(ctx, user, keep, commands.ChangePasswordInput{CurrentPassword: "changed-" + pw, Password: pw})
+		w.must("change password back", err)
+		for _, s := range w.sessions {
+			if s.UserID == user && s.ID != keep {
+				w.ended[string(s.ID)] = true
+			}
+		}
 	}
 }
 
@@ -591,6 +631,8 @@ func (w *world) answers(db *projections.DB) map[string]string {
 		add("standing "+u, result(db.StandingOf(ctx, events.UserID(u))))
 		add("account "+u, result(db.Account(ctx, events.UserID(u))))
 		add("profile "+u, result(db.Profile(ctx, events.UserID(u))))
+		add("preferences "+u, result(db.Preferences(ctx, events.UserID(u))))
+		add("password "+u, result(db.PasswordHash(ctx, events.UserID(u))))
 		add("credentials "+u, result(db.Credentials(ctx, strings.ToUpper(w.nicks[i]))))
 		for _, peer := range w.users[i+1:] {
 			add("dms "+u+" "+peer, pages(func(c string) (projections.Page[projections.Message], error) {

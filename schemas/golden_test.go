@@ -119,6 +119,11 @@ var examples = map[events.Type]example{
 		"60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752"}},
 	events.TOTPUsed:     {userAda, events.TOTPUsedData{UserID: userAda, RecoveryCode: 3}},
 	events.TOTPDisabled: {userAda, events.TOTPDisabledData{UserID: userAda}},
+	events.PasswordChanged: {userAda, events.PasswordChangedData{UserID: userAda,
+		PasswordHash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$2uwhW7zYPnXDnPUyEJi0nOvBqxQuTdGEcJVXBibq8Ys", KeepSessionID: sessionID}},
+	events.ProfileUpdated: {userAda, events.ProfileUpdatedData{UserID: userAda,
+		Changed: []events.ProfileField{events.ProfileAge, events.ProfileBio, events.ProfileGender}, Age: "36", Bio: "Poetical scientist.\nNotes on the Analytical Engine."}},
+	events.PreferencesSet: {userAda, events.PreferencesSetData{UserID: userAda, EmailNotifications: events.EmailDaily}},
 }
 
 // passkeyID is the passkey of the passkey examples.

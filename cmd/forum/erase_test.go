@@ -149,19 +149,28 @@ func TestErasureLeavesNothing(t *testing.T) {
 	}
 	bobPost := createPost(f, bob.Token, "Bob's", "Bob's own words", "general")
 	f.mustDo("POST", "/api/posts/"+bobPost+"/comments", zed.Token, map[string]any{"body": text + " on bob's post"}, http.StatusCreated, nil)
+	// Profile changes and a new password are personal data like the rest;
+	// bob's stay, through a rebuild.
+	f.mustDo("PATCH", "/api/me", zed.Token, map[string]any{"bio": text + " bio", "last_name": "Zedlastmarker", "age": 42}, http.StatusOK, nil)
+	f.mustDo("PUT", "/api/me/password", zed.Token, map[string]any{"current_password": password(nick), "password": password(nick) + "-new"}, http.StatusNoContent, nil)
+	f.mustDo("PATCH", "/api/me", bob.Token, map[string]any{"bio": "Bob's bio", "gender": "male"}, http.StatusOK, nil)
+	f.mustDo("PUT", "/api/me/preferences", bob.Token, map[string]any{"email_notifications": "weekly"}, http.StatusNoContent, nil)
 
-	// The export holds everything zed made, readable.
+	// The export holds everything zed made, readable, but no password hash.
 	_, export := f.do("GET", "/api/me/export", zed.Token, nil)
-	for _, want := range []string{text + " title", text + " dm", text + " room", email, first} {
+	for _, want := range []string{text + " title", text + " dm", text + " room", email, first, text + " bio", "Zedlastmarker", `"password.changed"`} {
 		if !bytes.Contains(export, []byte(want)) {
 			t.Errorf("the export lacks %q", want)
 		}
+	}
+	if bytes.Contains(export, []byte("$argon2id")) || bytes.Contains(export, []byte("fake$")) {
+		t.Errorf("the export holds a password hash")
 	}
 
 	if status, _ := f.do("DELETE", "/api/me", zed.Token, map[string]any{"password": "wrong one"}); status != http.StatusUnauthorized {
 		t.Errorf("erasure with a wrong password: %d", status)
 	}
-	f.mustDo("DELETE", "/api/me", zed.Token, map[string]any{"password": password(nick)}, http.StatusNoContent, nil)
+	f.mustDo("DELETE", "/api/me", zed.Token, map[string]any{"password": password(nick) + "-new"}, http.StatusNoContent, nil)
 	if status, _ := f.do("GET", "/api/me", zed.Token, nil); status != http.StatusUnauthorized {
 		t.Errorf("the erased account's session: %d", status)
 	}
@@ -184,7 +193,7 @@ func TestErasureLeavesNothing(t *testing.T) {
 
 	check := func(when string) {
 		t.Helper()
-		found, n := holding(t, dir, []string{nick, email, strings.ToLower(first), text}, pictures)
+		found, n := holding(t, dir, []string{nick, email, strings.ToLower(first), "zedlastmarker", text}, pictures)
 		for _, f := range found {
 			t.Errorf("%s: %s", when, f)
 		}
@@ -209,6 +218,21 @@ func TestErasureLeavesNothing(t *testing.T) {
 	f.mustDo("GET", "/api/posts/"+bobPost, bob.Token, nil, http.StatusOK, &mine)
 	if mine.Post.Body != "Bob's own words" {
 		t.Errorf("bob's post after zed's erasure: %+v", mine.Post)
+	}
+	var bobNow struct {
+		User        struct{ Bio, Gender string }
+		Preferences struct {
+			EmailNotifications string `json:"email_notifications"`
+		}
+	}
+	f.mustDo("GET", "/api/me", bob.Token, nil, http.StatusOK, &bobNow)
+	if bobNow.User.Bio != "Bob's bio" || bobNow.User.Gender != "male" || bobNow.Preferences.EmailNotifications != "weekly" {
+		t.Errorf("bob's account after the rebuild: %+v", bobNow)
+	}
+	var zedNow struct{ User map[string]any }
+	f.mustDo("GET", "/api/users/"+zed.User.ID, bob.Token, nil, http.StatusOK, &zedNow)
+	if _, ok := zedNow.User["bio"]; ok || zedNow.User["nickname"] != "deleted user" {
+		t.Errorf("the erased user's profile: %v", zedNow.User)
 	}
 	// The nickname and email are free again.
 	f.mustDo("POST", "/api/signup", "", map[string]any{"nickname": nick, "email": email, "password": password(nick) + "2"}, http.StatusCreated, nil)

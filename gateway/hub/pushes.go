@@ -57,6 +57,18 @@ func (e closeUser) carryOut(h *Hub) {
 	}
 }
 
+// endSessionsBut closes every connection of a user whose password changed,
+// but those of the session kept ("" for none): Basic ones too.
+type endSessionsBut struct{ user, keep string }
+
+func (e endSessionsBut) carryOut(h *Hub) {
+	for c := range h.byUser[e.user] {
+		if c.session == "" || c.session != e.keep {
+			c.close(websocket.ClosePolicyViolation, "password changed")
+		}
+	}
+}
+
 // blockSet adds other to (or takes other from) the users whose frames the
 // connections of user are not sent.
 type blockSet struct {
@@ -213,6 +225,11 @@ var pushes = registerPushes(
 	notPushed(events.PasskeyRenamed, "passkeys are their owner's own, listed on request"),
 	notPushed(events.PasskeyUsed, "a sign-in answers its own request"),
 	notPushed(events.PasskeyRemoved, "passkeys are their owner's own, listed on request"),
+	acts(events.PasswordChanged, "credentials are private", func(d events.PasswordChangedData) effect {
+		return endSessionsBut{user: d.UserID, keep: d.KeepSessionID}
+	}),
+	notPushed(events.ProfileUpdated, "a profile is read on its page; the fields it changes are in no frame"),
+	notPushed(events.PreferencesSet, "preferences are their owner's own, read with their account"),
 	acts(events.UserErased, "everything of the account changes with it", func(d events.UserModData) effect { return closeUser(d.UserID) },
 		changing(func(d events.UserModData) string { return userKey(d.UserID) })),
 )
