@@ -94,7 +94,7 @@ func (s *Service) CreateComment(ctx context.Context, in CommentInput) (events.Co
 		}
 		return s.checkReplyTo(ctx, postID, in.ReplyTo)
 	}
-	data := events.CommentCreatedData{CommentID: id, PostID: postID, AuthorID: author, Body: body, Render: rendering(body), ReplyTo: in.ReplyTo}
+	data := events.CommentCreatedData{CommentID: id, PostID: postID, AuthorID: author, Body: body, Render: s.rendering(body), ReplyTo: in.ReplyTo}
 	var ack events.Ack
 	err := s.underLock(ctx, postID, decide, func(opts ...events.AppendOption) (err error) {
 		ack, err = s.emit(ctx, events.CommentCreated, id, author, data, opts...)
@@ -186,7 +186,7 @@ func (s *Service) EditComment(ctx context.Context, edit CommentEdit) error {
 		return err
 	}
 	return s.emitUnlessDeleted(ctx, "comment", events.CommentDeleted.Subject(id), events.CommentEdited, id, user,
-		events.CommentEditedData{CommentID: id, PostID: c.PostID, Body: edit.Body, Render: rendering(edit.Body)})
+		events.CommentEditedData{CommentID: id, PostID: c.PostID, Body: edit.Body, Render: s.rendering(edit.Body)})
 }
 
 // DeleteComment deletes the author's own comment, once; it shows as removed in place.

@@ -66,7 +66,7 @@ func (s *Service) SendDM(ctx context.Context, in DMInput) (uint64, error) {
 		return 0, err
 	}
 	ack, err := s.emit(ctx, events.DMSent, events.PairKey(from, to), from,
-		events.DMSentData{MessageID: s.NewID(), From: from, To: to, Body: in.Body, ClientID: in.ClientID, Render: rendering(in.Body)},
+		events.DMSentData{MessageID: s.NewID(), From: from, To: to, Body: in.Body, ClientID: in.ClientID, Render: s.rendering(in.Body)},
 		dedupID(from, to, in.ClientID)...)
 	return ack.Seq, err
 }
@@ -140,7 +140,7 @@ func (s *Service) SendRoomMessage(ctx context.Context, in RoomMessageInput) (uin
 		return 0, err
 	}
 	ack, err := s.emit(ctx, events.RoomMessageSent, in.Room, from,
-		events.RoomMessageData{MessageID: s.NewID(), Room: in.Room, From: from, Body: in.Body, ClientID: in.ClientID, Render: rendering(in.Body)},
+		events.RoomMessageData{MessageID: s.NewID(), Room: in.Room, From: from, Body: in.Body, ClientID: in.ClientID, Render: s.rendering(in.Body)},
 		dedupID(from, "room:"+in.Room, in.ClientID)...)
 	return ack.Seq, err
 }

@@ -27,7 +27,7 @@ func PreviewWith(body string, media projections.MediaLookup) (string, error) {
 	if err := checkText("body", body, 1, MaxPostBody); err != nil {
 		return "", err
 	}
-	html, _ := decideRenderingWith(body, media)
+	html, _ := decideRenderingWithin(body, media, projections.RenderBudget)
 	return html, nil
 }
 
@@ -80,7 +80,7 @@ func (s *Service) CreatePost(ctx context.Context, authorID events.UserID, in Pos
 		return projections.Post{}, err
 	}
 	id := s.NewID()
-	ack, err := s.emit(ctx, events.PostCreated, id, author, events.PostCreatedData{PostID: id, AuthorID: author, Title: in.Title, Body: in.Body, Categories: in.Categories, Render: rendering(in.Body)})
+	ack, err := s.emit(ctx, events.PostCreated, id, author, events.PostCreatedData{PostID: id, AuthorID: author, Title: in.Title, Body: in.Body, Categories: in.Categories, Render: s.rendering(in.Body)})
 	if ack.Duplicate { // a retried write: the post is the first attempt's
 		var d events.PostCreatedData
 		if err := s.original(ctx, ack, &d); err != nil {
@@ -161,7 +161,7 @@ func (s *Service) EditPost(ctx context.Context, edit PostEdit) error {
 		return err
 	}
 	return s.emitUnlessDeleted(ctx, "post", events.PostDeleted.Subject(id), events.PostEdited, id, user,
-		events.PostEditedData{PostID: id, Title: in.Title, Body: in.Body, Categories: in.Categories, Render: rendering(in.Body)})
+		events.PostEditedData{PostID: id, Title: in.Title, Body: in.Body, Categories: in.Categories, Render: s.rendering(in.Body)})
 }
 
 // DeletePost deletes the author's own post, once; it shows as removed in place.

@@ -13,24 +13,31 @@ var renderTook = time.Since
 
 // decideRendering renders body once, as its readers would see it, and
 // returns that HTML with how the event is to say the body is shown: as
-// Markdown, or as escaped text when its rendering took over
-// projections.RenderBudget. The command decides and the event carries the
+// Markdown, or as escaped text when its rendering took over the budget
+// (Config.RenderBudget). The command decides and the event carries the
 // decision, so the projector's rendering reads no clock and a rebuild makes
 // the same HTML on any machine under any load.
-func decideRendering(body string) (string, events.Rendering) { return decideRenderingWith(body, nil) }
+func (s *Service) decideRendering(body string) (string, events.Rendering) {
+	return s.decideRenderingWith(body, nil)
+}
 
 // decideRenderingWith is decideRendering showing the pictures media knows.
-func decideRenderingWith(body string, media projections.MediaLookup) (string, events.Rendering) {
+func (s *Service) decideRenderingWith(body string, media projections.MediaLookup) (string, events.Rendering) {
+	return decideRenderingWithin(body, media, s.RenderBudget)
+}
+
+// decideRenderingWithin is decideRenderingWith under the budget given.
+func decideRenderingWithin(body string, media projections.MediaLookup, budget time.Duration) (string, events.Rendering) {
 	start := time.Now()
 	html := projections.RenderMarkdownWith(body, media)
-	if renderTook(start) > projections.RenderBudget {
+	if renderTook(start) > budget {
 		return projections.RenderText(body), events.AsText
 	}
 	return html, events.AsMarkdown
 }
 
 // rendering is decideRendering's decision alone.
-func rendering(body string) events.Rendering {
-	_, r := decideRendering(body)
+func (s *Service) rendering(body string) events.Rendering {
+	_, r := s.decideRendering(body)
 	return r
 }

@@ -8,7 +8,6 @@ import (
 	"forum/commands"
 	"forum/events"
 	"forum/internal/forumtest"
-	"forum/projections"
 )
 
 // renderedAs returns how the event at seq says its body is shown.
@@ -47,7 +46,7 @@ func TestSlowRenderingIsRecordedAsText(t *testing.T) {
 	ada, grace := e.Register("ada"), e.Register("grace")
 	body := "**slow** <b>"
 	text := "<p>**slow** &lt;b&gt;</p>"
-	commands.SetRenderTook(t, func(time.Time) time.Duration { return projections.RenderBudget + time.Nanosecond })
+	commands.SetRenderTook(t, func(time.Time) time.Duration { return e.Cmds.RenderBudget + time.Nanosecond })
 
 	post, err := e.Cmds.CreatePost(ctx, events.UserID(ada), commands.PostInput{Title: "t", Body: body, Categories: []string{"general"}})
 	if err != nil {

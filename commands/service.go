@@ -106,6 +106,9 @@ type Config struct {
 	// picture of the largest size, MaxUploadPixels, with room for small
 	// ones beside it; never less than MaxUploadPixels).
 	MediaPixels int64
+	// RenderBudget is the longest a body's rendering may take before its
+	// event says to show it as text (default projections.RenderBudget).
+	RenderBudget time.Duration
 	// UploadsADay and UploadQuotaBytes are each user's quotas (default
 	// UploadsADay and UploadQuotaBytes).
 	UploadsADay      int
@@ -183,6 +186,9 @@ func New(cfg Config) *Service {
 		cfg.MediaPixels = 48_000_000
 	}
 	cfg.MediaPixels = max(cfg.MediaPixels, MaxUploadPixels)
+	if cfg.RenderBudget == 0 {
+		cfg.RenderBudget = projections.RenderBudget
+	}
 	if cfg.UploadsADay == 0 {
 		cfg.UploadsADay = UploadsADay
 	}

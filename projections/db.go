@@ -36,6 +36,16 @@ type DB struct {
 	path string // the name the read models go by; may link to a file built online
 	cur  atomic.Pointer[dbFile]
 	memo *memos // answers kept in memory (memo.go)
+	// searchBudgets are the times a search may take ranked and newest
+	// first (rankBudget and newestBudget unless SetSearchBudgets).
+	searchBudgets atomic.Pointer[[2]time.Duration]
+}
+
+// SetSearchBudgets sets the time a search may take ranked by relevance,
+// and then newest first (see rankBudget): an instance on slow storage may
+// allow more.
+func (db *DB) SetSearchBudgets(ranked, newest time.Duration) {
+	db.searchBudgets.Store(&[2]time.Duration{ranked, newest})
 }
 
 // dbFile is one read-model file and its connections.

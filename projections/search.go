@@ -220,12 +220,16 @@ func searchSQL(in string, ranked bool) (string, error) {
 }
 
 // budget is the time f's hits may take to read, ranked or newest first.
-func (f SearchFilter) budget(ranked bool) time.Duration {
+func (db *DB) budget(f SearchFilter, ranked bool) time.Duration {
+	budgets := f.budgets
+	if budgets == nil {
+		budgets = db.searchBudgets.Load()
+	}
 	switch {
-	case f.budgets != nil && ranked:
-		return f.budgets[0]
-	case f.budgets != nil:
-		return f.budgets[1]
+	case budgets != nil && ranked:
+		return budgets[0]
+	case budgets != nil:
+		return budgets[1]
 	case ranked:
 		return rankBudget
 	}
@@ -246,7 +250,7 @@ func (db *DB) searchHits(ctx context.Context, f SearchFilter, match string, limi
 		if err != nil {
 			return nil, 0, err
 		}
-		budget := f.budget(ranked)
+		budget := db.budget(f, ranked)
 		tctx, cancel := context.WithTimeout(ctx, budget)
 		seq, err = db.read(tctx, func(tx readTx) error {
 			var err error

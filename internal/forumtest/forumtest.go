@@ -94,6 +94,11 @@ func NewCore(t testing.TB, o Options) *Core {
 		t.Cleanup(store.Close)
 	}
 	db, _, err := projections.OpenDB(filepath.Join(c.Dir, "read.db"))
+	if err == nil {
+		// Searches are bounded in time; tests of other things do not turn
+		// on the machine's speed (the bounds' own tests set theirs).
+		db.SetSearchBudgets(time.Minute, time.Minute)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +118,11 @@ func NewCore(t testing.TB, o Options) *Core {
 	projDone.Go(func() { c.Proj.Run(projCtx, c.Store) })
 	c.stopProj = func() { once.Do(func() { stop(); projDone.Wait() }) }
 	t.Cleanup(c.stopProj)
-	cfg := commands.Config{Store: c.Store, DB: db, Projector: c.Proj, Logger: o.Logger, Hasher: FastHasher{}, DemoSignIn: true, Keys: keys}
+	// A body's rendering is measured against a budget that no busy machine
+	// (nor the race detector) reaches: tests of other things do not turn on
+	// the machine's speed, and the budget's own tests stand for a slow one.
+	cfg := commands.Config{Store: c.Store, DB: db, Projector: c.Proj, Logger: o.Logger, Hasher: FastHasher{}, DemoSignIn: true, Keys: keys,
+		RenderBudget: time.Minute}
 	if o.RateLimits {
 		cfg.NewRooms = commands.NewRoomsLimit()
 	}
