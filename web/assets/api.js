@@ -91,7 +91,8 @@ async function request(method, url, { query = {}, body, signal } = {}) {
   }
   const data = res.status === 204 ? null : await res.json().catch(() => null);
   if (!res.ok) {
-    if (res.status === 401 && currentUser()) setCurrentUser(null);
+    // A 401 naming a field is a wrong password typed into a form, not a session that ended.
+    if (res.status === 401 && currentUser() && !data?.error?.field) setCurrentUser(null);
     throw new ApiError(res.status, data?.error, res.headers.get('Retry-After'));
   }
   if (typeof data?.seq === 'number') lowestSeq = lowestSeq == null ? data.seq : Math.min(lowestSeq, data.seq);

@@ -48,6 +48,8 @@ export function showError(form, err) {
   }
   slot.textContent = err.message;
   slot.hidden = false;
+  const folded = slot.closest('details');
+  if (folded) folded.open = true; // a field folded away unfolds to show its problem
   const control = form.elements.namedItem(err.field);
   const first = control instanceof RadioNodeList ? control[0] : control;
   if (first) {

@@ -62,12 +62,16 @@ export const signup = {
       field('Nickname (3–24 letters, digits, _ . -)', 'nickname', { autocomplete: 'username', required: true, minlength: '3', maxlength: '24' }),
       field('Email', 'email', { type: 'email', autocomplete: 'email', required: true }),
       field('Password (at least 8 characters)', 'password', { type: 'password', autocomplete: 'new-password', required: true, minlength: '8' }),
-      field('First name (optional)', 'first_name', { autocomplete: 'given-name' }),
-      field('Last name (optional)', 'last_name', { autocomplete: 'family-name' }),
-      field('Age (optional)', 'age', { type: 'number', inputmode: 'numeric', min: '0', max: '150' }),
-      field('Gender (optional)', 'gender', { list: genders.id }),
-      genders,
+      // The rest is optional, folded away: a sign-up asks three things.
+      h('details', { class: 'more-about-you stack', id: 'more-about-you' },
+        h('summary', {}, 'More about you (optional)'),
+        field('First name', 'first_name', { autocomplete: 'given-name', maxlength: '64' }),
+        field('Last name', 'last_name', { autocomplete: 'family-name', maxlength: '64' }),
+        field('Age', 'age', { type: 'number', inputmode: 'numeric', min: '0', max: '150' }),
+        field('Gender', 'gender', { list: genders.id, maxlength: '64' }),
+        genders),
       h('div', { class: 'form-actions' }, h('button', { type: 'submit' }, 'Sign up')));
+
     onSubmit(form, async (data) => {
       const body = { nickname: data.get('nickname'), email: data.get('email'), password: data.get('password') };
       for (const key of OPTIONAL) if (data.get(key)) body[key] = data.get(key);

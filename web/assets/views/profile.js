@@ -1,4 +1,4 @@
-// A user's profile (/users/{id}): nickname, join date, counts, and tabs of their posts and of the posts
+// A user's profile (/users/{id}): nickname, join date, bio, counts, and tabs of their posts and of the posts
 // they liked and disliked.
 import { h, path, timeEl, avatar } from '../dom.js';
 import { api } from '../api.js';
@@ -62,12 +62,14 @@ export const profile = {
     main.prepend(h('header', { class: 'profile-header' },
       h('h1', { class: 'profile-name' }, avatar(user, { size: 'large' }), user.nickname),
       h('p', { class: 'muted' }, 'Joined ', timeEl(user.created_at, { date: true })),
+      // The bio is plain text as typed, its line breaks kept.
+      user.bio ? h('p', { class: 'profile-bio', id: 'profile-bio' }, user.bio) : null,
       h('dl', { class: 'stats' },
         h('div', {}, h('dt', {}, 'Posts'), h('dd', {}, data.post_count)),
         h('div', {}, h('dt', {}, 'Comments'), h('dd', {}, data.comment_count))),
       me && me.id !== user.id && h('p', { class: 'form-actions' }, h('a', { href: path('chat', user.id), class: 'button' }, 'Send a message'), blockButton(user)),
       me && me.id !== user.id && isModerator(me) ? modTools(user, me) : null,
-      me && me.id === user.id ? h('p', {}, h('a', { href: '/settings' }, 'Your settings: your picture, blocked users, your data, deleting your account')) : null));
+      me && me.id === user.id ? h('p', {}, h('a', { href: '/settings' }, 'Your settings: your profile and bio, picture, password, notifications, sessions, blocked users, your data')) : null));
     main.querySelector('.profile-name').append(roleBadge(user) ?? '');
   },
 };

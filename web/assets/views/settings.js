@@ -1,4 +1,5 @@
-// Settings (/settings): one's picture, one's passkeys, the users one blocks, a download of one's data, and deleting one's account.
+// Settings (/settings): one's profile, picture, password, mail, sessions and passkeys, the users one blocks, a
+// download of one's data, and deleting one's account.
 import { h, path, userLink, avatar } from '../dom.js';
 import { api } from '../api.js';
 import { currentUser, setCurrentUser } from '../state.js';
@@ -7,6 +8,7 @@ import { field, onSubmit } from '../forms.js';
 import { reportError, toast } from '../toast.js';
 import { uploadPicture, UploadError } from '../components/attach.js';
 import { passkeysSection } from '../components/passkeylist.js';
+import { profileSection, passwordSection, notificationsSection, sessionsSection } from '../components/accountsettings.js';
 
 // avatarSection is one's picture: shown as others see it, chosen from a file (uploaded, then set with
 // PUT /api/me/avatar) or removed (DELETE). The signed-in user is asked again after each change, so every
@@ -105,7 +107,10 @@ export const settings = {
       navigate('/', { replace: true });
     });
 
-    main.append(h('h1', {}, 'Settings'), avatarSection(scope), passkeysSection(scope),
+    const me = await api.get('/api/me', { signal: scope.signal });
+    const sessions = sessionsSection(scope);
+    main.append(h('h1', {}, 'Settings'), profileSection(me.user), avatarSection(scope), passwordSection(sessions.refresh),
+      notificationsSection(me.preferences), sessions.section, passkeysSection(scope),
       h('section', { 'aria-labelledby': 'blocked-heading' }, h('h2', { id: 'blocked-heading' }, 'Blocked users'),
         h('p', { class: 'hint' }, 'You do not see their posts, comments and room messages, and they cannot send you direct messages.'), blocked, noneBlocked),
       h('section', { 'aria-labelledby': 'export-heading' }, h('h2', { id: 'export-heading' }, 'Your data'),
