@@ -61,7 +61,8 @@ func totpSubject(user events.UserID) string { return events.TOTPStarted.Subject(
 // decideTOTP appends the event decide returns, decided against user's
 // second factor as the read models hold it once they include the latest
 // TOTP event of user, on the condition that none landed meanwhile (then
-// decide runs again). It returns where the event landed and its payload.
+// decide runs again). It returns where the event landed (nothing when
+// decide appends none).
 func (s *Service) decideTOTP(ctx context.Context, user events.UserID, decide func(projections.TOTP) (events.Type, any, error)) (events.Ack, error) {
 	subject := totpSubject(user)
 	for range ownAttempts {
@@ -297,7 +298,7 @@ func normalRecoveryCode(code string) string {
 // matchRecovery returns the number of the unspent recovery code of user's
 // that code is (0: none).
 func matchRecovery(user events.UserID, codes []projections.RecoveryCode, code string) int {
-	if n := len(normalRecoveryCode(code)); n != 16 || len(code) > 64 {
+	if len(code) > 64 || len(normalRecoveryCode(code)) != 16 {
 		return 0
 	}
 	h := []byte(recoveryHash(user, code))
