@@ -76,7 +76,8 @@ func checkEmail(email string) error {
 	return nil
 }
 
-// Register signs a new user up and returns their id. Nickname and email are
+// Register signs a new user up and returns their id, and mails them a
+// link to verify their address. Nickname and email are
 // unique ignoring case across every instance: each is claimed in the log
 // first (ETAKEN, with the field, when someone holds it). A claim left over by
 // a sign-up that failed halfway is released, so the value is free again. A
@@ -89,6 +90,9 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (events.UserID
 		return "", err
 	}
 	id, err := s.register(ctx, in)
+	if err == nil {
+		s.verifySignUp(ctx, events.UserID(id), in.Email)
+	}
 	if err == nil && s.isConfiguredAdmin(in.Nickname) && s.firstHolder(ctx, in.Nickname, id) {
 		_, err = s.emit(ctx, events.UserRoleSet, id, "", events.UserRoleSetData{UserID: id, Role: events.RoleAdmin})
 	}

@@ -50,6 +50,7 @@ const (
 	isModNote = "a moderator's note on the record, not the user's own words"
 	isMark    = "a position in a list, not text"
 	isRoom    = "a room's name: public, and part of its subjects"
+	isMailRef = "made of an event's id and the forum's host, nothing of the user's"
 )
 
 // registry holds every event type this program reads and writes: one
@@ -117,6 +118,11 @@ var registry = register(
 	spec[PasswordChangedData](PasswordChanged, 1),
 	spec[ProfileUpdatedData](ProfileUpdated, 1),
 	spec[PreferencesSetData](PreferencesSet, 1),
+	spec[VerificationRequestedData](VerificationRequested, 1).inClear(isHash, "token_hash"),
+	spec[EmailVerifiedData](EmailVerified, 1).inClear(isHash, "token_hash"),
+	spec[ResetRequestedData](ResetRequested, 1).inClear(isHash, "token_hash"),
+	spec[PasswordResetData](PasswordReset, 1).inClear(isHash, "token_hash"),
+	spec[MailSentData](MailSent, 1).inClear(isMailRef, "message_id"),
 )
 
 func spec[P any](t Type, version int) Spec {

@@ -31,6 +31,7 @@ func newMetrics(s *Server) *metrics {
 		}, []string{"route"}),
 	}
 	m.reg.MustRegister(s.hub.Collectors()...)
+	m.reg.MustRegister(s.cfg.Collectors...)
 	m.reg.MustRegister(m.requests, m.latency,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{

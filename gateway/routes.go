@@ -26,6 +26,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /api/users/{id}", s.getUser)
 	s.totpRoutes(mux)
 	s.accountSettingsRoutes(mux)
+	s.mailRoutes(mux)
 
 	mux.HandleFunc("GET /api/categories", s.categories)
 	mux.HandleFunc("GET /api/posts", s.listPosts)

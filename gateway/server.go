@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"forum/commands"
 	"forum/events"
 	"forum/gateway/hub"
@@ -54,6 +56,9 @@ type Config struct {
 	// known: /api/health answers starting until the read models reach it.
 	// Nil: the head at the first health check counts.
 	StartHead *uint64
+	// Collectors are metrics of the instance's other parts (the outbox's)
+	// to serve on /metrics beside the gateway's.
+	Collectors []prometheus.Collector
 }
 
 // Server is the HTTP front of one forum instance.
@@ -80,6 +85,7 @@ type Server struct {
 	readLimits  *limit.Keyed    // per client address, GET and HEAD
 	writeLimits *limit.Keyed    // per client address, everything else
 	signIns     *signInThrottle // failed sign-ins; always on
+	mail        *mailLimits     // mail that requests cause; always on
 	searches    chan struct{}   // a slot per search running (searchSlot)
 
 	clientSearches searchClients // searches running per client address (searchSlot)
@@ -96,6 +102,7 @@ func New(cfg Config) *Server {
 		readLimits:  limit.New(50, 200),
 		writeLimits: limit.New(10, 40),
 		signIns:     newSignInThrottle(),
+		mail:        newMailLimits(),
 		searches:    make(chan struct{}, maxSearches),
 	}
 	if cfg.StartHead != nil {

@@ -394,7 +394,7 @@ func Remove(path string) error { return removeDB(path) }
 // sessions): they stay through a bulk load. TestBulkLoadKeepsWhatApplyNeeds
 // checks that no apply statement scans a whole table without the others.
 var applyIndexes = map[string]bool{"messages_conv_seq": true, "users_nickname_key": true, "flags_target": true, "comments_post_seq": true,
-	"post_participants_recent": true, "uploads_owner": true, "sessions_user": true}
+	"post_participants_recent": true, "uploads_owner": true, "sessions_user": true, "mail_tokens_user": true}
 
 // deferredTriggers are the triggers a bulk load drops, each with the
 // statement that sets at once, after the load, every value it would have

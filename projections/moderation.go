@@ -458,6 +458,7 @@ func (a *applier) erase(user string) error {
 		{`DELETE FROM actor_events WHERE user_id = ?`, []any{user}},
 		{`DELETE FROM bookmarks WHERE user_id = ?`, []any{user}},
 		{`DELETE FROM post_watches WHERE user_id = ?`, []any{user}},
+		{`DELETE FROM mail_tokens WHERE user_id = ?`, []any{user}},
 		{`DELETE FROM category_watches WHERE user_id = ?`, []any{user}},
 		{`DELETE FROM passkeys WHERE user_id = ?`, []any{user}},
 		{`DELETE FROM totp WHERE user_id = ?`, []any{user}},

@@ -124,6 +124,20 @@ var examples = map[events.Type]example{
 	events.ProfileUpdated: {userAda, events.ProfileUpdatedData{UserID: userAda,
 		Changed: []events.ProfileField{events.ProfileAge, events.ProfileBio, events.ProfileGender}, Age: "36", Bio: "Poetical scientist.\nNotes on the Analytical Engine."}},
 	events.PreferencesSet: {userAda, events.PreferencesSetData{UserID: userAda, EmailNotifications: events.EmailDaily}},
+	events.VerificationRequested: {userAda, events.VerificationRequestedData{
+		UserID: userAda, Email: "ada@example.com", Token: "p8Vw2Jc0pX4kQ9mZr7TnLg", TokenHash: "5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8",
+		ExpiresAt: time.Date(2026, 2, 10, 14, 15, 16, 789000000, time.UTC), Change: true,
+	}},
+	events.EmailVerified: {userAda, events.EmailVerifiedData{UserID: userAda, Email: "ada@example.com", TokenHash: "5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8"}},
+	events.ResetRequested: {userAda, events.ResetRequestedData{
+		UserID: userAda, Email: "ada@example.com", Token: "Xq3bT7yK1mN5vR9cW2eHsA", TokenHash: "a665a45920422f9d417e4867efdc4fb8a04a1f3fff1fa07e998e86f7f7a27ae3",
+		ExpiresAt: time.Date(2026, 2, 3, 15, 15, 16, 789000000, time.UTC),
+	}},
+	events.PasswordReset: {userAda, events.PasswordResetData{
+		UserID: userAda, TokenHash: "a665a45920422f9d417e4867efdc4fb8a04a1f3fff1fa07e998e86f7f7a27ae3",
+		PasswordHash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$2uwhW7zYPnXDnPUyEJi0nOvBqxQuTdGEcJVXBibq8Ys",
+	}},
+	events.MailSent: {"", events.MailSentData{UserID: userAda, Kind: events.MailVerify, CauseID: postID, CauseSeq: 42, MessageID: "<01jq8r5b1c2d3e4f5g6h7j8k9m.verify@forum.example>"}},
 }
 
 // passkeyID is the passkey of the passkey examples.

@@ -27,6 +27,7 @@ type serveFlags struct {
 	demo, rateLimits              bool
 	adminList, origins, publicURL string
 	proxies, logLevel, pprofAddr  string
+	mail                          mailFlags
 }
 
 // parse reads args, with the environment's values as defaults.
@@ -44,6 +45,7 @@ func (f *serveFlags) parse(args []string, getenv func(string) string, stderr io.
 	fs.StringVar(&f.publicURL, "public-url", getenv("FORUM_PUBLIC_URL"), "the address users reach the forum at, e.g. https://forum.example (env FORUM_PUBLIC_URL)")
 	fs.StringVar(&f.proxies, "trusted-proxies", getenv("FORUM_TRUSTED_PROXIES"), "comma-separated CIDRs of proxies whose X-Forwarded-For and -Proto are believed (env FORUM_TRUSTED_PROXIES)")
 	fs.StringVar(&f.logLevel, "log-level", envDefault(getenv, "FORUM_LOG_LEVEL", "info"), "debug, info, warn or error (env FORUM_LOG_LEVEL)")
+	f.mail.register(fs, getenv)
 	fs.StringVar(&f.pprofAddr, "pprof", getenv("FORUM_PPROF"), "loopback address to serve Go's profiles on (/debug/pprof/), e.g. 127.0.0.1:6060; empty for none (env FORUM_PPROF)")
 	return fs.Parse(args)
 }
@@ -105,6 +107,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	sender, err := f.mail.sender(f.store.data, r.public, logger)
+	if err != nil {
+		return err
+	}
 	// Listen first, so a busy port fails at once.
 	ln, err := net.Listen("tcp", f.httpAddr)
 	if err != nil {
@@ -128,9 +134,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	defer flushReads(cmds)
 	// Uploads nothing shows within a day go, whichever instance sweeps them.
 	rm.wg.Go(func() { cmds.SweepUploadsEvery(ctx, 10*time.Minute) })
+	base, err := linkBase(r.public, ln.Addr())
+	if err != nil {
+		return err
+	}
+	mails, stopMail := startMail(ctx, sender, base, mailHost(r.public), store, rm, logger)
+	defer stopMail()
 	gw := newGateway(ctx, gateway.Config{
 		Commands: cmds, DB: rm.db, Projector: rm.proj, Store: store, Logger: logger,
 		RateLimits: f.rateLimits, AllowedOrigins: splitList(f.origins), PublicURL: r.public, TrustedProxies: r.trusted,
+		Collectors: mails.Collectors(),
 	})
 	logger.Info("forum started", "http", ln.Addr().String(), "nats", natsAddr(store, f.store.natsURL), "data", f.store.data, "url", "http://"+ln.Addr().String())
 	return serveHTTP(ctx, ln, gw, &rm.wg, logger)

@@ -196,6 +196,11 @@ var pushes = registerPushes(
 	notPushed(events.PostRead, "a reader's position is theirs alone, read with the posts; a view count moves too often to push"),
 	notPushed(events.UserRegistered, "users are shown only through other objects"),
 	notPushed(events.SessionStarted, "sessions are private"),
+	notPushed(events.VerificationRequested, "a link sent by mail is its owner's alone"),
+	notPushed(events.EmailVerified, "an address is its owner's alone, read with GET /api/me"),
+	notPushed(events.ResetRequested, "a link sent by mail is its owner's alone"),
+	acts(events.PasswordReset, "a password is private", func(d events.PasswordResetData) effect { return endSessionsBut{user: d.UserID} }),
+	notPushed(events.MailSent, "what the outbox sent is its own record"),
 	notPushed(events.SessionUsed, "sessions are private"),
 	acts(events.SessionEnded, "sessions are private", func(d events.SessionEndedData) effect { return endSession(d.SessionID) }),
 	// Moderation: a hidden item leaves every page at once ("hidden"), a
