@@ -18,6 +18,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"forum/internal/forumtest"
 )
 
 // logBuffer is a concurrency-safe writer that wakes waiters on every write.
@@ -214,7 +216,26 @@ func seedContent(f *forum) (account, string) {
 	f.mustDo("POST", "/api/posts", a.Token, map[string]any{"title": "Before the restart", "body": "Still here?", "categories": []string{"general"}}, http.StatusCreated, &p)
 	f.mustDo("POST", "/api/posts/"+p.Post.ID+"/comments", a.Token, map[string]any{"body": "Yes."}, http.StatusCreated, nil)
 	f.mustDo("PUT", "/api/posts/"+p.Post.ID+"/vote", a.Token, map[string]any{"value": 1}, http.StatusOK, nil)
+	f.mailSettled()
 	return a, p.Post.ID
+}
+
+var outboxDoneRE = regexp.MustCompile(`msg="outbox: done"`)
+
+// mailSettled waits until the sign-up's mail is sent and its record
+// (mail.sent, appended by the outbox on its own time) is in the read
+// models, so the stream stands still for what the test compares.
+func (f *forum) mailSettled() {
+	f.t.Helper()
+	f.stderr.waitFor(f.t, outboxDoneRE, f.done)
+	forumtest.Eventually(f.t, "the read models include the mail's record", func() bool {
+		var h struct {
+			StreamSeq     uint64 `json:"stream_seq"`
+			ProjectionSeq uint64 `json:"projection_seq"`
+		}
+		status, b := f.do("GET", "/api/health", "", nil)
+		return status == http.StatusOK && json.Unmarshal(b, &h) == nil && h.StreamSeq == h.ProjectionSeq
+	})
 }
 
 // reads returns the bodies of the public and private reads of the forum's
