@@ -80,7 +80,7 @@ func (m *Mails) Decide(ctx context.Context, ev events.Event) (*outbox.Effect, er
 		return nil, err
 	}
 	id := ev.ID + "." + string(kind) + "@" + m.Host
-	msg := Message{To: email, Subject: subject, Text: text, HTML: html, MessageID: id, Date: ev.Time}
+	msg := Message{User: user, To: email, Subject: subject, Text: text, HTML: html, MessageID: id, Date: ev.Time}
 	return &outbox.Effect{
 		ID: id, Key: ev.ID, Record: events.MailSent,
 		Sent:     events.MailSentData{UserID: user, Kind: kind, CauseID: ev.ID, CauseSeq: ev.Seq, MessageID: "<" + id + ">"},

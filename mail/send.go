@@ -22,6 +22,9 @@ import (
 
 // Message is one mail to send.
 type Message struct {
+	// User is the account the mail is about: its files are kept apart, so
+	// that its erasure removes them (RemoveUserFiles).
+	User    string
 	To      string
 	Subject string
 	Text    string
@@ -92,22 +95,28 @@ type fileSender struct {
 	log       *slog.Logger
 }
 
-// Send writes m to a file named after its Message-ID: a mail written again
-// replaces its file.
+// Send writes m to a file named after its Message-ID, in the directory
+// of its user: a mail written again replaces its file.
 func (f *fileSender) Send(_ context.Context, m Message) error {
 	msg, err := build(m, f.from)
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(f.dir, 0o700); err != nil {
+	if !validName(m.User) {
+		return fmt.Errorf("write mail: user %q is no name for a directory", m.User)
+	}
+	dir := filepath.Join(f.dir, m.User)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("mail directory: %w", err)
 	}
-	if err := os.Chmod(f.dir, 0o700); err != nil {
-		return fmt.Errorf("mail directory: %w", err)
+	for _, d := range []string{f.dir, dir} {
+		if err := os.Chmod(d, 0o700); err != nil {
+			return fmt.Errorf("mail directory: %w", err)
+		}
 	}
 	name := strings.NewReplacer("@", "_", "/", "_", "<", "", ">", "").Replace(m.MessageID) + ".eml"
-	path := filepath.Join(f.dir, name)
-	tmp, err := os.CreateTemp(f.dir, ".mail-*")
+	path := filepath.Join(dir, name)
+	tmp, err := os.CreateTemp(dir, ".mail-*")
 	if err != nil {
 		return fmt.Errorf("write mail: %w", err)
 	}
@@ -131,6 +140,47 @@ func (f *fileSender) Send(_ context.Context, m Message) error {
 	}
 	f.log.Info("mail written (no --smtp-url)", "path", path, "subject", m.Subject)
 	return nil
+}
+
+// validName reports whether s is a plain name of letters and digits (a
+// user's id), safe as one element of a path.
+func validName(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// RemoveUserFiles removes the mail files of user under dir (the files an
+// erased account's mail was written to, without --smtp-url).
+func RemoveUserFiles(dir, user string) error {
+	if !validName(user) {
+		return nil
+	}
+	return os.RemoveAll(filepath.Join(dir, user))
+}
+
+// FileUsers returns the users that have mail files under dir.
+func FileUsers(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var users []string
+	for _, e := range entries {
+		if e.IsDir() && validName(e.Name()) {
+			users = append(users, e.Name())
+		}
+	}
+	return users, nil
 }
 
 // smtpSender hands mail to an SMTP server, a connection a mail.

@@ -86,3 +86,12 @@ func (db *DB) MailToken(ctx context.Context, hash string) (MailToken, error) {
 		return t, err
 	}, hash)
 }
+
+// Erased reports whether user's account is erased; ENOTFOUND if there is
+// no such account.
+func (db *DB) Erased(ctx context.Context, user events.UserID) (bool, error) {
+	return one(ctx, db, "user", `SELECT erased FROM users WHERE id = ?`, func(row scanner) (erased bool, err error) {
+		err = row.Scan(&erased)
+		return erased, err
+	}, string(user))
+}

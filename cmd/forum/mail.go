@@ -46,7 +46,7 @@ func (f mailFlags) sender(data string, public *url.URL, logger *slog.Logger) (ma
 
 // startMail starts the mail outbox of this instance, whose links begin
 // with base; stop stops it and waits for the mail under way.
-func startMail(ctx context.Context, sender mail.Sender, base *url.URL, host string, store *events.Store, rm *readModels, logger *slog.Logger) (ob *outbox.Outbox, stop func()) {
+func startMail(ctx context.Context, sender mail.Sender, data string, base *url.URL, host string, store *events.Store, rm *readModels, logger *slog.Logger) (ob *outbox.Outbox, stop func()) {
 	mails := &mail.Mails{Sender: sender, Keys: rm.keys, BaseURL: base, Host: host, Site: rm.db.SiteName}
 	ob = outbox.New(outbox.Config{
 		Name: mail.OutboxName, Subjects: mail.Subjects, Metric: "mail", Log: store, Decide: mails.Decide, Logger: logger,
@@ -54,7 +54,60 @@ func startMail(ctx context.Context, sender mail.Sender, base *url.URL, host stri
 	octx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	wg.Go(func() { ob.Run(octx) })
+	wg.Go(func() { removeErasedMail(octx, filepath.Join(data, "mail"), rm, logger) })
 	return ob, func() { cancel(); wg.Wait() }
+}
+
+// removeErasedMail removes the mail files (without --smtp-url) of every
+// account erased: those of accounts erased already when it starts, then
+// each as the read models apply its erasure, until ctx ends, with a last
+// look then, so an erasure answered before a clean stop leaves no file.
+func removeErasedMail(ctx context.Context, dir string, rm *readModels, logger *slog.Logger) {
+	remove := func(user string) {
+		if err := mail.RemoveUserFiles(dir, user); err != nil {
+			logger.Error("remove an erased account's mail", "user", user, "err", err)
+		}
+	}
+	sweep := func() {
+		users, err := mail.FileUsers(dir)
+		if err != nil {
+			logger.Error("the mail directory", "err", err)
+		}
+		for _, u := range users {
+			if erased, err := rm.db.Erased(context.WithoutCancel(ctx), events.UserID(u)); err == nil && erased {
+				remove(u)
+			}
+		}
+	}
+	after := rm.proj.Seq()
+	sweep()
+	for {
+		changed := rm.proj.Changed()
+		evs, ok := rm.proj.Since(after, 1000)
+		if !ok {
+			after = rm.proj.Seq()
+			sweep()
+		}
+		for _, ev := range evs {
+			after = ev.Seq
+			if ev.Type == events.UserErased {
+				var d events.UserModData
+				if err := ev.Payload(&d); err == nil {
+					remove(d.UserID)
+				}
+			}
+		}
+		if ok && len(evs) == 1000 {
+			continue
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+		}
+	}
 }
 
 // linkBase is the address links in mail begin with: --public-url, else

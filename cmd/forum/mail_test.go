@@ -26,10 +26,10 @@ func TestMailWithoutSMTPIsWrittenToOwnerOnlyFiles(t *testing.T) {
 	f := startForum(t, dir)
 	signUpAt(t, f, "olga")
 	path := f.stderr.waitFor(t, mailWrittenRE, f.done)[1]
-	if filepath.Dir(path) != filepath.Join(dir, "mail") {
-		t.Fatalf("mail written to %s, want under %s", path, filepath.Join(dir, "mail"))
+	if filepath.Dir(filepath.Dir(path)) != filepath.Join(dir, "mail") {
+		t.Fatalf("mail written to %s, want under %s, in a directory of its user's", path, filepath.Join(dir, "mail"))
 	}
-	for p, want := range map[string]os.FileMode{path: 0o600, filepath.Dir(path): 0o700} {
+	for p, want := range map[string]os.FileMode{path: 0o600, filepath.Dir(path): 0o700, filepath.Dir(filepath.Dir(path)): 0o700} {
 		fi, err := os.Stat(p)
 		if err != nil {
 			t.Fatal(err)

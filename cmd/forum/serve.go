@@ -138,7 +138,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	mails, stopMail := startMail(ctx, sender, base, mailHost(r.public), store, rm, logger)
+	mails, stopMail := startMail(ctx, sender, f.store.data, base, mailHost(r.public), store, rm, logger)
 	defer stopMail()
 	gw := newGateway(ctx, gateway.Config{
 		Commands: cmds, DB: rm.db, Projector: rm.proj, Store: store, Logger: logger,
