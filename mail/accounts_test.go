@@ -112,6 +112,19 @@ func TestAResetLinkSetsThePasswordOnceAndEndsEverySession(t *testing.T) {
 	smtp.WaitTo("ada@example.com")
 	ws := ada.DialWS("")
 	other := signIn(t, f, "ada", forumtest.Password("ada"))
+	basic := func(password string) int {
+		req, _ := http.NewRequest("GET", f.URL+"/api/me", nil)
+		req.Header.Set("Authorization", "Basic "+forumtest.Basic("ada", password))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := basic(forumtest.Password("ada")); got != http.StatusOK { // and remembered for a minute
+		t.Fatalf("HTTP Basic: %d", got)
+	}
 	f.Anon().MustDo("POST", "/api/password/forgot", map[string]string{"email": "ADA@example.com"}, http.StatusNoContent, nil)
 	mails := smtp.Wait(2)
 	m := mails[1]
@@ -131,6 +144,12 @@ func TestAResetLinkSetsThePasswordOnceAndEndsEverySession(t *testing.T) {
 		}
 	}
 	ws.WaitClosed()
+	if got := basic(forumtest.Password("ada")); got != http.StatusUnauthorized {
+		t.Errorf("HTTP Basic with the old password after a reset: %d, want 401", got)
+	}
+	if got := basic("a new long passphrase"); got != http.StatusOK {
+		t.Errorf("HTTP Basic with the new password: %d, want 200", got)
+	}
 	if status, _ := f.Anon().Do("POST", "/api/signin", map[string]string{"login": "ada", "password": forumtest.Password("ada")}); status != http.StatusUnauthorized {
 		t.Errorf("the old password signs in: %d", status)
 	}
