@@ -146,7 +146,7 @@ func (s *Service) ChangeEmail(ctx context.Context, in ChangeEmailInput) error {
 		return fault.FieldError(fault.EINVALID, "password", "wrong password")
 	}
 	same := strings.EqualFold(acct.Email, in.Email)
-	if same && acct.EmailVerified != nil && *acct.EmailVerified {
+	if same && acct.EmailVerified == projections.VerifiedYes {
 		return fault.FieldError(fault.EINVALID, "email", "that is already your verified address")
 	}
 	if !same {

@@ -32,7 +32,7 @@ func me(t *testing.T, c *forumtest.Client) projections.User {
 	return out.User
 }
 
-func verified(u projections.User) bool { return u.EmailVerified != nil && *u.EmailVerified }
+func verified(u projections.User) bool { return u.EmailVerified == projections.VerifiedYes }
 
 // wantField fails unless the answer is a 400 naming field.
 func wantField(t *testing.T, status int, body []byte, field string) {

@@ -2,6 +2,7 @@ package projections
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"forum/events"
@@ -12,6 +13,39 @@ const (
 	TokenVerify = "verify"
 	TokenReset  = "reset"
 )
+
+// Verified says whether an account's address was verified, told to the
+// account's owner only: the zero value is not told (left out of JSON, as
+// in the profiles others read); the others are false and true.
+type Verified int8
+
+// The values of Verified.
+const (
+	VerifiedUntold Verified = iota
+	VerifiedNo
+	VerifiedYes
+)
+
+// MarshalJSON writes true or false.
+func (v Verified) MarshalJSON() ([]byte, error) {
+	if v == VerifiedYes {
+		return []byte("true"), nil
+	}
+	return []byte("false"), nil
+}
+
+// UnmarshalJSON reads true or false.
+func (v *Verified) UnmarshalJSON(b []byte) error {
+	switch string(b) {
+	case "true":
+		*v = VerifiedYes
+	case "false":
+		*v = VerifiedNo
+	default:
+		return fmt.Errorf("email_verified: want true or false, not %s", b)
+	}
+	return nil
+}
 
 // MailToken is a link sent by mail, found by the hash of its token.
 type MailToken struct {

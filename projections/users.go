@@ -16,11 +16,11 @@ type User struct {
 	CreatedAt string `json:"created_at"`
 	Email     string `json:"email,omitempty"`
 	// EmailVerified says whether Email was verified (for the user only).
-	EmailVerified *bool  `json:"email_verified,omitempty"`
-	FirstName     string `json:"first_name,omitempty"`
-	LastName      string `json:"last_name,omitempty"`
-	Age           int    `json:"age,omitempty"`
-	Gender        string `json:"gender,omitempty"`
+	EmailVerified Verified `json:"email_verified,omitempty"`
+	FirstName     string   `json:"first_name,omitempty"`
+	LastName      string   `json:"last_name,omitempty"`
+	Age           int      `json:"age,omitempty"`
+	Gender        string   `json:"gender,omitempty"`
 	// Bio is the user's words about themself, shown on their profile: only
 	// the answers of a profile and of one's own account carry it.
 	Bio string `json:"bio,omitempty"`
@@ -140,7 +140,10 @@ func (db *DB) Account(ctx context.Context, userID events.UserID) (User, error) {
 	return one(ctx, db, "user", `SELECT `+userCols+`, email, first_name, last_name, age, gender, bio, email_verified FROM users u WHERE u.id = ?`, func(row scanner) (u User, err error) {
 		var verified bool
 		err = row.Scan(append(userDest(&u), &u.Email, &u.FirstName, &u.LastName, &u.Age, &u.Gender, &u.Bio, &verified)...)
-		u.EmailVerified = &verified
+		u.EmailVerified = VerifiedNo
+		if verified {
+			u.EmailVerified = VerifiedYes
+		}
 		return u, err
 	}, id)
 }
