@@ -196,6 +196,7 @@ func TestForgotAnswersTheSameForAnUnknownAddress(t *testing.T) {
 	if s1 != http.StatusNoContent || s2 != s1 || h1 != h2 {
 		t.Fatalf("unknown: %d\n%s\nknown: %d\n%s", s1, h1, s2, h2)
 	}
+	t.Logf("forgot: unknown address answered in %v, known in %v", d1, d2)
 	if d1 < commands.ForgotFloor || d2 < commands.ForgotFloor {
 		t.Errorf("answered in %v and %v, under the floor of %v", d1, d2, commands.ForgotFloor)
 	}

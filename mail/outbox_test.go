@@ -46,10 +46,12 @@ func TestTwoInstancesOnOneStreamSendEachMailOnce(t *testing.T) {
 	a.StartMail(forumtest.MailOptions{SMTPURL: smtp.URL()})
 	b.StartMail(forumtest.MailOptions{SMTPURL: smtp.URL()})
 	const n = 6
+	start := time.Now()
 	for _, nick := range []string{"ada", "bob", "cyd", "dan", "eve", "fay"} {
 		a.SignUp(nick)
 	}
 	smtp.Wait(n)
+	t.Logf("%d sign-ups to %d mails received: %v", n, n, time.Since(start))
 	forumtest.Eventually(t, "the outbox settles", a.MailSettled)
 	got := messageIDs(smtp.Mails())
 	if len(got) != n || len(slices.Compact(slices.Clone(got))) != n {
