@@ -2,6 +2,8 @@ package commands
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -20,41 +22,86 @@ import (
 // upload.created. Pictures are decoded a few at a time (MediaSlots, one
 // a user) and a bounded number of pixels at a time (MediaPixels); 503 when
 // the instance is busy.
-func (s *Service) Upload(ctx context.Context, owner events.UserID, in UploadInput) (projections.Upload, error) {
+//
+// A picture is stored once an owner: one whose encoding again is the same
+// as one of owner's kept uploads (by its SHA-256) answers that upload, with
+// created false, and stores nothing and charges no quota; but an upload
+// shown nowhere and made over half of UnusedUploadTTL ago is soon swept, so
+// it is not answered again and a new upload is made beside it.
+func (s *Service) Upload(ctx context.Context, owner events.UserID, in UploadInput) (u projections.Upload, created bool, err error) {
 	if len(in.Data) > MaxUploadBytes {
-		return projections.Upload{}, fault.FieldError(fault.ETOOLARGE, "file", "a picture is at most 10 MiB")
+		return projections.Upload{}, false, fault.FieldError(fault.ETOOLARGE, "file", "a picture is at most 10 MiB")
 	}
 	typ, err := checkType(in)
 	if err != nil {
-		return projections.Upload{}, err
+		return projections.Upload{}, false, err
 	}
 	pixels, err := checkSize(typ, in.Data)
 	if err != nil {
-		return projections.Upload{}, err
+		return projections.Upload{}, false, err
 	}
 	release, err := s.slots.take(ctx, string(owner))
 	if err != nil {
-		return projections.Upload{}, err
+		return projections.Upload{}, false, err
 	}
 	defer release()
 	releasePixels, err := s.takePixels(ctx, pixels)
 	if err != nil {
-		return projections.Upload{}, err
+		return projections.Upload{}, false, err
 	}
 	defer releasePixels()
-	quota, err := s.checkQuota(ctx, owner, 0)
-	if err != nil {
-		return projections.Upload{}, err
+	if _, err := s.checkQuota(ctx, owner, 0); err != nil {
+		return projections.Upload{}, false, err
 	}
 	pic, err := Reencode(typ, in.Data)
 	if err != nil {
-		return projections.Upload{}, err
+		return projections.Upload{}, false, err
 	}
-	if _, err := s.checkQuota(ctx, owner, int64(len(pic.Data)+len(pic.Thumb))); err != nil {
-		return projections.Upload{}, err
+	sum := sha256.Sum256(pic.Data)
+	hash := hex.EncodeToString(sum[:])
+	for range 2 {
+		if u, err := s.uploadOfHash(ctx, owner, hash); err == nil || fault.Code(err) != fault.ENOTFOUND {
+			return u, false, err
+		}
+		quota, err := s.checkQuota(ctx, owner, int64(len(pic.Data)+len(pic.Thumb)))
+		if err != nil {
+			return projections.Upload{}, false, err
+		}
+		u, err := s.storeUpload(ctx, owner, pic, hash, quota.LastSeq)
+		if !errors.Is(err, errUploadRaced) {
+			return u, err == nil, err
+		}
+		// Another upload of owner's landed meanwhile, perhaps of the same
+		// picture on another instance: once the read models hold it, that
+		// one is answered, else this one is tried once more.
+		if err := s.caughtUp(ctx, events.UploadCreated.Subject(string(owner))); err != nil {
+			return projections.Upload{}, false, err
+		}
 	}
-	return s.storeUpload(ctx, owner, pic, quota.LastSeq)
+	return projections.Upload{}, false, &fault.Error{Code: fault.EUNAVAILABLE, Message: "another of your pictures was stored meanwhile; try again", RetryAfter: 1}
 }
+
+// uploadOfHash returns owner's kept upload of the picture of hash that is
+// answered again (see Upload), ENOTFOUND for none.
+func (s *Service) uploadOfHash(ctx context.Context, owner events.UserID, hash string) (projections.Upload, error) {
+	return s.DB.UploadOfHash(ctx, owner, hash, s.Now().Add(-UnusedUploadTTL/2))
+}
+
+// caughtUp waits until the read models hold the latest event on subject.
+func (s *Service) caughtUp(ctx context.Context, subject string) error {
+	ev, err := s.Store.Last(ctx, subject)
+	if errors.Is(err, events.ErrNoEvent) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return s.wait(ctx, ev.Seq)
+}
+
+// errUploadRaced is storeUpload's answer when another upload of the same
+// owner landed after the one its quota counted.
+var errUploadRaced = errors.New("another upload landed meanwhile")
 
 // checkQuota returns what owner has used of their quotas, or the error of
 // one that adding a picture of adding bytes would pass.
@@ -73,8 +120,8 @@ func (s *Service) checkQuota(ctx context.Context, owner events.UserID, adding in
 
 // storeUpload stores pic's objects and records the upload, unless another
 // upload of owner's landed after lastSeq (their latest the quota counted):
-// then the objects go and the write is refused as busy, to be tried again.
-func (s *Service) storeUpload(ctx context.Context, owner events.UserID, pic Picture, lastSeq uint64) (projections.Upload, error) {
+// then the objects go and it answers errUploadRaced.
+func (s *Service) storeUpload(ctx context.Context, owner events.UserID, pic Picture, hash string, lastSeq uint64) (projections.Upload, error) {
 	m, err := s.media(ctx)
 	if err != nil {
 		return projections.Upload{}, err
@@ -89,12 +136,12 @@ func (s *Service) storeUpload(ctx context.Context, owner events.UserID, pic Pict
 	}
 	d := events.UploadCreatedData{UploadID: events.UploadID(id), OwnerID: owner, ContentType: events.MediaType(pic.Type), Size: int64(len(pic.Data)),
 		Width: pic.Width, Height: pic.Height, ThumbType: events.MediaType(pic.ThumbType), ThumbSize: int64(len(pic.Thumb)),
-		ThumbWidth: pic.ThumbWidth, ThumbHeight: pic.ThumbHeight}
+		ThumbWidth: pic.ThumbWidth, ThumbHeight: pic.ThumbHeight, Hash: hash}
 	subject := events.UploadCreated.Subject(string(owner))
 	ack, err := s.emit(ctx, events.UploadCreated, string(owner), string(owner), d, events.ExpectLastSeqOn(subject, lastSeq))
 	if errors.Is(err, events.ErrConflict) {
 		s.dropObjects(ctx, m, id)
-		return projections.Upload{}, &fault.Error{Code: fault.EUNAVAILABLE, Message: "another of your pictures was stored meanwhile; try again", RetryAfter: 1}
+		return projections.Upload{}, errUploadRaced
 	}
 	if ack.Duplicate {
 		// A retry of a write that landed: the first attempt's picture stays.

@@ -68,7 +68,7 @@ func BenchmarkUploadCost(b *testing.B) {
 			user := events.UserID(core.Register("ada"))
 			ctx := forumtest.Context(b)
 			for b.Loop() {
-				if _, err := core.Cmds.Upload(ctx, user, commands.UploadInput{Data: src.Bytes(), Declared: c.typ}); err != nil {
+				if _, _, err := core.Cmds.Upload(ctx, user, commands.UploadInput{Data: src.Bytes(), Declared: c.typ}); err != nil {
 					b.Fatal(err)
 				}
 			}

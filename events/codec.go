@@ -148,4 +148,12 @@ var upcasters = map[upcastKey]func(json.RawMessage) (json.RawMessage, error){
 		}
 		return jsonMarshalNoEscape(d)
 	},
+	// upload.created v1 had no hash; v2 has one, empty for those.
+	{UploadCreated, 1}: func(data json.RawMessage) (json.RawMessage, error) {
+		var d UploadCreatedData
+		if err := json.Unmarshal(data, &d); err != nil {
+			return nil, err
+		}
+		return jsonMarshalNoEscape(d)
+	},
 }

@@ -87,6 +87,22 @@ func (m *Media) Raw(ctx context.Context, name string) ([]byte, error) {
 	return b, err
 }
 
+// Names returns the names of the objects stored, for tests that count them.
+func (m *Media) Names(ctx context.Context) ([]string, error) {
+	infos, err := m.os.List(ctx)
+	if errors.Is(err, jetstream.ErrNoObjectsFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, unavailable("list the pictures", err)
+	}
+	names := make([]string, len(infos))
+	for i, info := range infos {
+		names[i] = info.Name
+	}
+	return names, nil
+}
+
 // Delete removes the object name; one already gone is no error.
 func (m *Media) Delete(ctx context.Context, name string) error {
 	if err := m.os.Delete(ctx, name); err != nil && !errors.Is(err, jetstream.ErrObjectNotFound) {

@@ -104,7 +104,7 @@ var registry = register(
 	spec[BookmarkData](BookmarkAdded, 1).sharedSubject(),
 	spec[BookmarkData](BookmarkRemoved, 1).sharedSubject(),
 	spec[WatchSetData](WatchSet, 1).sharedSubject().inClear(isName, "category"),
-	spec[UploadCreatedData](UploadCreated, 1),
+	spec[UploadCreatedData](UploadCreated, 2),
 	spec[UploadDeletedData](UploadDeleted, 1),
 	spec[AvatarSetData](AvatarSet, 1),
 	spec[PasskeyAddedData](PasskeyAdded, 1).sharedSubject(),

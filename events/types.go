@@ -560,7 +560,11 @@ type UploadID string
 // picture, decoded and encoded again as ContentType (Size bytes, Width ×
 // Height pixels), with a thumbnail (ThumbType, ThumbSize bytes, ThumbWidth
 // × ThumbHeight, at most 400 pixels on its longer side). Both are objects
-// of the bucket FORUM_MEDIA, sealed under the owner's key.
+// of the bucket FORUM_MEDIA, sealed under the owner's key. Hash (version 2)
+// is the hex SHA-256 of the picture as stored (encoded again), by which a
+// second upload of the same picture by the same owner finds this one; it is
+// sealed under the owner's key, so the log does not tell who holds a
+// picture known elsewhere. Uploads of version 1 have none.
 type UploadCreatedData struct {
 	UploadID    UploadID  `json:"upload_id"`
 	OwnerID     UserID    `json:"owner_id"`
@@ -572,6 +576,12 @@ type UploadCreatedData struct {
 	ThumbSize   int64     `json:"thumb_size"`
 	ThumbWidth  int       `json:"thumb_width"`
 	ThumbHeight int       `json:"thumb_height"`
+	Hash        string    `json:"hash,omitempty"`
+}
+
+// Personal seals the picture's hash under its owner's key.
+func (d *UploadCreatedData) Personal(string) (string, []*string) {
+	return string(d.OwnerID), []*string{&d.Hash}
 }
 
 // UploadDeleteReason says why a picture went.

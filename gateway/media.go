@@ -22,7 +22,10 @@ const uploadOverhead = 64 << 10
 const uploadLimit = commands.MaxUploadBytes + uploadOverhead
 
 // upload answers POST /api/uploads: the picture as the raw body (with its
-// type as Content-Type) or as the field file of a multipart form.
+// type as Content-Type) or as the field file of a multipart form. A
+// picture the user has already (commands.Service.Upload) answers 201 with
+// that upload, as a retry under the same Idempotency-Key does: either way
+// the upload is the one the client now holds.
 func (s *Server) upload(w http.ResponseWriter, r *http.Request, p principal) {
 	release, err := s.cmd.ReceiveUpload(r.Context(), p.UserID)
 	if err != nil {
@@ -35,7 +38,7 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request, p principal) {
 		s.writeError(w, r, err)
 		return
 	}
-	u, err := s.cmd.Upload(r.Context(), p.UserID, commands.UploadInput{Data: data, Declared: declared})
+	u, _, err := s.cmd.Upload(r.Context(), p.UserID, commands.UploadInput{Data: data, Declared: declared})
 	if err != nil {
 		s.writeError(w, r, err)
 		return

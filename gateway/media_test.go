@@ -42,6 +42,14 @@ func picture(w, h int) *image.RGBA {
 	return img
 }
 
+// numbered returns a w × h picture of stripes whose first pixel holds n, so
+// pictures of different numbers are different pictures.
+func numbered(w, h, n int) *image.RGBA {
+	img := picture(w, h)
+	img.Set(0, 0, color.RGBA{uint8(n), uint8(n >> 8), 0, 255})
+	return img
+}
+
 func pngOf(t testing.TB, img image.Image) []byte {
 	var buf bytes.Buffer
 	if err := png.Encode(&buf, img); err != nil {
@@ -307,20 +315,21 @@ func TestUploadQuotas(t *testing.T) {
 		c.UploadsADay, c.UploadQuotaBytes = 3, 0
 	}})
 	ada, bob := f.SignUp("ada"), f.SignUp("bob")
-	small := pngOf(t, picture(8, 8))
-	for range 3 {
-		uploaded(ada, "image/png", small)
+	for i := range 3 {
+		uploaded(ada, "image/png", pngOf(t, numbered(8, 8, i)))
 	}
-	status, body := sendUpload(ada, "image/png", small)
+	status, body := sendUpload(ada, "image/png", pngOf(t, numbered(8, 8, 3)))
 	wantStatus(t, "a fourth upload in a day", status, body, 429, "rate_limited")
-	uploaded(bob, "image/png", small) // a quota each
+	uploaded(bob, "image/png", pngOf(t, numbered(8, 8, 0))) // a quota each
 	now.advance(25 * time.Hour)
-	uploaded(ada, "image/png", small)
+	uploaded(ada, "image/png", pngOf(t, numbered(8, 8, 3)))
 
 	g := forumtest.Start(t, forumtest.Options{Configure: func(c *commands.Config) { c.UploadQuotaBytes = 3000 }})
 	cy := g.SignUp("cyd")
-	u := uploaded(cy, "image/png", pngOf(t, picture(40, 40)))
-	for status, body = sendUpload(cy, "image/png", pngOf(t, picture(40, 40))); status == 201; status, body = sendUpload(cy, "image/png", pngOf(t, picture(40, 40))) {
+	u := uploaded(cy, "image/png", pngOf(t, numbered(40, 40, 0)))
+	n := 1
+	for status, body = sendUpload(cy, "image/png", pngOf(t, numbered(40, 40, n))); status == 201; status, body = sendUpload(cy, "image/png", pngOf(t, numbered(40, 40, n))) {
+		n++
 	}
 	wantStatus(t, "over the bytes kept", status, body, 413, "too_large")
 	if q, _ := g.DB.UploadQuota(forumtest.Context(t), events.UserID(cy.User.ID), time.Time{}); q.Bytes > 3000 || u.Size == 0 {
@@ -334,10 +343,9 @@ func TestUploadQuotaUnderConcurrency(t *testing.T) {
 	t.Parallel()
 	f := forumtest.Start(t, forumtest.Options{Configure: func(c *commands.Config) { c.UploadsADay, c.MediaWait = 3, 20*time.Second }})
 	ada := f.SignUp("ada")
-	small := pngOf(t, picture(8, 8))
 	statuses := make(chan int, 6)
-	for range 6 {
-		go func() { s, _ := sendUpload(ada, "image/png", small); statuses <- s }()
+	for i := range 6 {
+		go func() { s, _ := sendUpload(ada, "image/png", pngOf(t, numbered(8, 8, i))); statuses <- s }()
 	}
 	created := 0
 	for range 6 {
@@ -359,8 +367,8 @@ func TestUnusedUploadsAreSwept(t *testing.T) {
 	var now clock
 	f := forumtest.Start(t, forumtest.Options{Configure: func(c *commands.Config) { c.Now = now.Now }})
 	ada := f.SignUp("ada")
-	small := pngOf(t, picture(8, 8))
-	unused, inPost, inComment, inDM, avatar := uploaded(ada, "image/png", small), uploaded(ada, "image/png", small), uploaded(ada, "image/png", small), uploaded(ada, "image/png", small), uploaded(ada, "image/png", small)
+	small := func(n int) []byte { return pngOf(t, numbered(8, 8, n)) }
+	unused, inPost, inComment, inDM, avatar := uploaded(ada, "image/png", small(0)), uploaded(ada, "image/png", small(1)), uploaded(ada, "image/png", small(2)), uploaded(ada, "image/png", small(3)), uploaded(ada, "image/png", small(4))
 	bob := f.SignUp("bob")
 	var post struct{ Post projections.Post }
 	ada.MustDo("POST", "/api/posts", map[string]any{"title": "pics", "body": "![a](" + inPost.URL + ")", "categories": []string{"general"}}, 201, &post)
@@ -947,4 +955,152 @@ func TestUploadIntakeIsBounded(t *testing.T) {
 		t.Errorf("the first picture: %d", s)
 	}
 	uploaded(bob, "image/png", pic) // the room is free again
+}
+
+// objectCount is how many objects the bucket of pictures holds.
+func objectCount(t *testing.T, f *forumtest.Forum) int {
+	t.Helper()
+	ctx := forumtest.Context(t)
+	m, err := f.Store.Media(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names, err := m.Names(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(names)
+}
+
+// A picture is stored once an owner: the same picture again (the same
+// bytes, or other bytes that encode again the same, such as a text chunk
+// more) answers 201 with the first upload, stores no object and charges no
+// quota; another owner's upload of it is theirs, stored apart.
+func TestSamePictureStoredOnce(t *testing.T) {
+	t.Parallel()
+	f := forumtest.Start(t, forumtest.Options{})
+	ada, bob := f.SignUp("ada"), f.SignUp("bob")
+	pic := pngOf(t, picture(64, 48))
+	first := uploaded(ada, "image/png", pic)
+	if n := objectCount(t, f); n != 2 {
+		t.Fatalf("%d objects after an upload, want 2 (picture and thumbnail)", n)
+	}
+	for _, again := range [][]byte{pic, withTextChunk(pic, "same pixels")} {
+		if u := uploaded(ada, "image/png", again); u != first {
+			t.Errorf("the same picture again: %+v, want %+v", u, first)
+		}
+	}
+	ctype, form := multipartOf(t, "image/png", pic)
+	if u := uploaded(ada, ctype, form); u.ID != first.ID {
+		t.Errorf("the same picture from a form: %s, want %s", u.ID, first.ID)
+	}
+	if n := objectCount(t, f); n != 2 {
+		t.Errorf("%d objects after the same picture thrice more, want 2", n)
+	}
+	ctx := forumtest.Context(t)
+	kept, err := f.DB.Upload(ctx, events.UploadID(first.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := f.DB.UploadQuota(ctx, events.UserID(ada.User.ID), time.Time{})
+	if err != nil || q.Today != 1 || q.Bytes != kept.Size+kept.ThumbSize {
+		t.Errorf("quota after the same picture four times: %+v %v, want 1 upload of %d bytes", q, err, kept.Size+kept.ThumbSize)
+	}
+	evs, err := f.Store.History(ctx, []string{events.UploadCreated.Subject(ada.User.ID)}, 10)
+	if err != nil || len(evs) != 1 {
+		t.Errorf("upload.created events: %d %v, want 1", len(evs), err)
+	}
+	theirs := uploaded(bob, "image/png", pic)
+	if theirs.ID == first.ID {
+		t.Error("another owner's upload of the same picture answered the first owner's")
+	}
+	if n := objectCount(t, f); n != 4 {
+		t.Errorf("%d objects after another owner's upload, want 4", n)
+	}
+	if resp, body := fetchMedia(t, f, "GET", theirs.URL, nil); resp.StatusCode != 200 || len(body) != int(theirs.Size) {
+		t.Errorf("the other owner's picture: %d, %d bytes", resp.StatusCode, len(body))
+	}
+}
+
+// Two uploads of the same picture by one owner that race on two instances
+// store one upload and one object each of picture and thumbnail: the one
+// whose event lands second answers the first.
+func TestSamePictureRacingStoredOnce(t *testing.T) {
+	t.Parallel()
+	f := forumtest.Start(t, forumtest.Options{})
+	ada := f.SignUp("ada")
+	owner := events.UserID(ada.User.ID)
+	other := commands.New(commands.Config{Store: f.Store, DB: f.DB, Projector: f.Proj, Keys: mustKeys(t, f)})
+	ctx := forumtest.Context(t)
+	const rounds = 4
+	for i := range rounds {
+		pic := pngOf(t, numbered(200, 150, i))
+		type result struct {
+			u       projections.Upload
+			created bool
+			err     error
+		}
+		results := make(chan result, 2)
+		for _, s := range []*commands.Service{f.Cmds, other} {
+			go func() {
+				u, created, err := s.Upload(ctx, owner, commands.UploadInput{Data: pic, Declared: "image/png"})
+				results <- result{u, created, err}
+			}()
+		}
+		a, b := <-results, <-results
+		if a.err != nil || b.err != nil {
+			t.Fatalf("round %d: %v, %v", i, a.err, b.err)
+		}
+		if a.u.ID != b.u.ID || a.created == b.created {
+			t.Errorf("round %d: %s (created %v) and %s (created %v), want one upload made once", i, a.u.ID, a.created, b.u.ID, b.created)
+		}
+	}
+	if n := objectCount(t, f); n != 2*rounds {
+		t.Errorf("%d objects after %d racing pairs, want %d", n, rounds, 2*rounds)
+	}
+	if q, _ := f.DB.UploadQuota(ctx, owner, time.Time{}); q.Today != rounds {
+		t.Errorf("%d uploads counted after %d racing pairs, want %d", q.Today, rounds, rounds)
+	}
+}
+
+// An upload deleted is not answered again: the same picture then makes a
+// new upload and a new object, and the sweep of the old one leaves the new
+// one alone; nor is one shown nowhere and soon swept.
+func TestSamePictureAfterItsUploadWent(t *testing.T) {
+	t.Parallel()
+	var now clock
+	f := forumtest.Start(t, forumtest.Options{Configure: func(c *commands.Config) { c.Now = now.Now }})
+	ada := f.SignUp("ada")
+	pic := pngOf(t, picture(32, 32))
+	first := uploaded(ada, "image/png", pic)
+	now.advance(commands.UnusedUploadTTL/2 + time.Minute) // soon swept
+	second := uploaded(ada, "image/png", pic)
+	if second.ID == first.ID {
+		t.Fatal("an upload soon swept was answered again")
+	}
+	if u := uploaded(ada, "image/png", pic); u.ID != second.ID {
+		t.Errorf("the picture again: %s, want the second upload %s", u.ID, second.ID)
+	}
+	ctx := forumtest.Context(t)
+	now.advance(commands.UnusedUploadTTL/2 + time.Minute)
+	if n, err := f.Cmds.SweepUploads(ctx, 100); err != nil || n != 1 {
+		t.Fatalf("sweep: %d %v, want the first upload", n, err)
+	}
+	if n := objectCount(t, f); n != 2 {
+		t.Errorf("%d objects after the sweep, want the second upload's 2", n)
+	}
+	if resp, _ := fetchMedia(t, f, "GET", second.URL, nil); resp.StatusCode != 200 {
+		t.Errorf("the second upload after the first was swept: %d", resp.StatusCode)
+	}
+	now.advance(commands.UnusedUploadTTL)
+	if n, err := f.Cmds.SweepUploads(ctx, 100); err != nil || n != 1 {
+		t.Fatalf("sweep: %d %v, want the second upload", n, err)
+	}
+	third := uploaded(ada, "image/png", pic)
+	if third.ID == second.ID || third.ID == first.ID {
+		t.Error("a deleted upload was answered again")
+	}
+	if n := objectCount(t, f); n != 2 {
+		t.Errorf("%d objects, want the third upload's 2", n)
+	}
 }

@@ -443,7 +443,7 @@ func (a *applier) erase(user string) error {
 	}{
 		{`UPDATE users SET nickname = ?, nickname_key = '', email = '', email_key = '', password_hash = '', first_name = '', last_name = '',
 			age = 0, gender = '', bio = '', role = '', erased = 1, avatar = '' WHERE id = ?`, []any{ErasedNickname, user}},
-		{`UPDATE uploads SET deleted = 1 WHERE owner_id = ?`, []any{user}},
+		{`UPDATE uploads SET deleted = 1, hash = '' WHERE owner_id = ?`, []any{user}},
 		{`UPDATE sessions SET ended = 1, user_agent = '', token_hash = '' WHERE user_id = ?`, []any{user}},
 		{`DELETE FROM search_docs WHERE rowid IN (SELECT seq FROM posts WHERE author_id = ?1 UNION ALL SELECT seq FROM comments WHERE author_id = ?1)`, []any{user}},
 		{`DELETE FROM search_messages WHERE rowid IN (SELECT seq FROM messages WHERE from_id = ?)`, []any{user}},

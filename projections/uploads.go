@@ -36,14 +36,18 @@ func MediaURL(id string) string { return "/media/" + id }
 func ThumbURL(id string) string { return "/media/" + id + "/thumb" }
 
 func (a *applier) uploadCreated(ev events.Event, d events.UploadCreatedData) error {
-	_, err := a.exec(`INSERT OR IGNORE INTO uploads(id, seq, owner_id, content_type, size, width, height, thumb_type, thumb_size, thumb_width, thumb_height, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, d.UploadID, ev.Seq, d.OwnerID, d.ContentType, d.Size, d.Width, d.Height,
-		d.ThumbType, d.ThumbSize, d.ThumbWidth, d.ThumbHeight, FormatTime(ev.Time))
+	hash := d.Hash
+	if hash == events.ErasedText { // its owner is erased: nothing finds it again
+		hash = ""
+	}
+	_, err := a.exec(`INSERT OR IGNORE INTO uploads(id, seq, owner_id, content_type, size, width, height, thumb_type, thumb_size, thumb_width, thumb_height, created_at, hash)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, d.UploadID, ev.Seq, d.OwnerID, d.ContentType, d.Size, d.Width, d.Height,
+		d.ThumbType, d.ThumbSize, d.ThumbWidth, d.ThumbHeight, FormatTime(ev.Time), hash)
 	return err
 }
 
 func (a *applier) uploadDeleted(_ events.Event, d events.UploadDeletedData) error {
-	if _, err := a.exec(`UPDATE uploads SET deleted = 1 WHERE id = ?`, d.UploadID); err != nil {
+	if _, err := a.exec(`UPDATE uploads SET deleted = 1, hash = '' WHERE id = ?`, d.UploadID); err != nil {
 		return err
 	}
 	_, err := a.exec(`UPDATE users SET avatar = '' WHERE id = ? AND avatar = ?`, d.OwnerID, d.UploadID)
@@ -127,6 +131,18 @@ func scanUpload(row scanner) (u Upload, err error) {
 // erased), ENOTFOUND otherwise.
 func (db *DB) Upload(ctx context.Context, id events.UploadID) (Upload, error) {
 	return one(ctx, db, "upload", `SELECT `+uploadCols+` FROM uploads WHERE id = ? AND deleted = 0`, scanUpload, string(id))
+}
+
+// UploadOfHash returns owner's kept upload of the picture whose hex SHA-256
+// is hash, if it is shown somewhere or was made at or after since (one
+// older and shown nowhere is soon swept, so it is not answered again):
+// ENOTFOUND otherwise.
+func (db *DB) UploadOfHash(ctx context.Context, owner events.UserID, hash string, since time.Time) (Upload, error) {
+	if hash == "" {
+		return Upload{}, errors.New("upload of hash: no hash")
+	}
+	return one(ctx, db, "upload", `SELECT `+uploadCols+` FROM uploads WHERE owner_id = ? AND hash = ? AND deleted = 0 AND (used = 1 OR created_at >= ?) ORDER BY seq DESC LIMIT 1`,
+		scanUpload, string(owner), hash, FormatTime(since))
 }
 
 // UploadQuota is what an uploader has used of their quotas.

@@ -105,7 +105,7 @@ var examples = map[events.Type]example{
 	events.BookmarkRemoved: {userGrace, events.BookmarkData{UserID: userGrace, PostID: postID}},
 	events.WatchSet:        {userGrace, events.WatchSetData{UserID: userGrace, Category: "development", Level: events.WatchWatching}},
 	events.UploadCreated: {userAda, events.UploadCreatedData{UploadID: uploadID, OwnerID: userAda, ContentType: "image/png", Size: 48213, Width: 1200, Height: 800,
-		ThumbType: "image/png", ThumbSize: 9120, ThumbWidth: 400, ThumbHeight: 267}},
+		ThumbType: "image/png", ThumbSize: 9120, ThumbWidth: 400, ThumbHeight: 267, Hash: "5d41402abc4b2a76b9719d911017c592a1ee6a4bd8c34bd3e5d0b6e4f7b4a3c2"}},
 	events.UploadDeleted: {"", events.UploadDeletedData{UploadID: uploadID, OwnerID: userAda, Reason: events.UploadUnused}},
 	events.AvatarSet:     {userAda, events.AvatarSetData{UserID: userAda, UploadID: uploadID}},
 	events.PasskeyAdded: {userAda, events.PasskeyAddedData{UserID: userAda, PasskeyID: passkeyID, Name: "Laptop",

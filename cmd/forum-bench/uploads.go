@@ -67,14 +67,21 @@ func (b *bench) runUploads(ctx context.Context) (*uploadsResult, error) {
 			return nil, fmt.Errorf("find the forum's process (give --pid): %w", err)
 		}
 	}
-	b.log.Info("making the picture", "bytes", cfg.uploadSize, "pixels", cfg.uploadPixels)
-	pic, err := noisyPNG(cfg.uploadSize)
-	if cfg.uploadPixels > 0 {
-		pic, err = largePNG(cfg.uploadPixels)
+	b.log.Info("making the pictures", "bytes", cfg.uploadSize, "pixels", cfg.uploadPixels, "rounds", cfg.rounds)
+	// A picture a round: the forum answers a user's second upload of one
+	// picture with the first, storing nothing.
+	pics := make([][]byte, cfg.rounds)
+	for round := range pics {
+		var err error
+		pics[round], err = noisyPNG(cfg.uploadSize, round)
+		if cfg.uploadPixels > 0 {
+			pics[round], err = largePNG(cfg.uploadPixels, round)
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
-	if err != nil {
-		return nil, err
-	}
+	pic := pics[0]
 	users, setup, err := b.setupUsers(ctx, cfg.clients)
 	if err != nil {
 		return nil, err
@@ -117,7 +124,7 @@ func (b *bench) runUploads(ctx context.Context) (*uploadsResult, error) {
 		for _, u := range users {
 			wg.Go(func() {
 				t0 := time.Now()
-				busy, err := b.uploadPicture(ctx, hc, u.Token, pic)
+				busy, err := b.uploadPicture(ctx, hc, u.Token, pics[round])
 				mu.Lock()
 				res.Busy += int64(busy)
 				if err != nil {
@@ -190,9 +197,9 @@ func (b *bench) uploadPicture(ctx context.Context, hc *http.Client, token string
 }
 
 // noisyPNG returns a PNG of noise (which does not compress) of at most size
-// bytes and close to it.
-func noisyPNG(size int) ([]byte, error) {
-	rng := rand.New(rand.NewPCG(uint64(size), 20))
+// bytes and close to it, one for each n.
+func noisyPNG(size, n int) ([]byte, error) {
+	rng := rand.New(rand.NewPCG(uint64(size), 20+uint64(n)))
 	side := int(math.Sqrt(float64(size) / 3))
 	for side > 0 {
 		img := image.NewRGBA(image.Rect(0, 0, side, side))
@@ -213,14 +220,14 @@ func noisyPNG(size int) ([]byte, error) {
 }
 
 // largePNG returns a PNG of about pixels pixels (a square) that compresses
-// well: few bytes sent, the most memory decoded.
-func largePNG(pixels int) ([]byte, error) {
+// well: few bytes sent, the most memory decoded; one for each n.
+func largePNG(pixels, n int) ([]byte, error) {
 	side := int(math.Sqrt(float64(pixels)))
 	img := image.NewRGBA(image.Rect(0, 0, side, side))
 	for y := range side {
 		row := img.Pix[y*img.Stride : y*img.Stride+4*side]
 		for x := 0; x < len(row); x += 4 {
-			row[x], row[x+1], row[x+2], row[x+3] = byte(y), byte(x/4), 90, 255
+			row[x], row[x+1], row[x+2], row[x+3] = byte(y), byte(x/4), byte(90+n), 255
 		}
 	}
 	var buf bytes.Buffer

@@ -330,7 +330,9 @@ CREATE TABLE actor_events (
 
 -- Uploaded pictures (their bytes are objects of the bucket FORUM_MEDIA). used
 -- is set once a post, comment, message or avatar shows one; deleted once it is
--- gone (unused a day, or its owner erased).
+-- gone (unused a day, or its owner erased). hash is the hex SHA-256 of the
+-- picture as stored, by which its owner's second upload of it finds it (''
+-- for uploads older than the hash, and once it is gone).
 CREATE TABLE uploads (
   id           TEXT PRIMARY KEY,
   seq          INTEGER NOT NULL,
@@ -345,9 +347,11 @@ CREATE TABLE uploads (
   thumb_height INTEGER NOT NULL,
   created_at   TEXT NOT NULL,
   used         INTEGER NOT NULL DEFAULT 0,
-  deleted      INTEGER NOT NULL DEFAULT 0
+  deleted      INTEGER NOT NULL DEFAULT 0,
+  hash         TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX uploads_owner ON uploads(owner_id, seq);
+CREATE INDEX uploads_hash ON uploads(owner_id, hash) WHERE deleted = 0 AND hash != '';
 CREATE INDEX uploads_unused ON uploads(created_at) WHERE used = 0 AND deleted = 0;
 
 -- Events that could not be applied (undecodable, an unknown version or type):
