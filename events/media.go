@@ -47,8 +47,32 @@ func (s *Store) Media(ctx context.Context) (*Media, error) {
 	return s.media, nil
 }
 
-// Put stores data as the object name, sealed under owner's key.
+// sealingKey is the metadata entry of an object that names how it is
+// sealed: sealedChunked (SealChunked), or none for the objects stored
+// before, sealed whole (SealBytes).
+const (
+	sealingKey    = "sealing"
+	sealedChunked = "chunked-2"
+)
+
+// Put stores data as the object name, sealed under owner's key a chunk at
+// a time (SealChunked) as the bucket takes it.
 func (m *Media) Put(ctx context.Context, owner, name string, data []byte) error {
+	sealed, err := m.keys.SealChunked(ctx, owner, name, data)
+	if err != nil {
+		return err
+	}
+	meta := jetstream.ObjectMeta{Name: name, Metadata: map[string]string{sealingKey: sealedChunked}}
+	if _, err := m.os.Put(ctx, meta, sealed); err != nil {
+		return unavailable("store a picture", err)
+	}
+	return nil
+}
+
+// PutWhole stores data as the object name sealed whole under owner's key,
+// as objects were stored before they were sealed in chunks: for tests that
+// such objects are still served.
+func (m *Media) PutWhole(ctx context.Context, owner, name string, data []byte) error {
 	sealed, err := m.keys.SealBytes(ctx, owner, name, data)
 	if err != nil {
 		return err
@@ -59,8 +83,9 @@ func (m *Media) Put(ctx context.Context, owner, name string, data []byte) error 
 	return nil
 }
 
-// Get returns the object name opened with owner's key: ErrNoMedia when it
-// is not stored, ErrKeyGone when owner is erased.
+// Get returns the object name opened with owner's key, a chunk at a time
+// as it is read (or whole, for an object stored before chunks): ErrNoMedia
+// when it is not stored, ErrKeyGone when owner is erased.
 func (m *Media) Get(ctx context.Context, owner, name string) ([]byte, error) {
 	r, err := m.os.Get(ctx, name)
 	if errors.Is(err, jetstream.ErrObjectNotFound) {
@@ -70,6 +95,13 @@ func (m *Media) Get(ctx context.Context, owner, name string) ([]byte, error) {
 		return nil, unavailable("read a picture", err)
 	}
 	defer r.Close()
+	info, err := r.Info()
+	if err != nil {
+		return nil, unavailable("read a picture", err)
+	}
+	if info.Metadata[sealingKey] == sealedChunked {
+		return m.keys.OpenChunked(ctx, owner, name, r, int(min(info.Size, 1<<30)))
+	}
 	sealed, err := io.ReadAll(r)
 	if err != nil {
 		return nil, unavailable("read a picture", err)

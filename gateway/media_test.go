@@ -447,7 +447,7 @@ func TestErasedUploadsAreGone(t *testing.T) {
 		t.Fatal("the stored object is a PNG in clear")
 	}
 	keys := mustKeys(t, f)
-	if _, err := keys.OpenBytes(ctx, ada.User.ID, p.ID, sealed); err != nil {
+	if _, err := keys.OpenChunked(ctx, ada.User.ID, p.ID, bytes.NewReader(sealed), 0); err != nil {
 		t.Fatalf("the owner's key does not open it: %v", err)
 	}
 	ada.MustDo("DELETE", "/api/me", map[string]string{"password": forumtest.Password("ada")}, 204, nil)
@@ -456,14 +456,14 @@ func TestErasedUploadsAreGone(t *testing.T) {
 			t.Errorf("%s after erasure: %d", path, resp.StatusCode)
 		}
 	}
-	if _, err := keys.OpenBytes(ctx, ada.User.ID, p.ID, sealed); !errors.Is(err, events.ErrKeyGone) {
+	if _, err := keys.OpenChunked(ctx, ada.User.ID, p.ID, bytes.NewReader(sealed), 0); !errors.Is(err, events.ErrKeyGone) {
 		t.Errorf("the object as it was stored opens after erasure: %v", err)
 	}
 	fresh, err := events.OpenKeyring(ctx, f.Store)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := fresh.OpenBytes(ctx, ada.User.ID, p.ID, sealed); !errors.Is(err, events.ErrKeyGone) {
+	if _, err := fresh.OpenChunked(ctx, ada.User.ID, p.ID, bytes.NewReader(sealed), 0); !errors.Is(err, events.ErrKeyGone) {
 		t.Errorf("another instance's keyring opens it: %v", err)
 	}
 }
@@ -1103,4 +1103,65 @@ func TestSamePictureAfterItsUploadWent(t *testing.T) {
 	if n := objectCount(t, f); n != 2 {
 		t.Errorf("%d objects, want the third upload's 2", n)
 	}
+}
+
+// Pictures are stored sealed in chunks; those stored before, sealed whole,
+// are still served as they were, and both kinds go with their account.
+func TestPicturesSealedWholeStillServed(t *testing.T) {
+	t.Parallel()
+	f := forumtest.Start(t, forumtest.Options{})
+	ada := f.SignUp("ada")
+	ctx := forumtest.Context(t)
+	m, err := f.Store.Media(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A picture of several chunks, and a small one.
+	big, small := uploaded(ada, "image/png", noisyPNGOf(t, 300, 300)), uploaded(ada, "image/png", pngOf(t, picture(20, 20)))
+	for _, u := range []projections.Upload{big, small} {
+		names := []string{u.ID, u.ID + ".thumb"}
+		plain := make([][]byte, 2)
+		for i, name := range names {
+			if plain[i], err = m.Get(ctx, ada.User.ID, name); err != nil {
+				t.Fatal(err)
+			}
+			raw, _ := m.Raw(ctx, name)
+			if _, err := mustKeys(t, f).OpenBytes(ctx, ada.User.ID, name, raw); err == nil {
+				t.Fatalf("%s is stored sealed whole", name)
+			}
+			// Stored again as before chunks, in place of the chunks.
+			if err := m.PutWhole(ctx, ada.User.ID, name, plain[i]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if u.Size > events.SealChunk != (u.ID == big.ID) {
+			t.Fatalf("the big picture is %d bytes, not over a chunk", big.Size)
+		}
+		for i, path := range []string{u.URL, u.ThumbURL} {
+			resp, body := fetchMedia(t, f, "GET", path, nil)
+			if resp.StatusCode != 200 || !bytes.Equal(body, plain[i]) {
+				t.Errorf("%s sealed whole: %d, %d bytes, want %d", path, resp.StatusCode, len(body), len(plain[i]))
+			}
+		}
+	}
+	ada.MustDo("DELETE", "/api/me", map[string]string{"password": forumtest.Password("ada")}, 204, nil)
+	if n := objectCount(t, f); n != 0 {
+		t.Errorf("%d objects after erasure, want none", n)
+	}
+}
+
+// noisyPNGOf is a w × h PNG of noise, which does not compress.
+func noisyPNGOf(t testing.TB, w, h int) []byte {
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	x := uint32(2463534242)
+	for i := range img.Pix {
+		x ^= x << 13
+		x ^= x >> 17
+		x ^= x << 5
+		img.Pix[i] = byte(x)
+		if i%4 == 3 {
+			img.Pix[i] = 255
+		}
+	}
+	return pngOf(t, img)
 }
