@@ -15,12 +15,12 @@ import (
 
 // Upload takes a picture of owner's: recognised by its bytes (PNG, JPEG,
 // GIF or WebP, agreeing with its declared type, else 415), at most
-// MaxUploadBytes (413) and MaxUploadPixels (400, read from its header
-// before decoding), within owner's quotas (UploadsADay: 429,
+// MaxUploadBytes (413), MaxUploadPixels, MaxDecodeBytes and MaxJPEGScans
+// (400, read from its header before decoding; an animated WebP: 415), within owner's quotas (UploadsADay: 429,
 // UploadQuotaBytes: 413). It is decoded and encoded again with a
 // thumbnail, both stored sealed under owner's key, and recorded as
 // upload.created. Pictures are decoded a few at a time (MediaSlots, one
-// a user) and a bounded number of pixels at a time (MediaPixels); 503 when
+// a user) and a bounded weight at a time (MediaDecodeBytes); 503 when
 // the instance is busy.
 //
 // A picture is stored once an owner: one whose encoding again is the same
@@ -36,7 +36,7 @@ func (s *Service) Upload(ctx context.Context, owner events.UserID, in UploadInpu
 	if err != nil {
 		return projections.Upload{}, false, err
 	}
-	pixels, err := checkSize(typ, in.Data)
+	weight, err := checkSize(typ, in.Data)
 	if err != nil {
 		return projections.Upload{}, false, err
 	}
@@ -45,11 +45,11 @@ func (s *Service) Upload(ctx context.Context, owner events.UserID, in UploadInpu
 		return projections.Upload{}, false, err
 	}
 	defer release()
-	releasePixels, err := s.takePixels(ctx, pixels)
+	releaseDecode, err := s.takeDecode(ctx, weight)
 	if err != nil {
 		return projections.Upload{}, false, err
 	}
-	defer releasePixels()
+	defer releaseDecode()
 	if _, err := s.checkQuota(ctx, owner, 0); err != nil {
 		return projections.Upload{}, false, err
 	}

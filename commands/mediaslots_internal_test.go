@@ -96,32 +96,32 @@ func TestOrient(t *testing.T) {
 	}
 }
 
-// The pictures decoding at once hold at most MediaPixels pixels: beside one
+// The pictures decoding at once weigh at most MediaDecodeBytes: beside one
 // of the largest, another waits, then is refused as busy (503); once the
 // first is done it decodes. The bound is never below one largest picture.
-func TestMediaPixels(t *testing.T) {
+func TestMediaDecodeBytes(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s := New(Config{MediaPixels: MaxUploadPixels + 1_000_000, MediaWait: 20 * time.Millisecond})
-	big, err := s.takePixels(ctx, MaxUploadPixels)
+	s := New(Config{MediaDecodeBytes: MaxDecodeBytes + 1_000_000, MediaWait: 20 * time.Millisecond})
+	big, err := s.takeDecode(ctx, MaxDecodeBytes)
 	if err != nil {
 		t.Fatal(err)
 	}
-	small, err := s.takePixels(ctx, 1_000_000)
+	small, err := s.takeDecode(ctx, 1_000_000)
 	if err != nil {
 		t.Fatalf("a small picture beside the largest: %v", err)
 	}
-	if _, err := s.takePixels(ctx, 2_000_000); fault.Code(err) != fault.EUNAVAILABLE {
+	if _, err := s.takeDecode(ctx, 2_000_000); fault.Code(err) != fault.EUNAVAILABLE {
 		t.Errorf("past the bound: %v, want unavailable", err)
 	}
 	big()
 	small()
-	again, err := s.takePixels(ctx, MaxUploadPixels)
+	again, err := s.takeDecode(ctx, MaxDecodeBytes)
 	if err != nil {
 		t.Fatalf("after the others are done: %v", err)
 	}
 	again()
-	if tiny := New(Config{MediaPixels: 10}); tiny.MediaPixels != MaxUploadPixels {
-		t.Errorf("a bound of 10 pixels is %d", tiny.MediaPixels)
+	if tiny := New(Config{MediaDecodeBytes: 10}); tiny.MediaDecodeBytes != MaxDecodeBytes {
+		t.Errorf("a bound of 10 bytes is %d", tiny.MediaDecodeBytes)
 	}
 }

@@ -101,11 +101,12 @@ type Config struct {
 	// user); one that finds no room within MediaWait is refused (503)
 	// before its bytes are read.
 	MediaIntake int
-	// MediaPixels bounds the pixels of the pictures decoded at once on
-	// this instance, whatever their number (default 48 million: one
-	// picture of the largest size, MaxUploadPixels, with room for small
-	// ones beside it; never less than MaxUploadPixels).
-	MediaPixels int64
+	// MediaDecodeBytes bounds the bytes the pictures decoded at once on
+	// this instance take, each weighed from its header (decodeWeight),
+	// whatever their number (default 192 MiB: one picture of the largest
+	// weight, MaxDecodeBytes, with room for small ones beside it; never
+	// less than MaxDecodeBytes).
+	MediaDecodeBytes int64
 	// RenderBudget is the longest a body's rendering may take before its
 	// event says to show it as text (default projections.RenderBudget).
 	RenderBudget time.Duration
@@ -130,7 +131,7 @@ type Service struct {
 	reads    *readMarks
 	slots    *mediaSlots
 	intake   *mediaSlots
-	pixels   *semaphore.Weighted
+	decoding *semaphore.Weighted
 	passkeys *passkeyState
 
 	mediaCache   *mediaCache
@@ -182,10 +183,10 @@ func New(cfg Config) *Service {
 	if cfg.MediaIntake == 0 {
 		cfg.MediaIntake = 8
 	}
-	if cfg.MediaPixels == 0 {
-		cfg.MediaPixels = 48_000_000
+	if cfg.MediaDecodeBytes == 0 {
+		cfg.MediaDecodeBytes = 192 << 20
 	}
-	cfg.MediaPixels = max(cfg.MediaPixels, MaxUploadPixels)
+	cfg.MediaDecodeBytes = max(cfg.MediaDecodeBytes, MaxDecodeBytes)
 	if cfg.RenderBudget == 0 {
 		cfg.RenderBudget = projections.RenderBudget
 	}
@@ -205,7 +206,7 @@ func New(cfg Config) *Service {
 		cfg.MediaCacheEntry = DefaultMediaCacheEntry
 	}
 	return &Service{Config: cfg, gate: newHashGate(cfg.HashSlots, cfg.HashQueue, cfg.HashWait), secret: &claimSecret{}, reads: newReadMarks(readMarksMax, readHeldMax, cfg.ReadEvery),
-		slots: newMediaSlots(cfg.MediaSlots, cfg.MediaWait), intake: newMediaSlots(cfg.MediaIntake, cfg.MediaWait), pixels: semaphore.NewWeighted(cfg.MediaPixels), mediaCache: newMediaCache(cfg.MediaCacheBytes, cfg.MediaCacheEntry), mediaOpening: new(singleflight.Group), passkeys: &passkeyState{}}
+		slots: newMediaSlots(cfg.MediaSlots, cfg.MediaWait), intake: newMediaSlots(cfg.MediaIntake, cfg.MediaWait), decoding: semaphore.NewWeighted(cfg.MediaDecodeBytes), mediaCache: newMediaCache(cfg.MediaCacheBytes, cfg.MediaCacheEntry), mediaOpening: new(singleflight.Group), passkeys: &passkeyState{}}
 }
 
 // emit is the append half of every command: the command has decided on one

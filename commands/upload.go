@@ -115,10 +115,17 @@ type Picture struct {
 	ThumbWidth, ThumbHeight int
 }
 
-// checkSize reads the picture's size from its header alone and returns its
-// pixels: a picture of over MaxUploadPixels is refused before any of it is
-// decoded.
+// checkSize reads the picture's size from its header alone and returns the
+// weight of its decoding (decodeWeight): a picture of over MaxUploadPixels,
+// or whose decoding would take over MaxDecodeBytes, or a JPEG of over
+// MaxJPEGScans scans, is refused before any of it is decoded, and so is an
+// animated WebP.
 func checkSize(typ string, data []byte) (int64, error) {
+	if typ == typeWebP {
+		if _, err := webpWeight(data); err == errAnimatedWebP {
+			return 0, err
+		}
+	}
 	cfg, err := decoders[typ].config(bytes.NewReader(data))
 	if err != nil {
 		return 0, fault.FieldError(fault.EINVALID, "file", "the picture cannot be read: "+err.Error())
@@ -130,23 +137,23 @@ func checkSize(typ string, data []byte) (int64, error) {
 	if pixels > MaxUploadPixels {
 		return 0, fault.FieldError(fault.EINVALID, "file", fmt.Sprintf("a picture has at most %d megapixels (this one is %d × %d)", MaxUploadPixels/1_000_000, cfg.Width, cfg.Height))
 	}
-	return pixels, nil
+	return decodeWeight(typ, data)
 }
 
-// takePixels reserves room for decoding a picture of pixels pixels within
-// the instance's MediaPixels, waiting at most MediaWait (then 503), so the
-// pictures decoded at once never hold more than MediaPixels pixels however
-// large each is; release gives the room back.
-func (s *Service) takePixels(ctx context.Context, pixels int64) (release func(), err error) {
+// takeDecode reserves room for decoding a picture whose decoding weighs
+// weight bytes within the instance's MediaDecodeBytes, waiting at most
+// MediaWait (then 503), so the pictures decoded at once never hold more
+// than MediaDecodeBytes however large each is; release gives the room back.
+func (s *Service) takeDecode(ctx context.Context, weight int64) (release func(), err error) {
 	wctx, cancel := context.WithTimeout(ctx, s.MediaWait)
 	defer cancel()
-	if err := s.pixels.Acquire(wctx, pixels); err != nil {
+	if err := s.decoding.Acquire(wctx, weight); err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
 		return nil, &fault.Error{Code: fault.EUNAVAILABLE, Message: "too many pictures are being processed; try again shortly", RetryAfter: 2}
 	}
-	return func() { s.pixels.Release(pixels) }, nil
+	return func() { s.decoding.Release(weight) }, nil
 }
 
 // Reencode decodes a picture of type typ (its size already checked) and

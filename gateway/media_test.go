@@ -257,6 +257,13 @@ func TestUploadsRefused(t *testing.T) {
 	if took := time.Since(start); took > 2*time.Second {
 		t.Errorf("refusing a header took %v", took)
 	}
+	// 6,320 × 6,320 at 16 bits a channel: under 40 megapixels, but 8 bytes
+	// a pixel decoded, refused from its header too.
+	bomb16 := pngHeader(6320, 6320)
+	bomb16[24], bomb16[25] = 16, 6
+	binary.BigEndian.PutUint32(bomb16[29:], crc32.ChecksumIEEE(bomb16[12:29]))
+	status, body = sendUpload(ada, "image/png", bomb16)
+	wantStatus(t, "a 16-bit PNG of 40 megapixels", status, body, 400, "MiB to decode")
 	if q, err := f.DB.UploadQuota(forumtest.Context(t), events.UserID(ada.User.ID), time.Time{}); err != nil || q.Today != 0 {
 		t.Errorf("refused uploads are stored: %+v %v", q, err)
 	}
