@@ -235,9 +235,10 @@ func browserPastePicture(t *testing.T, e *browserEnv) {
 }
 
 // Two pictures dropped on the comment box at once both go up and both show
-// in the comment; a file that is not a picture, attached with the button,
-// is refused in plain words, and so is one that says it is a PNG and is
-// not (the server's 415), each leaving no placeholder behind, and one over
+// in the comment; a PNG named .jpg goes up as a PNG; a file that is not a
+// picture, attached with the button, is refused in plain words, and so is
+// one that says it is a PNG and is not, each leaving no placeholder behind,
+// and one over
 // 10 MiB; a form is not sent while a picture is on its way, which Cancel
 // takes out; a comment edited takes a picture too.
 func browserDropPictures(t *testing.T, e *browserEnv) {
@@ -263,6 +264,12 @@ func browserDropPictures(t *testing.T, e *browserEnv) {
 		return imgs.length === 2 && imgs[0].getAttribute('width') === '120' && imgs[1].getAttribute('height') === '60' && imgs.every((i) => i.complete && i.naturalWidth > 0);
 	})()`)
 
+	// A PNG saved as .jpg (given the name's type) goes up as what its bytes
+	// say and is stored.
+	dispatchFiles(ann, box, "paste", fileJS{Name: "really-png.jpg", Type: "image/jpeg", Data: noisePNG(t, 40, 30, 4)})
+	ann.waitJS("the PNG named .jpg stored", `/^!\[really-png\]\(\/media\/[0-9a-z]{26}\)\n$/.test(document.querySelector('#comment-form textarea').value)`)
+	ann.js(`(() => { const b = document.querySelector('#comment-form textarea'); b.value = ''; b.dispatchEvent(new Event('input', { bubbles: true })); })()`)
+
 	// Not a picture, picked with the attach button's file input.
 	notes := filepath.Join(t.TempDir(), "notes.txt")
 	if err := os.WriteFile(notes, []byte("just words"), 0o644); err != nil {
@@ -273,7 +280,7 @@ func browserDropPictures(t *testing.T, e *browserEnv) {
 	}
 	ann.do("attach notes.txt", chromedp.SetUploadFiles(chromedp.CSS(`#comment-form input[type=file]`), []string{notes}))
 	ann.waitJS("the plain refusal", `[...document.querySelectorAll('#toasts .toast-error')].some((t) => t.textContent === 'notes.txt is not a picture: PNG, JPEG, GIF or WebP.')`)
-	// Words dressed as a PNG: the server refuses it by its bytes.
+	// Words dressed as a PNG: refused by their bytes, before they are sent.
 	dispatchFiles(ann, box, "paste", fileJS{Name: "fake.png", Type: "image/png", Data: []byte("not a png at all")})
 	ann.waitJS("the server's refusal in plain words", `[...document.querySelectorAll('#toasts .toast-error')].some((t) => t.textContent === 'fake.png is not a picture: PNG, JPEG, GIF or WebP.')`)
 	ann.waitJS("no placeholder left", `document.querySelector('#comment-form textarea').value === '' && document.querySelector('#comment-form .upload-list').hidden`)

@@ -14,7 +14,6 @@ const MAX_QUEUED = 20;
 // A 503 (busy) is tried again after its Retry-After, this many times, waiting at most MAX_WAIT_S each.
 const BUSY_RETRIES = 2;
 const MAX_WAIT_S = 10;
-const TYPES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp']);
 
 /** An UploadError is a picture not stored: message says why, in words for the writer. */
 export class UploadError extends Error {
@@ -31,7 +30,7 @@ function describe(name, size, status, body, retryAfter) {
   switch (status) {
     case 0: return `${name} was not stored: the forum cannot be reached. Check your connection.`;
     case 413: return size > MAX_BYTES || !said ? `${name} is too large (10 MB at most).` : `${name} was not stored: ${said}.`;
-    case 415: return `${name} is not a picture: PNG, JPEG, GIF or WebP.`;
+    case 415: return said?.startsWith('animated') ? `${name} was not stored: ${said}.` : notAPicture(name);
     case 429: return `${name} was not stored: ${said ?? 'too many pictures today'}.${retryAfter ? '' : ' Try again later.'}`;
     case 503: return `The forum is busy: ${name} was not stored. Try again in a moment.`;
     case 401: return `${name} was not stored: sign in first.`;
@@ -39,18 +38,33 @@ function describe(name, size, status, body, retryAfter) {
   }
 }
 
-// send posts file once, its bytes as the body with its type (none known: application/octet-stream, and the
-// server tells by the bytes), reporting progress (0 to 1); it resolves to the server's answer {status, body,
-// retryAfter} whatever the status, and rejects with an AbortError when aborted. The body is the same bytes on
-// every attempt, as a retry under the same Idempotency-Key must be (a multipart body's boundary would differ).
-function send(file, key, onProgress, signal) {
+/**
+ * sniffType resolves to the type of picture file's first bytes say it is (PNG, JPEG, GIF or WebP), the way the
+ * forum tells them, or null for none: a file's name, and the type the system gives it from the name, can be wrong
+ * (a PNG saved as x.jpg), its bytes are what the forum reads.
+ */
+export async function sniffType(file) {
+  const b = new Uint8Array(await file.slice(0, 12).arrayBuffer());
+  const starts = (sig, at = 0) => [...sig].every((c, i) => b[at + i] === (typeof c === 'string' ? c.charCodeAt(0) : c));
+  if (starts([0x89, 'P', 'N', 'G', 0x0d, 0x0a, 0x1a, 0x0a])) return 'image/png';
+  if (starts([0xff, 0xd8, 0xff])) return 'image/jpeg';
+  if (starts('GIF87a') || starts('GIF89a')) return 'image/gif';
+  if (starts('RIFF') && starts('WEBP', 8)) return 'image/webp';
+  return null;
+}
+
+// send posts file once, its bytes as the body with type (the one its bytes say, sniffType), reporting progress
+// (0 to 1); it resolves to the server's answer {status, body, retryAfter} whatever the status, and rejects with
+// an AbortError when aborted. The body is the same bytes on every attempt, as a retry under the same
+// Idempotency-Key must be (a multipart body's boundary would differ).
+function send(file, type, key, onProgress, signal) {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open('POST', '/api/uploads');
     xhr.responseType = 'json';
     xhr.setRequestHeader('Accept', 'application/json');
     xhr.setRequestHeader('Idempotency-Key', key);
-    xhr.setRequestHeader('Content-Type', TYPES.has(file.type) ? file.type : 'application/octet-stream');
+    xhr.setRequestHeader('Content-Type', type);
     xhr.upload.addEventListener('progress', (e) => {
       if (e.lengthComputable) onProgress(e.loaded / e.total);
     });
@@ -77,14 +91,17 @@ const wait = (seconds, signal) => new Promise((resolve, reject) => {
 let queued = 0;
 let tail = Promise.resolve();
 
-/** check returns why file cannot be a picture of this forum before it is sent (too large, not a picture), or null. */
+/**
+ * check returns why file cannot be a picture of this forum before it is sent (too large), or null; whether it is
+ * a picture at all its first bytes say (sniffType), whatever its name or type.
+ */
 export function check(file) {
   const name = displayName(file);
   if (file.size > MAX_BYTES) return `${name} is too large (10 MB at most).`;
-  // An empty type is left to the server, which recognises a picture by its bytes.
-  if (file.type && !TYPES.has(file.type)) return `${name} is not a picture: PNG, JPEG, GIF or WebP.`;
   return null;
 }
+
+const notAPicture = (name) => `${name} is not a picture: PNG, JPEG, GIF or WebP.`;
 
 /**
  * uploadPicture stores file as a picture: it resolves to the upload {id, url, thumb_url, width, height, ...}
@@ -103,9 +120,16 @@ export function uploadPicture(file, { onProgress = () => {}, onWaiting = () => {
   onWaiting(true);
   const run = async () => {
     if (signal?.aborted) throw cancelled();
+    let type;
+    try {
+      type = await sniffType(file);
+    } catch {
+      throw new UploadError(`${name} could not be read.`);
+    }
+    if (!type) throw new UploadError(notAPicture(name), 415);
     for (let attempt = 0; ; attempt++) {
       onWaiting(false);
-      const answer = await send(file, key, onProgress, signal);
+      const answer = await send(file, type, key, onProgress, signal);
       if (answer.status === 201 && answer.body?.upload) return answer.body.upload;
       // The session ended: the app shows it signed out, as for any other request.
       if (answer.status === 401 && currentUser()) setCurrentUser(null);
