@@ -198,6 +198,11 @@ func (p *tab) note(m chromedp.ConsoleMessage) {
 	if m.URL != "" {
 		text += " (" + m.URL + ":" + strconv.FormatInt(m.Line+1, 10) + ")"
 	}
+	if m.Stack != nil {
+		for _, f := range m.Stack.CallFrames {
+			text += fmt.Sprintf(" <- %s:%d", f.FunctionName, f.LineNumber+1)
+		}
+	}
 	httpStatus := m.Source == "network" && strings.HasPrefix(m.Text, "Failed to load resource: the server responded with a status of")
 	// A tab the test has cut off the network (setOffline) logs every request it cannot make.
 	offline := strings.Contains(m.Text, "net::ERR_INTERNET_DISCONNECTED")

@@ -89,7 +89,16 @@ async function request(method, url, { query = {}, body, signal } = {}) {
     if (err.name === 'AbortError') throw err;
     throw new ApiError(0, { code: 'network', message: 'The forum cannot be reached. Check your connection.' });
   }
-  const data = res.status === 204 ? null : await res.json().catch(() => null);
+  let data = null;
+  if (res.status !== 204) {
+    try {
+      data = await res.json();
+    } catch (err) {
+      // An error's body may be anything; a success's body cut off (the page unloading, the network gone) is no answer.
+      if (err.name === 'AbortError') throw err;
+      if (res.ok) throw new ApiError(0, { code: 'network', message: 'The answer was cut off. Try again.' });
+    }
+  }
   if (!res.ok) {
     // A 401 naming a field is a wrong password typed into a form, not a session that ended.
     if (res.status === 401 && currentUser() && !data?.error?.field) setCurrentUser(null);
