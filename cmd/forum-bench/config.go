@@ -65,6 +65,7 @@ type config struct {
 	rounds       int // uploads: times every client uploads
 	uploadSize   int // uploads: the size of the picture, in bytes at most
 	uploadPixels int // uploads: when set, a picture of this many pixels that compresses well instead
+	uploadDepth  int // uploads: the bits a channel of that picture (8 or 16)
 }
 
 // scenarioDefaults are the values a flag left at 0 takes, per scenario.
@@ -136,6 +137,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.pid, "pid", 0, "uploads: the forum's process id, whose /proc/PID/status is read; 0 = the process listening on --url's port on this machine")
 	fs.IntVar(&c.rounds, "rounds", 3, "uploads: times every uploader sends its picture, all of them at once")
 	fs.IntVar(&c.uploadSize, "upload-size", 10<<20-64<<10, "uploads: the bytes of the noisy PNG uploaded, at most (the forum takes 10 MiB)")
+	fs.IntVar(&c.uploadDepth, "upload-depth", 8, "uploads: the bits a channel of the --upload-pixels PNG, 8 or 16 (16 decodes to 8 bytes a pixel)")
 	fs.IntVar(&c.uploadPixels, "upload-pixels", 0, "uploads: upload a PNG of this many pixels that compresses well (e.g. 40000000, the most the forum decodes) instead of noise")
 	fs.BoolVar(&c.raw, "raw", true, "fanout, feed, posts: also measure the raw limit in the same run (a bare gorilla/websocket broadcast; net/http hello world) and print the ratio")
 	if err := fs.Parse(args); err != nil {
@@ -232,6 +234,7 @@ func (c *config) check() error {
 		{c.drain >= 0 && c.settle >= 0, "--drain and --settle must not be negative"},
 		{c.signupConcurrency >= 1 && c.dialConcurrency >= 1, "concurrency flags must be at least 1"},
 		{c.rounds >= 1 && c.pid >= 0 && c.uploadPixels >= 0, "--rounds must be at least 1, --pid and --upload-pixels not negative"},
+		{c.uploadDepth == 8 || c.uploadDepth == 16, "--upload-depth must be 8 or 16"},
 		{c.uploadSize >= 1<<10 && c.uploadSize <= 10<<20, "--upload-size must be between 1 KiB and 10 MiB"},
 		{len(c.password) >= 8, "--password needs at least 8 characters"},
 		{prefixPattern.MatchString(c.prefix) && !strings.Contains(c.prefix, ".."),

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/color"
 	"image/png"
 	"io"
 	"math"
@@ -75,7 +76,7 @@ func (b *bench) runUploads(ctx context.Context) (*uploadsResult, error) {
 		var err error
 		pics[round], err = noisyPNG(cfg.uploadSize, round)
 		if cfg.uploadPixels > 0 {
-			pics[round], err = largePNG(cfg.uploadPixels, round)
+			pics[round], err = largePNG(cfg.uploadPixels, cfg.uploadDepth, round)
 		}
 		if err != nil {
 			return nil, err
@@ -219,16 +220,29 @@ func noisyPNG(size, n int) ([]byte, error) {
 	return nil, fmt.Errorf("no picture fits in %d bytes", size)
 }
 
-// largePNG returns a PNG of about pixels pixels (a square) that compresses
-// well: few bytes sent, the most memory decoded; one for each n.
-func largePNG(pixels, n int) ([]byte, error) {
+// largePNG returns a PNG of about pixels pixels (a square) of depth bits a
+// channel (8 or 16) that compresses well: few bytes sent, the most memory
+// decoded; one for each n.
+func largePNG(pixels, depth, n int) ([]byte, error) {
 	side := int(math.Sqrt(float64(pixels)))
-	img := image.NewRGBA(image.Rect(0, 0, side, side))
-	for y := range side {
-		row := img.Pix[y*img.Stride : y*img.Stride+4*side]
-		for x := 0; x < len(row); x += 4 {
-			row[x], row[x+1], row[x+2], row[x+3] = byte(y), byte(x/4), byte(90+n), 255
+	var img image.Image
+	if depth == 16 {
+		m := image.NewRGBA64(image.Rect(0, 0, side, side))
+		for y := range side {
+			for x := range side {
+				m.SetRGBA64(x, y, color.RGBA64{uint16(y) << 8, uint16(x) << 8, uint16(90+n) << 8, 0xffff})
+			}
 		}
+		img = m
+	} else {
+		m := image.NewRGBA(image.Rect(0, 0, side, side))
+		for y := range side {
+			row := m.Pix[y*m.Stride : y*m.Stride+4*side]
+			for x := 0; x < len(row); x += 4 {
+				row[x], row[x+1], row[x+2], row[x+3] = byte(y), byte(x/4), byte(90+n), 255
+			}
+		}
+		img = m
 	}
 	var buf bytes.Buffer
 	if err := (&png.Encoder{CompressionLevel: png.BestCompression}).Encode(&buf, img); err != nil {
