@@ -264,6 +264,10 @@ func TestUploadsRefused(t *testing.T) {
 	binary.BigEndian.PutUint32(bomb16[29:], crc32.ChecksumIEEE(bomb16[12:29]))
 	status, body = sendUpload(ada, "image/png", bomb16)
 	wantStatus(t, "a 16-bit PNG of 40 megapixels", status, body, 400, "MiB to decode")
+	// An animated WebP: its VP8X header says so.
+	anim := append([]byte("RIFF\x1e\x00\x00\x00WEBPVP8X\x0a\x00\x00\x00\x02\x00\x00\x00\x09\x00\x00\x09\x00\x00"), "ANIM\x06\x00\x00\x00\x00\x00\x00\x00\x00\x00"...)
+	status, body = sendUpload(ada, "image/webp", anim)
+	wantStatus(t, "an animated WebP", status, body, 415, "animated WebP")
 	if q, err := f.DB.UploadQuota(forumtest.Context(t), events.UserID(ada.User.ID), time.Time{}); err != nil || q.Today != 0 {
 		t.Errorf("refused uploads are stored: %+v %v", q, err)
 	}
