@@ -5,6 +5,7 @@ import (
 	"compress/flate"
 	"encoding/binary"
 	"hash/crc32"
+	"slices"
 	"sync"
 )
 
@@ -46,9 +47,9 @@ func (p *cachedPage) splitGzip() {
 // gzipHeader is a gzip member header: deflate, no name, no time, unknown OS.
 var gzipHeader = []byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff}
 
-// gzipWithFills returns plain, which is p's body with fills in its slots
-// (withFills), gzipped from p's parts.
-func (p *cachedPage) gzipWithFills(fills [][]byte, plain []byte) []byte {
+// gzipWithFills returns p's body with fills in its slots (withFills),
+// gzipped from p's parts, appended to out (which may be nil).
+func (p *cachedPage) gzipWithFills(out []byte, fills [][]byte) []byte {
 	n := len(gzipHeader) + 13 + 6*len(p.slots)
 	for _, part := range p.gzParts {
 		n += len(part)
@@ -56,7 +57,7 @@ func (p *cachedPage) gzipWithFills(fills [][]byte, plain []byte) []byte {
 	for _, f := range fills {
 		n += len(f) + 5*(len(f)/maxStored)
 	}
-	out := append(make([]byte, 0, n), gzipHeader...)
+	out = append(slices.Grow(out[:0], n), gzipHeader...)
 	for i, part := range p.gzParts {
 		out = append(out, part...)
 		if i == len(p.slots) {
@@ -75,8 +76,26 @@ func (p *cachedPage) gzipWithFills(fills [][]byte, plain []byte) []byte {
 		}
 	}
 	out = append(out, 1, 0, 0, 0xff, 0xff) // the last block: stored, empty
-	out = binary.LittleEndian.AppendUint32(out, crc32.ChecksumIEEE(plain))
-	return binary.LittleEndian.AppendUint32(out, uint32(len(plain)))
+	crc, size := p.filledSum(fills)
+	out = binary.LittleEndian.AppendUint32(out, crc)
+	return binary.LittleEndian.AppendUint32(out, size)
+}
+
+// filledSum returns the CRC-32 and the length of p's body with fills in
+// its slots, without writing it out.
+func (p *cachedPage) filledSum(fills [][]byte) (crc, size uint32) {
+	last := 0
+	for i, at := range p.slots {
+		if fills[i] == nil {
+			continue
+		}
+		crc = crc32.Update(crc, crc32.IEEETable, p.body[last:at])
+		crc = crc32.Update(crc, crc32.IEEETable, fills[i])
+		size += uint32(at - last + len(fills[i]))
+		last = at + 1
+	}
+	crc = crc32.Update(crc, crc32.IEEETable, p.body[last:])
+	return crc, size + uint32(len(p.body)-last)
 }
 
 // maxStored is the most bytes a stored deflate block holds.

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -90,13 +91,14 @@ func readerFills(posts []string, votes map[string]int, frags map[string][]byte) 
 	return fills
 }
 
-// withFills returns p's body with fills (readerFills) in its slots.
-func (p *cachedPage) withFills(fills [][]byte) []byte {
+// withFills returns p's body with fills (readerFills) in its slots,
+// appended to out (which may be nil).
+func (p *cachedPage) withFills(out []byte, fills [][]byte) []byte {
 	n := len(p.body)
 	for _, f := range fills {
 		n += len(f)
 	}
-	out := make([]byte, 0, n)
+	out = slices.Grow(out[:0], n)
 	last := 0
 	for i, at := range p.slots {
 		if fills[i] == nil {
@@ -229,13 +231,25 @@ func (s *Server) writeWithVotes(w http.ResponseWriter, r *http.Request, p *cache
 		writeCached(w, r, etag, p.body, p.gz)
 		return
 	}
-	plain := p.withFills(fills)
-	var gz []byte
+	buf := fillBuffers.Get().(*[]byte)
+	defer fillBuffers.Put(buf)
 	if p.gzParts != nil && acceptsGzip(r.Header.Get("Accept-Encoding")) {
-		gz = p.gzipWithFills(fills, plain)
+		*buf = p.gzipWithFills(*buf, fills)
+		writeCached(w, r, etag, nil, *buf)
+	} else {
+		*buf = p.withFills(*buf, fills)
+		writeCached(w, r, etag, *buf, nil)
 	}
-	writeCached(w, r, etag, plain, gz)
+	if cap(*buf) > maxFillBuffer {
+		*buf = nil
+	}
 }
+
+// fillBuffers hold the bytes of pages written with a reader's fills, one
+// request at a time each; one grown past maxFillBuffer is let go.
+var fillBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
+const maxFillBuffer = 256 << 10
 
 // readerFills reads viewer's votes and marks on posts and returns what the
 // slots of a page of them hold (see readerFills).
