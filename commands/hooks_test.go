@@ -13,3 +13,11 @@ func SetRenderTook(t testing.TB, took func(start time.Time) time.Duration) {
 	renderTook = took
 	t.Cleanup(func() { renderTook = old })
 }
+
+// SetBeforeSweep runs fn before each deletion of an unused upload by a
+// sweep, until t ends; t must not run in parallel.
+func SetBeforeSweep(t testing.TB, fn func(id string)) {
+	old := beforeSweep
+	beforeSweep = fn
+	t.Cleanup(func() { beforeSweep = old })
+}

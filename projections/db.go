@@ -27,7 +27,7 @@ import (
 
 // projectorVersion is bumped whenever an apply function changes what it
 // writes, so existing read models are rebuilt on the next start.
-const projectorVersion = 25
+const projectorVersion = 26
 
 // DB is the read models: one writer connection for the projector and a pool
 // of readers for queries (WAL lets them run side by side), on a file that

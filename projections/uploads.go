@@ -46,11 +46,20 @@ func (a *applier) uploadCreated(ev events.Event, d events.UploadCreatedData) err
 	return err
 }
 
+// uploadDeleted deletes an upload. A sweep's deletion of one found unused
+// is void if a body or an avatar came to show the upload before it in the
+// log (the sweep read the read models a moment earlier): the upload stays,
+// marked used, so no instance sweeps it again or drops its objects.
 func (a *applier) uploadDeleted(_ events.Event, d events.UploadDeletedData) error {
-	if _, err := a.exec(`UPDATE uploads SET deleted = 1, hash = '' WHERE id = ?`, d.UploadID); err != nil {
+	query := `UPDATE uploads SET deleted = 1, hash = '' WHERE id = ?`
+	if d.Reason == events.UploadUnused {
+		query += ` AND used = 0`
+	}
+	deleted, err := a.execChanged(query, d.UploadID)
+	if err != nil || !deleted {
 		return err
 	}
-	_, err := a.exec(`UPDATE users SET avatar = '' WHERE id = ? AND avatar = ?`, d.OwnerID, d.UploadID)
+	_, err = a.exec(`UPDATE users SET avatar = '' WHERE id = ? AND avatar = ?`, d.OwnerID, d.UploadID)
 	return err
 }
 
