@@ -8,6 +8,7 @@ import (
 
 	"forum/events"
 	"forum/fault"
+	"forum/projections"
 )
 
 // Bounds of read tracking: by default a reader's position in a post is
@@ -40,15 +41,12 @@ type ReadPostInput struct {
 // EINVALID field "up_to_comment" for a comment that is not one of the
 // post's.
 func (s *Service) ReadPost(ctx context.Context, in ReadPostInput) error {
-	upToSeq, err := s.readTarget(ctx, in)
+	target, err := s.readTarget(ctx, in)
 	if err != nil {
 		return err
 	}
-	at, opened, err := s.DB.ReadPosition(ctx, in.User, in.PostID)
-	if err != nil {
-		return err
-	}
-	if opened && upToSeq <= at {
+	upToSeq, opened := target.CommentSeq, target.Opened
+	if opened && upToSeq <= target.At {
 		return nil
 	}
 	read, again, timer := s.reads.take(heldRead{in: in, upToSeq: upToSeq}, s.Now(), !opened)
@@ -101,30 +99,22 @@ func (s *Service) FlushReads(ctx context.Context) {
 var errPostNotFound = fault.Errorf(fault.ENOTFOUND, "post not found")
 
 // readTarget checks that in names a shown post and, if any, a comment of
-// it, and returns that comment's sequence (0 for none).
-func (s *Service) readTarget(ctx context.Context, in ReadPostInput) (uint64, error) {
+// it, and returns that comment's sequence (0 for none) with how far the
+// reader has read the post.
+func (s *Service) readTarget(ctx context.Context, in ReadPostInput) (projections.ReadTarget, error) {
 	if err := checkID("post", string(in.PostID)); err != nil {
-		return 0, err
+		return projections.ReadTarget{}, err
 	}
-	p, err := s.DB.Post(ctx, in.PostID, "")
-	if err != nil {
-		return 0, err
+	t, err := s.DB.ReadTargetOf(ctx, in.User, in.PostID, in.UpTo)
+	switch {
+	case err != nil:
+		return t, err
+	case !t.Shown:
+		return t, errPostNotFound
+	case in.UpTo != "" && (!events.ValidID(string(in.UpTo)) || !t.OfPost):
+		return t, fault.FieldError(fault.EINVALID, "up_to_comment", "up_to_comment must be the id of a comment of this post")
 	}
-	if p.Hidden || p.Deleted {
-		return 0, errPostNotFound
-	}
-	if in.UpTo == "" {
-		return 0, nil
-	}
-	notOfPost := fault.FieldError(fault.EINVALID, "up_to_comment", "up_to_comment must be the id of a comment of this post")
-	if !events.ValidID(string(in.UpTo)) {
-		return 0, notOfPost
-	}
-	seq, err := s.DB.CommentSeq(ctx, in.PostID, in.UpTo)
-	if err != nil {
-		return 0, notOfPost
-	}
-	return seq, nil
+	return t, nil
 }
 
 // readMark names one reader's position in one post.

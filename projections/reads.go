@@ -39,6 +39,33 @@ func (a *applier) postRead(_ events.Event, d events.PostReadData) error {
 	return err
 }
 
+// ReadTarget is what a read of post by user up to comment ("" for none) is
+// checked against, in one light query: whether the post is shown (there,
+// neither hidden nor deleted); the sequence of that comment if it is one of
+// the post's (ofPost); and how far user has read the post (at, opened as
+// ReadPosition says).
+type ReadTarget struct {
+	Shown, OfPost, Opened bool
+	CommentSeq, At        uint64
+}
+
+// ReadTargetOf returns the ReadTarget of a read of post by user up to
+// comment.
+func (db *DB) ReadTargetOf(ctx context.Context, user events.UserID, post events.PostID, comment events.CommentID) (ReadTarget, error) {
+	var t ReadTarget
+	var seq, at sql.NullInt64
+	err := db.queryRow(ctx, `SELECT p.hidden = 0 AND p.deleted = 0,
+		(SELECT c.seq FROM comments c WHERE c.id = ?3 AND c.post_id = p.id),
+		(SELECT r.read_seq FROM post_reads r WHERE r.user_id = ?1 AND r.post_id = p.id)
+		FROM posts p WHERE p.id = ?2`, string(user), string(post), string(comment)).Scan(&t.Shown, &seq, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ReadTarget{}, nil
+	}
+	t.CommentSeq, t.OfPost = uint64(seq.Int64), seq.Valid
+	t.At, t.Opened = uint64(at.Int64), at.Valid
+	return t, err
+}
+
 // ReadPosition returns how far user has read post: the stream sequence of
 // the last comment read (0 for none), and opened false if they never
 // opened it.
