@@ -195,20 +195,37 @@ func Reencode(typ string, data []byte) (Picture, error) {
 }
 
 // encode encodes img as typ, into a buffer of hint bytes to start with (the
-// size sent), so a large picture is not copied as the buffer grows.
+// size sent), so a large picture is not copied as the buffer grows. What is
+// stored is bounded like what is sent: a picture whose encoding comes out
+// over MaxUploadBytes (a JPEG sent at a low quality, a PNG compressed
+// harder than we compress) is encoded again smaller, a JPEG at lower
+// qualities, a PNG at the best compression, and refused (413) if it is
+// still over.
 func encode(typ string, img image.Image, hint int) ([]byte, error) {
-	buf := bytes.NewBuffer(make([]byte, 0, hint))
-	var err error
-	if typ == typeJPEG {
-		err = jpeg.Encode(buf, img, &jpeg.Options{Quality: jpegQuality})
-	} else {
-		err = (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(buf, img)
+	tries := []int{jpegQuality, 70, 50}
+	if typ != typeJPEG {
+		tries = []int{int(png.BestSpeed), int(png.BestCompression)}
 	}
-	if err != nil {
-		return nil, fmt.Errorf("encode a picture: %w", err)
+	for _, setting := range tries {
+		buf := bytes.NewBuffer(make([]byte, 0, min(hint, maxStoredBytes+1)))
+		var err error
+		if typ == typeJPEG {
+			err = jpeg.Encode(buf, img, &jpeg.Options{Quality: setting})
+		} else {
+			err = (&png.Encoder{CompressionLevel: png.CompressionLevel(setting)}).Encode(buf, img)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("encode a picture: %w", err)
+		}
+		if buf.Len() <= maxStoredBytes {
+			return buf.Bytes(), nil
+		}
 	}
-	return buf.Bytes(), nil
+	return nil, fault.FieldError(fault.ETOOLARGE, "file", fmt.Sprintf("the picture is over %d MiB once stored without its metadata: send it smaller", maxStoredBytes>>20))
 }
+
+// maxStoredBytes bounds a picture as stored (a variable for tests).
+var maxStoredBytes = MaxUploadBytes
 
 // mediaSlots bounds the pictures decoded at once: at most slots on the
 // instance, one a user; a picture waits at most wait for both, then 503.
