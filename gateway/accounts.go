@@ -28,13 +28,7 @@ func (s *Server) signup(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	u, err := s.db.Account(r.Context(), id)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	s.setSessionCookie(w, r, sess)
-	writeJSON(w, http.StatusCreated, accountAnswer{Token: sess.Token, User: u})
+	s.answerSession(w, r, http.StatusCreated, sess)
 }
 
 func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
@@ -71,13 +65,7 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	u, err := s.db.Account(r.Context(), sess.UserID)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	s.setSessionCookie(w, r, sess)
-	writeJSON(w, http.StatusOK, accountAnswer{Token: sess.Token, User: u})
+	s.answerSession(w, r, http.StatusOK, sess)
 }
 
 func (s *Server) signout(w http.ResponseWriter, r *http.Request, p principal) {

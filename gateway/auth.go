@@ -212,6 +212,18 @@ func (s *Server) signedIn(h func(http.ResponseWriter, *http.Request, principal))
 // errTooManyWrites answers a user past their write budget.
 var errTooManyWrites = fault.Errorf(fault.ERATELIMITED, "you are writing too fast; slow down and try again shortly")
 
+// answerSession answers a session just started (sign-up, sign-in, a second
+// factor, a passkey): its cookie, and its token with the account.
+func (s *Server) answerSession(w http.ResponseWriter, r *http.Request, status int, sess commands.Session) {
+	u, err := s.db.Account(r.Context(), sess.UserID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.setSessionCookie(w, r, sess)
+	writeJSON(w, status, accountAnswer{Token: sess.Token, User: u})
+}
+
 func (s *Server) setSessionCookie(w http.ResponseWriter, r *http.Request, sess commands.Session) {
 	http.SetCookie(w, &http.Cookie{
 		Name: s.cookieName(), Value: sess.Token, Path: "/", Expires: sess.ExpiresAt,

@@ -158,11 +158,5 @@ func (s *Server) finishPasskeySignIn(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	u, err := s.db.Account(r.Context(), sess.UserID)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	s.setSessionCookie(w, r, sess)
-	writeJSON(w, http.StatusOK, accountAnswer{Token: sess.Token, User: u})
+	s.answerSession(w, r, http.StatusOK, sess)
 }
