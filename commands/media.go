@@ -251,9 +251,43 @@ func (s *Service) SetAvatar(ctx context.Context, user events.UserID, upload even
 	if u.OwnerID != string(user) {
 		return fault.FieldError(fault.EFORBIDDEN, "upload_id", "an avatar is a picture of your own")
 	}
-	err = s.emitUnlessDeleted(ctx, "picture", events.UploadDeleted.Subject(string(upload)), events.AvatarSet, string(user), string(user),
-		events.AvatarSetData{UserID: user, UploadID: upload})
+	guard, err := s.keptUploadGuard(ctx, upload)
+	if err != nil {
+		return err
+	}
+	_, err = s.emit(ctx, events.AvatarSet, string(user), string(user), events.AvatarSetData{UserID: user, UploadID: upload}, guard)
+	if errors.Is(err, events.ErrConflict) {
+		return fault.Errorf(fault.ECONFLICT, "the picture was deleted")
+	}
 	return err
+}
+
+// keptUploadGuard returns the condition of a write that needs upload kept:
+// no deletion of it in the log, or only a sweep's that the read models
+// made void (a body came to show the upload first: projections'
+// uploadDeleted), once they have applied it and still keep the upload.
+func (s *Service) keptUploadGuard(ctx context.Context, upload events.UploadID) (events.AppendOption, error) {
+	subject := events.UploadDeleted.Subject(string(upload))
+	last, err := s.Store.Last(ctx, subject)
+	if errors.Is(err, events.ErrNoEvent) {
+		return unlessDeleted(subject), nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var d events.UploadDeletedData
+	if err := last.Payload(&d); err != nil {
+		return nil, err
+	}
+	if d.Reason == events.UploadUnused {
+		if err := s.Projector.WaitFor(ctx, last.Seq); err != nil {
+			return nil, err
+		}
+		if _, err := s.DB.Upload(ctx, upload); err == nil {
+			return events.ExpectLastSeqOn(subject, last.Seq), nil
+		}
+	}
+	return nil, fault.Errorf(fault.ECONFLICT, "the picture was deleted")
 }
 
 // SweepUploads deletes the uploads that nothing has shown within

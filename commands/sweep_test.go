@@ -66,4 +66,11 @@ func TestSweepRacingAPostKeepsThePicture(t *testing.T) {
 	if _, err := core.Cmds.ReadMedia(ctx, events.UploadID(up.ID), false); err != nil {
 		t.Errorf("after a later sweep: %v", err)
 	}
+	// The upload is kept as any other: its owner may show it as an avatar.
+	if err := core.Cmds.SetAvatar(ctx, ada, events.UploadID(up.ID)); err != nil {
+		t.Errorf("an avatar of the kept picture: %v", err)
+	}
+	if u, err := core.DB.User(ctx, ada); err != nil || u.AvatarURL == nil {
+		t.Errorf("the avatar: %+v %v", u, err)
+	}
 }
