@@ -316,8 +316,22 @@ func webpWeight(b []byte) (int64, error) {
 
 // vp8lWeight is what image/webp's lossless decoder holds for a w × h
 // picture: its pixels at 4 bytes, as many again when a colour-indexing
-// transform unpacks them, and its transforms' images (each at most a
-// sixteenth of the picture).
+// transform unpacks them, its transforms' images (each at most a
+// sixteenth of the picture), and its Huffman groups: a picture may use one
+// group of five trees per tile of 4 × 4 pixels, up to vp8lMaxGroups (the
+// decoder refuses more), each up to vp8lGroupBytes whatever the
+// picture's size, so a small lossless picture can hold a hundred MiB.
 func vp8lWeight(w, h int64) int64 {
-	return 8*w*h + 4*(4*w*h/16+4)
+	groups := min(vp8lMaxGroups, ((w+3)/4)*((h+3)/4))
+	return 8*w*h + 4*(4*w*h/16+4) + groups*vp8lGroupBytes
 }
+
+// vp8lMaxGroups is the most Huffman groups x/image/vp8l decodes, and
+// vp8lGroupBytes the most one takes: five trees, each a look-up table of
+// 128 entries of 4 bytes and its nodes of 8 bytes, two less than twice its
+// alphabet (the green one's 256 literals, 24 lengths and a colour cache of
+// up to 2,048 entries; red, blue and alpha 256; distances 40).
+const (
+	vp8lMaxGroups  = 2600
+	vp8lGroupBytes = 5*128*4 + 8*(2*(256+24+2048)-1+3*(2*256-1)+(2*40-1))
+)
