@@ -150,7 +150,8 @@ func TestDecodeWeightFromHeaders(t *testing.T) {
 		{"jpeg gray", jpegOfHeader(1000, 1000, false, 0x11), 64 * 125 * 125},
 		{"jpeg cmyk", jpegOfHeader(1000, 1000, false, 0x11, 0x11, 0x11, 0x11), 4*64*125*125 + 4*1_000_000},
 		{"webp lossy 16383²", webpOfHeader("VP8 ", 16383, 16383), 0},
-		{"webp lossless 2000²", webpOfHeader("VP8L", 2000, 2000), 8*4_000_000 + 4*(4*4_000_000/16+4)},
+		{"webp lossless 1000²", webpOfHeader("VP8L", 1000, 1000), 8*1_000_000 + 4*(4*1_000_000/16+4) + vp8lMaxGroups*vp8lGroupBytes},
+		{"webp lossless 2000²", webpOfHeader("VP8L", 2000, 2000), 0}, // its Huffman groups and pixels over MaxDecodeBytes
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
