@@ -18,6 +18,7 @@ import (
 	"github.com/yuin/goldmark/parser"
 	"github.com/yuin/goldmark/renderer"
 	mdhtml "github.com/yuin/goldmark/renderer/html"
+	"github.com/yuin/goldmark/text"
 	"github.com/yuin/goldmark/util"
 	"golang.org/x/net/html"
 )
@@ -253,7 +254,8 @@ var emphasisCases = []string{
 }
 
 // referenceRender renders body with goldmark's parsers of emphasis and
-// strikethrough as they come, and the sanitizer.
+// strikethrough as they come, the forum's tables and images, and the
+// sanitizer.
 func referenceRender(body string) string {
 	inlines := without[parser.InlineParser](parser.DefaultInlineParsers(), parser.NewRawHTMLParser())
 	inlines = append(inlines, util.Prioritized(extension.NewStrikethroughParser(), 500))
@@ -263,12 +265,15 @@ func referenceRender(body string) string {
 			parser.WithInlineParsers(inlines...),
 			parser.WithParagraphTransformers(parser.DefaultParagraphTransformers()...),
 		)),
-		goldmark.WithExtensions(extension.Linkify),
+		goldmark.WithExtensions(extension.Linkify, extension.NewTable(extension.WithTableCellAlignMethod(extension.TableCellAlignAttribute))),
 		goldmark.WithRendererOptions(mdhtml.WithHardWraps(),
 			renderer.WithNodeRenderers(util.Prioritized(extension.NewStrikethroughHTMLRenderer(), 500))),
 	)
 	var buf bytes.Buffer
-	if err := md.Convert([]byte(body), &buf); err != nil {
+	src := []byte(body)
+	doc := md.Parser().Parse(text.NewReader(src))
+	showImages(doc, src, nil)
+	if err := md.Renderer().Render(&buf, src, doc); err != nil {
 		return err.Error()
 	}
 	out := strings.TrimSuffix(string(sanitizer.SanitizeBytes(buf.Bytes())), "\n")
