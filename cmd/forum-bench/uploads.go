@@ -69,20 +69,10 @@ func (b *bench) runUploads(ctx context.Context) (*uploadsResult, error) {
 		}
 	}
 	b.log.Info("making the pictures", "bytes", cfg.uploadSize, "pixels", cfg.uploadPixels, "rounds", cfg.rounds)
-	// A picture a round: the forum answers a user's second upload of one
-	// picture with the first, storing nothing.
-	pics := make([][]byte, cfg.rounds)
-	for round := range pics {
-		var err error
-		pics[round], err = noisyPNG(cfg.uploadSize, round)
-		if cfg.uploadPixels > 0 {
-			pics[round], err = largePNG(cfg.uploadPixels, cfg.uploadDepth, round)
-		}
-		if err != nil {
-			return nil, err
-		}
+	pics, err := uploadPictures(cfg)
+	if err != nil {
+		return nil, err
 	}
-	pic := pics[0]
 	users, setup, err := b.setupUsers(ctx, cfg.clients)
 	if err != nil {
 		return nil, err
@@ -92,14 +82,47 @@ func (b *bench) runUploads(ctx context.Context) (*uploadsResult, error) {
 		return nil, err
 	}
 	res := &uploadsResult{common: b.newCommon(len(users), setup), PID: pid, Clients: cfg.clients, Rounds: cfg.rounds,
-		PictureSize: len(pic), Pixels: cfg.uploadPixels, IdleRSS: status["VmRSS"], HWMBefore: status["VmHWM"]}
+		PictureSize: len(pics[0]), Pixels: cfg.uploadPixels, IdleRSS: status["VmRSS"], HWMBefore: status["VmHWM"]}
 	// Writing 5 to clear_refs sets VmHWM to the present VmRSS (Linux 4.0+).
 	res.HWMReset = os.WriteFile(filepath.Join("/proc", strconv.Itoa(pid), "clear_refs"), []byte("5"), 0) == nil
 
-	var errs tally
-	var lat samples
-	var mu sync.Mutex
-	sampleCtx, stopSampling := context.WithCancel(ctx)
+	var mu sync.Mutex // guards res while the rounds and the sampler run
+	stopSampling := sampleRSS(ctx, pid, res, &mu)
+	start := time.Now()
+	lat, errs := b.uploadRounds(ctx, users, pics, res, &mu)
+	res.ElapsedMS = ms(time.Since(start))
+	stopSampling()
+	if status, err = procStatus(pid); err != nil {
+		return nil, err
+	}
+	res.PeakRSS = status["VmHWM"]
+	res.Upload = lat.summarize()
+	res.setErrors(errs)
+	return res, nil
+}
+
+// uploadPictures makes a picture a round: the forum answers a user's second
+// upload of one picture with the first, storing nothing.
+func uploadPictures(cfg config) ([][]byte, error) {
+	pics := make([][]byte, cfg.rounds)
+	for round := range pics {
+		var err error
+		if cfg.uploadPixels > 0 {
+			pics[round], err = largePNG(cfg.uploadPixels, cfg.uploadDepth, round)
+		} else {
+			pics[round], err = noisyPNG(cfg.uploadSize, round)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return pics, nil
+}
+
+// sampleRSS notes the resident memory of process pid every 50 ms in res
+// (under mu) until the function it returns is called.
+func sampleRSS(ctx context.Context, pid int, res *uploadsResult, mu *sync.Mutex) (stop func()) {
+	sampleCtx, cancel := context.WithCancel(ctx)
 	var sampler sync.WaitGroup
 	sampler.Go(func() {
 		tick := time.NewTicker(50 * time.Millisecond)
@@ -117,15 +140,23 @@ func (b *bench) runUploads(ctx context.Context) (*uploadsResult, error) {
 			}
 		}
 	})
-	hc := &http.Client{Timeout: max(cfg.timeout, time.Minute)}
-	start := time.Now()
-	for round := range cfg.rounds {
-		b.log.Info("uploads: round", "round", round+1, "of", cfg.rounds, "clients", len(users))
+	return func() { cancel(); sampler.Wait() }
+}
+
+// uploadRounds has every user upload the round's picture at once, round
+// after round, counting in res (under mu) what was taken, refused and
+// waited out.
+func (b *bench) uploadRounds(ctx context.Context, users []benchUser, pics [][]byte, res *uploadsResult, mu *sync.Mutex) (*samples, *tally) {
+	var errs tally
+	var lat samples
+	hc := &http.Client{Timeout: max(b.cfg.timeout, time.Minute)}
+	for round, pic := range pics {
+		b.log.Info("uploads: round", "round", round+1, "of", len(pics), "clients", len(users))
 		var wg sync.WaitGroup
 		for _, u := range users {
 			wg.Go(func() {
 				t0 := time.Now()
-				busy, err := b.uploadPicture(ctx, hc, u.Token, pics[round])
+				busy, err := b.uploadPicture(ctx, hc, u.Token, pic)
 				mu.Lock()
 				res.Busy += int64(busy)
 				if err != nil {
@@ -147,16 +178,7 @@ func (b *bench) runUploads(ctx context.Context) (*uploadsResult, error) {
 			break
 		}
 	}
-	res.ElapsedMS = ms(time.Since(start))
-	stopSampling()
-	sampler.Wait()
-	if status, err = procStatus(pid); err != nil {
-		return nil, err
-	}
-	res.PeakRSS = status["VmHWM"]
-	res.Upload = lat.summarize()
-	res.setErrors(&errs)
-	return res, nil
+	return &lat, &errs
 }
 
 // uploadPicture posts pic as token, sending it again after each 503 once
