@@ -3,7 +3,6 @@ package commands
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -183,18 +182,7 @@ func (u *passkeyUser) WebAuthnCredentials() []webauthn.Credential { return u.cre
 // id under the forum's secret, the same for all of them and stable for
 // the account's life, which tells nobody without the secret whose it is.
 func (s *Service) userHandle(ctx context.Context, user events.UserID) ([]byte, error) {
-	s.secret.mu.Lock()
-	defer s.secret.mu.Unlock()
-	if s.secret.value == nil {
-		v, err := s.Store.ClaimSecret(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("forum secret: %w", err)
-		}
-		s.secret.value = v
-	}
-	mac := hmac.New(sha256.New, s.secret.value)
-	mac.Write([]byte("passkey-user-handle:" + string(user)))
-	return mac.Sum(nil), nil
+	return s.secretMAC(ctx, "passkey-user-handle:"+string(user))
 }
 
 // passkeyAccount returns user as the library sees them, with their passkeys

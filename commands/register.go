@@ -2,6 +2,8 @@ package commands
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net/mail"
@@ -254,14 +256,37 @@ func (s *Service) claimHolder(ctx context.Context, key string) (string, uint64, 
 // where forums made before the secret made theirs (read and released,
 // never claimed anew).
 func (s *Service) claimKeys(ctx context.Context, kind, value string) (key, legacy string, err error) {
+	secret, err := s.forumSecret(ctx)
+	if err != nil {
+		return "", "", err
+	}
+	return events.SecretClaimKey(secret, kind, value), events.ClaimKey(kind, value), nil
+}
+
+// forumSecret returns the forum's secret (FORUM_SECRETS), read or made
+// once.
+func (s *Service) forumSecret(ctx context.Context) ([]byte, error) {
 	s.secret.mu.Lock()
 	defer s.secret.mu.Unlock()
 	if s.secret.value == nil {
-		if s.secret.value, err = s.Store.ClaimSecret(ctx); err != nil {
-			return "", "", fmt.Errorf("claim secret: %w", err)
+		v, err := s.Store.ClaimSecret(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("forum secret: %w", err)
 		}
+		s.secret.value = v
 	}
-	return events.SecretClaimKey(s.secret.value, kind, value), events.ClaimKey(kind, value), nil
+	return s.secret.value, nil
+}
+
+// secretMAC returns the HMAC-SHA256 of label under the forum's secret.
+func (s *Service) secretMAC(ctx context.Context, label string) ([]byte, error) {
+	secret, err := s.forumSecret(ctx)
+	if err != nil {
+		return nil, err
+	}
+	mac := hmac.New(sha256.New, secret)
+	mac.Write([]byte(label))
+	return mac.Sum(nil), nil
 }
 
 // release gives up a claim made by userID, and the claim of a forum made

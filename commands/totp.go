@@ -345,18 +345,7 @@ type ticket struct {
 // ticketKey returns the key tickets are signed with: derived from the
 // forum's secret, so every instance reads the tickets of every other.
 func (s *Service) ticketKey(ctx context.Context) ([]byte, error) {
-	s.secret.mu.Lock()
-	defer s.secret.mu.Unlock()
-	if s.secret.value == nil {
-		v, err := s.Store.ClaimSecret(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("forum secret: %w", err)
-		}
-		s.secret.value = v
-	}
-	mac := hmac.New(sha256.New, s.secret.value)
-	mac.Write([]byte("second-factor tickets"))
-	return mac.Sum(nil), nil
+	return s.secretMAC(ctx, "second-factor tickets")
 }
 
 // issueTicket returns a ticket for user's second factor, good for
