@@ -34,14 +34,7 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request, p princi
 	if fault.Code(err) == fault.EUNAUTHENTICATED {
 		s.signIns.failed(login, addr, s.now())
 	}
-	for _, id := range ended {
-		s.hub.EndSession(id)
-	}
-	if err != nil && !isStored(err) {
-		s.writeError(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	s.answerSessionsEnded(w, r, ended, err)
 }
 
 // updateProfile sets the profile fields given and answers the account.

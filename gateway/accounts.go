@@ -200,6 +200,19 @@ func (s *Server) endSession(w http.ResponseWriter, r *http.Request, p principal)
 
 func (s *Server) endOtherSessions(w http.ResponseWriter, r *http.Request, p principal) {
 	ended, err := s.cmd.EndOtherSessions(r.Context(), p.UserID, p.SessionID)
+	s.answerSessionsEnded(w, r, ended, err)
+}
+
+// isStored reports whether err is a write that is stored but not yet shown:
+// for a sign-out, that is done.
+func isStored(err error) bool {
+	var st *commands.Stored
+	return errors.As(err, &st)
+}
+
+// answerSessionsEnded closes the sockets of the sessions a command ended
+// (even when it failed after ending some) and answers 204, or its error.
+func (s *Server) answerSessionsEnded(w http.ResponseWriter, r *http.Request, ended []events.SessionID, err error) {
 	for _, id := range ended {
 		s.hub.EndSession(id)
 	}
@@ -208,11 +221,4 @@ func (s *Server) endOtherSessions(w http.ResponseWriter, r *http.Request, p prin
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
-}
-
-// isStored reports whether err is a write that is stored but not yet shown:
-// for a sign-out, that is done.
-func isStored(err error) bool {
-	var st *commands.Stored
-	return errors.As(err, &st)
 }
