@@ -3,14 +3,11 @@ package projections_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"forum/commands"
 	"forum/events"
-	"forum/projections"
 )
 
 // BenchmarkThreadApply measures how fast a projector starting on an empty
@@ -55,25 +52,7 @@ func BenchmarkThreadApply(b *testing.B) {
 	}
 	var applied uint64
 	for b.Loop() {
-		db, _, err := projections.OpenDB(filepath.Join(b.TempDir(), "read.db"))
-		if err != nil {
-			b.Fatal(err)
-		}
-		p, err := projections.NewProjector(db, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		runCtx, cancel := context.WithCancel(ctx)
-		var wg sync.WaitGroup
-		wg.Go(func() { p.Run(runCtx, store) })
-		err = p.WaitFor(ctx, uint64(len(evs)))
-		cancel()
-		wg.Wait()
-		if err != nil {
-			b.Fatal(err)
-		}
-		applied += p.Seq()
-		db.Close()
+		applied += startFresh(b, ctx, store, uint64(len(evs)))
 	}
 	b.ReportMetric(float64(applied)/b.Elapsed().Seconds(), "events/s")
 	b.ReportMetric(0, "ns/op")
