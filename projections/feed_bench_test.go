@@ -76,21 +76,12 @@ func benchFeedDB(b *testing.B, n int) (db *DB, users []string, lastSeq uint64) {
 // and one in forty disliked, and a comment on an earlier post after about
 // one in five, by applying synthetic events in big batches.
 func buildBenchFeedDB(path string, n int) error {
-	if err := removeDB(path); err != nil {
-		return err
-	}
-	db, _, err := OpenDB(path)
+	db, w, err := openBenchWriter(path)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	p, err := NewProjector(db, nil)
-	if err != nil {
-		return err
-	}
-	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(42, uint64(n)))
-	w := &benchWriter{p: p, ctx: ctx, at: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
 	add := w.add
 	for i, slug := range benchCategories {
 		if err := add(events.CategoryCreated, events.CategoryCreatedData{Slug: slug, Name: slug, Position: i + 1}); err != nil {
@@ -216,6 +207,24 @@ type benchWriter struct {
 	seq   uint64
 	at    time.Time // of the latest event
 	batch []events.Event
+}
+
+// openBenchWriter makes empty read models at path and a benchWriter
+// applying events to them, from 2025-01-01.
+func openBenchWriter(path string) (*DB, *benchWriter, error) {
+	if err := removeDB(path); err != nil {
+		return nil, nil, err
+	}
+	db, _, err := OpenDB(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := NewProjector(db, nil)
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return db, &benchWriter{p: p, ctx: context.Background(), at: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}, nil
 }
 
 // add appends an event of typ with data, applying the batch when full.

@@ -71,21 +71,12 @@ func benchReadingDB(b *testing.B) benchReading {
 // first user's reads of every post.
 func buildBenchReadingDB(path string) error {
 	const posts, comments = 20_000, 20_000
-	if err := removeDB(path); err != nil {
-		return err
-	}
-	db, _, err := OpenDB(path)
+	db, w, err := openBenchWriter(path)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	p, err := NewProjector(db, nil)
-	if err != nil {
-		return err
-	}
-	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(7, 7))
-	w := &benchWriter{p: p, ctx: ctx, at: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
 	add := w.add
 	for i, slug := range append([]string{"empty"}, benchCategories...) {
 		if err := add(events.CategoryCreated, events.CategoryCreatedData{Slug: slug, Name: slug, Position: i + 1}); err != nil {
