@@ -60,19 +60,19 @@ func TestReadPostCoalesces(t *testing.T) {
 	}
 	position := func() uint64 {
 		t.Helper()
-		at, _, err := e.DB.ReadPosition(ctx, events.UserID(bob), events.PostID(post))
+		target, err := e.DB.ReadTargetOf(ctx, events.UserID(bob), events.PostID(post), "")
 		if err != nil {
 			t.Fatal(err)
 		}
-		return at
+		return target.At
 	}
 	seqOf := func(c events.CommentID) uint64 {
 		t.Helper()
-		seq, err := e.DB.CommentSeq(ctx, events.PostID(post), c)
-		if err != nil {
-			t.Fatal(err)
+		target, err := e.DB.ReadTargetOf(ctx, "", events.PostID(post), c)
+		if err != nil || !target.OfPost {
+			t.Fatalf("comment %s of the post: %+v %v", c, target, err)
 		}
-		return seq
+		return target.CommentSeq
 	}
 	steps := []struct {
 		name    string
@@ -146,13 +146,13 @@ func TestReadPostHeldLands(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	want, err := e.DB.CommentSeq(ctx, events.PostID(post.ID), cs[1])
-	if err != nil {
-		t.Fatal(err)
+	target, err := e.DB.ReadTargetOf(ctx, "", events.PostID(post.ID), cs[1])
+	if err != nil || !target.OfPost {
+		t.Fatalf("comment %s of the post: %+v %v", cs[1], target, err)
 	}
 	forumtest.Eventually(t, "the last position written", func() bool {
-		at, _, err := e.DB.ReadPosition(ctx, events.UserID(bob), events.PostID(post.ID))
-		return err == nil && at == want
+		now, err := e.DB.ReadTargetOf(ctx, events.UserID(bob), events.PostID(post.ID), "")
+		return err == nil && now.At == target.CommentSeq
 	})
 	if took := time.Since(start); took > every+2*time.Second {
 		t.Errorf("the held position landed after %v, want about %v", took, every)

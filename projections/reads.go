@@ -42,8 +42,9 @@ func (a *applier) postRead(_ events.Event, d events.PostReadData) error {
 // ReadTarget is what a read of post by user up to comment ("" for none) is
 // checked against, in one light query: whether the post is shown (there,
 // neither hidden nor deleted); the sequence of that comment if it is one of
-// the post's (ofPost); and how far user has read the post (at, opened as
-// ReadPosition says).
+// the post's (OfPost); and how far user has read the post: the sequence of
+// the last comment they read (At, 0 for none), Opened false if they never
+// opened it.
 type ReadTarget struct {
 	Shown, OfPost, Opened bool
 	CommentSeq, At        uint64
@@ -64,28 +65,6 @@ func (db *DB) ReadTargetOf(ctx context.Context, user events.UserID, post events.
 	t.CommentSeq, t.OfPost = uint64(seq.Int64), seq.Valid
 	t.At, t.Opened = uint64(at.Int64), at.Valid
 	return t, err
-}
-
-// ReadPosition returns how far user has read post: the stream sequence of
-// the last comment read (0 for none), and opened false if they never
-// opened it.
-func (db *DB) ReadPosition(ctx context.Context, user events.UserID, post events.PostID) (seq uint64, opened bool, err error) {
-	err = db.queryRow(ctx, `SELECT read_seq FROM post_reads WHERE user_id = ? AND post_id = ?`, string(user), string(post)).Scan(&seq)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, false, nil
-	}
-	return seq, err == nil, err
-}
-
-// CommentSeq returns the stream sequence of comment id of post, ENOTFOUND
-// if the post has no such comment.
-func (db *DB) CommentSeq(ctx context.Context, post events.PostID, id events.CommentID) (uint64, error) {
-	var seq uint64
-	err := db.queryRow(ctx, `SELECT seq FROM comments WHERE id = ? AND post_id = ?`, string(id), string(post)).Scan(&seq)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, notFound("comment")
-	}
-	return seq, err
 }
 
 // ReadState is how far a reader has read one post: Read once they opened
