@@ -83,32 +83,32 @@ func (db *DB) Mines(ctx context.Context, viewer events.UserID, posts []PostRef) 
 		return nil, err
 	}
 	mines := make(map[string]*Mine, len(posts))
-	var unread []string
+	var ask []string // the posts whose read states SQL is asked: all when the marks are not kept
 	for _, p := range posts {
 		if !kept {
 			mines[p.ID] = &Mine{}
-			unread = append(unread, p.ID)
+			ask = append(ask, p.ID)
 			continue
 		}
 		m, look := marks.mine(p, user)
 		mines[p.ID] = m
 		if look {
-			unread = append(unread, p.ID)
+			ask = append(ask, p.ID)
 		}
 	}
-	if len(unread) > 0 {
-		states, err := db.readStates(ctx, user, unread)
+	if len(ask) > 0 {
+		states, err := db.readStates(ctx, user, ask)
 		if err != nil {
 			return nil, err
 		}
-		for _, id := range unread {
+		for _, id := range ask {
 			st := states[id]
 			mines[id].Read, mines[id].UnreadComments, mines[id].FirstUnread = st.Read, st.UnreadComments, st.FirstUnread
 		}
 	}
 	if !kept {
 		for _, look := range markLookups {
-			if err := look(ctx, db, user, unread, mines); err != nil {
+			if err := look(ctx, db, user, ask, mines); err != nil {
 				return nil, err
 			}
 		}
